@@ -39,6 +39,8 @@ static const struct err_info err_table[WAMPD_ERR__COUNT] = {
 	                             "payload cannot be converted to the receiver's serializer",
 	                             false},
 	[WAMPD_ERR_PROTOCOL] = {"wamp.error.protocol_violation", "protocol violation", true},
+	[WAMPD_ERR_TOO_BIG] = {"wamp.error.protocol_violation", "message exceeds the size limit",
+	                       true},
 	[WAMPD_ERR_NO_SUCH_REALM] = {"wamp.error.no_such_realm", "no such realm", true},
 	[WAMPD_ERR_NO_SUCH_ROLE] = {"wamp.error.no_such_role", "no such role", true},
 	[WAMPD_ERR_NO_SUCH_PRINCIPAL] = {"wamp.error.no_such_principal", "no such principal",

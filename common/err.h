@@ -36,6 +36,8 @@ enum wampd_err {
 
 	/* session-level: ABORT with the URI below, then close */
 	WAMPD_ERR_PROTOCOL,               /* wamp.error.protocol_violation */
+	WAMPD_ERR_TOO_BIG,                /* message over the size limit:
+	                                     wamp.error.protocol_violation, close 1009 */
 	WAMPD_ERR_NO_SUCH_REALM,          /* wamp.error.no_such_realm */
 	WAMPD_ERR_NO_SUCH_ROLE,           /* wamp.error.no_such_role */
 	WAMPD_ERR_NO_SUCH_PRINCIPAL,      /* wamp.error.no_such_principal */

@@ -1,0 +1,667 @@
+/*
+ * broker.c - PubSub routing (see broker.h for the data structures).
+ *
+ * Publishing: the match index yields every subscription whose pattern matches the topic
+ * (exact, prefixes, wildcards). For each one the EVENT (subscription id, publication id,
+ * details: `topic` for pattern subscriptions, the publisher when disclosed, payload
+ * passthru keys) is encoded once per serializer that has members (count_by_ser), before
+ * the first send, and the same buffer is queued to each eligible member. Eligibility
+ * (publisher exclusion, exclude/eligible lists by session id, authid or authrole) only
+ * skips receivers. The walk never frees or unlinks anything: a member whose queue
+ * overflows is only marked closing by its transport and detached later, outside the walk.
+ *
+ * Membership checks (is this session already subscribed?) walk the shorter of the
+ * session's list and the subscription's list.
+ */
+#include "realm/broker.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utlist.h>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "realm/meta.h"
+#include "realm/realm.h"
+
+json_t *broker_features(void)
+{
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+	                 "publisher_exclusion", 1, "publisher_identification", 1,
+	                 "subscriber_blackwhite_listing", 1, "pattern_based_subscription", 1,
+	                 "event_retention", 1, "event_history", 1, "subscription_revocation", 1,
+	                 "payload_passthru_mode", 1, "subscription_meta_api", 1,
+	                 "session_meta_api", 1);
+}
+
+void broker_init(struct broker *b, struct realm *r)
+{
+	memset(b, 0, sizeof(*b));
+	b->realm = r;
+	b->max_retained = 10000;
+	match_init(&b->index);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* stored events (retention, history)                                                   */
+
+static void stored_event_clear(struct stored_event *ev)
+{
+	free(ev->topic);
+	json_decref(ev->details);
+	json_decref(ev->payload.args_v);
+	json_decref(ev->payload.kwargs_v);
+	free(ev->bytes);
+	memset(ev, 0, sizeof(*ev));
+}
+
+/* Copy a publication into ev (payload spans copied into one block). false on NOMEM. */
+static bool stored_event_set(struct stored_event *ev, uint64_t publication, const char *topic,
+                             size_t topic_len, const json_t *details, const struct wamp_payload *p)
+{
+	size_t n = wamp_payload_span_len(p);
+
+	memset(ev, 0, sizeof(*ev));
+	ev->publication = publication;
+	ev->timestamp_ms = clock_wall_ms();
+	if (!(ev->topic = malloc(topic_len + 1)))
+		return false;
+	memcpy(ev->topic, topic, topic_len);
+	ev->topic[topic_len] = '\0';
+	if (details)
+		ev->details = json_deep_copy(details);
+	ev->payload.ser = p->ser;
+	if (n && !(ev->bytes = malloc(n))) {
+		stored_event_clear(ev);
+		return false;
+	}
+	if (p->args) {
+		memcpy(ev->bytes, p->args, p->args_len);
+		ev->payload.args = ev->bytes;
+		ev->payload.args_len = p->args_len;
+	}
+	if (p->kwargs) {
+		memcpy(ev->bytes + (p->args ? p->args_len : 0), p->kwargs, p->kwargs_len);
+		ev->payload.kwargs = ev->bytes + (p->args ? p->args_len : 0);
+		ev->payload.kwargs_len = p->kwargs_len;
+	}
+	if (!p->args && p->args_v)
+		ev->payload.args_v = json_incref(p->args_v);
+	if (!p->kwargs && p->kwargs_v)
+		ev->payload.kwargs_v = json_incref(p->kwargs_v);
+	return true;
+}
+
+static void history_free(struct event_history *h)
+{
+	if (!h)
+		return;
+	for (uint32_t i = 0; i < h->count; i++)
+		stored_event_clear(&h->ring[(h->head + i) % h->limit]);
+	free(h->ring);
+	free(h);
+}
+
+static void history_push(struct event_history *h, uint64_t publication, const char *topic,
+                         size_t topic_len, const json_t *details, const struct wamp_payload *p)
+{
+	struct stored_event *slot;
+
+	if (h->count == h->limit) { /* full: the oldest makes room */
+		stored_event_clear(&h->ring[h->head]);
+		h->head = (h->head + 1) % h->limit;
+		h->count--;
+	}
+	slot = &h->ring[(h->head + h->count) % h->limit];
+	if (stored_event_set(slot, publication, topic, topic_len, details, p))
+		h->count++;
+}
+
+json_t *broker_stored_event_json(const struct stored_event *ev, uint64_t subscription)
+{
+	enum wampd_err err;
+	char stamp[40];
+	time_t secs = (time_t)(ev->timestamp_ms / 1000);
+	struct tm tm;
+	json_t *o, *args, *kwargs;
+
+	gmtime_r(&secs, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03dZ",
+	         (int)(ev->timestamp_ms % 1000));
+	o = json_pack("{s:s, s:I, s:I, s:s}", "timestamp", stamp, "subscription",
+	              (json_int_t)subscription, "publication", (json_int_t)ev->publication, "topic",
+	              ev->topic);
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "details", ev->details ? json_deep_copy(ev->details) : json_object());
+	if ((args = wamp_payload_args(&ev->payload, &err)))
+		json_object_set_new(o, "args", args);
+	if ((kwargs = wamp_payload_kwargs(&ev->payload, &err)))
+		json_object_set_new(o, "kwargs", kwargs);
+	return o;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* subscriptions                                                                        */
+
+static void subscription_free(struct broker *b, struct subscription *sub)
+{
+	HASH_DELETE(hh_id, b->by_id, sub);
+	match_delete(&b->index, &sub->item);
+	history_free(sub->history);
+	free(sub->item.uri);
+	free(sub);
+}
+
+void broker_destroy(struct broker *b)
+{
+	struct subscription *sub, *tmp;
+	struct retained_event *r, *rt;
+
+	HASH_ITER(hh_id, b->by_id, sub, tmp) {
+		struct sub_member *m, *mt;
+
+		DL_FOREACH_SAFE2(sub->members, m, mt, sub_next) {
+			DL_DELETE2(m->session->subs, m, ses_prev, ses_next);
+			m->session->nsubs--;
+			free(m);
+		}
+		subscription_free(b, sub);
+	}
+	HASH_ITER(hh, b->retained, r, rt) {
+		HASH_DEL(b->retained, r);
+		stored_event_clear(&r->ev);
+		free(r);
+	}
+	match_destroy(&b->index);
+}
+
+struct subscription *broker_subscription(struct broker *b, uint64_t id)
+{
+	struct subscription *sub = NULL;
+
+	HASH_FIND(hh_id, b->by_id, &id, sizeof(id), sub);
+	return sub;
+}
+
+/* The membership of s in sub, or NULL; walks the shorter list. */
+static struct sub_member *broker_member(struct subscription *sub, struct session *s)
+{
+	struct sub_member *m;
+
+	if (s->nsubs <= sub->count) {
+		DL_FOREACH2(s->subs, m, ses_next)
+			if (m->sub == sub)
+				return m;
+	} else {
+		DL_FOREACH2(sub->members, m, sub_next)
+			if (m->session == s)
+				return m;
+	}
+	return NULL;
+}
+
+static struct subscription *subscription_new(struct broker *b, const char *uri, size_t len,
+                                             enum match_policy match)
+{
+	struct subscription *sub = calloc(1, sizeof(*sub));
+
+	if (!sub || !(sub->item.uri = malloc(len + 1)))
+		goto fail;
+	memcpy(sub->item.uri, uri, len);
+	sub->item.uri[len] = '\0';
+	sub->item.uri_len = len;
+	sub->item.policy = match;
+	if (!match_insert(&b->index, &sub->item))
+		goto fail;
+	sub->id = realms_next_id(b->realm->owner);
+	sub->created_ms = clock_wall_ms();
+	HASH_ADD(hh_id, b->by_id, id, sizeof(sub->id), sub);
+	return sub;
+fail:
+	if (sub)
+		free(sub->item.uri);
+	free(sub);
+	return NULL;
+}
+
+enum wampd_err broker_add_history(struct broker *b, const char *uri, enum match_policy match,
+                                  uint32_t limit)
+{
+	size_t len = strlen(uri);
+	struct subscription *sub;
+
+	if (!uri_valid(uri, len, URI_LOOSE, match == MATCH_EXACT ? 0 : URI_ALLOW_EMPTY) || !limit)
+		return WAMPD_ERR_INVALID_URI;
+	sub = (struct subscription *)match_get(&b->index, uri, len, match);
+	if (!sub && !(sub = subscription_new(b, uri, len, match)))
+		return WAMPD_ERR_NOMEM;
+	sub->persistent = true;
+	if (!sub->history) {
+		if (!(sub->history = calloc(1, sizeof(*sub->history))) ||
+		    !(sub->history->ring = calloc(limit, sizeof(struct stored_event)))) {
+			free(sub->history);
+			sub->history = NULL;
+			return WAMPD_ERR_NOMEM;
+		}
+		sub->history->limit = limit;
+	}
+	return WAMPD_OK;
+}
+
+/* Unlink membership m from both lists; frees the subscription when it was the last. */
+static void broker_remove_member(struct broker *b, struct sub_member *m)
+{
+	struct subscription *sub = m->sub;
+	struct session *s = m->session;
+	bool last;
+
+	DL_DELETE2(sub->members, m, sub_prev, sub_next);
+	sub->count--;
+	sub->count_by_ser[s->ser]--;
+	DL_DELETE2(s->subs, m, ses_prev, ses_next);
+	s->nsubs--;
+	free(m);
+	last = sub->count == 0 && !sub->persistent;
+	meta_subscription(b->realm, META_UNSUBSCRIBE, s, sub);
+	if (last) {
+		meta_subscription(b->realm, META_DELETE, s, sub);
+		subscription_free(b, sub);
+	}
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* publications                                                                         */
+
+/* Everything about one publication that the per-subscription delivery needs. */
+struct publication {
+	struct broker *broker;
+	uint64_t id;
+	const char *topic;
+	size_t topic_len;
+	struct session *publisher;      /* NULL: the router itself */
+	const json_t *options;
+	const struct wamp_payload *payload;
+	bool exclude_me;
+	bool disclose;
+	bool retained;                  /* delivering a retained event (details.retained) */
+	const json_t *publisher_details;/* stored disclosure (retained events) */
+	/* black/white lists (borrowed from options; NULL = no list) */
+	const json_t *exclude, *exclude_authid, *exclude_authrole;
+	const json_t *eligible, *eligible_authid, *eligible_authrole;
+	enum wampd_err err;             /* first encoding failure */
+	size_t deliveries;
+};
+
+static bool list_has_id(const json_t *list, uint64_t id)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(list, i, v)
+		if (json_is_integer(v) && (uint64_t)json_integer_value(v) == id)
+			return true;
+	return false;
+}
+
+static bool list_has_str(const json_t *list, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!s)
+		return false;
+	json_array_foreach(list, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), s))
+			return true;
+	return false;
+}
+
+/* Publisher exclusion and black/white listing (advanced/pubsub_subscriber_blackwhite_listing.md). */
+static bool publication_eligible(const struct publication *p, const struct session *r)
+{
+	if (!session_routable(r))
+		return false;
+	if (p->exclude_me && r == p->publisher)
+		return false;
+	if (p->exclude && list_has_id(p->exclude, r->id))
+		return false;
+	if (p->exclude_authid && list_has_str(p->exclude_authid, r->authid))
+		return false;
+	if (p->exclude_authrole && list_has_str(p->exclude_authrole, r->authrole))
+		return false;
+	if (p->eligible && !list_has_id(p->eligible, r->id))
+		return false;
+	if (p->eligible_authid && !list_has_str(p->eligible_authid, r->authid))
+		return false;
+	if (p->eligible_authrole && !list_has_str(p->eligible_authrole, r->authrole))
+		return false;
+	return true;
+}
+
+static const json_t *option_list(const json_t *options, const char *key)
+{
+	const json_t *v = options ? json_object_get(options, key) : NULL;
+
+	return json_is_array(v) ? v : NULL;
+}
+
+/* Publisher disclosure as EVENT.Details keys (new reference, or NULL). */
+static json_t *publication_publisher_details(const struct publication *p)
+{
+	const struct session *s = p->publisher;
+	json_t *d;
+
+	if (!p->disclose || !s)
+		return NULL;
+	d = json_pack("{s:I}", "publisher", (json_int_t)s->id);
+	if (d && s->authid)
+		json_object_set_new(d, "publisher_authid", json_string(s->authid));
+	if (d && s->authrole)
+		json_object_set_new(d, "publisher_authrole", json_string(s->authrole));
+	return d;
+}
+
+/* EVENT.Details for delivery on sub (new reference, or NULL for {}). */
+static json_t *publication_event_details(const struct publication *p,
+                                         const struct subscription *sub)
+{
+	static const char *const ppt[] = {"ppt_scheme", "ppt_serializer", "ppt_cipher",
+	                                  "ppt_keyid"};
+	json_t *d = NULL;
+
+	if (p->publisher_details)
+		d = json_deep_copy(p->publisher_details);
+#define DETAILS() (d ? d : (d = json_object()))
+	if (sub->item.policy != MATCH_EXACT)
+		json_object_set_new(DETAILS(), "topic", json_stringn(p->topic, p->topic_len));
+	if (p->retained)
+		json_object_set_new(DETAILS(), "retained", json_true());
+	if (p->options && json_object_get(p->options, "ppt_scheme"))
+		for (unsigned i = 0; i < sizeof(ppt) / sizeof(ppt[0]); i++) {
+			json_t *v = json_object_get(p->options, ppt[i]);
+
+			if (v)
+				json_object_set(DETAILS(), ppt[i], v);
+		}
+#undef DETAILS
+	return d;
+}
+
+/* Deliver the publication on one subscription (match_each callback). */
+static bool publication_deliver(struct match_item *item, void *arg)
+{
+	struct publication *p = arg;
+	struct subscription *sub = (struct subscription *)item;
+	struct wamp_out *enc[WAMP_SER__COUNT] = {0};
+	struct wamp_msg event = {.type = WAMP_EVENT, .id = {sub->id, p->id}};
+	struct sub_member *m;
+
+	event.dict = publication_event_details(p, sub);
+	event.payload = *p->payload;
+	if (sub->history && !p->retained)
+		history_push(sub->history, p->id, p->topic, p->topic_len, p->publisher_details,
+		             p->payload);
+
+	for (int ser = 0; ser < WAMP_SER__COUNT; ser++) {
+		enum wampd_err err;
+
+		if (!sub->count_by_ser[ser])
+			continue;
+		if (!(enc[ser] = wamp_encode((enum wamp_ser)ser, &event, &err))) {
+			if (p->err == WAMPD_OK)
+				p->err = err;
+			wlog_info("broker", "event not encodable topic=%s publication=%llu "
+			          "serializer=%s: %s", sub->item.uri, (unsigned long long)p->id,
+			          wamp_ser_name((enum wamp_ser)ser), wampd_err_str(err));
+			goto out; /* nothing of this subscription was sent */
+		}
+	}
+	DL_FOREACH2(sub->members, m, sub_next) {
+		if (!publication_eligible(p, m->session))
+			continue;
+		session_send(m->session, enc[m->session->ser]);
+		p->deliveries++;
+	}
+out:
+	for (int i = 0; i < WAMP_SER__COUNT; i++)
+		wamp_out_unref(enc[i]);
+	json_decref(event.dict);
+	return true;
+}
+
+/* Keep (or replace) the retained event of the publication's topic. */
+static void broker_retain(struct broker *b, const struct publication *p)
+{
+	struct retained_event *r = NULL;
+
+	HASH_FIND(hh, b->retained, p->topic, p->topic_len, r);
+	if (r) {
+		HASH_DEL(b->retained, r);
+		stored_event_clear(&r->ev);
+	} else {
+		if (b->nretained >= b->max_retained) {
+			wlog_warn("broker", "not retaining topic=%s: %u retained events (limit)",
+			          p->topic, b->nretained);
+			return;
+		}
+		if (!(r = calloc(1, sizeof(*r))))
+			return;
+		b->nretained++;
+	}
+	if (!stored_event_set(&r->ev, p->id, p->topic, p->topic_len, p->publisher_details,
+	                      p->payload)) {
+		free(r);
+		b->nretained--;
+		return;
+	}
+	HASH_ADD_KEYPTR(hh, b->retained, r->ev.topic, strlen(r->ev.topic), r);
+}
+
+static void publication_init(struct publication *p, struct broker *b, struct session *s,
+                             const char *topic, size_t topic_len, const json_t *options,
+                             const struct wamp_payload *payload)
+{
+	memset(p, 0, sizeof(*p));
+	p->broker = b;
+	p->topic = topic;
+	p->topic_len = topic_len;
+	p->publisher = s;
+	p->options = options;
+	p->payload = payload;
+	p->exclude_me = wamp_dict_bool(options, "exclude_me", true);
+	p->disclose = wamp_dict_bool(options, "disclose_me", false);
+	p->exclude = option_list(options, "exclude");
+	p->exclude_authid = option_list(options, "exclude_authid");
+	p->exclude_authrole = option_list(options, "exclude_authrole");
+	p->eligible = option_list(options, "eligible");
+	p->eligible_authid = option_list(options, "eligible_authid");
+	p->eligible_authrole = option_list(options, "eligible_authrole");
+	p->id = ids_global();
+}
+
+/* Route one publication: deliver, record, retain. Returns the first encoding error. */
+static enum wampd_err broker_route(struct broker *b, struct publication *p)
+{
+	json_t *publisher = publication_publisher_details(p);
+
+	p->publisher_details = publisher;
+	b->publications++;
+	match_each(&b->index, p->topic, p->topic_len, publication_deliver, p);
+	if (wamp_dict_bool(p->options, "retain", false) && b->max_retained)
+		broker_retain(b, p);
+	json_decref(publisher);
+	p->publisher_details = NULL;
+	return p->err;
+}
+
+enum wampd_err broker_publish(struct broker *b, struct session *s, const struct wamp_msg *msg)
+{
+	struct publication p;
+	enum wampd_err err;
+
+	if (!session_routable(s))
+		return WAMPD_ERR_PROTOCOL;
+	if (!uri_valid(msg->uri, msg->uri_len, b->realm->uri_rule, 0) ||
+	    uri_reserved(msg->uri, msg->uri_len))
+		return WAMPD_ERR_INVALID_URI;
+
+	publication_init(&p, b, s, msg->uri, msg->uri_len, msg->dict, &msg->payload);
+	if ((err = broker_route(b, &p)) != WAMPD_OK)
+		return err;
+	if (wamp_dict_bool(msg->dict, "acknowledge", false)) {
+		struct wamp_msg ack = {.type = WAMP_PUBLISHED, .id = {msg->id[0], p.id}};
+
+		session_send_msg(s, &ack);
+	}
+	return WAMPD_OK;
+}
+
+void broker_publish_internal(struct broker *b, const char *topic, json_t *args, json_t *kwargs,
+                             const json_t *options)
+{
+	struct wamp_payload payload = {.args_v = args, .kwargs_v = kwargs};
+	struct publication p;
+
+	publication_init(&p, b, NULL, topic, strlen(topic), options, &payload);
+	broker_route(b, &p);
+}
+
+/* Send the retained events matching sub to its new member s. */
+static void broker_send_retained_one(struct subscription *sub, struct session *s,
+                                     const struct retained_event *r)
+{
+	struct publication p;
+	struct wamp_msg event = {.type = WAMP_EVENT, .id = {sub->id, r->ev.publication}};
+
+	memset(&p, 0, sizeof(p));
+	p.topic = r->ev.topic;
+	p.topic_len = strlen(r->ev.topic);
+	p.retained = true;
+	p.publisher_details = r->ev.details;
+	event.dict = publication_event_details(&p, sub);
+	event.payload = r->ev.payload;
+	session_send_msg(s, &event);
+	json_decref(event.dict);
+}
+
+static void broker_send_retained(struct broker *b, struct subscription *sub, struct session *s)
+{
+	struct retained_event *r = NULL, *tmp;
+
+	if (sub->item.policy == MATCH_EXACT) {
+		HASH_FIND(hh, b->retained, sub->item.uri, sub->item.uri_len, r);
+		if (r)
+			broker_send_retained_one(sub, s, r);
+		return;
+	}
+	HASH_ITER(hh, b->retained, r, tmp)
+		if (match_item_matches(&sub->item, r->ev.topic, strlen(r->ev.topic)))
+			broker_send_retained_one(sub, s, r);
+}
+
+enum wampd_err broker_subscribe(struct broker *b, struct session *s, const struct wamp_msg *msg)
+{
+	struct subscription *sub;
+	struct sub_member *m;
+	enum match_policy match;
+	bool created = false;
+	struct wamp_msg reply = {.type = WAMP_SUBSCRIBED};
+
+	if (!session_routable(s))
+		return WAMPD_ERR_PROTOCOL;
+	if (!match_policy_parse(wamp_dict_str(msg->dict, "match", NULL), &match))
+		return WAMPD_ERR_OPTION_NOT_ALLOWED;
+	if (!uri_valid(msg->uri, msg->uri_len, b->realm->uri_rule,
+	               match == MATCH_EXACT ? 0 : URI_ALLOW_EMPTY))
+		return WAMPD_ERR_INVALID_URI;
+
+	sub = (struct subscription *)match_get(&b->index, msg->uri, msg->uri_len, match);
+	if (sub && (m = broker_member(sub, s)) != NULL) {
+		/* already subscribed: the same id again */
+		reply.id[0] = msg->id[0];
+		reply.id[1] = sub->id;
+		session_send_msg(s, &reply);
+		return WAMPD_OK;
+	}
+	if (s->nsubs >= b->realm->owner->limits.max_subscriptions_per_session)
+		return WAMPD_ERR_LIMIT;
+	if (!sub) {
+		if (!(sub = subscription_new(b, msg->uri, msg->uri_len, match)))
+			return WAMPD_ERR_NOMEM;
+		created = true;
+	}
+	if (!(m = calloc(1, sizeof(*m)))) {
+		if (created)
+			subscription_free(b, sub);
+		return WAMPD_ERR_NOMEM;
+	}
+	m->sub = sub;
+	m->session = s;
+	DL_APPEND2(sub->members, m, sub_prev, sub_next);
+	sub->count++;
+	sub->count_by_ser[s->ser]++;
+	DL_APPEND2(s->subs, m, ses_prev, ses_next);
+	s->nsubs++;
+
+	reply.id[0] = msg->id[0];
+	reply.id[1] = sub->id;
+	session_send_msg(s, &reply);
+	if (created)
+		meta_subscription(b->realm, META_CREATE, s, sub);
+	meta_subscription(b->realm, META_SUBSCRIBE, s, sub);
+	if (wamp_dict_bool(msg->dict, "get_retained", false))
+		broker_send_retained(b, sub, s);
+	return WAMPD_OK;
+}
+
+enum wampd_err broker_unsubscribe(struct broker *b, struct session *s,
+                                  const struct wamp_msg *msg)
+{
+	struct subscription *sub;
+	struct sub_member *m;
+	struct wamp_msg reply = {.type = WAMP_UNSUBSCRIBED};
+
+	if (!session_routable(s))
+		return WAMPD_ERR_PROTOCOL;
+	sub = broker_subscription(b, msg->id[1]);
+	if (!sub || !(m = broker_member(sub, s)))
+		return WAMPD_ERR_NO_SUCH_SUBSCRIPTION;
+	reply.id[0] = msg->id[0];
+	session_send_msg(s, &reply);
+	broker_remove_member(b, m);
+	return WAMPD_OK;
+}
+
+void broker_revoke(struct broker *b, struct subscription *sub, struct session *s,
+                   const char *reason)
+{
+	struct sub_member *m = broker_member(sub, s);
+
+	if (!m)
+		return;
+	if (s->features & SF_SUBSCRIBER_REVOCATION) {
+		struct wamp_msg msg = {.type = WAMP_UNSUBSCRIBED, .id = {0}};
+
+		msg.dict = json_pack("{s:I, s:s}", "subscription", (json_int_t)sub->id, "reason",
+		                     reason ? reason : "wamp.error.revoked");
+		session_send_msg(s, &msg);
+		json_decref(msg.dict);
+	}
+	broker_remove_member(b, m);
+}
+
+bool broker_has_subscription(struct broker *b, const char *topic)
+{
+	return match_best(&b->index, topic, strlen(topic)) != NULL;
+}
+
+void broker_detach(struct broker *b, struct session *s)
+{
+	struct sub_member *m, *tmp;
+
+	DL_FOREACH_SAFE2(s->subs, m, tmp, ses_next)
+		broker_remove_member(b, m);
+}

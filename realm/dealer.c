@@ -1,0 +1,715 @@
+/*
+ * dealer.c - RPC routing (see dealer.h for the data structures).
+ *
+ * Routing a CALL: best match in the index (exact, longest prefix, wildcard precedence),
+ * then a callee by the registration's invoke policy:
+ *   single/first: the first registered callee; last: the last one;
+ *   roundrobin: a cursor (rr_next) that advances one member per call and is moved on
+ *     when its member is removed, so removal while rotating never skips or repeats;
+ *   random: a uniform draw (libsodium) among the members.
+ * Callees that are closing are skipped.
+ *
+ * Answers for calls the dealer no longer tracks: INVOCATION.Request ids are sequential per
+ * callee, so an id the dealer issued before (<= last_out_request) is a late answer and is
+ * dropped, while an id it never issued is a protocol violation.
+ *
+ * Cancel (CANCEL, timeout, caller leaving) follows advanced/rpc_call_canceling.md:
+ *   skip       ERROR to the caller now; the callee is not told; its answer is dropped.
+ *   killnowait INTERRUPT to the callee and ERROR to the caller now; answers dropped.
+ *   kill       INTERRUPT to the callee; its answer (RESULT or ERROR) goes to the caller.
+ * A callee that did not announce call_canceling is treated as skip.
+ */
+#include "realm/dealer.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utlist.h>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "realm/meta.h"
+#include "realm/realm.h"
+
+bool invoke_policy_parse(const char *name, enum invoke_policy *out)
+{
+	static const char *const names[] = {"single", "roundrobin", "random", "first", "last"};
+
+	if (!name) {
+		*out = INVOKE_SINGLE;
+		return true;
+	}
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*out = (enum invoke_policy)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *invoke_policy_name(enum invoke_policy policy)
+{
+	static const char *const names[] = {"single", "roundrobin", "random", "first", "last"};
+
+	return (unsigned)policy < 5 ? names[policy] : "single";
+}
+
+json_t *dealer_features(void)
+{
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+	                 "progressive_call_results", 1, "progressive_call_invocations", 1,
+	                 "call_canceling", 1, "call_timeout", 1, "caller_identification", 1,
+	                 "pattern_based_registration", 1, "shared_registration", 1,
+	                 "registration_revocation", 1, "payload_passthru_mode", 1,
+	                 "registration_meta_api", 1, "session_meta_api", 1);
+}
+
+void dealer_init(struct dealer *d, struct realm *r)
+{
+	memset(d, 0, sizeof(*d));
+	d->realm = r;
+	match_init(&d->index);
+}
+
+static void registration_free(struct dealer *d, struct registration *reg)
+{
+	HASH_DELETE(hh_id, d->by_id, reg);
+	match_delete(&d->index, &reg->item);
+	free(reg->item.uri);
+	free(reg);
+}
+
+void dealer_destroy(struct dealer *d)
+{
+	struct registration *reg, *tmp;
+
+	HASH_ITER(hh_id, d->by_id, reg, tmp) {
+		struct reg_member *m, *mt;
+
+		DL_FOREACH_SAFE2(reg->callees, m, mt, reg_next) {
+			DL_DELETE2(m->session->regs, m, ses_prev, ses_next);
+			m->session->nregs--;
+			free(m);
+		}
+		registration_free(d, reg);
+	}
+	match_destroy(&d->index);
+}
+
+struct registration *dealer_registration(struct dealer *d, uint64_t id)
+{
+	struct registration *reg = NULL;
+
+	HASH_FIND(hh_id, d->by_id, &id, sizeof(id), reg);
+	return reg;
+}
+
+static struct reg_member *dealer_member(struct registration *reg, struct session *s)
+{
+	struct reg_member *m;
+
+	if (s->nregs <= reg->count) {
+		DL_FOREACH2(s->regs, m, ses_next)
+			if (m->reg == reg)
+				return m;
+	} else {
+		DL_FOREACH2(reg->callees, m, reg_next)
+			if (m->session == s)
+				return m;
+	}
+	return NULL;
+}
+
+static struct registration *registration_new(struct dealer *d, const char *uri, size_t len,
+                                             enum match_policy match, enum invoke_policy invoke)
+{
+	struct registration *reg = calloc(1, sizeof(*reg));
+
+	if (!reg || !(reg->item.uri = malloc(len + 1)))
+		goto fail;
+	memcpy(reg->item.uri, uri, len);
+	reg->item.uri[len] = '\0';
+	reg->item.uri_len = len;
+	reg->item.policy = match;
+	if (!match_insert(&d->index, &reg->item))
+		goto fail;
+	reg->invoke = invoke;
+	reg->id = realms_next_id(d->realm->owner);
+	reg->created_ms = clock_wall_ms();
+	HASH_ADD(hh_id, d->by_id, id, sizeof(reg->id), reg);
+	return reg;
+fail:
+	if (reg)
+		free(reg->item.uri);
+	free(reg);
+	return NULL;
+}
+
+/* Unlink m from both lists; frees the registration when it was the last callee. */
+static void dealer_remove_member(struct dealer *d, struct reg_member *m)
+{
+	struct registration *reg = m->reg;
+	struct session *s = m->session;
+	bool last;
+
+	if (reg->rr_next == m)
+		reg->rr_next = m->reg_next; /* NULL: wraps to the head on the next call */
+	DL_DELETE2(reg->callees, m, reg_prev, reg_next);
+	reg->count--;
+	DL_DELETE2(s->regs, m, ses_prev, ses_next);
+	s->nregs--;
+	free(m);
+	last = reg->count == 0;
+	meta_registration(d->realm, META_UNREGISTER, s, reg);
+	if (last) {
+		meta_registration(d->realm, META_DELETE, s, reg);
+		registration_free(d, reg);
+	}
+}
+
+enum wampd_err dealer_register(struct dealer *d, struct session *s, const struct wamp_msg *msg)
+{
+	struct registration *reg;
+	struct reg_member *m;
+	enum match_policy match;
+	enum invoke_policy invoke;
+	bool created = false;
+	struct wamp_msg reply = {.type = WAMP_REGISTERED};
+
+	if (!session_routable(s))
+		return WAMPD_ERR_PROTOCOL;
+	if (!match_policy_parse(wamp_dict_str(msg->dict, "match", NULL), &match) ||
+	    !invoke_policy_parse(wamp_dict_str(msg->dict, "invoke", NULL), &invoke))
+		return WAMPD_ERR_OPTION_NOT_ALLOWED;
+	if (!uri_valid(msg->uri, msg->uri_len, d->realm->uri_rule,
+	               match == MATCH_EXACT ? 0 : URI_ALLOW_EMPTY) ||
+	    uri_reserved(msg->uri, msg->uri_len))
+		return WAMPD_ERR_INVALID_URI;
+
+	reg = (struct registration *)match_get(&d->index, msg->uri, msg->uri_len, match);
+	if (reg) {
+		/* shared registration: same policy, and not single; never twice per callee */
+		if (reg->builtin || reg->invoke == INVOKE_SINGLE || reg->invoke != invoke ||
+		    dealer_member(reg, s))
+			return WAMPD_ERR_PROCEDURE_EXISTS;
+	}
+	if (s->nregs >= d->realm->owner->limits.max_registrations_per_session)
+		return WAMPD_ERR_LIMIT;
+	if (!reg) {
+		if (!(reg = registration_new(d, msg->uri, msg->uri_len, match, invoke)))
+			return WAMPD_ERR_NOMEM;
+		created = true;
+	}
+	if (!(m = calloc(1, sizeof(*m)))) {
+		if (created)
+			registration_free(d, reg);
+		return WAMPD_ERR_NOMEM;
+	}
+	m->reg = reg;
+	m->session = s;
+	m->disclose_caller = wamp_dict_bool(msg->dict, "disclose_caller", false);
+	m->forward_timeout = wamp_dict_bool(msg->dict, "forward_timeout", false);
+	DL_APPEND2(reg->callees, m, reg_prev, reg_next);
+	reg->count++;
+	DL_APPEND2(s->regs, m, ses_prev, ses_next);
+	s->nregs++;
+
+	reply.id[0] = msg->id[0];
+	reply.id[1] = reg->id;
+	session_send_msg(s, &reply);
+	if (created)
+		meta_registration(d->realm, META_CREATE, s, reg);
+	meta_registration(d->realm, META_REGISTER, s, reg);
+	return WAMPD_OK;
+}
+
+enum wampd_err dealer_unregister(struct dealer *d, struct session *s,
+                                 const struct wamp_msg *msg)
+{
+	struct registration *reg;
+	struct reg_member *m;
+	struct wamp_msg reply = {.type = WAMP_UNREGISTERED};
+
+	if (!session_routable(s))
+		return WAMPD_ERR_PROTOCOL;
+	reg = dealer_registration(d, msg->id[1]);
+	if (!reg || !(m = dealer_member(reg, s)))
+		return WAMPD_ERR_NO_SUCH_REGISTRATION;
+	reply.id[0] = msg->id[0];
+	session_send_msg(s, &reply);
+	dealer_remove_member(d, m);
+	return WAMPD_OK;
+}
+
+void dealer_revoke(struct dealer *d, struct registration *reg, struct session *s,
+                   const char *reason)
+{
+	struct reg_member *m = dealer_member(reg, s);
+
+	if (!m)
+		return;
+	if (s->features & SF_CALLEE_REGISTRATION_REVOCATION) {
+		struct wamp_msg msg = {.type = WAMP_UNREGISTERED, .id = {0}};
+
+		msg.dict = json_pack("{s:I, s:s}", "registration", (json_int_t)reg->id, "reason",
+		                     reason ? reason : "wamp.error.revoked");
+		session_send_msg(s, &msg);
+		json_decref(msg.dict);
+	}
+	dealer_remove_member(d, m);
+}
+
+enum wampd_err dealer_register_builtin(struct dealer *d, const char *uri, dealer_builtin_fn fn)
+{
+	struct registration *reg;
+
+	if (match_get(&d->index, uri, strlen(uri), MATCH_EXACT))
+		return WAMPD_ERR_PROCEDURE_EXISTS;
+	if (!(reg = registration_new(d, uri, strlen(uri), MATCH_EXACT, INVOKE_SINGLE)))
+		return WAMPD_ERR_NOMEM;
+	reg->builtin = fn;
+	return WAMPD_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* pending calls                                                                        */
+
+/* Forget a pending call in both tables, stop its timer and free it. */
+static void pending_call_free(struct pending_call *pc)
+{
+	struct realms *rs = pc->dealer->realm->owner;
+
+	if (pc->timer && rs->timers.cancel)
+		rs->timers.cancel(rs->timers.ctx, pc->timer);
+	HASH_DELETE(hh_callee, pc->callee->invocations, pc);
+	if (pc->caller) {
+		HASH_DELETE(hh_caller, pc->caller->calls, pc);
+		pc->caller->ncalls--;
+	}
+	free(pc);
+}
+
+/* The caller is gone or no longer waits: keep the call on the callee side only. */
+static void pending_call_drop_caller(struct pending_call *pc)
+{
+	if (!pc->caller)
+		return;
+	HASH_DELETE(hh_caller, pc->caller->calls, pc);
+	pc->caller->ncalls--;
+	pc->caller = NULL;
+	pc->invocation_open = false;
+}
+
+static void dealer_interrupt(struct pending_call *pc, const char *mode, const char *reason)
+{
+	struct wamp_msg msg = {.type = WAMP_INTERRUPT, .id = {pc->invocation_id}};
+
+	msg.dict = reason ? json_pack("{s:s, s:s}", "mode", mode, "reason", reason)
+	                  : json_pack("{s:s}", "mode", mode);
+	session_send_msg(pc->callee, &msg);
+	json_decref(msg.dict);
+	pc->interrupted = true;
+}
+
+/*
+ * Cancel pc in `mode` ("skip", "kill", "killnowait") answering the caller with `err`
+ * (unless kill, where the callee's answer does). Callees without call_canceling: skip.
+ */
+static void dealer_cancel_call(struct pending_call *pc, const char *mode, enum wampd_err err,
+                               const char *why)
+{
+	bool can_interrupt = pc->callee->features & SF_CALLEE_CALL_CANCELING;
+
+	if (!can_interrupt || !strcmp(mode, "skip")) {
+		if (pc->caller)
+			session_fail(pc->caller, WAMP_CALL, pc->call_id, err, why);
+		pending_call_drop_caller(pc);
+		return;
+	}
+	if (!strcmp(mode, "kill")) {
+		if (!pc->interrupted)
+			dealer_interrupt(pc, "kill", err == WAMPD_ERR_TIMEOUT ? wampd_err_uri(err) : NULL);
+		return;
+	}
+	/* killnowait */
+	if (!pc->interrupted)
+		dealer_interrupt(pc, "killnowait", err == WAMPD_ERR_TIMEOUT ? wampd_err_uri(err) : NULL);
+	if (pc->caller)
+		session_fail(pc->caller, WAMP_CALL, pc->call_id, err, why);
+	pending_call_drop_caller(pc);
+}
+
+static void dealer_call_timeout(void *arg)
+{
+	struct pending_call *pc = arg;
+
+	pc->timer = NULL; /* fired: the handle is gone */
+	wlog_debug("dealer", "call timed out caller=%llu request=%llu callee=%llu",
+	           pc->caller ? (unsigned long long)pc->caller->id : 0ULL,
+	           (unsigned long long)pc->call_id, (unsigned long long)pc->callee->id);
+	dealer_cancel_call(pc, "killnowait", WAMPD_ERR_TIMEOUT, "the call timed out");
+}
+
+/* The callee that gets the next invocation of reg, or NULL if none is reachable. */
+static struct reg_member *dealer_pick(struct registration *reg)
+{
+	struct reg_member *m, *start;
+	uint32_t n;
+
+	switch (reg->invoke) {
+	case INVOKE_LAST:
+		for (m = reg->callees ? reg->callees->reg_prev : NULL; m; m = m->reg_prev) {
+			if (session_routable(m->session))
+				return m;
+			if (m == reg->callees)
+				break;
+		}
+		return NULL;
+	case INVOKE_ROUNDROBIN:
+		start = reg->rr_next ? reg->rr_next : reg->callees;
+		m = start;
+		for (n = 0; m && n < reg->count; n++) {
+			struct reg_member *next = m->reg_next ? m->reg_next : reg->callees;
+
+			if (session_routable(m->session)) {
+				reg->rr_next = next;
+				return m;
+			}
+			m = next;
+		}
+		return NULL;
+	case INVOKE_RANDOM:
+		if (reg->count) {
+			uint32_t k = randombytes_uniform(reg->count);
+
+			m = reg->callees;
+			while (k--)
+				m = m->reg_next;
+			/* from there on, the first reachable one (wrapping) */
+			for (n = 0; n < reg->count; n++) {
+				if (session_routable(m->session))
+					return m;
+				m = m->reg_next ? m->reg_next : reg->callees;
+			}
+		}
+		return NULL;
+	case INVOKE_SINGLE:
+	case INVOKE_FIRST:
+	default:
+		DL_FOREACH2(reg->callees, m, reg_next)
+			if (session_routable(m->session))
+				return m;
+		return NULL;
+	}
+}
+
+/* Option keys of payload passthru mode, forwarded untouched (advanced/payload_passthru_mode.md). */
+static void dealer_copy_ppt(json_t *to, const json_t *from)
+{
+	static const char *const keys[] = {"ppt_scheme", "ppt_serializer", "ppt_cipher",
+	                                   "ppt_keyid"};
+
+	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(from, keys[i]);
+
+		if (v)
+			json_object_set(to, keys[i], v);
+	}
+}
+
+/* INVOCATION.Details for one call (new reference, or NULL for {}). */
+static json_t *dealer_invocation_details(const struct wamp_msg *call, struct session *caller,
+                                         const struct registration *reg,
+                                         const struct reg_member *m, const struct pending_call *pc,
+                                         int64_t timeout_ms, bool progress)
+{
+	json_t *d = NULL;
+
+#define DETAILS() (d ? d : (d = json_object()))
+	if (reg->item.policy != MATCH_EXACT)
+		json_object_set_new(DETAILS(), "procedure", json_stringn(call->uri, call->uri_len));
+	if (pc->caller_progress && (m->session->features & SF_CALLEE_PROGRESSIVE_RESULTS))
+		json_object_set_new(DETAILS(), "receive_progress", json_true());
+	if (progress)
+		json_object_set_new(DETAILS(), "progress", json_true());
+	if (m->disclose_caller || wamp_dict_bool(call->dict, "disclose_me", false)) {
+		json_object_set_new(DETAILS(), "caller", json_integer((json_int_t)caller->id));
+		if (caller->authid)
+			json_object_set_new(d, "caller_authid", json_string(caller->authid));
+		if (caller->authrole)
+			json_object_set_new(d, "caller_authrole", json_string(caller->authrole));
+	}
+	if (timeout_ms > 0 && m->forward_timeout)
+		json_object_set_new(DETAILS(), "timeout", json_integer(timeout_ms));
+	if (call->dict && json_object_get(call->dict, "ppt_scheme"))
+		dealer_copy_ppt(DETAILS(), call->dict);
+#undef DETAILS
+	return d;
+}
+
+/* CALL answered by a built-in procedure. */
+static enum wampd_err dealer_call_builtin(struct dealer *d, struct session *s,
+                                          const struct wamp_msg *msg, struct registration *reg)
+{
+	json_t *args, *kwargs, *res_args = NULL, *res_kwargs = NULL;
+	const char *message = NULL;
+	enum wampd_err err = WAMPD_OK;
+	struct wamp_msg result = {.type = WAMP_RESULT, .id = {msg->id[0]}};
+
+	args = wamp_payload_args(&msg->payload, &err);
+	if (err == WAMPD_OK)
+		kwargs = wamp_payload_kwargs(&msg->payload, &err);
+	else
+		kwargs = NULL;
+	if (err != WAMPD_OK)
+		err = WAMPD_ERR_INVALID_ARGUMENT;
+	else
+		err = reg->builtin(d->realm, s, args, kwargs, &res_args, &res_kwargs, &message);
+	if (err == WAMPD_OK) {
+		result.payload.args_v = res_args;
+		result.payload.kwargs_v = res_kwargs;
+		session_send_msg(s, &result);
+	} else if (message) {
+		session_fail(s, WAMP_CALL, msg->id[0], err, message);
+		err = WAMPD_OK; /* answered here, with the procedure's own message */
+	}
+	json_decref(args);
+	json_decref(kwargs);
+	json_decref(res_args);
+	json_decref(res_kwargs);
+	return err;
+}
+
+/* A CALL chunk continuing a progressive invocation. */
+static enum wampd_err dealer_call_continue(struct pending_call *pc, const struct wamp_msg *msg)
+{
+	bool progress = wamp_dict_bool(msg->dict, "progress", false);
+	struct wamp_msg inv = {.type = WAMP_INVOCATION, .id = {pc->invocation_id, pc->registration_id}};
+	enum wampd_err err;
+
+	if (progress)
+		inv.dict = json_pack("{s:b}", "progress", 1);
+	inv.payload = msg->payload;
+	err = session_send_msg(pc->callee, &inv);
+	json_decref(inv.dict);
+	pc->invocation_open = progress;
+	return err == WAMPD_ERR_LIMIT ? WAMPD_OK : err;
+}
+
+enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wamp_msg *msg)
+{
+	struct registration *reg;
+	struct reg_member *m;
+	struct pending_call *pc = NULL;
+	struct wamp_msg inv = {.type = WAMP_INVOCATION};
+	struct realms *rs = d->realm->owner;
+	enum wampd_err err;
+	uint64_t call_id = msg->id[0];
+	bool progress = wamp_dict_bool(msg->dict, "progress", false);
+	int64_t timeout_ms;
+
+	if (!session_routable(s))
+		return WAMPD_ERR_PROTOCOL;
+
+	HASH_FIND(hh_caller, s->calls, &call_id, sizeof(call_id), pc);
+	if (pc) {
+		if (pc->invocation_open)
+			return dealer_call_continue(pc, msg);
+		return WAMPD_ERR_PROTOCOL; /* request id reused while the call is pending */
+	}
+	if (s->features & SF_CALLER_PROGRESSIVE_INVOCATIONS) {
+		/* a continuation of a progressive call that has completed meanwhile: discard */
+		if (call_id <= s->call_watermark)
+			return WAMPD_OK;
+		s->call_watermark = call_id;
+	} else if (progress) {
+		return WAMPD_ERR_PROTOCOL; /* progress without announcing the feature */
+	}
+
+	if (!uri_valid(msg->uri, msg->uri_len, d->realm->uri_rule, 0))
+		return WAMPD_ERR_INVALID_URI;
+	reg = (struct registration *)match_best(&d->index, msg->uri, msg->uri_len);
+	if (!reg)
+		return WAMPD_ERR_NO_SUCH_PROCEDURE;
+	if (reg->builtin)
+		return dealer_call_builtin(d, s, msg, reg);
+	if (!(m = dealer_pick(reg)))
+		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
+	if (progress && !(m->session->features & SF_CALLEE_PROGRESSIVE_INVOCATIONS))
+		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
+	if (s->ncalls >= rs->limits.max_pending_calls_per_session)
+		return WAMPD_ERR_LIMIT;
+
+	if (!(pc = calloc(1, sizeof(*pc))))
+		return WAMPD_ERR_NOMEM;
+	do {
+		struct pending_call *dup = NULL;
+
+		pc->invocation_id = ids_next(&m->session->last_out_request);
+		HASH_FIND(hh_callee, m->session->invocations, &pc->invocation_id,
+		          sizeof(pc->invocation_id), dup);
+		if (!dup)
+			break;
+	} while (1);
+	pc->call_id = call_id;
+	pc->caller = s;
+	pc->callee = m->session;
+	pc->dealer = d;
+	pc->registration_id = reg->id;
+	pc->caller_progress = wamp_dict_bool(msg->dict, "receive_progress", false) &&
+	                      (s->features & SF_CALLER_PROGRESSIVE_RESULTS);
+	pc->invocation_open = progress;
+	HASH_ADD(hh_callee, pc->callee->invocations, invocation_id, sizeof(pc->invocation_id), pc);
+	HASH_ADD(hh_caller, s->calls, call_id, sizeof(pc->call_id), pc);
+	s->ncalls++;
+	d->calls++;
+
+	timeout_ms = wamp_dict_int(msg->dict, "timeout", 0);
+	if (timeout_ms <= 0)
+		timeout_ms = d->realm->call_timeout_ms;
+	if (timeout_ms > 0 && !m->forward_timeout && rs->timers.start) {
+		pc->timer = rs->timers.start(rs->timers.ctx,
+		                             (uint32_t)(timeout_ms > UINT32_MAX ? UINT32_MAX : timeout_ms),
+		                             dealer_call_timeout, pc);
+	}
+
+	inv.id[0] = pc->invocation_id;
+	inv.id[1] = reg->id;
+	inv.dict = dealer_invocation_details(msg, s, reg, m, pc, timeout_ms, progress);
+	inv.payload = msg->payload;
+	err = session_send_msg(pc->callee, &inv);
+	json_decref(inv.dict);
+	if (err != WAMPD_OK && err != WAMPD_ERR_LIMIT) {
+		/* not encodable for the callee: nothing was sent, answer the caller */
+		pending_call_free(pc);
+		return err;
+	}
+	/* WAMPD_ERR_LIMIT: the callee is being closed; its detach cancels this call */
+	return WAMPD_OK;
+}
+
+enum wampd_err dealer_cancel(struct dealer *d, struct session *s, const struct wamp_msg *msg)
+{
+	struct pending_call *pc = NULL;
+	const char *mode = wamp_dict_str(msg->dict, "mode", "killnowait");
+	uint64_t call_id = msg->id[0];
+
+	(void)d;
+	if (!session_routable(s))
+		return WAMPD_ERR_PROTOCOL;
+	if (strcmp(mode, "skip") && strcmp(mode, "kill") && strcmp(mode, "killnowait"))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	HASH_FIND(hh_caller, s->calls, &call_id, sizeof(call_id), pc);
+	if (!pc)
+		return WAMPD_OK; /* already answered: nothing to cancel */
+	dealer_cancel_call(pc, mode, WAMPD_ERR_CANCELED, "the call was canceled");
+	return WAMPD_OK;
+}
+
+/*
+ * The pending call answered by an INVOCATION.Request from callee s, or NULL.
+ * *err is WAMPD_OK for a late answer to be dropped, WAMPD_ERR_PROTOCOL for an id never
+ * issued.
+ */
+static struct pending_call *dealer_find_invocation(struct session *s, uint64_t id,
+                                                   enum wampd_err *err)
+{
+	struct pending_call *pc = NULL;
+
+	HASH_FIND(hh_callee, s->invocations, &id, sizeof(id), pc);
+	*err = (pc || id <= s->last_out_request) ? WAMPD_OK : WAMPD_ERR_PROTOCOL;
+	return pc;
+}
+
+enum wampd_err dealer_yield(struct dealer *d, struct session *s, const struct wamp_msg *msg)
+{
+	struct pending_call *pc;
+	enum wampd_err err;
+	bool progress = wamp_dict_bool(msg->dict, "progress", false);
+
+	(void)d;
+	if (!session_routable(s))
+		return WAMPD_ERR_PROTOCOL;
+	if (!(pc = dealer_find_invocation(s, msg->id[0], &err)))
+		return err;
+	if (progress && !pc->caller_progress)
+		return WAMPD_OK; /* the caller did not ask for progressive results: drop the chunk */
+	if (pc->caller) {
+		struct wamp_msg result = {.type = WAMP_RESULT, .id = {pc->call_id}};
+
+		if (progress)
+			result.dict = json_pack("{s:b}", "progress", 1);
+		if (msg->dict && json_object_get(msg->dict, "ppt_scheme")) {
+			if (!result.dict)
+				result.dict = json_object();
+			dealer_copy_ppt(result.dict, msg->dict);
+		}
+		result.payload = msg->payload;
+		err = session_send_msg(pc->caller, &result);
+		json_decref(result.dict);
+		if (err == WAMPD_ERR_SERIALIZATION || err == WAMPD_ERR_NOMEM) {
+			session_fail(pc->caller, WAMP_CALL, pc->call_id, err,
+			             "the result cannot be converted to the caller's serializer");
+			pending_call_drop_caller(pc);
+		}
+	}
+	if (!progress)
+		pending_call_free(pc);
+	return WAMPD_OK;
+}
+
+enum wampd_err dealer_error(struct dealer *d, struct session *s, const struct wamp_msg *msg)
+{
+	struct pending_call *pc;
+	enum wampd_err err;
+
+	(void)d;
+	if (!session_routable(s))
+		return WAMPD_ERR_PROTOCOL;
+	if (msg->id[0] != WAMP_INVOCATION)
+		return WAMPD_ERR_PROTOCOL; /* clients only answer INVOCATIONs with ERROR */
+	if (!(pc = dealer_find_invocation(s, msg->id[1], &err)))
+		return err;
+	if (pc->caller) {
+		struct wamp_msg e = {.type = WAMP_ERROR, .id = {WAMP_CALL, pc->call_id}};
+
+		e.dict = msg->dict;
+		e.uri = msg->uri;
+		e.uri_len = msg->uri_len;
+		e.payload = msg->payload;
+		err = session_send_msg(pc->caller, &e);
+		if (err == WAMPD_ERR_SERIALIZATION || err == WAMPD_ERR_NOMEM)
+			session_fail(pc->caller, WAMP_CALL, pc->call_id, err,
+			             "the error cannot be converted to the caller's serializer");
+	}
+	pending_call_free(pc);
+	return WAMPD_OK;
+}
+
+void dealer_detach(struct dealer *d, struct session *s)
+{
+	struct reg_member *m, *mt;
+	struct pending_call *pc, *tmp;
+
+	DL_FOREACH_SAFE2(s->regs, m, mt, ses_next)
+		dealer_remove_member(d, m);
+
+	/* calls s was serving: their callers get wamp.error.canceled */
+	HASH_ITER(hh_callee, s->invocations, pc, tmp) {
+		if (pc->caller)
+			session_fail(pc->caller, WAMP_CALL, pc->call_id, WAMPD_ERR_CANCELED,
+			             "the callee left before answering");
+		pending_call_free(pc);
+	}
+
+	/* calls s made: the callee is told (INTERRUPT killnowait) and its answer dropped */
+	HASH_ITER(hh_caller, s->calls, pc, tmp) {
+		pending_call_drop_caller(pc);
+		if (!pc->interrupted && (pc->callee->features & SF_CALLEE_CALL_CANCELING) &&
+		    session_routable(pc->callee))
+			dealer_interrupt(pc, "killnowait", "wamp.error.canceled");
+	}
+	s->ncalls = 0;
+}

@@ -1,0 +1,746 @@
+/*
+ * meta.c - the realm meta API (see meta.h): built-in procedures on the realm's dealer and
+ * meta events on its broker.
+ *
+ * Procedures are plain C functions registered with dealer_register_builtin(), so a call to
+ * wamp.session.count takes the same lookup (and, once authorization exists, the same
+ * permission check) as a call to a user procedure. Their argument checking is uniform: a
+ * wrong or missing argument is wamp.error.invalid_argument with a message saying which.
+ *
+ * Meta events are publications of the router (no publisher session) on the realm's
+ * broker. Each hook is called by broker.c/dealer.c/realm.c after the state change is
+ * visible to the procedures.
+ */
+#include "realm/meta.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <utlist.h>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "realm/realm.h"
+
+/* ---------------------------------------------------------------------------------- */
+/* helpers                                                                              */
+
+static json_t *iso_time(int64_t ms)
+{
+	char stamp[40];
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03dZ", (int)(ms % 1000));
+	return json_string(stamp);
+}
+
+/* Positional argument i as an id; false (and *message set) if absent or not an id. */
+static bool arg_id(json_t *args, size_t i, uint64_t *out, const char **message)
+{
+	json_t *v = json_array_get(args, i);
+
+	if (!json_is_integer(v) || !ids_valid((uint64_t)json_integer_value(v))) {
+		*message = "expected an id as positional argument";
+		return false;
+	}
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+static bool arg_str(json_t *args, size_t i, const char **out, const char **message)
+{
+	json_t *v = json_array_get(args, i);
+
+	if (!json_is_string(v)) {
+		*message = "expected a string as positional argument";
+		return false;
+	}
+	*out = json_string_value(v);
+	return true;
+}
+
+static json_t *session_details(const struct session *s)
+{
+	json_t *d = json_pack("{s:I, s:s?, s:s?, s:s?, s:s?}", "session", (json_int_t)s->id,
+	                      "authid", s->authid, "authrole", s->authrole, "authmethod",
+	                      s->authmethod, "authprovider", s->authprovider);
+
+	if (d && s->transport)
+		json_object_set(d, "transport", s->transport);
+	if (d && s->authextra)
+		json_object_set(d, "authextra", s->authextra);
+	return d;
+}
+
+static json_t *registration_details(const struct registration *reg)
+{
+	return json_pack("{s:I, s:o, s:s, s:s, s:s}", "id", (json_int_t)reg->id, "created",
+	                 iso_time(reg->created_ms), "uri", reg->item.uri, "match",
+	                 match_policy_name(reg->item.policy), "invoke",
+	                 invoke_policy_name(reg->invoke));
+}
+
+static json_t *subscription_details(const struct subscription *sub)
+{
+	return json_pack("{s:I, s:o, s:s, s:s}", "id", (json_int_t)sub->id, "created",
+	                 iso_time(sub->created_ms), "uri", sub->item.uri, "match",
+	                 match_policy_name(sub->item.policy));
+}
+
+/* true if authroles (a list, or NULL/absent) admits role. */
+static bool role_filter(json_t *authroles, const char *role)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(authroles))
+		return true;
+	json_array_foreach(authroles, i, v)
+		if (json_is_string(v) && role && !strcmp(json_string_value(v), role))
+			return true;
+	return false;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* wamp.session.*                                                                       */
+
+#define BUILTIN(name)                                                                      \
+	static enum wampd_err name(struct realm *r, struct session *caller, json_t *args,  \
+	                           json_t *kwargs, json_t **res_args, json_t **res_kwargs,  \
+	                           const char **message)
+
+BUILTIN(ms_count)
+{
+	struct session *s, *tmp;
+	json_t *filter = json_array_get(args, 0);
+	json_int_t n = 0;
+
+	(void)caller, (void)kwargs, (void)res_kwargs, (void)message;
+	HASH_ITER(hh, r->sessions, s, tmp)
+		if (session_routable(s) && role_filter(filter, s->authrole))
+			n++;
+	*res_args = json_pack("[I]", n);
+	return WAMPD_OK;
+}
+
+BUILTIN(ms_list)
+{
+	struct session *s, *tmp;
+	json_t *filter = json_array_get(args, 0), *ids = json_array();
+
+	(void)caller, (void)kwargs, (void)res_kwargs, (void)message;
+	HASH_ITER(hh, r->sessions, s, tmp)
+		if (session_routable(s) && role_filter(filter, s->authrole))
+			json_array_append_new(ids, json_integer((json_int_t)s->id));
+	*res_args = json_pack("[o]", ids);
+	return WAMPD_OK;
+}
+
+BUILTIN(ms_get)
+{
+	struct session *s;
+	uint64_t id;
+
+	(void)caller, (void)kwargs, (void)res_kwargs;
+	if (!arg_id(args, 0, &id, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	s = realm_session(r, id);
+	if (!s || !session_routable(s))
+		return WAMPD_ERR_NO_SUCH_SESSION;
+	*res_args = json_pack("[o]", session_details(s));
+	return WAMPD_OK;
+}
+
+/* Close s with GOODBYE <reason> {message}; it leaves the realm once its transport closes. */
+static void kill_session(struct session *s, const char *reason, const char *text)
+{
+	struct wamp_msg bye = {.type = WAMP_GOODBYE, .uri = reason, .uri_len = strlen(reason)};
+
+	if (text)
+		bye.dict = json_pack("{s:s}", "message", text);
+	wlog_info("meta", "killing session=%llu reason=%s", (unsigned long long)s->id, reason);
+	session_send_msg(s, &bye);
+	json_decref(bye.dict);
+	session_close(s, 1000, reason);
+}
+
+/* kwargs reason/message of the kill procedures; false (message set) on a bad reason. */
+static bool kill_options(json_t *kwargs, const char **reason, const char **text,
+                         const char **message)
+{
+	*reason = wamp_dict_str(kwargs, "reason", "wamp.close.killed");
+	*text = wamp_dict_str(kwargs, "message", NULL);
+	if (!uri_valid(*reason, strlen(*reason), URI_LOOSE, 0)) {
+		*message = "reason must be a valid URI";
+		return false;
+	}
+	return true;
+}
+
+BUILTIN(ms_kill)
+{
+	struct session *s;
+	const char *reason, *text;
+	uint64_t id;
+
+	(void)res_args, (void)res_kwargs;
+	if (!arg_id(args, 0, &id, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!kill_options(kwargs, &reason, &text, message))
+		return WAMPD_ERR_INVALID_URI;
+	s = realm_session(r, id);
+	if (!s || s == caller || !session_routable(s))
+		return WAMPD_ERR_NO_SUCH_SESSION;
+	kill_session(s, reason, text);
+	return WAMPD_OK;
+}
+
+/* Kill every other session whose `field` (authid or authrole) equals value. */
+static json_t *kill_where(struct realm *r, struct session *caller, bool by_role,
+                          const char *value, const char *reason, const char *text)
+{
+	struct session *s, *tmp;
+	json_t *killed = json_array();
+
+	HASH_ITER(hh, r->sessions, s, tmp) {
+		const char *v = by_role ? s->authrole : s->authid;
+
+		if (s == caller || !session_routable(s))
+			continue;
+		if (value && (!v || strcmp(v, value)))
+			continue;
+		json_array_append_new(killed, json_integer((json_int_t)s->id));
+		kill_session(s, reason, text);
+	}
+	return killed;
+}
+
+BUILTIN(ms_kill_by_authid)
+{
+	const char *authid, *reason, *text;
+
+	(void)res_kwargs;
+	if (!arg_str(args, 0, &authid, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!kill_options(kwargs, &reason, &text, message))
+		return WAMPD_ERR_INVALID_URI;
+	*res_args = json_pack("[o]", kill_where(r, caller, false, authid, reason, text));
+	return WAMPD_OK;
+}
+
+BUILTIN(ms_kill_by_authrole)
+{
+	const char *authrole, *reason, *text;
+	json_t *killed;
+
+	(void)res_kwargs;
+	if (!arg_str(args, 0, &authrole, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!kill_options(kwargs, &reason, &text, message))
+		return WAMPD_ERR_INVALID_URI;
+	killed = kill_where(r, caller, true, authrole, reason, text);
+	*res_args = json_pack("[I]", (json_int_t)json_array_size(killed));
+	json_decref(killed);
+	return WAMPD_OK;
+}
+
+BUILTIN(ms_kill_all)
+{
+	const char *reason, *text;
+	json_t *killed;
+
+	(void)args, (void)res_kwargs;
+	if (!kill_options(kwargs, &reason, &text, message))
+		return WAMPD_ERR_INVALID_URI;
+	killed = kill_where(r, caller, false, NULL, reason, text);
+	*res_args = json_pack("[I]", (json_int_t)json_array_size(killed));
+	json_decref(killed);
+	return WAMPD_OK;
+}
+
+/* The testament list of `scope` ("destroyed" by default); NULL + message if invalid. */
+static json_t **testament_bucket(struct session *s, json_t *kwargs, const char **message)
+{
+	const char *scope = wamp_dict_str(kwargs, "scope", "destroyed");
+
+	if (!strcmp(scope, "destroyed"))
+		return &s->testaments_destroyed;
+	if (!strcmp(scope, "detached"))
+		return &s->testaments_detached;
+	*message = "scope must be \"destroyed\" or \"detached\"";
+	return NULL;
+}
+
+#define MAX_TESTAMENTS 64 /* per session and scope */
+
+BUILTIN(ms_add_testament)
+{
+	const char *topic;
+	json_t **bucket, *t, *options = json_object_get(kwargs, "publish_options");
+	json_t *targs = json_array_get(args, 1), *tkwargs = json_array_get(args, 2);
+
+	(void)r, (void)res_args, (void)res_kwargs;
+	if (!arg_str(args, 0, &topic, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!uri_valid(topic, strlen(topic), URI_LOOSE, 0)) {
+		*message = "topic must be a valid URI";
+		return WAMPD_ERR_INVALID_URI;
+	}
+	if ((targs && !json_is_array(targs)) || (tkwargs && !json_is_object(tkwargs)) ||
+	    (options && !json_is_object(options))) {
+		*message = "expected (topic, args list, kwargs dict), publish_options a dict";
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	}
+	if (!(bucket = testament_bucket(caller, kwargs, message)))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!*bucket && !(*bucket = json_array()))
+		return WAMPD_ERR_NOMEM;
+	if (json_array_size(*bucket) >= MAX_TESTAMENTS) {
+		*message = "too many testaments for this scope";
+		return WAMPD_ERR_LIMIT;
+	}
+	t = json_pack("{s:s, s:O?, s:O?, s:O?}", "topic", topic, "args", targs, "kwargs", tkwargs,
+	              "options", options);
+	if (!t || json_array_append_new(*bucket, t))
+		return WAMPD_ERR_NOMEM;
+	return WAMPD_OK;
+}
+
+BUILTIN(ms_flush_testaments)
+{
+	json_t **bucket;
+	json_int_t n;
+
+	(void)r, (void)args, (void)res_kwargs;
+	if (!(bucket = testament_bucket(caller, kwargs, message)))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	n = *bucket ? (json_int_t)json_array_size(*bucket) : 0;
+	json_decref(*bucket);
+	*bucket = NULL;
+	*res_args = json_pack("[I]", n);
+	return WAMPD_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* wamp.registration.*                                                                  */
+
+static struct registration *reg_arg(struct realm *r, json_t *args, const char **message)
+{
+	uint64_t id;
+	struct registration *reg;
+
+	if (!arg_id(args, 0, &id, message))
+		return NULL;
+	reg = dealer_registration(&r->dealer, id);
+	if (!reg || reg->builtin)
+		return NULL;
+	return reg;
+}
+
+/* Options {match} of lookup; false if invalid. */
+static bool match_option(json_t *args, size_t i, json_t *kwargs, enum match_policy *out)
+{
+	json_t *opts = json_array_get(args, i);
+	const char *m = wamp_dict_str(json_is_object(opts) ? opts : kwargs, "match", NULL);
+
+	return match_policy_parse(m, out);
+}
+
+BUILTIN(mr_list)
+{
+	struct registration *reg, *tmp;
+	json_t *lists[3] = {json_array(), json_array(), json_array()};
+
+	(void)caller, (void)args, (void)kwargs, (void)res_kwargs, (void)message;
+	HASH_ITER(hh_id, r->dealer.by_id, reg, tmp)
+		if (!reg->builtin)
+			json_array_append_new(lists[reg->item.policy], json_integer((json_int_t)reg->id));
+	*res_args = json_pack("[{s:o, s:o, s:o}]", "exact", lists[0], "prefix", lists[1],
+	                      "wildcard", lists[2]);
+	return WAMPD_OK;
+}
+
+BUILTIN(mr_lookup)
+{
+	const char *uri;
+	enum match_policy match;
+	struct registration *reg;
+
+	(void)caller, (void)res_kwargs;
+	if (!arg_str(args, 0, &uri, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!match_option(args, 1, kwargs, &match)) {
+		*message = "match must be exact, prefix or wildcard";
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	}
+	reg = (struct registration *)match_get(&r->dealer.index, uri, strlen(uri), match);
+	*res_args = json_pack("[o]", reg && !reg->builtin ? json_integer((json_int_t)reg->id)
+	                                                 : json_null());
+	return WAMPD_OK;
+}
+
+BUILTIN(mr_match)
+{
+	const char *uri;
+	struct registration *reg;
+
+	(void)caller, (void)kwargs, (void)res_kwargs;
+	if (!arg_str(args, 0, &uri, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	reg = (struct registration *)match_best(&r->dealer.index, uri, strlen(uri));
+	*res_args = json_pack("[o]", reg && !reg->builtin ? json_integer((json_int_t)reg->id)
+	                                                 : json_null());
+	return WAMPD_OK;
+}
+
+BUILTIN(mr_get)
+{
+	struct registration *reg = reg_arg(r, args, message);
+
+	(void)caller, (void)kwargs, (void)res_kwargs;
+	if (!reg)
+		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_REGISTRATION;
+	*res_args = json_pack("[o]", registration_details(reg));
+	return WAMPD_OK;
+}
+
+BUILTIN(mr_list_callees)
+{
+	struct registration *reg = reg_arg(r, args, message);
+	struct reg_member *m;
+	json_t *ids;
+
+	(void)caller, (void)kwargs, (void)res_kwargs;
+	if (!reg)
+		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_REGISTRATION;
+	ids = json_array();
+	DL_FOREACH2(reg->callees, m, reg_next)
+		json_array_append_new(ids, json_integer((json_int_t)m->session->id));
+	*res_args = json_pack("[o]", ids);
+	return WAMPD_OK;
+}
+
+BUILTIN(mr_count_callees)
+{
+	struct registration *reg = reg_arg(r, args, message);
+
+	(void)caller, (void)kwargs, (void)res_kwargs;
+	if (!reg)
+		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_REGISTRATION;
+	*res_args = json_pack("[I]", (json_int_t)reg->count);
+	return WAMPD_OK;
+}
+
+BUILTIN(mr_remove_callee)
+{
+	struct registration *reg = reg_arg(r, args, message);
+	struct session *s;
+	uint64_t callee;
+
+	(void)caller, (void)res_args, (void)res_kwargs;
+	if (!reg)
+		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_REGISTRATION;
+	if (!arg_id(args, 1, &callee, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!(s = realm_session(r, callee)))
+		return WAMPD_ERR_NO_SUCH_SESSION;
+	dealer_revoke(&r->dealer, reg, s, wamp_dict_str(kwargs, "reason", NULL));
+	return WAMPD_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* wamp.subscription.*                                                                  */
+
+static struct subscription *sub_arg(struct realm *r, json_t *args, const char **message)
+{
+	uint64_t id;
+
+	if (!arg_id(args, 0, &id, message))
+		return NULL;
+	return broker_subscription(&r->broker, id);
+}
+
+BUILTIN(mb_list)
+{
+	struct subscription *sub, *tmp;
+	json_t *lists[3] = {json_array(), json_array(), json_array()};
+
+	(void)caller, (void)args, (void)kwargs, (void)res_kwargs, (void)message;
+	HASH_ITER(hh_id, r->broker.by_id, sub, tmp)
+		json_array_append_new(lists[sub->item.policy], json_integer((json_int_t)sub->id));
+	*res_args = json_pack("[{s:o, s:o, s:o}]", "exact", lists[0], "prefix", lists[1],
+	                      "wildcard", lists[2]);
+	return WAMPD_OK;
+}
+
+BUILTIN(mb_lookup)
+{
+	const char *uri;
+	enum match_policy match;
+	struct subscription *sub;
+
+	(void)caller, (void)res_kwargs;
+	if (!arg_str(args, 0, &uri, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!match_option(args, 1, kwargs, &match)) {
+		*message = "match must be exact, prefix or wildcard";
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	}
+	sub = (struct subscription *)match_get(&r->broker.index, uri, strlen(uri), match);
+	*res_args = json_pack("[o]", sub ? json_integer((json_int_t)sub->id) : json_null());
+	return WAMPD_OK;
+}
+
+static bool collect_ids(struct match_item *item, void *arg)
+{
+	json_array_append_new(arg, json_integer((json_int_t)((struct subscription *)item)->id));
+	return true;
+}
+
+BUILTIN(mb_match)
+{
+	const char *uri;
+	json_t *ids;
+
+	(void)caller, (void)kwargs, (void)res_kwargs;
+	if (!arg_str(args, 0, &uri, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	ids = json_array();
+	match_each(&r->broker.index, uri, strlen(uri), collect_ids, ids);
+	if (!json_array_size(ids)) {
+		json_decref(ids);
+		ids = json_null();
+	}
+	*res_args = json_pack("[o]", ids);
+	return WAMPD_OK;
+}
+
+BUILTIN(mb_get)
+{
+	struct subscription *sub = sub_arg(r, args, message);
+
+	(void)caller, (void)kwargs, (void)res_kwargs;
+	if (!sub)
+		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_SUBSCRIPTION;
+	*res_args = json_pack("[o]", subscription_details(sub));
+	return WAMPD_OK;
+}
+
+BUILTIN(mb_list_subscribers)
+{
+	struct subscription *sub = sub_arg(r, args, message);
+	struct sub_member *m;
+	json_t *ids;
+
+	(void)caller, (void)kwargs, (void)res_kwargs;
+	if (!sub)
+		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_SUBSCRIPTION;
+	ids = json_array();
+	DL_FOREACH2(sub->members, m, sub_next)
+		json_array_append_new(ids, json_integer((json_int_t)m->session->id));
+	*res_args = json_pack("[o]", ids);
+	return WAMPD_OK;
+}
+
+BUILTIN(mb_count_subscribers)
+{
+	struct subscription *sub = sub_arg(r, args, message);
+
+	(void)caller, (void)kwargs, (void)res_kwargs;
+	if (!sub)
+		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_SUBSCRIPTION;
+	*res_args = json_pack("[I]", (json_int_t)sub->count);
+	return WAMPD_OK;
+}
+
+BUILTIN(mb_remove_subscriber)
+{
+	struct subscription *sub = sub_arg(r, args, message);
+	struct session *s;
+	uint64_t id;
+
+	(void)caller, (void)res_args, (void)res_kwargs;
+	if (!sub)
+		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_SUBSCRIPTION;
+	if (!arg_id(args, 1, &id, message))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!(s = realm_session(r, id)))
+		return WAMPD_ERR_NO_SUCH_SESSION;
+	broker_revoke(&r->broker, sub, s, wamp_dict_str(kwargs, "reason", NULL));
+	return WAMPD_OK;
+}
+
+BUILTIN(mb_get_events)
+{
+	struct subscription *sub = sub_arg(r, args, message);
+	struct event_history *h;
+	json_t *events;
+	json_int_t limit;
+	bool reverse;
+	const char *topic;
+
+	(void)caller, (void)res_kwargs;
+	if (!sub)
+		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_SUBSCRIPTION;
+	limit = wamp_dict_int(kwargs, "limit", json_is_integer(json_array_get(args, 1))
+	                                            ? json_integer_value(json_array_get(args, 1))
+	                                            : 0);
+	reverse = wamp_dict_bool(kwargs, "reverse", false);
+	topic = wamp_dict_str(kwargs, "topic", NULL);
+	events = json_array();
+	h = sub->history;
+	if (h) {
+		/* the newest `limit` events (all without limit), in the order asked for */
+		uint32_t first = 0;
+
+		if (limit > 0 && (uint32_t)limit < h->count)
+			first = h->count - (uint32_t)limit;
+		for (uint32_t k = first; k < h->count; k++) {
+			uint32_t i = reverse ? h->count - 1 - (k - first) : k;
+			const struct stored_event *ev = &h->ring[(h->head + i) % h->limit];
+
+			if (topic && strcmp(topic, ev->topic))
+				continue;
+			json_array_append_new(events, broker_stored_event_json(ev, sub->id));
+		}
+	}
+	*res_args = json_pack("[o]", events);
+	return WAMPD_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* registration of the procedures and the events                                        */
+
+enum wampd_err meta_init(struct realm *r)
+{
+	static const struct {
+		const char *uri;
+		dealer_builtin_fn fn;
+	} procs[] = {
+		{"wamp.session.count", ms_count},
+		{"wamp.session.list", ms_list},
+		{"wamp.session.get", ms_get},
+		{"wamp.session.kill", ms_kill},
+		{"wamp.session.kill_by_authid", ms_kill_by_authid},
+		{"wamp.session.kill_by_authrole", ms_kill_by_authrole},
+		{"wamp.session.kill_all", ms_kill_all},
+		{"wamp.session.add_testament", ms_add_testament},
+		{"wamp.session.flush_testaments", ms_flush_testaments},
+		{"wamp.registration.list", mr_list},
+		{"wamp.registration.lookup", mr_lookup},
+		{"wamp.registration.match", mr_match},
+		{"wamp.registration.get", mr_get},
+		{"wamp.registration.list_callees", mr_list_callees},
+		{"wamp.registration.count_callees", mr_count_callees},
+		{"wamp.registration.remove_callee", mr_remove_callee},
+		{"wamp.subscription.list", mb_list},
+		{"wamp.subscription.lookup", mb_lookup},
+		{"wamp.subscription.match", mb_match},
+		{"wamp.subscription.get", mb_get},
+		{"wamp.subscription.list_subscribers", mb_list_subscribers},
+		{"wamp.subscription.count_subscribers", mb_count_subscribers},
+		{"wamp.subscription.remove_subscriber", mb_remove_subscriber},
+		{"wamp.subscription.get_events", mb_get_events},
+	};
+
+	for (size_t i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
+		enum wampd_err err = dealer_register_builtin(&r->dealer, procs[i].uri, procs[i].fn);
+
+		if (err != WAMPD_OK)
+			return err;
+	}
+	return WAMPD_OK;
+}
+
+/* Publish a meta event (args: a new reference, consumed). */
+static void meta_publish(struct realm *r, const char *topic, json_t *args)
+{
+	if (args)
+		broker_publish_internal(&r->broker, topic, args, NULL, NULL);
+	json_decref(args);
+}
+
+/* Meta events are built only when someone listens (session churn stays cheap). */
+#define META_WANTED(r, topic) broker_has_subscription(&(r)->broker, (topic))
+
+void meta_session_join(struct realm *r, struct session *s)
+{
+	if (META_WANTED(r, "wamp.session.on_join"))
+		meta_publish(r, "wamp.session.on_join", json_pack("[o]", session_details(s)));
+}
+
+void meta_session_leave(struct realm *r, struct session *s)
+{
+	if (META_WANTED(r, "wamp.session.on_leave"))
+		meta_publish(r, "wamp.session.on_leave",
+		             json_pack("[I, s?, s?]", (json_int_t)s->id, s->authid, s->authrole));
+}
+
+static void testaments_publish(struct realm *r, json_t *list)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(list, i, t) {
+		json_t *options = json_object_get(t, "options");
+
+		broker_publish_internal(&r->broker, json_string_value(json_object_get(t, "topic")),
+		                        json_object_get(t, "args"), json_object_get(t, "kwargs"),
+		                        json_is_object(options) ? options : NULL);
+	}
+}
+
+void meta_session_testaments(struct realm *r, struct session *s)
+{
+	json_t *detached = s->testaments_detached, *destroyed = s->testaments_destroyed;
+
+	/* forget them first: each testament is published exactly once */
+	s->testaments_detached = NULL;
+	s->testaments_destroyed = NULL;
+	testaments_publish(r, detached);
+	testaments_publish(r, destroyed);
+	json_decref(detached);
+	json_decref(destroyed);
+}
+
+void meta_registration(struct realm *r, enum meta_event ev, struct session *s,
+                       const struct registration *reg)
+{
+	static const char *const topics[] = {
+		[META_CREATE] = "wamp.registration.on_create",
+		[META_REGISTER] = "wamp.registration.on_register",
+		[META_UNREGISTER] = "wamp.registration.on_unregister",
+		[META_DELETE] = "wamp.registration.on_delete",
+	};
+
+	if (!META_WANTED(r, topics[ev]))
+		return;
+	if (ev == META_CREATE)
+		meta_publish(r, topics[ev], json_pack("[I, o]", (json_int_t)s->id,
+		                                      registration_details(reg)));
+	else
+		meta_publish(r, topics[ev], json_pack("[I, I]", (json_int_t)s->id, (json_int_t)reg->id));
+}
+
+void meta_subscription(struct realm *r, enum meta_event ev, struct session *s,
+                       const struct subscription *sub)
+{
+	static const char *const topics[] = {
+		[META_CREATE] = "wamp.subscription.on_create",
+		[META_SUBSCRIBE] = "wamp.subscription.on_subscribe",
+		[META_UNSUBSCRIBE] = "wamp.subscription.on_unsubscribe",
+		[META_DELETE] = "wamp.subscription.on_delete",
+	};
+
+	if (!META_WANTED(r, topics[ev]))
+		return;
+	if (ev == META_CREATE)
+		meta_publish(r, topics[ev], json_pack("[I, o]", (json_int_t)s->id,
+		                                      subscription_details(sub)));
+	else
+		meta_publish(r, topics[ev], json_pack("[I, I]", (json_int_t)s->id, (json_int_t)sub->id));
+}

@@ -1,0 +1,50 @@
+/*
+ * meta.h - the WAMP meta API of a realm (advanced/meta_api_*.md, pubsub_testament.md,
+ * pubsub_event_history.md): built-in procedures (wamp.session.*, wamp.registration.*,
+ * wamp.subscription.*) registered on the realm's dealer, and meta events published on the
+ * realm's broker by the router itself.
+ *
+ * Ordering promise: a meta event is published only after the state it announces is
+ * visible through the meta procedures (e.g. on_register after the callee is listed by
+ * wamp.registration.list_callees, on_leave after wamp.session.get no longer finds it).
+ */
+#ifndef WAMPD_REALM_META_H
+#define WAMPD_REALM_META_H
+
+#include "common/err.h"
+
+struct realm;
+struct session;
+struct registration;
+struct subscription;
+
+enum meta_event {
+	META_CREATE,      /* wamp.{registration,subscription}.on_create */
+	META_REGISTER,    /* wamp.registration.on_register */
+	META_SUBSCRIBE = META_REGISTER, /* wamp.subscription.on_subscribe */
+	META_UNREGISTER,  /* wamp.registration.on_unregister */
+	META_UNSUBSCRIBE = META_UNREGISTER, /* wamp.subscription.on_unsubscribe */
+	META_DELETE,      /* wamp.{registration,subscription}.on_delete */
+};
+
+/* Register the meta procedures on a new realm's dealer. WAMPD_OK or WAMPD_ERR_NOMEM. */
+enum wampd_err meta_init(struct realm *r);
+
+/* wamp.session.on_join: s has joined (call after it is in the realm's table). */
+void meta_session_join(struct realm *r, struct session *s);
+
+/* The session is ending (GOODBYE, ABORT, lost transport, killed): its testaments are
+ * published, detached scope then destroyed scope, each exactly once, then forgotten.
+ * Called once s no longer receives events (after it left the broker). */
+void meta_session_testaments(struct realm *r, struct session *s);
+
+/* wamp.session.on_leave: s has left (call after it is out of the realm's table). */
+void meta_session_leave(struct realm *r, struct session *s);
+
+/* Registration / subscription lifecycle events (call after the change is visible). */
+void meta_registration(struct realm *r, enum meta_event ev, struct session *s,
+                       const struct registration *reg);
+void meta_subscription(struct realm *r, enum meta_event ev, struct session *s,
+                       const struct subscription *sub);
+
+#endif

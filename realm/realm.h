@@ -1,0 +1,120 @@
+/*
+ * realm.h - realms, the router-wide realm registry and the limits the realm enforces.
+ *
+ * A realm owns its sessions (hash by session id), its broker and its dealer. The registry
+ * (struct realms) owns the realms: those from the configuration and, when auto_create is
+ * on, realms created by a HELLO naming an unknown realm.
+ *
+ * Backplane: a realm may carry backplane ops (other router nodes sharing the realm, e.g.
+ * through Redis). The broker and dealer call them where a local decision would not see the
+ * whole cluster; with none set (the default) everything is local.
+ */
+#ifndef WAMPD_REALM_REALM_H
+#define WAMPD_REALM_REALM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uthash.h>
+
+#include "realm/broker.h"
+#include "realm/dealer.h"
+#include "realm/session.h"
+#include "realm/uri.h"
+
+struct realm_limits {
+	uint32_t max_subscriptions_per_session; /* SUBSCRIBE beyond this: ERROR limit */
+	uint32_t max_registrations_per_session; /* REGISTER beyond this: ERROR limit */
+	uint32_t max_pending_calls_per_session; /* CALL beyond this: ERROR limit */
+	uint32_t max_sessions_per_realm;        /* HELLO beyond this: ABORT */
+};
+
+#define REALM_LIMITS_DEFAULT                                                            \
+	((struct realm_limits){.max_subscriptions_per_session = 10000,                 \
+	                       .max_registrations_per_session = 10000,                 \
+	                       .max_pending_calls_per_session = 10000,                 \
+	                       .max_sessions_per_realm = 1000000})
+
+/*
+ * One-shot timers on the router's event loop (call timeouts). The router implements them
+ * with lws' sorted-usec lists; unit tests with a fake clock. A callback runs from the event
+ * loop, never inside a message dispatch, so it may send and free freely.
+ */
+struct realm_timer;
+struct realm_timer_ops {
+	/* Run fn(arg) once, `ms` milliseconds from now. NULL on allocation failure. */
+	struct realm_timer *(*start)(void *ctx, uint32_t ms, void (*fn)(void *arg), void *arg);
+	/* Stop a timer that has not fired; the handle is invalid afterwards. */
+	void (*cancel)(void *ctx, struct realm_timer *t);
+	void *ctx;
+};
+
+/* Hooks for a cluster backplane (not used yet: NULL ops means local only). */
+struct realm_backplane_ops;
+
+struct realms;
+
+struct realm {
+	char *name;
+	enum uri_rule uri_rule;
+	int64_t call_timeout_ms;  /* default CALL timeout (0: none) */
+	struct realms *owner;
+
+	struct session *sessions; /* hash by id (session->hh) */
+	uint32_t nsessions;
+
+	struct broker broker;
+	struct dealer dealer;
+
+	const struct realm_backplane_ops *backplane;
+	void *backplane_ctx;
+
+	UT_hash_handle hh; /* realms->by_name */
+};
+
+struct realms {
+	struct realm *by_name;
+	bool auto_create;                /* HELLO to an unknown realm creates it */
+	enum uri_rule auto_create_rule;  /* URI rule of auto-created realms */
+	struct realm_limits limits;
+	uint64_t last_router_id;         /* router-scope ids (subscriptions, registrations) */
+	struct realm_timer_ops timers;   /* set by the router; start == NULL: no timers */
+};
+
+/* Initialise an empty registry. limits is copied. */
+void realms_init(struct realms *rs, const struct realm_limits *limits);
+
+/* Free every realm. Every session must have left before (realm_leave). */
+void realms_destroy(struct realms *rs);
+
+/*
+ * Add a realm named `name` (copied) with URI rule `rule`. Returns the realm, the existing one
+ * if a realm of that name exists, or NULL on allocation failure.
+ */
+struct realm *realms_add(struct realms *rs, const char *name, enum uri_rule rule);
+
+/* The realm named `name`, or NULL. */
+struct realm *realms_find(struct realms *rs, const char *name);
+
+/* The next router-scope id (subscriptions, registrations). */
+uint64_t realms_next_id(struct realms *rs);
+
+/*
+ * Join session s (state OPEN or AUTHENTICATING, identity already set) to realm r: assigns
+ * a session id unique among live sessions, state ESTABLISHED. Returns WAMPD_OK or
+ * WAMPD_ERR_SESSION_LIMIT / WAMPD_ERR_NOMEM (s is then unchanged).
+ */
+enum wampd_err realm_join(struct realm *r, struct session *s);
+
+/*
+ * Make the realm forget s: its subscriptions and registrations are removed, calls it was
+ * serving are answered with ERROR wamp.error.canceled, calls it made are dropped (a late
+ * YIELD is ignored). Safe only outside fan-out (in s's own dispatch, or once its transport
+ * is gone). No-op if s is not in a realm. Leaves s->state as it was unless ESTABLISHED or
+ * SHUTTING_DOWN, which become OPEN (transport may HELLO again).
+ */
+void realm_leave(struct session *s);
+
+/* The live session with id `id` in realm r, or NULL. */
+struct session *realm_session(struct realm *r, uint64_t id);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * session.c - session objects, sending, and the one function that turns an error into
+ * ERROR or ABORT on the wire (session_fail).
+ */
+#include "realm/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->state = SESSION_OPEN;
+	s->ser = ser;
+	s->ops = ops;
+	s->peer = peer;
+	return s;
+}
+
+void session_free(struct session *s)
+{
+	if (!s)
+		return;
+	free(s->authid);
+	free(s->authrole);
+	free(s->authmethod);
+	free(s->authprovider);
+	json_decref(s->authextra);
+	json_decref(s->hello_details);
+	json_decref(s->testaments_detached);
+	json_decref(s->testaments_destroyed);
+	json_decref(s->transport);
+	free(s);
+}
+
+bool session_set_str(char **field, const char *val)
+{
+	char *copy = NULL;
+
+	if (val && !(copy = strdup(val)))
+		return false;
+	free(*field);
+	*field = copy;
+	return true;
+}
+
+void session_adopt_identity(struct session *s, struct auth_identity *id)
+{
+	free(s->authid);
+	free(s->authrole);
+	free(s->authmethod);
+	free(s->authprovider);
+	json_decref(s->authextra);
+	s->authid = id->authid;
+	s->authrole = id->authrole;
+	s->authmethod = id->authmethod;
+	s->authprovider = id->authprovider;
+	s->authextra = id->authextra;
+	memset(id, 0, sizeof(*id));
+}
+
+enum wampd_err session_send(struct session *s, struct wamp_out *out)
+{
+	if (s->state == SESSION_CLOSING)
+		return WAMPD_OK;
+	return s->ops->send(s->peer, out);
+}
+
+enum wampd_err session_send_msg(struct session *s, const struct wamp_msg *msg)
+{
+	enum wampd_err err = WAMPD_OK;
+	struct wamp_out *out;
+
+	if (s->state == SESSION_CLOSING)
+		return WAMPD_OK;
+	out = wamp_encode(s->ser, msg, &err);
+	if (!out) {
+		wlog_warn("session", "cannot encode %s session=%llu peer=%s: %s",
+		          wamp_type_name(msg->type), (unsigned long long)s->id,
+		          s->ops->address(s->peer), wampd_err_str(err));
+		return err;
+	}
+	err = s->ops->send(s->peer, out);
+	wamp_out_unref(out);
+	return err;
+}
+
+void session_close(struct session *s, int code, const char *reason)
+{
+	if (s->state == SESSION_CLOSING)
+		return;
+	s->state = SESSION_CLOSING;
+	s->ops->close(s->peer, code, reason, false);
+}
+
+void session_fail(struct session *s, int req_type, uint64_t req_id, enum wampd_err err,
+                  const char *message)
+{
+	struct wamp_msg m = {0};
+	json_t *obj = NULL;
+	const char *uri = wampd_err_uri(err);
+	const char *text = message ? message : wampd_err_str(err);
+	bool fatal = wampd_err_is_fatal(err) || req_type == 0;
+
+	if (s->state == SESSION_CLOSING)
+		return;
+
+	if (fatal) {
+		wlog_info("session", "abort session=%llu peer=%s reason=%s: %s",
+		          (unsigned long long)s->id, s->ops->address(s->peer), uri, text);
+		obj = json_pack("{s:s}", "message", text);
+		m.type = WAMP_ABORT;
+		m.dict = obj;
+		m.uri = uri;
+		m.uri_len = strlen(uri);
+		session_send_msg(s, &m);
+		session_close(s, err == WAMPD_ERR_PROTOCOL ? 1002 : err == WAMPD_ERR_TOO_BIG ? 1009 : 1000,
+		              uri);
+	} else {
+		wlog_debug("session", "error session=%llu peer=%s request=%s/%llu error=%s: %s",
+		           (unsigned long long)s->id, s->ops->address(s->peer),
+		           wamp_type_name(req_type), (unsigned long long)req_id, uri, text);
+		obj = json_pack("[s]", text);
+		m.type = WAMP_ERROR;
+		m.id[0] = (uint64_t)req_type;
+		m.id[1] = req_id;
+		m.uri = uri;
+		m.uri_len = strlen(uri);
+		m.payload.args_v = obj;
+		session_send_msg(s, &m);
+	}
+	json_decref(obj);
+}

@@ -1,0 +1,165 @@
+/*
+ * session.h - a WAMP session as the realm sees it, and the only door to its transport.
+ *
+ * realm/ never sees a socket: it sends through struct peer_ops, which the transport
+ * (router/ws.c, a fake in unit tests) implements. A transport creates one struct session
+ * per connection (session_new), feeds it decoded messages through the state machine in
+ * router/, and destroys it (session_free) only after the connection is gone.
+ *
+ * Closing is always asynchronous: session_close() marks the session CLOSING (from then on
+ * nothing is routed to or from it) and asks the transport to close; the realm forgets the
+ * session (realm_leave, which detaches subscriptions, registrations and pending calls)
+ * either at once when that is safe (in the session's own dispatch: GOODBYE, ABORT) or from
+ * the transport's "closed" callback. A session is never freed inside dispatch or fan-out.
+ */
+#ifndef WAMPD_REALM_SESSION_H
+#define WAMPD_REALM_SESSION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uthash.h>
+
+#include "auth/auth.h"
+#include "common/err.h"
+#include "serializers/codec.h"
+
+struct realm;
+struct sub_member;
+struct reg_member;
+struct pending_call;
+
+enum session_state {
+	SESSION_OPEN = 0,        /* transport up, no WAMP session: only HELLO is valid */
+	SESSION_AUTHENTICATING,  /* CHALLENGE sent, waiting for AUTHENTICATE */
+	SESSION_ESTABLISHED,     /* WELCOME sent: joined to s->realm */
+	SESSION_SHUTTING_DOWN,   /* the router sent GOODBYE and waits for the reply */
+	SESSION_CLOSING,         /* ABORT sent or transport going away: nothing in or out */
+};
+
+/* Client features announced in HELLO.Details.roles.*.features (bit set). */
+enum session_feature {
+	SF_CALLER_PROGRESSIVE_RESULTS = 1u << 0,
+	SF_CALLEE_PROGRESSIVE_RESULTS = 1u << 1,
+	SF_CALLEE_CALL_CANCELING = 1u << 2,
+	SF_CALLEE_PROGRESSIVE_INVOCATIONS = 1u << 3,
+	SF_CALLEE_CALLER_IDENTIFICATION = 1u << 4,
+	SF_SUBSCRIBER_REVOCATION = 1u << 5,
+	SF_CALLEE_REGISTRATION_REVOCATION = 1u << 6,
+	SF_CALLER_PROGRESSIVE_INVOCATIONS = 1u << 7,
+};
+
+/* Implemented by each transport. `peer` is the transport's own per-connection object. */
+struct peer_ops {
+	/*
+	 * Queue one encoded message for sending. The transport takes its own reference on
+	 * success; the caller keeps its reference either way. Never re-enters realm/.
+	 * Returns WAMPD_OK, or WAMPD_ERR_LIMIT when the send queue would exceed its byte
+	 * bound: the message is not queued and the transport has already scheduled the
+	 * close of this connection (the caller need not do anything).
+	 */
+	enum wampd_err (*send)(void *peer, struct wamp_out *out);
+	/*
+	 * Close the connection asynchronously once what is queued has been written (or at
+	 * once if `now`). code is a WebSocket close code (1000 normal, 1002 protocol error,
+	 * 1009 too big, 1011 internal). Idempotent. Never re-enters realm/.
+	 */
+	void (*close)(void *peer, int code, const char *reason, bool now);
+	/* The peer's address for logs ("127.0.0.1:51234"); never NULL. */
+	const char *(*address)(void *peer);
+};
+
+struct session {
+	uint64_t id;              /* 0 until WELCOME, then unique among live sessions */
+	enum session_state state;
+	enum wamp_ser ser;
+	struct realm *realm;      /* set while ESTABLISHED / SHUTTING_DOWN */
+
+	const struct peer_ops *ops;
+	void *peer;
+
+	/* identity, set by authentication (owned strings) */
+	char *authid;
+	char *authrole;
+	char *authmethod;
+	char *authprovider;
+	json_t *authextra;        /* owned, may be NULL */
+	json_t *hello_details;    /* HELLO.Details as sent (owned), for the meta API */
+	uint32_t features;        /* enum session_feature bits */
+	int64_t joined_at_ms;     /* wall clock when WELCOME was sent */
+
+	/* session-scope ids the router sends (INVOCATION.Request), sequential */
+	uint64_t last_out_request;
+	/* highest CALL.Request seen (progressive call invocations, see dealer.c) */
+	uint64_t call_watermark;
+	/* testaments (wamp.session.add_testament): JSON lists of {topic, args, kwargs,
+	 * options}, owned, NULL when empty */
+	json_t *testaments_detached;
+	json_t *testaments_destroyed;
+	/* transport description for the meta API ({"type": "websocket", "peer": ...}) */
+	json_t *transport;
+
+	/* realm membership: maintained by realm.c, broker.c, dealer.c */
+	UT_hash_handle hh;               /* realm->sessions, key id */
+	struct sub_member *subs;         /* this session's subscriptions (list) */
+	struct reg_member *regs;         /* this session's registrations (list) */
+	struct pending_call *calls;      /* calls it made, key: its CALL.Request */
+	struct pending_call *invocations;/* calls it serves, key: INVOCATION.Request */
+	uint32_t nsubs;
+	uint32_t nregs;
+	uint32_t ncalls;
+	bool limit_logged;               /* a limit was hit and logged once already */
+};
+
+/*
+ * Create a session for a new transport connection (state OPEN). ops must outlive it; peer
+ * is borrowed. Returns NULL on allocation failure.
+ */
+struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser);
+
+/*
+ * Free a session. The realm must already have forgotten it (state is not ESTABLISHED:
+ * realm_leave() was called). Owned strings and json are released. NULL is ignored.
+ */
+void session_free(struct session *s);
+
+/* Replace an owned identity string (copies val; NULL clears). false on allocation failure. */
+bool session_set_str(char **field, const char *val);
+
+/* Take over the identity in id (authid, authrole, authmethod, authprovider, authextra),
+ * releasing any previous one of s; id is left empty. */
+void session_adopt_identity(struct session *s, struct auth_identity *id);
+
+/*
+ * Encode msg in the session's serializer and queue it. msg is borrowed.
+ * Returns WAMPD_OK; WAMPD_ERR_LIMIT if the transport refused it (and is closing);
+ * WAMPD_ERR_NOMEM / WAMPD_ERR_SERIALIZATION if it could not be encoded (nothing sent).
+ * Sending to a CLOSING session is a no-op returning WAMPD_OK.
+ */
+enum wampd_err session_send_msg(struct session *s, const struct wamp_msg *msg);
+
+/* Queue an already encoded message (must be in s->ser); see peer_ops.send. */
+enum wampd_err session_send(struct session *s, struct wamp_out *out);
+
+/*
+ * THE place where an error becomes wire traffic.
+ * - Fatal errors (wampd_err_is_fatal) or req_type 0: ABORT {message} <uri> and close the
+ *   session (state CLOSING, transport closed once the ABORT is written).
+ * - Other errors: ERROR [req_type, req_id, {}, <uri>, [message]] to the client.
+ * `message` (borrowed, may be NULL: the error's default text is used) explains the error
+ * to a human. Also logs the error with the session id and peer address.
+ */
+void session_fail(struct session *s, int req_type, uint64_t req_id, enum wampd_err err,
+                  const char *message);
+
+/* Close the session without a WAMP message (transport lost, killed, queue overflow):
+ * state CLOSING, transport closed with `code`. Idempotent. */
+void session_close(struct session *s, int code, const char *reason);
+
+/* true if messages may be routed to this session (it is ESTABLISHED). */
+static inline bool session_routable(const struct session *s)
+{
+	return s->state == SESSION_ESTABLISHED;
+}
+
+#endif

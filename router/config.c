@@ -1,0 +1,404 @@
+/*
+ * config.c - the embedded default configuration and the JSON loader (format in config.h).
+ *
+ * The loader walks the document once; every object's keys are checked against the keys
+ * that object may have, so a typo is reported with its JSON path instead of being ignored.
+ * Values are type- and range-checked where they are read.
+ */
+#include "router/config.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serializers/codec.h"
+
+#define DEFAULT_PORT 8080
+
+struct cfg_ctx {
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+static bool cfg_fail(struct cfg_ctx *c, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool cfg_fail(struct cfg_ctx *c, const char *path, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s: %s: %s", c->file, path, what);
+	return false;
+}
+
+/* Fail on any key of obj not in the NULL-terminated list `allowed`. */
+static bool cfg_check_keys(struct cfg_ctx *c, const char *path, json_t *obj,
+                           const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		const char *const *a;
+		char where[256];
+
+		for (a = allowed; *a; a++)
+			if (!strcmp(*a, key))
+				break;
+		if (!*a) {
+			snprintf(where, sizeof(where), "%s%s%s", path, *path ? "." : "", key);
+			return cfg_fail(c, where, "unknown key");
+		}
+	}
+	return true;
+}
+
+static bool cfg_uint(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
+                     uint64_t min, uint64_t max, uint64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char where[256];
+
+	if (!v)
+		return true;
+	snprintf(where, sizeof(where), "%s.%s", path, key);
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return cfg_fail(c, where, "must be a non-negative integer");
+	if ((uint64_t)json_integer_value(v) < min || (uint64_t)json_integer_value(v) > max)
+		return cfg_fail(c, where, "must be between %llu and %llu", (unsigned long long)min,
+		                (unsigned long long)max);
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+static bool cfg_str(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
+                    const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v)
+		return true;
+	if (!json_is_string(v)) {
+		char where[256];
+
+		snprintf(where, sizeof(where), "%s.%s", path, key);
+		return cfg_fail(c, where, "must be a string");
+	}
+	*out = json_string_value(v);
+	return true;
+}
+
+static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
+{
+	static const char *const keys[] = {
+		"max_message_size", "max_nesting_depth", "send_queue_bytes", "max_sessions",
+		"max_subscriptions_per_session", "max_registrations_per_session",
+		"max_pending_calls_per_session", "hello_timeout", "ping_interval", "ping_timeout",
+		NULL};
+	uint64_t v;
+
+	if (!json_is_object(lim))
+		return cfg_fail(c, "limits", "must be an object");
+	if (!cfg_check_keys(c, "limits", lim, keys))
+		return false;
+#define LIMIT(key, min, max, field)                                                        \
+	do {                                                                               \
+		v = cfg->field;                                                            \
+		if (!cfg_uint(c, lim, "limits", key, min, max, &v))                        \
+			return false;                                                      \
+		cfg->field = v;                                                            \
+	} while (0)
+	LIMIT("max_message_size", 64, UINT64_C(1) << 30, max_message_size);
+	LIMIT("max_nesting_depth", 2, 1000, max_depth);
+	LIMIT("send_queue_bytes", 1024, UINT64_C(1) << 34, send_queue_bytes);
+	LIMIT("max_sessions", 1, 10000000, max_sessions);
+	LIMIT("max_subscriptions_per_session", 1, UINT32_MAX,
+	      realm_limits.max_subscriptions_per_session);
+	LIMIT("max_registrations_per_session", 1, UINT32_MAX,
+	      realm_limits.max_registrations_per_session);
+	LIMIT("max_pending_calls_per_session", 1, UINT32_MAX,
+	      realm_limits.max_pending_calls_per_session);
+	LIMIT("hello_timeout", 1, 3600, hello_timeout_s);
+	LIMIT("ping_interval", 0, 65535, ping_interval_s);
+	LIMIT("ping_timeout", 0, 65535, ping_timeout_s);
+#undef LIMIT
+	return true;
+}
+
+static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
+                         struct listener_config *out)
+{
+	static const char *const keys[] = {"type", "host", "port", "path", "serializers", NULL};
+	const char *type = "websocket", *host = "127.0.0.1", *wspath = "/ws";
+	uint64_t port = DEFAULT_PORT;
+	json_t *sers = json_object_get(l, "serializers");
+
+	if (!json_is_object(l))
+		return cfg_fail(c, path, "must be an object");
+	if (!cfg_check_keys(c, path, l, keys) || !cfg_str(c, l, path, "type", &type) ||
+	    !cfg_str(c, l, path, "host", &host) || !cfg_str(c, l, path, "path", &wspath) ||
+	    !cfg_uint(c, l, path, "port", 0, 65535, &port))
+		return false;
+	if (strcmp(type, "websocket"))
+		return cfg_fail(c, path, "type \"%s\" is not supported (websocket)", type);
+	if (wspath[0] != '/')
+		return cfg_fail(c, path, "path must start with '/'");
+	out->serializers = (1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK);
+	if (sers) {
+		size_t i;
+		json_t *s;
+
+		if (!json_is_array(sers) || json_array_size(sers) == 0)
+			return cfg_fail(c, path, "serializers must be a non-empty list");
+		out->serializers = 0;
+		json_array_foreach(sers, i, s) {
+			int ser = json_is_string(s) ? wamp_ser_from_name(json_string_value(s)) : -1;
+
+			if (ser < 0 || !wamp_ser_supported((enum wamp_ser)ser))
+				return cfg_fail(c, path, "serializers[%zu]: unknown or unsupported "
+				                "serializer", i);
+			out->serializers |= 1u << ser;
+		}
+	}
+	out->port = (int)port;
+	out->host = (!strcmp(host, "*") || !*host) ? NULL : strdup(host);
+	out->path = strdup(wspath);
+	if ((host[0] && strcmp(host, "*") && !out->host) || !out->path)
+		return cfg_fail(c, path, "out of memory");
+	return true;
+}
+
+static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
+                        struct realm_config *out)
+{
+	static const char *const keys[] = {"uri", "match", "limit", NULL};
+	json_t *h;
+	size_t i;
+	char where[128];
+
+	if (!json_is_array(list))
+		return cfg_fail(c, path, "event_history must be a list");
+	out->history = calloc(json_array_size(list) + 1, sizeof(*out->history));
+	if (!out->history)
+		return cfg_fail(c, path, "out of memory");
+	json_array_foreach(list, i, h) {
+		const char *uri = NULL, *match = "exact";
+		uint64_t limit = 100;
+		struct history_config *hc = &out->history[i];
+
+		snprintf(where, sizeof(where), "%s.event_history[%zu]", path, i);
+		if (!json_is_object(h))
+			return cfg_fail(c, where, "must be an object");
+		if (!cfg_check_keys(c, where, h, keys) || !cfg_str(c, h, where, "uri", &uri) ||
+		    !cfg_str(c, h, where, "match", &match) ||
+		    !cfg_uint(c, h, where, "limit", 1, 1000000, &limit))
+			return false;
+		if (!match_policy_parse(match, &hc->match))
+			return cfg_fail(c, where, "match must be exact, prefix or wildcard");
+		if (!uri || !uri_valid(uri, strlen(uri), URI_LOOSE,
+		                       hc->match == MATCH_EXACT ? 0 : URI_ALLOW_EMPTY))
+			return cfg_fail(c, where, "uri must be a valid URI (pattern)");
+		if (!(hc->uri = strdup(uri)))
+			return cfg_fail(c, where, "out of memory");
+		hc->limit = (uint32_t)limit;
+		out->nhistory = i + 1;
+	}
+	return true;
+}
+
+static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct realm_config *out)
+{
+	static const char *const keys[] = {"name", "uri_check", "call_timeout", "max_retained",
+	                                   "event_history", NULL};
+	const char *name = NULL, *check = "loose";
+	uint64_t call_timeout = 0, max_retained = 10000;
+
+	if (!json_is_object(r))
+		return cfg_fail(c, path, "must be an object");
+	if (!cfg_check_keys(c, path, r, keys) || !cfg_str(c, r, path, "name", &name) ||
+	    !cfg_str(c, r, path, "uri_check", &check) ||
+	    !cfg_uint(c, r, path, "call_timeout", 0, UINT32_MAX, &call_timeout) ||
+	    !cfg_uint(c, r, path, "max_retained", 0, UINT32_MAX, &max_retained))
+		return false;
+	out->call_timeout_ms = (int64_t)call_timeout;
+	out->max_retained = (uint32_t)max_retained;
+	if (json_object_get(r, "event_history") &&
+	    !cfg_history(c, json_object_get(r, "event_history"), path, out))
+		return false;
+	if (!name || !uri_valid(name, strlen(name), URI_LOOSE, 0))
+		return cfg_fail(c, path, "name must be a valid URI");
+	if (!strcmp(check, "loose"))
+		out->uri_rule = URI_LOOSE;
+	else if (!strcmp(check, "strict"))
+		out->uri_rule = URI_STRICT;
+	else
+		return cfg_fail(c, path, "uri_check must be \"loose\" or \"strict\"");
+	if (!(out->name = strdup(name)))
+		return cfg_fail(c, path, "out of memory");
+	return true;
+}
+
+static void config_base(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = WLOG_NOTICE;
+	cfg->max_message_size = 16u << 20;
+	cfg->max_depth = WAMP_DEFAULT_MAX_DEPTH;
+	cfg->send_queue_bytes = 4u << 20;
+	cfg->max_sessions = 100000;
+	cfg->hello_timeout_s = 10;
+	cfg->ping_interval_s = 30;
+	cfg->ping_timeout_s = 60;
+	cfg->realm_limits = REALM_LIMITS_DEFAULT;
+}
+
+bool config_default(struct config *cfg)
+{
+	config_base(cfg);
+	cfg->listeners = calloc(1, sizeof(*cfg->listeners));
+	cfg->realms = calloc(1, sizeof(*cfg->realms));
+	if (!cfg->listeners || !cfg->realms)
+		goto fail;
+	cfg->nlisteners = 1;
+	cfg->listeners[0].host = strdup("127.0.0.1");
+	cfg->listeners[0].port = DEFAULT_PORT;
+	cfg->listeners[0].path = strdup("/ws");
+	cfg->listeners[0].serializers = (1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK);
+	cfg->nrealms = 1;
+	cfg->realms[0].name = strdup("realm1");
+	cfg->realms[0].uri_rule = URI_LOOSE;
+	cfg->realms[0].max_retained = 10000;
+	if (!cfg->listeners[0].host || !cfg->listeners[0].path || !cfg->realms[0].name)
+		goto fail;
+	return true;
+fail:
+	config_free(cfg);
+	return false;
+}
+
+static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
+{
+	static const char *const keys[] = {"log_level", "listeners", "realms",
+	                                   "auto_create_realms", "limits", NULL};
+	const char *level = NULL;
+	json_t *v;
+	size_t i;
+	char path[64];
+
+	if (!json_is_object(root))
+		return cfg_fail(c, "(top)", "the configuration must be a JSON object");
+	if (!cfg_check_keys(c, "", root, keys) || !cfg_str(c, root, "", "log_level", &level))
+		return false;
+	if (level && !wlog_parse_level(level, &cfg->log_level))
+		return cfg_fail(c, "log_level", "must be error, warn, notice, info or debug");
+	if ((v = json_object_get(root, "auto_create_realms"))) {
+		if (!json_is_boolean(v))
+			return cfg_fail(c, "auto_create_realms", "must be true or false");
+		cfg->auto_create_realms = json_is_true(v);
+	}
+	if ((v = json_object_get(root, "limits")) && !cfg_limits(c, v, cfg))
+		return false;
+
+	v = json_object_get(root, "listeners");
+	if (v && (!json_is_array(v) || json_array_size(v) == 0))
+		return cfg_fail(c, "listeners", "must be a non-empty list");
+	if (v) {
+		json_t *l;
+
+		cfg->listeners = calloc(json_array_size(v), sizeof(*cfg->listeners));
+		if (!cfg->listeners)
+			return cfg_fail(c, "listeners", "out of memory");
+		json_array_foreach(v, i, l) {
+			snprintf(path, sizeof(path), "listeners[%zu]", i);
+			cfg->nlisteners = i + 1;
+			if (!cfg_listener(c, l, path, &cfg->listeners[i]))
+				return false;
+		}
+	}
+
+	v = json_object_get(root, "realms");
+	if (v && !json_is_array(v))
+		return cfg_fail(c, "realms", "must be a list");
+	if (v && json_array_size(v)) {
+		json_t *r;
+
+		cfg->realms = calloc(json_array_size(v), sizeof(*cfg->realms));
+		if (!cfg->realms)
+			return cfg_fail(c, "realms", "out of memory");
+		json_array_foreach(v, i, r) {
+			snprintf(path, sizeof(path), "realms[%zu]", i);
+			cfg->nrealms = i + 1;
+			if (!cfg_realm(c, r, path, &cfg->realms[i]))
+				return false;
+			for (size_t j = 0; j < i; j++)
+				if (!strcmp(cfg->realms[j].name, cfg->realms[i].name))
+					return cfg_fail(c, path, "realm \"%s\" is defined twice",
+					                cfg->realms[i].name);
+		}
+	}
+	return true;
+}
+
+bool config_load_file(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct cfg_ctx c = {.file = path, .err = err, .errlen = errlen};
+	json_error_t jerr;
+	json_t *root;
+	bool ok;
+
+	config_base(cfg);
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		return false;
+	}
+	ok = cfg_document(&c, root, cfg);
+	json_decref(root);
+	if (ok && !cfg->nlisteners) {
+		struct config def;
+
+		/* no listeners given: the default one */
+		if (!config_default(&def)) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			ok = false;
+		} else {
+			cfg->listeners = def.listeners;
+			cfg->nlisteners = def.nlisteners;
+			def.listeners = NULL;
+			def.nlisteners = 0;
+			config_free(&def);
+		}
+	}
+	if (ok && !cfg->nrealms && !cfg->auto_create_realms) {
+		snprintf(err, errlen, "%s: realms: no realm defined and auto_create_realms is false",
+		         path);
+		ok = false;
+	}
+	if (!ok)
+		config_free(cfg);
+	return ok;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		free(cfg->listeners[i].host);
+		free(cfg->listeners[i].path);
+	}
+	free(cfg->listeners);
+	for (size_t i = 0; i < cfg->nrealms; i++) {
+		free(cfg->realms[i].name);
+		for (size_t j = 0; j < cfg->realms[i].nhistory; j++)
+			free(cfg->realms[i].history[j].uri);
+		free(cfg->realms[i].history);
+	}
+	free(cfg->realms);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,81 @@
+/*
+ * config.h - wampd's configuration: the embedded default, and loading a JSON file.
+ *
+ * Native format (every key optional; unknown keys are errors naming their JSON path):
+ *
+ *   {
+ *     "log_level": "info",
+ *     "listeners": [ {"type": "websocket", "host": "127.0.0.1", "port": 8080,
+ *                     "path": "/ws", "serializers": ["json", "msgpack"]} ],
+ *     "realms": [ {"name": "realm1", "uri_check": "loose", "call_timeout": 0,
+ *                  "max_retained": 10000,
+ *                  "event_history": [{"uri": "com.app.log", "match": "prefix",
+ *                                     "limit": 1000}]} ],
+ *     "auto_create_realms": false,
+ *     "limits": { "max_message_size": 16777216, "max_nesting_depth": 64,
+ *                 "send_queue_bytes": 4194304, "max_sessions": 100000,
+ *                 "max_subscriptions_per_session": 10000,
+ *                 "max_registrations_per_session": 10000,
+ *                 "max_pending_calls_per_session": 10000,
+ *                 "hello_timeout": 10, "ping_interval": 30, "ping_timeout": 60 }
+ *   }
+ */
+#ifndef WAMPD_ROUTER_CONFIG_H
+#define WAMPD_ROUTER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/log.h"
+#include "realm/realm.h"
+
+struct listener_config {
+	char *host;           /* interface address to bind; NULL = all interfaces */
+	int port;             /* 0 = any free port (reported when listening) */
+	char *path;           /* WebSocket path, e.g. "/ws" */
+	unsigned serializers; /* bit set: 1u << enum wamp_ser */
+};
+
+struct realm_config {
+	char *name;
+	enum uri_rule uri_rule;
+	int64_t call_timeout_ms;            /* default CALL timeout, 0 = none */
+	uint32_t max_retained;              /* retained events kept (0 = retention off) */
+	struct history_config *history;     /* event history per (uri, match) */
+	size_t nhistory;
+};
+
+struct config {
+	struct listener_config *listeners;
+	size_t nlisteners;
+	struct realm_config *realms;
+	size_t nrealms;
+	bool auto_create_realms;
+	enum wlog_level log_level;
+
+	size_t max_message_size;    /* bytes of one WAMP message (reassembled) */
+	unsigned max_depth;         /* nesting depth of one message */
+	size_t send_queue_bytes;    /* per-session send queue bound */
+	uint32_t max_sessions;      /* concurrent transport connections */
+	unsigned hello_timeout_s;   /* from WebSocket open to WELCOME */
+	unsigned ping_interval_s;   /* idle seconds before a WebSocket ping */
+	unsigned ping_timeout_s;    /* idle seconds before hanging up */
+	struct realm_limits realm_limits;
+};
+
+/* Fill cfg with the embedded default: ws://127.0.0.1:8080/ws, realm "realm1" (loose URIs),
+ * anonymous, JSON + MessagePack. Returns false on allocation failure. */
+bool config_default(struct config *cfg);
+
+/*
+ * Load a configuration file. On success fills cfg (caller frees with config_free) and
+ * returns true. On failure returns false, cfg is left empty, and err holds a message naming
+ * the file and the offending key (e.g. "config.json: limits.max_sesions: unknown key").
+ */
+bool config_load_file(const char *path, struct config *cfg, char *err, size_t errlen);
+
+/* Release everything cfg owns and zero it. */
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * main.c - wampd's command line, signals and lifetime.
+ *
+ *   wampd [--config FILE] [--host ADDR] [--port N] [--log-level LEVEL]
+ *   wampd --help | --version
+ *
+ * --host/--port override the first listener (port 0 picks a free port; the chosen one is
+ * printed as "listening ws://HOST:PORT/PATH" on stdout). SIGINT/SIGTERM: every session gets
+ * GOODBYE wamp.close.system_shutdown, then the process exits 0.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "router/config.h"
+#include "router/router.h"
+#include "router/ws.h"
+
+#define SHUTDOWN_GRACE_MS 3000
+
+static volatile int stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: wampd [options]\n"
+	        "  -c, --config FILE      configuration file (JSON); default: built in\n"
+	        "                         (ws://127.0.0.1:8080/ws, realm realm1, anonymous,\n"
+	        "                         JSON + MessagePack)\n"
+	        "  -H, --host ADDR        listen address of the first listener\n"
+	        "  -p, --port N           port of the first listener (0: any free port)\n"
+	        "  -l, --log-level LEVEL  error, warn, notice (default), info, debug\n"
+	        "  -h, --help             this text\n"
+	        "  -V, --version          print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"host", required_argument, NULL, 'H'},
+		{"port", required_argument, NULL, 'p'},   {"log-level", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0}};
+	const char *config_path = NULL, *host = NULL, *level = NULL;
+	long port = -1;
+	struct config cfg;
+	struct router rt;
+	struct ws_server *ws;
+	char err[512];
+	int opt, rc = 0;
+
+	while ((opt = getopt_long(argc, argv, "c:H:p:l:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'p': {
+			char *end;
+
+			port = strtol(optarg, &end, 10);
+			if (*end || port < 0 || port > 65535) {
+				fprintf(stderr, "wampd: --port: not a port number: %s\n", optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'l':
+			level = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("wampd %s\n", WAMPD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "wampd: unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	if (config_path ? !config_load_file(config_path, &cfg, err, sizeof(err))
+	                : !config_default(&cfg)) {
+		fprintf(stderr, "wampd: %s\n", config_path ? err : "out of memory");
+		return 1;
+	}
+	if (level && !wlog_parse_level(level, &cfg.log_level)) {
+		fprintf(stderr, "wampd: --log-level: unknown level %s\n", level);
+		config_free(&cfg);
+		return 2;
+	}
+	if (host) {
+		free(cfg.listeners[0].host);
+		cfg.listeners[0].host = strcmp(host, "*") ? strdup(host) : NULL;
+	}
+	if (port >= 0)
+		cfg.listeners[0].port = (int)port;
+	wlog_set_level(cfg.log_level);
+
+	if (!ids_init()) {
+		fprintf(stderr, "wampd: cannot initialise libsodium\n");
+		config_free(&cfg);
+		return 1;
+	}
+	if (!router_init(&rt, &cfg)) {
+		fprintf(stderr, "wampd: out of memory\n");
+		config_free(&cfg);
+		return 1;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	ws = ws_server_new(&rt);
+	if (!ws) {
+		router_destroy(&rt);
+		return 1;
+	}
+	wlog_notice("router", "wampd %s ready", WAMPD_VERSION);
+	if (ws_server_run(ws, &stop_requested, SHUTDOWN_GRACE_MS) < 0)
+		rc = 1;
+	ws_server_free(ws);
+	router_destroy(&rt);
+	wlog_notice("router", "stopped");
+	return rc;
+}

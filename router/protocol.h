@@ -1,0 +1,34 @@
+/*
+ * protocol.h - the WAMP session state machine, independent of the transport.
+ *
+ * A transport hands every complete message it receives to proto_receive(); the state
+ * machine decodes it, checks it is allowed in the session's state, dispatches it to the
+ * realm's broker or dealer, and turns a returned error into ERROR/ABORT through
+ * session_fail(). States and transitions (basic/sessions.md):
+ *
+ *   OPEN --HELLO--> ESTABLISHED (WELCOME) | CLOSING (ABORT: no such realm, ...)
+ *   ESTABLISHED --GOODBYE--> OPEN (GOODBYE goodbye_and_out; the transport may HELLO again)
+ *   ESTABLISHED --ABORT--> CLOSING (no reply)
+ *   ESTABLISHED --router shutdown--> SHUTTING_DOWN (GOODBYE system_shutdown) --GOODBYE--> CLOSING
+ *   any --protocol violation--> CLOSING (ABORT wamp.error.protocol_violation)
+ */
+#ifndef WAMPD_ROUTER_PROTOCOL_H
+#define WAMPD_ROUTER_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "realm/session.h"
+#include "router/router.h"
+
+/* Handle one complete message. buf is borrowed for the duration of the call. */
+void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, size_t len);
+
+/* The transport is gone (or going): the realm forgets s. The caller frees s afterwards. */
+void proto_transport_closed(struct router *rt, struct session *s);
+
+/* Router shutdown: GOODBYE wamp.close.system_shutdown to an established session (state
+ * SHUTTING_DOWN), or close a session that never joined. */
+void proto_shutdown(struct router *rt, struct session *s);
+
+#endif

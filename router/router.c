@@ -1,0 +1,41 @@
+/*
+ * router.c - router setup and teardown (configuration -> realms).
+ */
+#include "router/router.h"
+
+#include <string.h>
+
+#include "common/log.h"
+
+bool router_init(struct router *rt, struct config *cfg)
+{
+	memset(rt, 0, sizeof(*rt));
+	realms_init(&rt->realms, &cfg->realm_limits);
+	rt->realms.auto_create = cfg->auto_create_realms;
+	for (size_t i = 0; i < cfg->nrealms; i++) {
+		const struct realm_config *rc = &cfg->realms[i];
+		struct realm *r = realms_add(&rt->realms, rc->name, rc->uri_rule);
+
+		if (!r)
+			goto fail;
+		r->call_timeout_ms = rc->call_timeout_ms;
+		r->broker.max_retained = rc->max_retained;
+		for (size_t j = 0; j < rc->nhistory; j++)
+			if (broker_add_history(&r->broker, rc->history[j].uri, rc->history[j].match,
+			                       rc->history[j].limit) != WAMPD_OK)
+				goto fail;
+	}
+	rt->codec_limits.max_depth = cfg->max_depth;
+	rt->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	return true;
+fail:
+	realms_destroy(&rt->realms);
+	return false;
+}
+
+void router_destroy(struct router *rt)
+{
+	realms_destroy(&rt->realms);
+	config_free(&rt->cfg);
+}

@@ -1,0 +1,589 @@
+/*
+ * ws.c - the WebSocket transport on libwebsockets 4.1 (the only file with lws' callbacks
+ * for WAMP; follows lws' minimal-ws-server examples of v4.1.6).
+ *
+ * Listeners: one lws vhost per configured listener, created explicitly so each vhost
+ * carries its listener (lws_vhost_user). Its protocol list is: protocols[0] "http" (plain
+ * HTTP, and the protocol lws falls back to for an upgrade naming no subprotocol, which we
+ * refuse), then one "wamp.2.<serializer>" protocol per serializer the listener enables,
+ * all sharing ws_callback. lws picks the first subprotocol of the client's list it knows.
+ *
+ * Receiving: a message that arrives in one piece (the common case) is handed to the state
+ * machine straight from lws' buffer; a fragmented one is reassembled in a per-connection
+ * buffer (freed again when it grew beyond 64 KiB) up to max_message_size.
+ *
+ * Sending: peer_ops.send only queues (router/outq.c) and asks for a WRITEABLE callback;
+ * each WRITEABLE callback writes exactly one message with one lws_write from the buffer's
+ * LWS_PRE headroom, and asks again while messages remain. A queue over its byte bound
+ * closes the connection at once (slow consumer); nothing is dropped silently.
+ *
+ * Closing: peer_ops.close marks the connection and lets WRITEABLE flush what is queued
+ * (e.g. an ABORT) before returning -1 with the close code; a 5 s timeout bounds the flush.
+ * The session is forgotten by the realm and freed only in LWS_CALLBACK_CLOSED.
+ */
+#include "router/ws.h"
+
+#include <arpa/inet.h>
+#include <libwebsockets.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <utlist.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "router/outq.h"
+#include "router/protocol.h"
+
+_Static_assert(LWS_PRE <= WAMP_OUT_HEADROOM, "wamp_out headroom must cover LWS_PRE");
+
+#define WS_RX_KEEP (64u * 1024)   /* reassembly buffers above this are freed after use */
+#define WS_CLOSE_FLUSH_S 5        /* seconds a closing connection may take to flush */
+
+struct ws_server;
+
+struct ws_listener {
+	struct ws_server *server;
+	const struct listener_config *cfg;
+	struct lws_protocols *protocols; /* terminated array, owned */
+	struct lws_vhost *vhost;
+};
+
+struct ws_conn {
+	struct lws *wsi;
+	struct ws_server *server;
+	struct session *session;
+	struct outq q;
+	uint8_t *rx;          /* reassembly buffer */
+	size_t rx_len;
+	size_t rx_cap;
+	bool rx_discard;      /* dropping the rest of an oversized message */
+	bool closing;
+	uint16_t close_code;
+	char close_reason[64];
+	char addr[64];
+	struct ws_conn *prev, *next; /* server->conns */
+};
+
+struct ws_server {
+	struct router *rt;
+	struct lws_context *ctx;
+	struct ws_listener *listeners;
+	size_t nlisteners;
+	struct ws_conn *conns;
+	lws_retry_bo_t retry;
+	lws_sorted_usec_list_t tick;
+	volatile int *stop;
+};
+
+/* -------------------------------------------------------------------------------- */
+/* peer_ops for realm/                                                                */
+
+static void ws_close(struct ws_conn *c, int code, const char *reason, bool now)
+{
+	if (c->closing && !now)
+		return;
+	c->closing = true;
+	c->close_code = (uint16_t)code;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
+	if (now) {
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	} else {
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, WS_CLOSE_FLUSH_S);
+		lws_callback_on_writable(c->wsi);
+	}
+}
+
+static enum wampd_err ws_peer_send(void *peer, struct wamp_out *out)
+{
+	struct ws_conn *c = peer;
+	struct router *rt = c->server->rt;
+
+	if (c->closing)
+		return WAMPD_OK; /* the connection is going away; its client is told by the close */
+	if (!outq_push(&c->q, out, rt->cfg.send_queue_bytes)) {
+		wlog_warn("ws", "slow consumer: send queue over %zu bytes, closing session=%llu "
+		          "peer=%s queued=%u", rt->cfg.send_queue_bytes,
+		          (unsigned long long)c->session->id, c->addr, c->q.count);
+		rt->stats.slow_consumer_closes++;
+		c->session->state = SESSION_CLOSING;
+		ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue limit", true);
+		return WAMPD_ERR_LIMIT;
+	}
+	rt->stats.msgs_out++;
+	if (c->q.count == 1)
+		lws_callback_on_writable(c->wsi);
+	return WAMPD_OK;
+}
+
+static void ws_peer_close(void *peer, int code, const char *reason, bool now)
+{
+	ws_close(peer, code, reason, now);
+}
+
+static const char *ws_peer_address(void *peer)
+{
+	return ((struct ws_conn *)peer)->addr;
+}
+
+static const struct peer_ops ws_peer_ops = {
+	.send = ws_peer_send,
+	.close = ws_peer_close,
+	.address = ws_peer_address,
+};
+
+/* -------------------------------------------------------------------------------- */
+/* connection lifecycle                                                               */
+
+static void ws_conn_address(struct ws_conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (getpeername(lws_get_socket_fd(c->wsi), (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+			port = ntohs(sin->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+			port = ntohs(sin6->sin6_port);
+		}
+	}
+	snprintf(c->addr, sizeof(c->addr), "%s:%d", ip, port);
+}
+
+static int ws_established(struct ws_server *srv, struct ws_conn *c, struct lws *wsi)
+{
+	enum wamp_ser ser = (enum wamp_ser)lws_get_protocol(wsi)->id;
+
+	memset(c, 0, sizeof(*c));
+	c->wsi = wsi;
+	c->server = srv;
+	ws_conn_address(c);
+	c->session = session_new(&ws_peer_ops, c, ser);
+	if (!c->session)
+		return -1;
+	c->session->transport = json_pack("{s:s, s:s, s:s}", "type", "websocket", "protocol",
+	                                  lws_get_protocol(wsi)->name, "peer", c->addr);
+	DL_APPEND(srv->conns, c);
+	srv->rt->nconns++;
+	srv->rt->stats.sessions_opened++;
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)srv->rt->cfg.hello_timeout_s);
+	wlog_debug("ws", "open peer=%s serializer=%s", c->addr, wamp_ser_name(ser));
+	return 0;
+}
+
+static void ws_closed(struct ws_server *srv, struct ws_conn *c)
+{
+	if (!c->session)
+		return;
+	proto_transport_closed(srv->rt, c->session);
+	session_free(c->session);
+	c->session = NULL;
+	outq_clear(&c->q);
+	free(c->rx);
+	c->rx = NULL;
+	DL_DELETE(srv->conns, c);
+	srv->rt->nconns--;
+	wlog_debug("ws", "closed peer=%s", c->addr);
+}
+
+/* -------------------------------------------------------------------------------- */
+/* receiving                                                                          */
+
+/* Run one complete message through the state machine and keep the hello timeout right. */
+static void ws_deliver(struct ws_server *srv, struct ws_conn *c, const uint8_t *buf, size_t len)
+{
+	enum session_state before = c->session->state;
+
+	proto_receive(srv->rt, c->session, buf, len);
+	if (c->closing)
+		return;
+	if (before != SESSION_ESTABLISHED && c->session->state == SESSION_ESTABLISHED)
+		lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+	else if (before == SESSION_ESTABLISHED && c->session->state == SESSION_OPEN)
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)srv->rt->cfg.hello_timeout_s);
+}
+
+static void ws_too_big(struct ws_server *srv, struct ws_conn *c, size_t size)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "message of %zu+ bytes exceeds the limit of %zu", size,
+	         srv->rt->cfg.max_message_size);
+	wlog_warn("ws", "message too big session=%llu peer=%s: %s",
+	          (unsigned long long)c->session->id, c->addr, why);
+	c->rx_discard = true;
+	session_fail(c->session, 0, 0, WAMPD_ERR_TOO_BIG, why);
+}
+
+static void ws_receive(struct ws_server *srv, struct ws_conn *c, const uint8_t *in, size_t len)
+{
+	struct lws *wsi = c->wsi;
+	size_t max = srv->rt->cfg.max_message_size;
+	bool first = lws_is_first_fragment(wsi);
+	bool final = lws_is_final_fragment(wsi);
+
+	if (c->closing)
+		return;
+	if (first) {
+		bool binary = lws_frame_is_binary(wsi);
+
+		c->rx_len = 0;
+		c->rx_discard = false;
+		if (binary != wamp_ser_is_binary(c->session->ser)) {
+			session_fail(c->session, 0, 0, WAMPD_ERR_PROTOCOL,
+			             binary ? "binary frame on a text (JSON) session"
+			                    : "text frame on a binary session");
+			return;
+		}
+		if (len + lws_remaining_packet_payload(wsi) > max) {
+			ws_too_big(srv, c, len + lws_remaining_packet_payload(wsi));
+			return;
+		}
+		if (final) { /* the whole message in one piece: no copy */
+			ws_deliver(srv, c, in, len);
+			return;
+		}
+	}
+	if (c->rx_discard)
+		return;
+	if (c->rx_len + len > max) {
+		ws_too_big(srv, c, c->rx_len + len);
+		return;
+	}
+	if (c->rx_len + len > c->rx_cap) {
+		size_t ncap = c->rx_cap ? c->rx_cap : 4096;
+		uint8_t *n;
+
+		while (ncap < c->rx_len + len)
+			ncap *= 2;
+		if (ncap > max)
+			ncap = max;
+		if (!(n = realloc(c->rx, ncap))) {
+			session_fail(c->session, 0, 0, WAMPD_ERR_TOO_BIG, "out of memory");
+			return;
+		}
+		c->rx = n;
+		c->rx_cap = ncap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	if (!final)
+		return;
+	ws_deliver(srv, c, c->rx, c->rx_len);
+	c->rx_len = 0;
+	if (c->rx_cap > WS_RX_KEEP) {
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+}
+
+/* -------------------------------------------------------------------------------- */
+/* sending                                                                            */
+
+static int ws_writeable(struct ws_conn *c)
+{
+	struct wamp_out *out = outq_peek(&c->q);
+
+	if (out) {
+		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
+		                  out->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+
+		outq_pop(&c->q);
+		if (n < 0)
+			return -1;
+	}
+	if (c->q.count) {
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	if (c->closing) {
+		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+		                 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		return -1;
+	}
+	return 0;
+}
+
+/* -------------------------------------------------------------------------------- */
+/* lws callbacks                                                                      */
+
+static bool ws_path_ok(struct lws *wsi, const struct listener_config *cfg)
+{
+	char uri[256];
+	int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+
+	if (n <= 0)
+		return false;
+	return !strcmp(uri, cfg->path);
+}
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len)
+{
+	struct ws_listener *l = lws_vhost_user(lws_get_vhost(wsi));
+	struct ws_conn *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		if (!l || !ws_path_ok(wsi, l->cfg))
+			return 1;
+		if (l->server->rt->shutting_down)
+			return 1;
+		if (l->server->rt->nconns >= l->server->rt->cfg.max_sessions) {
+			wlog_warn("ws", "refusing connection: max_sessions=%u reached",
+			          l->server->rt->cfg.max_sessions);
+			return 1;
+		}
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		return ws_established(l->server, c, wsi);
+	case LWS_CALLBACK_RECEIVE:
+		if (c->session)
+			ws_receive(l->server, c, in, len);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (!c->session)
+			return -1;
+		return ws_writeable(c);
+	case LWS_CALLBACK_CLOSED:
+		ws_closed(l->server, c);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* protocols[0]: plain HTTP, and refusal of upgrades without a WAMP subprotocol */
+static int ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                            void *in, size_t len)
+{
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		wlog_info("ws", "refusing WebSocket upgrade without a WAMP subprotocol");
+		return 1;
+	case LWS_CALLBACK_HTTP:
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND,
+		                           "wampd: connect with a WAMP WebSocket client"))
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static void ws_lws_log(int level, const char *line)
+{
+	char buf[512];
+	size_t n = strlen(line);
+
+	/* lws lines carry their own timestamp prefix "[date] E: "; keep the text only */
+	const char *p = strstr(line, ": ");
+	if (p && p - line < 40)
+		line = p + 2;
+	n = strlen(line);
+	snprintf(buf, sizeof(buf), "%.*s", (int)(n && line[n - 1] == '\n' ? n - 1 : n), line);
+	if (level & LLL_ERR)
+		wlog_error("lws", "%s", buf);
+	else if (level & LLL_WARN)
+		wlog_warn("lws", "%s", buf);
+	else
+		wlog_info("lws", "%s", buf);
+}
+
+/* -------------------------------------------------------------------------------- */
+/* timers for realm/ (struct realm_timer_ops) on lws' sorted usec lists               */
+
+struct realm_timer {
+	lws_sorted_usec_list_t sul;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void ws_timer_fire(lws_sorted_usec_list_t *sul)
+{
+	struct realm_timer *t = lws_container_of(sul, struct realm_timer, sul);
+	void (*fn)(void *) = t->fn;
+	void *arg = t->arg;
+
+	free(t); /* one-shot: the handle is gone before the callback runs */
+	fn(arg);
+}
+
+static struct realm_timer *ws_timer_start(void *ctx, uint32_t ms, void (*fn)(void *arg),
+                                          void *arg)
+{
+	struct ws_server *srv = ctx;
+	struct realm_timer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->fn = fn;
+	t->arg = arg;
+	lws_sul_schedule(srv->ctx, 0, &t->sul, ws_timer_fire, (lws_usec_t)ms * LWS_US_PER_MS);
+	return t;
+}
+
+static void ws_timer_cancel(void *ctx, struct realm_timer *t)
+{
+	(void)ctx;
+	lws_sul_cancel(&t->sul);
+	free(t);
+}
+
+/* -------------------------------------------------------------------------------- */
+/* server                                                                             */
+
+static bool ws_listener_protocols(struct ws_listener *l)
+{
+	static const char *const names[WAMP_SER__COUNT] = {"wamp.2.json", "wamp.2.msgpack",
+	                                                   "wamp.2.cbor"};
+	size_t n = 1;
+
+	l->protocols = calloc(2 + WAMP_SER__COUNT, sizeof(*l->protocols));
+	if (!l->protocols)
+		return false;
+	l->protocols[0].name = "http";
+	l->protocols[0].callback = ws_http_callback;
+	for (int ser = 0; ser < WAMP_SER__COUNT; ser++) {
+		if (!(l->cfg->serializers & (1u << ser)) || !wamp_ser_supported((enum wamp_ser)ser))
+			continue;
+		l->protocols[n].name = names[ser];
+		l->protocols[n].callback = ws_callback;
+		l->protocols[n].per_session_data_size = sizeof(struct ws_conn);
+		l->protocols[n].id = (unsigned)ser;
+		n++;
+	}
+	return n > 1;
+}
+
+static void ws_tick(lws_sorted_usec_list_t *sul)
+{
+	struct ws_server *srv = lws_container_of(sul, struct ws_server, tick);
+
+	/* wakes lws_service() so a stop request is seen within a tick */
+	lws_sul_schedule(srv->ctx, 0, &srv->tick, ws_tick, 250 * LWS_US_PER_MS);
+}
+
+struct ws_server *ws_server_new(struct router *rt)
+{
+	struct lws_context_creation_info info;
+	struct ws_server *srv = calloc(1, sizeof(*srv));
+	const struct config *cfg = &rt->cfg;
+
+	if (!srv)
+		return NULL;
+	srv->rt = rt;
+	lws_set_log_level(LLL_ERR | LLL_WARN, ws_lws_log);
+
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	               LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.fd_limit_per_thread = 0;
+	info.timeout_secs = (unsigned)cfg->hello_timeout_s;
+	srv->ctx = lws_create_context(&info);
+	if (!srv->ctx) {
+		wlog_error("ws", "cannot create the libwebsockets context");
+		goto fail;
+	}
+
+	srv->retry.secs_since_valid_ping = (uint16_t)cfg->ping_interval_s;
+	srv->retry.secs_since_valid_hangup = (uint16_t)cfg->ping_timeout_s;
+
+	srv->listeners = calloc(cfg->nlisteners, sizeof(*srv->listeners));
+	if (!srv->listeners)
+		goto fail;
+	srv->nlisteners = cfg->nlisteners;
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		struct ws_listener *l = &srv->listeners[i];
+		const struct listener_config *lc = &cfg->listeners[i];
+
+		l->server = srv;
+		l->cfg = lc;
+		if (!ws_listener_protocols(l)) {
+			wlog_error("ws", "listener %zu: no supported serializer", i);
+			goto fail;
+		}
+		memset(&info, 0, sizeof(info));
+		info.port = lc->port;
+		info.iface = lc->host;
+		info.protocols = l->protocols;
+		info.user = l;
+		info.vhost_name = lc->host ? lc->host : "default";
+		info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+		if (cfg->ping_interval_s && cfg->ping_timeout_s)
+			info.retry_and_idle_policy = &srv->retry;
+		l->vhost = lws_create_vhost(srv->ctx, &info);
+		if (!l->vhost) {
+			wlog_error("ws", "cannot listen on %s:%d", lc->host ? lc->host : "*", lc->port);
+			goto fail;
+		}
+		printf("listening ws://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
+		       lws_get_vhost_listen_port(l->vhost), lc->path);
+		wlog_notice("router", "listening url=ws://%s:%d%s", lc->host ? lc->host : "0.0.0.0",
+		            lws_get_vhost_listen_port(l->vhost), lc->path);
+	}
+	fflush(stdout);
+	lws_sul_schedule(srv->ctx, 0, &srv->tick, ws_tick, 250 * LWS_US_PER_MS);
+	rt->realms.timers.start = ws_timer_start;
+	rt->realms.timers.cancel = ws_timer_cancel;
+	rt->realms.timers.ctx = srv;
+	return srv;
+fail:
+	ws_server_free(srv);
+	return NULL;
+}
+
+int ws_server_run(struct ws_server *srv, volatile int *stop, int grace_ms)
+{
+	int64_t deadline;
+	struct ws_conn *c, *tmp;
+
+	srv->stop = stop;
+	while (!*stop)
+		if (lws_service(srv->ctx, 0) < 0)
+			return -1;
+
+	wlog_notice("router", "shutting down: %u connection(s)", srv->rt->nconns);
+	srv->rt->shutting_down = true;
+	DL_FOREACH_SAFE(srv->conns, c, tmp)
+		proto_shutdown(srv->rt, c->session);
+	deadline = clock_mono_ms() + grace_ms;
+	while (srv->rt->nconns && clock_mono_ms() < deadline)
+		if (lws_service(srv->ctx, 0) < 0)
+			break;
+	if (srv->rt->nconns)
+		wlog_notice("router", "closing %u connection(s) that did not finish in time",
+		            srv->rt->nconns);
+	return 0;
+}
+
+void ws_server_free(struct ws_server *srv)
+{
+	struct ws_conn *c;
+
+	if (!srv)
+		return;
+	/* what is still open is going away together: nothing more is queued to it while
+	 * the sessions leave their realms one by one below */
+	DL_FOREACH(srv->conns, c)
+		c->closing = true;
+	if (srv->ctx)
+		lws_context_destroy(srv->ctx); /* closes what is left: LWS_CALLBACK_CLOSED each */
+	memset(&srv->rt->realms.timers, 0, sizeof(srv->rt->realms.timers));
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		free(srv->listeners[i].protocols);
+	free(srv->listeners);
+	free(srv);
+}

@@ -1,0 +1,664 @@
+/*
+ * json.c - the JSON codec (wamp.2.json).
+ *
+ * Decoding: a validating scanner walks the message once, checking the whole text against
+ * RFC 8259 (strings with their escapes and UTF-8, numbers, literals, nesting up to the
+ * depth limit) and recording the byte span of each top-level element of the message array.
+ * Only the header fields are then decoded: integers by hand, strings by an unescaper,
+ * Options/Details dicts by jansson (an empty `{}` needs no allocation at all). Arguments and
+ * ArgumentsKw stay as spans: a router forwarding them to another JSON peer copies bytes.
+ *
+ * Encoding: the array, type and ids are written by hand, dicts by jansson's json_dumpb,
+ * string fields by an escaper of our own, and payload spans are copied (or converted once
+ * from another serializer through jansson values).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ids.h"
+#include "serializers/codec_internal.h"
+
+/* ---------------------------------------------------------------------------------- */
+/* scanner                                                                              */
+
+struct jscan {
+	const uint8_t *p;
+	const uint8_t *end;
+	unsigned max_depth;
+	const char *err;
+};
+
+static void js_ws(struct jscan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int js_hex(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Read 4 hex digits at p (caller checked 4 bytes exist). -1 if not hex. */
+static long js_hex4(const uint8_t *p)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int h = js_hex(p[i]);
+
+		if (h < 0)
+			return -1;
+		v = (v << 4) | h;
+	}
+	return v;
+}
+
+static bool js_string(struct jscan *s)
+{
+	s->p++; /* opening quote */
+	while (s->p < s->end) {
+		uint8_t c = *s->p;
+
+		if (c == '"') {
+			s->p++;
+			return true;
+		}
+		if (c < 0x20) {
+			s->err = "control character in a string";
+			return false;
+		}
+		if (c == '\\') {
+			if (s->end - s->p < 2)
+				break;
+			c = s->p[1];
+			if (c == 'u') {
+				long cp;
+
+				if (s->end - s->p < 6 || (cp = js_hex4(s->p + 2)) < 0) {
+					s->err = "invalid \\u escape";
+					return false;
+				}
+				s->p += 6;
+				if (cp >= 0xd800 && cp <= 0xdbff) {
+					long lo;
+
+					if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' ||
+					    (lo = js_hex4(s->p + 2)) < 0xdc00 || lo > 0xdfff) {
+						s->err = "unpaired surrogate in a \\u escape";
+						return false;
+					}
+					s->p += 6;
+				} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+					s->err = "unpaired surrogate in a \\u escape";
+					return false;
+				}
+				continue;
+			}
+			if (!strchr("\"\\/bfnrt", c) || c == 0) {
+				s->err = "invalid escape in a string";
+				return false;
+			}
+			s->p += 2;
+			continue;
+		}
+		if (c >= 0x80) {
+			/* one UTF-8 sequence */
+			size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+
+			if ((size_t)(s->end - s->p) < len || !codec_utf8_valid(s->p, len)) {
+				s->err = "invalid UTF-8 in a string";
+				return false;
+			}
+			s->p += len;
+			continue;
+		}
+		s->p++;
+	}
+	s->err = "unterminated string";
+	return false;
+}
+
+static bool js_digits(struct jscan *s)
+{
+	const uint8_t *start = s->p;
+
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > start;
+}
+
+static bool js_number(struct jscan *s)
+{
+	if (*s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0') {
+		s->p++;
+	} else if (!js_digits(s)) {
+		s->err = "invalid number";
+		return false;
+	}
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!js_digits(s)) {
+			s->err = "invalid number";
+			return false;
+		}
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!js_digits(s)) {
+			s->err = "invalid number";
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool js_literal(struct jscan *s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n)) {
+		s->err = "invalid literal";
+		return false;
+	}
+	s->p += n;
+	return true;
+}
+
+/* One value at s->p (whitespace already skipped), nested at `depth` (1 = top level). */
+static bool js_value(struct jscan *s, unsigned depth)
+{
+	if (s->p >= s->end) {
+		s->err = "unexpected end of input";
+		return false;
+	}
+	switch (*s->p) {
+	case '"':
+		return js_string(s);
+	case '[':
+	case '{': {
+		bool object = *s->p == '{';
+		uint8_t close = object ? '}' : ']';
+
+		if (depth > s->max_depth) {
+			s->err = "nesting too deep";
+			return false;
+		}
+		s->p++;
+		js_ws(s);
+		if (s->p < s->end && *s->p == close) {
+			s->p++;
+			return true;
+		}
+		for (;;) {
+			if (object) {
+				if (s->p >= s->end || *s->p != '"') {
+					s->err = "object key must be a string";
+					return false;
+				}
+				if (!js_string(s))
+					return false;
+				js_ws(s);
+				if (s->p >= s->end || *s->p != ':') {
+					s->err = "expected ':'";
+					return false;
+				}
+				s->p++;
+				js_ws(s);
+			}
+			if (!js_value(s, depth + 1))
+				return false;
+			js_ws(s);
+			if (s->p < s->end && *s->p == ',') {
+				s->p++;
+				js_ws(s);
+				continue;
+			}
+			if (s->p < s->end && *s->p == close) {
+				s->p++;
+				return true;
+			}
+			s->err = object ? "expected ',' or '}'" : "expected ',' or ']'";
+			return false;
+		}
+	}
+	case 't':
+		return js_literal(s, "true");
+	case 'f':
+		return js_literal(s, "false");
+	case 'n':
+		return js_literal(s, "null");
+	default:
+		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+			return js_number(s);
+		s->err = "unexpected character";
+		return false;
+	}
+}
+
+/*
+ * Validate the whole message and collect the spans of the top-level array's elements.
+ * Returns the element count, or -1 (s->err set).
+ */
+static int js_scan_message(struct jscan *s, struct codec_span *elems)
+{
+	int n = 0;
+
+	js_ws(s);
+	if (s->p >= s->end || *s->p != '[') {
+		s->err = "a message must be a JSON array";
+		return -1;
+	}
+	s->p++;
+	js_ws(s);
+	if (s->p < s->end && *s->p == ']') {
+		s->p++;
+	} else {
+		for (;;) {
+			const uint8_t *start = s->p;
+
+			if (!js_value(s, 2))
+				return -1;
+			if (n < CODEC_MAX_ELEMS) {
+				elems[n].p = start;
+				elems[n].n = (size_t)(s->p - start);
+			}
+			n++;
+			js_ws(s);
+			if (s->p < s->end && *s->p == ',') {
+				s->p++;
+				js_ws(s);
+				continue;
+			}
+			if (s->p < s->end && *s->p == ']') {
+				s->p++;
+				break;
+			}
+			s->err = "expected ',' or ']'";
+			return -1;
+		}
+	}
+	js_ws(s);
+	if (s->p != s->end) {
+		s->err = "trailing bytes after the message";
+		return -1;
+	}
+	return n;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* field decoding                                                                       */
+
+/* A non-negative integer literal (no sign, fraction or exponent) up to 2^53. */
+static bool json_field_uint(const struct codec_span *e, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (e->n == 0 || e->n > 16)
+		return false;
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->p[i] < '0' || e->p[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(e->p[i] - '0');
+	}
+	if (e->n > 1 && e->p[0] == '0')
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Append the UTF-8 encoding of cp to out. */
+static size_t utf8_put(uint8_t *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (uint8_t)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (uint8_t)(0xc0 | (cp >> 6));
+		out[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (uint8_t)(0xe0 | (cp >> 12));
+		out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (uint8_t)(0xf0 | (cp >> 18));
+	out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (uint8_t)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Unescape a validated JSON string span (with its quotes) into msg->uri. */
+static bool json_field_string(const struct codec_span *e, struct wamp_msg *msg)
+{
+	const uint8_t *p = e->p + 1, *end = e->p + e->n - 1;
+	uint8_t small[128], *buf = small;
+	size_t o = 0;
+	bool ok;
+
+	if (e->n - 2 > sizeof(small) && !(buf = malloc(e->n)))
+		return false;
+	while (p < end) {
+		if (*p != '\\') {
+			buf[o++] = *p++;
+			continue;
+		}
+		switch (p[1]) {
+		case 'u': {
+			uint32_t cp = (uint32_t)js_hex4(p + 2);
+
+			p += 6;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				uint32_t lo = (uint32_t)js_hex4(p + 2);
+
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			}
+			o += utf8_put(buf + o, cp);
+			continue;
+		}
+		case 'b':
+			buf[o++] = '\b';
+			break;
+		case 'f':
+			buf[o++] = '\f';
+			break;
+		case 'n':
+			buf[o++] = '\n';
+			break;
+		case 'r':
+			buf[o++] = '\r';
+			break;
+		case 't':
+			buf[o++] = '\t';
+			break;
+		default: /* " \ / */
+			buf[o++] = p[1];
+			break;
+		}
+		p += 2;
+	}
+	ok = codec_set_uri(msg, (const char *)buf, o);
+	if (buf != small)
+		free(buf);
+	return ok;
+}
+
+/* true if the span is `{` whitespace `}`. */
+static bool json_empty_object(const struct codec_span *e)
+{
+	size_t i = 1;
+
+	if (e->n < 2 || e->p[0] != '{')
+		return false;
+	while (i < e->n - 1 && (e->p[i] == ' ' || e->p[i] == '\t' || e->p[i] == '\n' ||
+	                        e->p[i] == '\r'))
+		i++;
+	return i == e->n - 1 && e->p[i] == '}';
+}
+
+json_t *json_span_value(const uint8_t *p, size_t n)
+{
+	return json_loadb((const char *)p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+}
+
+enum wampd_err json_decode(const uint8_t *buf, size_t len, unsigned max_depth,
+                           struct wamp_msg *msg, char *errbuf, size_t errlen)
+{
+	struct jscan s = {.p = buf, .end = buf + len, .max_depth = max_depth};
+	struct codec_span el[CODEC_MAX_ELEMS];
+	const struct wamp_schema *schema;
+	uint64_t type;
+	int n, nid = 0;
+
+	n = js_scan_message(&s, el);
+	if (n < 0)
+		return codec_fail(errbuf, errlen, "malformed JSON: %s at byte %zu", s.err,
+		                  (size_t)(s.p - buf));
+	if (n == 0)
+		return codec_fail(errbuf, errlen, "empty message array");
+	if (!json_field_uint(&el[0], &type) || !(schema = wamp_schema((int)type)) ||
+	    type > WAMP_TYPE__MAX)
+		return codec_fail(errbuf, errlen, "unknown message type %.*s",
+		                  (int)(el[0].n > 20 ? 20 : el[0].n), el[0].p);
+	if (n < schema->min_len || n > schema->max_len)
+		return codec_fail(errbuf, errlen, "%s: %d elements, expected %d to %d", schema->name,
+		                  n, schema->min_len, schema->max_len);
+	msg->type = (enum wamp_type)type;
+
+	for (int i = 1, f = 0; i < n; i++, f++) {
+		const struct codec_span *e = &el[i];
+
+		switch (schema->fields[f]) {
+		case WAMP_F_ID:
+		case WAMP_F_INT: {
+			uint64_t v;
+			bool id = schema->fields[f] == WAMP_F_ID;
+
+			if (!json_field_uint(e, &v) || (id && v > WAMP_ID_MAX) ||
+			    (id && v == 0 && !(nid == 0 && schema->id_zero_ok)))
+				return codec_fail(errbuf, errlen, "%s: element %d must be an id in "
+				                  "[1, 2^53]", schema->name, i);
+			msg->id[nid++] = v;
+			break;
+		}
+		case WAMP_F_URI:
+		case WAMP_F_STRING:
+			if (e->p[0] != '"')
+				return codec_fail(errbuf, errlen, "%s: element %d must be a string",
+				                  schema->name, i);
+			if (!json_field_string(e, msg))
+				return WAMPD_ERR_NOMEM;
+			break;
+		case WAMP_F_DICT:
+			if (e->p[0] != '{')
+				return codec_fail(errbuf, errlen, "%s: element %d must be a dict",
+				                  schema->name, i);
+			if (!json_empty_object(e) && !(msg->dict = json_span_value(e->p, e->n)))
+				return WAMPD_ERR_NOMEM;
+			break;
+		case WAMP_F_PAYLOAD:
+			if (e->p[0] != '[')
+				return codec_fail(errbuf, errlen, "%s: Arguments must be a list",
+				                  schema->name);
+			msg->payload.args = e->p;
+			msg->payload.args_len = e->n;
+			if (i + 1 < n) {
+				e = &el[++i];
+				if (e->p[0] != '{')
+					return codec_fail(errbuf, errlen, "%s: ArgumentsKw must be a dict",
+					                  schema->name);
+				msg->payload.kwargs = e->p;
+				msg->payload.kwargs_len = e->n;
+			}
+			break;
+		default:
+			return codec_fail(errbuf, errlen, "%s: too many elements", schema->name);
+		}
+	}
+	return WAMPD_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* encoding                                                                             */
+
+static bool out_str(struct wamp_out **o, const char *s)
+{
+	return wamp_out_append(o, s, strlen(s));
+}
+
+static bool out_uint(struct wamp_out **o, uint64_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+
+	return wamp_out_append(o, buf, (size_t)n);
+}
+
+/* A JSON string literal for s[0..n) (UTF-8 passed through, control characters escaped). */
+static bool out_json_string(struct wamp_out **o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	if (!wamp_out_reserve(o, n + 2) || !wamp_out_append(o, "\"", 1))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7];
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (i > run && !wamp_out_append(o, s + run, i - run))
+			return false;
+		esc[0] = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			esc[1] = (char)c;
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		if (!wamp_out_append(o, esc, elen))
+			return false;
+		run = i + 1;
+	}
+	return wamp_out_append(o, s + run, n - run) && wamp_out_append(o, "\"", 1);
+}
+
+bool json_write_value(struct wamp_out **o, const json_t *v)
+{
+	size_t avail = (*o)->cap - (*o)->len, n;
+
+	n = json_dumpb(v, (char *)wamp_out_data(*o) + (*o)->len, avail,
+	               JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+	if (n == 0)
+		return false;
+	if (n > avail) {
+		if (!wamp_out_reserve(o, n))
+			return false;
+		n = json_dumpb(v, (char *)wamp_out_data(*o) + (*o)->len, n,
+		               JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+	}
+	(*o)->len += n;
+	return true;
+}
+
+/* One payload element in JSON: copied, converted from another serializer, or dumped. */
+static bool json_write_element(struct wamp_out **o, const struct wamp_payload *p, bool kwargs,
+                               enum wampd_err *err)
+{
+	const uint8_t *span = kwargs ? p->kwargs : p->args;
+	size_t n = kwargs ? p->kwargs_len : p->args_len;
+	json_t *v;
+	bool ok;
+
+	if (span && p->ser == WAMP_SER_JSON)
+		return wamp_out_append(o, span, n) || (*err = WAMPD_ERR_NOMEM, false);
+	v = payload_element(p, kwargs, err);
+	if (!v)
+		return false;
+	ok = json_write_value(o, v);
+	json_decref(v);
+	if (!ok)
+		*err = WAMPD_ERR_SERIALIZATION;
+	return ok;
+}
+
+struct wamp_out *json_encode(const struct wamp_msg *msg, enum wampd_err *err)
+{
+	const struct wamp_schema *schema = wamp_schema(msg->type);
+	struct wamp_out *o;
+	bool ok = true;
+	int nid = 0;
+
+	if (!schema) {
+		*err = WAMPD_ERR_INTERNAL;
+		return NULL;
+	}
+	o = wamp_out_new(64 + msg->uri_len * 2 + wamp_payload_span_len(&msg->payload) * 2);
+	if (!o) {
+		*err = WAMPD_ERR_NOMEM;
+		return NULL;
+	}
+	ok = wamp_out_append(&o, "[", 1) && out_uint(&o, (uint64_t)msg->type);
+	for (int f = 0; ok && schema->fields[f] != WAMP_F_END; f++) {
+		switch (schema->fields[f]) {
+		case WAMP_F_ID:
+		case WAMP_F_INT:
+			ok = wamp_out_append(&o, ",", 1) && out_uint(&o, msg->id[nid++]);
+			break;
+		case WAMP_F_URI:
+		case WAMP_F_STRING:
+			ok = wamp_out_append(&o, ",", 1) &&
+			     out_json_string(&o, msg->uri ? msg->uri : "", msg->uri ? msg->uri_len : 0);
+			break;
+		case WAMP_F_DICT:
+			/* the optional Details of UNSUBSCRIBED/UNREGISTERED only when present */
+			if (!msg->dict && schema->min_len < 3 && schema->fields[f + 1] == WAMP_F_END)
+				break;
+			ok = wamp_out_append(&o, ",", 1) &&
+			     (msg->dict ? json_write_value(&o, msg->dict) : out_str(&o, "{}"));
+			break;
+		case WAMP_F_PAYLOAD: {
+			const struct wamp_payload *p = &msg->payload;
+			bool has_args = p->args || p->args_v, has_kwargs = p->kwargs || p->kwargs_v;
+
+			*err = WAMPD_OK;
+			if (has_args || has_kwargs) {
+				ok = wamp_out_append(&o, ",", 1);
+				if (ok && has_args)
+					ok = json_write_element(&o, p, false, err);
+				else if (ok)
+					ok = out_str(&o, "[]");
+			}
+			if (ok && has_kwargs)
+				ok = wamp_out_append(&o, ",", 1) && json_write_element(&o, p, true, err);
+			if (!ok) {
+				wamp_out_unref(o);
+				if (*err == WAMPD_OK)
+					*err = WAMPD_ERR_NOMEM;
+				return NULL;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	if (!ok || !wamp_out_append(&o, "]", 1)) {
+		wamp_out_unref(o);
+		*err = WAMPD_ERR_NOMEM;
+		return NULL;
+	}
+	return o;
+}

@@ -1,0 +1,721 @@
+/*
+ * msgpack.c - the MessagePack codec (wamp.2.msgpack).
+ *
+ * Decoding: a validating scanner walks the message once (every type of the MessagePack
+ * spec, lengths checked against the bytes left before they are trusted, nesting up to the
+ * depth limit) and records the span of each top-level element. Header fields are decoded
+ * from their spans: integers of any width (and integral floats, as some JS encoders send
+ * large ids), strings (checked to be UTF-8), and dicts converted to jansson values. A
+ * payload stays as its spans.
+ *
+ * Conversion to jansson values (dicts, and payloads going to a JSON peer) is a recursive
+ * walk bounded by the same depth limit: bin becomes WAMP's "\0"+base64 string; an ext
+ * value (JavaScript `undefined` from some clients) is dropped as a map value and becomes
+ * null in a list, as JSON.stringify treats undefined.
+ *
+ * Encoding uses msgpack-c's packer writing straight into the wamp_out; payload spans of
+ * the same serializer are appended as bytes.
+ */
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ids.h"
+#include "serializers/codec_internal.h"
+
+/* ---------------------------------------------------------------------------------- */
+/* reading                                                                              */
+
+struct mpscan {
+	const uint8_t *p;
+	const uint8_t *end;
+	unsigned max_depth;
+	const char *err;
+};
+
+static uint64_t mp_be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Take n bytes; false if fewer are left. */
+static bool mp_take(struct mpscan *s, uint64_t n)
+{
+	if ((uint64_t)(s->end - s->p) < n) {
+		s->err = "truncated";
+		return false;
+	}
+	s->p += n;
+	return true;
+}
+
+/* Read an n-byte big-endian length. */
+static bool mp_len(struct mpscan *s, size_t n, uint64_t *out)
+{
+	if ((size_t)(s->end - s->p) < n) {
+		s->err = "truncated";
+		return false;
+	}
+	*out = mp_be(s->p, n);
+	s->p += n;
+	return true;
+}
+
+static bool mp_skip(struct mpscan *s, unsigned depth);
+
+static bool mp_skip_items(struct mpscan *s, uint64_t n, unsigned depth)
+{
+	if (depth > s->max_depth) {
+		s->err = "nesting too deep";
+		return false;
+	}
+	if (n > (uint64_t)(s->end - s->p)) { /* every item takes at least one byte */
+		s->err = "truncated";
+		return false;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		if (!mp_skip(s, depth + 1))
+			return false;
+	return true;
+}
+
+/* Skip one well-formed value at nesting `depth`. */
+static bool mp_skip(struct mpscan *s, unsigned depth)
+{
+	uint8_t c;
+	uint64_t n;
+
+	if (s->p >= s->end) {
+		s->err = "truncated";
+		return false;
+	}
+	c = *s->p++;
+	if (c <= 0x7f || c >= 0xe0)
+		return true; /* fixint */
+	if (c <= 0x8f)
+		return mp_skip_items(s, 2 * (uint64_t)(c & 0x0f), depth);
+	if (c <= 0x9f)
+		return mp_skip_items(s, c & 0x0f, depth);
+	if (c <= 0xbf)
+		return mp_take(s, c & 0x1f);
+	switch (c) {
+	case 0xc0: /* nil */
+	case 0xc2: /* false */
+	case 0xc3: /* true */
+		return true;
+	case 0xc4: /* bin 8/16/32 */
+	case 0xd9: /* str 8/16/32 */
+		return mp_len(s, 1, &n) && mp_take(s, n);
+	case 0xc5:
+	case 0xda:
+		return mp_len(s, 2, &n) && mp_take(s, n);
+	case 0xc6:
+	case 0xdb:
+		return mp_len(s, 4, &n) && mp_take(s, n);
+	case 0xc7: /* ext 8/16/32: length, type, data */
+		return mp_len(s, 1, &n) && mp_take(s, n + 1);
+	case 0xc8:
+		return mp_len(s, 2, &n) && mp_take(s, n + 1);
+	case 0xc9:
+		return mp_len(s, 4, &n) && mp_take(s, n + 1);
+	case 0xca: /* float32 */
+		return mp_take(s, 4);
+	case 0xcb: /* float64 */
+		return mp_take(s, 8);
+	case 0xcc: /* uint 8..64 */
+	case 0xd0: /* int 8..64 */
+		return mp_take(s, 1);
+	case 0xcd:
+	case 0xd1:
+		return mp_take(s, 2);
+	case 0xce:
+	case 0xd2:
+		return mp_take(s, 4);
+	case 0xcf:
+	case 0xd3:
+		return mp_take(s, 8);
+	case 0xd4: /* fixext 1, 2, 4, 8, 16 (+ type byte) */
+		return mp_take(s, 2);
+	case 0xd5:
+		return mp_take(s, 3);
+	case 0xd6:
+		return mp_take(s, 5);
+	case 0xd7:
+		return mp_take(s, 9);
+	case 0xd8:
+		return mp_take(s, 17);
+	case 0xdc:
+		return mp_len(s, 2, &n) && mp_skip_items(s, n, depth);
+	case 0xdd:
+		return mp_len(s, 4, &n) && mp_skip_items(s, n, depth);
+	case 0xde:
+		return mp_len(s, 2, &n) && mp_skip_items(s, 2 * n, depth);
+	case 0xdf:
+		return mp_len(s, 4, &n) && mp_skip_items(s, 2 * n, depth);
+	default: /* 0xc1 is never used */
+		s->err = "invalid type byte";
+		return false;
+	}
+}
+
+/* The array header at s->p: element count, or -1. */
+static int64_t mp_array_header(struct mpscan *s)
+{
+	uint64_t n;
+	uint8_t c;
+
+	if (s->p >= s->end) {
+		s->err = "empty input";
+		return -1;
+	}
+	c = *s->p++;
+	if (c >= 0x90 && c <= 0x9f)
+		return c & 0x0f;
+	if (c == 0xdc && mp_len(s, 2, &n))
+		return (int64_t)n;
+	if (c == 0xdd && mp_len(s, 4, &n))
+		return (int64_t)n;
+	s->err = "a message must be a MessagePack array";
+	return -1;
+}
+
+/* An integer field: any int family value >= 0, or an integral float. */
+static bool mp_field_uint(const struct codec_span *e, uint64_t *out)
+{
+	const uint8_t *p = e->p;
+	uint8_t c = p[0];
+	double d;
+
+	if (c <= 0x7f) {
+		*out = c;
+		return true;
+	}
+	switch (c) {
+	case 0xcc:
+		*out = p[1];
+		return true;
+	case 0xcd:
+		*out = mp_be(p + 1, 2);
+		return true;
+	case 0xce:
+		*out = mp_be(p + 1, 4);
+		return true;
+	case 0xcf:
+		*out = mp_be(p + 1, 8);
+		return true;
+	case 0xd0:
+	case 0xd1:
+	case 0xd2:
+	case 0xd3: {
+		size_t n = (size_t)1 << (c - 0xd0);
+		uint64_t raw = mp_be(p + 1, n);
+		int64_t v = n == 8 ? (int64_t)raw
+		                   : (int64_t)(raw ^ (UINT64_C(1) << (8 * n - 1))) -
+		                         (int64_t)(UINT64_C(1) << (8 * n - 1));
+
+		if (v < 0)
+			return false;
+		*out = (uint64_t)v;
+		return true;
+	}
+	case 0xca: {
+		uint32_t bits = (uint32_t)mp_be(p + 1, 4);
+		float f;
+
+		memcpy(&f, &bits, 4);
+		d = f;
+		goto integral;
+	}
+	case 0xcb: {
+		uint64_t bits = mp_be(p + 1, 8);
+
+		memcpy(&d, &bits, 8);
+		goto integral;
+	}
+	default:
+		return false;
+	}
+integral:
+	if (!(d >= 0 && d <= (double)WAMP_ID_MAX) || d != (double)(uint64_t)d)
+		return false;
+	*out = (uint64_t)d;
+	return true;
+}
+
+/* A str field: its bytes; false if not a string. */
+static bool mp_field_str(const struct codec_span *e, const uint8_t **out, size_t *len)
+{
+	uint8_t c = e->p[0];
+	size_t hdr;
+
+	if (c >= 0xa0 && c <= 0xbf)
+		hdr = 1;
+	else if (c == 0xd9)
+		hdr = 2;
+	else if (c == 0xda)
+		hdr = 3;
+	else if (c == 0xdb)
+		hdr = 5;
+	else
+		return false;
+	*out = e->p + hdr;
+	*len = e->n - hdr;
+	return true;
+}
+
+static bool mp_is_map(uint8_t c)
+{
+	return (c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf;
+}
+
+static bool mp_is_array(uint8_t c)
+{
+	return (c >= 0x90 && c <= 0x9f) || c == 0xdc || c == 0xdd;
+}
+
+/* Convert one validated value at *pp into a jansson value (recursive; the scanner already
+ * bounded the depth). NULL on a value JSON cannot hold (invalid UTF-8, non-string key). */
+static json_t *mp_to_json(const uint8_t **pp, bool drop_undefined, bool *undefined)
+{
+	const uint8_t *p = *pp;
+	uint8_t c = *p++;
+	uint64_t n = 0;
+	json_t *v = NULL;
+
+	*undefined = false;
+	if (c <= 0x7f) {
+		*pp = p;
+		return json_integer(c);
+	}
+	if (c >= 0xe0) {
+		*pp = p;
+		return json_integer((int8_t)c);
+	}
+	if (c <= 0x8f) {
+		n = c & 0x0f;
+		goto map;
+	}
+	if (c <= 0x9f) {
+		n = c & 0x0f;
+		goto array;
+	}
+	if (c <= 0xbf) {
+		n = c & 0x1f;
+		goto str;
+	}
+	switch (c) {
+	case 0xc0:
+		*pp = p;
+		return json_null();
+	case 0xc2:
+		*pp = p;
+		return json_false();
+	case 0xc3:
+		*pp = p;
+		return json_true();
+	case 0xc4:
+	case 0xc5:
+	case 0xc6: {
+		size_t h = (size_t)1 << (c - 0xc4);
+
+		n = mp_be(p, h);
+		p += h;
+		v = codec_binary_to_json(p, n);
+		*pp = p + n;
+		return v;
+	}
+	case 0xc7:
+	case 0xc8:
+	case 0xc9: {
+		size_t h = (size_t)1 << (c - 0xc7);
+
+		n = mp_be(p, h);
+		*pp = p + h + 1 + n;
+		*undefined = true;
+		return json_null();
+	}
+	case 0xca: {
+		uint32_t bits = (uint32_t)mp_be(p, 4);
+		float f;
+
+		memcpy(&f, &bits, 4);
+		*pp = p + 4;
+		return json_real(f);
+	}
+	case 0xcb: {
+		uint64_t bits = mp_be(p, 8);
+		double d;
+
+		memcpy(&d, &bits, 8);
+		*pp = p + 8;
+		return json_real(d);
+	}
+	case 0xcc:
+	case 0xcd:
+	case 0xce:
+	case 0xcf: {
+		size_t w = (size_t)1 << (c - 0xcc);
+		uint64_t u = mp_be(p, w);
+
+		*pp = p + w;
+		/* beyond int64: a real (jansson integers are signed 64-bit) */
+		return u > (uint64_t)INT64_MAX ? json_real((double)u) : json_integer((json_int_t)u);
+	}
+	case 0xd0:
+	case 0xd1:
+	case 0xd2:
+	case 0xd3: {
+		size_t w = (size_t)1 << (c - 0xd0);
+		uint64_t raw = mp_be(p, w);
+		int64_t i = w == 8 ? (int64_t)raw
+		                   : (int64_t)(raw ^ (UINT64_C(1) << (8 * w - 1))) -
+		                         (int64_t)(UINT64_C(1) << (8 * w - 1));
+
+		*pp = p + w;
+		return json_integer((json_int_t)i);
+	}
+	case 0xd4:
+	case 0xd5:
+	case 0xd6:
+	case 0xd7:
+	case 0xd8:
+		*pp = p + 1 + ((size_t)1 << (c - 0xd4));
+		*undefined = true;
+		return json_null();
+	case 0xd9:
+	case 0xda:
+	case 0xdb: {
+		size_t h = c == 0xd9 ? 1 : c == 0xda ? 2 : 4;
+
+		n = mp_be(p, h);
+		p += h;
+		goto str;
+	}
+	case 0xdc:
+	case 0xdd: {
+		size_t h = c == 0xdc ? 2 : 4;
+
+		n = mp_be(p, h);
+		p += h;
+		goto array;
+	}
+	case 0xde:
+	case 0xdf: {
+		size_t h = c == 0xde ? 2 : 4;
+
+		n = mp_be(p, h);
+		p += h;
+		goto map;
+	}
+	default:
+		return NULL;
+	}
+str:
+	*pp = p + n;
+	return json_stringn((const char *)p, n); /* NULL if not UTF-8 */
+array:
+	v = json_array();
+	for (uint64_t i = 0; v && i < n; i++) {
+		bool undef;
+		json_t *item = mp_to_json(&p, drop_undefined, &undef);
+
+		if (!item || json_array_append_new(v, item)) {
+			json_decref(v);
+			return NULL;
+		}
+	}
+	*pp = p;
+	return v;
+map:
+	v = json_object();
+	for (uint64_t i = 0; v && i < n; i++) {
+		bool undef;
+		json_t *key = mp_to_json(&p, drop_undefined, &undef);
+		json_t *val = key && json_is_string(key) ? mp_to_json(&p, drop_undefined, &undef) : NULL;
+
+		if (!val) {
+			json_decref(key);
+			json_decref(v);
+			return NULL;
+		}
+		if (undef && drop_undefined)
+			json_decref(val);
+		else if (json_object_setn_new(v, json_string_value(key), json_string_length(key), val))
+			v = (json_decref(v), NULL);
+		json_decref(key);
+	}
+	*pp = p;
+	return v;
+}
+
+json_t *mp_span_value(const uint8_t *p, size_t n, bool drop_undefined)
+{
+	struct mpscan s = {.p = p, .end = p + n, .max_depth = 1000};
+	bool undef;
+
+	/* spans handed to us were validated when their message was decoded; check anyway
+	 * so a caller with other bytes cannot make the converter read out of bounds */
+	if (!n || !mp_skip(&s, 1) || s.p != s.end)
+		return NULL;
+	return mp_to_json(&p, drop_undefined, &undef);
+}
+
+enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
+                         struct wamp_msg *msg, char *errbuf, size_t errlen)
+{
+	struct mpscan s = {.p = buf, .end = buf + len, .max_depth = max_depth};
+	struct codec_span el[CODEC_MAX_ELEMS];
+	const struct wamp_schema *schema;
+	int64_t count;
+	uint64_t type;
+	int n, nid = 0;
+
+	count = mp_array_header(&s);
+	if (count < 0)
+		return codec_fail(errbuf, errlen, "malformed MessagePack: %s", s.err);
+	if (count == 0)
+		return codec_fail(errbuf, errlen, "empty message array");
+	if (count > CODEC_MAX_ELEMS)
+		return codec_fail(errbuf, errlen, "message array of %lld elements",
+		                  (long long)count);
+	n = (int)count;
+	for (int i = 0; i < n; i++) {
+		el[i].p = s.p;
+		if (!mp_skip(&s, 2))
+			return codec_fail(errbuf, errlen, "malformed MessagePack: %s (element %d)",
+			                  s.err, i);
+		el[i].n = (size_t)(s.p - el[i].p);
+	}
+	if (s.p != s.end)
+		return codec_fail(errbuf, errlen, "trailing bytes after the message");
+
+	if (!mp_field_uint(&el[0], &type) || type > WAMP_TYPE__MAX || !(schema = wamp_schema((int)type)))
+		return codec_fail(errbuf, errlen, "unknown message type");
+	if (n < schema->min_len || n > schema->max_len)
+		return codec_fail(errbuf, errlen, "%s: %d elements, expected %d to %d", schema->name,
+		                  n, schema->min_len, schema->max_len);
+	msg->type = (enum wamp_type)type;
+
+	for (int i = 1, f = 0; i < n; i++, f++) {
+		const struct codec_span *e = &el[i];
+
+		switch (schema->fields[f]) {
+		case WAMP_F_ID:
+		case WAMP_F_INT: {
+			uint64_t v;
+			bool id = schema->fields[f] == WAMP_F_ID;
+
+			if (!mp_field_uint(e, &v) || (id && v > WAMP_ID_MAX) ||
+			    (id && v == 0 && !(nid == 0 && schema->id_zero_ok)) ||
+			    (!id && v > WAMP_TYPE__MAX))
+				return codec_fail(errbuf, errlen, "%s: element %d must be an id in "
+				                  "[1, 2^53]", schema->name, i);
+			msg->id[nid++] = v;
+			break;
+		}
+		case WAMP_F_URI:
+		case WAMP_F_STRING: {
+			const uint8_t *str;
+			size_t slen;
+
+			if (!mp_field_str(e, &str, &slen) || !codec_utf8_valid(str, slen))
+				return codec_fail(errbuf, errlen, "%s: element %d must be a UTF-8 string",
+				                  schema->name, i);
+			if (!codec_set_uri(msg, (const char *)str, slen))
+				return WAMPD_ERR_NOMEM;
+			break;
+		}
+		case WAMP_F_DICT:
+			if (!mp_is_map(e->p[0]))
+				return codec_fail(errbuf, errlen, "%s: element %d must be a dict",
+				                  schema->name, i);
+			if (e->p[0] != 0x80 && !(msg->dict = mp_span_value(e->p, e->n, true)))
+				return codec_fail(errbuf, errlen, "%s: element %d: a dict needs string "
+				                  "keys and UTF-8 strings", schema->name, i);
+			break;
+		case WAMP_F_PAYLOAD:
+			if (!mp_is_array(e->p[0]))
+				return codec_fail(errbuf, errlen, "%s: Arguments must be a list",
+				                  schema->name);
+			msg->payload.args = e->p;
+			msg->payload.args_len = e->n;
+			if (i + 1 < n) {
+				e = &el[++i];
+				if (!mp_is_map(e->p[0]))
+					return codec_fail(errbuf, errlen, "%s: ArgumentsKw must be a dict",
+					                  schema->name);
+				msg->payload.kwargs = e->p;
+				msg->payload.kwargs_len = e->n;
+			}
+			break;
+		default:
+			return codec_fail(errbuf, errlen, "%s: too many elements", schema->name);
+		}
+	}
+	return WAMPD_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* writing                                                                              */
+
+static int mp_write_cb(void *data, const char *buf, size_t len)
+{
+	return wamp_out_append((struct wamp_out **)data, buf, len) ? 0 : -1;
+}
+
+/* Pack a jansson value; "\0"+base64 strings become bin. */
+static bool mp_pack_json(msgpack_packer *pk, const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *key;
+		json_t *item;
+		void *iter;
+
+		if (msgpack_pack_map(pk, json_object_size(v)))
+			return false;
+		for (iter = json_object_iter((json_t *)v); iter;
+		     iter = json_object_iter_next((json_t *)v, iter)) {
+			size_t klen;
+
+			key = json_object_iter_key(iter);
+			item = json_object_iter_value(iter);
+			klen = json_object_iter_key_len(iter);
+			if (msgpack_pack_str(pk, klen) || msgpack_pack_str_body(pk, key, klen) ||
+			    !mp_pack_json(pk, item))
+				return false;
+		}
+		return true;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *item;
+
+		if (msgpack_pack_array(pk, json_array_size(v)))
+			return false;
+		json_array_foreach(v, i, item)
+			if (!mp_pack_json(pk, item))
+				return false;
+		return true;
+	}
+	case JSON_STRING: {
+		uint8_t *bin;
+		size_t n;
+		bool ok;
+
+		if (codec_json_binary(v, &bin, &n)) {
+			ok = !msgpack_pack_bin(pk, n) && !msgpack_pack_bin_body(pk, bin, n);
+			free(bin);
+			return ok;
+		}
+		n = json_string_length(v);
+		return !msgpack_pack_str(pk, n) && !msgpack_pack_str_body(pk, json_string_value(v), n);
+	}
+	case JSON_INTEGER:
+		return !msgpack_pack_int64(pk, json_integer_value(v));
+	case JSON_REAL:
+		return !msgpack_pack_double(pk, json_real_value(v));
+	case JSON_TRUE:
+		return !msgpack_pack_true(pk);
+	case JSON_FALSE:
+		return !msgpack_pack_false(pk);
+	default:
+		return !msgpack_pack_nil(pk);
+	}
+}
+
+static bool mp_write_element(struct wamp_out **o, msgpack_packer *pk, const struct wamp_payload *p,
+                             bool kwargs, enum wampd_err *err)
+{
+	const uint8_t *span = kwargs ? p->kwargs : p->args;
+	size_t n = kwargs ? p->kwargs_len : p->args_len;
+	json_t *v;
+	bool ok;
+
+	if (span && p->ser == WAMP_SER_MSGPACK)
+		return wamp_out_append(o, span, n) || (*err = WAMPD_ERR_NOMEM, false);
+	v = payload_element(p, kwargs, err);
+	if (!v)
+		return false;
+	ok = mp_pack_json(pk, v);
+	json_decref(v);
+	if (!ok)
+		*err = WAMPD_ERR_NOMEM;
+	return ok;
+}
+
+struct wamp_out *mp_encode(const struct wamp_msg *msg, enum wampd_err *err)
+{
+	const struct wamp_schema *schema = wamp_schema(msg->type);
+	const struct wamp_payload *p = &msg->payload;
+	bool has_args = p->args || p->args_v, has_kwargs = p->kwargs || p->kwargs_v;
+	struct wamp_out *o;
+	msgpack_packer pk;
+	size_t count = 1;
+	bool ok;
+	int nid = 0;
+
+	if (!schema) {
+		*err = WAMPD_ERR_INTERNAL;
+		return NULL;
+	}
+	o = wamp_out_new(48 + msg->uri_len + wamp_payload_span_len(p) * 2);
+	if (!o) {
+		*err = WAMPD_ERR_NOMEM;
+		return NULL;
+	}
+	msgpack_packer_init(&pk, &o, mp_write_cb);
+
+	for (int f = 0; schema->fields[f] != WAMP_F_END; f++) {
+		if (schema->fields[f] == WAMP_F_PAYLOAD)
+			count += has_kwargs ? 2 : has_args ? 1 : 0;
+		else if (schema->fields[f] == WAMP_F_DICT && !msg->dict && schema->min_len < 3 &&
+		         schema->fields[f + 1] == WAMP_F_END)
+			; /* optional Details of UNSUBSCRIBED/UNREGISTERED: omitted */
+		else
+			count++;
+	}
+	*err = WAMPD_OK;
+	ok = !msgpack_pack_array(&pk, count) && !msgpack_pack_uint64(&pk, (uint64_t)msg->type);
+	for (int f = 0; ok && schema->fields[f] != WAMP_F_END; f++) {
+		switch (schema->fields[f]) {
+		case WAMP_F_ID:
+		case WAMP_F_INT:
+			ok = !msgpack_pack_uint64(&pk, msg->id[nid++]);
+			break;
+		case WAMP_F_URI:
+		case WAMP_F_STRING: {
+			size_t n = msg->uri ? msg->uri_len : 0;
+
+			ok = !msgpack_pack_str(&pk, n) && !msgpack_pack_str_body(&pk, msg->uri, n);
+			break;
+		}
+		case WAMP_F_DICT:
+			if (!msg->dict && schema->min_len < 3 && schema->fields[f + 1] == WAMP_F_END)
+				break;
+			ok = msg->dict ? mp_pack_json(&pk, msg->dict) : !msgpack_pack_map(&pk, 0);
+			break;
+		case WAMP_F_PAYLOAD:
+			if (has_args)
+				ok = mp_write_element(&o, &pk, p, false, err);
+			else if (has_kwargs)
+				ok = !msgpack_pack_array(&pk, 0);
+			if (ok && has_kwargs)
+				ok = mp_write_element(&o, &pk, p, true, err);
+			break;
+		default:
+			break;
+		}
+	}
+	if (!ok) {
+		wamp_out_unref(o);
+		if (*err == WAMPD_OK)
+			*err = WAMPD_ERR_NOMEM;
+		return NULL;
+	}
+	return o;
+}

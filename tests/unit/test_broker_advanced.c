@@ -1,0 +1,327 @@
+/*
+ * test_broker_advanced.c - Advanced Profile PubSub: pattern-based subscriptions (EVENT
+ * carries `topic`), publisher identification, black/white listing, event retention,
+ * event history, subscription revocation, payload passthru keys.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/ids.h"
+#include "realm/realm.h"
+#include "tests/lib/fake_peer.h"
+
+#define N 5
+
+struct fixture {
+	struct realms realms;
+	struct realm *r;
+	struct fake_peer p[N];
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct realm_limits lim = REALM_LIMITS_DEFAULT;
+	static const char *const authids[N] = {"pub", "a", "b", "c", "d"};
+	static const char *const roles[N] = {"admin", "user", "user", "guest", "guest"};
+
+	memset(&f, 0, sizeof(f));
+	realms_init(&f.realms, &lim);
+	f.r = realms_add(&f.realms, "realm1", URI_LOOSE);
+	for (int i = 0; i < N; i++) {
+		struct session *s = fake_peer_session(&f.p[i], i == 4 ? WAMP_SER_MSGPACK : WAMP_SER_JSON);
+
+		s->authid = strdup(authids[i]);
+		s->authrole = strdup(roles[i]);
+		s->features = SF_SUBSCRIBER_REVOCATION;
+		assert_int_equal(realm_join(f.r, s), WAMPD_OK);
+	}
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < N; i++) {
+		realm_leave(f->p[i].s);
+		fake_peer_destroy(&f->p[i]);
+	}
+	realms_destroy(&f->realms);
+	return 0;
+}
+
+typedef enum wampd_err (*handler)(struct broker *, struct session *, const struct wamp_msg *);
+
+static enum wampd_err run(struct fixture *f, int who, handler h, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static enum wampd_err run(struct fixture *f, int who, handler h, const char *fmt, ...)
+{
+	char json[1024];
+	struct wamp_msg m;
+	enum wampd_err err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(json, sizeof(json), fmt, ap);
+	va_end(ap);
+	fake_msg(json, &m);
+	err = h(&f->r->broker, f->p[who].s, &m);
+	wamp_msg_clear(&m);
+	return err;
+}
+
+static void expect(struct fixture *f, int who, enum wamp_type type, struct wamp_msg *m)
+{
+	assert_true(fake_peer_next(&f->p[who], m));
+	assert_int_equal(m->type, type);
+}
+
+static uint64_t sub(struct fixture *f, int who, const char *options, const char *topic)
+{
+	struct wamp_msg m;
+	uint64_t id;
+
+	assert_int_equal(run(f, who, broker_subscribe, "[32, 3, %s, \"%s\"]", options, topic), WAMPD_OK);
+	expect(f, who, WAMP_SUBSCRIBED, &m);
+	id = m.id[1];
+	wamp_msg_clear(&m);
+	return id;
+}
+
+/* Which subscribers got an EVENT for the last publication (bit set), draining them. */
+static unsigned receivers(struct fixture *f)
+{
+	unsigned set = 0;
+	struct wamp_msg m;
+
+	for (int i = 0; i < N; i++) {
+		while (fake_peer_next(&f->p[i], &m)) {
+			if (m.type == WAMP_EVENT)
+				set |= 1u << i;
+			wamp_msg_clear(&m);
+		}
+	}
+	return set;
+}
+
+static void test_pattern_subscriptions(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	uint64_t exact = sub(f, 1, "{}", "com.news.sport");
+	uint64_t prefix = sub(f, 2, "{\"match\": \"prefix\"}", "com.news");
+	uint64_t wild = sub(f, 3, "{\"match\": \"wildcard\"}", "com..sport");
+
+	assert_int_equal(sub(f, 1, "{\"match\": \"prefix\"}", "com.news"), prefix); /* shared */
+	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {}, \"com.news.sport\", [1]]"), WAMPD_OK);
+	expect(f, 1, WAMP_EVENT, &m); /* exact first */
+	assert_int_equal(m.id[0], exact);
+	assert_null(json_object_get(m.dict, "topic"));
+	wamp_msg_clear(&m);
+	expect(f, 1, WAMP_EVENT, &m); /* then its prefix subscription: a second EVENT */
+	assert_int_equal(m.id[0], prefix);
+	assert_string_equal(wamp_dict_str(m.dict, "topic", ""), "com.news.sport");
+	wamp_msg_clear(&m);
+	expect(f, 2, WAMP_EVENT, &m);
+	assert_int_equal(m.id[0], prefix);
+	wamp_msg_clear(&m);
+	expect(f, 3, WAMP_EVENT, &m);
+	assert_int_equal(m.id[0], wild);
+	assert_string_equal(wamp_dict_str(m.dict, "topic", ""), "com.news.sport");
+	wamp_msg_clear(&m);
+	assert_int_equal(receivers(f), 0);
+
+	assert_int_equal(run(f, 0, broker_publish, "[16, 2, {}, \"com.weather.sport\"]"), WAMPD_OK);
+	assert_int_equal(receivers(f), 1u << 3);
+	assert_int_equal(run(f, 0, broker_publish, "[16, 3, {}, \"com.newsroom\"]"), WAMPD_OK);
+	assert_int_equal(receivers(f), (1u << 1) | (1u << 2)); /* string prefix */
+}
+
+static void test_publisher_identification(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	sub(f, 1, "{}", "com.t");
+	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"disclose_me\": true}, \"com.t\"]"),
+	                 WAMPD_OK);
+	expect(f, 1, WAMP_EVENT, &m);
+	assert_int_equal(wamp_dict_int(m.dict, "publisher", 0), (int64_t)f->p[0].s->id);
+	assert_string_equal(wamp_dict_str(m.dict, "publisher_authid", ""), "pub");
+	assert_string_equal(wamp_dict_str(m.dict, "publisher_authrole", ""), "admin");
+	wamp_msg_clear(&m);
+	assert_int_equal(run(f, 0, broker_publish, "[16, 2, {}, \"com.t\"]"), WAMPD_OK);
+	expect(f, 1, WAMP_EVENT, &m);
+	assert_null(m.dict);
+	wamp_msg_clear(&m);
+}
+
+static void test_black_white_lists(void **state)
+{
+	struct fixture *f = *state;
+	unsigned long long id1 = f->p[1].s->id, id2 = f->p[2].s->id;
+
+	for (int i = 0; i < N; i++)
+		sub(f, i, "{}", "com.bw");
+	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {}, \"com.bw\"]"), WAMPD_OK);
+	assert_int_equal(receivers(f), 0x1e); /* all but the publisher */
+	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"exclude\": [%llu]}, \"com.bw\"]", id1),
+	                 WAMPD_OK);
+	assert_int_equal(receivers(f), 0x1c);
+	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"eligible\": [%llu, %llu]}, \"com.bw\"]",
+	                     id1, id2), WAMPD_OK);
+	assert_int_equal(receivers(f), 0x06);
+	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"exclude_authrole\": [\"guest\"]}, \"com.bw\"]"),
+	                 WAMPD_OK);
+	assert_int_equal(receivers(f), 0x06);
+	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"eligible_authrole\": [\"guest\"]}, \"com.bw\"]"),
+	                 WAMPD_OK);
+	assert_int_equal(receivers(f), 0x18);
+	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"eligible_authid\": [\"a\", \"d\"]}, \"com.bw\"]"),
+	                 WAMPD_OK);
+	assert_int_equal(receivers(f), 0x12);
+	assert_int_equal(run(f, 0, broker_publish,
+	                     "[16, 1, {\"exclude_authid\": [\"a\"], \"eligible_authrole\": [\"user\"]}, \"com.bw\"]"),
+	                 WAMPD_OK);
+	assert_int_equal(receivers(f), 0x04);
+	/* exclude_me false + eligible containing the publisher */
+	assert_int_equal(run(f, 0, broker_publish,
+	                     "[16, 1, {\"exclude_me\": false, \"eligible_authid\": [\"pub\"]}, \"com.bw\"]"),
+	                 WAMPD_OK);
+	assert_int_equal(receivers(f), 0x01);
+}
+
+static void test_retained_events(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	/* nobody subscribed yet: the retained event waits */
+	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"retain\": true}, \"com.state\", [\"old\"]]"),
+	                 WAMPD_OK);
+	assert_int_equal(run(f, 0, broker_publish, "[16, 2, {\"retain\": true, \"disclose_me\": true},"
+	                                           " \"com.state\", [\"\\u0000AQI=\"]]"), WAMPD_OK);
+	/* only the latest per topic is kept; a subscriber that asks gets it */
+	sub(f, 1, "{\"get_retained\": true}", "com.state");
+	expect(f, 1, WAMP_EVENT, &m);
+	assert_true(wamp_dict_bool(m.dict, "retained", false));
+	assert_int_equal(wamp_dict_int(m.dict, "publisher", 0), (int64_t)f->p[0].s->id);
+	assert_memory_equal(m.payload.args, "[\"\\u0000AQI=\"]", 12);
+	wamp_msg_clear(&m);
+	/* a msgpack subscriber gets it converted (bin) */
+	sub(f, 4, "{\"get_retained\": true}", "com.state");
+	expect(f, 4, WAMP_EVENT, &m);
+	assert_memory_equal(m.payload.args, "\x91\xc4\x02\x01\x02", 5);
+	wamp_msg_clear(&m);
+	/* without get_retained: nothing */
+	sub(f, 2, "{}", "com.state");
+	assert_int_equal(fake_peer_pending(&f->p[2]), 0);
+	/* pattern subscription: all matching retained topics, with topic */
+	assert_int_equal(run(f, 0, broker_publish, "[16, 3, {\"retain\": true}, \"com.other\"]"), WAMPD_OK);
+	receivers(f);
+	sub(f, 3, "{\"match\": \"prefix\", \"get_retained\": true}", "com.");
+	expect(f, 3, WAMP_EVENT, &m);
+	assert_true(json_is_string(json_object_get(m.dict, "topic")));
+	wamp_msg_clear(&m);
+	expect(f, 3, WAMP_EVENT, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[3]), 0);
+	assert_int_equal(f->r->broker.nretained, 2);
+}
+
+static void test_event_history(void **state)
+{
+	struct fixture *f = *state;
+	struct subscription *s;
+	json_t *ev;
+
+	assert_int_equal(broker_add_history(&f->r->broker, "com.log", MATCH_PREFIX, 3), WAMPD_OK);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(run(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [%d]]", i), WAMPD_OK);
+	s = (struct subscription *)match_get(&f->r->broker.index, "com.log", 7, MATCH_PREFIX);
+	assert_non_null(s);
+	assert_true(s->persistent);
+	assert_int_equal(s->history->count, 3); /* bounded: the newest 3 */
+	ev = broker_stored_event_json(&s->history->ring[s->history->head], s->id);
+	assert_string_equal(json_string_value(json_object_get(ev, "topic")), "com.log.x");
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(ev, "args"), 0)), 2);
+	assert_true(json_is_string(json_object_get(ev, "timestamp")));
+	json_decref(ev);
+	/* subscribing and leaving does not delete a persistent subscription */
+	assert_int_equal(sub(f, 1, "{\"match\": \"prefix\"}", "com.log"), s->id);
+	realm_leave(f->p[1].s);
+	assert_ptr_equal(broker_subscription(&f->r->broker, s->id), s);
+	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
+}
+
+static void test_revocation(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	uint64_t id = sub(f, 1, "{}", "com.rev");
+
+	broker_revoke(&f->r->broker, broker_subscription(&f->r->broker, id), f->p[1].s, NULL);
+	expect(f, 1, WAMP_UNSUBSCRIBED, &m);
+	assert_int_equal(m.id[0], 0);
+	assert_int_equal(wamp_dict_int(m.dict, "subscription", 0), (int64_t)id);
+	assert_string_equal(wamp_dict_str(m.dict, "reason", ""), "wamp.error.revoked");
+	wamp_msg_clear(&m);
+	assert_null(broker_subscription(&f->r->broker, id));
+}
+
+static void test_payload_passthru(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	sub(f, 1, "{}", "com.e2e");
+	assert_int_equal(run(f, 0, broker_publish,
+	                     "[16, 1, {\"ppt_scheme\": \"x_custom\", \"ppt_serializer\": \"cbor\"},"
+	                     " \"com.e2e\", [\"\\u0000AAEC\"]]"), WAMPD_OK);
+	expect(f, 1, WAMP_EVENT, &m);
+	assert_string_equal(wamp_dict_str(m.dict, "ppt_scheme", ""), "x_custom");
+	assert_string_equal(wamp_dict_str(m.dict, "ppt_serializer", ""), "cbor");
+	assert_memory_equal(m.payload.args, "[\"\\u0000AAEC\"]", 12);
+	wamp_msg_clear(&m);
+}
+
+static void test_internal_publish(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	json_t *args = json_pack("[s]", "hi");
+
+	sub(f, 1, "{}", "com.sys");
+	broker_publish_internal(&f->r->broker, "com.sys", args, NULL, NULL);
+	json_decref(args);
+	expect(f, 1, WAMP_EVENT, &m);
+	assert_memory_equal(m.payload.args, "[\"hi\"]", 6);
+	wamp_msg_clear(&m);
+	assert_true(broker_has_subscription(&f->r->broker, "com.sys"));
+	assert_false(broker_has_subscription(&f->r->broker, "com.nobody"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pattern_subscriptions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publisher_identification, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_black_white_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retained_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_payload_passthru, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_internal_publish, setup, teardown),
+	};
+
+	ids_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,291 @@
+/*
+ * test_dealer.c - dealer unit tests through the fake transport.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/ids.h"
+#include "realm/realm.h"
+#include "tests/lib/fake_peer.h"
+
+struct fixture {
+	struct realms realms;
+	struct realm *r;
+	struct fake_peer p[4];
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct realm_limits lim = REALM_LIMITS_DEFAULT;
+
+	memset(&f, 0, sizeof(f));
+	lim.max_pending_calls_per_session = 2;
+	realms_init(&f.realms, &lim);
+	f.r = realms_add(&f.realms, "realm1", URI_LOOSE);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(realm_join(f.r, fake_peer_session(&f.p[i], i == 3 ? WAMP_SER_MSGPACK
+		                                                               : WAMP_SER_JSON)),
+		                 WAMPD_OK);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 4; i++) {
+		realm_leave(f->p[i].s);
+		fake_peer_destroy(&f->p[i]);
+	}
+	realms_destroy(&f->realms);
+	return 0;
+}
+
+typedef enum wampd_err (*handler)(struct dealer *, struct session *, const struct wamp_msg *);
+
+static enum wampd_err run(struct fixture *f, int who, handler h, const char *json)
+{
+	struct wamp_msg m;
+	enum wampd_err err;
+
+	fake_msg(json, &m);
+	err = h(&f->r->dealer, f->p[who].s, &m);
+	wamp_msg_clear(&m);
+	return err;
+}
+
+static void expect(struct fixture *f, int who, enum wamp_type type, struct wamp_msg *m)
+{
+	assert_true(fake_peer_next(&f->p[who], m));
+	assert_int_equal(m->type, type);
+}
+
+static uint64_t reg(struct fixture *f, int who, const char *proc)
+{
+	char json[256];
+	struct wamp_msg m;
+	uint64_t id;
+
+	snprintf(json, sizeof(json), "[64, 5, {}, \"%s\"]", proc);
+	assert_int_equal(run(f, who, dealer_register, json), WAMPD_OK);
+	expect(f, who, WAMP_REGISTERED, &m);
+	assert_int_equal(m.id[0], 5);
+	id = m.id[1];
+	wamp_msg_clear(&m);
+	return id;
+}
+
+/* CALL from `caller`, returns the INVOCATION request id the callee got. */
+static uint64_t call(struct fixture *f, int caller, int callee, uint64_t req, const char *proc)
+{
+	char json[256];
+	struct wamp_msg m;
+	uint64_t inv;
+
+	snprintf(json, sizeof(json), "[48, %llu, {}, \"%s\", [\"a\", 2], {\"k\": [1]}]",
+	         (unsigned long long)req, proc);
+	assert_int_equal(run(f, caller, dealer_call, json), WAMPD_OK);
+	expect(f, callee, WAMP_INVOCATION, &m);
+	inv = m.id[0];
+	wamp_msg_clear(&m);
+	return inv;
+}
+
+static void test_register_and_call(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	char json[256];
+	uint64_t regid = reg(f, 0, "com.add");
+	uint64_t inv;
+
+	assert_true(ids_valid(regid));
+	assert_int_equal(run(f, 1, dealer_register, "[64, 6, {}, \"com.add\"]"),
+	                 WAMPD_ERR_PROCEDURE_EXISTS);
+
+	assert_int_equal(run(f, 1, dealer_call, "[48, 11, {}, \"com.add\", [\"a\", 2], {\"k\": [1]}]"),
+	                 WAMPD_OK);
+	expect(f, 0, WAMP_INVOCATION, &m);
+	inv = m.id[0];
+	assert_int_equal(inv, 1); /* session-scope ids start at 1 */
+	assert_int_equal(m.id[1], regid);
+	assert_memory_equal(m.payload.args, "[\"a\", 2]", 8);
+	assert_memory_equal(m.payload.kwargs, "{\"k\": [1]}", 10);
+	wamp_msg_clear(&m);
+
+	snprintf(json, sizeof(json), "[70, %llu, {}, [5]]", (unsigned long long)inv);
+	assert_int_equal(run(f, 0, dealer_yield, json), WAMPD_OK);
+	expect(f, 1, WAMP_RESULT, &m);
+	assert_int_equal(m.id[0], 11);
+	assert_memory_equal(m.payload.args, "[5]", 3);
+	wamp_msg_clear(&m);
+
+	/* a second answer to the same invocation is a late one: dropped, not an error */
+	assert_int_equal(run(f, 0, dealer_yield, json), WAMPD_OK);
+	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
+	/* an invocation id never issued is a protocol violation */
+	assert_int_equal(run(f, 0, dealer_yield, "[70, 999, {}]"), WAMPD_ERR_PROTOCOL);
+}
+
+static void test_no_such_procedure(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(run(f, 1, dealer_call, "[48, 1, {}, \"com.none\"]"),
+	                 WAMPD_ERR_NO_SUCH_PROCEDURE);
+	assert_int_equal(run(f, 1, dealer_call, "[48, 1, {}, \"com..none\"]"), WAMPD_ERR_INVALID_URI);
+	assert_int_equal(run(f, 1, dealer_register, "[64, 1, {}, \"wamp.mine\"]"),
+	                 WAMPD_ERR_INVALID_URI);
+}
+
+static void test_callee_error_forwarded(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	char json[256];
+	uint64_t inv;
+
+	reg(f, 0, "com.fail");
+	inv = call(f, 1, 0, 21, "com.fail");
+	snprintf(json, sizeof(json),
+	         "[8, 68, %llu, {\"x\": 1}, \"com.myapp.error\", [\"bad\"], {\"why\": \"because\"}]",
+	         (unsigned long long)inv);
+	assert_int_equal(run(f, 0, dealer_error, json), WAMPD_OK);
+	expect(f, 1, WAMP_ERROR, &m);
+	assert_int_equal(m.id[0], WAMP_CALL);
+	assert_int_equal(m.id[1], 21);
+	assert_string_equal(m.uri, "com.myapp.error");
+	assert_memory_equal(m.payload.args, "[\"bad\"]", 7);
+	assert_memory_equal(m.payload.kwargs, "{\"why\": \"because\"}", 17);
+	assert_int_equal(json_integer_value(json_object_get(m.dict, "x")), 1);
+	wamp_msg_clear(&m);
+
+	/* ERROR for anything but an INVOCATION is a protocol violation */
+	assert_int_equal(run(f, 0, dealer_error, "[8, 48, 1, {}, \"com.e\"]"), WAMPD_ERR_PROTOCOL);
+}
+
+static void test_cross_serializer_call(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	char json[128];
+	uint64_t inv;
+
+	reg(f, 3, "com.mp"); /* msgpack callee */
+	assert_int_equal(run(f, 1, dealer_call, "[48, 1, {}, \"com.mp\", [\"\\u0000AQID\", 7]]"),
+	                 WAMPD_OK);
+	expect(f, 3, WAMP_INVOCATION, &m);
+	inv = m.id[0];
+	/* binary arrives as msgpack bin */
+	assert_memory_equal(m.payload.args, "\x92\xc4\x03\x01\x02\x03\x07", 7);
+	wamp_msg_clear(&m);
+	snprintf(json, sizeof(json), "[70, %llu, {}, [\"\\u0000BAU=\"]]", (unsigned long long)inv);
+	assert_int_equal(run(f, 3, dealer_yield, json), WAMPD_OK);
+	expect(f, 1, WAMP_RESULT, &m);
+	assert_memory_equal(m.payload.args, "[\"\\u0000BAU=\"]", 13);
+	wamp_msg_clear(&m);
+}
+
+static void test_callee_leaves_cancels(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	reg(f, 0, "com.slow");
+	call(f, 1, 0, 31, "com.slow");
+	call(f, 2, 0, 32, "com.slow");
+	realm_leave(f->p[0].s);
+	expect(f, 1, WAMP_ERROR, &m);
+	assert_int_equal(m.id[0], WAMP_CALL);
+	assert_int_equal(m.id[1], 31);
+	assert_string_equal(m.uri, "wamp.error.canceled");
+	wamp_msg_clear(&m);
+	expect(f, 2, WAMP_ERROR, &m);
+	assert_string_equal(m.uri, "wamp.error.canceled");
+	wamp_msg_clear(&m);
+	assert_int_equal(f->p[1].s->ncalls, 0);
+	assert_int_equal(run(f, 1, dealer_call, "[48, 33, {}, \"com.slow\"]"),
+	                 WAMPD_ERR_NO_SUCH_PROCEDURE);
+	assert_int_equal(realm_join(f->r, f->p[0].s), WAMPD_OK);
+}
+
+static void test_caller_leaves_late_yield_dropped(void **state)
+{
+	struct fixture *f = *state;
+	char json[128];
+	uint64_t inv;
+
+	reg(f, 0, "com.slow");
+	inv = call(f, 1, 0, 41, "com.slow");
+	realm_leave(f->p[1].s);
+	snprintf(json, sizeof(json), "[70, %llu, {}, [1]]", (unsigned long long)inv);
+	assert_int_equal(run(f, 0, dealer_yield, json), WAMPD_OK);
+	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
+	assert_null(f->p[0].s->invocations);
+	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
+}
+
+static void test_request_id_reuse_and_limit(void **state)
+{
+	struct fixture *f = *state;
+
+	reg(f, 0, "com.p");
+	call(f, 1, 0, 51, "com.p");
+	assert_int_equal(run(f, 1, dealer_call, "[48, 51, {}, \"com.p\"]"), WAMPD_ERR_PROTOCOL);
+	call(f, 1, 0, 52, "com.p");
+	assert_int_equal(run(f, 1, dealer_call, "[48, 53, {}, \"com.p\"]"), WAMPD_ERR_LIMIT);
+}
+
+static void test_unregister(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	char json[128];
+	uint64_t id = reg(f, 0, "com.u");
+
+	snprintf(json, sizeof(json), "[66, 8, %llu]", (unsigned long long)id);
+	assert_int_equal(run(f, 1, dealer_unregister, json), WAMPD_ERR_NO_SUCH_REGISTRATION);
+	assert_int_equal(run(f, 0, dealer_unregister, json), WAMPD_OK);
+	expect(f, 0, WAMP_UNREGISTERED, &m);
+	assert_int_equal(m.id[0], 8);
+	wamp_msg_clear(&m);
+	assert_null(dealer_registration(&f->r->dealer, id));
+	assert_int_equal(run(f, 0, dealer_unregister, json), WAMPD_ERR_NO_SUCH_REGISTRATION);
+	reg(f, 1, "com.u"); /* free again */
+}
+
+static void test_unknown_options_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(run(f, 0, dealer_register, "[64, 1, {\"invoke\": \"sometimes\"}, \"a.b\"]"),
+	                 WAMPD_ERR_OPTION_NOT_ALLOWED);
+	assert_int_equal(run(f, 0, dealer_register, "[64, 1, {\"match\": \"regex\"}, \"a.b\"]"),
+	                 WAMPD_ERR_OPTION_NOT_ALLOWED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_register_and_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_such_procedure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callee_error_forwarded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cross_serializer_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callee_leaves_cancels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caller_leaves_late_yield_dropped, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_request_id_reuse_and_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unregister, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_options_refused, setup, teardown),
+	};
+
+	ids_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

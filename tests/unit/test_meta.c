@@ -1,0 +1,409 @@
+/*
+ * test_meta.c - the meta API: session/registration/subscription procedures, meta events
+ * (and that each is sent only after its state is visible), testaments.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/ids.h"
+#include "realm/realm.h"
+#include "tests/lib/fake_peer.h"
+
+#define N 4
+
+struct fixture {
+	struct realms realms;
+	struct realm *r;
+	struct fake_peer p[N];
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct realm_limits lim = REALM_LIMITS_DEFAULT;
+
+	memset(&f, 0, sizeof(f));
+	realms_init(&f.realms, &lim);
+	f.r = realms_add(&f.realms, "realm1", URI_LOOSE);
+	for (int i = 0; i < N; i++) {
+		struct session *s = fake_peer_session(&f.p[i], WAMP_SER_JSON);
+
+		s->authid = strdup(i < 2 ? "joe" : "ann");
+		s->authrole = strdup(i == 3 ? "admin" : "user");
+		s->authmethod = strdup("anonymous");
+		s->authprovider = strdup("static");
+		assert_int_equal(realm_join(f.r, s), WAMPD_OK);
+	}
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < N; i++) {
+		realm_leave(f->p[i].s);
+		fake_peer_destroy(&f->p[i]);
+	}
+	realms_destroy(&f->realms);
+	return 0;
+}
+
+static void expect(struct fixture *f, int who, enum wamp_type type, struct wamp_msg *m)
+{
+	assert_true(fake_peer_next(&f->p[who], m));
+	assert_int_equal(m->type, type);
+}
+
+/* Call a meta procedure as session `who`; returns the RESULT's args (new ref) or NULL
+ * when it answered ERROR (whose URI is copied to err_uri if given). */
+static json_t *call(struct fixture *f, int who, char *err_uri, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static json_t *call(struct fixture *f, int who, char *err_uri, const char *fmt, ...)
+{
+	char json[512];
+	struct wamp_msg m;
+	enum wampd_err err;
+	json_t *args = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(json, sizeof(json), fmt, ap);
+	va_end(ap);
+	fake_msg(json, &m);
+	err = dealer_call(&f->r->dealer, f->p[who].s, &m);
+	wamp_msg_clear(&m);
+	if (err != WAMPD_OK) {
+		if (err_uri)
+			strcpy(err_uri, wampd_err_uri(err));
+		return NULL;
+	}
+	assert_true(fake_peer_next(&f->p[who], &m));
+	if (m.type == WAMP_ERROR && err_uri) { /* answered by the procedure itself */
+		strcpy(err_uri, m.uri);
+		wamp_msg_clear(&m);
+		return NULL;
+	}
+	if (m.type != WAMP_RESULT)
+		fail_msg("%s answered %s %s", json, wamp_type_name(m.type), m.uri ? m.uri : "");
+	args = wamp_payload_args(&m.payload, &err);
+	wamp_msg_clear(&m);
+	return args ? args : json_array();
+}
+
+static int64_t int0(json_t *args)
+{
+	int64_t v = json_integer_value(json_array_get(args, 0));
+
+	json_decref(args);
+	return v;
+}
+
+static void test_session_procedures(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r;
+	char uri[64] = "";
+
+	assert_int_equal(int0(call(f, 0, NULL, "[48, 1, {}, \"wamp.session.count\"]")), N);
+	assert_int_equal(int0(call(f, 0, NULL, "[48, 2, {}, \"wamp.session.count\", [[\"admin\"]]]")), 1);
+	r = call(f, 0, NULL, "[48, 3, {}, \"wamp.session.list\"]");
+	assert_int_equal(json_array_size(json_array_get(r, 0)), N);
+	json_decref(r);
+	r = call(f, 0, NULL, "[48, 4, {}, \"wamp.session.get\", [%llu]]",
+	         (unsigned long long)f->p[3].s->id);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "authrole")), "admin");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 0), "session")),
+	                 (json_int_t)f->p[3].s->id);
+	json_decref(r);
+	assert_null(call(f, 0, uri, "[48, 5, {}, \"wamp.session.get\", [12345]]"));
+	assert_string_equal(uri, "wamp.error.no_such_session");
+	assert_null(call(f, 0, uri, "[48, 6, {}, \"wamp.session.get\", [\"x\"]]"));
+	assert_string_equal(uri, "wamp.error.invalid_argument");
+}
+
+static void test_session_kill(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	json_t *r;
+	char uri[64] = "";
+
+	/* one's own session is not "another session" */
+	assert_null(call(f, 0, uri, "[48, 1, {}, \"wamp.session.kill\", [%llu]]",
+	                 (unsigned long long)f->p[0].s->id));
+	assert_string_equal(uri, "wamp.error.no_such_session");
+	r = call(f, 0, NULL, "[48, 2, {}, \"wamp.session.kill\", [%llu], {\"message\": \"bye\"}]",
+	         (unsigned long long)f->p[2].s->id);
+	json_decref(r);
+	expect(f, 2, WAMP_GOODBYE, &m);
+	assert_string_equal(m.uri, "wamp.close.killed");
+	assert_string_equal(wamp_dict_str(m.dict, "message", ""), "bye");
+	wamp_msg_clear(&m);
+	assert_true(f->p[2].closed);
+	assert_int_equal(f->p[2].s->state, SESSION_CLOSING);
+	/* killed sessions are gone for the procedures at once */
+	assert_int_equal(int0(call(f, 0, NULL, "[48, 3, {}, \"wamp.session.count\"]")), N - 1);
+	/* kill by authid excludes the caller: joe(0) kills joe(1) */
+	r = call(f, 0, NULL, "[48, 4, {}, \"wamp.session.kill_by_authid\", [\"joe\"]]");
+	assert_int_equal(json_array_size(json_array_get(r, 0)), 1);
+	json_decref(r);
+	assert_true(f->p[1].closed);
+	assert_null(call(f, 0, uri, "[48, 5, {}, \"wamp.session.kill_all\", [], {\"reason\": \"bad uri\"}]"));
+	assert_string_equal(uri, "wamp.error.invalid_uri");
+	assert_int_equal(int0(call(f, 0, NULL, "[48, 6, {}, \"wamp.session.kill_by_authrole\", [\"admin\"]]")),
+	                 1);
+	assert_int_equal(int0(call(f, 0, NULL, "[48, 7, {}, \"wamp.session.count\"]")), 1);
+	for (int i = 1; i < N; i++)
+		f->p[i].s->state = SESSION_ESTABLISHED; /* let teardown leave normally */
+}
+
+static void test_registration_procedures(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	json_t *r;
+	uint64_t regid;
+
+	fake_msg("[64, 1, {\"match\": \"prefix\", \"invoke\": \"roundrobin\"}, \"com.api\"]", &m);
+	assert_int_equal(dealer_register(&f->r->dealer, f->p[1].s, &m), WAMPD_OK);
+	assert_int_equal(dealer_register(&f->r->dealer, f->p[2].s, &m), WAMPD_OK);
+	wamp_msg_clear(&m);
+	expect(f, 1, WAMP_REGISTERED, &m);
+	regid = m.id[1];
+	wamp_msg_clear(&m);
+
+	r = call(f, 0, NULL, "[48, 1, {}, \"wamp.registration.list\"]");
+	assert_int_equal(json_array_size(json_object_get(json_array_get(r, 0), "prefix")), 1);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(r, 0), "exact")), 0);
+	json_decref(r);
+	assert_int_equal(int0(call(f, 0, NULL, "[48, 2, {}, \"wamp.registration.lookup\", [\"com.api\", {\"match\": \"prefix\"}]]")),
+	                 (int64_t)regid);
+	r = call(f, 0, NULL, "[48, 3, {}, \"wamp.registration.lookup\", [\"com.api\"]]");
+	assert_true(json_is_null(json_array_get(r, 0)));
+	json_decref(r);
+	assert_int_equal(int0(call(f, 0, NULL, "[48, 4, {}, \"wamp.registration.match\", [\"com.api.x\"]]")),
+	                 (int64_t)regid);
+	r = call(f, 0, NULL, "[48, 5, {}, \"wamp.registration.get\", [%llu]]", (unsigned long long)regid);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "match")), "prefix");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "invoke")), "roundrobin");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "uri")), "com.api");
+	json_decref(r);
+	r = call(f, 0, NULL, "[48, 6, {}, \"wamp.registration.list_callees\", [%llu]]",
+	         (unsigned long long)regid);
+	assert_int_equal(json_array_size(json_array_get(r, 0)), 2);
+	json_decref(r);
+	assert_int_equal(int0(call(f, 0, NULL, "[48, 7, {}, \"wamp.registration.count_callees\", [%llu]]",
+	                           (unsigned long long)regid)), 2);
+	char uri[64];
+	assert_null(call(f, 0, uri, "[48, 8, {}, \"wamp.registration.get\", [99999]]"));
+	assert_string_equal(uri, "wamp.error.no_such_registration");
+	/* meta procedures themselves are not listed and cannot be registered over */
+	fake_msg("[64, 1, {}, \"wamp.session.count\"]", &m);
+	assert_int_equal(dealer_register(&f->r->dealer, f->p[1].s, &m), WAMPD_ERR_INVALID_URI);
+	wamp_msg_clear(&m);
+}
+
+static void test_subscription_procedures(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	json_t *r;
+	uint64_t subid;
+
+	fake_msg("[32, 1, {\"match\": \"wildcard\"}, \"com..x\"]", &m);
+	assert_int_equal(broker_subscribe(&f->r->broker, f->p[1].s, &m), WAMPD_OK);
+	wamp_msg_clear(&m);
+	expect(f, 1, WAMP_SUBSCRIBED, &m);
+	subid = m.id[1];
+	wamp_msg_clear(&m);
+	r = call(f, 0, NULL, "[48, 1, {}, \"wamp.subscription.match\", [\"com.a.x\"]]");
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(r, 0), 0)), (json_int_t)subid);
+	json_decref(r);
+	r = call(f, 0, NULL, "[48, 2, {}, \"wamp.subscription.match\", [\"com.a.y\"]]");
+	assert_true(json_is_null(json_array_get(r, 0)));
+	json_decref(r);
+	assert_int_equal(int0(call(f, 0, NULL, "[48, 3, {}, \"wamp.subscription.lookup\", [\"com..x\", {\"match\": \"wildcard\"}]]")),
+	                 (int64_t)subid);
+	assert_int_equal(int0(call(f, 0, NULL, "[48, 4, {}, \"wamp.subscription.count_subscribers\", [%llu]]",
+	                           (unsigned long long)subid)), 1);
+	r = call(f, 0, NULL, "[48, 5, {}, \"wamp.subscription.list_subscribers\", [%llu]]",
+	         (unsigned long long)subid);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(r, 0), 0)),
+	                 (json_int_t)f->p[1].s->id);
+	json_decref(r);
+	r = call(f, 0, NULL, "[48, 6, {}, \"wamp.subscription.get\", [%llu]]", (unsigned long long)subid);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "match")), "wildcard");
+	json_decref(r);
+	r = call(f, 0, NULL, "[48, 7, {}, \"wamp.subscription.list\"]");
+	assert_int_equal(json_array_size(json_object_get(json_array_get(r, 0), "wildcard")), 1);
+	json_decref(r);
+	r = call(f, 0, NULL, "[48, 8, {}, \"wamp.subscription.get_events\", [%llu]]",
+	         (unsigned long long)subid);
+	assert_int_equal(json_array_size(json_array_get(r, 0)), 0); /* no history configured */
+	json_decref(r);
+}
+
+static void test_get_events(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	json_t *r, *events;
+	uint64_t subid;
+
+	assert_int_equal(broker_add_history(&f->r->broker, "com.hist", MATCH_EXACT, 10), WAMPD_OK);
+	for (int i = 0; i < 4; i++) {
+		char json[128];
+
+		snprintf(json, sizeof(json), "[16, 1, {}, \"com.hist\", [%d], {\"n\": %d}]", i, i);
+		fake_msg(json, &m);
+		assert_int_equal(broker_publish(&f->r->broker, f->p[1].s, &m), WAMPD_OK);
+		wamp_msg_clear(&m);
+	}
+	subid = ((struct subscription *)match_get(&f->r->broker.index, "com.hist", 8, MATCH_EXACT))->id;
+	r = call(f, 0, NULL, "[48, 1, {}, \"wamp.subscription.get_events\", [%llu], {\"limit\": 2}]",
+	         (unsigned long long)subid);
+	events = json_array_get(r, 0);
+	assert_int_equal(json_array_size(events), 2);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(json_array_get(events, 0), "args"), 0)), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(events, 1), "kwargs"), "n")), 3);
+	json_decref(r);
+	r = call(f, 0, NULL, "[48, 2, {}, \"wamp.subscription.get_events\", [%llu], {\"reverse\": true}]",
+	         (unsigned long long)subid);
+	events = json_array_get(r, 0);
+	assert_int_equal(json_array_size(events), 4);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(json_array_get(events, 0), "args"), 0)), 3);
+	json_decref(r);
+}
+
+static void test_meta_events(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	json_t *args;
+	enum wampd_err err;
+	static const char *const topics[] = {
+		"wamp.session.on_join", "wamp.session.on_leave", "wamp.registration.on_create",
+		"wamp.registration.on_register", "wamp.registration.on_unregister",
+		"wamp.registration.on_delete", "wamp.subscription.on_create",
+		"wamp.subscription.on_subscribe",
+	};
+	uint64_t ids[8];
+
+	for (int i = 0; i < 8; i++) {
+		char json[128];
+
+		snprintf(json, sizeof(json), "[32, 1, {}, \"%s\"]", topics[i]);
+		fake_msg(json, &m);
+		assert_int_equal(broker_subscribe(&f->r->broker, f->p[0].s, &m), WAMPD_OK);
+		wamp_msg_clear(&m);
+		expect(f, 0, WAMP_SUBSCRIBED, &m);
+		ids[i] = m.id[1];
+		wamp_msg_clear(&m);
+		f->p[0].taken = f->p[0].nsent; /* meta events about these very subscriptions */
+	}
+
+	/* register: on_create then on_register, with the registration visible */
+	fake_msg("[64, 1, {}, \"com.proc\"]", &m);
+	assert_int_equal(dealer_register(&f->r->dealer, f->p[1].s, &m), WAMPD_OK);
+	wamp_msg_clear(&m);
+	expect(f, 0, WAMP_EVENT, &m);
+	assert_int_equal(m.id[0], ids[2]);
+	args = wamp_payload_args(&m.payload, &err);
+	assert_int_equal(json_integer_value(json_array_get(args, 0)), (json_int_t)f->p[1].s->id);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(args, 1), "uri")), "com.proc");
+	json_decref(args);
+	wamp_msg_clear(&m);
+	expect(f, 0, WAMP_EVENT, &m);
+	assert_int_equal(m.id[0], ids[3]);
+	wamp_msg_clear(&m);
+
+	/* the callee leaves: on_unregister, on_delete, on_leave (in that order) */
+	realm_leave(f->p[1].s);
+	expect(f, 0, WAMP_EVENT, &m);
+	assert_int_equal(m.id[0], ids[4]);
+	wamp_msg_clear(&m);
+	expect(f, 0, WAMP_EVENT, &m);
+	assert_int_equal(m.id[0], ids[5]);
+	wamp_msg_clear(&m);
+	expect(f, 0, WAMP_EVENT, &m);
+	assert_int_equal(m.id[0], ids[1]);
+	args = wamp_payload_args(&m.payload, &err);
+	assert_int_equal(json_integer_value(json_array_get(args, 0)), (json_int_t)f->p[1].s->id);
+	assert_string_equal(json_string_value(json_array_get(args, 1)), "joe");
+	json_decref(args);
+	wamp_msg_clear(&m);
+	/* it comes back: on_join with details */
+	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
+	expect(f, 0, WAMP_EVENT, &m);
+	assert_int_equal(m.id[0], ids[0]);
+	args = wamp_payload_args(&m.payload, &err);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(args, 0), "authmethod")),
+	                    "anonymous");
+	json_decref(args);
+	wamp_msg_clear(&m);
+}
+
+static void test_testaments(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	json_t *r;
+
+	fake_msg("[32, 1, {}, \"com.gone\"]", &m);
+	assert_int_equal(broker_subscribe(&f->r->broker, f->p[0].s, &m), WAMPD_OK);
+	wamp_msg_clear(&m);
+	expect(f, 0, WAMP_SUBSCRIBED, &m);
+	wamp_msg_clear(&m);
+
+	r = call(f, 1, NULL, "[48, 1, {}, \"wamp.session.add_testament\", [\"com.gone\", [\"destroyed\"], {}]]");
+	json_decref(r);
+	r = call(f, 1, NULL, "[48, 2, {}, \"wamp.session.add_testament\", [\"com.gone\", [\"detached\"], {}],"
+	                     " {\"scope\": \"detached\"}]");
+	json_decref(r);
+	r = call(f, 2, NULL, "[48, 3, {}, \"wamp.session.add_testament\", [\"com.gone\", [\"flushed\"], {}]]");
+	json_decref(r);
+	assert_int_equal(int0(call(f, 2, NULL, "[48, 4, {}, \"wamp.session.flush_testaments\"]")), 1);
+	char uri[64];
+	assert_null(call(f, 1, uri, "[48, 5, {}, \"wamp.session.add_testament\", [\"com.gone\"], {\"scope\": \"x\"}]"));
+	assert_string_equal(uri, "wamp.error.invalid_argument");
+
+	/* leaving publishes detached first, then destroyed, exactly once */
+	realm_leave(f->p[1].s);
+	realm_leave(f->p[2].s);
+	expect(f, 0, WAMP_EVENT, &m);
+	assert_memory_equal(m.payload.args, "[\"detached\"]", 12);
+	wamp_msg_clear(&m);
+	expect(f, 0, WAMP_EVENT, &m);
+	assert_memory_equal(m.payload.args, "[\"destroyed\"]", 13);
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
+	assert_int_equal(realm_join(f->r, f->p[2].s), WAMPD_OK);
+	realm_leave(f->p[1].s); /* nothing left to publish */
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_session_procedures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_kill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registration_procedures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscription_procedures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_testaments, setup, teardown),
+	};
+
+	ids_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
