@@ -46,8 +46,11 @@ fi
 if command -v npm >/dev/null; then
   stamp=tests/node_modules/.wampd-lock-stamp
   if [ ! -f "$stamp" ] || ! cmp -s tests/package-lock.json "$stamp"; then
-    echo "deps: npm ci (tests/)"
-    (cd tests && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "deps: npm install (tests/, versions pinned by package-lock.json)"
+    # `npm ci` refuses this lock: the registry here omits the optional platform binaries
+    # of cbor-extract/msgpackr-extract, so the lock has no entries for them. `install
+    # --no-save` installs exactly the locked versions and leaves the lock untouched.
+    (cd tests && npm install --no-save --no-audit --no-fund --loglevel=error >/dev/null)
     cp tests/package-lock.json "$stamp"
   fi
 else
