@@ -205,6 +205,8 @@ void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, siz
 	rt->stats.msgs_in++;
 	why[0] = '\0';
 	err = wamp_decode(s->ser, buf, len, &rt->codec_limits, &msg, why, sizeof(why));
+	if (err == WAMPD_OK && (err = wamp_validate(&msg, why, sizeof(why))) != WAMPD_OK)
+		wamp_msg_clear(&msg);
 	if (err != WAMPD_OK) {
 		rt->stats.protocol_errors++;
 		session_fail(s, 0, 0, err == WAMPD_ERR_NOMEM ? WAMPD_ERR_PROTOCOL : err,

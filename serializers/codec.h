@@ -75,6 +75,14 @@ struct wamp_out *wamp_encode(enum wamp_ser ser, const struct wamp_msg *msg,
 json_t *wamp_payload_args(const struct wamp_payload *p, enum wampd_err *err);
 json_t *wamp_payload_kwargs(const struct wamp_payload *p, enum wampd_err *err);
 
+/*
+ * Check the types of the Options/Details keys the spec defines for msg's type (e.g.
+ * PUBLISH.Options.acknowledge must be a bool, SUBSCRIBE.Options.match one of the three
+ * policies). Unknown keys are allowed. Returns WAMPD_OK or WAMPD_ERR_PROTOCOL with a reason
+ * naming the key in errbuf.
+ */
+enum wampd_err wamp_validate(const struct wamp_msg *msg, char *errbuf, size_t errlen);
+
 /* Total encoded bytes of the payload spans (0 for values): for size limits and stats. */
 static inline size_t wamp_payload_span_len(const struct wamp_payload *p)
 {

@@ -473,11 +473,19 @@ enum wampd_err json_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 				return WAMPD_ERR_NOMEM;
 			break;
 		case WAMP_F_PAYLOAD:
+			msg->payload.args = e->p;
+			msg->payload.args_len = e->n;
+			if (e->n >= 7 && !memcmp(e->p, "\"\\u0000", 7)) {
+				/* one transparent binary payload */
+				msg->payload.transparent = true;
+				if (i + 1 < n)
+					return codec_fail(errbuf, errlen, "%s: nothing may follow a binary "
+					                  "Payload", schema->name);
+				break;
+			}
 			if (e->p[0] != '[')
 				return codec_fail(errbuf, errlen, "%s: Arguments must be a list",
 				                  schema->name);
-			msg->payload.args = e->p;
-			msg->payload.args_len = e->n;
 			if (i + 1 < n) {
 				e = &el[++i];
 				if (e->p[0] != '{')

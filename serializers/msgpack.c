@@ -538,11 +538,19 @@ enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 				                  "keys and UTF-8 strings", schema->name, i);
 			break;
 		case WAMP_F_PAYLOAD:
+			msg->payload.args = e->p;
+			msg->payload.args_len = e->n;
+			if (e->p[0] >= 0xc4 && e->p[0] <= 0xc6) {
+				/* one transparent binary payload */
+				msg->payload.transparent = true;
+				if (i + 1 < n)
+					return codec_fail(errbuf, errlen, "%s: nothing may follow a binary "
+					                  "Payload", schema->name);
+				break;
+			}
 			if (!mp_is_array(e->p[0]))
 				return codec_fail(errbuf, errlen, "%s: Arguments must be a list",
 				                  schema->name);
-			msg->payload.args = e->p;
-			msg->payload.args_len = e->n;
 			if (i + 1 < n) {
 				e = &el[++i];
 				if (!mp_is_map(e->p[0]))

@@ -39,7 +39,10 @@
  *   INTERRUPT    [69, INVOCATION.Request|id, Options|dict]           id[0], dict
  *   YIELD        [70, INVOCATION.Request|id, Options|dict, P]        id[0], dict
  *
- * P = optional Arguments|list, then optional ArgumentsKw|dict (kwargs only after args).
+ * P = optional Arguments|list, then optional ArgumentsKw|dict (kwargs only after args);
+ * or, instead of both, one transparent binary Payload (end-to-end encrypted or passthru
+ * payloads as Autobahn sends them: a msgpack bin / JSON "\u0000"+base64 string), kept in
+ * the args span with payload.transparent set.
  */
 #ifndef WAMPD_SERIALIZERS_WAMP_MSG_H
 #define WAMPD_SERIALIZERS_WAMP_MSG_H
@@ -113,6 +116,7 @@ struct wamp_schema {
  */
 struct wamp_payload {
 	enum wamp_ser ser;
+	bool transparent;    /* args is one binary Payload, not a list (kwargs absent) */
 	const uint8_t *args;
 	size_t args_len;
 	const uint8_t *kwargs;
