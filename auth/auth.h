@@ -1,35 +1,186 @@
 /*
- * auth.h - authenticators: who is this client? (authid, authrole, authmethod, ...)
+ * auth.h - authenticators (who is this client?) and the static authorizer (may it do this?).
  *
- * The session state machine (router/) asks an authenticator for an identity on HELLO.
- * Challenge-response methods (ticket, wampcra, cryptosign, scram) build on the same
- * identity structure; auth/ knows nothing about realms' tables or transports.
+ * Authentication follows the WAMP CHALLENGE/AUTHENTICATE flow:
+ *   auth_hello()        picks a method among those the client offers (HELLO.Details.
+ *                       authmethods, in the client's order) and the listener enables; for
+ *                       anonymous (and tls) it yields the identity at once, otherwise it
+ *                       prepares the pending state and the CHALLENGE.Extra to send;
+ *   auth_authenticate() checks the AUTHENTICATE signature against the pending state and
+ *                       yields the identity (and WELCOME.Details.authextra) or an error.
+ * Methods whose principals live in a WAMP procedure ("dynamic") are driven by the router:
+ * auth_hello() says so, and the router calls the authenticator and feeds its answer back
+ * through auth_dynamic_principal().
+ *
+ * Secrets are compared in constant time; failures never say whether the authid exists.
+ * auth/ uses libsodium for randomness, HMAC-SHA256, SHA-256, Ed25519 and Argon2id, and
+ * OpenSSL's libcrypto only for PBKDF2 (which libsodium lacks).
  */
 #ifndef WAMPD_AUTH_AUTH_H
 #define WAMPD_AUTH_AUTH_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uthash.h>
 
 #include "common/err.h"
+
+enum auth_method {
+	AUTH_ANONYMOUS = 0,
+	AUTH_TICKET,
+	AUTH_WAMPCRA,
+	AUTH_CRYPTOSIGN,
+	AUTH_SCRAM,
+	AUTH_TLS,
+	AUTH__COUNT
+};
 
 struct auth_identity {
 	char *authid;       /* owned */
 	char *authrole;     /* owned */
 	char *authmethod;   /* owned */
 	char *authprovider; /* owned */
-	json_t *authextra;  /* owned, may be NULL */
+	json_t *authextra;  /* owned, may be NULL (WELCOME.Details.authextra) */
+};
+
+/* One statically configured principal (user). Fields per method; unused ones are NULL/0. */
+struct auth_principal {
+	char *authid;
+	char *role;
+	char *realm;                /* restricts the principal to one realm, or NULL */
+	char *ticket;               /* ticket */
+	char *secret;               /* wampcra: the HMAC key (a derived key if salted) */
+	char *salt;                 /* wampcra: PBKDF2 salt sent to the client, or NULL */
+	uint32_t iterations;        /* wampcra/scram */
+	uint32_t keylen;            /* wampcra */
+	uint8_t (*pubkeys)[32];     /* cryptosign: authorized Ed25519 public keys */
+	size_t npubkeys;
+	char *kdf;                  /* scram: "argon2id13" or "pbkdf2" */
+	char *scram_salt;           /* scram: base64 */
+	uint32_t memory;            /* scram argon2: KiB */
+	uint8_t stored_key[32];     /* scram */
+	uint8_t server_key[32];     /* scram */
+	json_t *authextra;          /* returned in WELCOME.Details.authextra, or NULL */
+	UT_hash_handle hh;          /* by authid */
+};
+
+struct auth_method_config {
+	bool enabled;
+	bool dynamic;               /* principals come from an authenticator procedure */
+	char *authenticator;        /* its URI */
+	char *authenticator_realm;  /* realm it is registered on (NULL: the session's realm) */
+	char *role;                 /* anonymous/tls: the role given */
+	struct auth_principal *principals; /* by authid (static) */
+};
+
+/* Authentication of one listener (transport). */
+struct auth_config {
+	struct auth_method_config m[AUTH__COUNT];
+};
+
+/* What the router keeps between CHALLENGE and AUTHENTICATE. */
+struct auth_pending {
+	enum auth_method method;
+	char *realm;
+	char *authid;
+	struct auth_principal *principal; /* borrowed (static) or owned (dynamic: own_principal) */
+	bool own_principal;
+	char *challenge;            /* wampcra: the challenge string; scram: the server nonce */
+	uint8_t nonce[32];          /* cryptosign: the challenge bytes */
+	char *client_nonce;         /* scram */
+	char *scram_method;         /* scram: "scram" (Autobahn) or "wamp-scram" (spec) */
+	uint64_t session_id;
+	int64_t started_ms;
+	const uint8_t *channel_id;  /* tls-unique (32 bytes) when over TLS, else NULL */
 };
 
 /* Release what id owns and zero it. */
 void auth_identity_clear(struct auth_identity *id);
 
+/* Release what st owns and zero it. */
+void auth_pending_clear(struct auth_pending *st);
+
+/* "anonymous", "ticket", "wampcra", "cryptosign", "scram", "tls"; and back (-1 unknown;
+ * "wamp-scram" is scram). */
+const char *auth_method_name(enum auth_method m);
+int auth_method_from_name(const char *name);
+
+/* Release a config's principals and strings. */
+void auth_config_clear(struct auth_config *cfg);
+
+/* Free one principal (and what it owns). */
+void auth_principal_free(struct auth_principal *p);
+
 /*
  * Anonymous authentication: authrole `role` (borrowed; "anonymous" if NULL), a random
  * authid of the form XXXX-XXXX-XXXX (Crossbar's shape), authmethod "anonymous",
- * authprovider "static". hello_details is borrowed and not used today.
- * Returns WAMPD_OK or WAMPD_ERR_NOMEM (id then cleared).
+ * authprovider "static". Returns WAMPD_OK or WAMPD_ERR_NOMEM (id then cleared).
  */
 enum wampd_err auth_anonymous(const json_t *hello_details, const char *role,
                               struct auth_identity *id);
+
+enum auth_step {
+	AUTH_STEP_WELCOME,   /* *id is set: send WELCOME */
+	AUTH_STEP_CHALLENGE, /* *extra is set: send CHALLENGE [method, extra] */
+	AUTH_STEP_DYNAMIC,   /* ask the authenticator procedure (auth_dynamic_args), then call
+	                        auth_dynamic_principal() with its answer */
+};
+
+/*
+ * Start authentication for a HELLO to `realm` with details (borrowed). session_id is the
+ * id the session will get (wampcra puts it into its challenge). On success returns
+ * WAMPD_OK and *step; st holds the pending state (clear it with auth_pending_clear). On
+ * failure: WAMPD_ERR_NO_AUTH_METHOD (nothing offered matches), WAMPD_ERR_AUTH_FAILED
+ * (unknown principal, bad HELLO for the method), WAMPD_ERR_NOMEM.
+ */
+enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
+                          const json_t *details, uint64_t session_id, struct auth_pending *st,
+                          enum auth_step *step, json_t **extra, struct auth_identity *id);
+
+/* Arguments for the authenticator procedure: [realm, authid, details] (new reference). */
+json_t *auth_dynamic_args(const struct auth_pending *st, const json_t *hello_details,
+                          const char *ticket);
+
+/*
+ * Feed the authenticator's answer (its first result argument; borrowed) for the pending
+ * state. For ticket and anonymous this completes authentication (*step WELCOME, *id set);
+ * for wampcra/cryptosign/scram it supplies the principal and yields the CHALLENGE.
+ * Errors: WAMPD_ERR_AUTH_FAILED (answer unusable), WAMPD_ERR_NOMEM.
+ */
+enum wampd_err auth_dynamic_principal(struct auth_pending *st, const json_t *answer,
+                                      enum auth_step *step, json_t **extra,
+                                      struct auth_identity *id);
+
+/*
+ * Check AUTHENTICATE [signature, extra] (borrowed) against st. On success sets *id (and
+ * id->authextra for WELCOME). For a dynamic ticket, *step is AUTH_STEP_DYNAMIC: the router
+ * calls the authenticator with the ticket, then auth_dynamic_principal(). Errors:
+ * WAMPD_ERR_AUTH_FAILED, WAMPD_ERR_NOMEM.
+ */
+enum wampd_err auth_authenticate(struct auth_pending *st, const char *signature, size_t sig_len,
+                                 const json_t *extra, enum auth_step *step,
+                                 struct auth_identity *id);
+
+/* ---- primitives (exported for tests and the config loader) ---- */
+
+/* Autobahn's wampcra key derivation: base64(PBKDF2-HMAC-SHA256(secret, salt, iterations,
+ * keylen)), as a new string. NULL on failure. */
+char *auth_wampcra_derive_key(const char *secret, const char *salt, uint32_t iterations,
+                              uint32_t keylen);
+
+/* base64(HMAC-SHA256(key, challenge)) as a new string (the wampcra signature). */
+char *auth_wampcra_sign(const char *key, const char *challenge);
+
+/* SCRAM credentials from a password: stored_key and server_key (32 bytes each).
+ * kdf "argon2id13" (iterations = time cost, memory in KiB) or "pbkdf2". false on failure. */
+bool auth_scram_derive(const char *kdf, const char *password, const char *salt_b64,
+                       uint32_t iterations, uint32_t memory, uint8_t stored_key[32],
+                       uint8_t server_key[32]);
+
+/* Constant-time equality of two strings (lengths may differ; the time does not depend on
+ * where they differ). */
+bool auth_str_equal(const char *a, size_t alen, const char *b, size_t blen);
 
 #endif

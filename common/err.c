@@ -52,6 +52,7 @@ static const struct err_info err_table[WAMPD_ERR__COUNT] = {
 	[WAMPD_ERR_SYSTEM_SHUTDOWN] = {"wamp.close.system_shutdown", "router shutting down", true},
 	[WAMPD_ERR_KILLED] = {"wamp.close.killed", "session killed", true},
 	[WAMPD_ERR_SESSION_LIMIT] = {"wamp.error.limit_exceeded", "session limit reached", true},
+	[WAMPD_ERR_AUTHZ_PENDING] = {"wamp.error.internal_error", "authorization pending", false},
 	[WAMPD_ERR_NOMEM] = {"wamp.error.internal_error", "out of memory", false},
 	[WAMPD_ERR_INTERNAL] = {"wamp.error.internal_error", "internal error", false},
 };

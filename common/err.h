@@ -48,6 +48,7 @@ enum wampd_err {
 	WAMPD_ERR_SESSION_LIMIT,          /* too many sessions: wamp.error.limit_exceeded */
 
 	/* internal: never reach the wire as such (mapped to a generic URI) */
+	WAMPD_ERR_AUTHZ_PENDING,          /* a dynamic authorizer was asked: the request waits */
 	WAMPD_ERR_NOMEM,                  /* allocation failed */
 	WAMPD_ERR_INTERNAL,               /* a bug or an impossible state */
 	WAMPD_ERR__COUNT

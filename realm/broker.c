@@ -500,6 +500,7 @@ static enum wampd_err broker_route(struct broker *b, struct publication *p)
 enum wampd_err broker_publish(struct broker *b, struct session *s, const struct wamp_msg *msg)
 {
 	struct publication p;
+	struct authz_decision d;
 	enum wampd_err err;
 
 	if (!session_routable(s))
@@ -507,8 +508,12 @@ enum wampd_err broker_publish(struct broker *b, struct session *s, const struct 
 	if (!uri_valid(msg->uri, msg->uri_len, b->realm->uri_rule, 0) ||
 	    uri_reserved(msg->uri, msg->uri_len))
 		return WAMPD_ERR_INVALID_URI;
+	if ((err = realm_authorize(b->realm, s, msg->uri, msg->uri_len, AUTHZ_PUBLISH, &d)) !=
+	    WAMPD_OK)
+		return err;
 
 	publication_init(&p, b, s, msg->uri, msg->uri_len, msg->dict, &msg->payload);
+	p.disclose = p.disclose || d.disclose;
 	if ((err = broker_route(b, &p)) != WAMPD_OK)
 		return err;
 	if (wamp_dict_bool(msg->dict, "acknowledge", false)) {
@@ -567,6 +572,8 @@ enum wampd_err broker_subscribe(struct broker *b, struct session *s, const struc
 	struct subscription *sub;
 	struct sub_member *m;
 	enum match_policy match;
+	struct authz_decision d;
+	enum wampd_err err;
 	bool created = false;
 	struct wamp_msg reply = {.type = WAMP_SUBSCRIBED};
 
@@ -577,6 +584,9 @@ enum wampd_err broker_subscribe(struct broker *b, struct session *s, const struc
 	if (!uri_valid(msg->uri, msg->uri_len, b->realm->uri_rule,
 	               match == MATCH_EXACT ? 0 : URI_ALLOW_EMPTY))
 		return WAMPD_ERR_INVALID_URI;
+	if ((err = realm_authorize(b->realm, s, msg->uri, msg->uri_len, AUTHZ_SUBSCRIBE, &d)) !=
+	    WAMPD_OK)
+		return err;
 
 	sub = (struct subscription *)match_get(&b->index, msg->uri, msg->uri_len, match);
 	if (sub && (m = broker_member(sub, s)) != NULL) {

@@ -175,6 +175,8 @@ enum wampd_err dealer_register(struct dealer *d, struct session *s, const struct
 	struct reg_member *m;
 	enum match_policy match;
 	enum invoke_policy invoke;
+	struct authz_decision az;
+	enum wampd_err err;
 	bool created = false;
 	struct wamp_msg reply = {.type = WAMP_REGISTERED};
 
@@ -187,6 +189,9 @@ enum wampd_err dealer_register(struct dealer *d, struct session *s, const struct
 	               match == MATCH_EXACT ? 0 : URI_ALLOW_EMPTY) ||
 	    uri_reserved(msg->uri, msg->uri_len))
 		return WAMPD_ERR_INVALID_URI;
+	if ((err = realm_authorize(d->realm, s, msg->uri, msg->uri_len, AUTHZ_REGISTER, &az)) !=
+	    WAMPD_OK)
+		return err;
 
 	reg = (struct registration *)match_get(&d->index, msg->uri, msg->uri_len, match);
 	if (reg) {
@@ -341,11 +346,30 @@ static void dealer_cancel_call(struct pending_call *pc, const char *mode, enum w
 	pending_call_drop_caller(pc);
 }
 
+/* Finish an internal call: report to its owner (once) and free it. */
+static void dealer_finish_internal(struct pending_call *pc, enum wampd_err err,
+                                   const char *error_uri, json_t *args, json_t *kwargs)
+{
+	dealer_internal_fn done = pc->internal_done;
+	void *ctx = pc->internal_ctx;
+
+	pc->internal_done = NULL;
+	pending_call_free(pc);
+	if (done)
+		done(ctx, err, error_uri, args, kwargs);
+}
+
 static void dealer_call_timeout(void *arg)
 {
 	struct pending_call *pc = arg;
 
 	pc->timer = NULL; /* fired: the handle is gone */
+	if (pc->internal) {
+		if (pc->callee->features & SF_CALLEE_CALL_CANCELING)
+			dealer_interrupt(pc, "killnowait", wampd_err_uri(WAMPD_ERR_TIMEOUT));
+		dealer_finish_internal(pc, WAMPD_ERR_TIMEOUT, NULL, NULL, NULL);
+		return;
+	}
 	wlog_debug("dealer", "call timed out caller=%llu request=%llu callee=%llu",
 	           pc->caller ? (unsigned long long)pc->caller->id : 0ULL,
 	           (unsigned long long)pc->call_id, (unsigned long long)pc->callee->id);
@@ -423,7 +447,7 @@ static void dealer_copy_ppt(json_t *to, const json_t *from)
 static json_t *dealer_invocation_details(const struct wamp_msg *call, struct session *caller,
                                          const struct registration *reg,
                                          const struct reg_member *m, const struct pending_call *pc,
-                                         int64_t timeout_ms, bool progress)
+                                         int64_t timeout_ms, bool progress, bool disclose)
 {
 	json_t *d = NULL;
 
@@ -434,7 +458,7 @@ static json_t *dealer_invocation_details(const struct wamp_msg *call, struct ses
 		json_object_set_new(DETAILS(), "receive_progress", json_true());
 	if (progress)
 		json_object_set_new(DETAILS(), "progress", json_true());
-	if (m->disclose_caller || wamp_dict_bool(call->dict, "disclose_me", false)) {
+	if (disclose || m->disclose_caller || wamp_dict_bool(call->dict, "disclose_me", false)) {
 		json_object_set_new(DETAILS(), "caller", json_integer((json_int_t)caller->id));
 		if (caller->authid)
 			json_object_set_new(d, "caller_authid", json_string(caller->authid));
@@ -505,6 +529,7 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 	struct pending_call *pc = NULL;
 	struct wamp_msg inv = {.type = WAMP_INVOCATION};
 	struct realms *rs = d->realm->owner;
+	struct authz_decision az;
 	enum wampd_err err;
 	uint64_t call_id = msg->id[0];
 	bool progress = wamp_dict_bool(msg->dict, "progress", false);
@@ -519,6 +544,11 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 			return dealer_call_continue(pc, msg);
 		return WAMPD_ERR_PROTOCOL; /* request id reused while the call is pending */
 	}
+	if (!uri_valid(msg->uri, msg->uri_len, d->realm->uri_rule, 0))
+		return WAMPD_ERR_INVALID_URI;
+	if ((err = realm_authorize(d->realm, s, msg->uri, msg->uri_len, AUTHZ_CALL, &az)) !=
+	    WAMPD_OK)
+		return err;
 	if (s->features & SF_CALLER_PROGRESSIVE_INVOCATIONS) {
 		/* a continuation of a progressive call that has completed meanwhile: discard */
 		if (call_id <= s->call_watermark)
@@ -528,8 +558,6 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 		return WAMPD_ERR_PROTOCOL; /* progress without announcing the feature */
 	}
 
-	if (!uri_valid(msg->uri, msg->uri_len, d->realm->uri_rule, 0))
-		return WAMPD_ERR_INVALID_URI;
 	reg = (struct registration *)match_best(&d->index, msg->uri, msg->uri_len);
 	if (!reg)
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
@@ -577,7 +605,7 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 
 	inv.id[0] = pc->invocation_id;
 	inv.id[1] = reg->id;
-	inv.dict = dealer_invocation_details(msg, s, reg, m, pc, timeout_ms, progress);
+	inv.dict = dealer_invocation_details(msg, s, reg, m, pc, timeout_ms, progress, az.disclose);
 	inv.payload = msg->payload;
 	err = session_send_msg(pc->callee, &inv);
 	json_decref(inv.dict);
@@ -588,6 +616,59 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 	}
 	/* WAMPD_ERR_LIMIT: the callee is being closed; its detach cancels this call */
 	return WAMPD_OK;
+}
+
+enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, json_t *args,
+                                    json_t *kwargs, uint32_t timeout_ms, dealer_internal_fn done,
+                                    void *ctx, struct pending_call **handle)
+{
+	struct registration *reg = (struct registration *)match_best(&d->index, procedure,
+	                                                             strlen(procedure));
+	struct realms *rs = d->realm->owner;
+	struct wamp_msg inv = {.type = WAMP_INVOCATION};
+	struct reg_member *m;
+	struct pending_call *pc;
+
+	if (!reg || reg->builtin)
+		return WAMPD_ERR_NO_SUCH_PROCEDURE;
+	if (!(m = dealer_pick(reg)))
+		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
+	if (!(pc = calloc(1, sizeof(*pc))))
+		return WAMPD_ERR_NOMEM;
+	do {
+		struct pending_call *dup = NULL;
+
+		pc->invocation_id = ids_next(&m->session->last_out_request);
+		HASH_FIND(hh_callee, m->session->invocations, &pc->invocation_id,
+		          sizeof(pc->invocation_id), dup);
+		if (!dup)
+			break;
+	} while (1);
+	pc->callee = m->session;
+	pc->dealer = d;
+	pc->registration_id = reg->id;
+	pc->internal = true;
+	pc->internal_done = done;
+	pc->internal_ctx = ctx;
+	HASH_ADD(hh_callee, pc->callee->invocations, invocation_id, sizeof(pc->invocation_id), pc);
+	if (timeout_ms && rs->timers.start)
+		pc->timer = rs->timers.start(rs->timers.ctx, timeout_ms, dealer_call_timeout, pc);
+	inv.id[0] = pc->invocation_id;
+	inv.id[1] = reg->id;
+	if (reg->item.policy != MATCH_EXACT)
+		inv.dict = json_pack("{s:s}", "procedure", procedure);
+	inv.payload.args_v = args;
+	inv.payload.kwargs_v = kwargs;
+	session_send_msg(pc->callee, &inv);
+	json_decref(inv.dict);
+	if (handle)
+		*handle = pc;
+	return WAMPD_OK;
+}
+
+void dealer_forget_internal(struct pending_call *pc)
+{
+	pc->internal_done = NULL; /* the answer is still recognised (internal) and dropped */
 }
 
 enum wampd_err dealer_cancel(struct dealer *d, struct session *s, const struct wamp_msg *msg)
@@ -634,6 +715,19 @@ enum wampd_err dealer_yield(struct dealer *d, struct session *s, const struct wa
 		return WAMPD_ERR_PROTOCOL;
 	if (!(pc = dealer_find_invocation(s, msg->id[0], &err)))
 		return err;
+	if (pc->internal) {
+		json_t *args, *kwargs;
+
+		if (progress)
+			return WAMPD_OK;
+		args = wamp_payload_args(&msg->payload, &err);
+		kwargs = err == WAMPD_OK ? wamp_payload_kwargs(&msg->payload, &err) : NULL;
+		dealer_finish_internal(pc, err == WAMPD_OK ? WAMPD_OK : WAMPD_ERR_INVALID_ARGUMENT,
+		                       NULL, args, kwargs);
+		json_decref(args);
+		json_decref(kwargs);
+		return WAMPD_OK;
+	}
 	if (progress && !pc->caller_progress)
 		return WAMPD_OK; /* the caller did not ask for progressive results: drop the chunk */
 	if (pc->caller) {
@@ -672,6 +766,13 @@ enum wampd_err dealer_error(struct dealer *d, struct session *s, const struct wa
 		return WAMPD_ERR_PROTOCOL; /* clients only answer INVOCATIONs with ERROR */
 	if (!(pc = dealer_find_invocation(s, msg->id[1], &err)))
 		return err;
+	if (pc->internal) {
+		json_t *args = wamp_payload_args(&msg->payload, &err);
+
+		dealer_finish_internal(pc, WAMPD_ERR_CANCELED, msg->uri, args, NULL);
+		json_decref(args);
+		return WAMPD_OK;
+	}
 	if (pc->caller) {
 		struct wamp_msg e = {.type = WAMP_ERROR, .id = {WAMP_CALL, pc->call_id}};
 
@@ -698,6 +799,10 @@ void dealer_detach(struct dealer *d, struct session *s)
 
 	/* calls s was serving: their callers get wamp.error.canceled */
 	HASH_ITER(hh_callee, s->invocations, pc, tmp) {
+		if (pc->internal) {
+			dealer_finish_internal(pc, WAMPD_ERR_CANCELED, NULL, NULL, NULL);
+			continue;
+		}
 		if (pc->caller)
 			session_fail(pc->caller, WAMP_CALL, pc->call_id, WAMPD_ERR_CANCELED,
 			             "the callee left before answering");

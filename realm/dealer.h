@@ -71,8 +71,19 @@ struct reg_member {
 	struct reg_member *ses_prev, *ses_next; /* in session->regs */
 };
 
+/*
+ * Completion of an internal call (the router calling a procedure, e.g. a dynamic
+ * authenticator): err is WAMPD_OK with the result's args/kwargs (borrowed, may be NULL), or
+ * the failure (error_uri is the callee's ERROR URI, or NULL for canceled/timeout/no callee).
+ */
+typedef void (*dealer_internal_fn)(void *ctx, enum wampd_err err, const char *error_uri,
+                                   json_t *args, json_t *kwargs);
+
 struct pending_call {
 	uint64_t invocation_id;      /* key in callee->invocations */
+	bool internal;               /* called by the router itself (dealer_call_internal) */
+	dealer_internal_fn internal_done; /* its completion (NULL once forgotten) */
+	void *internal_ctx;
 	uint64_t call_id;            /* key in caller->calls (CALL.Request) */
 	struct session *caller;      /* NULL once the caller is gone: answers are dropped */
 	struct session *callee;
@@ -124,6 +135,20 @@ void dealer_detach(struct dealer *d, struct session *s);
  * Returns WAMPD_OK, WAMPD_ERR_PROCEDURE_EXISTS or WAMPD_ERR_NOMEM.
  */
 enum wampd_err dealer_register_builtin(struct dealer *d, const char *uri, dealer_builtin_fn fn);
+
+/*
+ * Call `procedure` from the router itself with args/kwargs (borrowed). done(ctx, ...) runs
+ * exactly once, later, from the event loop or a message dispatch: never inside this call.
+ * timeout_ms bounds the wait (0: none). *handle lets the caller forget the call
+ * (dealer_forget_internal) if ctx goes away first. Returns WAMPD_OK, or an error (no such
+ * procedure, NOMEM) and then done is never called.
+ */
+enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, json_t *args,
+                                    json_t *kwargs, uint32_t timeout_ms, dealer_internal_fn done,
+                                    void *ctx, struct pending_call **handle);
+
+/* The caller of an internal call is gone: done will not be called. */
+void dealer_forget_internal(struct pending_call *pc);
 
 /*
  * Remove callee s from registration reg (administrative revocation). The callee gets

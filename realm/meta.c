@@ -63,19 +63,6 @@ static bool arg_str(json_t *args, size_t i, const char **out, const char **messa
 	return true;
 }
 
-static json_t *session_details(const struct session *s)
-{
-	json_t *d = json_pack("{s:I, s:s?, s:s?, s:s?, s:s?}", "session", (json_int_t)s->id,
-	                      "authid", s->authid, "authrole", s->authrole, "authmethod",
-	                      s->authmethod, "authprovider", s->authprovider);
-
-	if (d && s->transport)
-		json_object_set(d, "transport", s->transport);
-	if (d && s->authextra)
-		json_object_set(d, "authextra", s->authextra);
-	return d;
-}
-
 static json_t *registration_details(const struct registration *reg)
 {
 	return json_pack("{s:I, s:o, s:s, s:s, s:s}", "id", (json_int_t)reg->id, "created",
@@ -151,7 +138,7 @@ BUILTIN(ms_get)
 	s = realm_session(r, id);
 	if (!s || !session_routable(s))
 		return WAMPD_ERR_NO_SUCH_SESSION;
-	*res_args = json_pack("[o]", session_details(s));
+	*res_args = json_pack("[o]", realm_session_details(s));
 	return WAMPD_OK;
 }
 
@@ -670,7 +657,7 @@ static void meta_publish(struct realm *r, const char *topic, json_t *args)
 void meta_session_join(struct realm *r, struct session *s)
 {
 	if (META_WANTED(r, "wamp.session.on_join"))
-		meta_publish(r, "wamp.session.on_join", json_pack("[o]", session_details(s)));
+		meta_publish(r, "wamp.session.on_join", json_pack("[o]", realm_session_details(s)));
 }
 
 void meta_session_leave(struct realm *r, struct session *s)

@@ -25,6 +25,7 @@ static void realm_free(struct realm *r)
 {
 	broker_destroy(&r->broker);
 	dealer_destroy(&r->dealer);
+	authz_config_clear(&r->authz);
 	free(r->name);
 	free(r);
 }
@@ -92,17 +93,22 @@ static bool realms_session_id_live(struct realms *rs, uint64_t id)
 	return false;
 }
 
-enum wampd_err realm_join(struct realm *r, struct session *s)
+uint64_t realms_new_session_id(struct realms *rs)
 {
 	uint64_t id;
 
-	if (r->nsessions >= r->owner->limits.max_sessions_per_realm)
-		return WAMPD_ERR_SESSION_LIMIT;
 	do
 		id = ids_global();
-	while (realms_session_id_live(r->owner, id));
+	while (realms_session_id_live(rs, id));
+	return id;
+}
 
-	s->id = id;
+enum wampd_err realm_join(struct realm *r, struct session *s)
+{
+	if (r->nsessions >= r->owner->limits.max_sessions_per_realm)
+		return WAMPD_ERR_SESSION_LIMIT;
+	if (!s->id || realms_session_id_live(r->owner, s->id))
+		s->id = realms_new_session_id(r->owner);
 	s->realm = r;
 	s->state = SESSION_ESTABLISHED;
 	s->joined_at_ms = clock_wall_ms();
@@ -121,6 +127,11 @@ void realm_leave(struct session *s)
 
 	if (!r)
 		return;
+	if (s->authz_call) {
+		dealer_forget_internal(s->authz_call);
+		s->authz_call = NULL;
+	}
+	authz_cache_clear(&s->authz_cache);
 	broker_detach(&r->broker, s);
 	dealer_detach(&r->dealer, s);
 	meta_session_testaments(r, s); /* after detaching: s does not receive its own */
@@ -132,4 +143,91 @@ void realm_leave(struct session *s)
 	meta_session_leave(r, s);
 	wlog_info("realm", "leave session=%llu realm=%s peer=%s", (unsigned long long)s->id,
 	          r->name, s->ops->address(s->peer));
+	s->id = 0; /* a later session on the same transport gets a new id */
+}
+
+json_t *realm_session_details(const struct session *s)
+{
+	json_t *d = json_pack("{s:I, s:s?, s:s?, s:s?, s:s?}", "session", (json_int_t)s->id,
+	                      "authid", s->authid, "authrole", s->authrole, "authmethod",
+	                      s->authmethod, "authprovider", s->authprovider);
+
+	if (d && s->transport)
+		json_object_set(d, "transport", s->transport);
+	if (d && s->authextra)
+		json_object_set(d, "authextra", s->authextra);
+	return d;
+}
+
+/* What realm_authorize's question to an authorizer carries back. */
+static void realm_authz_answer(void *ctx, enum wampd_err err, const char *error_uri,
+                               json_t *args, json_t *kwargs)
+{
+	struct session *s = ctx;
+	struct realm *r = s->realm;
+	struct authz_decision d = {0};
+	bool cacheable = false;
+
+	(void)kwargs;
+	s->authz_call = NULL;
+	if (err == WAMPD_OK)
+		authz_parse_answer(json_array_get(args, 0), &d, &cacheable);
+	else
+		wlog_warn("authz", "authorizer failed session=%llu: %s%s%s", (unsigned long long)s->id,
+		          wampd_err_str(err), error_uri ? " " : "", error_uri ? error_uri : "");
+	if (cacheable && r && r->authz.cache_ttl_ms && s->authz_once.uri)
+		authz_cache_put(&s->authz_cache, s->authz_once.uri, strlen(s->authz_once.uri),
+		                s->authz_once.action, clock_mono_ms() + r->authz.cache_ttl_ms, &d);
+	s->authz_once.d = d;
+	s->authz_once.set = true;
+	if (r && r->owner->resume)
+		r->owner->resume(s, r->owner->resume_ctx);
+}
+
+enum wampd_err realm_authorize(struct realm *r, struct session *s, const char *uri, size_t len,
+                               enum authz_action action, struct authz_decision *d)
+{
+	const struct authz_role *role = NULL;
+	json_t *args;
+	enum wampd_err err;
+
+	switch (authz_check(&r->authz, s->authrole, uri, len, action, d, &role)) {
+	case AUTHZ_ALLOW:
+		return WAMPD_OK;
+	case AUTHZ_DENY:
+		return WAMPD_ERR_NOT_AUTHORIZED;
+	case AUTHZ_ASK:
+		break;
+	}
+	/* the answer to the question asked for this very request (retried after resume) */
+	if (s->authz_once.set && s->authz_once.action == action && s->authz_once.uri &&
+	    strlen(s->authz_once.uri) == len && !memcmp(s->authz_once.uri, uri, len)) {
+		*d = s->authz_once.d;
+		s->authz_once.set = false;
+		free(s->authz_once.uri);
+		s->authz_once.uri = NULL;
+		return d->allow ? WAMPD_OK : WAMPD_ERR_NOT_AUTHORIZED;
+	}
+	if (authz_cache_get(&s->authz_cache, uri, len, action, clock_mono_ms(), d))
+		return d->allow ? WAMPD_OK : WAMPD_ERR_NOT_AUTHORIZED;
+	if (s->authz_call)
+		return WAMPD_ERR_AUTHZ_PENDING; /* one question at a time */
+
+	free(s->authz_once.uri);
+	s->authz_once.set = false;
+	if (!(s->authz_once.uri = strndup(uri, len)))
+		return WAMPD_ERR_NOMEM;
+	s->authz_once.action = action;
+	args = json_pack("[o, s%, s, {}]", realm_session_details(s), uri, len,
+	                 authz_action_name(action));
+	err = args ? dealer_call_internal(&r->dealer, role->authorizer, args, NULL, 10000,
+	                                  realm_authz_answer, s, &s->authz_call)
+	           : WAMPD_ERR_NOMEM;
+	json_decref(args);
+	if (err != WAMPD_OK) {
+		wlog_warn("authz", "authorizer %s unavailable for role=%s: %s", role->authorizer,
+		          s->authrole, wampd_err_str(err));
+		return WAMPD_ERR_NOT_AUTHORIZED;
+	}
+	return WAMPD_ERR_AUTHZ_PENDING;
 }

@@ -64,6 +64,7 @@ struct realm {
 
 	struct broker broker;
 	struct dealer dealer;
+	struct authz_config authz;        /* roles; none configured: everything allowed */
 
 	const struct realm_backplane_ops *backplane;
 	void *backplane_ctx;
@@ -78,6 +79,10 @@ struct realms {
 	struct realm_limits limits;
 	uint64_t last_router_id;         /* router-scope ids (subscriptions, registrations) */
 	struct realm_timer_ops timers;   /* set by the router; start == NULL: no timers */
+	/* Called when a session's parked request can be retried (its authorizer answered).
+	 * Set by the router; runs from the event loop, not inside a dispatch of s. */
+	void (*resume)(struct session *s, void *ctx);
+	void *resume_ctx;
 };
 
 /* Initialise an empty registry. limits is copied. */
@@ -98,9 +103,13 @@ struct realm *realms_find(struct realms *rs, const char *name);
 /* The next router-scope id (subscriptions, registrations). */
 uint64_t realms_next_id(struct realms *rs);
 
+/* A fresh session id, unique among live sessions (drawn before WELCOME when an
+ * authentication challenge must name it). */
+uint64_t realms_new_session_id(struct realms *rs);
+
 /*
- * Join session s (state OPEN or AUTHENTICATING, identity already set) to realm r: assigns
- * a session id unique among live sessions, state ESTABLISHED. Returns WAMPD_OK or
+ * Join session s (state OPEN or AUTHENTICATING, identity already set) to realm r: keeps
+ * the id drawn by realms_new_session_id() or draws one, state ESTABLISHED. Returns WAMPD_OK or
  * WAMPD_ERR_SESSION_LIMIT / WAMPD_ERR_NOMEM (s is then unchanged).
  */
 enum wampd_err realm_join(struct realm *r, struct session *s);
@@ -113,6 +122,19 @@ enum wampd_err realm_join(struct realm *r, struct session *s);
  * SHUTTING_DOWN, which become OPEN (transport may HELLO again).
  */
 void realm_leave(struct session *s);
+
+/*
+ * May session s do `action` on uri? Returns WAMPD_OK (*d says whether to disclose the
+ * caller/publisher), WAMPD_ERR_NOT_AUTHORIZED, or WAMPD_ERR_AUTHZ_PENDING: the role's
+ * dynamic authorizer was asked; the caller must park the request and retry it once
+ * realms->resume(s) is called (the answer is then at hand). Handlers call this after
+ * validating the request and before changing anything.
+ */
+enum wampd_err realm_authorize(struct realm *r, struct session *s, const char *uri, size_t len,
+                               enum authz_action action, struct authz_decision *d);
+
+/* The session details the meta API and authorizers see (new reference). */
+json_t *realm_session_details(const struct session *s);
 
 /* The live session with id `id` in realm r, or NULL. */
 struct session *realm_session(struct realm *r, uint64_t id);

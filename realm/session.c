@@ -35,6 +35,12 @@ void session_free(struct session *s)
 	json_decref(s->testaments_detached);
 	json_decref(s->testaments_destroyed);
 	json_decref(s->transport);
+	authz_cache_clear(&s->authz_cache);
+	free(s->authz_once.uri);
+	if (s->auth_pending) {
+		auth_pending_clear(s->auth_pending);
+		free(s->auth_pending);
+	}
 	free(s);
 }
 

@@ -21,6 +21,7 @@
 #include <uthash.h>
 
 #include "auth/auth.h"
+#include "auth/authz.h"
 #include "common/err.h"
 #include "serializers/codec.h"
 
@@ -109,6 +110,28 @@ struct session {
 	uint32_t nregs;
 	uint32_t ncalls;
 	bool limit_logged;               /* a limit was hit and logged once already */
+
+	/* authorization by a dynamic authorizer (realm.c) */
+	struct authz_cache authz_cache;  /* its cached answers */
+	struct pending_call *authz_call; /* the question in flight, or NULL */
+	struct {                          /* an answer not cacheable, for the retried request */
+		bool set;
+		enum authz_action action;
+		char *uri;
+		struct authz_decision d;
+	} authz_once;
+
+	/* owned by the state machine (router/protocol.c) */
+	const struct auth_config *auth;  /* the listener's authentication (borrowed) */
+	struct auth_pending *auth_pending; /* between HELLO and WELCOME, or NULL */
+	struct pending_call *auth_call;  /* dynamic authenticator asked, or NULL */
+	struct realm *auth_realm;        /* the realm being joined */
+	void *proto_ctx;                 /* the state machine's context (the router) */
+	struct parked_msg *parked;       /* requests waiting for an authorizer (FIFO) */
+	struct parked_msg *parked_tail;
+	size_t parked_bytes;
+	bool blocked;                    /* parked requests must run before new ones */
+	struct realm_timer *resume_timer;
 };
 
 /*

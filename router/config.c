@@ -13,20 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router/config_internal.h"
 #include "serializers/codec.h"
 
 #define DEFAULT_PORT 8080
 
-struct cfg_ctx {
-	const char *file;
-	char *err;
-	size_t errlen;
-};
-
-static bool cfg_fail(struct cfg_ctx *c, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool cfg_fail(struct cfg_ctx *c, const char *path, const char *fmt, ...)
+bool cfg_fail(struct cfg_ctx *c, const char *path, const char *fmt, ...)
 {
 	char what[256];
 	va_list ap;
@@ -38,8 +30,7 @@ static bool cfg_fail(struct cfg_ctx *c, const char *path, const char *fmt, ...)
 	return false;
 }
 
-/* Fail on any key of obj not in the NULL-terminated list `allowed`. */
-static bool cfg_check_keys(struct cfg_ctx *c, const char *path, json_t *obj,
+bool cfg_check_keys(struct cfg_ctx *c, const char *path, json_t *obj,
                            const char *const *allowed)
 {
 	const char *key;
@@ -60,7 +51,7 @@ static bool cfg_check_keys(struct cfg_ctx *c, const char *path, json_t *obj,
 	return true;
 }
 
-static bool cfg_uint(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
+bool cfg_uint(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
                      uint64_t min, uint64_t max, uint64_t *out)
 {
 	json_t *v = json_object_get(obj, key);
@@ -78,7 +69,7 @@ static bool cfg_uint(struct cfg_ctx *c, json_t *obj, const char *path, const cha
 	return true;
 }
 
-static bool cfg_str(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
+bool cfg_str(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
                     const char **out)
 {
 	json_t *v = json_object_get(obj, key);
@@ -135,7 +126,8 @@ static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
 static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
                          struct listener_config *out)
 {
-	static const char *const keys[] = {"type", "host", "port", "path", "serializers", NULL};
+	static const char *const keys[] = {"type", "host", "port", "path", "serializers", "auth",
+	                                   NULL};
 	const char *type = "websocket", *host = "127.0.0.1", *wspath = "/ws";
 	uint64_t port = DEFAULT_PORT;
 	json_t *sers = json_object_get(l, "serializers");
@@ -166,6 +158,15 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 				                "serializer", i);
 			out->serializers |= 1u << ser;
 		}
+	}
+	if (json_object_get(l, "auth")) {
+		char where[128];
+
+		snprintf(where, sizeof(where), "%s.auth", path);
+		if (!cfg_auth(c, json_object_get(l, "auth"), where, &out->auth))
+			return false;
+	} else if (!cfg_auth_default(&out->auth)) {
+		return cfg_fail(c, path, "out of memory");
 	}
 	out->port = (int)port;
 	out->host = (!strcmp(host, "*") || !*host) ? NULL : strdup(host);
@@ -216,17 +217,26 @@ static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
 static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct realm_config *out)
 {
 	static const char *const keys[] = {"name", "uri_check", "call_timeout", "max_retained",
-	                                   "event_history", NULL};
+	                                   "event_history", "roles", "authorizer_cache_ttl", NULL};
 	const char *name = NULL, *check = "loose";
-	uint64_t call_timeout = 0, max_retained = 10000;
+	uint64_t call_timeout = 0, max_retained = 10000, cache_ttl = 60000;
 
 	if (!json_is_object(r))
 		return cfg_fail(c, path, "must be an object");
 	if (!cfg_check_keys(c, path, r, keys) || !cfg_str(c, r, path, "name", &name) ||
 	    !cfg_str(c, r, path, "uri_check", &check) ||
 	    !cfg_uint(c, r, path, "call_timeout", 0, UINT32_MAX, &call_timeout) ||
-	    !cfg_uint(c, r, path, "max_retained", 0, UINT32_MAX, &max_retained))
+	    !cfg_uint(c, r, path, "max_retained", 0, UINT32_MAX, &max_retained) ||
+	    !cfg_uint(c, r, path, "authorizer_cache_ttl", 0, UINT32_MAX, &cache_ttl))
 		return false;
+	out->authz.cache_ttl_ms = (uint32_t)cache_ttl;
+	if (json_object_get(r, "roles")) {
+		char where[128];
+
+		snprintf(where, sizeof(where), "%s.roles", path);
+		if (!cfg_roles(c, json_object_get(r, "roles"), where, &out->authz))
+			return false;
+	}
 	out->call_timeout_ms = (int64_t)call_timeout;
 	out->max_retained = (uint32_t)max_retained;
 	if (json_object_get(r, "event_history") &&
@@ -271,6 +281,8 @@ bool config_default(struct config *cfg)
 	cfg->listeners[0].port = DEFAULT_PORT;
 	cfg->listeners[0].path = strdup("/ws");
 	cfg->listeners[0].serializers = (1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK);
+	if (!cfg_auth_default(&cfg->listeners[0].auth))
+		goto fail;
 	cfg->nrealms = 1;
 	cfg->realms[0].name = strdup("realm1");
 	cfg->realms[0].uri_rule = URI_LOOSE;
@@ -391,6 +403,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nlisteners; i++) {
 		free(cfg->listeners[i].host);
 		free(cfg->listeners[i].path);
+		auth_config_clear(&cfg->listeners[i].auth);
 	}
 	free(cfg->listeners);
 	for (size_t i = 0; i < cfg->nrealms; i++) {
@@ -398,6 +411,7 @@ void config_free(struct config *cfg)
 		for (size_t j = 0; j < cfg->realms[i].nhistory; j++)
 			free(cfg->realms[i].history[j].uri);
 		free(cfg->realms[i].history);
+		authz_config_clear(&cfg->realms[i].authz);
 	}
 	free(cfg->realms);
 	memset(cfg, 0, sizeof(*cfg));

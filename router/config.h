@@ -6,11 +6,13 @@
  *   {
  *     "log_level": "info",
  *     "listeners": [ {"type": "websocket", "host": "127.0.0.1", "port": 8080,
- *                     "path": "/ws", "serializers": ["json", "msgpack"]} ],
+ *                     "path": "/ws", "serializers": ["json", "msgpack"],
+ *                     "auth": {...see config_auth.c...}} ],
  *     "realms": [ {"name": "realm1", "uri_check": "loose", "call_timeout": 0,
  *                  "max_retained": 10000,
  *                  "event_history": [{"uri": "com.app.log", "match": "prefix",
- *                                     "limit": 1000}]} ],
+ *                                     "limit": 1000}],
+ *                  "roles": [...see config_auth.c...], "authorizer_cache_ttl": 60000} ],
  *     "auto_create_realms": false,
  *     "limits": { "max_message_size": 16777216, "max_nesting_depth": 64,
  *                 "send_queue_bytes": 4194304, "max_sessions": 100000,
@@ -27,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
+#include "auth/authz.h"
 #include "common/log.h"
 #include "realm/realm.h"
 
@@ -35,6 +39,7 @@ struct listener_config {
 	int port;             /* 0 = any free port (reported when listening) */
 	char *path;           /* WebSocket path, e.g. "/ws" */
 	unsigned serializers; /* bit set: 1u << enum wamp_ser */
+	struct auth_config auth; /* authentication methods offered on this listener */
 };
 
 struct realm_config {
@@ -44,6 +49,7 @@ struct realm_config {
 	uint32_t max_retained;              /* retained events kept (0 = retention off) */
 	struct history_config *history;     /* event history per (uri, match) */
 	size_t nhistory;
+	struct authz_config authz;          /* roles (none: everything allowed) */
 };
 
 struct config {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/authz.h"
 #include "common/log.h"
 
 /* Client roles and the feature flags wampd reads from HELLO.Details.roles. */
@@ -43,20 +44,8 @@ static uint32_t proto_client_features(const json_t *details)
 	return bits;
 }
 
-/* true if the client's HELLO.Details.authmethods (if given) allows `method`. */
-static bool proto_authmethod_offered(const json_t *details, const char *method)
-{
-	const json_t *methods = json_object_get(details, "authmethods");
-	size_t i;
-	const json_t *m;
-
-	if (!json_is_array(methods) || json_array_size(methods) == 0)
-		return true;
-	json_array_foreach(methods, i, m)
-		if (json_is_string(m) && !strcmp(json_string_value(m), method))
-			return true;
-	return false;
-}
+/* A transport that sets no authentication (unit tests): anonymous only. */
+static const struct auth_config default_auth = {.m = {[AUTH_ANONYMOUS] = {.enabled = true}}};
 
 static json_t *proto_welcome_details(const struct session *s)
 {
@@ -72,12 +61,158 @@ static json_t *proto_welcome_details(const struct session *s)
 	return d;
 }
 
+static void proto_auth_done(struct session *s)
+{
+	if (s->auth_pending) {
+		auth_pending_clear(s->auth_pending);
+		free(s->auth_pending);
+		s->auth_pending = NULL;
+	}
+	s->auth_realm = NULL;
+}
+
+/* Authentication succeeded: the session joins r with identity id (taken over). */
+static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct realm *r,
+                                    struct auth_identity *id)
+{
+	struct wamp_msg welcome = {.type = WAMP_WELCOME};
+	const struct authz_role *role = NULL;
+	enum wampd_err err;
+
+	(void)rt;
+	proto_auth_done(s);
+	session_adopt_identity(s, id);
+	if (r->authz.roles) {
+		HASH_FIND_STR(r->authz.roles, s->authrole, role);
+		if (!role) {
+			wlog_info("auth", "no such role session=%llu realm=%s authid=%s authrole=%s "
+			          "peer=%s", (unsigned long long)s->id, r->name, s->authid, s->authrole,
+			          s->ops->address(s->peer));
+			return WAMPD_ERR_NO_SUCH_ROLE;
+		}
+	}
+	if ((err = realm_join(r, s)) != WAMPD_OK)
+		return err;
+	welcome.id[0] = s->id;
+	welcome.dict = proto_welcome_details(s);
+	if (!welcome.dict) {
+		realm_leave(s);
+		return WAMPD_ERR_NOMEM;
+	}
+	session_send_msg(s, &welcome);
+	json_decref(welcome.dict);
+	return WAMPD_OK;
+}
+
+static void proto_auth_failed(struct session *s, enum wampd_err err, const char *why)
+{
+	wlog_notice("auth", "authentication failed realm=%s authid=%s method=%s peer=%s: %s",
+	            s->auth_realm ? s->auth_realm->name : "",
+	            s->auth_pending && s->auth_pending->authid ? s->auth_pending->authid : "",
+	            s->auth_pending ? auth_method_name(s->auth_pending->method) : "",
+	            s->ops->address(s->peer), why);
+	proto_auth_done(s);
+	session_fail(s, 0, 0, err, why);
+}
+
+static enum wampd_err proto_challenge(struct session *s, json_t *extra)
+{
+	const struct auth_pending *st = s->auth_pending;
+	const char *method = st->method == AUTH_SCRAM && st->scram_method
+	                         ? st->scram_method
+	                         : auth_method_name(st->method);
+	struct wamp_msg ch = {.type = WAMP_CHALLENGE, .uri = method, .uri_len = strlen(method)};
+
+	ch.dict = extra;
+	s->state = SESSION_AUTHENTICATING;
+	session_send_msg(s, &ch);
+	return WAMPD_OK;
+}
+
+static enum wampd_err proto_auth_ask(struct router *rt, struct session *s, const char *ticket);
+
+/* Continue after auth_hello / auth_authenticate / auth_dynamic_principal said `step`. */
+static enum wampd_err proto_auth_step(struct router *rt, struct session *s, enum auth_step step,
+                                      json_t *extra, struct auth_identity *id,
+                                      const char *ticket)
+{
+	enum wampd_err err;
+
+	switch (step) {
+	case AUTH_STEP_WELCOME:
+		return proto_welcome(rt, s, s->auth_realm, id);
+	case AUTH_STEP_CHALLENGE:
+		err = proto_challenge(s, extra);
+		json_decref(extra);
+		return err;
+	case AUTH_STEP_DYNAMIC:
+		return proto_auth_ask(rt, s, ticket);
+	}
+	return WAMPD_ERR_INTERNAL;
+}
+
+/* The dynamic authenticator answered (runs later, from the event loop or a dispatch). */
+static void proto_auth_answer(void *ctx, enum wampd_err err, const char *error_uri,
+                              json_t *args, json_t *kwargs)
+{
+	struct session *s = ctx;
+	struct router *rt = s->proto_ctx;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra = NULL;
+
+	(void)kwargs;
+	s->auth_call = NULL;
+	if (s->state == SESSION_CLOSING || !s->auth_pending)
+		return;
+	if (err != WAMPD_OK) {
+		proto_auth_failed(s, WAMPD_ERR_AUTH_FAILED,
+		                  error_uri ? error_uri : "the authenticator did not answer");
+		return;
+	}
+	err = auth_dynamic_principal(s->auth_pending, json_array_get(args, 0), &step, &extra, &id);
+	if (err == WAMPD_OK)
+		err = proto_auth_step(rt, s, step, extra, &id, NULL);
+	auth_identity_clear(&id);
+	if (err != WAMPD_OK)
+		proto_auth_failed(s, err, "the authenticator's answer was not accepted");
+}
+
+/* Ask the method's authenticator procedure about the pending authentication. */
+static enum wampd_err proto_auth_ask(struct router *rt, struct session *s, const char *ticket)
+{
+	const struct auth_config *cfg = s->auth ? s->auth : &default_auth;
+	const struct auth_method_config *mc = &cfg->m[s->auth_pending->method];
+	struct realm *where = mc->authenticator_realm
+	                          ? realms_find(&rt->realms, mc->authenticator_realm)
+	                          : s->auth_realm;
+	json_t *args;
+	enum wampd_err err;
+
+	if (!where)
+		return WAMPD_ERR_AUTH_FAILED;
+	args = auth_dynamic_args(s->auth_pending, s->hello_details, ticket);
+	if (!args)
+		return WAMPD_ERR_NOMEM;
+	s->state = SESSION_AUTHENTICATING;
+	s->proto_ctx = rt;
+	err = dealer_call_internal(&where->dealer, mc->authenticator, args, NULL,
+	                           rt->cfg.hello_timeout_s * 1000, proto_auth_answer, s,
+	                           &s->auth_call);
+	json_decref(args);
+	if (err != WAMPD_OK)
+		wlog_warn("auth", "authenticator %s unavailable: %s", mc->authenticator,
+		          wampd_err_str(err));
+	return err == WAMPD_OK ? WAMPD_OK : WAMPD_ERR_AUTH_FAILED;
+}
+
 static enum wampd_err proto_hello(struct router *rt, struct session *s,
                                   const struct wamp_msg *msg)
 {
 	struct realm *r;
-	struct auth_identity id;
-	struct wamp_msg welcome = {.type = WAMP_WELCOME};
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra = NULL;
 	enum wampd_err err;
 
 	if (s->state != SESSION_OPEN)
@@ -96,25 +231,47 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	if (!r)
 		return WAMPD_ERR_NO_SUCH_REALM;
 
-	if (!proto_authmethod_offered(msg->dict, "anonymous"))
-		return WAMPD_ERR_NO_AUTH_METHOD;
-	if ((err = auth_anonymous(msg->dict, NULL, &id)) != WAMPD_OK)
-		return err;
-	session_adopt_identity(s, &id);
 	s->features = proto_client_features(msg->dict);
 	json_decref(s->hello_details);
-	s->hello_details = json_incref(msg->dict);
-
-	if ((err = realm_join(r, s)) != WAMPD_OK)
-		return err;
-	welcome.id[0] = s->id;
-	welcome.dict = proto_welcome_details(s);
-	if (!welcome.dict) {
-		realm_leave(s);
+	s->hello_details = msg->dict ? json_incref(msg->dict) : json_object();
+	s->id = realms_new_session_id(&rt->realms);
+	s->auth_realm = r;
+	if (!(s->auth_pending = calloc(1, sizeof(*s->auth_pending))))
 		return WAMPD_ERR_NOMEM;
+	err = auth_hello(s->auth ? s->auth : &default_auth, r->name, msg->dict, s->id,
+	                 s->auth_pending, &step, &extra, &id);
+	if (err == WAMPD_OK)
+		err = proto_auth_step(rt, s, step, extra, &id, NULL);
+	auth_identity_clear(&id);
+	if (err != WAMPD_OK) {
+		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD)
+			wlog_notice("auth", "authentication refused realm=%s authid=%s peer=%s: %s",
+			            r->name, wamp_dict_str(msg->dict, "authid", ""),
+			            s->ops->address(s->peer), wampd_err_str(err));
+		proto_auth_done(s);
 	}
-	session_send_msg(s, &welcome);
-	json_decref(welcome.dict);
+	return err;
+}
+
+static enum wampd_err proto_authenticate(struct router *rt, struct session *s,
+                                         const struct wamp_msg *msg)
+{
+	struct auth_identity id = {0};
+	enum auth_step step;
+	enum wampd_err err;
+
+	if (s->state != SESSION_AUTHENTICATING || !s->auth_pending || s->auth_call)
+		return WAMPD_ERR_PROTOCOL;
+	err = auth_authenticate(s->auth_pending, msg->uri ? msg->uri : "", msg->uri_len, msg->dict,
+	                        &step, &id);
+	if (err == WAMPD_OK)
+		err = proto_auth_step(rt, s, step, NULL, &id, msg->uri);
+	auth_identity_clear(&id);
+	if (err != WAMPD_OK) {
+		proto_auth_failed(s, err == WAMPD_ERR_NOMEM ? err : WAMPD_ERR_AUTH_FAILED,
+		                  "signature or ticket not accepted");
+		return WAMPD_OK; /* answered */
+	}
 	return WAMPD_OK;
 }
 
@@ -192,7 +349,116 @@ static void proto_request_of(const struct wamp_msg *msg, int *type, uint64_t *id
 	}
 }
 
+/* ---------------------------------------------------------------------------------- */
+/* requests waiting for a dynamic authorizer                                            */
+
+#define PARKED_MAX_BYTES (1u << 20)
+
+struct parked_msg {
+	struct parked_msg *next;
+	size_t len;
+	uint8_t bytes[];
+};
+
+static void proto_process(struct router *rt, struct session *s, const uint8_t *buf, size_t len,
+                          struct parked_msg *replayed);
+
+/* Keep a request (or put a replayed one back) until the authorizer answered. */
+static void proto_park(struct session *s, const uint8_t *buf, size_t len,
+                       struct parked_msg *replayed)
+{
+	struct parked_msg *m = replayed;
+
+	if (!m) {
+		if (s->parked_bytes + len > PARKED_MAX_BYTES || !(m = malloc(sizeof(*m) + len))) {
+			session_fail(s, 0, 0, WAMPD_ERR_PROTOCOL,
+			             "too many requests waiting for authorization");
+			return;
+		}
+		m->len = len;
+		memcpy(m->bytes, buf, len);
+		s->parked_bytes += len;
+		m->next = NULL;
+		if (s->parked_tail)
+			s->parked_tail->next = m;
+		else
+			s->parked = m;
+		s->parked_tail = m;
+	} else {
+		/* back at the head: it is still the oldest */
+		m->next = s->parked;
+		s->parked = m;
+		if (!s->parked_tail)
+			s->parked_tail = m;
+	}
+	s->blocked = true;
+}
+
+static void proto_parked_clear(struct session *s)
+{
+	while (s->parked) {
+		struct parked_msg *m = s->parked;
+
+		s->parked = m->next;
+		free(m);
+	}
+	s->parked_tail = NULL;
+	s->parked_bytes = 0;
+}
+
+static void proto_resume_now(void *arg)
+{
+	struct session *s = arg;
+	struct router *rt = s->proto_ctx;
+
+	s->resume_timer = NULL;
+	s->blocked = false;
+	while (!s->blocked && s->parked && s->state != SESSION_CLOSING) {
+		struct parked_msg *m = s->parked;
+
+		s->parked = m->next;
+		if (!s->parked)
+			s->parked_tail = NULL;
+		m->next = NULL;
+		proto_process(rt, s, m->bytes, m->len, m);
+		if (!s->blocked || s->parked != m) {
+			s->parked_bytes -= m->len;
+			free(m);
+		}
+	}
+}
+
+/* realms->resume: the authorizer answered; replay s's parked requests from the loop. */
+static void proto_resume(struct session *s, void *ctx)
+{
+	struct router *rt = ctx;
+
+	s->proto_ctx = rt;
+	if (s->resume_timer || !rt->realms.timers.start)
+		return;
+	s->resume_timer = rt->realms.timers.start(rt->realms.timers.ctx, 0, proto_resume_now, s);
+}
+
+void proto_init(struct router *rt)
+{
+	rt->realms.resume = proto_resume;
+	rt->realms.resume_ctx = rt;
+}
+
 void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, size_t len)
+{
+	if (s->state == SESSION_CLOSING)
+		return;
+	rt->stats.msgs_in++;
+	if (s->blocked) {
+		proto_park(s, buf, len, NULL);
+		return;
+	}
+	proto_process(rt, s, buf, len, NULL);
+}
+
+static void proto_process(struct router *rt, struct session *s, const uint8_t *buf, size_t len,
+                          struct parked_msg *replayed)
 {
 	struct wamp_msg msg;
 	enum wampd_err err;
@@ -200,9 +466,6 @@ void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, siz
 	int req_type;
 	uint64_t req_id;
 
-	if (s->state == SESSION_CLOSING)
-		return;
-	rt->stats.msgs_in++;
 	why[0] = '\0';
 	err = wamp_decode(s->ser, buf, len, &rt->codec_limits, &msg, why, sizeof(why));
 	if (err == WAMPD_OK && (err = wamp_validate(&msg, why, sizeof(why))) != WAMPD_OK)
@@ -223,6 +486,17 @@ void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, siz
 			err = WAMPD_ERR_PROTOCOL;
 		}
 		break;
+	case SESSION_AUTHENTICATING:
+		if (msg.type == WAMP_AUTHENTICATE) {
+			err = proto_authenticate(rt, s, &msg);
+		} else if (msg.type == WAMP_ABORT) {
+			proto_auth_done(s);
+			session_close(s, 1000, "client abort");
+		} else {
+			snprintf(why, sizeof(why), "%s while authenticating", wamp_type_name(msg.type));
+			err = WAMPD_ERR_PROTOCOL;
+		}
+		break;
 	case SESSION_ESTABLISHED:
 		err = proto_dispatch(rt, s, &msg);
 		if (err == WAMPD_ERR_PROTOCOL && !why[0])
@@ -240,6 +514,11 @@ void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, siz
 		break;
 	}
 
+	if (err == WAMPD_ERR_AUTHZ_PENDING) {
+		proto_park(s, buf, len, replayed);
+		wamp_msg_clear(&msg);
+		return;
+	}
 	if (err != WAMPD_OK) {
 		proto_request_of(&msg, &req_type, &req_id);
 		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err) &&
@@ -259,7 +538,15 @@ void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, siz
 
 void proto_transport_closed(struct router *rt, struct session *s)
 {
-	(void)rt;
+	if (s->auth_call) {
+		dealer_forget_internal(s->auth_call);
+		s->auth_call = NULL;
+	}
+	proto_auth_done(s);
+	if (s->resume_timer && rt->realms.timers.cancel)
+		rt->realms.timers.cancel(rt->realms.timers.ctx, s->resume_timer);
+	s->resume_timer = NULL;
+	proto_parked_clear(s);
 	realm_leave(s);
 	s->state = SESSION_CLOSING;
 }

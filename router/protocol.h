@@ -21,7 +21,12 @@
 #include "realm/session.h"
 #include "router/router.h"
 
-/* Handle one complete message. buf is borrowed for the duration of the call. */
+/* Install the state machine's hooks into the router's realms (call once after
+ * router_init). */
+void proto_init(struct router *rt);
+
+/* Handle one complete message. buf is borrowed for the duration of the call (a request
+ * that must wait for a dynamic authorizer is copied). */
 void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, size_t len);
 
 /* The transport is gone (or going): the realm forgets s. The caller frees s afterwards. */

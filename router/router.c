@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "router/protocol.h"
 
 bool router_init(struct router *rt, struct config *cfg)
 {
@@ -20,12 +21,16 @@ bool router_init(struct router *rt, struct config *cfg)
 			goto fail;
 		r->call_timeout_ms = rc->call_timeout_ms;
 		r->broker.max_retained = rc->max_retained;
+		/* the realm takes the roles over */
+		r->authz = cfg->realms[i].authz;
+		memset(&cfg->realms[i].authz, 0, sizeof(cfg->realms[i].authz));
 		for (size_t j = 0; j < rc->nhistory; j++)
 			if (broker_add_history(&r->broker, rc->history[j].uri, rc->history[j].match,
 			                       rc->history[j].limit) != WAMPD_OK)
 				goto fail;
 	}
 	rt->codec_limits.max_depth = cfg->max_depth;
+	proto_init(rt);
 	rt->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	return true;

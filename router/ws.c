@@ -34,6 +34,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "router/front.h"
 #include "router/outq.h"
 #include "router/protocol.h"
 
@@ -45,10 +46,13 @@ _Static_assert(LWS_PRE <= WAMP_OUT_HEADROOM, "wamp_out headroom must cover LWS_P
 struct ws_server;
 
 struct ws_listener {
+	struct front_target front;       /* the front vhost's user: must stay first */
 	struct ws_server *server;
 	const struct listener_config *cfg;
-	struct lws_protocols *protocols; /* terminated array, owned */
-	struct lws_vhost *vhost;
+	struct lws_protocols *protocols; /* WebSocket vhost's, terminated array, owned */
+	struct lws_protocols front_protocols[2];
+	struct lws_vhost *vhost;         /* WebSocket vhost (no listener of its own) */
+	struct lws_vhost *front_vhost;   /* the listening socket (front.c) */
 };
 
 struct ws_conn {
@@ -160,8 +164,9 @@ static void ws_conn_address(struct ws_conn *c)
 	snprintf(c->addr, sizeof(c->addr), "%s:%d", ip, port);
 }
 
-static int ws_established(struct ws_server *srv, struct ws_conn *c, struct lws *wsi)
+static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *wsi)
 {
+	struct ws_server *srv = l->server;
 	enum wamp_ser ser = (enum wamp_ser)lws_get_protocol(wsi)->id;
 
 	memset(c, 0, sizeof(*c));
@@ -171,6 +176,7 @@ static int ws_established(struct ws_server *srv, struct ws_conn *c, struct lws *
 	c->session = session_new(&ws_peer_ops, c, ser);
 	if (!c->session)
 		return -1;
+	c->session->auth = &l->cfg->auth;
 	c->session->transport = json_pack("{s:s, s:s, s:s}", "type", "websocket", "protocol",
 	                                  lws_get_protocol(wsi)->name, "peer", c->addr);
 	DL_APPEND(srv->conns, c);
@@ -347,7 +353,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		}
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
-		return ws_established(l->server, c, wsi);
+		return ws_established(l, c, wsi);
 	case LWS_CALLBACK_RECEIVE:
 		if (c->session)
 			ws_receive(l->server, c, in, len);
@@ -385,12 +391,19 @@ static int ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason, v
 static void ws_lws_log(int level, const char *line)
 {
 	char buf[512];
-	size_t n = strlen(line);
+	size_t n;
+
+	/* lws 4.1.6 reports every adoption of a socket with prefetched data at error level */
+	if (strstr(line, "calling service"))
+		return;
 
 	/* lws lines carry their own timestamp prefix "[date] E: "; keep the text only */
-	const char *p = strstr(line, ": ");
-	if (p && p - line < 40)
-		line = p + 2;
+	{
+		const char *p = strstr(line, ": ");
+
+		if (p && p - line < 40)
+			line = p + 2;
+	}
 	n = strlen(line);
 	snprintf(buf, sizeof(buf), "%.*s", (int)(n && line[n - 1] == '\n' ? n - 1 : n), line);
 	if (level & LLL_ERR)
@@ -515,24 +528,48 @@ struct ws_server *ws_server_new(struct router *rt)
 			wlog_error("ws", "listener %zu: no supported serializer", i);
 			goto fail;
 		}
+		char name[32];
+
+		/* the WebSocket vhost: adopts the connections the front door hands over */
+		snprintf(name, sizeof(name), "ws%zu", i);
 		memset(&info, 0, sizeof(info));
-		info.port = lc->port;
-		info.iface = lc->host;
+		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 		info.protocols = l->protocols;
 		info.user = l;
-		info.vhost_name = lc->host ? lc->host : "default";
+		info.vhost_name = name;
 		info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
 		if (cfg->ping_interval_s && cfg->ping_timeout_s)
 			info.retry_and_idle_policy = &srv->retry;
 		l->vhost = lws_create_vhost(srv->ctx, &info);
 		if (!l->vhost) {
+			wlog_error("ws", "cannot create the WebSocket vhost of listener %zu", i);
+			goto fail;
+		}
+
+		/* the front door: the listening socket, raw until it knows the protocol */
+		l->front.ws_vhost = l->vhost;
+		l->front.serializers = lc->serializers;
+		l->front.head_timeout_s = (int)cfg->hello_timeout_s;
+		l->front_protocols[0].name = "wampd-front";
+		l->front_protocols[0].callback = front_callback;
+		l->front_protocols[0].per_session_data_size = front_pss_size();
+		snprintf(name, sizeof(name), "front%zu", i);
+		memset(&info, 0, sizeof(info));
+		info.port = lc->port;
+		info.iface = lc->host;
+		info.protocols = l->front_protocols;
+		info.user = &l->front;
+		info.vhost_name = name;
+		info.options = LWS_SERVER_OPTION_ONLY_RAW | LWS_SERVER_OPTION_DISABLE_IPV6;
+		l->front_vhost = lws_create_vhost(srv->ctx, &info);
+		if (!l->front_vhost) {
 			wlog_error("ws", "cannot listen on %s:%d", lc->host ? lc->host : "*", lc->port);
 			goto fail;
 		}
 		printf("listening ws://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
-		       lws_get_vhost_listen_port(l->vhost), lc->path);
+		       lws_get_vhost_listen_port(l->front_vhost), lc->path);
 		wlog_notice("router", "listening url=ws://%s:%d%s", lc->host ? lc->host : "0.0.0.0",
-		            lws_get_vhost_listen_port(l->vhost), lc->path);
+		            lws_get_vhost_listen_port(l->front_vhost), lc->path);
 	}
 	fflush(stdout);
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, ws_tick, 250 * LWS_US_PER_MS);

@@ -326,6 +326,7 @@ static void test_meta_events(void **state)
 	wamp_msg_clear(&m);
 
 	/* the callee leaves: on_unregister, on_delete, on_leave (in that order) */
+	uint64_t left = f->p[1].s->id;
 	realm_leave(f->p[1].s);
 	expect(f, 0, WAMP_EVENT, &m);
 	assert_int_equal(m.id[0], ids[4]);
@@ -336,7 +337,7 @@ static void test_meta_events(void **state)
 	expect(f, 0, WAMP_EVENT, &m);
 	assert_int_equal(m.id[0], ids[1]);
 	args = wamp_payload_args(&m.payload, &err);
-	assert_int_equal(json_integer_value(json_array_get(args, 0)), (json_int_t)f->p[1].s->id);
+	assert_int_equal(json_integer_value(json_array_get(args, 0)), (json_int_t)left);
 	assert_string_equal(json_string_value(json_array_get(args, 1)), "joe");
 	json_decref(args);
 	wamp_msg_clear(&m);

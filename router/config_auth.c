@@ -1,0 +1,328 @@
+/*
+ * config_auth.c - the "auth" object of a listener and the "roles" of a realm.
+ *
+ * The shapes follow Crossbar's node configuration, so its config.json blocks can be used
+ * as they are:
+ *
+ *   "auth": {
+ *     "anonymous":  {"type": "static", "role": "public"},
+ *     "ticket":     {"type": "static", "principals": {"joe": {"ticket": "s", "role": "user"}}},
+ *     "wampcra":    {"type": "static", "users": {"peter": {"secret": "s", "role": "user",
+ *                    "salt": "salt123", "iterations": 100, "keylen": 16}}},
+ *     "cryptosign": {"type": "static", "principals": {"alice": {"authorized_keys": ["hex"],
+ *                    "role": "user"}}},
+ *     "scram":      {"type": "static", "principals": {"bob": {"kdf": "argon2id13",
+ *                    "iterations": 4096, "memory": 512, "salt": "<b64>", "password": "p",
+ *                    "role": "user"}}},
+ *     "tls":        {"type": "static", "role": "device"},
+ *     "<method>":   {"type": "dynamic", "authenticator": "com.example.authenticate",
+ *                    "authenticator-realm": "auth"}
+ *   }
+ *
+ *   "roles": [ {"name": "user", "permissions": [{"uri": "com.example.", "match": "prefix",
+ *                "allow": {"call": true, "register": false, "publish": true,
+ *                          "subscribe": true},
+ *                "disclose": {"caller": false, "publisher": false}, "cache": true}]},
+ *              {"name": "dynamic", "authorizer": "com.example.authorize"} ]
+ *
+ * A wampcra user's "secret" is the HMAC key (for salted users: the derived key, as Crossbar
+ * stores it); "password" instead derives the key here. A scram principal gives either
+ * "stored-key"/"server-key" (hex) or a "password" to derive them from.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router/config_internal.h"
+
+bool cfg_auth_default(struct auth_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->m[AUTH_ANONYMOUS].enabled = true;
+	return (cfg->m[AUTH_ANONYMOUS].role = strdup("anonymous")) != NULL;
+}
+
+static bool cfg_dupstr(struct cfg_ctx *c, const char *path, const char *v, char **out)
+{
+	if (v && !(*out = strdup(v)))
+		return cfg_fail(c, path, "out of memory");
+	return true;
+}
+
+/* One principal/user of a static method. */
+static bool cfg_principal(struct cfg_ctx *c, enum auth_method m, const char *authid, json_t *o,
+                          const char *path, struct auth_principal *p)
+{
+	static const char *const keys[] = {"ticket", "secret", "password", "salt", "iterations",
+	                                   "keylen", "authorized_keys", "pubkey", "role", "realm",
+	                                   "authid", "extra", "kdf", "memory", "stored-key",
+	                                   "server-key", NULL};
+	const char *role = NULL, *realm = NULL, *ticket = NULL, *secret = NULL, *password = NULL;
+	const char *salt = NULL, *kdf = NULL, *stored = NULL, *server = NULL, *pubkey = NULL;
+	uint64_t iterations = 0, keylen = 0, memory = 0;
+	json_t *keylist = json_object_get(o, "authorized_keys"), *extra = json_object_get(o, "extra");
+
+	if (!json_is_object(o))
+		return cfg_fail(c, path, "must be an object");
+	if (!cfg_check_keys(c, path, o, keys) || !cfg_str(c, o, path, "role", &role) ||
+	    !cfg_str(c, o, path, "realm", &realm) || !cfg_str(c, o, path, "ticket", &ticket) ||
+	    !cfg_str(c, o, path, "secret", &secret) || !cfg_str(c, o, path, "password", &password) ||
+	    !cfg_str(c, o, path, "salt", &salt) || !cfg_str(c, o, path, "kdf", &kdf) ||
+	    !cfg_str(c, o, path, "stored-key", &stored) || !cfg_str(c, o, path, "server-key", &server) ||
+	    !cfg_str(c, o, path, "pubkey", &pubkey) ||
+	    !cfg_uint(c, o, path, "iterations", 1, 100000000, &iterations) ||
+	    !cfg_uint(c, o, path, "keylen", 1, 256, &keylen) ||
+	    !cfg_uint(c, o, path, "memory", 8, 4u << 20, &memory))
+		return false;
+	if (!role)
+		return cfg_fail(c, path, "role is required");
+	if (!cfg_dupstr(c, path, authid, &p->authid) || !cfg_dupstr(c, path, role, &p->role) ||
+	    !cfg_dupstr(c, path, realm, &p->realm))
+		return false;
+	if (json_is_object(extra))
+		p->authextra = json_deep_copy(extra);
+	p->iterations = (uint32_t)iterations;
+	p->keylen = (uint32_t)keylen;
+	p->memory = (uint32_t)memory;
+
+	switch (m) {
+	case AUTH_TICKET:
+		if (!ticket)
+			return cfg_fail(c, path, "ticket is required");
+		return cfg_dupstr(c, path, ticket, &p->ticket);
+	case AUTH_WAMPCRA:
+		if (!secret && !password)
+			return cfg_fail(c, path, "secret (or password) is required");
+		if (password && salt) {
+			if (!(p->secret = auth_wampcra_derive_key(password, salt, p->iterations, p->keylen)))
+				return cfg_fail(c, path, "cannot derive the key from password");
+		} else if (!cfg_dupstr(c, path, secret ? secret : password, &p->secret)) {
+			return false;
+		}
+		return cfg_dupstr(c, path, salt, &p->salt);
+	case AUTH_CRYPTOSIGN: {
+		size_t i, n = 0;
+		json_t *k;
+
+		if (pubkey && !keylist) {
+			keylist = json_pack("[s]", pubkey);
+			json_object_set_new(o, "authorized_keys", keylist);
+		}
+		if (!json_is_array(keylist) || !json_array_size(keylist))
+			return cfg_fail(c, path, "authorized_keys must be a non-empty list of hex keys");
+		if (!(p->pubkeys = calloc(json_array_size(keylist), 32)))
+			return cfg_fail(c, path, "out of memory");
+		json_array_foreach(keylist, i, k) {
+			const char *hex = json_string_value(k);
+
+			if (!hex || strlen(hex) != 64 ||
+			    sodium_hex2bin(p->pubkeys[i], 32, hex, 64, NULL, &n, NULL) != 0 || n != 32)
+				return cfg_fail(c, path, "authorized_keys[%zu] is not a 64-digit hex key", i);
+		}
+		p->npubkeys = json_array_size(keylist);
+		return true;
+	}
+	case AUTH_SCRAM:
+		if (!kdf || (strcmp(kdf, "argon2id13") && strcmp(kdf, "argon2id-13") &&
+		             strcmp(kdf, "pbkdf2")))
+			return cfg_fail(c, path, "kdf must be argon2id13, argon2id-13 or pbkdf2");
+		if (!salt || !p->iterations)
+			return cfg_fail(c, path, "salt and iterations are required");
+		if (strstr(kdf, "argon2") && !p->memory)
+			return cfg_fail(c, path, "memory is required for argon2");
+		if (!cfg_dupstr(c, path, kdf, &p->kdf) || !cfg_dupstr(c, path, salt, &p->scram_salt))
+			return false;
+		if (password) {
+			if (!auth_scram_derive(kdf, password, salt, p->iterations, p->memory,
+			                       p->stored_key, p->server_key))
+				return cfg_fail(c, path, "cannot derive SCRAM keys (salt must be base64 of "
+				                "16 bytes for argon2)");
+			return true;
+		}
+		{
+			size_t n1 = 0, n2 = 0;
+
+			if (!stored || !server ||
+			    sodium_hex2bin(p->stored_key, 32, stored, strlen(stored), NULL, &n1, NULL) ||
+			    sodium_hex2bin(p->server_key, 32, server, strlen(server), NULL, &n2, NULL) ||
+			    n1 != 32 || n2 != 32)
+				return cfg_fail(c, path, "password, or stored-key and server-key (hex), "
+				                "are required");
+		}
+		return true;
+	default:
+		return cfg_fail(c, path, "this method has no principals");
+	}
+}
+
+static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const char *path,
+                       struct auth_method_config *mc)
+{
+	static const char *const keys[] = {"type", "role", "principals", "users", "authenticator",
+	                                   "authenticator-realm", "authid", NULL};
+	const char *type = "static", *role = NULL, *authenticator = NULL, *arealm = NULL;
+	json_t *principals = json_object_get(o, m == AUTH_WAMPCRA ? "users" : "principals");
+	const char *authid;
+	json_t *v;
+	char where[256];
+
+	if (!json_is_object(o))
+		return cfg_fail(c, path, "must be an object");
+	if (!json_object_get(o, "principals") && json_object_get(o, "users"))
+		principals = json_object_get(o, "users");
+	if (!cfg_check_keys(c, path, o, keys) || !cfg_str(c, o, path, "type", &type) ||
+	    !cfg_str(c, o, path, "role", &role) ||
+	    !cfg_str(c, o, path, "authenticator", &authenticator) ||
+	    !cfg_str(c, o, path, "authenticator-realm", &arealm))
+		return false;
+	mc->enabled = true;
+	if (!strcmp(type, "dynamic")) {
+		if (!authenticator || !uri_valid(authenticator, strlen(authenticator), URI_LOOSE, 0))
+			return cfg_fail(c, path, "a dynamic method needs an authenticator procedure URI");
+		mc->dynamic = true;
+		return cfg_dupstr(c, path, authenticator, &mc->authenticator) &&
+		       cfg_dupstr(c, path, arealm, &mc->authenticator_realm);
+	}
+	if (strcmp(type, "static"))
+		return cfg_fail(c, path, "type must be \"static\" or \"dynamic\"");
+	if (m == AUTH_ANONYMOUS || m == AUTH_TLS)
+		return cfg_dupstr(c, path, role ? role : "anonymous", &mc->role);
+	if (!json_is_object(principals))
+		return cfg_fail(c, path, "%s must be an object of principals",
+		                m == AUTH_WAMPCRA ? "users" : "principals");
+	json_object_foreach(principals, authid, v) {
+		struct auth_principal *p = calloc(1, sizeof(*p));
+
+		snprintf(where, sizeof(where), "%s.%s", path, authid);
+		if (!p)
+			return cfg_fail(c, where, "out of memory");
+		if (!cfg_principal(c, m, authid, v, where, p)) {
+			auth_principal_free(p);
+			return false;
+		}
+		HASH_ADD_KEYPTR(hh, mc->principals, p->authid, strlen(p->authid), p);
+	}
+	return true;
+}
+
+bool cfg_auth(struct cfg_ctx *c, json_t *auth, const char *path, struct auth_config *cfg)
+{
+	const char *name;
+	json_t *v;
+	char where[128];
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!json_is_object(auth) || !json_object_size(auth))
+		return cfg_fail(c, path, "auth must be a non-empty object of methods");
+	json_object_foreach(auth, name, v) {
+		int m = auth_method_from_name(name);
+
+		snprintf(where, sizeof(where), "%s.%s", path, name);
+		if (m < 0)
+			return cfg_fail(c, where, "unknown authentication method");
+		if (!cfg_method(c, (enum auth_method)m, v, where, &cfg->m[m]))
+			return false;
+	}
+	return true;
+}
+
+static bool cfg_permission(struct cfg_ctx *c, json_t *o, const char *path,
+                           struct authz_permission *p)
+{
+	static const char *const keys[] = {"uri", "match", "allow", "disclose", "cache", NULL};
+	const char *uri = NULL, *match = NULL;
+	json_t *allow = json_object_get(o, "allow"), *disclose = json_object_get(o, "disclose");
+	size_t len;
+
+	if (!json_is_object(o))
+		return cfg_fail(c, path, "must be an object");
+	if (!cfg_check_keys(c, path, o, keys) || !cfg_str(c, o, path, "uri", &uri) ||
+	    !cfg_str(c, o, path, "match", &match))
+		return false;
+	if (!uri)
+		return cfg_fail(c, path, "uri is required");
+	len = strlen(uri);
+	/* Crossbar's older shorthand: "com.example.*" is a prefix, "" or "*" everything */
+	if (!match) {
+		if (len && uri[len - 1] == '*') {
+			len--;
+			match = "prefix";
+		} else {
+			match = "exact";
+		}
+	}
+	if (!strcmp(match, "exact"))
+		p->match = AUTHZ_EXACT;
+	else if (!strcmp(match, "prefix"))
+		p->match = AUTHZ_PREFIX;
+	else if (!strcmp(match, "wildcard"))
+		p->match = AUTHZ_WILDCARD;
+	else
+		return cfg_fail(c, path, "match must be exact, prefix or wildcard");
+	if (!(p->uri = strndup(uri, len)))
+		return cfg_fail(c, path, "out of memory");
+	p->uri_len = len;
+	if (allow && !json_is_object(allow))
+		return cfg_fail(c, path, "allow must be an object");
+	for (int a = 0; a < AUTHZ__COUNT; a++)
+		p->allow[a] = json_is_true(json_object_get(allow, authz_action_name((enum authz_action)a)));
+	p->disclose_caller = json_is_true(json_object_get(disclose, "caller"));
+	p->disclose_publisher = json_is_true(json_object_get(disclose, "publisher"));
+	return true;
+}
+
+bool cfg_roles(struct cfg_ctx *c, json_t *roles, const char *path, struct authz_config *cfg)
+{
+	static const char *const keys[] = {"name", "permissions", "authorizer", NULL};
+	json_t *r;
+	size_t i;
+	char where[128];
+
+	if (!json_is_array(roles))
+		return cfg_fail(c, path, "roles must be a list");
+	json_array_foreach(roles, i, r) {
+		const char *name = NULL, *authorizer = NULL;
+		json_t *perms = json_object_get(r, "permissions"), *p;
+		struct authz_role *role, *dup = NULL;
+		size_t k;
+
+		snprintf(where, sizeof(where), "%s[%zu]", path, i);
+		if (!json_is_object(r))
+			return cfg_fail(c, where, "must be an object");
+		if (!cfg_check_keys(c, where, r, keys) || !cfg_str(c, r, where, "name", &name) ||
+		    !cfg_str(c, r, where, "authorizer", &authorizer))
+			return false;
+		if (!name)
+			return cfg_fail(c, where, "name is required");
+		HASH_FIND_STR(cfg->roles, name, dup);
+		if (dup)
+			return cfg_fail(c, where, "role \"%s\" is defined twice", name);
+		if (!(role = calloc(1, sizeof(*role))) || !(role->name = strdup(name))) {
+			free(role);
+			return cfg_fail(c, where, "out of memory");
+		}
+		HASH_ADD_KEYPTR(hh, cfg->roles, role->name, strlen(role->name), role);
+		if (authorizer) {
+			if (!uri_valid(authorizer, strlen(authorizer), URI_LOOSE, 0))
+				return cfg_fail(c, where, "authorizer must be a procedure URI");
+			if (!(role->authorizer = strdup(authorizer)))
+				return cfg_fail(c, where, "out of memory");
+			continue;
+		}
+		if (perms && !json_is_array(perms))
+			return cfg_fail(c, where, "permissions must be a list");
+		role->perms = calloc(json_array_size(perms) + 1, sizeof(*role->perms));
+		if (!role->perms)
+			return cfg_fail(c, where, "out of memory");
+		json_array_foreach(perms, k, p) {
+			char pw[320];
+
+			snprintf(pw, sizeof(pw), "%s.permissions[%zu]", where, k);
+			role->nperms = k + 1; /* counted first: a half-read one is freed too */
+			if (!cfg_permission(c, p, pw, &role->perms[k]))
+				return false;
+		}
+	}
+	return true;
+}

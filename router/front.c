@@ -1,0 +1,223 @@
+/*
+ * front.c - a listener's front door (see front.h).
+ *
+ * Each accepted connection starts as a raw lws socket. Its bytes are buffered until the
+ * end of the HTTP request head (an empty line); the head is rewritten
+ * (front_rewrite_head) and the socket, duplicated with dup(2), is adopted by the WebSocket
+ * vhost together with the rewritten bytes; the raw connection is then closed, which closes
+ * only its own descriptor (lws does not shut raw sockets down on close, so the duplicate
+ * keeps the TCP connection open). A head that does not end within FRONT_HEAD_MAX bytes
+ * gets "431 Request Header Fields Too Large"; a client that does not finish its head in
+ * time is dropped (slowloris).
+ */
+#include "router/front.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "serializers/codec.h"
+
+struct front_conn {
+	char *buf;
+	size_t len;
+};
+
+size_t front_pss_size(void)
+{
+	return sizeof(struct front_conn);
+}
+
+/* The end of the head ("\r\n\r\n" or "\n\n"), as the length up to and including it. */
+static size_t head_end(const char *buf, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (buf[i] == '\n' && buf[i + 1] == '\n')
+			return i + 2;
+		if (i + 3 < len && !memcmp(buf + i, "\r\n\r\n", 4))
+			return i + 4;
+	}
+	return 0;
+}
+
+static bool header_is(const char *line, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+
+	return n > k && line[k] == ':' && !strncasecmp(line, name, k);
+}
+
+/* Keep in the value [v, v+n) only the subprotocols we serve; writes into out. */
+static size_t filter_protocols(const char *v, size_t n, unsigned serializers, char *out,
+                               size_t cap)
+{
+	size_t o = 0, i = 0;
+
+	while (i < n) {
+		size_t start, end;
+
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		start = i;
+		while (i < n && v[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t' || v[end - 1] == '\r'))
+			end--;
+		if (end > start && end - start > 7 && !strncmp(v + start, "wamp.2.", 7)) {
+			char name[32];
+			size_t k = end - start - 7;
+			int ser;
+
+			if (k >= sizeof(name))
+				continue;
+			memcpy(name, v + start + 7, k);
+			name[k] = '\0';
+			ser = wamp_ser_from_name(name);
+			if (ser < 0 || !(serializers & (1u << ser)) || !wamp_ser_supported((enum wamp_ser)ser))
+				continue;
+			if (o + (end - start) + 2 >= cap)
+				break;
+			if (o) {
+				out[o++] = ',';
+				out[o++] = ' ';
+			}
+			memcpy(out + o, v + start, end - start);
+			o += end - start;
+		}
+	}
+	return o;
+}
+
+size_t front_rewrite_head(char *head, size_t len, size_t cap, unsigned serializers)
+{
+	static const char *const droppable[] = {"cookie", "user-agent", "accept", "accept-language",
+	                                        "accept-encoding", "cache-control", "pragma",
+	                                        "referer", "dnt", "sec-fetch-mode", "sec-fetch-site",
+	                                        "sec-fetch-dest", "sec-websocket-extensions", NULL};
+	char *out = malloc(cap);
+	size_t o = 0, i = 0;
+	bool drop = false;
+
+	if (!out)
+		return 0;
+again:
+	o = 0;
+	i = 0;
+	while (i < len) {
+		const char *line = head + i;
+		const char *nl = memchr(line, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - line) + 1 : len - i;
+		size_t content = n - (n && line[n - 1] == '\n' ? 1 : 0);
+
+		if (content && line[content - 1] == '\r')
+			content--;
+		if (header_is(line, content, "sec-websocket-protocol")) {
+			size_t name = strlen("sec-websocket-protocol") + 1;
+			char value[512];
+			size_t vn = filter_protocols(line + name, content - name, serializers, value,
+			                             sizeof(value));
+
+			if (!vn) { /* nothing we serve: a name lws will not find, to refuse cleanly */
+				memcpy(value, "x-wampd-none", 12);
+				vn = 12;
+			}
+			if (o + vn + 40 > cap)
+				goto fail;
+			o += (size_t)snprintf(out + o, cap - o, "Sec-WebSocket-Protocol: %.*s\r\n", (int)vn,
+			                      value);
+		} else {
+			bool skip = false;
+
+			for (int k = 0; drop && droppable[k]; k++)
+				if (header_is(line, content, droppable[k]))
+					skip = true;
+			if (!skip) {
+				if (o + n > cap)
+					goto fail;
+				memcpy(out + o, line, n);
+				o += n;
+			}
+		}
+		i += n;
+	}
+	if (o > FRONT_ADOPT_MAX && !drop) {
+		drop = true;
+		goto again;
+	}
+	if (o > FRONT_ADOPT_MAX)
+		goto fail;
+	memcpy(head, out, o);
+	free(out);
+	return o;
+fail:
+	free(out);
+	return 0;
+}
+
+static int front_hand_over(struct lws *wsi, struct front_conn *c, struct front_target *t,
+                           size_t head_len)
+{
+	size_t n = front_rewrite_head(c->buf, head_len, FRONT_HEAD_MAX, t->serializers);
+	int fd;
+
+	if (!n || c->len > head_len) {
+		/* malformed, or bytes after the head before the upgrade was answered */
+		static const char resp[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+		                           "Connection: close\r\n\r\n";
+
+		if (write(lws_get_socket_fd(wsi), resp, sizeof(resp) - 1) < 0)
+			wlog_debug("front", "cannot answer 400");
+		return -1;
+	}
+	fd = dup(lws_get_socket_fd(wsi));
+	if (fd < 0) {
+		wlog_warn("front", "dup failed: refusing a connection");
+		return -1;
+	}
+	/* NULL: lws refused it or already served and closed it (it closes fd itself) */
+	if (!lws_adopt_socket_vhost_readbuf(t->ws_vhost, fd, c->buf, n))
+		wlog_debug("front", "connection closed during the hand-over");
+	return -1; /* close the raw side: only its own descriptor */
+}
+
+int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len)
+{
+	struct front_conn *c = user;
+	struct front_target *t = lws_vhost_user(lws_get_vhost(wsi));
+	size_t end;
+
+	switch (reason) {
+	case LWS_CALLBACK_RAW_ADOPT:
+		c->buf = NULL;
+		c->len = 0;
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, t->head_timeout_s);
+		return 0;
+	case LWS_CALLBACK_RAW_RX:
+		if (!c->buf && !(c->buf = malloc(FRONT_HEAD_MAX)))
+			return -1;
+		if (c->len + len > FRONT_HEAD_MAX) {
+			static const char resp[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+			                           "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+			if (write(lws_get_socket_fd(wsi), resp, sizeof(resp) - 1) < 0)
+				wlog_debug("front", "cannot answer 431");
+			return -1;
+		}
+		memcpy(c->buf + c->len, in, len);
+		c->len += len;
+		if ((end = head_end(c->buf, c->len)))
+			return front_hand_over(wsi, c, t, end);
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE:
+		free(c->buf);
+		c->buf = NULL;
+		return 0;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,44 @@
+/*
+ * front.h - the front door of a listener: every accepted TCP connection is read raw until
+ * wampd knows what it is, then handed to the right handler.
+ *
+ * Why: libwebsockets 4.1 rejects a WebSocket upgrade whose Sec-WebSocket-Protocol list is
+ * longer than 127 bytes, and Autobahn|Python offers 137 bytes of subprotocols by default.
+ * The front door reads the HTTP request head, keeps only the subprotocols this listener
+ * serves (in the client's order), and hands the socket with the rewritten head to the
+ * WebSocket vhost (lws_adopt_socket_vhost_readbuf). It is also where a RawSocket client
+ * (first byte 0x7F) will be told apart from HTTP on the same port.
+ */
+#ifndef WAMPD_ROUTER_FRONT_H
+#define WAMPD_ROUTER_FRONT_H
+
+#include <libwebsockets.h>
+#include <stddef.h>
+
+#define FRONT_HEAD_MAX 8192  /* an HTTP request head larger than this is refused (431) */
+#define FRONT_ADOPT_MAX 2000 /* lws takes at most 2048 bytes of prefetched request */
+
+/* What one listener's front door hands connections to (the front vhost's user pointer). */
+struct front_target {
+	struct lws_vhost *ws_vhost; /* the WebSocket vhost (adopts HTTP connections) */
+	unsigned serializers;       /* bit set of the WAMP serializers served */
+	int head_timeout_s;         /* seconds a client may take to send its request head */
+};
+
+/* The lws callback of the front vhost's only protocol ("wampd-front"). */
+int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len);
+
+/* Per-connection state size for the front protocol. */
+size_t front_pss_size(void);
+
+/*
+ * Rewrite an HTTP request head in place (head[0..len) ending with the blank line; cap is
+ * the buffer size): every Sec-WebSocket-Protocol header keeps only the WAMP subprotocols
+ * in `serializers`; when the head is still longer than FRONT_ADOPT_MAX, headers a WAMP
+ * router does not use (Cookie, User-Agent, Accept-*, ...) are dropped. Returns the new
+ * length, or 0 if the head is malformed or cannot be made small enough.
+ */
+size_t front_rewrite_head(char *head, size_t len, size_t cap, unsigned serializers);
+
+#endif
