@@ -1,0 +1,389 @@
+/*
+ * test_auth.c - authenticators against known vectors computed with the real client
+ * libraries (Autobahn|Python's autobahn.wamp.auth / cryptosign, PyNaCl, hashlib):
+ * wampcra signatures and PBKDF2 key derivation, cryptosign signature checks, SCRAM proof
+ * checks, ticket comparison, method selection and the dynamic steps.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "auth/auth.h"
+#include "serializers/wamp_msg.h"
+
+/* a CRA challenge string and its signatures, from autobahn.wamp.auth.compute_wcs */
+static const char cra_challenge[] =
+	"{\"authid\":\"peter\",\"authrole\":\"user\",\"authmethod\":\"wampcra\",\"authprovider\":"
+	"\"static\",\"nonce\":\"LHRTC9zeOIrt_9U3\",\"timestamp\":\"2014-06-22T16:36:25.448Z\","
+	"\"session\":3251278072152162}";
+
+static void test_wampcra_vectors(void **state)
+{
+	char *sig, *key;
+
+	(void)state;
+	sig = auth_wampcra_sign("secret2", cra_challenge);
+	assert_string_equal(sig, "TqU/a044toQzULMBK73iKuw8/Q+aBZmmcEcBxsxoI9A=");
+	free(sig);
+	key = auth_wampcra_derive_key("secret123", "salt123", 100, 16);
+	assert_string_equal(key, "DpHHRlQ6UNULJlP9J8WkPw==");
+	sig = auth_wampcra_sign(key, cra_challenge);
+	assert_string_equal(sig, "DTnv11woHr1dcX2pQTYMAIk6sD8J7nFhSjX0mMMxU3c=");
+	free(sig);
+	free(key);
+	key = auth_wampcra_derive_key("hello", "pepper", 1000, 32);
+	assert_string_equal(key, "OpXWouYn6+16iI0KWdDwyjLe3w/xG4Uwuhg6ohG9ZxY=");
+	free(key);
+}
+
+static void test_str_equal(void **state)
+{
+	(void)state;
+	assert_true(auth_str_equal("abc", 3, "abc", 3));
+	assert_false(auth_str_equal("abc", 3, "abd", 3));
+	assert_false(auth_str_equal("abc", 3, "abcd", 4));
+	assert_false(auth_str_equal("", 0, "a", 1));
+}
+
+static struct auth_principal *principal(const char *authid, const char *role)
+{
+	struct auth_principal *p = calloc(1, sizeof(*p));
+
+	p->authid = strdup(authid);
+	p->role = strdup(role);
+	return p;
+}
+
+static void add(struct auth_config *cfg, enum auth_method m, struct auth_principal *p)
+{
+	cfg->m[m].enabled = true;
+	HASH_ADD_KEYPTR(hh, cfg->m[m].principals, p->authid, strlen(p->authid), p);
+}
+
+static json_t *hello(const char *methods_json, const char *authid, const char *pubkey)
+{
+	json_t *d = json_pack("{s:o}", "authmethods", json_loads(methods_json, 0, NULL));
+
+	if (authid)
+		json_object_set_new(d, "authid", json_string(authid));
+	if (pubkey)
+		json_object_set_new(d, "authextra", json_pack("{s:s}", "pubkey", pubkey));
+	return d;
+}
+
+static void test_method_selection_and_ticket(void **state)
+{
+	struct auth_config cfg = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra, *d;
+	struct auth_principal *joe = principal("joe", "user");
+
+	(void)state;
+	joe->ticket = strdup("s3cret");
+	add(&cfg, AUTH_TICKET, joe);
+	cfg.m[AUTH_ANONYMOUS].enabled = true;
+
+	/* no authmethods: anonymous */
+	d = json_object();
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_WELCOME);
+	assert_string_equal(id.authmethod, "anonymous");
+	assert_string_equal(id.authrole, "anonymous");
+	assert_int_equal(strlen(id.authid), 14);
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	json_decref(d);
+
+	/* the client's first method the listener has wins */
+	d = hello("[\"wampcra\", \"ticket\", \"anonymous\"]", "joe", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	assert_int_equal(st.method, AUTH_TICKET);
+	json_decref(extra);
+	assert_int_equal(auth_authenticate(&st, "wrong", 5, NULL, &step, &id), WAMPD_ERR_AUTH_FAILED);
+	assert_int_equal(auth_authenticate(&st, "s3cret", 6, NULL, &step, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_WELCOME);
+	assert_string_equal(id.authid, "joe");
+	assert_string_equal(id.authrole, "user");
+	assert_string_equal(id.authmethod, "ticket");
+	assert_string_equal(id.authprovider, "static");
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	json_decref(d);
+
+	/* unknown principal and no usable method */
+	d = hello("[\"ticket\"]", "nobody", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &st, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	auth_pending_clear(&st);
+	json_decref(d);
+	d = hello("[\"cryptosign\"]", "joe", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &st, &step, &extra, &id),
+	                 WAMPD_ERR_NO_AUTH_METHOD);
+	auth_pending_clear(&st);
+	json_decref(d);
+	/* a principal restricted to another realm */
+	joe->realm = strdup("other");
+	d = hello("[\"ticket\"]", "joe", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &st, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	auth_pending_clear(&st);
+	json_decref(d);
+	auth_config_clear(&cfg);
+}
+
+static void test_wampcra_flow(void **state)
+{
+	struct auth_config cfg = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra, *d, *c;
+	struct auth_principal *p = principal("peter", "user");
+	char *sig, *key;
+
+	(void)state;
+	p->secret = auth_wampcra_derive_key("secret123", "salt123", 100, 16);
+	p->salt = strdup("salt123");
+	p->iterations = 100;
+	p->keylen = 16;
+	add(&cfg, AUTH_WAMPCRA, p);
+	d = hello("[\"wampcra\"]", "peter", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 3251278072152162, &st, &step, &extra, &id),
+	                 WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	assert_string_equal(wamp_dict_str(extra, "salt", ""), "salt123");
+	assert_int_equal(wamp_dict_int(extra, "iterations", 0), 100);
+	assert_int_equal(wamp_dict_int(extra, "keylen", 0), 16);
+	c = json_loads(wamp_dict_str(extra, "challenge", ""), 0, NULL);
+	assert_non_null(c);
+	assert_int_equal(json_integer_value(json_object_get(c, "session")), 3251278072152162);
+	assert_string_equal(json_string_value(json_object_get(c, "authid")), "peter");
+	assert_string_equal(json_string_value(json_object_get(c, "authmethod")), "wampcra");
+	json_decref(c);
+	/* the client derives the key from the password and signs */
+	key = auth_wampcra_derive_key("secret123", wamp_dict_str(extra, "salt", ""), 100, 16);
+	sig = auth_wampcra_sign(key, wamp_dict_str(extra, "challenge", ""));
+	assert_int_equal(auth_authenticate(&st, "AAAA", 4, NULL, &step, &id), WAMPD_ERR_AUTH_FAILED);
+	assert_int_equal(auth_authenticate(&st, sig, strlen(sig), NULL, &step, &id), WAMPD_OK);
+	assert_string_equal(id.authmethod, "wampcra");
+	free(sig);
+	free(key);
+	json_decref(extra);
+	json_decref(d);
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	auth_config_clear(&cfg);
+}
+
+static void test_cryptosign_vector_and_flow(void **state)
+{
+	struct auth_config cfg = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra, *d;
+	struct auth_principal *p = principal("alice", "user");
+	uint8_t seed[32], pk[32], sk[64], chal[32], sig[64], blob[96];
+	char hex[200];
+	size_t n;
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		seed[i] = (uint8_t)i;
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_bin2hex(hex, sizeof(hex), pk, 32);
+	/* PyNaCl's public key for this seed */
+	assert_string_equal(hex, "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
+	p->pubkeys = malloc(32);
+	memcpy(p->pubkeys[0], pk, 32);
+	p->npubkeys = 1;
+	add(&cfg, AUTH_CRYPTOSIGN, p);
+
+	/* found by public key when no authid is given */
+	d = hello("[\"cryptosign\"]", NULL, hex);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	assert_int_equal(strlen(wamp_dict_str(extra, "challenge", "")), 64);
+	assert_true(json_is_null(json_object_get(extra, "channel_binding")));
+	sodium_hex2bin(chal, 32, wamp_dict_str(extra, "challenge", ""), 64, NULL, &n, NULL);
+	crypto_sign_detached(sig, NULL, chal, 32, sk);
+	memcpy(blob, sig, 64);
+	memcpy(blob + 64, chal, 32);
+	sodium_bin2hex(hex, sizeof(hex), blob, 96);
+	/* a flipped bit fails */
+	hex[10] = hex[10] == '0' ? '1' : '0';
+	assert_int_equal(auth_authenticate(&st, hex, 192, NULL, &step, &id), WAMPD_ERR_AUTH_FAILED);
+	hex[10] = hex[10] == '0' ? '1' : '0';
+	sodium_bin2hex(hex, sizeof(hex), blob, 96);
+	assert_int_equal(auth_authenticate(&st, hex, 192, NULL, &step, &id), WAMPD_OK);
+	assert_string_equal(id.authid, "alice");
+	assert_string_equal(id.authmethod, "cryptosign");
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	json_decref(extra);
+	json_decref(d);
+
+	/* PyNaCl's signature of the spec's example challenge verifies with our check */
+	d = hello("[\"cryptosign\"]", "alice",
+	          "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &st, &step, &extra, &id), WAMPD_OK);
+	sodium_hex2bin(st.nonce, 32, "fa034062ad76352b53a25358854577730db82f367aa439709c91296d04a5716c",
+	               64, NULL, &n, NULL);
+	assert_int_equal(
+		auth_authenticate(&st,
+		                  "c0a54e5e6a442231215197b2f750ecee88074a487e63ff0e983f692f58f7eac0cfedde5d"
+		                  "160a665e81e7623013524b2490194c051bcb8cc0ef4081dece730f05fa034062ad76352b"
+		                  "53a25358854577730db82f367aa439709c91296d04a5716c",
+		                  192, NULL, &step, &id),
+		WAMPD_OK);
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	json_decref(extra);
+	json_decref(d);
+
+	/* an unknown key */
+	d = hello("[\"cryptosign\"]", "alice",
+	          "1111111111111111111111111111111111111111111111111111111111111111");
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &st, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	auth_pending_clear(&st);
+	json_decref(d);
+	auth_config_clear(&cfg);
+}
+
+static void test_scram_vector(void **state)
+{
+	struct auth_pending st = {0};
+	struct auth_identity id = {0};
+	struct auth_principal *p = principal("user", "user");
+	uint8_t stored[32], server[32];
+	enum auth_step step;
+	char hex[65];
+	json_t *extra;
+	const char *proof = "70O2c9eUz056Qvlc44dCmc9lL/HJSAmMTKa1t7UUWpY=";
+
+	(void)state;
+	/* keys derived from the password equal hashlib's */
+	assert_true(auth_scram_derive("pbkdf2", "pencil", "QSXCR+Q6sek8bf92", 4096, 0, stored, server));
+	sodium_bin2hex(hex, sizeof(hex), stored, 32);
+	assert_string_equal(hex, "14efbd8c16f7314ba4b7a8c99f38cf64e59ce68c3f3eee89b4fca3bb46aa684f");
+	sodium_bin2hex(hex, sizeof(hex), server, 32);
+	assert_string_equal(hex, "ab127549b992022e44712d09e4293f70a026ffe2316be2b0a7addfe0e1c3833a");
+
+	/* the proof hashlib computed for these nonces is accepted, and the verifier matches */
+	memcpy(p->stored_key, stored, 32);
+	memcpy(p->server_key, server, 32);
+	p->kdf = strdup("pbkdf2");
+	p->scram_salt = strdup("QSXCR+Q6sek8bf92");
+	p->iterations = 4096;
+	st.method = AUTH_SCRAM;
+	st.principal = p;
+	st.own_principal = true;
+	st.authid = strdup("user");
+	st.client_nonce = strdup("rOprNGfwEbeRWgbNEkqO");
+	st.challenge = strdup("rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
+	st.scram_method = strdup("wamp-scram");
+	extra = json_pack("{s:s, s:n}", "nonce", st.challenge, "channel_binding");
+	assert_int_equal(auth_authenticate(&st, "AAAA", 4, extra, &step, &id), WAMPD_ERR_AUTH_FAILED);
+	assert_int_equal(auth_authenticate(&st, proof, strlen(proof), extra, &step, &id), WAMPD_OK);
+	assert_string_equal(wamp_dict_str(id.authextra, "verifier", ""),
+	                    "FIa3WsnTFmtTKLhQzYSEIzASTNc458nnNQh4vthNKYg=");
+	assert_string_equal(id.authmethod, "wamp-scram");
+	json_decref(extra);
+	auth_identity_clear(&id);
+	/* a wrong echoed nonce fails */
+	extra = json_pack("{s:s}", "nonce", "other");
+	assert_int_equal(auth_authenticate(&st, proof, strlen(proof), extra, &step, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	json_decref(extra);
+	auth_pending_clear(&st);
+}
+
+static void test_dynamic_steps(void **state)
+{
+	struct auth_config cfg = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra, *d, *args, *answer;
+
+	(void)state;
+	cfg.m[AUTH_TICKET].enabled = true;
+	cfg.m[AUTH_TICKET].dynamic = true;
+	cfg.m[AUTH_WAMPCRA].enabled = true;
+	cfg.m[AUTH_WAMPCRA].dynamic = true;
+
+	/* ticket: CHALLENGE first, then the authenticator decides on the ticket */
+	d = hello("[\"ticket\"]", "joe", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	json_decref(extra);
+	assert_int_equal(auth_authenticate(&st, "tkt", 3, NULL, &step, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_DYNAMIC);
+	args = auth_dynamic_args(&st, d, "tkt");
+	assert_string_equal(json_string_value(json_array_get(args, 0)), "realm1");
+	assert_string_equal(json_string_value(json_array_get(args, 1)), "joe");
+	assert_string_equal(wamp_dict_str(json_array_get(args, 2), "ticket", ""), "tkt");
+	assert_int_equal(wamp_dict_int(json_array_get(args, 2), "session", 0), 7);
+	json_decref(args);
+	answer = json_pack("{s:s, s:{s:i}}", "role", "dyn", "extra", "x", 1);
+	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_WELCOME);
+	assert_string_equal(id.authrole, "dyn");
+	assert_string_equal(id.authprovider, "dynamic");
+	assert_int_equal(wamp_dict_int(id.authextra, "x", 0), 1);
+	json_decref(answer);
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	json_decref(d);
+
+	/* wampcra: the authenticator supplies the secret, then the usual challenge */
+	d = hello("[\"wampcra\"]", "amy", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_DYNAMIC);
+	answer = json_pack("{s:s, s:s}", "role", "user", "secret", "k");
+	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	{
+		char *sig = auth_wampcra_sign("k", wamp_dict_str(extra, "challenge", ""));
+
+		assert_int_equal(auth_authenticate(&st, sig, strlen(sig), NULL, &step, &id), WAMPD_OK);
+		assert_string_equal(id.authid, "amy");
+		free(sig);
+	}
+	json_decref(answer);
+	json_decref(extra);
+	auth_identity_clear(&id);
+	/* an unusable answer */
+	answer = json_pack("{s:i}", "nonsense", 1);
+	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	json_decref(answer);
+	auth_pending_clear(&st);
+	json_decref(d);
+	auth_config_clear(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wampcra_vectors),
+		cmocka_unit_test(test_str_equal),
+		cmocka_unit_test(test_method_selection_and_ticket),
+		cmocka_unit_test(test_wampcra_flow),
+		cmocka_unit_test(test_cryptosign_vector_and_flow),
+		cmocka_unit_test(test_scram_vector),
+		cmocka_unit_test(test_dynamic_steps),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

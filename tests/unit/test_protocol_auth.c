@@ -1,0 +1,335 @@
+/*
+ * test_protocol_auth.c - authentication and authorization in the session state machine,
+ * through the fake transport: CHALLENGE/AUTHENTICATE, a dynamic authenticator that is a
+ * real (fake-transport) session, roles, static denial, and a dynamic authorizer whose
+ * pending decision parks the request (and the ones after it) until it answers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/ids.h"
+#include "router/protocol.h"
+#include "tests/lib/fake_peer.h"
+#include "tests/lib/fake_timers.h"
+
+struct fixture {
+	struct router rt;
+	struct auth_config auth;
+	struct fake_peer p[3]; /* 0: client under test, 1: authenticator/authorizer, 2: other */
+};
+
+static struct authz_role *add_role(struct realm *r, const char *name)
+{
+	struct authz_role *role = calloc(1, sizeof(*role));
+
+	role->name = strdup(name);
+	HASH_ADD_KEYPTR(hh, r->authz.roles, role->name, strlen(role->name), role);
+	return role;
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct config cfg;
+	struct auth_principal *joe = calloc(1, sizeof(*joe));
+	struct realm *r;
+	struct authz_role *user;
+
+	memset(&f, 0, sizeof(f));
+	assert_true(config_default(&cfg));
+	assert_true(router_init(&f.rt, &cfg));
+	fake_timers_install(&f.rt.realms);
+	r = realms_add(&f.rt.realms, "realm1", URI_LOOSE);
+
+	/* roles of realm1: "user" may call com.app.*, "svc" anything, "dyn" asks com.authz */
+	user = add_role(r, "user");
+	user->perms = calloc(1, sizeof(*user->perms));
+	user->nperms = 1;
+	user->perms[0].uri = strdup("com.app.");
+	user->perms[0].uri_len = 8;
+	user->perms[0].match = AUTHZ_PREFIX;
+	user->perms[0].allow[AUTHZ_CALL] = true;
+	user->perms[0].allow[AUTHZ_SUBSCRIBE] = true;
+	{
+		struct authz_role *svc = add_role(r, "svc");
+
+		svc->perms = calloc(1, sizeof(*svc->perms));
+		svc->nperms = 1;
+		svc->perms[0].uri = strdup("");
+		svc->perms[0].match = AUTHZ_PREFIX;
+		for (int a = 0; a < AUTHZ__COUNT; a++)
+			svc->perms[0].allow[a] = true;
+	}
+	add_role(r, "dyn")->authorizer = strdup("com.authz");
+
+	/* listener authentication: ticket joe (user), dynamic wampcra, anonymous as svc */
+	joe->authid = strdup("joe");
+	joe->role = strdup("user");
+	joe->ticket = strdup("t1");
+	f.auth.m[AUTH_TICKET].enabled = true;
+	HASH_ADD_KEYPTR(hh, f.auth.m[AUTH_TICKET].principals, joe->authid, 3, joe);
+	f.auth.m[AUTH_ANONYMOUS].enabled = true;
+	f.auth.m[AUTH_ANONYMOUS].role = strdup("svc");
+	for (int i = 0; i < 3; i++) {
+		fake_peer_session(&f.p[i], WAMP_SER_JSON);
+		f.p[i].s->auth = &f.auth;
+	}
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 3; i++) {
+		proto_transport_closed(&f->rt, f->p[i].s);
+		fake_peer_destroy(&f->p[i]);
+	}
+	router_destroy(&f->rt);
+	auth_config_clear(&f->auth);
+	assert_int_equal(fake_timers_pending(), 0);
+	return 0;
+}
+
+static void feed(struct fixture *f, int who, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void feed(struct fixture *f, int who, const char *fmt, ...)
+{
+	char json[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(json, sizeof(json), fmt, ap);
+	va_end(ap);
+	proto_receive(&f->rt, f->p[who].s, (const uint8_t *)json, strlen(json));
+}
+
+static void expect(struct fixture *f, int who, enum wamp_type type, struct wamp_msg *m)
+{
+	assert_true(fake_peer_next(&f->p[who], m));
+	if (m->type != type)
+		fail_msg("peer %d got %s %s, expected %s", who, wamp_type_name(m->type),
+		         m->uri ? m->uri : "", wamp_type_name(type));
+}
+
+/* The service session (anonymous -> role svc) joins and registers proc. */
+static void service(struct fixture *f, const char *proc)
+{
+	struct wamp_msg m;
+
+	feed(f, 1, "[1, \"realm1\", {}]");
+	expect(f, 1, WAMP_WELCOME, &m);
+	assert_string_equal(wamp_dict_str(m.dict, "authrole", ""), "svc");
+	wamp_msg_clear(&m);
+	feed(f, 1, "[64, 1, {}, \"%s\"]", proc);
+	expect(f, 1, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+}
+
+static void test_ticket_challenge(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	feed(f, 0, "[1, \"realm1\", {\"authmethods\": [\"ticket\"], \"authid\": \"joe\"}]");
+	expect(f, 0, WAMP_CHALLENGE, &m);
+	assert_string_equal(m.uri, "ticket");
+	wamp_msg_clear(&m);
+	assert_int_equal(f->p[0].s->state, SESSION_AUTHENTICATING);
+	/* anything but AUTHENTICATE now is a protocol violation; here: the right ticket */
+	feed(f, 0, "[5, \"t1\", {}]");
+	expect(f, 0, WAMP_WELCOME, &m);
+	assert_string_equal(wamp_dict_str(m.dict, "authid", ""), "joe");
+	assert_string_equal(wamp_dict_str(m.dict, "authrole", ""), "user");
+	assert_string_equal(wamp_dict_str(m.dict, "authmethod", ""), "ticket");
+	assert_int_equal(m.id[0], f->p[0].s->id);
+	wamp_msg_clear(&m);
+	/* authorization: user may call com.app.* but not register */
+	feed(f, 0, "[64, 2, {}, \"com.app.x\"]");
+	expect(f, 0, WAMP_ERROR, &m);
+	assert_string_equal(m.uri, "wamp.error.not_authorized");
+	wamp_msg_clear(&m);
+	feed(f, 0, "[48, 3, {}, \"com.app.none\"]");
+	expect(f, 0, WAMP_ERROR, &m);
+	assert_string_equal(m.uri, "wamp.error.no_such_procedure"); /* allowed, just absent */
+	wamp_msg_clear(&m);
+	feed(f, 0, "[48, 4, {}, \"wamp.session.count\"]"); /* meta procedures are authorized too */
+	expect(f, 0, WAMP_ERROR, &m);
+	assert_string_equal(m.uri, "wamp.error.not_authorized");
+	wamp_msg_clear(&m);
+}
+
+static void test_wrong_ticket_and_state(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	feed(f, 0, "[1, \"realm1\", {\"authmethods\": [\"ticket\"], \"authid\": \"joe\"}]");
+	expect(f, 0, WAMP_CHALLENGE, &m);
+	wamp_msg_clear(&m);
+	feed(f, 0, "[5, \"t2\", {}]");
+	expect(f, 0, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, "wamp.error.authentication_failed");
+	wamp_msg_clear(&m);
+	assert_true(f->p[0].closed);
+
+	/* AUTHENTICATE without a CHALLENGE */
+	feed(f, 2, "[5, \"t1\", {}]");
+	expect(f, 2, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, "wamp.error.protocol_violation");
+	wamp_msg_clear(&m);
+}
+
+static void test_no_such_role(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	free(f->auth.m[AUTH_ANONYMOUS].role);
+	f->auth.m[AUTH_ANONYMOUS].role = strdup("ghost");
+	feed(f, 0, "[1, \"realm1\", {}]");
+	expect(f, 0, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, "wamp.error.no_such_role");
+	wamp_msg_clear(&m);
+}
+
+static void test_dynamic_authenticator(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	json_t *args;
+	enum wampd_err err;
+	uint64_t inv;
+
+	f->auth.m[AUTH_TICKET].dynamic = true;
+	f->auth.m[AUTH_TICKET].authenticator = strdup("com.authenticate");
+	service(f, "com.authenticate");
+
+	feed(f, 0, "[1, \"realm1\", {\"authmethods\": [\"ticket\"], \"authid\": \"amy\"}]");
+	expect(f, 0, WAMP_CHALLENGE, &m);
+	wamp_msg_clear(&m);
+	feed(f, 0, "[5, \"amys-ticket\", {}]");
+	/* the authenticator is invoked with (realm, authid, details with the ticket) */
+	expect(f, 1, WAMP_INVOCATION, &m);
+	inv = m.id[0];
+	args = wamp_payload_args(&m.payload, &err);
+	assert_string_equal(json_string_value(json_array_get(args, 0)), "realm1");
+	assert_string_equal(json_string_value(json_array_get(args, 1)), "amy");
+	assert_string_equal(wamp_dict_str(json_array_get(args, 2), "ticket", ""), "amys-ticket");
+	json_decref(args);
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0); /* still waiting */
+	feed(f, 1, "[70, %llu, {}, [{\"role\": \"user\", \"extra\": {\"plan\": \"gold\"}}]]",
+	     (unsigned long long)inv);
+	expect(f, 0, WAMP_WELCOME, &m);
+	assert_string_equal(wamp_dict_str(m.dict, "authid", ""), "amy");
+	assert_string_equal(wamp_dict_str(m.dict, "authrole", ""), "user");
+	assert_string_equal(wamp_dict_str(m.dict, "authprovider", ""), "dynamic");
+	assert_string_equal(wamp_dict_str(json_object_get(m.dict, "authextra"), "plan", ""), "gold");
+	wamp_msg_clear(&m);
+
+	/* the authenticator refusing: ABORT */
+	feed(f, 2, "[1, \"realm1\", {\"authmethods\": [\"ticket\"], \"authid\": \"eve\"}]");
+	expect(f, 2, WAMP_CHALLENGE, &m);
+	wamp_msg_clear(&m);
+	feed(f, 2, "[5, \"bad\", {}]");
+	expect(f, 1, WAMP_INVOCATION, &m);
+	inv = m.id[0];
+	wamp_msg_clear(&m);
+	feed(f, 1, "[8, 68, %llu, {}, \"wamp.error.not_authorized\"]", (unsigned long long)inv);
+	expect(f, 2, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, "wamp.error.authentication_failed");
+	wamp_msg_clear(&m);
+}
+
+static void test_authenticator_gone(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	f->auth.m[AUTH_TICKET].dynamic = true;
+	f->auth.m[AUTH_TICKET].authenticator = strdup("com.authenticate");
+	/* nobody registered it */
+	feed(f, 0, "[1, \"realm1\", {\"authmethods\": [\"ticket\"], \"authid\": \"amy\"}]");
+	expect(f, 0, WAMP_CHALLENGE, &m);
+	wamp_msg_clear(&m);
+	feed(f, 0, "[5, \"x\", {}]");
+	expect(f, 0, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, "wamp.error.authentication_failed");
+	wamp_msg_clear(&m);
+}
+
+static void test_dynamic_authorizer_parks_requests(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	json_t *args;
+	enum wampd_err err;
+	uint64_t inv;
+
+	service(f, "com.authz");
+	free(f->auth.m[AUTH_ANONYMOUS].role);
+	f->auth.m[AUTH_ANONYMOUS].role = strdup("dyn");
+	realms_find(&f->rt.realms, "realm1")->authz.cache_ttl_ms = 60000;
+	feed(f, 0, "[1, \"realm1\", {}]");
+	expect(f, 0, WAMP_WELCOME, &m);
+	wamp_msg_clear(&m);
+
+	/* the publish waits for the authorizer, and so does the subscribe after it */
+	feed(f, 0, "[16, 10, {\"acknowledge\": true}, \"com.news\"]");
+	feed(f, 0, "[32, 11, {}, \"com.news\"]");
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	expect(f, 1, WAMP_INVOCATION, &m);
+	inv = m.id[0];
+	args = wamp_payload_args(&m.payload, &err);
+	assert_int_equal(wamp_dict_int(json_array_get(args, 0), "session", 0), (int64_t)f->p[0].s->id);
+	assert_string_equal(json_string_value(json_array_get(args, 1)), "com.news");
+	assert_string_equal(json_string_value(json_array_get(args, 2)), "publish");
+	json_decref(args);
+	wamp_msg_clear(&m);
+	feed(f, 1, "[70, %llu, {}, [true]]", (unsigned long long)inv);
+	fake_timers_advance(0); /* the replay runs from the event loop */
+	expect(f, 0, WAMP_PUBLISHED, &m);
+	assert_int_equal(m.id[0], 10);
+	wamp_msg_clear(&m);
+	/* the subscribe asked its own question */
+	expect(f, 1, WAMP_INVOCATION, &m);
+	inv = m.id[0];
+	wamp_msg_clear(&m);
+	feed(f, 1, "[70, %llu, {}, [{\"allow\": false}]]", (unsigned long long)inv);
+	fake_timers_advance(0);
+	expect(f, 0, WAMP_ERROR, &m);
+	assert_int_equal(m.id[0], WAMP_SUBSCRIBE);
+	assert_int_equal(m.id[1], 11);
+	assert_string_equal(m.uri, "wamp.error.not_authorized");
+	wamp_msg_clear(&m);
+
+	/* the cached answer serves the next publish without asking again */
+	feed(f, 0, "[16, 12, {\"acknowledge\": true}, \"com.news\"]");
+	expect(f, 0, WAMP_PUBLISHED, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ticket_challenge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_ticket_and_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_such_role, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dynamic_authenticator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_authenticator_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dynamic_authorizer_parks_requests, setup,
+		                                teardown),
+	};
+
+	ids_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
