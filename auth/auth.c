@@ -163,21 +163,25 @@ struct auth_principal *auth_find_principal(const struct auth_method_config *m,
 	return p;
 }
 
-/* The method to use: the client's first offered method the listener enables. */
+/* The method to use: the client's first offered method the listener enables (tls only
+ * with a verified client certificate, and then also when the client offers nothing). */
 static int choose_method(const struct auth_config *cfg, const json_t *details,
-                         const char **name_out)
+                         const struct auth_transport *tr, const char **name_out)
 {
 	const json_t *methods = json_object_get(details, "authmethods");
+	bool have_cert = tr && tr->tls_cn && cfg->m[AUTH_TLS].enabled;
 	size_t i;
 	const json_t *v;
 
 	*name_out = NULL;
 	if (!json_is_array(methods) || !json_array_size(methods))
-		return cfg->m[AUTH_ANONYMOUS].enabled ? AUTH_ANONYMOUS : -1;
+		return have_cert ? AUTH_TLS : cfg->m[AUTH_ANONYMOUS].enabled ? AUTH_ANONYMOUS : -1;
 	json_array_foreach(methods, i, v) {
 		int m = json_is_string(v) ? auth_method_from_name(json_string_value(v)) : -1;
 
-		if (m >= 0 && m != AUTH_TLS && cfg->m[m].enabled) {
+		if (m == AUTH_TLS && !have_cert)
+			continue;
+		if (m >= 0 && cfg->m[m].enabled) {
 			*name_out = json_string_value(v);
 			return m;
 		}
@@ -186,12 +190,13 @@ static int choose_method(const struct auth_config *cfg, const json_t *details,
 }
 
 enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
-                          const json_t *details, uint64_t session_id, struct auth_pending *st,
+                          const json_t *details, uint64_t session_id,
+                          const struct auth_transport *tr, struct auth_pending *st,
                           enum auth_step *step, json_t **extra, struct auth_identity *id)
 {
 	const char *authid = wamp_dict_str(details, "authid", NULL);
 	const char *name;
-	int m = choose_method(cfg, details, &name);
+	int m = choose_method(cfg, details, tr, &name);
 	const struct auth_method_config *mc;
 
 	memset(st, 0, sizeof(*st));
@@ -201,6 +206,9 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 	mc = &cfg->m[m];
 	st->method = (enum auth_method)m;
 	st->session_id = session_id;
+	st->channel_id = tr ? tr->channel_id : NULL;
+	if (m == AUTH_TLS)
+		authid = tr->tls_cn; /* the certificate names the client */
 	if (!(st->realm = strdup(realm)) || (authid && !(st->authid = strdup(authid))))
 		return WAMPD_ERR_NOMEM;
 
@@ -220,6 +228,16 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 	case AUTH_ANONYMOUS:
 		*step = AUTH_STEP_WELCOME;
 		return auth_anonymous(details, mc->role, id);
+	case AUTH_TLS: {
+		/* a principal of that common name, or the method's default role */
+		struct auth_principal *p = auth_find_principal(mc, authid, realm);
+
+		*step = AUTH_STEP_WELCOME;
+		if (!p && !mc->role)
+			return WAMPD_ERR_AUTH_FAILED;
+		return auth_identity_set(id, authid, p ? p->role : mc->role, AUTH_TLS, "static",
+		                         p ? p->authextra : NULL);
+	}
 	case AUTH_TICKET:
 		if (!(st->principal = auth_find_principal(mc, authid, realm)) || !st->principal->ticket)
 			return WAMPD_ERR_AUTH_FAILED;

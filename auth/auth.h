@@ -80,6 +80,12 @@ struct auth_config {
 	struct auth_method_config m[AUTH__COUNT];
 };
 
+/* What the transport knows about the client (borrowed, may be all NULL). */
+struct auth_transport {
+	const char *tls_cn;         /* common name of a verified TLS client certificate */
+	const uint8_t *channel_id;  /* tls-unique channel binding (32 bytes) */
+};
+
 /* What the router keeps between CHALLENGE and AUTHENTICATE. */
 struct auth_pending {
 	enum auth_method method;
@@ -130,13 +136,16 @@ enum auth_step {
 
 /*
  * Start authentication for a HELLO to `realm` with details (borrowed). session_id is the
- * id the session will get (wampcra puts it into its challenge). On success returns
+ * id the session will get (wampcra puts it into its challenge); tr (may be NULL) what the
+ * transport knows (a TLS client certificate selects the "tls" method when the listener
+ * enables it and the client offers it or offers no method at all). On success returns
  * WAMPD_OK and *step; st holds the pending state (clear it with auth_pending_clear). On
  * failure: WAMPD_ERR_NO_AUTH_METHOD (nothing offered matches), WAMPD_ERR_AUTH_FAILED
  * (unknown principal, bad HELLO for the method), WAMPD_ERR_NOMEM.
  */
 enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
-                          const json_t *details, uint64_t session_id, struct auth_pending *st,
+                          const json_t *details, uint64_t session_id,
+                          const struct auth_transport *tr, struct auth_pending *st,
                           enum auth_step *step, json_t **extra, struct auth_identity *id);
 
 /* Arguments for the authenticator procedure: [realm, authid, details] (new reference). */

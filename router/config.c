@@ -127,7 +127,10 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
                          struct listener_config *out)
 {
 	static const char *const keys[] = {"type", "host", "port", "path", "serializers", "auth",
-	                                   NULL};
+	                                   "tls", NULL};
+	static const char *const tls_keys[] = {"certificate", "key", "ca_certificates",
+	                                       "require_client_cert", NULL};
+	json_t *tls = json_object_get(l, "tls");
 	const char *type = "websocket", *host = "127.0.0.1", *wspath = "/ws";
 	uint64_t port = DEFAULT_PORT;
 	json_t *sers = json_object_get(l, "serializers");
@@ -158,6 +161,29 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 				                "serializer", i);
 			out->serializers |= 1u << ser;
 		}
+	}
+	if (tls) {
+		char where[128];
+		const char *cert = NULL, *key = NULL, *ca = NULL;
+		json_t *req = json_object_get(tls, "require_client_cert");
+
+		snprintf(where, sizeof(where), "%s.tls", path);
+		if (!json_is_object(tls))
+			return cfg_fail(c, where, "must be an object");
+		if (!cfg_check_keys(c, where, tls, tls_keys) ||
+		    !cfg_str(c, tls, where, "certificate", &cert) || !cfg_str(c, tls, where, "key", &key) ||
+		    !cfg_str(c, tls, where, "ca_certificates", &ca))
+			return false;
+		if (!cert || !key)
+			return cfg_fail(c, where, "certificate and key are required");
+		if (req && !json_is_boolean(req))
+			return cfg_fail(c, where, "require_client_cert must be true or false");
+		out->tls_require_client_cert = json_is_true(req);
+		if (out->tls_require_client_cert && !ca)
+			return cfg_fail(c, where, "require_client_cert needs ca_certificates");
+		if (!(out->tls_cert = strdup(cert)) || !(out->tls_key = strdup(key)) ||
+		    (ca && !(out->tls_ca = strdup(ca))))
+			return cfg_fail(c, where, "out of memory");
 	}
 	if (json_object_get(l, "auth")) {
 		char where[128];
@@ -403,6 +429,9 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nlisteners; i++) {
 		free(cfg->listeners[i].host);
 		free(cfg->listeners[i].path);
+		free(cfg->listeners[i].tls_cert);
+		free(cfg->listeners[i].tls_key);
+		free(cfg->listeners[i].tls_ca);
 		auth_config_clear(&cfg->listeners[i].auth);
 	}
 	free(cfg->listeners);

@@ -7,7 +7,9 @@
  *     "log_level": "info",
  *     "listeners": [ {"type": "websocket", "host": "127.0.0.1", "port": 8080,
  *                     "path": "/ws", "serializers": ["json", "msgpack"],
- *                     "auth": {...see config_auth.c...}} ],
+ *                     "auth": {...see config_auth.c...},
+ *                     "tls": {"certificate": "server.pem", "key": "server.key",
+ *                             "ca_certificates": "ca.pem", "require_client_cert": false}} ],
  *     "realms": [ {"name": "realm1", "uri_check": "loose", "call_timeout": 0,
  *                  "max_retained": 10000,
  *                  "event_history": [{"uri": "com.app.log", "match": "prefix",
@@ -40,6 +42,10 @@ struct listener_config {
 	char *path;           /* WebSocket path, e.g. "/ws" */
 	unsigned serializers; /* bit set: 1u << enum wamp_ser */
 	struct auth_config auth; /* authentication methods offered on this listener */
+	char *tls_cert;          /* PEM certificate (chain) path: TLS (wss://) when set */
+	char *tls_key;           /* PEM private key path */
+	char *tls_ca;            /* CA bundle to verify client certificates, or NULL */
+	bool tls_require_client_cert;
 };
 
 struct realm_config {

@@ -87,6 +87,8 @@ static bool cfg_principal(struct cfg_ctx *c, enum auth_method m, const char *aut
 	p->memory = (uint32_t)memory;
 
 	switch (m) {
+	case AUTH_TLS:
+		return true;
 	case AUTH_TICKET:
 		if (!ticket)
 			return cfg_fail(c, path, "ticket is required");
@@ -186,8 +188,15 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
 	}
 	if (strcmp(type, "static"))
 		return cfg_fail(c, path, "type must be \"static\" or \"dynamic\"");
-	if (m == AUTH_ANONYMOUS || m == AUTH_TLS)
+	if (m == AUTH_ANONYMOUS)
 		return cfg_dupstr(c, path, role ? role : "anonymous", &mc->role);
+	if (m == AUTH_TLS) {
+		/* principals by certificate common name; "role" for any other verified client */
+		if (!cfg_dupstr(c, path, role, &mc->role))
+			return false;
+		if (!principals)
+			return true;
+	}
 	if (!json_is_object(principals))
 		return cfg_fail(c, path, "%s must be an object of principals",
 		                m == AUTH_WAMPCRA ? "users" : "principals");

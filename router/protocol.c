@@ -211,6 +211,7 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 {
 	struct realm *r;
 	struct auth_identity id = {0};
+	struct auth_transport tr = {0};
 	enum auth_step step;
 	json_t *extra = NULL;
 	enum wampd_err err;
@@ -238,7 +239,8 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	s->auth_realm = r;
 	if (!(s->auth_pending = calloc(1, sizeof(*s->auth_pending))))
 		return WAMPD_ERR_NOMEM;
-	err = auth_hello(s->auth ? s->auth : &default_auth, r->name, msg->dict, s->id,
+	tr.tls_cn = s->tls_cn;
+	err = auth_hello(s->auth ? s->auth : &default_auth, r->name, msg->dict, s->id, &tr,
 	                 s->auth_pending, &step, &extra, &id);
 	if (err == WAMPD_OK)
 		err = proto_auth_step(rt, s, step, extra, &id, NULL);

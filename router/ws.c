@@ -177,6 +177,14 @@ static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *
 	if (!c->session)
 		return -1;
 	c->session->auth = &l->cfg->auth;
+	if (l->cfg->tls_cert) {
+		char big[sizeof(union lws_tls_cert_info_results) + 256];
+		union lws_tls_cert_info_results *ci = (union lws_tls_cert_info_results *)big;
+
+		if (!lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, ci,
+		                            sizeof(big) - sizeof(*ci) + sizeof(ci->ns.name)))
+			c->session->tls_cn = strndup(ci->ns.name, (size_t)ci->ns.len);
+	}
 	c->session->transport = json_pack("{s:s, s:s, s:s}", "type", "websocket", "protocol",
 	                                  lws_get_protocol(wsi)->name, "peer", c->addr);
 	DL_APPEND(srv->conns, c);
@@ -502,6 +510,9 @@ struct ws_server *ws_server_new(struct router *rt)
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	               LWS_SERVER_OPTION_DISABLE_IPV6;
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].tls_cert)
+			info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.fd_limit_per_thread = 0;
 	info.timeout_secs = (unsigned)cfg->hello_timeout_s;
@@ -530,20 +541,41 @@ struct ws_server *ws_server_new(struct router *rt)
 		}
 		char name[32];
 
-		/* the WebSocket vhost: adopts the connections the front door hands over */
+		/* the WebSocket vhost: adopts the connections the front door hands over, or,
+		 * with TLS, listens itself (the front door cannot read an encrypted head) */
 		snprintf(name, sizeof(name), "ws%zu", i);
 		memset(&info, 0, sizeof(info));
-		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+		info.port = lc->tls_cert ? lc->port : CONTEXT_PORT_NO_LISTEN_SERVER;
+		info.iface = lc->host;
 		info.protocols = l->protocols;
 		info.user = l;
 		info.vhost_name = name;
 		info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+		if (lc->tls_cert) {
+			info.ssl_cert_filepath = lc->tls_cert;
+			info.ssl_private_key_filepath = lc->tls_key;
+			if (lc->tls_ca) {
+				info.ssl_ca_filepath = lc->tls_ca;
+				info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+				if (!lc->tls_require_client_cert)
+					info.options |= LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
+			}
+		}
 		if (cfg->ping_interval_s && cfg->ping_timeout_s)
 			info.retry_and_idle_policy = &srv->retry;
 		l->vhost = lws_create_vhost(srv->ctx, &info);
 		if (!l->vhost) {
-			wlog_error("ws", "cannot create the WebSocket vhost of listener %zu", i);
+			wlog_error("ws", "cannot create the WebSocket vhost of listener %zu%s", i,
+			           lc->tls_cert ? " (check the TLS certificate and key)" : "");
 			goto fail;
+		}
+		if (lc->tls_cert) {
+			printf("listening wss://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
+			       lws_get_vhost_listen_port(l->vhost), lc->path);
+			wlog_notice("router", "listening url=wss://%s:%d%s",
+			            lc->host ? lc->host : "0.0.0.0", lws_get_vhost_listen_port(l->vhost),
+			            lc->path);
+			continue;
 		}
 
 		/* the front door: the listening socket, raw until it knows the protocol */

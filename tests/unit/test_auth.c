@@ -91,7 +91,7 @@ static void test_method_selection_and_ticket(void **state)
 
 	/* no authmethods: anonymous */
 	d = json_object();
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_WELCOME);
 	assert_string_equal(id.authmethod, "anonymous");
 	assert_string_equal(id.authrole, "anonymous");
@@ -102,7 +102,7 @@ static void test_method_selection_and_ticket(void **state)
 
 	/* the client's first method the listener has wins */
 	d = hello("[\"wampcra\", \"ticket\", \"anonymous\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_int_equal(st.method, AUTH_TICKET);
 	json_decref(extra);
@@ -119,19 +119,19 @@ static void test_method_selection_and_ticket(void **state)
 
 	/* unknown principal and no usable method */
 	d = hello("[\"ticket\"]", "nobody", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
 	                 WAMPD_ERR_AUTH_FAILED);
 	auth_pending_clear(&st);
 	json_decref(d);
 	d = hello("[\"cryptosign\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
 	                 WAMPD_ERR_NO_AUTH_METHOD);
 	auth_pending_clear(&st);
 	json_decref(d);
 	/* a principal restricted to another realm */
 	joe->realm = strdup("other");
 	d = hello("[\"ticket\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
 	                 WAMPD_ERR_AUTH_FAILED);
 	auth_pending_clear(&st);
 	json_decref(d);
@@ -155,7 +155,7 @@ static void test_wampcra_flow(void **state)
 	p->keylen = 16;
 	add(&cfg, AUTH_WAMPCRA, p);
 	d = hello("[\"wampcra\"]", "peter", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 3251278072152162, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 3251278072152162, NULL, &st, &step, &extra, &id),
 	                 WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_string_equal(wamp_dict_str(extra, "salt", ""), "salt123");
@@ -208,7 +208,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 
 	/* found by public key when no authid is given */
 	d = hello("[\"cryptosign\"]", NULL, hex);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_int_equal(strlen(wamp_dict_str(extra, "challenge", "")), 64);
 	assert_true(json_is_null(json_object_get(extra, "channel_binding")));
@@ -233,7 +233,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 	/* PyNaCl's signature of the spec's example challenge verifies with our check */
 	d = hello("[\"cryptosign\"]", "alice",
 	          "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id), WAMPD_OK);
 	sodium_hex2bin(st.nonce, 32, "fa034062ad76352b53a25358854577730db82f367aa439709c91296d04a5716c",
 	               64, NULL, &n, NULL);
 	assert_int_equal(
@@ -251,7 +251,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 	/* an unknown key */
 	d = hello("[\"cryptosign\"]", "alice",
 	          "1111111111111111111111111111111111111111111111111111111111111111");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id),
 	                 WAMPD_ERR_AUTH_FAILED);
 	auth_pending_clear(&st);
 	json_decref(d);
@@ -322,7 +322,7 @@ static void test_dynamic_steps(void **state)
 
 	/* ticket: CHALLENGE first, then the authenticator decides on the ticket */
 	d = hello("[\"ticket\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	json_decref(extra);
 	assert_int_equal(auth_authenticate(&st, "tkt", 3, NULL, &step, &id), WAMPD_OK);
@@ -346,7 +346,7 @@ static void test_dynamic_steps(void **state)
 
 	/* wampcra: the authenticator supplies the secret, then the usual challenge */
 	d = hello("[\"wampcra\"]", "amy", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_DYNAMIC);
 	answer = json_pack("{s:s, s:s}", "role", "user", "secret", "k");
 	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id), WAMPD_OK);
