@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "router/config_internal.h"
+#include "router/crossbar.h"
 #include "serializers/codec.h"
 
 #define DEFAULT_PORT 8080
@@ -143,8 +144,8 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		return false;
 	if (strcmp(type, "websocket"))
 		return cfg_fail(c, path, "type \"%s\" is not supported (websocket)", type);
-	if (wspath[0] != '/')
-		return cfg_fail(c, path, "path must start with '/'");
+	if (wspath[0] != '/' && strcmp(wspath, "*"))
+		return cfg_fail(c, path, "path must start with '/' (or be \"*\": any path)");
 	out->serializers = (1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK);
 	if (sers) {
 		size_t i;
@@ -397,6 +398,27 @@ bool config_load_file(const char *path, struct config *cfg, char *err, size_t er
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 		return false;
 	}
+	if (json_is_object(root) && json_is_array(json_object_get(root, "workers"))) {
+		json_t *native;
+
+		cfg->notes = json_array();
+		native = cfg->notes ? crossbar_translate(root, cfg->notes) : NULL;
+		json_decref(root);
+		if (!native) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			config_free(cfg);
+			return false;
+		}
+		if (!json_array_size(json_object_get(native, "listeners"))) {
+			snprintf(err, errlen, "%s: the Crossbar configuration has no WebSocket transport "
+			         "wampd can serve", path);
+			json_decref(native);
+			config_free(cfg);
+			return false;
+		}
+		root = native;
+		c.file = path;
+	}
 	ok = cfg_document(&c, root, cfg);
 	json_decref(root);
 	if (ok && !cfg->nlisteners) {
@@ -443,5 +465,6 @@ void config_free(struct config *cfg)
 		authz_config_clear(&cfg->realms[i].authz);
 	}
 	free(cfg->realms);
+	json_decref(cfg->notes);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -39,7 +39,7 @@
 struct listener_config {
 	char *host;           /* interface address to bind; NULL = all interfaces */
 	int port;             /* 0 = any free port (reported when listening) */
-	char *path;           /* WebSocket path, e.g. "/ws" */
+	char *path;           /* WebSocket path, e.g. "/ws"; "*" accepts any path */
 	unsigned serializers; /* bit set: 1u << enum wamp_ser */
 	struct auth_config auth; /* authentication methods offered on this listener */
 	char *tls_cert;          /* PEM certificate (chain) path: TLS (wss://) when set */
@@ -74,6 +74,8 @@ struct config {
 	unsigned ping_interval_s;   /* idle seconds before a WebSocket ping */
 	unsigned ping_timeout_s;    /* idle seconds before hanging up */
 	struct realm_limits realm_limits;
+	json_t *notes;              /* what a Crossbar configuration had that is not used:
+	                               a list of "ignored: <path>: <reason>" (owned, or NULL) */
 };
 
 /* Fill cfg with the embedded default: ws://127.0.0.1:8080/ws, realm "realm1" (loose URIs),
@@ -81,7 +83,9 @@ struct config {
 bool config_default(struct config *cfg);
 
 /*
- * Load a configuration file. On success fills cfg (caller frees with config_free) and
+ * Load a configuration file: wampd's own format, or a Crossbar node configuration
+ * (recognised by its "workers" list; translated by crossbar.c, with cfg->notes listing
+ * what was not carried over). On success fills cfg (caller frees with config_free) and
  * returns true. On failure returns false, cfg is left empty, and err holds a message naming
  * the file and the offending key (e.g. "config.json: limits.max_sesions: unknown key").
  */

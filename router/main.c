@@ -114,6 +114,14 @@ int main(int argc, char **argv)
 	if (port >= 0)
 		cfg.listeners[0].port = (int)port;
 	wlog_set_level(cfg.log_level);
+	if (cfg.notes) {
+		size_t i;
+		json_t *note;
+
+		wlog_notice("config", "read a Crossbar configuration: %s", config_path);
+		json_array_foreach(cfg.notes, i, note)
+			wlog_warn("config", "%s", json_string_value(note));
+	}
 
 	if (!ids_init()) {
 		fprintf(stderr, "wampd: cannot initialise libsodium\n");

@@ -339,7 +339,7 @@ static bool ws_path_ok(struct lws *wsi, const struct listener_config *cfg)
 
 	if (n <= 0)
 		return false;
-	return !strcmp(uri, cfg->path);
+	return !strcmp(cfg->path, "*") || !strcmp(uri, cfg->path);
 }
 
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -571,7 +571,7 @@ struct ws_server *ws_server_new(struct router *rt)
 		}
 		if (lc->tls_cert) {
 			printf("listening wss://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
-			       lws_get_vhost_listen_port(l->vhost), lc->path);
+			       lws_get_vhost_listen_port(l->vhost), strcmp(lc->path, "*") ? lc->path : "/");
 			wlog_notice("router", "listening url=wss://%s:%d%s",
 			            lc->host ? lc->host : "0.0.0.0", lws_get_vhost_listen_port(l->vhost),
 			            lc->path);
@@ -599,9 +599,10 @@ struct ws_server *ws_server_new(struct router *rt)
 			goto fail;
 		}
 		printf("listening ws://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
-		       lws_get_vhost_listen_port(l->front_vhost), lc->path);
+		       lws_get_vhost_listen_port(l->front_vhost), strcmp(lc->path, "*") ? lc->path : "/");
 		wlog_notice("router", "listening url=ws://%s:%d%s", lc->host ? lc->host : "0.0.0.0",
-		            lws_get_vhost_listen_port(l->front_vhost), lc->path);
+		            lws_get_vhost_listen_port(l->front_vhost),
+		            strcmp(lc->path, "*") ? lc->path : "/ (any path)");
 	}
 	fflush(stdout);
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, ws_tick, 250 * LWS_US_PER_MS);

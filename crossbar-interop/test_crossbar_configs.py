@@ -1,0 +1,163 @@
+"""wampd started on Crossbar node configurations (crossbar-interop/configs/*.json), each
+exercised with Autobahn|Python using that configuration's own credentials and roles.
+
+    WAMPD_BIN=build/router/wampd python3 crossbar-interop/test_crossbar_configs.py [json|msgpack]
+"""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "lib"))
+
+from twisted.internet import defer, reactor  # noqa: E402
+
+from wampd_proc import WampdProcess  # noqa: E402
+from wampclient import JoinFailed, connect, expect_error, run, wait_for  # noqa: E402
+
+SER = sys.argv[1] if len(sys.argv) > 1 else "json"
+CONFIGS = os.path.join(HERE, "configs")
+
+
+def config(name):
+    return os.path.join(CONFIGS, name)
+
+
+@defer.inlineCallbacks
+def expect_refused(url, realm, reason, **opts):
+    try:
+        s = yield connect(url, realm, SER, **opts)
+    except JoinFailed as e:
+        assert e.reason == reason, "expected %s, got %s" % (reason, e.reason)
+        return
+    yield s.leave_and_wait()
+    raise AssertionError("session was admitted, expected %s" % reason)
+
+
+@defer.inlineCallbacks
+def hello_world():
+    with WampdProcess(config=config("hello-world.json")) as r:
+        r.wait_log(r"ignored: workers\[0\]\.transports\[0\]\.paths\.info")
+        a = yield connect(r.url, "realm1", SER)
+        b = yield connect(r.url, "realm1", SER)
+        assert a.details.authrole == "anonymous"
+        yield a.register(lambda x, y: x + y, "com.example.add2")
+        assert (yield b.call("com.example.add2", 2, 3)) == 5
+        got = defer.Deferred()
+        yield a.subscribe(lambda v: got.callback(v), "com.example.oncounter")
+        from autobahn.wamp.types import PublishOptions
+        yield b.publish("com.example.oncounter", 7, options=PublishOptions(acknowledge=True))
+        assert (yield wait_for(got, 5, "event")) == 7
+        yield a.leave_and_wait()
+        yield b.leave_and_wait()
+
+
+@defer.inlineCallbacks
+def ticket_roles():
+    from autobahn.wamp.types import PublishOptions
+    with WampdProcess(config=config("ticket-roles.json")) as r:
+        r.wait_log(r"ignored: workers\[1\] \(type container\)")
+        r.wait_log(r"ignored: workers\[0\]\.components")
+        backend = yield connect(r.url, "realm1", SER, authmethods=["ticket"], authid="backend1",
+                                secret="secret-backend")
+        assert backend.details.authrole == "backend"
+        joe = yield connect(r.url, "realm1", SER, authmethods=["ticket"], authid="joe",
+                            secret="secret!!!")
+        assert joe.details.authrole == "frontend"
+        assert joe.details.authid == "joe"
+        assert joe.details.authmethod == "ticket"
+
+        yield backend.register(lambda x, y: x + y, "com.example.add2")
+        assert (yield joe.call("com.example.add2", 20, 22)) == 42
+        yield expect_error(joe.register(lambda: 0, "com.example.mine"),
+                           "wamp.error.not_authorized")
+        yield expect_error(joe.publish("com.example.oncounter", 1,
+                                       options=PublishOptions(acknowledge=True)),
+                           "wamp.error.not_authorized")
+        yield expect_error(joe.call("com.example.other"), "wamp.error.not_authorized")
+        got = defer.Deferred()
+        yield joe.subscribe(lambda v, details=None: got.callback((v, details)),
+                            "com.example.oncounter",
+                            options=__import__("autobahn.wamp.types", fromlist=["x"])
+                            .SubscribeOptions(details_arg="details"))
+        yield backend.publish("com.example.oncounter", 9, options=PublishOptions(acknowledge=True))
+        value, details = yield wait_for(got, 5, "event")
+        assert value == 9
+        # the backend role's permission discloses the publisher
+        assert details.publisher == backend.details.session, details
+
+        yield expect_refused(r.url, "realm1", "wamp.error.authentication_failed",
+                             authmethods=["ticket"], authid="joe", secret="wrong")
+        yield expect_refused(r.url, "realm1", "wamp.error.authentication_failed",
+                             authmethods=["ticket"], authid="mallory", secret="x")
+        yield joe.leave_and_wait()
+        yield backend.leave_and_wait()
+
+
+@defer.inlineCallbacks
+def wampcra_salted():
+    with WampdProcess(config=config("wampcra-salted.json")) as r:
+        r.wait_log(r"ignored: workers\[0\]\.transports\[0\]\.rawsocket")
+        joe = yield connect(r.url, "realm1", SER, authmethods=["wampcra"], authid="joe",
+                            secret="secret2")
+        assert joe.details.authrole == "frontend"
+        peter = yield connect(r.url, "realm1", SER, authmethods=["wampcra"], authid="peter",
+                              secret="secret123")
+        assert peter.details.authmethod == "wampcra"
+        yield expect_refused(r.url, "realm1", "wamp.error.authentication_failed",
+                             authmethods=["wampcra"], authid="peter", secret="secret124")
+        yield expect_refused(r.url, "realm1", "wamp.error.no_matching_auth_method")
+        yield joe.leave_and_wait()
+        yield peter.leave_and_wait()
+
+
+@defer.inlineCallbacks
+def cryptosign():
+    with WampdProcess(config=config("cryptosign.json")) as r:
+        r.wait_log(r"ignored: workers\[0\]\.transports\[1\]: RawSocket")
+        s = yield connect(r.url, "devices", SER, authmethods=["cryptosign"],
+                          authid="client01@example.com", cryptosign_seed=bytes(range(32)))
+        assert s.details.authrole == "device"
+        assert s.details.authmethod == "cryptosign"
+        yield expect_refused(r.url, "devices", "wamp.error.authentication_failed",
+                             authmethods=["cryptosign"], authid="client01@example.com",
+                             cryptosign_seed=bytes(32))
+        # the principal is bound to realm "devices"
+        yield expect_refused(r.url, "other", "wamp.error.no_such_realm",
+                             authmethods=["cryptosign"], authid="client01@example.com",
+                             cryptosign_seed=bytes(range(32)))
+        yield s.leave_and_wait()
+
+
+@defer.inlineCallbacks
+def dynamic_authenticator():
+    from autobahn.wamp.exception import ApplicationError
+    with WampdProcess(config=config("dynamic-authenticator.json")) as r:
+        svc = yield connect(r.url, "realm1", SER)
+        assert svc.details.authrole == "authenticator"
+
+        def authenticate(realm, authid, details):
+            if details.get("ticket") == "magic-" + authid:
+                return {"role": "frontend", "extra": {"greeting": "hello " + authid}}
+            raise ApplicationError("com.example.invalid_ticket", "no")
+        yield svc.register(authenticate, "com.example.authenticate")
+        alice = yield connect(r.url, "realm1", SER, authmethods=["ticket"], authid="alice",
+                              secret="magic-alice")
+        assert alice.details.authrole == "frontend"
+        assert alice.details.authprovider == "dynamic"
+        yield expect_refused(r.url, "realm1", "wamp.error.authentication_failed",
+                             authmethods=["ticket"], authid="alice", secret="nope")
+        yield alice.leave_and_wait()
+        yield svc.leave_and_wait()
+
+
+@defer.inlineCallbacks
+def main():
+    for scenario in (hello_world, ticket_roles, wampcra_salted, cryptosign,
+                     dynamic_authenticator):
+        print("crossbar config scenario:", scenario.__name__, SER)
+        yield scenario()
+
+
+if __name__ == "__main__":
+    run(main, timeout=90)

@@ -1,0 +1,189 @@
+"""Autobahn|Python sessions for tests, driven by Twisted with deadlines.
+
+    from wampclient import connect, run, JoinFailed
+
+    @defer.inlineCallbacks
+    def main():
+        s = yield connect(url, "realm1", serializer="msgpack", authmethods=["ticket"],
+                          authid="joe", secret="s3cret")
+        r = yield s.call("com.example.add2", 1, 2)
+        ...
+        yield s.leave_and_wait()
+
+    run(main, timeout=30)     # exits non-zero with the failure on any error or timeout
+
+Debian's Autobahn|Python asyncio runner is unreliable here, so Twisted is used directly:
+one WampWebSocketClientFactory per session, the serializer chosen explicitly.
+"""
+
+import sys
+import traceback
+import urllib.parse
+
+from autobahn.twisted.wamp import ApplicationSession
+from autobahn.twisted.websocket import WampWebSocketClientFactory
+from autobahn.wamp import auth as wamp_auth
+from autobahn.wamp import cryptosign as wamp_cryptosign
+from autobahn.wamp import serializer as wamp_serializer
+from autobahn.wamp.types import ComponentConfig
+from twisted.internet import defer, reactor
+from twisted.internet.endpoints import TCP4ClientEndpoint
+
+SERIALIZERS = {
+    "json": wamp_serializer.JsonSerializer,
+    "msgpack": wamp_serializer.MsgPackSerializer,
+}
+
+
+class JoinFailed(Exception):
+    """The router refused the session (ABORT) or the connection failed."""
+
+    def __init__(self, reason, message=""):
+        Exception.__init__(self, "%s %s" % (reason, message))
+        self.reason = reason
+
+
+class TestSession(ApplicationSession):
+    def __init__(self, config, opts, joined):
+        ApplicationSession.__init__(self, config)
+        self._opts = opts
+        self._joined = joined
+        self.left = defer.Deferred()
+        self.details = None
+        self._key = None
+
+    def onConnect(self):
+        o = self._opts
+        extra = dict(o.get("authextra") or {})
+        if o.get("cryptosign_seed") is not None:
+            self._key = wamp_cryptosign.CryptosignKey.from_bytes(o["cryptosign_seed"])
+            extra["pubkey"] = self._key.public_key()
+        self.join(self.config.realm, o.get("authmethods"), o.get("authid"),
+                  authextra=extra or None)
+
+    def onChallenge(self, challenge):
+        o = self._opts
+        if challenge.method == "ticket":
+            return o["secret"]
+        if challenge.method == "wampcra":
+            key = o["secret"]
+            if "salt" in challenge.extra:
+                key = wamp_auth.derive_key(o["secret"], challenge.extra["salt"],
+                                           challenge.extra["iterations"],
+                                           challenge.extra["keylen"])
+            return wamp_auth.compute_wcs(key, challenge.extra["challenge"])
+        if challenge.method == "cryptosign":
+            return self._key.sign_challenge(challenge)
+        raise Exception("unexpected challenge %s" % challenge.method)
+
+    def onJoin(self, details):
+        self.details = details
+        if not self._joined.called:
+            self._joined.callback(self)
+
+    def onLeave(self, details):
+        if not self._joined.called:
+            self._joined.errback(JoinFailed(details.reason, details.message or ""))
+        if not self.left.called:
+            self.left.callback(details)
+        self.disconnect()
+
+    def onDisconnect(self):
+        if not self._joined.called:
+            self._joined.errback(JoinFailed("transport closed"))
+        if not self.left.called:
+            self.left.callback(None)
+
+    def leave_and_wait(self):
+        self.leave()
+        return self.left
+
+
+def client_url(url):
+    """The router prints its bind address; clients connect to loopback."""
+    return url.replace("0.0.0.0", "127.0.0.1")
+
+
+def connect(url, realm, serializer="json", timeout=10, **opts):
+    """A Deferred firing with the joined TestSession, or failing with JoinFailed."""
+    url = client_url(url)
+    joined = defer.Deferred()
+    u = urllib.parse.urlparse(url)
+    factory = WampWebSocketClientFactory(
+        lambda: TestSession(ComponentConfig(realm), opts, joined), url=url,
+        serializers=[SERIALIZERS[serializer]()])
+    endpoint = TCP4ClientEndpoint(reactor, u.hostname, u.port)
+    d = endpoint.connect(factory)
+    d.addErrback(lambda f: joined.called or joined.errback(JoinFailed("connect failed",
+                                                                      str(f.value))))
+    timer = reactor.callLater(timeout, lambda: joined.called or joined.errback(
+        JoinFailed("timeout", "no WELCOME within %ss" % timeout)))
+    joined.addBoth(lambda r: (timer.active() and timer.cancel(), r)[1])
+    return joined
+
+
+def expect_error(d, uri):
+    """A Deferred that succeeds iff d fails with an ApplicationError of this URI."""
+    def ok(result):
+        raise AssertionError("expected %s, got result %r" % (uri, result))
+
+    def failed(f):
+        err = getattr(f.value, "error", None) or getattr(f.value, "reason", None)
+        if err != uri:
+            raise AssertionError("expected %s, got %s" % (uri, f.value))
+        return err
+    return d.addCallbacks(ok, failed)
+
+
+def wait_for(deferred, timeout, what):
+    """deferred, but failing after `timeout` seconds with a message naming `what`."""
+    d = defer.Deferred()
+    timer = reactor.callLater(timeout, lambda: d.called or d.errback(
+        AssertionError("timeout waiting for %s" % what)))
+
+    def done(r):
+        if timer.active():
+            timer.cancel()
+        if not d.called:
+            d.callback(r)
+
+    def failed(f):
+        if timer.active():
+            timer.cancel()
+        if not d.called:
+            d.errback(f)
+    deferred.addCallbacks(done, failed)
+    return d
+
+
+def run(main, timeout=60):
+    """Run main() (returning a Deferred) on the reactor; exit 0 on success, 1 otherwise."""
+    result = {}
+
+    def start():
+        d = defer.maybeDeferred(main)
+
+        def ok(_):
+            result["ok"] = True
+
+        def err(f):
+            result["error"] = f
+        d.addCallbacks(ok, err)
+        d.addBoth(lambda _: reactor.stop())
+
+    def too_slow():
+        result["error"] = "timeout after %ss" % timeout
+        reactor.stop()
+    reactor.callWhenRunning(start)
+    killer = reactor.callLater(timeout, too_slow)
+    reactor.run()
+    if killer.active():
+        killer.cancel()
+    if "error" in result:
+        f = result["error"]
+        if hasattr(f, "printTraceback"):
+            f.printTraceback(file=sys.stderr)
+        else:
+            print(f, file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)
