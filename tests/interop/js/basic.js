@@ -1,0 +1,139 @@
+// Autobahn|JS against wampd: the Basic Profile scenarios of issue #3.
+//   WAMPD_BIN=... node basic.js json|msgpack
+'use strict';
+
+const h = require('./lib/harness');
+const { autobahn, connect, close, expectError, assert, assertEq, signal, deadline } = h;
+
+const other = (ser) => (ser === 'json' ? 'msgpack' : 'json');
+
+const scenarios = {
+  async 'register and call with args, kwargs and binary'(url, ser) {
+    const callee = await connect(url, 'realm1', ser);
+    const caller = await connect(url, 'realm1', ser);
+    await callee.session.register('com.example.echo', (args, kwargs) =>
+      new autobahn.Result(args, kwargs));
+    const bin = ser === 'msgpack' ? Buffer.from([0, 1, 254, 255]) : '\u0000AAH+/w==';
+    const r = await caller.session.call('com.example.echo', [1, 'two', { three: 3 }, bin],
+      { k: [true, null], n: 1.5 });
+    assertEq(r.args.slice(0, 3), [1, 'two', { three: 3 }], 'args');
+    assertEq(r.kwargs, { k: [true, null], n: 1.5 }, 'kwargs');
+    if (ser === 'msgpack') assertEq([...r.args[3]], [0, 1, 254, 255], 'binary intact');
+    else assertEq(r.args[3], '\u0000AAH+/w==', 'binary (JSON convention) intact');
+    // a single return value
+    await callee.session.register('com.example.add2', (args) => args[0] + args[1]);
+    assertEq(await caller.session.call('com.example.add2', [20, 22]), 42, 'add2');
+    await close(caller);
+    await close(callee);
+  },
+
+  async 'callee error reaches the caller with args and kwargs'(url, ser) {
+    const callee = await connect(url, 'realm1', ser);
+    const caller = await connect(url, 'realm1', ser);
+    await callee.session.register('com.example.fail', () => {
+      throw new autobahn.Error('com.example.error.bad_input', ['why', 7], { field: 'x' });
+    });
+    const e = await expectError(caller.session.call('com.example.fail', [1]),
+      'com.example.error.bad_input');
+    assertEq(e.args, ['why', 7], 'error args');
+    assertEq(e.kwargs, { field: 'x' }, 'error kwargs');
+    await close(caller);
+    await close(callee);
+  },
+
+  async 'publish and subscribe with acknowledge, publisher excluded'(url, ser) {
+    const sub = await connect(url, 'realm1', ser);
+    const pub = await connect(url, 'realm1', ser);
+    const got = signal();
+    let own = 0;
+    await sub.session.subscribe('com.example.topic', (args, kwargs) => got.resolve([args, kwargs]));
+    await pub.session.subscribe('com.example.topic', () => { own++; });
+    const p = await pub.session.publish('com.example.topic', ['hello'], { n: 1 },
+      { acknowledge: true });
+    assert(p.id >= 1 && p.id <= 2 ** 53, 'publication id');
+    assertEq(await deadline(got, 5000, 'event'), [['hello'], { n: 1 }], 'event payload');
+    // a second, acknowledged publication to prove the publisher got nothing of its own
+    const p2 = await pub.session.publish('com.example.topic', [2], {}, { acknowledge: true });
+    assert(p2.id !== p.id, 'new publication id');
+    assertEq(own, 0, 'publisher excluded by default');
+    await close(pub);
+    await close(sub);
+  },
+
+  async 'unsubscribe stops delivery'(url, ser) {
+    const s = await connect(url, 'realm1', ser);
+    const pub = await connect(url, 'realm1', ser);
+    let stale = 0;
+    const sentinel = signal();
+    const subA = await s.session.subscribe('com.example.a', () => { stale++; });
+    await s.session.subscribe('com.example.sentinel', () => sentinel.resolve());
+    await s.session.unsubscribe(subA);
+    await pub.session.publish('com.example.a', [1], {}, { acknowledge: true });
+    await pub.session.publish('com.example.sentinel', [1], {}, { acknowledge: true });
+    await deadline(sentinel, 5000, 'sentinel event');
+    assertEq(stale, 0, 'no event after unsubscribe');
+    await close(pub);
+    await close(s);
+  },
+
+  async 'error URIs'(url, ser) {
+    const a = await connect(url, 'realm1', ser);
+    const b = await connect(url, 'realm1', ser);
+    await expectError(a.session.call('com.example.nobody'), 'wamp.error.no_such_procedure');
+    await a.session.register('com.example.taken', () => 1);
+    await expectError(b.session.register('com.example.taken', () => 2),
+      'wamp.error.procedure_already_exists');
+    await expectError(a.session.call('com.example..bad'), 'wamp.error.invalid_uri');
+    await expectError(a.session.subscribe('com.example bad', () => 0), 'wamp.error.invalid_uri');
+    await expectError(a.session.publish('wamp.reserved', [], {}, { acknowledge: true }),
+      'wamp.error.invalid_uri');
+    await close(a);
+    await close(b);
+  },
+
+  async 'cross-serializer call and publication with binary'(url, ser) {
+    const x = await connect(url, 'realm1', ser);
+    const y = await connect(url, 'realm1', other(ser));
+    const json = ser === 'json' ? x : y, mp = ser === 'json' ? y : x;
+    // msgpack callee gets real bytes from a JSON caller's "\0"+base64 string
+    await mp.session.register('com.example.len', (args) => [Buffer.isBuffer(args[0]) || args[0] instanceof Uint8Array, args[0].length]);
+    assertEq(await json.session.call('com.example.len', ['\u0000AAECAw==']), [true, 4], 'bytes to msgpack');
+    // JSON callee gets the base64 string from a msgpack caller's bytes
+    await json.session.register('com.example.b64', (args) => args[0]);
+    const back = await mp.session.call('com.example.b64', [Buffer.from([0, 1, 2, 3])]);
+    assertEq([...back], [0, 1, 2, 3], 'bytes through a JSON callee and back');
+    const got = signal();
+    await json.session.subscribe('com.example.bin', (args) => got.resolve(args[0]));
+    await mp.session.publish('com.example.bin', [Buffer.from([9, 8, 7])], {}, { acknowledge: true });
+    assertEq(await deadline(got, 5000, 'event'), '\u0000CQgH', 'event bytes as JSON convention');
+    await close(x);
+    await close(y);
+  },
+
+  async 'callee leaving cancels pending calls'(url, ser) {
+    const callee = await connect(url, 'realm1', ser);
+    const caller = await connect(url, 'realm1', ser);
+    const invoked = signal();
+    await callee.session.register('com.example.never', () => {
+      invoked.resolve();
+      return new Promise(() => {}); // never answers
+    });
+    const call = caller.session.call('com.example.never');
+    await deadline(invoked, 5000, 'invocation');
+    callee.connection.close();
+    await expectError(call, 'wamp.error.canceled');
+    await close(caller);
+  },
+
+  async 'unknown realm is refused'(url, ser) {
+    try {
+      await connect(url, 'no.such.realm', ser);
+    } catch (e) {
+      assertEq(e.reason, 'wamp.error.no_such_realm', 'abort reason');
+      return;
+    }
+    throw new Error('joined an unknown realm');
+  },
+};
+
+h.main(scenarios);

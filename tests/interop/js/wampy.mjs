@@ -1,0 +1,103 @@
+// Wampy (npm wampy 8) against wampd, JSON or MessagePack: RPC with args/kwargs, callee
+// errors, PubSub with acknowledge, unsubscribe, error URIs, and a Wampy publisher/caller
+// talking to an Autobahn|JS subscriber/callee on the same router.
+//   WAMPD_BIN=... node wampy.mjs json|msgpack
+import { createRequire } from 'module';
+import { Wampy } from 'wampy';
+import { JsonSerializer } from 'wampy/JsonSerializer.js';
+import { MsgpackSerializer } from 'wampy/MsgpackSerializer.js';
+
+const require = createRequire(import.meta.url);
+const h = require('./lib/harness.js');
+const WS = require('ws');
+const { assert, assertEq, connect, close, deadline, signal } = h;
+
+async function wampy(url, ser, extra = {}) {
+  const w = new Wampy(url, Object.assign({
+    realm: 'realm1', ws: WS, autoReconnect: false,
+    serializer: ser === 'msgpack' ? new MsgpackSerializer() : new JsonSerializer(),
+  }, extra));
+  await deadline(w.connect(), 10000, 'wampy connect');
+  return w;
+}
+
+async function expectWampyError(promise, uri) {
+  try {
+    await promise;
+  } catch (e) {
+    const got = e.error || (e.errorUri) || e.message;
+    if (got !== uri && !String(got).includes(uri)) throw new Error(`expected ${uri}, got ${got}`);
+    return e;
+  }
+  throw new Error(`expected ${uri}, got a result`);
+}
+
+const scenarios = {
+  async 'rpc with args and kwargs'(url, ser) {
+    const callee = await wampy(url, ser);
+    const caller = await wampy(url, ser);
+    await callee.register('com.wampy.echo', ({ argsList, argsDict }) =>
+      ({ argsList: argsList.concat(['!']), argsDict }));
+    const r = await caller.call('com.wampy.echo', { argsList: [1, 'a'], argsDict: { k: 2 } });
+    assertEq(r.argsList, [1, 'a', '!'], 'args');
+    assertEq(r.argsDict, { k: 2 }, 'kwargs');
+    await caller.disconnect();
+    await callee.disconnect();
+  },
+
+  async 'callee error and no_such_procedure'(url, ser) {
+    const callee = await wampy(url, ser);
+    const caller = await wampy(url, ser);
+    await callee.register('com.wampy.fail', () => {
+      const e = new Error('bad');
+      e.error = 'com.wampy.error.bad';
+      e.argsList = ['why'];
+      e.argsDict = { f: 1 };
+      throw e;
+    });
+    const e = await expectWampyError(caller.call('com.wampy.fail'), 'com.wampy.error.bad');
+    assertEq(e.argsList, ['why'], 'error args');
+    await expectWampyError(caller.call('com.wampy.nobody'), 'wamp.error.no_such_procedure');
+    await caller.disconnect();
+    await callee.disconnect();
+  },
+
+  async 'pubsub with acknowledge and unsubscribe'(url, ser) {
+    const sub = await wampy(url, ser);
+    const pub = await wampy(url, ser);
+    const got = signal();
+    let after = 0;
+    const s = await sub.subscribe('com.wampy.topic', ({ argsList, argsDict }) => {
+      if (!got.done) { got.done = true; got.resolve([argsList, argsDict]); } else after++;
+    });
+    const p = await pub.publish('com.wampy.topic', { argsList: [1], argsDict: { a: 'b' } },
+      { acknowledge: true });
+    assert(p.publicationId >= 1, 'publication id');
+    assertEq(await deadline(got, 5000, 'event'), [[1], { a: 'b' }], 'event');
+    await sub.unsubscribe(s.subscriptionId);
+    const sentinel = signal();
+    await sub.subscribe('com.wampy.sentinel', () => sentinel.resolve());
+    await pub.publish('com.wampy.topic', { argsList: [2] }, { acknowledge: true });
+    await pub.publish('com.wampy.sentinel', { argsList: [3] }, { acknowledge: true });
+    await deadline(sentinel, 5000, 'sentinel');
+    assertEq(after, 0, 'no event after unsubscribe');
+    await pub.disconnect();
+    await sub.disconnect();
+  },
+
+  async 'wampy and autobahn together'(url, ser) {
+    const ab = await connect(url, 'realm1', ser === 'json' ? 'msgpack' : 'json');
+    const w = await wampy(url, ser);
+    await ab.session.register('com.mixed.add', (args) => args[0] + args[1]);
+    const r = await w.call('com.mixed.add', { argsList: [40, 2] });
+    assertEq(r.argsList, [42], 'wampy calls autobahn');
+    const got = signal();
+    await ab.session.subscribe('com.mixed.topic', (args) => got.resolve(args));
+    await w.publish('com.mixed.topic', { argsList: ['x'] }, { acknowledge: true });
+    assertEq(await deadline(got, 5000, 'event'), ['x'], 'autobahn receives wampy event');
+    await w.disconnect();
+    await close(ab);
+  },
+};
+
+h.main(scenarios);
