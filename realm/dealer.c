@@ -666,6 +666,26 @@ enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, jso
 	return WAMPD_OK;
 }
 
+void dealer_cancel_all(struct dealer *d)
+{
+	struct session *s, *stmp;
+
+	HASH_ITER(hh, d->realm->sessions, s, stmp) {
+		struct pending_call *pc, *tmp;
+
+		HASH_ITER(hh_callee, s->invocations, pc, tmp) {
+			if (pc->internal) {
+				dealer_finish_internal(pc, WAMPD_ERR_CANCELED, NULL, NULL, NULL);
+				continue;
+			}
+			if (pc->caller)
+				session_fail(pc->caller, WAMP_CALL, pc->call_id, WAMPD_ERR_CANCELED,
+				             "the router is shutting down");
+			pending_call_drop_caller(pc);
+		}
+	}
+}
+
 void dealer_forget_internal(struct pending_call *pc)
 {
 	pc->internal_done = NULL; /* the answer is still recognised (internal) and dropped */

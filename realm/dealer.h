@@ -137,6 +137,12 @@ void dealer_detach(struct dealer *d, struct session *s);
 enum wampd_err dealer_register_builtin(struct dealer *d, const char *uri, dealer_builtin_fn fn);
 
 /*
+ * Router shutdown: every call waiting for a callee of this realm is answered with ERROR
+ * wamp.error.canceled now (the callees' late answers are dropped).
+ */
+void dealer_cancel_all(struct dealer *d);
+
+/*
  * Call `procedure` from the router itself with args/kwargs (borrowed). done(ctx, ...) runs
  * exactly once, later, from the event loop or a message dispatch: never inside this call.
  * timeout_ms bounds the wait (0: none). *handle lets the caller forget the call

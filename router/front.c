@@ -158,21 +158,80 @@ fail:
 	return 0;
 }
 
+/* Answer an HTTP error with a one-line text body and close. */
+static int front_refuse(struct lws *wsi, const char *status, const char *text)
+{
+	char resp[512];
+	int n = snprintf(resp, sizeof(resp),
+	                 "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+	                 "Connection: close\r\n\r\n%s\n", status, strlen(text) + 1, text);
+
+	if (write(lws_get_socket_fd(wsi), resp, (size_t)n) < 0)
+		wlog_debug("front", "cannot answer %s", status);
+	return -1;
+}
+
+/* The value of header `name` in the head (points into it; *len set), or NULL. */
+static const char *head_value(const char *head, size_t len, const char *name, size_t *vlen)
+{
+	size_t k = strlen(name), i = 0;
+
+	while (i < len) {
+		const char *line = head + i, *nl = memchr(line, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - line) : len - i;
+
+		if (n > k && line[k] == ':' && !strncasecmp(line, name, k)) {
+			const char *v = line + k + 1;
+			size_t vn = n - k - 1;
+
+			while (vn && (*v == ' ' || *v == '\t'))
+				v++, vn--;
+			while (vn && (v[vn - 1] == '\r' || v[vn - 1] == ' '))
+				vn--;
+			*vlen = vn;
+			return v;
+		}
+		i += n + 1;
+	}
+	return NULL;
+}
+
+/* A WebSocket upgrade for our path offering one of our subprotocols? Else answer it. */
+static int front_check(struct lws *wsi, const char *head, size_t len, struct front_target *t)
+{
+	const char *sp1 = memchr(head, ' ', len), *sp2, *up, *protos;
+	size_t uplen, plen, pathlen;
+	char filtered[512];
+
+	up = head_value(head, len, "upgrade", &uplen);
+	if (!up || uplen != 9 || strncasecmp(up, "websocket", 9))
+		return front_refuse(wsi, "404 Not Found",
+		                    "wampd: connect with a WAMP WebSocket client");
+	if (!sp1 || !(sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - head))))
+		return front_refuse(wsi, "400 Bad Request", "malformed request line");
+	pathlen = (size_t)(sp2 - sp1 - 1);
+	if (strcmp(t->ws_path, "*") &&
+	    (strlen(t->ws_path) != pathlen || memcmp(sp1 + 1, t->ws_path, pathlen)))
+		return front_refuse(wsi, "404 Not Found", "no WAMP service at this path");
+	protos = head_value(head, len, "sec-websocket-protocol", &plen);
+	if (!protos || !filter_protocols(protos, plen, t->serializers, filtered, sizeof(filtered)))
+		return front_refuse(wsi, "400 Bad Request",
+		                    "no supported WAMP subprotocol offered (wamp.2.json, wamp.2.msgpack)");
+	return 0;
+}
+
 static int front_hand_over(struct lws *wsi, struct front_conn *c, struct front_target *t,
                            size_t head_len)
 {
-	size_t n = front_rewrite_head(c->buf, head_len, FRONT_HEAD_MAX, t->serializers);
+	size_t n;
 	int fd;
 
-	if (!n || c->len > head_len) {
-		/* malformed, or bytes after the head before the upgrade was answered */
-		static const char resp[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
-		                           "Connection: close\r\n\r\n";
-
-		if (write(lws_get_socket_fd(wsi), resp, sizeof(resp) - 1) < 0)
-			wlog_debug("front", "cannot answer 400");
+	if (front_check(wsi, c->buf, head_len, t))
 		return -1;
-	}
+	n = front_rewrite_head(c->buf, head_len, FRONT_HEAD_MAX, t->serializers);
+	if (!n || c->len > head_len)
+		/* malformed, or bytes after the head before the upgrade was answered */
+		return front_refuse(wsi, "400 Bad Request", "malformed request");
 	fd = dup(lws_get_socket_fd(wsi));
 	if (fd < 0) {
 		wlog_warn("front", "dup failed: refusing a connection");
@@ -201,12 +260,8 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (!c->buf && !(c->buf = malloc(FRONT_HEAD_MAX)))
 			return -1;
 		if (c->len + len > FRONT_HEAD_MAX) {
-			static const char resp[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
-			                           "Content-Length: 0\r\nConnection: close\r\n\r\n";
-
-			if (write(lws_get_socket_fd(wsi), resp, sizeof(resp) - 1) < 0)
-				wlog_debug("front", "cannot answer 431");
-			return -1;
+			return front_refuse(wsi, "431 Request Header Fields Too Large",
+			                    "request head too large");
 		}
 		memcpy(c->buf + c->len, in, len);
 		c->len += len;

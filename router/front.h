@@ -23,6 +23,7 @@ struct front_target {
 	struct lws_vhost *ws_vhost; /* the WebSocket vhost (adopts HTTP connections) */
 	unsigned serializers;       /* bit set of the WAMP serializers served */
 	int head_timeout_s;         /* seconds a client may take to send its request head */
+	const char *ws_path;        /* the WebSocket path ("*": any) */
 };
 
 /* The lws callback of the front vhost's only protocol ("wampd-front"). */

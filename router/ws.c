@@ -582,6 +582,7 @@ struct ws_server *ws_server_new(struct router *rt)
 		l->front.ws_vhost = l->vhost;
 		l->front.serializers = lc->serializers;
 		l->front.head_timeout_s = (int)cfg->hello_timeout_s;
+		l->front.ws_path = lc->path;
 		l->front_protocols[0].name = "wampd-front";
 		l->front_protocols[0].callback = front_callback;
 		l->front_protocols[0].per_session_data_size = front_pss_size();
@@ -627,6 +628,13 @@ int ws_server_run(struct ws_server *srv, volatile int *stop, int grace_ms)
 
 	wlog_notice("router", "shutting down: %u connection(s)", srv->rt->nconns);
 	srv->rt->shutting_down = true;
+	{
+		struct realm *r, *rtmp;
+
+		/* pending calls are answered first, then every session is told goodbye */
+		HASH_ITER(hh, srv->rt->realms.by_name, r, rtmp)
+			dealer_cancel_all(&r->dealer);
+	}
 	DL_FOREACH_SAFE(srv->conns, c, tmp)
 		proto_shutdown(srv->rt, c->session);
 	deadline = clock_mono_ms() + grace_ms;

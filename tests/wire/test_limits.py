@@ -1,0 +1,77 @@
+"""Limits on the wire: message size (single frame and fragmented), hello timeout,
+per-session table limits, with a small configuration."""
+
+import time
+import unittest
+
+from wirecase import (CALL, REGISTER, REGISTERED, SUBSCRIBE, SUBSCRIBED, WELCOME, WireCase)
+
+
+class Limits(WireCase):
+    config = {
+        "realms": [{"name": "realm1"}],
+        "limits": {"max_message_size": 4096, "hello_timeout": 1,
+                   "max_subscriptions_per_session": 50, "max_pending_calls_per_session": 3},
+    }
+
+    def test_oversize_single_frame(self):
+        ws = self.session()
+        ws.send_text('[16, 1, {}, "com.t", ["%s"]]' % ("x" * 5000))
+        self.assert_abort(ws, code=1009)
+
+    def test_oversize_fragmented(self):
+        ws = self.session()
+        ws.send_frame(1, b'[16, 1, {}, "com.t", ["', fin=False)
+        for _ in range(3):
+            ws.send_frame(0, b"y" * 2000, fin=False)
+        ws.send_frame(0, b'"]]', fin=True)
+        self.assert_abort(ws, code=1009)
+
+    def test_oversize_msgpack(self):
+        ws = self.session("wamp.2.msgpack")
+        ws.send([16, 1, {}, "com.t", [b"z" * 5000]])
+        self.assert_abort(ws, code=1009)
+
+    def test_just_under_the_limit(self):
+        ws = self.session()
+        text = '[16, 1, {"acknowledge": true}, "com.t", ["%s"]]'
+        pad = 4096 - len(text % "")
+        ws.send_text(text % ("w" * pad))
+        self.assertEqual(ws.recv()[0], 17)
+        ws.close()
+
+    def test_hello_timeout(self):
+        ws = self.open()
+        start = time.monotonic()
+        code = ws.expect_close(timeout=5)
+        self.assertLess(time.monotonic() - start, 4)
+        self.assertIn(code, (None, 1000, 1001, 1006, 1011))
+        ws.close()
+
+    def test_subscription_limit(self):
+        ws = self.session()
+        for i in range(50):
+            ws.send([SUBSCRIBE, i + 1, {}, "com.t%d" % i])
+            self.assertEqual(ws.recv()[0], SUBSCRIBED)
+        ws.send([SUBSCRIBE, 99, {}, "com.one.more"])
+        self.assert_error(ws, SUBSCRIBE, 99, "wamp.error.limit_exceeded")
+        ws.close()
+
+    def test_pending_call_limit(self):
+        callee = self.session()
+        callee.send([REGISTER, 1, {}, "com.hang"])
+        self.assertEqual(callee.recv()[0], REGISTERED)
+        caller = self.session()
+        for i in range(3):
+            caller.send([CALL, i + 1, {}, "com.hang"])
+        caller.send([CALL, 9, {}, "com.hang"])
+        self.assert_error(caller, CALL, 9, "wamp.error.limit_exceeded")
+        callee.close()
+        # the callee's departure cancels the three pending calls
+        for _ in range(3):
+            self.assertEqual(caller.recv()[4], "wamp.error.canceled")
+        caller.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

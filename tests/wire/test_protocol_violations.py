@@ -1,0 +1,161 @@
+"""Protocol violations: each gets ABORT wamp.error.protocol_violation and close 1002, in
+JSON and in MessagePack; the router keeps serving the witness session throughout."""
+
+import unittest
+
+from wirecase import (ABORT, AUTHENTICATE, CALL, CHALLENGE, ERROR, EVENT, GOODBYE, HELLO,
+                      INTERRUPT, INVOCATION, PUBLISH, PUBLISHED, REGISTER, REGISTERED, RESULT,
+                      SUBSCRIBE, SUBSCRIBED, UNREGISTERED, UNSUBSCRIBED, WELCOME, YIELD,
+                      WireCase)
+
+# messages that violate the protocol before HELLO (no session yet)
+BEFORE_HELLO = [
+    ("subscribe first", [SUBSCRIBE, 1, {}, "com.t"]),
+    ("call first", [CALL, 1, {}, "com.p"]),
+    ("goodbye first", [GOODBYE, {}, "wamp.close.close_realm"]),
+    ("error first", [ERROR, INVOCATION, 1, {}, "wamp.error.x"]),
+    ("authenticate first", [AUTHENTICATE, "sig", {}]),
+    ("welcome from client", [WELCOME, 1, {}]),
+]
+
+# messages that violate the protocol inside an established session
+AFTER_WELCOME = [
+    ("second hello", [HELLO, "realm1", {}]),
+    ("welcome from client", [WELCOME, 1, {}]),
+    ("challenge from client", [CHALLENGE, "ticket", {}]),
+    ("authenticate after welcome", [AUTHENTICATE, "x", {}]),
+    ("event from client", [EVENT, 1, 2, {}]),
+    ("result from client", [RESULT, 1, {}]),
+    ("invocation from client", [INVOCATION, 1, 2, {}]),
+    ("interrupt from client", [INTERRUPT, 1, {}]),
+    ("published from client", [PUBLISHED, 1, 2]),
+    ("subscribed from client", [SUBSCRIBED, 1, 2]),
+    ("registered from client", [REGISTERED, 1, 2]),
+    ("unsubscribed from client", [UNSUBSCRIBED, 1]),
+    ("unregistered from client", [UNREGISTERED, 1]),
+    ("error for a call", [ERROR, CALL, 1, {}, "wamp.error.x"]),
+    ("yield never invoked", [YIELD, 4242, {}]),
+    ("error for an invocation never issued", [ERROR, INVOCATION, 4242, {}, "com.err"]),
+    ("unknown type", [99, 1, {}]),
+    ("type as string", ["48", 1, {}, "com.p"]),
+    ("empty array", []),
+    ("not an array", {"a": 1}),
+    ("call arity short", [CALL, 1, {}]),
+    ("call arity long", [CALL, 1, {}, "p", [], {}, 5]),
+    ("request id string", [CALL, "1", {}, "com.p"]),
+    ("request id negative", [CALL, -1, {}, "com.p"]),
+    ("request id zero", [CALL, 0, {}, "com.p"]),
+    ("request id 2^53+1", [CALL, 2 ** 53 + 1, {}, "com.p"]),
+    ("request id float", [CALL, 1.5, {}, "com.p"]),
+    ("options not a dict", [CALL, 1, [], "com.p"]),
+    ("procedure not a string", [CALL, 1, {}, 7]),
+    ("args not a list", [CALL, 1, {}, "com.p", {"a": 1}]),
+    ("kwargs not a dict", [CALL, 1, {}, "com.p", [], []]),
+    ("publish options wrong type", [PUBLISH, 1, {"acknowledge": "yes"}, "com.t"]),
+    ("subscribe match unknown", [SUBSCRIBE, 1, {"match": "regex"}, "com.t"]),
+    ("register invoke wrong type", [REGISTER, 1, {"invoke": 3}, "com.p"]),
+    ("call timeout negative", [CALL, 1, {"timeout": -1}, "com.p"]),
+    ("eligible not ids", [PUBLISH, 1, {"eligible": ["a"]}, "com.t"]),
+]
+
+
+class Violations(WireCase):
+    def check(self, protocol, before, msg):
+        ws = self.open(protocol)
+        if not before:
+            ws.hello()
+        ws.send(msg)
+        self.assert_abort(ws)
+
+
+def make(name, protocol, before, msg):
+    def test(self):
+        self.check(protocol, before, msg)
+    test.__name__ = "test_%s_%s_%s" % ("before" if before else "after",
+                                       protocol.split(".")[-1], name.replace(" ", "_"))
+    return test
+
+
+for proto in ("wamp.2.json", "wamp.2.msgpack"):
+    for name, m in BEFORE_HELLO:
+        t = make(name, proto, True, m)
+        setattr(Violations, t.__name__, t)
+    for name, m in AFTER_WELCOME:
+        if proto.endswith("msgpack") and isinstance(m, dict):
+            continue
+        t = make(name, proto, False, m)
+        setattr(Violations, t.__name__, t)
+
+
+class MalformedBytes(WireCase):
+    CASES_JSON = [
+        ("truncated", b'[48, 1, {}, "com.p"'),
+        ("trailing garbage", b'[48, 1, {}, "com.p"] x'),
+        ("bad literal", b'[48, 1, {}, "p", [tru]]'),
+        ("lone surrogate", b'[48, 1, {}, "\\ud800"]'),
+        ("raw control char", b'[48, 1, {}, "a\x01b"]'),
+        ("non-string key", b'[48, 1, {1: 2}, "p"]'),
+        ("deep nesting", b'[48, 1, {}, "p", ' + b"[" * 80 + b"]" * 80 + b"]"),
+        ("nul in uri", b'[48, 1, {}, "com\\u0000p"]'),
+    ]
+    CASES_MSGPACK = [
+        ("truncated", b"\x94\x30\x01\x80"),
+        ("reserved byte", b"\x95\x30\x01\x80\xa1p\x91\xc1"),
+        ("huge str length", b"\x94\x30\x01\x80\xdb\xff\xff\xff\xff"),
+        ("huge array count", b"\x95\x30\x01\x80\xa1p\xdd\xff\xff\xff\xff"),
+        ("not an array", b"\x81\xa1a\x01"),
+        ("trailing", b"\x94\x30\x01\x80\xa1p\x00"),
+        ("deep nesting", b"\x95\x30\x01\x80\xa1p" + b"\x91" * 80 + b"\x01"),
+        ("invalid utf-8 uri", b"\x94\x30\x01\x80\xa2\xff\xfe"),
+    ]
+
+    def test_json(self):
+        for name, data in self.CASES_JSON:
+            with self.subTest(name):
+                ws = self.session("wamp.2.json")
+                ws.send_text(data.decode("latin-1").encode("latin-1").decode("utf-8", "replace")
+                             if False else data.decode("utf-8"))
+                if name == "nul in uri":
+                    # a NUL is valid JSON: it is the URI that is refused
+                    self.assert_error(ws, CALL, 1, "wamp.error.invalid_uri")
+                    ws.close()
+                    continue
+                self.assert_abort(ws)
+
+    def test_msgpack(self):
+        for name, data in self.CASES_MSGPACK:
+            with self.subTest(name):
+                ws = self.session("wamp.2.msgpack")
+                ws.send_binary(data)
+                self.assert_abort(ws)
+
+    def test_binary_frame_on_json_session(self):
+        ws = self.session("wamp.2.json")
+        ws.send_binary(b'[48, 1, {}, "com.p"]')
+        self.assert_abort(ws)
+
+    def test_text_frame_on_msgpack_session(self):
+        ws = self.session("wamp.2.msgpack")
+        ws.send_text('[48, 1, {}, "com.p"]')
+        self.assert_abort(ws)
+
+    def test_invalid_utf8_text_frame(self):
+        ws = self.session("wamp.2.json")
+        ws.send_frame(1, b'[16, 1, {}, "a\xff"]')
+        self.assertEqual(ws.expect_close(), 1007)
+        ws.close()
+
+    def test_reused_request_id_while_pending(self):
+        callee = self.session()
+        callee.send([REGISTER, 1, {}, "com.slow"])
+        self.assertEqual(callee.recv()[0], REGISTERED)
+        caller = self.session()
+        caller.send([CALL, 7, {}, "com.slow"])
+        self.assertEqual(callee.recv()[0], INVOCATION)
+        caller.send([CALL, 7, {}, "com.slow"])
+        self.assert_abort(caller)
+        callee.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
