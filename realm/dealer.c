@@ -666,6 +666,24 @@ enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, jso
 	return WAMPD_OK;
 }
 
+/*
+ * Answer pc's caller (or internal owner) with wamp.error.canceled; then free pc (`gone`:
+ * the callee is leaving) or keep it on the callee side only (its answer will be dropped).
+ */
+static void dealer_cancel_for_caller(struct pending_call *pc, const char *why, bool gone)
+{
+	if (pc->internal) {
+		dealer_finish_internal(pc, WAMPD_ERR_CANCELED, NULL, NULL, NULL);
+		return;
+	}
+	if (pc->caller)
+		session_fail(pc->caller, WAMP_CALL, pc->call_id, WAMPD_ERR_CANCELED, why);
+	if (gone)
+		pending_call_free(pc);
+	else
+		pending_call_drop_caller(pc);
+}
+
 void dealer_cancel_all(struct dealer *d)
 {
 	struct session *s, *stmp;
@@ -673,16 +691,8 @@ void dealer_cancel_all(struct dealer *d)
 	HASH_ITER(hh, d->realm->sessions, s, stmp) {
 		struct pending_call *pc, *tmp;
 
-		HASH_ITER(hh_callee, s->invocations, pc, tmp) {
-			if (pc->internal) {
-				dealer_finish_internal(pc, WAMPD_ERR_CANCELED, NULL, NULL, NULL);
-				continue;
-			}
-			if (pc->caller)
-				session_fail(pc->caller, WAMP_CALL, pc->call_id, WAMPD_ERR_CANCELED,
-				             "the router is shutting down");
-			pending_call_drop_caller(pc);
-		}
+		HASH_ITER(hh_callee, s->invocations, pc, tmp)
+			dealer_cancel_for_caller(pc, "the router is shutting down", false);
 	}
 }
 
@@ -818,16 +828,8 @@ void dealer_detach(struct dealer *d, struct session *s)
 		dealer_remove_member(d, m);
 
 	/* calls s was serving: their callers get wamp.error.canceled */
-	HASH_ITER(hh_callee, s->invocations, pc, tmp) {
-		if (pc->internal) {
-			dealer_finish_internal(pc, WAMPD_ERR_CANCELED, NULL, NULL, NULL);
-			continue;
-		}
-		if (pc->caller)
-			session_fail(pc->caller, WAMP_CALL, pc->call_id, WAMPD_ERR_CANCELED,
-			             "the callee left before answering");
-		pending_call_free(pc);
-	}
+	HASH_ITER(hh_callee, s->invocations, pc, tmp)
+		dealer_cancel_for_caller(pc, "the callee left before answering", true);
 
 	/* calls s made: the callee is told (INTERRUPT killnowait) and its answer dropped */
 	HASH_ITER(hh_caller, s->calls, pc, tmp) {
