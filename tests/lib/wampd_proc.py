@@ -79,7 +79,7 @@ class WampdProcess:
             chunk = os.read(self.proc.stdout.fileno(), 4096)
             buf += chunk
             for line in buf.decode(errors="replace").splitlines():
-                m = re.match(r"listening (ws://\S+)", line)
+                m = re.match(r"listening (wss?://\S+)", line)
                 if m and m.group(1) not in self.urls:
                     self.urls.append(m.group(1))
             if self.urls:
@@ -140,7 +140,7 @@ class WampdProcess:
 
     @property
     def host(self):
-        return re.match(r"ws://([^:/]+)", self.url).group(1)
+        return re.match(r"wss?://([^:/]+)", self.url).group(1)
 
     @property
     def path(self):

@@ -1,0 +1,217 @@
+"""Autobahn|Python against wampd: authentication and authorization (issue #5).
+
+ticket, wampcra (plain and salted), cryptosign, a dynamic authenticator and a dynamic
+authorizer (with its cache proven by counting its invocations), static role permissions,
+and TLS with a self-signed certificate made by the test (server and client certificate).
+
+    WAMPD_BIN=... /usr/bin/python3 test_auth.py json|msgpack
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
+
+from autobahn.wamp.exception import ApplicationError  # noqa: E402
+from autobahn.wamp.types import PublishOptions  # noqa: E402
+from twisted.internet import defer  # noqa: E402
+
+from wampclient import JoinFailed, connect, expect_error, run  # noqa: E402
+from wampd_proc import WampdProcess  # noqa: E402
+
+SER = sys.argv[1] if len(sys.argv) > 1 else "json"
+
+ALICE_SEED = bytes(range(32))
+ALICE_PUB = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
+
+ALL = {"call": True, "register": True, "publish": True, "subscribe": True}
+
+CONFIG = {
+    "listeners": [{"auth": {
+        "ticket": {"type": "static", "principals": {
+            "joe": {"ticket": "t-joe", "role": "user"},
+            "svc": {"ticket": "t-svc", "role": "backend"}}},
+        "wampcra": {"type": "static", "users": {
+            "peter": {"secret": "s3cret", "role": "user"},
+            "salty": {"password": "pw", "salt": "pepper", "iterations": 50, "keylen": 32,
+                      "role": "user"}}},
+        "cryptosign": {"type": "static", "principals": {
+            "alice": {"authorized_keys": [ALICE_PUB], "role": "user"}}},
+        "anonymous": {"type": "static", "role": "dyn"},
+    }}],
+    "realms": [{"name": "realm1", "authorizer_cache_ttl": 60000, "roles": [
+        {"name": "backend", "permissions": [{"uri": "", "match": "prefix", "allow": ALL}]},
+        {"name": "user", "permissions": [
+            {"uri": "com.app.", "match": "prefix",
+             "allow": {"call": True, "subscribe": True}},
+            {"uri": "com.app.admin.", "match": "prefix", "allow": {}}]},
+        {"name": "dyn", "authorizer": "com.auth.authorize"},
+    ]}],
+}
+
+
+@defer.inlineCallbacks
+def refused(url, reason, **opts):
+    try:
+        s = yield connect(url, "realm1", SER, **opts)
+    except JoinFailed as e:
+        assert e.reason == reason, "expected %s, got %s" % (reason, e.reason)
+        return
+    yield s.leave_and_wait()
+    raise AssertionError("admitted; expected %s" % reason)
+
+
+@defer.inlineCallbacks
+def methods(url):
+    for opts, role in (
+            (dict(authmethods=["ticket"], authid="joe", secret="t-joe"), "user"),
+            (dict(authmethods=["wampcra"], authid="peter", secret="s3cret"), "user"),
+            (dict(authmethods=["wampcra"], authid="salty", secret="pw"), "user"),
+            (dict(authmethods=["cryptosign"], authid="alice", cryptosign_seed=ALICE_SEED), "user"),
+            (dict(authmethods=["cryptosign"], cryptosign_seed=ALICE_SEED), "user"),  # by key
+            (dict(authmethods=["wampcra", "ticket"], authid="peter", secret="s3cret"), "user"),
+    ):
+        s = yield connect(url, "realm1", SER, **opts)
+        assert s.details.authrole == role, (opts, s.details.authrole)
+        yield s.leave_and_wait()
+    yield refused(url, "wamp.error.authentication_failed", authmethods=["ticket"], authid="joe",
+                  secret="wrong")
+    yield refused(url, "wamp.error.authentication_failed", authmethods=["ticket"],
+                  authid="nobody", secret="x")
+    yield refused(url, "wamp.error.authentication_failed", authmethods=["wampcra"],
+                  authid="salty", secret="not-pw")
+    yield refused(url, "wamp.error.authentication_failed", authmethods=["cryptosign"],
+                  authid="alice", cryptosign_seed=bytes(32))
+    yield refused(url, "wamp.error.no_matching_auth_method", authmethods=["scram"],
+                  authid="joe", secret="x")
+
+
+@defer.inlineCallbacks
+def static_permissions(url):
+    svc = yield connect(url, "realm1", SER, authmethods=["ticket"], authid="svc", secret="t-svc")
+    joe = yield connect(url, "realm1", SER, authmethods=["ticket"], authid="joe", secret="t-joe")
+    yield svc.register(lambda: "hi", "com.app.hello")
+    yield svc.register(lambda: "secret", "com.app.admin.reset")
+    assert (yield joe.call("com.app.hello")) == "hi"
+    yield expect_error(joe.call("com.app.admin.reset"), "wamp.error.not_authorized")
+    yield expect_error(joe.register(lambda: 0, "com.app.mine"), "wamp.error.not_authorized")
+    yield expect_error(joe.publish("com.app.news", options=PublishOptions(acknowledge=True)),
+                       "wamp.error.not_authorized")
+    yield expect_error(joe.subscribe(lambda: 0, "org.other"), "wamp.error.not_authorized")
+    yield joe.subscribe(lambda: 0, "com.app.news")
+    # a reconnecting client is authorized again from scratch
+    yield joe.leave_and_wait()
+    joe = yield connect(url, "realm1", SER, authmethods=["ticket"], authid="joe", secret="t-joe")
+    yield expect_error(joe.register(lambda: 0, "com.app.mine"), "wamp.error.not_authorized")
+    yield joe.leave_and_wait()
+    yield svc.leave_and_wait()
+
+
+@defer.inlineCallbacks
+def dynamic_authorizer(url):
+    svc = yield connect(url, "realm1", SER, authmethods=["ticket"], authid="svc", secret="t-svc")
+    asked = []
+
+    def authorize(session, uri, action, options=None):
+        asked.append((uri, action))
+        return {"allow": uri.startswith("com.ok."), "cache": True}
+    yield svc.register(authorize, "com.auth.authorize")
+    yield svc.register(lambda: "fine", "com.ok.proc")
+    anon = yield connect(url, "realm1", SER)  # role dyn
+    assert anon.details.authrole == "dyn"
+    for _ in range(3):
+        assert (yield anon.call("com.ok.proc")) == "fine"
+    yield expect_error(anon.call("com.no.proc"), "wamp.error.not_authorized")
+    yield expect_error(anon.call("com.no.proc"), "wamp.error.not_authorized")
+    # the cache: one question per (uri, action), not one per call
+    assert asked.count(("com.ok.proc", "call")) == 1, asked
+    assert asked.count(("com.no.proc", "call")) == 1, asked
+    # a new session asks again (its cache is its own)
+    anon2 = yield connect(url, "realm1", SER)
+    assert (yield anon2.call("com.ok.proc")) == "fine"
+    assert asked.count(("com.ok.proc", "call")) == 2, asked
+    yield anon2.leave_and_wait()
+    yield anon.leave_and_wait()
+    yield svc.leave_and_wait()
+
+
+def make_certs(d):
+    def ssl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=wampd test CA")
+    for name, cn in (("server", "localhost"), ("client", "device-7")):
+        ssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + cn)
+        ext = os.path.join(d, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        ssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", ext)
+
+
+@defer.inlineCallbacks
+def tls_client_certificate():
+    """wss:// with a self-signed CA; a client certificate selects the tls method."""
+    from autobahn.twisted.websocket import WampWebSocketClientFactory
+    from autobahn.wamp.types import ComponentConfig
+    from twisted.internet import reactor, ssl
+    from twisted.internet.endpoints import SSL4ClientEndpoint
+    import wampclient
+
+    d = tempfile.mkdtemp(prefix="wampd-tls-")
+    try:
+        make_certs(d)
+        cfg = {"listeners": [{"tls": {"certificate": os.path.join(d, "server.pem"),
+                                      "key": os.path.join(d, "server.key"),
+                                      "ca_certificates": os.path.join(d, "ca.pem")},
+                              "auth": {"tls": {"type": "static", "principals": {
+                                  "device-7": {"role": "device"}}},
+                                  "anonymous": {"type": "static", "role": "public"}}}],
+               "realms": [{"name": "realm1"}]}
+        with WampdProcess(config=cfg) as r:
+            assert r.url.startswith("wss://"), r.url
+            port = int(r.url.split(":")[2].split("/")[0])
+            ca = ssl.Certificate.loadPEM(open(os.path.join(d, "ca.pem"), "rb").read())
+            for with_cert, method, role in ((True, "tls", "device"),
+                                            (False, "anonymous", "public")):
+                client_cert = None
+                if with_cert:
+                    client_cert = ssl.PrivateCertificate.loadPEM(
+                        open(os.path.join(d, "client.pem"), "rb").read() +
+                        open(os.path.join(d, "client.key"), "rb").read())
+                opts = ssl.optionsForClientTLS("localhost", trustRoot=ca,
+                                               clientCertificate=client_cert)
+                joined = defer.Deferred()
+                factory = WampWebSocketClientFactory(
+                    lambda: wampclient.TestSession(ComponentConfig("realm1"), {}, joined),
+                    url="wss://localhost:%d/ws" % port,
+                    serializers=[wampclient.SERIALIZERS[SER]()])
+                SSL4ClientEndpoint(reactor, "127.0.0.1", port, opts).connect(factory)
+                s = yield wampclient.wait_for(joined, 10, "TLS session")
+                assert s.details.authmethod == method, s.details.authmethod
+                assert s.details.authrole == role, s.details.authrole
+                if with_cert:
+                    assert s.details.authid == "device-7", s.details.authid
+                yield s.leave_and_wait()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@defer.inlineCallbacks
+def main():
+    with WampdProcess(config=CONFIG) as r:
+        for scenario in (methods, static_permissions, dynamic_authorizer):
+            print("scenario:", scenario.__name__, SER, flush=True)
+            yield scenario(r.url)
+    print("scenario: tls_client_certificate", SER, flush=True)
+    yield tls_client_certificate()
+
+
+if __name__ == "__main__":
+    run(main, timeout=120)
