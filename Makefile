@@ -32,5 +32,11 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 600 -LE nosan
 
+# make bench [ARGS=--quick]: Release build in build-bench/, every scenario against wampd
+# and the relay baseline; results in bench/results/<date>.{json,md,png}
+bench:
+	@scripts/deps.sh bench
+	bench/run.sh $(ARGS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-bench

@@ -152,8 +152,10 @@ json_t *realm_session_details(const struct session *s)
 	                      "authid", s->authid, "authrole", s->authrole, "authmethod",
 	                      s->authmethod, "authprovider", s->authprovider);
 
-	if (d && s->transport)
-		json_object_set(d, "transport", s->transport);
+	json_t *t = d && s->ops->transport ? s->ops->transport(s->peer) : NULL;
+
+	if (t)
+		json_object_set_new(d, "transport", t);
 	if (d && s->authextra)
 		json_object_set(d, "authextra", s->authextra);
 	return d;

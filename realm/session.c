@@ -34,7 +34,6 @@ void session_free(struct session *s)
 	json_decref(s->hello_details);
 	json_decref(s->testaments_detached);
 	json_decref(s->testaments_destroyed);
-	json_decref(s->transport);
 	authz_cache_clear(&s->authz_cache);
 	free(s->authz_once.uri);
 	free(s->tls_cn);

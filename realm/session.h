@@ -68,6 +68,10 @@ struct peer_ops {
 	void (*close)(void *peer, int code, const char *reason, bool now);
 	/* The peer's address for logs ("127.0.0.1:51234"); never NULL. */
 	const char *(*address)(void *peer);
+	/* The transport's description for the meta API ({"type": "websocket", ...}): a new
+	 * reference the caller owns, or NULL. Optional (NULL: none). Built on demand so an
+	 * idle session does not keep it. */
+	json_t *(*transport)(void *peer);
 };
 
 struct session {
@@ -85,7 +89,7 @@ struct session {
 	char *authmethod;
 	char *authprovider;
 	json_t *authextra;        /* owned, may be NULL */
-	json_t *hello_details;    /* HELLO.Details as sent (owned), for the meta API */
+	json_t *hello_details;    /* HELLO.Details as sent (owned) until WELCOME, else NULL */
 	uint32_t features;        /* enum session_feature bits */
 	int64_t joined_at_ms;     /* wall clock when WELCOME was sent */
 
@@ -97,8 +101,6 @@ struct session {
 	 * options}, owned, NULL when empty */
 	json_t *testaments_detached;
 	json_t *testaments_destroyed;
-	/* transport description for the meta API ({"type": "websocket", "peer": ...}) */
-	json_t *transport;
 
 	/* realm membership: maintained by realm.c, broker.c, dealer.c */
 	UT_hash_handle hh;               /* realm->sessions, key id */

@@ -101,6 +101,9 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 	}
 	session_send_msg(s, &welcome);
 	json_decref(welcome.dict);
+	/* HELLO.Details served authentication only: an idle session should not keep them */
+	json_decref(s->hello_details);
+	s->hello_details = NULL;
 	return WAMPD_OK;
 }
 

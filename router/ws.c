@@ -40,8 +40,8 @@
 
 _Static_assert(LWS_PRE <= WAMP_OUT_HEADROOM, "wamp_out headroom must cover LWS_PRE");
 
-#define WS_RX_KEEP (64u * 1024)   /* reassembly buffers above this are freed after use */
 #define WS_CLOSE_FLUSH_S 5        /* seconds a closing connection may take to flush */
+#define WS_RX_CHUNK 1024u        /* lws' per-connection receive chunk (memory per idle session) */
 
 struct ws_server;
 
@@ -132,10 +132,19 @@ static const char *ws_peer_address(void *peer)
 	return ((struct ws_conn *)peer)->addr;
 }
 
+static json_t *ws_peer_transport(void *peer)
+{
+	struct ws_conn *c = peer;
+
+	return json_pack("{s:s, s:s, s:s}", "type", "websocket", "protocol",
+	                 lws_get_protocol(c->wsi)->name, "peer", c->addr);
+}
+
 static const struct peer_ops ws_peer_ops = {
 	.send = ws_peer_send,
 	.close = ws_peer_close,
 	.address = ws_peer_address,
+	.transport = ws_peer_transport,
 };
 
 /* -------------------------------------------------------------------------------- */
@@ -185,8 +194,6 @@ static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *
 		                            sizeof(big) - sizeof(*ci) + sizeof(ci->ns.name)))
 			c->session->tls_cn = strndup(ci->ns.name, (size_t)ci->ns.len);
 	}
-	c->session->transport = json_pack("{s:s, s:s, s:s}", "type", "websocket", "protocol",
-	                                  lws_get_protocol(wsi)->name, "peer", c->addr);
 	DL_APPEND(srv->conns, c);
 	srv->rt->nconns++;
 	srv->rt->stats.sessions_opened++;
@@ -275,10 +282,13 @@ static void ws_receive(struct ws_server *srv, struct ws_conn *c, const uint8_t *
 		return;
 	}
 	if (c->rx_len + len > c->rx_cap) {
-		size_t ncap = c->rx_cap ? c->rx_cap : 4096;
+		/* first guess: the frame's announced size, so an unfragmented frame split into
+		 * chunks needs one allocation */
+		size_t want = c->rx_len + len + lws_remaining_packet_payload(wsi);
+		size_t ncap = c->rx_cap ? c->rx_cap * 2 : 1024;
 		uint8_t *n;
 
-		while (ncap < c->rx_len + len)
+		while (ncap < want)
 			ncap *= 2;
 		if (ncap > max)
 			ncap = max;
@@ -294,12 +304,11 @@ static void ws_receive(struct ws_server *srv, struct ws_conn *c, const uint8_t *
 	if (!final)
 		return;
 	ws_deliver(srv, c, c->rx, c->rx_len);
+	/* an idle session holds no receive buffer (see bench idle: memory per session) */
 	c->rx_len = 0;
-	if (c->rx_cap > WS_RX_KEEP) {
-		free(c->rx);
-		c->rx = NULL;
-		c->rx_cap = 0;
-	}
+	free(c->rx);
+	c->rx = NULL;
+	c->rx_cap = 0;
 }
 
 /* -------------------------------------------------------------------------------- */
@@ -482,6 +491,7 @@ static bool ws_listener_protocols(struct ws_listener *l)
 		l->protocols[n].name = names[ser];
 		l->protocols[n].callback = ws_callback;
 		l->protocols[n].per_session_data_size = sizeof(struct ws_conn);
+		l->protocols[n].rx_buffer_size = WS_RX_CHUNK;
 		l->protocols[n].id = (unsigned)ser;
 		n++;
 	}

@@ -1,0 +1,245 @@
+/*
+ * relay.c - the baseline server: plain libwebsockets with wampd's lws settings and no WAMP.
+ * It measures what this machine and lws can do, so wampd's figures are reported as ratios
+ * to it from the same run.
+ *
+ *   relay --port N --mode echo|pair|broadcast
+ *
+ * echo       every message goes back to its sender (an echo server)
+ * pair       connections are paired in arrival order; every message goes to the partner
+ *            (the frames of a routed call: caller -> callee -> caller, with no routing)
+ * broadcast  every message goes to every other connection (fan-out with no broker)
+ *
+ * Like wampd it accepts the subprotocols wamp.2.json and wamp.2.msgpack, queues outgoing
+ * messages per connection (refcounted shared buffers for broadcast) and writes one message
+ * per WRITEABLE callback from LWS_PRE headroom. It prints "listening ws://127.0.0.1:PORT/"
+ * when ready.
+ */
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utlist.h>
+
+enum relay_mode { MODE_ECHO, MODE_PAIR, MODE_BROADCAST };
+
+struct buf {
+	int refs;
+	size_t len;
+	int binary;
+	unsigned char data[]; /* LWS_PRE + len */
+};
+
+struct qnode {
+	struct buf *b;
+	struct qnode *next;
+};
+
+struct conn {
+	struct lws *wsi;
+	struct conn *partner;
+	struct qnode *head, *tail;
+	unsigned char *rx;
+	size_t rx_len, rx_cap;
+	struct conn *prev, *next; /* all connections */
+};
+
+static enum relay_mode mode = MODE_ECHO;
+static struct conn *conns;
+static struct conn *waiting; /* pair mode: a connection without a partner yet */
+static volatile int interrupted;
+
+static void buf_unref(struct buf *b)
+{
+	if (--b->refs == 0)
+		free(b);
+}
+
+static void enqueue(struct conn *c, struct buf *b)
+{
+	struct qnode *n = malloc(sizeof(*n));
+
+	if (!n)
+		return;
+	n->b = b;
+	n->next = NULL;
+	b->refs++;
+	if (c->tail)
+		c->tail->next = n;
+	else
+		c->head = n;
+	c->tail = n;
+	lws_callback_on_writable(c->wsi);
+}
+
+static void deliver(struct conn *from, const unsigned char *msg, size_t len, int binary)
+{
+	struct buf *b = malloc(sizeof(*b) + LWS_PRE + len);
+	struct conn *c;
+
+	if (!b)
+		return;
+	b->refs = 1;
+	b->len = len;
+	b->binary = binary;
+	memcpy(b->data + LWS_PRE, msg, len);
+	switch (mode) {
+	case MODE_ECHO:
+		enqueue(from, b);
+		break;
+	case MODE_PAIR:
+		if (from->partner)
+			enqueue(from->partner, b);
+		break;
+	case MODE_BROADCAST:
+		DL_FOREACH(conns, c)
+			if (c != from)
+				enqueue(c, b);
+		break;
+	}
+	buf_unref(b);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+	struct conn *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED:
+		memset(c, 0, sizeof(*c));
+		c->wsi = wsi;
+		DL_APPEND(conns, c);
+		if (mode == MODE_PAIR) {
+			if (waiting) {
+				c->partner = waiting;
+				waiting->partner = c;
+				waiting = NULL;
+			} else {
+				waiting = c;
+			}
+		}
+		break;
+	case LWS_CALLBACK_RECEIVE: {
+		int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+
+		if (first && final) {
+			deliver(c, in, len, lws_frame_is_binary(wsi));
+			break;
+		}
+		if (first)
+			c->rx_len = 0;
+		if (c->rx_len + len > c->rx_cap) {
+			size_t ncap = (c->rx_len + len) * 2;
+			unsigned char *n = realloc(c->rx, ncap);
+
+			if (!n)
+				return -1;
+			c->rx = n;
+			c->rx_cap = ncap;
+		}
+		memcpy(c->rx + c->rx_len, in, len);
+		c->rx_len += len;
+		if (final)
+			deliver(c, c->rx, c->rx_len, lws_frame_is_binary(wsi));
+		break;
+	}
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (c->head) {
+			struct qnode *n = c->head;
+
+			if (lws_write(wsi, n->b->data + LWS_PRE, n->b->len,
+			              n->b->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0)
+				return -1;
+			c->head = n->next;
+			if (!c->head)
+				c->tail = NULL;
+			buf_unref(n->b);
+			free(n);
+			if (c->head)
+				lws_callback_on_writable(wsi);
+		}
+		break;
+	case LWS_CALLBACK_CLOSED:
+		DL_DELETE(conns, c);
+		if (waiting == c)
+			waiting = NULL;
+		if (c->partner)
+			c->partner->partner = NULL;
+		while (c->head) {
+			struct qnode *n = c->head;
+
+			c->head = n->next;
+			buf_unref(n->b);
+			free(n);
+		}
+		free(c->rx);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static struct lws_protocols protocols[] = {
+	{"http", lws_callback_http_dummy, 0, 0, 0, NULL, 0},
+	{"wamp.2.json", callback, sizeof(struct conn), 0, 0, NULL, 0},
+	{"wamp.2.msgpack", callback, sizeof(struct conn), 0, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct lws_context_creation_info info;
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	int port = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--port") && i + 1 < argc)
+			port = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
+			const char *m = argv[++i];
+
+			mode = !strcmp(m, "pair") ? MODE_PAIR : !strcmp(m, "broadcast") ? MODE_BROADCAST
+			                                                                : MODE_ECHO;
+		} else {
+			fprintf(stderr, "usage: relay [--port N] [--mode echo|pair|broadcast]\n");
+			return 2;
+		}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	lws_set_log_level(LLL_ERR, NULL);
+
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	               LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	ctx = lws_create_context(&info);
+	if (!ctx)
+		return 1;
+	memset(&info, 0, sizeof(info));
+	info.port = port;
+	info.iface = "127.0.0.1";
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+	vh = lws_create_vhost(ctx, &info);
+	if (!vh)
+		return 1;
+	printf("listening ws://127.0.0.1:%d/\n", lws_get_vhost_listen_port(vh));
+	fflush(stdout);
+	while (!interrupted)
+		if (lws_service(ctx, 0) < 0)
+			break;
+	lws_context_destroy(ctx);
+	return 0;
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""bench/report.py - turn wampbench result lines (one JSON object per line, each with the
+"label" bench/run.sh gave it) into bench/results/<date>.json and a Markdown table.
+
+wampd's figures are shown as ratios to the relay baseline measured in the same run:
+  rpc    vs pair (caller -> relay -> callee -> relay -> caller: the same hops as a routed
+         call) and vs echo (one hop: the machine's practical round-trip limit)
+  fanout vs broadcast to the same number of subscribers
+and MessagePack vs JSON for each wampd scenario.
+
+usage: report.py LINES.jsonl --json OUT.json --md OUT.md [--mode full|quick|smoke]
+"""
+import argparse
+import datetime
+import json
+import platform
+import os
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def by_label(results):
+    return {r["label"]: r for r in results if "label" in r}
+
+
+def rate(r):
+    return r.get("ops_per_s") if r and "error" not in r else None
+
+
+def ratio(a, b):
+    return round(a / b, 3) if a and b else None
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "-"
+    if isinstance(v, float) and v < 100:
+        return "%.2f%s" % (v, unit)
+    return "{:,.0f}{}".format(v, unit)
+
+
+def machine():
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()}
+
+
+def build(results, mode):
+    L = by_label(results)
+    rows, ratios = [], {}
+    for ser in ("json", "msgpack"):
+        for label, r in L.items():
+            parts = label.split()
+            if len(parts) < 2 or parts[1] != ser:
+                continue
+            kind, rest = parts[0], " ".join(parts[2:])
+            if kind == "rpc":
+                pair = L.get("pair %s %s" % (ser, rest))
+                echo = L.get("echo %s %s" % (ser, rest))
+                rows.append((label, rate(r), r.get("latency_us"), "pair", ratio(rate(r), rate(pair)),
+                             "echo", ratio(rate(r), rate(echo))))
+                ratios[label + " / pair"] = ratio(rate(r), rate(pair))
+                ratios[label + " / echo"] = ratio(rate(r), rate(echo))
+            elif kind == "fanout":
+                bc = L.get("broadcast %s %s" % (ser, rest))
+                rows.append((label, rate(r), r.get("latency_us"), "broadcast",
+                             ratio(rate(r), rate(bc)), None, None))
+                ratios[label + " / broadcast"] = ratio(rate(r), rate(bc))
+            elif kind == "connect":
+                ws = L.get("wsconnect %s" % ser)
+                rows.append((label, rate(r), r.get("latency_us"), "wsconnect",
+                             ratio(rate(r), rate(ws)), None, None))
+                ratios[label + " / wsconnect"] = ratio(rate(r), rate(ws))
+            elif kind in ("pair", "echo", "broadcast", "wsconnect"):
+                rows.append((label, rate(r), r.get("latency_us"), None, None, None, None))
+            elif kind == "idle":
+                rows.append((label, None, None, "KiB/session", r.get("kib_per_session"), None, None))
+            if kind in ("rpc", "fanout", "connect", "idle") and ser == "msgpack":
+                j = L.get(label.replace("msgpack", "json", 1))
+                if kind == "idle":
+                    continue
+                ratios[label + " / json"] = ratio(rate(r), rate(j))
+    doc = {
+        "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "mode": mode,
+        "machine": machine(),
+        "results": results,
+        "ratios": ratios,
+    }
+    return doc, rows
+
+
+def markdown(doc, rows):
+    out = ["# wampbench results %s (%s mode)" % (doc["date"], doc["mode"]), "",
+           "Machine: %s, %s cores, Linux %s. Router and load generator share the machine; "
+           "figures are comparable only within this run." % (
+               doc["machine"]["cpu"], doc["machine"]["cores"], doc["machine"]["kernel"]), "",
+           "| scenario | ops/s | p50 µs | p99 µs | p99.9 µs | vs | ratio | vs | ratio |",
+           "|---|---:|---:|---:|---:|---|---:|---|---:|"]
+    for label, r, lat, v1, r1, v2, r2 in rows:
+        lat = lat or {}
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            label, fmt(r), fmt(lat.get("p50") or None), fmt(lat.get("p99") or None),
+            fmt(lat.get("p999") or None), v1 or "", fmt(r1), v2 or "", fmt(r2)))
+    out += ["", "## Ratios", "", "| ratio | value |", "|---|---:|"]
+    for k, v in doc["ratios"].items():
+        out.append("| %s | %s |" % (k, fmt(v)))
+    cpu = [(r["label"], r.get("bench_cpu_s"), r.get("router_cpu_s"), r.get("duration"))
+           for r in doc["results"] if "bench_cpu_s" in r]
+    out += ["", "## CPU over the measured interval (seconds; wampbench must not be the "
+            "bottleneck)", "", "| scenario | wampbench | server | duration |", "|---|---:|---:|---:|"]
+    for label, b, s, d in cpu:
+        out.append("| %s | %s | %s | %s |" % (label, fmt(b), fmt(s), fmt(d)))
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("lines")
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--mode", default="full")
+    a = ap.parse_args()
+    doc, rows = build(load(a.lines), a.mode)
+    with open(a.json, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    with open(a.md, "w") as f:
+        f.write(markdown(doc, rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# bench/run.sh - run every wampbench scenario against wampd and against the relay baseline
+# (plain libwebsockets, no WAMP), for JSON and MessagePack, and write
+#   bench/results/<date>.json   every result line plus the ratios
+#   bench/results/<date>.md     the table (bench/report.py)
+#
+#   bench/run.sh [--quick] [--smoke] [--bin-dir DIR] [--out DIR] [--only REGEX]
+#
+#   (default)  Release build in build-bench/, 2 s warm-up + 10 s per scenario, fan-out to
+#              1..10,000 subscribers, 10,000 idle sessions (bounded by the fd hard limit)
+#   --quick    0.5 s + 3 s per scenario, fan-out up to 1,000, 2,000 idle sessions
+#   --smoke    0.2 s + 1 s, tiny sizes: checks that every scenario runs and reports
+#              (make test runs this; it never asserts a speed)
+#   --bin-dir  use wampd/wampbench/relay from an existing build directory
+#   --out      where results go (default bench/results; --smoke: a temporary directory)
+#   --only     run only scenarios whose label matches REGEX (e.g. 'fanout|idle')
+#
+# Every server is started fresh on a free port (--port 0) for each scenario, so one
+# scenario's memory does not leak into the next one's figures. A progress line per
+# scenario goes to stderr.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+quick=0 smoke=0 bindir="" out="" only=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1 ;;
+	--smoke) smoke=1 ;;
+	--bin-dir) bindir=$2; shift ;;
+	--out) out=$2; shift ;;
+	--only) only=$2; shift ;;
+	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ -z "$bindir" ]; then
+	bindir="$root/build-bench"
+	cmake -S "$root" -B "$bindir" -DCMAKE_BUILD_TYPE=Release -DWAMPD_BUILD_TESTS=OFF \
+		-DWAMPD_BUILD_BENCH=ON >/dev/null
+	cmake --build "$bindir" -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
+fi
+wampd="$bindir/router/wampd"
+bench="$bindir/bench/wampbench"
+relay="$bindir/bench/relay"
+for b in "$wampd" "$bench" "$relay"; do
+	[ -x "$b" ] || { echo "run.sh: $b not built" >&2; exit 1; }
+done
+
+# Debian's python3 (the one with python3-matplotlib), else whatever python3 is on PATH
+py=/usr/bin/python3
+[ -x "$py" ] || py=$(command -v python3)
+
+# many sessions need many descriptors: take the hard limit
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fdmax=$(ulimit -n)
+
+if [ $smoke = 1 ]; then
+	warm=0.2 dur=1 fanouts="1 50" idle=100 rpcpay="64"
+	[ -n "$out" ] || out=$(mktemp -d)
+elif [ $quick = 1 ]; then
+	warm=0.5 dur=3 fanouts="1 100 1000" idle=2000 rpcpay="64 4096"
+else
+	warm=2 dur=10 fanouts="1 100 1000 10000" idle=10000 rpcpay="64 4096"
+fi
+[ -n "$out" ] || out="$here/results"
+# each process needs one descriptor per connection, plus a few
+cap=$((fdmax - 64))
+[ "$idle" -le "$cap" ] || idle=$cap
+mkdir -p "$out"
+stamp=$(date -u +%Y-%m-%d)
+lines="$out/$stamp.jsonl"
+: >"$lines"
+tmp=$(mktemp -d)
+server_pid=""
+cleanup() {
+	[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# start_server NAME CMD...: start a server that prints "listening ws://..." on stdout;
+# sets server_pid and server_url, waiting at most 10 s for the line.
+start_server() {
+	local name=$1
+	shift
+	"$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	server_pid=$!
+	local deadline=$((SECONDS + 10))
+	server_url=""
+	while [ $SECONDS -lt $deadline ]; do
+		server_url=$(grep -o 'ws://[^ ]*' "$tmp/$name.out" 2>/dev/null | head -1 || true)
+		[ -n "$server_url" ] && return 0
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "run.sh: $name did not start:" >&2
+	cat "$tmp/$name.err" >&2
+	return 1
+}
+
+stop_server() {
+	kill "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=""
+}
+
+failures=0
+# run LABEL TARGET(wampd|relay:MODE|wampd-auth) -- wampbench args...
+run() {
+	local label=$1 target=$2
+	shift 3
+	if [ -n "$only" ] && ! [[ "$label" =~ $only ]]; then
+		return 0
+	fi
+	case "$target" in
+	wampd) start_server wampd "$wampd" --port 0 --log-level error ;;
+	wampd-auth) start_server wampd "$wampd" --config "$here/configs/auth.json" --port 0 \
+			--log-level error ;;
+	relay:*) start_server relay "$relay" --port 0 --mode "${target#relay:}" ;;
+	esac
+	local res
+	printf '%-44s ' "$label" >&2
+	res=$(timeout 300 "$bench" --url "$server_url" --router-pid "$server_pid" \
+		--warmup "$warm" --duration "$dur" "$@" | tail -1) || true
+	stop_server
+	if [ -z "$res" ] || ! "$py" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("ops",0)>0 and "error" not in d else 1)' "$res"; then
+		echo "FAILED ${res:-no result}" >&2
+		failures=$((failures + 1))
+		res="{\"error\":\"no result\"}"
+	else
+		"$py" -c 'import json,sys; d=json.loads(sys.argv[1]); print(("%.0f/s" % d["ops_per_s"]) if "ops_per_s" in d else ("%.2f KiB/session" % d["kib_per_session"]), ("p50 %.0f us p99 %.0f us" % (d["latency_us"]["p50"], d["latency_us"]["p99"])) if d.get("latency_us",{}).get("p50") else "")' "$res" >&2
+	fi
+	"$py" -c 'import json,sys; d=json.loads(sys.argv[2]); d["label"]=sys.argv[1]; print(json.dumps(d))' \
+		"$label" "$res" >>"$lines"
+}
+
+for ser in json msgpack; do
+	for p in $rpcpay; do
+		run "rpc $ser P=$p" wampd -- --scenario rpc --serializer $ser --callers 4 \
+			--callees 1 --window 16 --payload "$p"
+		run "pair $ser P=$p" relay:pair -- --scenario pair --serializer $ser --callers 4 \
+			--window 16 --payload "$p"
+		run "echo $ser P=$p" relay:echo -- --scenario echo --serializer $ser --callers 4 \
+			--window 16 --payload "$p"
+	done
+	for n in $fanouts; do
+		[ "$n" -le "$cap" ] || continue
+		run "fanout $ser N=$n" wampd -- --scenario fanout --serializer $ser \
+			--subscribers "$n" --window 8 --payload 64
+		run "broadcast $ser N=$n" relay:broadcast -- --scenario broadcast \
+			--serializer $ser --subscribers "$n" --window 8 --payload 64
+	done
+	run "connect $ser anonymous" wampd -- --scenario connect --serializer $ser \
+		--concurrency 32
+	run "wsconnect $ser" relay:echo -- --scenario wsconnect --serializer $ser \
+		--concurrency 32
+	run "idle $ser K=$idle" wampd -- --scenario idle --serializer $ser --sessions "$idle"
+done
+run "connect json ticket" wampd-auth -- --scenario connect --concurrency 32 \
+	--authmethod ticket --authid bench --secret bench-ticket
+run "connect json wampcra" wampd-auth -- --scenario connect --concurrency 32 \
+	--authmethod wampcra --authid bench --secret bench-secret
+run "connect json cryptosign" wampd-auth -- --scenario connect --concurrency 32 \
+	--authmethod cryptosign --authid bench \
+	--secret 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+
+"$py" "$here/report.py" "$lines" --json "$out/$stamp.json" --md "$out/$stamp.md" \
+	--mode "$([ $smoke = 1 ] && echo smoke || { [ $quick = 1 ] && echo quick || echo full; })"
+rm -f "$lines"
+if [ $smoke = 0 ] && "$py" -c 'import matplotlib' 2>/dev/null; then
+	"$py" "$here/plot.py" "$out/$stamp.json" >&2
+fi
+echo "results: $out/$stamp.json $out/$stamp.md" >&2
+if [ $failures -gt 0 ]; then
+	echo "run.sh: $failures scenario(s) failed" >&2
+	exit 1
+fi

@@ -1,0 +1,1032 @@
+/*
+ * wampbench.c - a load generator for WAMP routers: many sessions in one event-driven
+ * process (libwebsockets client), JSON or MessagePack, one JSON result line per run.
+ *
+ *   wampbench --url ws://127.0.0.1:8080/ws --scenario S [options]
+ *
+ * WAMP scenarios (against a router):
+ *   rpc      --callers C --callees M --window W --payload P : round trips/s + latency
+ *   fanout   --subscribers N --window K --payload P         : deliveries/s + latency
+ *   connect  --concurrency K                                : HELLO->WELCOME sessions/s
+ *   idle     --sessions K --router-pid PID                  : router RSS KiB per session
+ * Raw scenarios (against bench/relay, same connections and shapes, no WAMP):
+ *   echo     --callers C --window W --payload P             : round trips/s (relay echo)
+ *   pair     --callers C --window W --payload P             : caller->callee->caller (relay pair)
+ *   broadcast --subscribers N --window K --payload P        : deliveries/s (relay broadcast)
+ *   wsconnect --concurrency K                               : WebSocket handshakes/s (any mode)
+ * Common: --serializer json|msgpack, --warmup S, --duration S, --router-pid PID.
+ * Authentication (any WAMP scenario): --authmethod ticket|wampcra|cryptosign --authid ID
+ * --secret S (ticket: the ticket; wampcra: the unsalted secret; cryptosign: the private
+ * key's 32-byte seed in hex).
+ *
+ * Latency: every request carries its send time (CLOCK_MONOTONIC ns) as the first element of
+ * its payload; the answer (RESULT echoes the arguments; EVENT carries the publication's)
+ * brings it back. Latencies go into a log-linear histogram (64 sub-buckets per power of
+ * two: < 1.6% error) from which percentiles are read; no averages.
+ *
+ * Pacing: a caller keeps W calls in flight; the fan-out publisher publishes publication s
+ * only when every subscriber has received publication s-K, so the router's queues never
+ * hold more than K messages per subscriber (a benchmark must not trip the router's slow
+ * consumer protection).
+ *
+ * CPU: wampbench's own CPU time (getrusage) and the router's (/proc/PID/stat) over the
+ * measured interval are reported next to the figures: the tool must not be the bottleneck.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "serializers/codec.h"
+
+enum scenario { SC_RPC, SC_FANOUT, SC_CONNECT, SC_IDLE, SC_ECHO, SC_PAIR, SC_BROADCAST,
+                SC_WSCONNECT };
+enum role { R_CALLER, R_CALLEE, R_PUBLISHER, R_SUBSCRIBER, R_CONNECTOR, R_IDLE, R_RAW_SEND,
+            R_RAW_ECHO, R_RAW_RECV };
+
+#define HIST_SUB 64
+#define HIST_BUCKETS (64 * HIST_SUB)
+
+struct hist {
+	uint64_t count[HIST_BUCKETS];
+	uint64_t n;
+};
+
+struct client;
+
+struct bench {
+	enum scenario sc;
+	enum wamp_ser ser;
+	const char *host, *path, *realm;
+	const char *authmethod, *authid, *secret; /* NULL: anonymous */
+	unsigned char sign_sk[64], sign_pk[32];  /* cryptosign key from --secret (seed hex) */
+	int port;
+	int callers, callees, window, payload, subscribers, concurrency, sessions;
+	double warmup, duration;
+	int router_pid;
+	struct lws_context *ctx;
+	struct client *clients;
+	int nclients;
+	/* phases */
+	int ready;            /* clients that finished their setup */
+	int started;          /* load is running */
+	int64_t t_measure;    /* ns: measurement starts */
+	int64_t t_end;        /* ns: measurement ends */
+	int done;
+	int failed;
+	char why[256];
+	/* results */
+	uint64_t ops;
+	struct hist hist;
+	/* fan-out pacing */
+	uint64_t pub_seq;
+	uint32_t *delivered; /* per publication slot (seq % window) */
+	uint64_t *slot_seq;
+	/* connect scenario */
+	int connects_open;
+	/* cpu */
+	struct rusage ru0;
+	long router_ticks0;
+	long rss0_kib;
+	int cpu_marked;       /* CPU counters read at the start of the measured interval */
+	char *payload_fill;
+	lws_sorted_usec_list_t tick;
+};
+
+struct client {
+	struct bench *b;
+	struct lws *wsi;
+	enum role role;
+	int index;
+	int joined;
+	int pending_setup;
+	uint64_t next_req;
+	struct wamp_out **q;
+	unsigned qh, qn, qcap;
+	uint8_t *rx;
+	size_t rx_len, rx_cap;
+	int in_flight;
+	uint64_t received;
+	int64_t opened_at;  /* connect scenarios: when the connection was started */
+};
+
+static volatile int stop;
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void hist_add(struct hist *h, uint64_t v)
+{
+	unsigned idx;
+
+	if (v < HIST_SUB) {
+		idx = (unsigned)v;
+	} else {
+		int e = 63 - __builtin_clzll(v);             /* v in [2^e, 2^(e+1)) */
+		unsigned sub = (unsigned)(v >> (e - 6)) & (HIST_SUB - 1);
+
+		idx = (unsigned)(e - 5) * HIST_SUB + sub;
+	}
+	if (idx >= HIST_BUCKETS)
+		idx = HIST_BUCKETS - 1;
+	h->count[idx]++;
+	h->n++;
+}
+
+/* The value (lower bound of its bucket) below which a fraction q of the samples lie. */
+static uint64_t hist_pct(const struct hist *h, double q)
+{
+	uint64_t target = (uint64_t)(q * (double)h->n), seen = 0;
+
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->count[i];
+		if (seen > target && h->count[i]) {
+			if (i < HIST_SUB)
+				return i;
+			{
+				unsigned e = i / HIST_SUB + 5, sub = i % HIST_SUB;
+
+				return ((uint64_t)(HIST_SUB + sub)) << (e - 6);
+			}
+		}
+	}
+	return 0;
+}
+
+static void fail(struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(struct bench *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->why, sizeof(b->why), fmt, ap);
+	va_end(ap);
+	b->failed = 1;
+	stop = 1;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* sending                                                                              */
+
+static void cq_push(struct client *c, struct wamp_out *o)
+{
+	if (c->qn == c->qcap) {
+		unsigned ncap = c->qcap ? c->qcap * 2 : 8;
+		struct wamp_out **n = malloc(sizeof(*n) * ncap);
+
+		for (unsigned i = 0; i < c->qn; i++)
+			n[i] = c->q[(c->qh + i) % c->qcap];
+		free(c->q);
+		c->q = n;
+		c->qh = 0;
+		c->qcap = ncap;
+	}
+	c->q[(c->qh + c->qn) % c->qcap] = o;
+	c->qn++;
+	lws_callback_on_writable(c->wsi);
+}
+
+static void send_msg(struct client *c, const struct wamp_msg *m)
+{
+	enum wampd_err err;
+	struct wamp_out *o = wamp_encode(c->b->ser, m, &err);
+
+	if (!o) {
+		fail(c->b, "cannot encode %s", wamp_type_name(m->type));
+		return;
+	}
+	cq_push(c, o);
+}
+
+/* A raw message of the payload size starting with the timestamp (for relay scenarios). */
+static void send_raw(struct client *c, int64_t t)
+{
+	size_t n = (size_t)c->b->payload + 24;
+	struct wamp_out *o = wamp_out_new(n);
+
+	o->len = (size_t)snprintf((char *)wamp_out_data(o), n, "%020" PRId64 ":", t);
+	memcpy(wamp_out_data(o) + o->len, c->b->payload_fill, (size_t)c->b->payload);
+	o->len += (size_t)c->b->payload;
+	o->binary = c->b->ser != WAMP_SER_JSON;
+	cq_push(c, o);
+}
+
+/* Arguments [t, "xxx..."] encoded in the bench's serializer, into buf; returns its length. */
+static size_t encode_args(struct bench *b, uint8_t *buf, int64_t t)
+{
+	size_t n = 0;
+
+	if (b->ser == WAMP_SER_JSON) {
+		n = (size_t)sprintf((char *)buf, "[%" PRId64 ",\"", t);
+		memcpy(buf + n, b->payload_fill, (size_t)b->payload);
+		n += (size_t)b->payload;
+		buf[n++] = '"';
+		buf[n++] = ']';
+		return n;
+	}
+	buf[n++] = 0x92;
+	buf[n++] = 0xcf; /* uint64 */
+	for (int i = 7; i >= 0; i--)
+		buf[n++] = (uint8_t)((uint64_t)t >> (8 * i));
+	if (b->payload < 256) {
+		buf[n++] = 0xd9;
+		buf[n++] = (uint8_t)b->payload;
+	} else if (b->payload < 65536) {
+		buf[n++] = 0xda;
+		buf[n++] = (uint8_t)(b->payload >> 8);
+		buf[n++] = (uint8_t)b->payload;
+	} else {
+		buf[n++] = 0xdb;
+		for (int i = 3; i >= 0; i--)
+			buf[n++] = (uint8_t)((uint32_t)b->payload >> (8 * i));
+	}
+	memcpy(buf + n, b->payload_fill, (size_t)b->payload);
+	return n + (size_t)b->payload;
+}
+
+/* The timestamp at the start of an args span (see encode_args). */
+static int64_t args_time(struct bench *b, const uint8_t *p, size_t n)
+{
+	if (!p || n < 10)
+		return 0;
+	if (b->ser == WAMP_SER_JSON)
+		return strtoll((const char *)p + 1, NULL, 10);
+	{
+		uint64_t t = 0;
+
+		for (int i = 0; i < 8; i++)
+			t = (t << 8) | p[2 + i];
+		return (int64_t)t;
+	}
+}
+
+static void send_call(struct client *c)
+{
+	uint8_t *args = malloc((size_t)c->b->payload + 32);
+	struct wamp_msg m = {.type = WAMP_CALL, .id = {++c->next_req}, .uri = "bench.rpc",
+	                     .uri_len = 9};
+
+	m.payload.ser = c->b->ser;
+	m.payload.args = args;
+	m.payload.args_len = encode_args(c->b, args, now_ns());
+	send_msg(c, &m);
+	free(args);
+	c->in_flight++;
+}
+
+static void send_publish(struct client *c)
+{
+	struct bench *b = c->b;
+	uint8_t *args = malloc((size_t)b->payload + 32);
+	struct wamp_msg m = {.type = WAMP_PUBLISH, .id = {++c->next_req}, .uri = "bench.fan",
+	                     .uri_len = 9};
+	unsigned slot = (unsigned)(b->pub_seq % (uint64_t)b->window);
+
+	b->slot_seq[slot] = b->pub_seq++;
+	b->delivered[slot] = 0;
+	m.payload.ser = b->ser;
+	m.payload.args = args;
+	m.payload.args_len = encode_args(b, args, now_ns());
+	send_msg(c, &m);
+	free(args);
+}
+
+/* Fan-out pacing: publish while the oldest in-flight publication is fully delivered. */
+static void fanout_pump(struct bench *b)
+{
+	struct client *pub = &b->clients[0];
+
+	while (b->started && !stop) {
+		uint64_t next = b->pub_seq;
+
+		if (next >= (uint64_t)b->window) {
+			unsigned slot = (unsigned)(next % (uint64_t)b->window);
+
+			if (b->delivered[slot] < (uint32_t)b->subscribers)
+				return;
+		}
+		if (b->sc == SC_BROADCAST) {
+			unsigned slot = (unsigned)(b->pub_seq % (uint64_t)b->window);
+
+			b->slot_seq[slot] = b->pub_seq++;
+			b->delivered[slot] = 0;
+			send_raw(pub, now_ns());
+		} else {
+			send_publish(pub);
+		}
+		if (pub->qn > 64)
+			return; /* let it drain */
+	}
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* setup and measurement                                                                */
+
+static long router_ticks(int pid)
+{
+	char path[64], buf[1024], *p;
+	FILE *f;
+	long ut = 0, st = 0;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	/* fields after the comm: state(3) ... utime(14) stime(15) */
+	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut, &st) == 2)
+		return ut + st;
+	return 0;
+}
+
+static long router_rss_kib(int pid)
+{
+	char path[64], line[256];
+	FILE *f;
+	long kib = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kib = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kib;
+}
+
+static void start_load(struct bench *b)
+{
+	b->started = 1;
+	b->t_measure = now_ns() + (int64_t)(b->warmup * 1e9);
+	b->t_end = b->t_measure + (int64_t)(b->duration * 1e9);
+	for (int i = 0; i < b->nclients; i++) {
+		struct client *c = &b->clients[i];
+
+		if (c->role == R_CALLER)
+			for (int k = 0; k < b->window; k++)
+				send_call(c);
+		else if (c->role == R_RAW_SEND && b->sc != SC_BROADCAST)
+			for (int k = 0; k < b->window; k++)
+				send_raw(c, now_ns());
+	}
+	if (b->sc == SC_FANOUT || b->sc == SC_BROADCAST)
+		fanout_pump(b);
+}
+
+static void measured(struct bench *b, int64_t sent_at)
+{
+	int64_t t = now_ns();
+
+	if (t < b->t_measure || t > b->t_end)
+		return;
+	b->ops++;
+	if (sent_at > 0 && t > sent_at)
+		hist_add(&b->hist, (uint64_t)(t - sent_at) / 100); /* 0.1 us units */
+}
+
+static void setup_done(struct client *c)
+{
+	struct bench *b = c->b;
+
+	if (++b->ready < b->nclients)
+		return;
+	if (b->sc == SC_IDLE) {
+		b->t_measure = now_ns();
+		b->done = 1;
+		stop = 1;
+		return;
+	}
+	start_load(b);
+}
+
+static struct lws *open_client(struct bench *b, struct client *c);
+
+/* ---------------------------------------------------------------------------------- */
+/* receiving                                                                            */
+
+/* AUTHENTICATE for a CHALLENGE with the configured credentials (see --authmethod). */
+static void answer_challenge(struct client *c, const struct wamp_msg *m)
+{
+	struct bench *b = c->b;
+	struct wamp_msg out = {.type = WAMP_AUTHENTICATE};
+	const char *challenge = json_string_value(json_object_get(m->dict, "challenge"));
+	char sig[512];
+
+	if (!b->authmethod || !m->uri || strcmp(m->uri, b->authmethod)) {
+		fail(b, "unexpected CHALLENGE for %s", m->uri ? m->uri : "?");
+		return;
+	}
+	if (!strcmp(b->authmethod, "ticket")) {
+		snprintf(sig, sizeof(sig), "%s", b->secret);
+	} else if (!strcmp(b->authmethod, "wampcra") && challenge) {
+		unsigned char mac[crypto_auth_hmacsha256_BYTES];
+		crypto_auth_hmacsha256_state st;
+
+		crypto_auth_hmacsha256_init(&st, (const unsigned char *)b->secret, strlen(b->secret));
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)challenge, strlen(challenge));
+		crypto_auth_hmacsha256_final(&st, mac);
+		sodium_bin2base64(sig, sizeof(sig), mac, sizeof(mac), sodium_base64_VARIANT_ORIGINAL);
+	} else if (!strcmp(b->authmethod, "cryptosign") && challenge && strlen(challenge) == 64) {
+		unsigned char msg[32], sm[64 + 32];
+
+		if (sodium_hex2bin(msg, sizeof(msg), challenge, 64, NULL, NULL, NULL)) {
+			fail(b, "CHALLENGE: bad cryptosign challenge");
+			return;
+		}
+		crypto_sign_detached(sm, NULL, msg, sizeof(msg), b->sign_sk);
+		memcpy(sm + 64, msg, 32);
+		sodium_bin2hex(sig, sizeof(sig), sm, sizeof(sm));
+	} else {
+		fail(b, "CHALLENGE for %s without a usable challenge", m->uri);
+		return;
+	}
+	out.uri = sig;
+	out.uri_len = strlen(sig);
+	send_msg(c, &out);
+}
+
+static void on_wamp(struct client *c, const struct wamp_msg *m)
+{
+	struct bench *b = c->b;
+
+	switch (m->type) {
+	case WAMP_WELCOME: {
+		struct wamp_msg out = {0};
+		char uri[64];
+
+		c->joined = 1;
+		switch (c->role) {
+		case R_CALLEE:
+			out.type = WAMP_REGISTER;
+			out.id[0] = ++c->next_req;
+			out.uri = "bench.rpc";
+			out.uri_len = 9;
+			if (b->callees > 1)
+				out.dict = json_pack("{s:s}", "invoke", "roundrobin");
+			send_msg(c, &out);
+			json_decref(out.dict);
+			return;
+		case R_SUBSCRIBER:
+			out.type = WAMP_SUBSCRIBE;
+			out.id[0] = ++c->next_req;
+			out.uri = "bench.fan";
+			out.uri_len = 9;
+			send_msg(c, &out);
+			return;
+		case R_IDLE:
+			c->pending_setup = 2;
+			out.type = WAMP_SUBSCRIBE;
+			out.id[0] = ++c->next_req;
+			out.uri_len = (size_t)snprintf(uri, sizeof(uri), "bench.idle.s%d", c->index);
+			out.uri = uri;
+			send_msg(c, &out);
+			out.type = WAMP_REGISTER;
+			out.id[0] = ++c->next_req;
+			out.uri_len = (size_t)snprintf(uri, sizeof(uri), "bench.idle.r%d", c->index);
+			send_msg(c, &out);
+			return;
+		case R_CONNECTOR:
+			measured(b, c->opened_at);
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+			return;
+		default:
+			setup_done(c);
+			return;
+		}
+	}
+	case WAMP_REGISTERED:
+	case WAMP_SUBSCRIBED:
+		if (c->role == R_IDLE && --c->pending_setup > 0)
+			return;
+		setup_done(c);
+		return;
+	case WAMP_INVOCATION: {
+		struct wamp_msg y = {.type = WAMP_YIELD, .id = {m->id[0]}};
+
+		y.payload = m->payload;
+		send_msg(c, &y);
+		return;
+	}
+	case WAMP_RESULT:
+		c->in_flight--;
+		measured(b, args_time(b, m->payload.args, m->payload.args_len));
+		if (!stop)
+			send_call(c);
+		return;
+	case WAMP_EVENT: {
+		int64_t t = args_time(b, m->payload.args, m->payload.args_len);
+
+		measured(b, t);
+		/* pacing: find the publication by its timestamp's slot (the publisher's order) */
+		c->received++;
+		{
+			unsigned slot = (unsigned)((c->received - 1) % (uint64_t)b->window);
+
+			b->delivered[slot]++;
+			if (b->delivered[slot] == (uint32_t)b->subscribers)
+				fanout_pump(b);
+		}
+		return;
+	}
+	case WAMP_PUBLISHED:
+		return;
+	case WAMP_CHALLENGE:
+		answer_challenge(c, m);
+		return;
+	case WAMP_ABORT:
+	case WAMP_ERROR:
+	case WAMP_GOODBYE:
+		fail(b, "router answered %s %s", wamp_type_name(m->type), m->uri ? m->uri : "");
+		return;
+	default:
+		return;
+	}
+}
+
+static void on_raw(struct client *c, const uint8_t *p, size_t n)
+{
+	struct bench *b = c->b;
+	int64_t t = n >= 20 ? strtoll((const char *)p, NULL, 10) : 0;
+
+	switch (c->role) {
+	case R_RAW_SEND: /* echo or pair: our message came back */
+		measured(b, t);
+		if (!stop)
+			send_raw(c, now_ns());
+		return;
+	case R_RAW_ECHO: { /* pair: send it back to the caller */
+		struct wamp_out *o = wamp_out_new(n);
+
+		memcpy(wamp_out_data(o), p, n);
+		o->len = n;
+		o->binary = b->ser != WAMP_SER_JSON;
+		cq_push(c, o);
+		return;
+	}
+	case R_RAW_RECV: {
+		unsigned slot;
+
+		measured(b, t);
+		c->received++;
+		slot = (unsigned)((c->received - 1) % (uint64_t)b->window);
+		b->delivered[slot]++;
+		if (b->delivered[slot] == (uint32_t)b->subscribers)
+			fanout_pump(b);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+static void on_message(struct client *c, const uint8_t *p, size_t n)
+{
+	struct wamp_msg m;
+	char why[128];
+
+	if (c->b->sc >= SC_ECHO) {
+		on_raw(c, p, n);
+		return;
+	}
+	if (wamp_decode(c->b->ser, p, n, NULL, &m, why, sizeof(why)) != WAMPD_OK) {
+		fail(c->b, "undecodable message from the router: %s", why);
+		return;
+	}
+	on_wamp(c, &m);
+	wamp_msg_clear(&m);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+	struct client *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		if (c->b->sc == SC_WSCONNECT) {
+			measured(c->b, c->opened_at);
+			lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		} else if (c->b->sc >= SC_ECHO) {
+			setup_done(c);
+		} else {
+			struct wamp_msg hello = {.type = WAMP_HELLO, .uri = c->b->realm,
+			                         .uri_len = strlen(c->b->realm)};
+
+			hello.dict = json_pack("{s:{s:{}, s:{}, s:{}, s:{}}}", "roles", "caller", "callee",
+			                       "publisher", "subscriber");
+			if (c->b->authmethod) {
+				json_object_set_new(hello.dict, "authmethods",
+				                    json_pack("[s]", c->b->authmethod));
+				json_object_set_new(hello.dict, "authid", json_string(c->b->authid));
+			}
+			if (c->b->authmethod && !strcmp(c->b->authmethod, "cryptosign")) {
+				char pk[65];
+
+				sodium_bin2hex(pk, sizeof(pk), c->b->sign_pk, 32);
+				json_object_set_new(hello.dict, "authextra", json_pack("{s:s}", "pubkey", pk));
+			}
+			send_msg(c, &hello);
+			json_decref(hello.dict);
+		}
+		return 0;
+	case LWS_CALLBACK_CLIENT_RECEIVE: {
+		int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+
+		if (first && final) {
+			on_message(c, in, len);
+			return 0;
+		}
+		if (first)
+			c->rx_len = 0;
+		if (c->rx_len + len > c->rx_cap) {
+			c->rx_cap = (c->rx_len + len) * 2;
+			c->rx = realloc(c->rx, c->rx_cap);
+		}
+		memcpy(c->rx + c->rx_len, in, len);
+		c->rx_len += len;
+		if (final)
+			on_message(c, c->rx, c->rx_len);
+		return 0;
+	}
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (c->qn) {
+			struct wamp_out *o = c->q[c->qh];
+
+			c->qh = (c->qh + 1) % c->qcap;
+			c->qn--;
+			if (lws_write(wsi, wamp_out_data(o), o->len,
+			              o->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0) {
+				wamp_out_unref(o);
+				return -1;
+			}
+			wamp_out_unref(o);
+			if (c->qn)
+				lws_callback_on_writable(wsi);
+		}
+		return 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		fail(c->b, "connection error: %s", in ? (const char *)in : "?");
+		c->wsi = NULL;
+		return 0;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		c->wsi = NULL;
+		while (c->qn) {
+			wamp_out_unref(c->q[c->qh]);
+			c->qh = (c->qh + 1) % c->qcap;
+			c->qn--;
+		}
+		if (c->role == R_CONNECTOR && !stop) {
+			c->joined = 0;
+			open_client(c->b, c); /* the next session */
+		} else if (!stop && c->b->started) {
+			fail(c->b, "the router closed a connection during the run");
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{"wampbench", callback, 0, 1 << 16, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static struct lws *open_client(struct bench *b, struct client *c)
+{
+	struct lws_client_connect_info i;
+	char src[32];
+
+	memset(&i, 0, sizeof(i));
+	i.context = b->ctx;
+	i.address = b->host;
+	i.port = b->port;
+	i.path = b->path;
+	i.host = b->host;
+	i.origin = b->host;
+	i.protocol = b->ser == WAMP_SER_JSON ? "wamp.2.json" : "wamp.2.msgpack";
+	i.local_protocol_name = "wampbench";
+	i.userdata = c;
+	i.pwsi = &c->wsi;
+	c->opened_at = now_ns();
+	if (b->sc == SC_IDLE && b->sessions > 20000) {
+		/* spread over 127.0.0.x sources: one source address has ~28k ephemeral ports */
+		snprintf(src, sizeof(src), "127.0.0.%d", 1 + c->index / 20000);
+		i.iface = src;
+	}
+	return lws_client_connect_via_info(&i);
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+	struct bench *b = lws_container_of(sul, struct bench, tick);
+
+	if (b->started && !b->cpu_marked && now_ns() >= b->t_measure) {
+		getrusage(RUSAGE_SELF, &b->ru0);
+		b->router_ticks0 = router_ticks(b->router_pid);
+		b->cpu_marked = 1;
+	}
+	if (b->started && b->t_end && now_ns() > b->t_end) {
+		b->done = 1;
+		stop = 1;
+	}
+	lws_sul_schedule(b->ctx, 0, &b->tick, tick, 50 * LWS_US_PER_MS);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *scenario_name(enum scenario s)
+{
+	static const char *const n[] = {"rpc", "fanout", "connect", "idle", "echo", "pair",
+	                                "broadcast", "wsconnect"};
+	return n[s];
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: wampbench --url ws://HOST:PORT/PATH --scenario "
+	                "rpc|fanout|connect|idle|echo|pair|broadcast|wsconnect [--serializer json|msgpack] "
+	                "[--callers C] [--callees M] [--window W] [--payload P] [--subscribers N] "
+	                "[--concurrency K] [--sessions K] [--warmup S] [--duration S] "
+	                "[--router-pid PID] [--realm R] "
+	                "[--authmethod ticket|wampcra|cryptosign --authid ID --secret S]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b = {.ser = WAMP_SER_JSON, .realm = "realm1", .callers = 4, .callees = 1,
+	                  .window = 16, .payload = 64, .subscribers = 100, .concurrency = 32,
+	                  .sessions = 1000, .warmup = 1, .duration = 5};
+	struct lws_context_creation_info info;
+	const char *url = NULL, *sc = NULL;
+	static char host[64], path[256];
+	struct rlimit rl;
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v)
+			usage();
+		i++;
+		if (!strcmp(a, "--url"))
+			url = v;
+		else if (!strcmp(a, "--scenario"))
+			sc = v;
+		else if (!strcmp(a, "--serializer"))
+			b.ser = strcmp(v, "msgpack") ? WAMP_SER_JSON : WAMP_SER_MSGPACK;
+		else if (!strcmp(a, "--callers"))
+			b.callers = atoi(v);
+		else if (!strcmp(a, "--callees"))
+			b.callees = atoi(v);
+		else if (!strcmp(a, "--window"))
+			b.window = atoi(v);
+		else if (!strcmp(a, "--payload"))
+			b.payload = atoi(v);
+		else if (!strcmp(a, "--subscribers"))
+			b.subscribers = atoi(v);
+		else if (!strcmp(a, "--concurrency"))
+			b.concurrency = atoi(v);
+		else if (!strcmp(a, "--sessions"))
+			b.sessions = atoi(v);
+		else if (!strcmp(a, "--warmup"))
+			b.warmup = atof(v);
+		else if (!strcmp(a, "--duration"))
+			b.duration = atof(v);
+		else if (!strcmp(a, "--router-pid"))
+			b.router_pid = atoi(v);
+		else if (!strcmp(a, "--realm"))
+			b.realm = v;
+		else if (!strcmp(a, "--authmethod"))
+			b.authmethod = v;
+		else if (!strcmp(a, "--authid"))
+			b.authid = v;
+		else if (!strcmp(a, "--secret"))
+			b.secret = v;
+		else
+			usage();
+	}
+	if (!url || !sc || sscanf(url, "ws://%63[^:]:%d%255s", host, &b.port, path) < 2)
+		usage();
+	if (!path[0])
+		strcpy(path, "/");
+	b.host = host;
+	b.path = path;
+	if (sodium_init() < 0)
+		return 1;
+	if (b.authmethod) {
+		unsigned char seed[32];
+
+		if (!b.authid || !b.secret || (strcmp(b.authmethod, "ticket") &&
+		                               strcmp(b.authmethod, "wampcra") &&
+		                               strcmp(b.authmethod, "cryptosign")))
+			usage();
+		if (!strcmp(b.authmethod, "cryptosign")) {
+			if (sodium_hex2bin(seed, sizeof(seed), b.secret, strlen(b.secret), NULL, NULL,
+			                   NULL) || strlen(b.secret) != 64)
+				usage();
+			crypto_sign_seed_keypair(b.sign_pk, b.sign_sk, seed);
+		}
+	}
+	if (!strcmp(sc, "rpc"))
+		b.sc = SC_RPC;
+	else if (!strcmp(sc, "fanout"))
+		b.sc = SC_FANOUT;
+	else if (!strcmp(sc, "connect"))
+		b.sc = SC_CONNECT;
+	else if (!strcmp(sc, "idle"))
+		b.sc = SC_IDLE;
+	else if (!strcmp(sc, "echo"))
+		b.sc = SC_ECHO;
+	else if (!strcmp(sc, "pair"))
+		b.sc = SC_PAIR;
+	else if (!strcmp(sc, "broadcast"))
+		b.sc = SC_BROADCAST;
+	else if (!strcmp(sc, "wsconnect"))
+		b.sc = SC_WSCONNECT;
+	else
+		usage();
+	if (b.window < 1 || b.payload < 0 || b.callers < 1 || b.subscribers < 1)
+		usage();
+
+	/* many sockets: as many descriptors as allowed */
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	lws_set_log_level(LLL_ERR, NULL);
+	b.payload_fill = malloc((size_t)b.payload + 1);
+	memset(b.payload_fill, 'x', (size_t)b.payload);
+	b.delivered = calloc((size_t)b.window, sizeof(*b.delivered));
+	b.slot_seq = calloc((size_t)b.window, sizeof(*b.slot_seq));
+
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	b.ctx = lws_create_context(&info);
+	if (!b.ctx) {
+		fprintf(stderr, "wampbench: cannot create the lws context\n");
+		return 1;
+	}
+
+	switch (b.sc) {
+	case SC_RPC:
+		b.nclients = b.callees + b.callers;
+		break;
+	case SC_FANOUT:
+	case SC_BROADCAST:
+		b.nclients = 1 + b.subscribers;
+		break;
+	case SC_CONNECT:
+	case SC_WSCONNECT:
+		b.nclients = b.concurrency;
+		break;
+	case SC_IDLE:
+		b.nclients = b.sessions;
+		break;
+	case SC_ECHO:
+		b.nclients = b.callers;
+		break;
+	case SC_PAIR:
+		b.nclients = 2 * b.callers;
+		break;
+	}
+	b.clients = calloc((size_t)b.nclients, sizeof(*b.clients));
+	if (b.sc == SC_IDLE && b.router_pid)
+		b.rss0_kib = router_rss_kib(b.router_pid);
+	for (int i = 0; i < b.nclients; i++) {
+		struct client *c = &b.clients[i];
+
+		c->b = &b;
+		c->index = i;
+		switch (b.sc) {
+		case SC_RPC:
+			c->role = i < b.callees ? R_CALLEE : R_CALLER;
+			break;
+		case SC_FANOUT:
+			c->role = i == 0 ? R_PUBLISHER : R_SUBSCRIBER;
+			break;
+		case SC_BROADCAST:
+			c->role = i == 0 ? R_RAW_SEND : R_RAW_RECV;
+			break;
+		case SC_CONNECT:
+		case SC_WSCONNECT:
+			c->role = R_CONNECTOR;
+			break;
+		case SC_IDLE:
+			c->role = R_IDLE;
+			break;
+		case SC_ECHO:
+			c->role = R_RAW_SEND;
+			break;
+		case SC_PAIR:
+			c->role = i % 2 ? R_RAW_ECHO : R_RAW_SEND;
+			break;
+		}
+	}
+	/* callees (and the relay's pairs) must be in place before the others: connect in
+	 * order, one at a time for pair mode */
+	for (int i = 0; i < b.nclients; i++) {
+		if (!open_client(&b, &b.clients[i])) {
+			fprintf(stderr, "wampbench: cannot connect to %s\n", url);
+			return 1;
+		}
+		if (b.sc == SC_PAIR || (b.sc == SC_RPC && i < b.callees))
+			while (!b.clients[i].joined && b.ready <= i && !stop && n >= 0)
+				n = lws_service(b.ctx, 0);
+		if ((b.sc == SC_CONNECT || b.sc == SC_WSCONNECT) && i == 0) {
+			/* connect: the clock starts with the first connection */
+			b.started = 1;
+			b.t_measure = now_ns() + (int64_t)(b.warmup * 1e9);
+			b.t_end = b.t_measure + (int64_t)(b.duration * 1e9);
+		}
+	}
+	lws_sul_schedule(b.ctx, 0, &b.tick, tick, 50 * LWS_US_PER_MS);
+	{
+		int64_t setup_deadline = now_ns() + 120 * (int64_t)1000000000;
+
+		while (!stop && n >= 0) {
+			n = lws_service(b.ctx, 0);
+			if (!b.started && b.sc != SC_IDLE && now_ns() > setup_deadline)
+				fail(&b, "setup did not finish within 120 s (%d of %d ready)", b.ready,
+				     b.nclients);
+			if (b.sc == SC_IDLE && !b.done && now_ns() > setup_deadline)
+				fail(&b, "idle sessions not set up within 120 s (%d of %d)", b.ready,
+				     b.nclients);
+		}
+	}
+
+	if (b.failed) {
+		printf("{\"scenario\":\"%s\",\"serializer\":\"%s\",\"error\":\"%s\"}\n",
+		       scenario_name(b.sc), wamp_ser_name(b.ser), b.why);
+		fflush(stdout);
+		lws_context_destroy(b.ctx);
+		return 1;
+	}
+
+	if (b.sc == SC_IDLE) {
+		long rss = b.router_pid ? router_rss_kib(b.router_pid) : 0;
+
+		printf("{\"scenario\":\"idle\",\"serializer\":\"%s\",\"sessions\":%d,"
+		       "\"router_rss_kib_before\":%ld,\"router_rss_kib\":%ld,\"kib_per_session\":%.2f,"
+		       "\"ops\":%d}\n",
+		       wamp_ser_name(b.ser), b.sessions, b.rss0_kib, rss,
+		       b.sessions ? (double)(rss - b.rss0_kib) / b.sessions : 0.0, b.sessions);
+	} else {
+		struct rusage ru1;
+		double secs = b.duration, own, router;
+		long hz = sysconf(_SC_CLK_TCK);
+
+		getrusage(RUSAGE_SELF, &ru1);
+		own = (double)(ru1.ru_utime.tv_sec - b.ru0.ru_utime.tv_sec +
+		               ru1.ru_stime.tv_sec - b.ru0.ru_stime.tv_sec) +
+		      (double)(ru1.ru_utime.tv_usec - b.ru0.ru_utime.tv_usec +
+		               ru1.ru_stime.tv_usec - b.ru0.ru_stime.tv_usec) / 1e6;
+		router = b.router_pid ? (double)(router_ticks(b.router_pid) - b.router_ticks0) / hz : -1;
+		printf("{\"scenario\":\"%s\",\"serializer\":\"%s\",\"callers\":%d,\"callees\":%d,"
+		       "\"subscribers\":%d,\"window\":%d,\"payload\":%d,\"concurrency\":%d,"
+		       "\"duration\":%.1f,\"ops\":%" PRIu64 ",\"ops_per_s\":%.0f,"
+		       "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f},"
+		       "\"bench_cpu_s\":%.2f,\"router_cpu_s\":%.2f,\"auth\":\"%s\"}\n",
+		       scenario_name(b.sc), wamp_ser_name(b.ser), b.callers, b.callees, b.subscribers,
+		       b.window, b.payload, b.concurrency, secs, b.ops, (double)b.ops / secs,
+		       hist_pct(&b.hist, 0.50) / 10.0, hist_pct(&b.hist, 0.90) / 10.0,
+		       hist_pct(&b.hist, 0.99) / 10.0, hist_pct(&b.hist, 0.999) / 10.0,
+		       own, router, b.authmethod ? b.authmethod : "anonymous");
+	}
+	fflush(stdout);
+	stop = 1;
+	lws_context_destroy(b.ctx);
+	return 0;
+}
