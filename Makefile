@@ -1,12 +1,13 @@
 # wampd: a thin wrapper over CMake (the real build is CMakeLists.txt).
 #   make run    install missing dependencies, build, start the router (embedded default)
-#   make test   install, build, run every test through ctest, then again under ASan+UBSan
+#   make test   install, build, run every test through ctest, then again under ASan+UBSan,
+#               then each fuzz target for a few seconds (clang + libFuzzer)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ARGS       ?=
 
-.PHONY: all deps build run test test-release test-asan bench fuzz soak clean
+.PHONY: all deps build run test test-release test-asan test-fuzz fuzz-build bench fuzz soak clean
 
 all: build
 
@@ -20,7 +21,7 @@ build: deps
 run: build
 	$(BUILD)/router/wampd $(ARGS)
 
-test: test-release test-asan
+test: test-release test-asan test-fuzz
 
 test-release: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --timeout 300
@@ -32,6 +33,27 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 600 -LE nosan
 
+# make fuzz [FUZZ_SECONDS=60]: clang + libFuzzer + ASan/UBSan build in build-fuzz/, every
+# target in tests/fuzz for FUZZ_SECONDS; make test runs them for FUZZ_SMOKE_SECONDS each
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_TARGETS = fuzz_json fuzz_msgpack fuzz_validate fuzz_session
+
+fuzz-build:
+	@scripts/deps.sh fuzz
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWAMPD_FUZZ=ON \
+		-DWAMPD_SANITIZE=ON -DWAMPD_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@cmake -S . -B $(FUZZ_BUILD) -DWAMPD_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz -j$(JOBS) --timeout 7200
+
+test-fuzz: fuzz-build
+	@cmake -S . -B $(FUZZ_BUILD) -DWAMPD_FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) >/dev/null
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz -j$(JOBS) --timeout 600
+
 # make bench [ARGS=--quick]: Release build in build-bench/, every scenario against wampd
 # and the relay baseline; results in bench/results/<date>.{json,md,png}
 bench:
@@ -39,4 +61,4 @@ bench:
 	bench/run.sh $(ARGS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-bench
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-bench

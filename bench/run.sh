@@ -116,7 +116,8 @@ run() {
 		return 0
 	fi
 	case "$target" in
-	wampd) start_server wampd "$wampd" --port 0 --log-level error ;;
+	wampd) start_server wampd "$wampd" --config "$here/configs/bench.json" --port 0 \
+			--log-level error ;;
 	wampd-auth) start_server wampd "$wampd" --config "$here/configs/auth.json" --port 0 \
 			--log-level error ;;
 	relay:*) start_server relay "$relay" --port 0 --mode "${target#relay:}" ;;

@@ -34,7 +34,7 @@ static const struct err_info err_table[WAMPD_ERR__COUNT] = {
 	[WAMPD_ERR_NO_SUCH_SESSION] = {"wamp.error.no_such_session", "no such session", false},
 	[WAMPD_ERR_PAYLOAD_SIZE] = {"wamp.error.payload_size_exceeded",
 	                            "message exceeds the size limit", false},
-	[WAMPD_ERR_LIMIT] = {"wamp.error.limit_exceeded", "per-session limit reached", false},
+	[WAMPD_ERR_LIMIT] = {"wamp.error.limit_exceeded", "limit reached (subscriptions, registrations or pending calls of a session, or pending calls of the callee)", false},
 	[WAMPD_ERR_SERIALIZATION] = {"wamp.error.invalid_argument",
 	                             "payload cannot be converted to the receiver's serializer",
 	                             false},

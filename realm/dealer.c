@@ -569,6 +569,9 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
 	if (s->ncalls >= rs->limits.max_pending_calls_per_session)
 		return WAMPD_ERR_LIMIT;
+	/* a callee that stops answering cannot make the router hold calls without bound */
+	if (HASH_CNT(hh_callee, m->session->invocations) >= rs->limits.max_pending_calls_per_callee)
+		return WAMPD_ERR_LIMIT;
 
 	if (!(pc = calloc(1, sizeof(*pc))))
 		return WAMPD_ERR_NOMEM;

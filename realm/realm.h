@@ -25,6 +25,8 @@ struct realm_limits {
 	uint32_t max_subscriptions_per_session; /* SUBSCRIBE beyond this: ERROR limit */
 	uint32_t max_registrations_per_session; /* REGISTER beyond this: ERROR limit */
 	uint32_t max_pending_calls_per_session; /* CALL beyond this: ERROR limit */
+	uint32_t max_pending_calls_per_callee;  /* INVOCATIONs awaiting one callee; CALL beyond
+	                                           this: ERROR limit */
 	uint32_t max_sessions_per_realm;        /* HELLO beyond this: ABORT */
 };
 
@@ -32,6 +34,7 @@ struct realm_limits {
 	((struct realm_limits){.max_subscriptions_per_session = 10000,                 \
 	                       .max_registrations_per_session = 10000,                 \
 	                       .max_pending_calls_per_session = 10000,                 \
+	                       .max_pending_calls_per_callee = 10000,                  \
 	                       .max_sessions_per_realm = 1000000})
 
 /*

@@ -92,8 +92,9 @@ static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
 	static const char *const keys[] = {
 		"max_message_size", "max_nesting_depth", "send_queue_bytes", "max_sessions",
 		"max_subscriptions_per_session", "max_registrations_per_session",
-		"max_pending_calls_per_session", "hello_timeout", "ping_interval", "ping_timeout",
-		NULL};
+		"max_pending_calls_per_session", "max_pending_calls_per_callee", "hello_timeout",
+		"ping_interval", "ping_timeout", "max_sessions_per_ip", "max_auth_failures_per_ip",
+		"auth_failure_window", NULL};
 	uint64_t v;
 
 	if (!json_is_object(lim))
@@ -117,6 +118,11 @@ static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
 	      realm_limits.max_registrations_per_session);
 	LIMIT("max_pending_calls_per_session", 1, UINT32_MAX,
 	      realm_limits.max_pending_calls_per_session);
+	LIMIT("max_pending_calls_per_callee", 1, UINT32_MAX,
+	      realm_limits.max_pending_calls_per_callee);
+	LIMIT("max_sessions_per_ip", 0, 10000000, max_sessions_per_ip);
+	LIMIT("max_auth_failures_per_ip", 0, 1000000, max_auth_failures_per_ip);
+	LIMIT("auth_failure_window", 1, 86400, auth_failure_window_s);
 	LIMIT("hello_timeout", 1, 3600, hello_timeout_s);
 	LIMIT("ping_interval", 0, 65535, ping_interval_s);
 	LIMIT("ping_timeout", 0, 65535, ping_timeout_s);
@@ -290,6 +296,9 @@ static void config_base(struct config *cfg)
 	cfg->max_depth = WAMP_DEFAULT_MAX_DEPTH;
 	cfg->send_queue_bytes = 4u << 20;
 	cfg->max_sessions = 100000;
+	cfg->max_sessions_per_ip = 10000;
+	cfg->max_auth_failures_per_ip = 20;
+	cfg->auth_failure_window_s = 60;
 	cfg->hello_timeout_s = 10;
 	cfg->ping_interval_s = 30;
 	cfg->ping_timeout_s = 60;

@@ -21,6 +21,9 @@
  *                 "max_subscriptions_per_session": 10000,
  *                 "max_registrations_per_session": 10000,
  *                 "max_pending_calls_per_session": 10000,
+ *                 "max_pending_calls_per_callee": 10000,
+ *                 "max_sessions_per_ip": 10000, "max_auth_failures_per_ip": 20,
+ *                 "auth_failure_window": 60,
  *                 "hello_timeout": 10, "ping_interval": 30, "ping_timeout": 60 }
  *   }
  */
@@ -70,6 +73,9 @@ struct config {
 	unsigned max_depth;         /* nesting depth of one message */
 	size_t send_queue_bytes;    /* per-session send queue bound */
 	uint32_t max_sessions;      /* concurrent transport connections */
+	uint32_t max_sessions_per_ip;      /* concurrent connections per address; 0: no limit */
+	uint32_t max_auth_failures_per_ip; /* per auth_failure_window; then refused; 0: off */
+	unsigned auth_failure_window_s;
 	unsigned hello_timeout_s;   /* from WebSocket open to WELCOME */
 	unsigned ping_interval_s;   /* idle seconds before a WebSocket ping */
 	unsigned ping_timeout_s;    /* idle seconds before hanging up */

@@ -24,6 +24,9 @@
 struct front_conn {
 	char *buf;
 	size_t len;
+	bool counted;                 /* counted in the per-address limit */
+	bool over_limit;              /* refused: answered 429 once its head arrives */
+	char ip[IPLIMIT_ADDR_MAX];
 };
 
 size_t front_pss_size(void)
@@ -232,6 +235,12 @@ static int front_hand_over(struct lws *wsi, struct front_conn *c, struct front_t
 	if (!n || c->len > head_len)
 		/* malformed, or bytes after the head before the upgrade was answered */
 		return front_refuse(wsi, "400 Bad Request", "malformed request");
+	/* the WebSocket side counts the connection from here on (it is established inside
+	 * the adoption below) */
+	if (c->counted) {
+		iplimit_conn_close(t->ipl, c->ip);
+		c->counted = false;
+	}
 	fd = dup(lws_get_socket_fd(wsi));
 	if (fd < 0) {
 		wlog_warn("front", "dup failed: refusing a connection");
@@ -251,12 +260,33 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	size_t end;
 
 	switch (reason) {
-	case LWS_CALLBACK_RAW_ADOPT:
+	case LWS_CALLBACK_RAW_ADOPT: {
+		int port;
+
 		c->buf = NULL;
 		c->len = 0;
+		c->counted = false;
+		c->over_limit = false;
+		/* a connection still sending its head counts against its address too, so one
+		 * host cannot hold many half-open (slowloris) connections */
+		iplimit_fd_peer(lws_get_socket_fd(wsi), c->ip, &port);
+		if (t->ipl && !iplimit_conn_open(t->ipl, c->ip)) {
+			wlog_warn("front", "refusing connection peer=%s:%d: max_sessions_per_ip=%u "
+			          "reached", c->ip, port, t->ipl->max_conns);
+			/* answer once the head is in (answering before it would make the client's
+			 * write meet a reset and lose the answer); wait briefly for it */
+			c->over_limit = true;
+			lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 2);
+			return 0;
+		}
+		c->counted = t->ipl != NULL;
 		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, t->head_timeout_s);
 		return 0;
+	}
 	case LWS_CALLBACK_RAW_RX:
+		if (c->over_limit)
+			return front_refuse(wsi, "429 Too Many Requests",
+			                    "too many connections from this address");
 		if (!c->buf && !(c->buf = malloc(FRONT_HEAD_MAX)))
 			return -1;
 		if (c->len + len > FRONT_HEAD_MAX) {
@@ -271,6 +301,9 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_RAW_CLOSE:
 		free(c->buf);
 		c->buf = NULL;
+		if (c->counted)
+			iplimit_conn_close(t->ipl, c->ip);
+		c->counted = false;
 		return 0;
 	default:
 		return 0;

@@ -15,6 +15,8 @@
 #include <libwebsockets.h>
 #include <stddef.h>
 
+#include "router/iplimit.h"
+
 #define FRONT_HEAD_MAX 8192  /* an HTTP request head larger than this is refused (431) */
 #define FRONT_ADOPT_MAX 2000 /* lws takes at most 2048 bytes of prefetched request */
 
@@ -24,6 +26,7 @@ struct front_target {
 	unsigned serializers;       /* bit set of the WAMP serializers served */
 	int head_timeout_s;         /* seconds a client may take to send its request head */
 	const char *ws_path;        /* the WebSocket path ("*": any) */
+	struct iplimit *ipl;        /* per-address connection limit (the router's) */
 };
 
 /* The lws callback of the front vhost's only protocol ("wampd-front"). */

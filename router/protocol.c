@@ -12,6 +12,7 @@
 
 #include "auth/auth.h"
 #include "auth/authz.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 /* Client roles and the feature flags wampd reads from HELLO.Details.roles. */
@@ -107,8 +108,22 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 	return WAMPD_OK;
 }
 
-static void proto_auth_failed(struct session *s, enum wampd_err err, const char *why)
+/* Count a failed authentication against the peer's address (iplimit: brute-force brake). */
+static void proto_count_failure(struct router *rt, struct session *s)
 {
+	char ip[IPLIMIT_ADDR_MAX];
+
+	if (!rt)
+		return;
+	iplimit_host(s->ops->address(s->peer), ip);
+	iplimit_auth_failed(&rt->ipl, ip, clock_mono_ms());
+}
+
+static void proto_auth_failed(struct router *rt, struct session *s, enum wampd_err err,
+                              const char *why)
+{
+	if (err == WAMPD_ERR_AUTH_FAILED)
+		proto_count_failure(rt, s);
 	wlog_notice("auth", "authentication failed realm=%s authid=%s method=%s peer=%s: %s",
 	            s->auth_realm ? s->auth_realm->name : "",
 	            s->auth_pending && s->auth_pending->authid ? s->auth_pending->authid : "",
@@ -169,7 +184,7 @@ static void proto_auth_answer(void *ctx, enum wampd_err err, const char *error_u
 	if (s->state == SESSION_CLOSING || !s->auth_pending)
 		return;
 	if (err != WAMPD_OK) {
-		proto_auth_failed(s, WAMPD_ERR_AUTH_FAILED,
+		proto_auth_failed(rt, s, WAMPD_ERR_AUTH_FAILED,
 		                  error_uri ? error_uri : "the authenticator did not answer");
 		return;
 	}
@@ -178,7 +193,7 @@ static void proto_auth_answer(void *ctx, enum wampd_err err, const char *error_u
 		err = proto_auth_step(rt, s, step, extra, &id, NULL);
 	auth_identity_clear(&id);
 	if (err != WAMPD_OK)
-		proto_auth_failed(s, err, "the authenticator's answer was not accepted");
+		proto_auth_failed(rt, s, err, "the authenticator's answer was not accepted");
 }
 
 /* Ask the method's authenticator procedure about the pending authentication. */
@@ -223,6 +238,19 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 		return WAMPD_ERR_PROTOCOL;
 	if (rt->shutting_down)
 		return WAMPD_ERR_SYSTEM_SHUTDOWN;
+	{
+		char ip[IPLIMIT_ADDR_MAX];
+
+		iplimit_host(s->ops->address(s->peer), ip);
+		if (iplimit_auth_blocked(&rt->ipl, ip, clock_mono_ms())) {
+			wlog_notice("auth", "refused HELLO peer=%s: %u failed authentications within "
+			            "%u s", s->ops->address(s->peer), rt->ipl.max_failures,
+			            rt->ipl.window_ms / 1000);
+			session_fail(s, 0, 0, WAMPD_ERR_AUTH_FAILED,
+			             "too many failed authentications from this address: retry later");
+			return WAMPD_OK; /* answered */
+		}
+	}
 	if (!uri_valid(msg->uri, msg->uri_len, URI_LOOSE, 0))
 		return WAMPD_ERR_INVALID_URI;
 	r = realms_find(&rt->realms, msg->uri);
@@ -249,6 +277,8 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 		err = proto_auth_step(rt, s, step, extra, &id, NULL);
 	auth_identity_clear(&id);
 	if (err != WAMPD_OK) {
+		if (err == WAMPD_ERR_AUTH_FAILED)
+			proto_count_failure(rt, s);
 		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD)
 			wlog_notice("auth", "authentication refused realm=%s authid=%s peer=%s: %s",
 			            r->name, wamp_dict_str(msg->dict, "authid", ""),
@@ -273,7 +303,7 @@ static enum wampd_err proto_authenticate(struct router *rt, struct session *s,
 		err = proto_auth_step(rt, s, step, NULL, &id, msg->uri);
 	auth_identity_clear(&id);
 	if (err != WAMPD_OK) {
-		proto_auth_failed(s, err == WAMPD_ERR_NOMEM ? err : WAMPD_ERR_AUTH_FAILED,
+		proto_auth_failed(rt, s, err == WAMPD_ERR_NOMEM ? err : WAMPD_ERR_AUTH_FAILED,
 		                  "signature or ticket not accepted");
 		return WAMPD_OK; /* answered */
 	}

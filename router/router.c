@@ -30,6 +30,8 @@ bool router_init(struct router *rt, struct config *cfg)
 				goto fail;
 	}
 	rt->codec_limits.max_depth = cfg->max_depth;
+	iplimit_init(&rt->ipl, cfg->max_sessions_per_ip, cfg->max_auth_failures_per_ip,
+	             cfg->auth_failure_window_s * 1000u);
 	proto_init(rt);
 	rt->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
@@ -42,5 +44,6 @@ fail:
 void router_destroy(struct router *rt)
 {
 	realms_destroy(&rt->realms);
+	iplimit_destroy(&rt->ipl);
 	config_free(&rt->cfg);
 }

@@ -10,6 +10,7 @@
 
 #include "realm/realm.h"
 #include "router/config.h"
+#include "router/iplimit.h"
 #include "serializers/codec.h"
 
 struct router_stats {
@@ -27,6 +28,7 @@ struct router {
 	uint32_t nconns;         /* live transport connections */
 	bool shutting_down;
 	struct router_stats stats;
+	struct iplimit ipl;      /* per-address connections and failed authentications */
 };
 
 /*

@@ -65,6 +65,7 @@ struct ws_conn {
 	size_t rx_cap;
 	bool rx_discard;      /* dropping the rest of an oversized message */
 	bool closing;
+	bool ip_counted;      /* counted in the router's per-address limit */
 	uint16_t close_code;
 	char close_reason[64];
 	char addr[64];
@@ -79,6 +80,7 @@ struct ws_server {
 	struct ws_conn *conns;
 	lws_retry_bo_t retry;
 	lws_sorted_usec_list_t tick;
+	unsigned ticks;
 	volatile int *stop;
 };
 
@@ -152,24 +154,10 @@ static const struct peer_ops ws_peer_ops = {
 
 static void ws_conn_address(struct ws_conn *c)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
+	char ip[IPLIMIT_ADDR_MAX];
+	int port;
 
-	if (getpeername(lws_get_socket_fd(c->wsi), (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
-			port = ntohs(sin->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-			inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
-			port = ntohs(sin6->sin6_port);
-		}
-	}
+	iplimit_fd_peer(lws_get_socket_fd(c->wsi), ip, &port);
 	snprintf(c->addr, sizeof(c->addr), "%s:%d", ip, port);
 }
 
@@ -182,6 +170,17 @@ static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *
 	c->wsi = wsi;
 	c->server = srv;
 	ws_conn_address(c);
+	{
+		char ip[IPLIMIT_ADDR_MAX];
+
+		iplimit_host(c->addr, ip);
+		if (!iplimit_conn_open(&srv->rt->ipl, ip)) {
+			wlog_warn("ws", "refusing connection peer=%s: max_sessions_per_ip=%u reached",
+			          c->addr, srv->rt->ipl.max_conns);
+			return -1;
+		}
+		c->ip_counted = true;
+	}
 	c->session = session_new(&ws_peer_ops, c, ser);
 	if (!c->session)
 		return -1;
@@ -204,6 +203,13 @@ static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *
 
 static void ws_closed(struct ws_server *srv, struct ws_conn *c)
 {
+	if (c->ip_counted) {
+		char ip[IPLIMIT_ADDR_MAX];
+
+		iplimit_host(c->addr, ip);
+		iplimit_conn_close(&srv->rt->ipl, ip);
+		c->ip_counted = false;
+	}
 	if (!c->session)
 		return;
 	proto_transport_closed(srv->rt, c->session);
@@ -502,6 +508,9 @@ static void ws_tick(lws_sorted_usec_list_t *sul)
 {
 	struct ws_server *srv = lws_container_of(sul, struct ws_server, tick);
 
+	/* forget addresses whose failed-authentication window has passed (every ~10 s) */
+	if (++srv->ticks % 40 == 0)
+		iplimit_sweep(&srv->rt->ipl, clock_mono_ms());
 	/* wakes lws_service() so a stop request is seen within a tick */
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, ws_tick, 250 * LWS_US_PER_MS);
 }
@@ -593,6 +602,7 @@ struct ws_server *ws_server_new(struct router *rt)
 		l->front.serializers = lc->serializers;
 		l->front.head_timeout_s = (int)cfg->hello_timeout_s;
 		l->front.ws_path = lc->path;
+		l->front.ipl = &srv->rt->ipl;
 		l->front_protocols[0].name = "wampd-front";
 		l->front_protocols[0].callback = front_callback;
 		l->front_protocols[0].per_session_data_size = front_pss_size();

@@ -454,6 +454,9 @@ enum wampd_err json_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 			    (id && v == 0 && !(nid == 0 && schema->id_zero_ok)))
 				return codec_fail(errbuf, errlen, "%s: element %d must be an id in "
 				                  "[1, 2^53]", schema->name, i);
+			if (!id && !wamp_schema((int)(v > WAMP_TYPE__MAX ? 0 : v)))
+				return codec_fail(errbuf, errlen, "%s: element %d must be a message "
+				                  "type", schema->name, i);
 			msg->id[nid++] = v;
 			break;
 		}
@@ -469,8 +472,16 @@ enum wampd_err json_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 			if (e->p[0] != '{')
 				return codec_fail(errbuf, errlen, "%s: element %d must be a dict",
 				                  schema->name, i);
-			if (!json_empty_object(e) && !(msg->dict = json_span_value(e->p, e->n)))
-				return WAMPD_ERR_NOMEM;
+			if (!json_empty_object(e)) {
+				json_error_t jerr;
+
+				msg->dict = json_loadb((const char *)e->p, e->n,
+				                       JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+				/* the scanner accepted the bytes: what jansson refuses is a NUL in a key */
+				if (!msg->dict)
+					return codec_fail(errbuf, errlen, "%s: element %d: %s", schema->name,
+					                  i, jerr.text);
+			}
 			break;
 		case WAMP_F_PAYLOAD:
 			msg->payload.args = e->p;

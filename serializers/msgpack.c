@@ -435,7 +435,11 @@ map:
 	for (uint64_t i = 0; v && i < n; i++) {
 		bool undef;
 		json_t *key = mp_to_json(&p, drop_undefined, &undef);
-		json_t *val = key && json_is_string(key) ? mp_to_json(&p, drop_undefined, &undef) : NULL;
+		/* keys: strings without NUL (as in JSON, where jansson cannot hold one) */
+		json_t *val = key && json_is_string(key) &&
+		                      !memchr(json_string_value(key), 0, json_string_length(key))
+		                  ? mp_to_json(&p, drop_undefined, &undef)
+		                  : NULL;
 
 		if (!val) {
 			json_decref(key);
@@ -510,10 +514,12 @@ enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 			bool id = schema->fields[f] == WAMP_F_ID;
 
 			if (!mp_field_uint(e, &v) || (id && v > WAMP_ID_MAX) ||
-			    (id && v == 0 && !(nid == 0 && schema->id_zero_ok)) ||
-			    (!id && v > WAMP_TYPE__MAX))
+			    (id && v == 0 && !(nid == 0 && schema->id_zero_ok)))
 				return codec_fail(errbuf, errlen, "%s: element %d must be an id in "
 				                  "[1, 2^53]", schema->name, i);
+			if (!id && !wamp_schema((int)(v > WAMP_TYPE__MAX ? 0 : v)))
+				return codec_fail(errbuf, errlen, "%s: element %d must be a message "
+				                  "type", schema->name, i);
 			msg->id[nid++] = v;
 			break;
 		}
@@ -535,7 +541,7 @@ enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 				                  schema->name, i);
 			if (e->p[0] != 0x80 && !(msg->dict = mp_span_value(e->p, e->n, true)))
 				return codec_fail(errbuf, errlen, "%s: element %d: a dict needs string "
-				                  "keys and UTF-8 strings", schema->name, i);
+				                  "keys (without NUL) and UTF-8 strings", schema->name, i);
 			break;
 		case WAMP_F_PAYLOAD:
 			msg->payload.args = e->p;

@@ -26,6 +26,7 @@ static int setup(void **state)
 
 	memset(&f, 0, sizeof(f));
 	lim.max_pending_calls_per_session = 2;
+	lim.max_pending_calls_per_callee = 3;
 	realms_init(&f.realms, &lim);
 	f.r = realms_add(&f.realms, "realm1", URI_LOOSE);
 	for (int i = 0; i < 4; i++)
@@ -243,6 +244,28 @@ static void test_request_id_reuse_and_limit(void **state)
 	assert_int_equal(run(f, 1, dealer_call, "[48, 53, {}, \"com.p\"]"), WAMPD_ERR_LIMIT);
 }
 
+/* A callee that stops answering holds at most max_pending_calls_per_callee calls; an
+ * answer frees a slot. */
+static void test_pending_per_callee_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	char json[64];
+	uint64_t inv;
+
+	reg(f, 0, "com.p");
+	inv = call(f, 1, 0, 1, "com.p");
+	call(f, 1, 0, 2, "com.p");
+	call(f, 2, 0, 1, "com.p");
+	assert_int_equal(run(f, 2, dealer_call, "[48, 2, {}, \"com.p\"]"), WAMPD_ERR_LIMIT);
+	assert_int_equal(run(f, 3, dealer_call, "[48, 1, {}, \"com.p\"]"), WAMPD_ERR_LIMIT);
+	snprintf(json, sizeof(json), "[70, %llu, {}]", (unsigned long long)inv);
+	assert_int_equal(run(f, 0, dealer_yield, json), WAMPD_OK);
+	expect(f, 1, WAMP_RESULT, &m);
+	wamp_msg_clear(&m);
+	call(f, 3, 0, 1, "com.p");
+}
+
 static void test_unregister(void **state)
 {
 	struct fixture *f = *state;
@@ -282,6 +305,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_caller_leaves_late_yield_dropped, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_request_id_reuse_and_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_per_callee_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unregister, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_options_refused, setup, teardown),
 	};

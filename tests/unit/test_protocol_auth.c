@@ -187,6 +187,41 @@ static void test_wrong_ticket_and_state(void **state)
 	wamp_msg_clear(&m);
 }
 
+/* After max_auth_failures_per_ip failures, every HELLO from that address is refused (the
+ * fake peers all share the address "fake"), anonymous ones included. */
+static void test_failures_per_address_block(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	f->rt.ipl.max_failures = 2;
+	for (int i = 0; i < 2; i++) {
+		feed(f, 0, "[1, \"realm1\", {\"authmethods\": [\"ticket\"], \"authid\": \"joe\"}]");
+		expect(f, 0, WAMP_CHALLENGE, &m);
+		wamp_msg_clear(&m);
+		feed(f, 0, "[5, \"wrong\", {}]");
+		expect(f, 0, WAMP_ABORT, &m);
+		assert_string_equal(m.uri, "wamp.error.authentication_failed");
+		wamp_msg_clear(&m);
+		/* the client reconnects */
+		proto_transport_closed(&f->rt, f->p[0].s);
+		fake_peer_destroy(&f->p[0]);
+		fake_peer_session(&f->p[0], WAMP_SER_JSON);
+		f->p[0].s->auth = &f->auth;
+	}
+	feed(f, 2, "[1, \"realm1\", {}]");
+	expect(f, 2, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, "wamp.error.authentication_failed");
+	assert_non_null(strstr(wamp_dict_str(m.dict, "message", ""), "too many"));
+	wamp_msg_clear(&m);
+	assert_true(f->p[2].closed);
+	/* a different address is not affected */
+	snprintf(f->p[0].addr, sizeof(f->p[0].addr), "10.9.9.9:1");
+	feed(f, 0, "[1, \"realm1\", {}]");
+	expect(f, 0, WAMP_WELCOME, &m);
+	wamp_msg_clear(&m);
+}
+
 static void test_no_such_role(void **state)
 {
 	struct fixture *f = *state;
@@ -323,6 +358,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ticket_challenge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_ticket_and_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failures_per_address_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_such_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_authenticator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_authenticator_gone, setup, teardown),

@@ -37,6 +37,8 @@ AFTER_WELCOME = [
     ("yield never invoked", [YIELD, 4242, {}]),
     ("error for an invocation never issued", [ERROR, INVOCATION, 4242, {}, "com.err"]),
     ("unknown type", [99, 1, {}]),
+    ("error with an unknown request type", [ERROR, 4088, 4, {}, "com.err"]),
+    ("dict key with NUL", [SUBSCRIBE, 1, {"a\u0000b": 1}, "com.t"]),
     ("type as string", ["48", 1, {}, "com.p"]),
     ("empty array", []),
     ("not an array", {"a": 1}),
