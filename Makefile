@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ARGS       ?=
 
-.PHONY: all deps build run test test-release test-asan test-fuzz fuzz-build bench fuzz soak clean
+.PHONY: all deps build run test test-release asan-build test-asan test-fuzz fuzz-build bench fuzz soak clean
 
 all: build
 
@@ -26,10 +26,12 @@ test: test-release test-asan test-fuzz
 test-release: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --timeout 300
 
-test-asan: deps
+asan-build: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWAMPD_SANITIZE=ON \
 		-DWAMPD_BUILD_BENCH=OFF >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+test-asan: asan-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 600 -LE nosan
 
@@ -53,6 +55,12 @@ fuzz: fuzz-build
 test-fuzz: fuzz-build
 	@cmake -S . -B $(FUZZ_BUILD) -DWAMPD_FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) >/dev/null
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz -j$(JOBS) --timeout 600
+
+# make soak [SOAK_SECONDS=600]: ASan+UBSan wampd under mixed wampbench load; asserts no leaks
+# and RSS growth < 5% after warm-up (tests/soak/run.sh)
+SOAK_SECONDS ?= 600
+soak: build asan-build
+	SOAK_SECONDS=$(SOAK_SECONDS) tests/soak/run.sh
 
 # make bench [ARGS=--quick]: Release build in build-bench/, every scenario against wampd
 # and the relay baseline; results in bench/results/<date>.{json,md,png}

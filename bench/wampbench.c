@@ -14,6 +14,10 @@
  *   pair     --callers C --window W --payload P             : caller->callee->caller (relay pair)
  *   broadcast --subscribers N --window K --payload P        : deliveries/s (relay broadcast)
  *   wsconnect --concurrency K                               : WebSocket handshakes/s (any mode)
+ * fanout --slow K adds K subscribers that stop reading once subscribed: the router must
+ * disconnect them (its send-queue bound) while every other subscriber keeps receiving every
+ * event in order (checked: a reordered event fails the run, a lost one stalls the paced
+ * publisher and fails it after 5 s). Reports slow_closed and the router's peak RSS.
  * Common: --serializer json|msgpack, --warmup S, --duration S, --router-pid PID.
  * Authentication (any WAMP scenario): --authmethod ticket|wampcra|cryptosign --authid ID
  * --secret S (ticket: the ticket; wampcra: the unsalted secret; cryptosign: the private
@@ -49,7 +53,7 @@
 
 enum scenario { SC_RPC, SC_FANOUT, SC_CONNECT, SC_IDLE, SC_ECHO, SC_PAIR, SC_BROADCAST,
                 SC_WSCONNECT };
-enum role { R_CALLER, R_CALLEE, R_PUBLISHER, R_SUBSCRIBER, R_CONNECTOR, R_IDLE, R_RAW_SEND,
+enum role { R_CALLER, R_CALLEE, R_PUBLISHER, R_SUBSCRIBER, R_SLOW, R_CONNECTOR, R_IDLE, R_RAW_SEND,
             R_RAW_ECHO, R_RAW_RECV };
 
 #define HIST_SUB 64
@@ -72,6 +76,10 @@ struct bench {
 	int callers, callees, window, payload, subscribers, concurrency, sessions;
 	double warmup, duration;
 	int router_pid;
+	int slow;             /* fanout: extra subscribers that stop reading (--slow) */
+	int slow_closed;      /* ... of which the router disconnected */
+	long rss_start_kib, rss_max_kib; /* router RSS at the measurement start / its peak */
+	int64_t last_delivery; /* ns: fan-out stall detection */
 	struct lws_context *ctx;
 	struct client *clients;
 	int nclients;
@@ -116,6 +124,7 @@ struct client {
 	int in_flight;
 	uint64_t received;
 	int64_t opened_at;  /* connect scenarios: when the connection was started */
+	int64_t last_event_t; /* fanout: send time of the last event (order check) */
 };
 
 static volatile int stop;
@@ -490,6 +499,7 @@ static void on_wamp(struct client *c, const struct wamp_msg *m)
 			json_decref(out.dict);
 			return;
 		case R_SUBSCRIBER:
+		case R_SLOW:
 			out.type = WAMP_SUBSCRIBE;
 			out.id[0] = ++c->next_req;
 			out.uri = "bench.fan";
@@ -521,6 +531,8 @@ static void on_wamp(struct client *c, const struct wamp_msg *m)
 	case WAMP_SUBSCRIBED:
 		if (c->role == R_IDLE && --c->pending_setup > 0)
 			return;
+		if (c->role == R_SLOW)
+			lws_rx_flow_control(c->wsi, 0); /* from now on it reads nothing */
 		setup_done(c);
 		return;
 	case WAMP_INVOCATION: {
@@ -539,6 +551,14 @@ static void on_wamp(struct client *c, const struct wamp_msg *m)
 	case WAMP_EVENT: {
 		int64_t t = args_time(b, m->payload.args, m->payload.args_len);
 
+		if (c->role == R_SLOW)
+			return; /* draining after the run */
+		if (t <= c->last_event_t) {
+			fail(b, "subscriber %d: event out of order", c->index);
+			return;
+		}
+		c->last_event_t = t;
+		b->last_delivery = now_ns();
 		measured(b, t);
 		/* pacing: find the publication by its timestamp's slot (the publisher's order) */
 		c->received++;
@@ -688,6 +708,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		}
 		return 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (c->role == R_SLOW && c->b->started) {
+			c->b->slow_closed++;
+			c->wsi = NULL;
+			return 0;
+		}
 		fail(c->b, "connection error: %s", in ? (const char *)in : "?");
 		c->wsi = NULL;
 		return 0;
@@ -698,7 +723,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			c->qh = (c->qh + 1) % c->qcap;
 			c->qn--;
 		}
-		if (c->role == R_CONNECTOR && !stop) {
+		if (c->role == R_SLOW) {
+			c->b->slow_closed++;
+		} else if (c->role == R_CONNECTOR && !stop) {
 			c->joined = 0;
 			open_client(c->b, c); /* the next session */
 		} else if (!stop && c->b->started) {
@@ -749,6 +776,17 @@ static void tick(lws_sorted_usec_list_t *sul)
 		b->router_ticks0 = router_ticks(b->router_pid);
 		b->cpu_marked = 1;
 	}
+	if (b->router_pid && b->started && b->cpu_marked) {
+		long rss = router_rss_kib(b->router_pid);
+
+		if (!b->rss_start_kib)
+			b->rss_start_kib = rss;
+		if (rss > b->rss_max_kib)
+			b->rss_max_kib = rss;
+	}
+	if (b->sc == SC_FANOUT && b->started && !stop && b->last_delivery &&
+	    now_ns() - b->last_delivery > 5 * (int64_t)1000000000)
+		fail(b, "fan-out stalled for 5 s: an event was lost");
 	if (b->started && b->t_end && now_ns() > b->t_end) {
 		b->done = 1;
 		stop = 1;
@@ -811,6 +849,8 @@ int main(int argc, char **argv)
 			b.window = atoi(v);
 		else if (!strcmp(a, "--payload"))
 			b.payload = atoi(v);
+		else if (!strcmp(a, "--slow"))
+			b.slow = atoi(v);
 		else if (!strcmp(a, "--subscribers"))
 			b.subscribers = atoi(v);
 		else if (!strcmp(a, "--concurrency"))
@@ -906,7 +946,7 @@ int main(int argc, char **argv)
 		break;
 	case SC_FANOUT:
 	case SC_BROADCAST:
-		b.nclients = 1 + b.subscribers;
+		b.nclients = 1 + b.subscribers + (b.sc == SC_FANOUT ? b.slow : 0);
 		break;
 	case SC_CONNECT:
 	case SC_WSCONNECT:
@@ -935,7 +975,7 @@ int main(int argc, char **argv)
 			c->role = i < b.callees ? R_CALLEE : R_CALLER;
 			break;
 		case SC_FANOUT:
-			c->role = i == 0 ? R_PUBLISHER : R_SUBSCRIBER;
+			c->role = i == 0 ? R_PUBLISHER : i <= b.subscribers ? R_SUBSCRIBER : R_SLOW;
 			break;
 		case SC_BROADCAST:
 			c->role = i == 0 ? R_RAW_SEND : R_RAW_RECV;
@@ -987,6 +1027,17 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (b.slow && !b.failed) {
+		/* read again: a slow subscriber the router dropped now sees its close */
+		int64_t until = now_ns() + 3 * (int64_t)1000000000;
+
+		for (int i = 0; i < b.nclients; i++)
+			if (b.clients[i].role == R_SLOW && b.clients[i].wsi)
+				lws_rx_flow_control(b.clients[i].wsi, 1);
+		n = 0;
+		while (b.slow_closed < b.slow && now_ns() < until && n >= 0)
+			n = lws_service(b.ctx, 0);
+	}
 	if (b.failed) {
 		printf("{\"scenario\":\"%s\",\"serializer\":\"%s\",\"error\":\"%s\"}\n",
 		       scenario_name(b.sc), wamp_ser_name(b.ser), b.why);
@@ -1018,12 +1069,15 @@ int main(int argc, char **argv)
 		       "\"subscribers\":%d,\"window\":%d,\"payload\":%d,\"concurrency\":%d,"
 		       "\"duration\":%.1f,\"ops\":%" PRIu64 ",\"ops_per_s\":%.0f,"
 		       "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f},"
-		       "\"bench_cpu_s\":%.2f,\"router_cpu_s\":%.2f,\"auth\":\"%s\"}\n",
+		       "\"bench_cpu_s\":%.2f,\"router_cpu_s\":%.2f,\"auth\":\"%s\","
+		       "\"slow\":%d,\"slow_closed\":%d,\"router_rss_start_kib\":%ld,"
+		       "\"router_rss_max_kib\":%ld}\n",
 		       scenario_name(b.sc), wamp_ser_name(b.ser), b.callers, b.callees, b.subscribers,
 		       b.window, b.payload, b.concurrency, secs, b.ops, (double)b.ops / secs,
 		       hist_pct(&b.hist, 0.50) / 10.0, hist_pct(&b.hist, 0.90) / 10.0,
 		       hist_pct(&b.hist, 0.99) / 10.0, hist_pct(&b.hist, 0.999) / 10.0,
-		       own, router, b.authmethod ? b.authmethod : "anonymous");
+		       own, router, b.authmethod ? b.authmethod : "anonymous", b.slow, b.slow_closed,
+		       b.rss_start_kib, b.rss_max_kib);
 	}
 	fflush(stdout);
 	stop = 1;

@@ -134,11 +134,11 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
                          struct listener_config *out)
 {
 	static const char *const keys[] = {"type", "host", "port", "path", "serializers", "auth",
-	                                   "tls", NULL};
+	                                   "tls", "unix", NULL};
 	static const char *const tls_keys[] = {"certificate", "key", "ca_certificates",
 	                                       "require_client_cert", NULL};
 	json_t *tls = json_object_get(l, "tls");
-	const char *type = "websocket", *host = "127.0.0.1", *wspath = "/ws";
+	const char *type = "universal", *host = "127.0.0.1", *wspath = "/ws", *unix_path = NULL;
 	uint64_t port = DEFAULT_PORT;
 	json_t *sers = json_object_get(l, "serializers");
 
@@ -146,10 +146,21 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		return cfg_fail(c, path, "must be an object");
 	if (!cfg_check_keys(c, path, l, keys) || !cfg_str(c, l, path, "type", &type) ||
 	    !cfg_str(c, l, path, "host", &host) || !cfg_str(c, l, path, "path", &wspath) ||
-	    !cfg_uint(c, l, path, "port", 0, 65535, &port))
+	    !cfg_uint(c, l, path, "port", 0, 65535, &port) ||
+	    !cfg_str(c, l, path, "unix", &unix_path))
 		return false;
-	if (strcmp(type, "websocket"))
-		return cfg_fail(c, path, "type \"%s\" is not supported (websocket)", type);
+	out->websocket = !strcmp(type, "websocket") || !strcmp(type, "universal");
+	out->rawsocket = !strcmp(type, "rawsocket") || !strcmp(type, "universal");
+	if (!out->websocket && !out->rawsocket)
+		return cfg_fail(c, path, "type \"%s\" is not supported (universal, websocket, "
+		                "rawsocket)", type);
+	if (unix_path && !(out->unix_path = strdup(unix_path)))
+		return cfg_fail(c, path, "out of memory");
+	if (unix_path && tls)
+		return cfg_fail(c, path, "tls on a Unix domain socket is not supported");
+	if (tls && !out->websocket)
+		return cfg_fail(c, path, "RawSocket over TLS is not supported yet (use type "
+		                "websocket or universal)");
 	if (wspath[0] != '/' && strcmp(wspath, "*"))
 		return cfg_fail(c, path, "path must start with '/' (or be \"*\": any path)");
 	out->serializers = (1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK);
@@ -317,6 +328,8 @@ bool config_default(struct config *cfg)
 	cfg->listeners[0].port = DEFAULT_PORT;
 	cfg->listeners[0].path = strdup("/ws");
 	cfg->listeners[0].serializers = (1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK);
+	cfg->listeners[0].websocket = true;
+	cfg->listeners[0].rawsocket = true;
 	if (!cfg_auth_default(&cfg->listeners[0].auth))
 		goto fail;
 	cfg->nrealms = 1;
@@ -463,6 +476,7 @@ void config_free(struct config *cfg)
 		free(cfg->listeners[i].tls_cert);
 		free(cfg->listeners[i].tls_key);
 		free(cfg->listeners[i].tls_ca);
+		free(cfg->listeners[i].unix_path);
 		auth_config_clear(&cfg->listeners[i].auth);
 	}
 	free(cfg->listeners);

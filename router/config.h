@@ -49,6 +49,9 @@ struct listener_config {
 	char *tls_key;           /* PEM private key path */
 	char *tls_ca;            /* CA bundle to verify client certificates, or NULL */
 	bool tls_require_client_cert;
+	bool websocket;          /* serves WebSocket (type websocket or universal) */
+	bool rawsocket;          /* serves RawSocket (type rawsocket or universal) */
+	char *unix_path;         /* listen on this Unix domain socket instead of TCP, or NULL */
 };
 
 struct realm_config {

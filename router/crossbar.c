@@ -174,6 +174,28 @@ static json_t *auth_of(struct xlate *x, json_t *auth, const char *path)
 	return out;
 }
 
+/* A transport's "serializers" list into listener l: the ones wampd serves; the others are
+ * reported as ignored. Nothing is set when the transport has no list (wampd's default). */
+static void serializers_of(struct xlate *x, json_t *t, json_t *l, const char *path)
+{
+	json_t *sers, *s;
+	size_t i;
+
+	if (!json_is_array(json_object_get(t, "serializers")))
+		return;
+	sers = json_array();
+	json_array_foreach(json_object_get(t, "serializers"), i, s) {
+		const char *name = json_string_value(s);
+		int ser = name ? wamp_ser_from_name(name) : -1;
+
+		if (ser >= 0 && wamp_ser_supported((enum wamp_ser)ser))
+			json_array_append(sers, s);
+		else
+			ignore(x, "serializer not supported", "%s.serializers[%zu]", path, i);
+	}
+	json_object_set_new(l, "serializers", sers);
+}
+
 /* A WebSocket service (a websocket transport, or a websocket path of web/universal). */
 static void listener_of(struct xlate *x, json_t *endpoint, json_t *ws, const char *ws_path,
                         const char *path)
@@ -210,22 +232,7 @@ static void listener_of(struct xlate *x, json_t *endpoint, json_t *ws, const cha
 	else
 		json_object_set_new(l, "host", json_string("*")); /* Crossbar's default */
 	json_object_set_new(l, "path", json_string(ws_path));
-	if (json_is_array(json_object_get(ws, "serializers"))) {
-		json_t *sers = json_array(), *s;
-		size_t i;
-
-		json_array_foreach(json_object_get(ws, "serializers"), i, s) {
-			const char *name = json_string_value(s);
-
-			int ser = name ? wamp_ser_from_name(name) : -1;
-
-			if (ser >= 0 && wamp_ser_supported((enum wamp_ser)ser))
-				json_array_append(sers, s);
-			else
-				ignore(x, "serializer not supported", "%s.serializers[%zu]", path, i);
-		}
-		json_object_set_new(l, "serializers", sers);
-	}
+	serializers_of(x, ws, l, path);
 	if (json_object_get(ws, "auth"))
 		json_object_set_new(l, "auth", auth_of(x, json_object_get(ws, "auth"), path));
 	if (json_is_object(tls)) {
@@ -265,6 +272,55 @@ static void listener_of(struct xlate *x, json_t *endpoint, json_t *ws, const cha
 	json_array_append_new(json_object_get(x->out, "listeners"), l);
 }
 
+/* A RawSocket transport: a listener of type rawsocket on a TCP port or a Unix socket. */
+static void rawlistener_of(struct xlate *x, json_t *t, const char *path)
+{
+	static const char *const known[] = {"type", "endpoint", "serializers", "auth", "options",
+	                                    "debug", "id", NULL};
+	json_t *endpoint = json_object_get(t, "endpoint"), *l;
+	const char *etype = json_string_value(json_object_get(endpoint, "type"));
+	json_t *opts = json_object_get(t, "options");
+
+	ignore_unknown(x, t, known, "not supported by wampd", path);
+	if (etype && !strcmp(etype, "unix")) {
+		if (!json_is_string(json_object_get(endpoint, "path"))) {
+			ignore(x, "a unix endpoint needs a path", "%s.endpoint", path);
+			return;
+		}
+		l = json_pack("{s:s, s:O}", "type", "rawsocket", "unix",
+		              json_object_get(endpoint, "path"));
+	} else if (!etype || !strcmp(etype, "tcp")) {
+		if (json_is_object(json_object_get(endpoint, "tls"))) {
+			ignore(x, "RawSocket over TLS is not served yet", "%s", path);
+			return;
+		}
+		l = json_pack("{s:s, s:O}", "type", "rawsocket", "port",
+		              json_object_get(endpoint, "port"));
+		if (json_object_get(endpoint, "interface"))
+			json_object_set(l, "host", json_object_get(endpoint, "interface"));
+		else
+			json_object_set_new(l, "host", json_string("*")); /* Crossbar's default */
+	} else {
+		ignore(x, "endpoint type not supported", "%s.endpoint.type", path);
+		return;
+	}
+	serializers_of(x, t, l, path);
+	if (json_object_get(t, "auth"))
+		json_object_set_new(l, "auth", auth_of(x, json_object_get(t, "auth"), path));
+	if (json_is_object(opts)) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(opts, key, v) {
+			if (!strcmp(key, "max_message_size") && json_is_integer(v))
+				json_object_set(json_object_get(x->out, "limits"), "max_message_size", v);
+			else
+				ignore(x, "RawSocket option not supported", "%s.options.%s", path, key);
+		}
+	}
+	json_array_append_new(json_object_get(x->out, "listeners"), l);
+}
+
 static void transport_of(struct xlate *x, json_t *t, const char *path)
 {
 	const char *type = json_string_value(json_object_get(t, "type"));
@@ -299,15 +355,26 @@ static void transport_of(struct xlate *x, json_t *t, const char *path)
 			}
 		}
 		if (!strcmp(type, "universal")) {
-			if (json_object_get(t, "rawsocket"))
-				ignore(x, "RawSocket is not served yet", "%s.rawsocket", path);
+			if (json_object_get(t, "rawsocket")) {
+				/* RawSocket on the same port: the listener made above serves both */
+				json_t *l;
+				size_t i;
+
+				json_array_foreach(json_object_get(x->out, "listeners"), i, l)
+					if (json_equal(json_object_get(l, "port"),
+					               json_object_get(endpoint, "port")))
+						json_object_set_new(l, "type", json_string("universal"));
+				if (json_object_get(json_object_get(t, "rawsocket"), "serializers"))
+					ignore(x, "the port's WebSocket serializers apply to RawSocket too",
+					       "%s.rawsocket.serializers", path);
+			}
 			if (json_object_get(t, "web"))
 				ignore(x, "web services other than WebSocket are not served", "%s.web", path);
 		}
 		return;
 	}
 	if (!strcmp(type, "rawsocket")) {
-		ignore(x, "RawSocket is not served yet", "%s", path);
+		rawlistener_of(x, t, path);
 		return;
 	}
 	ignore(x, "unknown transport type", "%s", path);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "router/raw.h"
 #include "serializers/codec.h"
 
 struct front_conn {
@@ -27,6 +28,8 @@ struct front_conn {
 	bool counted;                 /* counted in the per-address limit */
 	bool over_limit;              /* refused: answered 429 once its head arrives */
 	char ip[IPLIMIT_ADDR_MAX];
+	int port;
+	struct raw_conn *raw;         /* a RawSocket connection (first octet 0x7F), or NULL */
 };
 
 size_t front_pss_size(void)
@@ -267,9 +270,11 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		c->len = 0;
 		c->counted = false;
 		c->over_limit = false;
+		c->raw = NULL;
 		/* a connection still sending its head counts against its address too, so one
 		 * host cannot hold many half-open (slowloris) connections */
 		iplimit_fd_peer(lws_get_socket_fd(wsi), c->ip, &port);
+		c->port = port;
 		if (t->ipl && !iplimit_conn_open(t->ipl, c->ip)) {
 			wlog_warn("front", "refusing connection peer=%s:%d: max_sessions_per_ip=%u "
 			          "reached", c->ip, port, t->ipl->max_conns);
@@ -284,9 +289,31 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return 0;
 	}
 	case LWS_CALLBACK_RAW_RX:
+		if (c->raw)
+			return raw_conn_receive(c->raw, in, len);
+		if (!c->len && len && ((const uint8_t *)in)[0] == 0x7F) {
+			/* RawSocket: no valid HTTP request starts with 0x7F */
+			char addr[IPLIMIT_ADDR_MAX + 8];
+
+			if (!t->rawsocket || c->over_limit) {
+				/* error 1 (serializer unsupported: no RawSocket here) or 4 (connections) */
+				static const uint8_t no_raw[4] = {0x7F, 0x10, 0, 0};
+				static const uint8_t full[4] = {0x7F, 0x40, 0, 0};
+
+				if (write(lws_get_socket_fd(wsi), c->over_limit ? full : no_raw, 4) < 0)
+					wlog_debug("front", "cannot answer a RawSocket handshake");
+				return -1;
+			}
+			snprintf(addr, sizeof(addr), "%s:%d", c->ip, c->port);
+			if (!(c->raw = raw_conn_new(t->rt, wsi, t->serializers, t->auth, addr)))
+				return -1;
+			return raw_conn_receive(c->raw, in, len);
+		}
 		if (c->over_limit)
 			return front_refuse(wsi, "429 Too Many Requests",
 			                    "too many connections from this address");
+		if (!t->websocket)
+			return front_refuse(wsi, "400 Bad Request", "this port serves WAMP-over-RawSocket");
 		if (!c->buf && !(c->buf = malloc(FRONT_HEAD_MAX)))
 			return -1;
 		if (c->len + len > FRONT_HEAD_MAX) {
@@ -298,7 +325,12 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if ((end = head_end(c->buf, c->len)))
 			return front_hand_over(wsi, c, t, end);
 		return 0;
+	case LWS_CALLBACK_RAW_WRITEABLE:
+		return c->raw ? raw_conn_writeable(c->raw) : 0;
 	case LWS_CALLBACK_RAW_CLOSE:
+		if (c->raw)
+			raw_conn_closed(c->raw);
+		c->raw = NULL;
 		free(c->buf);
 		c->buf = NULL;
 		if (c->counted)

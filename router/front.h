@@ -17,6 +17,9 @@
 
 #include "router/iplimit.h"
 
+struct router;
+struct auth_config;
+
 #define FRONT_HEAD_MAX 8192  /* an HTTP request head larger than this is refused (431) */
 #define FRONT_ADOPT_MAX 2000 /* lws takes at most 2048 bytes of prefetched request */
 
@@ -26,7 +29,11 @@ struct front_target {
 	unsigned serializers;       /* bit set of the WAMP serializers served */
 	int head_timeout_s;         /* seconds a client may take to send its request head */
 	const char *ws_path;        /* the WebSocket path ("*": any) */
-	struct iplimit *ipl;        /* per-address connection limit (the router's) */
+	struct iplimit *ipl;        /* per-address connection limit (the router's), or NULL */
+	bool websocket;             /* WebSocket upgrades are served */
+	bool rawsocket;             /* RawSocket (first octet 0x7F) is served */
+	struct router *rt;          /* for RawSocket sessions */
+	const struct auth_config *auth; /* the listener's authentication (RawSocket sessions) */
 };
 
 /* The lws callback of the front vhost's only protocol ("wampd-front"). */

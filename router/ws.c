@@ -37,6 +37,7 @@
 #include "router/front.h"
 #include "router/outq.h"
 #include "router/protocol.h"
+#include "router/raw.h"
 
 _Static_assert(LWS_PRE <= WAMP_OUT_HEADROOM, "wamp_out headroom must cover LWS_PRE");
 
@@ -594,6 +595,9 @@ struct ws_server *ws_server_new(struct router *rt)
 			wlog_notice("router", "listening url=wss://%s:%d%s",
 			            lc->host ? lc->host : "0.0.0.0", lws_get_vhost_listen_port(l->vhost),
 			            lc->path);
+			if (lc->rawsocket)
+				wlog_warn("config", "listener %zu: RawSocket over TLS is not served yet; "
+				          "this TLS listener serves WebSocket only", i);
 			continue;
 		}
 
@@ -602,7 +606,12 @@ struct ws_server *ws_server_new(struct router *rt)
 		l->front.serializers = lc->serializers;
 		l->front.head_timeout_s = (int)cfg->hello_timeout_s;
 		l->front.ws_path = lc->path;
-		l->front.ipl = &srv->rt->ipl;
+		/* a Unix socket has no peer address to limit per */
+		l->front.ipl = lc->unix_path ? NULL : &srv->rt->ipl;
+		l->front.websocket = lc->websocket;
+		l->front.rawsocket = lc->rawsocket;
+		l->front.rt = srv->rt;
+		l->front.auth = &lc->auth;
 		l->front_protocols[0].name = "wampd-front";
 		l->front_protocols[0].callback = front_callback;
 		l->front_protocols[0].per_session_data_size = front_pss_size();
@@ -614,16 +623,38 @@ struct ws_server *ws_server_new(struct router *rt)
 		info.user = &l->front;
 		info.vhost_name = name;
 		info.options = LWS_SERVER_OPTION_ONLY_RAW | LWS_SERVER_OPTION_DISABLE_IPV6;
+		if (lc->unix_path) {
+			info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+			info.iface = lc->unix_path;
+			info.port = 0; /* lws: port 0 + UNIX_SOCK = a Unix socket at iface */
+			unlink(lc->unix_path); /* a stale socket file from an earlier run */
+		}
 		l->front_vhost = lws_create_vhost(srv->ctx, &info);
 		if (!l->front_vhost) {
 			wlog_error("ws", "cannot listen on %s:%d", lc->host ? lc->host : "*", lc->port);
 			goto fail;
 		}
-		printf("listening ws://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
-		       lws_get_vhost_listen_port(l->front_vhost), strcmp(lc->path, "*") ? lc->path : "/");
-		wlog_notice("router", "listening url=ws://%s:%d%s", lc->host ? lc->host : "0.0.0.0",
-		            lws_get_vhost_listen_port(l->front_vhost),
-		            strcmp(lc->path, "*") ? lc->path : "/ (any path)");
+		if (lc->unix_path) {
+			printf("listening unix:%s\n", lc->unix_path);
+			wlog_notice("router", "listening unix=%s websocket=%s rawsocket=%s",
+			            lc->unix_path, lc->websocket ? "yes" : "no",
+			            lc->rawsocket ? "yes" : "no");
+			continue;
+		}
+		if (lc->websocket) {
+			printf("listening ws://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
+			       lws_get_vhost_listen_port(l->front_vhost),
+			       strcmp(lc->path, "*") ? lc->path : "/");
+			wlog_notice("router", "listening url=ws://%s:%d%s", lc->host ? lc->host : "0.0.0.0",
+			            lws_get_vhost_listen_port(l->front_vhost),
+			            strcmp(lc->path, "*") ? lc->path : "/ (any path)");
+		}
+		if (lc->rawsocket) {
+			printf("listening rs://%s:%d\n", lc->host ? lc->host : "0.0.0.0",
+			       lws_get_vhost_listen_port(l->front_vhost));
+			wlog_notice("router", "listening rawsocket=%s:%d", lc->host ? lc->host : "0.0.0.0",
+			            lws_get_vhost_listen_port(l->front_vhost));
+		}
 	}
 	fflush(stdout);
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, ws_tick, 250 * LWS_US_PER_MS);
@@ -657,6 +688,7 @@ int ws_server_run(struct ws_server *srv, volatile int *stop, int grace_ms)
 	}
 	DL_FOREACH_SAFE(srv->conns, c, tmp)
 		proto_shutdown(srv->rt, c->session);
+	raw_conns_shutdown(srv->rt);
 	deadline = clock_mono_ms() + grace_ms;
 	while (srv->rt->nconns && clock_mono_ms() < deadline)
 		if (lws_service(srv->ctx, 0) < 0)
@@ -677,11 +709,15 @@ void ws_server_free(struct ws_server *srv)
 	 * the sessions leave their realms one by one below */
 	DL_FOREACH(srv->conns, c)
 		c->closing = true;
+	raw_conns_abandon();
 	if (srv->ctx)
 		lws_context_destroy(srv->ctx); /* closes what is left: LWS_CALLBACK_CLOSED each */
 	memset(&srv->rt->realms.timers, 0, sizeof(srv->rt->realms.timers));
-	for (size_t i = 0; i < srv->nlisteners; i++)
+	for (size_t i = 0; i < srv->nlisteners; i++) {
 		free(srv->listeners[i].protocols);
+		if (srv->listeners[i].cfg->unix_path && srv->listeners[i].front_vhost)
+			unlink(srv->listeners[i].cfg->unix_path);
+	}
 	free(srv->listeners);
 	free(srv);
 }

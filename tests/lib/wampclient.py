@@ -27,11 +27,13 @@ from autobahn.wamp import cryptosign as wamp_cryptosign
 from autobahn.wamp import serializer as wamp_serializer
 from autobahn.wamp.types import ComponentConfig
 from twisted.internet import defer, reactor
-from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.endpoints import TCP4ClientEndpoint, UNIXClientEndpoint
+from autobahn.twisted.rawsocket import WampRawSocketClientFactory
 
 SERIALIZERS = {
     "json": wamp_serializer.JsonSerializer,
     "msgpack": wamp_serializer.MsgPackSerializer,
+    "cbor": wamp_serializer.CBORSerializer,
 }
 
 
@@ -105,14 +107,25 @@ def client_url(url):
 
 
 def connect(url, realm, serializer="json", timeout=10, **opts):
-    """A Deferred firing with the joined TestSession, or failing with JoinFailed."""
+    """A Deferred firing with the joined TestSession, or failing with JoinFailed.
+
+    url: ws://host:port/path (WebSocket), rs://host:port (RawSocket over TCP) or
+    unix:/path (RawSocket over a Unix domain socket)."""
     url = client_url(url)
     joined = defer.Deferred()
     u = urllib.parse.urlparse(url)
-    factory = WampWebSocketClientFactory(
-        lambda: TestSession(ComponentConfig(realm), opts, joined), url=url,
-        serializers=[SERIALIZERS[serializer]()])
-    endpoint = TCP4ClientEndpoint(reactor, u.hostname, u.port)
+
+    def make():
+        return TestSession(ComponentConfig(realm), opts, joined)
+    if u.scheme in ("rs", "unix"):
+        factory = WampRawSocketClientFactory(make, serializer=SERIALIZERS[serializer]())
+    else:
+        factory = WampWebSocketClientFactory(make, url=url,
+                                             serializers=[SERIALIZERS[serializer]()])
+    if u.scheme == "unix":
+        endpoint = UNIXClientEndpoint(reactor, u.path)
+    else:
+        endpoint = TCP4ClientEndpoint(reactor, u.hostname, u.port)
     d = endpoint.connect(factory)
     d.addErrback(lambda f: joined.called or joined.errback(JoinFailed("connect failed",
                                                                       str(f.value))))

@@ -1,0 +1,349 @@
+/*
+ * raw.c - RawSocket connections: handshake, framing and the session's transport
+ * (struct peer_ops) on a raw libwebsockets connection. See raw.h.
+ *
+ * Outgoing frames: a queued wamp_out is either an encoded WAMP message (its 4-octet prefix
+ * is written into the buffer's headroom just before lws_write, the same bytes for every
+ * receiver of a shared EVENT) or, marked RAW_VERBATIM, bytes written as they are (the
+ * handshake reply, PONG frames).
+ */
+#include "router/raw.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utlist.h>
+
+#include "common/log.h"
+#include "router/outq.h"
+#include "router/protocol.h"
+#include "router/rawsocket.h"
+
+#define RAW_VERBATIM 0xff     /* wamp_out.ser of a buffer written as it is */
+#define RAW_CLOSE_FLUSH_S 5
+
+_Static_assert(WAMP_OUT_HEADROOM >= 4, "RawSocket prefixes need 4 bytes of headroom");
+
+struct raw_conn {
+	struct lws *wsi;
+	struct router *rt;
+	struct session *session;          /* NULL until the handshake succeeded */
+	const struct auth_config *auth;
+	unsigned serializers;
+	uint8_t hs[4];
+	size_t hs_have;
+	uint32_t peer_max;                /* longest message the client accepts */
+	struct rs_rx rx;
+	struct outq q;
+	bool counted;                     /* in rt->nconns */
+	bool closing;
+	char addr[64];
+	struct raw_conn *prev, *next;
+};
+
+static struct raw_conn *raw_conns; /* live connections (one router per process) */
+
+static void raw_close(struct raw_conn *c, bool now)
+{
+	if (c->closing && !now)
+		return;
+	c->closing = true;
+	if (now || !c->q.count) {
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	} else {
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, RAW_CLOSE_FLUSH_S);
+		lws_callback_on_writable(c->wsi);
+	}
+}
+
+/* Queue a buffer (takes a reference). false: over the byte bound (the caller closes). */
+static bool raw_queue(struct raw_conn *c, struct wamp_out *out)
+{
+	if (!outq_push(&c->q, out, c->rt->cfg.send_queue_bytes))
+		return false;
+	if (c->q.count == 1)
+		lws_callback_on_writable(c->wsi);
+	return true;
+}
+
+/* Queue bytes written as they are (handshake reply, PONG). */
+static bool raw_queue_verbatim(struct raw_conn *c, const uint8_t *a, size_t an, const uint8_t *b,
+                               size_t bn)
+{
+	struct wamp_out *o = wamp_out_new(an + bn);
+	bool ok;
+
+	if (!o)
+		return false;
+	memcpy(wamp_out_data(o), a, an);
+	if (bn)
+		memcpy(wamp_out_data(o) + an, b, bn);
+	o->len = an + bn;
+	o->ser = RAW_VERBATIM;
+	ok = raw_queue(c, o);
+	wamp_out_unref(o);
+	return ok;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* peer_ops                                                                               */
+
+static enum wampd_err raw_peer_send(void *peer, struct wamp_out *out)
+{
+	struct raw_conn *c = peer;
+
+	if (c->closing)
+		return WAMPD_OK; /* going away; the client sees the connection close */
+	if (out->len > c->peer_max) {
+		/* the client said it cannot take it: never drop silently, close loudly */
+		wlog_warn("raw", "message of %zu bytes over the client's RawSocket limit of %u, "
+		          "closing session=%llu peer=%s", out->len, c->peer_max,
+		          (unsigned long long)c->session->id, c->addr);
+		c->session->state = SESSION_CLOSING;
+		raw_close(c, true);
+		return WAMPD_ERR_LIMIT;
+	}
+	if (!raw_queue(c, out)) {
+		wlog_warn("raw", "slow consumer: send queue over %zu bytes, closing session=%llu "
+		          "peer=%s queued=%u", c->rt->cfg.send_queue_bytes,
+		          (unsigned long long)c->session->id, c->addr, c->q.count);
+		c->rt->stats.slow_consumer_closes++;
+		c->session->state = SESSION_CLOSING;
+		raw_close(c, true);
+		return WAMPD_ERR_LIMIT;
+	}
+	c->rt->stats.msgs_out++;
+	return WAMPD_OK;
+}
+
+static void raw_peer_close(void *peer, int code, const char *reason, bool now)
+{
+	(void)code;
+	(void)reason; /* RawSocket has no close frame: ABORT/GOODBYE said it already */
+	raw_close(peer, now);
+}
+
+static const char *raw_peer_address(void *peer)
+{
+	return ((struct raw_conn *)peer)->addr;
+}
+
+static json_t *raw_peer_transport(void *peer)
+{
+	struct raw_conn *c = peer;
+
+	return json_pack("{s:s, s:s, s:s}", "type", "rawsocket", "serializer",
+	                 wamp_ser_name(c->session->ser), "peer", c->addr);
+}
+
+static const struct peer_ops raw_peer_ops = {
+	.send = raw_peer_send,
+	.close = raw_peer_close,
+	.address = raw_peer_address,
+	.transport = raw_peer_transport,
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* receiving                                                                              */
+
+static bool raw_on_frame(void *ctx, enum rs_frame t, const uint8_t *data, uint32_t len)
+{
+	struct raw_conn *c = ctx;
+	struct session *s = c->session;
+
+	switch (t) {
+	case RS_MSG: {
+		enum session_state before = s->state;
+
+		c->rt->stats.msgs_in++;
+		proto_receive(c->rt, s, data, len);
+		if (c->closing)
+			return false;
+		if (before != SESSION_ESTABLISHED && s->state == SESSION_ESTABLISHED)
+			lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+		else if (before == SESSION_ESTABLISHED && s->state == SESSION_OPEN)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
+			                (int)c->rt->cfg.hello_timeout_s);
+		return true;
+	}
+	case RS_PING: {
+		uint8_t prefix[4];
+
+		/* exactly one PONG, echoing the payload (Crossbar closes instead) */
+		rs_prefix(prefix, RS_PONG, len);
+		if (!raw_queue_verbatim(c, prefix, 4, data, len)) {
+			wlog_warn("raw", "slow consumer: no room for a PONG, closing peer=%s", c->addr);
+			raw_close(c, true);
+			return false;
+		}
+		return true;
+	}
+	case RS_PONG:
+		return true;
+	}
+	return true;
+}
+
+/* The 4 handshake octets are in: answer, and create the session on success. */
+static int raw_handshake(struct raw_conn *c)
+{
+	uint8_t reply[4];
+	enum wamp_ser ser = WAMP_SER_JSON;
+	uint32_t our_max = c->rt->cfg.max_message_size > RS_MAX_LEN
+	                       ? RS_MAX_LEN
+	                       : (uint32_t)c->rt->cfg.max_message_size;
+	enum rs_error err;
+
+	if (c->rt->shutting_down || c->rt->nconns >= c->rt->cfg.max_sessions) {
+		err = RS_ERR_CONNECTIONS;
+		reply[0] = RS_MAGIC;
+		reply[1] = (uint8_t)(err << 4);
+		reply[2] = reply[3] = 0;
+	} else {
+		err = rs_handshake(c->hs, c->serializers, our_max, reply, &ser, &c->peer_max);
+	}
+	if (err) {
+		static const char *const why[] = {"", "serializer unsupported",
+		                                  "maximum message length unacceptable",
+		                                  "use of reserved bits",
+		                                  "maximum connection count reached"};
+
+		wlog_info("raw", "handshake refused peer=%s: %s (octets %02x %02x %02x %02x)", c->addr,
+		          why[err], c->hs[0], c->hs[1], c->hs[2], c->hs[3]);
+		if (!raw_queue_verbatim(c, reply, 4, NULL, 0))
+			return -1;
+		raw_close(c, false);
+		return 0;
+	}
+	if (!(c->session = session_new(&raw_peer_ops, c, ser)))
+		return -1;
+	c->session->auth = c->auth;
+	c->counted = true;
+	c->rt->nconns++;
+	c->rt->stats.sessions_opened++;
+	if (!raw_queue_verbatim(c, reply, 4, NULL, 0))
+		return -1;
+	wlog_debug("raw", "open peer=%s serializer=%s max_out=%u", c->addr, wamp_ser_name(ser),
+	           c->peer_max);
+	return 0;
+}
+
+int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
+{
+	enum rs_rx_result r;
+
+	if (c->closing)
+		return 0; /* draining: what the client still sends is ignored */
+	if (!c->session) {
+		size_t k = 4 - c->hs_have < len ? 4 - c->hs_have : len;
+
+		memcpy(c->hs + c->hs_have, in, k);
+		c->hs_have += k;
+		in += k;
+		len -= k;
+		if (c->hs_have < 4)
+			return 0;
+		if (raw_handshake(c) < 0)
+			return -1;
+		if (!c->session)
+			return 0;
+	}
+	r = rs_rx_feed(&c->rx, in, len, (uint32_t)(c->rt->cfg.max_message_size > RS_MAX_LEN
+	                                               ? RS_MAX_LEN
+	                                               : c->rt->cfg.max_message_size),
+	               raw_on_frame, c);
+	switch (r) {
+	case RS_RX_OK:
+	case RS_RX_STOP:
+		return 0;
+	case RS_RX_BAD:
+		session_fail(c->session, 0, 0, WAMPD_ERR_PROTOCOL,
+		             "malformed RawSocket frame prefix (reserved bits or type)");
+		return 0;
+	case RS_RX_TOO_BIG:
+		wlog_warn("raw", "message too big session=%llu peer=%s: %u bytes, limit %zu",
+		          (unsigned long long)c->session->id, c->addr, c->rx.len,
+		          c->rt->cfg.max_message_size);
+		session_fail(c->session, 0, 0, WAMPD_ERR_TOO_BIG, "message over the maximum length");
+		return 0;
+	case RS_RX_NOMEM:
+		return -1;
+	}
+	return 0;
+}
+
+int raw_conn_writeable(struct raw_conn *c)
+{
+	struct wamp_out *out = outq_peek(&c->q);
+
+	if (out) {
+		uint8_t *p = wamp_out_data(out);
+		size_t n = out->len;
+		int w;
+
+		if (out->ser != RAW_VERBATIM) {
+			p -= 4; /* the prefix goes into the headroom: same bytes for every receiver */
+			rs_prefix(p, RS_MSG, (uint32_t)out->len);
+			n += 4;
+		}
+		w = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
+		outq_pop(&c->q);
+		if (w < 0)
+			return -1;
+	}
+	if (c->q.count) {
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	return c->closing ? -1 : 0;
+}
+
+struct raw_conn *raw_conn_new(struct router *rt, struct lws *wsi, unsigned serializers,
+                              const struct auth_config *auth, const char *addr)
+{
+	struct raw_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->wsi = wsi;
+	c->rt = rt;
+	c->serializers = serializers;
+	c->auth = auth;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	DL_APPEND(raw_conns, c);
+	return c;
+}
+
+void raw_conn_closed(struct raw_conn *c)
+{
+	if (c->session) {
+		proto_transport_closed(c->rt, c->session);
+		session_free(c->session);
+	}
+	if (c->counted)
+		c->rt->nconns--;
+	outq_clear(&c->q);
+	rs_rx_clear(&c->rx);
+	DL_DELETE(raw_conns, c);
+	wlog_debug("raw", "closed peer=%s", c->addr);
+	free(c);
+}
+
+void raw_conns_shutdown(struct router *rt)
+{
+	struct raw_conn *c, *tmp;
+
+	DL_FOREACH_SAFE(raw_conns, c, tmp)
+		if (c->session)
+			proto_shutdown(rt, c->session);
+		else
+			raw_close(c, true);
+}
+
+void raw_conns_abandon(void)
+{
+	struct raw_conn *c;
+
+	DL_FOREACH(raw_conns, c)
+		c->closing = true;
+}

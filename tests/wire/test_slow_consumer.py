@@ -1,0 +1,55 @@
+"""A slow consumer among fast ones (issue: 1 slow + 100 normal subscribers).
+
+wampbench's fan-out with --slow 1: 100 subscribers read everything, one stops reading once
+subscribed. The router (send_queue_bytes 1 MiB) must disconnect the slow one, keep every
+other subscriber receiving every event in order (wampbench fails the run on a reordered
+event, and on a lost one, which stalls its paced publisher), and keep its memory flat.
+Speed is not asserted."""
+
+import json
+import os
+import subprocess
+import unittest
+
+from wirecase import WireCase
+
+WAMPBENCH = os.environ.get("WAMPBENCH_BIN")
+SECONDS = int(os.environ.get("SLOW_CONSUMER_SECONDS", "20"))
+
+
+@unittest.skipUnless(WAMPBENCH, "WAMPBENCH_BIN not set (bench not built)")
+class SlowConsumer(WireCase):
+    config = {"realms": [{"name": "realm1"}],
+              "limits": {"send_queue_bytes": 1 << 20, "max_sessions_per_ip": 0}}
+
+    def run_fanout(self, serializer):
+        url = "ws://%s:%d%s" % (self.host, self.port, self.path)
+        out = subprocess.run(
+            [WAMPBENCH, "--url", url, "--scenario", "fanout", "--serializer", serializer,
+             "--subscribers", "100", "--slow", "1", "--payload", "16384", "--window", "8",
+             "--warmup", "0.5", "--duration", str(SECONDS // 2),
+             "--router-pid", str(self.router.proc.pid)],
+            capture_output=True, timeout=SECONDS * 4 + 60, check=False)
+        lines = out.stdout.decode().strip().splitlines()
+        self.assertTrue(lines, out.stderr.decode())
+        return json.loads(lines[-1])
+
+    def check(self, serializer):
+        r = self.run_fanout(serializer)
+        self.assertNotIn("error", r, r)
+        self.assertGreater(r["ops"], 0, r)
+        self.assertEqual(r["slow_closed"], 1, "the slow subscriber was not disconnected: %s" % r)
+        # flat memory: well under the queues' worst case (101 x 1 MiB)
+        growth = r["router_rss_max_kib"] - r["router_rss_start_kib"]
+        self.assertLess(growth, 32 * 1024, r)
+        self.router.wait_log(r"slow consumer", timeout=5)
+
+    def test_json(self):
+        self.check("json")
+
+    def test_msgpack(self):
+        self.check("msgpack")
+
+
+if __name__ == "__main__":
+    unittest.main()
