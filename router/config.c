@@ -130,6 +130,13 @@ static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
 	return true;
 }
 
+/* JSON and MessagePack, and CBOR when built with libcbor. */
+static unsigned config_default_serializers(void)
+{
+	return (1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK) |
+	       (wamp_ser_supported(WAMP_SER_CBOR) ? 1u << WAMP_SER_CBOR : 0);
+}
+
 static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
                          struct listener_config *out)
 {
@@ -163,7 +170,7 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		                "websocket or universal)");
 	if (wspath[0] != '/' && strcmp(wspath, "*"))
 		return cfg_fail(c, path, "path must start with '/' (or be \"*\": any path)");
-	out->serializers = (1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK);
+	out->serializers = config_default_serializers();
 	if (sers) {
 		size_t i;
 		json_t *s;
@@ -327,7 +334,7 @@ bool config_default(struct config *cfg)
 	cfg->listeners[0].host = strdup("127.0.0.1");
 	cfg->listeners[0].port = DEFAULT_PORT;
 	cfg->listeners[0].path = strdup("/ws");
-	cfg->listeners[0].serializers = (1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK);
+	cfg->listeners[0].serializers = config_default_serializers();
 	cfg->listeners[0].websocket = true;
 	cfg->listeners[0].rawsocket = true;
 	if (!cfg_auth_default(&cfg->listeners[0].auth))

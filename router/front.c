@@ -82,6 +82,8 @@ static size_t filter_protocols(const char *v, size_t n, unsigned serializers, ch
 				continue;
 			memcpy(name, v + start + 7, k);
 			name[k] = '\0';
+			if (k > 8 && !strcmp(name + k - 8, ".batched"))
+				name[k - 8] = '\0'; /* wamp.2.<ser>.batched: served for every serializer */
 			ser = wamp_ser_from_name(name);
 			if (ser < 0 || !(serializers & (1u << ser)) || !wamp_ser_supported((enum wamp_ser)ser))
 				continue;
@@ -222,7 +224,7 @@ static int front_check(struct lws *wsi, const char *head, size_t len, struct fro
 	protos = head_value(head, len, "sec-websocket-protocol", &plen);
 	if (!protos || !filter_protocols(protos, plen, t->serializers, filtered, sizeof(filtered)))
 		return front_refuse(wsi, "400 Bad Request",
-		                    "no supported WAMP subprotocol offered (wamp.2.json, wamp.2.msgpack)");
+		                    "no supported WAMP subprotocol offered (wamp.2.json, wamp.2.msgpack, wamp.2.cbor)");
 	return 0;
 }
 

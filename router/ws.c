@@ -38,10 +38,14 @@
 #include "router/outq.h"
 #include "router/protocol.h"
 #include "router/raw.h"
+#include "router/batched.h"
 
 _Static_assert(LWS_PRE <= WAMP_OUT_HEADROOM, "wamp_out headroom must cover LWS_PRE");
 
 #define WS_CLOSE_FLUSH_S 5        /* seconds a closing connection may take to flush */
+#define WS_PROTO_BATCHED 0x10u    /* lws protocol id bit: a .batched subprotocol */
+#define WS_BATCH_MAX (64u * 1024) /* bytes gathered into one outgoing batch (at least one
+                                     message, whatever its size) */
 #define WS_RX_CHUNK 1024u        /* lws' per-connection receive chunk (memory per idle session) */
 
 struct ws_server;
@@ -67,6 +71,8 @@ struct ws_conn {
 	bool rx_discard;      /* dropping the rest of an oversized message */
 	bool closing;
 	bool ip_counted;      /* counted in the router's per-address limit */
+	bool batched;         /* wamp.2.*.batched: several messages per WebSocket message */
+	uint8_t batch_sep;    /* JSON batches: the client's separator (batched.h), 0 = unknown */
 	uint16_t close_code;
 	char close_reason[64];
 	char addr[64];
@@ -165,7 +171,7 @@ static void ws_conn_address(struct ws_conn *c)
 static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *wsi)
 {
 	struct ws_server *srv = l->server;
-	enum wamp_ser ser = (enum wamp_ser)lws_get_protocol(wsi)->id;
+	enum wamp_ser ser = (enum wamp_ser)(lws_get_protocol(wsi)->id & ~WS_PROTO_BATCHED);
 
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
@@ -186,6 +192,7 @@ static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *
 	if (!c->session)
 		return -1;
 	c->session->auth = &l->cfg->auth;
+	c->batched = (lws_get_protocol(wsi)->id & WS_PROTO_BATCHED) != 0;
 	if (l->cfg->tls_cert) {
 		char big[sizeof(union lws_tls_cert_info_results) + 256];
 		union lws_tls_cert_info_results *ci = (union lws_tls_cert_info_results *)big;
@@ -227,8 +234,41 @@ static void ws_closed(struct ws_server *srv, struct ws_conn *c)
 /* -------------------------------------------------------------------------------- */
 /* receiving                                                                          */
 
-/* Run one complete message through the state machine and keep the hello timeout right. */
+static void ws_deliver_one(struct ws_server *srv, struct ws_conn *c, const uint8_t *buf,
+                           size_t len);
+
+static bool ws_batch_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct ws_conn *c = ctx;
+
+	ws_deliver_one(c->server, c, msg, len);
+	return !c->closing;
+}
+
+/* One complete WebSocket message: one WAMP message, or a batch of them. */
 static void ws_deliver(struct ws_server *srv, struct ws_conn *c, const uint8_t *buf, size_t len)
+{
+	enum batch_result r;
+
+	if (!c->batched) {
+		ws_deliver_one(srv, c, buf, len);
+		return;
+	}
+	if (!c->batch_sep && c->session->ser == WAMP_SER_JSON)
+		c->batch_sep = batch_json_separator(buf, len);
+	r = batch_split(c->session->ser, c->batch_sep ? c->batch_sep : BATCH_SEP_SPEC, buf, len,
+	                ws_batch_msg, c);
+	if (r == BATCH_EMPTY || r == BATCH_MALFORMED)
+		session_fail(c->session, 0, 0, WAMPD_ERR_PROTOCOL,
+		             r == BATCH_EMPTY ? "empty batch"
+		                              : c->session->ser == WAMP_SER_JSON
+		                                    ? "batch: a message without its 0x1E separator"
+		                                    : "batch: a length beyond the message");
+}
+
+/* Run one WAMP message through the state machine and keep the hello timeout right. */
+static void ws_deliver_one(struct ws_server *srv, struct ws_conn *c, const uint8_t *buf,
+                           size_t len)
 {
 	enum session_state before = c->session->state;
 
@@ -321,11 +361,47 @@ static void ws_receive(struct ws_server *srv, struct ws_conn *c, const uint8_t *
 /* -------------------------------------------------------------------------------- */
 /* sending                                                                            */
 
+/* A batched session: as many queued messages as fit in WS_BATCH_MAX (at least one) go
+ * out as one WebSocket message, each framed for the batch (a copy, unlike unbatched
+ * sessions, which write the shared buffers themselves). */
+static int ws_write_batch(struct ws_conn *c)
+{
+	size_t total = 0, k = 0, off = LWS_PRE;
+	enum wamp_ser ser = c->session->ser;
+	struct wamp_out *out;
+	uint8_t *buf;
+	int n;
+
+	for (k = 0; k < c->q.count; k++) {
+		struct wamp_out *o = c->q.ring[(c->q.head + k) & (c->q.cap - 1)];
+		size_t add = batch_framed_len(ser, o->len);
+
+		if (k && total + add > WS_BATCH_MAX)
+			break;
+		total += add;
+	}
+	if (!(buf = malloc(LWS_PRE + total)))
+		return -1;
+	while (k--) {
+		out = outq_peek(&c->q);
+		off += batch_put(ser, c->batch_sep ? c->batch_sep : BATCH_SEP_SPEC, buf + off,
+		                 wamp_out_data(out), out->len);
+		outq_pop(&c->q);
+	}
+	n = lws_write(c->wsi, buf + LWS_PRE, total,
+	              ser == WAMP_SER_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+	free(buf);
+	return n < 0 ? -1 : 0;
+}
+
 static int ws_writeable(struct ws_conn *c)
 {
 	struct wamp_out *out = outq_peek(&c->q);
 
-	if (out) {
+	if (out && c->batched) {
+		if (ws_write_batch(c) < 0)
+			return -1;
+	} else if (out) {
 		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
 		                  out->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 
@@ -483,24 +559,28 @@ static void ws_timer_cancel(void *ctx, struct realm_timer *t)
 
 static bool ws_listener_protocols(struct ws_listener *l)
 {
-	static const char *const names[WAMP_SER__COUNT] = {"wamp.2.json", "wamp.2.msgpack",
-	                                                   "wamp.2.cbor"};
+	static const char *const names[2][WAMP_SER__COUNT] = {
+		{"wamp.2.json", "wamp.2.msgpack", "wamp.2.cbor"},
+		{"wamp.2.json.batched", "wamp.2.msgpack.batched", "wamp.2.cbor.batched"}};
 	size_t n = 1;
 
-	l->protocols = calloc(2 + WAMP_SER__COUNT, sizeof(*l->protocols));
+	l->protocols = calloc(2 + 2 * WAMP_SER__COUNT, sizeof(*l->protocols));
 	if (!l->protocols)
 		return false;
 	l->protocols[0].name = "http";
 	l->protocols[0].callback = ws_http_callback;
-	for (int ser = 0; ser < WAMP_SER__COUNT; ser++) {
-		if (!(l->cfg->serializers & (1u << ser)) || !wamp_ser_supported((enum wamp_ser)ser))
-			continue;
-		l->protocols[n].name = names[ser];
-		l->protocols[n].callback = ws_callback;
-		l->protocols[n].per_session_data_size = sizeof(struct ws_conn);
-		l->protocols[n].rx_buffer_size = WS_RX_CHUNK;
-		l->protocols[n].id = (unsigned)ser;
-		n++;
+	for (int batched = 0; batched < 2; batched++) {
+		for (int ser = 0; ser < WAMP_SER__COUNT; ser++) {
+			if (!(l->cfg->serializers & (1u << ser)) ||
+			    !wamp_ser_supported((enum wamp_ser)ser))
+				continue;
+			l->protocols[n].name = names[batched][ser];
+			l->protocols[n].callback = ws_callback;
+			l->protocols[n].per_session_data_size = sizeof(struct ws_conn);
+			l->protocols[n].rx_buffer_size = WS_RX_CHUNK;
+			l->protocols[n].id = (unsigned)ser | (batched ? WS_PROTO_BATCHED : 0);
+			n++;
+		}
 	}
 	return n > 1;
 }

@@ -35,6 +35,10 @@ bool wamp_ser_is_binary(enum wamp_ser ser)
 
 bool wamp_ser_supported(enum wamp_ser ser)
 {
+#ifdef WAMPD_HAVE_CBOR
+	if (ser == WAMP_SER_CBOR)
+		return true;
+#endif
 	return ser == WAMP_SER_JSON || ser == WAMP_SER_MSGPACK;
 }
 
@@ -159,6 +163,11 @@ enum wampd_err wamp_decode(enum wamp_ser ser, const uint8_t *buf, size_t len,
 	case WAMP_SER_MSGPACK:
 		err = mp_decode(buf, len, depth, msg, errbuf, errlen);
 		break;
+#ifdef WAMPD_HAVE_CBOR
+	case WAMP_SER_CBOR:
+		err = cb_decode(buf, len, depth, msg, errbuf, errlen);
+		break;
+#endif
 	default:
 		return codec_fail(errbuf, errlen, "serializer %s not supported", wamp_ser_name(ser));
 	}
@@ -181,6 +190,11 @@ struct wamp_out *wamp_encode(enum wamp_ser ser, const struct wamp_msg *msg, enum
 	case WAMP_SER_MSGPACK:
 		o = mp_encode(msg, err);
 		break;
+#ifdef WAMPD_HAVE_CBOR
+	case WAMP_SER_CBOR:
+		o = cb_encode(msg, err);
+		break;
+#endif
 	default:
 		*err = WAMPD_ERR_SERIALIZATION;
 		return NULL;
@@ -209,6 +223,11 @@ json_t *payload_element(const struct wamp_payload *p, bool kwargs, enum wampd_er
 	case WAMP_SER_MSGPACK:
 		v = mp_span_value(span, n, false);
 		break;
+#ifdef WAMPD_HAVE_CBOR
+	case WAMP_SER_CBOR:
+		v = cb_span_value(span, n);
+		break;
+#endif
 	default:
 		v = NULL;
 	}

@@ -50,6 +50,14 @@ struct wamp_out *mp_encode(const struct wamp_msg *msg, enum wampd_err *err);
  * dict keys whose value is an ext (JS undefined). NULL on failure. */
 json_t *mp_span_value(const uint8_t *p, size_t n, bool drop_undefined);
 
+/* CBOR (cbor.c, built with libcbor) */
+enum wampd_err cb_decode(const uint8_t *buf, size_t len, unsigned max_depth,
+                         struct wamp_msg *msg, char *errbuf, size_t errlen);
+struct wamp_out *cb_encode(const struct wamp_msg *msg, enum wampd_err *err);
+/* Decode one CBOR value (a payload element or dict) into json_t; undefined map values are
+ * dropped. NULL on failure. */
+json_t *cb_span_value(const uint8_t *p, size_t n);
+
 /* The payload element (args or kwargs) of p as json_t, whatever its form. *err set. */
 json_t *payload_element(const struct wamp_payload *p, bool kwargs, enum wampd_err *err);
 

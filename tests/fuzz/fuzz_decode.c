@@ -1,14 +1,15 @@
 /*
- * fuzz_decode.c - libFuzzer target for one codec (built twice: FUZZ_SER = WAMP_SER_JSON
- * for fuzz_json, WAMP_SER_MSGPACK for fuzz_msgpack).
+ * fuzz_decode.c - libFuzzer target for one codec (built once per serializer: FUZZ_SER =
+ * WAMP_SER_JSON for fuzz_json, WAMP_SER_MSGPACK for fuzz_msgpack, WAMP_SER_CBOR for
+ * fuzz_cbor).
  *
  * Input: one message's bytes. Invariants checked (a violation aborts, which the fuzzer
  * reports as a crash):
  *   - decoding never crashes, leaks, or reads out of bounds (ASan/UBSan);
  *   - a message that decodes is re-encoded in the same serializer, and that re-encoding
  *     decodes again to the same type, ids and URI;
- *   - if it also encodes in the other serializer, that encoding decodes too (a JSON
- *     caller's message must reach a MessagePack callee intact).
+ *   - if it also encodes in another serializer, that encoding decodes too (a JSON
+ *     caller's message must reach a MessagePack or CBOR callee intact).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,7 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	(void)wamp_validate(&m, why, sizeof(why));
 	check_roundtrip(FUZZ_SER, &m);
-	check_roundtrip(FUZZ_SER == WAMP_SER_JSON ? WAMP_SER_MSGPACK : WAMP_SER_JSON, &m);
+	for (int to = 0; to < WAMP_SER__COUNT; to++)
+		if (to != (int)FUZZ_SER && wamp_ser_supported((enum wamp_ser)to))
+			check_roundtrip((enum wamp_ser)to, &m);
 	wamp_msg_clear(&m);
 	return 0;
 }

@@ -3,6 +3,7 @@
 
   OUT_DIR/json/      one valid message of every type (and option variants), JSON
   OUT_DIR/msgpack/   the same messages in MessagePack (binary payloads as bin)
+  OUT_DIR/cbor/      the same messages in CBOR (binary payloads as byte strings)
   OUT_DIR/validate/  the same, prefixed by the serializer byte fuzz_validate expects
   OUT_DIR/session/   step sequences for fuzz_session (see fuzz_session.c): RPC, PubSub,
                      progressive results, cancel, timeouts, meta API, GOODBYE/HELLO again
@@ -15,6 +16,7 @@ import os
 import struct
 import sys
 
+import cbor2
 import msgpack
 
 BIN = b"\x00\x01\xfe\xff"
@@ -119,7 +121,7 @@ SESSIONS = {
 
 def main():
     out = sys.argv[1]
-    for sub in ("json", "msgpack", "validate", "session"):
+    for sub in ("json", "msgpack", "cbor", "validate", "session"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     for i, msg in enumerate(MESSAGES):
         name = "%02d_type%d" % (i, msg[0])
@@ -127,6 +129,8 @@ def main():
             f.write(j(msg))
         with open(os.path.join(out, "msgpack", name), "wb") as f:
             f.write(m(msg))
+        with open(os.path.join(out, "cbor", name), "wb") as f:
+            f.write(cbor2.dumps(msg))
         with open(os.path.join(out, "validate", name + "_j"), "wb") as f:
             f.write(b"\x00" + j(msg))
         with open(os.path.join(out, "validate", name + "_m"), "wb") as f:

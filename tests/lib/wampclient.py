@@ -117,11 +117,13 @@ def connect(url, realm, serializer="json", timeout=10, **opts):
 
     def make():
         return TestSession(ComponentConfig(realm), opts, joined)
+    # "json.batched" etc.: the batched WebSocket subprotocol of that serializer
+    base, _, batched = serializer.partition(".")
+    ser = SERIALIZERS[base](batched=True) if batched else SERIALIZERS[base]()
     if u.scheme in ("rs", "unix"):
-        factory = WampRawSocketClientFactory(make, serializer=SERIALIZERS[serializer]())
+        factory = WampRawSocketClientFactory(make, serializer=ser)
     else:
-        factory = WampWebSocketClientFactory(make, url=url,
-                                             serializers=[SERIALIZERS[serializer]()])
+        factory = WampWebSocketClientFactory(make, url=url, serializers=[ser])
     if u.scheme == "unix":
         endpoint = UNIXClientEndpoint(reactor, u.path)
     else:

@@ -40,7 +40,9 @@ static void test_default(void **state)
 	assert_string_equal(cfg.listeners[0].host, "127.0.0.1");
 	assert_int_equal(cfg.listeners[0].port, 8080);
 	assert_string_equal(cfg.listeners[0].path, "/ws");
-	assert_int_equal(cfg.listeners[0].serializers, 3);
+	assert_true(cfg.listeners[0].websocket && cfg.listeners[0].rawsocket); /* universal */
+	assert_int_equal(cfg.listeners[0].serializers,
+	                 3 | (wamp_ser_supported(WAMP_SER_CBOR) ? 4 : 0));
 	assert_int_equal(cfg.nrealms, 1);
 	assert_string_equal(cfg.realms[0].name, "realm1");
 	assert_int_equal(cfg.max_message_size, 16u << 20);

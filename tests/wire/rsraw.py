@@ -7,9 +7,10 @@ import struct
 import time
 
 try:
+    import cbor2
     import msgpack
 except ImportError:  # pragma: no cover - installed by scripts/deps.sh
-    msgpack = None
+    cbor2 = msgpack = None
 
 SERIALIZERS = {"json": 1, "msgpack": 2, "cbor": 3}
 
@@ -68,6 +69,8 @@ class RS:
         return h[0] & 7, self.recv_exact(n, timeout)
 
     def encode(self, msg):
+        if self.ser == "cbor":
+            return cbor2.dumps(msg)
         return json.dumps(msg).encode() if self.ser == "json" else msgpack.packb(msg, use_bin_type=True)
 
     def send(self, msg):
@@ -77,6 +80,8 @@ class RS:
         while True:
             t, payload = self.recv_frame(timeout)
             if t == 0:
+                if self.ser == "cbor":
+                    return cbor2.loads(payload)
                 return json.loads(payload) if self.ser == "json" else msgpack.unpackb(payload, raw=False)
 
     def expect_closed(self, timeout=None):

@@ -2,7 +2,10 @@
 door), oversized heads, plain HTTP."""
 
 import socket
+import struct
 import unittest
+
+import cbor2
 
 from wirecase import WELCOME, HandshakeRefused, WireCase
 
@@ -57,8 +60,13 @@ class Handshake(WireCase):
                   "wamp.2.json.batched", "wamp.2.json"]
         self.assertGreater(len(", ".join(protos)), 127)
         ws = self.open(*protos)
-        self.assertEqual(ws.protocol, "wamp.2.msgpack")
-        self.assertEqual(ws.hello()[0], WELCOME)
+        self.assertEqual(ws.protocol, "wamp.2.cbor.batched")  # the client's first choice
+        hello = cbor2.dumps([1, "realm1", {"roles": {"caller": {}}}])
+        ws.send_binary(struct.pack(">I", len(hello)) + hello)
+        op, fin, payload = ws.recv_frame()
+        (n,) = struct.unpack(">I", payload[:4])
+        self.assertEqual(n, len(payload) - 4)
+        self.assertEqual(cbor2.loads(payload[4:])[0], WELCOME)
         ws.close()
 
     def test_big_cookie_header(self):

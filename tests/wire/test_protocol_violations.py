@@ -78,12 +78,12 @@ def make(name, protocol, before, msg):
     return test
 
 
-for proto in ("wamp.2.json", "wamp.2.msgpack"):
+for proto in ("wamp.2.json", "wamp.2.msgpack", "wamp.2.cbor"):
     for name, m in BEFORE_HELLO:
         t = make(name, proto, True, m)
         setattr(Violations, t.__name__, t)
     for name, m in AFTER_WELCOME:
-        if proto.endswith("msgpack") and isinstance(m, dict):
+        if not proto.endswith("json") and isinstance(m, dict):
             continue
         t = make(name, proto, False, m)
         setattr(Violations, t.__name__, t)
@@ -123,6 +123,31 @@ class MalformedBytes(WireCase):
                     ws.close()
                     continue
                 self.assert_abort(ws)
+
+    CASES_CBOR = [
+        ("truncated", b"\x84\x18\x30\x01\xa0"),
+        ("reserved additional info", b"\x85\x18\x30\x01\xa0\x61p\x9c"),
+        ("huge text length", b"\x84\x18\x30\x01\xa0\x7b\xff\xff\xff\xff\xff\xff\xff\xff"),
+        ("huge array count", b"\x85\x18\x30\x01\xa0\x61p\x9b\xff\xff\xff\xff\xff\xff\xff\xff"),
+        ("not an array", b"\xa1\x61a\x01"),
+        ("trailing", b"\x84\x18\x30\x01\xa0\x61p\x00"),
+        ("deep nesting", b"\x85\x18\x30\x01\xa0\x61p" + b"\x81" * 80 + b"\x01"),
+        ("invalid utf-8 uri", b"\x84\x18\x30\x01\xa0\x62\xff\xfe"),
+        ("stray break", b"\x84\x18\x30\x01\xa0\xff"),
+        ("integer key in options", b"\x84\x18\x30\x01\xa1\x01\x02\x61p"),
+    ]
+
+    def test_cbor(self):
+        for name, data in self.CASES_CBOR:
+            with self.subTest(name):
+                ws = self.session("wamp.2.cbor")
+                ws.send_binary(data)
+                self.assert_abort(ws)
+
+    def test_text_frame_on_cbor_session(self):
+        ws = self.session("wamp.2.cbor")
+        ws.send_text('[48, 1, {}, "com.p"]')
+        self.assert_abort(ws)
 
     def test_msgpack(self):
         for name, data in self.CASES_MSGPACK:

@@ -20,7 +20,8 @@ class RawSocket(WireCase):
         c = RS(self.host, self.port)
         reply = c.handshake(serializer, length)
         self.assertEqual(reply[0], 0x7F)
-        self.assertEqual(reply[1] & 0x0F, {"json": 1, "msgpack": 2}[serializer], reply.hex())
+        self.assertEqual(reply[1] & 0x0F, {"json": 1, "msgpack": 2, "cbor": 3}[serializer],
+                         reply.hex())
         self.assertEqual(reply[2:], b"\x00\x00")
         return c
 
@@ -38,8 +39,8 @@ class RawSocket(WireCase):
         c.close()
 
     # -------------------------------------------------------------- handshake
-    def test_handshake_json_and_msgpack(self):
-        for ser in ("json", "msgpack"):
+    def test_handshake_every_serializer(self):
+        for ser in ("json", "msgpack", "cbor"):
             c = self.rs(ser)
             # the router's own limit: 64 KiB = 2^(9+7)
             c2 = RS(self.host, self.port)
@@ -52,7 +53,6 @@ class RawSocket(WireCase):
         self.assert_handshake_error(b"\x7f\xf0\x00\x00", 1)      # serializer 0: illegal
         for s in range(4, 16):                                    # undefined serializers
             self.assert_handshake_error(bytes([0x7F, 0xF0 | s, 0, 0]), 1)
-        self.assert_handshake_error(b"\x7f\xf3\x00\x00", 1)      # CBOR not served here
         self.assert_handshake_error(b"\x7f\xf1\x00\x01", 3)      # reserved bits
         self.assert_handshake_error(b"\x7f\xf1\x80\x00", 3)
 

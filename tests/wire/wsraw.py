@@ -13,9 +13,10 @@ import struct
 import time
 
 try:
+    import cbor2
     import msgpack
 except ImportError:  # pragma: no cover - installed by scripts/deps.sh
-    msgpack = None
+    cbor2 = msgpack = None
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 
@@ -145,14 +146,18 @@ class WS:
     # ------------------------------------------------------------------ WAMP
     @property
     def binary(self):
-        return self.protocol is not None and not self.protocol.endswith(".json")
+        return self.protocol is not None and self.protocol.split(".")[2] != "json"
 
     def encode(self, msg):
+        if self.protocol == "wamp.2.cbor":
+            return cbor2.dumps(msg)
         if self.binary:
             return msgpack.packb(msg, use_bin_type=True)
         return json.dumps(msg)
 
     def decode(self, opcode, payload):
+        if opcode == OP_BINARY and self.protocol == "wamp.2.cbor":
+            return cbor2.loads(payload)
         if opcode == OP_BINARY:
             return msgpack.unpackb(payload, raw=False, strict_map_key=False)
         return json.loads(payload.decode())
