@@ -10,6 +10,7 @@
  */
 #include "auth/authz.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,7 @@ enum authz_result authz_check(const struct authz_config *cfg, const char *authro
 
 	out->allow = false;
 	out->disclose = false;
+	out->trustlevel = -1;
 	if (!cfg || !cfg->roles) {
 		out->allow = true;
 		return AUTHZ_ALLOW;
@@ -103,6 +105,8 @@ enum authz_result authz_check(const struct authz_config *cfg, const char *authro
 	out->allow = true;
 	out->disclose = (action == AUTHZ_CALL && p->disclose_caller) ||
 	                (action == AUTHZ_PUBLISH && p->disclose_publisher);
+	if (action == AUTHZ_CALL && p->has_trustlevel)
+		out->trustlevel = p->trustlevel;
 	return AUTHZ_ALLOW;
 }
 
@@ -110,13 +114,19 @@ void authz_parse_answer(const json_t *answer, struct authz_decision *out, bool *
 {
 	out->allow = false;
 	out->disclose = false;
+	out->trustlevel = -1;
 	*cacheable = false;
 	if (json_is_boolean(answer)) {
 		out->allow = json_is_true(answer);
 		*cacheable = true;
 	} else if (json_is_object(answer)) {
+		json_t *tl = json_object_get(answer, "trustlevel");
+
 		out->allow = json_is_true(json_object_get(answer, "allow"));
 		out->disclose = json_is_true(json_object_get(answer, "disclose"));
+		if (json_is_integer(tl) && json_integer_value(tl) >= 0 &&
+		    json_integer_value(tl) <= INT32_MAX)
+			out->trustlevel = json_integer_value(tl);
 		*cacheable = !json_is_false(json_object_get(answer, "cache"));
 	}
 }

@@ -29,6 +29,8 @@ struct authz_permission {
 	bool allow[AUTHZ__COUNT];
 	bool disclose_caller;
 	bool disclose_publisher;
+	bool has_trustlevel;       /* call_trustlevels: calls it allows get this trust level */
+	uint32_t trustlevel;
 };
 
 struct authz_role {
@@ -49,6 +51,7 @@ enum authz_result { AUTHZ_ALLOW, AUTHZ_DENY, AUTHZ_ASK };
 struct authz_decision {
 	bool allow;
 	bool disclose;             /* disclose the caller/publisher to the other side */
+	int64_t trustlevel;        /* calls: INVOCATION.Details.trustlevel (< 0: none) */
 };
 
 /* "call", "register", "publish", "subscribe"; and back (-1 unknown). */
@@ -66,7 +69,7 @@ enum authz_result authz_check(const struct authz_config *cfg, const char *authro
                               struct authz_decision *out, const struct authz_role **ask);
 
 /* Interpret a dynamic authorizer's answer: true/false, or {"allow": bool, "disclose": bool,
- * "cache": bool}. *cacheable says whether it may be cached. */
+ * "cache": bool, "trustlevel": int >= 0}. *cacheable says whether it may be cached. */
 void authz_parse_answer(const json_t *answer, struct authz_decision *out, bool *cacheable);
 
 /* Release a config's roles. */

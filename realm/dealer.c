@@ -58,9 +58,10 @@ const char *invoke_policy_name(enum invoke_policy policy)
 
 json_t *dealer_features(void)
 {
-	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
 	                 "progressive_call_results", 1, "progressive_call_invocations", 1,
 	                 "call_canceling", 1, "call_timeout", 1, "caller_identification", 1,
+	                 "call_trustlevels", 1,
 	                 "pattern_based_registration", 1, "shared_registration", 1,
 	                 "registration_revocation", 1, "payload_passthru_mode", 1,
 	                 "registration_meta_api", 1, "session_meta_api", 1);
@@ -447,7 +448,8 @@ static void dealer_copy_ppt(json_t *to, const json_t *from)
 static json_t *dealer_invocation_details(const struct wamp_msg *call, struct session *caller,
                                          const struct registration *reg,
                                          const struct reg_member *m, const struct pending_call *pc,
-                                         int64_t timeout_ms, bool progress, bool disclose)
+                                         int64_t timeout_ms, bool progress,
+                                         const struct authz_decision *az)
 {
 	json_t *d = NULL;
 
@@ -458,7 +460,7 @@ static json_t *dealer_invocation_details(const struct wamp_msg *call, struct ses
 		json_object_set_new(DETAILS(), "receive_progress", json_true());
 	if (progress)
 		json_object_set_new(DETAILS(), "progress", json_true());
-	if (disclose || m->disclose_caller || wamp_dict_bool(call->dict, "disclose_me", false)) {
+	if (az->disclose || m->disclose_caller || wamp_dict_bool(call->dict, "disclose_me", false)) {
 		json_object_set_new(DETAILS(), "caller", json_integer((json_int_t)caller->id));
 		if (caller->authid)
 			json_object_set_new(d, "caller_authid", json_string(caller->authid));
@@ -467,6 +469,8 @@ static json_t *dealer_invocation_details(const struct wamp_msg *call, struct ses
 	}
 	if (timeout_ms > 0 && m->forward_timeout)
 		json_object_set_new(DETAILS(), "timeout", json_integer(timeout_ms));
+	if (az->trustlevel >= 0)
+		json_object_set_new(DETAILS(), "trustlevel", json_integer(az->trustlevel));
 	if (call->dict && json_object_get(call->dict, "ppt_scheme"))
 		dealer_copy_ppt(DETAILS(), call->dict);
 #undef DETAILS
@@ -608,7 +612,7 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 
 	inv.id[0] = pc->invocation_id;
 	inv.id[1] = reg->id;
-	inv.dict = dealer_invocation_details(msg, s, reg, m, pc, timeout_ms, progress, az.disclose);
+	inv.dict = dealer_invocation_details(msg, s, reg, m, pc, timeout_ms, progress, &az);
 	inv.payload = msg->payload;
 	err = session_send_msg(pc->callee, &inv);
 	json_decref(inv.dict);

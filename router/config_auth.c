@@ -239,7 +239,9 @@ bool cfg_auth(struct cfg_ctx *c, json_t *auth, const char *path, struct auth_con
 static bool cfg_permission(struct cfg_ctx *c, json_t *o, const char *path,
                            struct authz_permission *p)
 {
-	static const char *const keys[] = {"uri", "match", "allow", "disclose", "cache", NULL};
+	static const char *const keys[] = {"uri", "match", "allow", "disclose", "cache",
+	                                   "trustlevel", NULL};
+	json_t *tl = json_object_get(o, "trustlevel");
 	const char *uri = NULL, *match = NULL;
 	json_t *allow = json_object_get(o, "allow"), *disclose = json_object_get(o, "disclose");
 	size_t len;
@@ -278,6 +280,13 @@ static bool cfg_permission(struct cfg_ctx *c, json_t *o, const char *path,
 		p->allow[a] = json_is_true(json_object_get(allow, authz_action_name((enum authz_action)a)));
 	p->disclose_caller = json_is_true(json_object_get(disclose, "caller"));
 	p->disclose_publisher = json_is_true(json_object_get(disclose, "publisher"));
+	if (tl) {
+		if (!json_is_integer(tl) || json_integer_value(tl) < 0 ||
+		    json_integer_value(tl) > INT32_MAX)
+			return cfg_fail(c, path, "trustlevel must be an integer >= 0");
+		p->has_trustlevel = true;
+		p->trustlevel = (uint32_t)json_integer_value(tl);
+	}
 	return true;
 }
 

@@ -77,8 +77,50 @@ static void test_precedence(void **state)
 	assert_int_equal(check(&cfg, "nobody", "com.app.x", AUTHZ_CALL), AUTHZ_DENY); /* no role */
 	assert_int_equal(authz_check(&cfg, "user", "com.app.x", 9, AUTHZ_CALL, &d, NULL), AUTHZ_ALLOW);
 	assert_true(d.disclose);
+	assert_true(d.trustlevel < 0); /* no trust level configured */
 	authz_config_clear(&cfg);
 	assert_null(cfg.roles);
+}
+
+/* call_trustlevels: the best permission's level goes with the calls it allows, only them */
+static void test_trustlevel(void **state)
+{
+	struct authz_config cfg = {0};
+	struct authz_role *r = role(&cfg, "user");
+	struct authz_decision d;
+	bool cacheable;
+	json_t *a;
+
+	(void)state;
+	perm(r, "com.app.", AUTHZ_PREFIX, true, false, true, false);
+	perm(r, "com.app.trusted.", AUTHZ_PREFIX, true, false, false, false);
+	r->perms[0].has_trustlevel = true;
+	r->perms[0].trustlevel = 0;
+	r->perms[1].has_trustlevel = true;
+	r->perms[1].trustlevel = 3;
+	assert_int_equal(authz_check(&cfg, "user", "com.app.x", 9, AUTHZ_CALL, &d, NULL), AUTHZ_ALLOW);
+	assert_int_equal(d.trustlevel, 0);
+	assert_int_equal(authz_check(&cfg, "user", "com.app.trusted.x", 17, AUTHZ_CALL, &d, NULL),
+	                 AUTHZ_ALLOW);
+	assert_int_equal(d.trustlevel, 3);
+	assert_int_equal(authz_check(&cfg, "user", "com.app.x", 9, AUTHZ_PUBLISH, &d, NULL),
+	                 AUTHZ_ALLOW);
+	assert_true(d.trustlevel < 0); /* calls only */
+	/* a dynamic authorizer's answer: an integer >= 0, anything else ignored */
+	a = json_pack("{s:b, s:i}", "allow", 1, "trustlevel", 2);
+	authz_parse_answer(a, &d, &cacheable);
+	assert_true(d.allow && cacheable);
+	assert_int_equal(d.trustlevel, 2);
+	json_decref(a);
+	a = json_pack("{s:b, s:i}", "allow", 1, "trustlevel", -1);
+	authz_parse_answer(a, &d, &cacheable);
+	assert_true(d.trustlevel < 0);
+	json_decref(a);
+	a = json_pack("{s:b, s:s}", "allow", 1, "trustlevel", "high");
+	authz_parse_answer(a, &d, &cacheable);
+	assert_true(d.allow && d.trustlevel < 0);
+	json_decref(a);
+	authz_config_clear(&cfg);
 }
 
 static void test_dynamic_role_and_answers(void **state)
@@ -144,6 +186,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_roles_allows_everything),
 		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_trustlevel),
 		cmocka_unit_test(test_dynamic_role_and_answers),
 		cmocka_unit_test(test_cache),
 	};

@@ -92,6 +92,9 @@ static void test_errors_name_the_key(void **state)
 	expect_error("{\"limits\": {\"max_sesions\": 5}}", "limits.max_sesions: unknown key");
 	expect_error("{\"realms\": [{\"name\": \"a\", \"uri\": 1}]}", "realms[0].uri: unknown key");
 	expect_error("{\"realms\": [{\"name\": \"a b\"}]}", "realms[0]: name must be a valid URI");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"roles\": [{\"name\": \"r\", \"permissions\":"
+	             " [{\"uri\": \"com.\", \"trustlevel\": -1}]}]}]}",
+	             "realms[0].roles[0].permissions[0]: trustlevel must be an integer >= 0");
 	expect_error("{\"realms\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}", "defined twice");
 	expect_error("{\"listeners\": [{\"port\": 70000}], \"realms\": [{\"name\": \"a\"}]}",
 	             "listeners[0].port: must be between 0 and 65535");

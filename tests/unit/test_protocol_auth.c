@@ -55,6 +55,8 @@ static int setup(void **state)
 	user->perms[0].match = AUTHZ_PREFIX;
 	user->perms[0].allow[AUTHZ_CALL] = true;
 	user->perms[0].allow[AUTHZ_SUBSCRIBE] = true;
+	user->perms[0].has_trustlevel = true; /* call_trustlevels */
+	user->perms[0].trustlevel = 1;
 	{
 		struct authz_role *svc = add_role(r, "svc");
 
@@ -163,6 +165,17 @@ static void test_ticket_challenge(void **state)
 	feed(f, 0, "[48, 4, {}, \"wamp.session.count\"]"); /* meta procedures are authorized too */
 	expect(f, 0, WAMP_ERROR, &m);
 	assert_string_equal(m.uri, "wamp.error.not_authorized");
+	wamp_msg_clear(&m);
+	/* call_trustlevels: the permission's trust level reaches the callee, and only there */
+	service(f, "com.app.echo");
+	feed(f, 0, "[48, 5, {}, \"com.app.echo\"]");
+	expect(f, 1, WAMP_INVOCATION, &m);
+	assert_int_equal(wamp_dict_int(m.dict, "trustlevel", -1), 1);
+	feed(f, 1, "[70, %llu, {}]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	expect(f, 0, WAMP_RESULT, &m);
+	assert_int_equal(m.id[0], 5);
+	assert_int_equal(wamp_dict_int(m.dict, "trustlevel", -1), -1);
 	wamp_msg_clear(&m);
 }
 

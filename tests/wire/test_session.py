@@ -153,5 +153,44 @@ class RequestErrors(WireCase):
         self.assert_abort(ws)
 
 
+class TrustLevels(WireCase):
+    """call_trustlevels: the trust level of the caller's permission (config `trustlevel`)
+    reaches the callee in INVOCATION.Details; calls under a permission without one carry
+    none, and the caller never sees it."""
+    config = {
+        "listeners": [{"port": 0, "auth": {"anonymous": {"type": "static", "role": "app"}}}],
+        "realms": [{"name": "realm1", "roles": [{"name": "app", "permissions": [
+            {"uri": "com.", "match": "prefix", "trustlevel": 0,
+             "allow": {"call": True, "register": True, "publish": True, "subscribe": True}},
+            {"uri": "com.trusted.", "match": "prefix", "trustlevel": 3,
+             "allow": {"call": True, "register": True}},
+            {"uri": "org.", "match": "prefix",
+             "allow": {"call": True, "register": True}}]}]}]}
+
+    def test_invocation_carries_the_trust_level(self):
+        callee, caller = self.session(), self.session("wamp.2.msgpack")
+        for i, proc in enumerate(("com.trusted.op", "com.plain.op", "org.untrusted.op")):
+            callee.send([REGISTER, i + 1, {}, proc])
+            self.assertEqual(callee.recv()[0], REGISTERED)
+        for i, (proc, level) in enumerate((("com.trusted.op", 3), ("com.plain.op", 0),
+                                           ("org.untrusted.op", None))):
+            caller.send([CALL, 10 + i, {}, proc, [i]])
+            inv = callee.recv()
+            self.assertEqual(inv[0], INVOCATION, inv)
+            self.assertEqual(inv[3].get("trustlevel"), level, inv)
+            callee.send([YIELD, inv[1], {}, [i]])
+            res = caller.recv()
+            self.assertEqual(res[:2], [RESULT, 10 + i])
+            self.assertNotIn("trustlevel", res[2])
+        callee.close()
+        caller.close()
+
+    def test_welcome_announces_it(self):
+        ws = self.open()
+        welcome = ws.hello()
+        self.assertTrue(welcome[2]["roles"]["dealer"]["features"]["call_trustlevels"])
+        ws.close()
+
+
 if __name__ == "__main__":
     unittest.main()

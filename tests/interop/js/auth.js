@@ -20,7 +20,7 @@ const config = {
       alice: { authorized_keys: [autobahn.auth_cryptosign.public_key(alice)], role: 'user' } } },
   } }],
   realms: [{ name: 'realm1', roles: [
-    { name: 'user', permissions: [{ uri: 'com.app.', match: 'prefix',
+    { name: 'user', permissions: [{ uri: 'com.app.', match: 'prefix', trustlevel: 1,
       allow: { call: true, register: true, subscribe: true } }] }] }],
 };
 

@@ -46,7 +46,7 @@ CONFIG = {
     "realms": [{"name": "realm1", "authorizer_cache_ttl": 60000, "roles": [
         {"name": "backend", "permissions": [{"uri": "", "match": "prefix", "allow": ALL}]},
         {"name": "user", "permissions": [
-            {"uri": "com.app.", "match": "prefix",
+            {"uri": "com.app.", "match": "prefix", "trustlevel": 1,  # call_trustlevels
              "allow": {"call": True, "subscribe": True}},
             {"uri": "com.app.admin.", "match": "prefix", "allow": {}}]},
         {"name": "dyn", "authorizer": "com.auth.authorize"},
@@ -118,7 +118,8 @@ def dynamic_authorizer(url):
 
     def authorize(session, uri, action, options=None):
         asked.append((uri, action))
-        return {"allow": uri.startswith("com.ok."), "cache": True}
+        # INVOCATION.Details.trustlevel (the wire tests check it; the clients must cope)
+        return {"allow": uri.startswith("com.ok."), "cache": True, "trustlevel": 2}
     yield svc.register(authorize, "com.auth.authorize")
     yield svc.register(lambda: "fine", "com.ok.proc")
     anon = yield connect(url, "realm1", SER)  # role dyn
