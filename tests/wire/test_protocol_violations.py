@@ -3,10 +3,10 @@ JSON and in MessagePack; the router keeps serving the witness session throughout
 
 import unittest
 
-from wirecase import (ABORT, AUTHENTICATE, CALL, CHALLENGE, ERROR, EVENT, GOODBYE, HELLO,
-                      INTERRUPT, INVOCATION, PUBLISH, PUBLISHED, REGISTER, REGISTERED, RESULT,
-                      SUBSCRIBE, SUBSCRIBED, UNREGISTERED, UNSUBSCRIBED, WELCOME, YIELD,
-                      WireCase)
+from wirecase import (ABORT, AUTHENTICATE, CALL, CANCEL, CHALLENGE, ERROR, EVENT, GOODBYE,
+                      HELLO, INTERRUPT, INVOCATION, PUBLISH, PUBLISHED, REGISTER, REGISTERED,
+                      RESULT, SUBSCRIBE, SUBSCRIBED, UNREGISTER, UNREGISTERED, UNSUBSCRIBE,
+                      UNSUBSCRIBED, WELCOME, YIELD, WireCase)
 
 # messages that violate the protocol before HELLO (no session yet)
 BEFORE_HELLO = [
@@ -16,6 +16,10 @@ BEFORE_HELLO = [
     ("error first", [ERROR, INVOCATION, 1, {}, "wamp.error.x"]),
     ("authenticate first", [AUTHENTICATE, "sig", {}]),
     ("welcome from client", [WELCOME, 1, {}]),
+    ("hello realm not a string", [HELLO, 5, {}]),
+    ("hello details a list", [HELLO, "realm1", []]),
+    ("hello arity short", [HELLO, "realm1"]),
+    ("hello roles not a dict", [HELLO, "realm1", {"roles": []}]),
 ]
 
 # messages that violate the protocol inside an established session
@@ -58,6 +62,27 @@ AFTER_WELCOME = [
     ("register invoke wrong type", [REGISTER, 1, {"invoke": 3}, "com.p"]),
     ("call timeout negative", [CALL, 1, {"timeout": -1}, "com.p"]),
     ("eligible not ids", [PUBLISH, 1, {"eligible": ["a"]}, "com.t"]),
+    # wrong types in the other messages' fields
+    ("publish topic not a string", [PUBLISH, 1, {}, 5]),
+    ("publish kwargs a list", [PUBLISH, 1, {}, "com.t", [], []]),
+    ("subscribe options a list", [SUBSCRIBE, 1, [], "com.t"]),
+    ("subscribe topic a dict", [SUBSCRIBE, 1, {}, {"t": 1}]),
+    ("unsubscribe id a string", [UNSUBSCRIBE, 1, "5"]),
+    ("unsubscribe id zero", [UNSUBSCRIBE, 1, 0]),
+    ("register procedure a list", [REGISTER, 1, {}, ["com.p"]]),
+    ("register match a number", [REGISTER, 1, {"match": 1}, "com.p"]),
+    ("unregister id a float", [UNREGISTER, 1, 1.5]),
+    ("unregister arity long", [UNREGISTER, 1, 2, 3]),
+    ("yield args a dict", [YIELD, 1, {}, {"a": 1}]),
+    ("yield request negative", [YIELD, -5, {}]),
+    ("error uri a number", [ERROR, INVOCATION, 1, {}, 5]),
+    ("error details a string", [ERROR, INVOCATION, 1, "x", "com.err"]),
+    ("cancel options a list", [CANCEL, 1, []]),
+    ("cancel mode unknown", [CANCEL, 1, {"mode": "explode"}]),
+    ("goodbye reason a number", [GOODBYE, {}, 5]),
+    ("goodbye details a list", [GOODBYE, [], "wamp.close.close_realm"]),
+    ("call receive_progress a string", [CALL, 1, {"receive_progress": "yes"}, "com.p"]),
+    ("publish exclude_me a number", [PUBLISH, 1, {"exclude_me": 0}, "com.t"]),
 ]
 
 
@@ -99,6 +124,12 @@ class MalformedBytes(WireCase):
         ("non-string key", b'[48, 1, {1: 2}, "p"]'),
         ("deep nesting", b'[48, 1, {}, "p", ' + b"[" * 80 + b"]" * 80 + b"]"),
         ("nul in uri", b'[48, 1, {}, "com\\u0000p"]'),
+        ("huge number id", b'[48, 1e400, {}, "com.p"]'),
+        ("exponent id", b'[48, 1e3, {}, "com.p"]'),
+        ("empty", b''),
+        ("whitespace only", b'   '),
+        ("bare string", b'"hello"'),
+        ("duplicate type", b'[48, 48, 1, {}, "com.p"]'),
     ]
     CASES_MSGPACK = [
         ("truncated", b"\x94\x30\x01\x80"),
@@ -109,20 +140,23 @@ class MalformedBytes(WireCase):
         ("trailing", b"\x94\x30\x01\x80\xa1p\x00"),
         ("deep nesting", b"\x95\x30\x01\x80\xa1p" + b"\x91" * 80 + b"\x01"),
         ("invalid utf-8 uri", b"\x94\x30\x01\x80\xa2\xff\xfe"),
+        ("huge map count", b"\x94\x30\x01\xdf\xff\xff\xff\xff"),
+        ("integer key in options", b"\x94\x30\x01\x81\x01\x02\xa1p"),
+        ("float id", b"\x94\x30\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00\x80\xa1p"),
+        ("negative id", b"\x94\x30\xff\x80\xa1p"),
+        ("uint64 max id", b"\x94\x30\xcf\xff\xff\xff\xff\xff\xff\xff\xff\x80\xa1p"),
+        ("empty", b""),
     ]
 
-    def test_json(self):
-        for name, data in self.CASES_JSON:
-            with self.subTest(name):
-                ws = self.session("wamp.2.json")
-                ws.send_text(data.decode("latin-1").encode("latin-1").decode("utf-8", "replace")
-                             if False else data.decode("utf-8"))
-                if name == "nul in uri":
-                    # a NUL is valid JSON: it is the URI that is refused
-                    self.assert_error(ws, CALL, 1, "wamp.error.invalid_uri")
-                    ws.close()
-                    continue
-                self.assert_abort(ws)
+    def check_json(self, name, data):
+        ws = self.session("wamp.2.json")
+        ws.send_text(data.decode("utf-8"))
+        if name == "nul in uri":
+            # a NUL is valid JSON: it is the URI that is refused
+            self.assert_error(ws, CALL, 1, "wamp.error.invalid_uri")
+            ws.close()
+            return
+        self.assert_abort(ws)
 
     CASES_CBOR = [
         ("truncated", b"\x84\x18\x30\x01\xa0"),
@@ -137,24 +171,15 @@ class MalformedBytes(WireCase):
         ("integer key in options", b"\x84\x18\x30\x01\xa1\x01\x02\x61p"),
     ]
 
-    def test_cbor(self):
-        for name, data in self.CASES_CBOR:
-            with self.subTest(name):
-                ws = self.session("wamp.2.cbor")
-                ws.send_binary(data)
-                self.assert_abort(ws)
+    def check_binary(self, protocol, data):
+        ws = self.session(protocol)
+        ws.send_binary(data)
+        self.assert_abort(ws)
 
     def test_text_frame_on_cbor_session(self):
         ws = self.session("wamp.2.cbor")
         ws.send_text('[48, 1, {}, "com.p"]')
         self.assert_abort(ws)
-
-    def test_msgpack(self):
-        for name, data in self.CASES_MSGPACK:
-            with self.subTest(name):
-                ws = self.session("wamp.2.msgpack")
-                ws.send_binary(data)
-                self.assert_abort(ws)
 
     def test_binary_frame_on_json_session(self):
         ws = self.session("wamp.2.json")
@@ -182,6 +207,25 @@ class MalformedBytes(WireCase):
         caller.send([CALL, 7, {}, "com.slow"])
         self.assert_abort(caller)
         callee.close()
+
+
+# one test per malformed message, so the witness is checked after each
+def make_malformed(ser, name, data):
+    if ser == "json":
+        def test(self):
+            self.check_json(name, data)
+    else:
+        def test(self):
+            self.check_binary("wamp.2." + ser, data)
+    test.__name__ = "test_malformed_%s_%s" % (ser, name.replace(" ", "_").replace("-", "_"))
+    return test
+
+
+for ser, cases in (("json", MalformedBytes.CASES_JSON), ("msgpack", MalformedBytes.CASES_MSGPACK),
+                   ("cbor", MalformedBytes.CASES_CBOR)):
+    for name, data in cases:
+        t = make_malformed(ser, name, data)
+        setattr(MalformedBytes, t.__name__, t)
 
 
 if __name__ == "__main__":

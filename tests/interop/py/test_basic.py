@@ -154,7 +154,10 @@ from wampclient import connect, run
 @defer.inlineCallbacks
 def main():
     s = yield connect(%r, "realm1", %r)
-    yield s.register(lambda: defer.Deferred(), "com.example.hang")
+    def hang():
+        print("invoked", flush=True)
+        return defer.Deferred()
+    yield s.register(hang, "com.example.hang")
     print("registered", flush=True)
     yield defer.Deferred()
 run(main, timeout=60)
@@ -163,25 +166,35 @@ run(main, timeout=60)
 
 @defer.inlineCallbacks
 def callee_killed(url):
-    """A callee process killed with SIGKILL: the pending caller gets wamp.error.canceled."""
+    """A callee process killed with SIGKILL while it owes six calls to three callers: every
+    pending call fails with wamp.error.canceled within a second of the kill."""
     lib = os.path.join(HERE, "..", "..", "lib")
     proc = subprocess.Popen([sys.executable, "-c", CALLEE % (lib, url, SER)],
                             stdout=subprocess.PIPE)
-    caller = yield connect(url, "realm1", SER)
-    ready = defer.Deferred()
+    callers = []
+    for ser in (SER, OTHER, SER):
+        callers.append((yield connect(url, "realm1", ser)))
+    lines = {"registered": defer.Deferred(), "invoked": defer.Deferred()}
 
-    def poll():
-        line = proc.stdout.readline()
-        if b"registered" in line:
-            ready.callback(True)
+    def poll():  # the callee's stdout, read in a thread; events handed to the reactor
+        invoked = 0
+        for line in iter(proc.stdout.readline, b""):
+            if b"registered" in line:
+                reactor.callFromThread(lines["registered"].callback, True)
+            elif b"invoked" in line:
+                invoked += 1
+                if invoked == 6:
+                    reactor.callFromThread(lines["invoked"].callback, True)
     reactor.callInThread(poll)
-    yield wait_for(ready, 10, "the callee process to register")
-    call = caller.call("com.example.hang")
-    # the invocation is on its way; kill the process without any goodbye
-    reactor.callLater(0.2, proc.kill)
-    yield wait_for(expect_error(call, "wamp.error.canceled"), 5, "ERROR after SIGKILL")
+    yield wait_for(lines["registered"], 10, "the callee process to register")
+    calls = [c.call("com.example.hang") for c in callers for _ in range(2)]
+    yield wait_for(lines["invoked"], 10, "six INVOCATIONs at the callee")
+    proc.kill()  # no goodbye
+    yield wait_for(defer.gatherResults([expect_error(c, "wamp.error.canceled") for c in calls],
+                                       consumeErrors=True), 1, "six ERRORs within 1 s of SIGKILL")
     proc.wait()
-    yield caller.leave_and_wait()
+    for c in callers:
+        yield c.leave_and_wait()
 
 
 @defer.inlineCallbacks
