@@ -8,14 +8,15 @@
  * its public key). Unknown principals and wrong secrets give the same error, so a failure
  * never tells whether an authid exists.
  */
-#include "auth/auth.h"
 
+
+#include "auth/auth.h"
+#include "auth/auth_internal.h"
+#include "common/ids.h"
+#include "serializers/wamp_msg.h"
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "auth/auth_internal.h"
-#include "serializers/wamp_msg.h"
 
 static const char *const method_names[AUTH__COUNT] = {
 	"anonymous", "ticket", "wampcra", "cryptosign", "scram", "tls",
@@ -134,7 +135,7 @@ static void auth_random_authid(char out[15])
 	for (int i = 0; i < 12; i++) {
 		if (i && i % 4 == 0)
 			out[o++] = '-';
-		out[o++] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+		out[o++] = alphabet[ids_uniform(sizeof(alphabet) - 1)];
 	}
 	out[o] = '\0';
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "auth/auth_internal.h"
+#include "common/ids.h"
 #include "serializers/wamp_msg.h"
 
 /* Parse 64 hex characters into 32 bytes. */
@@ -36,7 +37,7 @@ enum wampd_err auth_cryptosign_challenge(struct auth_pending *st, json_t **extra
 {
 	char hex[65];
 
-	randombytes_buf(st->nonce, 32);
+	ids_random(st->nonce, 32);
 	sodium_bin2hex(hex, sizeof(hex), st->nonce, 32);
 	*extra = json_pack("{s:s, s:n}", "challenge", hex, "channel_binding");
 	if (*extra && st->channel_id)

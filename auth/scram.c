@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "auth/auth_internal.h"
+#include "common/ids.h"
 #include "serializers/wamp_msg.h"
 
 static bool scram_autobahn_kdf(const char *kdf)
@@ -121,7 +122,7 @@ enum wampd_err auth_scram_challenge(struct auth_pending *st, json_t **extra)
 
 	if (!p || !p->kdf || !p->scram_salt)
 		return WAMPD_ERR_AUTH_FAILED;
-	randombytes_buf(server_nonce, sizeof(server_nonce));
+	ids_random(server_nonce, sizeof(server_nonce));
 	if (!(sn = b64_new(server_nonce, sizeof(server_nonce))))
 		return WAMPD_ERR_NOMEM;
 	n = strlen(st->client_nonce) + strlen(sn) + 1;
@@ -160,7 +161,7 @@ enum wampd_err auth_scram_hello(struct auth_pending *st, const char *method_name
 
 			if (!(p = calloc(1, sizeof(*p))))
 				return WAMPD_ERR_NOMEM;
-			randombytes_buf(salt, sizeof(salt));
+			ids_random(salt, sizeof(salt));
 			sodium_bin2base64(salt_b64, sizeof(salt_b64), salt, sizeof(salt),
 			                  sodium_base64_VARIANT_ORIGINAL);
 			p->kdf = strdup(!strcmp(st->scram_method, "scram") ? "argon2id-13" : "argon2id13");

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "auth/auth_internal.h"
+#include "common/ids.h"
 
 static char *b64(const uint8_t *bin, size_t n)
 {
@@ -68,7 +69,7 @@ enum wampd_err auth_wampcra_challenge(struct auth_pending *st, json_t **extra)
 	struct tm tm;
 	json_t *c;
 
-	randombytes_buf(nonce, sizeof(nonce));
+	ids_random(nonce, sizeof(nonce));
 	if (!(nonce_b64 = b64(nonce, sizeof(nonce))))
 		return WAMPD_ERR_NOMEM;
 	clock_gettime(CLOCK_REALTIME, &ts);

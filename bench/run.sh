@@ -108,6 +108,9 @@ stop_server() {
 }
 
 failures=0
+scenario_ok() {
+	[ -n "$1" ] && "$py" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("ops",0)>0 and "error" not in d else 1)' "$1"
+}
 # run LABEL TARGET(wampd|relay:MODE|wampd-auth) -- wampbench args...
 run() {
 	local label=$1 target=$2
@@ -122,12 +125,20 @@ run() {
 			--log-level error ;;
 	relay:*) start_server relay "$relay" --port 0 --mode "${target#relay:}" ;;
 	esac
-	local res
+	local res attempt
 	printf '%-44s ' "$label" >&2
-	res=$(timeout 300 "$bench" --url "$server_url" --router-pid "$server_pid" \
-		--warmup "$warm" --duration "$dur" "$@" | tail -1) || true
+	# the smoke run (ctest) proves the tools work: on a shared, loaded machine a scenario
+	# that could not even connect is tried once more, and the first failure is shown
+	for attempt in 1 2; do
+		res=$(timeout 300 "$bench" --url "$server_url" --router-pid "$server_pid" \
+			--warmup "$warm" --duration "$dur" "$@" | tail -1) || true
+		if [ $smoke = 0 ] || [ $attempt = 2 ] || scenario_ok "$res"; then
+			break
+		fi
+		printf 'retrying after: %s\n%-44s ' "${res:-no result}" "" >&2
+	done
 	stop_server
-	if [ -z "$res" ] || ! "$py" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("ops",0)>0 and "error" not in d else 1)' "$res"; then
+	if ! scenario_ok "$res"; then
 		echo "FAILED ${res:-no result}" >&2
 		failures=$((failures + 1))
 		res="{\"error\":\"no result\"}"

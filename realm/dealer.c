@@ -407,7 +407,7 @@ static struct reg_member *dealer_pick(struct registration *reg)
 		return NULL;
 	case INVOKE_RANDOM:
 		if (reg->count) {
-			uint32_t k = randombytes_uniform(reg->count);
+			uint32_t k = ids_uniform(reg->count);
 
 			m = reg->callees;
 			while (k--)

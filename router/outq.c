@@ -4,6 +4,8 @@
  */
 #include "router/outq.h"
 
+#include <sys/socket.h>
+
 #include <stdlib.h>
 
 static bool outq_grow(struct outq *q)
@@ -58,4 +60,12 @@ void outq_clear(struct outq *q)
 	q->ring = NULL;
 	q->cap = 0;
 	q->head = 0;
+}
+
+void outq_reset_on_close(int fd)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }

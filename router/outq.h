@@ -42,4 +42,12 @@ void outq_pop(struct outq *q);
 /* Drop every queued message and free the ring. */
 void outq_clear(struct outq *q);
 
+/*
+ * A connection closed because its queue overflowed (a slow consumer) is reset rather than
+ * shut down: SO_LINGER 0 makes close(2) discard the bytes the kernel still holds for it
+ * (megabytes behind a reader that stopped) and send RST, so neither the router's kernel
+ * memory nor the reader waits for a zero window to time out. Call before the close.
+ */
+void outq_reset_on_close(int fd);
+
 #endif

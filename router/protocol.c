@@ -48,14 +48,12 @@ static uint32_t proto_client_features(const json_t *details)
 /* A transport that sets no authentication (unit tests): anonymous only. */
 static const struct auth_config default_auth = {.m = {[AUTH_ANONYMOUS] = {.enabled = true}}};
 
-static json_t *proto_welcome_details(const struct session *s)
+static json_t *proto_welcome_details(const struct router *rt, const struct session *s)
 {
-	json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:o}, s:{s:o}}}",
-	                      "realm", s->realm->name, "authid", s->authid, "authrole",
-	                      s->authrole, "authmethod", s->authmethod, "authprovider",
-	                      s->authprovider, "agent", "wampd/" WAMPD_VERSION, "roles",
-	                      "broker", "features", broker_features(), "dealer", "features",
-	                      dealer_features());
+	json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "realm", s->realm->name,
+	                      "authid", s->authid, "authrole", s->authrole, "authmethod",
+	                      s->authmethod, "authprovider", s->authprovider, "agent",
+	                      "wampd/" WAMPD_VERSION, "roles", rt->welcome_roles);
 
 	if (d && s->authextra)
 		json_object_set(d, "authextra", s->authextra);
@@ -80,7 +78,6 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 	const struct authz_role *role = NULL;
 	enum wampd_err err;
 
-	(void)rt;
 	proto_auth_done(s);
 	session_adopt_identity(s, id);
 	if (r->authz.roles) {
@@ -95,7 +92,7 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 	if ((err = realm_join(r, s)) != WAMPD_OK)
 		return err;
 	welcome.id[0] = s->id;
-	welcome.dict = proto_welcome_details(s);
+	welcome.dict = proto_welcome_details(rt, s);
 	if (!welcome.dict) {
 		realm_leave(s);
 		return WAMPD_ERR_NOMEM;
@@ -474,10 +471,14 @@ static void proto_resume(struct session *s, void *ctx)
 	s->resume_timer = rt->realms.timers.start(rt->realms.timers.ctx, 0, proto_resume_now, s);
 }
 
-void proto_init(struct router *rt)
+bool proto_init(struct router *rt)
 {
 	rt->realms.resume = proto_resume;
 	rt->realms.resume_ctx = rt;
+	/* built once: every WELCOME shares it */
+	rt->welcome_roles = json_pack("{s:{s:o}, s:{s:o}}", "broker", "features", broker_features(),
+	                              "dealer", "features", dealer_features());
+	return rt->welcome_roles != NULL;
 }
 
 void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, size_t len)

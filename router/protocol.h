@@ -21,9 +21,9 @@
 #include "realm/session.h"
 #include "router/router.h"
 
-/* Install the state machine's hooks into the router's realms (call once after
- * router_init). */
-void proto_init(struct router *rt);
+/* Install the state machine's hooks into the router's realms and build what every WELCOME
+ * shares (called once by router_init). false on allocation failure. */
+bool proto_init(struct router *rt);
 
 /* Handle one complete message. buf is borrowed for the duration of the call (a request
  * that must wait for a dynamic authorizer is copied). */

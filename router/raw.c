@@ -109,6 +109,7 @@ static enum wampd_err raw_peer_send(void *peer, struct wamp_out *out)
 		          (unsigned long long)c->session->id, c->addr, c->q.count);
 		c->rt->stats.slow_consumer_closes++;
 		c->session->state = SESSION_CLOSING;
+		outq_reset_on_close(lws_get_socket_fd(c->wsi));
 		raw_close(c, true);
 		return WAMPD_ERR_LIMIT;
 	}

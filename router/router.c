@@ -32,12 +32,16 @@ bool router_init(struct router *rt, struct config *cfg)
 	rt->codec_limits.max_depth = cfg->max_depth;
 	iplimit_init(&rt->ipl, cfg->max_sessions_per_ip, cfg->max_auth_failures_per_ip,
 	             cfg->auth_failure_window_s * 1000u);
-	proto_init(rt);
+	if (!proto_init(rt))
+		goto fail;
 	rt->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	return true;
 fail:
 	realms_destroy(&rt->realms);
+	iplimit_destroy(&rt->ipl);
+	json_decref(rt->welcome_roles);
+	rt->welcome_roles = NULL;
 	return false;
 }
 
@@ -45,5 +49,6 @@ void router_destroy(struct router *rt)
 {
 	realms_destroy(&rt->realms);
 	iplimit_destroy(&rt->ipl);
+	json_decref(rt->welcome_roles);
 	config_free(&rt->cfg);
 }

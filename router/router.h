@@ -29,6 +29,7 @@ struct router {
 	bool shutting_down;
 	struct router_stats stats;
 	struct iplimit ipl;      /* per-address connections and failed authentications */
+	json_t *welcome_roles;   /* WELCOME.Details.roles, the same for every session (owned) */
 };
 
 /*

@@ -122,6 +122,7 @@ static enum wampd_err ws_peer_send(void *peer, struct wamp_out *out)
 		          (unsigned long long)c->session->id, c->addr, c->q.count);
 		rt->stats.slow_consumer_closes++;
 		c->session->state = SESSION_CLOSING;
+		outq_reset_on_close(lws_get_socket_fd(c->wsi));
 		ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue limit", true);
 		return WAMPD_ERR_LIMIT;
 	}

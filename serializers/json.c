@@ -8,9 +8,9 @@
  * Options/Details dicts by jansson (an empty `{}` needs no allocation at all). Arguments and
  * ArgumentsKw stay as spans: a router forwarding them to another JSON peer copies bytes.
  *
- * Encoding: the array, type and ids are written by hand, dicts by jansson's json_dumpb,
- * string fields by an escaper of our own, and payload spans are copied (or converted once
- * from another serializer through jansson values).
+ * Encoding: written by hand, jansson values included (json_write_value: several times
+ * cheaper than json_dumpb); payload spans are copied (or converted once from another
+ * serializer through jansson values).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,11 +61,45 @@ static long js_hex4(const uint8_t *p)
 	return v;
 }
 
+/*
+ * Bytes of s[0..n) that need no attention in a string, counted from s: none below 0x20,
+ * no '"', no '\\', and, when `ascii`, none from 0x80 (UTF-8 to validate). Eight at a time
+ * while all of them are plain (the usual case), then byte by byte.
+ */
+static size_t json_plain_run(const unsigned char *s, size_t n, bool ascii)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, quote, bslash, ctl;
+
+		memcpy(&w, s + i, 8);
+		/* (x - 0x01..) & ~x has the high bit of some byte set iff some byte of x is 0 */
+		quote = w ^ 0x2222222222222222ull;
+		bslash = w ^ 0x5c5c5c5c5c5c5c5cull;
+		/* high bit clear in ctl for bytes below 0x20 (among bytes below 0x80) */
+		ctl = (w & 0x7f7f7f7f7f7f7f7full) + 0x6060606060606060ull;
+		if ((((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) | (~ctl & ~w) |
+		     (ascii ? w : 0)) & highs)
+			break;
+	}
+	while (i < n && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' && (!ascii || s[i] < 0x80))
+		i++;
+	return i;
+}
+
+
 static bool js_string(struct jscan *s)
 {
 	s->p++; /* opening quote */
 	while (s->p < s->end) {
-		uint8_t c = *s->p;
+		uint8_t c;
+
+		s->p += json_plain_run(s->p, (size_t)(s->end - s->p), true);
+		if (s->p == s->end)
+			break;
+		c = *s->p;
 
 		if (c == '"') {
 			s->p++;
@@ -521,36 +555,63 @@ static bool out_str(struct wamp_out **o, const char *s)
 	return wamp_out_append(o, s, strlen(s));
 }
 
-static bool out_uint(struct wamp_out **o, uint64_t v)
+/* Decimal digits of v, written backwards ending at end; returns the first digit. */
+static char *out_digits(char *end, uint64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-
-	return wamp_out_append(o, buf, (size_t)n);
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
 }
 
-/* A JSON string literal for s[0..n) (UTF-8 passed through, control characters escaped). */
+static bool out_uint(struct wamp_out **o, uint64_t v)
+{
+	char buf[24], *p = out_digits(buf + sizeof(buf), v);
+
+	return wamp_out_append(o, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static bool out_int(struct wamp_out **o, int64_t v)
+{
+	char buf[24], *p;
+
+	/* the magnitude of INT64_MIN does not fit an int64_t: negate as unsigned */
+	p = out_digits(buf + sizeof(buf), v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
+	return wamp_out_append(o, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+/* A JSON string literal for s[0..n) (UTF-8 passed through, '"', '\\' and control
+ * characters escaped, as jansson does). */
 static bool out_json_string(struct wamp_out **o, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
 
 	if (!wamp_out_reserve(o, n + 2) || !wamp_out_append(o, "\"", 1))
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7];
+	while (i < n) {
+		size_t run = json_plain_run(u + i, n - i, false);
+		char esc[6] = {'\\', 0, 0, 0, 0, 0};
 		size_t elen = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		if (i > run && !wamp_out_append(o, s + run, i - run))
+		if (run && !wamp_out_append(o, s + i, run))
 			return false;
-		esc[0] = '\\';
-		switch (c) {
+		if ((i += run) == n)
+			break;
+		switch (u[i]) {
 		case '"':
 		case '\\':
-			esc[1] = (char)c;
+			esc[1] = (char)u[i];
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
 			break;
 		case '\n':
 			esc[1] = 'n';
@@ -563,33 +624,98 @@ static bool out_json_string(struct wamp_out **o, const char *s, size_t n)
 			break;
 		default:
 			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
+			esc[4] = hex[u[i] >> 4];
+			esc[5] = hex[u[i] & 15];
 			elen = 6;
 		}
 		if (!wamp_out_append(o, esc, elen))
 			return false;
-		run = i + 1;
+		i++;
 	}
-	return wamp_out_append(o, s + run, n - run) && wamp_out_append(o, "\"", 1);
+	return wamp_out_append(o, "\"", 1);
 }
 
+/* A real as jansson writes it with JSON_REAL_PRECISION(17): "%.17g", ".0" added when that
+ * looks like an integer, the exponent without '+' or leading zeros. */
+static bool out_real(struct wamp_out **o, double d)
+{
+	char buf[40], *e;
+	int n = snprintf(buf, sizeof(buf) - 2, "%.17g", d);
+
+	if (n <= 0 || (size_t)n >= sizeof(buf) - 2)
+		return false;
+	if ((e = strchr(buf, 'e'))) {
+		char *src = e + 1, *dst = e + 1;
+
+		if (*src == '-')
+			*dst++ = *src++;
+		else if (*src == '+')
+			src++;
+		while (*src == '0' && src[1])
+			src++;
+		memmove(dst, src, strlen(src) + 1);
+		n = (int)strlen(buf);
+	} else if (!strchr(buf, '.')) { /* nan/inf cannot occur: jansson refuses them */
+		buf[n++] = '.';
+		buf[n++] = '0';
+	}
+	return wamp_out_append(o, buf, (size_t)n);
+}
+
+/*
+ * Write a jansson value as compact JSON (objects in their insertion order, as json_dumpb
+ * does). Written here rather than by json_dumpb, which costs several times more per value
+ * (every WELCOME, every Details dict). Depth: values come from decoded messages (already
+ * held to the nesting limit) or from the router itself.
+ */
 bool json_write_value(struct wamp_out **o, const json_t *v)
 {
-	size_t avail = (*o)->cap - (*o)->len, n;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *key;
+		const json_t *val;
+		bool first = true;
+		void *it;
 
-	n = json_dumpb(v, (char *)wamp_out_data(*o) + (*o)->len, avail,
-	               JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
-	if (n == 0)
-		return false;
-	if (n > avail) {
-		if (!wamp_out_reserve(o, n))
+		if (!wamp_out_append(o, "{", 1))
 			return false;
-		n = json_dumpb(v, (char *)wamp_out_data(*o) + (*o)->len, n,
-		               JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+		for (it = json_object_iter((json_t *)v); it;
+		     it = json_object_iter_next((json_t *)v, it)) {
+			key = json_object_iter_key(it);
+			val = json_object_iter_value(it);
+			if ((!first && !wamp_out_append(o, ",", 1)) ||
+			    !out_json_string(o, key, json_object_iter_key_len(it)) ||
+			    !wamp_out_append(o, ":", 1) || !json_write_value(o, val))
+				return false;
+			first = false;
+		}
+		return wamp_out_append(o, "}", 1);
 	}
-	(*o)->len += n;
-	return true;
+	case JSON_ARRAY: {
+		size_t n = json_array_size(v);
+
+		if (!wamp_out_append(o, "[", 1))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if ((i && !wamp_out_append(o, ",", 1)) ||
+			    !json_write_value(o, json_array_get(v, i)))
+				return false;
+		return wamp_out_append(o, "]", 1);
+	}
+	case JSON_STRING:
+		return out_json_string(o, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		return out_int(o, json_integer_value(v));
+	case JSON_REAL:
+		return out_real(o, json_real_value(v));
+	case JSON_TRUE:
+		return wamp_out_append(o, "true", 4);
+	case JSON_FALSE:
+		return wamp_out_append(o, "false", 5);
+	case JSON_NULL:
+		return wamp_out_append(o, "null", 4);
+	}
+	return false;
 }
 
 /* One payload element in JSON: copied, converted from another serializer, or dumped. */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "serializers/codec.h"
+#include "serializers/codec_internal.h"
 
 static enum wampd_err dec(const char *text, struct wamp_msg *m)
 {
@@ -127,6 +128,68 @@ static void test_string_escapes(void **state)
 	assert_int_equal(dec(big, &m), WAMPD_OK);
 	assert_int_equal(m.uri_len, sizeof(big) - 3 - 13);
 	wamp_msg_clear(&m);
+}
+
+/* json_write_value writes exactly what json_dumpb (compact, precision 17) writes; takes
+ * the reference v */
+static void check_like_jansson(json_t *v)
+{
+	struct wamp_out *o = wamp_out_new(8);
+	char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+
+	assert_non_null(o);
+	assert_non_null(want);
+	assert_true(json_write_value(&o, v));
+	if (o->len != strlen(want) || memcmp(wamp_out_data(o), want, o->len))
+		fail_msg("wrote %.*s, jansson writes %s", (int)o->len, (const char *)wamp_out_data(o),
+		         want);
+	free(want);
+	wamp_out_unref(o);
+	json_decref(v);
+}
+
+static void test_value_writer_matches_jansson(void **state)
+{
+	static const double reals[] = {0.5, 1.0, -0.0, 3.0, 1e20, 1e21, 1e-7, 123456789.123,
+	                               1e300, -2.5e-300, 0.1, 2.0 / 3.0, 9007199254740993.0};
+	static const json_int_t ints[] = {0, -1, 1, 9, 10, INT64_MAX, INT64_MIN, 9007199254740992LL,
+	                                  -9007199254740993LL};
+	char s[300];
+	json_t *obj = json_object(), *arr = json_array();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++)
+		check_like_jansson(json_real(reals[i]));
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		check_like_jansson(json_integer(ints[i]));
+	/* every control character, quote and backslash, at every offset of an 8-byte word */
+	for (int c = 0; c < 0x80; c++) {
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f && c != '/')
+			continue;
+		for (int at = 0; at < 17; at++) {
+			memset(s, 'a', 20);
+			s[at] = (char)c;
+			check_like_jansson(json_stringn(s, 20));
+		}
+	}
+	/* UTF-8 passes through, long plain runs too */
+	check_like_jansson(json_string("caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac"));
+	memset(s, 'z', sizeof(s) - 1);
+	s[sizeof(s) - 1] = '\0';
+	check_like_jansson(json_string(s));
+	/* containers, in insertion order, nested */
+	json_object_set_new(obj, "roles", json_pack("{s:{s:{s:b,s:b}}, s:{}}", "broker", "features",
+	                                            "x", 1, "y", 0, "dealer"));
+	json_object_set_new(obj, "k\"ey", json_null());
+	json_object_set_new(obj, "list", json_pack("[i, f, s, b, n, [], {}]", 1, 1.5, "two", 0));
+	json_array_append(arr, obj);
+	json_array_append_new(arr, json_true());
+	check_like_jansson(json_incref(obj));
+	check_like_jansson(json_incref(arr));
+	check_like_jansson(json_object());
+	check_like_jansson(json_array());
+	json_decref(obj);
+	json_decref(arr);
 }
 
 static void test_binary_to_msgpack_and_back(void **state)
@@ -254,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_every_type),
 		cmocka_unit_test(test_spans_and_fast_path),
 		cmocka_unit_test(test_string_escapes),
+		cmocka_unit_test(test_value_writer_matches_jansson),
 		cmocka_unit_test(test_binary_to_msgpack_and_back),
 		cmocka_unit_test(test_payload_values_and_args_inserted),
 		cmocka_unit_test(test_malformed),

@@ -30,7 +30,7 @@ class SlowConsumer(WireCase):
              "--subscribers", "100", "--slow", "1", "--payload", "32768", "--window", "8",
              "--warmup", "0.5", "--duration", str(SECONDS),
              "--router-pid", str(self.router.proc.pid)],
-            capture_output=True, timeout=SECONDS * 4 + 60, check=False)
+            capture_output=True, timeout=SECONDS + 90 + 60, check=False)
         lines = out.stdout.decode().strip().splitlines()
         self.assertTrue(lines, out.stderr.decode())
         return json.loads(lines[-1])
