@@ -163,9 +163,41 @@ def dynamic_authenticator():
 
 
 @defer.inlineCallbacks
+def http_bridge():
+    """web paths publisher (signed), caller, webhook and longpoll served over HTTP."""
+    import json
+    from twisted.internet import threads
+    sys.path.insert(0, os.path.join(HERE, "..", "tests", "http"))
+    from httpc import post_json, request, sign
+    with WampdProcess(config=config("http-bridge.json")) as r:
+        r.wait_log(r"ignored: workers\[0\]\.transports\[0\]\.paths\.publish\.options\.require_ip")
+        a = yield connect(r.url, "realm1", SER)
+        yield a.register(lambda x, y: x + y, "com.example.add2")
+        got = defer.Deferred()
+        yield a.subscribe(lambda v: got.callback(v), "com.example.news")
+        st, body = yield threads.deferToThread(
+            post_json, r.port, "/call", {"procedure": "com.example.add2", "args": [2, 3]})
+        assert (st, body) == (200, {"args": [5], "kwargs": {}}), (st, body)
+        st, body = yield threads.deferToThread(
+            post_json, r.port, "/call", {"procedure": "other.add2", "args": [2, 3]})
+        assert st == 403 and body["error"] == "wamp.error.not_authorized", (st, body)
+        data = json.dumps({"topic": "com.example.news", "args": ["signed"]})
+        st, _, _ = yield threads.deferToThread(request, r.port, "POST", "/publish", data)
+        assert st == 400, st  # unsigned
+        st, _, _ = yield threads.deferToThread(
+            request, r.port, "POST", "/publish?" + sign("foobar", "secret", data), data)
+        assert st == 200, st
+        assert (yield wait_for(got, 5, "event")) == "signed"
+        st, body = yield threads.deferToThread(
+            post_json, r.port, "/lp/open", {"protocols": ["wamp.2.json"]})
+        assert st == 200 and body["protocol"] == "wamp.2.json", (st, body)
+        yield a.leave_and_wait()
+
+
+@defer.inlineCallbacks
 def main():
     for scenario in (hello_world, ticket_roles, wampcra_salted, cryptosign,
-                     dynamic_authenticator):
+                     dynamic_authenticator, http_bridge):
         print("crossbar config scenario:", scenario.__name__, SER)
         yield scenario()
 

@@ -141,7 +141,7 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
                          struct listener_config *out)
 {
 	static const char *const keys[] = {"type", "host", "port", "path", "serializers", "auth",
-	                                   "tls", "unix", NULL};
+	                                   "tls", "unix", "http", NULL};
 	static const char *const tls_keys[] = {"certificate", "key", "ca_certificates",
 	                                       "require_client_cert", NULL};
 	json_t *tls = json_object_get(l, "tls");
@@ -218,6 +218,17 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 			return false;
 	} else if (!cfg_auth_default(&out->auth)) {
 		return cfg_fail(c, path, "out of memory");
+	}
+	if (json_object_get(l, "http")) {
+		char where[128];
+
+		snprintf(where, sizeof(where), "%s.http", path);
+		if (!out->websocket)
+			return cfg_fail(c, where, "HTTP services need a websocket or universal listener");
+		if (tls)
+			return cfg_fail(c, where, "HTTP services are not served on TLS listeners yet");
+		if (!cfg_http(c, json_object_get(l, "http"), where, out))
+			return false;
 	}
 	out->port = (int)port;
 	out->host = (!strcmp(host, "*") || !*host) ? NULL : strdup(host);
@@ -484,6 +495,7 @@ void config_free(struct config *cfg)
 		free(cfg->listeners[i].tls_key);
 		free(cfg->listeners[i].tls_ca);
 		free(cfg->listeners[i].unix_path);
+		cfg_http_free(&cfg->listeners[i]);
 		auth_config_clear(&cfg->listeners[i].auth);
 	}
 	free(cfg->listeners);

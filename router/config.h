@@ -39,6 +39,43 @@
 #include "common/log.h"
 #include "realm/realm.h"
 
+enum http_service_type {
+	HTTP_SVC_PUBLISHER = 0, /* POST {topic, args, kwargs, options} -> PUBLISH */
+	HTTP_SVC_CALLER,        /* POST {procedure, args, kwargs, options} -> CALL */
+	HTTP_SVC_WEBHOOK,       /* POST anything -> EVENT {headers, body} on a topic */
+	HTTP_SVC_SSE,           /* GET ?topic=... -> text/event-stream of EVENTs */
+	HTTP_SVC_LONGPOLL,      /* the WAMP HTTP long-poll transport */
+};
+
+enum http_auth_mode { HTTP_AUTH_NONE = 0, HTTP_AUTH_TICKET, HTTP_AUTH_SIGNED };
+
+/* One HTTP service at a path of a listener (listeners[].http, see config_http.c). */
+struct http_service_config {
+	enum http_service_type type;
+	char *path;                 /* "/publish" */
+	char *realm;                /* publisher, caller, webhook, sse */
+	char *role;                 /* publisher, caller, webhook: the bridge session's authrole */
+	size_t max_body;            /* request bodies beyond: 413 */
+	enum http_auth_mode auth;   /* publisher, caller, webhook */
+	char **tickets;             /* HTTP_AUTH_TICKET: accepted bearer tickets */
+	size_t ntickets;
+	char *key, *secret;         /* HTTP_AUTH_SIGNED */
+	unsigned timestamp_delta_s; /* HTTP_AUTH_SIGNED: replay window */
+	uint32_t call_timeout_ms;   /* caller: 504 after this */
+	uint32_t max_pending;       /* caller: calls in flight; beyond: 503 */
+	char *topic;                /* webhook */
+	char *github_secret;        /* webhook: X-Hub-Signature-256 required when set */
+	char **headers;             /* webhook: header names published (lower case); NULL:
+	                               every header but credentials */
+	size_t nheaders;
+	enum match_policy match;    /* sse: default match of ?topic= */
+	unsigned heartbeat_s;       /* sse: comment line after this much silence (0: none) */
+	uint32_t max_topics;        /* sse: topics one stream may ask for */
+	unsigned poll_timeout_s;    /* longpoll: a receive waits this long for a message */
+	unsigned idle_timeout_s;    /* longpoll: a transport without requests is closed */
+	uint32_t max_transports;    /* longpoll: open transports of this service */
+};
+
 struct listener_config {
 	char *host;           /* interface address to bind; NULL = all interfaces */
 	int port;             /* 0 = any free port (reported when listening) */
@@ -52,6 +89,8 @@ struct listener_config {
 	bool websocket;          /* serves WebSocket (type websocket or universal) */
 	bool rawsocket;          /* serves RawSocket (type rawsocket or universal) */
 	char *unix_path;         /* listen on this Unix domain socket instead of TCP, or NULL */
+	struct http_service_config *http; /* HTTP services on this listener's port */
+	size_t nhttp;
 };
 
 struct realm_config {

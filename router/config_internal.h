@@ -38,6 +38,12 @@ bool cfg_auth(struct cfg_ctx *c, json_t *auth, const char *path, struct auth_con
 /* A realm's "roles" list into cfg (config_auth.c). */
 bool cfg_roles(struct cfg_ctx *c, json_t *roles, const char *path, struct authz_config *cfg);
 
+/* A listener's "http" object of services into out (config_http.c). */
+bool cfg_http(struct cfg_ctx *c, json_t *http, const char *path, struct listener_config *out);
+
+/* Free what the listener's HTTP services own (config_http.c). */
+void cfg_http_free(struct listener_config *l);
+
 /* The default authentication of a listener: anonymous, role "anonymous". */
 bool cfg_auth_default(struct auth_config *cfg);
 

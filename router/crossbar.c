@@ -10,6 +10,10 @@
  *   transports[] websocket / web / universal with a websocket path
  *                                        -> listeners[] (port, interface, path, serializers,
  *                                           auth, tls, options.max_message_size / auto_ping_*)
+ *   web paths of type publisher, caller, webhook, longpoll
+ *                                        -> that listener's http services (options key/secret
+ *                                           -> signed auth, post_body_limit -> max_body,
+ *                                           request_timeout/session_timeout -> poll/idle)
  * Everything else (other worker types, components, web paths that are not WebSocket,
  * rawsocket transports, unknown options) is listed as "ignored: <json path>: <reason>",
  * which the router logs once at start: never silently misread.
@@ -321,6 +325,61 @@ static void rawlistener_of(struct xlate *x, json_t *t, const char *path)
 	json_array_append_new(json_object_get(x->out, "listeners"), l);
 }
 
+/* A web path service wampd serves over HTTP (publisher, caller, webhook, longpoll) as a
+ * native listeners[].http entry, or NULL (reported as ignored). */
+static json_t *http_of(struct xlate *x, json_t *v, const char *ptype, const char *path)
+{
+	static const char *const known[] = {"type", "realm", "role", "options", NULL};
+	json_t *out = json_pack("{s:s}", "type", ptype), *opts = json_object_get(v, "options");
+	const char *key;
+	json_t *o;
+
+	ignore_unknown(x, v, known, "not supported by wampd", path);
+	if (strcmp(ptype, "longpoll")) {
+		json_object_set(out, "realm", json_object_get(v, "realm"));
+		if (json_is_string(json_object_get(v, "role")))
+			json_object_set(out, "role", json_object_get(v, "role"));
+	}
+	json_object_foreach(opts, key, o) {
+		bool bridge = strcmp(ptype, "longpoll") != 0;
+
+		if (bridge && (!strcmp(key, "key") || !strcmp(key, "secret")))
+			continue; /* below */
+		if (bridge && !strcmp(key, "post_body_limit") && json_is_integer(o)) {
+			if (json_integer_value(o) > 0)
+				json_object_set(out, "max_body", o);
+		} else if (bridge && !strcmp(key, "timestamp_delta_limit") && json_is_integer(o)) {
+			/* below, with key/secret */
+		} else if (!strcmp(ptype, "webhook") && !strcmp(key, "topic")) {
+			json_object_set(out, "topic", o);
+		} else if (!strcmp(ptype, "webhook") && !strcmp(key, "github_secret")) {
+			json_object_set(out, "github_secret", o);
+			ignore(x, "wampd checks X-Hub-Signature-256 (SHA-256), which GitHub sends "
+			          "alongside the SHA-1 header", "%s.options.%s", path, key);
+		} else if (!bridge && !strcmp(key, "request_timeout") && json_is_integer(o) &&
+		           json_integer_value(o) > 0) {
+			json_object_set(out, "poll_timeout", o);
+		} else if (!bridge && !strcmp(key, "session_timeout") && json_is_integer(o) &&
+		           json_integer_value(o) > 0) {
+			json_object_set(out, "idle_timeout", o);
+		} else if (strcmp(key, "debug")) {
+			ignore(x, "option not supported", "%s.options.%s", path, key);
+		}
+	}
+	if (json_is_string(json_object_get(opts, "key")) &&
+	    json_is_string(json_object_get(opts, "secret"))) {
+		json_t *auth = json_pack("{s:s, s:O, s:O}", "type", "signed", "key",
+		                         json_object_get(opts, "key"), "secret",
+		                         json_object_get(opts, "secret"));
+
+		if (json_is_integer(json_object_get(opts, "timestamp_delta_limit")))
+			json_object_set(auth, "timestamp_delta_limit",
+			                json_object_get(opts, "timestamp_delta_limit"));
+		json_object_set_new(out, "auth", auth);
+	}
+	return out;
+}
+
 static void transport_of(struct xlate *x, json_t *t, const char *path)
 {
 	const char *type = json_string_value(json_object_get(t, "type"));
@@ -339,7 +398,7 @@ static void transport_of(struct xlate *x, json_t *t, const char *path)
 		json_t *paths = !strcmp(type, "web") ? json_object_get(t, "paths")
 		                                     : json_object_get(t, "websocket");
 		const char *name;
-		json_t *v;
+		json_t *v, *http = json_object();
 
 		json_object_foreach(paths, name, v) {
 			const char *ptype = json_string_value(json_object_get(v, "type"));
@@ -347,13 +406,34 @@ static void transport_of(struct xlate *x, json_t *t, const char *path)
 
 			snprintf(p, sizeof(p), "%s.%s.%s", path, !strcmp(type, "web") ? "paths" : "websocket",
 			         name);
+			snprintf(wspath, sizeof(wspath), "%s%s", name[0] == '/' ? "" : "/", name);
 			if (!strcmp(type, "universal") || (ptype && !strcmp(ptype, "websocket"))) {
-				snprintf(wspath, sizeof(wspath), "%s%s", name[0] == '/' ? "" : "/", name);
 				listener_of(x, endpoint, v, wspath, p);
+			} else if (ptype && (!strcmp(ptype, "publisher") || !strcmp(ptype, "caller") ||
+			                     !strcmp(ptype, "webhook") || !strcmp(ptype, "longpoll"))) {
+				json_object_set_new(http, wspath, http_of(x, v, ptype, p));
 			} else {
-				ignore(x, "web services other than WebSocket are not served", "%s", p);
+				ignore(x, "web services other than WebSocket and the HTTP bridge / "
+				          "long-poll are not served", "%s", p);
 			}
 		}
+		if (json_object_size(http)) {
+			json_t *l;
+			size_t i;
+			bool placed = false;
+
+			json_array_foreach(json_object_get(x->out, "listeners"), i, l)
+				if (!placed && json_equal(json_object_get(l, "port"),
+				                          json_object_get(endpoint, "port")) &&
+				    !json_object_get(l, "tls")) {
+					json_object_set(l, "http", http);
+					placed = true;
+				}
+			if (!placed)
+				ignore(x, "HTTP services need a WebSocket path on the same plain (non-TLS) "
+				          "transport", "%s.paths", path);
+		}
+		json_decref(http);
 		if (!strcmp(type, "universal")) {
 			if (json_object_get(t, "rawsocket")) {
 				/* RawSocket on the same port: the listener made above serves both */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "router/http.h"
 #include "router/raw.h"
 #include "serializers/codec.h"
 
@@ -30,6 +31,7 @@ struct front_conn {
 	char ip[IPLIMIT_ADDR_MAX];
 	int port;
 	struct raw_conn *raw;         /* a RawSocket connection (first octet 0x7F), or NULL */
+	struct http_conn *http;       /* a plain HTTP connection (router/http.c), or NULL */
 };
 
 size_t front_pss_size(void)
@@ -257,6 +259,41 @@ static int front_hand_over(struct lws *wsi, struct front_conn *c, struct front_t
 	return -1; /* close the raw side: only its own descriptor */
 }
 
+/* A plain HTTP request (no Upgrade) for a path with an HTTP service? */
+static bool front_is_http(const struct front_target *t, const char *head, size_t len)
+{
+	const char *sp1 = memchr(head, ' ', len), *sp2, *q, *rest;
+	size_t uplen, rest_len;
+
+	if (!t->http || !t->http->n || head_value(head, len, "upgrade", &uplen) || !sp1 ||
+	    !(sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - head))))
+		return false;
+	q = memchr(sp1 + 1, '?', (size_t)(sp2 - sp1 - 1));
+	return http_route_find(t->http, sp1 + 1, (size_t)((q ? q : sp2) - sp1 - 1), &rest,
+	                       &rest_len) != NULL;
+}
+
+/* From here on the connection is an HTTP connection: hand it what was read. */
+static int front_to_http(struct lws *wsi, struct front_conn *c, struct front_target *t,
+                         const uint8_t *more, size_t more_len)
+{
+	char addr[IPLIMIT_ADDR_MAX + 8];
+	char *buf = c->buf;
+	size_t n = c->len;
+	int rc;
+
+	snprintf(addr, sizeof(addr), "%s:%d", c->ip, c->port);
+	if (!(c->http = http_conn_new(t->http, wsi, addr)))
+		return -1;
+	c->buf = NULL;
+	c->len = 0;
+	rc = http_conn_receive(c->http, (const uint8_t *)buf, n);
+	free(buf);
+	if (!rc && more_len)
+		rc = http_conn_receive(c->http, more, more_len);
+	return rc;
+}
+
 int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
@@ -273,6 +310,7 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		c->counted = false;
 		c->over_limit = false;
 		c->raw = NULL;
+		c->http = NULL;
 		/* a connection still sending its head counts against its address too, so one
 		 * host cannot hold many half-open (slowloris) connections */
 		iplimit_fd_peer(lws_get_socket_fd(wsi), c->ip, &port);
@@ -293,6 +331,8 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_RAW_RX:
 		if (c->raw)
 			return raw_conn_receive(c->raw, in, len);
+		if (c->http)
+			return http_conn_receive(c->http, in, len);
 		if (!c->len && len && ((const uint8_t *)in)[0] == 0x7F) {
 			/* RawSocket: no valid HTTP request starts with 0x7F */
 			char addr[IPLIMIT_ADDR_MAX + 8];
@@ -318,21 +358,35 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			return front_refuse(wsi, "400 Bad Request", "this port serves WAMP-over-RawSocket");
 		if (!c->buf && !(c->buf = malloc(FRONT_HEAD_MAX)))
 			return -1;
-		if (c->len + len > FRONT_HEAD_MAX) {
-			return front_refuse(wsi, "431 Request Header Fields Too Large",
-			                    "request head too large");
+		{
+			/* an HTTP request's body may follow its head in the same read */
+			size_t k = len < FRONT_HEAD_MAX - c->len ? len : FRONT_HEAD_MAX - c->len;
+
+			memcpy(c->buf + c->len, in, k);
+			c->len += k;
+			if ((end = head_end(c->buf, c->len))) {
+				if (front_is_http(t, c->buf, end))
+					return front_to_http(wsi, c, t, (const uint8_t *)in + k, len - k);
+				if (k < len)
+					return front_refuse(wsi, "400 Bad Request", "malformed request");
+				return front_hand_over(wsi, c, t, end);
+			}
+			if (k < len || c->len == FRONT_HEAD_MAX)
+				return front_refuse(wsi, "431 Request Header Fields Too Large",
+				                    "request head too large");
 		}
-		memcpy(c->buf + c->len, in, len);
-		c->len += len;
-		if ((end = head_end(c->buf, c->len)))
-			return front_hand_over(wsi, c, t, end);
 		return 0;
 	case LWS_CALLBACK_RAW_WRITEABLE:
+		if (c->http)
+			return http_conn_writeable(c->http);
 		return c->raw ? raw_conn_writeable(c->raw) : 0;
 	case LWS_CALLBACK_RAW_CLOSE:
 		if (c->raw)
 			raw_conn_closed(c->raw);
 		c->raw = NULL;
+		if (c->http)
+			http_conn_closed(c->http);
+		c->http = NULL;
 		free(c->buf);
 		c->buf = NULL;
 		if (c->counted)

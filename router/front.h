@@ -19,6 +19,7 @@
 
 struct router;
 struct auth_config;
+struct http_routes;
 
 #define FRONT_HEAD_MAX 8192  /* an HTTP request head larger than this is refused (431) */
 #define FRONT_ADOPT_MAX 2000 /* lws takes at most 2048 bytes of prefetched request */
@@ -34,6 +35,7 @@ struct front_target {
 	bool rawsocket;             /* RawSocket (first octet 0x7F) is served */
 	struct router *rt;          /* for RawSocket sessions */
 	const struct auth_config *auth; /* the listener's authentication (RawSocket sessions) */
+	const struct http_routes *http; /* plain HTTP services (router/http.h), or NULL */
 };
 
 /* The lws callback of the front vhost's only protocol ("wampd-front"). */

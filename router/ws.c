@@ -35,6 +35,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "router/front.h"
+#include "router/httpsvc.h"
 #include "router/outq.h"
 #include "router/protocol.h"
 #include "router/raw.h"
@@ -693,6 +694,14 @@ struct ws_server *ws_server_new(struct router *rt)
 		l->front.rawsocket = lc->rawsocket;
 		l->front.rt = srv->rt;
 		l->front.auth = &lc->auth;
+		if (lc->nhttp) {
+			char why[256];
+
+			if (!(l->front.http = httpsvc_listener_new(srv->rt, lc, why, sizeof(why)))) {
+				wlog_error("config", "listener %zu: %s", i, why);
+				goto fail;
+			}
+		}
 		l->front_protocols[0].name = "wampd-front";
 		l->front_protocols[0].callback = front_callback;
 		l->front_protocols[0].per_session_data_size = front_pss_size();
@@ -770,6 +779,7 @@ int ws_server_run(struct ws_server *srv, volatile int *stop, int grace_ms)
 	DL_FOREACH_SAFE(srv->conns, c, tmp)
 		proto_shutdown(srv->rt, c->session);
 	raw_conns_shutdown(srv->rt);
+	httpsvc_shutdown_all();
 	deadline = clock_mono_ms() + grace_ms;
 	while (srv->rt->nconns && clock_mono_ms() < deadline)
 		if (lws_service(srv->ctx, 0) < 0)
@@ -791,8 +801,10 @@ void ws_server_free(struct ws_server *srv)
 	DL_FOREACH(srv->conns, c)
 		c->closing = true;
 	raw_conns_abandon();
+	httpsvc_abandon();
 	if (srv->ctx)
 		lws_context_destroy(srv->ctx); /* closes what is left: LWS_CALLBACK_CLOSED each */
+	httpsvc_free_all();
 	memset(&srv->rt->realms.timers, 0, sizeof(srv->rt->realms.timers));
 	for (size_t i = 0; i < srv->nlisteners; i++) {
 		free(srv->listeners[i].protocols);

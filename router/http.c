@@ -1,0 +1,471 @@
+/*
+ * http.c - HTTP/1.1 connections on the front door's raw lws connections (see http.h).
+ *
+ * Reading: bytes accumulate in one buffer; once a head parses and its Content-Length body
+ * is complete, the route's handler runs with the request pointing into that buffer. The
+ * bytes of one request are dropped (memmove) only after it was answered, so pipelined
+ * requests wait in the buffer (bounded by the head limit plus the largest body). Requests
+ * that are answered later (held) are continued from the WRITEABLE callback, never from the
+ * code that answered them (which may be running inside a realm dispatch).
+ *
+ * Writing: every response, and every chunk of a stream, is a refcounted wamp_out in a
+ * byte-bounded queue (router/outq.c); one lws_write per WRITEABLE callback. An error that
+ * leaves the body unread (413, 400 on a malformed head) answers with "Connection: close";
+ * the rest of a too-large body is read and discarded, for a bounded time, so the client
+ * sees the answer instead of a reset.
+ */
+#include "router/http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "router/front.h"
+#include "router/outq.h"
+#include "router/router.h"
+
+#define HTTP_IDLE_S 30            /* keep-alive connection without a request */
+#define HTTP_CLOSE_FLUSH_S 5      /* closing: time to write what is queued */
+#define HTTP_DRAIN_MAX (16u << 20) /* bytes of an unwanted body read before hanging up */
+
+struct http_conn {
+	struct lws *wsi;
+	const struct http_routes *routes;
+	struct router *rt;
+	char addr[64];
+	char origin[256];          /* the request's Origin (CORS), or "" */
+	uint8_t *in;
+	size_t in_len, in_cap;
+	struct http_request req;
+	size_t req_bytes;          /* head + body of the request being answered */
+	bool busy;                 /* a request is being answered (or streamed) */
+	bool answered;             /* ... and its response is queued */
+	bool keep;                 /* keep the connection after this response */
+	bool continued;            /* "100 Continue" sent for the current request */
+	bool in_process;           /* inside http_process (handlers run synchronously) */
+	bool streaming;
+	bool closing;
+	size_t drain;              /* body bytes still to discard before closing */
+	void (*gone)(void *ctx);
+	void *gone_ctx;
+	struct outq q;
+};
+
+const struct http_route *http_route_find(const struct http_routes *rs, const char *path,
+                                         size_t len, const char **rest, size_t *rest_len)
+{
+	const struct http_route *best = NULL;
+	size_t best_len = 0;
+
+	if (!rs)
+		return NULL;
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct http_route *r = &rs->v[i];
+		size_t k = strlen(r->path);
+
+		if (k == len && !memcmp(r->path, path, len)) {
+			best = r;
+			best_len = k;
+			break;
+		}
+		if (r->prefix && k < len && !memcmp(r->path, path, k) &&
+		    (path[k] == '/' || r->path[k - 1] == '/') && k > best_len) {
+			best = r;
+			best_len = k;
+		}
+	}
+	if (best) {
+		*rest = path + best_len;
+		*rest_len = len - best_len;
+	}
+	return best;
+}
+
+struct http_conn *http_conn_new(const struct http_routes *rs, struct lws *wsi, const char *addr)
+{
+	struct http_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->wsi = wsi;
+	c->routes = rs;
+	c->rt = rs->rt;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)c->rt->cfg.hello_timeout_s);
+	return c;
+}
+
+const char *http_conn_address(const struct http_conn *c)
+{
+	return c->addr;
+}
+
+struct router *http_conn_router(const struct http_conn *c)
+{
+	return c->rt;
+}
+
+size_t http_queued_bytes(const struct http_conn *c)
+{
+	return c->q.bytes;
+}
+
+void http_close(struct http_conn *c, bool now)
+{
+	if (c->closing && !now)
+		return;
+	c->closing = true;
+	if (now || (!c->q.count && !c->drain)) {
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	} else {
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_CLOSE_FLUSH_S);
+		lws_callback_on_writable(c->wsi);
+	}
+}
+
+static bool queue_bytes(struct http_conn *c, const char *a, size_t an, const void *b, size_t bn)
+{
+	struct wamp_out *o = wamp_out_new(an + bn);
+	bool ok;
+
+	if (!o)
+		return false;
+	memcpy(wamp_out_data(o), a, an);
+	if (bn)
+		memcpy(wamp_out_data(o) + an, b, bn);
+	o->len = an + bn;
+	ok = outq_push(&c->q, o, SIZE_MAX);
+	wamp_out_unref(o);
+	if (ok)
+		lws_callback_on_writable(c->wsi);
+	return ok;
+}
+
+/* The status line and the headers every response carries. */
+static int head_common(struct http_conn *c, char *buf, size_t cap, int status,
+                       const char *content_type)
+{
+	int n = snprintf(buf, cap,
+	                 "HTTP/1.1 %d %s\r\nServer: wampd\r\n"
+	                 "Cache-Control: no-store, no-cache, must-revalidate, max-age=0\r\n",
+	                 status, http_status_text(status));
+
+	if (content_type)
+		n += snprintf(buf + n, cap - (size_t)n, "Content-Type: %s\r\n", content_type);
+	if (c->origin[0])
+		n += snprintf(buf + n, cap - (size_t)n,
+		              "Access-Control-Allow-Origin: %s\r\n"
+		              "Access-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
+		              c->origin);
+	else
+		n += snprintf(buf + n, cap - (size_t)n, "Access-Control-Allow-Origin: *\r\n");
+	return n;
+}
+
+/* The current request has its answer queued: drop its bytes and go on (now, when the
+ * answer came from inside http_process; else from WRITEABLE). */
+static void request_done(struct http_conn *c)
+{
+	c->answered = true;
+	c->gone = NULL;
+	c->gone_ctx = NULL;
+	if (!c->keep)
+		http_close(c, false);
+	else
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_IDLE_S);
+	lws_callback_on_writable(c->wsi);
+}
+
+void http_respond(struct http_conn *c, int status, const char *content_type, const void *body,
+                  size_t len, const char *extra_headers)
+{
+	char head[1024];
+	int n;
+
+	if (!c->busy || c->answered || c->streaming)
+		return;
+	n = head_common(c, head, sizeof(head), status, content_type);
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "%sContent-Length: %zu\r\nConnection: %s\r\n\r\n",
+	              extra_headers ? extra_headers : "", len, c->keep ? "keep-alive" : "close");
+	if ((size_t)n >= sizeof(head) || !queue_bytes(c, head, (size_t)n, body, len)) {
+		http_close(c, true);
+		c->answered = true;
+		return;
+	}
+	wlog_debug("http", "%s %.*s -> %d peer=%s", c->req.method, (int)c->req.path_len,
+	           c->req.path, status, c->addr);
+	request_done(c);
+}
+
+void http_respond_json(struct http_conn *c, int status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	json_decref(body);
+	if (!text) {
+		http_respond(c, 500, "text/plain", "out of memory\n", 14, NULL);
+		return;
+	}
+	http_respond(c, status, "application/json; charset=utf-8", text, strlen(text), NULL);
+	free(text);
+}
+
+void http_respond_error(struct http_conn *c, int status, const char *uri, const char *message)
+{
+	http_respond_json(c, status, json_pack("{s:s, s:[s], s:{}}", "error", uri, "args",
+	                                       message ? message : "", "kwargs"));
+}
+
+void http_hold(struct http_conn *c, void (*gone)(void *ctx), void *ctx)
+{
+	c->gone = gone;
+	c->gone_ctx = ctx;
+	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+}
+
+bool http_stream_begin(struct http_conn *c, const char *content_type, const char *extra_headers,
+                       void (*gone)(void *ctx), void *ctx)
+{
+	char head[1024];
+	int n;
+
+	if (!c->busy || c->answered)
+		return false;
+	n = head_common(c, head, sizeof(head), 200, content_type);
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "%sConnection: close\r\n\r\n",
+	              extra_headers ? extra_headers : "");
+	c->keep = false;
+	if ((size_t)n >= sizeof(head) || !queue_bytes(c, head, (size_t)n, NULL, 0)) {
+		http_close(c, true);
+		return false;
+	}
+	c->streaming = true;
+	c->gone = gone;
+	c->gone_ctx = ctx;
+	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+	return true;
+}
+
+enum wampd_err http_stream_push(struct http_conn *c, struct wamp_out *chunk)
+{
+	if (c->closing)
+		return WAMPD_OK;
+	if (!outq_push(&c->q, chunk, c->rt->cfg.send_queue_bytes)) {
+		wlog_warn("http", "slow consumer: stream queue over %zu bytes, closing peer=%s "
+		          "queued=%u", c->rt->cfg.send_queue_bytes, c->addr, c->q.count);
+		c->rt->stats.slow_consumer_closes++;
+		http_close(c, true);
+		return WAMPD_ERR_LIMIT;
+	}
+	if (c->q.count == 1)
+		lws_callback_on_writable(c->wsi);
+	return WAMPD_OK;
+}
+
+/* Answer a request the connection refuses by itself, and stop reading requests. */
+static void refuse(struct http_conn *c, int status, const char *text)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body), "{\"error\":\"wampd.http.%s\",\"args\":[\"%s\"],"
+	                 "\"kwargs\":{}}", status == 413 ? "body_too_large"
+	                                   : status == 404 ? "not_found"
+	                                   : status == 405 ? "method_not_allowed"
+	                                   : "bad_request", text);
+
+	c->busy = true;
+	c->answered = false;
+	c->keep = false;
+	http_respond(c, status, "application/json; charset=utf-8", body, (size_t)n, NULL);
+}
+
+static void cors_preflight(struct http_conn *c, const struct http_request *req)
+{
+	char extra[512];
+	size_t hl = 0;
+	const char *h = http_header_get(req, "access-control-request-headers", &hl);
+
+	snprintf(extra, sizeof(extra),
+	         "Allow: GET, POST, OPTIONS\r\nAccess-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
+	         "Access-Control-Allow-Headers: %.*s\r\nAccess-Control-Max-Age: 86400\r\n",
+	         h && hl < 300 ? (int)hl : 12, h && hl < 300 ? h : "content-type");
+	http_respond(c, 204, NULL, NULL, 0, extra);
+}
+
+/* Serve what is buffered: requests one after the other while each is answered at once. */
+static void http_process(struct http_conn *c)
+{
+	c->in_process = true;
+	while (!c->busy && !c->closing && c->in_len) {
+		struct http_request *req = &c->req;
+		enum http_parse_result r;
+		const struct http_route *route;
+		const char *rest;
+		size_t head_len = 0, rest_len = 0, body_len, ol = 0;
+		const char *origin;
+
+		r = http_parse_head((const char *)c->in, c->in_len, req, &head_len);
+		if (r == HTTP_PARSE_INCOMPLETE) {
+			if (c->in_len > FRONT_HEAD_MAX)
+				refuse(c, 431, "request head too large");
+			break;
+		}
+		if (r != HTTP_PARSE_OK) {
+			refuse(c, r == HTTP_PARSE_TOO_MANY_HEADERS ? 431 : 400,
+			       r == HTTP_PARSE_BAD_LENGTH ? "malformed Content-Length"
+			                                  : "malformed request head");
+			break;
+		}
+		origin = http_header_get(req, "origin", &ol);
+		snprintf(c->origin, sizeof(c->origin), "%.*s",
+		         origin && ol < sizeof(c->origin) && !memchr(origin, '\r', ol) ? (int)ol : 0,
+		         origin ? origin : "");
+		route = http_route_find(c->routes, req->path, req->path_len, &rest, &rest_len);
+		if (!route) {
+			refuse(c, 404, "no service at this path");
+			break;
+		}
+		if (req->chunked) {
+			refuse(c, 411, "chunked request bodies are not accepted: send Content-Length");
+			break;
+		}
+		body_len = req->content_length > 0 ? (size_t)req->content_length : 0;
+		if (body_len > route->max_body) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "request body of %zu bytes exceeds the limit of %zu",
+			         body_len, route->max_body);
+			wlog_info("http", "%s %.*s: %s peer=%s", req->method, (int)req->path_len,
+			          req->path, why, c->addr);
+			c->drain = body_len - (c->in_len - head_len < body_len ? c->in_len - head_len
+			                                                       : body_len);
+			if (c->drain > HTTP_DRAIN_MAX)
+				c->drain = 0; /* not worth reading: hang up after the answer */
+			c->in_len = 0;
+			refuse(c, 413, why);
+			break;
+		}
+		if (c->in_len - head_len < body_len) {
+			if (req->expect_continue && !c->continued) {
+				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+				c->continued = true;
+				if (!queue_bytes(c, cont, sizeof(cont) - 1, NULL, 0))
+					http_close(c, true);
+			}
+			break;
+		}
+		req->body = c->in + head_len;
+		req->body_len = body_len;
+		c->req_bytes = head_len + body_len;
+		c->busy = true;
+		c->answered = false;
+		c->keep = req->keep_alive && !c->rt->shutting_down;
+		c->rt->stats.msgs_in++;
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)c->rt->cfg.hello_timeout_s);
+		if (!strcmp(req->method, "OPTIONS"))
+			cors_preflight(c, req);
+		else
+			route->handle(route, c, req, rest, rest_len);
+		if (c->busy && c->answered && !c->streaming) {
+			/* answered at once: drop the request and look at the next one */
+			memmove(c->in, c->in + c->req_bytes, c->in_len - c->req_bytes);
+			c->in_len -= c->req_bytes;
+			c->req_bytes = 0;
+			c->busy = false;
+			c->continued = false;
+		}
+	}
+	c->in_process = false;
+}
+
+int http_conn_receive(struct http_conn *c, const uint8_t *in, size_t len)
+{
+	size_t limit = FRONT_HEAD_MAX;
+
+	if (c->drain) {
+		size_t k = len < c->drain ? len : c->drain;
+
+		c->drain -= k;
+		if (!c->drain && c->closing && !c->q.count)
+			return -1;
+		return 0;
+	}
+	if (c->closing || c->streaming)
+		return 0; /* nothing more is read from a closing or streaming connection */
+	/* a request head plus the largest body any route accepts, pipelined requests included */
+	for (size_t i = 0; i < c->routes->n; i++)
+		if (c->routes->v[i].max_body + FRONT_HEAD_MAX > limit)
+			limit = c->routes->v[i].max_body + FRONT_HEAD_MAX;
+	if (c->in_len + len > limit) {
+		if (c->busy) {
+			wlog_info("http", "too many pipelined bytes, closing peer=%s", c->addr);
+			return -1;
+		}
+		/* the head did not parse within the limit, or a body beyond it: process()
+		 * answers from what is buffered */
+		len = limit - c->in_len;
+	}
+	if (c->in_len + len > c->in_cap) {
+		size_t ncap = c->in_cap ? c->in_cap : 1024;
+		uint8_t *n;
+
+		while (ncap < c->in_len + len)
+			ncap *= 2;
+		if (!(n = realloc(c->in, ncap)))
+			return -1;
+		c->in = n;
+		c->in_cap = ncap;
+	}
+	memcpy(c->in + c->in_len, in, len);
+	c->in_len += len;
+	if (!c->busy)
+		http_process(c);
+	return 0;
+}
+
+int http_conn_writeable(struct http_conn *c)
+{
+	struct wamp_out *out = outq_peek(&c->q);
+
+	if (out) {
+		int n = lws_write(c->wsi, wamp_out_data(out), out->len, LWS_WRITE_RAW);
+
+		outq_pop(&c->q);
+		if (n < 0)
+			return -1;
+		c->rt->stats.msgs_out++;
+	}
+	if (c->q.count) {
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	if (c->closing)
+		return c->drain ? 0 : -1;
+	if (c->busy && c->answered && !c->streaming && !c->in_process) {
+		/* a response given later: its request's bytes go now, then the next request */
+		memmove(c->in, c->in + c->req_bytes, c->in_len - c->req_bytes);
+		c->in_len -= c->req_bytes;
+		c->req_bytes = 0;
+		c->busy = false;
+		c->continued = false;
+		http_process(c);
+		if (c->q.count)
+			lws_callback_on_writable(c->wsi);
+	}
+	return 0;
+}
+
+void http_conn_closed(struct http_conn *c)
+{
+	void (*gone)(void *) = c->gone;
+
+	c->gone = NULL;
+	c->closing = true;
+	if (gone)
+		gone(c->gone_ctx);
+	outq_clear(&c->q);
+	free(c->in);
+	free(c);
+}

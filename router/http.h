@@ -1,0 +1,125 @@
+/*
+ * http.h - plain HTTP/1.1 services on a listener's front door (the port that serves
+ * WebSocket and RawSocket), with a small routing layer any router module can register
+ * handlers in (the HTTP bridge, webhooks, Server-Sent Events, long-poll; also meant for
+ * admin pages such as /metrics).
+ *
+ * The front door (router/front.c) reads each connection's request head; a request that is
+ * not a WebSocket upgrade and whose path has a route here is handed over: from then on the
+ * raw lws connection is an http_conn. It reads requests (head, then a Content-Length body
+ * up to the route's max_body), runs the route's handler, and writes the response from the
+ * WRITEABLE callback (one lws_write per callback, responses and stream chunks queued as
+ * refcounted buffers). Keep-alive and pipelined requests are served in order; OPTIONS
+ * (CORS preflight) is answered for every route.
+ *
+ * A handler answers at once (http_respond*), or later: http_hold() keeps the request open
+ * (a call waiting for its result, a long-poll receive) and http_stream_begin() turns the
+ * response into an open-ended stream (Server-Sent Events). Either way the handler learns
+ * through its `gone` callback if the connection goes first, and must forget c then.
+ */
+#ifndef WAMPD_ROUTER_HTTP_H
+#define WAMPD_ROUTER_HTTP_H
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "router/httpreq.h"
+#include "serializers/wamp_out.h"
+
+struct router;
+struct http_conn;
+struct http_route;
+
+/*
+ * A request for route: req (borrowed, valid until the response is given) with its body;
+ * rest is the path after the route's own (for prefix routes, e.g. "/abc/send"). The
+ * handler must answer exactly once (now or after http_hold) or start a stream.
+ */
+typedef void (*http_handler_fn)(const struct http_route *route, struct http_conn *c,
+                                const struct http_request *req, const char *rest,
+                                size_t rest_len);
+
+struct http_route {
+	const char *path;        /* "/publish"; a prefix route also matches "/path/..." */
+	bool prefix;
+	size_t max_body;         /* request bodies beyond this get 413 */
+	http_handler_fn handle;
+	void *ctx;               /* the service (borrowed) */
+};
+
+/* A listener's routes (the front door's). */
+struct http_routes {
+	struct http_route *v;
+	size_t n;
+	struct router *rt;
+};
+
+/* The route for path[0..len): exact routes first, then the longest prefix; *rest set to
+ * what follows the route's path. NULL if none. */
+const struct http_route *http_route_find(const struct http_routes *rs, const char *path,
+                                         size_t len, const char **rest, size_t *rest_len);
+
+/* ---- the front door's side (front.c) ----------------------------------------------- */
+
+/* A new HTTP connection on the raw connection wsi; addr "ip:port" (copied). NULL on
+ * allocation failure (close the connection). */
+struct http_conn *http_conn_new(const struct http_routes *rs, struct lws *wsi, const char *addr);
+
+/* Bytes received (the head the front door read first included). -1: close now. */
+int http_conn_receive(struct http_conn *c, const uint8_t *in, size_t len);
+
+/* LWS_CALLBACK_RAW_WRITEABLE. -1: close (done or failed). */
+int http_conn_writeable(struct http_conn *c);
+
+/* The connection closed: a held request's or stream's `gone` runs, c is freed. */
+void http_conn_closed(struct http_conn *c);
+
+/* ---- the handlers' side ------------------------------------------------------------- */
+
+/* "ip:port" of the client; never NULL. */
+const char *http_conn_address(const struct http_conn *c);
+struct router *http_conn_router(const struct http_conn *c);
+
+/*
+ * Answer the current request: status, a Content-Type (NULL: none), the body (copied) and
+ * extra header lines (each ending in "\r\n", or NULL). Ignored when there is no request
+ * waiting for an answer.
+ */
+void http_respond(struct http_conn *c, int status, const char *content_type, const void *body,
+                  size_t len, const char *extra_headers);
+
+/* Answer with a JSON body (the reference is stolen). */
+void http_respond_json(struct http_conn *c, int status, json_t *body);
+
+/* Answer with {"error": uri, "args": [message], "kwargs": {}} (Crossbar's error shape). */
+void http_respond_error(struct http_conn *c, int status, const char *uri, const char *message);
+
+/* Keep the current request open: the handler answers later; gone(ctx) runs instead if the
+ * connection closes first. */
+void http_hold(struct http_conn *c, void (*gone)(void *ctx), void *ctx);
+
+/*
+ * Answer the current request with 200 and an open-ended body of the given Content-Type
+ * (no Content-Length; the connection closes when the stream ends). gone(ctx) runs when the
+ * connection goes. false on allocation failure (the connection is then closing).
+ */
+bool http_stream_begin(struct http_conn *c, const char *content_type, const char *extra_headers,
+                       void (*gone)(void *ctx), void *ctx);
+
+/*
+ * Queue a chunk of a stream (a new reference is taken). The queue is bounded by
+ * limits.send_queue_bytes: over it, the connection is closed (slow consumer) and
+ * WAMPD_ERR_LIMIT returned; gone() then runs later, from the close.
+ */
+enum wampd_err http_stream_push(struct http_conn *c, struct wamp_out *chunk);
+
+/* Bytes queued and not yet written. */
+size_t http_queued_bytes(const struct http_conn *c);
+
+/* Close the connection once what is queued is written (now: at once). */
+void http_close(struct http_conn *c, bool now);
+
+#endif

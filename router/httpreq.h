@@ -1,0 +1,85 @@
+/*
+ * httpreq.h - HTTP/1.x request heads, query strings and percent-decoding: pure functions
+ * with no I/O and no allocation (the parsed request points into the caller's buffer).
+ *
+ * Used by the HTTP services on the front door (router/http.c) and unit-tested on their
+ * own. What is accepted: a request line "METHOD SP target SP HTTP/1.x", header lines
+ * "name: value" (no obsolete line folding), at most HTTP_MAX_HEADERS of them, ending with
+ * an empty line; CRLF or bare LF line ends.
+ */
+#ifndef WAMPD_ROUTER_HTTPREQ_H
+#define WAMPD_ROUTER_HTTPREQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_MAX_HEADERS 64
+
+struct http_header {
+	const char *name;
+	size_t name_len;
+	const char *value; /* leading and trailing blanks trimmed */
+	size_t value_len;
+};
+
+struct http_request {
+	char method[16];            /* NUL-terminated */
+	const char *path;           /* request target before '?' (not decoded) */
+	size_t path_len;
+	const char *query;          /* after '?', or NULL */
+	size_t query_len;
+	int minor;                  /* HTTP/1.<minor> */
+	struct http_header headers[HTTP_MAX_HEADERS];
+	size_t nheaders;
+	int64_t content_length;     /* -1: no Content-Length header */
+	bool chunked;               /* Transfer-Encoding names chunked */
+	bool keep_alive;            /* the connection may carry another request */
+	bool expect_continue;       /* Expect: 100-continue */
+	bool upgrade;               /* an Upgrade header is present */
+	const uint8_t *body;        /* set by the connection once the body is in */
+	size_t body_len;
+};
+
+enum http_parse_result {
+	HTTP_PARSE_OK = 0,
+	HTTP_PARSE_INCOMPLETE,      /* the empty line has not arrived yet */
+	HTTP_PARSE_BAD,             /* not an HTTP/1.x request head */
+	HTTP_PARSE_TOO_MANY_HEADERS,
+	HTTP_PARSE_BAD_LENGTH,      /* Content-Length malformed or given twice differently */
+};
+
+/*
+ * Parse the request head at buf[0..len). On HTTP_PARSE_OK fills *req (pointers into buf,
+ * valid while buf is) and sets *head_len to the bytes of the head including the empty
+ * line. Nothing is allocated.
+ */
+enum http_parse_result http_parse_head(const char *buf, size_t len, struct http_request *req,
+                                       size_t *head_len);
+
+/* The value of the first header called `name` (case-insensitive), its length in *len; or
+ * NULL. */
+const char *http_header_get(const struct http_request *req, const char *name, size_t *len);
+
+/*
+ * Percent-decode in[0..n) into out (cap bytes, NUL-terminated); '+' becomes a space when
+ * plus_space (query strings). Returns the decoded length, or (size_t)-1 when the input has
+ * a malformed escape, decodes to a NUL byte, or does not fit.
+ */
+size_t http_pct_decode(const char *in, size_t n, char *out, size_t cap, bool plus_space);
+
+/*
+ * Iterate a query string: *pos starts at 0; each call decodes the next "key=value" pair
+ * (a pair without '=' has an empty value) into key/val (NUL-terminated). Returns 1 for a
+ * pair, 0 at the end, -1 for a pair that is malformed or too long (iteration may go on).
+ */
+int http_query_next(const char *q, size_t qlen, size_t *pos, char *key, size_t keycap,
+                    char *val, size_t valcap);
+
+/* The decoded value of the first parameter `key` into val; false if absent or malformed. */
+bool http_query_get(const char *q, size_t qlen, const char *key, char *val, size_t valcap);
+
+/* The reason phrase of a status code ("Not Found"); "Unknown" for codes not used here. */
+const char *http_status_text(int status);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * httpsvc.c - construction and lifetime of the HTTP services, and the internal-session
+ * helpers they share (see httpsvc.h).
+ */
+#include "router/httpsvc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "router/protocol.h"
+
+struct route_table {
+	struct http_routes routes;
+	struct route_table *next;
+};
+
+static struct httpsvc *services;    /* every service of every listener */
+static bool abandoned;              /* the event loop is going away: no more timers */
+static struct route_table *tables;  /* every listener's routes */
+
+struct http_routes *httpsvc_listener_new(struct router *rt, const struct listener_config *lc,
+                                         char *err, size_t errlen)
+{
+	struct route_table *t = calloc(1, sizeof(*t));
+
+	if (!t || !(t->routes.v = calloc(lc->nhttp + 1, sizeof(*t->routes.v)))) {
+		free(t);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->routes.rt = rt;
+	t->next = tables;
+	tables = t;
+	for (size_t i = 0; i < lc->nhttp; i++) {
+		const struct http_service_config *sc = &lc->http[i];
+		struct http_route *route = &t->routes.v[t->routes.n];
+		struct httpsvc *svc;
+
+		route->path = sc->path;
+		route->max_body = sc->max_body;
+		switch (sc->type) {
+		case HTTP_SVC_SSE:
+			svc = sse_service_new(rt, sc, route, err, errlen);
+			break;
+		case HTTP_SVC_LONGPOLL:
+			route->prefix = true;
+			route->max_body = rt->cfg.max_message_size;
+			svc = longpoll_service_new(rt, sc, route, err, errlen);
+			break;
+		default:
+			svc = bridge_service_new(rt, sc, route, err, errlen);
+			break;
+		}
+		if (!svc)
+			return NULL;
+		svc->cfg = sc;
+		svc->rt = rt;
+		svc->auth = &lc->auth;
+		svc->serializers = lc->serializers;
+		svc->next = services;
+		services = svc;
+		route->ctx = svc;
+		t->routes.n++;
+		wlog_notice("router", "http service %s type=%s", sc->path,
+		            (const char *[]){"publisher", "caller", "webhook", "sse",
+		                             "longpoll"}[sc->type]);
+	}
+	return &t->routes;
+}
+
+void httpsvc_shutdown_all(void)
+{
+	for (struct httpsvc *s = services; s; s = s->next)
+		if (s->shutdown)
+			s->shutdown(s);
+}
+
+void httpsvc_abandon(void)
+{
+	abandoned = true;
+}
+
+void httpsvc_free_all(void)
+{
+	while (services) {
+		struct httpsvc *s = services;
+
+		services = s->next;
+		s->destroy(s);
+	}
+	while (tables) {
+		struct route_table *t = tables;
+
+		tables = t->next;
+		free(t->routes.v);
+		free(t);
+	}
+	abandoned = false;
+}
+
+bool httpsvc_feed(struct router *rt, struct session *s, json_t *msg, char *why, size_t whylen)
+{
+	char *text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
+	struct wamp_msg m;
+	enum wampd_err err;
+
+	why[0] = '\0';
+	if (!text) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	err = wamp_decode(WAMP_SER_JSON, (const uint8_t *)text, strlen(text), &rt->codec_limits, &m,
+	                  why, whylen);
+	if (err == WAMPD_OK) {
+		err = wamp_validate(&m, why, whylen);
+		wamp_msg_clear(&m);
+	}
+	if (err != WAMPD_OK) {
+		if (!why[0])
+			snprintf(why, whylen, "%s", wampd_err_str(err));
+		free(text);
+		return false;
+	}
+	proto_receive(rt, s, (const uint8_t *)text, strlen(text));
+	free(text);
+	return true;
+}
+
+json_t *httpsvc_decode(const struct wamp_out *out)
+{
+	json_t *v = json_loadb((const char *)out->mem + WAMP_OUT_HEADROOM, out->len, JSON_DECODE_ANY,
+	                       NULL);
+
+	if (v && !json_is_array(v)) {
+		json_decref(v);
+		v = NULL;
+	}
+	return v;
+}
+
+struct realm_timer *httpsvc_timer(struct router *rt, uint32_t ms, void (*fn)(void *), void *arg)
+{
+	if (!rt->realms.timers.start || abandoned)
+		return NULL;
+	return rt->realms.timers.start(rt->realms.timers.ctx, ms, fn, arg);
+}
+
+void httpsvc_timer_cancel(struct router *rt, struct realm_timer **t)
+{
+	if (*t && rt->realms.timers.cancel)
+		rt->realms.timers.cancel(rt->realms.timers.ctx, *t);
+	*t = NULL;
+}

@@ -1,0 +1,75 @@
+/*
+ * httpsvc.h - the HTTP services of the listeners (publisher, caller, webhook, sse,
+ * longpoll): their construction from the configuration, the routes the front door uses,
+ * shutdown, and the helpers the services share for talking to the router as internal
+ * WAMP clients.
+ *
+ * An internal session speaks JSON: what it sends goes through the same state machine
+ * (proto_receive) as a client's bytes, so authorization, dynamic authorizers, option
+ * validation and limits apply unchanged; what the router sends it arrives through its
+ * peer_ops.send as encoded JSON and is decoded by the service.
+ */
+#ifndef WAMPD_ROUTER_HTTPSVC_H
+#define WAMPD_ROUTER_HTTPSVC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "router/config.h"
+#include "router/http.h"
+#include "router/router.h"
+
+/* What every service has (first member of each service's struct). */
+struct httpsvc {
+	const struct http_service_config *cfg; /* borrowed from rt->cfg */
+	struct router *rt;
+	const struct auth_config *auth;        /* the listener's authentication */
+	unsigned serializers;                  /* the listener's serializers */
+	/* router shutdown: close what is open (sessions get GOODBYE / requests an answer) */
+	void (*shutdown)(struct httpsvc *svc);
+	/* free everything (the lws context is gone; no connection is left) */
+	void (*destroy)(struct httpsvc *svc);
+	struct httpsvc *next;
+};
+
+/*
+ * The routes of listener lc (its "http" services; the default WebSocket-only listener has
+ * none: returns an empty table). Services are created here and stay until
+ * httpsvc_free_all(). NULL with err set when a service cannot be set up (unknown realm).
+ */
+struct http_routes *httpsvc_listener_new(struct router *rt, const struct listener_config *lc,
+                                         char *err, size_t errlen);
+
+/* Router shutdown (ws_server_run): every service closes what it has open. */
+void httpsvc_shutdown_all(void);
+
+/* The lws context is about to be destroyed: connections close, no timer may start. */
+void httpsvc_abandon(void);
+
+/* Free every service and route table (ws_server_free, after the lws context). */
+void httpsvc_free_all(void);
+
+/*
+ * Feed a WAMP message (a JSON array, borrowed) to internal session s as if its client had
+ * sent it. It is decoded and validated first: false (nothing fed, why set) when it does not
+ * pass, so a bad HTTP request never becomes a protocol violation of the session.
+ */
+bool httpsvc_feed(struct router *rt, struct session *s, json_t *msg, char *why, size_t whylen);
+
+/* A message the router queued for an internal JSON session, decoded (new reference), or
+ * NULL. */
+json_t *httpsvc_decode(const struct wamp_out *out);
+
+/* Start/stop a one-shot timer on the router's loop (NULL when timers are unavailable). */
+struct realm_timer *httpsvc_timer(struct router *rt, uint32_t ms, void (*fn)(void *), void *arg);
+void httpsvc_timer_cancel(struct router *rt, struct realm_timer **t);
+
+/* Services (one file each). NULL on failure with err set. */
+struct httpsvc *bridge_service_new(struct router *rt, const struct http_service_config *cfg,
+                                   struct http_route *route, char *err, size_t errlen);
+struct httpsvc *sse_service_new(struct router *rt, const struct http_service_config *cfg,
+                                struct http_route *route, char *err, size_t errlen);
+struct httpsvc *longpoll_service_new(struct router *rt, const struct http_service_config *cfg,
+                                     struct http_route *route, char *err, size_t errlen);
+
+#endif

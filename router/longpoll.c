@@ -1,0 +1,460 @@
+/*
+ * longpoll.c - the WAMP HTTP long-poll transport (advanced profile, "HTTP Longpoll
+ * Transport"; as Crossbar serves it and Autobahn|JS speaks it):
+ *
+ *   POST <base>/open          {"protocols": ["wamp.2.json", ...]}
+ *                             -> 200 {"protocol": "wamp.2.json", "transport": "<id>"}
+ *   POST <base>/<id>/send     one WAMP message (a batch for *.batched)  -> 204
+ *   POST <base>/<id>/receive  -> 200 with one message (all queued ones, batched, for
+ *                                *.batched), or 200 with an empty body after
+ *                                poll_timeout seconds without one
+ *   POST <base>/<id>/close    -> 204, the session is gone
+ *
+ * A transport is a real transport of one session (struct peer_ops): the state machine
+ * sees it like a WebSocket connection. Its outgoing messages wait in a queue bounded by
+ * limits.send_queue_bytes (a client that stops receiving is disconnected as a slow
+ * consumer); at most one receive is held at a time (a newer one releases the older with an
+ * empty answer). A transport without any request for idle_timeout seconds is closed, and
+ * so is one the router closed, once its last messages (ABORT, GOODBYE) were received;
+ * after that its requests get 404. Transports count in max_sessions and per service in
+ * max_transports. Answers are 204 where the spec says 202 "no content": Autobahn|JS accepts
+ * 200 and 204 only, and Crossbar answers 204.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "common/log.h"
+#include "router/batched.h"
+#include "router/httpsvc.h"
+#include "router/outq.h"
+#include "router/protocol.h"
+
+struct lp_svc;
+
+struct lp_transport {
+	char id[24];
+	struct lp_svc *svc;
+	struct session *s;
+	bool batched;
+	struct outq q;
+	struct http_conn *rx;          /* the receive request held open, or NULL */
+	struct realm_timer *poll;      /* its timeout */
+	struct realm_timer *idle;
+	struct realm_timer *reap;
+	bool closing;                  /* the router closed the session: drain, then go */
+	char addr[96];
+	UT_hash_handle hh;
+};
+
+struct lp_svc {
+	struct httpsvc svc;
+	struct lp_transport *by_id;
+	uint32_t count;
+};
+
+static const char *lp_content_type(enum wamp_ser ser)
+{
+	return ser == WAMP_SER_JSON ? "application/json; charset=utf-8"
+	       : ser == WAMP_SER_MSGPACK ? "application/x-msgpack" : "application/cbor";
+}
+
+static void lp_free(struct lp_transport *t)
+{
+	struct router *rt = t->svc->svc.rt;
+
+	httpsvc_timer_cancel(rt, &t->poll);
+	httpsvc_timer_cancel(rt, &t->idle);
+	httpsvc_timer_cancel(rt, &t->reap);
+	if (t->rx) {
+		struct http_conn *c = t->rx;
+
+		t->rx = NULL;
+		http_respond_error(c, 404, "wamp.close.transport_closed", "the transport is closed");
+	}
+	if (t->s) {
+		proto_transport_closed(rt, t->s);
+		session_free(t->s);
+		rt->nconns--;
+	}
+	outq_clear(&t->q);
+	HASH_DEL(t->svc->by_id, t);
+	t->svc->count--;
+	wlog_debug("http", "long-poll transport %s closed", t->id);
+	free(t);
+}
+
+static void lp_reap(void *arg)
+{
+	struct lp_transport *t = arg;
+
+	t->reap = NULL;
+	lp_free(t);
+}
+
+static void lp_idle(void *arg)
+{
+	struct lp_transport *t = arg;
+
+	t->idle = NULL;
+	wlog_info("http", "long-poll transport %s idle for %u s: closing", t->id,
+	          t->svc->svc.cfg->idle_timeout_s);
+	lp_free(t);
+}
+
+static void lp_touch(struct lp_transport *t)
+{
+	httpsvc_timer_cancel(t->svc->svc.rt, &t->idle);
+	t->idle = httpsvc_timer(t->svc->svc.rt, t->svc->svc.cfg->idle_timeout_s * 1000, lp_idle, t);
+}
+
+/* Answer the held receive with what is queued (one message, or all of them batched). */
+static void lp_deliver(struct lp_transport *t)
+{
+	struct http_conn *c = t->rx;
+	enum wamp_ser ser = t->s->ser;
+
+	if (!c || !t->q.count)
+		return;
+	t->rx = NULL;
+	httpsvc_timer_cancel(t->svc->svc.rt, &t->poll);
+	if (!t->batched) {
+		struct wamp_out *o = outq_peek(&t->q);
+
+		http_respond(c, 200, lp_content_type(ser), wamp_out_data(o), o->len, NULL);
+		outq_pop(&t->q);
+	} else {
+		size_t total = 0, off = 0;
+		uint8_t *buf;
+
+		for (uint32_t k = 0; k < t->q.count; k++)
+			total += batch_framed_len(ser, t->q.ring[(t->q.head + k) & (t->q.cap - 1)]->len);
+		if (!(buf = malloc(total))) {
+			http_respond_error(c, 500, "wamp.error.runtime_error", "out of memory");
+			return;
+		}
+		while (t->q.count) {
+			struct wamp_out *o = outq_peek(&t->q);
+
+			off += batch_put(ser, BATCH_SEP_SPEC, buf + off, wamp_out_data(o), o->len);
+			outq_pop(&t->q);
+		}
+		http_respond(c, 200, lp_content_type(ser), buf, off, NULL);
+		free(buf);
+	}
+	lp_touch(t);
+	if (t->closing && !t->q.count && !t->reap)
+		t->reap = httpsvc_timer(t->svc->svc.rt, 0, lp_reap, t);
+}
+
+static void lp_poll_timeout(void *arg)
+{
+	struct lp_transport *t = arg;
+	struct http_conn *c = t->rx;
+
+	t->poll = NULL;
+	t->rx = NULL;
+	if (c)
+		http_respond(c, 200, lp_content_type(t->s->ser), NULL, 0, NULL);
+	lp_touch(t);
+}
+
+static void lp_rx_gone(void *arg)
+{
+	struct lp_transport *t = arg;
+
+	t->rx = NULL;
+	httpsvc_timer_cancel(t->svc->svc.rt, &t->poll);
+	lp_touch(t);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* peer_ops                                                                               */
+
+static enum wampd_err lp_peer_send(void *peer, struct wamp_out *out)
+{
+	struct lp_transport *t = peer;
+	struct router *rt = t->svc->svc.rt;
+
+	if (t->closing && t->s->state == SESSION_CLOSING && !t->q.count && t->reap)
+		return WAMPD_OK;
+	if (!outq_push(&t->q, out, rt->cfg.send_queue_bytes)) {
+		wlog_warn("http", "slow consumer: long-poll queue over %zu bytes, closing session=%llu "
+		          "transport=%s", rt->cfg.send_queue_bytes, (unsigned long long)t->s->id, t->id);
+		rt->stats.slow_consumer_closes++;
+		t->s->state = SESSION_CLOSING;
+		outq_clear(&t->q);
+		t->closing = true;
+		if (!t->reap)
+			t->reap = httpsvc_timer(rt, 0, lp_reap, t);
+		return WAMPD_ERR_LIMIT;
+	}
+	rt->stats.msgs_out++;
+	lp_deliver(t);
+	return WAMPD_OK;
+}
+
+static void lp_peer_close(void *peer, int code, const char *reason, bool now)
+{
+	struct lp_transport *t = peer;
+
+	(void)code, (void)reason;
+	t->closing = true;
+	if (now)
+		outq_clear(&t->q);
+	/* what is queued (ABORT, GOODBYE) is still received; then the transport goes */
+	if (!t->q.count && !t->reap)
+		t->reap = httpsvc_timer(t->svc->svc.rt, 0, lp_reap, t);
+}
+
+static const char *lp_peer_address(void *peer)
+{
+	return ((struct lp_transport *)peer)->addr;
+}
+
+static json_t *lp_peer_transport(void *peer)
+{
+	struct lp_transport *t = peer;
+
+	return json_pack("{s:s, s:s, s:s, s:b, s:s}", "type", "longpoll", "serializer",
+	                 wamp_ser_name(t->s->ser), "transport", t->id, "batched", t->batched,
+	                 "peer", t->addr);
+}
+
+static const struct peer_ops lp_ops = {
+	.send = lp_peer_send,
+	.close = lp_peer_close,
+	.address = lp_peer_address,
+	.transport = lp_peer_transport,
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* requests                                                                               */
+
+static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_request *req)
+{
+	struct router *rt = svc->svc.rt;
+	json_error_t jerr;
+	json_t *body = json_loadb((const char *)req->body, req->body_len, 0, &jerr), *p;
+	int ser = -1;
+	bool batched = false;
+	const char *chosen = NULL;
+	struct lp_transport *t;
+	size_t i;
+
+	if (!json_is_object(body) || !json_is_array(json_object_get(body, "protocols"))) {
+		json_decref(body);
+		http_respond_error(c, 400, "wamp.error.invalid_argument",
+		                   "open needs a JSON body {\"protocols\": [\"wamp.2.json\", ...]}");
+		return;
+	}
+	json_array_foreach(json_object_get(body, "protocols"), i, p) {
+		const char *name = json_string_value(p);
+		char s[32];
+		size_t n;
+
+		if (!name || strncmp(name, "wamp.2.", 7) || (n = strlen(name + 7)) >= sizeof(s))
+			continue;
+		memcpy(s, name + 7, n + 1);
+		batched = n > 8 && !strcmp(s + n - 8, ".batched");
+		if (batched)
+			s[n - 8] = '\0';
+		ser = wamp_ser_from_name(s);
+		if (ser >= 0 && (svc->svc.serializers & (1u << ser)) &&
+		    wamp_ser_supported((enum wamp_ser)ser)) {
+			chosen = name;
+			break;
+		}
+		ser = -1;
+	}
+	if (ser < 0) {
+		json_decref(body);
+		http_respond_error(c, 400, "wamp.error.invalid_argument",
+		                   "no supported protocol offered (wamp.2.json, wamp.2.msgpack, "
+		                   "their .batched variants)");
+		return;
+	}
+	if (rt->shutting_down || rt->nconns >= rt->cfg.max_sessions ||
+	    svc->count >= svc->svc.cfg->max_transports) {
+		json_decref(body);
+		wlog_warn("http", "long-poll open refused peer=%s: %s", http_conn_address(c),
+		          rt->shutting_down ? "shutting down" : "session limit reached");
+		http_respond_error(c, 503, "wamp.error.limit_exceeded", "no more sessions");
+		return;
+	}
+	if (!(t = calloc(1, sizeof(*t))) ||
+	    !(t->s = session_new(&lp_ops, t, (enum wamp_ser)ser))) {
+		free(t);
+		json_decref(body);
+		http_respond_error(c, 500, "wamp.error.runtime_error", "out of memory");
+		return;
+	}
+	{
+		uint8_t rnd[12];
+
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2base64(t->id, sizeof(t->id), rnd, sizeof(rnd),
+		                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	}
+	t->svc = svc;
+	t->batched = batched;
+	t->s->auth = svc->svc.auth;
+	snprintf(t->addr, sizeof(t->addr), "%s", http_conn_address(c));
+	HASH_ADD_STR(svc->by_id, id, t);
+	svc->count++;
+	rt->nconns++;
+	rt->stats.sessions_opened++;
+	lp_touch(t);
+	wlog_debug("http", "long-poll transport %s opened protocol=%s peer=%s", t->id, chosen,
+	           t->addr);
+	http_respond_json(c, 200, json_pack("{s:s, s:s}", "protocol", chosen, "transport", t->id));
+	json_decref(body);
+}
+
+static bool lp_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct lp_transport *t = ctx;
+	struct router *rt = t->svc->svc.rt;
+
+	proto_receive(rt, t->s, msg, len);
+	return t->s->state != SESSION_CLOSING;
+}
+
+static void lp_send(struct lp_transport *t, struct http_conn *c, const struct http_request *req)
+{
+	if (t->closing || t->s->state == SESSION_CLOSING) {
+		http_respond(c, 204, NULL, NULL, 0, NULL); /* ignored: the session is ending */
+		return;
+	}
+	if (!req->body_len) {
+		http_respond_error(c, 400, "wamp.error.invalid_argument", "send needs a WAMP message");
+		return;
+	}
+	if (t->batched) {
+		enum batch_result r = batch_split(t->s->ser, BATCH_SEP_SPEC, req->body, req->body_len,
+		                                  lp_msg, t);
+
+		if (r == BATCH_EMPTY || r == BATCH_MALFORMED)
+			session_fail(t->s, 0, 0, WAMPD_ERR_PROTOCOL, "malformed batch");
+	} else {
+		proto_receive(t->svc->svc.rt, t->s, req->body, req->body_len);
+	}
+	http_respond(c, 204, NULL, NULL, 0, NULL);
+}
+
+static void lp_receive(struct lp_transport *t, struct http_conn *c)
+{
+	if (t->rx) {
+		/* one receive at a time: the older one is released empty */
+		struct http_conn *old = t->rx;
+
+		t->rx = NULL;
+		httpsvc_timer_cancel(t->svc->svc.rt, &t->poll);
+		http_respond(old, 200, lp_content_type(t->s->ser), NULL, 0, NULL);
+	}
+	t->rx = c;
+	http_hold(c, lp_rx_gone, t);
+	httpsvc_timer_cancel(t->svc->svc.rt, &t->idle); /* not idle while a receive waits */
+	if (t->q.count) {
+		lp_deliver(t);
+		return;
+	}
+	if (t->closing) {
+		t->rx = NULL;
+		http_respond_error(c, 404, "wamp.close.transport_closed", "the transport is closed");
+		if (!t->reap)
+			t->reap = httpsvc_timer(t->svc->svc.rt, 0, lp_reap, t);
+		return;
+	}
+	t->poll = httpsvc_timer(t->svc->svc.rt, t->svc->svc.cfg->poll_timeout_s * 1000,
+	                        lp_poll_timeout, t);
+}
+
+static void lp_handle(const struct http_route *route, struct http_conn *c,
+                      const struct http_request *req, const char *rest, size_t rest_len)
+{
+	struct lp_svc *svc = route->ctx;
+	struct lp_transport *t = NULL;
+	const char *slash;
+	char id[24];
+
+	if (strcmp(req->method, "POST")) {
+		static const char body[] = "{\"error\":\"wampd.http.method_not_allowed\",\"args\":"
+		                           "[\"use POST\"],\"kwargs\":{}}";
+
+		http_respond(c, 405, "application/json; charset=utf-8", body, sizeof(body) - 1,
+		             "Allow: POST, OPTIONS\r\n");
+		return;
+	}
+	if (rest_len == 5 && !memcmp(rest, "/open", 5)) {
+		lp_open(svc, c, req);
+		return;
+	}
+	if (rest_len < 2 || rest[0] != '/' || !(slash = memchr(rest + 1, '/', rest_len - 1)) ||
+	    (size_t)(slash - rest - 1) >= sizeof(id)) {
+		http_respond_error(c, 404, "wampd.http.not_found",
+		                   "long-poll paths: /open, /<transport>/send|receive|close");
+		return;
+	}
+	memcpy(id, rest + 1, (size_t)(slash - rest - 1));
+	id[slash - rest - 1] = '\0';
+	HASH_FIND_STR(svc->by_id, id, t);
+	if (!t) {
+		http_respond_error(c, 404, "wamp.close.transport_closed", "no such transport");
+		return;
+	}
+	rest_len -= (size_t)(slash - rest);
+	rest = slash;
+	lp_touch(t);
+	if (rest_len == 5 && !memcmp(rest, "/send", 5)) {
+		lp_send(t, c, req);
+	} else if (rest_len == 8 && !memcmp(rest, "/receive", 8)) {
+		lp_receive(t, c);
+	} else if (rest_len == 6 && !memcmp(rest, "/close", 6)) {
+		http_respond(c, 204, NULL, NULL, 0, NULL);
+		lp_free(t);
+	} else {
+		http_respond_error(c, 404, "wampd.http.not_found",
+		                   "long-poll paths: /open, /<transport>/send|receive|close");
+	}
+}
+
+static void lp_shutdown(struct httpsvc *svc)
+{
+	struct lp_svc *ls = (struct lp_svc *)svc;
+	struct lp_transport *t, *tmp;
+
+	HASH_ITER(hh, ls->by_id, t, tmp)
+		proto_shutdown(svc->rt, t->s);
+}
+
+static void lp_destroy(struct httpsvc *svc)
+{
+	struct lp_svc *ls = (struct lp_svc *)svc;
+	struct lp_transport *t, *tmp;
+
+	HASH_ITER(hh, ls->by_id, t, tmp) {
+		t->rx = NULL; /* its connection is gone with the context */
+		lp_free(t);
+	}
+	free(ls);
+}
+
+struct httpsvc *longpoll_service_new(struct router *rt, const struct http_service_config *cfg,
+                                     struct http_route *route, char *err, size_t errlen)
+{
+	struct lp_svc *s = calloc(1, sizeof(*s));
+
+	(void)rt;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	(void)cfg;
+	s->svc.shutdown = lp_shutdown;
+	s->svc.destroy = lp_destroy;
+	route->handle = lp_handle;
+	return &s->svc;
+}
