@@ -507,8 +507,9 @@ static bool sse_credentials(struct sse_stream *st, const struct http_request *re
 		    strlen(colon + 1) >= sizeof(st->ticket) || strlen((char *)dec) != dl)
 			return false;
 		*colon = '\0';
-		snprintf(st->authid, sizeof(st->authid), "%s", (char *)dec);
-		snprintf(st->ticket, sizeof(st->ticket), "%s", colon + 1);
+		/* both lengths were checked against their fields above */
+		memcpy(st->authid, dec, (size_t)(colon - (char *)dec) + 1);
+		memcpy(st->ticket, colon + 1, strlen(colon + 1) + 1);
 		sodium_memzero(dec, sizeof(dec));
 		return st->authid[0] != '\0';
 	}
