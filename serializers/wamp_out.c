@@ -27,7 +27,7 @@ struct wamp_out *wamp_out_new(size_t cap)
 	return o;
 }
 
-bool wamp_out_reserve(struct wamp_out **o, size_t extra)
+bool wamp_out_grow(struct wamp_out **o, size_t extra)
 {
 	struct wamp_out *n;
 	size_t need = (*o)->len + extra, cap = (*o)->cap;
@@ -43,15 +43,6 @@ bool wamp_out_reserve(struct wamp_out **o, size_t extra)
 		return false;
 	n->cap = cap;
 	*o = n;
-	return true;
-}
-
-bool wamp_out_append(struct wamp_out **o, const void *bytes, size_t n)
-{
-	if (!wamp_out_reserve(o, n))
-		return false;
-	memcpy(wamp_out_data(*o) + (*o)->len, bytes, n);
-	(*o)->len += n;
 	return true;
 }
 

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define WAMP_OUT_HEADROOM 16
 
@@ -32,17 +33,30 @@ struct wamp_out {
 /* A new buffer with room for cap bytes, len 0, one reference. NULL on allocation failure. */
 struct wamp_out *wamp_out_new(size_t cap);
 
+/* The growing part of wamp_out_reserve (the buffer is too small). */
+bool wamp_out_grow(struct wamp_out **o, size_t extra);
+
 /* Make room for `extra` more bytes after len. Only while the caller holds the only
  * reference (i.e. during encoding); *o may move. Returns false (and leaves *o intact)
- * on allocation failure. */
-bool wamp_out_reserve(struct wamp_out **o, size_t extra);
-
-/* Append n bytes (reserve + copy). false on allocation failure. */
-bool wamp_out_append(struct wamp_out **o, const void *bytes, size_t n);
+ * on allocation failure. Inline: encoders call it for every few bytes they write. */
+static inline bool wamp_out_reserve(struct wamp_out **o, size_t extra)
+{
+	return (*o)->cap - (*o)->len >= extra || wamp_out_grow(o, extra);
+}
 
 static inline uint8_t *wamp_out_data(struct wamp_out *o)
 {
 	return o->mem + WAMP_OUT_HEADROOM;
+}
+
+/* Append n bytes (reserve + copy). false on allocation failure. */
+static inline bool wamp_out_append(struct wamp_out **o, const void *bytes, size_t n)
+{
+	if (!wamp_out_reserve(o, n))
+		return false;
+	memcpy(wamp_out_data(*o) + (*o)->len, bytes, n);
+	(*o)->len += n;
+	return true;
 }
 
 static inline struct wamp_out *wamp_out_ref(struct wamp_out *o)
