@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <utlist.h>
 
@@ -598,6 +599,38 @@ static void ws_tick(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, ws_tick, 250 * LWS_US_PER_MS);
 }
 
+/*
+ * Size the process's descriptor limit to the configured capacity before libwebsockets
+ * sizes its fd tables from it. libwebsockets 4.1.6 as Debian builds it checks every new
+ * connection against its whole fd table (a scan of RLIMIT_NOFILE entries: at a limit of
+ * 20,000 it was more than half of a session setup), so a limit far above what the router
+ * may use only slows it down; one below max_sessions caps the sessions instead. Soft limit
+ * := min(hard limit, max_sessions + a reserve for handshakes in flight, listeners, logs).
+ */
+static void ws_size_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->max_sessions + cfg->max_sessions / 8 + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max) {
+		wlog_warn("router", "limits.max_sessions=%u is above the file-descriptor limit %llu: "
+		          "connections beyond it will be refused (raise LimitNOFILE / ulimit -Hn)",
+		          cfg->max_sessions, (unsigned long long)rl.rlim_max);
+		want = rl.rlim_max;
+	}
+	if (want == rl.rlim_cur)
+		return;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		wlog_warn("router", "cannot set the file-descriptor limit to %llu",
+		          (unsigned long long)want);
+	else
+		wlog_info("router", "file-descriptor limit %llu (max_sessions %u)",
+		          (unsigned long long)want, cfg->max_sessions);
+}
+
 struct ws_server *ws_server_new(struct router *rt)
 {
 	struct lws_context_creation_info info;
@@ -608,6 +641,7 @@ struct ws_server *ws_server_new(struct router *rt)
 		return NULL;
 	srv->rt = rt;
 	lws_set_log_level(LLL_ERR | LLL_WARN, ws_lws_log);
+	ws_size_fd_limit(cfg);
 
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 |

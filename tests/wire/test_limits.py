@@ -73,5 +73,29 @@ class Limits(WireCase):
         caller.close()
 
 
+def fd_limits(pid):
+    """(soft, hard) RLIMIT_NOFILE of a process, from /proc."""
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), (None if hard == "unlimited" else int(hard))
+    raise AssertionError("no open-files line")
+
+
+class FdLimit(WireCase):
+    """The descriptor limit follows limits.max_sessions (libwebsockets' per-connection cost
+    grows with it): max_sessions + 1/8 + 256, within the hard limit."""
+    config = {"realms": [{"name": "realm1"}], "limits": {"max_sessions": 80}}
+
+    def test_soft_limit_sized_to_max_sessions(self):
+        soft, hard = fd_limits(self.router.proc.pid)
+        want = 80 + 80 // 8 + 256
+        self.assertEqual(soft, want if hard is None or want <= hard else hard)
+        # and the router serves within it
+        ws = self.session()
+        ws.close()
+
+
 if __name__ == "__main__":
     unittest.main()
