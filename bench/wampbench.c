@@ -934,29 +934,6 @@ int main(int argc, char **argv)
 	if (b.window < 1 || b.payload < 0 || b.callers < 1 || b.subscribers < 1)
 		usage();
 
-	/* many sockets: as many descriptors as allowed */
-	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	lws_set_log_level(LLL_ERR, NULL);
-	b.payload_fill = malloc((size_t)b.payload + 1);
-	memset(b.payload_fill, 'x', (size_t)b.payload);
-	b.delivered = calloc((size_t)b.window, sizeof(*b.delivered));
-	b.slot_seq = calloc((size_t)b.window, sizeof(*b.slot_seq));
-
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = protocols;
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-	b.ctx = lws_create_context(&info);
-	if (!b.ctx) {
-		fprintf(stderr, "wampbench: cannot create the lws context\n");
-		return 1;
-	}
-
 	switch (b.sc) {
 	case SC_RPC:
 		b.nclients = b.callees + b.callers;
@@ -979,6 +956,32 @@ int main(int argc, char **argv)
 		b.nclients = 2 * b.callers;
 		break;
 	}
+	/* as many descriptors as the sessions need, and no more: libwebsockets 4.1.6 (Debian)
+	 * scans its whole fd table, sized from this limit, for every new connection */
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		rlim_t want = (rlim_t)b.nclients + 64;
+
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max ? rl.rlim_max : want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	lws_set_log_level(LLL_ERR, NULL);
+	b.payload_fill = malloc((size_t)b.payload + 1);
+	memset(b.payload_fill, 'x', (size_t)b.payload);
+	b.delivered = calloc((size_t)b.window, sizeof(*b.delivered));
+	b.slot_seq = calloc((size_t)b.window, sizeof(*b.slot_seq));
+
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	b.ctx = lws_create_context(&info);
+	if (!b.ctx) {
+		fprintf(stderr, "wampbench: cannot create the lws context\n");
+		return 1;
+	}
+
 	b.clients = calloc((size_t)b.nclients, sizeof(*b.clients));
 	if (b.sc == SC_IDLE && b.router_pid)
 		b.rss0_kib = router_rss_kib(b.router_pid);
