@@ -25,6 +25,7 @@ from autobahn.twisted.websocket import WampWebSocketClientFactory
 from autobahn.wamp import auth as wamp_auth
 from autobahn.wamp import cryptosign as wamp_cryptosign
 from autobahn.wamp import serializer as wamp_serializer
+from autobahn.wamp.exception import ProtocolError
 from autobahn.wamp.types import ComponentConfig
 from twisted.internet import defer, reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint, UNIXClientEndpoint
@@ -51,11 +52,15 @@ class TestSession(ApplicationSession):
         self._opts = opts
         self._joined = joined
         self.left = defer.Deferred()
+        self.disconnected = defer.Deferred()
+        self.protocol_errors = []  # what Autobahn took for a protocol violation by the router
         self.details = None
         self._key = None
 
     def onConnect(self):
         o = self._opts
+        if o.get("roles") is not None:  # HELLO.Details.roles instead of Autobahn's defaults
+            self._session_roles = o["roles"]
         extra = dict(o.get("authextra") or {})
         if o.get("cryptosign_seed") is not None:
             self._key = wamp_cryptosign.CryptosignKey.from_bytes(o["cryptosign_seed"])
@@ -90,7 +95,16 @@ class TestSession(ApplicationSession):
             self.left.callback(details)
         self.disconnect()
 
+    def onMessage(self, msg):
+        try:
+            ApplicationSession.onMessage(self, msg)
+        except ProtocolError as e:
+            self.protocol_errors.append("%s (%s)" % (e, msg))
+            raise
+
     def onDisconnect(self):
+        if not self.disconnected.called:
+            self.disconnected.callback(None)
         if not self._joined.called:
             self._joined.errback(JoinFailed("transport closed"))
         if not self.left.called:
@@ -99,6 +113,15 @@ class TestSession(ApplicationSession):
     def leave_and_wait(self):
         self.leave()
         return self.left
+
+    @defer.inlineCallbacks
+    def leave_and_check(self, timeout=5):
+        """Leave, wait for the transport to close, and fail if the router sent anything
+        Autobahn took for a protocol violation (e.g. a message after its GOODBYE)."""
+        self.leave()
+        yield wait_for(self.left, timeout, "GOODBYE")
+        yield wait_for(self.disconnected, timeout, "the transport to close")
+        assert not self.protocol_errors, self.protocol_errors
 
 
 def client_url(url):

@@ -393,6 +393,40 @@ static void test_testaments(void **state)
 	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
 }
 
+/* A leaving session is not sent the meta events of its own detaching (it has been sent
+ * GOODBYE already): here p0 watches on_unsubscribe/on_delete and leaves, p1 watches too. */
+static void test_no_meta_events_to_the_leaving_session(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	/* (the watched topics last: each membership removed publishes to the rest) */
+	static const char *const topics[] = {"com.own", "wamp.subscription.on_delete",
+	                                     "wamp.subscription.on_unsubscribe"};
+
+	for (int who = 0; who < 2; who++)
+		for (int i = 0; i < 3; i++) {
+			char json[128];
+
+			snprintf(json, sizeof(json), "[32, %d, {}, \"%s\"]", i + 1, topics[i]);
+			fake_msg(json, &m);
+			assert_int_equal(broker_subscribe(&f->r->broker, f->p[who].s, &m), WAMPD_OK);
+			wamp_msg_clear(&m);
+			expect(f, who, WAMP_SUBSCRIBED, &m);
+			wamp_msg_clear(&m);
+		}
+	f->p[0].taken = f->p[0].nsent;
+	f->p[1].taken = f->p[1].nsent;
+	realm_leave(f->p[0].s);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	/* p1 is told about each of p0's three subscriptions */
+	for (int i = 0; i < 3; i++) {
+		expect(f, 1, WAMP_EVENT, &m);
+		wamp_msg_clear(&m);
+	}
+	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
+	assert_int_equal(realm_join(f->r, f->p[0].s), WAMPD_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_testaments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_meta_events_to_the_leaving_session, setup, teardown),
 	};
 
 	ids_init();
