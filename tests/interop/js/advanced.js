@@ -58,6 +58,20 @@ const scenarios = {
       { match: 'wildcard' });
     await b.session.publish('com.device1.status', [1], {}, { acknowledge: true });
     assertEq(await deadline(got, 5000, 'wildcard event'), 'com.device1.status', 'topic detail');
+    // the other pattern of each: a wildcard registration, a prefix subscription; an exact
+    // registration wins over both patterns and its INVOCATION carries no procedure
+    await a.session.register('com..get', (args, kw, details) => ['wildcard', details.procedure],
+      { match: 'wildcard' });
+    await a.session.register('com.js.pre.exact', (args, kw, details) => ['exact', details.procedure]);
+    assertEq(await b.session.call('com.users.get'), ['wildcard', 'com.users.get'], 'wildcard procedure');
+    assertEq(await b.session.call('com.js.pre.exact'), ['exact', 'com.js.pre.exact'],
+      'exact wins (Autobahn|JS fills in its own URI)');
+    await expectError(b.session.call('com.users.put'), 'wamp.error.no_such_procedure');
+    const pre = signal();
+    await a.session.subscribe('com.js.pfx.', (args, kw, details) => pre.resolve([args[0], details.topic]),
+      { match: 'prefix' });
+    await b.session.publish('com.js.pfx.a.b', ['p'], {}, { acknowledge: true });
+    assertEq(await deadline(pre, 5000, 'prefix event'), ['p', 'com.js.pfx.a.b'], 'prefix topic detail');
     await close(a);
     await close(b);
   },
@@ -95,6 +109,133 @@ const scenarios = {
     assertEq(counts, [10, 10, 10], 'fair distribution');
     for (const c of callees) await close(c);
     await close(caller);
+  },
+
+  async 'cancel modes and late answers dropped'(url, ser) {
+    // Autobahn|JS's own p.cancel() forgets skip/killnowait calls at once and then takes the
+    // router's ERROR (which the spec requires) for a protocol violation, so the CANCEL is
+    // sent through the client's transport with the call kept pending. An Autobahn|JS callee
+    // does not announce call_canceling: the router treats every mode as skip for it (no
+    // INTERRUPT; the callee's late answer is dropped). INTERRUPT is in test_advanced.py.
+    const callee = await connect(url, 'realm1', ser);
+    const caller = await connect(url, 'realm1', ser);
+    let pending = null;
+    await callee.session.register('com.js.cancelme', () => new Promise((resolve) => {
+      pending.resolve(resolve);
+    }));
+    await callee.session.register('com.js.alive', () => 'alive');
+    for (const mode of ['skip', 'killnowait', 'kill']) {
+      pending = signal();
+      const before = new Set(Object.keys(caller.session._call_reqs));
+      const p = caller.session.call('com.js.cancelme', [mode]);
+      const request = Object.keys(caller.session._call_reqs).find((k) => !before.has(k));
+      const answer = await deadline(pending, 5000, `invocation (${mode})`);
+      caller.session._send_wamp([49, Number(request), { mode }]);
+      await expectError(deadline(p, 5000, `ERROR (${mode})`), 'wamp.error.canceled');
+      answer('late'); // the YIELD after the cancel must not reach the caller
+      assertEq(await caller.session.call('com.js.alive'), 'alive', `caller still fine (${mode})`);
+      assertEq(await callee.session.call('com.js.alive'), 'alive', `callee still fine (${mode})`);
+    }
+    assert(caller.session.isOpen && callee.session.isOpen, 'no protocol violation seen');
+    await close(caller);
+    await close(callee);
+  },
+
+  async 'shared registration: each invocation policy over 3 callees'(url, ser) {
+    const caller = await connect(url, 'realm1', ser);
+    for (const policy of ['single', 'first', 'last', 'roundrobin', 'random']) {
+      const uri = `com.js.policy.${policy}`;
+      const callees = [];
+      for (let i = 0; i < 3; i++) {
+        const c = await connect(url, 'realm1', ser);
+        if (policy === 'single' && i > 0) {
+          await expectError(c.session.register(uri, () => 9, { invoke: policy }),
+            'wamp.error.procedure_already_exists');
+        } else {
+          await c.session.register(uri, () => i, { invoke: policy });
+        }
+        callees.push(c);
+      }
+      await expectError(callees[0].session.register(uri, () => 9,
+        { invoke: policy === 'roundrobin' ? 'last' : 'roundrobin' }), 'wamp.error.procedure_already_exists');
+      const counts = [0, 0, 0];
+      const n = policy === 'random' ? 60 : 30;
+      for (let i = 0; i < n; i++) counts[await caller.session.call(uri)]++;
+      const expected = { single: [30, 0, 0], first: [30, 0, 0], last: [0, 0, 30], roundrobin: [10, 10, 10] }[policy];
+      if (expected) assertEq(counts, expected, `${policy} distribution`);
+      else assert(counts.every((c) => c > 0), `random reaches every callee: ${counts}`); // p(fail) ~ 1e-10
+      if (policy === 'first' || policy === 'last') {
+        const gone = policy === 'first' ? 0 : 2;
+        await close(callees[gone]);
+        callees[gone] = null;
+        assertEq(await caller.session.call(uri), 1, `${policy} after its callee left`);
+      }
+      for (const c of callees) if (c) await close(c);
+      await expectError(caller.session.call(uri), 'wamp.error.no_such_procedure');
+    }
+    await close(caller);
+  },
+
+  async 'black and white listing, publisher exclusion'(url, ser) {
+    const pub = await connect(url, 'realm1', ser);
+    const subs = [];
+    for (let i = 0; i < 3; i++) subs.push(await connect(url, 'realm1', ser));
+    const got = subs.map(() => []);
+    for (const [i, s] of subs.entries()) await s.session.subscribe('com.js.bw', (args) => got[i].push(args[0]));
+    const own = [];
+    await pub.session.subscribe('com.js.bw', (args) => own.push(args[0]));
+    const sid = subs.map((s) => s.session.id), aid = subs.map((s) => s.details.authid);
+    assertEq(new Set(aid).size, 3, 'anonymous sessions have authids of their own');
+    const cases = [
+      ['exclude', { exclude: [sid[0]] }, [0, 1, 1]],
+      ['eligible', { eligible: [sid[1], sid[2]], exclude: [sid[2]] }, [0, 1, 0]],
+      ['exclude_authid', { exclude_authid: [aid[1]] }, [1, 0, 1]],
+      ['eligible_authid', { eligible_authid: [aid[2], 'nobody'] }, [0, 0, 1]],
+      ['exclude_authrole', { exclude_authrole: ['anonymous'] }, [0, 0, 0]],
+      ['eligible_authrole', { eligible_authrole: ['anonymous'], exclude_authid: [aid[0]] }, [0, 1, 1]],
+      ['eligible_authrole none', { eligible_authrole: ['admin'] }, [0, 0, 0]],
+      ['exclude_me false', { exclude_me: false, eligible: [pub.session.id] }, [0, 0, 0]],
+    ];
+    for (const [tag, opts] of cases) {
+      await pub.session.publish('com.js.bw', [tag], {}, Object.assign({ acknowledge: true }, opts));
+    }
+    const ends = subs.map(() => signal());
+    for (const [i, s] of subs.entries()) await s.session.subscribe('com.js.bw.end', () => ends[i].resolve());
+    await pub.session.publish('com.js.bw.end', [], {}, { acknowledge: true });
+    for (const e of ends) await deadline(e, 5000, 'sentinel');
+    for (let i = 0; i < 3; i++) {
+      assertEq(got[i], cases.filter((c) => c[2][i]).map((c) => c[0]), `events of subscriber ${i}`);
+    }
+    assertEq(own, ['exclude_me false'], 'the publisher gets its own event only with exclude_me: false');
+    for (const s of subs) await close(s);
+    await close(pub);
+  },
+
+  async 'retained event on late subscribe'(url, ser) {
+    const pub = await connect(url, 'realm1', ser);
+    await pub.session.publish('com.js.state', [21], {}, { acknowledge: true, retain: true });
+    await pub.session.publish('com.js.state', [22], { unit: 'C' }, { acknowledge: true, retain: true });
+    await pub.session.publish('com.js.state', [23], {}, { acknowledge: true }); // not retained
+    const late = await connect(url, 'realm1', ser);
+    const got = signal();
+    await late.session.subscribe('com.js.state', (args, kwargs, details) =>
+      got.resolve([args, kwargs, details.retained]), { get_retained: true });
+    assertEq(await deadline(got, 5000, 'retained event'), [[22], { unit: 'C' }, true],
+      'the last retained event, marked retained');
+    // without get_retained: nothing until the next publication
+    const plain = await connect(url, 'realm1', ser);
+    const seen = [];
+    const next = signal();
+    await plain.session.subscribe('com.js.state', (args, kwargs, details) => {
+      seen.push([args[0], details.retained]);
+      next.resolve();
+    });
+    await pub.session.publish('com.js.state', [24], {}, { acknowledge: true });
+    await deadline(next, 5000, 'live event');
+    assertEq(seen, [[24, false]], 'no retained event without get_retained');
+    await close(plain);
+    await close(late);
+    await close(pub);
   },
 
   async 'meta events and procedures'(url, ser) {
