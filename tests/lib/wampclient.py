@@ -56,12 +56,19 @@ class TestSession(ApplicationSession):
         self.protocol_errors = []  # what Autobahn took for a protocol violation by the router
         self.details = None
         self._key = None
+        self._scram = None
+        self.scram_server_verified = None
 
     def onConnect(self):
         o = self._opts
         if o.get("roles") is not None:  # HELLO.Details.roles instead of Autobahn's defaults
             self._session_roles = o["roles"]
         extra = dict(o.get("authextra") or {})
+        if "scram" in (o.get("authmethods") or []):
+            # Autobahn's own WAMP-SCRAM client (needs argon2-cffi and passlib); it also
+            # checks the router's server signature in WELCOME (onWelcome)
+            self._scram = wamp_auth.AuthScram(authid=o.get("authid"), password=o["secret"])
+            extra.update(self._scram.authextra)
         if o.get("cryptosign_seed") is not None:
             self._key = wamp_cryptosign.CryptosignKey.from_bytes(o["cryptosign_seed"])
             extra["pubkey"] = self._key.public_key()
@@ -69,6 +76,14 @@ class TestSession(ApplicationSession):
                   authextra=extra or None)
 
     def onChallenge(self, challenge):
+        if self._opts.get("challenge_delay"):  # answer late (expired challenges)
+            from twisted.internet import task
+            # (no answer at all once the router has hung up)
+            return task.deferLater(reactor, self._opts["challenge_delay"], lambda: (
+                self._answer(challenge) if self._transport else defer.Deferred()))
+        return self._answer(challenge)
+
+    def _answer(self, challenge):
         o = self._opts
         if challenge.method == "ticket":
             return o["secret"]
@@ -81,7 +96,19 @@ class TestSession(ApplicationSession):
             return wamp_auth.compute_wcs(key, challenge.extra["challenge"])
         if challenge.method == "cryptosign":
             return self._key.sign_challenge(challenge)
+        if challenge.method == "scram":
+            return self._scram.on_challenge(self, challenge).decode("ascii")
         raise Exception("unexpected challenge %s" % challenge.method)
+
+    def onWelcome(self, welcome):
+        """A string refuses the WELCOME (Autobahn then sends ABORT cannot_authenticate).
+        Like Autobahn's own authenticator sessions, the authenticator is looked up by
+        WELCOME.authmethod: the router must name the method the client used."""
+        if self._scram is not None and welcome.authmethod == "scram":
+            err = self._scram.on_welcome(self, welcome.authextra or {})
+            self.scram_server_verified = err is None
+            return err
+        return None
 
     def onJoin(self, details):
         self.details = details
