@@ -247,7 +247,7 @@ def make_certs(d):
                        stderr=subprocess.DEVNULL)
     ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
         "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=wampd test CA")
-    for name, cn in (("server", "localhost"), ("client", "device-7")):
+    for name, cn in (("server", "localhost"), ("client", "device-7"), ("stranger", "stranger")):
         ssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + cn)
         ext = os.path.join(d, name + ".ext")
@@ -280,13 +280,15 @@ def tls_client_certificate():
             assert r.url.startswith("wss://"), r.url
             port = int(r.url.split(":")[2].split("/")[0])
             ca = ssl.Certificate.loadPEM(open(os.path.join(d, "ca.pem"), "rb").read())
-            for with_cert, method, role in ((True, "tls", "device"),
-                                            (False, "anonymous", "public")):
+            for cert, method, role in (("client", "tls", "device"),
+                                       ("stranger", None, "wamp.error.authentication_failed"),
+                                       (None, "anonymous", "public")):
+                with_cert = cert == "client"
                 client_cert = None
-                if with_cert:
+                if cert:
                     client_cert = ssl.PrivateCertificate.loadPEM(
-                        open(os.path.join(d, "client.pem"), "rb").read() +
-                        open(os.path.join(d, "client.key"), "rb").read())
+                        open(os.path.join(d, cert + ".pem"), "rb").read() +
+                        open(os.path.join(d, cert + ".key"), "rb").read())
                 opts = ssl.optionsForClientTLS("localhost", trustRoot=ca,
                                                clientCertificate=client_cert)
                 joined = defer.Deferred()
@@ -295,6 +297,16 @@ def tls_client_certificate():
                     url="wss://localhost:%d/ws" % port,
                     serializers=[wampclient.SERIALIZERS[SER]()])
                 SSL4ClientEndpoint(reactor, "127.0.0.1", port, opts).connect(factory)
+                if method is None:
+                    # a CA-signed certificate whose CN is no principal (and the tls method
+                    # has no default role): refused, no fallback to anonymous
+                    try:
+                        s = yield wampclient.wait_for(joined, 10, "TLS session")
+                    except wampclient.JoinFailed as e:
+                        assert e.reason == role, e.reason
+                        continue
+                    yield s.leave_and_wait()
+                    raise AssertionError("a stranger's certificate was admitted")
                 s = yield wampclient.wait_for(joined, 10, "TLS session")
                 assert s.details.authmethod == method, s.details.authmethod
                 assert s.details.authrole == role, s.details.authrole
