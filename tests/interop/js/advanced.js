@@ -15,6 +15,52 @@ function progressDeferred() {
   return d;
 }
 
+// Autobahn|JS 26 cannot make or take progressive call invocations itself: it does not
+// announce progressive_call_invocations, and call() sends one CALL. This shim adds the
+// feature to HELLO.Details.roles.{caller,callee} of one connection; the chunks are sent as
+// raw CALLs through the client's transport, tracked as one of its calls. The callee side
+// is the client's own code: it runs the endpoint once per INVOCATION of the request (it
+// does not tell chunks apart), so the endpoint answers only the final chunk.
+const origJoin = autobahn.Session.prototype.join;
+let patchHello = false;
+autobahn.Session.prototype.join = function (...args) {
+  if (patchHello) {
+    const send = this._send_wamp;
+    this._send_wamp = (msg) => {
+      if (msg[0] === 1) { // HELLO
+        const roles = JSON.parse(JSON.stringify(msg[2].roles));
+        roles.caller.features.progressive_call_invocations = true;
+        roles.callee.features.progressive_call_invocations = true;
+        msg = [msg[0], msg[1], Object.assign({}, msg[2], { roles })];
+      }
+      this._send_wamp = send;
+      return send(msg);
+    };
+  }
+  return origJoin.apply(this, args);
+};
+
+async function connectProgressive(url, ser, extra) {
+  patchHello = true;
+  try {
+    return await connect(url, 'realm1', ser, extra);
+  } finally {
+    patchHello = false;
+  }
+}
+
+// Send a progressive call: chunks[0..n-2] with progress: true, the last without.
+function progressiveCall(session, procedure, chunks, options = {}) {
+  const request = session._new_request_id();
+  const d = session._defer();
+  session._call_reqs[request] = [d, options];
+  chunks.forEach((args, i) => {
+    const opts = Object.assign(i === 0 ? options : {}, i < chunks.length - 1 ? { progress: true } : {});
+    session._send_wamp([48, request, opts, procedure, args]);
+  });
+  return d.promise;
+}
+
 const scenarios = {
   async 'progressive call results'(url, ser) {
     const callee = await connect(url, 'realm1', ser);
@@ -28,6 +74,37 @@ const scenarios = {
       .progress((p) => chunks.push(p));
     assertEq(r, 'done', 'final result');
     assertEq(chunks, [0, 1, 2], 'progress chunks');
+    await close(caller);
+    await close(callee);
+  },
+
+  async 'progressive call invocations (HELLO shim)'(url, ser, router) {
+    const callee = await connectProgressive(url, ser);
+    const caller = await connectProgressive(url, ser);
+    const plain = await connect(url, 'realm1', ser);
+    const seen = [];
+    await callee.session.register('com.js.upload', (args, kwargs, details) => {
+      seen.push([args[0], args[1]]);
+      if (args[1] !== 'last') return new Promise(() => {}); // a chunk: no answer of its own
+      return seen.map((x) => x[0]).join('');
+    });
+    const r = await progressiveCall(caller.session, 'com.js.upload',
+      [['a', 'more'], ['b', 'more'], ['c', 'last']]);
+    assertEq(r, 'abc', 'one result for all chunks');
+    assertEq(seen, [['a', 'more'], ['b', 'more'], ['c', 'last']], 'chunks in order, to one callee');
+    // the same request id for every chunk's INVOCATION: the callee answered only once
+    assertEq(await caller.session.call('com.js.upload', ['x', 'last']), 'abcx', 'a plain call still works');
+    // a caller that did not announce the feature may not send progress: ABORT (which
+    // Autobahn|JS does not report once joined: the router's log says it)
+    const closed = signal();
+    plain.connection.onclose = () => { closed.resolve(); return true; };
+    const plainId = plain.session.id;
+    progressiveCall(plain.session, 'com.js.upload', [['p', 'more'], ['q', 'last']]).catch(() => {});
+    await deadline(closed, 5000, 'the session to be closed');
+    const logged = new RegExp(`abort session=${plainId} .*reason=wamp\\.error\\.protocol_violation`);
+    await deadline((async () => {
+      while (!logged.test(router.stderr)) await new Promise((r) => setTimeout(r, 20));
+    })(), 5000, 'the ABORT in the router log');
     await close(caller);
     await close(callee);
   },
