@@ -16,7 +16,10 @@ Debian's Autobahn|Python asyncio runner is unreliable here, so Twisted is used d
 one WampWebSocketClientFactory per session, the serializer chosen explicitly.
 """
 
+import os
+import subprocess
 import sys
+import textwrap
 import traceback
 import urllib.parse
 
@@ -252,3 +255,43 @@ def run(main, timeout=60):
             print(f, file=sys.stderr)
         sys.exit(1)
     sys.exit(0)
+
+
+class ChildClient:
+    """An Autobahn|Python session in a process of its own, to be killed without a GOODBYE.
+
+    `body` is the rest of its main(), run once `s` (the joined session) exists; what it
+    prints arrives line by line through next_line(). The child never leaves by itself.
+
+        child = ChildClient('yield s.register(f, "com.x")\nprint("ready", flush=True)',
+                            url, "json")
+        assert (yield child.next_line(10, "registration")) == "ready"
+        child.kill()
+    """
+
+    HEADER = ("import sys\nsys.path.insert(0, %r)\n"
+              "from twisted.internet import defer, reactor\n"
+              "from wampclient import connect, run\n"
+              "@defer.inlineCallbacks\ndef main():\n"
+              "    s = yield connect(%r, %r, %r)\n")
+
+    def __init__(self, body, url, serializer, realm="realm1"):
+        script = (self.HEADER % (os.path.dirname(os.path.abspath(__file__)), url, realm,
+                                 serializer) +
+                  textwrap.indent(textwrap.dedent(body).strip() + "\n", "    ") +
+                  "    yield defer.Deferred()\nrun(main, timeout=60)\n")
+        self.proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+        self._lines = defer.DeferredQueue()
+        reactor.callInThread(self._read)
+
+    def _read(self):  # in a thread; each line handed to the reactor
+        for line in iter(self.proc.stdout.readline, b""):
+            reactor.callFromThread(self._lines.put, line.decode(errors="replace").strip())
+
+    def next_line(self, timeout, what):
+        return wait_for(self._lines.get(), timeout, what)
+
+    def kill(self):
+        """SIGKILL: the router sees the connection drop, no GOODBYE."""
+        self.proc.kill()
+        self.proc.wait()

@@ -4,7 +4,6 @@
 """
 
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -16,7 +15,7 @@ from autobahn.wamp.types import (CallOptions, PublishOptions, RegisterOptions,  
                                  SubscribeOptions)
 from twisted.internet import defer, reactor, task  # noqa: E402
 
-from wampclient import connect, expect_error, run, wait_for  # noqa: E402
+from wampclient import ChildClient, connect, expect_error, run, wait_for  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
 SER = sys.argv[1] if len(sys.argv) > 1 else "json"
@@ -390,18 +389,9 @@ def blackwhite_authid(url):
         yield s.leave_and_wait()
 
 
-TESTATOR = r"""
-import sys
-sys.path.insert(0, %r)
-from twisted.internet import defer
-from wampclient import connect, run
-@defer.inlineCallbacks
-def main():
-    s = yield connect(%r, "realm1", %r)
-    yield s.call("wamp.session.add_testament", "com.will", ["gone", s.details.session], {})
-    print("ready", flush=True)
-    yield defer.Deferred()
-run(main, timeout=60)
+TESTATOR = """
+yield s.call("wamp.session.add_testament", "com.will", ["gone", s.details.session], {})
+print("ready", flush=True)
 """
 
 
@@ -410,16 +400,11 @@ def testament_on_kill(url):
     heir = yield connect(url, "realm1", SER)
     will = defer.Deferred()
     yield heir.subscribe(lambda *a: will.called or will.callback(a), "com.will")
-    proc = subprocess.Popen([sys.executable, "-c", TESTATOR % (
-        os.path.join(HERE, "..", "..", "lib"), url, SER)], stdout=subprocess.PIPE)
-    ready = defer.Deferred()
-    reactor.callInThread(lambda: b"ready" in proc.stdout.readline() and
-                         reactor.callFromThread(ready.callback, True))
-    yield wait_for(ready, 10, "the testator to set its testament")
-    proc.kill()  # no goodbye
+    testator = ChildClient(TESTATOR, url, SER)
+    assert (yield testator.next_line(10, "the testator to set its testament")) == "ready"
+    testator.kill()  # no goodbye
     args = yield wait_for(will, 5, "the testament")
     assert args[0] == "gone", args
-    proc.wait()
     yield heir.leave_and_wait()
 
 

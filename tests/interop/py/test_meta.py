@@ -11,7 +11,6 @@ once, from inside the handler, and the test asserts that call saw the new state.
 
 import datetime
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -19,9 +18,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 
 from autobahn.wamp import role  # noqa: E402
 from autobahn.wamp.types import PublishOptions, RegisterOptions, SubscribeOptions  # noqa: E402
-from twisted.internet import defer, reactor  # noqa: E402
+from twisted.internet import defer  # noqa: E402
 
-from wampclient import connect, expect_error, run, wait_for  # noqa: E402
+from wampclient import ChildClient, connect, expect_error, run, wait_for  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
 SER = sys.argv[1] if len(sys.argv) > 1 else "json"
@@ -199,21 +198,13 @@ def session_kill(url):
     yield boss.leave_and_check()
 
 
-TESTATOR = r"""
-import sys
-sys.path.insert(0, %r)
-from twisted.internet import defer
-from wampclient import connect, run
-@defer.inlineCallbacks
-def main():
-    s = yield connect(%r, "realm1", %r)
-    yield s.call("wamp.session.add_testament", "com.meta.will", ["destroyed", s.details.session], {"k": 1})
-    yield s.call("wamp.session.add_testament", "com.meta.will", ["flushed"], {}, scope="detached")
-    n = yield s.call("wamp.session.flush_testaments", scope="detached")
-    yield s.call("wamp.session.add_testament", "com.meta.will", ["detached"], {}, scope="detached")
-    print("ready", n, flush=True)
-    yield defer.Deferred()
-run(main, timeout=60)
+TESTATOR = """
+yield s.call("wamp.session.add_testament", "com.meta.will", ["destroyed", s.details.session],
+             {"k": 1})
+yield s.call("wamp.session.add_testament", "com.meta.will", ["flushed"], {}, scope="detached")
+n = yield s.call("wamp.session.flush_testaments", scope="detached")
+yield s.call("wamp.session.add_testament", "com.meta.will", ["detached"], {}, scope="detached")
+print("ready", n, flush=True)
 """
 
 
@@ -230,19 +221,11 @@ def testaments(url):
     yield heir.subscribe(on_will, "com.meta.will")
     yield expect_error(heir.call("wamp.session.add_testament", "com.meta.will", [], {},
                                  scope="forever"), "wamp.error.invalid_argument")
-    proc = subprocess.Popen([sys.executable, "-c", TESTATOR % (
-        os.path.join(HERE, "..", "..", "lib"), url, SER)], stdout=subprocess.PIPE)
-    ready = defer.Deferred()
-
-    def read():
-        line = proc.stdout.readline()
-        reactor.callFromThread(lambda: ready.called or ready.callback(line))
-    reactor.callInThread(read)
-    line = yield wait_for(ready, 10, "the testator to set its testaments")
-    assert line.split()[0] == b"ready", line
-    proc.kill()  # no GOODBYE, no close
+    testator = ChildClient(TESTATOR, url, SER)
+    line = yield testator.next_line(10, "the testator to set its testaments")
+    assert line == "ready 1", line  # flush_testaments counted the flushed one
+    testator.kill()  # no GOODBYE, no close
     yield wait_for(two, 5, "both testaments")
-    proc.wait()
     sentinel = defer.Deferred()
     yield heir.subscribe(lambda: sentinel.called or sentinel.callback(True), "com.meta.sentinel")
     pub = yield connect(url, "realm1", SER)
