@@ -272,6 +272,19 @@ enum wampd_err auth_scram_verify(struct auth_pending *st, const char *sig, size_
 	json_object_set_new(authextra, "scram_server_signature", json_string(server_sig_b64));
 	err = auth_identity_set(id, p->authid, p->role, AUTH_SCRAM, provider, authextra);
 	json_decref(authextra);
+	/* WELCOME names the method the client used ("scram" or "wamp-scram"): Autobahn looks
+	 * its authenticator up by WELCOME.authmethod to check the server signature */
+	if (err == WAMPD_OK && st->scram_method && strcmp(id->authmethod, st->scram_method)) {
+		char *name = strdup(st->scram_method);
+
+		if (!name) {
+			auth_identity_clear(id);
+			err = WAMPD_ERR_NOMEM;
+			goto out;
+		}
+		free(id->authmethod);
+		id->authmethod = name;
+	}
 out:
 	free(auth_message);
 	sodium_memzero(client_key, sizeof(client_key));

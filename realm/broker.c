@@ -267,8 +267,10 @@ static void broker_remove_member(struct broker *b, struct sub_member *m)
 	last = sub->count == 0 && !sub->persistent;
 	meta_subscription(b->realm, META_UNSUBSCRIBE, s, sub);
 	if (last) {
-		meta_subscription(b->realm, META_DELETE, s, sub);
+		uint64_t id = sub->id;
+
 		subscription_free(b, sub);
+		meta_subscription_deleted(b->realm, s, id); /* gone for the procedures first */
 	}
 }
 

@@ -165,8 +165,10 @@ static void dealer_remove_member(struct dealer *d, struct reg_member *m)
 	last = reg->count == 0;
 	meta_registration(d->realm, META_UNREGISTER, s, reg);
 	if (last) {
-		meta_registration(d->realm, META_DELETE, s, reg);
+		uint64_t id = reg->id;
+
 		registration_free(d, reg);
+		meta_registration_deleted(d->realm, s, id); /* gone for the procedures first */
 	}
 }
 

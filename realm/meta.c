@@ -701,7 +701,6 @@ void meta_registration(struct realm *r, enum meta_event ev, struct session *s,
 		[META_CREATE] = "wamp.registration.on_create",
 		[META_REGISTER] = "wamp.registration.on_register",
 		[META_UNREGISTER] = "wamp.registration.on_unregister",
-		[META_DELETE] = "wamp.registration.on_delete",
 	};
 
 	if (!META_WANTED(r, topics[ev]))
@@ -713,6 +712,20 @@ void meta_registration(struct realm *r, enum meta_event ev, struct session *s,
 		meta_publish(r, topics[ev], json_pack("[I, I]", (json_int_t)s->id, (json_int_t)reg->id));
 }
 
+void meta_registration_deleted(struct realm *r, struct session *s, uint64_t id)
+{
+	if (META_WANTED(r, "wamp.registration.on_delete"))
+		meta_publish(r, "wamp.registration.on_delete",
+		             json_pack("[I, I]", (json_int_t)s->id, (json_int_t)id));
+}
+
+void meta_subscription_deleted(struct realm *r, struct session *s, uint64_t id)
+{
+	if (META_WANTED(r, "wamp.subscription.on_delete"))
+		meta_publish(r, "wamp.subscription.on_delete",
+		             json_pack("[I, I]", (json_int_t)s->id, (json_int_t)id));
+}
+
 void meta_subscription(struct realm *r, enum meta_event ev, struct session *s,
                        const struct subscription *sub)
 {
@@ -720,7 +733,6 @@ void meta_subscription(struct realm *r, enum meta_event ev, struct session *s,
 		[META_CREATE] = "wamp.subscription.on_create",
 		[META_SUBSCRIBE] = "wamp.subscription.on_subscribe",
 		[META_UNSUBSCRIBE] = "wamp.subscription.on_unsubscribe",
-		[META_DELETE] = "wamp.subscription.on_delete",
 	};
 
 	if (!META_WANTED(r, topics[ev]))

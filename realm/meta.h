@@ -11,6 +11,8 @@
 #ifndef WAMPD_REALM_META_H
 #define WAMPD_REALM_META_H
 
+#include <stdint.h>
+
 #include "common/err.h"
 
 struct realm;
@@ -24,7 +26,7 @@ enum meta_event {
 	META_SUBSCRIBE = META_REGISTER, /* wamp.subscription.on_subscribe */
 	META_UNREGISTER,  /* wamp.registration.on_unregister */
 	META_UNSUBSCRIBE = META_UNREGISTER, /* wamp.subscription.on_unsubscribe */
-	META_DELETE,      /* wamp.{registration,subscription}.on_delete */
+	/* on_delete: meta_registration_deleted / meta_subscription_deleted */
 };
 
 /* Register the meta procedures on a new realm's dealer. WAMPD_OK or WAMPD_ERR_NOMEM. */
@@ -46,5 +48,10 @@ void meta_registration(struct realm *r, enum meta_event ev, struct session *s,
                        const struct registration *reg);
 void meta_subscription(struct realm *r, enum meta_event ev, struct session *s,
                        const struct subscription *sub);
+
+/* on_delete of registration / subscription `id`, whose last member was s: call once it
+ * has been freed, so the procedures no longer find it when the event goes out. */
+void meta_registration_deleted(struct realm *r, struct session *s, uint64_t id);
+void meta_subscription_deleted(struct realm *r, struct session *s, uint64_t id);
 
 #endif

@@ -132,14 +132,17 @@ void realm_leave(struct session *s)
 		s->authz_call = NULL;
 	}
 	authz_cache_clear(&s->authz_cache);
+	/* no longer routable first: the meta events of its detaching (on_unsubscribe of its own
+	 * subscription to wamp.subscription.on_unsubscribe, ...) are not sent to s, which has
+	 * already been sent GOODBYE */
+	if (s->state == SESSION_ESTABLISHED || s->state == SESSION_SHUTTING_DOWN)
+		s->state = SESSION_OPEN;
 	broker_detach(&r->broker, s);
 	dealer_detach(&r->dealer, s);
 	meta_session_testaments(r, s); /* after detaching: s does not receive its own */
 	HASH_DEL(r->sessions, s);
 	r->nsessions--;
 	s->realm = NULL;
-	if (s->state == SESSION_ESTABLISHED || s->state == SESSION_SHUTTING_DOWN)
-		s->state = SESSION_OPEN;
 	meta_session_leave(r, s);
 	wlog_info("realm", "leave session=%llu realm=%s peer=%s", (unsigned long long)s->id,
 	          r->name, s->ops->address(s->peer));

@@ -13,6 +13,7 @@ pkgs=(
   libwebsockets-dev libjansson-dev libmsgpack-dev libsodium-dev libcmocka-dev uthash-dev
   libssl-dev libcbor-dev libhiredis-dev
   python3 python3-autobahn python3-twisted python3-msgpack python3-cbor2
+  python3-argon2 python3-passlib
 )
 for extra in "$@"; do
   case "$extra" in

@@ -22,6 +22,8 @@ static enum wampd_err fake_send(void *peer, struct wamp_out *out)
 	}
 	assert_true(p->nsent < FAKE_PEER_MAX);
 	p->sent[p->nsent++] = wamp_out_ref(out);
+	if (p->on_send)
+		p->on_send(p, p->on_send_arg);
 	return WAMPD_OK;
 }
 

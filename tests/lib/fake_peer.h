@@ -26,6 +26,10 @@ struct fake_peer {
 	bool close_now;
 	int close_code;
 	char addr[32];
+	/* called after each message is stored (sent[nsent - 1]), e.g. to probe the realm's
+	 * state at the moment a message is handed to the transport */
+	void (*on_send)(struct fake_peer *p, void *arg);
+	void *on_send_arg;
 };
 
 /* A new session (state OPEN) whose transport is p. */

@@ -16,7 +16,10 @@ Debian's Autobahn|Python asyncio runner is unreliable here, so Twisted is used d
 one WampWebSocketClientFactory per session, the serializer chosen explicitly.
 """
 
+import os
+import subprocess
 import sys
+import textwrap
 import traceback
 import urllib.parse
 
@@ -25,6 +28,7 @@ from autobahn.twisted.websocket import WampWebSocketClientFactory
 from autobahn.wamp import auth as wamp_auth
 from autobahn.wamp import cryptosign as wamp_cryptosign
 from autobahn.wamp import serializer as wamp_serializer
+from autobahn.wamp.exception import ProtocolError
 from autobahn.wamp.types import ComponentConfig
 from twisted.internet import defer, reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint, UNIXClientEndpoint
@@ -51,12 +55,23 @@ class TestSession(ApplicationSession):
         self._opts = opts
         self._joined = joined
         self.left = defer.Deferred()
+        self.disconnected = defer.Deferred()
+        self.protocol_errors = []  # what Autobahn took for a protocol violation by the router
         self.details = None
         self._key = None
+        self._scram = None
+        self.scram_server_verified = None
 
     def onConnect(self):
         o = self._opts
+        if o.get("roles") is not None:  # HELLO.Details.roles instead of Autobahn's defaults
+            self._session_roles = o["roles"]
         extra = dict(o.get("authextra") or {})
+        if "scram" in (o.get("authmethods") or []):
+            # Autobahn's own WAMP-SCRAM client (needs argon2-cffi and passlib); it also
+            # checks the router's server signature in WELCOME (onWelcome)
+            self._scram = wamp_auth.AuthScram(authid=o.get("authid"), password=o["secret"])
+            extra.update(self._scram.authextra)
         if o.get("cryptosign_seed") is not None:
             self._key = wamp_cryptosign.CryptosignKey.from_bytes(o["cryptosign_seed"])
             extra["pubkey"] = self._key.public_key()
@@ -64,6 +79,14 @@ class TestSession(ApplicationSession):
                   authextra=extra or None)
 
     def onChallenge(self, challenge):
+        if self._opts.get("challenge_delay"):  # answer late (expired challenges)
+            from twisted.internet import task
+            # (no answer at all once the router has hung up)
+            return task.deferLater(reactor, self._opts["challenge_delay"], lambda: (
+                self._answer(challenge) if self._transport else defer.Deferred()))
+        return self._answer(challenge)
+
+    def _answer(self, challenge):
         o = self._opts
         if challenge.method == "ticket":
             return o["secret"]
@@ -76,7 +99,19 @@ class TestSession(ApplicationSession):
             return wamp_auth.compute_wcs(key, challenge.extra["challenge"])
         if challenge.method == "cryptosign":
             return self._key.sign_challenge(challenge)
+        if challenge.method == "scram":
+            return self._scram.on_challenge(self, challenge).decode("ascii")
         raise Exception("unexpected challenge %s" % challenge.method)
+
+    def onWelcome(self, welcome):
+        """A string refuses the WELCOME (Autobahn then sends ABORT cannot_authenticate).
+        Like Autobahn's own authenticator sessions, the authenticator is looked up by
+        WELCOME.authmethod: the router must name the method the client used."""
+        if self._scram is not None and welcome.authmethod == "scram":
+            err = self._scram.on_welcome(self, welcome.authextra or {})
+            self.scram_server_verified = err is None
+            return err
+        return None
 
     def onJoin(self, details):
         self.details = details
@@ -90,7 +125,16 @@ class TestSession(ApplicationSession):
             self.left.callback(details)
         self.disconnect()
 
+    def onMessage(self, msg):
+        try:
+            ApplicationSession.onMessage(self, msg)
+        except ProtocolError as e:
+            self.protocol_errors.append("%s (%s)" % (e, msg))
+            raise
+
     def onDisconnect(self):
+        if not self.disconnected.called:
+            self.disconnected.callback(None)
         if not self._joined.called:
             self._joined.errback(JoinFailed("transport closed"))
         if not self.left.called:
@@ -99,6 +143,15 @@ class TestSession(ApplicationSession):
     def leave_and_wait(self):
         self.leave()
         return self.left
+
+    @defer.inlineCallbacks
+    def leave_and_check(self, timeout=5):
+        """Leave, wait for the transport to close, and fail if the router sent anything
+        Autobahn took for a protocol violation (e.g. a message after its GOODBYE)."""
+        self.leave()
+        yield wait_for(self.left, timeout, "GOODBYE")
+        yield wait_for(self.disconnected, timeout, "the transport to close")
+        assert not self.protocol_errors, self.protocol_errors
 
 
 def client_url(url):
@@ -202,3 +255,43 @@ def run(main, timeout=60):
             print(f, file=sys.stderr)
         sys.exit(1)
     sys.exit(0)
+
+
+class ChildClient:
+    """An Autobahn|Python session in a process of its own, to be killed without a GOODBYE.
+
+    `body` is the rest of its main(), run once `s` (the joined session) exists; what it
+    prints arrives line by line through next_line(). The child never leaves by itself.
+
+        child = ChildClient('yield s.register(f, "com.x")\nprint("ready", flush=True)',
+                            url, "json")
+        assert (yield child.next_line(10, "registration")) == "ready"
+        child.kill()
+    """
+
+    HEADER = ("import sys\nsys.path.insert(0, %r)\n"
+              "from twisted.internet import defer, reactor\n"
+              "from wampclient import connect, run\n"
+              "@defer.inlineCallbacks\ndef main():\n"
+              "    s = yield connect(%r, %r, %r)\n")
+
+    def __init__(self, body, url, serializer, realm="realm1"):
+        script = (self.HEADER % (os.path.dirname(os.path.abspath(__file__)), url, realm,
+                                 serializer) +
+                  textwrap.indent(textwrap.dedent(body).strip() + "\n", "    ") +
+                  "    yield defer.Deferred()\nrun(main, timeout=60)\n")
+        self.proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+        self._lines = defer.DeferredQueue()
+        reactor.callInThread(self._read)
+
+    def _read(self):  # in a thread; each line handed to the reactor
+        for line in iter(self.proc.stdout.readline, b""):
+            reactor.callFromThread(self._lines.put, line.decode(errors="replace").strip())
+
+    def next_line(self, timeout, what):
+        return wait_for(self._lines.get(), timeout, what)
+
+    def kill(self):
+        """SIGKILL: the router sees the connection drop, no GOODBYE."""
+        self.proc.kill()
+        self.proc.wait()

@@ -393,6 +393,205 @@ static void test_testaments(void **state)
 	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
 }
 
+/* A leaving session is not sent the meta events of its own detaching (it has been sent
+ * GOODBYE already): here p0 watches on_unsubscribe/on_delete and leaves, p1 watches too. */
+static void test_no_meta_events_to_the_leaving_session(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	/* (the watched topics last: each membership removed publishes to the rest) */
+	static const char *const topics[] = {"com.own", "wamp.subscription.on_delete",
+	                                     "wamp.subscription.on_unsubscribe"};
+
+	for (int who = 0; who < 2; who++)
+		for (int i = 0; i < 3; i++) {
+			char json[128];
+
+			snprintf(json, sizeof(json), "[32, %d, {}, \"%s\"]", i + 1, topics[i]);
+			fake_msg(json, &m);
+			assert_int_equal(broker_subscribe(&f->r->broker, f->p[who].s, &m), WAMPD_OK);
+			wamp_msg_clear(&m);
+			expect(f, who, WAMP_SUBSCRIBED, &m);
+			wamp_msg_clear(&m);
+		}
+	f->p[0].taken = f->p[0].nsent;
+	f->p[1].taken = f->p[1].nsent;
+	realm_leave(f->p[0].s);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	/* p1 is told about each of p0's three subscriptions */
+	for (int i = 0; i < 3; i++) {
+		expect(f, 1, WAMP_EVENT, &m);
+		wamp_msg_clear(&m);
+	}
+	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
+	assert_int_equal(realm_join(f->r, f->p[0].s), WAMPD_OK);
+}
+
+/*
+ * "No meta event before the state it announces is visible through the procedures", checked
+ * at the moment each event is handed to the transport: p0 watches every meta topic, and a
+ * send hook on p0 calls the matching procedure (as p3) before the event is even queued.
+ */
+static struct {
+	struct fixture *f;
+	uint64_t sub_ids[10];
+	bool busy;
+	int probed, failed;
+	char why[256];
+} vis;
+
+static const char *const vis_topics[10] = {
+	"wamp.session.on_join", "wamp.session.on_leave",
+	"wamp.registration.on_create", "wamp.registration.on_register",
+	"wamp.registration.on_unregister", "wamp.registration.on_delete",
+	"wamp.subscription.on_create", "wamp.subscription.on_subscribe",
+	"wamp.subscription.on_unsubscribe", "wamp.subscription.on_delete",
+};
+
+/* true if the id list `list` (RESULT args[0]) holds id */
+static bool ids_hold(json_t *res, json_int_t id)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_array_get(res, 0), i, v)
+		if (json_integer_value(v) == id)
+			return true;
+	return false;
+}
+
+static void vis_check(bool ok, const char *topic)
+{
+	vis.probed++;
+	if (!ok) {
+		vis.failed++;
+		snprintf(vis.why, sizeof(vis.why), "%s sent before its state was visible", topic);
+	}
+}
+
+static void visibility_probe(struct fake_peer *p, void *arg)
+{
+	struct fixture *f = vis.f;
+	struct wamp_out *out = p->sent[p->nsent - 1];
+	struct wamp_msg m;
+	char why[128], uri[64] = "";
+	enum wampd_err err;
+	json_t *args, *res;
+	int t = -1;
+
+	(void)arg;
+	if (vis.busy)
+		return;
+	if (wamp_decode((enum wamp_ser)out->ser, wamp_out_data(out), out->len, NULL, &m, why,
+	                sizeof(why)) != WAMPD_OK)
+		fail_msg("undecodable: %s", why);
+	for (int i = 0; i < 10; i++)
+		if (m.type == WAMP_EVENT && m.id[0] == vis.sub_ids[i])
+			t = i;
+	if (t < 0) {
+		wamp_msg_clear(&m);
+		return;
+	}
+	vis.busy = true;
+	args = wamp_payload_args(&m.payload, &err);
+	json_int_t a0 = json_integer_value(json_array_get(args, 0));
+	json_int_t a1 = json_integer_value(json_array_get(args, 1));
+	json_int_t obj_id = json_integer_value(json_object_get(json_array_get(args, 1), "id"));
+	switch (t) {
+	case 0: /* on_join: session.get finds it */
+		a0 = json_integer_value(json_object_get(json_array_get(args, 0), "session"));
+		res = call(f, 3, uri, "[48, 90, {}, \"wamp.session.get\", [%lld]]", (long long)a0);
+		vis_check(res != NULL, vis_topics[t]);
+		break;
+	case 1: /* on_leave: gone */
+		res = call(f, 3, uri, "[48, 90, {}, \"wamp.session.get\", [%lld]]", (long long)a0);
+		vis_check(res == NULL && !strcmp(uri, "wamp.error.no_such_session"), vis_topics[t]);
+		break;
+	case 2: /* registration.on_create: get finds it */
+		res = call(f, 3, uri, "[48, 90, {}, \"wamp.registration.get\", [%lld]]", (long long)obj_id);
+		vis_check(res != NULL, vis_topics[t]);
+		break;
+	case 3: /* on_register: the callee is listed */
+		res = call(f, 3, uri, "[48, 90, {}, \"wamp.registration.list_callees\", [%lld]]", (long long)a1);
+		vis_check(res && ids_hold(res, a0), vis_topics[t]);
+		break;
+	case 4: /* on_unregister: the callee is not listed (or the registration is gone) */
+		res = call(f, 3, uri, "[48, 90, {}, \"wamp.registration.list_callees\", [%lld]]", (long long)a1);
+		vis_check(!res || !ids_hold(res, a0), vis_topics[t]);
+		break;
+	case 5: /* on_delete: gone */
+		res = call(f, 3, uri, "[48, 90, {}, \"wamp.registration.get\", [%lld]]", (long long)a1);
+		vis_check(res == NULL && !strcmp(uri, "wamp.error.no_such_registration"), vis_topics[t]);
+		break;
+	case 6:
+		res = call(f, 3, uri, "[48, 90, {}, \"wamp.subscription.get\", [%lld]]", (long long)obj_id);
+		vis_check(res != NULL, vis_topics[t]);
+		break;
+	case 7:
+		res = call(f, 3, uri, "[48, 90, {}, \"wamp.subscription.list_subscribers\", [%lld]]", (long long)a1);
+		vis_check(res && ids_hold(res, a0), vis_topics[t]);
+		break;
+	case 8:
+		res = call(f, 3, uri, "[48, 90, {}, \"wamp.subscription.list_subscribers\", [%lld]]", (long long)a1);
+		vis_check(!res || !ids_hold(res, a0), vis_topics[t]);
+		break;
+	default:
+		res = call(f, 3, uri, "[48, 90, {}, \"wamp.subscription.get\", [%lld]]", (long long)a1);
+		vis_check(res == NULL && !strcmp(uri, "wamp.error.no_such_subscription"), vis_topics[t]);
+		break;
+	}
+	json_decref(res);
+	json_decref(args);
+	wamp_msg_clear(&m);
+	vis.busy = false;
+}
+
+static void test_meta_events_visible_when_sent(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	memset(&vis, 0, sizeof(vis));
+	vis.f = f;
+	for (int i = 0; i < 10; i++) {
+		char json[128];
+
+		snprintf(json, sizeof(json), "[32, %d, {}, \"%s\"]", i + 1, vis_topics[i]);
+		fake_msg(json, &m);
+		assert_int_equal(broker_subscribe(&f->r->broker, f->p[0].s, &m), WAMPD_OK);
+		wamp_msg_clear(&m);
+		/* (past the meta events about p0's own earlier subscriptions) */
+		while (assert_true(fake_peer_next(&f->p[0], &m)), m.type != WAMP_SUBSCRIBED)
+			wamp_msg_clear(&m);
+		vis.sub_ids[i] = m.id[1];
+		wamp_msg_clear(&m);
+	}
+	f->p[0].on_send = visibility_probe;
+	/* a session leaves and comes back */
+	realm_leave(f->p[1].s);
+	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
+	/* a registration's whole life, then a subscription's */
+	fake_msg("[64, 1, {}, \"com.vis.proc\"]", &m);
+	assert_int_equal(dealer_register(&f->r->dealer, f->p[1].s, &m), WAMPD_OK);
+	wamp_msg_clear(&m);
+	expect(f, 1, WAMP_REGISTERED, &m);
+	char json[96];
+	snprintf(json, sizeof(json), "[66, 2, %llu]", (unsigned long long)m.id[1]);
+	wamp_msg_clear(&m);
+	fake_msg(json, &m);
+	assert_int_equal(dealer_unregister(&f->r->dealer, f->p[1].s, &m), WAMPD_OK);
+	wamp_msg_clear(&m);
+	fake_msg("[32, 3, {}, \"com.vis.topic\"]", &m);
+	assert_int_equal(broker_subscribe(&f->r->broker, f->p[2].s, &m), WAMPD_OK);
+	wamp_msg_clear(&m);
+	/* ... and the subscriber leaves (on_unsubscribe, on_delete, on_leave) */
+	realm_leave(f->p[2].s);
+	f->p[0].on_send = NULL;
+	assert_string_equal(vis.failed ? vis.why : "", "");
+	assert_int_equal(vis.probed, 2 + 4 + 4 + 1);
+	assert_int_equal(realm_join(f->r, f->p[2].s), WAMPD_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +602,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_testaments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_meta_events_to_the_leaving_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta_events_visible_when_sent, setup, teardown),
 	};
 
 	ids_init();

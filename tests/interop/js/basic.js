@@ -7,6 +7,21 @@ const { autobahn, connect, close, expectError, assert, assertEq, signal, deadlin
 
 const other = (ser) => (ser === 'json' ? 'msgpack' : 'json');
 
+// UNREGISTER/UNSUBSCRIBE for an id Autobahn|JS considers gone (it would refuse to send
+// it), sent through its transport and tracked like its own requests.
+function rawRequest(session, kind, id) {
+  const request = session._new_request_id();
+  const d = session._defer();
+  if (kind === 'unregister') {
+    session._unregister_reqs[request] = [d, { id }];
+    session._send_wamp([66, request, id]);
+  } else {
+    session._unsubscribe_reqs[request] = [d, id];
+    session._send_wamp([34, request, id]);
+  }
+  return d.promise;
+}
+
 const scenarios = {
   async 'register and call with args, kwargs and binary'(url, ser) {
     const callee = await connect(url, 'realm1', ser);
@@ -87,6 +102,14 @@ const scenarios = {
     await expectError(a.session.subscribe('com.example bad', () => 0), 'wamp.error.invalid_uri');
     await expectError(a.session.publish('wamp.reserved', [], {}, { acknowledge: true }),
       'wamp.error.invalid_uri');
+    // unregistering / unsubscribing twice
+    const reg = await a.session.register('com.example.once', () => 1);
+    await a.session.unregister(reg);
+    await expectError(rawRequest(a.session, 'unregister', reg.id), 'wamp.error.no_such_registration');
+    const sub = await a.session.subscribe('com.example.once', () => 0);
+    await a.session.unsubscribe(sub);
+    await expectError(rawRequest(a.session, 'unsubscribe', sub.id), 'wamp.error.no_such_subscription');
+    assert(a.session.isOpen, 'the session survives its errors');
     await close(a);
     await close(b);
   },

@@ -32,6 +32,19 @@ async function expectWampyError(promise, uri) {
   throw new Error(`expected ${uri}, got a result`);
 }
 
+// A request Wampy itself would refuse to send (it checks URIs and ids locally), sent raw
+// through its transport and tracked like its own: msg is [TYPE, ...rest] without the id.
+function wampyRaw(w, msg) {
+  const reqId = w._getReqId();
+  let resolve, reject;
+  const promise = new Promise((a, b) => { resolve = a; reject = b; });
+  w._requests[reqId] = { topic: 'raw', callbacks: { promise, onSuccess: resolve, onError: reject } };
+  w._send([msg[0], reqId, ...msg.slice(1)]);
+  return promise;
+}
+
+const other = (ser) => (ser === 'json' ? 'msgpack' : 'json');
+
 const scenarios = {
   async 'rpc with args and kwargs'(url, ser) {
     const callee = await wampy(url, ser);
@@ -83,6 +96,48 @@ const scenarios = {
     assertEq(after, 0, 'no event after unsubscribe');
     await pub.disconnect();
     await sub.disconnect();
+  },
+
+  async 'error URIs'(url, ser) {
+    const a = await wampy(url, ser);
+    const b = await wampy(url, ser);
+    await a.register('com.wampy.taken', () => ({ argsList: [1] }));
+    await expectWampyError(b.register('com.wampy.taken', () => ({ argsList: [2] })),
+      'wamp.error.procedure_already_exists');
+    // Wampy checks URIs and ids itself; the router's own answers, sent raw
+    await expectWampyError(wampyRaw(a, [64, {}, 'wamp.reserved']), 'wamp.error.invalid_uri');
+    await expectWampyError(wampyRaw(a, [32, {}, 'com..bad']), 'wamp.error.invalid_uri');
+    await expectWampyError(wampyRaw(a, [16, { acknowledge: true }, 'wamp.reserved']),
+      'wamp.error.invalid_uri');
+    await expectWampyError(wampyRaw(a, [66, 4242]), 'wamp.error.no_such_registration');
+    await expectWampyError(wampyRaw(a, [34, 4242]), 'wamp.error.no_such_subscription');
+    // and the session is still fine
+    const r = await b.call('com.wampy.taken');
+    assertEq(r.argsList, [1], 'still served');
+    await b.disconnect();
+    await a.disconnect();
+  },
+
+  async 'binary payloads across JSON and MessagePack Wampy clients'(url, ser) {
+    const mine = await wampy(url, ser);
+    const theirs = await wampy(url, other(ser));
+    const json = ser === 'json' ? mine : theirs, mp = ser === 'json' ? theirs : mine;
+    // a msgpack callee gets real bytes from a JSON caller's "\0"+base64 string
+    await mp.register('com.wampy.len', ({ argsList }) => ({
+      argsList: [argsList[0] instanceof Uint8Array, argsList[0].length, [...argsList[0]]] }));
+    const r1 = await json.call('com.wampy.len', { argsList: ['\u0000AAH+/w=='] });
+    assertEq(r1.argsList, [true, 4, [0, 1, 254, 255]], 'bytes to the msgpack callee');
+    // a JSON callee gets the base64 string from a msgpack caller's bytes, and back
+    await json.register('com.wampy.echo', ({ argsList }) => ({ argsList }));
+    const r2 = await mp.call('com.wampy.echo', { argsList: [new Uint8Array([0, 1, 2, 3])] });
+    assert(r2.argsList[0] instanceof Uint8Array, 'bytes back to the msgpack caller');
+    assertEq([...r2.argsList[0]], [0, 1, 2, 3], 'bytes intact through a JSON callee');
+    const got = signal();
+    await json.subscribe('com.wampy.bin', ({ argsList }) => got.resolve(argsList[0]));
+    await mp.publish('com.wampy.bin', { argsList: [new Uint8Array([9, 8, 7])] }, { acknowledge: true });
+    assertEq(await deadline(got, 5000, 'event'), '\u0000CQgH', 'event bytes as the JSON convention');
+    await theirs.disconnect();
+    await mine.disconnect();
   },
 
   async 'wampy and autobahn together'(url, ser) {

@@ -4,25 +4,26 @@
 """
 
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 
+from autobahn.wamp import message  # noqa: E402
 from autobahn.wamp.exception import ApplicationError  # noqa: E402
 from autobahn.wamp.types import (CallOptions, PublishOptions, RegisterOptions,  # noqa: E402
                                  SubscribeOptions)
 from twisted.internet import defer, reactor, task  # noqa: E402
 
-from wampclient import connect, expect_error, run, wait_for  # noqa: E402
+from wampclient import ChildClient, connect, expect_error, run, wait_for  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
 SER = sys.argv[1] if len(sys.argv) > 1 else "json"
 
 CONFIG = {
     "realms": [{"name": "realm1",
-                "event_history": [{"uri": "com.hist.", "match": "prefix", "limit": 5}]}],
+                "event_history": [{"uri": "com.hist.", "match": "prefix", "limit": 5}]},
+               {"name": "slow", "call_timeout": 300}],  # a realm-wide default call timeout
 }
 
 
@@ -155,6 +156,12 @@ def pubsub_advanced(url):
     yield pub.publish("com.pub.x", "a", options=PublishOptions(acknowledge=True))
     yield wait_for(e, 5, "pattern event")
     assert events[-1] == (("a",), "com.pub.x", None), events[-1]
+    # a wildcard subscription gets the topic too
+    wild = defer.Deferred()
+    yield sub.subscribe(lambda v, details=None: wild.called or wild.callback((v, details.topic)),
+                        "com..temp", options=SubscribeOptions(match="wildcard", details_arg="details"))
+    yield pub.publish("com.room1.temp", 20, options=PublishOptions(acknowledge=True))
+    assert (yield wait_for(wild, 5, "wildcard event")) == (20, "com.room1.temp")
     # publisher exclusion off: the publisher gets its own event
     own = defer.Deferred()
     yield pub.subscribe(lambda v: own.called or own.callback(v), "com.selfie")
@@ -234,18 +241,157 @@ def meta_api(url):
     yield watcher.leave_and_wait()
 
 
-TESTATOR = r"""
-import sys
-sys.path.insert(0, %r)
-from twisted.internet import defer
-from wampclient import connect, run
+def raw_cancel(caller, d, mode):
+    """CANCEL the call d (the newest of caller) in `mode`, keeping it pending in Autobahn so
+    the router's answer settles it. (Autobahn|Python's own d.cancel() sends no mode and
+    forgets the call at once.)"""
+    request = max(caller._call_reqs)
+    assert caller._call_reqs[request].on_reply is d
+    caller._transport.send(message.Cancel(request, mode=mode))
+
+
 @defer.inlineCallbacks
-def main():
-    s = yield connect(%r, "realm1", %r)
-    yield s.call("wamp.session.add_testament", "com.will", ["gone", s.details.session], {})
-    print("ready", flush=True)
-    yield defer.Deferred()
-run(main, timeout=60)
+def cancel_modes(url):
+    """CANCEL skip / killnowait / kill against an Autobahn|Python callee (which announces
+    call_canceling): skip does not INTERRUPT and drops the callee's late YIELD; killnowait
+    INTERRUPTs and answers the caller at once; kill INTERRUPTs and the caller gets the
+    callee's answer to the INTERRUPT."""
+    callee = yield connect(url, "realm1", SER)
+    caller = yield connect(url, "realm1", SER)
+    state = {}
+
+    def slow(tag):
+        started, interrupted = state[tag]
+        d = defer.Deferred(lambda d: (interrupted.callback(True),
+                                      d.errback(ApplicationError("com.adv.interrupted", tag))))
+        state[tag] = (started, interrupted, d)
+        started.callback(True)
+        return d
+    yield callee.register(slow, "com.adv.cancelme")
+    yield callee.register(lambda: "alive", "com.adv.alive")
+    for mode in ("skip", "killnowait", "kill"):
+        started, interrupted = defer.Deferred(), defer.Deferred()
+        state[mode] = (started, interrupted)
+        call = caller.call("com.adv.cancelme", mode)
+        yield wait_for(started, 5, "invocation (%s)" % mode)
+        raw_cancel(caller, call, mode)
+        if mode == "kill":
+            # the router waits for the callee, which is interrupted and answers
+            yield wait_for(interrupted, 5, "INTERRUPT (kill)")
+            yield expect_error(wait_for(call, 5, "the callee's answer (kill)"), "com.adv.interrupted")
+        else:
+            yield expect_error(wait_for(call, 5, "ERROR (%s)" % mode), "wamp.error.canceled")
+            if mode == "killnowait":
+                yield wait_for(interrupted, 5, "INTERRUPT (killnowait)")
+            else:
+                # skip: no INTERRUPT; the callee answers late and the answer is dropped
+                yield caller.call("com.adv.alive")  # a round trip after the CANCEL
+                assert not interrupted.called, "skip must not INTERRUPT"
+                state[mode][2].callback("late")
+        # nothing reaches the caller after its ERROR (Autobahn would take a RESULT or ERROR
+        # for a forgotten request for a protocol violation)
+        assert (yield caller.call("com.adv.alive")) == "alive"
+        assert (yield callee.call("com.adv.alive")) == "alive"
+    assert not caller.protocol_errors and not callee.protocol_errors, \
+        (caller.protocol_errors, callee.protocol_errors)
+    yield caller.leave_and_check()
+    yield callee.leave_and_check()
+
+
+@defer.inlineCallbacks
+def realm_call_timeout(url):
+    """The realm's default call timeout (300 ms in realm "slow") applies to calls that give
+    none: the caller gets wamp.error.timeout and the callee an INTERRUPT."""
+    callee = yield connect(url, "slow", SER)
+    caller = yield connect(url, "slow", SER)
+    interrupted = defer.Deferred()
+    yield callee.register(lambda: defer.Deferred(lambda _: interrupted.called or
+                                                 interrupted.callback(True)), "com.adv.hang")
+    yield expect_error(wait_for(caller.call("com.adv.hang"), 5, "timeout"), "wamp.error.timeout")
+    yield wait_for(interrupted, 5, "INTERRUPT after the timeout")
+    yield caller.leave_and_wait()
+    yield callee.leave_and_wait()
+
+
+@defer.inlineCallbacks
+def shared_policies(url):
+    """Each invocation policy over 3 callees: single refuses a second callee; first/last
+    pick the oldest/newest callee (and the next one when it leaves); roundrobin is fair;
+    random reaches every callee; policies cannot be mixed on one URI."""
+    caller = yield connect(url, "realm1", SER)
+    for policy in ("single", "first", "last", "roundrobin", "random"):
+        uri = "com.adv.policy." + policy
+        callees = []
+        for i in range(3):
+            s = yield connect(url, "realm1", SER)
+            if policy == "single" and i > 0:
+                yield expect_error(s.register(lambda: 9, uri, options=RegisterOptions(invoke=policy)),
+                                   "wamp.error.procedure_already_exists")
+            else:
+                yield s.register(lambda i=i: i, uri, options=RegisterOptions(invoke=policy))
+            callees.append(s)
+        other = "roundrobin" if policy != "roundrobin" else "first"
+        yield expect_error(callees[0].register(lambda: 9, uri, options=RegisterOptions(invoke=other)),
+                           "wamp.error.procedure_already_exists")
+        n = 60 if policy == "random" else 30
+        counts = [0, 0, 0]
+        for _ in range(n):
+            counts[(yield caller.call(uri))] += 1
+        expected = {"single": [30, 0, 0], "first": [30, 0, 0], "last": [0, 0, 30],
+                    "roundrobin": [10, 10, 10]}.get(policy)
+        if expected:
+            assert counts == expected, (policy, counts)
+        else:
+            assert all(c > 0 for c in counts), (policy, counts)  # fails with p ~ 1e-10
+        if policy in ("first", "last"):
+            gone = 0 if policy == "first" else 2
+            yield callees[gone].leave_and_wait()
+            assert (yield caller.call(uri)) == 1, policy
+            callees[gone] = None
+        for s in callees:
+            if s:
+                yield s.leave_and_wait()
+        yield expect_error(caller.call(uri), "wamp.error.no_such_procedure")
+    yield caller.leave_and_wait()
+
+
+@defer.inlineCallbacks
+def blackwhite_authid(url):
+    """Black and white listing by authid and authrole (anonymous sessions get a random
+    authid of their own); the session id lists are in pubsub_advanced."""
+    pub = yield connect(url, "realm1", SER)
+    subs = []
+    for _ in range(3):
+        subs.append((yield connect(url, "realm1", SER)))
+    got = [[] for _ in subs]
+    for i, s in enumerate(subs):
+        yield s.subscribe(lambda v, i=i: got[i].append(v), "com.bw.t")
+    ids = [s.details.authid for s in subs]
+    assert len(set(ids)) == 3, ids
+    cases = [("ex_authid", dict(exclude_authid=[ids[0]]), [False, True, True]),
+             ("el_authid", dict(eligible_authid=[ids[1], "nobody"]), [False, True, False]),
+             ("el_authid_ex", dict(eligible_authid=ids[:2], exclude=[subs[1].details.session]),
+              [True, False, False]),
+             ("ex_role", dict(exclude_authrole=["anonymous"]), [False, False, False]),
+             ("el_role", dict(eligible_authrole=["nobody"]), [False, False, False])]
+    for tag, opts, expected in cases:
+        yield pub.publish("com.bw.t", tag, options=PublishOptions(acknowledge=True, **opts))
+    # a sentinel to everyone: all earlier events have been delivered when it arrives
+    done = [defer.Deferred() for _ in subs]
+    for i, s in enumerate(subs):
+        yield s.subscribe(lambda i=i: done[i].called or done[i].callback(True), "com.bw.end")
+    yield pub.publish("com.bw.end", options=PublishOptions(acknowledge=True))
+    for d in done:
+        yield wait_for(d, 5, "sentinel")
+    for i in range(3):
+        assert got[i] == [t for t, _, e in cases if e[i]], (i, got[i])
+    for s in subs + [pub]:
+        yield s.leave_and_wait()
+
+
+TESTATOR = """
+yield s.call("wamp.session.add_testament", "com.will", ["gone", s.details.session], {})
+print("ready", flush=True)
 """
 
 
@@ -254,16 +400,11 @@ def testament_on_kill(url):
     heir = yield connect(url, "realm1", SER)
     will = defer.Deferred()
     yield heir.subscribe(lambda *a: will.called or will.callback(a), "com.will")
-    proc = subprocess.Popen([sys.executable, "-c", TESTATOR % (
-        os.path.join(HERE, "..", "..", "lib"), url, SER)], stdout=subprocess.PIPE)
-    ready = defer.Deferred()
-    reactor.callInThread(lambda: b"ready" in proc.stdout.readline() and
-                         reactor.callFromThread(ready.callback, True))
-    yield wait_for(ready, 10, "the testator to set its testament")
-    proc.kill()  # no goodbye
+    testator = ChildClient(TESTATOR, url, SER)
+    assert (yield testator.next_line(10, "the testator to set its testament")) == "ready"
+    testator.kill()  # no goodbye
     args = yield wait_for(will, 5, "the testament")
     assert args[0] == "gone", args
-    proc.wait()
     yield heir.leave_and_wait()
 
 
@@ -272,7 +413,8 @@ def main():
     with WampdProcess(config=CONFIG) as r:
         for scenario in (progressive_results, call_canceling, call_timeout,
                          pattern_registrations, shared_registration, pubsub_advanced,
-                         retention_and_history, meta_api, testament_on_kill):
+                         retention_and_history, meta_api, testament_on_kill, cancel_modes,
+                         realm_call_timeout, shared_policies, blackwhite_authid):
             print("scenario:", scenario.__name__, SER, flush=True)
             yield wait_for(scenario(r.url), 30, scenario.__name__)
 

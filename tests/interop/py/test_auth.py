@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
@@ -41,6 +42,11 @@ CONFIG = {
                       "role": "user"}}},
         "cryptosign": {"type": "static", "principals": {
             "alice": {"authorized_keys": [ALICE_PUB], "role": "user"}}},
+        "scram": {"type": "static", "principals": {
+            # Autobahn|Python 22's WAMP-SCRAM ("scram", kdf argon2id-13; its pbkdf2 branch
+            # raises a TypeError in the client)
+            "bob": {"kdf": "argon2id-13", "iterations": 2, "memory": 512,
+                    "salt": "c2FsdHNhbHRzYWx0c2FsdA==", "password": "pw-bob", "role": "user"}}},
         "anonymous": {"type": "static", "role": "dyn"},
     }}],
     "realms": [{"name": "realm1", "authorizer_cache_ttl": 60000, "roles": [
@@ -86,8 +92,29 @@ def methods(url):
                   authid="salty", secret="not-pw")
     yield refused(url, "wamp.error.authentication_failed", authmethods=["cryptosign"],
                   authid="alice", cryptosign_seed=bytes(32))
-    yield refused(url, "wamp.error.no_matching_auth_method", authmethods=["scram"],
-                  authid="joe", secret="x")
+    # unknown authids, per method
+    yield refused(url, "wamp.error.authentication_failed", authmethods=["wampcra"],
+                  authid="nobody", secret="s3cret")
+    yield refused(url, "wamp.error.authentication_failed", authmethods=["cryptosign"],
+                  authid="nobody", cryptosign_seed=ALICE_SEED)
+    yield refused(url, "wamp.error.authentication_failed", authmethods=["wampcra"],
+                  authid="peter", secret="wrong")
+    yield refused(url, "wamp.error.no_matching_auth_method", authmethods=["tls"], authid="joe")
+
+
+@defer.inlineCallbacks
+def scram(url):
+    """WAMP-SCRAM with Autobahn|Python's own AuthScram, which also checks the router's
+    server signature in WELCOME (so a router that cannot prove it knows the key fails)."""
+    s = yield connect(url, "realm1", SER, authmethods=["scram"], authid="bob", secret="pw-bob")
+    assert (s.details.authid, s.details.authrole, s.details.authmethod) == \
+        ("bob", "user", "scram"), (s.details.authid, s.details.authrole, s.details.authmethod)
+    assert s.scram_server_verified is True, "the server signature was not checked"
+    yield s.leave_and_wait()
+    yield refused(url, "wamp.error.authentication_failed", authmethods=["scram"], authid="bob",
+                  secret="wrong")
+    yield refused(url, "wamp.error.authentication_failed", authmethods=["scram"],
+                  authid="nobody", secret="pw-bob")
 
 
 @defer.inlineCallbacks
@@ -140,13 +167,87 @@ def dynamic_authorizer(url):
     yield svc.leave_and_wait()
 
 
+@defer.inlineCallbacks
+def expired_challenge():
+    """A client answering its CHALLENGE after the deadline (limits.hello_timeout, 1 s here)
+    is not admitted: the connection is gone before its late AUTHENTICATE."""
+    cfg = {"limits": {"hello_timeout": 1},
+           "listeners": [{"auth": {"ticket": {"type": "static", "principals": {
+               "joe": {"ticket": "t-joe", "role": "user"}}}}}],
+           "realms": [{"name": "realm1"}]}
+    with WampdProcess(config=cfg) as r:
+        start = time.monotonic()
+        try:
+            s = yield connect(r.url, "realm1", SER, authmethods=["ticket"], authid="joe",
+                              secret="t-joe", challenge_delay=2.5)
+            yield s.leave_and_wait()
+            raise AssertionError("admitted after the challenge expired")
+        except JoinFailed:
+            pass
+        took = time.monotonic() - start
+        assert 0.9 < took < 2.4, "closed after %.2fs, not at the 1 s deadline" % took
+        # an answer in time still works
+        s = yield connect(r.url, "realm1", SER, authmethods=["ticket"], authid="joe",
+                          secret="t-joe", challenge_delay=0.2)
+        yield s.leave_and_wait()
+
+
+@defer.inlineCallbacks
+def dynamic_authenticator():
+    """Dynamic authenticators (ticket and wampcra) on a procedure of a trusted session:
+    called with (realm, authid, details); a dict answer gives the role (and the wampcra
+    secret); an error, an unknown authid or a missing authenticator refuse the session."""
+    cfg = {"listeners": [{"auth": {
+        "ticket": {"type": "dynamic", "authenticator": "com.auth.authenticate"},
+        "wampcra": {"type": "dynamic", "authenticator": "com.auth.authenticate"},
+        "anonymous": {"type": "static", "role": "backend"}}}],
+        "realms": [{"name": "realm1", "roles": [
+            {"name": "backend", "permissions": [{"uri": "", "match": "prefix", "allow": ALL}]},
+            {"name": "user", "permissions": [{"uri": "com.app.", "match": "prefix",
+                                              "allow": {"call": True}}]}]}]}
+    with WampdProcess(config=cfg) as r:
+        yield refused(r.url, "wamp.error.authentication_failed", authmethods=["ticket"],
+                      authid="joe", secret="t")  # nobody has registered the authenticator
+        svc = yield connect(r.url, "realm1", SER)
+        asked = []
+
+        def authenticate(realm, authid, details):
+            asked.append((realm, authid, details.get("authmethod"), details.get("ticket")))
+            if details.get("authmethod") == "wampcra" and authid == "peter":
+                return {"secret": "s3cret", "role": "user"}
+            if details.get("authmethod") == "ticket" and details.get("ticket") == "t-" + authid:
+                return {"role": "user", "extra": {"hello": authid}}
+            raise ApplicationError("com.auth.unknown", "no such user")
+        yield svc.register(authenticate, "com.auth.authenticate")
+        yield svc.register(lambda: "ok", "com.app.proc")
+        joe = yield connect(r.url, "realm1", SER, authmethods=["ticket"], authid="joe", secret="t-joe")
+        assert (joe.details.authid, joe.details.authrole, joe.details.authmethod,
+                joe.details.authprovider) == ("joe", "user", "ticket", "dynamic"), joe.details
+        assert joe.details.authextra == {"hello": "joe"}, joe.details.authextra
+        assert (yield joe.call("com.app.proc")) == "ok"
+        peter = yield connect(r.url, "realm1", SER, authmethods=["wampcra"], authid="peter",
+                              secret="s3cret")
+        assert (peter.details.authrole, peter.details.authmethod) == ("user", "wampcra")
+        assert asked[0][:3] == ("realm1", "joe", "ticket") and asked[0][3] == "t-joe", asked
+        assert asked[1][:3] == ("realm1", "peter", "wampcra"), asked
+        yield refused(r.url, "wamp.error.authentication_failed", authmethods=["ticket"],
+                      authid="joe", secret="wrong")
+        yield refused(r.url, "wamp.error.authentication_failed", authmethods=["wampcra"],
+                      authid="peter", secret="wrong")
+        yield refused(r.url, "wamp.error.authentication_failed", authmethods=["wampcra"],
+                      authid="nobody", secret="x")
+        assert len(asked) == 5, asked  # once per HELLO, none for the admitted sessions since
+        for s in (peter, joe, svc):
+            yield s.leave_and_wait()
+
+
 def make_certs(d):
     def ssl(*args):
         subprocess.run(["openssl"] + list(args), cwd=d, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
     ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
         "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=wampd test CA")
-    for name, cn in (("server", "localhost"), ("client", "device-7")):
+    for name, cn in (("server", "localhost"), ("client", "device-7"), ("stranger", "stranger")):
         ssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + cn)
         ext = os.path.join(d, name + ".ext")
@@ -179,13 +280,15 @@ def tls_client_certificate():
             assert r.url.startswith("wss://"), r.url
             port = int(r.url.split(":")[2].split("/")[0])
             ca = ssl.Certificate.loadPEM(open(os.path.join(d, "ca.pem"), "rb").read())
-            for with_cert, method, role in ((True, "tls", "device"),
-                                            (False, "anonymous", "public")):
+            for cert, method, role in (("client", "tls", "device"),
+                                       ("stranger", None, "wamp.error.authentication_failed"),
+                                       (None, "anonymous", "public")):
+                with_cert = cert == "client"
                 client_cert = None
-                if with_cert:
+                if cert:
                     client_cert = ssl.PrivateCertificate.loadPEM(
-                        open(os.path.join(d, "client.pem"), "rb").read() +
-                        open(os.path.join(d, "client.key"), "rb").read())
+                        open(os.path.join(d, cert + ".pem"), "rb").read() +
+                        open(os.path.join(d, cert + ".key"), "rb").read())
                 opts = ssl.optionsForClientTLS("localhost", trustRoot=ca,
                                                clientCertificate=client_cert)
                 joined = defer.Deferred()
@@ -194,6 +297,16 @@ def tls_client_certificate():
                     url="wss://localhost:%d/ws" % port,
                     serializers=[wampclient.SERIALIZERS[SER]()])
                 SSL4ClientEndpoint(reactor, "127.0.0.1", port, opts).connect(factory)
+                if method is None:
+                    # a CA-signed certificate whose CN is no principal (and the tls method
+                    # has no default role): refused, no fallback to anonymous
+                    try:
+                        s = yield wampclient.wait_for(joined, 10, "TLS session")
+                    except wampclient.JoinFailed as e:
+                        assert e.reason == role, e.reason
+                        continue
+                    yield s.leave_and_wait()
+                    raise AssertionError("a stranger's certificate was admitted")
                 s = yield wampclient.wait_for(joined, 10, "TLS session")
                 assert s.details.authmethod == method, s.details.authmethod
                 assert s.details.authrole == role, s.details.authrole
@@ -207,11 +320,12 @@ def tls_client_certificate():
 @defer.inlineCallbacks
 def main():
     with WampdProcess(config=CONFIG) as r:
-        for scenario in (methods, static_permissions, dynamic_authorizer):
+        for scenario in (methods, scram, static_permissions, dynamic_authorizer):
             print("scenario:", scenario.__name__, SER, flush=True)
             yield scenario(r.url)
-    print("scenario: tls_client_certificate", SER, flush=True)
-    yield tls_client_certificate()
+    for scenario in (expired_challenge, dynamic_authenticator, tls_client_certificate):
+        print("scenario:", scenario.__name__, SER, flush=True)
+        yield scenario()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ JSON <-> MessagePack cross-serializer check and a callee killed with SIGKILL.
 """
 
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -14,9 +13,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 from autobahn.wamp.exception import ApplicationError  # noqa: E402
 from autobahn.wamp.types import (CallResult, PublishOptions,  # noqa: E402
                                  SubscribeOptions)
-from twisted.internet import defer, reactor  # noqa: E402
+from twisted.internet import defer  # noqa: E402
 
-from wampclient import JoinFailed, connect, expect_error, run, wait_for  # noqa: E402
+from wampclient import ChildClient, JoinFailed, connect, expect_error, run, wait_for  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
 SER = sys.argv[1] if len(sys.argv) > 1 else "json"
@@ -146,21 +145,12 @@ def cross_serializer(url):
     yield y.leave_and_wait()
 
 
-CALLEE = r"""
-import sys
-sys.path.insert(0, %r)
-from twisted.internet import defer, reactor
-from wampclient import connect, run
-@defer.inlineCallbacks
-def main():
-    s = yield connect(%r, "realm1", %r)
-    def hang():
-        print("invoked", flush=True)
-        return defer.Deferred()
-    yield s.register(hang, "com.example.hang")
-    print("registered", flush=True)
-    yield defer.Deferred()
-run(main, timeout=60)
+CALLEE = """
+def hang():
+    print("invoked", flush=True)
+    return defer.Deferred()
+yield s.register(hang, "com.example.hang")
+print("registered", flush=True)
 """
 
 
@@ -168,31 +158,17 @@ run(main, timeout=60)
 def callee_killed(url):
     """A callee process killed with SIGKILL while it owes six calls to three callers: every
     pending call fails with wamp.error.canceled within a second of the kill."""
-    lib = os.path.join(HERE, "..", "..", "lib")
-    proc = subprocess.Popen([sys.executable, "-c", CALLEE % (lib, url, SER)],
-                            stdout=subprocess.PIPE)
+    callee = ChildClient(CALLEE, url, SER)
     callers = []
     for ser in (SER, OTHER, SER):
         callers.append((yield connect(url, "realm1", ser)))
-    lines = {"registered": defer.Deferred(), "invoked": defer.Deferred()}
-
-    def poll():  # the callee's stdout, read in a thread; events handed to the reactor
-        invoked = 0
-        for line in iter(proc.stdout.readline, b""):
-            if b"registered" in line:
-                reactor.callFromThread(lines["registered"].callback, True)
-            elif b"invoked" in line:
-                invoked += 1
-                if invoked == 6:
-                    reactor.callFromThread(lines["invoked"].callback, True)
-    reactor.callInThread(poll)
-    yield wait_for(lines["registered"], 10, "the callee process to register")
+    assert (yield callee.next_line(10, "the callee process to register")) == "registered"
     calls = [c.call("com.example.hang") for c in callers for _ in range(2)]
-    yield wait_for(lines["invoked"], 10, "six INVOCATIONs at the callee")
-    proc.kill()  # no goodbye
+    for _ in range(6):
+        assert (yield callee.next_line(10, "six INVOCATIONs at the callee")) == "invoked"
+    callee.kill()  # no goodbye
     yield wait_for(defer.gatherResults([expect_error(c, "wamp.error.canceled") for c in calls],
                                        consumeErrors=True), 1, "six ERRORs within 1 s of SIGKILL")
-    proc.wait()
     for c in callers:
         yield c.leave_and_wait()
 
