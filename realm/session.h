@@ -135,6 +135,8 @@ struct session {
 	size_t parked_bytes;
 	bool blocked;                    /* parked requests must run before new ones */
 	struct realm_timer *resume_timer;
+	struct realm_timer *hello_timer; /* HELLO..WELCOME deadline (limits.hello_timeout) */
+	bool hello_deadline;             /* a transport opened it: it has that deadline */
 };
 
 /*

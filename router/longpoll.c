@@ -306,6 +306,7 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 	svc->count++;
 	rt->nconns++;
 	rt->stats.sessions_opened++;
+	proto_transport_open(rt, t->s); /* the HELLO..WELCOME deadline */
 	lp_touch(t);
 	wlog_debug("http", "long-poll transport %s opened protocol=%s peer=%s", t->id, chosen,
 	           t->addr);

@@ -70,6 +70,53 @@ static void proto_auth_done(struct session *s)
 	s->auth_realm = NULL;
 }
 
+static void proto_hello_timer_stop(struct router *rt, struct session *s)
+{
+	if (s->hello_timer && rt->realms.timers.cancel)
+		rt->realms.timers.cancel(rt->realms.timers.ctx, s->hello_timer);
+	s->hello_timer = NULL;
+}
+
+static void proto_auth_failed(struct router *rt, struct session *s, enum wampd_err err,
+                              const char *why);
+
+/* The HELLO..WELCOME deadline passed (from the event loop, not inside a dispatch). */
+static void proto_hello_expired(void *arg)
+{
+	struct session *s = arg;
+	struct router *rt = s->proto_ctx;
+
+	s->hello_timer = NULL;
+	if (s->state == SESSION_AUTHENTICATING) {
+		if (s->auth_call) { /* a dynamic authenticator that has not answered */
+			dealer_forget_internal(s->auth_call);
+			s->auth_call = NULL;
+		}
+		proto_auth_failed(rt, s, WAMPD_ERR_AUTH_FAILED,
+		                  "authentication not completed within limits.hello_timeout");
+	} else if (s->state == SESSION_OPEN) {
+		wlog_info("router", "no HELLO within %u s, closing peer=%s", rt->cfg.hello_timeout_s,
+		          s->ops->address(s->peer));
+		session_close(s, 1008, "no HELLO in time");
+	}
+}
+
+static void proto_hello_timer_start(struct router *rt, struct session *s)
+{
+	proto_hello_timer_stop(rt, s);
+	s->proto_ctx = rt;
+	if (rt->cfg.hello_timeout_s && rt->realms.timers.start)
+		s->hello_timer = rt->realms.timers.start(rt->realms.timers.ctx,
+		                                         rt->cfg.hello_timeout_s * 1000,
+		                                         proto_hello_expired, s);
+}
+
+void proto_transport_open(struct router *rt, struct session *s)
+{
+	s->hello_deadline = true;
+	proto_hello_timer_start(rt, s);
+}
+
 /* Authentication succeeded: the session joins r with identity id (taken over). */
 static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct realm *r,
                                     struct auth_identity *id)
@@ -91,6 +138,7 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 	}
 	if ((err = realm_join(r, s)) != WAMPD_OK)
 		return err;
+	proto_hello_timer_stop(rt, s);
 	welcome.id[0] = s->id;
 	welcome.dict = proto_welcome_details(rt, s);
 	if (!welcome.dict) {
@@ -312,7 +360,6 @@ static enum wampd_err proto_goodbye(struct router *rt, struct session *s)
 	static const char reason[] = "wamp.close.goodbye_and_out";
 	struct wamp_msg reply = {.type = WAMP_GOODBYE, .uri = reason, .uri_len = sizeof(reason) - 1};
 
-	(void)rt;
 	if (s->state == SESSION_SHUTTING_DOWN) {
 		/* the client answered our GOODBYE: done */
 		realm_leave(s);
@@ -321,6 +368,8 @@ static enum wampd_err proto_goodbye(struct router *rt, struct session *s)
 	}
 	session_send_msg(s, &reply);
 	realm_leave(s); /* back to OPEN: the transport may start a new session */
+	if (s->hello_deadline && s->state == SESSION_OPEN)
+		proto_hello_timer_start(rt, s);
 	return WAMPD_OK;
 }
 
@@ -579,6 +628,7 @@ void proto_transport_closed(struct router *rt, struct session *s)
 		s->auth_call = NULL;
 	}
 	proto_auth_done(s);
+	proto_hello_timer_stop(rt, s);
 	if (s->resume_timer && rt->realms.timers.cancel)
 		rt->realms.timers.cancel(rt->realms.timers.ctx, s->resume_timer);
 	s->resume_timer = NULL;

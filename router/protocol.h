@@ -29,6 +29,16 @@ bool proto_init(struct router *rt);
  * that must wait for a dynamic authorizer is copied). */
 void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, size_t len);
 
+/*
+ * A transport opened s (state OPEN): from now on it has limits.hello_timeout to be
+ * WELCOMEd (HELLO, authentication, a dynamic authenticator's answer included), again after
+ * each GOODBYE. Past the deadline an authenticating session gets ABORT
+ * wamp.error.authentication_failed (a failure counted against its address, logged with
+ * it); one that never said HELLO is closed, logged too. Transports call this once, right
+ * after session_new; a session never opened has no deadline (unit tests).
+ */
+void proto_transport_open(struct router *rt, struct session *s);
+
 /* The transport is gone (or going): the realm forgets s. The caller frees s afterwards. */
 void proto_transport_closed(struct router *rt, struct session *s);
 

@@ -153,20 +153,10 @@ static bool raw_on_frame(void *ctx, enum rs_frame t, const uint8_t *data, uint32
 	struct session *s = c->session;
 
 	switch (t) {
-	case RS_MSG: {
-		enum session_state before = s->state;
-
+	case RS_MSG:
 		c->rt->stats.msgs_in++;
 		proto_receive(c->rt, s, data, len);
-		if (c->closing)
-			return false;
-		if (before != SESSION_ESTABLISHED && s->state == SESSION_ESTABLISHED)
-			lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
-		else if (before == SESSION_ESTABLISHED && s->state == SESSION_OPEN)
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
-			                (int)c->rt->cfg.hello_timeout_s);
-		return true;
-	}
+		return !c->closing;
 	case RS_PING: {
 		uint8_t prefix[4];
 
@@ -222,6 +212,9 @@ static int raw_handshake(struct raw_conn *c)
 	c->counted = true;
 	c->rt->nconns++;
 	c->rt->stats.sessions_opened++;
+	/* the front door's deadline covered the handshake; the session's own takes over */
+	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+	proto_transport_open(c->rt, c->session);
 	if (!raw_queue_verbatim(c, reply, 4, NULL, 0))
 		return -1;
 	wlog_debug("raw", "open peer=%s serializer=%s max_out=%u", c->addr, wamp_ser_name(ser),

@@ -207,7 +207,7 @@ static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *
 	DL_APPEND(srv->conns, c);
 	srv->rt->nconns++;
 	srv->rt->stats.sessions_opened++;
-	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)srv->rt->cfg.hello_timeout_s);
+	proto_transport_open(srv->rt, c->session); /* the HELLO..WELCOME deadline */
 	wlog_debug("ws", "open peer=%s serializer=%s", c->addr, wamp_ser_name(ser));
 	return 0;
 }
@@ -269,19 +269,11 @@ static void ws_deliver(struct ws_server *srv, struct ws_conn *c, const uint8_t *
 		                                    : "batch: a length beyond the message");
 }
 
-/* Run one WAMP message through the state machine and keep the hello timeout right. */
+/* Run one WAMP message through the state machine. */
 static void ws_deliver_one(struct ws_server *srv, struct ws_conn *c, const uint8_t *buf,
                            size_t len)
 {
-	enum session_state before = c->session->state;
-
 	proto_receive(srv->rt, c->session, buf, len);
-	if (c->closing)
-		return;
-	if (before != SESSION_ESTABLISHED && c->session->state == SESSION_ESTABLISHED)
-		lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
-	else if (before == SESSION_ESTABLISHED && c->session->state == SESSION_OPEN)
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)srv->rt->cfg.hello_timeout_s);
 }
 
 static void ws_too_big(struct ws_server *srv, struct ws_conn *c, size_t size)

@@ -297,6 +297,75 @@ static void test_dynamic_authenticator(void **state)
 	wamp_msg_clear(&m);
 }
 
+/* limits.hello_timeout: from the transport's open to WELCOME, dynamic authentication
+ * included; an expired challenge is an authentication failure (ABORT), a WELCOME made by a
+ * dynamic authenticator's late-but-in-time answer keeps its session */
+static void test_hello_deadline(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t deadline = f->rt.cfg.hello_timeout_s * 1000;
+	struct wamp_msg m;
+	uint64_t inv;
+
+	f->auth.m[AUTH_WAMPCRA].dynamic = true;
+	f->auth.m[AUTH_WAMPCRA].enabled = true;
+	f->auth.m[AUTH_WAMPCRA].authenticator = strdup("com.authenticate");
+	service(f, "com.authenticate");
+	for (int i = 0; i < 3; i += 2)
+		proto_transport_open(&f->rt, f->p[i].s);
+
+	/* 0: a ticket challenge never answered */
+	feed(f, 0, "[1, \"realm1\", {\"authmethods\": [\"ticket\"], \"authid\": \"joe\"}]");
+	expect(f, 0, WAMP_CHALLENGE, &m);
+	wamp_msg_clear(&m);
+	/* 2: a dynamic authenticator asked first, answering well within the deadline */
+	feed(f, 2, "[1, \"realm1\", {\"authmethods\": [\"wampcra\"], \"authid\": \"amy\"}]");
+	expect(f, 1, WAMP_INVOCATION, &m);
+	inv = m.id[0];
+	wamp_msg_clear(&m);
+	fake_timers_advance(deadline - 1);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0); /* not yet */
+	feed(f, 1, "[70, %llu, {}, [{\"role\": \"user\", \"secret\": \"s\"}]]",
+	     (unsigned long long)inv);
+	expect(f, 2, WAMP_CHALLENGE, &m); /* wampcra: the router's challenge */
+	wamp_msg_clear(&m);
+
+	fake_timers_advance(1);
+	expect(f, 0, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, "wamp.error.authentication_failed");
+	assert_non_null(strstr(wamp_dict_str(m.dict, "message", ""), "hello_timeout"));
+	wamp_msg_clear(&m);
+	assert_int_equal(f->p[0].s->state, SESSION_CLOSING);
+	/* the deadline counts for 2 as well: its challenge came in time, its answer did not */
+	expect(f, 2, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, "wamp.error.authentication_failed");
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_timers_pending(), 0);
+}
+
+/* A session WELCOMEd in time has no deadline any more; after GOODBYE it has a new one. */
+static void test_hello_deadline_ends_at_welcome(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t deadline = f->rt.cfg.hello_timeout_s * 1000;
+	struct wamp_msg m;
+
+	proto_transport_open(&f->rt, f->p[0].s);
+	feed(f, 0, "[1, \"realm1\", {}]");
+	expect(f, 0, WAMP_WELCOME, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_timers_pending(), 0);
+	fake_timers_advance(deadline * 3);
+	assert_int_equal(f->p[0].s->state, SESSION_ESTABLISHED);
+	feed(f, 0, "[6, {}, \"wamp.close.close_realm\"]");
+	expect(f, 0, WAMP_GOODBYE, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_timers_pending(), 1);
+	fake_timers_advance(deadline); /* no new HELLO: closed, without a message */
+	assert_int_equal(f->p[0].s->state, SESSION_CLOSING);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+}
+
 static void test_authenticator_gone(void **state)
 {
 	struct fixture *f = *state;
@@ -375,6 +444,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_such_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_authenticator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_authenticator_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello_deadline_ends_at_welcome, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_authorizer_parks_requests, setup,
 		                                teardown),
 	};

@@ -4,7 +4,8 @@ per-session table limits, with a small configuration."""
 import time
 import unittest
 
-from wirecase import (CALL, REGISTER, REGISTERED, SUBSCRIBE, SUBSCRIBED, WELCOME, WireCase)
+from wirecase import (ABORT, CALL, REGISTER, REGISTERED, SUBSCRIBE, SUBSCRIBED, WELCOME,
+                      WireCase)
 
 
 class Limits(WireCase):
@@ -45,8 +46,9 @@ class Limits(WireCase):
         start = time.monotonic()
         code = ws.expect_close(timeout=5)
         self.assertLess(time.monotonic() - start, 4)
-        self.assertIn(code, (None, 1000, 1001, 1006, 1011))
+        self.assertEqual(code, 1008)  # policy: no HELLO in time
         ws.close()
+        self.router.wait_log(r"no HELLO within 1 s", timeout=5)
 
     def test_subscription_limit(self):
         ws = self.session()
@@ -71,6 +73,55 @@ class Limits(WireCase):
         for _ in range(3):
             self.assertEqual(caller.recv()[4], "wamp.error.canceled")
         caller.close()
+
+
+class HelloDeadline(WireCase):
+    """limits.hello_timeout runs from the WebSocket open to WELCOME: an unanswered
+    challenge gets ABORT wamp.error.authentication_failed (logged with the peer); a WELCOME
+    given after a dynamic authenticator's answer is not cut short by it."""
+    config = {
+        "listeners": [{"port": 0, "auth": {
+            "anonymous": {"type": "static", "role": "svc"},
+            "ticket": {"type": "dynamic", "authenticator": "com.test.authenticate"}}}],
+        "realms": [{"name": "realm1"}],
+        "limits": {"hello_timeout": 1},
+    }
+
+    def test_expired_challenge(self):
+        ws = self.open()
+        start = time.monotonic()
+        ws.send([1, "realm1", {"authmethods": ["ticket"], "authid": "joe"}])
+        self.assertEqual(ws.recv()[0], 4)  # CHALLENGE
+        msg = ws.recv(timeout=5)
+        self.assertEqual(msg[0], ABORT, msg)
+        self.assertEqual(msg[2], "wamp.error.authentication_failed")
+        self.assertIn("hello_timeout", msg[1]["message"])
+        self.assertLess(time.monotonic() - start, 4)
+        ws.expect_close(timeout=5)
+        ws.close()
+        self.router.wait_log(r"authentication failed .*authid=joe .*peer=127\.0\.0\.1", timeout=5)
+
+    def test_dynamic_welcome_outlives_the_deadline(self):
+        svc = self.session()  # anonymous: the authenticator's session
+        svc.send([REGISTER, 1, {}, "com.test.authenticate"])
+        self.assertEqual(svc.recv()[0], REGISTERED)
+        ws = self.open()
+        start = time.monotonic()
+        ws.send([1, "realm1", {"authmethods": ["ticket"], "authid": "amy"}])
+        self.assertEqual(ws.recv()[0], 4)
+        ws.send([5, "amys-ticket", {}])
+        inv = svc.recv()
+        self.assertEqual(inv[0], 68, inv)
+        svc.send([70, inv[1], {}, [{"role": "svc"}]])
+        self.assertEqual(ws.recv()[0], WELCOME)
+        # keep using the session until well past the HELLO deadline
+        req = 10
+        while time.monotonic() - start < 2.0:
+            req += 1
+            ws.send([CALL, req, {}, "wamp.session.count"])
+            self.assertEqual(ws.recv()[:2], [50, req])
+        ws.close()
+        svc.close()
 
 
 def fd_limits(pid):
