@@ -207,7 +207,16 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 	mc = &cfg->m[m];
 	st->method = (enum auth_method)m;
 	st->session_id = session_id;
-	st->channel_id = tr ? tr->channel_id : NULL;
+	if (m == AUTH_CRYPTOSIGN) {
+		/* channel binding as the client asks for it (authextra.channel_binding): only
+		 * tls-unique, and only where the transport has one */
+		const char *cb = wamp_dict_str(json_object_get(details, "authextra"),
+		                               "channel_binding", NULL);
+
+		if (cb && (strcmp(cb, "tls-unique") || !tr || !tr->channel_id))
+			return WAMPD_ERR_AUTH_FAILED;
+		st->channel_id = cb ? tr->channel_id : NULL;
+	}
 	if (m == AUTH_TLS)
 		authid = tr->tls_cn; /* the certificate names the client */
 	if (!(st->realm = strdup(realm)) || (authid && !(st->authid = strdup(authid))))

@@ -37,6 +37,7 @@ void session_free(struct session *s)
 	authz_cache_clear(&s->authz_cache);
 	free(s->authz_once.uri);
 	free(s->tls_cn);
+	free(s->tls_channel_id);
 	if (s->auth_pending) {
 		auth_pending_clear(s->auth_pending);
 		free(s->auth_pending);

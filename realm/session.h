@@ -126,6 +126,8 @@ struct session {
 	/* owned by the state machine (router/protocol.c) */
 	const struct auth_config *auth;  /* the listener's authentication (borrowed) */
 	char *tls_cn;                    /* verified TLS client certificate's CN (owned), or NULL */
+	uint8_t *tls_channel_id;         /* tls-unique channel binding: SHA-256 of the client's TLS
+	                                    Finished, 32 bytes (owned), or NULL (no TLS) */
 	struct auth_pending *auth_pending; /* between HELLO and WELCOME, or NULL */
 	struct pending_call *auth_call;  /* dynamic authenticator asked, or NULL */
 	struct realm *auth_realm;        /* the realm being joined */

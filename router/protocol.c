@@ -316,6 +316,7 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	if (!(s->auth_pending = calloc(1, sizeof(*s->auth_pending))))
 		return WAMPD_ERR_NOMEM;
 	tr.tls_cn = s->tls_cn;
+	tr.channel_id = s->tls_channel_id;
 	err = auth_hello(s->auth ? s->auth : &default_auth, r->name, msg->dict, s->id, &tr,
 	                 s->auth_pending, &step, &extra, &id);
 	if (err == WAMPD_OK)

@@ -25,6 +25,9 @@
 
 #include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <sodium.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +174,25 @@ static void ws_conn_address(struct ws_conn *c)
 	snprintf(c->addr, sizeof(c->addr), "%s:%d", ip, port);
 }
 
+/*
+ * The tls-unique channel binding of a TLS connection as Autobahn (client and Crossbar
+ * alike) computes it: SHA-256 of the Finished message the *server* sent in the handshake
+ * (Autobahn's client takes its peer's, its router its own; TLS 1.3 sends that one first).
+ * 32 bytes the caller owns, or NULL (no TLS, or allocation failure).
+ */
+static uint8_t *ws_tls_channel_id(struct lws *wsi)
+{
+	SSL *ssl = lws_get_ssl(wsi);
+	unsigned char fin[EVP_MAX_MD_SIZE];
+	size_t n = ssl ? SSL_get_finished(ssl, fin, sizeof(fin)) : 0;
+	uint8_t *id;
+
+	if (!n || n > sizeof(fin) || !(id = malloc(crypto_hash_sha256_BYTES)))
+		return NULL;
+	crypto_hash_sha256(id, fin, n);
+	return id;
+}
+
 static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *wsi)
 {
 	struct ws_server *srv = l->server;
@@ -203,6 +225,7 @@ static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *
 		if (!lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, ci,
 		                            sizeof(big) - sizeof(*ci) + sizeof(ci->ns.name)))
 			c->session->tls_cn = strndup(ci->ns.name, (size_t)ci->ns.len);
+		c->session->tls_channel_id = ws_tls_channel_id(wsi);
 	}
 	DL_APPEND(srv->conns, c);
 	srv->rt->nconns++;

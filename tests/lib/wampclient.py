@@ -75,6 +75,8 @@ class TestSession(ApplicationSession):
         if o.get("cryptosign_seed") is not None:
             self._key = wamp_cryptosign.CryptosignKey.from_bytes(o["cryptosign_seed"])
             extra["pubkey"] = self._key.public_key()
+            if o.get("channel_binding"):  # "tls-unique": sign challenge XOR channel id
+                extra["channel_binding"] = o["channel_binding"]
         self.join(self.config.realm, o.get("authmethods"), o.get("authid"),
                   authextra=extra or None)
 
@@ -98,6 +100,13 @@ class TestSession(ApplicationSession):
                                            challenge.extra["keylen"])
             return wamp_auth.compute_wcs(key, challenge.extra["challenge"])
         if challenge.method == "cryptosign":
+            if o.get("channel_binding"):
+                # the channel id of this very TLS connection (Autobahn computes it from the
+                # TLS Finished message), or the one given to prove a mismatch is refused
+                cid = o.get("channel_id") or \
+                    self._transport.transport_details.channel_id.get(o["channel_binding"])
+                return self._key.sign_challenge(challenge, channel_id=cid,
+                                                channel_id_type=o["channel_binding"])
             return self._key.sign_challenge(challenge)
         if challenge.method == "scram":
             return self._scram.on_challenge(self, challenge).decode("ascii")

@@ -248,6 +248,62 @@ static void test_cryptosign_vector_and_flow(void **state)
 	json_decref(extra);
 	json_decref(d);
 
+	/* channel binding (tls-unique): only when the client asks, only where the transport
+	 * has a channel id; the client then signs challenge XOR channel id */
+	{
+		struct auth_transport tr = {0};
+		uint8_t cid[32];
+		json_t *ae;
+
+		for (int i = 0; i < 32; i++)
+			cid[i] = (uint8_t)(0xa0 + i);
+		tr.channel_id = cid;
+		d = hello("[\"cryptosign\"]", "alice",
+		          "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
+		ae = json_object_get(d, "authextra");
+		json_object_set_new(ae, "channel_binding", json_string("tls-unique"));
+		/* asked for, but no TLS channel: refused */
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id),
+		                 WAMPD_ERR_AUTH_FAILED);
+		auth_pending_clear(&st);
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		                 WAMPD_OK);
+		assert_string_equal(wamp_dict_str(extra, "channel_binding", ""), "tls-unique");
+		sodium_hex2bin(chal, 32, wamp_dict_str(extra, "challenge", ""), 64, NULL, &n, NULL);
+		/* signed without the binding: refused */
+		crypto_sign_detached(sig, NULL, chal, 32, sk);
+		memcpy(blob, sig, 64);
+		memcpy(blob + 64, chal, 32);
+		sodium_bin2hex(hex, sizeof(hex), blob, 96);
+		assert_int_equal(auth_authenticate(&st, hex, 192, NULL, &step, &id),
+		                 WAMPD_ERR_AUTH_FAILED);
+		/* signed over challenge XOR channel id: accepted */
+		for (int i = 0; i < 32; i++)
+			chal[i] ^= cid[i];
+		crypto_sign_detached(sig, NULL, chal, 32, sk);
+		memcpy(blob, sig, 64);
+		memcpy(blob + 64, chal, 32);
+		sodium_bin2hex(hex, sizeof(hex), blob, 96);
+		assert_int_equal(auth_authenticate(&st, hex, 192, NULL, &step, &id), WAMPD_OK);
+		auth_identity_clear(&id);
+		auth_pending_clear(&st);
+		json_decref(extra);
+		/* a TLS channel the client did not ask to bind to: no binding */
+		json_object_del(ae, "channel_binding");
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		                 WAMPD_OK);
+		assert_true(json_is_null(json_object_get(extra, "channel_binding")));
+		assert_null(st.channel_id);
+		auth_pending_clear(&st);
+		json_decref(extra);
+		/* an unknown binding type */
+		json_object_set_new(ae, "channel_binding", json_string("tls-exporter"));
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		                 WAMPD_ERR_AUTH_FAILED);
+		auth_pending_clear(&st);
+		json_decref(d);
+	}
+
 	/* an unknown key */
 	d = hello("[\"cryptosign\"]", "alice",
 	          "1111111111111111111111111111111111111111111111111111111111111111");

@@ -92,6 +92,10 @@ def methods(url):
                   authid="salty", secret="not-pw")
     yield refused(url, "wamp.error.authentication_failed", authmethods=["cryptosign"],
                   authid="alice", cryptosign_seed=bytes(32))
+    # a channel binding a plain TCP connection cannot give
+    yield refused(url, "wamp.error.authentication_failed", authmethods=["cryptosign"],
+                  authid="alice", cryptosign_seed=ALICE_SEED, channel_binding="tls-unique",
+                  channel_id=bytes(32))
     # unknown authids, per method
     yield refused(url, "wamp.error.authentication_failed", authmethods=["wampcra"],
                   authid="nobody", secret="s3cret")
@@ -274,6 +278,9 @@ def tls_client_certificate():
                                       "ca_certificates": os.path.join(d, "ca.pem")},
                               "auth": {"tls": {"type": "static", "principals": {
                                   "device-7": {"role": "device"}}},
+                                  "cryptosign": {"type": "static", "principals": {
+                                      "alice": {"authorized_keys": [ALICE_PUB],
+                                                "role": "user"}}},
                                   "anonymous": {"type": "static", "role": "public"}}}],
                "realms": [{"name": "realm1"}]}
         with WampdProcess(config=cfg) as r:
@@ -312,6 +319,28 @@ def tls_client_certificate():
                 assert s.details.authrole == role, s.details.authrole
                 if with_cert:
                     assert s.details.authid == "device-7", s.details.authid
+                yield s.leave_and_wait()
+            # cryptosign bound to this TLS channel (tls-unique), and a signature bound to
+            # another channel refused
+            opts = ssl.optionsForClientTLS("localhost", trustRoot=ca)
+            for channel_id, outcome in ((None, "user"),
+                                        (bytes(range(32)), "wamp.error.authentication_failed")):
+                joined = defer.Deferred()
+                auth = dict(authmethods=["cryptosign"], authid="alice",
+                            cryptosign_seed=ALICE_SEED, channel_binding="tls-unique",
+                            channel_id=channel_id)
+                factory = WampWebSocketClientFactory(
+                    lambda: wampclient.TestSession(ComponentConfig("realm1"), auth, joined),
+                    url="wss://localhost:%d/ws" % port,
+                    serializers=[wampclient.SERIALIZERS[SER]()])
+                SSL4ClientEndpoint(reactor, "127.0.0.1", port, opts).connect(factory)
+                try:
+                    s = yield wampclient.wait_for(joined, 10, "cryptosign over TLS")
+                except wampclient.JoinFailed as e:
+                    assert e.reason == outcome, e.reason
+                    continue
+                assert s.details.authrole == outcome, (s.details.authrole, outcome)
+                assert s.details.authmethod == "cryptosign"
                 yield s.leave_and_wait()
     finally:
         shutil.rmtree(d, ignore_errors=True)
