@@ -10,8 +10,10 @@
      enables the unit in that root and touches nothing else);
   4. the installed unit: hardening lines, `systemd-analyze verify` and `security --offline`
      (exposure at most 2.0) in a copy of the root;
-  5. the installed wampd with the installed /etc/wampd/config.json (port 0) serves a real
-     client (Autobahn|Python: register + call, subscribe + acknowledged publish) and stops
+  5. the installed wampd with the installed /etc/wampd/config.json (port 0), run as the
+     unit's ExecStart with the unit's identity approximated (setpriv: user nobody, no new
+     privileges, bounding set CAP_NET_BIND_SERVICE), serves a real client (Autobahn|Python:
+     register + call, subscribe + acknowledged publish; the installed wamp-call) and stops
      gracefully on SIGTERM;
   6. dpkg -r keeps the edited conffile and drops the enable symlink; --purge removes it.
 
@@ -313,8 +315,16 @@ def main():
         check_unit(root)
         step("the installed router")
 
+        # as the unit runs it: an unprivileged user, no new privileges, only
+        # CAP_NET_BIND_SERVICE in the bounding set (when this test may switch users)
+        wrapper = []
+        if os.geteuid() == 0 and shutil.which("setpriv"):
+            os.chmod(tmp, 0o755)
+            wrapper = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                       "--no-new-privs", "--bounding-set=-all,+net_bind_service",
+                       "--inh-caps=-all", "--"]
         router = WampdProcess(binary=os.path.join(root, "usr/sbin/wampd"),
-                              config=os.path.join(root, CONFIG)).start()
+                              config=os.path.join(root, CONFIG), wrapper=wrapper).start()
         try:
             assert re.match(r"ws://127\.0\.0\.1:\d+/ws$", router.url), router.urls
             yield serve(router.url)

@@ -8,8 +8,9 @@ Autobahn|Python (Twisted) peers, in one serializer:
               not_authorized, no_such_realm (3), connection refused (3), a silent server and
               a callee that never answers (timeout, 4), command-line mistakes (2)
   pubsub      wamp-subscribe gets wamp-publish's and Autobahn's events (exact and prefix,
-              --details, --count), Autobahn gets wamp-publish's, --acknowledge, a refused
-              publication, SIGINT and --wait endings
+              --details, --count), Autobahn gets wamp-publish's, --acknowledge, --retain
+              and --retained, a refused publication, SIGINT and --wait endings, an
+              interrupted call (130)
   ticket      --authid/--ticket and $WAMP_TICKET (role user), a wrong ticket (3)
 
 Every tool run has a deadline and must leave no sanitizer report (the ASan build runs this
@@ -281,6 +282,12 @@ def pubsub(r, session, sock):
     [line] = lines(out)
     assert line["topic"] == "com.example.pfx.a.b" and line["args"] == [1, "\x00AAE="] and \
         line["kwargs"] == {"k": "v"} and line["details"]["topic"] == "com.example.pfx.a.b", line
+
+    # a retained event, fetched by a later subscriber
+    yield tool("wamp-publish", "--retain", "--acknowledge", "com.example.kept", '"last"',
+               url=url)
+    out, _ = yield tool("wamp-subscribe", "--retained", "-n", 1, "com.example.kept", url=url)
+    assert lines(out) == [{"topic": "com.example.kept", "args": ["last"]}], out
 
     # refused publications: ERROR with --acknowledge, silence without
     _, err = yield tool("wamp-publish", "com.private.x", 1, "--acknowledge", url=url, expect=1)
