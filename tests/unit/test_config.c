@@ -77,6 +77,7 @@ static void assert_same_config(const struct config *a, const struct config *b)
 		assert_int_equal(x->websocket, y->websocket);
 		assert_int_equal(x->rawsocket, y->rawsocket);
 		assert_true(!x->tls_cert && !y->tls_cert && !x->unix_path && !y->unix_path);
+		assert_int_equal(x->nhttp + y->nhttp, 0);
 		assert_same_auth(&x->auth, &y->auth);
 	}
 	assert_int_equal(a->nrealms, b->nrealms);
