@@ -1,8 +1,9 @@
 """Test certificates: a throwaway CA and server/client certificates signed by it.
 
     from tlscerts import make_certs
-    make_certs(d)   # d/ca.pem, d/server.{pem,key} (CN localhost, SAN localhost and
-                    # 127.0.0.1), d/client.{pem,key} (CN device-7); valid for 2 days
+    make_certs(d)   # d/ca.pem, d/server.{pem,key} (CN localhost), d/client.{pem,key}
+                    # (CN device-7), d/stranger.{pem,key} (CN stranger), all with SAN
+                    # localhost and 127.0.0.1; valid for 2 days
 
 Made with the openssl command line.
 """
@@ -17,7 +18,7 @@ def make_certs(d):
                        stderr=subprocess.DEVNULL)
     ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
         "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=wampd test CA")
-    for name, cn in (("server", "localhost"), ("client", "device-7")):
+    for name, cn in (("server", "localhost"), ("client", "device-7"), ("stranger", "stranger")):
         ssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + cn)
         ext = os.path.join(d, name + ".ext")
