@@ -2,12 +2,15 @@
 #   make run    install missing dependencies, build, start the router (embedded default)
 #   make test   install, build, run every test through ctest, then again under ASan+UBSan,
 #               then each fuzz target for a few seconds (clang + libFuzzer)
+#   make install [PREFIX=/usr/local] [DESTDIR=]   install the release build
+#   make deb    the Debian package (cpack -G DEB) in build/package/
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ARGS       ?=
 
-.PHONY: all deps build run test test-release asan-build test-asan test-fuzz fuzz-build bench fuzz soak clean
+.PHONY: all deps build run test test-release asan-build test-asan test-fuzz fuzz-build bench fuzz soak \
+	install deb clean
 
 all: build
 
@@ -22,6 +25,20 @@ run: build
 	$(BUILD)/router/wampd $(ARGS)
 
 test: test-release test-asan test-fuzz
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: cmake --install of the build: wampd in
+# PREFIX/sbin, wamp-call/-publish/-subscribe in PREFIX/bin, the man pages, the systemd unit
+# in PREFIX/lib/systemd/system and the default configuration in PREFIX/etc/wampd (/etc/wampd
+# for PREFIX=/usr; a configuration already there is kept)
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# make deb: the Debian package of the build (prefix /usr, /etc/wampd/config.json a conffile)
+deb: build
+	cpack -G DEB --config $(BUILD)/CPackConfig.cmake -B $(BUILD)/package
+	@ls $(BUILD)/package/*.deb
 
 test-release: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --timeout 300

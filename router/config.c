@@ -354,6 +354,7 @@ bool config_default(struct config *cfg)
 	cfg->realms[0].name = strdup("realm1");
 	cfg->realms[0].uri_rule = URI_LOOSE;
 	cfg->realms[0].max_retained = 10000;
+	cfg->realms[0].authz.cache_ttl_ms = 60000; /* as for a realm read from a file */
 	if (!cfg->listeners[0].host || !cfg->listeners[0].path || !cfg->realms[0].name)
 		goto fail;
 	return true;

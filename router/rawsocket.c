@@ -48,6 +48,29 @@ enum rs_error rs_handshake(const uint8_t in[4], unsigned serializers, uint32_t o
 	return RS_OK;
 }
 
+void rs_client_hello(uint8_t out[4], enum wamp_ser ser, uint32_t our_max)
+{
+	unsigned s = ser == WAMP_SER_JSON ? 1 : ser == WAMP_SER_MSGPACK ? 2 : 3;
+
+	out[0] = RS_MAGIC;
+	out[1] = (uint8_t)(rs_len_exponent(our_max) << 4 | s);
+	out[2] = out[3] = 0;
+}
+
+enum rs_error rs_client_reply(const uint8_t in[4], enum wamp_ser ser, uint32_t *peer_max)
+{
+	unsigned s = in[1] & 0x0f, l = in[1] >> 4;
+
+	if (in[0] != RS_MAGIC || in[2] || in[3])
+		return RS_ERR_RESERVED;
+	if (!s)
+		return l ? (enum rs_error)l : RS_ERR_RESERVED;
+	if (s > 3 || rs_sers[s] != ser)
+		return RS_ERR_RESERVED;
+	*peer_max = UINT32_C(1) << (9 + l);
+	return RS_OK;
+}
+
 void rs_prefix(uint8_t out[4], enum rs_frame t, uint32_t len)
 {
 	out[0] = (uint8_t)((len >= RS_MAX_LEN ? 0x08 : 0) | ((unsigned)t & 7));

@@ -41,6 +41,16 @@ unsigned rs_len_exponent(uint32_t max);
 enum rs_error rs_handshake(const uint8_t in[4], unsigned serializers, uint32_t our_max,
                            uint8_t reply[4], enum wamp_ser *ser, uint32_t *peer_max);
 
+/*
+ * The client's side of the handshake (tools/): rs_client_hello writes the 4 octets asking
+ * for serializer ser with our receive limit our_max; rs_client_reply checks the router's
+ * answer. RS_OK: *peer_max is the longest message the router accepts. The router's error
+ * code (1..4, or any other it sends) is returned as it is; a reply that is neither (wrong
+ * magic, another serializer, reserved octets set) gives RS_ERR_RESERVED.
+ */
+void rs_client_hello(uint8_t out[4], enum wamp_ser ser, uint32_t our_max);
+enum rs_error rs_client_reply(const uint8_t in[4], enum wamp_ser ser, uint32_t *peer_max);
+
 /* Write a frame prefix for a frame of type t and len bytes (len <= RS_MAX_LEN). */
 void rs_prefix(uint8_t out[4], enum rs_frame t, uint32_t len);
 

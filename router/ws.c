@@ -703,6 +703,10 @@ struct ws_server *ws_server_new(struct router *rt)
 		info.vhost_name = name;
 		info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
 		if (lc->tls_cert) {
+			/* lws serves TLS on a vhost only with this bit in the vhost's own options
+			 * (the client-certificate options below carry it too, so it used to
+			 * work only with ca_certificates) */
+			info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 			info.ssl_cert_filepath = lc->tls_cert;
 			info.ssl_private_key_filepath = lc->tls_key;
 			if (lc->tls_ca) {

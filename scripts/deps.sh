@@ -14,7 +14,10 @@ pkgs=(
   libssl-dev libcbor-dev libhiredis-dev
   python3 python3-autobahn python3-twisted python3-msgpack python3-cbor2
   python3-argon2 python3-passlib
+  dpkg-dev file systemd groff-base
 )
+# dpkg-dev, file: cpack's Debian package (dpkg-shlibdeps); systemd: systemctl and
+# systemd-analyze for the package test (nothing is started); groff-base: man page checks
 for extra in "$@"; do
   case "$extra" in
     bench) pkgs+=(python3-matplotlib) ;;

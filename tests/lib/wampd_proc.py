@@ -29,8 +29,9 @@ class WampdError(AssertionError):
 
 class WampdProcess:
     def __init__(self, binary=None, config=None, args=(), log_level="info", start_timeout=15,
-                 env=None):
+                 env=None, wrapper=()):
         self.binary = binary or os.environ.get("WAMPD_BIN")
+        self.wrapper = list(wrapper)    # e.g. setpriv ... --: what execs wampd
         if not self.binary:
             raise WampdError("WAMPD_BIN is not set (ctest sets it to the built wampd)")
         self.config = config
@@ -46,7 +47,7 @@ class WampdProcess:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self):
-        argv = [self.binary, "--port", "0", "--log-level", self.log_level]
+        argv = self.wrapper + [self.binary, "--port", "0", "--log-level", self.log_level]
         if self.config is not None:
             if isinstance(self.config, str) and os.path.exists(self.config):
                 path = self.config

@@ -1,5 +1,6 @@
 /*
- * test_config.c - the embedded default and the JSON loader's checks and error messages.
+ * test_config.c - the embedded default and the JSON loader's checks and error messages, and
+ * the packaged default configuration (packaging/config.json.in) being that same default.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +48,89 @@ static void test_default(void **state)
 	assert_string_equal(cfg.realms[0].name, "realm1");
 	assert_int_equal(cfg.max_message_size, 16u << 20);
 	config_free(&cfg);
+}
+
+static void assert_same_auth(const struct auth_config *a, const struct auth_config *b)
+{
+	for (int m = 0; m < AUTH__COUNT; m++) {
+		assert_int_equal(a->m[m].enabled, b->m[m].enabled);
+		assert_int_equal(a->m[m].dynamic, b->m[m].dynamic);
+		assert_true(!a->m[m].role == !b->m[m].role);
+		if (a->m[m].role)
+			assert_string_equal(a->m[m].role, b->m[m].role);
+		assert_null(a->m[m].principals);
+		assert_null(b->m[m].principals);
+	}
+}
+
+/* Every setting of two configurations without TLS, history or roles. */
+static void assert_same_config(const struct config *a, const struct config *b)
+{
+	assert_int_equal(a->nlisteners, b->nlisteners);
+	for (size_t i = 0; i < a->nlisteners; i++) {
+		const struct listener_config *x = &a->listeners[i], *y = &b->listeners[i];
+
+		assert_string_equal(x->host, y->host);
+		assert_int_equal(x->port, y->port);
+		assert_string_equal(x->path, y->path);
+		assert_int_equal(x->serializers, y->serializers);
+		assert_int_equal(x->websocket, y->websocket);
+		assert_int_equal(x->rawsocket, y->rawsocket);
+		assert_true(!x->tls_cert && !y->tls_cert && !x->unix_path && !y->unix_path);
+		assert_int_equal(x->nhttp + y->nhttp, 0);
+		assert_same_auth(&x->auth, &y->auth);
+	}
+	assert_int_equal(a->nrealms, b->nrealms);
+	for (size_t i = 0; i < a->nrealms; i++) {
+		const struct realm_config *x = &a->realms[i], *y = &b->realms[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->uri_rule, y->uri_rule);
+		assert_int_equal(x->call_timeout_ms, y->call_timeout_ms);
+		assert_int_equal(x->max_retained, y->max_retained);
+		assert_int_equal(x->nhistory + y->nhistory, 0);
+		assert_true(!x->authz.roles && !y->authz.roles);
+		assert_int_equal(x->authz.cache_ttl_ms, y->authz.cache_ttl_ms);
+	}
+	assert_int_equal(a->auto_create_realms, b->auto_create_realms);
+	assert_int_equal(a->log_level, b->log_level);
+	assert_int_equal(a->max_message_size, b->max_message_size);
+	assert_int_equal(a->max_depth, b->max_depth);
+	assert_int_equal(a->send_queue_bytes, b->send_queue_bytes);
+	assert_int_equal(a->max_sessions, b->max_sessions);
+	assert_int_equal(a->max_sessions_per_ip, b->max_sessions_per_ip);
+	assert_int_equal(a->max_auth_failures_per_ip, b->max_auth_failures_per_ip);
+	assert_int_equal(a->auth_failure_window_s, b->auth_failure_window_s);
+	assert_int_equal(a->hello_timeout_s, b->hello_timeout_s);
+	assert_int_equal(a->ping_interval_s, b->ping_interval_s);
+	assert_int_equal(a->ping_timeout_s, b->ping_timeout_s);
+	assert_int_equal(a->realm_limits.max_subscriptions_per_session,
+	                 b->realm_limits.max_subscriptions_per_session);
+	assert_int_equal(a->realm_limits.max_registrations_per_session,
+	                 b->realm_limits.max_registrations_per_session);
+	assert_int_equal(a->realm_limits.max_pending_calls_per_session,
+	                 b->realm_limits.max_pending_calls_per_session);
+	assert_int_equal(a->realm_limits.max_pending_calls_per_callee,
+	                 b->realm_limits.max_pending_calls_per_callee);
+	assert_int_equal(a->realm_limits.max_sessions_per_realm,
+	                 b->realm_limits.max_sessions_per_realm);
+	assert_null(a->notes);
+	assert_null(b->notes);
+}
+
+/* /etc/wampd/config.json as installed is the built-in default, setting for setting. */
+static void test_packaged_default(void **state)
+{
+	struct config def, file;
+	char err[256];
+
+	(void)state;
+	assert_true(config_default(&def));
+	if (!config_load_file(WAMPD_DEFAULT_CONFIG, &file, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_same_config(&def, &file);
+	config_free(&file);
+	config_free(&def);
 }
 
 static void test_full_file(void **state)
@@ -122,6 +206,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_packaged_default),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors_name_the_key),
 		cmocka_unit_test(test_missing_file),

@@ -1,7 +1,8 @@
 /*
  * test_rawsocket.c - the RawSocket wire format (router/rawsocket.c): handshake replies for
- * every error code, length exponents, frame prefixes at the length boundaries, and frame
- * reassembly from arbitrary chunks.
+ * every error code, the client's side of the handshake against the router's, length
+ * exponents, frame prefixes at the length boundaries, and frame reassembly from arbitrary
+ * chunks.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,6 +60,44 @@ static void test_handshake_errors(void **state)
 	assert_memory_equal(reply, ((uint8_t[]){0x7F, 0x30, 0, 0}), 4);
 	assert_int_equal(rs_handshake((uint8_t[]){0x7F, 0x31, 0x80, 0}, JSON_MSGPACK, 1 << 20,
 	                              reply, &ser, &peer_max),
+	                 RS_ERR_RESERVED);
+}
+
+/* The client's hello is what the router accepts, and its reply what the client accepts. */
+static void test_client_handshake(void **state)
+{
+	uint8_t hello[4], reply[4];
+	enum wamp_ser ser;
+	uint32_t router_max = 0, client_max = 0;
+
+	(void)state;
+	for (int s = 0; s < WAMP_SER__COUNT; s++) {
+		rs_client_hello(hello, (enum wamp_ser)s, 1u << 20);
+		assert_int_equal(hello[0], 0x7F);
+		assert_int_equal(hello[1] >> 4, 11); /* 2^(9+11) */
+		assert_int_equal(rs_handshake(hello, 7, 1u << 16, reply, &ser, &client_max), RS_OK);
+		assert_int_equal(ser, s);
+		assert_int_equal(client_max, 1u << 20);
+		assert_int_equal(rs_client_reply(reply, (enum wamp_ser)s, &router_max), RS_OK);
+		assert_int_equal(router_max, 1u << 16);
+	}
+	/* every error code comes back as it is */
+	for (unsigned e = 1; e < 16; e++)
+		assert_int_equal(rs_client_reply((uint8_t[]){0x7F, (uint8_t)(e << 4), 0, 0},
+		                                 WAMP_SER_JSON, &router_max),
+		                 e);
+	rs_client_hello(hello, WAMP_SER_MSGPACK, 1u << 24);
+	assert_int_equal(rs_handshake(hello, 1u << WAMP_SER_JSON, 1u << 16, reply, &ser, &client_max),
+	                 RS_ERR_SERIALIZER);
+	assert_int_equal(rs_client_reply(reply, WAMP_SER_MSGPACK, &router_max), RS_ERR_SERIALIZER);
+	/* not a RawSocket router, another serializer, reserved octets */
+	assert_int_equal(rs_client_reply((uint8_t[]){'H', 'T', 'T', 'P'}, WAMP_SER_JSON, &router_max),
+	                 RS_ERR_RESERVED);
+	assert_int_equal(rs_client_reply((uint8_t[]){0x7F, 0xF2, 0, 0}, WAMP_SER_JSON, &router_max),
+	                 RS_ERR_RESERVED);
+	assert_int_equal(rs_client_reply((uint8_t[]){0x7F, 0xF1, 0, 1}, WAMP_SER_JSON, &router_max),
+	                 RS_ERR_RESERVED);
+	assert_int_equal(rs_client_reply((uint8_t[]){0x7F, 0x00, 0, 0}, WAMP_SER_JSON, &router_max),
 	                 RS_ERR_RESERVED);
 }
 
@@ -199,6 +238,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_ok),     cmocka_unit_test(test_handshake_errors),
+		cmocka_unit_test(test_client_handshake),
 		cmocka_unit_test(test_len_exponent),     cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_rx_whole_and_split), cmocka_unit_test(test_rx_limits),
 	};

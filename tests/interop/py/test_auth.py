@@ -9,7 +9,6 @@ and TLS with a self-signed certificate made by the test (server and client certi
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from autobahn.wamp.exception import ApplicationError  # noqa: E402
 from autobahn.wamp.types import PublishOptions  # noqa: E402
 from twisted.internet import defer  # noqa: E402
 
+from tlscerts import make_certs  # noqa: E402
 from wampclient import JoinFailed, connect, expect_error, run  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
@@ -243,22 +243,6 @@ def dynamic_authenticator():
         assert len(asked) == 5, asked  # once per HELLO, none for the admitted sessions since
         for s in (peter, joe, svc):
             yield s.leave_and_wait()
-
-
-def make_certs(d):
-    def ssl(*args):
-        subprocess.run(["openssl"] + list(args), cwd=d, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-    ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=wampd test CA")
-    for name, cn in (("server", "localhost"), ("client", "device-7"), ("stranger", "stranger")):
-        ssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + cn)
-        ext = os.path.join(d, name + ".ext")
-        with open(ext, "w") as f:
-            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        ssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", ext)
 
 
 @defer.inlineCallbacks
