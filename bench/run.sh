@@ -154,55 +154,42 @@ run() {
 		"$label" "$res" >>"$lines"
 }
 
+# both LABEL TARGET -- ARGS: LABEL over WebSocket, then "LABEL rs" over RawSocket right after
+# it (wampd on its universal port: --transport rawsocket takes the ws:// URL's host and
+# port; the relay in its raw mode, an rs:// URL), so each RawSocket/WebSocket ratio comes
+# from neighbouring runs. The smoke run checks the RawSocket paths with JSON only.
+both() {
+	local label=$1 target=$2
+	shift 3
+	run "$label" "$target" -- "$@"
+	[ $smoke = 0 ] || [ "$ser" = json ] || return 0
+	case "$target" in
+	wampd) run "$label rs" wampd -- --transport rawsocket "$@" ;;
+	relay:*) run "$label rs" "relay-rs:${target#relay:}" -- "$@" ;;
+	esac
+}
+
 for ser in json msgpack; do
 	for p in $rpcpay; do
-		run "rpc $ser P=$p" wampd -- --scenario rpc --serializer $ser --callers 4 \
+		both "rpc $ser P=$p" wampd -- --scenario rpc --serializer $ser --callers 4 \
 			--callees 1 --window 16 --payload "$p"
-		run "pair $ser P=$p" relay:pair -- --scenario pair --serializer $ser --callers 4 \
+		both "pair $ser P=$p" relay:pair -- --scenario pair --serializer $ser --callers 4 \
 			--window 16 --payload "$p"
-		run "echo $ser P=$p" relay:echo -- --scenario echo --serializer $ser --callers 4 \
+		both "echo $ser P=$p" relay:echo -- --scenario echo --serializer $ser --callers 4 \
 			--window 16 --payload "$p"
 	done
 	for n in $fanouts; do
 		[ "$n" -le "$cap" ] || continue
-		run "fanout $ser N=$n" wampd -- --scenario fanout --serializer $ser \
+		both "fanout $ser N=$n" wampd -- --scenario fanout --serializer $ser \
 			--subscribers "$n" --window 8 --payload 64
-		run "broadcast $ser N=$n" relay:broadcast -- --scenario broadcast \
+		both "broadcast $ser N=$n" relay:broadcast -- --scenario broadcast \
 			--serializer $ser --subscribers "$n" --window 8 --payload 64
 	done
-	run "connect $ser anonymous" wampd -- --scenario connect --serializer $ser \
+	both "connect $ser anonymous" wampd -- --scenario connect --serializer $ser \
 		--concurrency 32
-	run "wsconnect $ser" relay:echo -- --scenario wsconnect --serializer $ser \
+	both "wsconnect $ser" relay:echo -- --scenario wsconnect --serializer $ser \
 		--concurrency 32
-	run "idle $ser K=$idle" wampd -- --scenario idle --serializer $ser --sessions "$idle"
-done
-# RawSocket: the same shapes; wampd on its universal port (--transport rawsocket takes the
-# ws:// URL's host and port), the relay in its raw mode (rs:// URL); the smoke run checks
-# the RawSocket paths with JSON only
-rssers="json msgpack"
-[ $smoke = 0 ] || rssers=json
-for ser in $rssers; do
-	for p in $rpcpay; do
-		run "rpc $ser P=$p rs" wampd -- --transport rawsocket --scenario rpc --serializer $ser \
-			--callers 4 --callees 1 --window 16 --payload "$p"
-		run "pair $ser P=$p rs" relay-rs:pair -- --scenario pair --serializer $ser --callers 4 \
-			--window 16 --payload "$p"
-		run "echo $ser P=$p rs" relay-rs:echo -- --scenario echo --serializer $ser --callers 4 \
-			--window 16 --payload "$p"
-	done
-	for n in $fanouts; do
-		[ "$n" -le "$cap" ] || continue
-		run "fanout $ser N=$n rs" wampd -- --transport rawsocket --scenario fanout \
-			--serializer $ser --subscribers "$n" --window 8 --payload 64
-		run "broadcast $ser N=$n rs" relay-rs:broadcast -- --scenario broadcast \
-			--serializer $ser --subscribers "$n" --window 8 --payload 64
-	done
-	run "connect $ser anonymous rs" wampd -- --transport rawsocket --scenario connect \
-		--serializer $ser --concurrency 32
-	run "wsconnect $ser rs" relay-rs:echo -- --scenario wsconnect --serializer $ser \
-		--concurrency 32
-	run "idle $ser K=$idle rs" wampd -- --transport rawsocket --scenario idle --serializer $ser \
-		--sessions "$idle"
+	both "idle $ser K=$idle" wampd -- --scenario idle --serializer $ser --sessions "$idle"
 done
 run "connect json ticket" wampd-auth -- --scenario connect --concurrency 32 \
 	--authmethod ticket --authid bench --secret bench-ticket
