@@ -444,11 +444,9 @@ static bool cr_is_binary(const struct codec_span *e)
 
 static json_t *cr_dict(const struct codec_span *e, char *why, size_t whylen)
 {
-	json_t *v = cb_span_value(e->p, e->n);
-
-	if (!v)
-		snprintf(why, whylen, "a dict needs text keys (without NUL)");
-	return v;
+	(void)why;
+	(void)whylen;
+	return cb_span_value(e->p, e->n);
 }
 
 static const struct codec_reader cb_reader = {
@@ -460,6 +458,7 @@ static const struct codec_reader cb_reader = {
 	.is_list = cr_is_list,
 	.is_binary = cr_is_binary,
 	.dict = cr_dict,
+	.dict_why = "a dict needs text keys (without NUL)",
 };
 
 enum wampd_err cb_decode(const uint8_t *buf, size_t len, unsigned max_depth,

@@ -52,8 +52,10 @@ struct codec_reader {
 	bool (*is_empty_dict)(const struct codec_span *e); /* a dict span known to be one */
 	bool (*is_list)(const struct codec_span *e);
 	bool (*is_binary)(const struct codec_span *e);     /* a transparent binary Payload */
-	/* A non-empty dict element as json_t (new reference); NULL with a reason in why. */
+	/* A non-empty dict element as json_t (new reference); NULL on failure, with a reason
+	 * in why when the codec has a specific one (else dict_why is reported). */
 	json_t *(*dict)(const struct codec_span *e, char *why, size_t whylen);
+	const char *dict_why;
 };
 
 

@@ -73,9 +73,10 @@ CODEC_WALK enum wampd_err codec_decode_fields(const struct codec_reader *r, int 
 			if (!r->is_dict(e))
 				return codec_fail(errbuf, errlen, "%s: element %d must be a dict",
 				                  schema->name, i);
+			why[0] = '\0';
 			if (!r->is_empty_dict(e) && !(msg->dict = r->dict(e, why, sizeof(why))))
 				return codec_fail(errbuf, errlen, "%s: element %d: %s", schema->name, i,
-				                  why);
+				                  why[0] ? why : r->dict_why);
 			break;
 		}
 		case WAMP_F_PAYLOAD:

@@ -501,11 +501,9 @@ static bool mr_is_binary(const struct codec_span *e)
 
 static json_t *mr_dict(const struct codec_span *e, char *why, size_t whylen)
 {
-	json_t *v = mp_span_value(e->p, e->n, true);
-
-	if (!v)
-		snprintf(why, whylen, "a dict needs string keys (without NUL) and UTF-8 strings");
-	return v;
+	(void)why;
+	(void)whylen;
+	return mp_span_value(e->p, e->n, true);
 }
 
 static const struct codec_reader mp_reader = {
@@ -517,6 +515,7 @@ static const struct codec_reader mp_reader = {
 	.is_list = mr_is_list,
 	.is_binary = mr_is_binary,
 	.dict = mr_dict,
+	.dict_why = "a dict needs string keys (without NUL) and UTF-8 strings",
 };
 
 enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
