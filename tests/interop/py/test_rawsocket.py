@@ -28,7 +28,11 @@ OTHER = "msgpack" if SER == "json" else "json"
 TMP = tempfile.mkdtemp(prefix="wampd-interop-")
 SOCK = os.path.join(TMP, "wampd.sock")
 CERTS = make_certs(TMP)
+ALICE_SEED = bytes(range(32))
+ALICE_PUB = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
 AUTH = {"tls": {"type": "static", "principals": {"device-7": {"role": "device"}}},
+        "cryptosign": {"type": "static", "principals": {
+            "alice": {"authorized_keys": [ALICE_PUB], "role": "user"}}},
         "anonymous": {"type": "static", "role": "public"}}
 
 
@@ -103,6 +107,21 @@ def tls(router, ws_url):
         yield reg.unregister()
         yield dev.leave_and_wait()
         yield anon.leave_and_wait()
+        # cryptosign bound to this TLS channel (tls-unique) over RawSocket; a signature
+        # bound to another channel is refused
+        alice = yield connect(url, "realm1", SER, tls=twisted_options(CERTS),
+                              authmethods=["cryptosign"], authid="alice",
+                              cryptosign_seed=ALICE_SEED, channel_binding="tls-unique")
+        assert (alice.details.authmethod, alice.details.authrole) == ("cryptosign", "user")
+        yield alice.leave_and_wait()
+        try:
+            s = yield connect(url, "realm1", SER, tls=twisted_options(CERTS),
+                              authmethods=["cryptosign"], authid="alice",
+                              cryptosign_seed=ALICE_SEED, channel_binding="tls-unique",
+                              channel_id=bytes(32))
+            raise AssertionError("a signature bound to another channel joined")
+        except JoinFailed as e:
+            assert e.reason == "wamp.error.authentication_failed", e.reason
         # same CN, another CA: refused in the TLS handshake
         try:
             s = yield connect(url, "realm1", SER, tls=twisted_options(CERTS, "rogue"))
