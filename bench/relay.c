@@ -251,7 +251,9 @@ static int callback_raw(struct lws *wsi, enum lws_callback_reasons reason, void 
 
 		if (c->hs_have < 4) {
 			size_t k = 4 - c->hs_have < len ? 4 - c->hs_have : len;
-			uint8_t reply[4] = {RS_MAGIC, 0, 0, 0};
+			uint8_t reply[4];
+			enum wamp_ser ser;
+			uint32_t peer_max;
 			struct buf *b;
 
 			memcpy(c->hs + c->hs_have, p, k);
@@ -260,9 +262,10 @@ static int callback_raw(struct lws *wsi, enum lws_callback_reasons reason, void 
 			len -= k;
 			if (c->hs_have < 4)
 				break;
-			if (c->hs[0] != RS_MAGIC)
+			/* any serializer (the relay does not decode), 2^24 octets */
+			if (c->hs[0] != RS_MAGIC ||
+			    rs_handshake(c->hs, 0x7, RS_MAX_LEN, reply, &ser, &peer_max) != RS_OK)
 				return -1;
-			reply[1] = (uint8_t)(0xF0 | (c->hs[1] & 0x0F)); /* 2^24, the client's serializer */
 			if (!(b = buf_new(reply, 4, 1)))
 				return -1;
 			b->verbatim = 1;

@@ -811,14 +811,12 @@ static bool rs_on_frame(void *ctx, enum rs_frame t, const uint8_t *data, uint32_
 	return true; /* keep the stream in step even after the run (slow subscribers drain) */
 }
 
-/* The RawSocket handshake: 0x7F, length 2^24 (L = 15) + serializer, two zero octets. */
+/* The RawSocket handshake: our length limit 2^24 and the serializer. */
 static void rs_send_handshake(struct client *c)
 {
 	struct wamp_out *o = wamp_out_new(4);
 
-	wamp_out_data(o)[0] = RS_MAGIC;
-	wamp_out_data(o)[1] = (uint8_t)(0xF0 | (c->b->ser + 1));
-	wamp_out_data(o)[2] = wamp_out_data(o)[3] = 0;
+	rs_client_hello(wamp_out_data(o), c->b->ser, RS_MAX_LEN);
 	o->len = 4;
 	o->ser = RS_VERBATIM;
 	c->rs_hs_have = 0;
@@ -836,7 +834,9 @@ static int rs_receive(struct client *c, const uint8_t *in, size_t len)
 		len -= k;
 		if (c->rs_hs_have < 4)
 			return 0;
-		if (c->rs_hs[0] != RS_MAGIC || (c->rs_hs[1] & 0x0F) != c->b->ser + 1) {
+		uint32_t peer_max;
+
+		if (rs_client_reply(c->rs_hs, c->b->ser, &peer_max) != RS_OK) {
 			fail(c->b, "RawSocket handshake refused: %02x %02x %02x %02x", c->rs_hs[0],
 			     c->rs_hs[1], c->rs_hs[2], c->rs_hs[3]);
 			return -1;
