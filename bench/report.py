@@ -6,7 +6,10 @@ wampd's figures are shown as ratios to the relay baseline measured in the same r
   rpc    vs pair (caller -> relay -> callee -> relay -> caller: the same hops as a routed
          call) and vs echo (one hop: the machine's practical round-trip limit)
   fanout vs broadcast to the same number of subscribers
-and MessagePack vs JSON for each wampd scenario.
+and MessagePack vs JSON for each wampd scenario. Labels ending in " rs" are the same
+scenarios over RawSocket (wampd's universal port; the relay's raw mode as their baseline),
+also shown as ratios to their WebSocket counterparts ("... rs / ws"), by throughput and by
+operations per second of server CPU ("... rs / ws per server CPU-s").
 
 usage: report.py LINES.jsonl --json OUT.json --md OUT.md [--mode full|quick|smoke]
 """
@@ -28,6 +31,13 @@ def by_label(results):
 
 def rate(r):
     return r.get("ops_per_s") if r and "error" not in r else None
+
+
+def per_cpu(r):
+    """Operations per second of server CPU time (router_cpu_s from /proc/PID/stat)."""
+    if not r or "error" in r or not r.get("router_cpu_s") or r["router_cpu_s"] <= 0:
+        return None
+    return r.get("ops", 0) / r["router_cpu_s"]
 
 
 def ratio(a, b):
@@ -77,7 +87,7 @@ def build(results, mode):
                              ratio(rate(r), rate(bc)), None, None))
                 ratios[label + " / broadcast"] = ratio(rate(r), rate(bc))
             elif kind == "connect":
-                ws = L.get("wsconnect %s" % ser)
+                ws = L.get("wsconnect %s%s" % (ser, " rs" if label.endswith(" rs") else ""))
                 rows.append((label, rate(r), r.get("latency_us"), "wsconnect",
                              ratio(rate(r), rate(ws)), None, None))
                 ratios[label + " / wsconnect"] = ratio(rate(r), rate(ws))
@@ -85,6 +95,14 @@ def build(results, mode):
                 rows.append((label, rate(r), r.get("latency_us"), None, None, None, None))
             elif kind == "idle":
                 rows.append((label, None, None, "KiB/session", r.get("kib_per_session"), None, None))
+            if kind in ("rpc", "fanout", "connect") and label.endswith(" rs"):
+                ratios[label + " / ws"] = ratio(rate(r), rate(L.get(label[:-3])))
+                # operations per second of server CPU: what each costs the router, which a
+                # load generator starved of CPU on a shared machine does not distort
+                ratios[label + " / ws per server CPU-s"] = ratio(per_cpu(r), per_cpu(L.get(label[:-3])))
+            if kind == "idle" and label.endswith(" rs") and L.get(label[:-3]):
+                ratios[label + " KiB/session / ws"] = ratio(
+                    r.get("kib_per_session"), L[label[:-3]].get("kib_per_session"))
             if kind in ("rpc", "fanout", "connect", "idle") and ser == "msgpack":
                 j = L.get(label.replace("msgpack", "json", 1))
                 if kind == "idle":

@@ -6,6 +6,9 @@
 #
 #   bench/run.sh [--quick] [--smoke] [--bin-dir DIR] [--out DIR] [--only REGEX]
 #
+# Scenarios run over WebSocket, and again over RawSocket (labels ending in " rs": wampd's
+# universal port, the relay in its raw mode as their baseline).
+#
 #   (default)  Release build in build-bench/, 2 s warm-up + 10 s per scenario, fan-out to
 #              1..10,000 subscribers, 10,000 idle sessions (bounded by the fd hard limit)
 #   --quick    0.5 s + 3 s per scenario, fan-out up to 1,000, 2,000 idle sessions
@@ -30,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--bin-dir) bindir=$2; shift ;;
 	--out) out=$2; shift ;;
 	--only) only=$2; shift ;;
-	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -81,7 +84,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server NAME CMD...: start a server that prints "listening ws://..." on stdout;
+# start_server NAME CMD...: start a server that prints "listening ws://..." (or rs://) on stdout;
 # sets server_pid and server_url, waiting at most 10 s for the line.
 start_server() {
 	local name=$1
@@ -91,7 +94,7 @@ start_server() {
 	local deadline=$((SECONDS + 10))
 	server_url=""
 	while [ $SECONDS -lt $deadline ]; do
-		server_url=$(grep -o 'ws://[^ ]*' "$tmp/$name.out" 2>/dev/null | head -1 || true)
+		server_url=$(grep -oE '(ws|rs)://[^ ]*' "$tmp/$name.out" 2>/dev/null | head -1 || true)
 		[ -n "$server_url" ] && return 0
 		kill -0 "$server_pid" 2>/dev/null || break
 		sleep 0.05
@@ -111,7 +114,7 @@ failures=0
 scenario_ok() {
 	[ -n "$1" ] && "$py" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("ops",0)>0 and "error" not in d else 1)' "$1"
 }
-# run LABEL TARGET(wampd|relay:MODE|wampd-auth) -- wampbench args...
+# run LABEL TARGET(wampd|relay:MODE|relay-rs:MODE|wampd-auth) -- wampbench args...
 run() {
 	local label=$1 target=$2
 	shift 3
@@ -124,6 +127,8 @@ run() {
 	wampd-auth) start_server wampd "$wampd" --config "$here/configs/auth.json" --port 0 \
 			--log-level error ;;
 	relay:*) start_server relay "$relay" --port 0 --mode "${target#relay:}" ;;
+	relay-rs:*) start_server relay "$relay" --port 0 --mode "${target#relay-rs:}" \
+			--transport rawsocket ;;
 	esac
 	local res attempt
 	printf '%-44s ' "$label" >&2
@@ -149,27 +154,42 @@ run() {
 		"$label" "$res" >>"$lines"
 }
 
+# both LABEL TARGET -- ARGS: LABEL over WebSocket, then "LABEL rs" over RawSocket right after
+# it (wampd on its universal port: --transport rawsocket takes the ws:// URL's host and
+# port; the relay in its raw mode, an rs:// URL), so each RawSocket/WebSocket ratio comes
+# from neighbouring runs. The smoke run checks the RawSocket paths with JSON only.
+both() {
+	local label=$1 target=$2
+	shift 3
+	run "$label" "$target" -- "$@"
+	[ $smoke = 0 ] || [ "$ser" = json ] || return 0
+	case "$target" in
+	wampd) run "$label rs" wampd -- --transport rawsocket "$@" ;;
+	relay:*) run "$label rs" "relay-rs:${target#relay:}" -- "$@" ;;
+	esac
+}
+
 for ser in json msgpack; do
 	for p in $rpcpay; do
-		run "rpc $ser P=$p" wampd -- --scenario rpc --serializer $ser --callers 4 \
+		both "rpc $ser P=$p" wampd -- --scenario rpc --serializer $ser --callers 4 \
 			--callees 1 --window 16 --payload "$p"
-		run "pair $ser P=$p" relay:pair -- --scenario pair --serializer $ser --callers 4 \
+		both "pair $ser P=$p" relay:pair -- --scenario pair --serializer $ser --callers 4 \
 			--window 16 --payload "$p"
-		run "echo $ser P=$p" relay:echo -- --scenario echo --serializer $ser --callers 4 \
+		both "echo $ser P=$p" relay:echo -- --scenario echo --serializer $ser --callers 4 \
 			--window 16 --payload "$p"
 	done
 	for n in $fanouts; do
 		[ "$n" -le "$cap" ] || continue
-		run "fanout $ser N=$n" wampd -- --scenario fanout --serializer $ser \
+		both "fanout $ser N=$n" wampd -- --scenario fanout --serializer $ser \
 			--subscribers "$n" --window 8 --payload 64
-		run "broadcast $ser N=$n" relay:broadcast -- --scenario broadcast \
+		both "broadcast $ser N=$n" relay:broadcast -- --scenario broadcast \
 			--serializer $ser --subscribers "$n" --window 8 --payload 64
 	done
-	run "connect $ser anonymous" wampd -- --scenario connect --serializer $ser \
+	both "connect $ser anonymous" wampd -- --scenario connect --serializer $ser \
 		--concurrency 32
-	run "wsconnect $ser" relay:echo -- --scenario wsconnect --serializer $ser \
+	both "wsconnect $ser" relay:echo -- --scenario wsconnect --serializer $ser \
 		--concurrency 32
-	run "idle $ser K=$idle" wampd -- --scenario idle --serializer $ser --sessions "$idle"
+	both "idle $ser K=$idle" wampd -- --scenario idle --serializer $ser --sessions "$idle"
 done
 run "connect json ticket" wampd-auth -- --scenario connect --concurrency 32 \
 	--authmethod ticket --authid bench --secret bench-ticket

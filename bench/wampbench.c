@@ -1,8 +1,17 @@
 /*
  * wampbench.c - a load generator for WAMP routers: many sessions in one event-driven
- * process (libwebsockets client), JSON or MessagePack, one JSON result line per run.
+ * process (libwebsockets client), JSON or MessagePack, over WebSocket or RawSocket, one
+ * JSON result line per run.
  *
  *   wampbench --url ws://127.0.0.1:8080/ws --scenario S [options]
+ *   wampbench --url rs://127.0.0.1:8080 --scenario S [options]     (RawSocket)
+ *
+ * Transport: a ws:// URL speaks WebSocket, an rs:// URL WAMP-over-RawSocket (handshake with
+ * a 2^24 length limit, 4-octet frame prefixes written into each buffer's headroom, frames
+ * reassembled by router/rawsocket.c's codec); --transport rawsocket takes the host and port
+ * of a ws:// URL (a universal port). Every scenario runs over either; against the relay the
+ * raw scenarios need the relay in the same transport (relay --transport rawsocket), and
+ * wsconnect over RawSocket measures the RawSocket handshake alone.
  *
  * WAMP scenarios (against a router):
  *   rpc      --callers C --callees M --window W --payload P : round trips/s + latency
@@ -20,7 +29,8 @@
  * publisher and fails it after 5 s). Reports slow_closed and the router's peak RSS. The run
  * continues, unmeasured, past --duration until every slow subscriber is dropped (at most
  * SLOW_GRACE_S more).
- * Common: --serializer json|msgpack, --warmup S, --duration S, --router-pid PID.
+ * Common: --serializer json|msgpack, --transport websocket|rawsocket, --warmup S,
+ * --duration S, --router-pid PID.
  * Authentication (any WAMP scenario): --authmethod ticket|wampcra|cryptosign --authid ID
  * --secret S (ticket: the ticket; wampcra: the unsalted secret; cryptosign: the private
  * key's 32-byte seed in hex).
@@ -52,7 +62,10 @@
 
 #include <sodium.h>
 
+#include "router/rawsocket.h"
 #include "serializers/codec.h"
+
+#define RS_VERBATIM 0xff /* wamp_out.ser of bytes written as they are (RawSocket handshake) */
 
 enum scenario { SC_RPC, SC_FANOUT, SC_CONNECT, SC_IDLE, SC_ECHO, SC_PAIR, SC_BROADCAST,
                 SC_WSCONNECT };
@@ -72,6 +85,7 @@ struct client;
 struct bench {
 	enum scenario sc;
 	enum wamp_ser ser;
+	int rawsocket;        /* WAMP-over-RawSocket instead of WebSocket */
 	const char *host, *path, *realm;
 	const char *authmethod, *authid, *secret; /* NULL: anonymous */
 	unsigned char sign_sk[64], sign_pk[32];  /* cryptosign key from --secret (seed hex) */
@@ -127,6 +141,9 @@ struct client {
 	int in_flight;
 	uint64_t received;
 	int64_t opened_at;  /* connect scenarios: when the connection was started */
+	uint8_t rs_hs[4];   /* RawSocket: the router's handshake reply */
+	int rs_hs_have;
+	struct rs_rx rs_rx; /* RawSocket: frame reassembly */
 	int64_t last_event_t; /* fanout: send time of the last event (order check) */
 };
 
@@ -649,6 +666,96 @@ static void on_message(struct client *c, const uint8_t *p, size_t n)
 	wamp_msg_clear(&m);
 }
 
+/* The transport is open (WebSocket established, RawSocket handshake answered). */
+static void on_open(struct client *c)
+{
+	if (c->b->sc == SC_WSCONNECT) {
+		measured(c->b, c->opened_at);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	} else if (c->b->sc >= SC_ECHO) {
+		setup_done(c);
+	} else {
+		struct wamp_msg hello = {.type = WAMP_HELLO, .uri = c->b->realm,
+		                         .uri_len = strlen(c->b->realm)};
+
+		hello.dict = json_pack("{s:{s:{}, s:{}, s:{}, s:{}}}", "roles", "caller", "callee",
+		                       "publisher", "subscriber");
+		if (c->b->authmethod) {
+			json_object_set_new(hello.dict, "authmethods",
+			                    json_pack("[s]", c->b->authmethod));
+			json_object_set_new(hello.dict, "authid", json_string(c->b->authid));
+		}
+		if (c->b->authmethod && !strcmp(c->b->authmethod, "cryptosign")) {
+			char pk[65];
+
+			sodium_bin2hex(pk, sizeof(pk), c->b->sign_pk, 32);
+			json_object_set_new(hello.dict, "authextra", json_pack("{s:s}", "pubkey", pk));
+		}
+		send_msg(c, &hello);
+		json_decref(hello.dict);
+	}
+}
+
+/* WRITEABLE: one queued message, one lws_write (a RawSocket frame's prefix goes into the
+ * buffer's headroom). */
+static int on_writeable(struct client *c)
+{
+	struct wamp_out *o;
+	int n;
+
+	if (!c->qn)
+		return 0;
+	o = c->q[c->qh];
+	c->qh = (c->qh + 1) % c->qcap;
+	c->qn--;
+	if (!c->b->rawsocket) {
+		n = lws_write(c->wsi, wamp_out_data(o), o->len,
+		              o->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+	} else if (o->ser == RS_VERBATIM) {
+		n = lws_write(c->wsi, wamp_out_data(o), o->len, LWS_WRITE_RAW);
+	} else {
+		uint8_t *p = wamp_out_data(o) - 4;
+
+		rs_prefix(p, RS_MSG, (uint32_t)o->len);
+		n = lws_write(c->wsi, p, o->len + 4, LWS_WRITE_RAW);
+	}
+	wamp_out_unref(o);
+	if (n < 0)
+		return -1;
+	if (c->qn)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+static void on_connect_error(struct client *c, const char *why)
+{
+	c->wsi = NULL;
+	if (c->role == R_SLOW && c->b->started) {
+		c->b->slow_closed++;
+		return;
+	}
+	fail(c->b, "connection error: %s", why ? why : "?");
+}
+
+static void on_closed(struct client *c)
+{
+	c->wsi = NULL;
+	while (c->qn) {
+		wamp_out_unref(c->q[c->qh]);
+		c->qh = (c->qh + 1) % c->qcap;
+		c->qn--;
+	}
+	rs_rx_clear(&c->rs_rx);
+	if (c->role == R_SLOW) {
+		c->b->slow_closed++;
+	} else if (c->role == R_CONNECTOR && !stop) {
+		c->joined = 0;
+		open_client(c->b, c); /* the next session */
+	} else if (!stop && c->b->started) {
+		fail(c->b, "the router closed a connection during the run");
+	}
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -656,31 +763,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		if (c->b->sc == SC_WSCONNECT) {
-			measured(c->b, c->opened_at);
-			lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-		} else if (c->b->sc >= SC_ECHO) {
-			setup_done(c);
-		} else {
-			struct wamp_msg hello = {.type = WAMP_HELLO, .uri = c->b->realm,
-			                         .uri_len = strlen(c->b->realm)};
-
-			hello.dict = json_pack("{s:{s:{}, s:{}, s:{}, s:{}}}", "roles", "caller", "callee",
-			                       "publisher", "subscriber");
-			if (c->b->authmethod) {
-				json_object_set_new(hello.dict, "authmethods",
-				                    json_pack("[s]", c->b->authmethod));
-				json_object_set_new(hello.dict, "authid", json_string(c->b->authid));
-			}
-			if (c->b->authmethod && !strcmp(c->b->authmethod, "cryptosign")) {
-				char pk[65];
-
-				sodium_bin2hex(pk, sizeof(pk), c->b->sign_pk, 32);
-				json_object_set_new(hello.dict, "authextra", json_pack("{s:s}", "pubkey", pk));
-			}
-			send_msg(c, &hello);
-			json_decref(hello.dict);
-		}
+		on_open(c);
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE: {
 		int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
@@ -702,45 +785,93 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	}
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		if (c->qn) {
-			struct wamp_out *o = c->q[c->qh];
-
-			c->qh = (c->qh + 1) % c->qcap;
-			c->qn--;
-			if (lws_write(wsi, wamp_out_data(o), o->len,
-			              o->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0) {
-				wamp_out_unref(o);
-				return -1;
-			}
-			wamp_out_unref(o);
-			if (c->qn)
-				lws_callback_on_writable(wsi);
-		}
-		return 0;
+		return on_writeable(c);
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		if (c->role == R_SLOW && c->b->started) {
-			c->b->slow_closed++;
-			c->wsi = NULL;
-			return 0;
-		}
-		fail(c->b, "connection error: %s", in ? (const char *)in : "?");
-		c->wsi = NULL;
+		on_connect_error(c, in);
 		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		c->wsi = NULL;
-		while (c->qn) {
-			wamp_out_unref(c->q[c->qh]);
-			c->qh = (c->qh + 1) % c->qcap;
-			c->qn--;
+		on_closed(c);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* RawSocket                                                                            */
+
+static bool rs_on_frame(void *ctx, enum rs_frame t, const uint8_t *data, uint32_t len)
+{
+	struct client *c = ctx;
+
+	if (t == RS_MSG)
+		on_message(c, data, len);
+	else if (t == RS_PING)
+		fail(c->b, "unexpected RawSocket PING from the server");
+	return true; /* keep the stream in step even after the run (slow subscribers drain) */
+}
+
+/* The RawSocket handshake: our length limit 2^24 and the serializer. */
+static void rs_send_handshake(struct client *c)
+{
+	struct wamp_out *o = wamp_out_new(4);
+
+	rs_client_hello(wamp_out_data(o), c->b->ser, RS_MAX_LEN);
+	o->len = 4;
+	o->ser = RS_VERBATIM;
+	c->rs_hs_have = 0;
+	cq_push(c, o);
+}
+
+static int rs_receive(struct client *c, const uint8_t *in, size_t len)
+{
+	if (c->rs_hs_have < 4) {
+		size_t k = (size_t)(4 - c->rs_hs_have) < len ? (size_t)(4 - c->rs_hs_have) : len;
+
+		memcpy(c->rs_hs + c->rs_hs_have, in, k);
+		c->rs_hs_have += (int)k;
+		in += k;
+		len -= k;
+		if (c->rs_hs_have < 4)
+			return 0;
+		uint32_t peer_max;
+
+		if (rs_client_reply(c->rs_hs, c->b->ser, &peer_max) != RS_OK) {
+			fail(c->b, "RawSocket handshake refused: %02x %02x %02x %02x", c->rs_hs[0],
+			     c->rs_hs[1], c->rs_hs[2], c->rs_hs[3]);
+			return -1;
 		}
-		if (c->role == R_SLOW) {
-			c->b->slow_closed++;
-		} else if (c->role == R_CONNECTOR && !stop) {
-			c->joined = 0;
-			open_client(c->b, c); /* the next session */
-		} else if (!stop && c->b->started) {
-			fail(c->b, "the router closed a connection during the run");
-		}
+		on_open(c);
+	}
+	switch (rs_rx_feed(&c->rs_rx, in, len, RS_MAX_LEN, rs_on_frame, c)) {
+	case RS_RX_OK:
+	case RS_RX_STOP:
+		return 0;
+	default:
+		fail(c->b, "malformed RawSocket frame from the server");
+		return -1;
+	}
+}
+
+static int callback_raw(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                        size_t len)
+{
+	struct client *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_RAW_CONNECTED:
+		rs_send_handshake(c);
+		return 0;
+	case LWS_CALLBACK_RAW_RX:
+		return rs_receive(c, in, len);
+	case LWS_CALLBACK_RAW_WRITEABLE:
+		return on_writeable(c);
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		on_connect_error(c, in);
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE:
+		if (c)
+			on_closed(c);
 		return 0;
 	default:
 		return 0;
@@ -749,6 +880,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols protocols[] = {
 	{"wampbench", callback, 0, 1 << 16, 0, NULL, 0},
+	{"wampbench-raw", callback_raw, 0, 1 << 16, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -766,6 +898,11 @@ static struct lws *open_client(struct bench *b, struct client *c)
 	i.origin = b->host;
 	i.protocol = b->ser == WAMP_SER_JSON ? "wamp.2.json" : "wamp.2.msgpack";
 	i.local_protocol_name = "wampbench";
+	if (b->rawsocket) {
+		i.method = "RAW";
+		i.protocol = NULL;
+		i.local_protocol_name = "wampbench-raw";
+	}
 	i.userdata = c;
 	i.pwsi = &c->wsi;
 	c->opened_at = now_ns();
@@ -826,8 +963,9 @@ static const char *scenario_name(enum scenario s)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: wampbench --url ws://HOST:PORT/PATH --scenario "
+	fprintf(stderr, "usage: wampbench --url ws://HOST:PORT/PATH|rs://HOST:PORT --scenario "
 	                "rpc|fanout|connect|idle|echo|pair|broadcast|wsconnect [--serializer json|msgpack] "
+	                "[--transport websocket|rawsocket] "
 	                "[--callers C] [--callees M] [--window W] [--payload P] [--subscribers N] "
 	                "[--concurrency K] [--sessions K] [--warmup S] [--duration S] "
 	                "[--router-pid PID] [--realm R] "
@@ -858,6 +996,9 @@ int main(int argc, char **argv)
 			sc = v;
 		else if (!strcmp(a, "--serializer"))
 			b.ser = strcmp(v, "msgpack") ? WAMP_SER_JSON : WAMP_SER_MSGPACK;
+		else if (!strcmp(a, "--transport") && (!strcmp(v, "rawsocket") ||
+		                                       !strcmp(v, "websocket")))
+			b.rawsocket = !strcmp(v, "rawsocket");
 		else if (!strcmp(a, "--callers"))
 			b.callers = atoi(v);
 		else if (!strcmp(a, "--callees"))
@@ -891,7 +1032,11 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (!url || !sc || sscanf(url, "ws://%63[^:]:%d%255s", host, &b.port, path) < 2)
+	if (url && !strncmp(url, "rs://", 5) && sscanf(url, "rs://%63[^:]:%d", host, &b.port) == 2)
+		b.rawsocket = 1;
+	else if (!url || !sc || sscanf(url, "ws://%63[^:]:%d%255s", host, &b.port, path) < 2)
+		usage();
+	if (!sc)
 		usage();
 	if (!path[0])
 		strcpy(path, "/");
@@ -1059,8 +1204,9 @@ int main(int argc, char **argv)
 			n = lws_service(b.ctx, 0);
 	}
 	if (b.failed) {
-		printf("{\"scenario\":\"%s\",\"serializer\":\"%s\",\"error\":\"%s\"}\n",
-		       scenario_name(b.sc), wamp_ser_name(b.ser), b.why);
+		printf("{\"scenario\":\"%s\",\"serializer\":\"%s\",\"transport\":\"%s\","
+		       "\"error\":\"%s\"}\n", scenario_name(b.sc), wamp_ser_name(b.ser),
+		       b.rawsocket ? "rawsocket" : "websocket", b.why);
 		fflush(stdout);
 		lws_context_destroy(b.ctx);
 		return 1;
@@ -1069,10 +1215,12 @@ int main(int argc, char **argv)
 	if (b.sc == SC_IDLE) {
 		long rss = b.router_pid ? router_rss_kib(b.router_pid) : 0;
 
-		printf("{\"scenario\":\"idle\",\"serializer\":\"%s\",\"sessions\":%d,"
+		printf("{\"scenario\":\"idle\",\"serializer\":\"%s\",\"transport\":\"%s\","
+		       "\"sessions\":%d,"
 		       "\"router_rss_kib_before\":%ld,\"router_rss_kib\":%ld,\"kib_per_session\":%.2f,"
 		       "\"ops\":%d}\n",
-		       wamp_ser_name(b.ser), b.sessions, b.rss0_kib, rss,
+		       wamp_ser_name(b.ser), b.rawsocket ? "rawsocket" : "websocket", b.sessions,
+		       b.rss0_kib, rss,
 		       b.sessions ? (double)(rss - b.rss0_kib) / b.sessions : 0.0, b.sessions);
 	} else {
 		struct rusage ru1;
@@ -1085,14 +1233,16 @@ int main(int argc, char **argv)
 		      (double)(ru1.ru_utime.tv_usec - b.ru0.ru_utime.tv_usec +
 		               ru1.ru_stime.tv_usec - b.ru0.ru_stime.tv_usec) / 1e6;
 		router = b.router_pid ? (double)(router_ticks(b.router_pid) - b.router_ticks0) / hz : -1;
-		printf("{\"scenario\":\"%s\",\"serializer\":\"%s\",\"callers\":%d,\"callees\":%d,"
+		printf("{\"scenario\":\"%s\",\"serializer\":\"%s\",\"transport\":\"%s\","
+		       "\"callers\":%d,\"callees\":%d,"
 		       "\"subscribers\":%d,\"window\":%d,\"payload\":%d,\"concurrency\":%d,"
 		       "\"duration\":%.1f,\"ops\":%" PRIu64 ",\"ops_per_s\":%.0f,"
 		       "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f},"
 		       "\"bench_cpu_s\":%.2f,\"router_cpu_s\":%.2f,\"auth\":\"%s\","
 		       "\"slow\":%d,\"slow_closed\":%d,\"router_rss_start_kib\":%ld,"
 		       "\"router_rss_max_kib\":%ld}\n",
-		       scenario_name(b.sc), wamp_ser_name(b.ser), b.callers, b.callees, b.subscribers,
+		       scenario_name(b.sc), wamp_ser_name(b.ser), b.rawsocket ? "rawsocket" : "websocket",
+		       b.callers, b.callees, b.subscribers,
 		       b.window, b.payload, b.concurrency, secs, b.ops, (double)b.ops / secs,
 		       hist_pct(&b.hist, 0.50) / 10.0, hist_pct(&b.hist, 0.90) / 10.0,
 		       hist_pct(&b.hist, 0.99) / 10.0, hist_pct(&b.hist, 0.999) / 10.0,

@@ -141,6 +141,36 @@ def cryptosign():
 
 
 @defer.inlineCallbacks
+def rawsocket_tls():
+    import json
+    import shutil
+    import tempfile
+    from tlscerts import make_certs, twisted_options
+    with open(config("rawsocket-tls.json")) as f:
+        cfg = json.load(f)
+    d = make_certs(tempfile.mkdtemp(prefix="wampd-xbar-tls-"))
+    try:
+        # the config's certificate files and fixed port, made and moved for this run
+        endpoint = cfg["workers"][0]["transports"][1]["endpoint"]
+        endpoint["port"] = 0
+        endpoint["tls"].update(key=os.path.join(d, "server.key"),
+                               certificate=os.path.join(d, "server.pem"),
+                               ca_certificates=[os.path.join(d, "ca.pem")])
+        with WampdProcess(config=cfg) as r:
+            r.wait_log(r"ignored: workers\[0\]\.transports\[1\]\.endpoint\.tls\.dhparam")
+            rss = r.url_of("rss").replace("127.0.0.1", "localhost")
+            dev = yield connect(rss, "iot", SER, tls=twisted_options(d, "client"))
+            ws = yield connect(r.url, "iot", SER)
+            yield dev.register(lambda x: x * 2, "com.iot.double")
+            assert (yield ws.call("com.iot.double", 21)) == 42
+            yield expect_error(dev.call("com.other.proc"), "wamp.error.not_authorized")
+            yield ws.leave_and_wait()
+            yield dev.leave_and_wait()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@defer.inlineCallbacks
 def dynamic_authenticator():
     from autobahn.wamp.exception import ApplicationError
     with WampdProcess(config=config("dynamic-authenticator.json")) as r:
@@ -196,7 +226,7 @@ def http_bridge():
 
 @defer.inlineCallbacks
 def main():
-    for scenario in (hello_world, ticket_roles, wampcra_salted, cryptosign,
+    for scenario in (hello_world, ticket_roles, wampcra_salted, cryptosign, rawsocket_tls,
                      dynamic_authenticator, http_bridge):
         print("crossbar config scenario:", scenario.__name__, SER)
         yield scenario()

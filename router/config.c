@@ -165,9 +165,6 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		return cfg_fail(c, path, "out of memory");
 	if (unix_path && tls)
 		return cfg_fail(c, path, "tls on a Unix domain socket is not supported");
-	if (tls && !out->websocket)
-		return cfg_fail(c, path, "RawSocket over TLS is not supported yet (use type "
-		                "websocket or universal)");
 	if (wspath[0] != '/' && strcmp(wspath, "*"))
 		return cfg_fail(c, path, "path must start with '/' (or be \"*\": any path)");
 	out->serializers = config_default_serializers();

@@ -14,8 +14,11 @@
  *                                        -> that listener's http services (options key/secret
  *                                           -> signed auth, post_body_limit -> max_body,
  *                                           request_timeout/session_timeout -> poll/idle)
+ *   transports[] universal with rawsocket -> the same listener, type universal
+ *   transports[] rawsocket (tcp, with tls or not; unix)
+ *                                        -> listeners[] of type rawsocket
  * Everything else (other worker types, components, web paths that are not WebSocket,
- * rawsocket transports, unknown options) is listed as "ignored: <json path>: <reason>",
+ * TLS on a unix endpoint, unknown options) is listed as "ignored: <json path>: <reason>",
  * which the router logs once at start: never silently misread.
  */
 #include "router/crossbar.h"
@@ -200,6 +203,25 @@ static void serializers_of(struct xlate *x, json_t *t, json_t *l, const char *pa
 	json_object_set_new(l, "serializers", sers);
 }
 
+/* A tcp endpoint's "tls": the listener's tls (key, certificate, the first CA). */
+static void tls_of(struct xlate *x, json_t *tls, json_t *l, const char *path)
+{
+	static const char *const tknown[] = {"key", "certificate", "ca_certificates", "dhparam",
+	                                     "ciphers", NULL};
+
+	ignore_unknown(x, tls, tknown, "not supported by wampd", path);
+	json_object_set_new(l, "tls", json_pack("{s:O, s:O}", "key", json_object_get(tls, "key"),
+	                                        "certificate", json_object_get(tls, "certificate")));
+	if (json_is_array(json_object_get(tls, "ca_certificates")) &&
+	    json_array_size(json_object_get(tls, "ca_certificates")))
+		json_object_set(json_object_get(l, "tls"), "ca_certificates",
+		                json_array_get(json_object_get(tls, "ca_certificates"), 0));
+	if (json_object_get(tls, "dhparam"))
+		ignore(x, "OpenSSL's defaults are used", "%s.endpoint.tls.dhparam", path);
+	if (json_object_get(tls, "ciphers"))
+		ignore(x, "OpenSSL's defaults are used", "%s.endpoint.tls.ciphers", path);
+}
+
 /* A WebSocket service (a websocket transport, or a websocket path of web/universal). */
 static void listener_of(struct xlate *x, json_t *endpoint, json_t *ws, const char *ws_path,
                         const char *path)
@@ -239,23 +261,8 @@ static void listener_of(struct xlate *x, json_t *endpoint, json_t *ws, const cha
 	serializers_of(x, ws, l, path);
 	if (json_object_get(ws, "auth"))
 		json_object_set_new(l, "auth", auth_of(x, json_object_get(ws, "auth"), path));
-	if (json_is_object(tls)) {
-		static const char *const tknown[] = {"key", "certificate", "ca_certificates", "dhparam",
-		                                     "ciphers", NULL};
-
-		ignore_unknown(x, tls, tknown, "not supported by wampd", path);
-		json_object_set_new(l, "tls", json_pack("{s:O, s:O}", "key", json_object_get(tls, "key"),
-		                                        "certificate",
-		                                        json_object_get(tls, "certificate")));
-		if (json_is_array(json_object_get(tls, "ca_certificates")) &&
-		    json_array_size(json_object_get(tls, "ca_certificates")))
-			json_object_set(json_object_get(l, "tls"), "ca_certificates",
-			                json_array_get(json_object_get(tls, "ca_certificates"), 0));
-		if (json_object_get(tls, "dhparam"))
-			ignore(x, "OpenSSL's defaults are used", "%s.endpoint.tls.dhparam", path);
-		if (json_object_get(tls, "ciphers"))
-			ignore(x, "OpenSSL's defaults are used", "%s.endpoint.tls.ciphers", path);
-	}
+	if (json_is_object(tls))
+		tls_of(x, tls, l, path);
 	if (json_is_object(opts)) {
 		const char *key;
 		json_t *v;
@@ -293,17 +300,18 @@ static void rawlistener_of(struct xlate *x, json_t *t, const char *path)
 		}
 		l = json_pack("{s:s, s:O}", "type", "rawsocket", "unix",
 		              json_object_get(endpoint, "path"));
+		if (json_object_get(endpoint, "tls"))
+			ignore(x, "TLS on a Unix domain socket is not served (the socket file's "
+			       "permissions guard it)", "%s.endpoint.tls", path);
 	} else if (!etype || !strcmp(etype, "tcp")) {
-		if (json_is_object(json_object_get(endpoint, "tls"))) {
-			ignore(x, "RawSocket over TLS is not served yet", "%s", path);
-			return;
-		}
 		l = json_pack("{s:s, s:O}", "type", "rawsocket", "port",
 		              json_object_get(endpoint, "port"));
 		if (json_object_get(endpoint, "interface"))
 			json_object_set(l, "host", json_object_get(endpoint, "interface"));
 		else
 			json_object_set_new(l, "host", json_string("*")); /* Crossbar's default */
+		if (json_is_object(json_object_get(endpoint, "tls")))
+			tls_of(x, json_object_get(endpoint, "tls"), l, path);
 	} else {
 		ignore(x, "endpoint type not supported", "%s.endpoint.type", path);
 		return;

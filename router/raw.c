@@ -15,9 +15,11 @@
 #include <utlist.h>
 
 #include "common/log.h"
+#include "router/front.h"
 #include "router/outq.h"
 #include "router/protocol.h"
 #include "router/rawsocket.h"
+#include "router/tlspeer.h"
 
 #define RAW_VERBATIM 0xff     /* wamp_out.ser of a buffer written as it is */
 #define RAW_CLOSE_FLUSH_S 5
@@ -37,6 +39,12 @@ struct raw_conn {
 	struct outq q;
 	bool counted;                     /* in rt->nconns */
 	bool closing;
+	bool refuse;                      /* answer the handshake with error 4 (per-address
+	                                     limit) */
+	char *tls_cn;                     /* verified client certificate's CN until the session
+	                                     takes it (owned), or NULL */
+	uint8_t *tls_channel_id;          /* TLS: tls-unique binding until the session takes it
+	                                     (owned), or NULL */
 	char addr[64];
 	struct raw_conn *prev, *next;
 };
@@ -185,7 +193,7 @@ static int raw_handshake(struct raw_conn *c)
 	                       : (uint32_t)c->rt->cfg.max_message_size;
 	enum rs_error err;
 
-	if (c->rt->shutting_down || c->rt->nconns >= c->rt->cfg.max_sessions) {
+	if (c->refuse || c->rt->shutting_down || c->rt->nconns >= c->rt->cfg.max_sessions) {
 		err = RS_ERR_CONNECTIONS;
 		reply[0] = RS_MAGIC;
 		reply[1] = (uint8_t)(err << 4);
@@ -209,6 +217,10 @@ static int raw_handshake(struct raw_conn *c)
 	if (!(c->session = session_new(&raw_peer_ops, c, ser)))
 		return -1;
 	c->session->auth = c->auth;
+	c->session->tls_cn = c->tls_cn; /* the session owns them from here on */
+	c->session->tls_channel_id = c->tls_channel_id;
+	c->tls_cn = NULL;
+	c->tls_channel_id = NULL;
 	c->counted = true;
 	c->rt->nconns++;
 	c->rt->stats.sessions_opened++;
@@ -318,6 +330,8 @@ void raw_conn_closed(struct raw_conn *c)
 		c->rt->nconns--;
 	outq_clear(&c->q);
 	rs_rx_clear(&c->rx);
+	free(c->tls_cn);
+	free(c->tls_channel_id);
 	DL_DELETE(raw_conns, c);
 	wlog_debug("raw", "closed peer=%s", c->addr);
 	free(c);
@@ -340,4 +354,98 @@ void raw_conns_abandon(void)
 
 	DL_FOREACH(raw_conns, c)
 		c->closing = true;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* RawSocket over TLS                                                                     */
+
+struct raw_tls_pss {
+	struct raw_conn *raw;         /* from the first decrypted octet 0x7F on */
+	bool counted;                 /* counted in the per-address limit */
+	bool over_limit;              /* over it: the handshake is answered with error 4 */
+	char ip[IPLIMIT_ADDR_MAX];
+	int port;
+};
+
+/* The first decrypted bytes: a RawSocket handshake (0x7F) gets a raw_conn, anything else
+ * is closed (RawSocket has no way to say "wrong protocol", and a TLS connection cannot be
+ * answered in plain HTTP the way the front door does). */
+static int raw_tls_first(struct lws *wsi, struct raw_tls_pss *p, const struct front_target *t,
+                         const uint8_t *in, size_t len)
+{
+	char addr[IPLIMIT_ADDR_MAX + 8];
+
+	snprintf(addr, sizeof(addr), "%s:%d", p->ip, p->port);
+	if (in[0] != RS_MAGIC) {
+		wlog_info("raw", "closing a TLS connection that is not RawSocket peer=%s (first "
+		          "octet %02x)", addr, in[0]);
+		return -1;
+	}
+	if (!(p->raw = raw_conn_new(t->rt, wsi, t->serializers, t->auth, addr)))
+		return -1;
+	p->raw->refuse = p->over_limit;
+	/* the TLS handshake is over by now: the client certificate and the channel binding
+	 * (cryptosign's tls-unique) are known */
+	p->raw->tls_cn = tlspeer_cn(wsi);
+	p->raw->tls_channel_id = tlspeer_channel_id(wsi);
+	/* the RawSocket handshake must come within the hello timeout (at the handshake the
+	 * session's own HELLO deadline takes over, see raw_handshake) */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, t->head_timeout_s);
+	return 0;
+}
+
+/*
+ * The per-connection state hangs off the wsi's opaque user data, not lws' per-session data:
+ * lws 4.1.6 allocates the listen_accept_protocol's per-session data for every connection a
+ * WebSocket TLS vhost accepts, binds the connection to protocols[0], and never frees that
+ * block when the TLS handshake fails (a leak per refused client certificate).
+ */
+int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                     size_t len)
+{
+	struct raw_tls_pss *p = lws_get_opaque_user_data(wsi);
+	const struct front_target *t = lws_vhost_user(lws_get_vhost(wsi));
+
+	(void)user;
+	switch (reason) {
+	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+		return tlspeer_verify(len); /* protocols[0] of a rawsocket-only TLS vhost */
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return 1; /* a WebSocket upgrade naming this protocol: not a WAMP subprotocol */
+	case LWS_CALLBACK_RAW_ADOPT:
+		if (!(p = calloc(1, sizeof(*p))))
+			return -1;
+		lws_set_opaque_user_data(wsi, p);
+		iplimit_fd_peer(lws_get_socket_fd(wsi), p->ip, &p->port);
+		if (t->ipl && !iplimit_conn_open(t->ipl, p->ip)) {
+			wlog_warn("raw", "refusing connection peer=%s:%d: max_sessions_per_ip=%u reached",
+			          p->ip, p->port, t->ipl->max_conns);
+			p->over_limit = true;
+			return 0;
+		}
+		p->counted = t->ipl != NULL;
+		return 0;
+	case LWS_CALLBACK_RAW_RX:
+		if (!p)
+			return -1;
+		if (!len)
+			return 0;
+		if (!p->raw && raw_tls_first(wsi, p, t, in, len) < 0)
+			return -1;
+		return raw_conn_receive(p->raw, in, len);
+	case LWS_CALLBACK_RAW_WRITEABLE:
+		return p && p->raw ? raw_conn_writeable(p->raw) : 0;
+	case LWS_CALLBACK_RAW_CLOSE:
+		if (!p)
+			return 0; /* closed before it was adopted */
+		if (p->raw)
+			raw_conn_closed(p->raw);
+		if (p->counted)
+			iplimit_conn_close(t->ipl, p->ip);
+		lws_set_opaque_user_data(wsi, NULL);
+		free(p);
+		return 0;
+	default:
+		return 0;
+	}
 }

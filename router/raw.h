@@ -2,6 +2,10 @@
  * raw.h - WAMP-over-RawSocket connections on the front door's raw libwebsockets
  * connections (router/front.c hands a connection over when its first byte is 0x7F).
  *
+ * Over TLS there is no front door that could read the head: a listener serving RawSocket
+ * over TLS binds its accepted (or, universal, fallen back from HTTP) connections to
+ * raw_tls_callback, which sees the decrypted bytes.
+ *
  * A raw_conn is the transport of one session: it answers the RawSocket handshake, reassembles
  * frames (router/rawsocket.c), answers PING with PONG, and queues the session's outgoing
  * messages in a byte-bounded queue written one frame per WRITEABLE callback, prefixing each
@@ -39,6 +43,19 @@ void raw_conn_closed(struct raw_conn *c);
 
 /* Router shutdown: every established RawSocket session is told GOODBYE system_shutdown. */
 void raw_conns_shutdown(struct router *rt);
+
+/*
+ * The lws callback of the "wampd-rawsocket" protocol of TLS listeners: a rawsocket TLS
+ * listener's raw vhost (its only protocol, LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG)
+ * and a universal TLS listener's WebSocket vhost (where lws binds a connection whose
+ * decrypted first line is not HTTP, LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG).
+ * The vhost's user is the listener's struct front_target. The first decrypted octet must
+ * be 0x7F, else the connection is closed; the verified client certificate's CN goes to the
+ * session (the tls authentication method); the per-address limit applies (error 4).
+ * The protocol's per_session_data_size must be 0 (the state is allocated here).
+ */
+int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                     size_t len);
 
 /* Everything is going away at once (context destruction): queue nothing more. */
 void raw_conns_abandon(void);

@@ -25,9 +25,6 @@
 
 #include <arpa/inet.h>
 #include <libwebsockets.h>
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <sodium.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +41,7 @@
 #include "router/protocol.h"
 #include "router/raw.h"
 #include "router/batched.h"
+#include "router/tlspeer.h"
 
 _Static_assert(LWS_PRE <= WAMP_OUT_HEADROOM, "wamp_out headroom must cover LWS_PRE");
 
@@ -52,6 +50,7 @@ _Static_assert(LWS_PRE <= WAMP_OUT_HEADROOM, "wamp_out headroom must cover LWS_P
 #define WS_BATCH_MAX (64u * 1024) /* bytes gathered into one outgoing batch (at least one
                                      message, whatever its size) */
 #define WS_RX_CHUNK 1024u        /* lws' per-connection receive chunk (memory per idle session) */
+#define WS_RAW_TLS_PROTOCOL "wampd-rawsocket" /* RawSocket over TLS (raw.c) */
 
 struct ws_server;
 
@@ -174,25 +173,6 @@ static void ws_conn_address(struct ws_conn *c)
 	snprintf(c->addr, sizeof(c->addr), "%s:%d", ip, port);
 }
 
-/*
- * The tls-unique channel binding of a TLS connection as Autobahn (client and Crossbar
- * alike) computes it: SHA-256 of the Finished message the *server* sent in the handshake
- * (Autobahn's client takes its peer's, its router its own; TLS 1.3 sends that one first).
- * 32 bytes the caller owns, or NULL (no TLS, or allocation failure).
- */
-static uint8_t *ws_tls_channel_id(struct lws *wsi)
-{
-	SSL *ssl = lws_get_ssl(wsi);
-	unsigned char fin[EVP_MAX_MD_SIZE];
-	size_t n = ssl ? SSL_get_finished(ssl, fin, sizeof(fin)) : 0;
-	uint8_t *id;
-
-	if (!n || n > sizeof(fin) || !(id = malloc(crypto_hash_sha256_BYTES)))
-		return NULL;
-	crypto_hash_sha256(id, fin, n);
-	return id;
-}
-
 static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *wsi)
 {
 	struct ws_server *srv = l->server;
@@ -219,13 +199,8 @@ static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *
 	c->session->auth = &l->cfg->auth;
 	c->batched = (lws_get_protocol(wsi)->id & WS_PROTO_BATCHED) != 0;
 	if (l->cfg->tls_cert) {
-		char big[sizeof(union lws_tls_cert_info_results) + 256];
-		union lws_tls_cert_info_results *ci = (union lws_tls_cert_info_results *)big;
-
-		if (!lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, ci,
-		                            sizeof(big) - sizeof(*ci) + sizeof(ci->ns.name)))
-			c->session->tls_cn = strndup(ci->ns.name, (size_t)ci->ns.len);
-		c->session->tls_channel_id = ws_tls_channel_id(wsi);
+		c->session->tls_cn = tlspeer_cn(wsi);
+		c->session->tls_channel_id = tlspeer_channel_id(wsi);
 	}
 	DL_APPEND(srv->conns, c);
 	srv->rt->nconns++;
@@ -493,6 +468,8 @@ static int ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason, v
                             void *in, size_t len)
 {
 	switch (reason) {
+	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+		return tlspeer_verify(len);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		wlog_info("ws", "refusing WebSocket upgrade without a WAMP subprotocol");
 		return 1;
@@ -582,7 +559,7 @@ static bool ws_listener_protocols(struct ws_listener *l)
 		{"wamp.2.json.batched", "wamp.2.msgpack.batched", "wamp.2.cbor.batched"}};
 	size_t n = 1;
 
-	l->protocols = calloc(2 + 2 * WAMP_SER__COUNT, sizeof(*l->protocols));
+	l->protocols = calloc(3 + 2 * WAMP_SER__COUNT, sizeof(*l->protocols));
 	if (!l->protocols)
 		return false;
 	l->protocols[0].name = "http";
@@ -599,6 +576,13 @@ static bool ws_listener_protocols(struct ws_listener *l)
 			l->protocols[n].id = (unsigned)ser | (batched ? WS_PROTO_BATCHED : 0);
 			n++;
 		}
+	}
+	if (n > 1 && l->cfg->tls_cert && l->cfg->rawsocket) {
+		/* universal over TLS: where lws binds a connection whose decrypted first line
+		 * is not HTTP (see ws_server_new) */
+		l->protocols[n].name = WS_RAW_TLS_PROTOCOL;
+		l->protocols[n].callback = raw_tls_callback;
+		/* no per-session data: raw_tls_callback allocates its own (see there) */
 	}
 	return n > 1;
 }
@@ -644,6 +628,86 @@ static void ws_size_fd_limit(const struct config *cfg)
 	else
 		wlog_info("router", "file-descriptor limit %llu (max_sessions %u)",
 		          (unsigned long long)want, cfg->max_sessions);
+}
+
+/*
+ * A TLS listener's listening vhost (OpenSSL through lws; the certificate, key and client
+ * CA of the listener):
+ * - websocket: the WebSocket vhost listens itself;
+ * - universal: the same, and a connection whose decrypted first line is not HTTP (a
+ *   RawSocket client's first octet is 0x7F, which no HTTP method starts with) is handed by
+ *   lws to the "wampd-rawsocket" protocol (raw.c) with the bytes it read
+ *   (LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG): the decrypted first octet
+ *   decides, as the front door's first octet does without TLS;
+ * - rawsocket: a raw vhost whose connections all go to "wampd-rawsocket".
+ * Prints the listening URLs (wss://, rss://). false on failure (logged).
+ */
+static bool ws_listen_tls(struct ws_server *srv, struct ws_listener *l, size_t i)
+{
+	const struct listener_config *lc = l->cfg;
+	const struct config *cfg = &srv->rt->cfg;
+	const char *host = lc->host ? lc->host : "0.0.0.0";
+	struct lws_context_creation_info info;
+	struct lws_vhost *vh;
+	char name[32];
+
+	memset(&info, 0, sizeof(info));
+	info.port = lc->port;
+	info.iface = lc->host;
+	info.vhost_name = name;
+	/* lws serves TLS on a vhost only with this bit in the vhost's own options (the
+	 * client-certificate options carry it too, so it used to work only with a CA) */
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.ssl_cert_filepath = lc->tls_cert;
+	info.ssl_private_key_filepath = lc->tls_key;
+	if (lc->tls_ca) {
+		info.ssl_ca_filepath = lc->tls_ca;
+		info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+		if (!lc->tls_require_client_cert)
+			info.options |= LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
+	}
+	if (lc->rawsocket) {
+		info.listen_accept_role = "raw-skt";
+		info.listen_accept_protocol = WS_RAW_TLS_PROTOCOL;
+	}
+	if (lc->websocket) {
+		snprintf(name, sizeof(name), "ws%zu", i);
+		info.protocols = l->protocols;
+		info.user = l;
+		info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
+		if (lc->rawsocket)
+			info.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+		if (cfg->ping_interval_s && cfg->ping_timeout_s)
+			info.retry_and_idle_policy = &srv->retry;
+	} else {
+		snprintf(name, sizeof(name), "rawtls%zu", i);
+		l->front_protocols[0].name = WS_RAW_TLS_PROTOCOL;
+		l->front_protocols[0].callback = raw_tls_callback;
+		info.protocols = l->front_protocols;
+		info.user = &l->front;
+		info.options |= LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+	}
+	vh = lws_create_vhost(srv->ctx, &info);
+	if (!vh) {
+		wlog_error("ws", "cannot listen with TLS on %s:%d (listener %zu: check the "
+		           "certificate, key and port)", host, lc->port, i);
+		return false;
+	}
+	if (lc->websocket) {
+		l->vhost = vh;
+		printf("listening wss://%s:%d%s\n", host, lws_get_vhost_listen_port(vh),
+		       strcmp(lc->path, "*") ? lc->path : "/");
+		wlog_notice("router", "listening url=wss://%s:%d%s", host,
+		            lws_get_vhost_listen_port(vh), lc->path);
+	} else {
+		l->front_vhost = vh;
+	}
+	if (lc->rawsocket) {
+		printf("listening rss://%s:%d\n", host, lws_get_vhost_listen_port(vh));
+		wlog_notice("router", "listening rawsocket+tls=%s:%d", host,
+		            lws_get_vhost_listen_port(vh));
+	}
+	return true;
 }
 
 struct ws_server *ws_server_new(struct router *rt)
@@ -692,52 +756,8 @@ struct ws_server *ws_server_new(struct router *rt)
 		}
 		char name[32];
 
-		/* the WebSocket vhost: adopts the connections the front door hands over, or,
-		 * with TLS, listens itself (the front door cannot read an encrypted head) */
-		snprintf(name, sizeof(name), "ws%zu", i);
-		memset(&info, 0, sizeof(info));
-		info.port = lc->tls_cert ? lc->port : CONTEXT_PORT_NO_LISTEN_SERVER;
-		info.iface = lc->host;
-		info.protocols = l->protocols;
-		info.user = l;
-		info.vhost_name = name;
-		info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
-		if (lc->tls_cert) {
-			/* lws serves TLS on a vhost only with this bit in the vhost's own options
-			 * (the client-certificate options below carry it too, so it used to
-			 * work only with ca_certificates) */
-			info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-			info.ssl_cert_filepath = lc->tls_cert;
-			info.ssl_private_key_filepath = lc->tls_key;
-			if (lc->tls_ca) {
-				info.ssl_ca_filepath = lc->tls_ca;
-				info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
-				if (!lc->tls_require_client_cert)
-					info.options |= LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
-			}
-		}
-		if (cfg->ping_interval_s && cfg->ping_timeout_s)
-			info.retry_and_idle_policy = &srv->retry;
-		l->vhost = lws_create_vhost(srv->ctx, &info);
-		if (!l->vhost) {
-			wlog_error("ws", "cannot create the WebSocket vhost of listener %zu%s", i,
-			           lc->tls_cert ? " (check the TLS certificate and key)" : "");
-			goto fail;
-		}
-		if (lc->tls_cert) {
-			printf("listening wss://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
-			       lws_get_vhost_listen_port(l->vhost), strcmp(lc->path, "*") ? lc->path : "/");
-			wlog_notice("router", "listening url=wss://%s:%d%s",
-			            lc->host ? lc->host : "0.0.0.0", lws_get_vhost_listen_port(l->vhost),
-			            lc->path);
-			if (lc->rawsocket)
-				wlog_warn("config", "listener %zu: RawSocket over TLS is not served yet; "
-				          "this TLS listener serves WebSocket only", i);
-			continue;
-		}
-
-		/* the front door: the listening socket, raw until it knows the protocol */
-		l->front.ws_vhost = l->vhost;
+		/* what the front door (front.c) or, over TLS, raw_tls_callback hands connections
+		 * to: the vhosts' user */
 		l->front.serializers = lc->serializers;
 		l->front.head_timeout_s = (int)cfg->hello_timeout_s;
 		l->front.ws_path = lc->path;
@@ -747,6 +767,12 @@ struct ws_server *ws_server_new(struct router *rt)
 		l->front.rawsocket = lc->rawsocket;
 		l->front.rt = srv->rt;
 		l->front.auth = &lc->auth;
+		if (lc->tls_cert) {
+			/* TLS: the listening vhost itself (a front door cannot read an encrypted head) */
+			if (!ws_listen_tls(srv, l, i))
+				goto fail;
+			continue;
+		}
 		if (lc->nhttp) {
 			char why[256];
 
@@ -755,6 +781,26 @@ struct ws_server *ws_server_new(struct router *rt)
 				goto fail;
 			}
 		}
+
+		/* the WebSocket vhost: adopts the connections the front door hands over */
+		snprintf(name, sizeof(name), "ws%zu", i);
+		memset(&info, 0, sizeof(info));
+		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+		info.iface = lc->host;
+		info.protocols = l->protocols;
+		info.user = l;
+		info.vhost_name = name;
+		info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+		if (cfg->ping_interval_s && cfg->ping_timeout_s)
+			info.retry_and_idle_policy = &srv->retry;
+		l->vhost = lws_create_vhost(srv->ctx, &info);
+		if (!l->vhost) {
+			wlog_error("ws", "cannot create the WebSocket vhost of listener %zu", i);
+			goto fail;
+		}
+
+		/* the front door: the listening socket, raw until it knows the protocol */
+		l->front.ws_vhost = l->vhost;
 		l->front_protocols[0].name = "wampd-front";
 		l->front_protocols[0].callback = front_callback;
 		l->front_protocols[0].per_session_data_size = front_pss_size();

@@ -21,8 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ids.h"
-#include "serializers/codec_internal.h"
+#include "serializers/codec_walk.h"
 
 /* ---------------------------------------------------------------------------------- */
 /* scanning                                                                             */
@@ -421,6 +420,47 @@ json_t *cb_span_value(const uint8_t *p, size_t n)
 /* ---------------------------------------------------------------------------------- */
 /* decoding a message                                                                   */
 
+/* the primitives of the schema walk (codec_decode_fields) on scanned elements: the major
+ * type is the top 3 bits of an element's first octet */
+static bool cr_is_dict(const struct codec_span *e)
+{
+	return e->p[0] >> 5 == 5;
+}
+
+static bool cr_is_empty_dict(const struct codec_span *e)
+{
+	return e->p[0] == 0xa0;
+}
+
+static bool cr_is_list(const struct codec_span *e)
+{
+	return e->p[0] >> 5 == 4;
+}
+
+static bool cr_is_binary(const struct codec_span *e)
+{
+	return e->p[0] >> 5 == 2;
+}
+
+static json_t *cr_dict(const struct codec_span *e, char *why, size_t whylen)
+{
+	(void)why;
+	(void)whylen;
+	return cb_span_value(e->p, e->n);
+}
+
+static const struct codec_reader cb_reader = {
+	.uint = cb_field_uint,
+	.string = cb_field_string,
+	.string_kind = "a string",
+	.is_dict = cr_is_dict,
+	.is_empty_dict = cr_is_empty_dict,
+	.is_list = cr_is_list,
+	.is_binary = cr_is_binary,
+	.dict = cr_dict,
+	.dict_why = "a dict needs text keys (without NUL)",
+};
+
 enum wampd_err cb_decode(const uint8_t *buf, size_t len, unsigned max_depth,
                          struct wamp_msg *msg, char *errbuf, size_t errlen)
 {
@@ -430,7 +470,7 @@ enum wampd_err cb_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 	unsigned major;
 	uint64_t count, type;
 	uint8_t ai;
-	int n = 0, nid = 0;
+	int n = 0;
 
 	if (!cb_head(&s, &major, &count, &ai))
 		return codec_fail(errbuf, errlen, "malformed CBOR: %s", s.err);
@@ -461,78 +501,7 @@ enum wampd_err cb_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 	if (!cb_field_uint(&el[0], &type) || type > WAMP_TYPE__MAX ||
 	    !(schema = wamp_schema((int)type)))
 		return codec_fail(errbuf, errlen, "unknown message type");
-	if (n < schema->min_len || n > schema->max_len)
-		return codec_fail(errbuf, errlen, "%s: %d elements, expected %d to %d", schema->name,
-		                  n, schema->min_len, schema->max_len);
-	msg->type = (enum wamp_type)type;
-
-	for (int i = 1, f = 0; i < n; i++, f++) {
-		const struct codec_span *e = &el[i];
-		unsigned m = e->p[0] >> 5;
-
-		switch (schema->fields[f]) {
-		case WAMP_F_ID:
-		case WAMP_F_INT: {
-			uint64_t v;
-			bool id = schema->fields[f] == WAMP_F_ID;
-
-			if (!cb_field_uint(e, &v) || (id && v > WAMP_ID_MAX) ||
-			    (id && v == 0 && !(nid == 0 && schema->id_zero_ok)))
-				return codec_fail(errbuf, errlen, "%s: element %d must be an id in "
-				                  "[1, 2^53]", schema->name, i);
-			if (!id && !wamp_schema((int)(v > WAMP_TYPE__MAX ? 0 : v)))
-				return codec_fail(errbuf, errlen, "%s: element %d must be a message "
-				                  "type", schema->name, i);
-			msg->id[nid++] = v;
-			break;
-		}
-		case WAMP_F_URI:
-		case WAMP_F_STRING: {
-			enum wampd_err err;
-
-			if (m != 3)
-				return codec_fail(errbuf, errlen, "%s: element %d must be a string",
-				                  schema->name, i);
-			if ((err = cb_field_string(e, msg)) != WAMPD_OK)
-				return err;
-			break;
-		}
-		case WAMP_F_DICT:
-			if (m != 5)
-				return codec_fail(errbuf, errlen, "%s: element %d must be a dict",
-				                  schema->name, i);
-			if (e->p[0] != 0xa0 && !(msg->dict = cb_span_value(e->p, e->n)))
-				return codec_fail(errbuf, errlen, "%s: element %d: a dict needs text "
-				                  "keys (without NUL)", schema->name, i);
-			break;
-		case WAMP_F_PAYLOAD:
-			msg->payload.args = e->p;
-			msg->payload.args_len = e->n;
-			if (m == 2) {
-				/* one transparent binary payload */
-				msg->payload.transparent = true;
-				if (i + 1 < n)
-					return codec_fail(errbuf, errlen, "%s: nothing may follow a binary "
-					                  "Payload", schema->name);
-				break;
-			}
-			if (m != 4)
-				return codec_fail(errbuf, errlen, "%s: Arguments must be a list",
-				                  schema->name);
-			if (i + 1 < n) {
-				e = &el[++i];
-				if (e->p[0] >> 5 != 5)
-					return codec_fail(errbuf, errlen, "%s: ArgumentsKw must be a dict",
-					                  schema->name);
-				msg->payload.kwargs = e->p;
-				msg->payload.kwargs_len = e->n;
-			}
-			break;
-		default:
-			return codec_fail(errbuf, errlen, "%s: too many elements", schema->name);
-		}
-	}
-	return WAMPD_OK;
+	return codec_decode_fields(&cb_reader, (int)type, schema, el, n, msg, errbuf, errlen);
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -618,79 +587,45 @@ static bool cb_put_json(struct wamp_out **o, const json_t *v)
 	}
 }
 
-static bool cb_write_element(struct wamp_out **o, const struct wamp_payload *p, bool kwargs,
-                             enum wampd_err *err)
+/* the primitives of the schema walk (codec_encode_fields); the state is the wamp_out ** */
+static bool cw_begin(void *w, size_t count)
 {
-	const uint8_t *span = kwargs ? p->kwargs : p->args;
-	size_t n = kwargs ? p->kwargs_len : p->args_len;
-	json_t *v;
-	bool ok;
-
-	if (span && p->ser == WAMP_SER_CBOR)
-		return wamp_out_append(o, span, n) || (*err = WAMPD_ERR_NOMEM, false);
-	v = payload_element(p, kwargs, err);
-	if (!v)
-		return false;
-	ok = cb_put_json(o, v);
-	json_decref(v);
-	if (!ok)
-		*err = WAMPD_ERR_NOMEM;
-	return ok;
-}
-
-/* The whole message; false on failure (*err says why when it is not NOMEM). */
-static bool cb_write_msg(struct wamp_out **o, const struct wamp_msg *msg,
-                         const struct wamp_schema *schema, enum wampd_err *err)
-{
-	const struct wamp_payload *p = &msg->payload;
-	bool has_args = p->args || p->args_v, has_kwargs = p->kwargs || p->kwargs_v;
-	size_t count = 1;
-	int nid = 0;
-
-	for (int f = 0; schema->fields[f] != WAMP_F_END; f++) {
-		if (schema->fields[f] == WAMP_F_PAYLOAD)
-			count += has_kwargs ? 2 : has_args ? 1 : 0;
-		else if (schema->fields[f] == WAMP_F_DICT && !msg->dict && schema->min_len < 3 &&
-		         schema->fields[f + 1] == WAMP_F_END)
-			; /* optional Details of UNSUBSCRIBED/UNREGISTERED: omitted */
-		else
-			count++;
-	}
-	CB_PUT(o, cbor_encode_array_start(count, h_, sizeof(h_)));
-	if (!cb_put_uint(o, (uint64_t)msg->type))
-		return false;
-	for (int f = 0; schema->fields[f] != WAMP_F_END; f++) {
-		switch (schema->fields[f]) {
-		case WAMP_F_ID:
-		case WAMP_F_INT:
-			if (!cb_put_uint(o, msg->id[nid++]))
-				return false;
-			break;
-		case WAMP_F_URI:
-		case WAMP_F_STRING:
-			if (!cb_put_string(o, msg->uri ? msg->uri : "", msg->uri ? msg->uri_len : 0, false))
-				return false;
-			break;
-		case WAMP_F_DICT:
-			if (!msg->dict && schema->min_len < 3 && schema->fields[f + 1] == WAMP_F_END)
-				break;
-			if (msg->dict ? !cb_put_json(o, msg->dict) : !wamp_out_append(o, "\xa0", 1))
-				return false;
-			break;
-		case WAMP_F_PAYLOAD:
-			if (has_args && !cb_write_element(o, p, false, err))
-				return false;
-			if (!has_args && has_kwargs && !wamp_out_append(o, "\x80", 1))
-				return false;
-			if (has_kwargs && !cb_write_element(o, p, true, err))
-				return false;
-			break;
-		default:
-			break;
-		}
-	}
+	CB_PUT(w, cbor_encode_array_start(count, h_, sizeof(h_)));
 	return true;
 }
+
+static bool cw_uint(void *w, uint64_t v)
+{
+	return cb_put_uint(w, v);
+}
+
+static bool cw_string(void *w, const char *s, size_t n)
+{
+	return cb_put_string(w, s, n, false);
+}
+
+static bool cw_json(void *w, const json_t *v)
+{
+	return cb_put_json(w, v);
+}
+
+static bool cw_bytes(void *w, const uint8_t *p, size_t n)
+{
+	return wamp_out_append(w, p, n);
+}
+
+static const struct codec_writer cb_writer = {
+	.ser = WAMP_SER_CBOR,
+	.begin = cw_begin,
+	.uint = cw_uint,
+	.string = cw_string,
+	.json = cw_json,
+	.bytes = cw_bytes,
+	.empty_dict = (const uint8_t *)"\xa0",
+	.empty_list = (const uint8_t *)"\x80",
+	.empty_len = 1,
+	.json_err = WAMPD_ERR_NOMEM,
+};
 
 struct wamp_out *cb_encode(const struct wamp_msg *msg, enum wampd_err *err)
 {
@@ -706,7 +641,7 @@ struct wamp_out *cb_encode(const struct wamp_msg *msg, enum wampd_err *err)
 		return NULL;
 	}
 	*err = WAMPD_OK;
-	if (!cb_write_msg(&o, msg, schema, err)) {
+	if (!codec_encode_fields(&cb_writer, &o, msg, schema, err)) {
 		wamp_out_unref(o);
 		if (*err == WAMPD_OK)
 			*err = WAMPD_ERR_NOMEM;

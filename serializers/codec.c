@@ -1,6 +1,7 @@
 /*
  * codec.c - serializer names and dispatch, the helpers the codecs share (UTF-8 check,
- * string field storage, WAMP's binary-in-JSON convention) and payload decoding.
+ * string field storage, WAMP's binary-in-JSON convention) and payload decoding. The schema
+ * walk the codecs share is in codec_walk.h.
  *
  * Binary convention (advanced/serialization_binary_json.md): bytes travel through JSON as
  * a string made of a NUL character followed by the standard base64 (RFC 4648 section 4,

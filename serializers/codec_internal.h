@@ -33,6 +33,48 @@ json_t *codec_binary_to_json(const uint8_t *bytes, size_t n);
  * true; *out_len set. Returns false for other strings (and for invalid base64). */
 bool codec_json_binary(const json_t *v, uint8_t **out, size_t *out_len);
 
+/*
+ * The schema walk every codec shares (codec_walk.h). A codec finds its message's top-level
+ * element spans and its schema (its own format), then codec_decode_fields checks the
+ * element count and turns each element into the message's fields by the schema, asking the
+ * codec's primitives (struct codec_reader) what an element is. Encoding is the same walk the
+ * other way: codec_encode_fields writes the schema's fields through the codec's primitives
+ * (struct codec_writer) into the codec's writer state.
+ */
+struct codec_reader {
+	/* An unsigned integer element: true and *v, or false. */
+	bool (*uint)(const struct codec_span *e, uint64_t *v);
+	/* A string element into msg->uri: WAMPD_OK, WAMPD_ERR_PROTOCOL (not a string / not
+	 * UTF-8: the walker says so, naming string_kind) or WAMPD_ERR_NOMEM. */
+	enum wampd_err (*string)(const struct codec_span *e, struct wamp_msg *msg);
+	const char *string_kind;  /* "a string", "a UTF-8 string": for that error */
+	bool (*is_dict)(const struct codec_span *e);
+	bool (*is_empty_dict)(const struct codec_span *e); /* a dict span known to be one */
+	bool (*is_list)(const struct codec_span *e);
+	bool (*is_binary)(const struct codec_span *e);     /* a transparent binary Payload */
+	/* A non-empty dict element as json_t (new reference); NULL on failure, with a reason
+	 * in why when the codec has a specific one (else dict_why is reported). */
+	json_t *(*dict)(const struct codec_span *e, char *why, size_t whylen);
+	const char *dict_why;
+};
+
+
+struct codec_writer {
+	enum wamp_ser ser;        /* a payload span already in it is copied as it is */
+	/* The message array of `count` elements starts / ends (JSON: "[" / "]"). */
+	bool (*begin)(void *w, size_t count);
+	bool (*end)(void *w);
+	bool (*sep)(void *w);     /* between two elements (JSON: ","), or NULL */
+	bool (*uint)(void *w, uint64_t v);
+	bool (*string)(void *w, const char *s, size_t n);
+	bool (*json)(void *w, const json_t *v);     /* any value ("\0"+base64: binary) */
+	bool (*bytes)(void *w, const uint8_t *p, size_t n); /* encoded bytes, as they are */
+	const uint8_t *empty_dict, *empty_list;     /* their encoding (one octet or "{}"/"[]") */
+	size_t empty_len;
+	enum wampd_err json_err;  /* what a failing json() means (NOMEM, or SERIALIZATION) */
+};
+
+
 /* JSON (json.c) */
 enum wampd_err json_decode(const uint8_t *buf, size_t len, unsigned max_depth,
                            struct wamp_msg *msg, char *errbuf, size_t errlen);

@@ -16,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ids.h"
-#include "serializers/codec_internal.h"
+#include "serializers/codec_walk.h"
 
 /* ---------------------------------------------------------------------------------- */
 /* scanner                                                                              */
@@ -427,7 +426,7 @@ static bool json_field_string(const struct codec_span *e, struct wamp_msg *msg)
 		}
 		p += 2;
 	}
-	ok = codec_set_uri(msg, (const char *)buf, o);
+	ok = codec_set_uri(msg, o ? (const char *)buf : "", o);
 	if (buf != small)
 		free(buf);
 	return ok;
@@ -451,6 +450,51 @@ json_t *json_span_value(const uint8_t *p, size_t n)
 	return json_loadb((const char *)p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 }
 
+/* the primitives of the schema walk (codec_decode_fields) on scanned JSON elements */
+static enum wampd_err jr_string(const struct codec_span *e, struct wamp_msg *msg)
+{
+	if (e->p[0] != '"')
+		return WAMPD_ERR_PROTOCOL;
+	return json_field_string(e, msg) ? WAMPD_OK : WAMPD_ERR_NOMEM;
+}
+
+static bool jr_is_dict(const struct codec_span *e)
+{
+	return e->p[0] == '{';
+}
+
+static bool jr_is_list(const struct codec_span *e)
+{
+	return e->p[0] == '[';
+}
+
+static bool jr_is_binary(const struct codec_span *e)
+{
+	return e->n >= 7 && !memcmp(e->p, "\"\\u0000", 7);
+}
+
+static json_t *jr_dict(const struct codec_span *e, char *why, size_t whylen)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb((const char *)e->p, e->n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+
+	/* the scanner accepted the bytes: what jansson refuses is a NUL in a key */
+	if (!v)
+		snprintf(why, whylen, "%s", jerr.text);
+	return v;
+}
+
+static const struct codec_reader json_reader = {
+	.uint = json_field_uint,
+	.string = jr_string,
+	.string_kind = "a string",
+	.is_dict = jr_is_dict,
+	.is_empty_dict = json_empty_object,
+	.is_list = jr_is_list,
+	.is_binary = jr_is_binary,
+	.dict = jr_dict,
+};
+
 enum wampd_err json_decode(const uint8_t *buf, size_t len, unsigned max_depth,
                            struct wamp_msg *msg, char *errbuf, size_t errlen)
 {
@@ -458,7 +502,7 @@ enum wampd_err json_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 	struct codec_span el[CODEC_MAX_ELEMS];
 	const struct wamp_schema *schema;
 	uint64_t type;
-	int n, nid = 0;
+	int n;
 
 	n = js_scan_message(&s, el);
 	if (n < 0)
@@ -470,90 +514,11 @@ enum wampd_err json_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 	    type > WAMP_TYPE__MAX)
 		return codec_fail(errbuf, errlen, "unknown message type %.*s",
 		                  (int)(el[0].n > 20 ? 20 : el[0].n), el[0].p);
-	if (n < schema->min_len || n > schema->max_len)
-		return codec_fail(errbuf, errlen, "%s: %d elements, expected %d to %d", schema->name,
-		                  n, schema->min_len, schema->max_len);
-	msg->type = (enum wamp_type)type;
-
-	for (int i = 1, f = 0; i < n; i++, f++) {
-		const struct codec_span *e = &el[i];
-
-		switch (schema->fields[f]) {
-		case WAMP_F_ID:
-		case WAMP_F_INT: {
-			uint64_t v;
-			bool id = schema->fields[f] == WAMP_F_ID;
-
-			if (!json_field_uint(e, &v) || (id && v > WAMP_ID_MAX) ||
-			    (id && v == 0 && !(nid == 0 && schema->id_zero_ok)))
-				return codec_fail(errbuf, errlen, "%s: element %d must be an id in "
-				                  "[1, 2^53]", schema->name, i);
-			if (!id && !wamp_schema((int)(v > WAMP_TYPE__MAX ? 0 : v)))
-				return codec_fail(errbuf, errlen, "%s: element %d must be a message "
-				                  "type", schema->name, i);
-			msg->id[nid++] = v;
-			break;
-		}
-		case WAMP_F_URI:
-		case WAMP_F_STRING:
-			if (e->p[0] != '"')
-				return codec_fail(errbuf, errlen, "%s: element %d must be a string",
-				                  schema->name, i);
-			if (!json_field_string(e, msg))
-				return WAMPD_ERR_NOMEM;
-			break;
-		case WAMP_F_DICT:
-			if (e->p[0] != '{')
-				return codec_fail(errbuf, errlen, "%s: element %d must be a dict",
-				                  schema->name, i);
-			if (!json_empty_object(e)) {
-				json_error_t jerr;
-
-				msg->dict = json_loadb((const char *)e->p, e->n,
-				                       JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-				/* the scanner accepted the bytes: what jansson refuses is a NUL in a key */
-				if (!msg->dict)
-					return codec_fail(errbuf, errlen, "%s: element %d: %s", schema->name,
-					                  i, jerr.text);
-			}
-			break;
-		case WAMP_F_PAYLOAD:
-			msg->payload.args = e->p;
-			msg->payload.args_len = e->n;
-			if (e->n >= 7 && !memcmp(e->p, "\"\\u0000", 7)) {
-				/* one transparent binary payload */
-				msg->payload.transparent = true;
-				if (i + 1 < n)
-					return codec_fail(errbuf, errlen, "%s: nothing may follow a binary "
-					                  "Payload", schema->name);
-				break;
-			}
-			if (e->p[0] != '[')
-				return codec_fail(errbuf, errlen, "%s: Arguments must be a list",
-				                  schema->name);
-			if (i + 1 < n) {
-				e = &el[++i];
-				if (e->p[0] != '{')
-					return codec_fail(errbuf, errlen, "%s: ArgumentsKw must be a dict",
-					                  schema->name);
-				msg->payload.kwargs = e->p;
-				msg->payload.kwargs_len = e->n;
-			}
-			break;
-		default:
-			return codec_fail(errbuf, errlen, "%s: too many elements", schema->name);
-		}
-	}
-	return WAMPD_OK;
+	return codec_decode_fields(&json_reader, (int)type, schema, el, n, msg, errbuf, errlen);
 }
 
 /* ---------------------------------------------------------------------------------- */
 /* encoding                                                                             */
-
-static bool out_str(struct wamp_out **o, const char *s)
-{
-	return wamp_out_append(o, s, strlen(s));
-}
 
 /* Decimal digits of v, written backwards ending at end; returns the first digit. */
 static char *out_digits(char *end, uint64_t v)
@@ -718,33 +683,62 @@ bool json_write_value(struct wamp_out **o, const json_t *v)
 	return false;
 }
 
-/* One payload element in JSON: copied, converted from another serializer, or dumped. */
-static bool json_write_element(struct wamp_out **o, const struct wamp_payload *p, bool kwargs,
-                               enum wampd_err *err)
+/* the primitives of the schema walk (codec_encode_fields); the state is the wamp_out ** */
+static bool jw_begin(void *w, size_t count)
 {
-	const uint8_t *span = kwargs ? p->kwargs : p->args;
-	size_t n = kwargs ? p->kwargs_len : p->args_len;
-	json_t *v;
-	bool ok;
-
-	if (span && p->ser == WAMP_SER_JSON)
-		return wamp_out_append(o, span, n) || (*err = WAMPD_ERR_NOMEM, false);
-	v = payload_element(p, kwargs, err);
-	if (!v)
-		return false;
-	ok = json_write_value(o, v);
-	json_decref(v);
-	if (!ok)
-		*err = WAMPD_ERR_SERIALIZATION;
-	return ok;
+	(void)count;
+	return wamp_out_append(w, "[", 1);
 }
+
+static bool jw_end(void *w)
+{
+	return wamp_out_append(w, "]", 1);
+}
+
+static bool jw_sep(void *w)
+{
+	return wamp_out_append(w, ",", 1);
+}
+
+static bool jw_uint(void *w, uint64_t v)
+{
+	return out_uint(w, v);
+}
+
+static bool jw_string(void *w, const char *s, size_t n)
+{
+	return out_json_string(w, s, n);
+}
+
+static bool jw_json(void *w, const json_t *v)
+{
+	return json_write_value(w, v);
+}
+
+static bool jw_bytes(void *w, const uint8_t *p, size_t n)
+{
+	return wamp_out_append(w, p, n);
+}
+
+static const struct codec_writer json_writer = {
+	.ser = WAMP_SER_JSON,
+	.begin = jw_begin,
+	.end = jw_end,
+	.sep = jw_sep,
+	.uint = jw_uint,
+	.string = jw_string,
+	.json = jw_json,
+	.bytes = jw_bytes,
+	.empty_dict = (const uint8_t *)"{}",
+	.empty_list = (const uint8_t *)"[]",
+	.empty_len = 2,
+	.json_err = WAMPD_ERR_SERIALIZATION, /* the value cannot be written as JSON */
+};
 
 struct wamp_out *json_encode(const struct wamp_msg *msg, enum wampd_err *err)
 {
 	const struct wamp_schema *schema = wamp_schema(msg->type);
 	struct wamp_out *o;
-	bool ok = true;
-	int nid = 0;
 
 	if (!schema) {
 		*err = WAMPD_ERR_INTERNAL;
@@ -755,54 +749,11 @@ struct wamp_out *json_encode(const struct wamp_msg *msg, enum wampd_err *err)
 		*err = WAMPD_ERR_NOMEM;
 		return NULL;
 	}
-	ok = wamp_out_append(&o, "[", 1) && out_uint(&o, (uint64_t)msg->type);
-	for (int f = 0; ok && schema->fields[f] != WAMP_F_END; f++) {
-		switch (schema->fields[f]) {
-		case WAMP_F_ID:
-		case WAMP_F_INT:
-			ok = wamp_out_append(&o, ",", 1) && out_uint(&o, msg->id[nid++]);
-			break;
-		case WAMP_F_URI:
-		case WAMP_F_STRING:
-			ok = wamp_out_append(&o, ",", 1) &&
-			     out_json_string(&o, msg->uri ? msg->uri : "", msg->uri ? msg->uri_len : 0);
-			break;
-		case WAMP_F_DICT:
-			/* the optional Details of UNSUBSCRIBED/UNREGISTERED only when present */
-			if (!msg->dict && schema->min_len < 3 && schema->fields[f + 1] == WAMP_F_END)
-				break;
-			ok = wamp_out_append(&o, ",", 1) &&
-			     (msg->dict ? json_write_value(&o, msg->dict) : out_str(&o, "{}"));
-			break;
-		case WAMP_F_PAYLOAD: {
-			const struct wamp_payload *p = &msg->payload;
-			bool has_args = p->args || p->args_v, has_kwargs = p->kwargs || p->kwargs_v;
-
-			*err = WAMPD_OK;
-			if (has_args || has_kwargs) {
-				ok = wamp_out_append(&o, ",", 1);
-				if (ok && has_args)
-					ok = json_write_element(&o, p, false, err);
-				else if (ok)
-					ok = out_str(&o, "[]");
-			}
-			if (ok && has_kwargs)
-				ok = wamp_out_append(&o, ",", 1) && json_write_element(&o, p, true, err);
-			if (!ok) {
-				wamp_out_unref(o);
-				if (*err == WAMPD_OK)
-					*err = WAMPD_ERR_NOMEM;
-				return NULL;
-			}
-			break;
-		}
-		default:
-			break;
-		}
-	}
-	if (!ok || !wamp_out_append(&o, "]", 1)) {
+	*err = WAMPD_OK;
+	if (!codec_encode_fields(&json_writer, &o, msg, schema, err)) {
 		wamp_out_unref(o);
-		*err = WAMPD_ERR_NOMEM;
+		if (*err == WAMPD_OK)
+			*err = WAMPD_ERR_NOMEM;
 		return NULL;
 	}
 	return o;

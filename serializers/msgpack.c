@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "common/ids.h"
-#include "serializers/codec_internal.h"
+#include "serializers/codec_walk.h"
 
 /* ---------------------------------------------------------------------------------- */
 /* reading                                                                              */
@@ -468,6 +468,56 @@ json_t *mp_span_value(const uint8_t *p, size_t n, bool drop_undefined)
 	return mp_to_json(&p, drop_undefined, &undef);
 }
 
+/* the primitives of the schema walk (codec_decode_fields) on scanned elements */
+static enum wampd_err mr_string(const struct codec_span *e, struct wamp_msg *msg)
+{
+	const uint8_t *str;
+	size_t slen;
+
+	if (!mp_field_str(e, &str, &slen) || !codec_utf8_valid(str, slen))
+		return WAMPD_ERR_PROTOCOL;
+	return codec_set_uri(msg, (const char *)str, slen) ? WAMPD_OK : WAMPD_ERR_NOMEM;
+}
+
+static bool mr_is_dict(const struct codec_span *e)
+{
+	return mp_is_map(e->p[0]);
+}
+
+static bool mr_is_empty_dict(const struct codec_span *e)
+{
+	return e->p[0] == 0x80;
+}
+
+static bool mr_is_list(const struct codec_span *e)
+{
+	return mp_is_array(e->p[0]);
+}
+
+static bool mr_is_binary(const struct codec_span *e)
+{
+	return e->p[0] >= 0xc4 && e->p[0] <= 0xc6;
+}
+
+static json_t *mr_dict(const struct codec_span *e, char *why, size_t whylen)
+{
+	(void)why;
+	(void)whylen;
+	return mp_span_value(e->p, e->n, true);
+}
+
+static const struct codec_reader mp_reader = {
+	.uint = mp_field_uint,
+	.string = mr_string,
+	.string_kind = "a UTF-8 string",
+	.is_dict = mr_is_dict,
+	.is_empty_dict = mr_is_empty_dict,
+	.is_list = mr_is_list,
+	.is_binary = mr_is_binary,
+	.dict = mr_dict,
+	.dict_why = "a dict needs string keys (without NUL) and UTF-8 strings",
+};
+
 enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
                          struct wamp_msg *msg, char *errbuf, size_t errlen)
 {
@@ -476,7 +526,7 @@ enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 	const struct wamp_schema *schema;
 	int64_t count;
 	uint64_t type;
-	int n, nid = 0;
+	int n;
 
 	count = mp_array_header(&s);
 	if (count < 0)
@@ -499,78 +549,7 @@ enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 
 	if (!mp_field_uint(&el[0], &type) || type > WAMP_TYPE__MAX || !(schema = wamp_schema((int)type)))
 		return codec_fail(errbuf, errlen, "unknown message type");
-	if (n < schema->min_len || n > schema->max_len)
-		return codec_fail(errbuf, errlen, "%s: %d elements, expected %d to %d", schema->name,
-		                  n, schema->min_len, schema->max_len);
-	msg->type = (enum wamp_type)type;
-
-	for (int i = 1, f = 0; i < n; i++, f++) {
-		const struct codec_span *e = &el[i];
-
-		switch (schema->fields[f]) {
-		case WAMP_F_ID:
-		case WAMP_F_INT: {
-			uint64_t v;
-			bool id = schema->fields[f] == WAMP_F_ID;
-
-			if (!mp_field_uint(e, &v) || (id && v > WAMP_ID_MAX) ||
-			    (id && v == 0 && !(nid == 0 && schema->id_zero_ok)))
-				return codec_fail(errbuf, errlen, "%s: element %d must be an id in "
-				                  "[1, 2^53]", schema->name, i);
-			if (!id && !wamp_schema((int)(v > WAMP_TYPE__MAX ? 0 : v)))
-				return codec_fail(errbuf, errlen, "%s: element %d must be a message "
-				                  "type", schema->name, i);
-			msg->id[nid++] = v;
-			break;
-		}
-		case WAMP_F_URI:
-		case WAMP_F_STRING: {
-			const uint8_t *str;
-			size_t slen;
-
-			if (!mp_field_str(e, &str, &slen) || !codec_utf8_valid(str, slen))
-				return codec_fail(errbuf, errlen, "%s: element %d must be a UTF-8 string",
-				                  schema->name, i);
-			if (!codec_set_uri(msg, (const char *)str, slen))
-				return WAMPD_ERR_NOMEM;
-			break;
-		}
-		case WAMP_F_DICT:
-			if (!mp_is_map(e->p[0]))
-				return codec_fail(errbuf, errlen, "%s: element %d must be a dict",
-				                  schema->name, i);
-			if (e->p[0] != 0x80 && !(msg->dict = mp_span_value(e->p, e->n, true)))
-				return codec_fail(errbuf, errlen, "%s: element %d: a dict needs string "
-				                  "keys (without NUL) and UTF-8 strings", schema->name, i);
-			break;
-		case WAMP_F_PAYLOAD:
-			msg->payload.args = e->p;
-			msg->payload.args_len = e->n;
-			if (e->p[0] >= 0xc4 && e->p[0] <= 0xc6) {
-				/* one transparent binary payload */
-				msg->payload.transparent = true;
-				if (i + 1 < n)
-					return codec_fail(errbuf, errlen, "%s: nothing may follow a binary "
-					                  "Payload", schema->name);
-				break;
-			}
-			if (!mp_is_array(e->p[0]))
-				return codec_fail(errbuf, errlen, "%s: Arguments must be a list",
-				                  schema->name);
-			if (i + 1 < n) {
-				e = &el[++i];
-				if (!mp_is_map(e->p[0]))
-					return codec_fail(errbuf, errlen, "%s: ArgumentsKw must be a dict",
-					                  schema->name);
-				msg->payload.kwargs = e->p;
-				msg->payload.kwargs_len = e->n;
-			}
-			break;
-		default:
-			return codec_fail(errbuf, errlen, "%s: too many elements", schema->name);
-		}
-	}
-	return WAMPD_OK;
+	return codec_decode_fields(&mp_reader, (int)type, schema, el, n, msg, errbuf, errlen);
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -642,90 +621,64 @@ static bool mp_pack_json(msgpack_packer *pk, const json_t *v)
 	}
 }
 
-static bool mp_write_element(struct wamp_out **o, msgpack_packer *pk, const struct wamp_payload *p,
-                             bool kwargs, enum wampd_err *err)
+/* the primitives of the schema walk (codec_encode_fields); the state is the packer, whose
+ * data is the wamp_out ** it appends to */
+static bool mw_begin(void *w, size_t count)
 {
-	const uint8_t *span = kwargs ? p->kwargs : p->args;
-	size_t n = kwargs ? p->kwargs_len : p->args_len;
-	json_t *v;
-	bool ok;
-
-	if (span && p->ser == WAMP_SER_MSGPACK)
-		return wamp_out_append(o, span, n) || (*err = WAMPD_ERR_NOMEM, false);
-	v = payload_element(p, kwargs, err);
-	if (!v)
-		return false;
-	ok = mp_pack_json(pk, v);
-	json_decref(v);
-	if (!ok)
-		*err = WAMPD_ERR_NOMEM;
-	return ok;
+	return !msgpack_pack_array(w, count);
 }
+
+static bool mw_uint(void *w, uint64_t v)
+{
+	return !msgpack_pack_uint64(w, v);
+}
+
+static bool mw_string(void *w, const char *s, size_t n)
+{
+	return !msgpack_pack_str(w, n) && !msgpack_pack_str_body(w, s, n);
+}
+
+static bool mw_json(void *w, const json_t *v)
+{
+	return mp_pack_json(w, v);
+}
+
+static bool mw_bytes(void *w, const uint8_t *p, size_t n)
+{
+	return wamp_out_append(((msgpack_packer *)w)->data, p, n);
+}
+
+static const struct codec_writer mp_writer = {
+	.ser = WAMP_SER_MSGPACK,
+	.begin = mw_begin,
+	.uint = mw_uint,
+	.string = mw_string,
+	.json = mw_json,
+	.bytes = mw_bytes,
+	.empty_dict = (const uint8_t *)"\x80",
+	.empty_list = (const uint8_t *)"\x90",
+	.empty_len = 1,
+	.json_err = WAMPD_ERR_NOMEM,
+};
 
 struct wamp_out *mp_encode(const struct wamp_msg *msg, enum wampd_err *err)
 {
 	const struct wamp_schema *schema = wamp_schema(msg->type);
-	const struct wamp_payload *p = &msg->payload;
-	bool has_args = p->args || p->args_v, has_kwargs = p->kwargs || p->kwargs_v;
 	struct wamp_out *o;
 	msgpack_packer pk;
-	size_t count = 1;
-	bool ok;
-	int nid = 0;
 
 	if (!schema) {
 		*err = WAMPD_ERR_INTERNAL;
 		return NULL;
 	}
-	o = wamp_out_new(48 + msg->uri_len + wamp_payload_span_len(p) * 2);
+	o = wamp_out_new(48 + msg->uri_len + wamp_payload_span_len(&msg->payload) * 2);
 	if (!o) {
 		*err = WAMPD_ERR_NOMEM;
 		return NULL;
 	}
 	msgpack_packer_init(&pk, &o, mp_write_cb);
-
-	for (int f = 0; schema->fields[f] != WAMP_F_END; f++) {
-		if (schema->fields[f] == WAMP_F_PAYLOAD)
-			count += has_kwargs ? 2 : has_args ? 1 : 0;
-		else if (schema->fields[f] == WAMP_F_DICT && !msg->dict && schema->min_len < 3 &&
-		         schema->fields[f + 1] == WAMP_F_END)
-			; /* optional Details of UNSUBSCRIBED/UNREGISTERED: omitted */
-		else
-			count++;
-	}
 	*err = WAMPD_OK;
-	ok = !msgpack_pack_array(&pk, count) && !msgpack_pack_uint64(&pk, (uint64_t)msg->type);
-	for (int f = 0; ok && schema->fields[f] != WAMP_F_END; f++) {
-		switch (schema->fields[f]) {
-		case WAMP_F_ID:
-		case WAMP_F_INT:
-			ok = !msgpack_pack_uint64(&pk, msg->id[nid++]);
-			break;
-		case WAMP_F_URI:
-		case WAMP_F_STRING: {
-			size_t n = msg->uri ? msg->uri_len : 0;
-
-			ok = !msgpack_pack_str(&pk, n) && !msgpack_pack_str_body(&pk, msg->uri, n);
-			break;
-		}
-		case WAMP_F_DICT:
-			if (!msg->dict && schema->min_len < 3 && schema->fields[f + 1] == WAMP_F_END)
-				break;
-			ok = msg->dict ? mp_pack_json(&pk, msg->dict) : !msgpack_pack_map(&pk, 0);
-			break;
-		case WAMP_F_PAYLOAD:
-			if (has_args)
-				ok = mp_write_element(&o, &pk, p, false, err);
-			else if (has_kwargs)
-				ok = !msgpack_pack_array(&pk, 0);
-			if (ok && has_kwargs)
-				ok = mp_write_element(&o, &pk, p, true, err);
-			break;
-		default:
-			break;
-		}
-	}
-	if (!ok) {
+	if (!codec_encode_fields(&mp_writer, &pk, msg, schema, err)) {
 		wamp_out_unref(o);
 		if (*err == WAMPD_OK)
 			*err = WAMPD_ERR_NOMEM;

@@ -31,7 +31,7 @@ from autobahn.wamp import serializer as wamp_serializer
 from autobahn.wamp.exception import ProtocolError
 from autobahn.wamp.types import ComponentConfig
 from twisted.internet import defer, reactor
-from twisted.internet.endpoints import TCP4ClientEndpoint, UNIXClientEndpoint
+from twisted.internet.endpoints import SSL4ClientEndpoint, TCP4ClientEndpoint, UNIXClientEndpoint
 from autobahn.twisted.rawsocket import WampRawSocketClientFactory
 
 SERIALIZERS = {
@@ -168,11 +168,12 @@ def client_url(url):
     return url.replace("0.0.0.0", "127.0.0.1")
 
 
-def connect(url, realm, serializer="json", timeout=10, **opts):
+def connect(url, realm, serializer="json", timeout=10, tls=None, **opts):
     """A Deferred firing with the joined TestSession, or failing with JoinFailed.
 
     url: ws://host:port/path (WebSocket), rs://host:port (RawSocket over TCP) or
-    unix:/path (RawSocket over a Unix domain socket)."""
+    unix:/path (RawSocket over a Unix domain socket); wss:// and rss:// are the same over
+    TLS with `tls` the client's Twisted TLS options (certs.twisted_options)."""
     url = client_url(url)
     joined = defer.Deferred()
     u = urllib.parse.urlparse(url)
@@ -182,15 +183,31 @@ def connect(url, realm, serializer="json", timeout=10, **opts):
     # "json.batched" etc.: the batched WebSocket subprotocol of that serializer
     base, _, batched = serializer.partition(".")
     ser = SERIALIZERS[base](batched=True) if batched else SERIALIZERS[base]()
-    if u.scheme in ("rs", "unix"):
+    if u.scheme in ("rs", "rss", "unix"):
         factory = WampRawSocketClientFactory(make, serializer=ser)
     else:
         factory = WampWebSocketClientFactory(make, url=url, serializers=[ser])
     if u.scheme == "unix":
         endpoint = UNIXClientEndpoint(reactor, u.path)
+    elif u.scheme in ("wss", "rss"):
+        endpoint = SSL4ClientEndpoint(reactor, u.hostname, u.port, tls)
     else:
         endpoint = TCP4ClientEndpoint(reactor, u.hostname, u.port)
     d = endpoint.connect(factory)
+
+    def connected(proto):
+        # a connection lost before WELCOME (e.g. a TLS handshake the router refused)
+        lost = proto.connectionLost
+
+        def connection_lost(reason):
+            try:
+                return lost(reason)
+            finally:
+                if not joined.called:
+                    joined.errback(JoinFailed("transport closed", str(reason.value)))
+        proto.connectionLost = connection_lost
+        return proto
+    d.addCallback(connected)
     d.addErrback(lambda f: joined.called or joined.errback(JoinFailed("connect failed",
                                                                       str(f.value))))
     timer = reactor.callLater(timeout, lambda: joined.called or joined.errback(

@@ -6,7 +6,8 @@
     # on exit: SIGTERM, wait for exit 0, and fail on sanitizer reports in its stderr
 
 The router is started with --port 0 so the kernel picks a free port (tests run in
-parallel); the port is read from the "listening ws://..." line wampd prints on stdout.
+parallel); the port is read from the "listening ws://..." line wampd prints on stdout
+(every listener's line is kept: ws, wss, rs, rss, unix; see url_of).
 Every wait has a deadline; nothing sleeps for synchronisation.
 """
 
@@ -80,7 +81,7 @@ class WampdProcess:
             chunk = os.read(self.proc.stdout.fileno(), 4096)
             buf += chunk
             for line in buf.decode(errors="replace").splitlines():
-                m = re.match(r"listening (wss?://\S+)", line)
+                m = re.match(r"listening ((?:wss?|rss?)://\S+|unix:\S+)", line)
                 if m and m.group(1) not in self.urls:
                     self.urls.append(m.group(1))
             if self.urls:
@@ -133,7 +134,12 @@ class WampdProcess:
     # ------------------------------------------------------------------ inspection
     @property
     def url(self):
-        return self.urls[0]
+        """The first WebSocket listener's URL (ws:// or wss://), else the first URL."""
+        return next((u for u in self.urls if u.startswith("ws")), self.urls[0])
+
+    def url_of(self, scheme, n=0):
+        """The n-th listening URL of a scheme ("ws", "wss", "rs", "rss", "unix")."""
+        return [u for u in self.urls if u.split(":", 1)[0] == scheme][n]
 
     @property
     def port(self):

@@ -197,6 +197,28 @@ static void test_malformed(void **state)
 	}
 }
 
+/* The schema walk's reasons in CBOR's words (see test_codec_msgpack.c for the others). */
+static void expect_reason(const uint8_t *b, size_t n, const char *reason)
+{
+	struct wamp_msg m;
+	char why[200] = "";
+
+	assert_int_equal(wamp_decode(WAMP_SER_CBOR, b, n, NULL, &m, why, sizeof(why)),
+	                 WAMPD_ERR_PROTOCOL);
+	assert_string_equal(why, reason);
+}
+
+static void test_field_reasons(void **state)
+{
+	(void)state;
+	expect_reason(CB("\x84\x18\x30\x01\xa0\x05"), "CALL: element 3 must be a string");
+	expect_reason(CB("\x83\x01\x61r\xa1\x01\x01"),
+	              "HELLO: element 2: a dict needs text keys (without NUL)");
+	expect_reason(CB("\x86\x18\x30\x01\xa0\x61" "a" "\x41\x00\xa0"),
+	              "CALL: nothing may follow a binary Payload");
+	expect_reason(CB("\x85\x18\x30\x01\xa0\x61" "a" "\xa0"), "CALL: Arguments must be a list");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_indefinite_lengths),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_field_reasons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -183,6 +183,38 @@ static void test_transparent_payload(void **state)
 	wamp_msg_clear(&m);
 }
 
+/* The schema walk's reasons, the same words as before it was shared (codec_walk.h), with
+ * each codec's own wording where it had one (JSON's reasons alongside). */
+static void expect_reason(enum wamp_ser ser, const char *b, size_t n, const char *reason)
+{
+	struct wamp_msg m;
+	char why[200] = "";
+
+	assert_int_equal(wamp_decode(ser, (const uint8_t *)b, n, NULL, &m, why, sizeof(why)),
+	                 WAMPD_ERR_PROTOCOL);
+	assert_string_equal(why, reason);
+}
+
+#define REASON(ser, lit, reason) expect_reason(ser, lit, sizeof(lit) - 1, reason)
+
+static void test_field_reasons(void **state)
+{
+	(void)state;
+	REASON(WAMP_SER_MSGPACK, "\x94\x30\x01\x80\x05", "CALL: element 3 must be a UTF-8 string");
+	REASON(WAMP_SER_MSGPACK, "\x93\x01\xa1r\x81\x01\x01",
+	       "HELLO: element 2: a dict needs string keys (without NUL) and UTF-8 strings");
+	REASON(WAMP_SER_MSGPACK, "\x95\x30\x01\x80\xa1" "a" "\x80", "CALL: Arguments must be a list");
+	REASON(WAMP_SER_MSGPACK, "\x92\x30\x01", "CALL: 2 elements, expected 4 to 6");
+	REASON(WAMP_SER_JSON, "[48,1,{},5]", "CALL: element 3 must be a string");
+	REASON(WAMP_SER_JSON, "[1,\"realm1\",{\"a\\u0000b\":1}]",
+	       "HELLO: element 2: NUL byte in object key not supported near '\"a\\u0000b\"'");
+	REASON(WAMP_SER_JSON, "[48,1,[],\"a\"]", "CALL: element 2 must be a dict");
+	REASON(WAMP_SER_JSON, "[48,1,{},\"a\",\"\\u0000AA==\",{}]",
+	       "CALL: nothing may follow a binary Payload");
+	REASON(WAMP_SER_JSON, "[48,0,{},\"a\"]", "CALL: element 1 must be an id in [1, 2^53]");
+	REASON(WAMP_SER_JSON, "[8,99,1,{},\"a\"]", "ERROR: element 1 must be a message type");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_transparent_payload),
+		cmocka_unit_test(test_field_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

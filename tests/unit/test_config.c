@@ -192,6 +192,34 @@ static void test_errors_name_the_key(void **state)
 	expect_error("[1]", "must be a JSON object");
 }
 
+/* TLS on every listener type (RawSocket too since #8); never on a Unix socket */
+static void test_tls_listeners(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"listeners\": [{\"type\": \"rawsocket\", \"port\": 9443, \"tls\":"
+	                 " {\"certificate\": \"s.pem\", \"key\": \"s.key\", \"ca_certificates\":"
+	                 " \"ca.pem\", \"require_client_cert\": true}},"
+	                 " {\"type\": \"universal\", \"port\": 8443, \"tls\": {\"certificate\":"
+	                 " \"s.pem\", \"key\": \"s.key\"}}], \"realms\": [{\"name\": \"a\"}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_true(cfg.listeners[0].rawsocket && !cfg.listeners[0].websocket);
+	assert_string_equal(cfg.listeners[0].tls_cert, "s.pem");
+	assert_string_equal(cfg.listeners[0].tls_ca, "ca.pem");
+	assert_true(cfg.listeners[0].tls_require_client_cert);
+	assert_true(cfg.listeners[1].rawsocket && cfg.listeners[1].websocket);
+	assert_string_equal(cfg.listeners[1].tls_key, "s.key");
+	assert_null(cfg.listeners[1].tls_ca);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"type\": \"rawsocket\", \"unix\": \"/tmp/s\", \"tls\":"
+	             " {\"certificate\": \"s.pem\", \"key\": \"s.key\"}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "tls on a Unix domain socket is not supported");
+	expect_error("{\"listeners\": [{\"type\": \"rawsocket\", \"tls\": {\"certificate\": \"s.pem\"}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}", "certificate and key are required");
+}
+
 static void test_missing_file(void **state)
 {
 	struct config cfg;
@@ -209,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_packaged_default),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors_name_the_key),
+		cmocka_unit_test(test_tls_listeners),
 		cmocka_unit_test(test_missing_file),
 	};
 

@@ -3,6 +3,7 @@ payload bytes under full control, TCP or Unix socket. Every read has a deadline.
 
 import json
 import socket
+import ssl
 import struct
 import time
 
@@ -20,13 +21,16 @@ class RSClosed(Exception):
 
 
 class RS:
-    def __init__(self, host=None, port=None, unix=None, timeout=5.0):
+    def __init__(self, host=None, port=None, unix=None, timeout=5.0, tls=None):
+        """tls: an ssl.SSLContext for RawSocket over TLS (server name localhost)."""
         if unix:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.settimeout(timeout)
             self.sock.connect(unix)
         else:
             self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls:
+            self.sock = tls.wrap_socket(self.sock, server_hostname="localhost")
         self.timeout = timeout
         self.buf = b""
         self.ser = None
@@ -40,7 +44,7 @@ class RS:
             self.sock.settimeout(left)
             try:
                 chunk = self.sock.recv(65536)
-            except (ConnectionResetError, socket.timeout) as e:
+            except (ConnectionResetError, BrokenPipeError, socket.timeout, ssl.SSLError) as e:
                 if isinstance(e, socket.timeout):
                     raise TimeoutError("no data within the deadline")
                 raise RSClosed()

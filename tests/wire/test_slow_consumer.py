@@ -20,8 +20,11 @@ SECONDS = int(os.environ.get("SLOW_CONSUMER_SECONDS", "20"))  # per serializer
 
 @unittest.skipUnless(WAMPBENCH, "WAMPBENCH_BIN not set (bench not built)")
 class SlowConsumer(WireCase):
+    # no keepalive: the witness reads nothing while a run lasts (up to a minute or more on a
+    # loaded machine) and would miss the router's PING and be hung up after ping_timeout
     config = {"realms": [{"name": "realm1"}],
-              "limits": {"send_queue_bytes": 1 << 20, "max_sessions_per_ip": 0}}
+              "limits": {"send_queue_bytes": 1 << 20, "max_sessions_per_ip": 0,
+                         "ping_interval": 0}}
 
     def run_fanout(self, serializer):
         url = "ws://%s:%d%s" % (self.host, self.port, self.path)

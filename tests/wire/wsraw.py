@@ -39,11 +39,12 @@ class Closed(Exception):
 
 class WS:
     def __init__(self, host, port, path="/ws", protocols=("wamp.2.json",), timeout=5.0,
-                 extra_headers=None, connect=True):
+                 extra_headers=None, connect=True, tls=None):
         self.host, self.port, self.path = host, port, path
         self.protocols = list(protocols) if protocols is not None else None
         self.timeout = timeout
         self.extra_headers = extra_headers or {}
+        self.tls = tls  # an ssl.SSLContext: WebSocket over TLS (server name localhost)
         self.sock = None
         self.buf = b""
         self.protocol = None
@@ -53,6 +54,8 @@ class WS:
     # ------------------------------------------------------------------ handshake
     def connect(self):
         self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        if self.tls:
+            self.sock = self.tls.wrap_socket(self.sock, server_hostname="localhost")
         key = base64.b64encode(os.urandom(16)).decode()
         lines = ["GET %s HTTP/1.1" % self.path, "Host: %s:%d" % (self.host, self.port),
                  "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: " + key,
@@ -86,8 +89,10 @@ class WS:
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("no data within %ss" % self.timeout)
-        r, _, _ = select.select([self.sock], [], [], left)
-        if not r:
+        # decrypted bytes already inside the TLS layer do not wake select()
+        pending = self.tls is not None and self.sock.pending()
+        r, _, _ = select.select([self.sock], [], [], 0 if pending else left)
+        if not r and not pending:
             raise TimeoutError("no data within %ss" % self.timeout)
         data = self.sock.recv(65536)
         if not data:

@@ -1,11 +1,13 @@
-// Autobahn|JS against wampd: the Basic Profile scenarios of issue #3.
-//   WAMPD_BIN=... node basic.js json|msgpack
+// Autobahn|JS against wampd: the Basic Profile scenarios of issue #3, and binary payloads
+// crossing JSON, MessagePack and CBOR sessions.
+//   WAMPD_BIN=... node basic.js json|msgpack|cbor
 'use strict';
 
 const h = require('./lib/harness');
 const { autobahn, connect, close, expectError, assert, assertEq, signal, deadline } = h;
 
 const other = (ser) => (ser === 'json' ? 'msgpack' : 'json');
+const isBinary = (ser) => ser !== 'json'; // msgpack and CBOR carry bytes as bytes
 
 // UNREGISTER/UNSUBSCRIBE for an id Autobahn|JS considers gone (it would refuse to send
 // it), sent through its transport and tracked like its own requests.
@@ -28,12 +30,12 @@ const scenarios = {
     const caller = await connect(url, 'realm1', ser);
     await callee.session.register('com.example.echo', (args, kwargs) =>
       new autobahn.Result(args, kwargs));
-    const bin = ser === 'msgpack' ? Buffer.from([0, 1, 254, 255]) : '\u0000AAH+/w==';
+    const bin = isBinary(ser) ? Buffer.from([0, 1, 254, 255]) : '\u0000AAH+/w==';
     const r = await caller.session.call('com.example.echo', [1, 'two', { three: 3 }, bin],
       { k: [true, null], n: 1.5 });
     assertEq(r.args.slice(0, 3), [1, 'two', { three: 3 }], 'args');
     assertEq(r.kwargs, { k: [true, null], n: 1.5 }, 'kwargs');
-    if (ser === 'msgpack') assertEq([...r.args[3]], [0, 1, 254, 255], 'binary intact');
+    if (isBinary(ser)) assertEq([...r.args[3]], [0, 1, 254, 255], 'binary intact');
     else assertEq(r.args[3], '\u0000AAH+/w==', 'binary (JSON convention) intact');
     // a single return value
     await callee.session.register('com.example.add2', (args) => args[0] + args[1]);
@@ -131,6 +133,47 @@ const scenarios = {
     assertEq(await deadline(got, 5000, 'event'), '\u0000CQgH', 'event bytes as JSON convention');
     await close(x);
     await close(y);
+  },
+
+  async 'binary across JSON, MessagePack and CBOR'(url, ser) {
+    // one session per serializer; the one under test calls and publishes to the others
+    const s = {};
+    for (const name of ['json', 'msgpack', 'cbor']) s[name] = await connect(url, 'realm1', name);
+    const me = s[ser];
+    const raw = [0, 1, 2, 0x7f, 0x80, 0xfe, 0xff];
+    const mine = isBinary(ser) ? Buffer.from(raw) : `\u0000${Buffer.from(raw).toString('base64')}`;
+    const seen = {};
+    for (const name of Object.keys(s)) {
+      // each callee reports what it got (bytes or the JSON convention) and sends it back
+      await s[name].session.register(`com.x.${name}`, (args, kwargs) => {
+        const b = args[0];
+        seen[name] = Buffer.isBuffer(b) || b instanceof Uint8Array ? ['bytes', [...b]] : ['string', b];
+        return new autobahn.Result([b], { nested: { b: kwargs.b } });
+      });
+    }
+    for (const name of Object.keys(s)) {
+      const r = await me.session.call(`com.x.${name}`, [mine], { b: mine });
+      const expect = isBinary(name) ? ['bytes', raw]
+        : ['string', `\u0000${Buffer.from(raw).toString('base64')}`];
+      assertEq(seen[name], expect, `${ser} caller -> ${name} callee`);
+      for (const back of [r.args[0], r.kwargs.nested.b]) {
+        if (isBinary(ser)) assertEq([...back], raw, `${name} -> ${ser}: bytes back`);
+        else assertEq(back, mine, `${name} -> ${ser}: JSON convention back`);
+      }
+    }
+    // one publication from the session under test reaches every serializer's subscriber
+    const got = {};
+    for (const name of Object.keys(s)) {
+      got[name] = signal();
+      await s[name].session.subscribe('com.x.bin', (args) => got[name].resolve(args[0]));
+    }
+    await me.session.publish('com.x.bin', [mine], {}, { acknowledge: true, exclude_me: false });
+    for (const name of Object.keys(s)) {
+      const b = await deadline(got[name], 5000, `event at ${name}`);
+      if (isBinary(name)) assertEq([...b], raw, `event bytes at ${name}`);
+      else assertEq(b, `\u0000${Buffer.from(raw).toString('base64')}`, `event at ${name}`);
+    }
+    for (const name of Object.keys(s)) await close(s[name]);
   },
 
   async 'callee leaving cancels pending calls'(url, ser) {

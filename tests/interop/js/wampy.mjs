@@ -1,11 +1,12 @@
-// Wampy (npm wampy 8) against wampd, JSON or MessagePack: RPC with args/kwargs, callee
+// Wampy (npm wampy 8) against wampd, JSON, MessagePack or CBOR: RPC with args/kwargs, callee
 // errors, PubSub with acknowledge, unsubscribe, error URIs, and a Wampy publisher/caller
 // talking to an Autobahn|JS subscriber/callee on the same router.
-//   WAMPD_BIN=... node wampy.mjs json|msgpack
+//   WAMPD_BIN=... node wampy.mjs json|msgpack|cbor
 import { createRequire } from 'module';
 import { Wampy } from 'wampy';
 import { JsonSerializer } from 'wampy/JsonSerializer.js';
 import { MsgpackSerializer } from 'wampy/MsgpackSerializer.js';
+import { CborSerializer } from 'wampy/CborSerializer.js';
 
 const require = createRequire(import.meta.url);
 const h = require('./lib/harness.js');
@@ -15,7 +16,8 @@ const { assert, assertEq, connect, close, deadline, signal } = h;
 async function wampy(url, ser, extra = {}) {
   const w = new Wampy(url, Object.assign({
     realm: 'realm1', ws: WS, autoReconnect: false,
-    serializer: ser === 'msgpack' ? new MsgpackSerializer() : new JsonSerializer(),
+    serializer: { msgpack: () => new MsgpackSerializer(), cbor: () => new CborSerializer(),
+                  json: () => new JsonSerializer() }[ser](),
   }, extra));
   await deadline(w.connect(), 10000, 'wampy connect');
   return w;

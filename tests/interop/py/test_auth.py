@@ -20,7 +20,7 @@ from autobahn.wamp.exception import ApplicationError  # noqa: E402
 from autobahn.wamp.types import PublishOptions  # noqa: E402
 from twisted.internet import defer  # noqa: E402
 
-from tlscerts import make_certs  # noqa: E402
+from tlscerts import make_certs, server_tls, twisted_options  # noqa: E402
 from wampclient import JoinFailed, connect, expect_error, run  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
@@ -247,19 +247,13 @@ def dynamic_authenticator():
 
 @defer.inlineCallbacks
 def tls_client_certificate():
-    """wss:// with a self-signed CA; a client certificate selects the tls method."""
-    from autobahn.twisted.websocket import WampWebSocketClientFactory
-    from autobahn.wamp.types import ComponentConfig
-    from twisted.internet import reactor, ssl
-    from twisted.internet.endpoints import SSL4ClientEndpoint
-    import wampclient
-
+    """wss:// with a self-signed CA; a client certificate selects the tls method, a
+    CA-signed one naming no principal is refused, one from another CA naming a principal
+    is refused in the TLS handshake."""
     d = tempfile.mkdtemp(prefix="wampd-tls-")
     try:
         make_certs(d)
-        cfg = {"listeners": [{"tls": {"certificate": os.path.join(d, "server.pem"),
-                                      "key": os.path.join(d, "server.key"),
-                                      "ca_certificates": os.path.join(d, "ca.pem")},
+        cfg = {"listeners": [{"tls": server_tls(d),
                               "auth": {"tls": {"type": "static", "principals": {
                                   "device-7": {"role": "device"}}},
                                   "cryptosign": {"type": "static", "principals": {
@@ -269,63 +263,45 @@ def tls_client_certificate():
                "realms": [{"name": "realm1"}]}
         with WampdProcess(config=cfg) as r:
             assert r.url.startswith("wss://"), r.url
-            port = int(r.url.split(":")[2].split("/")[0])
-            ca = ssl.Certificate.loadPEM(open(os.path.join(d, "ca.pem"), "rb").read())
+            url = "wss://localhost:%d/ws" % r.port
             for cert, method, role in (("client", "tls", "device"),
-                                       ("stranger", None, "wamp.error.authentication_failed"),
                                        (None, "anonymous", "public")):
-                with_cert = cert == "client"
-                client_cert = None
-                if cert:
-                    client_cert = ssl.PrivateCertificate.loadPEM(
-                        open(os.path.join(d, cert + ".pem"), "rb").read() +
-                        open(os.path.join(d, cert + ".key"), "rb").read())
-                opts = ssl.optionsForClientTLS("localhost", trustRoot=ca,
-                                               clientCertificate=client_cert)
-                joined = defer.Deferred()
-                factory = WampWebSocketClientFactory(
-                    lambda: wampclient.TestSession(ComponentConfig("realm1"), {}, joined),
-                    url="wss://localhost:%d/ws" % port,
-                    serializers=[wampclient.SERIALIZERS[SER]()])
-                SSL4ClientEndpoint(reactor, "127.0.0.1", port, opts).connect(factory)
-                if method is None:
-                    # a CA-signed certificate whose CN is no principal (and the tls method
-                    # has no default role): refused, no fallback to anonymous
-                    try:
-                        s = yield wampclient.wait_for(joined, 10, "TLS session")
-                    except wampclient.JoinFailed as e:
-                        assert e.reason == role, e.reason
-                        continue
-                    yield s.leave_and_wait()
-                    raise AssertionError("a stranger's certificate was admitted")
-                s = yield wampclient.wait_for(joined, 10, "TLS session")
+                s = yield connect(url, "realm1", SER, tls=twisted_options(d, cert))
                 assert s.details.authmethod == method, s.details.authmethod
                 assert s.details.authrole == role, s.details.authrole
-                if with_cert:
+                if cert:
                     assert s.details.authid == "device-7", s.details.authid
                 yield s.leave_and_wait()
             # cryptosign bound to this TLS channel (tls-unique), and a signature bound to
             # another channel refused
-            opts = ssl.optionsForClientTLS("localhost", trustRoot=ca)
             for channel_id, outcome in ((None, "user"),
                                         (bytes(range(32)), "wamp.error.authentication_failed")):
-                joined = defer.Deferred()
-                auth = dict(authmethods=["cryptosign"], authid="alice",
-                            cryptosign_seed=ALICE_SEED, channel_binding="tls-unique",
-                            channel_id=channel_id)
-                factory = WampWebSocketClientFactory(
-                    lambda: wampclient.TestSession(ComponentConfig("realm1"), auth, joined),
-                    url="wss://localhost:%d/ws" % port,
-                    serializers=[wampclient.SERIALIZERS[SER]()])
-                SSL4ClientEndpoint(reactor, "127.0.0.1", port, opts).connect(factory)
                 try:
-                    s = yield wampclient.wait_for(joined, 10, "cryptosign over TLS")
-                except wampclient.JoinFailed as e:
+                    s = yield connect(url, "realm1", SER, tls=twisted_options(d),
+                                      authmethods=["cryptosign"], authid="alice",
+                                      cryptosign_seed=ALICE_SEED, channel_binding="tls-unique",
+                                      channel_id=channel_id)
+                except JoinFailed as e:
                     assert e.reason == outcome, e.reason
                     continue
                 assert s.details.authrole == outcome, (s.details.authrole, outcome)
                 assert s.details.authmethod == "cryptosign"
                 yield s.leave_and_wait()
+            # a CA-signed certificate whose CN is no principal (and the tls method has no
+            # default role): refused, no fallback to anonymous
+            try:
+                s = yield connect(url, "realm1", SER, tls=twisted_options(d, "stranger"))
+                yield s.leave_and_wait()
+                raise AssertionError("a stranger's certificate was admitted")
+            except JoinFailed as e:
+                assert e.reason == "wamp.error.authentication_failed", e.reason
+            # same CN as a principal, another CA: refused in the TLS handshake
+            try:
+                s = yield connect(url, "realm1", SER, tls=twisted_options(d, "rogue"))
+                raise AssertionError("a certificate from another CA joined as %s"
+                                     % s.details.authid)
+            except JoinFailed as e:
+                assert e.reason in ("transport closed", "connect failed"), e
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -45,11 +45,20 @@ class Router {
       this.proc.stdout.on('data', (d) => {
         out += d.toString();
         const m = out.match(/listening (wss?:\/\/\S+)/);
+        // every listener's line (ws, wss, rs, rss, unix) in order, for urlOf()
+        this.urls = [...out.matchAll(/listening (\S+)/g)].map((x) => x[1].replace('0.0.0.0', '127.0.0.1'));
         if (m) resolve(m[1].replace('0.0.0.0', '127.0.0.1'));
       });
       this.proc.on('exit', (code) => reject(new Error(`wampd exited ${code}:\n${this.stderr}`)));
     });
     return deadline(ready, 15000, 'wampd to listen').then((url) => { this.url = url; return this; });
+  }
+
+  // The n-th listening URL of a scheme: 'ws', 'wss', 'rs', 'rss' or 'unix'.
+  urlOf(scheme, n = 0) {
+    const all = this.urls.filter((u) => u.split(':')[0] === scheme);
+    if (n >= all.length) throw new Error(`no ${scheme} listener among ${this.urls}`);
+    return all[n];
   }
 
   async stop() {
@@ -63,15 +72,34 @@ class Router {
 }
 
 function serializer(name) {
+  if (name === 'cbor') {
+    if (!autobahn.serializer.CBORSerializer) throw new Error('Autobahn|JS has no CBOR serializer');
+    return new autobahn.serializer.CBORSerializer();
+  }
   return name === 'msgpack' ? new autobahn.serializer.MsgpackSerializer()
                             : new autobahn.serializer.JSONSerializer();
 }
 
+// The Autobahn|JS transport for a URL: ws:// or wss:// (WebSocket); rs://host:port
+// (RawSocket over TCP) or unix:/path (RawSocket over a Unix socket), JSON only in
+// Autobahn|JS's rawsocket transport.
+function transportOf(url) {
+  const u = url.match(/^rs:\/\/([^:/]+):(\d+)/);
+  if (u) return { type: 'rawsocket', host: u[1], port: Number(u[2]) };
+  if (url.startsWith('unix:')) return { type: 'rawsocket', path: url.slice(5) };
+  return { type: 'websocket', url };
+}
+
 // Open a session; resolves with {session, connection, details} or rejects with the
-// ABORT reason as error.reason.
+// ABORT reason as error.reason. url: see transportOf.
 function connect(url, realm, ser, extra = {}) {
+  const transport = transportOf(url);
+  if (transport.type === 'rawsocket' && ser !== 'json') {
+    throw new Error(`Autobahn|JS speaks RawSocket with JSON only, not ${ser}`);
+  }
   const connection = new autobahn.Connection(Object.assign({
-    url, realm, serializers: [serializer(ser)], max_retries: 0, retry_if_unreachable: false,
+    transports: [transport], realm, serializers: [serializer(ser)], max_retries: 0,
+    retry_if_unreachable: false,
   }, extra));
   const p = new Promise((resolve, reject) => {
     connection.onopen = (session, details) => resolve({ session, connection, details });
@@ -147,4 +175,4 @@ async function main(scenarios, opts = {}) {
 }
 
 module.exports = { autobahn, Router, connect, close, expectError, assert, assertEq, signal,
-  deadline, main, serializer };
+  deadline, main, serializer, transportOf };

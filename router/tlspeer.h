@@ -1,0 +1,44 @@
+/*
+ * tlspeer.h - what wampd takes from the peer of a TLS connection (libwebsockets on
+ * OpenSSL), the same for every transport: WebSocket (ws.c) and RawSocket (raw.c): the
+ * client certificate's verification and common name, and the tls-unique channel binding.
+ *
+ * Client certificates: a listener with ca_certificates asks for one
+ * (LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT, optional unless
+ * require_client_cert). lws 4.1.6 lets protocols[0] of the vhost decide on OpenSSL's
+ * verification result (LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION, len =
+ * preverify_ok) and turns a 0 return into "accepted" whatever OpenSSL found, so every
+ * TLS vhost's protocols[0] must answer with tlspeer_verify(); and the CN is taken only
+ * from a certificate OpenSSL verified.
+ */
+#ifndef WAMPD_ROUTER_TLSPEER_H
+#define WAMPD_ROUTER_TLSPEER_H
+
+#include <libwebsockets.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The answer to LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION: 0 (accept) when
+ * OpenSSL verified the certificate chain (preverify_ok, the callback's len), 1 (fail the
+ * handshake) otherwise.
+ */
+int tlspeer_verify(size_t preverify_ok);
+
+/*
+ * The common name of the client certificate of a TLS connection, when OpenSSL verified it
+ * against the listener's CA: a malloc'd string the caller owns (the session's tls_cn).
+ * NULL when there is none, it is not verified, or on allocation failure.
+ */
+char *tlspeer_cn(struct lws *wsi);
+
+/*
+ * The tls-unique channel binding of a TLS connection as Autobahn (client and Crossbar
+ * alike) computes it: SHA-256 of the Finished message the *server* sent in the handshake
+ * (Autobahn's client takes its peer's, its router its own; TLS 1.3 sends that one first).
+ * 32 bytes the caller owns (the session's tls_channel_id), or NULL (no TLS, or allocation
+ * failure).
+ */
+uint8_t *tlspeer_channel_id(struct lws *wsi);
+
+#endif
