@@ -40,6 +40,9 @@ void raw_conn_closed(struct raw_conn *c);
 /* Router shutdown: every established RawSocket session is told GOODBYE system_shutdown. */
 void raw_conns_shutdown(struct router *rt);
 
+/* Add every RawSocket connection's queued bytes to *sum and raise *max to the largest. */
+void raw_conns_queue_stats(size_t *sum, size_t *max);
+
 /* Everything is going away at once (context destruction): queue nothing more. */
 void raw_conns_abandon(void);
 

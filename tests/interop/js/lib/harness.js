@@ -42,10 +42,14 @@ class Router {
     this.proc.stderr.on('data', (d) => { this.stderr += d.toString(); });
     let out = '';
     const ready = new Promise((resolve, reject) => {
+      // with an admin listener configured, wait for its line too ("listening admin http://...")
+      const wantAdmin = !!(this.opts.config && this.opts.config.admin);
       this.proc.stdout.on('data', (d) => {
         out += d.toString();
         const m = out.match(/listening (wss?:\/\/\S+)/);
-        if (m) resolve(m[1].replace('0.0.0.0', '127.0.0.1'));
+        const a = out.match(/listening admin (http:\/\/\S+)/);
+        if (a) this.adminUrl = a[1].replace('0.0.0.0', '127.0.0.1').replace(/\/$/, '');
+        if (m && (!wantAdmin || a)) resolve(m[1].replace('0.0.0.0', '127.0.0.1'));
       });
       this.proc.on('exit', (code) => reject(new Error(`wampd exited ${code}:\n${this.stderr}`)));
     });
