@@ -129,4 +129,6 @@ const scenarios = {
   },
 };
 
-h.main(scenarios, { config: { admin: { port: 0, ticket: TICKET }, realms: [{ name: 'realm1' }] } });
+// a browser start on a loaded 2-core machine under ASan can take a while: 120 s for the scenario
+h.main(scenarios, { config: { admin: { port: 0, ticket: TICKET }, realms: [{ name: 'realm1' }] },
+  timeout: 120000 });

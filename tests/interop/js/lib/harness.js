@@ -131,7 +131,7 @@ async function main(scenarios, opts = {}) {
   let failed = 0;
   for (const [name, fn] of Object.entries(scenarios)) {
     try {
-      await deadline(fn(router.url, ser, router), 30000, name);
+      await deadline(fn(router.url, ser, router), opts.timeout || 30000, name);
       console.log(`ok   ${name} (${ser})`);
     } catch (e) {
       failed++;
