@@ -93,7 +93,10 @@ static void assert_same_config(const struct config *a, const struct config *b)
 		assert_int_equal(x->authz.cache_ttl_ms, y->authz.cache_ttl_ms);
 	}
 	assert_int_equal(a->auto_create_realms, b->auto_create_realms);
-	assert_int_equal(a->log_level, b->log_level);
+	assert_int_equal(a->log_levels.def, b->log_levels.def);
+	assert_int_equal(a->log_levels.n, b->log_levels.n);
+	assert_int_equal(a->log_format, b->log_format);
+	assert_int_equal(a->admin.enabled, b->admin.enabled);
 	assert_int_equal(a->max_message_size, b->max_message_size);
 	assert_int_equal(a->max_depth, b->max_depth);
 	assert_int_equal(a->send_queue_bytes, b->send_queue_bytes);
