@@ -1,16 +1,30 @@
 /*
- * log.h - leveled, one-line-per-event logging to stderr.
+ * log.h - leveled, one-line-per-event logging to stderr, as text or JSON lines.
  *
- * Lines look like
+ * Text lines look like
  *   2026-11-24T20:11:59.123Z notice router: listening url=ws://127.0.0.1:8080/ws
- * The text after the module is free-form but by convention "what happened" followed by
- * key=value fields (session=, realm=, authid=, peer=) so logs can be grepped and parsed.
- * Messages above the current level cost one integer compare (the macros check first).
+ * The text after the module is by convention "what happened" followed by key=value fields
+ * (session=, realm=, authid=, peer=) so logs can be grepped and parsed. JSON lines carry
+ * the same event as one object per line:
+ *   {"ts":"2026-11-24T20:11:59.123Z","level":"notice","module":"router",
+ *    "msg":"listening url=ws://127.0.0.1:8080/ws","url":"ws://127.0.0.1:8080/ws"}
+ * where every key=value token of the text also becomes a member (all-digit values as
+ * numbers, others as strings; the keys ts, level, module and msg are never overwritten).
+ * Control characters are escaped in both formats, so a client-chosen string (an authid)
+ * can never start a second line; JSON output is always valid UTF-8.
+ *
+ * Levels can differ per module ("info,router=debug,auth=warn"). A message above every
+ * module's level costs one integer compare (the macros check the most verbose level in use
+ * first); one above its own module's level costs a short table lookup, and is never
+ * formatted.
  */
 #ifndef WAMPD_COMMON_LOG_H
 #define WAMPD_COMMON_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 enum wlog_level {
 	WLOG_ERROR = 0,
@@ -20,16 +34,75 @@ enum wlog_level {
 	WLOG_DEBUG,
 };
 
+enum wlog_format {
+	WLOG_TEXT = 0,
+	WLOG_JSON,
+};
+
+#define WLOG_MAX_MODULES 24
+#define WLOG_MODULE_NAME_MAX 16
+
+/* A default level and per-module overrides, as parsed from "info,router=debug". */
+struct wlog_levels {
+	enum wlog_level def;
+	unsigned n;
+	struct {
+		char name[WLOG_MODULE_NAME_MAX];
+		enum wlog_level level;
+	} mod[WLOG_MAX_MODULES];
+};
+
+/* The most verbose level of the default and every module override (the macros' gate). */
 extern enum wlog_level wlog_current_level;
 
-/* Set the level below which lines are dropped. */
+/* The module names wampd logs under (NULL-terminated), for --help and typo warnings. */
+extern const char *const wlog_modules[];
+
+/* Set one level for every module (forgets per-module overrides). */
 void wlog_set_level(enum wlog_level level);
 
-/* Parse "error|warn|notice|info|debug" into *out. Returns false (and leaves *out) on an
- * unknown name. */
+/* Use these levels from now on (copied). */
+void wlog_set_levels(const struct wlog_levels *levels);
+
+/* The level in force for `module` (its override, or the default). */
+enum wlog_level wlog_module_level(const char *module);
+
+/* Parse "error|warn|warning|notice|info|debug" into *out. Returns false (and leaves *out)
+ * on an unknown name. */
 bool wlog_parse_level(const char *name, enum wlog_level *out);
 
-/* Write one line (a trailing newline is added). module and fmt are borrowed. */
+/*
+ * Parse a level specification: comma-separated items, each a bare level (the default for
+ * every module; at most one) or module=level; spaces around items are ignored, e.g.
+ * "info,router=debug, auth=warn". The default is `notice` when no bare level is given.
+ * Module names are [a-z0-9_], at most 15 characters; a name wampd does not log under is
+ * accepted (*unknown, if not NULL, is set to the first such name, in a static buffer) so
+ * the caller can warn. Returns true and fills *out; on failure returns false, leaves *out
+ * untouched and writes a message naming the bad item into err.
+ */
+bool wlog_parse_spec(const char *spec, struct wlog_levels *out, const char **unknown,
+                     char *err, size_t errlen);
+
+/* Parse "text" or "json". false on anything else. */
+bool wlog_parse_format(const char *name, enum wlog_format *out);
+
+/* Text (default) or JSON lines. */
+void wlog_set_format(enum wlog_format format);
+
+/* Where lines go (default stderr; tests use a memory stream). f is borrowed. */
+void wlog_set_output(FILE *f);
+
+/*
+ * Format one event into buf (cap bytes, at least 64): a complete line ending in '\n' and
+ * NUL-terminated, truncated (still valid, still one line) when it does not fit. wall_ms is
+ * the event's time in ms since the epoch; module and text are borrowed. Returns the line's
+ * length without the NUL.
+ */
+size_t wlog_format_line(char *buf, size_t cap, enum wlog_format format, int64_t wall_ms,
+                        enum wlog_level level, const char *module, const char *text);
+
+/* Write one line (a trailing newline is added) if `level` is enabled for `module`.
+ * module and fmt are borrowed. */
 void wlog_write(enum wlog_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -29,6 +29,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "realm/meta.h"
 #include "realm/realm.h"
 
@@ -296,6 +297,7 @@ static void pending_call_free(struct pending_call *pc)
 		HASH_DELETE(hh_caller, pc->caller->calls, pc);
 		pc->caller->ncalls--;
 	}
+	metrics.pending_calls--;
 	free(pc);
 }
 
@@ -602,6 +604,8 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 	HASH_ADD(hh_caller, s->calls, call_id, sizeof(pc->call_id), pc);
 	s->ncalls++;
 	d->calls++;
+	metrics.pending_calls++;
+	pc->started_us = metrics_now_us();
 
 	timeout_ms = wamp_dict_int(msg->dict, "timeout", 0);
 	if (timeout_ms <= 0)
@@ -660,6 +664,7 @@ enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, jso
 	pc->internal_done = done;
 	pc->internal_ctx = ctx;
 	HASH_ADD(hh_callee, pc->callee->invocations, invocation_id, sizeof(pc->invocation_id), pc);
+	metrics.pending_calls++;
 	if (timeout_ms && rs->timers.start)
 		pc->timer = rs->timers.start(rs->timers.ctx, timeout_ms, dealer_call_timeout, pc);
 	inv.id[0] = pc->invocation_id;
@@ -788,8 +793,11 @@ enum wampd_err dealer_yield(struct dealer *d, struct session *s, const struct wa
 			pending_call_drop_caller(pc);
 		}
 	}
-	if (!progress)
+	if (!progress) {
+		if (pc->caller)
+			metrics_observe(&metrics.call_latency, metrics_now_us() - pc->started_us);
 		pending_call_free(pc);
+	}
 	return WAMPD_OK;
 }
 
@@ -823,6 +831,7 @@ enum wampd_err dealer_error(struct dealer *d, struct session *s, const struct wa
 		if (err == WAMPD_ERR_SERIALIZATION || err == WAMPD_ERR_NOMEM)
 			session_fail(pc->caller, WAMP_CALL, pc->call_id, err,
 			             "the error cannot be converted to the caller's serializer");
+		metrics_observe(&metrics.call_latency, metrics_now_us() - pc->started_us);
 	}
 	pending_call_free(pc);
 	return WAMPD_OK;

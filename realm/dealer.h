@@ -93,6 +93,7 @@ struct pending_call {
 	bool caller_progress;        /* the caller asked for progressive results */
 	bool invocation_open;        /* progressive invocation: more CALL chunks may come */
 	bool interrupted;            /* an INTERRUPT was sent (kill: waiting for the callee) */
+	uint64_t started_us;         /* monotonic time of the CALL (latency metric) */
 	UT_hash_handle hh_callee;
 	UT_hash_handle hh_caller;
 };

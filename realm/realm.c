@@ -115,9 +115,11 @@ enum wampd_err realm_join(struct realm *r, struct session *s)
 	HASH_ADD(hh, r->sessions, id, sizeof(s->id), s);
 	r->nsessions++;
 	meta_session_join(r, s);
-	wlog_info("realm", "join session=%llu realm=%s authid=%s authrole=%s peer=%s",
-	          (unsigned long long)s->id, r->name, s->authid ? s->authid : "",
-	          s->authrole ? s->authrole : "", s->ops->address(s->peer));
+	wlog_info("realm", "join session=%llu realm=%s authid=%s authrole=%s authmethod=%s "
+	          "transport=%s serializer=%s peer=%s", (unsigned long long)s->id, r->name,
+	          s->authid ? s->authid : "", s->authrole ? s->authrole : "",
+	          s->authmethod ? s->authmethod : "", s->ops->kind ? s->ops->kind : "other",
+	          wamp_ser_name(s->ser), s->ops->address(s->peer));
 	return WAMPD_OK;
 }
 
@@ -144,8 +146,9 @@ void realm_leave(struct session *s)
 	r->nsessions--;
 	s->realm = NULL;
 	meta_session_leave(r, s);
-	wlog_info("realm", "leave session=%llu realm=%s peer=%s", (unsigned long long)s->id,
-	          r->name, s->ops->address(s->peer));
+	wlog_info("realm", "leave session=%llu realm=%s authid=%s peer=%s duration_ms=%lld",
+	          (unsigned long long)s->id, r->name, s->authid ? s->authid : "",
+	          s->ops->address(s->peer), (long long)(clock_wall_ms() - s->joined_at_ms));
 	s->id = 0; /* a later session on the same transport gets a new id */
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 
 struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser)
 {
@@ -73,9 +74,13 @@ void session_adopt_identity(struct session *s, struct auth_identity *id)
 
 enum wampd_err session_send(struct session *s, struct wamp_out *out)
 {
+	enum wampd_err err;
+
 	if (s->state == SESSION_CLOSING)
 		return WAMPD_OK;
-	return s->ops->send(s->peer, out);
+	if ((err = s->ops->send(s->peer, out)) == WAMPD_OK)
+		metrics_count_type(metrics.msgs_out, out->type);
+	return err;
 }
 
 enum wampd_err session_send_msg(struct session *s, const struct wamp_msg *msg)
@@ -92,7 +97,8 @@ enum wampd_err session_send_msg(struct session *s, const struct wamp_msg *msg)
 		          s->ops->address(s->peer), wampd_err_str(err));
 		return err;
 	}
-	err = s->ops->send(s->peer, out);
+	if ((err = s->ops->send(s->peer, out)) == WAMPD_OK)
+		metrics_count_type(metrics.msgs_out, out->type);
 	wamp_out_unref(out);
 	return err;
 }

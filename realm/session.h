@@ -72,6 +72,9 @@ struct peer_ops {
 	 * reference the caller owns, or NULL. Optional (NULL: none). Built on demand so an
 	 * idle session does not keep it. */
 	json_t *(*transport)(void *peer);
+	/* The transport's kind for metrics and the status page ("websocket", "rawsocket");
+	 * a static string, or NULL (shown as "other"). */
+	const char *kind;
 };
 
 struct session {

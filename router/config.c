@@ -317,7 +317,8 @@ static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct rea
 static void config_base(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->log_level = WLOG_NOTICE;
+	cfg->log_levels.def = WLOG_NOTICE;
+	cfg->log_format = WLOG_TEXT;
 	cfg->max_message_size = 16u << 20;
 	cfg->max_depth = WAMP_DEFAULT_MAX_DEPTH;
 	cfg->send_queue_bytes = 4u << 20;
@@ -360,21 +361,52 @@ fail:
 	return false;
 }
 
+static bool cfg_admin(struct cfg_ctx *c, json_t *a, struct admin_config *out)
+{
+	static const char *const keys[] = {"enabled", "host", "port", "ticket", NULL};
+	const char *host = "127.0.0.1", *ticket = NULL;
+	uint64_t port = 8081;
+	json_t *en = json_object_get(a, "enabled");
+
+	if (!json_is_object(a))
+		return cfg_fail(c, "admin", "must be an object");
+	if (!cfg_check_keys(c, "admin", a, keys) || !cfg_str(c, a, "admin", "host", &host) ||
+	    !cfg_uint(c, a, "admin", "port", 0, 65535, &port) ||
+	    !cfg_str(c, a, "admin", "ticket", &ticket))
+		return false;
+	if (en && !json_is_boolean(en))
+		return cfg_fail(c, "admin.enabled", "must be true or false");
+	if (ticket && !*ticket)
+		return cfg_fail(c, "admin.ticket", "must not be empty (omit it for no ticket)");
+	out->enabled = !en || json_is_true(en);
+	out->port = (int)port;
+	out->host = (!strcmp(host, "*") || !*host) ? NULL : strdup(host);
+	out->ticket = ticket ? strdup(ticket) : NULL;
+	if ((host[0] && strcmp(host, "*") && !out->host) || (ticket && !out->ticket))
+		return cfg_fail(c, "admin", "out of memory");
+	return true;
+}
+
 static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 {
-	static const char *const keys[] = {"log_level", "listeners", "realms",
-	                                   "auto_create_realms", "limits", NULL};
-	const char *level = NULL;
+	static const char *const keys[] = {"log_level", "log_format", "listeners", "realms",
+	                                   "auto_create_realms", "limits", "admin", NULL};
+	const char *level = NULL, *format = NULL, *unknown;
 	json_t *v;
 	size_t i;
-	char path[64];
+	char path[64], why[160];
 
 	if (!json_is_object(root))
 		return cfg_fail(c, "(top)", "the configuration must be a JSON object");
-	if (!cfg_check_keys(c, "", root, keys) || !cfg_str(c, root, "", "log_level", &level))
+	if (!cfg_check_keys(c, "", root, keys) || !cfg_str(c, root, "", "log_level", &level) ||
+	    !cfg_str(c, root, "", "log_format", &format))
 		return false;
-	if (level && !wlog_parse_level(level, &cfg->log_level))
-		return cfg_fail(c, "log_level", "must be error, warn, notice, info or debug");
+	if (level && !wlog_parse_spec(level, &cfg->log_levels, &unknown, why, sizeof(why)))
+		return cfg_fail(c, "log_level", "%s", why);
+	if (format && !wlog_parse_format(format, &cfg->log_format))
+		return cfg_fail(c, "log_format", "must be \"text\" or \"json\"");
+	if ((v = json_object_get(root, "admin")) && !cfg_admin(c, v, &cfg->admin))
+		return false;
 	if ((v = json_object_get(root, "auto_create_realms"))) {
 		if (!json_is_boolean(v))
 			return cfg_fail(c, "auto_create_realms", "must be true or false");
@@ -505,6 +537,8 @@ void config_free(struct config *cfg)
 		authz_config_clear(&cfg->realms[i].authz);
 	}
 	free(cfg->realms);
+	free(cfg->admin.host);
+	free(cfg->admin.ticket);
 	json_decref(cfg->notes);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -4,7 +4,10 @@
  * Native format (every key optional; unknown keys are errors naming their JSON path):
  *
  *   {
- *     "log_level": "info",
+ *     "log_level": "info,router=debug,auth=warn",   (a default and per-module levels)
+ *     "log_format": "text",                          (or "json": one JSON object a line)
+ *     "admin": {"host": "127.0.0.1", "port": 8081, "ticket": "s3cret"},
+ *                 (the admin HTTP listener: /metrics, /health, /status; off without it)
  *     "listeners": [ {"type": "websocket", "host": "127.0.0.1", "port": 8080,
  *                     "path": "/ws", "serializers": ["json", "msgpack"],
  *                     "auth": {...see config_auth.c...},
@@ -103,13 +106,23 @@ struct realm_config {
 	struct authz_config authz;          /* roles (none: everything allowed) */
 };
 
+/* The admin HTTP listener (router/admin.c): metrics, health, status page. */
+struct admin_config {
+	bool enabled;         /* an "admin" object was configured (and not "enabled": false) */
+	char *host;           /* interface to bind; NULL = all interfaces */
+	int port;             /* 0 = any free port (printed as "listening admin http://...") */
+	char *ticket;         /* bearer ticket every path but /health requires, or NULL */
+};
+
 struct config {
 	struct listener_config *listeners;
 	size_t nlisteners;
 	struct realm_config *realms;
 	size_t nrealms;
 	bool auto_create_realms;
-	enum wlog_level log_level;
+	struct wlog_levels log_levels;  /* default and per-module levels */
+	enum wlog_format log_format;
+	struct admin_config admin;
 
 	size_t max_message_size;    /* bytes of one WAMP message (reassembled) */
 	unsigned max_depth;         /* nesting depth of one message */

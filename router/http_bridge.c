@@ -275,6 +275,7 @@ static const struct peer_ops bridge_ops = {
 	.close = bridge_peer_close,
 	.address = bridge_peer_address,
 	.transport = bridge_peer_transport,
+	.kind = "http",
 };
 
 /* The bridge's session, joined to its realm on first use. NULL: not available. */

@@ -228,6 +228,7 @@ static const struct peer_ops lp_ops = {
 	.close = lp_peer_close,
 	.address = lp_peer_address,
 	.transport = lp_peer_transport,
+	.kind = "longpoll",
 };
 
 /* ------------------------------------------------------------------------------------ */

@@ -1,7 +1,7 @@
 /*
  * main.c - wampd's command line, signals and lifetime.
  *
- *   wampd [--config FILE] [--host ADDR] [--port N] [--log-level LEVEL]
+ *   wampd [--config FILE] [--host ADDR] [--port N] [--log-level SPEC] [--log-format FMT]
  *   wampd --help | --version
  *
  * --host/--port override the first listener (port 0 picks a free port; the chosen one is
@@ -16,6 +16,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "router/admin.h"
 #include "router/config.h"
 #include "router/router.h"
 #include "router/ws.h"
@@ -39,7 +40,10 @@ static void usage(FILE *f)
 	        "                         JSON + MessagePack)\n"
 	        "  -H, --host ADDR        listen address of the first listener\n"
 	        "  -p, --port N           port of the first listener (0: any free port)\n"
-	        "  -l, --log-level LEVEL  error, warn, notice (default), info, debug\n"
+	        "  -l, --log-level SPEC   error, warn, notice (default), info, debug; per module\n"
+	        "                         too: info,router=debug,auth=warn (replaces the\n"
+	        "                         configuration's log_level)\n"
+	        "  -L, --log-format FMT   text (default) or json (one JSON object a line)\n"
 	        "  -h, --help             this text\n"
 	        "  -V, --version          print the version\n");
 }
@@ -49,9 +53,11 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"host", required_argument, NULL, 'H'},
 		{"port", required_argument, NULL, 'p'},   {"log-level", required_argument, NULL, 'l'},
+		{"log-format", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
-	const char *config_path = NULL, *host = NULL, *level = NULL;
+	const char *config_path = NULL, *host = NULL, *level = NULL, *format = NULL;
+	struct admin *admin = NULL;
 	long port = -1;
 	struct config cfg;
 	struct router rt;
@@ -59,7 +65,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int opt, rc = 0;
 
-	while ((opt = getopt_long(argc, argv, "c:H:p:l:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:H:p:l:L:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
@@ -79,6 +85,9 @@ int main(int argc, char **argv)
 		}
 		case 'l':
 			level = optarg;
+			break;
+		case 'L':
+			format = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -102,8 +111,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wampd: %s\n", config_path ? err : "out of memory");
 		return 1;
 	}
-	if (level && !wlog_parse_level(level, &cfg.log_level)) {
-		fprintf(stderr, "wampd: --log-level: unknown level %s\n", level);
+	if (level && !wlog_parse_spec(level, &cfg.log_levels, NULL, err, sizeof(err))) {
+		fprintf(stderr, "wampd: --log-level: %s\n", err);
+		config_free(&cfg);
+		return 2;
+	}
+	if (format && !wlog_parse_format(format, &cfg.log_format)) {
+		fprintf(stderr, "wampd: --log-format: %s: must be text or json\n", format);
 		config_free(&cfg);
 		return 2;
 	}
@@ -113,7 +127,17 @@ int main(int argc, char **argv)
 	}
 	if (port >= 0)
 		cfg.listeners[0].port = (int)port;
-	wlog_set_level(cfg.log_level);
+	wlog_set_levels(&cfg.log_levels);
+	wlog_set_format(cfg.log_format);
+	for (unsigned i = 0; i < cfg.log_levels.n; i++) {
+		bool known = false;
+
+		for (const char *const *m = wlog_modules; *m; m++)
+			known = known || !strcmp(*m, cfg.log_levels.mod[i].name);
+		if (!known)
+			wlog_warn("config", "log level for module=%s: wampd logs nothing under that "
+			          "name", cfg.log_levels.mod[i].name);
+	}
 	if (cfg.notes) {
 		size_t i;
 		json_t *note;
@@ -143,10 +167,16 @@ int main(int argc, char **argv)
 		router_destroy(&rt);
 		return 1;
 	}
+	if (!admin_start(&rt, ws, &admin)) {
+		ws_server_free(ws);
+		router_destroy(&rt);
+		return 1;
+	}
 	wlog_notice("router", "wampd %s ready", WAMPD_VERSION);
 	if (ws_server_run(ws, &stop_requested, SHUTDOWN_GRACE_MS) < 0)
 		rc = 1;
 	ws_server_free(ws);
+	admin_free(admin); /* after the lws context, which owned its connections */
 	router_destroy(&rt);
 	wlog_notice("router", "stopped");
 	return rc;

@@ -14,6 +14,7 @@
 #include "auth/authz.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics.h"
 
 /* Client roles and the feature flags wampd reads from HELLO.Details.roles. */
 static uint32_t proto_client_features(const json_t *details)
@@ -43,6 +44,21 @@ static uint32_t proto_client_features(const json_t *details)
 			bits |= map[i].bit;
 	}
 	return bits;
+}
+
+_Static_assert(AUTH__COUNT < METRICS_AUTH_METHODS, "metrics: one slot per auth method + none");
+
+/* The metrics slot of s's authentication method: the one being tried, or the one that
+ * succeeded; AUTH__COUNT when none was chosen. */
+static unsigned proto_auth_method_index(const struct session *s)
+{
+	if (s->auth_pending)
+		return s->auth_pending->method < AUTH__COUNT ? s->auth_pending->method : AUTH__COUNT;
+	for (unsigned m = 0; s->authmethod && m < AUTH__COUNT; m++)
+		if (!strcmp(s->authmethod, auth_method_name((enum auth_method)m)) ||
+		    (m == AUTH_SCRAM && !strcmp(s->authmethod, "wamp-scram")))
+			return m;
+	return AUTH__COUNT;
 }
 
 /* A transport that sets no authentication (unit tests): anonymous only. */
@@ -139,6 +155,7 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 	if ((err = realm_join(r, s)) != WAMPD_OK)
 		return err;
 	proto_hello_timer_stop(rt, s);
+	metrics.auth_ok[proto_auth_method_index(s)]++;
 	welcome.id[0] = s->id;
 	welcome.dict = proto_welcome_details(rt, s);
 	if (!welcome.dict) {
@@ -169,6 +186,7 @@ static void proto_auth_failed(struct router *rt, struct session *s, enum wampd_e
 {
 	if (err == WAMPD_ERR_AUTH_FAILED)
 		proto_count_failure(rt, s);
+	metrics.auth_fail[proto_auth_method_index(s)]++;
 	wlog_notice("auth", "authentication failed realm=%s authid=%s method=%s peer=%s: %s",
 	            s->auth_realm ? s->auth_realm->name : "",
 	            s->auth_pending && s->auth_pending->authid ? s->auth_pending->authid : "",
@@ -288,6 +306,7 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 
 		iplimit_host(s->ops->address(s->peer), ip);
 		if (iplimit_auth_blocked(&rt->ipl, ip, clock_mono_ms())) {
+			metrics.auth_fail[AUTH__COUNT]++;
 			wlog_notice("auth", "refused HELLO peer=%s: %u failed authentications within "
 			            "%u s", s->ops->address(s->peer), rt->ipl.max_failures,
 			            rt->ipl.window_ms / 1000);
@@ -323,6 +342,10 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 		err = proto_auth_step(rt, s, step, extra, &id, NULL);
 	auth_identity_clear(&id);
 	if (err != WAMPD_OK) {
+		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD ||
+		    err == WAMPD_ERR_NO_SUCH_PRINCIPAL || err == WAMPD_ERR_NO_SUCH_ROLE)
+			metrics.auth_fail[err == WAMPD_ERR_NO_AUTH_METHOD ? AUTH__COUNT
+			                                                  : proto_auth_method_index(s)]++;
 		if (err == WAMPD_ERR_AUTH_FAILED)
 			proto_count_failure(rt, s);
 		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD)
@@ -563,6 +586,7 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 		return;
 	}
 
+	metrics_count_type(metrics.msgs_in, msg.type);
 	switch (s->state) {
 	case SESSION_OPEN:
 		if (msg.type == WAMP_HELLO) {

@@ -15,6 +15,7 @@
 #include <utlist.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "router/front.h"
 #include "router/outq.h"
 #include "router/protocol.h"
@@ -150,6 +151,7 @@ static const struct peer_ops raw_peer_ops = {
 	.close = raw_peer_close,
 	.address = raw_peer_address,
 	.transport = raw_peer_transport,
+	.kind = "rawsocket",
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -238,6 +240,7 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 {
 	enum rs_rx_result r;
 
+	metrics.bytes_in += len;
 	if (c->closing)
 		return 0; /* draining: what the client still sends is ignored */
 	if (!c->session) {
@@ -293,6 +296,7 @@ int raw_conn_writeable(struct raw_conn *c)
 			n += 4;
 		}
 		w = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
+		metrics.bytes_out += n;
 		outq_pop(&c->q);
 		if (w < 0)
 			return -1;
@@ -447,5 +451,16 @@ int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		return 0;
 	default:
 		return 0;
+	}
+}
+
+void raw_conns_queue_stats(size_t *sum, size_t *max)
+{
+	struct raw_conn *c;
+
+	DL_FOREACH(raw_conns, c) {
+		*sum += c->q.bytes;
+		if (c->q.bytes > *max)
+			*max = c->q.bytes;
 	}
 }

@@ -57,6 +57,9 @@ void raw_conns_shutdown(struct router *rt);
 int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                      size_t len);
 
+/* Add every RawSocket connection's queued bytes to *sum and raise *max to the largest. */
+void raw_conns_queue_stats(size_t *sum, size_t *max);
+
 /* Everything is going away at once (context destruction): queue nothing more. */
 void raw_conns_abandon(void);
 

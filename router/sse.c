@@ -483,6 +483,7 @@ static const struct peer_ops sse_ops = {
 	.close = sse_peer_close,
 	.address = sse_peer_address,
 	.transport = sse_peer_transport,
+	.kind = "sse",
 };
 
 /* Credentials from the Authorization header (and ?authid=). */

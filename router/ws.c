@@ -35,6 +35,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "router/front.h"
 #include "router/httpsvc.h"
 #include "router/outq.h"
@@ -159,6 +160,7 @@ static const struct peer_ops ws_peer_ops = {
 	.close = ws_peer_close,
 	.address = ws_peer_address,
 	.transport = ws_peer_transport,
+	.kind = "websocket",
 };
 
 /* -------------------------------------------------------------------------------- */
@@ -293,6 +295,7 @@ static void ws_receive(struct ws_server *srv, struct ws_conn *c, const uint8_t *
 	bool first = lws_is_first_fragment(wsi);
 	bool final = lws_is_final_fragment(wsi);
 
+	metrics.bytes_in += len;
 	if (c->closing)
 		return;
 	if (first) {
@@ -384,6 +387,7 @@ static int ws_write_batch(struct ws_conn *c)
 	n = lws_write(c->wsi, buf + LWS_PRE, total,
 	              ser == WAMP_SER_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
 	free(buf);
+	metrics.bytes_out += total;
 	return n < 0 ? -1 : 0;
 }
 
@@ -398,6 +402,7 @@ static int ws_writeable(struct ws_conn *c)
 		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
 		                  out->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 
+		metrics.bytes_out += out->len;
 		outq_pop(&c->q);
 		if (n < 0)
 			return -1;
@@ -912,4 +917,20 @@ void ws_server_free(struct ws_server *srv)
 	}
 	free(srv->listeners);
 	free(srv);
+}
+
+struct lws_context *ws_server_context(struct ws_server *srv)
+{
+	return srv->ctx;
+}
+
+void ws_server_queue_stats(struct ws_server *srv, size_t *sum, size_t *max)
+{
+	struct ws_conn *c;
+
+	DL_FOREACH(srv->conns, c) {
+		*sum += c->q.bytes;
+		if (c->q.bytes > *max)
+			*max = c->q.bytes;
+	}
 }

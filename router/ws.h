@@ -6,10 +6,12 @@
 #define WAMPD_ROUTER_WS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "router/router.h"
 
 struct ws_server;
+struct lws_context;
 
 /*
  * Create the lws context and one listener per rt->cfg.listeners entry. Prints one line
@@ -24,6 +26,12 @@ struct ws_server *ws_server_new(struct router *rt);
  * replies and flushes, then close what is left. Returns 0, or -1 on an event loop error.
  */
 int ws_server_run(struct ws_server *ws, volatile int *stop, int grace_ms);
+
+/* The lws context (the admin listener adds its vhost to it). Borrowed. */
+struct lws_context *ws_server_context(struct ws_server *ws);
+
+/* Add every WebSocket connection's queued bytes to *sum and raise *max to the largest. */
+void ws_server_queue_stats(struct ws_server *ws, size_t *sum, size_t *max);
 
 /* Destroy the context (closing any connection left) and free the server. */
 void ws_server_free(struct ws_server *ws);

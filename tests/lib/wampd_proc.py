@@ -42,6 +42,7 @@ class WampdProcess:
         self.env = env
         self.proc = None
         self.urls = []
+        self.admin_url = None    # "http://127.0.0.1:PORT" when the config has "admin"
         self._stderr_lines = []
         self._stderr_thread = None
         self._config_file = None
@@ -84,11 +85,19 @@ class WampdProcess:
                 m = re.match(r"listening ((?:wss?|rss?)://\S+|unix:\S+)", line)
                 if m and m.group(1) not in self.urls:
                     self.urls.append(m.group(1))
-            if self.urls:
+                m = re.match(r"listening admin (http://\S+?)/?$", line)
+                if m:
+                    self.admin_url = m.group(1).replace("0.0.0.0", "127.0.0.1")
+            if self.urls and (self.admin_url or not self._wants_admin()):
                 return self
         self.kill()
         raise WampdError("wampd did not report a listening port within %ss:\n%s"
                          % (self.start_timeout, self.stderr()))
+
+    def _wants_admin(self):
+        if isinstance(self.config, dict):
+            return "admin" in self.config
+        return '"admin"' in (self.config or "") if not os.path.exists(self.config or "") else False
 
     def _drain_stderr(self):
         for line in iter(self.proc.stderr.readline, b""):

@@ -93,7 +93,10 @@ static void assert_same_config(const struct config *a, const struct config *b)
 		assert_int_equal(x->authz.cache_ttl_ms, y->authz.cache_ttl_ms);
 	}
 	assert_int_equal(a->auto_create_realms, b->auto_create_realms);
-	assert_int_equal(a->log_level, b->log_level);
+	assert_int_equal(a->log_levels.def, b->log_levels.def);
+	assert_int_equal(a->log_levels.n, b->log_levels.n);
+	assert_int_equal(a->log_format, b->log_format);
+	assert_int_equal(a->admin.enabled, b->admin.enabled);
 	assert_int_equal(a->max_message_size, b->max_message_size);
 	assert_int_equal(a->max_depth, b->max_depth);
 	assert_int_equal(a->send_queue_bytes, b->send_queue_bytes);
@@ -145,7 +148,7 @@ static void test_full_file(void **state)
 	                 " \"limits\": {\"max_message_size\": 4096, \"send_queue_bytes\": 65536,"
 	                 " \"max_subscriptions_per_session\": 5}}",
 	                 &cfg, err, sizeof(err)));
-	assert_int_equal(cfg.log_level, WLOG_DEBUG);
+	assert_int_equal(cfg.log_levels.def, WLOG_DEBUG);
 	assert_null(cfg.listeners[0].host);
 	assert_int_equal(cfg.listeners[0].port, 9000);
 	assert_string_equal(cfg.listeners[0].path, "/wamp");
@@ -220,6 +223,57 @@ static void test_tls_listeners(void **state)
 	             " \"realms\": [{\"name\": \"a\"}]}", "certificate and key are required");
 }
 
+static void test_admin_and_logs(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	/* off by default */
+	assert_true(load("{\"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_false(cfg.admin.enabled);
+	assert_int_equal(cfg.log_format, WLOG_TEXT);
+	assert_int_equal(cfg.log_levels.def, WLOG_NOTICE);
+	config_free(&cfg);
+
+	assert_true(load("{\"admin\": {}, \"realms\": [{\"name\": \"a\"}]}", &cfg, err,
+	                 sizeof(err)));
+	assert_true(cfg.admin.enabled);
+	assert_string_equal(cfg.admin.host, "127.0.0.1");
+	assert_int_equal(cfg.admin.port, 8081);
+	assert_null(cfg.admin.ticket);
+	config_free(&cfg);
+
+	assert_true(load("{\"admin\": {\"host\": \"*\", \"port\": 0, \"ticket\": \"t0k\"},"
+	                 " \"log_level\": \"info,router=debug, auth=warn\", \"log_format\": \"json\","
+	                 " \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_true(cfg.admin.enabled);
+	assert_null(cfg.admin.host);
+	assert_int_equal(cfg.admin.port, 0);
+	assert_string_equal(cfg.admin.ticket, "t0k");
+	assert_int_equal(cfg.log_format, WLOG_JSON);
+	assert_int_equal(cfg.log_levels.def, WLOG_INFO);
+	assert_int_equal(cfg.log_levels.n, 2);
+	assert_string_equal(cfg.log_levels.mod[0].name, "router");
+	assert_int_equal(cfg.log_levels.mod[0].level, WLOG_DEBUG);
+	assert_string_equal(cfg.log_levels.mod[1].name, "auth");
+	assert_int_equal(cfg.log_levels.mod[1].level, WLOG_WARN);
+	config_free(&cfg);
+
+	assert_true(load("{\"admin\": {\"enabled\": false}, \"realms\": [{\"name\": \"a\"}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_false(cfg.admin.enabled);
+	config_free(&cfg);
+
+	expect_error("{\"admin\": {\"prot\": 1}}", "admin.prot: unknown key");
+	expect_error("{\"admin\": {\"port\": 99999}}", "admin.port: must be between");
+	expect_error("{\"admin\": {\"ticket\": \"\"}}", "admin.ticket: must not be empty");
+	expect_error("{\"admin\": []}", "admin: must be an object");
+	expect_error("{\"log_format\": \"xml\"}", "log_format: must be");
+	expect_error("{\"log_level\": \"info,router=loud\"}", "log_level: unknown log level \"loud\"");
+	expect_error("{\"log_level\": \"info,debug\"}", "two default log levels");
+}
+
 static void test_missing_file(void **state)
 {
 	struct config cfg;
@@ -238,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors_name_the_key),
 		cmocka_unit_test(test_tls_listeners),
+		cmocka_unit_test(test_admin_and_logs),
 		cmocka_unit_test(test_missing_file),
 	};
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "common/ids.h"
+#include "common/metrics.h"
 #include "realm/realm.h"
 #include "tests/lib/fake_peer.h"
 
@@ -233,6 +234,50 @@ static void test_caller_leaves_late_yield_dropped(void **state)
 	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
 }
 
+/* The dealer's metrics: pending calls (gauge), latency observed for answered calls only,
+ * INVOCATION/RESULT counted as sent. */
+static void test_metrics(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	char json[128];
+	uint64_t inv1, inv2, inv3;
+
+	metrics_reset();
+	reg(f, 0, "com.m");
+	inv1 = call(f, 1, 0, 51, "com.m");
+	inv2 = call(f, 2, 0, 52, "com.m");
+	assert_int_equal(metrics.pending_calls, 2);
+	assert_int_equal(metrics.msgs_out[WAMP_INVOCATION], 2);
+	snprintf(json, sizeof(json), "[70, %llu, {\"progress\": true}, [1]]", (unsigned long long)inv1);
+	assert_int_equal(run(f, 0, dealer_yield, json), WAMPD_OK); /* progress: still pending */
+	assert_int_equal(metrics.pending_calls, 2);
+	assert_int_equal(metrics.call_latency.count, 0);
+	snprintf(json, sizeof(json), "[70, %llu, {}, [1]]", (unsigned long long)inv1);
+	assert_int_equal(run(f, 0, dealer_yield, json), WAMPD_OK);
+	expect(f, 1, WAMP_RESULT, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(metrics.pending_calls, 1);
+	assert_int_equal(metrics.call_latency.count, 1);
+	assert_int_equal(metrics.msgs_out[WAMP_RESULT], 1);
+	snprintf(json, sizeof(json), "[8, 68, %llu, {}, \"com.err\"]", (unsigned long long)inv2);
+	assert_int_equal(run(f, 0, dealer_error, json), WAMPD_OK);
+	expect(f, 2, WAMP_ERROR, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(metrics.pending_calls, 0);
+	assert_int_equal(metrics.call_latency.count, 2);
+	/* a call whose caller left is not a latency sample, and stops being pending when the
+	 * callee's late answer is dropped */
+	inv3 = call(f, 1, 0, 53, "com.m");
+	assert_int_equal(metrics.pending_calls, 1);
+	realm_leave(f->p[1].s);
+	snprintf(json, sizeof(json), "[70, %llu, {}, [1]]", (unsigned long long)inv3);
+	assert_int_equal(run(f, 0, dealer_yield, json), WAMPD_OK);
+	assert_int_equal(metrics.pending_calls, 0);
+	assert_int_equal(metrics.call_latency.count, 2);
+	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
+}
+
 static void test_request_id_reuse_and_limit(void **state)
 {
 	struct fixture *f = *state;
@@ -304,6 +349,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_callee_leaves_cancels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caller_leaves_late_yield_dropped, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_id_reuse_and_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_per_callee_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unregister, setup, teardown),

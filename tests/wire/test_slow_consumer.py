@@ -7,11 +7,13 @@ other subscriber receiving every event in order (wampbench fails the run on a re
 event, and on a lost one, which stalls its paced publisher), and keep its memory flat.
 Speed is not asserted."""
 
+import http.client
 import json
 import os
 import subprocess
 import unittest
 
+import promparse
 from wirecase import WireCase
 
 WAMPBENCH = os.environ.get("WAMPBENCH_BIN")
@@ -22,7 +24,7 @@ SECONDS = int(os.environ.get("SLOW_CONSUMER_SECONDS", "20"))  # per serializer
 class SlowConsumer(WireCase):
     # no keepalive: the witness reads nothing while a run lasts (up to a minute or more on a
     # loaded machine) and would miss the router's PING and be hung up after ping_timeout
-    config = {"realms": [{"name": "realm1"}],
+    config = {"realms": [{"name": "realm1"}], "admin": {"port": 0},
               "limits": {"send_queue_bytes": 1 << 20, "max_sessions_per_ip": 0,
                          "ping_interval": 0}}
 
@@ -38,7 +40,16 @@ class SlowConsumer(WireCase):
         self.assertTrue(lines, out.stderr.decode())
         return json.loads(lines[-1])
 
+    def slow_disconnects(self):
+        host, port = self.router.admin_url.split("//")[1].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        conn.request("GET", "/metrics")
+        fams = promparse.parse(conn.getresponse().read().decode())
+        conn.close()
+        return fams["wampd_slow_consumer_disconnects_total"].value()
+
     def check(self, serializer):
+        before = self.slow_disconnects()
         r = self.run_fanout(serializer)
         print(json.dumps(r), flush=True)  # the figures, for the record
         self.assertNotIn("error", r, r)
@@ -48,6 +59,7 @@ class SlowConsumer(WireCase):
         growth = r["router_rss_max_kib"] - r["router_rss_start_kib"]
         self.assertLess(growth, 32 * 1024, r)
         self.router.wait_log(r"slow consumer", timeout=5)
+        self.assertEqual(self.slow_disconnects() - before, 1)  # and the metric counted it
 
     def test_json(self):
         self.check("json")

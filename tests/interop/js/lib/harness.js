@@ -42,12 +42,17 @@ class Router {
     this.proc.stderr.on('data', (d) => { this.stderr += d.toString(); });
     let out = '';
     const ready = new Promise((resolve, reject) => {
+      // with an admin listener configured, wait for its line too ("listening admin http://...")
+      const wantAdmin = !!(this.opts.config && this.opts.config.admin);
       this.proc.stdout.on('data', (d) => {
         out += d.toString();
         const m = out.match(/listening (wss?:\/\/\S+)/);
         // every listener's line (ws, wss, rs, rss, unix) in order, for urlOf()
-        this.urls = [...out.matchAll(/listening (\S+)/g)].map((x) => x[1].replace('0.0.0.0', '127.0.0.1'));
-        if (m) resolve(m[1].replace('0.0.0.0', '127.0.0.1'));
+        this.urls = [...out.matchAll(/listening (\S+)/g)].map((x) => x[1])
+          .filter((u) => u !== 'admin').map((u) => u.replace('0.0.0.0', '127.0.0.1'));
+        const a = out.match(/listening admin (http:\/\/\S+)/);
+        if (a) this.adminUrl = a[1].replace('0.0.0.0', '127.0.0.1').replace(/\/$/, '');
+        if (m && (!wantAdmin || a)) resolve(m[1].replace('0.0.0.0', '127.0.0.1'));
       });
       this.proc.on('exit', (code) => reject(new Error(`wampd exited ${code}:\n${this.stderr}`)));
     });
@@ -155,7 +160,7 @@ async function main(scenarios, opts = {}) {
   let failed = 0;
   for (const [name, fn] of Object.entries(scenarios)) {
     try {
-      await deadline(fn(router.url, ser, router), 30000, name);
+      await deadline(fn(router.url, ser, router), opts.timeout || 30000, name);
       console.log(`ok   ${name} (${ser})`);
     } catch (e) {
       failed++;

@@ -1,0 +1,134 @@
+// The admin status page in a real headless Chromium (Debian's /usr/bin/chromium driven by
+// puppeteer-core, pinned in tests/package.json; no browser is ever downloaded):
+//   - without the admin ticket the page is refused (401);
+//   - with it, the page loads with no console errors, no page errors, no failed requests;
+//   - a session opened afterwards with Autobahn|JS shows up in the sessions table with its
+//     authid, role, transport and serializer; its registration and subscription appear too;
+//   - the throughput graph updates: new samples arrive over SSE, the canvas pixels change,
+//     and the drawn message rate rises above 0 while the test client publishes.
+// Every wait has a deadline (waitForFunction timeouts); nothing sleeps.
+//   WAMPD_BIN=... node status_page.js json|msgpack
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const h = require('./lib/harness');
+const { connect, close, assert, assertEq, deadline } = h;
+
+const puppeteer = require(path.join(__dirname, '..', '..', 'node_modules', 'puppeteer-core'));
+
+const CHROMIUM = '/usr/bin/chromium';
+const TICKET = 'admin-s3cret';
+const WAIT = { timeout: 15000, polling: 100 };
+
+async function withBrowser(fn) {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (scripts/deps.sh installs chromium)`);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wampd-chromium-'));
+  const browser = await deadline(puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: false, // the flag is passed below as it is, not puppeteer's variant
+    ignoreDefaultArgs: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage', `--user-data-dir=${profile}`, '--remote-debugging-pipe',
+      'about:blank'],
+    pipe: true,
+  }), 60000, 'chromium to start');
+  try {
+    return await fn(browser);
+  } finally {
+    await deadline(browser.close(), 15000, 'chromium to close').catch(() => browser.process()?.kill('SIGKILL'));
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+// Collect everything the page reports as going wrong.
+function watch(page) {
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // the event stream is cut when the page is closed at the end: not a failure of the page
+    if (!r.url().includes('/status/events')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  return problems;
+}
+
+const scenarios = {
+  async 'status page: ticket, sessions, registrations, live graph'(url, ser, router) {
+    const admin = router.adminUrl;
+    assert(admin, 'the admin URL was printed');
+    await withBrowser(async (browser) => {
+      // no ticket: refused
+      const denied = await browser.newPage();
+      const r401 = await denied.goto(`${admin}/status`, { waitUntil: 'load', timeout: 15000 });
+      assertEq(r401.status(), 401, 'status page without the ticket');
+      await denied.close();
+
+      const page = await browser.newPage();
+      const problems = watch(page);
+      const res = await page.goto(`${admin}/status?ticket=${TICKET}`, { waitUntil: 'load', timeout: 15000 });
+      assertEq(res.status(), 200, 'status page with the ticket');
+      assertEq(res.headers()['content-type'], 'text/html; charset=utf-8', 'content type');
+      // the stream is live and the first table render happened
+      await page.waitForFunction(() => document.getElementById('stream-state').textContent === 'live', WAIT);
+      await page.waitForFunction(() => document.querySelector('#realms tr[data-realm="realm1"]'), WAIT);
+
+      // a session opened now appears, with what the router knows of it
+      const c = await connect(url, 'realm1', ser);
+      const sid = c.session.id;
+      await c.session.register('com.status.proc', () => 1);
+      await c.session.subscribe('com.status.topic', () => {});
+      await page.waitForFunction((id) => document.querySelector(`#sessions tr[data-session="${id}"]`), WAIT, sid);
+      const cells = await page.$$eval(`#sessions tr[data-session="${sid}"] td`, (tds) => tds.map((td) => td.textContent));
+      assertEq(cells[0], 'realm1', 'realm cell');
+      assertEq(cells[1], String(sid), 'session id cell');
+      assertEq(cells[2], c.details.authid, 'authid cell');
+      assertEq(cells[3], c.details.authrole, 'role cell');
+      assertEq(cells[5], 'websocket', 'transport cell');
+      assertEq(cells[6], ser, 'serializer cell');
+      assert(/^127\.0\.0\.1:\d+$/.test(cells[7]), `peer cell ${cells[7]}`);
+      await page.waitForFunction(() => [...document.querySelectorAll('#registrations td')]
+        .some((td) => td.textContent === 'com.status.proc'), WAIT);
+      await page.waitForFunction(() => [...document.querySelectorAll('#subscriptions td')]
+        .some((td) => td.textContent === 'com.status.topic'), WAIT);
+
+      // the graph: new samples change the canvas, and traffic shows as a rate above 0
+      const before = await page.evaluate(() => ({
+        samples: Number(document.getElementById('samples').textContent),
+        png: document.getElementById('throughput').toDataURL(),
+      }));
+      let publishing = true;
+      const traffic = (async () => {
+        while (publishing) {
+          await c.session.publish('com.status.topic', [1], {}, { acknowledge: true });
+        }
+      })();
+      try {
+        await page.waitForFunction((n) => Number(document.getElementById('samples').textContent) >= n + 2,
+          WAIT, before.samples);
+        await page.waitForFunction(() => {
+          const cv = document.getElementById('throughput');
+          return Number(cv.dataset.points) >= 2 && Number(document.getElementById('rate-in').textContent.replace(/[kM]$/, '')) > 0;
+        }, WAIT);
+      } finally {
+        publishing = false;
+        await traffic;
+      }
+      const after = await page.evaluate(() => document.getElementById('throughput').toDataURL());
+      assert(after !== before.png, 'the canvas was redrawn with new data');
+
+      // the session leaves: its row goes away
+      await close(c);
+      await page.waitForFunction((id) => !document.querySelector(`#sessions tr[data-session="${id}"]`), WAIT, sid);
+      assertEq(problems, [], 'no console errors, page errors or failed requests');
+      await page.close();
+    });
+  },
+};
+
+// a browser start on a loaded 2-core machine under ASan can take a while: 120 s for the scenario
+h.main(scenarios, { config: { admin: { port: 0, ticket: TICKET }, realms: [{ name: 'realm1' }] },
+  timeout: 120000 });
