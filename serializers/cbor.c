@@ -134,12 +134,14 @@ static bool cb_skip(struct cbscan *s, unsigned depth)
 	uint64_t arg;
 	uint8_t ai;
 
-	if (depth > s->max_depth) {
+	if (!cb_head(s, &major, &arg, &ai))
+		return false;
+	/* containers (and tags) at a depth over the limit, as the other codecs count it: a
+	 * scalar inside the deepest allowed container is fine */
+	if (major >= 4 && major <= 6 && depth > s->max_depth) {
 		s->err = "nested too deeply";
 		return false;
 	}
-	if (!cb_head(s, &major, &arg, &ai))
-		return false;
 	switch (major) {
 	case 0: /* unsigned */
 	case 1: /* negative */
