@@ -27,6 +27,7 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	free(s->node);
 	free(s->authid);
 	free(s->authrole);
 	free(s->authmethod);

@@ -82,6 +82,8 @@ struct session {
 	enum session_state state;
 	enum wamp_ser ser;
 	struct realm *realm;      /* set while ESTABLISHED / SHUTTING_DOWN */
+	char *node;               /* NULL: a session of this node; else a stub standing for a
+	                             session of that cluster node (backplane.c, owned) */
 
 	const struct peer_ops *ops;
 	void *peer;

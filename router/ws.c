@@ -817,6 +817,8 @@ struct ws_server *ws_server_new(struct router *rt)
 		info.user = &l->front;
 		info.vhost_name = name;
 		info.options = LWS_SERVER_OPTION_ONLY_RAW | LWS_SERVER_OPTION_DISABLE_IPV6;
+		if (lc->reuse_port)
+			info.options |= LWS_SERVER_OPTION_ALLOW_LISTEN_SHARE;
 		if (lc->unix_path) {
 			info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
 			info.iface = lc->unix_path;
