@@ -1,5 +1,6 @@
 # wampd: a thin wrapper over CMake (the real build is CMakeLists.txt).
 #   make run    install missing dependencies, build, start the router (embedded default)
+#   make cluster-demo  redis + 3 nodes as one cluster on this machine (Ctrl-C stops it)
 #   make test   install, build, run every test through ctest, then again under ASan+UBSan,
 #               then each fuzz target for a few seconds (clang + libFuzzer)
 #   make install [PREFIX=/usr/local] [DESTDIR=]   install the release build
@@ -10,7 +11,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ARGS       ?=
 
 .PHONY: all deps build run test test-release asan-build test-asan test-fuzz fuzz-build bench fuzz soak \
-	install deb clean
+	install deb clean cluster-demo bench-cluster
 
 all: build
 
@@ -23,6 +24,11 @@ build: deps
 
 run: build
 	$(BUILD)/router/wampd $(ARGS)
+
+# make cluster-demo: a private redis-server + 3 wampd nodes as one cluster (docs/scale-out.md);
+# prints the URLs, stops cleanly on Ctrl-C
+cluster-demo: build
+	WAMPD=$(BUILD)/router/wampd scripts/cluster-demo.sh
 
 test: test-release test-asan test-fuzz
 

@@ -653,7 +653,7 @@ static void bp_on_dlv(struct realm *r, const json_t *h, const uint8_t *body, siz
 
 void backplane_reg_member(struct realm *r, const struct registration *reg,
                           const struct session *s, bool disclose_caller, bool forward_timeout,
-                          bool on)
+                          bool on, uint64_t request, bool created)
 {
 	struct backplane *bp = r->owner->bp;
 	char sid[24];
@@ -672,7 +672,7 @@ void backplane_reg_member(struct realm *r, const struct registration *reg,
 	              (json_int_t)s->features, "dc", disclose_caller, "ft", forward_timeout);
 	if (m && (json = json_dumps(m, JSON_COMPACT))) {
 		bp->ops->reg_add(bp->ctx, r->name, reg->item.uri, reg->item.policy,
-		                 invoke_policy_name(reg->invoke), s->id, json);
+		                 invoke_policy_name(reg->invoke), s->id, request, created, json);
 		free(json);
 	}
 	json_decref(m);
@@ -692,19 +692,67 @@ static void bp_on_reg(struct backplane *bp, struct realm *r, const json_t *h)
 	bp_sweep_schedule(bp);
 }
 
-void backplane_reg_conflict(struct realms *rs, const char *realm, const char *uri,
-                            enum match_policy policy, uint64_t session)
+void backplane_reg_added(struct realms *rs, const char *realm, const char *uri,
+                         enum match_policy policy, uint64_t session, uint64_t request,
+                         bool created, bool ok)
 {
 	struct realm *r = realms_find(rs, realm);
 	struct session *s = r ? realm_session(r, session) : NULL;
 	struct registration *reg =
 		s ? (struct registration *)match_get(&r->dealer.index, uri, strlen(uri), policy) : NULL;
 
-	if (!reg)
+	if (!reg || !session_routable(s))
+		return; /* gone meanwhile (its leave removed it from the store too) */
+	if (ok) {
+		if (request)
+			dealer_registered(&r->dealer, reg, s, request, created);
 		return;
-	wlog_warn("backplane", "registration conflict realm=%s procedure=%s session=%llu: another "
-	          "node holds it; revoked", realm, uri, (unsigned long long)session);
-	dealer_revoke(&r->dealer, reg, s, "wamp.error.procedure_already_exists");
+	}
+	wlog_info("backplane", "registration refused realm=%s procedure=%s session=%llu: another "
+	          "node holds it", realm, uri, (unsigned long long)session);
+	dealer_refused(&r->dealer, reg, s, request);
+}
+
+enum wampd_err backplane_lookup(struct realm *r, struct session *s, const char *uri, size_t len)
+{
+	struct backplane *bp = r->owner->bp;
+	bool same = s->bp_lookup && strlen(s->bp_lookup) == len && !memcmp(s->bp_lookup, uri, len);
+
+	if (!bp_is_online(bp) || memchr(uri, '\0', len))
+		return WAMPD_OK;
+	if (s->bp_lookup && s->bp_lookup_done) { /* an answer: forgotten once used */
+		free(s->bp_lookup);
+		s->bp_lookup = NULL;
+		s->bp_lookup_done = false;
+		if (same)
+			return WAMPD_OK; /* asked and answered: what the mirror has now */
+	}
+	if (s->bp_lookup) /* one question at a time (replayed in order afterwards) */
+		return WAMPD_ERR_AUTHZ_PENDING;
+	if (!(s->bp_lookup = strndup(uri, len)))
+		return WAMPD_OK;
+	s->bp_lookup_done = false;
+	if (!bp->ops->lookup(bp->ctx, r->name, s->bp_lookup, s->id)) {
+		free(s->bp_lookup);
+		s->bp_lookup = NULL;
+		return WAMPD_OK;
+	}
+	return WAMPD_ERR_AUTHZ_PENDING;
+}
+
+void backplane_lookup_done(struct realms *rs, const char *realm, uint64_t session,
+                           const uint8_t *msg, size_t len)
+{
+	struct realm *r = realms_find(rs, realm);
+	struct session *s = r ? realm_session(r, session) : NULL;
+
+	if (msg && rs->bp)
+		backplane_receive(rs, msg, len);
+	if (!s || !s->bp_lookup)
+		return;
+	s->bp_lookup_done = true;
+	if (rs->resume)
+		rs->resume(s, rs->resume_ctx);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -926,7 +974,7 @@ void backplane_went_online(struct realms *rs)
 			DL_FOREACH2(reg->callees, m, reg_next)
 				if (!m->session->node)
 					backplane_reg_member(r, reg, m->session, m->disclose_caller,
-					                     m->forward_timeout, true);
+					                     m->forward_timeout, true, 0, false);
 		}
 		HASH_ITER(hh, r->sessions, s, tmp)
 			if (s->testaments_detached || s->testaments_destroyed)
@@ -959,8 +1007,11 @@ void backplane_receive(struct realms *rs, const uint8_t *msg, size_t len)
 
 		if (node && !strcmp(node, bp->node)) {
 			/* declared dead (a partition, or the store lost its data): say it all again */
-			wlog_warn("backplane", "this node was declared down; announcing its state again");
-			backplane_went_online(rs);
+			if (bp_is_online(bp)) {
+				wlog_warn("backplane", "this node was declared down; announcing its state "
+				          "again");
+				backplane_went_online(rs);
+			}
 		} else if (node) {
 			struct bp_origin *o = NULL;
 

@@ -80,11 +80,15 @@ struct realm_backplane_ops {
 	bool (*fetch_retained)(void *ctx, const char *realm, const char *uri,
 	                       enum match_policy policy, uint64_t session, uint64_t sub);
 	/* Add member (JSON, see backplane.c) to the shared registration (uri, policy, invoke)
-	 * of realm. The store answers a conflict (another node registered it first, or with
-	 * another policy) with backplane_reg_conflict(); every change comes back to every
-	 * node as a "reg" message. */
+	 * of realm. The store's answer (added, or refused: another node registered it first,
+	 * or with another policy) goes to backplane_reg_added() with request and created as
+	 * given; every change comes back to every node as a "reg" message. */
 	void (*reg_add)(void *ctx, const char *realm, const char *uri, enum match_policy policy,
-	                const char *invoke, uint64_t session, const char *member_json);
+	                const char *invoke, uint64_t session, uint64_t request, bool created,
+	                const char *member_json);
+	/* Fetch the stored state of the exact registration uri of realm for a CALL that found
+	 * nothing here yet; answered by backplane_lookup_done(). false: not possible now. */
+	bool (*lookup)(void *ctx, const char *realm, const char *uri, uint64_t session);
 	/* Remove this node's callee session from the shared registration. */
 	void (*reg_remove)(void *ctx, const char *realm, const char *uri, enum match_policy policy,
 	                   uint64_t session);
@@ -123,10 +127,17 @@ void backplane_interest_ready(struct realms *rs, const char *realm, const char *
 void backplane_retained(struct realms *rs, const char *realm, uint64_t session, uint64_t sub,
                         const uint8_t *const *msgs, const size_t *lens, size_t n);
 
-/* The shared store refused this node's callee session on (uri, policy) of realm: it is
- * revoked (UNREGISTERED with reason wamp.error.procedure_already_exists). */
-void backplane_reg_conflict(struct realms *rs, const char *realm, const char *uri,
-                            enum match_policy policy, uint64_t session);
+/* The shared store added (ok) or refused this node's callee session on (uri, policy) of
+ * realm for REGISTER request (0: announced again after a reconnect): REGISTERED, or ERROR
+ * wamp.error.procedure_already_exists (revocation for request 0). */
+void backplane_reg_added(struct realms *rs, const char *realm, const char *uri,
+                         enum match_policy policy, uint64_t session, uint64_t request,
+                         bool created, bool ok);
+
+/* The store's answer to lookup() (msg: a "reg" message, or NULL: none): mirrored, and the
+ * session's parked CALL runs again. */
+void backplane_lookup_done(struct realms *rs, const char *realm, uint64_t session,
+                           const uint8_t *msg, size_t len);
 
 /* Publish the stored testaments of a dead node's session (json as given to testaments()). */
 void backplane_publish_testaments(struct realms *rs, const char *json);
@@ -179,10 +190,17 @@ void backplane_cancel(struct realm *r, struct session *caller, struct session *c
 /* Tell the callee's node that caller left (its pending calls there are dropped). */
 void backplane_caller_gone(struct realm *r, struct session *caller, struct session *callee);
 
-/* A local callee joined / left a registration. */
+/* A local callee joined (for REGISTER request, 0: announced again; created: it made the
+ * registration) / left a registration. */
 void backplane_reg_member(struct realm *r, const struct registration *reg,
                           const struct session *s, bool disclose_caller, bool forward_timeout,
-                          bool on);
+                          bool on, uint64_t request, bool created);
+
+/* s CALLs uri, unknown here: WAMPD_OK (go on: the store was asked already, or cannot be),
+ * or WAMPD_ERR_AUTHZ_PENDING: the CALL is parked until the store answered (registrations
+ * made on another node an instant ago are not mirrored here yet). */
+enum wampd_err backplane_lookup(struct realm *r, struct session *s, const char *uri,
+                                size_t len);
 
 /* Testaments of local session s changed (or s left: gone). */
 void backplane_testaments(struct realm *r, const struct session *s, bool gone);

@@ -160,7 +160,7 @@ static void dealer_remove_member(struct dealer *d, struct reg_member *m)
 {
 	struct registration *reg = m->reg;
 	struct session *s = m->session;
-	bool last, stub = s->node != NULL;
+	bool last, stub = s->node != NULL, pending = m->pending;
 
 	if (reg->rr_next == m)
 		reg->rr_next = m->reg_next; /* NULL: wraps to the head on the next call */
@@ -176,7 +176,12 @@ static void dealer_remove_member(struct dealer *d, struct reg_member *m)
 		return;
 	}
 	if (d->realm->owner->bp)
-		backplane_reg_member(d->realm, reg, s, false, false, false);
+		backplane_reg_member(d->realm, reg, s, false, false, false, 0, false);
+	if (pending) { /* never announced: no meta events */
+		if (last)
+			registration_free(d, reg);
+		return;
+	}
 	meta_registration(d->realm, META_UNREGISTER, s, reg);
 	if (last) {
 		uint64_t id = reg->id;
@@ -195,7 +200,6 @@ enum wampd_err dealer_register(struct dealer *d, struct session *s, const struct
 	struct authz_decision az;
 	enum wampd_err err;
 	bool created = false;
-	struct wamp_msg reply = {.type = WAMP_REGISTERED};
 
 	if (!session_routable(s))
 		return WAMPD_ERR_PROTOCOL;
@@ -238,15 +242,49 @@ enum wampd_err dealer_register(struct dealer *d, struct session *s, const struct
 	DL_APPEND2(s->regs, m, ses_prev, ses_next);
 	s->nregs++;
 
-	reply.id[0] = msg->id[0];
-	reply.id[1] = reg->id;
+	if (backplane_online(d->realm->owner)) {
+		/* REGISTERED once the cluster's store has it (another node may hold it) */
+		m->pending = true;
+		backplane_reg_member(d->realm, reg, s, m->disclose_caller, m->forward_timeout, true,
+		                     msg->id[0], created);
+		return WAMPD_OK;
+	}
+	if (d->realm->owner->bp) /* offline: announced when the backplane is back */
+		backplane_reg_member(d->realm, reg, s, m->disclose_caller, m->forward_timeout, true,
+		                     0, false);
+	dealer_registered(d, reg, s, msg->id[0], created);
+	return WAMPD_OK;
+}
+
+void dealer_registered(struct dealer *d, struct registration *reg, struct session *s,
+                       uint64_t request, bool created)
+{
+	struct wamp_msg reply = {.type = WAMP_REGISTERED, .id = {request, reg->id}};
+	struct reg_member *m = dealer_member(reg, s);
+
+	if (!m)
+		return;
+	m->pending = false;
 	session_send_msg(s, &reply);
-	if (d->realm->owner->bp)
-		backplane_reg_member(d->realm, reg, s, m->disclose_caller, m->forward_timeout, true);
 	if (created)
 		meta_registration(d->realm, META_CREATE, s, reg);
 	meta_registration(d->realm, META_REGISTER, s, reg);
-	return WAMPD_OK;
+}
+
+void dealer_refused(struct dealer *d, struct registration *reg, struct session *s,
+                    uint64_t request)
+{
+	struct reg_member *m = dealer_member(reg, s);
+
+	if (!m)
+		return;
+	if (!m->pending) { /* announced again after a reconnect, and taken meanwhile */
+		dealer_revoke(d, reg, s, "wamp.error.procedure_already_exists");
+		return;
+	}
+	dealer_remove_member(d, m);
+	session_fail(s, WAMP_REGISTER, request, WAMPD_ERR_PROCEDURE_EXISTS,
+	             "the procedure is registered on another node of the cluster");
 }
 
 enum wampd_err dealer_unregister(struct dealer *d, struct session *s,
@@ -396,6 +434,12 @@ static void dealer_call_timeout(void *arg)
 	dealer_cancel_call(pc, "killnowait", WAMPD_ERR_TIMEOUT, "the call timed out");
 }
 
+/* m can be invoked: its session is reachable and the cluster confirmed its REGISTER. */
+static inline bool member_routable(const struct reg_member *m)
+{
+	return !m->pending && session_routable(m->session);
+}
+
 /* The callee that gets the next invocation of reg, or NULL if none is reachable. */
 static struct reg_member *dealer_pick(struct registration *reg)
 {
@@ -405,7 +449,7 @@ static struct reg_member *dealer_pick(struct registration *reg)
 	switch (reg->invoke) {
 	case INVOKE_LAST:
 		for (m = reg->callees ? reg->callees->reg_prev : NULL; m; m = m->reg_prev) {
-			if (session_routable(m->session))
+			if (member_routable(m))
 				return m;
 			if (m == reg->callees)
 				break;
@@ -417,7 +461,7 @@ static struct reg_member *dealer_pick(struct registration *reg)
 		for (n = 0; m && n < reg->count; n++) {
 			struct reg_member *next = m->reg_next ? m->reg_next : reg->callees;
 
-			if (session_routable(m->session)) {
+			if (member_routable(m)) {
 				reg->rr_next = next;
 				return m;
 			}
@@ -433,7 +477,7 @@ static struct reg_member *dealer_pick(struct registration *reg)
 				m = m->reg_next;
 			/* from there on, the first reachable one (wrapping) */
 			for (n = 0; n < reg->count; n++) {
-				if (session_routable(m->session))
+				if (member_routable(m))
 					return m;
 				m = m->reg_next ? m->reg_next : reg->callees;
 			}
@@ -443,7 +487,7 @@ static struct reg_member *dealer_pick(struct registration *reg)
 	case INVOKE_FIRST:
 	default:
 		DL_FOREACH2(reg->callees, m, reg_next)
-			if (session_routable(m->session))
+			if (member_routable(m))
 				return m;
 		return NULL;
 	}
@@ -455,7 +499,7 @@ static struct reg_member *dealer_pick_local(struct registration *reg)
 	struct reg_member *m;
 
 	DL_FOREACH2(reg->callees, m, reg_next)
-		if (!m->session->node && session_routable(m->session))
+		if (!m->session->node && member_routable(m))
 			return m;
 	return NULL;
 }
@@ -596,6 +640,9 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 	if ((err = realm_authorize(d->realm, s, msg->uri, msg->uri_len, AUTHZ_CALL, &az)) !=
 	    WAMPD_OK)
 		return err;
+	if (d->realm->owner->bp && !match_best(&d->index, msg->uri, msg->uri_len) &&
+	    (err = backplane_lookup(d->realm, s, msg->uri, msg->uri_len)) != WAMPD_OK)
+		return err; /* WAMPD_ERR_AUTHZ_PENDING: retried once the store answered */
 	if (s->features & SF_CALLER_PROGRESSIVE_INVOCATIONS) {
 		/* a continuation of a progressive call that has completed meanwhile: discard */
 		if (call_id <= s->call_watermark)
@@ -978,7 +1025,7 @@ enum wampd_err dealer_call_forwarded(struct dealer *d, struct session *stub,
 	if (!(reg = dealer_registration(d, registration)) || reg->builtin)
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
 	DL_FOREACH2(reg->callees, m, reg_next)
-		if (!m->session->node && m->session->id == callee && session_routable(m->session))
+		if (!m->session->node && m->session->id == callee && member_routable(m))
 			break;
 	if (!m) /* the callee left meanwhile: another one of this node, if any */
 		m = dealer_pick_local(reg);

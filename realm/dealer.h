@@ -69,6 +69,8 @@ struct reg_member {
 	struct session *session;
 	bool disclose_caller;        /* REGISTER.Options.disclose_caller */
 	bool forward_timeout;        /* REGISTER.Options.forward_timeout */
+	bool pending;                /* backplane: REGISTERED not sent yet (the cluster's store
+	                                has not confirmed it): not invoked meanwhile */
 	struct reg_member *reg_prev, *reg_next; /* in reg->callees */
 	struct reg_member *ses_prev, *ses_next; /* in session->regs */
 };
@@ -183,6 +185,14 @@ enum wampd_err dealer_call_forwarded(struct dealer *d, struct session *stub,
  * over unless `more` (progressive result). */
 void dealer_forwarded_answer(struct dealer *d, struct session *s, uint64_t call_id,
                              struct wamp_out *out, bool more);
+
+/* The cluster confirmed (dealer_registered: REGISTERED and meta events now) or refused
+ * (dealer_refused: ERROR procedure_already_exists, or revocation if it was confirmed
+ * before) s's membership in reg for REGISTER request. */
+void dealer_registered(struct dealer *d, struct registration *reg, struct session *s,
+                       uint64_t request, bool created);
+void dealer_refused(struct dealer *d, struct registration *reg, struct session *s,
+                    uint64_t request);
 
 /* The calls stub (a remote caller) made here are dropped; their callees get INTERRUPT. */
 void dealer_drop_calls(struct dealer *d, struct session *s);

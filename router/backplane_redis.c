@@ -679,7 +679,8 @@ struct bp_reg_cb {
 	struct bp_redis *bp;
 	char *realm, *uri;
 	enum match_policy policy;
-	uint64_t session;
+	uint64_t session, request;
+	bool created;
 };
 
 static void bp_on_reg_add(redisAsyncContext *ac, void *reply, void *privdata)
@@ -688,10 +689,11 @@ static void bp_on_reg_add(redisAsyncContext *ac, void *reply, void *privdata)
 	redisReply *r = reply;
 
 	(void)ac;
-	if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0)
-		backplane_reg_conflict(cb->bp->rs, cb->realm, cb->uri, cb->policy, cb->session);
-	else if (r && r->type == REDIS_REPLY_ERROR)
+	if (r && r->type == REDIS_REPLY_ERROR)
 		wlog_warn("backplane", "redis: registration script: %s", r->str);
+	/* no reply (the connection is gone): registered locally, announced on reconnect */
+	backplane_reg_added(cb->bp->rs, cb->realm, cb->uri, cb->policy, cb->session, cb->request,
+	                    cb->created, !(r && r->type == REDIS_REPLY_INTEGER && r->integer == 0));
 	free(cb->realm);
 	free(cb->uri);
 	free(cb);
@@ -704,7 +706,7 @@ static void bp_reg_field(char *out, size_t n, const char *uri, enum match_policy
 
 static void bp_op_reg_add(void *ctx, const char *realm, const char *uri,
                           enum match_policy policy, const char *invoke, uint64_t session,
-                          const char *member_json)
+                          uint64_t request, bool created, const char *member_json)
 {
 	struct bp_redis *bp = ctx;
 	struct bp_reg_cb *cb = calloc(1, sizeof(*cb));
@@ -719,6 +721,8 @@ static void bp_op_reg_add(void *ctx, const char *realm, const char *uri,
 	cb->bp = bp;
 	cb->policy = policy;
 	cb->session = session;
+	cb->request = request;
+	cb->created = created;
 	bp_key(bp, key, sizeof(key), "reg:", realm);
 	bp_key(bp, realms, sizeof(realms), "realms", NULL);
 	bp_reg_field(field, sizeof(field), uri, policy);
@@ -730,11 +734,8 @@ static void bp_op_reg_add(void *ctx, const char *realm, const char *uri,
 
 		for (int i = 0; i < 14; i++)
 			lens[i] = strlen(argv[i]);
-		if (!bp_cmd_argv(bp, bp_on_reg_add, cb, 14, argv, lens)) {
-			free(cb->realm);
-			free(cb->uri);
-			free(cb);
-		}
+		if (!bp_cmd_argv(bp, bp_on_reg_add, cb, 14, argv, lens))
+			bp_on_reg_add(NULL, NULL, cb); /* not sent: registered locally */
 	}
 }
 
@@ -760,9 +761,46 @@ static void bp_op_reg_remove(void *ctx, const char *realm, const char *uri,
 	       bp->prefix, field, bp->node, sid);
 }
 
-struct bp_sync_cb {
+struct bp_lookup_cb {
 	struct bp_redis *bp;
+	char *realm;
+	uint64_t session;
 };
+
+static void bp_on_lookup(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct bp_lookup_cb *cb = privdata;
+	redisReply *r = reply;
+	bool found = r && r->type == REDIS_REPLY_STRING;
+
+	(void)ac;
+	backplane_lookup_done(cb->bp->rs, cb->realm, cb->session,
+	                      found ? (const uint8_t *)r->str : NULL, found ? r->len : 0);
+	free(cb->realm);
+	free(cb);
+}
+
+static bool bp_op_lookup(void *ctx, const char *realm, const char *uri, uint64_t session)
+{
+	struct bp_redis *bp = ctx;
+	struct bp_lookup_cb *cb = calloc(1, sizeof(*cb));
+	char key[512], field[1100];
+
+	if (!cb || !(cb->realm = strdup(realm))) {
+		free(cb);
+		return false;
+	}
+	cb->bp = bp;
+	cb->session = session;
+	bp_key(bp, key, sizeof(key), "reg:", realm);
+	bp_reg_field(field, sizeof(field), uri, MATCH_EXACT);
+	if (!bp_cmd(bp, bp_on_lookup, cb, 3, "HGET", key, field)) {
+		free(cb->realm);
+		free(cb);
+		return false;
+	}
+	return true;
+}
 
 static void bp_on_sync(redisAsyncContext *ac, void *reply, void *privdata)
 {
@@ -813,6 +851,7 @@ static const struct realm_backplane_ops bp_redis_ops = {
 	.fetch_retained = bp_op_fetch_retained,
 	.reg_add = bp_op_reg_add,
 	.reg_remove = bp_op_reg_remove,
+	.lookup = bp_op_lookup,
 	.sync = bp_op_sync,
 	.testaments = bp_op_testaments,
 	.online = bp_op_online,
