@@ -91,5 +91,11 @@ bench:
 	@scripts/deps.sh bench
 	bench/run.sh $(ARGS)
 
+# make bench-cluster [ARGS=--quick]: wampd as 1, 2, 4 processes joined by a private Redis
+# (bench/cluster.sh): fan-out and RPC scaling, the added latency of a cross-node call
+bench-cluster:
+	@scripts/deps.sh
+	bench/cluster.sh $(ARGS)
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-bench

@@ -75,7 +75,9 @@ struct bp_conn {
 
 /* A (pattern) channel this node is subscribed to, and the subscriptions waiting for it. */
 struct bp_channel {
-	char *name;
+	char *key;                 /* 's' or 'p' (SUBSCRIBE or PSUBSCRIBE), then the name: an
+	                              exact channel and a pattern may be spelt alike */
+	const char *name;          /* key + 1 */
 	bool pattern;
 	bool ready;                /* the (P)SUBSCRIBE was confirmed */
 	bool unsubscribing;        /* (P)UNSUBSCRIBE sent, its reply not seen yet */
@@ -396,11 +398,21 @@ static void bp_channel_free(struct bp_redis *bp, struct bp_channel *ch, bool not
 		free(w->uri);
 		free(w);
 	}
-	free(ch->name);
+	free(ch->key);
 	free(ch);
 }
 
 static void bp_sub_send(struct bp_redis *bp, struct bp_channel *ch, bool subscribe);
+
+static struct bp_channel *bp_channel_find(struct bp_redis *bp, bool pattern, const char *name)
+{
+	char key[1100];
+	struct bp_channel *ch = NULL;
+
+	snprintf(key, sizeof(key), "%c%s", pattern ? 'p' : 's', name);
+	HASH_FIND_STR(bp->channels, key, ch);
+	return ch;
+}
 
 /* Every reply on the subscriber connection: confirmations and messages. */
 static void bp_on_sub(redisAsyncContext *ac, void *reply, void *privdata)
@@ -431,11 +443,11 @@ static void bp_on_sub(redisAsyncContext *ac, void *reply, void *privdata)
 				bp_lost(bp, NULL); /* NULL: not lost, check whether to go online */
 			return;
 		}
-		HASH_FIND_STR(bp->channels, e[1]->str, ch);
+		ch = bp_channel_find(bp, kind[0] == 'p', e[1]->str);
 		if (ch && !ch->unsubscribing)
 			bp_channel_ready(bp, ch);
 	} else if (!strcmp(kind, "unsubscribe") || !strcmp(kind, "punsubscribe")) {
-		HASH_FIND_STR(bp->channels, e[1]->str, ch);
+		ch = bp_channel_find(bp, kind[0] == 'p', e[1]->str);
 		if (ch && ch->unsubscribing) {
 			ch->unsubscribing = false;
 			ch->ready = false;
@@ -523,7 +535,7 @@ static bool bp_op_interest(void *ctx, const char *realm, const char *uri,
 
 	if (!bp->online || !bp_channel_name(bp, realm, uri, policy, name, sizeof(name)))
 		return true;
-	HASH_FIND_STR(bp->channels, name, ch);
+	ch = bp_channel_find(bp, policy != MATCH_EXACT, name);
 	if (!on) {
 		if (ch && ch->count && --ch->count == 0)
 			ch->idle_since_ms = clock_mono_ms(); /* unsubscribed later, if still idle */
@@ -534,12 +546,14 @@ static bool bp_op_interest(void *ctx, const char *realm, const char *uri,
 		return true;
 	}
 	if (!ch) {
-		if (!(ch = calloc(1, sizeof(*ch))) || !(ch->name = strdup(name))) {
+		if (!(ch = calloc(1, sizeof(*ch))) ||
+		    asprintf(&ch->key, "%c%s", policy != MATCH_EXACT ? 'p' : 's', name) < 0) {
 			free(ch);
 			return true;
 		}
+		ch->name = ch->key + 1;
 		ch->pattern = policy != MATCH_EXACT;
-		HASH_ADD_KEYPTR(hh, bp->channels, ch->name, strlen(ch->name), ch);
+		HASH_ADD_KEYPTR(hh, bp->channels, ch->key, strlen(ch->key), ch);
 		bp_sub_send(bp, ch, true);
 	}
 	ch->count++;
