@@ -300,6 +300,46 @@ def redis_restarted(cluster):
 
 
 @defer.inlineCallbacks
+def redis_stalled(cluster):
+    """Redis stops answering with its connections open (SIGSTOP, as a network stall): the
+    nodes notice by their overdue heartbeat, serve local traffic, and recover once it
+    answers again."""
+    A, B = cluster.nodes[0], cluster.nodes[1]
+    a, b = yield sessions((A.url, SER), (B.url, OTHER))
+    yield b.register(lambda: "still", "com.cl.stall")
+    assert (yield a.call("com.cl.stall")) == "still"
+    lost = [n.stderr().count("lost the cluster") for n in (A, B)]
+    joins = [n.stderr().count("joined the cluster") for n in (A, B)]
+    cluster.redis.pause()
+    try:
+        for node, before in zip((A, B), lost):
+            yield wait_until(lambda: node.stderr().count("lost the cluster") > before, 10,
+                             "the node to notice the stall")
+        assert (yield b.call("com.cl.stall")) == "still"  # local traffic goes on
+    finally:
+        cluster.redis.resume()
+    cluster.wait_joined(A, after=joins[0])
+    cluster.wait_joined(B, after=joins[1])
+    assert (yield wait_for(retry_call(a, "com.cl.stall"), 10, "the remote callee")) == "still"
+    yield leave(a, b)
+
+
+def wait_until(pred, timeout, what):
+    """A Deferred firing once pred() is true (checked every 50 ms), failing after timeout."""
+    from twisted.internet import reactor, task
+    d = defer.Deferred()
+
+    def check():
+        if pred():
+            loop.stop()
+            d.called or d.callback(True)
+    loop = task.LoopingCall(check)
+    loop.start(0.05)
+    d.addBoth(lambda r: (loop.running and loop.stop(), r)[1])
+    return wait_for(d, timeout, what)
+
+
+@defer.inlineCallbacks
 def retry_call(session, procedure, attempts=50):
     """The registrations of another node arrive shortly after the reconnect: call until
     the procedure is known (bounded by attempts and the caller's deadline)."""
@@ -337,9 +377,10 @@ def shared_port(cluster):
             cluster.wait_joined(node)
         url = first.urls[1]
         clients = yield defer.gatherResults([connect(url, "realm1", SER) for _ in range(16)])
-        on_first = first.stderr().count("realm: join session")
-        on_second = second.stderr().count("realm: join session")
-        assert on_first + on_second == 16 and on_first and on_second, (on_first, on_second)
+        def joined():
+            return [n.stderr().count("realm: join session") for n in extra]
+        yield wait_until(lambda: sum(joined()) >= 16, 5, "the join log lines")
+        assert sum(joined()) == 16 and all(joined()), joined()  # both nodes got some
         n = yield clients[0].call("wamp.session.count")
         assert n == 16, n
         yield leave(*clients)
@@ -358,7 +399,7 @@ def main():
             yield wait_for(scenario(*urls), 30, scenario.__name__)
         print("scenario: shared_port", SER, flush=True)
         yield wait_for(shared_port(cluster), 30, "shared_port")
-        for scenario in (node_killed, redis_restarted):
+        for scenario in (node_killed, redis_restarted, redis_stalled):
             print("scenario:", scenario.__name__, SER, flush=True)
             yield wait_for(scenario(cluster), 40, scenario.__name__)
 

@@ -12,6 +12,7 @@ directory, and never touches the system's Redis. Every wait has a deadline.
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -70,6 +71,13 @@ class RedisProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    def pause(self):
+        """SIGSTOP: connections stay open but nothing is answered (a network stall)."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
 
     def restart(self):
         """Kill -9 and start again on the same port, empty."""
