@@ -32,6 +32,7 @@
 #include "serializers/codec.h"
 
 #define BP_QUERY_TIMEOUT_MS 2000
+#define BP_MAX_QUERIES 1000 /* meta queries waiting for the nodes' answers, per node */
 
 struct bp_origin {
 	char *node;
@@ -828,9 +829,14 @@ enum wampd_err backplane_meta_query(struct realm *r, struct session *caller, uin
 	struct backplane *bp = r->owner->bp;
 	struct realms *rs = r->owner;
 	struct bp_query *q = calloc(1, sizeof(*q));
-	struct bp_cookie *c = malloc(sizeof(*c));
+	struct bp_cookie *c;
 	json_t *hdr;
 
+	if (HASH_COUNT(bp->queries) >= BP_MAX_QUERIES) {
+		free(q);
+		return WAMPD_ERR_LIMIT;
+	}
+	c = malloc(sizeof(*c));
 	if (!q || !c || !(q->procedure = strdup(procedure)) || !(q->answers = json_array())) {
 		if (q)
 			free(q->procedure);

@@ -45,6 +45,7 @@
 #include <errno.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,7 @@
 #define BP_REAP_MS 1000
 #define BP_UNSUB_LINGER_MS 5000
 #define BP_BYE_WAIT_MS 1000
+#define BP_MAX_OBUF (64u << 20)  /* bytes of commands waiting for Redis: beyond, refused */
 
 struct bp_redis;
 
@@ -109,6 +111,8 @@ struct bp_redis {
 	bool stopping;
 	bool tearing_down;          /* inside bp_teardown: its own disconnects are expected */
 	uint32_t backoff_ms;
+	uint64_t refused;           /* commands refused: Redis too slow (BP_MAX_OBUF) */
+	int64_t refused_logged_ms;
 	int64_t connect_started_ms;
 	int64_t hb_sent_ms;         /* heartbeat awaiting its reply since, 0: none */
 	int bye_pending;
@@ -341,6 +345,19 @@ static bool bp_cmd_argv(struct bp_redis *bp, redisCallbackFn *fn, void *privdata
 {
 	if (!bp->cmd.ac || !bp->cmd.connected)
 		return false;
+	if (bp->cmd.ac->c.obuf && sdslen(bp->cmd.ac->c.obuf) > BP_MAX_OBUF) {
+		/* Redis does not keep up: never buffer without bound, and say so */
+		int64_t now = clock_mono_ms();
+
+		bp->refused++;
+		if (now - bp->refused_logged_ms > 1000) {
+			wlog_warn("backplane", "redis is not keeping up (%u MiB queued): %llu "
+			          "command(s) not sent to the cluster so far", BP_MAX_OBUF >> 20,
+			          (unsigned long long)bp->refused);
+			bp->refused_logged_ms = now;
+		}
+		return false;
+	}
 	return redisAsyncCommandArgv(bp->cmd.ac, fn, privdata, argc, argv, lens) == REDIS_OK;
 }
 
