@@ -583,6 +583,30 @@ static void test_offline_node_serves_local_traffic(void **state)
 	assert_non_null(match_best(&nodes[0].r->dealer.index, "com.far", 7)); /* synced */
 }
 
+static void test_malformed_cluster_messages_are_dropped(void **state)
+{
+	static const char *const bad[] = {
+		"", "\n", "not json\n", "[1,2]\n", "{\"t\": 5}\n", "{\"t\": \"nope\", \"r\": \"realm1\"}\n",
+		"{\"t\": \"pub\", \"r\": \"realm1\", \"o\": \"n9\", \"q\": 1, \"topic\": \"com.bad\", "
+		"\"ps\": 0, \"al\": 100}\n[1]", /* a span beyond the message */
+		"{\"t\": \"pub\", \"r\": \"realm1\", \"o\": \"n9\", \"q\": 2, \"topic\": 7}\n",
+		"{\"t\": \"pub\", \"r\": \"nowhere\", \"o\": \"n9\", \"q\": 3, \"topic\": \"com.bad\"}\n",
+		"{\"t\": \"call\", \"r\": \"realm1\", \"o\": \"n9\", \"rq\": 1}\n",
+		"{\"t\": \"dlv\", \"r\": \"realm1\", \"s\": 1, \"rq\": 1}\n",
+		"{\"t\": \"reg\", \"r\": \"realm1\", \"uri\": \"com.bad\", \"match\": \"odd\"}\n",
+		"{\"t\": \"mr\", \"q\": 99}\n",
+		"{\"t\": \"down\"}\n",
+	};
+
+	(void)state;
+	subscribe(1, 0, "{}", "com.bad");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		backplane_receive(&nodes[1].rs, (const uint8_t *)bad[i], strlen(bad[i]));
+	fake_bp_flush();
+	expect_none(1, 0); /* nothing delivered, nothing crashed (ASan) */
+	assert_null(match_best(&nodes[1].r->dealer.index, "com.bad", 7));
+}
+
 static void test_without_backplane_ids_stay_sequential(void **state)
 {
 	struct realms rs;
@@ -626,6 +650,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_meta_api_answers_for_the_cluster, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_node_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offline_node_serves_local_traffic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_cluster_messages_are_dropped, setup,
+		                                teardown),
 		cmocka_unit_test(test_without_backplane_ids_stay_sequential),
 	};
 
