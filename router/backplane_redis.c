@@ -110,6 +110,7 @@ struct bp_redis {
 	bool online;
 	bool stopping;
 	bool tearing_down;          /* inside bp_teardown: its own disconnects are expected */
+	bool joined_before;         /* this process was online once already */
 	uint32_t backoff_ms;
 	uint64_t refused;           /* commands refused: Redis too slow (BP_MAX_OBUF) */
 	int64_t refused_logged_ms;
@@ -169,8 +170,10 @@ static const char LUA_REG_REMOVE[] =
 	"end\n"
 	"return 1\n";
 
-/* ARGV: prefix, a node leaving on purpose (or ""). Reaps every node without heartbeat:
- * returns the testaments of the reaped nodes' sessions. */
+/* ARGV: prefix, a node leaving on purpose or starting again (or ""), "1" if that node's
+ * stored testaments are to be returned too (a previous process with this node id died).
+ * Reaps every node without heartbeat: returns the testaments of the reaped nodes'
+ * sessions. */
 static const char LUA_REAP[] =
 	"local p = ARGV[1]\n"
 	"local out = {}\n"
@@ -201,7 +204,7 @@ static const char LUA_REAP[] =
 	"        end\n"
 	"      end\n"
 	"    end\n"
-	"    if n ~= ARGV[2] then\n"
+	"    if n ~= ARGV[2] or ARGV[3] == '1' then\n"
 	"      for _, t in ipairs(redis.call('HVALS', p .. 'tm:' .. n)) do\n"
 	"        table.insert(out, t)\n"
 	"      end\n"
@@ -944,10 +947,14 @@ static void bp_on_reap(redisAsyncContext *ac, void *reply, void *privdata)
 			backplane_publish_testaments(bp->rs, r->element[i]->str);
 }
 
-static void bp_reap(struct bp_redis *bp, const char *leaving)
+/* Reap dead nodes; `node`: also this one (leaving on purpose, or `previous`: a process of
+ * the same node id died before this one started). */
+static void bp_reap(struct bp_redis *bp, const char *node, bool previous)
 {
-	if (bp_cmd(bp, *leaving ? bp_on_bye : bp_on_reap, bp, 5, "EVAL", LUA_REAP, "0", bp->prefix,
-	           leaving) && *leaving)
+	bool bye = *node && !previous;
+
+	if (bp_cmd(bp, bye ? bp_on_bye : bp_on_reap, bp, 6, "EVAL", LUA_REAP, "0", bp->prefix, node,
+	           previous ? "1" : "0") && bye)
 		bp->bye_pending++;
 }
 
@@ -977,7 +984,7 @@ static void bp_tick(lws_sorted_usec_list_t *sul)
 			bp_lost(bp, "redis did not answer the heartbeat in time");
 		} else {
 			bp_heartbeat(bp);
-			bp_reap(bp, "");
+			bp_reap(bp, "", false);
 			bp_unsubscribe_idle(bp);
 		}
 	} else if (bp->connect_started_ms && now - bp->connect_started_ms > BP_CONNECT_TIMEOUT_MS) {
@@ -998,6 +1005,13 @@ static void bp_go_online(struct bp_redis *bp)
 	bp->backoff_ms = BP_BACKOFF_MIN_MS;
 	wlog_notice("backplane", "joined the cluster node=%s redis=%s:%d/%d", bp->node, bp->host,
 	            bp->port, bp->db);
+	if (!bp->joined_before && bp->rt->cfg.backplane.node_id) {
+		/* a configured id may be left in Redis by a process that died (SIGKILL) less
+		 * than a TTL ago: clean its registrations up and publish its testaments now,
+		 * before this process announces its own state */
+		bp_reap(bp, bp->node, true);
+	}
+	bp->joined_before = true;
 	bp_heartbeat(bp);
 	backplane_went_online(bp->rs);
 }
@@ -1203,7 +1217,7 @@ void backplane_redis_free(struct bp_redis *bp)
 	if (!bp)
 		return;
 	if (bp->online) { /* leave on purpose: the others need not wait for the TTL */
-		bp_reap(bp, bp->node);
+		bp_reap(bp, bp->node, false);
 		bp->online = false;
 		bp->stopping = true;
 		deadline = clock_mono_ms() + BP_BYE_WAIT_MS;

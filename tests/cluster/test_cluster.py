@@ -268,6 +268,37 @@ def node_killed(cluster):
 
 
 @defer.inlineCallbacks
+def node_restarted_with_its_id(cluster):
+    """A node with a configured node_id is SIGKILLed and started again at once, long before
+    its heartbeat (TTL 30 s here) expires: the new process cleans the old one's state up
+    when it joins (its callee vanishes, its session's testament is published)."""
+    from wampd_proc import WampdProcess
+
+    cfg = cluster.config(7)
+    cfg["backplane"]["heartbeat_ttl"] = 30000
+    A = cluster.nodes[0].url
+    ghost = WampdProcess(config=cfg).start()
+    try:
+        cluster.wait_joined(ghost)
+        heir, = yield sessions((A, SER))
+        will = Collector()
+        yield heir.subscribe(will, "com.cl.will2")
+        callee, = yield sessions((ghost.url, OTHER))
+        yield callee.register(lambda: "ghost", "com.cl.ghost")
+        yield callee.call("wamp.session.add_testament", "com.cl.will2", ["old"], {})
+        assert (yield heir.call("com.cl.ghost")) == "ghost"
+        ghost.kill()
+        ghost = WampdProcess(config=cfg).start()
+        cluster.wait_joined(ghost)
+        yield will.wait(1, "the testament of the previous process", timeout=5)
+        assert will.items == ["old"], will.items
+        yield expect_error(heir.call("com.cl.ghost"), "wamp.error.no_such_procedure")
+        yield leave(heir)
+    finally:
+        ghost.stop()
+
+
+@defer.inlineCallbacks
 def redis_restarted(cluster):
     """Redis dies: local traffic goes on; after it is back (empty) the nodes reconnect and
     announce again what they have: remote calls and events work as before."""
@@ -399,7 +430,8 @@ def main():
             yield wait_for(scenario(*urls), 30, scenario.__name__)
         print("scenario: shared_port", SER, flush=True)
         yield wait_for(shared_port(cluster), 30, "shared_port")
-        for scenario in (node_killed, redis_restarted, redis_stalled):
+        for scenario in (node_killed, node_restarted_with_its_id, redis_restarted,
+                         redis_stalled):
             print("scenario:", scenario.__name__, SER, flush=True)
             yield wait_for(scenario(cluster), 40, scenario.__name__)
 
