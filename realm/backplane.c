@@ -186,6 +186,14 @@ bool backplane_online(const struct realms *rs)
 	return bp_is_online(rs->bp);
 }
 
+void backplane_drain(struct realms *rs)
+{
+	struct backplane *bp = rs->bp;
+
+	if (bp && bp->ops->drain && bp->ops->online(bp->ctx))
+		bp->ops->drain(bp->ctx);
+}
+
 /* Send hdr (+ payload) to node (NULL: all). false if not sent. */
 static bool bp_send(struct backplane *bp, const char *node, json_t *hdr,
                     const struct wamp_payload *p, const uint8_t *raw, size_t raw_len,
@@ -877,9 +885,12 @@ static void bp_on_mq(struct backplane *bp, struct realm *r, const json_t *h)
 
 	if (!hstr(h, "o"))
 		return;
-	if (reg && reg->builtin && meta_cluster_wide(p))
+	if (reg && reg->builtin && meta_cluster_wide(p)) {
+		r->meta_local = true;
 		err = reg->builtin(r, caller, json_object_get(h, "a"), json_object_get(h, "k"),
 		                   &res_args, &res_kwargs, &message);
+		r->meta_local = false;
+	}
 	bp_send(bp, hstr(h, "o"),
 	        json_pack("{s:s, s:I, s:i, s:o?}", "t", "mr", "q", (json_int_t)hid(h, "q"), "e",
 	                  (int)err, "a", err == WAMPD_OK ? res_args : NULL),

@@ -99,6 +99,11 @@ struct realm_backplane_ops {
 	void (*testaments)(void *ctx, const char *realm, uint64_t session, const char *json);
 	/* true while the backplane reaches the other nodes. */
 	bool (*online)(void *ctx);
+	/* Optional (NULL: none): handle, now, the cluster messages that have already arrived
+	 * (called before a CALL is routed, so a registration confirmed to a client on another
+	 * node, who then told this caller, is mirrored here first). It may run the inbound
+	 * functions; it does nothing when called from inside the backplane's own callbacks. */
+	void (*drain)(void *ctx);
 };
 
 /* Set up the registry's cluster state (node_id copied). Before any realm is added. false
@@ -195,6 +200,9 @@ void backplane_caller_gone(struct realm *r, struct session *caller, struct sessi
 void backplane_reg_member(struct realm *r, const struct registration *reg,
                           const struct session *s, bool disclose_caller, bool forward_timeout,
                           bool on, uint64_t request, bool created);
+
+/* Before routing a CALL: apply cluster messages already received (ops->drain). */
+void backplane_drain(struct realms *rs);
 
 /* s CALLs uri, unknown here: WAMPD_OK (go on: the store was asked already, or cannot be),
  * or WAMPD_ERR_AUTHZ_PENDING: the CALL is parked until the store answered (registrations

@@ -640,9 +640,14 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 	if ((err = realm_authorize(d->realm, s, msg->uri, msg->uri_len, AUTHZ_CALL, &az)) !=
 	    WAMPD_OK)
 		return err;
-	if (d->realm->owner->bp && !match_best(&d->index, msg->uri, msg->uri_len) &&
-	    (err = backplane_lookup(d->realm, s, msg->uri, msg->uri_len)) != WAMPD_OK)
-		return err; /* WAMPD_ERR_AUTHZ_PENDING: retried once the store answered */
+	if (d->realm->owner->bp) {
+		backplane_drain(d->realm->owner); /* registration changes already received */
+		if (!session_routable(s))
+			return WAMPD_OK; /* closed meanwhile (a cluster meta kill) */
+		if (!match_best(&d->index, msg->uri, msg->uri_len) &&
+		    (err = backplane_lookup(d->realm, s, msg->uri, msg->uri_len)) != WAMPD_OK)
+			return err; /* WAMPD_ERR_AUTHZ_PENDING: retried once the store answered */
+	}
 	if (s->features & SF_CALLER_PROGRESSIVE_INVOCATIONS) {
 		/* a continuation of a progressive call that has completed meanwhile: discard */
 		if (call_id <= s->call_watermark)

@@ -400,6 +400,13 @@ BUILTIN(mr_get)
 	return WAMPD_OK;
 }
 
+/* A callee the registration meta API lists: REGISTERED already; while answering a
+ * cluster query (r->meta_local), only this node's own (the other nodes list theirs). */
+static bool callee_counted(const struct realm *r, const struct reg_member *m)
+{
+	return !m->pending && !(r->meta_local && m->session->node);
+}
+
 BUILTIN(mr_list_callees)
 {
 	struct registration *reg = reg_arg(r, args, message);
@@ -411,7 +418,8 @@ BUILTIN(mr_list_callees)
 		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_REGISTRATION;
 	ids = json_array();
 	DL_FOREACH2(reg->callees, m, reg_next)
-		json_array_append_new(ids, json_integer((json_int_t)m->session->id));
+		if (callee_counted(r, m))
+			json_array_append_new(ids, json_integer((json_int_t)m->session->id));
 	*res_args = json_pack("[o]", ids);
 	return WAMPD_OK;
 }
@@ -419,11 +427,15 @@ BUILTIN(mr_list_callees)
 BUILTIN(mr_count_callees)
 {
 	struct registration *reg = reg_arg(r, args, message);
+	struct reg_member *m;
+	json_int_t n = 0;
 
 	(void)caller, (void)kwargs, (void)res_kwargs;
 	if (!reg)
 		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_REGISTRATION;
-	*res_args = json_pack("[I]", (json_int_t)reg->count);
+	DL_FOREACH2(reg->callees, m, reg_next)
+		n += callee_counted(r, m);
+	*res_args = json_pack("[I]", n);
 	return WAMPD_OK;
 }
 
@@ -757,7 +769,7 @@ void meta_subscription(struct realm *r, enum meta_event ev, struct session *s,
 /* the whole cluster's answer from every node's (backplane_meta_query)                  */
 
 enum meta_merge {
-	MERGE_LOCAL = 0, /* answered by this node alone (its registration mirror is complete) */
+	MERGE_LOCAL = 0, /* answered by this node alone (wamp.registration.match: its mirror) */
 	MERGE_SUM,       /* [n]: added up */
 	MERGE_CONCAT,    /* [list]: joined */
 	MERGE_FIRST,     /* the first node that knows it (a non-null, non-empty answer) */
@@ -778,6 +790,11 @@ static enum meta_merge meta_merge_kind(const char *procedure)
 		{"wamp.session.kill_by_authid", MERGE_CONCAT},
 		{"wamp.session.kill_by_authrole", MERGE_SUM},
 		{"wamp.session.kill_all", MERGE_SUM},
+		{"wamp.registration.list", MERGE_POLICIES},
+		{"wamp.registration.lookup", MERGE_FIRST},
+		{"wamp.registration.get", MERGE_FIRST},
+		{"wamp.registration.list_callees", MERGE_CONCAT},
+		{"wamp.registration.count_callees", MERGE_SUM},
 		{"wamp.registration.remove_callee", MERGE_FIRST},
 		{"wamp.subscription.list", MERGE_POLICIES},
 		{"wamp.subscription.lookup", MERGE_FIRST},

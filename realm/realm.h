@@ -69,6 +69,7 @@ struct realm {
 	struct dealer dealer;
 	struct authz_config authz;        /* roles; none configured: everything allowed */
 
+	bool meta_local;                  /* answering a cluster meta query: this node's part */
 	struct session *remote;           /* stubs of other nodes' sessions (backplane.c):
 	                                     hash by id (session->hh), NULL without backplane */
 

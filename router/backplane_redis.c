@@ -43,6 +43,7 @@
 #include "router/backplane_redis.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/sds.h>
@@ -111,6 +112,7 @@ struct bp_redis {
 	bool stopping;
 	bool tearing_down;          /* inside bp_teardown: its own disconnects are expected */
 	bool joined_before;         /* this process was online once already */
+	int in_hiredis;             /* inside redisAsyncHandleRead/Write (no drain then) */
 	uint32_t backoff_ms;
 	uint64_t refused;           /* commands refused: Redis too slow (BP_MAX_OBUF) */
 	int64_t refused_logged_ms;
@@ -256,12 +258,18 @@ static int bp_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 	(void)user, (void)in, (void)len;
 	switch (reason) {
 	case LWS_CALLBACK_RAW_RX_FILE:
-		if (c && c->ac)
+		if (c && c->ac) {
+			c->bp->in_hiredis++;
 			redisAsyncHandleRead(c->ac);
+			c->bp->in_hiredis--;
+		}
 		return 0;
 	case LWS_CALLBACK_RAW_WRITEABLE_FILE:
-		if (c && c->ac)
+		if (c && c->ac) {
+			c->bp->in_hiredis++;
 			redisAsyncHandleWrite(c->ac);
+			c->bp->in_hiredis--;
+		}
 		return 0;
 	case LWS_CALLBACK_RAW_CLOSE_FILE:
 		if (c && c->wsi == wsi) {
@@ -877,6 +885,24 @@ static bool bp_op_online(void *ctx)
 	return ((struct bp_redis *)ctx)->online;
 }
 
+/* Messages already in the subscriber socket are handled now (see realm_backplane_ops). */
+static void bp_op_drain(void *ctx)
+{
+	struct bp_redis *bp = ctx;
+	struct pollfd pfd;
+
+	if (bp->in_hiredis || bp->tearing_down || !bp->sub.ac || !bp->sub.connected)
+		return;
+	pfd.fd = bp->sub.ac->c.fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
+		bp->in_hiredis++;
+		redisAsyncHandleRead(bp->sub.ac);
+		bp->in_hiredis--;
+	}
+}
+
 static const struct realm_backplane_ops bp_redis_ops = {
 	.interest = bp_op_interest,
 	.publish = bp_op_publish,
@@ -889,6 +915,7 @@ static const struct realm_backplane_ops bp_redis_ops = {
 	.sync = bp_op_sync,
 	.testaments = bp_op_testaments,
 	.online = bp_op_online,
+	.drain = bp_op_drain,
 };
 
 /* ------------------------------------------------------------------------------------ */

@@ -202,9 +202,11 @@ def shared_registrations(A, B, C):
     yield ca.register(lambda: "a", "com.cl.rr", options=opts)
     yield cb.register(lambda: "b", "com.cl.rr", options=opts)
     got = []
-    for _ in range(6):
+    for _ in range(8):
         got.append((yield caller.call("com.cl.rr")))
-    assert sorted(got) == ["a"] * 3 + ["b"] * 3, got
+    # node C may see the second callee a moment after its REGISTERED (docs/scale-out.md):
+    # from then on the calls alternate
+    assert got.count("a") >= 3 and got.count("b") >= 3, got
     # single: one callee in the whole cluster
     yield ca.register(lambda: 1, "com.cl.single")
     yield expect_error(cb.register(lambda: 2, "com.cl.single"),

@@ -514,6 +514,24 @@ static void test_meta_api_answers_for_the_cluster(void **state)
 	                 (json_int_t)sid(2, 2));
 	json_decref(a);
 	wamp_msg_clear(&m);
+	/* registration meta: each node lists its own callees, so nothing twice */
+	reg(1, 1, "{}", "com.meta.p");
+	dcall(0, 0, dealer_call, "[48, 5, {}, \"wamp.registration.list_callees\", [%llu]]",
+	      (unsigned long long)backplane_id('r', "com.meta.p", 10, MATCH_EXACT));
+	fake_bp_flush();
+	expect(0, 0, WAMP_RESULT, &m);
+	a = wamp_payload_args(&m.payload, &err);
+	assert_int_equal(json_array_size(json_array_get(a, 0)), 1);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(a, 0), 0)),
+	                 (json_int_t)sid(1, 1));
+	json_decref(a);
+	wamp_msg_clear(&m);
+	dcall(2, 0, dealer_call, "[48, 6, {}, \"wamp.registration.count_callees\", [%llu]]",
+	      (unsigned long long)backplane_id('r', "com.meta.p", 10, MATCH_EXACT));
+	fake_bp_flush();
+	expect(2, 0, WAMP_RESULT, &m);
+	assert_int_equal(arg0_int(&m), 1);
+	wamp_msg_clear(&m);
 	dcall(0, 0, dealer_call, "[48, 4, {}, \"wamp.session.get\", [12345]]");
 	fake_bp_flush();
 	expect(0, 0, WAMP_ERROR, &m);
