@@ -64,7 +64,10 @@ redis-server --port $rport --bind 127.0.0.1 --save "" --appendonly no --dir "$tm
 	--loglevel warning >"$tmp/redis.log" 2>&1 &
 redis_pid=$!
 pids+=($redis_pid)
-for _ in $(seq 100); do port_busy $rport && break; sleep 0.05; done
+# ready once it answers PING (not just accepts connections)
+redis_ping() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'PING\r\n' >&3 && read -r -t 1 l <&3 && [[ $l == +PONG* ]]) 2>/dev/null; }
+for _ in $(seq 200); do redis_ping $rport && break; sleep 0.05; done
+redis_ping $rport || { echo "redis-server did not start:"; cat "$tmp/redis.log"; exit 1; } >&2
 
 # start_nodes N BACKPLANE(0|1): fills urls[] and node_pids[]
 start_nodes() {
@@ -83,7 +86,7 @@ start_nodes() {
 		for _ in $(seq 200); do grep -q "listening ws://" "$tmp/node$i.out" && break; sleep 0.05; done
 		urls+=("$(sed -n 's/^listening \(ws:[^ ]*\).*/\1/p' "$tmp/node$i.out" | head -1)")
 		if [ "$bp" = 1 ]; then
-			for _ in $(seq 200); do grep -q "joined the cluster" "$tmp/node$i.log" && break; sleep 0.05; done
+			for _ in $(seq 400); do grep -q "joined the cluster" "$tmp/node$i.log" && break; sleep 0.05; done
 			grep -q "joined the cluster" "$tmp/node$i.log" || { echo "node$i did not join" >&2; cat "$tmp/node$i.log" >&2; exit 1; }
 		fi
 	done

@@ -35,10 +35,10 @@ trap stop INT TERM EXIT
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
   --loglevel warning >"$dir/redis.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/"$REDIS_PORT") 2>/dev/null && break
-  sleep 0.05
-done
+# ready once it answers PING (not just accepts connections)
+redis_ping() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'PING\r\n' >&3 && read -r -t 1 l <&3 && [[ $l == +PONG* ]]) 2>/dev/null; }
+for _ in $(seq 200); do redis_ping "$REDIS_PORT" && break; sleep 0.05; done
+redis_ping "$REDIS_PORT" || { echo "redis-server did not start:"; cat "$dir/redis.log"; exit 1; } >&2
 
 echo "redis:   redis://127.0.0.1:$REDIS_PORT/0  (private, no persistence)"
 for i in $(seq 0 $((NODES - 1))); do
