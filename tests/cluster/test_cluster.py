@@ -401,14 +401,16 @@ def shared_port(cluster):
     first = WampdProcess(config=config(10, 0)).start()
     extra = [first]
     try:
-        assert len(first.urls) == 2, first.urls
-        port = int(re.search(r":(\d+)/", first.urls[1]).group(1))
+        def ws_urls(node):
+            return [u for u in node.urls if u.startswith("ws://")]
+        assert len(ws_urls(first)) == 2, first.urls
+        port = int(re.search(r":(\d+)/", ws_urls(first)[1]).group(1))
         second = WampdProcess(config=config(11, port)).start()
         extra.append(second)
-        assert second.urls[1] == first.urls[1], (first.urls, second.urls)
+        assert ws_urls(second)[1] == ws_urls(first)[1], (first.urls, second.urls)
         for node in extra:
             cluster.wait_joined(node)
-        url = first.urls[1]
+        url = ws_urls(first)[1]
         clients = yield defer.gatherResults([connect(url, "realm1", SER) for _ in range(16)])
         def joined():
             return [n.stderr().count("realm: join session") for n in extra]
