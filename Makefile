@@ -1,5 +1,6 @@
 # wampd: a thin wrapper over CMake (the real build is CMakeLists.txt).
 #   make run    install missing dependencies, build, start the router (embedded default)
+#   make cluster-demo  redis + 3 nodes as one cluster on this machine (Ctrl-C stops it)
 #   make test   install, build, run every test through ctest, then again under ASan+UBSan,
 #               then each fuzz target for a few seconds (clang + libFuzzer)
 #   make install [PREFIX=/usr/local] [DESTDIR=]   install the release build
@@ -10,7 +11,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ARGS       ?=
 
 .PHONY: all deps build run test test-release asan-build test-asan test-fuzz fuzz-build bench fuzz soak \
-	install deb clean
+	install deb clean cluster-demo bench-cluster
 
 all: build
 
@@ -23,6 +24,11 @@ build: deps
 
 run: build
 	$(BUILD)/router/wampd $(ARGS)
+
+# make cluster-demo: a private redis-server + 3 wampd nodes as one cluster (docs/scale-out.md);
+# prints the URLs, stops cleanly on Ctrl-C
+cluster-demo: build
+	WAMPD=$(BUILD)/router/wampd scripts/cluster-demo.sh
 
 test: test-release test-asan test-fuzz
 
@@ -84,6 +90,12 @@ soak: build asan-build
 bench:
 	@scripts/deps.sh bench
 	bench/run.sh $(ARGS)
+
+# make bench-cluster [ARGS=--quick]: wampd as 1, 2, 4 processes joined by a private Redis
+# (bench/cluster.sh): fan-out and RPC scaling, the added latency of a cross-node call
+bench-cluster:
+	@scripts/deps.sh
+	bench/cluster.sh $(ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-bench

@@ -31,6 +31,10 @@
  * SLOW_GRACE_S more).
  * Common: --serializer json|msgpack, --transport websocket|rawsocket, --warmup S,
  * --duration S, --router-pid PID.
+ * Clusters (several router nodes): --url takes a comma-separated list; callers, callees and
+ * subscribers are spread over the nodes in turn (client k of a role on node k % n), the
+ * fan-out publisher is on the first; --callee-url puts every callee on one node (e.g. all
+ * callers on node B, the callee on node A: every call crosses nodes).
  * Authentication (any WAMP scenario): --authmethod ticket|wampcra|cryptosign --authid ID
  * --secret S (ticket: the ticket; wampcra: the unsalted secret; cryptosign: the private
  * key's 32-byte seed in hex).
@@ -82,11 +86,23 @@ struct hist {
 
 struct client;
 
+#define BENCH_MAX_TARGETS 8
+
+struct bench_target {           /* one router node to connect to */
+	char host[64];
+	int port;
+	char path[256];
+};
+
 struct bench {
 	enum scenario sc;
 	enum wamp_ser ser;
 	int rawsocket;        /* WAMP-over-RawSocket instead of WebSocket */
-	const char *host, *path, *realm;
+	const char *realm;
+	struct bench_target targets[BENCH_MAX_TARGETS]; /* --url list */
+	int ntargets;
+	struct bench_target callee_target;              /* --callee-url */
+	int has_callee_target;
 	const char *authmethod, *authid, *secret; /* NULL: anonymous */
 	unsigned char sign_sk[64], sign_pk[32];  /* cryptosign key from --secret (seed hex) */
 	int port;
@@ -128,6 +144,7 @@ struct bench {
 
 struct client {
 	struct bench *b;
+	const struct bench_target *target; /* the node it connects to */
 	struct lws *wsi;
 	enum role role;
 	int index;
@@ -891,11 +908,11 @@ static struct lws *open_client(struct bench *b, struct client *c)
 
 	memset(&i, 0, sizeof(i));
 	i.context = b->ctx;
-	i.address = b->host;
-	i.port = b->port;
-	i.path = b->path;
-	i.host = b->host;
-	i.origin = b->host;
+	i.address = c->target->host;
+	i.port = c->target->port;
+	i.path = c->target->path;
+	i.host = c->target->host;
+	i.origin = c->target->host;
 	i.protocol = b->ser == WAMP_SER_JSON ? "wamp.2.json" : "wamp.2.msgpack";
 	i.local_protocol_name = "wampbench";
 	if (b->rawsocket) {
@@ -979,8 +996,7 @@ int main(int argc, char **argv)
 	                  .window = 16, .payload = 64, .subscribers = 100, .concurrency = 32,
 	                  .sessions = 1000, .warmup = 1, .duration = 5};
 	struct lws_context_creation_info info;
-	const char *url = NULL, *sc = NULL;
-	static char host[64], path[256];
+	const char *url = NULL, *sc = NULL, *callee_url = NULL;
 	struct rlimit rl;
 	int n = 0;
 
@@ -992,6 +1008,8 @@ int main(int argc, char **argv)
 		i++;
 		if (!strcmp(a, "--url"))
 			url = v;
+		else if (!strcmp(a, "--callee-url"))
+			callee_url = v;
 		else if (!strcmp(a, "--scenario"))
 			sc = v;
 		else if (!strcmp(a, "--serializer"))
@@ -1032,16 +1050,32 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (url && !strncmp(url, "rs://", 5) && sscanf(url, "rs://%63[^:]:%d", host, &b.port) == 2)
-		b.rawsocket = 1;
-	else if (!url || !sc || sscanf(url, "ws://%63[^:]:%d%255s", host, &b.port, path) < 2)
+	if (!url || !sc)
 		usage();
-	if (!sc)
-		usage();
-	if (!path[0])
-		strcpy(path, "/");
-	b.host = host;
-	b.path = path;
+	for (const char *p = url; p && *p && b.ntargets < BENCH_MAX_TARGETS; b.ntargets++) {
+		struct bench_target *t = &b.targets[b.ntargets];
+
+		if (!strncmp(p, "rs://", 5)) {
+			if (sscanf(p, "rs://%63[^:]:%d", t->host, &t->port) != 2)
+				usage();
+			b.rawsocket = 1;
+		} else if (sscanf(p, "ws://%63[^:]:%d%255[^,]", t->host, &t->port, t->path) < 2) {
+			usage();
+		}
+		if (!t->path[0])
+			strcpy(t->path, "/");
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	if (callee_url) {
+		struct bench_target *t = &b.callee_target;
+
+		if (sscanf(callee_url, "%*[rsw]://%63[^:]:%d%255s", t->host, &t->port, t->path) < 2)
+			usage();
+		if (!t->path[0])
+			strcpy(t->path, "/");
+		b.has_callee_target = 1;
+	}
 	if (sodium_init() < 0)
 		return 1;
 	if (b.authmethod) {
@@ -1135,12 +1169,19 @@ int main(int argc, char **argv)
 
 		c->b = &b;
 		c->index = i;
+		c->target = &b.targets[0];
 		switch (b.sc) {
 		case SC_RPC:
 			c->role = i < b.callees ? R_CALLEE : R_CALLER;
+			if (c->role == R_CALLEE && b.has_callee_target)
+				c->target = &b.callee_target;
+			else
+				c->target = &b.targets[(i < b.callees ? i : i - b.callees) % b.ntargets];
 			break;
 		case SC_FANOUT:
 			c->role = i == 0 ? R_PUBLISHER : i <= b.subscribers ? R_SUBSCRIBER : R_SLOW;
+			if (i)
+				c->target = &b.targets[(i - 1) % b.ntargets];
 			break;
 		case SC_BROADCAST:
 			c->role = i == 0 ? R_RAW_SEND : R_RAW_RECV;

@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "realm/backplane.h"
 #include "realm/meta.h"
 #include "realm/realm.h"
 
@@ -148,6 +149,9 @@ json_t *broker_stored_event_json(const struct stored_event *ev, uint64_t subscri
 
 static void subscription_free(struct broker *b, struct subscription *sub)
 {
+	if (b->realm->owner->bp)
+		backplane_interest(b->realm, sub, false);
+	free(sub->waiters);
 	HASH_DELETE(hh_id, b->by_id, sub);
 	match_delete(&b->index, &sub->item);
 	history_free(sub->history);
@@ -203,6 +207,11 @@ static struct sub_member *broker_member(struct subscription *sub, struct session
 	return NULL;
 }
 
+static bool broker_id_taken(void *arg, uint64_t id)
+{
+	return broker_subscription(arg, id) != NULL;
+}
+
 static struct subscription *subscription_new(struct broker *b, const char *uri, size_t len,
                                              enum match_policy match)
 {
@@ -216,9 +225,11 @@ static struct subscription *subscription_new(struct broker *b, const char *uri, 
 	sub->item.policy = match;
 	if (!match_insert(&b->index, &sub->item))
 		goto fail;
-	sub->id = realms_next_id(b->realm->owner);
+	sub->id = realm_new_item_id(b->realm, 's', uri, len, match, broker_id_taken, b);
 	sub->created_ms = clock_wall_ms();
 	HASH_ADD(hh_id, b->by_id, id, sizeof(sub->id), sub);
+	if (b->realm->owner->bp)
+		sub->bp_waiting = !backplane_interest(b->realm, sub, true);
 	return sub;
 fail:
 	if (sub)
@@ -289,6 +300,7 @@ struct publication {
 	bool exclude_me;
 	bool disclose;
 	bool retained;                  /* delivering a retained event (details.retained) */
+	bool remote;                    /* published on another node (backplane) */
 	const json_t *publisher_details;/* stored disclosure (retained events) */
 	/* black/white lists (borrowed from options; NULL = no list) */
 	const json_t *exclude, *exclude_authid, *exclude_authrole;
@@ -487,13 +499,21 @@ static void publication_init(struct publication *p, struct broker *b, struct ses
 /* Route one publication: deliver, record, retain. Returns the first encoding error. */
 static enum wampd_err broker_route(struct broker *b, struct publication *p)
 {
-	json_t *publisher = publication_publisher_details(p);
+	json_t *publisher = p->remote ? NULL : publication_publisher_details(p);
 
-	p->publisher_details = publisher;
+	if (publisher)
+		p->publisher_details = publisher;
 	b->publications++;
 	match_each(&b->index, p->topic, p->topic_len, publication_deliver, p);
 	if (wamp_dict_bool(p->options, "retain", false) && b->max_retained)
 		broker_retain(b, p);
+	if (b->realm->owner->bp && !p->remote) {
+		struct publication_view v = {.id = p->id, .topic = p->topic, .topic_len = p->topic_len,
+		                             .options = p->options, .publisher = publisher,
+		                             .payload = p->payload};
+
+		backplane_publish(b->realm, &v);
+	}
 	json_decref(publisher);
 	p->publisher_details = NULL;
 	return p->err;
@@ -536,27 +556,71 @@ void broker_publish_internal(struct broker *b, const char *topic, json_t *args, 
 	broker_route(b, &p);
 }
 
-/* Send the retained events matching sub to its new member s. */
+void broker_deliver_remote(struct broker *b, const struct publication_view *v)
+{
+	struct publication p;
+
+	publication_init(&p, b, NULL, v->topic, v->topic_len, v->options, v->payload);
+	p.id = v->id;
+	p.remote = true;
+	p.publisher_details = v->publisher;
+	broker_route(b, &p);
+}
+
+/* Send one retained event to sub's new member s. */
+static void broker_send_retained_event(struct subscription *sub, struct session *s,
+                                       uint64_t publication, const char *topic, size_t topic_len,
+                                       const json_t *details, const struct wamp_payload *payload)
+{
+	struct publication p;
+	struct wamp_msg event = {.type = WAMP_EVENT, .id = {sub->id, publication}};
+
+	memset(&p, 0, sizeof(p));
+	p.topic = topic;
+	p.topic_len = topic_len;
+	p.retained = true;
+	p.publisher_details = details;
+	event.dict = publication_event_details(&p, sub);
+	event.payload = *payload;
+	session_send_msg(s, &event);
+	json_decref(event.dict);
+}
+
 static void broker_send_retained_one(struct subscription *sub, struct session *s,
                                      const struct retained_event *r)
 {
-	struct publication p;
-	struct wamp_msg event = {.type = WAMP_EVENT, .id = {sub->id, r->ev.publication}};
+	broker_send_retained_event(sub, s, r->ev.publication, r->ev.topic, strlen(r->ev.topic),
+	                           r->ev.details, &r->ev.payload);
+}
 
-	memset(&p, 0, sizeof(p));
-	p.topic = r->ev.topic;
-	p.topic_len = strlen(r->ev.topic);
-	p.retained = true;
-	p.publisher_details = r->ev.details;
-	event.dict = publication_event_details(&p, sub);
-	event.payload = r->ev.payload;
-	session_send_msg(s, &event);
-	json_decref(event.dict);
+/* The membership of session id `session` in subscription id `sub`, or NULL. */
+static struct sub_member *broker_find_member(struct broker *b, uint64_t sub, uint64_t session)
+{
+	struct subscription *su = broker_subscription(b, sub);
+	struct session *s = realm_session(b->realm, session);
+
+	if (!su || !s || !session_routable(s))
+		return NULL;
+	return broker_member(su, s);
+}
+
+void broker_retained_remote(struct broker *b, uint64_t sub, uint64_t session,
+                            const struct publication_view *v)
+{
+	struct sub_member *m = broker_find_member(b, sub, session);
+
+	if (!m || !match_item_matches(&m->sub->item, v->topic, v->topic_len))
+		return;
+	broker_send_retained_event(m->sub, m->session, v->id, v->topic, v->topic_len, v->publisher,
+	                           v->payload);
 }
 
 static void broker_send_retained(struct broker *b, struct subscription *sub, struct session *s)
 {
 	struct retained_event *r = NULL, *tmp;
+
+	if (backplane_fetch_retained(b->realm, sub, s))
+		return; /* the cluster's retained events come later */
 
 	if (sub->item.policy == MATCH_EXACT) {
 		HASH_FIND(hh, b->retained, sub->item.uri, sub->item.uri_len, r);
@@ -567,6 +631,20 @@ static void broker_send_retained(struct broker *b, struct subscription *sub, str
 	HASH_ITER(hh, b->retained, r, tmp)
 		if (match_item_matches(&sub->item, r->ev.topic, strlen(r->ev.topic)))
 			broker_send_retained_one(sub, s, r);
+}
+
+/* SUBSCRIBED to s, then the meta events and the retained events it asked for. */
+static void broker_subscribed(struct broker *b, struct subscription *sub, struct session *s,
+                              uint64_t request, bool created, bool get_retained)
+{
+	struct wamp_msg reply = {.type = WAMP_SUBSCRIBED, .id = {request, sub->id}};
+
+	session_send_msg(s, &reply);
+	if (created)
+		meta_subscription(b->realm, META_CREATE, s, sub);
+	meta_subscription(b->realm, META_SUBSCRIBE, s, sub);
+	if (get_retained)
+		broker_send_retained(b, sub, s);
 }
 
 enum wampd_err broker_subscribe(struct broker *b, struct session *s, const struct wamp_msg *msg)
@@ -618,15 +696,54 @@ enum wampd_err broker_subscribe(struct broker *b, struct session *s, const struc
 	DL_APPEND2(s->subs, m, ses_prev, ses_next);
 	s->nsubs++;
 
-	reply.id[0] = msg->id[0];
-	reply.id[1] = sub->id;
-	session_send_msg(s, &reply);
-	if (created)
-		meta_subscription(b->realm, META_CREATE, s, sub);
-	meta_subscription(b->realm, META_SUBSCRIBE, s, sub);
-	if (wamp_dict_bool(msg->dict, "get_retained", false))
-		broker_send_retained(b, sub, s);
+	if (sub->bp_waiting) {
+		/* the backplane routes this topic here soon: SUBSCRIBED then */
+		struct sub_waiter *w = realloc(sub->waiters, (sub->nwaiters + 1) * sizeof(*w));
+
+		if (w) {
+			sub->waiters = w;
+			w[sub->nwaiters++] = (struct sub_waiter){
+				.session = s->id, .request = msg->id[0], .created = created,
+				.get_retained = wamp_dict_bool(msg->dict, "get_retained", false)};
+			return WAMPD_OK;
+		}
+	}
+	broker_subscribed(b, sub, s, msg->id[0], created,
+	                  wamp_dict_bool(msg->dict, "get_retained", false));
 	return WAMPD_OK;
+}
+
+void broker_interest_ready(struct broker *b, const char *uri, enum match_policy policy)
+{
+	struct subscription *sub = (struct subscription *)match_get(&b->index, uri, strlen(uri),
+	                                                            policy);
+	struct sub_waiter *w;
+	uint32_t n;
+
+	if (!sub || !sub->bp_waiting)
+		return;
+	sub->bp_waiting = false;
+	w = sub->waiters;
+	n = sub->nwaiters;
+	sub->waiters = NULL;
+	sub->nwaiters = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sub_member *m = broker_find_member(b, sub->id, w[i].session);
+
+		if (m)
+			broker_subscribed(b, sub, m->session, w[i].request, w[i].created,
+			                  w[i].get_retained);
+	}
+	free(w);
+}
+
+void broker_release_waiters(struct broker *b)
+{
+	struct subscription *sub, *tmp;
+
+	HASH_ITER(hh_id, b->by_id, sub, tmp)
+		if (sub->bp_waiting)
+			broker_interest_ready(b, sub->item.uri, sub->item.policy);
 }
 
 enum wampd_err broker_unsubscribe(struct broker *b, struct session *s,

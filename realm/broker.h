@@ -54,7 +54,19 @@ struct subscription {
 	bool persistent;            /* kept without members (configured event history) */
 	struct event_history *history;
 	int64_t created_ms;
+	/* backplane: the cluster does not route this topic here yet; SUBSCRIBED replies wait */
+	bool bp_waiting;
+	uint32_t nwaiters;
+	struct sub_waiter *waiters;
 	UT_hash_handle hh_id;       /* broker->by_id */
+};
+
+/* A SUBSCRIBE answered once the backplane's interest is effective. */
+struct sub_waiter {
+	uint64_t session;
+	uint64_t request;
+	bool created;
+	bool get_retained;
 };
 
 struct sub_member {
@@ -131,6 +143,16 @@ void broker_detach(struct broker *b, struct session *s);
  */
 void broker_revoke(struct broker *b, struct subscription *sub, struct session *s,
                    const char *reason);
+
+/* backplane (realm/backplane.c): a publication from another node, delivered to this
+ * node's matching subscribers (view borrowed); the held SUBSCRIBED replies of (uri, policy)
+ * (now routed here); retained events fetched for subscription sub of session. */
+struct publication_view;
+void broker_deliver_remote(struct broker *b, const struct publication_view *view);
+void broker_interest_ready(struct broker *b, const char *uri, enum match_policy policy);
+void broker_release_waiters(struct broker *b);
+void broker_retained_remote(struct broker *b, uint64_t sub, uint64_t session,
+                            const struct publication_view *view);
 
 /* WELCOME.Details.roles.broker.features: what this broker implements (new reference). */
 json_t *broker_features(void);

@@ -30,6 +30,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "realm/backplane.h"
 #include "realm/meta.h"
 #include "realm/realm.h"
 
@@ -124,6 +125,11 @@ static struct reg_member *dealer_member(struct registration *reg, struct session
 	return NULL;
 }
 
+static bool dealer_id_taken(void *arg, uint64_t id)
+{
+	return dealer_registration(arg, id) != NULL;
+}
+
 static struct registration *registration_new(struct dealer *d, const char *uri, size_t len,
                                              enum match_policy match, enum invoke_policy invoke)
 {
@@ -138,7 +144,7 @@ static struct registration *registration_new(struct dealer *d, const char *uri, 
 	if (!match_insert(&d->index, &reg->item))
 		goto fail;
 	reg->invoke = invoke;
-	reg->id = realms_next_id(d->realm->owner);
+	reg->id = realm_new_item_id(d->realm, 'r', uri, len, match, dealer_id_taken, d);
 	reg->created_ms = clock_wall_ms();
 	HASH_ADD(hh_id, d->by_id, id, sizeof(reg->id), reg);
 	return reg;
@@ -154,7 +160,7 @@ static void dealer_remove_member(struct dealer *d, struct reg_member *m)
 {
 	struct registration *reg = m->reg;
 	struct session *s = m->session;
-	bool last;
+	bool last, stub = s->node != NULL, pending = m->pending;
 
 	if (reg->rr_next == m)
 		reg->rr_next = m->reg_next; /* NULL: wraps to the head on the next call */
@@ -164,6 +170,18 @@ static void dealer_remove_member(struct dealer *d, struct reg_member *m)
 	s->nregs--;
 	free(m);
 	last = reg->count == 0;
+	if (stub) { /* a mirrored remote callee: its own node announces the change */
+		if (last)
+			registration_free(d, reg);
+		return;
+	}
+	if (d->realm->owner->bp)
+		backplane_reg_member(d->realm, reg, s, false, false, false, 0, false);
+	if (pending) { /* never announced: no meta events */
+		if (last)
+			registration_free(d, reg);
+		return;
+	}
 	meta_registration(d->realm, META_UNREGISTER, s, reg);
 	if (last) {
 		uint64_t id = reg->id;
@@ -182,7 +200,6 @@ enum wampd_err dealer_register(struct dealer *d, struct session *s, const struct
 	struct authz_decision az;
 	enum wampd_err err;
 	bool created = false;
-	struct wamp_msg reply = {.type = WAMP_REGISTERED};
 
 	if (!session_routable(s))
 		return WAMPD_ERR_PROTOCOL;
@@ -225,13 +242,49 @@ enum wampd_err dealer_register(struct dealer *d, struct session *s, const struct
 	DL_APPEND2(s->regs, m, ses_prev, ses_next);
 	s->nregs++;
 
-	reply.id[0] = msg->id[0];
-	reply.id[1] = reg->id;
+	if (backplane_online(d->realm->owner)) {
+		/* REGISTERED once the cluster's store has it (another node may hold it) */
+		m->pending = true;
+		backplane_reg_member(d->realm, reg, s, m->disclose_caller, m->forward_timeout, true,
+		                     msg->id[0], created);
+		return WAMPD_OK;
+	}
+	if (d->realm->owner->bp) /* offline: announced when the backplane is back */
+		backplane_reg_member(d->realm, reg, s, m->disclose_caller, m->forward_timeout, true,
+		                     0, false);
+	dealer_registered(d, reg, s, msg->id[0], created);
+	return WAMPD_OK;
+}
+
+void dealer_registered(struct dealer *d, struct registration *reg, struct session *s,
+                       uint64_t request, bool created)
+{
+	struct wamp_msg reply = {.type = WAMP_REGISTERED, .id = {request, reg->id}};
+	struct reg_member *m = dealer_member(reg, s);
+
+	if (!m)
+		return;
+	m->pending = false;
 	session_send_msg(s, &reply);
 	if (created)
 		meta_registration(d->realm, META_CREATE, s, reg);
 	meta_registration(d->realm, META_REGISTER, s, reg);
-	return WAMPD_OK;
+}
+
+void dealer_refused(struct dealer *d, struct registration *reg, struct session *s,
+                    uint64_t request)
+{
+	struct reg_member *m = dealer_member(reg, s);
+
+	if (!m)
+		return;
+	if (!m->pending) { /* announced again after a reconnect, and taken meanwhile */
+		dealer_revoke(d, reg, s, "wamp.error.procedure_already_exists");
+		return;
+	}
+	dealer_remove_member(d, m);
+	session_fail(s, WAMP_REGISTER, request, WAMPD_ERR_PROCEDURE_EXISTS,
+	             "the procedure is registered on another node of the cluster");
 }
 
 enum wampd_err dealer_unregister(struct dealer *d, struct session *s,
@@ -381,6 +434,12 @@ static void dealer_call_timeout(void *arg)
 	dealer_cancel_call(pc, "killnowait", WAMPD_ERR_TIMEOUT, "the call timed out");
 }
 
+/* m can be invoked: its session is reachable and the cluster confirmed its REGISTER. */
+static inline bool member_routable(const struct reg_member *m)
+{
+	return !m->pending && session_routable(m->session);
+}
+
 /* The callee that gets the next invocation of reg, or NULL if none is reachable. */
 static struct reg_member *dealer_pick(struct registration *reg)
 {
@@ -390,7 +449,7 @@ static struct reg_member *dealer_pick(struct registration *reg)
 	switch (reg->invoke) {
 	case INVOKE_LAST:
 		for (m = reg->callees ? reg->callees->reg_prev : NULL; m; m = m->reg_prev) {
-			if (session_routable(m->session))
+			if (member_routable(m))
 				return m;
 			if (m == reg->callees)
 				break;
@@ -402,7 +461,7 @@ static struct reg_member *dealer_pick(struct registration *reg)
 		for (n = 0; m && n < reg->count; n++) {
 			struct reg_member *next = m->reg_next ? m->reg_next : reg->callees;
 
-			if (session_routable(m->session)) {
+			if (member_routable(m)) {
 				reg->rr_next = next;
 				return m;
 			}
@@ -418,7 +477,7 @@ static struct reg_member *dealer_pick(struct registration *reg)
 				m = m->reg_next;
 			/* from there on, the first reachable one (wrapping) */
 			for (n = 0; n < reg->count; n++) {
-				if (session_routable(m->session))
+				if (member_routable(m))
 					return m;
 				m = m->reg_next ? m->reg_next : reg->callees;
 			}
@@ -428,10 +487,21 @@ static struct reg_member *dealer_pick(struct registration *reg)
 	case INVOKE_FIRST:
 	default:
 		DL_FOREACH2(reg->callees, m, reg_next)
-			if (session_routable(m->session))
+			if (member_routable(m))
 				return m;
 		return NULL;
 	}
+}
+
+/* The first reachable callee of reg on this node, or NULL. */
+static struct reg_member *dealer_pick_local(struct registration *reg)
+{
+	struct reg_member *m;
+
+	DL_FOREACH2(reg->callees, m, reg_next)
+		if (!m->session->node && member_routable(m))
+			return m;
+	return NULL;
 }
 
 /* Option keys of payload passthru mode, forwarded untouched (advanced/payload_passthru_mode.md). */
@@ -489,6 +559,7 @@ static enum wampd_err dealer_call_builtin(struct dealer *d, struct session *s,
 	const char *message = NULL;
 	enum wampd_err err = WAMPD_OK;
 	struct wamp_msg result = {.type = WAMP_RESULT, .id = {msg->id[0]}};
+	bool deferred = false;
 
 	args = wamp_payload_args(&msg->payload, &err);
 	if (err == WAMPD_OK)
@@ -497,9 +568,14 @@ static enum wampd_err dealer_call_builtin(struct dealer *d, struct session *s,
 		kwargs = NULL;
 	if (err != WAMPD_OK)
 		err = WAMPD_ERR_INVALID_ARGUMENT;
+	else if (backplane_online(d->realm->owner) && meta_cluster_wide(reg->item.uri))
+		deferred = (err = backplane_meta_query(d->realm, s, msg->id[0], reg->item.uri, args,
+		                                       kwargs)) == WAMPD_OK; /* answered later */
 	else
 		err = reg->builtin(d->realm, s, args, kwargs, &res_args, &res_kwargs, &message);
-	if (err == WAMPD_OK) {
+	if (deferred) {
+		/* the nodes' answers are merged and sent by the backplane */
+	} else if (err == WAMPD_OK) {
 		result.payload.args_v = res_args;
 		result.payload.kwargs_v = res_kwargs;
 		session_send_msg(s, &result);
@@ -521,6 +597,11 @@ static enum wampd_err dealer_call_continue(struct pending_call *pc, const struct
 	struct wamp_msg inv = {.type = WAMP_INVOCATION, .id = {pc->invocation_id, pc->registration_id}};
 	enum wampd_err err;
 
+	if (pc->remote) {
+		pc->invocation_open = progress;
+		return backplane_call(pc->dealer->realm, pc->caller, pc->callee, pc->registration_id,
+		                      msg, msg->dict, NULL);
+	}
 	if (progress)
 		inv.dict = json_pack("{s:b}", "progress", 1);
 	inv.payload = msg->payload;
@@ -530,18 +611,20 @@ static enum wampd_err dealer_call_continue(struct pending_call *pc, const struct
 	return err == WAMPD_ERR_LIMIT ? WAMPD_OK : err;
 }
 
+static enum wampd_err dealer_invoke(struct dealer *d, struct session *s,
+                                    const struct wamp_msg *msg, struct registration *reg,
+                                    struct reg_member *m, bool progress,
+                                    const struct authz_decision *az);
+
 enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wamp_msg *msg)
 {
 	struct registration *reg;
 	struct reg_member *m;
 	struct pending_call *pc = NULL;
-	struct wamp_msg inv = {.type = WAMP_INVOCATION};
-	struct realms *rs = d->realm->owner;
 	struct authz_decision az;
 	enum wampd_err err;
 	uint64_t call_id = msg->id[0];
 	bool progress = wamp_dict_bool(msg->dict, "progress", false);
-	int64_t timeout_ms;
 
 	if (!session_routable(s))
 		return WAMPD_ERR_PROTOCOL;
@@ -557,6 +640,14 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 	if ((err = realm_authorize(d->realm, s, msg->uri, msg->uri_len, AUTHZ_CALL, &az)) !=
 	    WAMPD_OK)
 		return err;
+	if (d->realm->owner->bp) {
+		backplane_drain(d->realm->owner); /* registration changes already received */
+		if (!session_routable(s))
+			return WAMPD_OK; /* closed meanwhile (a cluster meta kill) */
+		if (!match_best(&d->index, msg->uri, msg->uri_len) &&
+		    (err = backplane_lookup(d->realm, s, msg->uri, msg->uri_len)) != WAMPD_OK)
+			return err; /* WAMPD_ERR_AUTHZ_PENDING: retried once the store answered */
+	}
 	if (s->features & SF_CALLER_PROGRESSIVE_INVOCATIONS) {
 		/* a continuation of a progressive call that has completed meanwhile: discard */
 		if (call_id <= s->call_watermark)
@@ -573,6 +664,23 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 		return dealer_call_builtin(d, s, msg, reg);
 	if (!(m = dealer_pick(reg)))
 		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
+	return dealer_invoke(d, s, msg, reg, m, progress, &az);
+}
+
+/* Route s's CALL msg to callee m of reg: INVOCATION to a local callee, or forwarded to
+ * the node of a remote one. */
+static enum wampd_err dealer_invoke(struct dealer *d, struct session *s,
+                                    const struct wamp_msg *msg, struct registration *reg,
+                                    struct reg_member *m, bool progress,
+                                    const struct authz_decision *az)
+{
+	struct pending_call *pc;
+	struct wamp_msg inv = {.type = WAMP_INVOCATION};
+	struct realms *rs = d->realm->owner;
+	enum wampd_err err;
+	uint64_t call_id = msg->id[0];
+	int64_t timeout_ms;
+
 	if (progress && !(m->session->features & SF_CALLEE_PROGRESSIVE_INVOCATIONS))
 		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
 	if (s->ncalls >= rs->limits.max_pending_calls_per_session)
@@ -610,6 +718,23 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 	timeout_ms = wamp_dict_int(msg->dict, "timeout", 0);
 	if (timeout_ms <= 0)
 		timeout_ms = d->realm->call_timeout_ms;
+	if (m->session->node) {
+		/* the callee's node runs the call (and its timeout); its answers come back */
+		json_t *opts = NULL;
+
+		pc->remote = true;
+		if (timeout_ms > 0 && wamp_dict_int(msg->dict, "timeout", 0) <= 0) {
+			opts = msg->dict ? json_copy(msg->dict) : json_object();
+			if (opts)
+				json_object_set_new(opts, "timeout", json_integer(timeout_ms));
+		}
+		err = backplane_call(d->realm, s, m->session, reg->id, msg, opts ? opts : msg->dict,
+		                     az);
+		json_decref(opts);
+		if (err != WAMPD_OK)
+			pending_call_free(pc);
+		return err;
+	}
 	if (timeout_ms > 0 && !m->forward_timeout && rs->timers.start) {
 		pc->timer = rs->timers.start(rs->timers.ctx,
 		                             (uint32_t)(timeout_ms > UINT32_MAX ? UINT32_MAX : timeout_ms),
@@ -618,7 +743,7 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 
 	inv.id[0] = pc->invocation_id;
 	inv.id[1] = reg->id;
-	inv.dict = dealer_invocation_details(msg, s, reg, m, pc, timeout_ms, progress, &az);
+	inv.dict = dealer_invocation_details(msg, s, reg, m, pc, timeout_ms, progress, az);
 	inv.payload = msg->payload;
 	err = session_send_msg(pc->callee, &inv);
 	json_decref(inv.dict);
@@ -644,7 +769,9 @@ enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, jso
 
 	if (!reg || reg->builtin)
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
-	if (!(m = dealer_pick(reg)))
+	if ((m = dealer_pick(reg)) && m->session->node)
+		m = dealer_pick_local(reg); /* the router's own calls stay on this node */
+	if (!m)
 		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
 	if (!(pc = calloc(1, sizeof(*pc))))
 		return WAMPD_ERR_NOMEM;
@@ -708,6 +835,12 @@ void dealer_cancel_all(struct dealer *d)
 		HASH_ITER(hh_callee, s->invocations, pc, tmp)
 			dealer_cancel_for_caller(pc, "the router is shutting down", false);
 	}
+	HASH_ITER(hh, d->realm->remote, s, stmp) { /* calls forwarded to other nodes */
+		struct pending_call *pc, *tmp;
+
+		HASH_ITER(hh_callee, s->invocations, pc, tmp)
+			dealer_cancel_for_caller(pc, "the router is shutting down", true);
+	}
 }
 
 void dealer_forget_internal(struct pending_call *pc)
@@ -729,6 +862,10 @@ enum wampd_err dealer_cancel(struct dealer *d, struct session *s, const struct w
 	HASH_FIND(hh_caller, s->calls, &call_id, sizeof(call_id), pc);
 	if (!pc)
 		return WAMPD_OK; /* already answered: nothing to cancel */
+	if (pc->remote) { /* the callee's node cancels; its answer comes back */
+		backplane_cancel(d->realm, s, pc->callee, call_id, mode);
+		return WAMPD_OK;
+	}
 	dealer_cancel_call(pc, mode, WAMPD_ERR_CANCELED, "the call was canceled");
 	return WAMPD_OK;
 }
@@ -849,12 +986,177 @@ void dealer_detach(struct dealer *d, struct session *s)
 	HASH_ITER(hh_callee, s->invocations, pc, tmp)
 		dealer_cancel_for_caller(pc, "the callee left before answering", true);
 
+	dealer_drop_calls(d, s);
+}
+
+void dealer_drop_calls(struct dealer *d, struct session *s)
+{
+	struct pending_call *pc, *tmp;
+
 	/* calls s made: the callee is told (INTERRUPT killnowait) and its answer dropped */
 	HASH_ITER(hh_caller, s->calls, pc, tmp) {
+		if (pc->remote) { /* the callee's node does the same */
+			backplane_caller_gone(d->realm, s, pc->callee);
+			pending_call_free(pc);
+			continue;
+		}
 		pending_call_drop_caller(pc);
 		if (!pc->interrupted && (pc->callee->features & SF_CALLEE_CALL_CANCELING) &&
 		    session_routable(pc->callee))
 			dealer_interrupt(pc, "killnowait", "wamp.error.canceled");
 	}
 	s->ncalls = 0;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* backplane: calls across nodes, mirrored registrations                                */
+
+enum wampd_err dealer_call_forwarded(struct dealer *d, struct session *stub,
+                                     const struct wamp_msg *msg, uint64_t registration,
+                                     uint64_t callee, const struct authz_decision *az)
+{
+	struct pending_call *pc = NULL;
+	struct registration *reg;
+	struct reg_member *m;
+	uint64_t call_id = msg->id[0];
+	bool progress = wamp_dict_bool(msg->dict, "progress", false);
+
+	HASH_FIND(hh_caller, stub->calls, &call_id, sizeof(call_id), pc);
+	if (pc)
+		return pc->invocation_open ? dealer_call_continue(pc, msg) : WAMPD_OK;
+	if (call_id <= stub->call_watermark)
+		return WAMPD_OK; /* a chunk of a progressive call that is over */
+	stub->call_watermark = call_id;
+	if (!(reg = dealer_registration(d, registration)) || reg->builtin)
+		return WAMPD_ERR_NO_SUCH_PROCEDURE;
+	DL_FOREACH2(reg->callees, m, reg_next)
+		if (!m->session->node && m->session->id == callee && member_routable(m))
+			break;
+	if (!m) /* the callee left meanwhile: another one of this node, if any */
+		m = dealer_pick_local(reg);
+	if (!m)
+		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
+	return dealer_invoke(d, stub, msg, reg, m, progress, az);
+}
+
+void dealer_forwarded_answer(struct dealer *d, struct session *s, uint64_t call_id,
+                             struct wamp_out *out, bool more)
+{
+	struct pending_call *pc = NULL;
+
+	(void)d;
+	HASH_FIND(hh_caller, s->calls, &call_id, sizeof(call_id), pc);
+	if (!pc || !pc->remote)
+		return; /* answered, canceled or given up meanwhile: dropped */
+	session_send(s, out);
+	if (!more)
+		pending_call_free(pc);
+}
+
+void dealer_forget_stub(struct dealer *d, struct session *stub)
+{
+	struct pending_call *pc, *tmp;
+	struct reg_member *m, *mt;
+
+	HASH_ITER(hh_callee, stub->invocations, pc, tmp)
+		dealer_cancel_for_caller(pc, "the callee's router node is gone", true);
+	dealer_drop_calls(d, stub);
+	DL_FOREACH_SAFE2(stub->regs, m, mt, ses_next)
+		dealer_remove_member(d, m);
+}
+
+static uint64_t member_session(const json_t *c)
+{
+	const char *v = json_string_value(json_object_get(c, "session"));
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/* The listed member of reg standing for entry c (NULL: not a member). */
+static struct reg_member *dealer_listed(struct registration *reg, const json_t *c,
+                                        const char *self)
+{
+	const char *node = json_string_value(json_object_get(c, "node"));
+	uint64_t id = member_session(c);
+	struct reg_member *m;
+
+	if (!node)
+		return NULL;
+	DL_FOREACH2(reg->callees, m, reg_next)
+		if (m->session->id == id &&
+		    !strcmp(m->session->node ? m->session->node : self, node))
+			return m;
+	return NULL;
+}
+
+void dealer_mirror(struct dealer *d, const char *uri, enum match_policy policy,
+                   enum invoke_policy invoke, const json_t *callees, const char *self,
+                   struct session *(*get_stub)(void *arg, const json_t *member), void *arg)
+{
+	size_t len = strlen(uri), i, n;
+	struct registration *reg = (struct registration *)match_get(&d->index, uri, len, policy);
+	struct reg_member *m, *mt, **order;
+	const json_t *c;
+
+	if (reg && reg->builtin)
+		return;
+	if (reg) { /* remote members no longer listed */
+		DL_FOREACH_SAFE2(reg->callees, m, mt, reg_next) {
+			bool listed = false;
+
+			json_array_foreach(callees, i, c)
+				if (dealer_listed(reg, c, self) == m)
+					listed = true;
+			if (m->session->node && !listed)
+				dealer_remove_member(d, m);
+		}
+		reg = (struct registration *)match_get(&d->index, uri, len, policy);
+	}
+	json_array_foreach(callees, i, c) { /* listed remote members not yet here */
+		const char *node = json_string_value(json_object_get(c, "node"));
+		struct session *stub;
+
+		if (!node || !strcmp(node, self) || (reg && dealer_listed(reg, c, self)))
+			continue;
+		if (!(stub = get_stub(arg, c)))
+			continue;
+		if (!reg && !(reg = registration_new(d, uri, len, policy, invoke)))
+			return;
+		if (!(m = calloc(1, sizeof(*m))))
+			return;
+		m->reg = reg;
+		m->session = stub;
+		m->disclose_caller = json_is_true(json_object_get(c, "dc"));
+		m->forward_timeout = json_is_true(json_object_get(c, "ft"));
+		DL_APPEND2(reg->callees, m, reg_prev, reg_next);
+		reg->count++;
+		DL_APPEND2(stub->regs, m, ses_prev, ses_next);
+		stub->nregs++;
+	}
+	if (!reg || !(order = calloc(reg->count, sizeof(*order))))
+		return;
+	/* registration order as the store lists it; members not listed yet last */
+	n = 0;
+	json_array_foreach(callees, i, c) {
+		bool seen = false;
+
+		if (!(m = dealer_listed(reg, c, self)))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			seen = seen || order[k] == m;
+		if (!seen && n < reg->count)
+			order[n++] = m;
+	}
+	DL_FOREACH2(reg->callees, m, reg_next) {
+		bool seen = false;
+
+		for (size_t k = 0; k < n; k++)
+			seen = seen || order[k] == m;
+		if (!seen && n < reg->count)
+			order[n++] = m;
+	}
+	reg->callees = NULL;
+	for (size_t k = 0; k < n; k++)
+		DL_APPEND2(reg->callees, order[k], reg_prev, reg_next);
+	free(order);
 }

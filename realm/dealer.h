@@ -32,6 +32,8 @@
 struct session;
 struct realm;
 struct realm_timer;
+struct wamp_out;
+struct authz_decision;
 
 enum invoke_policy {
 	INVOKE_SINGLE = 0,
@@ -67,6 +69,8 @@ struct reg_member {
 	struct session *session;
 	bool disclose_caller;        /* REGISTER.Options.disclose_caller */
 	bool forward_timeout;        /* REGISTER.Options.forward_timeout */
+	bool pending;                /* backplane: REGISTERED not sent yet (the cluster's store
+	                                has not confirmed it): not invoked meanwhile */
 	struct reg_member *reg_prev, *reg_next; /* in reg->callees */
 	struct reg_member *ses_prev, *ses_next; /* in session->regs */
 };
@@ -94,6 +98,8 @@ struct pending_call {
 	bool invocation_open;        /* progressive invocation: more CALL chunks may come */
 	bool interrupted;            /* an INTERRUPT was sent (kill: waiting for the callee) */
 	uint64_t started_us;         /* monotonic time of the CALL (latency metric) */
+	bool remote;                 /* forwarded to a callee on another node (callee is its
+	                                stub; the answer comes back through the backplane) */
 	UT_hash_handle hh_callee;
 	UT_hash_handle hh_caller;
 };
@@ -164,6 +170,46 @@ void dealer_forget_internal(struct pending_call *pc);
  */
 void dealer_revoke(struct dealer *d, struct registration *reg, struct session *s,
                    const char *reason);
+
+/* ---- backplane (realm/backplane.c) ---- */
+
+/* A CALL forwarded from another node: run it on local callee `callee` of registration
+ * `registration` for `stub` (the remote caller; az: what the caller's node decided:
+ * disclosure, trust level), or continue the progressive call it belongs to. Returns the
+ * error to answer stub with. */
+enum wampd_err dealer_call_forwarded(struct dealer *d, struct session *stub,
+                                     const struct wamp_msg *msg, uint64_t registration,
+                                     uint64_t callee, const struct authz_decision *az);
+
+/* Answer bytes for local caller s's forwarded call call_id: sent as they are; the call is
+ * over unless `more` (progressive result). */
+void dealer_forwarded_answer(struct dealer *d, struct session *s, uint64_t call_id,
+                             struct wamp_out *out, bool more);
+
+/* The cluster confirmed (dealer_registered: REGISTERED and meta events now) or refused
+ * (dealer_refused: ERROR procedure_already_exists, or revocation if it was confirmed
+ * before) s's membership in reg for REGISTER request. */
+void dealer_registered(struct dealer *d, struct registration *reg, struct session *s,
+                       uint64_t request, bool created);
+void dealer_refused(struct dealer *d, struct registration *reg, struct session *s,
+                    uint64_t request);
+
+/* The calls stub (a remote caller) made here are dropped; their callees get INTERRUPT. */
+void dealer_drop_calls(struct dealer *d, struct session *s);
+
+/* Forget stub (its node is gone): calls forwarded to it get wamp.error.canceled, calls it
+ * made here are dropped, its registrations memberships removed. */
+void dealer_forget_stub(struct dealer *d, struct session *stub);
+
+/*
+ * Mirror the cluster's state of registration (uri, policy): `callees` is the JSON list of
+ * members in registration order (NULL or empty: none). Members on other nodes become stub
+ * members (get_stub(arg, member) finds or makes the stub); this node's own members are
+ * kept as they are and ordered as listed. No meta events (the owning node publishes them).
+ */
+void dealer_mirror(struct dealer *d, const char *uri, enum match_policy policy,
+                   enum invoke_policy invoke, const json_t *callees, const char *self,
+                   struct session *(*get_stub)(void *arg, const json_t *member), void *arg);
 
 /* WELCOME.Details.roles.dealer.features: what this dealer implements (new reference). */
 json_t *dealer_features(void);

@@ -21,6 +21,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "realm/backplane.h"
 #include "realm/realm.h"
 
 /* ---------------------------------------------------------------------------------- */
@@ -270,7 +271,7 @@ BUILTIN(ms_add_testament)
 	json_t **bucket, *t, *options = json_object_get(kwargs, "publish_options");
 	json_t *targs = json_array_get(args, 1), *tkwargs = json_array_get(args, 2);
 
-	(void)r, (void)res_args, (void)res_kwargs;
+	(void)res_args, (void)res_kwargs;
 	if (!arg_str(args, 0, &topic, message))
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	if (!uri_valid(topic, strlen(topic), URI_LOOSE, 0)) {
@@ -294,6 +295,8 @@ BUILTIN(ms_add_testament)
 	              "options", options);
 	if (!t || json_array_append_new(*bucket, t))
 		return WAMPD_ERR_NOMEM;
+	if (r->owner->bp) /* kept in the cluster in case this node dies */
+		backplane_testaments(r, caller, false);
 	return WAMPD_OK;
 }
 
@@ -302,12 +305,14 @@ BUILTIN(ms_flush_testaments)
 	json_t **bucket;
 	json_int_t n;
 
-	(void)r, (void)args, (void)res_kwargs;
+	(void)args, (void)res_kwargs;
 	if (!(bucket = testament_bucket(caller, kwargs, message)))
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	n = *bucket ? (json_int_t)json_array_size(*bucket) : 0;
 	json_decref(*bucket);
 	*bucket = NULL;
+	if (r->owner->bp)
+		backplane_testaments(r, caller, false);
 	*res_args = json_pack("[I]", n);
 	return WAMPD_OK;
 }
@@ -395,6 +400,13 @@ BUILTIN(mr_get)
 	return WAMPD_OK;
 }
 
+/* A callee the registration meta API lists: REGISTERED already; while answering a
+ * cluster query (r->meta_local), only this node's own (the other nodes list theirs). */
+static bool callee_counted(const struct realm *r, const struct reg_member *m)
+{
+	return !m->pending && !(r->meta_local && m->session->node);
+}
+
 BUILTIN(mr_list_callees)
 {
 	struct registration *reg = reg_arg(r, args, message);
@@ -406,7 +418,8 @@ BUILTIN(mr_list_callees)
 		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_REGISTRATION;
 	ids = json_array();
 	DL_FOREACH2(reg->callees, m, reg_next)
-		json_array_append_new(ids, json_integer((json_int_t)m->session->id));
+		if (callee_counted(r, m))
+			json_array_append_new(ids, json_integer((json_int_t)m->session->id));
 	*res_args = json_pack("[o]", ids);
 	return WAMPD_OK;
 }
@@ -414,11 +427,15 @@ BUILTIN(mr_list_callees)
 BUILTIN(mr_count_callees)
 {
 	struct registration *reg = reg_arg(r, args, message);
+	struct reg_member *m;
+	json_int_t n = 0;
 
 	(void)caller, (void)kwargs, (void)res_kwargs;
 	if (!reg)
 		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_REGISTRATION;
-	*res_args = json_pack("[I]", (json_int_t)reg->count);
+	DL_FOREACH2(reg->callees, m, reg_next)
+		n += callee_counted(r, m);
+	*res_args = json_pack("[I]", n);
 	return WAMPD_OK;
 }
 
@@ -651,8 +668,10 @@ static void meta_publish(struct realm *r, const char *topic, json_t *args)
 	json_decref(args);
 }
 
-/* Meta events are built only when someone listens (session churn stays cheap). */
-#define META_WANTED(r, topic) broker_has_subscription(&(r)->broker, (topic))
+/* Meta events are built only when someone listens (session churn stays cheap); with a
+ * backplane, listeners may be on other nodes. */
+#define META_WANTED(r, topic)                                                              \
+	(broker_has_subscription(&(r)->broker, (topic)) || backplane_online((r)->owner))
 
 void meta_session_join(struct realm *r, struct session *s)
 {
@@ -667,7 +686,7 @@ void meta_session_leave(struct realm *r, struct session *s)
 		             json_pack("[I, s?, s?]", (json_int_t)s->id, s->authid, s->authrole));
 }
 
-static void testaments_publish(struct realm *r, json_t *list)
+void meta_publish_testaments(struct realm *r, const json_t *list)
 {
 	size_t i;
 	json_t *t;
@@ -688,8 +707,10 @@ void meta_session_testaments(struct realm *r, struct session *s)
 	/* forget them first: each testament is published exactly once */
 	s->testaments_detached = NULL;
 	s->testaments_destroyed = NULL;
-	testaments_publish(r, detached);
-	testaments_publish(r, destroyed);
+	if (r->owner->bp && (detached || destroyed))
+		backplane_testaments(r, s, true); /* published here: not again by another node */
+	meta_publish_testaments(r, detached);
+	meta_publish_testaments(r, destroyed);
 	json_decref(detached);
 	json_decref(destroyed);
 }
@@ -742,4 +763,144 @@ void meta_subscription(struct realm *r, enum meta_event ev, struct session *s,
 		                                      subscription_details(sub)));
 	else
 		meta_publish(r, topics[ev], json_pack("[I, I]", (json_int_t)s->id, (json_int_t)sub->id));
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* the whole cluster's answer from every node's (backplane_meta_query)                  */
+
+enum meta_merge {
+	MERGE_LOCAL = 0, /* answered by this node alone (wamp.registration.match: its mirror) */
+	MERGE_SUM,       /* [n]: added up */
+	MERGE_CONCAT,    /* [list]: joined */
+	MERGE_FIRST,     /* the first node that knows it (a non-null, non-empty answer) */
+	MERGE_POLICIES,  /* [{exact, prefix, wildcard}]: union of ids */
+	MERGE_UNION,     /* [list or null]: union of ids */
+};
+
+static enum meta_merge meta_merge_kind(const char *procedure)
+{
+	static const struct {
+		const char *uri;
+		enum meta_merge kind;
+	} table[] = {
+		{"wamp.session.count", MERGE_SUM},
+		{"wamp.session.list", MERGE_CONCAT},
+		{"wamp.session.get", MERGE_FIRST},
+		{"wamp.session.kill", MERGE_FIRST},
+		{"wamp.session.kill_by_authid", MERGE_CONCAT},
+		{"wamp.session.kill_by_authrole", MERGE_SUM},
+		{"wamp.session.kill_all", MERGE_SUM},
+		{"wamp.registration.list", MERGE_POLICIES},
+		{"wamp.registration.lookup", MERGE_FIRST},
+		{"wamp.registration.get", MERGE_FIRST},
+		{"wamp.registration.list_callees", MERGE_CONCAT},
+		{"wamp.registration.count_callees", MERGE_SUM},
+		{"wamp.registration.remove_callee", MERGE_FIRST},
+		{"wamp.subscription.list", MERGE_POLICIES},
+		{"wamp.subscription.lookup", MERGE_FIRST},
+		{"wamp.subscription.match", MERGE_UNION},
+		{"wamp.subscription.get", MERGE_FIRST},
+		{"wamp.subscription.list_subscribers", MERGE_CONCAT},
+		{"wamp.subscription.count_subscribers", MERGE_SUM},
+		{"wamp.subscription.remove_subscriber", MERGE_FIRST},
+		{"wamp.subscription.get_events", MERGE_FIRST},
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (!strcmp(table[i].uri, procedure))
+			return table[i].kind;
+	return MERGE_LOCAL;
+}
+
+bool meta_cluster_wide(const char *procedure)
+{
+	return meta_merge_kind(procedure) != MERGE_LOCAL;
+}
+
+static void union_ids(json_t *into, const json_t *list)
+{
+	size_t i, j;
+	json_t *v, *w;
+
+	json_array_foreach(list, i, v) {
+		bool seen = false;
+
+		json_array_foreach(into, j, w)
+			seen = seen || json_equal(v, w);
+		if (!seen)
+			json_array_append(into, v);
+	}
+}
+
+static bool answer_known(const json_t *v)
+{
+	return v && !json_is_null(v) && !(json_is_array(v) && !json_array_size(v));
+}
+
+enum wampd_err meta_merge(const char *procedure, const json_t *answers, json_t **res_args)
+{
+	enum meta_merge kind = meta_merge_kind(procedure);
+	const json_t *a, *first_ok = NULL, *known = NULL;
+	json_int_t sum = 0, first_err = 0;
+	json_t *list = NULL;
+	size_t i;
+
+	*res_args = NULL;
+	if (kind == MERGE_POLICIES)
+		list = json_pack("{s:[], s:[], s:[]}", "exact", "prefix", "wildcard");
+	else if (kind == MERGE_CONCAT || kind == MERGE_UNION)
+		list = json_array();
+	json_array_foreach(answers, i, a) {
+		json_int_t e = json_integer_value(json_object_get(a, "e"));
+		json_t *args = json_object_get(a, "a"), *v0 = json_array_get(args, 0);
+
+		if (e) {
+			if (!first_err)
+				first_err = e;
+			continue;
+		}
+		if (!first_ok)
+			first_ok = args;
+		if (!known && answer_known(v0))
+			known = args;
+		if (kind == MERGE_SUM)
+			sum += json_integer_value(v0);
+		else if (kind == MERGE_CONCAT && json_is_array(v0))
+			json_array_extend(list, v0);
+		else if (kind == MERGE_UNION && json_is_array(v0))
+			union_ids(list, v0);
+		else if (kind == MERGE_POLICIES && json_is_object(v0)) {
+			const char *key;
+			json_t *ids;
+
+			json_object_foreach((json_t *)v0, key, ids)
+				if (json_object_get(list, key))
+					union_ids(json_object_get(list, key), ids);
+		}
+	}
+	if (!first_ok) {
+		json_decref(list);
+		return first_err ? (enum wampd_err)first_err : WAMPD_ERR_CANCELED;
+	}
+	switch (kind) {
+	case MERGE_SUM:
+		*res_args = json_pack("[I]", sum);
+		break;
+	case MERGE_UNION:
+		if (!json_array_size(list)) {
+			json_decref(list);
+			list = json_null();
+		}
+		/* fall through */
+	case MERGE_CONCAT:
+	case MERGE_POLICIES:
+		*res_args = json_pack("[o]", list);
+		list = NULL;
+		break;
+	default:
+		*res_args = json_incref((json_t *)(known ? known : first_ok));
+		break;
+	}
+	json_decref(list);
+	return WAMPD_OK;
 }

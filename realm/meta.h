@@ -11,6 +11,8 @@
 #ifndef WAMPD_REALM_META_H
 #define WAMPD_REALM_META_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -53,5 +55,14 @@ void meta_subscription(struct realm *r, enum meta_event ev, struct session *s,
  * has been freed, so the procedures no longer find it when the event goes out. */
 void meta_registration_deleted(struct realm *r, struct session *s, uint64_t id);
 void meta_subscription_deleted(struct realm *r, struct session *s, uint64_t id);
+
+/* Publish a list of testaments ({topic, args, kwargs, options} each; borrowed). */
+void meta_publish_testaments(struct realm *r, const json_t *list);
+
+/* backplane: true if `procedure` is answered from every node's part (session and
+ * subscription meta API); meta_merge() joins the nodes' answers ({"e": err, "a": args} each)
+ * into the cluster's: WAMPD_OK with *res_args (new reference), or the error to answer. */
+bool meta_cluster_wide(const char *procedure);
+enum wampd_err meta_merge(const char *procedure, const json_t *answers, json_t **res_args);
 
 #endif

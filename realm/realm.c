@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "realm/backplane.h"
 #include "realm/meta.h"
 
 void realms_init(struct realms *rs, const struct realm_limits *limits)
@@ -34,6 +35,7 @@ void realms_destroy(struct realms *rs)
 {
 	struct realm *r, *tmp;
 
+	backplane_detach(rs); /* stubs of remote sessions first: they are members here */
 	HASH_ITER(hh, rs->by_name, r, tmp) {
 		HASH_DEL(rs->by_name, r);
 		realm_free(r);
@@ -67,12 +69,27 @@ struct realm *realms_add(struct realms *rs, const char *name, enum uri_rule rule
 		return NULL;
 	}
 	HASH_ADD_KEYPTR(hh, rs->by_name, r->name, strlen(r->name), r);
+	backplane_realm_added(r);
 	return r;
 }
 
 uint64_t realms_next_id(struct realms *rs)
 {
 	return ids_next(&rs->last_router_id);
+}
+
+uint64_t realm_new_item_id(struct realm *r, char kind, const char *uri, size_t len,
+                           enum match_policy policy, bool (*taken)(void *arg, uint64_t id),
+                           void *arg)
+{
+	uint64_t id;
+
+	if (!r->owner->bp)
+		return realms_next_id(r->owner);
+	id = backplane_id(kind, uri, len, policy);
+	while (taken(arg, id)) /* a hash collision on this node: any free random id */
+		id = ids_global();
+	return id;
 }
 
 struct session *realm_session(struct realm *r, uint64_t id)

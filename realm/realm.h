@@ -51,8 +51,8 @@ struct realm_timer_ops {
 	void *ctx;
 };
 
-/* Hooks for a cluster backplane (not used yet: NULL ops means local only). */
-struct realm_backplane_ops;
+/* The cluster backplane (realm/backplane.h); NULL: this node is the whole router. */
+struct backplane;
 
 struct realms;
 
@@ -69,8 +69,9 @@ struct realm {
 	struct dealer dealer;
 	struct authz_config authz;        /* roles; none configured: everything allowed */
 
-	const struct realm_backplane_ops *backplane;
-	void *backplane_ctx;
+	bool meta_local;                  /* answering a cluster meta query: this node's part */
+	struct session *remote;           /* stubs of other nodes' sessions (backplane.c):
+	                                     hash by id (session->hh), NULL without backplane */
 
 	UT_hash_handle hh; /* realms->by_name */
 };
@@ -86,6 +87,7 @@ struct realms {
 	 * Set by the router; runs from the event loop, not inside a dispatch of s. */
 	void (*resume)(struct session *s, void *ctx);
 	void *resume_ctx;
+	struct backplane *bp;            /* cluster state (backplane_attach), or NULL */
 };
 
 /* Initialise an empty registry. limits is copied. */
@@ -105,6 +107,14 @@ struct realm *realms_find(struct realms *rs, const char *name);
 
 /* The next router-scope id (subscriptions, registrations). */
 uint64_t realms_next_id(struct realms *rs);
+
+/* The id of a new subscription ('s') or registration ('r') on (uri, policy): sequential
+ * on a lone node; with a backplane derived from (uri, policy), so every node gives the
+ * same subscription the same id. `taken(id, arg)` says whether an id is in use locally
+ * (then another is drawn). */
+uint64_t realm_new_item_id(struct realm *r, char kind, const char *uri, size_t len,
+                           enum match_policy policy, bool (*taken)(void *arg, uint64_t id),
+                           void *arg);
 
 /* A fresh session id, unique among live sessions (drawn before WELCOME when an
  * authentication challenge must name it). */

@@ -27,6 +27,8 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	free(s->node);
+	free(s->bp_lookup);
 	free(s->authid);
 	free(s->authrole);
 	free(s->authmethod);

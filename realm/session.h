@@ -82,6 +82,8 @@ struct session {
 	enum session_state state;
 	enum wamp_ser ser;
 	struct realm *realm;      /* set while ESTABLISHED / SHUTTING_DOWN */
+	char *node;               /* NULL: a session of this node; else a stub standing for a
+	                             session of that cluster node (backplane.c, owned) */
 
 	const struct peer_ops *ops;
 	void *peer;
@@ -139,6 +141,8 @@ struct session {
 	struct parked_msg *parked_tail;
 	size_t parked_bytes;
 	bool blocked;                    /* parked requests must run before new ones */
+	char *bp_lookup;                 /* backplane: procedure asked from the store (owned) */
+	bool bp_lookup_done;             /* ... and answered */
 	struct realm_timer *resume_timer;
 	struct realm_timer *hello_timer; /* HELLO..WELCOME deadline (limits.hello_timeout) */
 	bool hello_deadline;             /* a transport opened it: it has that deadline */

@@ -141,7 +141,7 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
                          struct listener_config *out)
 {
 	static const char *const keys[] = {"type", "host", "port", "path", "serializers", "auth",
-	                                   "tls", "unix", "http", NULL};
+	                                   "tls", "unix", "http", "reuse_port", NULL};
 	static const char *const tls_keys[] = {"certificate", "key", "ca_certificates",
 	                                       "require_client_cert", NULL};
 	json_t *tls = json_object_get(l, "tls");
@@ -206,6 +206,11 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		if (!(out->tls_cert = strdup(cert)) || !(out->tls_key = strdup(key)) ||
 		    (ca && !(out->tls_ca = strdup(ca))))
 			return cfg_fail(c, where, "out of memory");
+	}
+	if (json_object_get(l, "reuse_port")) {
+		if (!json_is_boolean(json_object_get(l, "reuse_port")))
+			return cfg_fail(c, path, "reuse_port must be true or false");
+		out->reuse_port = json_is_true(json_object_get(l, "reuse_port"));
 	}
 	if (json_object_get(l, "auth")) {
 		char where[128];
@@ -330,6 +335,7 @@ static void config_base(struct config *cfg)
 	cfg->ping_interval_s = 30;
 	cfg->ping_timeout_s = 60;
 	cfg->realm_limits = REALM_LIMITS_DEFAULT;
+	cfg->backplane.heartbeat_ttl_ms = 5000;
 }
 
 bool config_default(struct config *cfg)
@@ -387,10 +393,38 @@ static bool cfg_admin(struct cfg_ctx *c, json_t *a, struct admin_config *out)
 	return true;
 }
 
+/* "backplane": {"redis": URL, "node_id": ..., "heartbeat_ttl": ms} */
+static bool cfg_backplane(struct cfg_ctx *c, json_t *bp, struct config *cfg)
+{
+	static const char *const keys[] = {"redis", "node_id", "heartbeat_ttl", NULL};
+	const char *url = NULL, *node = NULL;
+	uint64_t ttl = cfg->backplane.heartbeat_ttl_ms;
+
+	if (!json_is_object(bp))
+		return cfg_fail(c, "backplane", "must be an object");
+	if (!cfg_check_keys(c, "backplane", bp, keys) || !cfg_str(c, bp, "backplane", "redis", &url) ||
+	    !cfg_str(c, bp, "backplane", "node_id", &node) ||
+	    !cfg_uint(c, bp, "backplane", "heartbeat_ttl", 500, 600000, &ttl))
+		return false;
+	if (!url)
+		return cfg_fail(c, "backplane.redis", "is required (redis://host:port/db)");
+	if (strncmp(url, "redis://", 8))
+		return cfg_fail(c, "backplane.redis", "must be a redis://host:port/db URL");
+	if (node && (!*node || strlen(node) > 64 || strpbrk(node, " :*?[]\\\n")))
+		return cfg_fail(c, "backplane.node_id", "must be 1-64 characters without spaces, "
+		                "':' or glob characters");
+	cfg->backplane.heartbeat_ttl_ms = (uint32_t)ttl;
+	if (!(cfg->backplane.redis = strdup(url)) ||
+	    (node && !(cfg->backplane.node_id = strdup(node))))
+		return cfg_fail(c, "backplane", "out of memory");
+	return true;
+}
+
 static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 {
 	static const char *const keys[] = {"log_level", "log_format", "listeners", "realms",
-	                                   "auto_create_realms", "limits", "admin", NULL};
+	                                   "auto_create_realms", "limits", "admin", "backplane",
+	                                   NULL};
 	const char *level = NULL, *format = NULL, *unknown;
 	json_t *v;
 	size_t i;
@@ -413,6 +447,8 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 		cfg->auto_create_realms = json_is_true(v);
 	}
 	if ((v = json_object_get(root, "limits")) && !cfg_limits(c, v, cfg))
+		return false;
+	if ((v = json_object_get(root, "backplane")) && !cfg_backplane(c, v, cfg))
 		return false;
 
 	v = json_object_get(root, "listeners");
@@ -539,6 +575,8 @@ void config_free(struct config *cfg)
 	free(cfg->realms);
 	free(cfg->admin.host);
 	free(cfg->admin.ticket);
+	free(cfg->backplane.redis);
+	free(cfg->backplane.node_id);
 	json_decref(cfg->notes);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -27,8 +27,13 @@
  *                 "max_pending_calls_per_callee": 10000,
  *                 "max_sessions_per_ip": 10000, "max_auth_failures_per_ip": 20,
  *                 "auth_failure_window": 60,
- *                 "hello_timeout": 10, "ping_interval": 30, "ping_timeout": 60 }
+ *                 "hello_timeout": 10, "ping_interval": 30, "ping_timeout": 60 },
+ *     "backplane": { "redis": "redis://127.0.0.1:6379/0", "node_id": "node-a",
+ *                    "heartbeat_ttl": 5000 }
  *   }
+ *
+ * listeners[].reuse_port (default false) sets SO_REUSEPORT so several processes (cluster
+ * nodes on one machine) listen on the same port; the kernel spreads connections.
  */
 #ifndef WAMPD_ROUTER_CONFIG_H
 #define WAMPD_ROUTER_CONFIG_H
@@ -94,6 +99,7 @@ struct listener_config {
 	char *unix_path;         /* listen on this Unix domain socket instead of TCP, or NULL */
 	struct http_service_config *http; /* HTTP services on this listener's port */
 	size_t nhttp;
+	bool reuse_port;         /* SO_REUSEPORT: several wampd processes share the port */
 };
 
 struct realm_config {
@@ -135,6 +141,11 @@ struct config {
 	unsigned ping_interval_s;   /* idle seconds before a WebSocket ping */
 	unsigned ping_timeout_s;    /* idle seconds before hanging up */
 	struct realm_limits realm_limits;
+	struct {
+		char *redis;                /* "redis://host:port/db": cluster backplane; NULL: off */
+		char *node_id;              /* this node's id in the cluster; NULL: random */
+		uint32_t heartbeat_ttl_ms;  /* a node silent this long is dead (default 5000) */
+	} backplane;
 	json_t *notes;              /* what a Crossbar configuration had that is not used:
 	                               a list of "ignored: <path>: <reason>" (owned, or NULL) */
 };

@@ -17,6 +17,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "router/admin.h"
+#include "router/backplane_redis.h"
 #include "router/config.h"
 #include "router/router.h"
 #include "router/ws.h"
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct router rt;
 	struct ws_server *ws;
+	struct bp_redis *bp = NULL;
 	char err[512];
 	int opt, rc = 0;
 
@@ -167,7 +169,13 @@ int main(int argc, char **argv)
 		router_destroy(&rt);
 		return 1;
 	}
+	if (rt.cfg.backplane.redis && !(bp = backplane_redis_new(&rt, ws_server_context(ws)))) {
+		ws_server_free(ws);
+		router_destroy(&rt);
+		return 1;
+	}
 	if (!admin_start(&rt, ws, &admin)) {
+		backplane_redis_free(bp);
 		ws_server_free(ws);
 		router_destroy(&rt);
 		return 1;
@@ -175,6 +183,7 @@ int main(int argc, char **argv)
 	wlog_notice("router", "wampd %s ready", WAMPD_VERSION);
 	if (ws_server_run(ws, &stop_requested, SHUTDOWN_GRACE_MS) < 0)
 		rc = 1;
+	backplane_redis_free(bp); /* leave the cluster before the last sessions go */
 	ws_server_free(ws);
 	admin_free(admin); /* after the lws context, which owned its connections */
 	router_destroy(&rt);

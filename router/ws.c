@@ -41,6 +41,7 @@
 #include "router/outq.h"
 #include "router/protocol.h"
 #include "router/raw.h"
+#include "router/reuseport.h"
 #include "router/batched.h"
 #include "router/tlspeer.h"
 
@@ -63,6 +64,7 @@ struct ws_listener {
 	struct lws_protocols front_protocols[2];
 	struct lws_vhost *vhost;         /* WebSocket vhost (no listener of its own) */
 	struct lws_vhost *front_vhost;   /* the listening socket (front.c) */
+	struct reuseport *reuseport;     /* its listener when shared (SO_REUSEPORT), or NULL */
 };
 
 struct ws_conn {
@@ -760,6 +762,7 @@ struct ws_server *ws_server_new(struct router *rt)
 			goto fail;
 		}
 		char name[32];
+		int listen_port;
 
 		/* what the front door (front.c) or, over TLS, raw_tls_callback hands connections
 		 * to: the vhosts' user */
@@ -774,6 +777,9 @@ struct ws_server *ws_server_new(struct router *rt)
 		l->front.auth = &lc->auth;
 		if (lc->tls_cert) {
 			/* TLS: the listening vhost itself (a front door cannot read an encrypted head) */
+			if (lc->reuse_port)
+				wlog_warn("config", "listener %zu: reuse_port is not supported with TLS "
+				          "yet; this listener does not share its port", i);
 			if (!ws_listen_tls(srv, l, i))
 				goto fail;
 			continue;
@@ -817,6 +823,8 @@ struct ws_server *ws_server_new(struct router *rt)
 		info.user = &l->front;
 		info.vhost_name = name;
 		info.options = LWS_SERVER_OPTION_ONLY_RAW | LWS_SERVER_OPTION_DISABLE_IPV6;
+		if (lc->reuse_port && !lc->unix_path) /* the listener is ours (reuseport.c) */
+			info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 		if (lc->unix_path) {
 			info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
 			info.iface = lc->unix_path;
@@ -828,6 +836,12 @@ struct ws_server *ws_server_new(struct router *rt)
 			wlog_error("ws", "cannot listen on %s:%d", lc->host ? lc->host : "*", lc->port);
 			goto fail;
 		}
+		if (info.port == CONTEXT_PORT_NO_LISTEN_SERVER &&
+		    !(l->reuseport = reuseport_listen(srv->ctx, l->front_vhost, "wampd-front",
+		                                      lc->host, lc->port)))
+			goto fail;
+		listen_port = l->reuseport ? reuseport_port(l->reuseport)
+		                           : lws_get_vhost_listen_port(l->front_vhost);
 		if (lc->unix_path) {
 			printf("listening unix:%s\n", lc->unix_path);
 			wlog_notice("router", "listening unix=%s websocket=%s rawsocket=%s",
@@ -837,17 +851,15 @@ struct ws_server *ws_server_new(struct router *rt)
 		}
 		if (lc->websocket) {
 			printf("listening ws://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
-			       lws_get_vhost_listen_port(l->front_vhost),
-			       strcmp(lc->path, "*") ? lc->path : "/");
+			       listen_port, strcmp(lc->path, "*") ? lc->path : "/");
 			wlog_notice("router", "listening url=ws://%s:%d%s", lc->host ? lc->host : "0.0.0.0",
-			            lws_get_vhost_listen_port(l->front_vhost),
+			            listen_port,
 			            strcmp(lc->path, "*") ? lc->path : "/ (any path)");
 		}
 		if (lc->rawsocket) {
-			printf("listening rs://%s:%d\n", lc->host ? lc->host : "0.0.0.0",
-			       lws_get_vhost_listen_port(l->front_vhost));
+			printf("listening rs://%s:%d\n", lc->host ? lc->host : "0.0.0.0", listen_port);
 			wlog_notice("router", "listening rawsocket=%s:%d", lc->host ? lc->host : "0.0.0.0",
-			            lws_get_vhost_listen_port(l->front_vhost));
+			            listen_port);
 		}
 	}
 	fflush(stdout);
@@ -912,7 +924,9 @@ void ws_server_free(struct ws_server *srv)
 	memset(&srv->rt->realms.timers, 0, sizeof(srv->rt->realms.timers));
 	for (size_t i = 0; i < srv->nlisteners; i++) {
 		free(srv->listeners[i].protocols);
-		if (srv->listeners[i].cfg->unix_path && srv->listeners[i].front_vhost)
+		reuseport_free(srv->listeners[i].reuseport);
+		if (srv->listeners[i].cfg && srv->listeners[i].cfg->unix_path &&
+		    srv->listeners[i].front_vhost)
 			unlink(srv->listeners[i].cfg->unix_path);
 	}
 	free(srv->listeners);

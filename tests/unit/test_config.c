@@ -274,6 +274,40 @@ static void test_admin_and_logs(void **state)
 	expect_error("{\"log_level\": \"info,debug\"}", "two default log levels");
 }
 
+static void test_backplane(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"realms\": [{\"name\": \"a\"}], \"listeners\": [{\"port\": 0, "
+	                 "\"reuse_port\": true}], \"backplane\": {\"redis\": "
+	                 "\"redis://10.0.0.5:6380/2\", \"node_id\": \"n-1\", \"heartbeat_ttl\": 1500}}",
+	                 &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.backplane.redis, "redis://10.0.0.5:6380/2");
+	assert_string_equal(cfg.backplane.node_id, "n-1");
+	assert_int_equal(cfg.backplane.heartbeat_ttl_ms, 1500);
+	assert_true(cfg.listeners[0].reuse_port);
+	config_free(&cfg);
+	assert_true(load("{\"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_null(cfg.backplane.redis); /* off by default */
+	assert_int_equal(cfg.backplane.heartbeat_ttl_ms, 5000);
+	assert_false(cfg.listeners[0].reuse_port);
+	config_free(&cfg);
+	expect_error("{\"realms\": [{\"name\": \"a\"}], \"backplane\": {}}",
+	             "backplane.redis: is required");
+	expect_error("{\"realms\": [{\"name\": \"a\"}], \"backplane\": {\"redis\": \"http://x\"}}",
+	             "backplane.redis: must be a redis://");
+	expect_error("{\"realms\": [{\"name\": \"a\"}], \"backplane\": {\"redis\": "
+	             "\"redis://h\", \"node_id\": \"a b\"}}", "backplane.node_id");
+	expect_error("{\"realms\": [{\"name\": \"a\"}], \"backplane\": {\"redis\": "
+	             "\"redis://h\", \"heartbeat_ttl\": 10}}", "backplane.heartbeat_ttl");
+	expect_error("{\"realms\": [{\"name\": \"a\"}], \"backplane\": {\"redis\": "
+	             "\"redis://h\", \"nodeid\": \"x\"}}", "backplane.nodeid: unknown key");
+	expect_error("{\"realms\": [{\"name\": \"a\"}], \"listeners\": [{\"reuse_port\": 1}]}",
+	             "reuse_port must be true or false");
+}
+
 static void test_missing_file(void **state)
 {
 	struct config cfg;
@@ -294,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_tls_listeners),
 		cmocka_unit_test(test_admin_and_logs),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_backplane),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

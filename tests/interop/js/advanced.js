@@ -3,17 +3,8 @@
 'use strict';
 
 const h = require('./lib/harness');
-const { autobahn, connect, close, expectError, assert, assertEq, signal, deadline } = h;
-
-// Autobahn|JS reports progressive results through a deferred's notify(), which ES6
-// promises lack: give it a deferred whose promise has a progress(callback).
-function progressDeferred() {
-  const d = {}, listeners = [];
-  d.promise = new Promise((resolve, reject) => { d.resolve = resolve; d.reject = reject; });
-  d.notify = (v) => listeners.forEach((f) => f(v));
-  d.promise.progress = (f) => { listeners.push(f); return d.promise; };
-  return d;
-}
+const { autobahn, connect, close, expectError, assert, assertEq, signal, deadline,
+  progressDeferred } = h;
 
 // Autobahn|JS 26 cannot make or take progressive call invocations itself: it does not
 // announce progressive_call_invocations, and call() sends one CALL. This shim adds the

@@ -153,6 +153,17 @@ function signal() {
   return p;
 }
 
+// Autobahn|JS reports progressive results through a deferred's notify(), which ES6
+// promises lack: give it (connect option use_deferred) a deferred whose promise has a
+// progress(callback).
+function progressDeferred() {
+  const d = {}, listeners = [];
+  d.promise = new Promise((resolve, reject) => { d.resolve = resolve; d.reject = reject; });
+  d.notify = (v) => listeners.forEach((f) => f(v));
+  d.promise.progress = (f) => { listeners.push(f); return d.promise; };
+  return d;
+}
+
 // Run scenarios against one router; exit code 0 only if all pass.
 async function main(scenarios, opts = {}) {
   const ser = process.argv[2] || 'json';
@@ -180,4 +191,4 @@ async function main(scenarios, opts = {}) {
 }
 
 module.exports = { autobahn, Router, connect, close, expectError, assert, assertEq, signal,
-  deadline, main, serializer, transportOf };
+  deadline, main, serializer, transportOf, progressDeferred };
