@@ -65,6 +65,44 @@ def machine():
     return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()}
 
 
+def targets(L):
+    """Issue #6's targets, each as (what, measured, goal, met) from this run's figures."""
+    out = []
+
+    def add(what, value, goal, ok):
+        if value is not None:
+            out.append({"target": what, "measured": value, "goal": goal, "met": bool(ok)})
+
+    for ser in ("json", "msgpack"):
+        rpc, echo = L.get("rpc %s P=64" % ser), L.get("echo %s P=64" % ser)
+        v = ratio(rate(rpc), rate(echo))
+        add("rpc %s calls/s / echo messages/s" % ser, v, ">= 0.45", v and v >= 0.45)
+        r1, e1 = L.get("rpc1 %s P=64" % ser), L.get("echo1 %s P=64" % ser)
+        if r1 and e1 and "error" not in r1 and "error" not in e1:
+            v = ratio(r1["latency_us"]["p50"], e1["latency_us"]["p50"])
+            add("rpc %s one call in flight: p50 / echo p50" % ser, v, "<= 2", v and v <= 2)
+        h = L.get("rpchalf %s P=64" % ser)
+        if h and "error" not in h:
+            v = ratio(h["latency_us"]["p99"], h["latency_us"]["p50"])
+            add("rpc %s at 50%% of peak: p99 / p50" % ser, v, "<= 3", v and v <= 3)
+        f = L.get("fanout %s N=1000" % ser)
+        v = ratio(rate(f), rate(echo))
+        add("fanout %s N=1000 deliveries/s / echo messages/s" % ser, v, ">= 2.5", v and v >= 2.5)
+        idle = L.get("idle %s K=10000" % ser) or L.get("idle %s K=2000" % ser)
+        if idle and idle.get("kib_per_session"):
+            add("idle %s KiB per session" % ser, idle["kib_per_session"], "<= 4",
+                idle["kib_per_session"] <= 4)
+        c = L.get("connect %s anonymous" % ser)
+        if rate(c):
+            add("connect %s sessions/s" % ser, rate(c), ">= 20,000", rate(c) >= 20000)
+    for kind in ("rpc", "fanout", "connect"):
+        lab = {"rpc": "rpc %s P=64", "fanout": "fanout %s N=1000",
+               "connect": "connect %s anonymous"}[kind]
+        v = ratio(rate(L.get(lab % "msgpack")), rate(L.get(lab % "json")))
+        add("%s msgpack / json" % kind, v, ">= 1 (3 % noise allowed)", v and v >= 0.97)
+    return out
+
+
 def build(results, mode):
     L = by_label(results)
     rows, ratios = [], {}
@@ -91,7 +129,14 @@ def build(results, mode):
                 rows.append((label, rate(r), r.get("latency_us"), "wsconnect",
                              ratio(rate(r), rate(ws)), None, None))
                 ratios[label + " / wsconnect"] = ratio(rate(r), rate(ws))
-            elif kind in ("pair", "echo", "broadcast", "wsconnect"):
+            elif kind in ("rpc1", "rpchalf"):
+                base = L.get(("echo1 " if kind == "rpc1" else "echohalf ") + label.split(None, 1)[1])
+                lat, blat = r.get("latency_us") or {}, (base or {}).get("latency_us") or {}
+                rows.append((label, rate(r), lat, "echo p50", ratio(lat.get("p50"), blat.get("p50")),
+                             "own p99/p50", ratio(lat.get("p99"), lat.get("p50"))))
+                ratios[label + " p50 / echo p50"] = ratio(lat.get("p50"), blat.get("p50"))
+                ratios[label + " p99 / p50"] = ratio(lat.get("p99"), lat.get("p50"))
+            elif kind in ("pair", "echo", "broadcast", "wsconnect", "echo1", "echohalf"):
                 rows.append((label, rate(r), r.get("latency_us"), None, None, None, None))
             elif kind == "idle":
                 rows.append((label, None, None, "KiB/session", r.get("kib_per_session"), None, None))
@@ -109,6 +154,7 @@ def build(results, mode):
                     continue
                 ratios[label + " / json"] = ratio(rate(r), rate(j))
     doc = {
+        "targets": targets(L),
         "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "mode": mode,
         "machine": machine(),
@@ -130,6 +176,12 @@ def markdown(doc, rows):
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             label, fmt(r), fmt(lat.get("p50") or None), fmt(lat.get("p99") or None),
             fmt(lat.get("p999") or None), v1 or "", fmt(r1), v2 or "", fmt(r2)))
+    if doc.get("targets"):
+        out += ["", "## Issue #6 targets", "", "| target | measured | goal | met |",
+                "|---|---:|---|---|"]
+        for t in doc["targets"]:
+            out.append("| %s | %s | %s | %s |" % (t["target"], fmt(t["measured"]), t["goal"],
+                                                  "yes" if t["met"] else "no"))
     out += ["", "## Ratios", "", "| ratio | value |", "|---|---:|"]
     for k, v in doc["ratios"].items():
         out.append("| %s | %s |" % (k, fmt(v)))

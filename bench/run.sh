@@ -111,6 +111,14 @@ stop_server() {
 }
 
 failures=0
+# half of the ops/s of the result labelled $1 (empty if it failed)
+peak_half() {
+	"$py" -c 'import json,sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d.get("label") == sys.argv[2] and d.get("ops_per_s"):
+        print(int(d["ops_per_s"] / 2))' "$lines" "$1" | tail -1
+}
 scenario_ok() {
 	[ -n "$1" ] && "$py" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("ops",0)>0 and "error" not in d else 1)' "$1"
 }
@@ -178,6 +186,19 @@ for ser in json msgpack; do
 		both "echo $ser P=$p" relay:echo -- --scenario echo --serializer $ser --callers 4 \
 			--window 16 --payload "$p"
 	done
+	# latency: one call in flight (vs one echo in flight), and the 4 x 16 load paced at half
+	# of the peak just measured (open loop; vs echo at the same rate)
+	run "rpc1 $ser P=64" wampd -- --scenario rpc --serializer $ser --callers 1 --callees 1 \
+		--window 1 --payload 64
+	run "echo1 $ser P=64" relay:echo -- --scenario echo --serializer $ser --callers 1 \
+		--window 1 --payload 64
+	half=$(peak_half "rpc $ser P=64")
+	if [ -n "$half" ]; then
+		run "rpchalf $ser P=64" wampd -- --scenario rpc --serializer $ser --callers 4 \
+			--callees 1 --window 16 --payload 64 --rate "$half"
+		run "echohalf $ser P=64" relay:echo -- --scenario echo --serializer $ser --callers 4 \
+			--window 16 --payload 64 --rate "$half"
+	fi
 	for n in $fanouts; do
 		[ "$n" -le "$cap" ] || continue
 		both "fanout $ser N=$n" wampd -- --scenario fanout --serializer $ser \

@@ -15,6 +15,9 @@
  *
  * WAMP scenarios (against a router):
  *   rpc      --callers C --callees M --window W --payload P : round trips/s + latency
+ *            --rate R: open loop, R calls/s on a fixed schedule (at most W in flight per
+ *            caller), latency timed from each call's scheduled moment (echo takes
+ *            --rate too: the baseline at the same rate)
  *   fanout   --subscribers N --window K --payload P         : deliveries/s + latency
  *   connect  --concurrency K                                : HELLO->WELCOME sessions/s
  *   idle     --sessions K --router-pid PID                  : router RSS KiB per session
@@ -61,6 +64,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,6 +144,14 @@ struct bench {
 	int cpu_marked;       /* CPU counters read at the start of the measured interval */
 	char *payload_fill;
 	lws_sorted_usec_list_t tick;
+	/* rpc --rate: calls issued on a fixed schedule (open loop), each timed from the moment
+	 * it was due, not from when a window slot let it go (no coordinated omission) */
+	double rate;          /* calls/s over all callers; 0: closed loop (--window in flight) */
+	int64_t t_pace0;      /* ns: the schedule's origin */
+	uint64_t paced;       /* calls issued so far on the schedule */
+	int next_caller;      /* round robin */
+	int pace_fd;          /* timerfd ticking every PACE_TICK_US, polled by lws (a sul timer
+	                         this fine would make lws poll with timeout 0, i.e. spin) */
 };
 
 struct client {
@@ -322,7 +334,8 @@ static int64_t args_time(struct bench *b, const uint8_t *p, size_t n)
 	}
 }
 
-static void send_call(struct client *c)
+/* A CALL whose latency counts from `due` (its send time, or its scheduled time). */
+static void send_call_at(struct client *c, int64_t due)
 {
 	uint8_t *args = malloc((size_t)c->b->payload + 32);
 	struct wamp_msg m = {.type = WAMP_CALL, .id = {++c->next_req}, .uri = "bench.rpc",
@@ -330,10 +343,91 @@ static void send_call(struct client *c)
 
 	m.payload.ser = c->b->ser;
 	m.payload.args = args;
-	m.payload.args_len = encode_args(c->b, args, now_ns());
+	m.payload.args_len = encode_args(c->b, args, due);
 	send_msg(c, &m);
 	free(args);
 	c->in_flight++;
+}
+
+static void send_call(struct client *c)
+{
+	send_call_at(c, now_ns());
+}
+
+#define PACE_TICK_US 1000
+
+/* rpc --rate: issue every call that has come due, round robin over the callers with a
+ * free window slot; calls that find none wait for one and are timed from when they were
+ * due (a router that falls behind is charged for it); a call sent within one pacing tick
+ * of its due time is timed from its send (the pacer's own granularity is not the
+ * router's latency). Runs every PACE_TICK_US and after each RESULT. */
+static void pace_calls(struct bench *b)
+{
+	int64_t now = now_ns();
+	uint64_t due = (uint64_t)((double)(now - b->t_pace0) * b->rate / 1e9);
+
+	while (b->paced < due && !stop) {
+		struct client *c = NULL;
+
+		for (int tries = 0; tries < b->nclients && !c; tries++) {
+			struct client *k = &b->clients[b->next_caller];
+
+			b->next_caller = (b->next_caller + 1) % b->nclients;
+			if (k->in_flight < b->window &&
+			    ((k->role == R_CALLER && k->joined) ||
+			     (k->role == R_RAW_SEND && b->sc == SC_ECHO && k->wsi)))
+				c = k;
+		}
+		if (!c)
+			return; /* every window full: the backlog goes out as answers come */
+		{
+			int64_t t_due = b->t_pace0 + (int64_t)((double)b->paced * 1e9 / b->rate);
+			int64_t t = now - t_due <= PACE_TICK_US * 1000 ? now : t_due;
+
+			if (c->role == R_CALLER) {
+				send_call_at(c, t);
+			} else {
+				send_raw(c, t); /* echo: the baseline at the same rate */
+				c->in_flight++;
+			}
+		}
+		b->paced++;
+	}
+}
+
+static struct bench *pace_bench; /* the pacer's (the timerfd's lws protocol has no user) */
+
+static int callback_pace(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                         void *in, size_t len)
+{
+	uint64_t expirations;
+
+	(void)wsi, (void)user, (void)in, (void)len;
+	if (reason == LWS_CALLBACK_RAW_RX_FILE) {
+		if (read(pace_bench->pace_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+			return -1;
+		pace_calls(pace_bench);
+	}
+	return 0;
+}
+
+/* Start the pacer: a periodic timerfd adopted into the event loop. */
+static int pace_start(struct bench *b)
+{
+	struct itimerspec its = {.it_interval = {0, PACE_TICK_US * 1000},
+	                         .it_value = {0, PACE_TICK_US * 1000}};
+	lws_sock_file_fd_type fd;
+
+	b->t_pace0 = now_ns();
+	pace_bench = b;
+	b->pace_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (b->pace_fd < 0 || timerfd_settime(b->pace_fd, 0, &its, NULL) < 0)
+		return -1;
+	fd.filefd = b->pace_fd;
+	return lws_adopt_descriptor_vhost(lws_get_vhost_by_name(b->ctx, "default"),
+	                                  LWS_ADOPT_RAW_FILE_DESC, fd, "wampbench-pace", NULL)
+	               ? 0
+	               : -1;
 }
 
 static void send_publish(struct client *c)
@@ -431,15 +525,17 @@ static void start_load(struct bench *b)
 	for (int i = 0; i < b->nclients; i++) {
 		struct client *c = &b->clients[i];
 
-		if (c->role == R_CALLER)
+		if (c->role == R_CALLER && !b->rate)
 			for (int k = 0; k < b->window; k++)
 				send_call(c);
-		else if (c->role == R_RAW_SEND && b->sc != SC_BROADCAST)
+		else if (c->role == R_RAW_SEND && b->sc != SC_BROADCAST && !b->rate)
 			for (int k = 0; k < b->window; k++)
 				send_raw(c, now_ns());
 	}
 	if (b->sc == SC_FANOUT || b->sc == SC_BROADCAST)
 		fanout_pump(b);
+	if (b->rate > 0 && (b->sc == SC_RPC || b->sc == SC_ECHO) && pace_start(b) < 0)
+		fail(b, "cannot start the call pacer (timerfd)");
 }
 
 static void measured(struct bench *b, int64_t sent_at)
@@ -589,7 +685,11 @@ static void on_wamp(struct client *c, const struct wamp_msg *m)
 	case WAMP_RESULT:
 		c->in_flight--;
 		measured(b, args_time(b, m->payload.args, m->payload.args_len));
-		if (!stop)
+		if (stop)
+			return;
+		if (b->rate > 0)
+			pace_calls(b); /* a slot is free: the backlog, if any */
+		else
 			send_call(c);
 		return;
 	case WAMP_EVENT: {
@@ -638,8 +738,14 @@ static void on_raw(struct client *c, const uint8_t *p, size_t n)
 	switch (c->role) {
 	case R_RAW_SEND: /* echo or pair: our message came back */
 		measured(b, t);
-		if (!stop)
+		if (stop)
+			return;
+		if (b->rate > 0) {
+			c->in_flight--;
+			pace_calls(b);
+		} else {
 			send_raw(c, now_ns());
+		}
 		return;
 	case R_RAW_ECHO: { /* pair: send it back to the caller */
 		struct wamp_out *o = wamp_out_new(n);
@@ -898,6 +1004,7 @@ static int callback_raw(struct lws *wsi, enum lws_callback_reasons reason, void 
 static const struct lws_protocols protocols[] = {
 	{"wampbench", callback, 0, 1 << 16, 0, NULL, 0},
 	{"wampbench-raw", callback_raw, 0, 1 << 16, 0, NULL, 0},
+	{"wampbench-pace", callback_pace, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -983,7 +1090,7 @@ static void usage(void)
 	fprintf(stderr, "usage: wampbench --url ws://HOST:PORT/PATH|rs://HOST:PORT --scenario "
 	                "rpc|fanout|connect|idle|echo|pair|broadcast|wsconnect [--serializer json|msgpack] "
 	                "[--transport websocket|rawsocket] "
-	                "[--callers C] [--callees M] [--window W] [--payload P] [--subscribers N] "
+	                "[--callers C] [--callees M] [--window W] [--rate R] [--payload P] [--subscribers N] "
 	                "[--concurrency K] [--sessions K] [--warmup S] [--duration S] "
 	                "[--router-pid PID] [--realm R] "
 	                "[--authmethod ticket|wampcra|cryptosign --authid ID --secret S]\n");
@@ -1023,6 +1130,8 @@ int main(int argc, char **argv)
 			b.callees = atoi(v);
 		else if (!strcmp(a, "--window"))
 			b.window = atoi(v);
+		else if (!strcmp(a, "--rate"))
+			b.rate = atof(v);
 		else if (!strcmp(a, "--payload"))
 			b.payload = atoi(v);
 		else if (!strcmp(a, "--slow"))
@@ -1276,7 +1385,7 @@ int main(int argc, char **argv)
 		router = b.router_pid ? (double)(router_ticks(b.router_pid) - b.router_ticks0) / hz : -1;
 		printf("{\"scenario\":\"%s\",\"serializer\":\"%s\",\"transport\":\"%s\","
 		       "\"callers\":%d,\"callees\":%d,"
-		       "\"subscribers\":%d,\"window\":%d,\"payload\":%d,\"concurrency\":%d,"
+		       "\"subscribers\":%d,\"window\":%d,\"rate\":%.0f,\"payload\":%d,\"concurrency\":%d,"
 		       "\"duration\":%.1f,\"ops\":%" PRIu64 ",\"ops_per_s\":%.0f,"
 		       "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f},"
 		       "\"bench_cpu_s\":%.2f,\"router_cpu_s\":%.2f,\"auth\":\"%s\","
@@ -1284,7 +1393,7 @@ int main(int argc, char **argv)
 		       "\"router_rss_max_kib\":%ld}\n",
 		       scenario_name(b.sc), wamp_ser_name(b.ser), b.rawsocket ? "rawsocket" : "websocket",
 		       b.callers, b.callees, b.subscribers,
-		       b.window, b.payload, b.concurrency, secs, b.ops, (double)b.ops / secs,
+		       b.window, b.rate, b.payload, b.concurrency, secs, b.ops, (double)b.ops / secs,
 		       hist_pct(&b.hist, 0.50) / 10.0, hist_pct(&b.hist, 0.90) / 10.0,
 		       hist_pct(&b.hist, 0.99) / 10.0, hist_pct(&b.hist, 0.999) / 10.0,
 		       own, router, b.authmethod ? b.authmethod : "anonymous", b.slow, b.slow_closed,
