@@ -8,8 +8,7 @@
  * with a comment line (": ping") every `heartbeat` seconds. Each stream is an internal
  * WAMP subscriber session: it sends HELLO with the listener's authentication (anonymous,
  * or ticket from "Authorization: Basic base64(authid:ticket)" or "Authorization: Bearer
- * <ticket>" with ?authid=, or over https a verified client certificate: the tls method
- * first, then anonymous), then one SUBSCRIBE per topic, so authentication and
+ * <ticket>" with ?authid=), then one SUBSCRIBE per topic, so authentication and
  * authorization are those of any subscriber. The response starts (200) only once every
  * SUBSCRIBE succeeded; an ABORT or ERROR before that is answered with its HTTP status and
  * URI instead. A Last-Event-ID (header or ?last_event_id=) is looked up in the event
@@ -616,18 +615,12 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 		return;
 	}
 	st->s->auth = svc->svc.auth;
-	/* over https: a verified client certificate names the reader (tls method) unless a
-	 * ticket was given */
-	st->s->tls_cn = st->ticket[0] ? NULL : http_conn_tls_cn(c);
 	st->counted = true;
 	rt->nconns++;
 	rt->stats.sessions_opened++;
 	hello = json_pack("[i, s, {s:{s:{s:{s:b}}}, s:[s]}]", WAMP_HELLO, svc->svc.cfg->realm,
 	                  "roles", "subscriber", "features", "pattern_based_subscription", 1,
 	                  "authmethods", st->ticket[0] ? "ticket" : "anonymous");
-	if (hello && st->s->tls_cn)
-		json_array_insert_new(json_object_get(json_array_get(hello, 2), "authmethods"), 0,
-		                      json_string("tls"));
 	if (hello && st->authid[0])
 		json_object_set_new(json_array_get(hello, 2), "authid", json_string(st->authid));
 	{
@@ -665,7 +658,6 @@ static void sse_destroy(struct httpsvc *svc)
 struct httpsvc *sse_service_new(struct router *rt, const struct http_service_config *cfg,
                                 struct http_route *route, char *err, size_t errlen)
 {
-	static const char *const headers[] = {"last-event-id", NULL};
 	struct sse_svc *s;
 
 	if (!realms_find(&rt->realms, cfg->realm) && !rt->cfg.auto_create_realms) {
@@ -680,6 +672,5 @@ struct httpsvc *sse_service_new(struct router *rt, const struct http_service_con
 	s->svc.destroy = sse_destroy;
 	route->handle = sse_handle;
 	route->max_body = 0;
-	route->headers = headers; /* beyond lws' own (TLS listeners) */
 	return &s->svc;
 }
