@@ -227,10 +227,15 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		snprintf(where, sizeof(where), "%s.http", path);
 		if (!out->websocket)
 			return cfg_fail(c, where, "HTTP services need a websocket or universal listener");
-		if (tls)
-			return cfg_fail(c, where, "HTTP services are not served on TLS listeners yet");
 		if (!cfg_http(c, json_object_get(l, "http"), where, out))
 			return false;
+		for (size_t i = 0; tls && i < out->nhttp; i++)
+			if (out->http[i].type == HTTP_SVC_SSE)
+				/* see router/http.h: lws 4.1.6 busy-loops on a held GET with pipelined
+				 * bytes behind it, and there is nothing to tell it by */
+				return cfg_fail(c, where, "Server-Sent Events (%s) are not served on TLS "
+				                "listeners yet: serve them on a plain listener, behind a "
+				                "TLS-terminating proxy", out->http[i].path);
 	}
 	out->port = (int)port;
 	out->host = (!strcmp(host, "*") || !*host) ? NULL : strdup(host);

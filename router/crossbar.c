@@ -432,14 +432,13 @@ static void transport_of(struct xlate *x, json_t *t, const char *path)
 
 			json_array_foreach(json_object_get(x->out, "listeners"), i, l)
 				if (!placed && json_equal(json_object_get(l, "port"),
-				                          json_object_get(endpoint, "port")) &&
-				    !json_object_get(l, "tls")) {
+				                          json_object_get(endpoint, "port"))) {
 					json_object_set(l, "http", http);
 					placed = true;
 				}
 			if (!placed)
-				ignore(x, "HTTP services need a WebSocket path on the same plain (non-TLS) "
-				          "transport", "%s.paths", path);
+				ignore(x, "HTTP services need a WebSocket path on the same transport",
+				       "%s.paths", path);
 		}
 		json_decref(http);
 		if (!strcmp(type, "universal")) {

@@ -16,6 +16,7 @@
  */
 #include "router/http.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +24,11 @@
 
 #include "common/log.h"
 #include "router/front.h"
+#include "router/iplimit.h"
 #include "router/outq.h"
 #include "router/router.h"
+#include "router/tlspeer.h"
 
-#define HTTP_IDLE_S 30            /* keep-alive connection without a request */
 #define HTTP_CLOSE_FLUSH_S 5      /* closing: time to write what is queued */
 #define HTTP_DRAIN_MAX (16u << 20) /* bytes of an unwanted body read before hanging up */
 
@@ -51,6 +53,16 @@ struct http_conn {
 	void (*gone)(void *ctx);
 	void *gone_ctx;
 	struct outq q;
+	/* on lws' HTTP role (TLS listeners, see http.h) */
+	bool lws_role;
+	bool txn;                  /* a request lws parsed is being served */
+	bool txn_answered;         /* ... and its answer is queued */
+	bool body_done;            /* lws said the request's body is complete */
+	bool pipelined;            /* lws holds the client's next request: close after this */
+	bool no_keep;              /* lws expects a body it cannot delimit: close afterwards */
+	uint64_t body_left;        /* body bytes of the request lws still delivers */
+	struct iplimit *ipl;       /* counted there under ip until the connection closes */
+	char ip[IPLIMIT_ADDR_MAX];
 };
 
 const struct http_route *http_route_find(const struct http_routes *rs, const char *path,
@@ -105,6 +117,11 @@ const char *http_conn_address(const struct http_conn *c)
 struct router *http_conn_router(const struct http_conn *c)
 {
 	return c->rt;
+}
+
+char *http_conn_tls_cn(const struct http_conn *c)
+{
+	return c->lws_role ? tlspeer_cn(c->wsi) : NULL;
 }
 
 size_t http_queued_bytes(const struct http_conn *c)
@@ -169,6 +186,7 @@ static int head_common(struct http_conn *c, char *buf, size_t cap, int status,
 static void request_done(struct http_conn *c)
 {
 	c->answered = true;
+	c->txn_answered = c->txn;
 	c->gone = NULL;
 	c->gone_ctx = NULL;
 	if (!c->keep)
@@ -218,11 +236,16 @@ void http_respond_error(struct http_conn *c, int status, const char *uri, const 
 	                                       message ? message : "", "kwargs"));
 }
 
+/* lws' HTTP role reads nothing while a request is held: look at the socket instead */
+#define HTTP_PROBE_US (1000 * LWS_US_PER_MS)
+
 void http_hold(struct http_conn *c, void (*gone)(void *ctx), void *ctx)
 {
 	c->gone = gone;
 	c->gone_ctx = ctx;
 	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+	if (c->lws_role)
+		lws_set_timer_usecs(c->wsi, HTTP_PROBE_US);
 }
 
 bool http_stream_begin(struct http_conn *c, const char *content_type, const char *extra_headers,
@@ -245,6 +268,11 @@ bool http_stream_begin(struct http_conn *c, const char *content_type, const char
 	c->gone = gone;
 	c->gone_ctx = ctx;
 	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+	if (c->lws_role) {
+		/* the request head is not needed any more: give lws' header table back */
+		lws_http_headers_detach(c->wsi);
+		lws_set_timer_usecs(c->wsi, HTTP_PROBE_US);
+	}
 	return true;
 }
 
@@ -361,7 +389,7 @@ static void http_process(struct http_conn *c)
 		c->req_bytes = head_len + body_len;
 		c->busy = true;
 		c->answered = false;
-		c->keep = req->keep_alive && !c->rt->shutting_down;
+		c->keep = req->keep_alive && !c->rt->shutting_down && !c->no_keep;
 		c->rt->stats.msgs_in++;
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)c->rt->cfg.hello_timeout_s);
 		if (!strcmp(req->method, "OPTIONS"))
@@ -430,7 +458,8 @@ int http_conn_writeable(struct http_conn *c)
 	struct wamp_out *out = outq_peek(&c->q);
 
 	if (out) {
-		int n = lws_write(c->wsi, wamp_out_data(out), out->len, LWS_WRITE_RAW);
+		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
+		                  c->lws_role ? LWS_WRITE_HTTP : LWS_WRITE_RAW);
 
 		outq_pop(&c->q);
 		if (n < 0)
@@ -454,6 +483,15 @@ int http_conn_writeable(struct http_conn *c)
 		if (c->q.count)
 			lws_callback_on_writable(c->wsi);
 	}
+	if (c->txn && c->txn_answered && !c->busy && !c->q.count) {
+		/* lws' HTTP role: the answer is out, lws takes the connection back for the next
+		 * request (keep-alive; 1: it closes it) */
+		c->txn = c->txn_answered = false;
+		c->continued = false;
+		if (c->pipelined)
+			return -1; /* see lws_completed() */
+		return lws_http_transaction_completed(c->wsi) ? -1 : 0;
+	}
 	return 0;
 }
 
@@ -468,4 +506,328 @@ void http_conn_closed(struct http_conn *c)
 	outq_clear(&c->q);
 	free(c->in);
 	free(c);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* lws' HTTP role (TLS listeners): lws parses, the same reader serves (see http.h)        */
+
+static const struct {
+	enum lws_token_indexes tok;
+	const char *name;
+} lws_methods[] = {
+	{WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
+	{WSI_TOKEN_OPTIONS_URI, "OPTIONS"}, {WSI_TOKEN_PUT_URI, "PUT"},
+	{WSI_TOKEN_PATCH_URI, "PATCH"},   {WSI_TOKEN_DELETE_URI, "DELETE"},
+	{WSI_TOKEN_HEAD_URI, "HEAD"},
+};
+
+/* Append s[0..n) to buf at *o, percent-encoding every byte that is neither unreserved
+ * (RFC 3986) nor in keep. false when it does not fit. */
+static bool put_pct(char *buf, size_t cap, size_t *o, const char *s, size_t n, const char *keep)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		             (ch >= '0' && ch <= '9') || (ch && strchr("-._~", ch)) ||
+		             (ch && strchr(keep, ch));
+
+		if (*o + 4 > cap)
+			return false;
+		if (plain) {
+			buf[(*o)++] = (char)ch;
+		} else {
+			buf[(*o)++] = '%';
+			buf[(*o)++] = hex[ch >> 4];
+			buf[(*o)++] = hex[ch & 15];
+		}
+	}
+	return true;
+}
+
+static bool put(char *buf, size_t cap, size_t *o, const char *s, size_t n)
+{
+	if (*o + n + 1 > cap)
+		return false;
+	memcpy(buf + *o, s, n);
+	*o += n;
+	return true;
+}
+
+static bool put_header(char *buf, size_t cap, size_t *o, const char *name, size_t nl,
+                       const char *value, size_t vl)
+{
+	return put(buf, cap, o, name, nl) && put(buf, cap, o, ": ", 2) &&
+	       put(buf, cap, o, value, vl) && put(buf, cap, o, "\r\n", 2);
+}
+
+/*
+ * The request lws parsed, written back as an HTTP/1.1 head into buf: the method, the path
+ * and query (lws decoded them: encoded again, pair by pair), the version, every header lws
+ * stores by name and those of route->headers it stored as custom headers. scratch has cap
+ * bytes too. Returns the head's length; 0 if it does not fit.
+ */
+static size_t lws_head(struct lws *wsi, const struct http_route *route, char *buf,
+                       char *scratch, size_t cap)
+{
+	size_t o = 0;
+	int k = -1;
+
+	for (size_t i = 0; i < sizeof(lws_methods) / sizeof(lws_methods[0]); i++)
+		if (lws_hdr_total_length(wsi, lws_methods[i].tok)) {
+			k = (int)i;
+			break;
+		}
+	if (k < 0 || lws_hdr_copy(wsi, scratch, (int)cap, lws_methods[k].tok) < 0 ||
+	    !put(buf, cap, &o, lws_methods[k].name, strlen(lws_methods[k].name)) ||
+	    !put(buf, cap, &o, " ", 1) ||
+	    !put_pct(buf, cap, &o, scratch, strlen(scratch), "/!$&'()*+,;=:@"))
+		return 0;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS)) {
+		int n;
+
+		for (int i = 0; (n = lws_hdr_copy_fragment(wsi, scratch, (int)cap,
+		                                           WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0; i++) {
+			const char *eq = memchr(scratch, '=', (size_t)n);
+			size_t kl = eq ? (size_t)(eq - scratch) : (size_t)n;
+
+			if (!put(buf, cap, &o, i ? "&" : "?", 1) ||
+			    !put_pct(buf, cap, &o, scratch, kl, "") ||
+			    (eq && (!put(buf, cap, &o, "=", 1) ||
+			            !put_pct(buf, cap, &o, eq + 1, (size_t)n - kl - 1, ""))))
+				return 0;
+		}
+	}
+	if (lws_hdr_copy(wsi, scratch, (int)cap, WSI_TOKEN_HTTP) < 0)
+		return 0;
+	if (!put(buf, cap, &o, " ", 1) ||
+	    !put(buf, cap, &o, strncmp(scratch, "HTTP/1.1", 8) ? "HTTP/1.0\r\n" : "HTTP/1.1\r\n", 10))
+		return 0;
+	for (int t = 0; t < (int)_WSI_TOKEN_CLIENT_SENT_PROTOCOLS; t++) {
+		const char *name = (const char *)lws_token_to_string((enum lws_token_indexes)t);
+		size_t nl = name ? strlen(name) : 0;
+		int vl;
+
+		/* headers only ("name:"): not the methods, the version, the query or h2's
+		 * pseudo-headers */
+		if (nl < 2 || name[nl - 1] != ':' || name[0] == ':' ||
+		    !lws_hdr_total_length(wsi, (enum lws_token_indexes)t))
+			continue;
+		if ((vl = lws_hdr_copy(wsi, scratch, (int)cap, (enum lws_token_indexes)t)) < 0 ||
+		    !put_header(buf, cap, &o, name, nl - 1, scratch, (size_t)vl))
+			return 0;
+	}
+	for (size_t i = 0; route && route->headers && route->headers[i]; i++) {
+		char name[128];
+		int nl = snprintf(name, sizeof(name), "%s:", route->headers[i]), vl;
+
+		if (nl >= (int)sizeof(name) || lws_hdr_custom_length(wsi, name, nl) < 0)
+			continue;
+		if ((vl = lws_hdr_custom_copy(wsi, scratch, (int)cap, name, nl)) < 0 ||
+		    !put_header(buf, cap, &o, name, (size_t)nl - 1, scratch, (size_t)vl))
+			return 0;
+	}
+	return put(buf, cap, &o, "\r\n", 2) ? o : 0;
+}
+
+/* The body lws will deliver for this request: its Content-Length, or (a POST, PUT or
+ * PATCH without one) whatever comes until lws' own limit: *bounded false then. */
+static uint64_t lws_body_len(struct lws *wsi, bool *bounded)
+{
+	char v[32];
+
+	*bounded = true;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) &&
+	    lws_hdr_copy(wsi, v, sizeof(v), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+		long long n = strtoll(v, NULL, 10);
+
+		return n > 0 ? (uint64_t)n : 0;
+	}
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) ||
+	    lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) ||
+	    lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI)) {
+		*bounded = false;
+		return 100u << 20; /* lws_http_action()'s guess */
+	}
+	return 0;
+}
+
+/*
+ * LWS_CALLBACK_HTTP_BODY_COMPLETION. lws 4.1.6 calls it again on every service of the
+ * connection while it holds bytes of a next (pipelined) request: a busy loop for as long
+ * as the answer takes (a held call, a long-poll receive; see http.h). So the second call
+ * is taken as "the client pipelines": an answer already queued is written and the
+ * connection closed after it, as always on this role; a request still held is given up
+ * at once (its `gone` runs: a call is canceled, a long-poll receive ends) and answered 503
+ * with the reason. The client sends what it pipelined again on a new connection, as
+ * RFC 9112 9.3.2 expects of a pipelining client.
+ */
+static void lws_completed(struct http_conn *c)
+{
+	void (*gone)(void *ctx) = c->gone;
+	void *ctx = c->gone_ctx;
+
+	if (!c->body_done) {
+		c->body_done = true;
+		return;
+	}
+	if (c->pipelined)
+		return;
+	c->pipelined = true;
+	c->keep = false;
+	wlog_info("http", "pipelined request on a TLS listener: answering this one and closing "
+	          "peer=%s", c->addr);
+	if (c->answered)
+		return;
+	c->gone = NULL;
+	c->gone_ctx = NULL;
+	if (gone)
+		gone(ctx);
+	http_respond_error(c, 503, "wamp.error.canceled",
+	                   "pipelined requests are not served on TLS listeners; send the next "
+	                   "request once this one is answered, or on another connection");
+}
+
+/* POLLRDHUP: the client shut its side down (or the connection broke). */
+static bool lws_peer_gone(struct lws *wsi)
+{
+	struct pollfd p = {.fd = lws_get_socket_fd(wsi), .events = POLLRDHUP};
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+static void lws_conn_gone(struct lws *wsi)
+{
+	struct http_conn *c = lws_get_opaque_user_data(wsi);
+
+	if (!c)
+		return;
+	lws_set_opaque_user_data(wsi, NULL);
+	if (c->ipl)
+		iplimit_conn_close(c->ipl, c->ip);
+	http_conn_closed(c);
+}
+
+/* LWS_CALLBACK_HTTP: *mine false for a path without a route on a fresh connection. */
+static int lws_request(const struct http_routes *rs, struct iplimit *ipl, struct lws *wsi,
+                       const char *uri, size_t uri_len, bool *mine)
+{
+	struct http_conn *c = lws_get_opaque_user_data(wsi);
+	const struct http_route *route;
+	const char *rest;
+	size_t rest_len, n = 0;
+	char *head, *scratch;
+	bool bounded;
+	int rc;
+
+	route = http_route_find(rs, uri, uri_len, &rest, &rest_len);
+	*mine = c || route;
+	if (!*mine)
+		return 0;
+	if (!c) {
+		char ip[IPLIMIT_ADDR_MAX], addr[IPLIMIT_ADDR_MAX + 8];
+		int port;
+
+		iplimit_fd_peer(lws_get_socket_fd(wsi), ip, &port);
+		if (ipl && !iplimit_conn_open(ipl, ip)) {
+			wlog_warn("http", "refusing connection peer=%s:%d: max_sessions_per_ip=%u "
+			          "reached", ip, port, ipl->max_conns);
+			lws_return_http_status(wsi, 429, "too many connections from this address");
+			return -1;
+		}
+		snprintf(addr, sizeof(addr), "%s:%d", ip, port);
+		if (!(c = http_conn_new(rs, wsi, addr))) {
+			if (ipl)
+				iplimit_conn_close(ipl, ip);
+			return -1;
+		}
+		c->lws_role = true;
+		c->ipl = ipl;
+		snprintf(c->ip, sizeof(c->ip), "%s", ip);
+		lws_set_opaque_user_data(wsi, c);
+	}
+	if (c->txn || c->closing)
+		return -1; /* not expected: lws reads nothing while a request is served */
+	c->txn = true;
+	c->txn_answered = false;
+	c->body_done = false;
+	c->body_left = lws_body_len(wsi, &bounded);
+	(void)bounded;
+	c->no_keep = true; /* one request per connection on lws' HTTP role: see http.h */
+	head = malloc(FRONT_HEAD_MAX);
+	scratch = malloc(FRONT_HEAD_MAX);
+	if (head && scratch)
+		n = lws_head(wsi, route, head, scratch, FRONT_HEAD_MAX);
+	free(scratch);
+	if (!head) {
+		rc = -1;
+	} else if (!n) {
+		refuse(c, 431, "request head too large");
+		rc = 0;
+	} else {
+		rc = http_conn_receive(c, (const uint8_t *)head, n);
+	}
+	free(head);
+	return rc;
+}
+
+bool http_lws_serve(const struct http_routes *rs, struct iplimit *ipl, struct lws *wsi,
+                    enum lws_callback_reasons reason, void *in, size_t len, int *ret)
+{
+	struct http_conn *c = lws_get_opaque_user_data(wsi);
+	bool mine = true;
+
+	*ret = 0;
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		*ret = lws_request(rs, ipl, wsi, in, len, &mine);
+		return mine;
+	case LWS_CALLBACK_HTTP_BODY:
+		if (!c)
+			return false;
+		c->body_left -= len < c->body_left ? len : c->body_left;
+		if (len)
+			*ret = http_conn_receive(c, in, len);
+		return true;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (!c)
+			return false;
+		c->body_left = 0;
+		lws_completed(c);
+		return true;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (!c)
+			return false;
+		*ret = http_conn_writeable(c);
+		return true;
+	case LWS_CALLBACK_TIMER:
+		if (!c)
+			return false;
+		if (c->txn && c->gone && !c->closing) {
+			if (lws_peer_gone(wsi)) {
+				wlog_debug("http", "client gone peer=%s", c->addr);
+				*ret = -1;
+				return true;
+			}
+			lws_set_timer_usecs(wsi, HTTP_PROBE_US);
+		}
+		return true;
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (!c)
+			return false;
+		lws_conn_gone(wsi);
+		return true;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		/* a kept-alive HTTP connection becomes a WebSocket: it is no http_conn any more */
+		lws_conn_gone(wsi);
+		return false;
+	default:
+		return false;
+	}
+}
+
+void http_lws_destroyed(struct lws *wsi)
+{
+	lws_conn_gone(wsi);
 }

@@ -57,6 +57,7 @@ struct bridge {
 	uint32_t npending;
 	uint64_t next_id;
 	struct httpsig_replay replay;
+	const char **headers;        /* route->headers of a webhook (owned array, borrowed names) */
 	char addr[160];
 };
 
@@ -665,7 +666,37 @@ static void bridge_destroy(struct httpsvc *svc)
 		session_free(b->s);
 	}
 	httpsig_replay_clear(&b->replay);
+	free(b->headers);
 	free(b);
+}
+
+/*
+ * The headers a webhook reads beyond those lws knows by name (route->headers, for TLS
+ * listeners): the configured ones, else these common webhook senders' (GitHub, GitLab,
+ * Gitea, Bitbucket, Stripe, Slack); X-Hub-Signature-256 when a signature is checked.
+ */
+static bool webhook_route_headers(struct bridge *b, const struct http_service_config *cfg,
+                                  struct http_route *route)
+{
+	static const char *const vendors[] = {
+		"x-github-event", "x-github-delivery", "x-github-hook-id",
+		"x-github-hook-installation-target-id", "x-github-hook-installation-target-type",
+		"x-hub-signature-256", "x-gitlab-event", "x-gitlab-event-uuid", "x-gitlab-instance",
+		"x-gitea-event", "x-gitea-delivery", "x-event-key", "x-hook-uuid", "x-request-id",
+		"stripe-signature", "x-slack-signature", "x-slack-request-timestamp", NULL};
+	const char *const *list = cfg->headers ? (const char *const *)cfg->headers : vendors;
+	size_t n = 0, k = 0;
+
+	while (list[n])
+		n++;
+	if (!(b->headers = calloc(n + 2, sizeof(*b->headers))))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		b->headers[k++] = list[i];
+	if (cfg->github_secret)
+		b->headers[k++] = "x-hub-signature-256";
+	route->headers = b->headers;
+	return true;
 }
 
 struct httpsvc *bridge_service_new(struct router *rt, const struct http_service_config *cfg,
@@ -688,5 +719,10 @@ struct httpsvc *bridge_service_new(struct router *rt, const struct http_service_
 	httpsig_replay_init(&b->replay, BRIDGE_REPLAY_MAX);
 	snprintf(b->addr, sizeof(b->addr), "http-bridge%s", cfg->path);
 	route->handle = bridge_handle;
+	if (cfg->type == HTTP_SVC_WEBHOOK && !webhook_route_headers(b, cfg, route)) {
+		bridge_destroy(&b->svc);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	return &b->svc;
 }

@@ -18,7 +18,10 @@
  * so is one the router closed, once its last messages (ABORT, GOODBYE) were received;
  * after that its requests get 404. Transports count in max_sessions and per service in
  * max_transports. Answers are 204 where the spec says 202 "no content": Autobahn|JS accepts
- * 200 and 204 only, and Crossbar answers 204.
+ * 200 and 204 only, and Crossbar answers 204. Over https, a verified client certificate
+ * presented with /open names the session's client (the tls authentication method, as over
+ * wss://), and the transport's later requests must present a certificate with that name
+ * (403 otherwise).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -302,6 +305,8 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 	t->svc = svc;
 	t->batched = batched;
 	t->s->auth = svc->svc.auth;
+	/* over https: the client certificate of /open names the client (the tls method) */
+	t->s->tls_cn = http_conn_tls_cn(c);
 	snprintf(t->addr, sizeof(t->addr), "%s", http_conn_address(c));
 	HASH_ADD_STR(svc->by_id, id, t);
 	svc->count++;
@@ -406,6 +411,20 @@ static void lp_handle(const struct http_route *route, struct http_conn *c,
 	if (!t) {
 		http_respond_error(c, 404, "wamp.close.transport_closed", "no such transport");
 		return;
+	}
+	if (t->s->tls_cn) {
+		/* opened with a client certificate: the transport is that client's only */
+		char *cn = http_conn_tls_cn(c);
+		bool same = cn && !strcmp(cn, t->s->tls_cn);
+
+		free(cn);
+		if (!same) {
+			wlog_notice("http", "long-poll transport %s: request without its client "
+			            "certificate refused peer=%s", t->id, http_conn_address(c));
+			http_respond_error(c, 403, "wamp.error.not_authorized",
+			                   "this transport was opened with another client certificate");
+			return;
+		}
 	}
 	rest_len -= (size_t)(slash - rest);
 	rest = slash;

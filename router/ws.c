@@ -470,11 +470,25 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 	}
 }
 
-/* protocols[0]: plain HTTP, and refusal of upgrades without a WAMP subprotocol */
+/* protocols[0]: plain HTTP (on a TLS listener the HTTP services, router/http.c), and
+ * refusal of upgrades without a WAMP subprotocol */
 static int ws_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                             void *in, size_t len)
 {
+	/* some callbacks (GET_THREAD_ID) come with a wsi of no vhost */
+	struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
+	struct ws_listener *l = vh ? lws_vhost_user(vh) : NULL;
+	int rc;
+
+	if (l && l->front.http && http_lws_serve(l->front.http, l->front.ipl, wsi, reason, in, len,
+	                                         &rc))
+		return rc;
 	switch (reason) {
+	case LWS_CALLBACK_WSI_DESTROY:
+		/* every wsi of the vhost ends here; an HTTP connection is bound to us */
+		if (l && l->front.http && lws_get_protocol(wsi) == &l->protocols[0])
+			http_lws_destroyed(wsi);
+		return 0;
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return tlspeer_verify(len);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -682,6 +696,10 @@ static bool ws_listen_tls(struct ws_server *srv, struct ws_listener *l, size_t i
 		info.protocols = l->protocols;
 		info.user = l;
 		info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
+		/* HTTP/1.1 only: the HTTP services write HTTP/1.1 (http.h); lws would otherwise
+		 * offer h2 first, which browsers take for https:// (WebSocket uses HTTP/1.1) */
+		info.alpn = "http/1.1";
+		info.keepalive_timeout = HTTP_IDLE_S;
 		if (lc->rawsocket)
 			info.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
 		if (cfg->ping_interval_s && cfg->ping_timeout_s)
@@ -775,15 +793,6 @@ struct ws_server *ws_server_new(struct router *rt)
 		l->front.rawsocket = lc->rawsocket;
 		l->front.rt = srv->rt;
 		l->front.auth = &lc->auth;
-		if (lc->tls_cert) {
-			/* TLS: the listening vhost itself (a front door cannot read an encrypted head) */
-			if (lc->reuse_port)
-				wlog_warn("config", "listener %zu: reuse_port is not supported with TLS "
-				          "yet; this listener does not share its port", i);
-			if (!ws_listen_tls(srv, l, i))
-				goto fail;
-			continue;
-		}
 		if (lc->nhttp) {
 			char why[256];
 
@@ -791,6 +800,16 @@ struct ws_server *ws_server_new(struct router *rt)
 				wlog_error("config", "listener %zu: %s", i, why);
 				goto fail;
 			}
+		}
+		if (lc->tls_cert) {
+			/* TLS: the listening vhost itself (a front door cannot read an encrypted head;
+			 * lws' HTTP role parses the HTTP services' requests there, see http.h) */
+			if (lc->reuse_port)
+				wlog_warn("config", "listener %zu: reuse_port is not supported with TLS "
+				          "yet; this listener does not share its port", i);
+			if (!ws_listen_tls(srv, l, i))
+				goto fail;
+			continue;
 		}
 
 		/* the WebSocket vhost: adopts the connections the front door hands over */
