@@ -15,6 +15,7 @@ pkgs=(
   python3 python3-autobahn python3-twisted python3-msgpack python3-cbor2
   python3-argon2 python3-passlib
   dpkg-dev file systemd groff-base
+  curl  # tests/http/test_curl.py drives the HTTP bridge with the real curl
   chromium  # the status page test (tests/interop/js/status_page.js, puppeteer-core)
 )
 # dpkg-dev, file: cpack's Debian package (dpkg-shlibdeps); systemd: systemctl and
