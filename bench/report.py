@@ -6,7 +6,9 @@ wampd's figures are shown as ratios to the relay baseline measured in the same r
   rpc    vs pair (caller -> relay -> callee -> relay -> caller: the same hops as a routed
          call) and vs echo (one hop: the machine's practical round-trip limit)
   fanout vs broadcast to the same number of subscribers
-and MessagePack vs JSON for each wampd scenario. Labels ending in " rs" are the same
+and MessagePack vs JSON for each wampd scenario; the HTTP bridge's POST /publish
+("http-publish") vs acknowledged WebSocket publications ("publish", JSON and MessagePack),
+by throughput and per second of server CPU ("HTTP publish / WS publish ..."). Labels ending in " rs" are the same
 scenarios over RawSocket (wampd's universal port; the relay's raw mode as their baseline),
 also shown as ratios to their WebSocket counterparts ("... rs / ws"), by throughput and by
 operations per second of server CPU ("... rs / ws per server CPU-s").
@@ -136,7 +138,17 @@ def build(results, mode):
                              "own p99/p50", ratio(lat.get("p99"), lat.get("p50"))))
                 ratios[label + " p50 / echo p50"] = ratio(lat.get("p50"), blat.get("p50"))
                 ratios[label + " p99 / p50"] = ratio(lat.get("p99"), lat.get("p50"))
-            elif kind in ("pair", "echo", "broadcast", "wsconnect", "echo1", "echohalf"):
+            elif kind == "http-publish":
+                wj, wm = L.get("publish json %s" % rest), L.get("publish msgpack %s" % rest)
+                rows.append((label, rate(r), r.get("latency_us"), "WS publish json",
+                             ratio(rate(r), rate(wj)), "WS publish msgpack",
+                             ratio(rate(r), rate(wm))))
+                for name, ws in (("json", wj), ("msgpack", wm)):
+                    ratios["HTTP publish / WS publish %s" % name] = ratio(rate(r), rate(ws))
+                    ratios["HTTP publish / WS publish %s per server CPU-s" % name] = ratio(
+                        per_cpu(r), per_cpu(ws))
+            elif kind in ("pair", "echo", "broadcast", "wsconnect", "echo1", "echohalf",
+                          "publish"):
                 rows.append((label, rate(r), r.get("latency_us"), None, None, None, None))
             elif kind == "idle":
                 rows.append((label, None, None, "KiB/session", r.get("kib_per_session"), None, None))
@@ -148,7 +160,7 @@ def build(results, mode):
             if kind == "idle" and label.endswith(" rs") and L.get(label[:-3]):
                 ratios[label + " KiB/session / ws"] = ratio(
                     r.get("kib_per_session"), L[label[:-3]].get("kib_per_session"))
-            if kind in ("rpc", "fanout", "connect", "idle") and ser == "msgpack":
+            if kind in ("rpc", "fanout", "connect", "idle", "publish") and ser == "msgpack":
                 j = L.get(label.replace("msgpack", "json", 1))
                 if kind == "idle":
                     continue
@@ -182,6 +194,17 @@ def markdown(doc, rows):
         for t in doc["targets"]:
             out.append("| %s | %s | %s | %s |" % (t["target"], fmt(t["measured"]), t["goal"],
                                                   "yes" if t["met"] else "no"))
+    hp = [(k, v) for k, v in doc["ratios"].items() if k.startswith("HTTP publish / ")]
+    if hp:
+        get = dict(hp).get
+        out += ["", "## HTTP bridge publish vs WebSocket publish", "",
+                "| | vs WS JSON | vs WS MessagePack |", "|---|---:|---:|",
+                "| HTTP publish / WS publish | %s | %s |" % (
+                    fmt(get("HTTP publish / WS publish json")),
+                    fmt(get("HTTP publish / WS publish msgpack"))),
+                "| HTTP publish / WS publish per server CPU-s | %s | %s |" % (
+                    fmt(get("HTTP publish / WS publish json per server CPU-s")),
+                    fmt(get("HTTP publish / WS publish msgpack per server CPU-s")))]
     out += ["", "## Ratios", "", "| ratio | value |", "|---|---:|"]
     for k, v in doc["ratios"].items():
         out.append("| %s | %s |" % (k, fmt(v)))

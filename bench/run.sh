@@ -7,7 +7,10 @@
 #   bench/run.sh [--quick] [--smoke] [--bin-dir DIR] [--out DIR] [--only REGEX]
 #
 # Scenarios run over WebSocket, and again over RawSocket (labels ending in " rs": wampd's
-# universal port, the relay in its raw mode as their baseline).
+# universal port, the relay in its raw mode as their baseline). The HTTP bridge's POST
+# /publish (wampbench http-publish, configs/http.json) is measured against acknowledged
+# WebSocket publications (wampbench publish, JSON and MessagePack) on the same router
+# config, the same shape (4 connections x 16 in flight, 64-byte payload, no subscriber).
 #
 #   (default)  Release build in build-bench/, 2 s warm-up + 10 s per scenario, fan-out to
 #              1..10,000 subscribers, 10,000 idle sessions (bounded by the fd hard limit)
@@ -122,7 +125,7 @@ for line in open(sys.argv[1]):
 scenario_ok() {
 	[ -n "$1" ] && "$py" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("ops",0)>0 and "error" not in d else 1)' "$1"
 }
-# run LABEL TARGET(wampd|relay:MODE|relay-rs:MODE|wampd-auth) -- wampbench args...
+# run LABEL TARGET(wampd|wampd-auth|wampd-http|relay:MODE|relay-rs:MODE) -- wampbench args...
 run() {
 	local label=$1 target=$2
 	shift 3
@@ -133,6 +136,8 @@ run() {
 	wampd) start_server wampd "$wampd" --config "$here/configs/bench.json" --port 0 \
 			--log-level error ;;
 	wampd-auth) start_server wampd "$wampd" --config "$here/configs/auth.json" --port 0 \
+			--log-level error ;;
+	wampd-http) start_server wampd "$wampd" --config "$here/configs/http.json" --port 0 \
 			--log-level error ;;
 	relay:*) start_server relay "$relay" --port 0 --mode "${target#relay:}" ;;
 	relay-rs:*) start_server relay "$relay" --port 0 --mode "${target#relay-rs:}" \
@@ -198,6 +203,14 @@ for ser in json msgpack; do
 			--callees 1 --window 16 --payload 64 --rate "$half"
 		run "echohalf $ser P=64" relay:echo -- --scenario echo --serializer $ser --callers 4 \
 			--window 16 --payload 64 --rate "$half"
+	fi
+	# HTTP bridge publish vs WebSocket publish (acknowledged, no subscriber), neighbouring
+	# runs; the HTTP body is JSON whatever the WebSocket serializer, so it runs once
+	run "publish $ser P=64" wampd-http -- --scenario publish --serializer $ser --callers 4 \
+		--window 16 --payload 64
+	if [ "$ser" = json ]; then
+		run "http-publish json P=64" wampd-http -- --scenario http-publish --callers 4 \
+			--window 16 --payload 64 --http-path /publish
 	fi
 	for n in $fanouts; do
 		[ "$n" -le "$cap" ] || continue

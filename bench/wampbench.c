@@ -21,6 +21,18 @@
  *   fanout   --subscribers N --window K --payload P         : deliveries/s + latency
  *   connect  --concurrency K                                : HELLO->WELCOME sessions/s
  *   idle     --sessions K --router-pid PID                  : router RSS KiB per session
+ *   publish  --callers C --window W --payload P             : acknowledged publications/s
+ *            (PUBLISH {acknowledge: true} -> PUBLISHED, W in flight per session, no
+ *            subscriber) + latency PUBLISH -> PUBLISHED
+ * HTTP bridge scenario (against a router listener with a "publisher" HTTP service):
+ *   http-publish --callers C --window W --payload P [--http-path /publish]
+ *            C HTTP/1.1 keep-alive connections, W pipelined POSTs in flight on each, body
+ *            {"topic":"bench.pub","args":[t,"xxx..."]} (the same args as publish's JSON):
+ *            publications/s + latency request -> response. --url ws://HOST:PORT/... (its
+ *            host and port) or http://HOST:PORT/PATH (PATH replaces the default path).
+ *            Every response is parsed (status line, headers, Content-Length body; a 2xx
+ *            body must be {"id": <integer>}); non-2xx answers are counted ("errors") and
+ *            fail the run at its end.
  * Raw scenarios (against bench/relay, same connections and shapes, no WAMP):
  *   echo     --callers C --window W --payload P             : round trips/s (relay echo)
  *   pair     --callers C --window W --payload P             : caller->callee->caller (relay pair)
@@ -55,9 +67,12 @@
  * CPU: wampbench's own CPU time (getrusage) and the router's (/proc/PID/stat) over the
  * measured interval are reported next to the figures: the tool must not be the bottleneck.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,15 +85,18 @@
 
 #include <sodium.h>
 
+#include "bench/http_response.h"
 #include "router/rawsocket.h"
 #include "serializers/codec.h"
 
-#define RS_VERBATIM 0xff /* wamp_out.ser of bytes written as they are (RawSocket handshake) */
+#define RS_VERBATIM 0xff /* wamp_out.ser of bytes written as they are (RawSocket handshake,
+                            HTTP requests) */
 
-enum scenario { SC_RPC, SC_FANOUT, SC_CONNECT, SC_IDLE, SC_ECHO, SC_PAIR, SC_BROADCAST,
-                SC_WSCONNECT };
+/* WAMP scenarios first, then the raw ones (sc >= SC_ECHO: no WAMP on the connection) */
+enum scenario { SC_RPC, SC_FANOUT, SC_CONNECT, SC_IDLE, SC_PUBLISH, SC_ECHO, SC_PAIR,
+                SC_BROADCAST, SC_WSCONNECT, SC_HTTP_PUBLISH };
 enum role { R_CALLER, R_CALLEE, R_PUBLISHER, R_SUBSCRIBER, R_SLOW, R_CONNECTOR, R_IDLE, R_RAW_SEND,
-            R_RAW_ECHO, R_RAW_RECV };
+            R_RAW_ECHO, R_RAW_RECV, R_ACKPUB, R_HTTP };
 
 #define HIST_SUB 64
 #define HIST_BUCKETS (64 * HIST_SUB)
@@ -152,6 +170,21 @@ struct bench {
 	int next_caller;      /* round robin */
 	int pace_fd;          /* timerfd ticking every PACE_TICK_US, polled by lws (a sul timer
 	                         this fine would make lws poll with timeout 0, i.e. spin) */
+	/* publish: the Options of every PUBLISH ({"acknowledge": true}, owned, built once) */
+	json_t *ack_opts;
+	/* http-publish */
+	char http_path[256];  /* request target (--http-path, or the http:// URL's path) */
+	char http_host[96];   /* Host header: HOST:PORT */
+	uint64_t errors;      /* non-2xx answers over the whole run (measured or not) */
+	int first_error_status;
+	char first_error[128]; /* the first non-2xx answer's body (start of it) */
+};
+
+/* A request in flight whose answer comes back in order (HTTP pipelining; a session's
+ * PUBLISHED): its id (0 for HTTP) and send time. */
+struct inflight {
+	uint64_t id;
+	int64_t t;
 };
 
 struct client {
@@ -174,6 +207,9 @@ struct client {
 	int rs_hs_have;
 	struct rs_rx rs_rx; /* RawSocket: frame reassembly */
 	int64_t last_event_t; /* fanout: send time of the last event (order check) */
+	struct inflight *fl;  /* publish, http-publish: requests in flight, oldest first (ring
+	                         of --window entries, owned) */
+	unsigned fl_h, fl_n;
 };
 
 static volatile int stop;
@@ -225,6 +261,15 @@ static uint64_t hist_pct(const struct hist *h, double q)
 }
 
 static void fail(struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Make s (NUL-terminated, modified in place) safe inside a JSON string: quotes,
+ * backslashes and control characters become '. */
+static void json_safe(char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 32)
+			*s = '\'';
+}
 
 static void fail(struct bench *b, const char *fmt, ...)
 {
@@ -476,6 +521,161 @@ static void fanout_pump(struct bench *b)
 }
 
 /* ---------------------------------------------------------------------------------- */
+/* publish and http-publish: W requests in flight per client, answered in order           */
+
+static void measured(struct bench *b, int64_t sent_at);
+
+/* Remember a request sent: its id and send time. The ring has --window entries and the
+ * caller never has more in flight. */
+static void fl_push(struct client *c, uint64_t id, int64_t t)
+{
+	unsigned cap = (unsigned)c->b->window;
+
+	c->fl[(c->fl_h + c->fl_n) % cap] = (struct inflight){.id = id, .t = t};
+	c->fl_n++;
+	c->in_flight++;
+}
+
+/* The answer to the oldest request in flight arrived: its send time into *t. Fails the
+ * run (and returns -1) if nothing is in flight or the answer is for another request
+ * (id != 0 given: a PUBLISHED out of order). */
+static int fl_answered(struct client *c, uint64_t id, int64_t *t)
+{
+	struct inflight q;
+
+	if (!c->fl_n) {
+		fail(c->b, "client %d: an answer with no request in flight", c->index);
+		return -1;
+	}
+	q = c->fl[c->fl_h];
+	c->fl_h = (c->fl_h + 1) % (unsigned)c->b->window;
+	c->fl_n--;
+	c->in_flight--;
+	if (id && q.id != id) {
+		fail(c->b, "client %d: answer to request %" PRIu64 " while %" PRIu64 " was oldest",
+		     c->index, id, q.id);
+		return -1;
+	}
+	*t = q.t;
+	return 0;
+}
+
+/* PUBLISH {acknowledge: true} to bench.pub with the args [t, "xxx..."]. */
+static void send_ack_publish(struct client *c)
+{
+	struct bench *b = c->b;
+	uint8_t *args = malloc((size_t)b->payload + 32);
+	int64_t t = now_ns();
+	struct wamp_msg m = {.type = WAMP_PUBLISH, .id = {++c->next_req}, .dict = b->ack_opts,
+	                     .uri = "bench.pub", .uri_len = 9};
+
+	m.payload.ser = b->ser;
+	m.payload.args = args;
+	m.payload.args_len = encode_args(b, args, t);
+	fl_push(c, m.id[0], t);
+	send_msg(c, &m);
+	free(args);
+}
+
+/* POST <http_path> with {"topic":"bench.pub","args":[t,"xxx..."]}: one wamp_out written
+ * verbatim on the raw connection. */
+static void send_http_publish(struct client *c)
+{
+	static const char pre[] = "{\"topic\":\"bench.pub\",\"args\":";
+	struct bench *b = c->b;
+	int64_t t = now_ns();
+	size_t cap = (size_t)b->payload + sizeof(b->http_path) + sizeof(b->http_host) + 256;
+	struct wamp_out *o = wamp_out_new(cap);
+	uint8_t *body = malloc((size_t)b->payload + 64);
+	size_t blen = sizeof(pre) - 1;
+	char *d = (char *)wamp_out_data(o);
+
+	memcpy(body, pre, blen);
+	blen += encode_args(b, body + blen, t); /* b->ser is JSON for http-publish */
+	body[blen++] = '}';
+	o->len = (size_t)snprintf(d, cap, "POST %s HTTP/1.1\r\nHost: %s\r\n"
+	                                  "Content-Type: application/json\r\n"
+	                                  "Content-Length: %zu\r\n\r\n",
+	                          b->http_path, b->http_host, blen);
+	memcpy(d + o->len, body, blen);
+	o->len += blen;
+	o->ser = RS_VERBATIM;
+	free(body);
+	fl_push(c, 0, t);
+	cq_push(c, o);
+}
+
+/* A final answer to the oldest POST in flight: 2xx with {"id": <integer>} is measured,
+ * another status is counted (the run fails at its end); the next POST goes out, unless
+ * the router said it closes the connection (that fails the run). */
+static void on_http_response(struct client *c, const struct http_resp *r)
+{
+	struct bench *b = c->b;
+	int status = r->status;
+	const char *body = r->body;
+	size_t blen = r->body_len;
+	int64_t t;
+
+	if (fl_answered(c, 0, &t) < 0)
+		return;
+	if (status >= 200 && status < 300) {
+		json_t *j = json_loadb(body, blen, 0, NULL);
+		int ok = json_is_integer(json_object_get(j, "id"));
+
+		json_decref(j);
+		if (!ok) {
+			fail(b, "%d answer without an integer \"id\": %.*s", status,
+			     (int)(blen < 80 ? blen : 80), body);
+			return;
+		}
+		measured(b, t);
+	} else if (!b->errors++) {
+		b->first_error_status = status;
+		while (blen && isspace((unsigned char)body[blen - 1]))
+			blen--;
+		snprintf(b->first_error, sizeof(b->first_error), "%.*s", (int)blen, body);
+	}
+	if (r->close)
+		fail(b, "the router closes the connection after a %d answer (Connection: close)",
+		     status);
+	else if (!stop)
+		send_http_publish(c);
+}
+
+/* Bytes from the router on an http-publish connection: every complete response in them
+ * (interim 1xx ones skipped), the rest kept in c->rx for the next read. */
+static int http_receive(struct client *c, const uint8_t *in, size_t len)
+{
+	size_t off = 0;
+
+	if (c->rx_len + len > c->rx_cap) {
+		c->rx_cap = (c->rx_len + len) * 2;
+		c->rx = realloc(c->rx, c->rx_cap);
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	while (off < c->rx_len && !c->b->failed) {
+		struct http_resp r;
+		char why[128];
+		enum http_resp_result k = http_resp_parse((const char *)c->rx + off,
+		                                          c->rx_len - off, &r, why, sizeof(why));
+
+		if (k == HTTP_RESP_MORE)
+			break;
+		if (k == HTTP_RESP_BAD) {
+			fail(c->b, "malformed HTTP response: %s", why);
+			return -1;
+		}
+		off += r.used;
+		if (r.status >= 200)
+			on_http_response(c, &r);
+	}
+	memmove(c->rx, c->rx + off, c->rx_len - off);
+	c->rx_len -= off;
+	return c->b->failed ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------------------------- */
 /* setup and measurement                                                                */
 
 static long router_ticks(int pid)
@@ -531,6 +731,12 @@ static void start_load(struct bench *b)
 		else if (c->role == R_RAW_SEND && b->sc != SC_BROADCAST && !b->rate)
 			for (int k = 0; k < b->window; k++)
 				send_raw(c, now_ns());
+		else if (c->role == R_ACKPUB)
+			for (int k = 0; k < b->window; k++)
+				send_ack_publish(c);
+		else if (c->role == R_HTTP)
+			for (int k = 0; k < b->window; k++)
+				send_http_publish(c);
 	}
 	if (b->sc == SC_FANOUT || b->sc == SC_BROADCAST)
 		fanout_pump(b);
@@ -715,8 +921,16 @@ static void on_wamp(struct client *c, const struct wamp_msg *m)
 		}
 		return;
 	}
-	case WAMP_PUBLISHED:
+	case WAMP_PUBLISHED: {
+		int64_t t;
+
+		if (c->role != R_ACKPUB || fl_answered(c, m->id[0], &t) < 0)
+			return;
+		measured(b, t);
+		if (!stop)
+			send_ack_publish(c);
 		return;
+	}
 	case WAMP_CHALLENGE:
 		answer_challenge(c, m);
 		return;
@@ -831,11 +1045,11 @@ static int on_writeable(struct client *c)
 	o = c->q[c->qh];
 	c->qh = (c->qh + 1) % c->qcap;
 	c->qn--;
-	if (!c->b->rawsocket) {
+	if (o->ser == RS_VERBATIM) { /* RawSocket handshake, HTTP request */
+		n = lws_write(c->wsi, wamp_out_data(o), o->len, LWS_WRITE_RAW);
+	} else if (!c->b->rawsocket) {
 		n = lws_write(c->wsi, wamp_out_data(o), o->len,
 		              o->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-	} else if (o->ser == RS_VERBATIM) {
-		n = lws_write(c->wsi, wamp_out_data(o), o->len, LWS_WRITE_RAW);
 	} else {
 		uint8_t *p = wamp_out_data(o) - 4;
 
@@ -921,7 +1135,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* RawSocket                                                                            */
+/* raw connections: RawSocket, and HTTP/1.1 for http-publish                            */
 
 static bool rs_on_frame(void *ctx, enum rs_frame t, const uint8_t *data, uint32_t len)
 {
@@ -983,10 +1197,17 @@ static int callback_raw(struct lws *wsi, enum lws_callback_reasons reason, void 
 
 	switch (reason) {
 	case LWS_CALLBACK_RAW_CONNECTED:
-		rs_send_handshake(c);
+		if (c->b->sc == SC_HTTP_PUBLISH) {
+			int one = 1;
+
+			setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			setup_done(c);
+		} else {
+			rs_send_handshake(c);
+		}
 		return 0;
 	case LWS_CALLBACK_RAW_RX:
-		return rs_receive(c, in, len);
+		return c->b->sc == SC_HTTP_PUBLISH ? http_receive(c, in, len) : rs_receive(c, in, len);
 	case LWS_CALLBACK_RAW_WRITEABLE:
 		return on_writeable(c);
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -1022,7 +1243,7 @@ static struct lws *open_client(struct bench *b, struct client *c)
 	i.origin = c->target->host;
 	i.protocol = b->ser == WAMP_SER_JSON ? "wamp.2.json" : "wamp.2.msgpack";
 	i.local_protocol_name = "wampbench";
-	if (b->rawsocket) {
+	if (b->rawsocket || b->sc == SC_HTTP_PUBLISH) {
 		i.method = "RAW";
 		i.protocol = NULL;
 		i.local_protocol_name = "wampbench-raw";
@@ -1080,19 +1301,25 @@ static void on_signal(int sig)
 
 static const char *scenario_name(enum scenario s)
 {
-	static const char *const n[] = {"rpc", "fanout", "connect", "idle", "echo", "pair",
-	                                "broadcast", "wsconnect"};
+	static const char *const n[] = {"rpc", "fanout", "connect", "idle", "publish", "echo",
+	                                "pair", "broadcast", "wsconnect", "http-publish"};
 	return n[s];
+}
+
+static const char *transport_name(const struct bench *b)
+{
+	return b->sc == SC_HTTP_PUBLISH ? "http" : b->rawsocket ? "rawsocket" : "websocket";
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: wampbench --url ws://HOST:PORT/PATH|rs://HOST:PORT --scenario "
-	                "rpc|fanout|connect|idle|echo|pair|broadcast|wsconnect [--serializer json|msgpack] "
+	fprintf(stderr, "usage: wampbench --url ws://HOST:PORT/PATH|rs://HOST:PORT|http://HOST:PORT/PATH "
+	                "--scenario rpc|fanout|connect|idle|publish|echo|pair|broadcast|wsconnect|"
+	                "http-publish [--serializer json|msgpack] "
 	                "[--transport websocket|rawsocket] "
 	                "[--callers C] [--callees M] [--window W] [--rate R] [--payload P] [--subscribers N] "
 	                "[--concurrency K] [--sessions K] [--warmup S] [--duration S] "
-	                "[--router-pid PID] [--realm R] "
+	                "[--router-pid PID] [--realm R] [--http-path PATH] "
 	                "[--authmethod ticket|wampcra|cryptosign --authid ID --secret S]\n");
 	exit(2);
 }
@@ -1103,7 +1330,7 @@ int main(int argc, char **argv)
 	                  .window = 16, .payload = 64, .subscribers = 100, .concurrency = 32,
 	                  .sessions = 1000, .warmup = 1, .duration = 5};
 	struct lws_context_creation_info info;
-	const char *url = NULL, *sc = NULL, *callee_url = NULL;
+	const char *url = NULL, *sc = NULL, *callee_url = NULL, *http_path = NULL;
 	struct rlimit rl;
 	int n = 0;
 
@@ -1150,6 +1377,8 @@ int main(int argc, char **argv)
 			b.router_pid = atoi(v);
 		else if (!strcmp(a, "--realm"))
 			b.realm = v;
+		else if (!strcmp(a, "--http-path") && v[0] == '/')
+			http_path = v;
 		else if (!strcmp(a, "--authmethod"))
 			b.authmethod = v;
 		else if (!strcmp(a, "--authid"))
@@ -1168,6 +1397,9 @@ int main(int argc, char **argv)
 			if (sscanf(p, "rs://%63[^:]:%d", t->host, &t->port) != 2)
 				usage();
 			b.rawsocket = 1;
+		} else if (!strncmp(p, "http://", 7)) {
+			if (sscanf(p, "http://%63[^:]:%d%255[^,]", t->host, &t->port, t->path) < 2)
+				usage();
 		} else if (sscanf(p, "ws://%63[^:]:%d%255[^,]", t->host, &t->port, t->path) < 2) {
 			usage();
 		}
@@ -1217,8 +1449,28 @@ int main(int argc, char **argv)
 		b.sc = SC_BROADCAST;
 	else if (!strcmp(sc, "wsconnect"))
 		b.sc = SC_WSCONNECT;
+	else if (!strcmp(sc, "publish"))
+		b.sc = SC_PUBLISH;
+	else if (!strcmp(sc, "http-publish"))
+		b.sc = SC_HTTP_PUBLISH;
 	else
 		usage();
+	if (b.sc == SC_HTTP_PUBLISH) {
+		/* the path: --http-path, else an http:// URL's own, else /publish */
+		const char *path = http_path ? http_path
+		                   : !strncmp(url, "http://", 7) && strcmp(b.targets[0].path, "/")
+		                           ? b.targets[0].path
+		                           : "/publish";
+
+		if (b.ser != WAMP_SER_JSON || b.rawsocket || b.ntargets != 1) {
+			fprintf(stderr, "wampbench: http-publish posts JSON to one ws:// or http:// "
+			                "URL\n");
+			usage();
+		}
+		snprintf(b.http_path, sizeof(b.http_path), "%s", path);
+		snprintf(b.http_host, sizeof(b.http_host), "%s:%d", b.targets[0].host,
+		         b.targets[0].port);
+	}
 	if (b.window < 1 || b.payload < 0 || b.callers < 1 || b.subscribers < 1)
 		usage();
 
@@ -1238,6 +1490,8 @@ int main(int argc, char **argv)
 		b.nclients = b.sessions;
 		break;
 	case SC_ECHO:
+	case SC_PUBLISH:
+	case SC_HTTP_PUBLISH:
 		b.nclients = b.callers;
 		break;
 	case SC_PAIR:
@@ -1259,6 +1513,7 @@ int main(int argc, char **argv)
 	memset(b.payload_fill, 'x', (size_t)b.payload);
 	b.delivered = calloc((size_t)b.window, sizeof(*b.delivered));
 	b.slot_seq = calloc((size_t)b.window, sizeof(*b.slot_seq));
+	b.ack_opts = json_pack("{s:b}", "acknowledge", 1);
 
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -1304,6 +1559,12 @@ int main(int argc, char **argv)
 			break;
 		case SC_ECHO:
 			c->role = R_RAW_SEND;
+			break;
+		case SC_PUBLISH:
+		case SC_HTTP_PUBLISH:
+			c->role = b.sc == SC_PUBLISH ? R_ACKPUB : R_HTTP;
+			c->target = &b.targets[i % b.ntargets];
+			c->fl = calloc((size_t)b.window, sizeof(*c->fl));
 			break;
 		case SC_PAIR:
 			c->role = i % 2 ? R_RAW_ECHO : R_RAW_SEND;
@@ -1353,10 +1614,22 @@ int main(int argc, char **argv)
 		while (b.slow_closed < b.slow && now_ns() < until && n >= 0)
 			n = lws_service(b.ctx, 0);
 	}
+	if (b.errors) {
+		/* http-publish: a run with non-2xx answers reports its figures (if it got to the
+		 * end), and fails; the answers are named first, before what followed them (a
+		 * router closing after an error answer, say) */
+		char why[sizeof(b.why)];
+
+		snprintf(why, sizeof(why), "%s", b.why);
+		snprintf(b.why, sizeof(b.why), "%" PRIu64 " non-2xx answers, the first: %d %.80s%s%.100s",
+		         b.errors, b.first_error_status, b.first_error, b.failed ? "; then: " : "",
+		         b.failed ? why : "");
+	}
+	json_safe(b.why);
 	if (b.failed) {
 		printf("{\"scenario\":\"%s\",\"serializer\":\"%s\",\"transport\":\"%s\","
-		       "\"error\":\"%s\"}\n", scenario_name(b.sc), wamp_ser_name(b.ser),
-		       b.rawsocket ? "rawsocket" : "websocket", b.why);
+		       "\"errors\":%" PRIu64 ",\"error\":\"%s\"}\n", scenario_name(b.sc),
+		       wamp_ser_name(b.ser), transport_name(&b), b.errors, b.why);
 		fflush(stdout);
 		lws_context_destroy(b.ctx);
 		return 1;
@@ -1369,7 +1642,7 @@ int main(int argc, char **argv)
 		       "\"sessions\":%d,"
 		       "\"router_rss_kib_before\":%ld,\"router_rss_kib\":%ld,\"kib_per_session\":%.2f,"
 		       "\"ops\":%d}\n",
-		       wamp_ser_name(b.ser), b.rawsocket ? "rawsocket" : "websocket", b.sessions,
+		       wamp_ser_name(b.ser), transport_name(&b), b.sessions,
 		       b.rss0_kib, rss,
 		       b.sessions ? (double)(rss - b.rss0_kib) / b.sessions : 0.0, b.sessions);
 	} else {
@@ -1390,17 +1663,19 @@ int main(int argc, char **argv)
 		       "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f},"
 		       "\"bench_cpu_s\":%.2f,\"router_cpu_s\":%.2f,\"auth\":\"%s\","
 		       "\"slow\":%d,\"slow_closed\":%d,\"router_rss_start_kib\":%ld,"
-		       "\"router_rss_max_kib\":%ld}\n",
-		       scenario_name(b.sc), wamp_ser_name(b.ser), b.rawsocket ? "rawsocket" : "websocket",
+		       "\"router_rss_max_kib\":%ld,\"errors\":%" PRIu64 "%s%s%s}\n",
+		       scenario_name(b.sc), wamp_ser_name(b.ser), transport_name(&b),
 		       b.callers, b.callees, b.subscribers,
 		       b.window, b.rate, b.payload, b.concurrency, secs, b.ops, (double)b.ops / secs,
 		       hist_pct(&b.hist, 0.50) / 10.0, hist_pct(&b.hist, 0.90) / 10.0,
 		       hist_pct(&b.hist, 0.99) / 10.0, hist_pct(&b.hist, 0.999) / 10.0,
 		       own, router, b.authmethod ? b.authmethod : "anonymous", b.slow, b.slow_closed,
-		       b.rss_start_kib, b.rss_max_kib);
+		       b.rss_start_kib, b.rss_max_kib, b.errors, b.errors ? ",\"error\":\"" : "",
+		       b.errors ? b.why : "", b.errors ? "\"" : "");
 	}
 	fflush(stdout);
 	stop = 1;
 	lws_context_destroy(b.ctx);
-	return 0;
+	json_decref(b.ack_opts);
+	return b.errors ? 1 : 0;
 }
