@@ -109,6 +109,7 @@ static uint64_t reg(struct fixture *f, int who, const char *options, const char 
 /* Which callee (index) received the next INVOCATION; returns its invocation id in *inv. */
 static int who_got_invocation(struct fixture *f, uint64_t *inv, struct wamp_msg *out)
 {
+	*inv = 0; /* callers read it even when fail_msg() below ends the test */
 	for (int i = 0; i < N; i++) {
 		if (fake_peer_pending(&f->p[i])) {
 			struct wamp_msg m;
