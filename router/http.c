@@ -59,8 +59,7 @@ struct http_conn {
 	bool txn_answered;         /* ... and its answer is queued */
 	bool body_done;            /* lws said the request's body is complete */
 	bool pipelined;            /* lws holds the client's next request: close after this */
-	bool no_keep;              /* lws expects a body it cannot delimit: close afterwards */
-	uint64_t body_left;        /* body bytes of the request lws still delivers */
+	bool no_keep;              /* close after this request (lws' HTTP role: always) */
 	struct iplimit *ipl;       /* counted there under ip until the connection closes */
 	char ip[IPLIMIT_ADDR_MAX];
 };
@@ -631,28 +630,6 @@ static size_t lws_head(struct lws *wsi, const struct http_route *route, char *bu
 	return put(buf, cap, &o, "\r\n", 2) ? o : 0;
 }
 
-/* The body lws will deliver for this request: its Content-Length, or (a POST, PUT or
- * PATCH without one) whatever comes until lws' own limit: *bounded false then. */
-static uint64_t lws_body_len(struct lws *wsi, bool *bounded)
-{
-	char v[32];
-
-	*bounded = true;
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) &&
-	    lws_hdr_copy(wsi, v, sizeof(v), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
-		long long n = strtoll(v, NULL, 10);
-
-		return n > 0 ? (uint64_t)n : 0;
-	}
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) ||
-	    lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) ||
-	    lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI)) {
-		*bounded = false;
-		return 100u << 20; /* lws_http_action()'s guess */
-	}
-	return 0;
-}
-
 /*
  * LWS_CALLBACK_HTTP_BODY_COMPLETION. lws 4.1.6 calls it again on every service of the
  * connection while it holds bytes of a next (pipelined) request: a busy loop for as long
@@ -718,7 +695,6 @@ static int lws_request(const struct http_routes *rs, struct iplimit *ipl, struct
 	const char *rest;
 	size_t rest_len, n = 0;
 	char *head, *scratch;
-	bool bounded;
 	int rc;
 
 	route = http_route_find(rs, uri, uri_len, &rest, &rest_len);
@@ -752,8 +728,6 @@ static int lws_request(const struct http_routes *rs, struct iplimit *ipl, struct
 	c->txn = true;
 	c->txn_answered = false;
 	c->body_done = false;
-	c->body_left = lws_body_len(wsi, &bounded);
-	(void)bounded;
 	c->no_keep = true; /* one request per connection on lws' HTTP role: see http.h */
 	head = malloc(FRONT_HEAD_MAX);
 	scratch = malloc(FRONT_HEAD_MAX);
@@ -786,14 +760,12 @@ bool http_lws_serve(const struct http_routes *rs, struct iplimit *ipl, struct lw
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!c)
 			return false;
-		c->body_left -= len < c->body_left ? len : c->body_left;
 		if (len)
 			*ret = http_conn_receive(c, in, len);
 		return true;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (!c)
 			return false;
-		c->body_left = 0;
 		lws_completed(c);
 		return true;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
