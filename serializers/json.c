@@ -468,9 +468,24 @@ static bool jr_is_list(const struct codec_span *e)
 	return e->p[0] == '[';
 }
 
+/* A transparent binary Payload: a string in the "\u0000" + base64 form, with valid base64
+ * (else it is no binary and the message is refused: Arguments must be a list). Parsed only
+ * when the prefix matches, so list payloads cost nothing here. */
 static bool jr_is_binary(const struct codec_span *e)
 {
-	return e->n >= 7 && !memcmp(e->p, "\"\\u0000", 7);
+	json_t *v;
+	uint8_t *bin = NULL;
+	size_t n = 0;
+	bool ok;
+
+	if (e->n < 7 || memcmp(e->p, "\"\\u0000", 7))
+		return false;
+	if (!(v = json_loadb((const char *)e->p, e->n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)))
+		return false;
+	ok = codec_json_binary(v, &bin, &n);
+	free(bin);
+	json_decref(v);
+	return ok;
 }
 
 static json_t *jr_dict(const struct codec_span *e, char *why, size_t whylen)

@@ -219,6 +219,27 @@ static void test_binary_to_msgpack_and_back(void **state)
 	wamp_msg_clear(&back);
 }
 
+/* One transparent binary Payload in the "\u0000"+base64 form; invalid base64 is no binary
+ * (a fuzz finding: it was taken for one and could not be converted to MessagePack). */
+static void test_transparent_binary_payload(void **state)
+{
+	struct wamp_msg m;
+	struct wamp_out *o;
+	enum wampd_err err;
+
+	(void)state;
+	assert_int_equal(dec("[70, 3, {}, \"\\u0000AQID/w==\"]", &m), WAMPD_OK);
+	assert_true(m.payload.transparent);
+	o = wamp_encode(WAMP_SER_MSGPACK, &m, &err);
+	assert_non_null(o);
+	assert_non_null(memmem(wamp_out_data(o), o->len, "\xc4\x04\x01\x02\x03\xff", 6));
+	wamp_out_unref(o);
+	wamp_msg_clear(&m);
+	reject("[70, 3, {}, \"\\u0000c\"]");        /* not base64 */
+	reject("[70, 3, {}, \"\\u0000AQID/w\"]");   /* unpadded */
+	reject("[70, 3, {}, \"\\u0000AQ==\", {}]"); /* nothing may follow it */
+}
+
 static void test_payload_values_and_args_inserted(void **state)
 {
 	struct wamp_msg m = {.type = WAMP_RESULT, .id = {5}};
@@ -319,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_string_escapes),
 		cmocka_unit_test(test_value_writer_matches_jansson),
 		cmocka_unit_test(test_binary_to_msgpack_and_back),
+		cmocka_unit_test(test_transparent_binary_payload),
 		cmocka_unit_test(test_payload_values_and_args_inserted),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_validate_options),
