@@ -13,9 +13,9 @@ import time
 import urllib.parse
 
 
-def request(port, method, path, body=None, headers=None, timeout=5):
-    """(status, headers dict (lower-case names), body bytes) of one request."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def exchange(c, method, path, body=None, headers=None):
+    """(status, headers dict (lower-case names), body bytes) of one request on the
+    http.client connection c (plain or TLS); a dict or list body is sent as JSON."""
     h = {"Content-Type": "application/json"} if body is not None else {}
     h.update(headers or {})
     if isinstance(body, (dict, list)):
@@ -23,9 +23,16 @@ def request(port, method, path, body=None, headers=None, timeout=5):
     c.request(method, path, body=body, headers=h)
     r = c.getresponse()
     data = r.read()
-    hdrs = {k.lower(): v for k, v in r.getheaders()}
-    c.close()
-    return r.status, hdrs, data
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
+def request(port, method, path, body=None, headers=None, timeout=5):
+    """(status, headers dict (lower-case names), body bytes) of one request."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        return exchange(c, method, path, body, headers)
+    finally:
+        c.close()
 
 
 def post_json(port, path, obj, headers=None, timeout=5):

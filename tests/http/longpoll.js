@@ -14,21 +14,7 @@ const CONFIG = {
   realms: [{ name: 'realm1' }],
 };
 
-function longpoll(url) {
-  const connection = new H.autobahn.Connection({
-    transports: [{ type: 'longpoll', url, request_timeout: 5000 }],
-    realm: 'realm1', max_retries: 0, retry_if_unreachable: false,
-  });
-  const p = new Promise((resolve, reject) => {
-    connection.onopen = (session, details) => resolve({ session, connection, details });
-    connection.onclose = (reason, details) => {
-      reject(new Error(`long-poll session closed: ${reason} ${JSON.stringify(details)}`));
-      return true;
-    };
-  });
-  connection.open();
-  return H.deadline(p, 10000, 'long-poll join');
-}
+const { longpoll } = require(path.join(__dirname, 'lpclient.js'));
 
 H.main({
   async 'rpc and pubsub over long-poll'(url, ser) {

@@ -51,22 +51,11 @@ globalThis.WebSocket = class extends PlainWS {
   }
 };
 
+const { longpoll: open } = require(path.join(__dirname, 'lpclient.js'));
+
 function longpoll(url, agent) {
   XHR.nodejsSet({ httpsAgent: agent });
-  const connection = new H.autobahn.Connection({
-    transports: [{ type: 'longpoll', url, request_timeout: 5000 }],
-    realm: 'realm1', max_retries: 0, retry_if_unreachable: false,
-    authmethods: ['tls', 'anonymous'],
-  });
-  const p = new Promise((resolve, reject) => {
-    connection.onopen = (session, details) => resolve({ session, connection, details });
-    connection.onclose = (reason, details) => {
-      reject(new Error(`long-poll session closed: ${reason} ${JSON.stringify(details)}`));
-      return true;
-    };
-  });
-  connection.open();
-  return H.deadline(p, 10000, 'long-poll join');
+  return open(url, { authmethods: ['tls', 'anonymous'] });
 }
 
 async function leave(lp) {

@@ -22,6 +22,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "wire"))
 
+from httpc import exchange  # noqa: E402
 from tlscerts import client_context, make_certs, server_tls  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 from wsraw import WS  # noqa: E402
@@ -70,14 +71,7 @@ class HTTPS(unittest.TestCase):
         return c
 
     def req(self, c, method, path, body=None, headers=None):
-        h = {"Content-Type": "application/json"} if body is not None else {}
-        h.update(headers or {})
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        return exchange(c, method, path, body, headers)
 
     def post(self, path, obj, headers=None, cert=None):
         st, hdrs, data = self.req(self.conn(cert), "POST", path, obj, headers)
