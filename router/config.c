@@ -245,6 +245,30 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 	return true;
 }
 
+/*
+ * A TLS listener may not share its port number with another listener, even on another
+ * address: libwebsockets 4.1.6 picks the vhost of a TLS connection (SNI) and of each
+ * HTTP request head by port and name only (lws_select_vhost), so the two would be served
+ * with one listener's certificate, auth and services (issue #17, listener isolation).
+ */
+static bool cfg_listener_ports(struct cfg_ctx *c, const struct config *cfg)
+{
+	char path[64];
+
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		for (size_t j = 0; j < i; j++) {
+			const struct listener_config *a = &cfg->listeners[j], *b = &cfg->listeners[i];
+
+			if (!a->port || a->port != b->port || a->unix_path || b->unix_path ||
+			    (!a->tls_cert && !b->tls_cert))
+				continue;
+			snprintf(path, sizeof(path), "listeners[%zu].port", i);
+			return cfg_fail(c, path, "%d is also the port of listeners[%zu]; a TLS listener "
+			                "cannot share its port number with another listener", b->port, j);
+		}
+	return true;
+}
+
 static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
                         struct realm_config *out)
 {
@@ -465,12 +489,16 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 		cfg->listeners = calloc(json_array_size(v), sizeof(*cfg->listeners));
 		if (!cfg->listeners)
 			return cfg_fail(c, "listeners", "out of memory");
+		if (json_array_size(v) > CONFIG_MAX_LISTENERS)
+			return cfg_fail(c, "listeners", "more than %d listeners", CONFIG_MAX_LISTENERS);
 		json_array_foreach(v, i, l) {
 			snprintf(path, sizeof(path), "listeners[%zu]", i);
 			cfg->nlisteners = i + 1;
 			if (!cfg_listener(c, l, path, &cfg->listeners[i]))
 				return false;
 		}
+		if (!cfg_listener_ports(c, cfg))
+			return false;
 	}
 
 	v = json_object_get(root, "realms");

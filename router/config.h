@@ -47,6 +47,9 @@
 #include "common/log.h"
 #include "realm/realm.h"
 
+/* listeners in one configuration at most (their vhost names have four digits: front.h) */
+#define CONFIG_MAX_LISTENERS 1000
+
 enum http_service_type {
 	HTTP_SVC_PUBLISHER = 0, /* POST {topic, args, kwargs, options} -> PUBLISH */
 	HTTP_SVC_CALLER,        /* POST {procedure, args, kwargs, options} -> CALL */

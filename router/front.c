@@ -9,6 +9,19 @@
  * keeps the TCP connection open). A head that does not end within FRONT_HEAD_MAX bytes
  * gets "431 Request Header Fields Too Large"; a client that does not finish its head in
  * time is dropped (slowloris).
+ *
+ * Listener isolation: the rewritten head names the listener's own WebSocket vhost in its
+ * Host header. libwebsockets 4.1.6, once it has parsed an HTTP head, moves the connection
+ * to the vhost lws_select_vhost() picks by Host among the vhosts of the same listen port
+ * (roles/http/server/server.c), else to the first vhost of that port. Every WebSocket vhost
+ * here is created without a listener of its own (CONTEXT_PORT_NO_LISTEN_SERVER), so all of
+ * them share that "port": with the client's Host, lws moved every adopted connection to the
+ * first listener's vhost (or to one the client named), and a ticket-only listener was
+ * served with another one's anonymous auth. Dropping Host is not possible (lws refuses a
+ * WebSocket handshake without it), so it is replaced by the vhost's name, which the first
+ * rule of lws_select_vhost() matches exactly (names are of one width, see
+ * FRONT_VHOST_NAME_FMT: lws compares only as many characters as Host has). Nothing of
+ * ours reads the client's Host (tests/security/test_listener_isolation.py).
  */
 #include "router/front.h"
 
@@ -102,7 +115,8 @@ static size_t filter_protocols(const char *v, size_t n, unsigned serializers, ch
 	return o;
 }
 
-size_t front_rewrite_head(char *head, size_t len, size_t cap, unsigned serializers)
+size_t front_rewrite_head(char *head, size_t len, size_t cap, unsigned serializers,
+                          const char *host)
 {
 	static const char *const droppable[] = {"cookie", "user-agent", "accept", "accept-language",
 	                                        "accept-encoding", "cache-control", "pragma",
@@ -110,13 +124,14 @@ size_t front_rewrite_head(char *head, size_t len, size_t cap, unsigned serialize
 	                                        "sec-fetch-dest", "sec-websocket-extensions", NULL};
 	char *out = malloc(cap);
 	size_t o = 0, i = 0;
-	bool drop = false;
+	bool drop = false, host_done;
 
 	if (!out)
 		return 0;
 again:
 	o = 0;
 	i = 0;
+	host_done = false;
 	while (i < len) {
 		const char *line = head + i;
 		const char *nl = memchr(line, '\n', len - i);
@@ -125,7 +140,13 @@ again:
 
 		if (content && line[content - 1] == '\r')
 			content--;
-		if (header_is(line, content, "sec-websocket-protocol")) {
+		if (header_is(line, content, "host")) {
+			/* our vhost's name, never the client's (see the file comment) */
+			if (host_done || o + strlen(host) + 10 > cap)
+				goto fail;
+			host_done = true;
+			o += (size_t)snprintf(out + o, cap - o, "Host: %s\r\n", host);
+		} else if (header_is(line, content, "sec-websocket-protocol")) {
 			size_t name = strlen("sec-websocket-protocol") + 1;
 			char value[512];
 			size_t vn = filter_protocols(line + name, content - name, serializers, value,
@@ -158,7 +179,7 @@ again:
 		drop = true;
 		goto again;
 	}
-	if (o > FRONT_ADOPT_MAX)
+	if (o > FRONT_ADOPT_MAX || !host_done) /* no Host: lws would refuse it anyway */
 		goto fail;
 	memcpy(head, out, o);
 	free(out);
@@ -238,7 +259,7 @@ static int front_hand_over(struct lws *wsi, struct front_conn *c, struct front_t
 
 	if (front_check(wsi, c->buf, head_len, t))
 		return -1;
-	n = front_rewrite_head(c->buf, head_len, FRONT_HEAD_MAX, t->serializers);
+	n = front_rewrite_head(c->buf, head_len, FRONT_HEAD_MAX, t->serializers, t->ws_vhost_name);
 	if (!n || c->len > head_len)
 		/* malformed, or bytes after the head before the upgrade was answered */
 		return front_refuse(wsi, "400 Bad Request", "malformed request");

@@ -25,8 +25,15 @@ struct http_routes;
 #define FRONT_ADOPT_MAX 2000 /* lws takes at most 2048 bytes of prefetched request */
 
 /* What one listener's front door hands connections to (the front vhost's user pointer). */
+/* The names of the WebSocket vhosts: all of one width, so that libwebsockets' prefix
+ * comparison of a Host header with vhost names (lws_select_vhost) matches only the vhost
+ * named exactly (front.c). */
+#define FRONT_VHOST_NAME_FMT "wampd-ws-%04u"
+#define FRONT_VHOST_NAME_MAX 32
+
 struct front_target {
 	struct lws_vhost *ws_vhost; /* the WebSocket vhost (adopts HTTP connections) */
+	char ws_vhost_name[FRONT_VHOST_NAME_MAX]; /* its name (FRONT_VHOST_NAME_FMT) */
 	unsigned serializers;       /* bit set of the WAMP serializers served */
 	int head_timeout_s;         /* seconds a client may take to send its request head */
 	const char *ws_path;        /* the WebSocket path ("*": any) */
@@ -47,11 +54,14 @@ size_t front_pss_size(void);
 
 /*
  * Rewrite an HTTP request head in place (head[0..len) ending with the blank line; cap is
- * the buffer size): every Sec-WebSocket-Protocol header keeps only the WAMP subprotocols
- * in `serializers`; when the head is still longer than FRONT_ADOPT_MAX, headers a WAMP
+ * the buffer size): the Host header becomes "Host: <host>" (the WebSocket vhost's name, so
+ * that libwebsockets keeps the connection on it: see front.c); every
+ * Sec-WebSocket-Protocol header keeps only the WAMP subprotocols in `serializers`; when the head is still longer than FRONT_ADOPT_MAX, headers a WAMP
  * router does not use (Cookie, User-Agent, Accept-*, ...) are dropped. Returns the new
- * length, or 0 if the head is malformed or cannot be made small enough.
+ * length, or 0 if the head is malformed, has no Host or more than one, or cannot be made
+ * small enough.
  */
-size_t front_rewrite_head(char *head, size_t len, size_t cap, unsigned serializers);
+size_t front_rewrite_head(char *head, size_t len, size_t cap, unsigned serializers,
+                          const char *host);
 
 #endif

@@ -65,6 +65,8 @@ struct ws_listener {
 	struct lws_vhost *vhost;         /* WebSocket vhost (no listener of its own) */
 	struct lws_vhost *front_vhost;   /* the listening socket (front.c) */
 	struct reuseport *reuseport;     /* its listener when shared (SO_REUSEPORT), or NULL */
+	char front_name[FRONT_VHOST_NAME_MAX]; /* the listening vhost's name when it is not the
+	                                          WebSocket vhost (lws keeps the pointer) */
 };
 
 struct ws_conn {
@@ -670,12 +672,10 @@ static bool ws_listen_tls(struct ws_server *srv, struct ws_listener *l, size_t i
 	const char *host = lc->host ? lc->host : "0.0.0.0";
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
-	char name[32];
 
 	memset(&info, 0, sizeof(info));
 	info.port = lc->port;
 	info.iface = lc->host;
-	info.vhost_name = name;
 	/* lws serves TLS on a vhost only with this bit in the vhost's own options (the
 	 * client-certificate options carry it too, so it used to work only with a CA) */
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -692,7 +692,7 @@ static bool ws_listen_tls(struct ws_server *srv, struct ws_listener *l, size_t i
 		info.listen_accept_protocol = WS_RAW_TLS_PROTOCOL;
 	}
 	if (lc->websocket) {
-		snprintf(name, sizeof(name), "ws%zu", i);
+		info.vhost_name = l->front.ws_vhost_name;
 		info.protocols = l->protocols;
 		info.user = l;
 		info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
@@ -705,7 +705,8 @@ static bool ws_listen_tls(struct ws_server *srv, struct ws_listener *l, size_t i
 		if (cfg->ping_interval_s && cfg->ping_timeout_s)
 			info.retry_and_idle_policy = &srv->retry;
 	} else {
-		snprintf(name, sizeof(name), "rawtls%zu", i);
+		snprintf(l->front_name, sizeof(l->front_name), "wampd-rawtls-%04u", (unsigned)(i % 10000));
+		info.vhost_name = l->front_name;
 		l->front_protocols[0].name = WS_RAW_TLS_PROTOCOL;
 		l->front_protocols[0].callback = raw_tls_callback;
 		info.protocols = l->front_protocols;
@@ -775,11 +776,14 @@ struct ws_server *ws_server_new(struct router *rt)
 
 		l->server = srv;
 		l->cfg = lc;
+		/* lws keeps the name's pointer; front.c writes it into the Host of every head it
+		 * hands over, to keep the connection on this listener's vhost (listener isolation) */
+		snprintf(l->front.ws_vhost_name, sizeof(l->front.ws_vhost_name), FRONT_VHOST_NAME_FMT,
+		         (unsigned)(i % 10000));
 		if (!ws_listener_protocols(l)) {
 			wlog_error("ws", "listener %zu: no supported serializer", i);
 			goto fail;
 		}
-		char name[32];
 		int listen_port;
 
 		/* what the front door (front.c) or, over TLS, raw_tls_callback hands connections
@@ -813,13 +817,12 @@ struct ws_server *ws_server_new(struct router *rt)
 		}
 
 		/* the WebSocket vhost: adopts the connections the front door hands over */
-		snprintf(name, sizeof(name), "ws%zu", i);
 		memset(&info, 0, sizeof(info));
 		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 		info.iface = lc->host;
 		info.protocols = l->protocols;
 		info.user = l;
-		info.vhost_name = name;
+		info.vhost_name = l->front.ws_vhost_name;
 		info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
 		if (cfg->ping_interval_s && cfg->ping_timeout_s)
 			info.retry_and_idle_policy = &srv->retry;
@@ -834,13 +837,13 @@ struct ws_server *ws_server_new(struct router *rt)
 		l->front_protocols[0].name = "wampd-front";
 		l->front_protocols[0].callback = front_callback;
 		l->front_protocols[0].per_session_data_size = front_pss_size();
-		snprintf(name, sizeof(name), "front%zu", i);
+		snprintf(l->front_name, sizeof(l->front_name), "wampd-front-%04u", (unsigned)(i % 10000));
 		memset(&info, 0, sizeof(info));
 		info.port = lc->port;
 		info.iface = lc->host;
 		info.protocols = l->front_protocols;
 		info.user = &l->front;
-		info.vhost_name = name;
+		info.vhost_name = l->front_name;
 		info.options = LWS_SERVER_OPTION_ONLY_RAW | LWS_SERVER_OPTION_DISABLE_IPV6;
 		if (lc->reuse_port && !lc->unix_path) /* the listener is ours (reuseport.c) */
 			info.port = CONTEXT_PORT_NO_LISTEN_SERVER;

@@ -74,6 +74,7 @@ class WampdProcess:
         buf = b""
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self._stderr_thread.join(timeout=5)  # all it printed, not a part of it
                 raise WampdError("wampd exited with %s before listening:\n%s"
                                  % (self.proc.returncode, self.stderr()))
             r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
