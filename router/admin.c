@@ -502,9 +502,6 @@ bool admin_start(struct router *rt, struct ws_server *ws, struct admin **out)
 	fflush(stdout);
 	wlog_notice("admin", "listening url=http://%s:%d/ ticket=%s", cfg->host ? cfg->host : "0.0.0.0",
 	            lws_get_vhost_listen_port(a->vhost), a->have_ticket ? "required" : "none");
-	if (!a->have_ticket && (!cfg->host || (strncmp(cfg->host, "127.", 4) && strcmp(cfg->host, "localhost"))))
-		wlog_warn("admin", "the admin listener is reachable beyond this host and has no "
-		          "ticket: set admin.ticket");
 	a->lag_due = lws_now_usecs() + ADMIN_LAG_INTERVAL_MS * LWS_US_PER_MS;
 	lws_sul_schedule(a->ctx, 0, &a->lag_sul, admin_lag_tick, ADMIN_LAG_INTERVAL_MS * LWS_US_PER_MS);
 	lws_sul_schedule(a->ctx, 0, &a->sse_sul, admin_sse_tick, ADMIN_SSE_INTERVAL_MS * LWS_US_PER_MS);

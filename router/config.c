@@ -396,6 +396,12 @@ fail:
 	return false;
 }
 
+/* 127.0.0.0/8, ::1 or localhost (not "*" or "", which mean every interface) */
+static bool cfg_host_is_loopback(const char *host)
+{
+	return !strncmp(host, "127.", 4) || !strcmp(host, "::1") || !strcmp(host, "localhost");
+}
+
 static bool cfg_admin(struct cfg_ctx *c, json_t *a, struct admin_config *out)
 {
 	static const char *const keys[] = {"enabled", "host", "port", "ticket", NULL};
@@ -413,6 +419,11 @@ static bool cfg_admin(struct cfg_ctx *c, json_t *a, struct admin_config *out)
 		return cfg_fail(c, "admin.enabled", "must be true or false");
 	if (ticket && !*ticket)
 		return cfg_fail(c, "admin.ticket", "must not be empty (omit it for no ticket)");
+	/* the status pages list every session and the metrics every realm: never to other
+	 * hosts without a ticket */
+	if (!ticket && !cfg_host_is_loopback(host))
+		return cfg_fail(c, "admin.ticket", "is required when admin.host (%s) is not a loopback "
+		                "address", *host ? host : "*");
 	out->enabled = !en || json_is_true(en);
 	out->port = (int)port;
 	out->host = (!strcmp(host, "*") || !*host) ? NULL : strdup(host);

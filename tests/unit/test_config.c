@@ -268,6 +268,14 @@ static void test_admin_and_logs(void **state)
 	expect_error("{\"admin\": {\"prot\": 1}}", "admin.prot: unknown key");
 	expect_error("{\"admin\": {\"port\": 99999}}", "admin.port: must be between");
 	expect_error("{\"admin\": {\"ticket\": \"\"}}", "admin.ticket: must not be empty");
+	/* reachable from other hosts: a ticket is required (SECURITY.md) */
+	expect_error("{\"admin\": {\"host\": \"*\"}}", "admin.ticket: is required when admin.host (*)");
+	expect_error("{\"admin\": {\"host\": \"0.0.0.0\"}}", "admin.ticket: is required");
+	expect_error("{\"admin\": {\"host\": \"10.1.2.3\"}}", "admin.ticket: is required");
+	expect_error("{\"admin\": {\"host\": \"\"}}", "admin.ticket: is required");
+	assert_true(load("{\"admin\": {\"host\": \"127.0.0.2\"}, \"realms\": [{\"name\": \"a\"}]}",
+	                 &cfg, err, sizeof(err)));
+	config_free(&cfg);
 	expect_error("{\"admin\": []}", "admin: must be an object");
 	expect_error("{\"log_format\": \"xml\"}", "log_format: must be");
 	expect_error("{\"log_level\": \"info,router=loud\"}", "log_level: unknown log level \"loud\"");
