@@ -100,9 +100,11 @@ struct bp_redis {
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
 	struct lws_protocols protocols[2];
-	char *host;
+	const char *host;           /* these five: the configuration's (config.h) */
 	int port;
 	int db;
+	const char *user;
+	const char *password;       /* a secret: never logged */
 	char prefix[32];
 	char node[72];
 	uint32_t ttl_ms;
@@ -1043,6 +1045,36 @@ static void bp_go_online(struct bp_redis *bp)
 	backplane_went_online(bp->rs);
 }
 
+/* AUTH's reply: anything but OK ends this attempt (commands queued behind it fail too) */
+static void bp_on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct bp_conn *c = privdata;
+	redisReply *r = reply;
+
+	(void)ac;
+	if (!r || r->type == REDIS_REPLY_STATUS)
+		return;
+	wlog_error("backplane", "redis %s:%d refused AUTH%s%s: %.*s", c->bp->host, c->bp->port,
+	           c->bp->user ? " as " : "", c->bp->user ? c->bp->user : "",
+	           r->type == REDIS_REPLY_ERROR ? (int)r->len : 0, r->str ? r->str : "");
+	bp_lost(c->bp, "AUTH refused");
+}
+
+/* The first command of a connection when the URL has a password. */
+static void bp_auth(struct bp_redis *bp, struct bp_conn *c)
+{
+	const char *a[3] = {"AUTH", bp->user, bp->password};
+	size_t l[3] = {4, bp->user ? strlen(bp->user) : 0, bp->password ? strlen(bp->password) : 0};
+
+	if (!bp->password)
+		return;
+	if (!bp->user) {
+		a[1] = bp->password;
+		l[1] = l[2];
+	}
+	redisAsyncCommandArgv(c->ac, bp_on_auth, c, bp->user ? 3 : 2, a, l);
+}
+
 static void bp_connect(struct bp_redis *bp)
 {
 	char ctl[96], me[128], db[16];
@@ -1056,6 +1088,8 @@ static void bp_connect(struct bp_redis *bp)
 		bp_lost(bp, "cannot start connecting to redis");
 		return;
 	}
+	bp_auth(bp, &bp->cmd);
+	bp_auth(bp, &bp->sub);
 	snprintf(db, sizeof(db), "%d", bp->db);
 	{
 		const char *a[2] = {"SELECT", db};
@@ -1151,38 +1185,6 @@ static void bp_on_disconnect(const redisAsyncContext *ac, int status)
 /* ------------------------------------------------------------------------------------ */
 /* lifecycle                                                                            */
 
-/* "redis://host[:port][/db]" */
-static bool bp_parse_url(struct bp_redis *bp, const char *url)
-{
-	const char *p = url + strlen("redis://"), *colon, *slash;
-	char *end;
-	long v;
-
-	if (strncmp(url, "redis://", 8))
-		return false;
-	slash = strchr(p, '/');
-	colon = memchr(p, ':', slash ? (size_t)(slash - p) : strlen(p));
-	bp->port = 6379;
-	bp->db = 0;
-	if (!(bp->host = strndup(p, colon ? (size_t)(colon - p)
-	                                  : slash ? (size_t)(slash - p) : strlen(p))) ||
-	    !*bp->host)
-		return false;
-	if (colon) {
-		v = strtol(colon + 1, &end, 10);
-		if (end == colon + 1 || v <= 0 || v > 65535 || (*end && *end != '/'))
-			return false;
-		bp->port = (int)v;
-	}
-	if (slash && slash[1]) {
-		v = strtol(slash + 1, &end, 10);
-		if (*end || v < 0 || v > 1000)
-			return false;
-		bp->db = (int)v;
-	}
-	return true;
-}
-
 struct bp_redis *backplane_redis_new(struct router *rt, struct lws_context *ctx)
 {
 	struct bp_redis *bp = calloc(1, sizeof(*bp));
@@ -1197,11 +1199,11 @@ struct bp_redis *backplane_redis_new(struct router *rt, struct lws_context *ctx)
 	bp->backoff_ms = BP_BACKOFF_MIN_MS;
 	bp->cmd.name = "cmd";
 	bp->sub.name = "sub";
-	if (!bp_parse_url(bp, rt->cfg.backplane.redis)) {
-		wlog_error("backplane", "backplane.redis: not a redis://host:port/db URL: %s",
-		           rt->cfg.backplane.redis);
-		goto fail;
-	}
+	bp->host = rt->cfg.backplane.redis_host;
+	bp->port = rt->cfg.backplane.redis_port;
+	bp->db = rt->cfg.backplane.redis_db;
+	bp->user = rt->cfg.backplane.redis_user;
+	bp->password = rt->cfg.backplane.redis_password;
 	snprintf(bp->prefix, sizeof(bp->prefix), "wampd:%d:", bp->db);
 	if (rt->cfg.backplane.node_id) {
 		snprintf(bp->node, sizeof(bp->node), "%s", rt->cfg.backplane.node_id);
@@ -1226,13 +1228,13 @@ struct bp_redis *backplane_redis_new(struct router *rt, struct lws_context *ctx)
 		wlog_error("backplane", "out of memory");
 		goto fail;
 	}
-	wlog_notice("backplane", "cluster node=%s redis=%s:%d/%d heartbeat_ttl=%ums", bp->node,
-	            bp->host, bp->port, bp->db, bp->ttl_ms);
+	wlog_notice("backplane", "cluster node=%s redis=%s:%d/%d auth=%s heartbeat_ttl=%ums",
+	            bp->node, bp->host, bp->port, bp->db, bp->password ? "password" : "none",
+	            bp->ttl_ms);
 	bp_connect(bp);
 	lws_sul_schedule(ctx, 0, &bp->sul_tick, bp_tick, 100 * LWS_US_PER_MS);
 	return bp;
 fail:
-	free(bp->host);
 	free(bp);
 	return NULL;
 }
@@ -1267,6 +1269,5 @@ void backplane_redis_free(struct bp_redis *bp)
 			bp_channel_free(bp, ch, false);
 	}
 	backplane_detach(bp->rs);
-	free(bp->host);
 	free(bp);
 }

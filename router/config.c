@@ -433,6 +433,74 @@ static bool cfg_admin(struct cfg_ctx *c, json_t *a, struct admin_config *out)
 	return true;
 }
 
+/* [from, to) with %XX decoded, as a new string; NULL if malformed or out of memory */
+static char *cfg_url_decode(const char *from, const char *to)
+{
+	char *out = malloc((size_t)(to - from) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (from < to) {
+		unsigned hi, lo;
+
+		if (*from != '%') {
+			*o++ = *from++;
+			continue;
+		}
+		if (to - from < 3 || sscanf(from + 1, "%1x%1x", &hi, &lo) != 2 || !(hi | lo)) {
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)(hi << 4 | lo);
+		from += 3;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* "redis://[[user]:password@]host[:port][/db]" (user and password %-encoded) */
+static bool cfg_parse_redis_url(struct config *cfg, const char *url)
+{
+	const char *p = url + strlen("redis://"), *colon, *slash, *at;
+	char *end;
+	long v;
+
+	if (strncmp(url, "redis://", 8))
+		return false;
+	slash = strchr(p, '/');
+	at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
+	if (at) {
+		const char *sep = memchr(p, ':', (size_t)(at - p));
+
+		if (!sep || sep + 1 == at) /* a password is required; the user is optional */
+			return false;
+		if ((sep > p && !(cfg->backplane.redis_user = cfg_url_decode(p, sep))) ||
+		    !(cfg->backplane.redis_password = cfg_url_decode(sep + 1, at)))
+			return false;
+		p = at + 1;
+	}
+	colon = memchr(p, ':', slash ? (size_t)(slash - p) : strlen(p));
+	cfg->backplane.redis_port = 6379;
+	cfg->backplane.redis_db = 0;
+	if (!(cfg->backplane.redis_host = strndup(p, colon ? (size_t)(colon - p)
+	                                  : slash ? (size_t)(slash - p) : strlen(p))) ||
+	    !*cfg->backplane.redis_host)
+		return false;
+	if (colon) {
+		v = strtol(colon + 1, &end, 10);
+		if (end == colon + 1 || v <= 0 || v > 65535 || (*end && *end != '/'))
+			return false;
+		cfg->backplane.redis_port = (int)v;
+	}
+	if (slash && slash[1]) {
+		v = strtol(slash + 1, &end, 10);
+		if (*end || v < 0 || v > 1000)
+			return false;
+		cfg->backplane.redis_db = (int)v;
+	}
+	return true;
+}
+
 /* "backplane": {"redis": URL, "node_id": ..., "heartbeat_ttl": ms} */
 static bool cfg_backplane(struct cfg_ctx *c, json_t *bp, struct config *cfg)
 {
@@ -448,8 +516,10 @@ static bool cfg_backplane(struct cfg_ctx *c, json_t *bp, struct config *cfg)
 		return false;
 	if (!url)
 		return cfg_fail(c, "backplane.redis", "is required (redis://host:port/db)");
-	if (strncmp(url, "redis://", 8))
-		return cfg_fail(c, "backplane.redis", "must be a redis://host:port/db URL");
+	if (!cfg_parse_redis_url(cfg, url)) /* not shown: it may hold a password */
+		return cfg_fail(c, "backplane.redis", "must be a "
+		                "redis://[[user]:password@]host[:port][/db] URL (user and password "
+		                "%%-encoded)");
 	if (node && (!*node || strlen(node) > 64 || strpbrk(node, " :*?[]\\\n")))
 		return cfg_fail(c, "backplane.node_id", "must be 1-64 characters without spaces, "
 		                "':' or glob characters");
@@ -619,7 +689,14 @@ void config_free(struct config *cfg)
 	free(cfg->realms);
 	free(cfg->admin.host);
 	free(cfg->admin.ticket);
+	if (cfg->backplane.redis_password)
+		explicit_bzero(cfg->backplane.redis_password, strlen(cfg->backplane.redis_password));
+	if (cfg->backplane.redis)
+		explicit_bzero(cfg->backplane.redis, strlen(cfg->backplane.redis));
 	free(cfg->backplane.redis);
+	free(cfg->backplane.redis_host);
+	free(cfg->backplane.redis_user);
+	free(cfg->backplane.redis_password);
 	free(cfg->backplane.node_id);
 	json_decref(cfg->notes);
 	memset(cfg, 0, sizeof(*cfg));

@@ -145,7 +145,13 @@ struct config {
 	unsigned ping_timeout_s;    /* idle seconds before hanging up */
 	struct realm_limits realm_limits;
 	struct {
-		char *redis;                /* "redis://host:port/db": cluster backplane; NULL: off */
+		char *redis;                /* "redis://[[user]:password@]host[:port][/db]": cluster
+		                               backplane; NULL: off. Holds the password: never log it */
+		char *redis_host;           /* parsed from it at load (config_parse_redis_url) */
+		int redis_port;             /* default 6379 */
+		int redis_db;               /* default 0 */
+		char *redis_user;           /* AUTH user (Redis 6 ACL), or NULL */
+		char *redis_password;       /* AUTH password (a secret), or NULL: no AUTH */
 		char *node_id;              /* this node's id in the cluster; NULL: random */
 		uint32_t heartbeat_ttl_ms;  /* a node silent this long is dead (default 5000) */
 	} backplane;

@@ -31,9 +31,13 @@ def free_port():
     return port
 
 
-def redis_ping(port, timeout=0.5):
+def redis_ping(port, timeout=0.5, password=None):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            if password:
+                s.sendall(b"AUTH %s\r\n" % password.encode())
+                if not s.recv(16).startswith(b"+OK"):
+                    return False
             s.sendall(b"PING\r\n")
             return s.recv(16).startswith(b"+PONG")
     except OSError:
@@ -41,14 +45,16 @@ def redis_ping(port, timeout=0.5):
 
 
 class RedisProcess:
-    def __init__(self, port=None):
+    def __init__(self, port=None, password=None):
         self.port = port or free_port()
+        self.password = password  # requirepass: clients must AUTH
         self.dir = tempfile.mkdtemp(prefix="wampd-redis-")
         self.proc = None
 
     @property
     def url(self):
-        return "redis://127.0.0.1:%d/0" % self.port
+        auth = ":%s@" % self.password if self.password else ""
+        return "redis://%s127.0.0.1:%d/0" % (auth, self.port)
 
     def start(self, timeout=10):
         if not os.path.exists(REDIS_SERVER):
@@ -56,13 +62,13 @@ class RedisProcess:
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--protected-mode", "yes",
-             "--loglevel", "warning"],
+             "--loglevel", "warning"] + (["--requirepass", self.password] if self.password else []),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise WampdError("redis-server exited with %s" % self.proc.returncode)
-            if redis_ping(self.port):
+            if redis_ping(self.port, password=self.password):
                 return self
             time.sleep(0.05)
         raise WampdError("redis-server did not answer PING within %ss" % timeout)
@@ -88,6 +94,9 @@ class RedisProcess:
         """One command on a fresh connection; the raw RESP reply (bytes)."""
         cmd = b"*%d\r\n" % len(args) + b"".join(
             b"$%d\r\n%s\r\n" % (len(a), a) for a in (x.encode() for x in args))
+        if self.password:
+            cmd = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(self.password),
+                                                             self.password.encode()) + cmd
         with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
             s.sendall(cmd)
             return s.recv(65536)

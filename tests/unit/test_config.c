@@ -293,6 +293,11 @@ static void test_backplane(void **state)
 	                 "\"redis://10.0.0.5:6380/2\", \"node_id\": \"n-1\", \"heartbeat_ttl\": 1500}}",
 	                 &cfg, err, sizeof(err)));
 	assert_string_equal(cfg.backplane.redis, "redis://10.0.0.5:6380/2");
+	assert_string_equal(cfg.backplane.redis_host, "10.0.0.5");
+	assert_int_equal(cfg.backplane.redis_port, 6380);
+	assert_int_equal(cfg.backplane.redis_db, 2);
+	assert_null(cfg.backplane.redis_user);
+	assert_null(cfg.backplane.redis_password);
 	assert_string_equal(cfg.backplane.node_id, "n-1");
 	assert_int_equal(cfg.backplane.heartbeat_ttl_ms, 1500);
 	assert_true(cfg.listeners[0].reuse_port);
@@ -306,6 +311,35 @@ static void test_backplane(void **state)
 	             "backplane.redis: is required");
 	expect_error("{\"realms\": [{\"name\": \"a\"}], \"backplane\": {\"redis\": \"http://x\"}}",
 	             "backplane.redis: must be a redis://");
+	/* a password (and an ACL user), %-encoded; never in the error message */
+	assert_true(load("{\"realms\": [{\"name\": \"a\"}], \"backplane\": {\"redis\": "
+	                 "\"redis://u%3a1:p%40ss%25w@h:7000\"}}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.backplane.redis_user, "u:1");
+	assert_string_equal(cfg.backplane.redis_password, "p@ss%w");
+	assert_string_equal(cfg.backplane.redis_host, "h");
+	assert_int_equal(cfg.backplane.redis_port, 7000);
+	assert_int_equal(cfg.backplane.redis_db, 0);
+	config_free(&cfg);
+	assert_true(load("{\"realms\": [{\"name\": \"a\"}], \"backplane\": {\"redis\": "
+	                 "\"redis://:pw@h/3\"}}", &cfg, err, sizeof(err)));
+	assert_null(cfg.backplane.redis_user);
+	assert_string_equal(cfg.backplane.redis_password, "pw");
+	assert_int_equal(cfg.backplane.redis_db, 3);
+	config_free(&cfg);
+	{
+		static const char *const bad[] = {"redis://pw@h", "redis://u:@h", "redis://:%zz@h",
+		                                  "redis://:%00@h", "redis://:pw@", "redis://:pw@h:x"};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char text[256];
+
+			snprintf(text, sizeof(text), "{\"realms\": [{\"name\": \"a\"}], "
+			         "\"backplane\": {\"redis\": \"%s\"}}", bad[i]);
+			assert_false(load(text, &cfg, err, sizeof(err)));
+			assert_non_null(strstr(err, "backplane.redis: must be a redis://"));
+			assert_null(strstr(err, bad[i] + 8)); /* the URL is not repeated */
+		}
+	}
 	expect_error("{\"realms\": [{\"name\": \"a\"}], \"backplane\": {\"redis\": "
 	             "\"redis://h\", \"node_id\": \"a b\"}}", "backplane.node_id");
 	expect_error("{\"realms\": [{\"name\": \"a\"}], \"backplane\": {\"redis\": "
