@@ -375,29 +375,26 @@ static bool bridge_auth(struct bridge *b, struct http_conn *c, const struct http
 	return true;
 }
 
-/* The JSON body as an object, or answered 400/415. */
+/* The JSON body as an object, or answered 400/415. The Content-Type value is parsed by its
+ * length: it points into the input buffer, with no NUL after it. */
 static json_t *bridge_body(struct http_conn *c, const struct http_request *req)
 {
-	size_t n = 0;
-	const char *ct = http_header_get(req, "content-type", &n);
+	size_t n = 0, csn = 0;
+	const char *ct = http_header_get(req, "content-type", &n), *cs = NULL;
 	json_error_t jerr;
 	json_t *body;
 	char why[300];
 
-	if (ct && !(n >= 16 && !strncasecmp(ct, "application/json", 16) &&
-	            (n == 16 || ct[16] == ';' || ct[16] == ' '))) {
+	if (ct && !http_media_type(ct, n, "application/json", &cs, &csn)) {
 		http_respond_error(c, 415, "wamp.error.invalid_argument",
 		                   "the body must be JSON: send Content-Type: application/json");
 		return NULL;
 	}
-	if (ct && n > 16) {
-		const char *cs = strcasestr(ct, "charset=");
-
-		if (cs && cs < ct + n && strncasecmp(cs + 8, "utf-8", 5) && strncasecmp(cs + 8, "utf8", 4)) {
-			http_respond_error(c, 415, "wamp.error.invalid_argument",
-			                   "the body must be UTF-8 JSON");
-			return NULL;
-		}
+	if (cs && !(csn == 5 && !strncasecmp(cs, "utf-8", 5)) &&
+	    !(csn == 4 && !strncasecmp(cs, "utf8", 4))) {
+		http_respond_error(c, 415, "wamp.error.invalid_argument",
+		                   "the body must be UTF-8 JSON");
+		return NULL;
 	}
 	if (!req->body_len) {
 		http_respond_error(c, 400, "wamp.error.invalid_argument",

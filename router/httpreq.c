@@ -4,6 +4,10 @@
  * One pass over the head: the request line, then one header per line; the few headers
  * the connection itself acts on (Content-Length, Transfer-Encoding, Connection, Expect,
  * Upgrade) are interpreted here, the rest are only located.
+ *
+ * Everything here works on (pointer, length) pairs: values point into a buffer that has no
+ * NUL after them (the next header, the body, or the end of the heap block follows).
+ * Content-Type parameters are parsed the same way, by hand, for that reason.
  */
 #include "router/httpreq.h"
 
@@ -38,6 +42,23 @@ static bool has_token(const char *v, size_t n, const char *token)
 			return true;
 	}
 	return false;
+}
+
+/* tchar (RFC 9110 5.6.2) */
+static bool tchar(unsigned char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* The length of the run of token characters at s[0..n). */
+static size_t token_len(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && tchar((unsigned char)s[i]))
+		i++;
+	return i;
 }
 
 static bool name_is(const struct http_header *h, const char *name)
@@ -187,6 +208,73 @@ const char *http_header_get(const struct http_request *req, const char *name, si
 		}
 	}
 	return NULL;
+}
+
+static size_t skip_ows(const char *v, size_t n, size_t i)
+{
+	while (i < n && (v[i] == ' ' || v[i] == '\t'))
+		i++;
+	return i;
+}
+
+bool http_media_type(const char *v, size_t n, const char *type, const char **charset,
+                     size_t *charset_len)
+{
+	size_t i = skip_ows(v, n, 0), start = i, k, tl = strlen(type);
+
+	*charset = NULL;
+	*charset_len = 0;
+	/* type "/" subtype */
+	if (!(k = token_len(v + i, n - i)))
+		return false;
+	i += k;
+	if (i == n || v[i] != '/')
+		return false;
+	i++;
+	if (!(k = token_len(v + i, n - i)))
+		return false;
+	i += k;
+	if (i - start != tl || strncasecmp(v + start, type, tl))
+		return false;
+	/* *( OWS ";" OWS [ name "=" ( token / quoted-string ) ] ) OWS */
+	for (;;) {
+		const char *name, *val;
+		size_t name_len, val_len;
+
+		i = skip_ows(v, n, i);
+		if (i == n)
+			return true;
+		if (v[i] != ';')
+			return false;
+		i = skip_ows(v, n, i + 1);
+		if (i == n || v[i] == ';')
+			continue;
+		name = v + i;
+		if (!(name_len = token_len(v + i, n - i)))
+			return false;
+		i += name_len;
+		if (i == n || v[i] != '=')
+			return false;
+		i++;
+		if (i < n && v[i] == '"') {
+			val = v + ++i;
+			while (i < n && v[i] != '"')
+				i += v[i] == '\\' ? 2 : 1;
+			if (i >= n)
+				return false;
+			val_len = (size_t)(v + i - val);
+			i++;
+		} else {
+			val = v + i;
+			if (!(val_len = token_len(v + i, n - i)))
+				return false;
+			i += val_len;
+		}
+		if (name_len == 7 && !strncasecmp(name, "charset", 7)) {
+			*charset = val;
+			*charset_len = val_len;
+		}
+	}
 }
 
 static int hexval(char c)

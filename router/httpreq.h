@@ -6,6 +6,9 @@
  * own. What is accepted: a request line "METHOD SP target SP HTTP/1.x", header lines
  * "name: value" (no obsolete line folding), at most HTTP_MAX_HEADERS of them, ending with
  * an empty line; CRLF or bare LF line ends.
+ *
+ * Header values and bodies point into the connection's input buffer and are NOT
+ * NUL-terminated: use their lengths (the helpers below), never str* functions on them.
  */
 #ifndef WAMPD_ROUTER_HTTPREQ_H
 #define WAMPD_ROUTER_HTTPREQ_H
@@ -58,8 +61,18 @@ enum http_parse_result http_parse_head(const char *buf, size_t len, struct http_
                                        size_t *head_len);
 
 /* The value of the first header called `name` (case-insensitive), its length in *len; or
- * NULL. */
+ * NULL. The value is not NUL-terminated. */
 const char *http_header_get(const struct http_request *req, const char *name, size_t *len);
+
+/*
+ * A Content-Type value v[0..n) (not NUL-terminated): true when its media type is `type`
+ * (e.g. "application/json"; compared case-insensitively) and its parameters are
+ * well-formed (";" name "=" token or quoted-string, blanks around ";"). The charset
+ * parameter's value (without quotes; not NUL-terminated) goes to *charset and its length
+ * to *charset_len, NULL/0 when there is none. false for another type or a malformed value.
+ */
+bool http_media_type(const char *v, size_t n, const char *type, const char **charset,
+                     size_t *charset_len);
 
 /*
  * Percent-decode in[0..n) into out (cap bytes, NUL-terminated); '+' becomes a space when

@@ -1,6 +1,6 @@
 /*
  * test_http.c - the pure parts of the HTTP services: request heads, query strings and
- * percent-decoding (router/httpreq.c), Crossbar request signatures with the replay window
+ * percent-decoding, Content-Type (router/httpreq.c), Crossbar request signatures with the replay window
  * and GitHub webhook signatures (router/httpsig.c).
  */
 #include <setjmp.h>
@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "router/httpreq.h"
@@ -216,12 +218,86 @@ static void test_github(void **state)
 	assert_false(httpsig_equal("abc", 3, "abcd", 4));
 }
 
+/* A copy of s in a heap block of exactly strlen(s) bytes: no NUL after it, so a str*
+ * function run on it is an ASan report. */
+static char *exact(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = malloc(n ? n : 1);
+
+	assert_non_null(p);
+	memcpy(p, s, n);
+	return p;
+}
+
+static bool media(const char *v, const char **cs, size_t *csn)
+{
+	char *p = exact(v);
+	bool ok = http_media_type(p, strlen(v), "application/json", cs, csn);
+
+	/* *cs pointed into p: keep the offset only */
+	if (*cs)
+		*cs = v + (*cs - p);
+	free(p);
+	return ok;
+}
+
+/* issue #17 finding 6: Content-Type parsed by length, never past the value */
+static void test_media_type(void **state)
+{
+	const char *cs;
+	size_t n;
+
+	(void)state;
+	assert_true(media("application/json", &cs, &n));
+	assert_null(cs);
+	assert_true(media("Application/JSON", &cs, &n));
+	assert_true(media("application/json;", &cs, &n));
+	assert_true(media("application/json ; ; x=1", &cs, &n));
+	assert_true(media("application/json; charset=utf-8", &cs, &n));
+	assert_int_equal(n, 5);
+	assert_memory_equal(cs, "utf-8", 5);
+	assert_true(media("application/json;CHARSET=\"UTF-8\"", &cs, &n));
+	assert_int_equal(n, 5);
+	assert_memory_equal(cs, "UTF-8", 5);
+	assert_true(media("application/json; a=\"q;\\\"x\"; charset=latin1", &cs, &n));
+	assert_memory_equal(cs, "latin1", 6);
+	/* what an HTML form (or nothing) can send, and look-alikes */
+	assert_false(media("text/plain", &cs, &n));
+	assert_false(media("application/x-www-form-urlencoded", &cs, &n));
+	assert_false(media("multipart/form-data; boundary=x", &cs, &n));
+	assert_false(media("application/jsonx", &cs, &n));
+	assert_false(media("application/json-seq", &cs, &n));
+	assert_false(media("application/json/x", &cs, &n));
+	assert_false(media("text/plain; application/json", &cs, &n));
+	assert_false(media("", &cs, &n));
+	/* malformed parameters, and every value cut at the end of the buffer */
+	assert_false(media("application/json; charset", &cs, &n));
+	assert_false(media("application/json; charset=", &cs, &n));
+	assert_false(media("application/json; charset=\"utf-8", &cs, &n));
+	assert_false(media("application/json; charset=\"utf-8\\", &cs, &n));
+	assert_false(media("application/json; =x", &cs, &n));
+	assert_false(media("application/json x", &cs, &n));
+	{
+		static const char full[] = "application/json; charset=\"utf-8\"; q=1";
+
+		for (size_t k = 0; k < sizeof(full); k++) {
+			char *v = malloc(k ? k : 1);
+
+			memcpy(v, full, k);
+			http_media_type(v, k, "application/json", &cs, &n); /* no over-read (ASan) */
+			free(v);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_head_ok),       cmocka_unit_test(test_head_variants),
 		cmocka_unit_test(test_query),         cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_replay_bound),  cmocka_unit_test(test_github),
+		cmocka_unit_test(test_media_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
