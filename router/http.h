@@ -13,6 +13,14 @@
  *   and stream chunks queued as refcounted buffers). Keep-alive and pipelined requests are
  *   served in order; OPTIONS (CORS preflight) is answered for every route.
  *
+ * CORS: a response carries Access-Control-Allow-Origin (with Allow-Credentials, since
+ * browsers send cookies, cached Basic credentials and client certificates along) only
+ * when the request's Origin is in the route's allow-list (http_route.origins, from the
+ * configuration's allowed_origins); with no allow-list, no CORS header at all (never
+ * "*", which would also let any web page read a service that only the victim's browser
+ * can reach). The preflight answers a fixed list of request headers, never the ones asked
+ * for: nothing of a request is copied into a response header except an allowed Origin.
+ *
  * - TLS listeners (https:// on the wss:// port): the WebSocket vhost does the TLS itself, so
  *   no front door sees the decrypted bytes, and lws 4.1.6 offers no way to turn an HTTP
  *   connection it parsed into a raw one (its fallback to the raw role happens only for a
@@ -78,6 +86,9 @@ struct http_route {
 	 * lws knows by name (Authorization, Content-Type, Origin, ...): on a TLS listener
 	 * only these and lws' own reach the request. NULL: none. */
 	const char *const *headers;
+	/* Origin patterns (http_origin_allowed; borrowed from the configuration) whose
+	 * browsers may read this route's responses (CORS). NULL or empty: none. */
+	char *const *origins;
 };
 
 /* A listener's routes (the front door's). */

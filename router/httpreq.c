@@ -7,7 +7,8 @@
  *
  * Everything here works on (pointer, length) pairs: values point into a buffer that has no
  * NUL after them (the next header, the body, or the end of the heap block follows).
- * Content-Type parameters are parsed the same way, by hand, for that reason.
+ * Content-Type parameters and Origin patterns are parsed the same way, by hand, for that
+ * reason.
  */
 #include "router/httpreq.h"
 
@@ -275,6 +276,101 @@ bool http_media_type(const char *v, size_t n, const char *type, const char **cha
 			*charset_len = val_len;
 		}
 	}
+}
+
+/* RFC 6454 serialized origin: "null", or scheme "://" host [":" port] */
+static bool origin_ok(const char *o, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 4 && !memcmp(o, "null", 4))
+		return true;
+	if (!n || n > HTTP_ORIGIN_MAX || !isalpha((unsigned char)o[0]))
+		return false;
+	while (i < n && (isalnum((unsigned char)o[i]) || o[i] == '+' || o[i] == '-' || o[i] == '.'))
+		i++;
+	if (n - i < 4 || memcmp(o + i, "://", 3))
+		return false;
+	i += 3;
+	if (o[i] == '[') { /* IPv6 literal */
+		size_t s = ++i;
+
+		while (i < n && (isxdigit((unsigned char)o[i]) || o[i] == ':' || o[i] == '.'))
+			i++;
+		if (i == s || i == n || o[i] != ']')
+			return false;
+		i++;
+	} else {
+		size_t s = i;
+
+		while (i < n && (isalnum((unsigned char)o[i]) || o[i] == '-' || o[i] == '.' ||
+		                 o[i] == '_' || o[i] == '~'))
+			i++;
+		if (i == s)
+			return false;
+	}
+	if (i < n && o[i] == ':') {
+		size_t s = ++i;
+
+		while (i < n && isdigit((unsigned char)o[i]))
+			i++;
+		if (i == s || i - s > 5)
+			return false;
+	}
+	return i == n;
+}
+
+/* Whole-string match of s[0..n) against pattern p ('*': any run), ASCII case-insensitive;
+ * the usual single-backtrack glob walk (linear in practice, O(n * m) at worst). */
+static bool glob_match(const char *p, const char *s, size_t n)
+{
+	const char *star = NULL;
+	size_t si = 0, star_si = 0;
+
+	while (si < n) {
+		if (*p == '*') {
+			star = p++;
+			star_si = si;
+		} else if (*p && tolower((unsigned char)*p) == tolower((unsigned char)s[si])) {
+			p++;
+			si++;
+		} else if (star) {
+			p = star + 1;
+			si = ++star_si;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return !*p;
+}
+
+bool http_origin_allowed(char *const *patterns, const char *origin, size_t len)
+{
+	if (!patterns || !origin || !origin_ok(origin, len))
+		return false;
+	for (size_t i = 0; patterns[i]; i++)
+		if (glob_match(patterns[i], origin, len))
+			return true;
+	return false;
+}
+
+bool http_origin_pattern_ok(const char *p)
+{
+	const char *sep;
+
+	if (!strcmp(p, "*") || !strcmp(p, "null"))
+		return true;
+	if (!(sep = strstr(p, "://")) || sep == p || !sep[3])
+		return false;
+	for (const char *q = p; q < sep; q++)
+		if (!isalnum((unsigned char)*q) && !strchr("+-.*", *q))
+			return false;
+	for (const char *q = sep + 3; *q; q++)
+		if (!isalnum((unsigned char)*q) && !strchr("-._~*[]:", *q))
+			return false;
+	return true;
 }
 
 static int hexval(char c)

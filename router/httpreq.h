@@ -75,6 +75,23 @@ bool http_media_type(const char *v, size_t n, const char *type, const char **cha
                      size_t *charset_len);
 
 /*
+ * Whether the Origin header value origin[0..len) (not NUL-terminated) is allowed by
+ * patterns (a NULL-terminated list; NULL or empty: nothing is allowed). A pattern is an
+ * origin ("https://app.example.com:8443") in which '*' matches any run of characters
+ * (Crossbar's allowed_origins: "http://localhost:*", a host "*.example.com" after the
+ * scheme, or "*" alone), compared with the whole origin, ASCII case-insensitively. The
+ * origin must be a serialized origin (RFC 6454: scheme "://" host [":" port], or "null")
+ * of at most HTTP_ORIGIN_MAX bytes, else it is not allowed whatever the patterns.
+ */
+#define HTTP_ORIGIN_MAX 255
+bool http_origin_allowed(char *const *patterns, const char *origin, size_t len);
+
+/* Whether p (NUL-terminated) is a usable origin pattern: "*", "null", or scheme "://"
+ * host [":" port] where '*' may stand for any part; no path, no blanks or controls. The
+ * configuration refuses the others (a misspelt pattern would silently allow nothing). */
+bool http_origin_pattern_ok(const char *p);
+
+/*
  * Percent-decode in[0..n) into out (cap bytes, NUL-terminated); '+' becomes a space when
  * plus_space (query strings). Returns the decoded length, or (size_t)-1 when the input has
  * a malformed escape, decodes to a NUL byte, or does not fit.

@@ -1,7 +1,8 @@
 /*
- * test_http.c - the pure parts of the HTTP services: request heads, query strings and
- * percent-decoding, Content-Type (router/httpreq.c), Crossbar request signatures with the replay window
- * and GitHub webhook signatures (router/httpsig.c).
+ * test_http.c - the pure parts of the HTTP services: request heads,
+ * query strings, percent-decoding, Content-Type and the Origin allow-list
+ * (router/httpreq.c), Crossbar request signatures with the replay window and GitHub webhook
+ * signatures (router/httpsig.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -242,7 +243,7 @@ static bool media(const char *v, const char **cs, size_t *csn)
 	return ok;
 }
 
-/* issue #17 finding 6: Content-Type parsed by length, never past the value */
+/* issue #17 findings 6 and 7: Content-Type parsed by length, never past the value */
 static void test_media_type(void **state)
 {
 	const char *cs;
@@ -291,13 +292,86 @@ static void test_media_type(void **state)
 	}
 }
 
+static bool origin(char *const *patterns, const char *o)
+{
+	char *p = exact(o);
+	bool ok = http_origin_allowed(patterns, p, strlen(o));
+
+	free(p);
+	return ok;
+}
+
+/* issue #17 finding 7: the allowed_origins matcher */
+static void test_origin_allowed(void **state)
+{
+	char *list[] = {"https://app.example.com", "https://*.example.org", "http://localhost:*",
+	                "*://both.example.net", NULL};
+	char *star[] = {"*", NULL};
+	char *none[] = {NULL};
+
+	(void)state;
+	assert_true(origin(list, "https://app.example.com"));
+	assert_true(origin(list, "HTTPS://App.Example.COM"));
+	assert_false(origin(list, "http://app.example.com"));
+	assert_false(origin(list, "https://app.example.com:8443"));
+	assert_false(origin(list, "https://app.example.com.evil.com"));
+	assert_false(origin(list, "https://evilapp.example.com"));
+	assert_false(origin(list, "https://app.example.co"));
+	assert_true(origin(list, "https://a.example.org"));
+	assert_true(origin(list, "https://a.b.example.org"));
+	assert_false(origin(list, "https://example.org"));
+	assert_false(origin(list, "https://a.example.org.evil.com"));
+	assert_false(origin(list, "https://evil.com/.example.org")); /* not an origin */
+	assert_false(origin(list, "https://evil.com?.example.org"));
+	assert_false(origin(list, "https://evil.com#.example.org"));
+	assert_false(origin(list, "https://user@a.example.org"));
+	assert_true(origin(list, "http://localhost:8080"));
+	assert_false(origin(list, "http://localhost"));
+	assert_false(origin(list, "http://localhost:80 80"));
+	assert_true(origin(list, "https://both.example.net"));
+	assert_true(origin(list, "http://both.example.net"));
+	assert_false(origin(list, "null"));
+	assert_false(origin(list, ""));
+	/* "*" is every origin, "null" included; no list or an empty one: none */
+	assert_true(origin(star, "https://anything.example"));
+	assert_true(origin(star, "null"));
+	assert_true(origin(star, "http://[::1]:8080"));
+	assert_false(origin(star, "https://a.example\r\nX: y"));
+	assert_false(origin(star, "https://a.example/"));
+	assert_false(origin(star, "javascript:alert(1)"));
+	assert_false(origin(none, "https://app.example.com"));
+	assert_false(http_origin_allowed(NULL, "https://a.example", 17));
+	{
+		char big[HTTP_ORIGIN_MAX + 16];
+
+		memset(big, 'a', sizeof(big) - 1);
+		memcpy(big, "https://", 8);
+		big[sizeof(big) - 1] = '\0';
+		assert_false(origin(star, big));
+		big[HTTP_ORIGIN_MAX] = '\0';
+		assert_true(origin(star, big));
+	}
+	/* patterns the configuration accepts */
+	assert_true(http_origin_pattern_ok("*"));
+	assert_true(http_origin_pattern_ok("null"));
+	assert_true(http_origin_pattern_ok("https://*.example.com"));
+	assert_true(http_origin_pattern_ok("http://localhost:*"));
+	assert_true(http_origin_pattern_ok("*://[::1]:8080"));
+	assert_false(http_origin_pattern_ok("https://example.com/"));
+	assert_false(http_origin_pattern_ok("https://example.com/app"));
+	assert_false(http_origin_pattern_ok("example.com"));
+	assert_false(http_origin_pattern_ok("https://"));
+	assert_false(http_origin_pattern_ok("https://a.example, https://b.example"));
+	assert_false(http_origin_pattern_ok("https://a b"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_head_ok),       cmocka_unit_test(test_head_variants),
 		cmocka_unit_test(test_query),         cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_replay_bound),  cmocka_unit_test(test_github),
-		cmocka_unit_test(test_media_type),
+		cmocka_unit_test(test_media_type),    cmocka_unit_test(test_origin_allowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
