@@ -44,7 +44,11 @@
  *   a once-a-second probe of the socket (POLLRDHUP), so `gone` runs as on plain
  *   connections. Also: lws keeps at most 4 KiB of request head (a longer one is dropped
  *   without an answer), splits the query at ';' as at '&', and keeps only the headers it
- *   knows by name and those the route lists.
+ *   knows by name and those the route lists. lws also ends a header at a bare CR (dropping
+ *   the rest of that line) or a bare LF (what follows is the next header), and drops CR
+ *   from the headers it does not know by name: no CR or LF reaches the services on this
+ *   path either, and the other control characters (NUL, DEL, ESC, ...) are refused by
+ *   http_parse_head with 400 as on plain connections.
  *
  * A handler answers at once (http_respond*), or later: http_hold() keeps the request open
  * (a call waiting for its result, a long-poll receive) and http_stream_begin() turns the

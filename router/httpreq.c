@@ -1,9 +1,13 @@
 /*
  * httpreq.c - HTTP/1.x request head parsing and query strings (see httpreq.h).
  *
- * One pass over the head: the request line, then one header per line; the few headers
- * the connection itself acts on (Content-Length, Transfer-Encoding, Connection, Expect,
- * Upgrade) are interpreted here, the rest are only located.
+ * One pass over the head: the request line, then one header per line (CRLF only: a bare
+ * LF is refused rather than taken as a line end, so no LF can split one header into two
+ * here while a proxy in front sees one), each name and value checked for the characters
+ * RFC 9110 allows there (a control character in a value is refused, not trimmed or
+ * skipped: a bare CR would otherwise travel on to whatever echoes or logs the value); the
+ * few headers the connection itself acts on (Content-Length, Transfer-Encoding,
+ * Connection, Expect, Upgrade) are interpreted here, the rest are only located.
  *
  * Everything here works on (pointer, length) pairs: values point into a buffer that has no
  * NUL after them (the next header, the body, or the end of the heap block follows).
@@ -16,18 +20,19 @@
 #include <string.h>
 #include <strings.h>
 
-/* The next line in [p, end): its length without the line end; *next after it. */
-static bool next_line(const char *p, const char *end, size_t *len, const char **next)
+/* The next line in [p, end): 1 with its length without the CRLF in *len and *next after
+ * it; 0 when its end has not arrived; -1 for a bare LF (no CR before it). */
+static int next_line(const char *p, const char *end, size_t *len, const char **next)
 {
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 
 	if (!nl)
-		return false;
+		return 0;
+	if (nl == p || nl[-1] != '\r')
+		return -1;
 	*next = nl + 1;
-	if (nl > p && nl[-1] == '\r')
-		nl--;
-	*len = (size_t)(nl - p);
-	return true;
+	*len = (size_t)(nl - 1 - p);
+	return 1;
 }
 
 static bool has_token(const char *v, size_t n, const char *token)
@@ -60,6 +65,22 @@ static size_t token_len(const char *s, size_t n)
 	while (i < n && tchar((unsigned char)s[i]))
 		i++;
 	return i;
+}
+
+bool http_field_name_ok(const char *s, size_t n)
+{
+	return n && token_len(s, n) == n;
+}
+
+bool http_field_value_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return false;
+	}
+	return true;
 }
 
 static bool name_is(const struct http_header *h, const char *name)
@@ -144,10 +165,13 @@ enum http_parse_result http_parse_head(const char *buf, size_t len, struct http_
 	size_t n;
 	enum http_parse_result r;
 	bool connection_seen = false;
+	int k;
 
 	memset(req, 0, sizeof(*req));
 	req->content_length = -1;
-	if (!next_line(p, end, &n, &next)) {
+	if ((k = next_line(p, end, &n, &next)) < 0)
+		return HTTP_PARSE_BAD;
+	if (!k) {
 		/* not even a full request line: still, reject garbage early */
 		for (size_t i = 0; i < len && i < 16 && buf[i] != ' '; i++)
 			if (!isupper((unsigned char)buf[i]))
@@ -161,8 +185,8 @@ enum http_parse_result http_parse_head(const char *buf, size_t len, struct http_
 		struct http_header h;
 		const char *colon;
 
-		if (!next_line(p, end, &n, &next))
-			return HTTP_PARSE_INCOMPLETE;
+		if ((k = next_line(p, end, &n, &next)) <= 0)
+			return k ? HTTP_PARSE_BAD : HTTP_PARSE_INCOMPLETE;
 		if (n == 0) {
 			p = next;
 			break;
@@ -174,11 +198,12 @@ enum http_parse_result http_parse_head(const char *buf, size_t len, struct http_
 			return HTTP_PARSE_BAD;
 		h.name = p;
 		h.name_len = (size_t)(colon - p);
-		for (size_t i = 0; i < h.name_len; i++)
-			if (!isalnum((unsigned char)p[i]) && !strchr("!#$%&'*+-.^_`|~", p[i]))
-				return HTTP_PARSE_BAD;
 		h.value = colon + 1;
 		h.value_len = n - h.name_len - 1;
+		/* the whole value before trimming: a control character anywhere is refused */
+		if (!http_field_name_ok(h.name, h.name_len) ||
+		    !http_field_value_ok(h.value, h.value_len))
+			return HTTP_PARSE_BAD;
 		while (h.value_len && (*h.value == ' ' || *h.value == '\t'))
 			h.value++, h.value_len--;
 		while (h.value_len && (h.value[h.value_len - 1] == ' ' ||

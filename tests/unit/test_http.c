@@ -1,5 +1,5 @@
 /*
- * test_http.c - the pure parts of the HTTP services: request heads,
+ * test_http.c - the pure parts of the HTTP services: request heads and their characters,
  * query strings, percent-decoding, Content-Type and the Origin allow-list
  * (router/httpreq.c), Crossbar request signatures with the replay window and GitHub webhook
  * signatures (router/httpsig.c).
@@ -51,10 +51,17 @@ static void test_head_variants(void **state)
 	size_t hl;
 
 	(void)state;
-	/* bare LF, HTTP/1.0 is not persistent unless asked */
-	assert_int_equal(http_parse_head("GET /sse HTTP/1.0\nAccept: x\n\n", 29, &r, &hl),
+	/* HTTP/1.0 is not persistent unless asked */
+	assert_int_equal(http_parse_head("GET /sse HTTP/1.0\r\nAccept: x\r\n\r\n", 32, &r, &hl),
 	                 HTTP_PARSE_OK);
 	assert_false(r.keep_alive);
+	/* a bare LF is no line end (issue #17 finding 8): refused wherever it is */
+	assert_int_equal(http_parse_head("GET /sse HTTP/1.0\nAccept: x\n\n", 29, &r, &hl),
+	                 HTTP_PARSE_BAD);
+	assert_int_equal(http_parse_head("GET / HTTP/1.1\r\nA: x\nB: y\r\n\r\n", 30, &r, &hl),
+	                 HTTP_PARSE_BAD);
+	assert_int_equal(http_parse_head("GET / HTTP/1.1\r\nA: x\r\n\n", 23, &r, &hl),
+	                 HTTP_PARSE_BAD);
 	assert_int_equal(r.content_length, -1);
 	assert_int_equal(http_parse_head("GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 37, &r, &hl),
 	                 HTTP_PARSE_OK);
@@ -231,6 +238,62 @@ static char *exact(const char *s)
 	return p;
 }
 
+/* issue #17 finding 8: control characters in header names and values */
+static void test_header_characters(void **state)
+{
+	static const struct {
+		const char *line; /* one header line, without its CRLF */
+		size_t len;
+		enum http_parse_result want;
+	} cases[] = {
+#define C(s, want) {s, sizeof(s) - 1, want}
+		C("A: plain value", HTTP_PARSE_OK),
+		C("A: tab\tinside", HTTP_PARSE_OK),
+		C("A: obs-text \xc3\xa9\xff", HTTP_PARSE_OK),
+		C("A:", HTTP_PARSE_OK),
+		C("A: bare\rCR", HTTP_PARSE_BAD),
+		C("A: trailing CR\r", HTTP_PARSE_BAD),
+		C("Access-Control-Request-Headers: a\rX-Injected: 1", HTTP_PARSE_BAD),
+		C("A: nul\0inside", HTTP_PARSE_BAD),
+		C("A: \x01", HTTP_PARSE_BAD),
+		C("A: esc \x1b[31m", HTTP_PARSE_BAD),
+		C("A: del \x7f", HTTP_PARSE_BAD),
+		C("A: vt \x0b ff \x0c", HTTP_PARSE_BAD),
+		C("A\0: nul in the name", HTTP_PARSE_BAD),
+		C("A\r: CR in the name", HTTP_PARSE_BAD),
+		C("A\t: tab in the name", HTTP_PARSE_BAD),
+		C("A\x01B: ctl in the name", HTTP_PARSE_BAD),
+		C("A B: space in the name", HTTP_PARSE_BAD),
+		C("A : space before the colon", HTTP_PARSE_BAD),
+		C("A\x80: non-ASCII name", HTTP_PARSE_BAD),
+		C("X-Token!#$%&'*+-.^_`|~9: every tchar", HTTP_PARSE_OK),
+#undef C
+	};
+	struct http_request r;
+	size_t hl;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char head[256];
+		size_t n = (size_t)snprintf(head, sizeof(head), "GET / HTTP/1.1\r\n");
+
+		memcpy(head + n, cases[i].line, cases[i].len);
+		n += cases[i].len;
+		memcpy(head + n, "\r\n\r\n", 4);
+		n += 4;
+		if (http_parse_head(head, n, &r, &hl) != cases[i].want)
+			fail_msg("case %zu: %s", i, cases[i].line);
+	}
+	assert_true(http_field_value_ok("a\tb \x80", 5));
+	assert_false(http_field_value_ok("a\nb", 3));
+	assert_false(http_field_value_ok("\0", 1));
+	assert_true(http_field_value_ok("", 0));
+	assert_true(http_field_name_ok("Content-Type", 12));
+	assert_false(http_field_name_ok("", 0));
+	assert_false(http_field_name_ok("a\0", 2)); /* strchr would have found the NUL */
+	assert_false(http_field_name_ok("a:", 2));
+}
+
 static bool media(const char *v, const char **cs, size_t *csn)
 {
 	char *p = exact(v);
@@ -371,7 +434,8 @@ int main(void)
 		cmocka_unit_test(test_head_ok),       cmocka_unit_test(test_head_variants),
 		cmocka_unit_test(test_query),         cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_replay_bound),  cmocka_unit_test(test_github),
-		cmocka_unit_test(test_media_type),    cmocka_unit_test(test_origin_allowed),
+		cmocka_unit_test(test_header_characters), cmocka_unit_test(test_media_type),
+		cmocka_unit_test(test_origin_allowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
