@@ -141,7 +141,8 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
                          struct listener_config *out)
 {
 	static const char *const keys[] = {"type", "host", "port", "path", "serializers", "auth",
-	                                   "tls", "unix", "http", "reuse_port", NULL};
+	                                   "tls", "unix", "http", "reuse_port",
+	                                   "allowed_origins", NULL};
 	static const char *const tls_keys[] = {"certificate", "key", "ca_certificates",
 	                                       "require_client_cert", NULL};
 	json_t *tls = json_object_get(l, "tls");
@@ -211,6 +212,17 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		if (!json_is_boolean(json_object_get(l, "reuse_port")))
 			return cfg_fail(c, path, "reuse_port must be true or false");
 		out->reuse_port = json_is_true(json_object_get(l, "reuse_port"));
+	}
+	if (json_object_get(l, "allowed_origins")) {
+		char where[128];
+
+		snprintf(where, sizeof(where), "%s.allowed_origins", path);
+		if (!out->websocket)
+			return cfg_fail(c, where, "applies to websocket and universal listeners (the "
+			                "WebSocket handshake and the HTTP services)");
+		if (!cfg_origins(c, json_object_get(l, "allowed_origins"), where,
+		                 &out->allowed_origins))
+			return false;
 	}
 	if (json_object_get(l, "auth")) {
 		char where[128];

@@ -34,6 +34,9 @@
  *
  * listeners[].reuse_port (default false) sets SO_REUSEPORT so several processes (cluster
  * nodes on one machine) listen on the same port; the kernel spreads connections.
+ * listeners[].allowed_origins (and listeners[].http.<path>.allowed_origins, which overrides
+ * it for one service) lists the origins, '*' wildcards allowed, of the web pages allowed to
+ * read the HTTP services' responses (CORS); without it, no CORS headers are sent.
  */
 #ifndef WAMPD_ROUTER_CONFIG_H
 #define WAMPD_ROUTER_CONFIG_H
@@ -85,6 +88,8 @@ struct http_service_config {
 	unsigned poll_timeout_s;    /* longpoll: a receive waits this long for a message */
 	unsigned idle_timeout_s;    /* longpoll: a transport without requests is closed */
 	uint32_t max_transports;    /* longpoll: open transports of this service */
+	char **allowed_origins;     /* Origin patterns whose web pages may read this service's
+	                               responses (CORS); NULL: the listener's */
 };
 
 struct listener_config {
@@ -103,6 +108,10 @@ struct listener_config {
 	struct http_service_config *http; /* HTTP services on this listener's port */
 	size_t nhttp;
 	bool reuse_port;         /* SO_REUSEPORT: several wampd processes share the port */
+	/* Origin patterns (NULL-terminated; router/httpreq.h http_origin_allowed) of the web
+	 * pages allowed to use this listener: the default of its HTTP services' CORS, and
+	 * what the WebSocket handshake may check. NULL: not configured (no CORS headers) */
+	char **allowed_origins;
 };
 
 struct realm_config {

@@ -15,8 +15,11 @@
  *     "/sse":     {"type": "sse", "realm": "realm1", "match": "prefix", "heartbeat": 15,
  *                  "max_topics": 16},
  *     "/lp":      {"type": "longpoll", "poll_timeout": 10, "idle_timeout": 30,
- *                  "max_transports": 1000}
+ *                  "max_transports": 1000, "allowed_origins": ["https://app.example.com"]}
  *   }
+ *
+ * allowed_origins (any service; default: the listener's allowed_origins, else none) are
+ * the Origin patterns whose web pages may read the service's responses (CORS).
  *
  * Every key is checked; a misspelt one is an error naming its path.
  */
@@ -25,6 +28,7 @@
 #include <string.h>
 
 #include "router/config_internal.h"
+#include "router/httpreq.h"
 
 static bool dup_into(struct cfg_ctx *c, const char *path, const char *v, char **out)
 {
@@ -54,6 +58,20 @@ static bool str_list(struct cfg_ctx *c, json_t *list, const char *path, char ***
 				*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 		*n = i + 1;
 	}
+	return true;
+}
+
+bool cfg_origins(struct cfg_ctx *c, json_t *list, const char *path, char ***out)
+{
+	size_t n = 0;
+
+	if (!str_list(c, list, path, out, &n, false))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!http_origin_pattern_ok((*out)[i]))
+			return cfg_fail(c, path, "[%zu] \"%s\" is not an origin pattern: "
+			                "scheme://host[:port] (no path), '*' matching any characters, "
+			                "e.g. \"https://*.example.com\"", i, (*out)[i]);
 	return true;
 }
 
@@ -109,11 +127,11 @@ static bool cfg_http_service(struct cfg_ctx *c, const char *name, json_t *o, con
 	static const char *const common[] = {"type", NULL};
 	static const char *const bridge[] = {"type", "realm", "role", "auth", "max_body",
 	                                     "call_timeout", "max_pending", "topic",
-	                                     "github_secret", "headers", NULL};
+	                                     "github_secret", "headers", "allowed_origins", NULL};
 	static const char *const sse[] = {"type", "realm", "match", "heartbeat", "max_topics",
-	                                  NULL};
+	                                  "allowed_origins", NULL};
 	static const char *const lp[] = {"type", "poll_timeout", "idle_timeout", "max_transports",
-	                                 NULL};
+	                                 "allowed_origins", NULL};
 	const char *type = NULL, *realm = NULL, *role = "anonymous", *topic = NULL,
 	           *gh = NULL, *match = "exact";
 	uint64_t max_body = 1u << 20, call_timeout = 30000, max_pending = 1000, heartbeat = 15,
@@ -185,6 +203,13 @@ static bool cfg_http_service(struct cfg_ctx *c, const char *name, json_t *o, con
 		if (!str_list(c, json_object_get(o, "headers"), where, &s->headers, &s->nheaders, true))
 			return false;
 	}
+	if (json_object_get(o, "allowed_origins")) {
+		char where[320];
+
+		snprintf(where, sizeof(where), "%s.allowed_origins", path);
+		if (!cfg_origins(c, json_object_get(o, "allowed_origins"), where, &s->allowed_origins))
+			return false;
+	}
 	if (!dup_into(c, path, name, &s->path) || !dup_into(c, path, realm, &s->realm) ||
 	    !dup_into(c, path, role, &s->role) || !dup_into(c, path, topic, &s->topic) ||
 	    !dup_into(c, path, gh, &s->github_secret))
@@ -245,7 +270,10 @@ void cfg_http_free(struct listener_config *l)
 		free(s->topic);
 		free(s->github_secret);
 		free_list(s->headers);
+		free_list(s->allowed_origins);
 	}
+	free_list(l->allowed_origins);
+	l->allowed_origins = NULL;
 	free(l->http);
 	l->http = NULL;
 	l->nhttp = 0;

@@ -41,8 +41,13 @@ bool cfg_roles(struct cfg_ctx *c, json_t *roles, const char *path, struct authz_
 /* A listener's "http" object of services into out (config_http.c). */
 bool cfg_http(struct cfg_ctx *c, json_t *http, const char *path, struct listener_config *out);
 
-/* Free what the listener's HTTP services own (config_http.c). */
+/* Free what the listener's HTTP services own, and its allowed_origins (config_http.c). */
 void cfg_http_free(struct listener_config *l);
+
+/* A list of Origin patterns (allowed_origins) into *out (owned, NULL-terminated; set even
+ * when it fails half-way, for the caller's cleanup). Each must pass
+ * http_origin_pattern_ok (config_http.c). */
+bool cfg_origins(struct cfg_ctx *c, json_t *list, const char *path, char ***out);
 
 /* The default authentication of a listener: anonymous, role "anonymous". */
 bool cfg_auth_default(struct auth_config *cfg);

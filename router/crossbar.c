@@ -9,7 +9,10 @@
  *   realms[].store.event-history[]       -> realms[].event_history
  *   transports[] websocket / web / universal with a websocket path
  *                                        -> listeners[] (port, interface, path, serializers,
- *                                           auth, tls, options.max_message_size / auto_ping_*)
+ *                                           auth, tls, options.max_message_size / auto_ping_*,
+ *                                           options.allowed_origins -> the listener's
+ *                                           allowed_origins, so the web transport's HTTP
+ *                                           services on that port share it)
  *   web paths of type publisher, caller, webhook, longpoll
  *                                        -> that listener's http services (options key/secret
  *                                           -> signed auth, post_body_limit -> max_body,
@@ -276,6 +279,9 @@ static void listener_of(struct xlate *x, json_t *endpoint, json_t *ws, const cha
 			else if (!strcmp(key, "auto_ping_timeout") && json_is_integer(v))
 				json_object_set_new(limits, "ping_timeout",
 				                    json_integer((json_integer_value(v) + 999) / 1000));
+			else if (!strcmp(key, "allowed_origins") && json_is_array(v))
+				json_object_set(l, "allowed_origins", v); /* the listener's: WebSocket
+				                                            * and its HTTP services */
 			else
 				ignore(x, "WebSocket option not supported", "%s.options.%s", path, key);
 		}

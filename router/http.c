@@ -37,7 +37,7 @@ struct http_conn {
 	const struct http_routes *routes;
 	struct router *rt;
 	char addr[64];
-	char origin[256];          /* the request's Origin (CORS), or "" */
+	char origin[HTTP_ORIGIN_MAX + 1]; /* the request's Origin when the route allows it, or "" */
 	uint8_t *in;
 	size_t in_len, in_cap;
 	struct http_request req;
@@ -170,13 +170,11 @@ static int head_common(struct http_conn *c, char *buf, size_t cap, int status,
 
 	if (content_type)
 		n += snprintf(buf + n, cap - (size_t)n, "Content-Type: %s\r\n", content_type);
-	if (c->origin[0])
+	if (c->origin[0]) /* allowed by the route (http_process): see http.h, CORS */
 		n += snprintf(buf + n, cap - (size_t)n,
 		              "Access-Control-Allow-Origin: %s\r\n"
 		              "Access-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
 		              c->origin);
-	else
-		n += snprintf(buf + n, cap - (size_t)n, "Access-Control-Allow-Origin: *\r\n");
 	return n;
 }
 
@@ -307,17 +305,21 @@ static void refuse(struct http_conn *c, int status, const char *text)
 	http_respond(c, status, "application/json; charset=utf-8", body, (size_t)n, NULL);
 }
 
-static void cors_preflight(struct http_conn *c, const struct http_request *req)
+/*
+ * OPTIONS: a CORS preflight from an allowed origin is answered with the methods and the
+ * fixed list of request headers the services read (the body's type, credentials, the
+ * event stream's resume point; signed requests carry their signature in the query), not
+ * with what Access-Control-Request-Headers asked for. Any other OPTIONS gets only Allow:
+ * a browser then refuses the cross-origin request.
+ */
+static void cors_preflight(struct http_conn *c)
 {
-	char extra[512];
-	size_t hl = 0;
-	const char *h = http_header_get(req, "access-control-request-headers", &hl);
-
-	snprintf(extra, sizeof(extra),
-	         "Allow: GET, POST, OPTIONS\r\nAccess-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
-	         "Access-Control-Allow-Headers: %.*s\r\nAccess-Control-Max-Age: 86400\r\n",
-	         h && hl < 300 ? (int)hl : 12, h && hl < 300 ? h : "content-type");
-	http_respond(c, 204, NULL, NULL, 0, extra);
+	http_respond(c, 204, NULL, NULL, 0,
+	             c->origin[0] ? "Allow: GET, POST, OPTIONS\r\n"
+	                            "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
+	                            "Access-Control-Allow-Headers: Content-Type, Authorization, "
+	                            "Last-Event-ID\r\nAccess-Control-Max-Age: 86400\r\n"
+	                          : "Allow: GET, POST, OPTIONS\r\n");
 }
 
 /* Serve what is buffered: requests one after the other while each is answered at once. */
@@ -332,6 +334,7 @@ static void http_process(struct http_conn *c)
 		size_t head_len = 0, rest_len = 0, body_len, ol = 0;
 		const char *origin;
 
+		c->origin[0] = '\0'; /* no CORS for this request unless its route allows it */
 		r = http_parse_head((const char *)c->in, c->in_len, req, &head_len);
 		if (r == HTTP_PARSE_INCOMPLETE) {
 			if (c->in_len > FRONT_HEAD_MAX)
@@ -344,14 +347,19 @@ static void http_process(struct http_conn *c)
 			                                  : "malformed request head");
 			break;
 		}
-		origin = http_header_get(req, "origin", &ol);
-		snprintf(c->origin, sizeof(c->origin), "%.*s",
-		         origin && ol < sizeof(c->origin) && !memchr(origin, '\r', ol) ? (int)ol : 0,
-		         origin ? origin : "");
 		route = http_route_find(c->routes, req->path, req->path_len, &rest, &rest_len);
 		if (!route) {
 			refuse(c, 404, "no service at this path");
 			break;
+		}
+		if ((origin = http_header_get(req, "origin", &ol))) {
+			if (http_origin_allowed(route->origins, origin, ol)) {
+				memcpy(c->origin, origin, ol); /* ol <= HTTP_ORIGIN_MAX */
+				c->origin[ol] = '\0';
+			} else {
+				wlog_debug("http", "%s %.*s: origin not allowed (no CORS headers) peer=%s",
+				           req->method, (int)req->path_len, req->path, c->addr);
+			}
 		}
 		if (req->chunked) {
 			refuse(c, 411, "chunked request bodies are not accepted: send Content-Length");
@@ -392,7 +400,7 @@ static void http_process(struct http_conn *c)
 		c->rt->stats.msgs_in++;
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)c->rt->cfg.hello_timeout_s);
 		if (!strcmp(req->method, "OPTIONS"))
-			cors_preflight(c, req);
+			cors_preflight(c);
 		else
 			route->handle(route, c, req, rest, rest_len);
 		if (c->busy && c->answered && !c->streaming) {

@@ -13,6 +13,14 @@
  *   and stream chunks queued as refcounted buffers). Keep-alive and pipelined requests are
  *   served in order; OPTIONS (CORS preflight) is answered for every route.
  *
+ * CORS: a response carries Access-Control-Allow-Origin (with Allow-Credentials, since
+ * browsers send cookies, cached Basic credentials and client certificates along) only
+ * when the request's Origin is in the route's allow-list (http_route.origins, from the
+ * configuration's allowed_origins); with no allow-list, no CORS header at all (never
+ * "*", which would also let any web page read a service that only the victim's browser
+ * can reach). The preflight answers a fixed list of request headers, never the ones asked
+ * for: nothing of a request is copied into a response header except an allowed Origin.
+ *
  * - TLS listeners (https:// on the wss:// port): the WebSocket vhost does the TLS itself, so
  *   no front door sees the decrypted bytes, and lws 4.1.6 offers no way to turn an HTTP
  *   connection it parsed into a raw one (its fallback to the raw role happens only for a
@@ -36,7 +44,11 @@
  *   a once-a-second probe of the socket (POLLRDHUP), so `gone` runs as on plain
  *   connections. Also: lws keeps at most 4 KiB of request head (a longer one is dropped
  *   without an answer), splits the query at ';' as at '&', and keeps only the headers it
- *   knows by name and those the route lists.
+ *   knows by name and those the route lists. lws also ends a header at a bare CR (dropping
+ *   the rest of that line) or a bare LF (what follows is the next header), and drops CR
+ *   from the headers it does not know by name: no CR or LF reaches the services on this
+ *   path either, and the other control characters (NUL, DEL, ESC, ...) are refused by
+ *   http_parse_head with 400 as on plain connections.
  *
  * A handler answers at once (http_respond*), or later: http_hold() keeps the request open
  * (a call waiting for its result, a long-poll receive) and http_stream_begin() turns the
@@ -78,6 +90,9 @@ struct http_route {
 	 * lws knows by name (Authorization, Content-Type, Origin, ...): on a TLS listener
 	 * only these and lws' own reach the request. NULL: none. */
 	const char *const *headers;
+	/* Origin patterns (http_origin_allowed; borrowed from the configuration) whose
+	 * browsers may read this route's responses (CORS). NULL or empty: none. */
+	char *const *origins;
 };
 
 /* A listener's routes (the front door's). */

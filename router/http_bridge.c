@@ -20,6 +20,12 @@
  *
  * Authentication per service: none, a bearer ticket (Authorization: Bearer <ticket>), or
  * Crossbar's signed requests (router/httpsig.c).
+ *
+ * Cross-site requests (CSRF): a web page on any site can make a browser POST to the bridge
+ * without asking (no CORS preflight) only with a body type an HTML form can send. So
+ * publisher and caller require Content-Type: application/json (415 otherwise), which makes
+ * a browser ask first and then refuse unless the origin is allowed (router/http.c); a
+ * webhook, which takes any body, refuses requests that carry a foreign Origin instead.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -375,29 +381,30 @@ static bool bridge_auth(struct bridge *b, struct http_conn *c, const struct http
 	return true;
 }
 
-/* The JSON body as an object, or answered 400/415. */
+/*
+ * The JSON body as an object, or answered 400/415. The Content-Type must be
+ * application/json (parameters allowed; a charset must be UTF-8): a request without one,
+ * or with a type an HTML form can send (text/plain, form-encoded), is what a web page on
+ * any site can make a browser send without asking (no CORS preflight), so it is refused.
+ */
 static json_t *bridge_body(struct http_conn *c, const struct http_request *req)
 {
-	size_t n = 0;
-	const char *ct = http_header_get(req, "content-type", &n);
+	size_t n = 0, csn = 0;
+	const char *ct = http_header_get(req, "content-type", &n), *cs = NULL;
 	json_error_t jerr;
 	json_t *body;
 	char why[300];
 
-	if (ct && !(n >= 16 && !strncasecmp(ct, "application/json", 16) &&
-	            (n == 16 || ct[16] == ';' || ct[16] == ' '))) {
+	if (!ct || !http_media_type(ct, n, "application/json", &cs, &csn)) {
 		http_respond_error(c, 415, "wamp.error.invalid_argument",
 		                   "the body must be JSON: send Content-Type: application/json");
 		return NULL;
 	}
-	if (ct && n > 16) {
-		const char *cs = strcasestr(ct, "charset=");
-
-		if (cs && cs < ct + n && strncasecmp(cs + 8, "utf-8", 5) && strncasecmp(cs + 8, "utf8", 4)) {
-			http_respond_error(c, 415, "wamp.error.invalid_argument",
-			                   "the body must be UTF-8 JSON");
-			return NULL;
-		}
+	if (cs && !(csn == 5 && !strncasecmp(cs, "utf-8", 5)) &&
+	    !(csn == 4 && !strncasecmp(cs, "utf8", 4))) {
+		http_respond_error(c, 415, "wamp.error.invalid_argument",
+		                   "the body must be UTF-8 JSON");
+		return NULL;
 	}
 	if (!req->body_len) {
 		http_respond_error(c, 400, "wamp.error.invalid_argument",
@@ -619,12 +626,35 @@ static void bridge_webhook(struct bridge *b, struct http_conn *c, const struct h
 	json_decref(options);
 }
 
+/*
+ * A webhook takes any body (senders post form-encoded payloads too), so the Content-Type
+ * cannot tell a browser's cross-site POST from a sender's. The Origin can: browsers send it
+ * with every cross-origin POST, webhook senders (servers) do not. A request from a web
+ * page whose origin the route does not allow is refused (403). true: go on.
+ */
+static bool webhook_origin_ok(const struct http_route *route, struct http_conn *c,
+                              const struct http_request *req)
+{
+	size_t n = 0;
+	const char *origin = http_header_get(req, "origin", &n);
+
+	if (!origin || http_origin_allowed(route->origins, origin, n))
+		return true;
+	wlog_notice("http", "webhook request from a web page refused (origin not allowed) path=%s "
+	            "peer=%s", route->path, http_conn_address(c));
+	http_respond_error(c, 403, "wamp.error.not_authorized",
+	                   "requests from web pages are not accepted here (allowed_origins)");
+	return false;
+}
+
 static void bridge_handle(const struct http_route *route, struct http_conn *c,
                           const struct http_request *req, const char *rest, size_t rest_len)
 {
 	struct bridge *b = route->ctx;
 
 	(void)rest, (void)rest_len;
+	if (b->svc.cfg->type == HTTP_SVC_WEBHOOK && !webhook_origin_ok(route, c, req))
+		return;
 	if (strcmp(req->method, "POST") && strcmp(req->method, "PUT")) {
 		static const char body[] = "{\"error\":\"wampd.http.method_not_allowed\",\"args\":"
 		                           "[\"use POST\"],\"kwargs\":{}}";

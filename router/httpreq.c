@@ -1,9 +1,18 @@
 /*
  * httpreq.c - HTTP/1.x request head parsing and query strings (see httpreq.h).
  *
- * One pass over the head: the request line, then one header per line; the few headers
- * the connection itself acts on (Content-Length, Transfer-Encoding, Connection, Expect,
- * Upgrade) are interpreted here, the rest are only located.
+ * One pass over the head: the request line, then one header per line (CRLF only: a bare
+ * LF is refused rather than taken as a line end, so no LF can split one header into two
+ * here while a proxy in front sees one), each name and value checked for the characters
+ * RFC 9110 allows there (a control character in a value is refused, not trimmed or
+ * skipped: a bare CR would otherwise travel on to whatever echoes or logs the value); the
+ * few headers the connection itself acts on (Content-Length, Transfer-Encoding,
+ * Connection, Expect, Upgrade) are interpreted here, the rest are only located.
+ *
+ * Everything here works on (pointer, length) pairs: values point into a buffer that has no
+ * NUL after them (the next header, the body, or the end of the heap block follows).
+ * Content-Type parameters and Origin patterns are parsed the same way, by hand, for that
+ * reason.
  */
 #include "router/httpreq.h"
 
@@ -11,18 +20,19 @@
 #include <string.h>
 #include <strings.h>
 
-/* The next line in [p, end): its length without the line end; *next after it. */
-static bool next_line(const char *p, const char *end, size_t *len, const char **next)
+/* The next line in [p, end): 1 with its length without the CRLF in *len and *next after
+ * it; 0 when its end has not arrived; -1 for a bare LF (no CR before it). */
+static int next_line(const char *p, const char *end, size_t *len, const char **next)
 {
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 
 	if (!nl)
-		return false;
+		return 0;
+	if (nl == p || nl[-1] != '\r')
+		return -1;
 	*next = nl + 1;
-	if (nl > p && nl[-1] == '\r')
-		nl--;
-	*len = (size_t)(nl - p);
-	return true;
+	*len = (size_t)(nl - 1 - p);
+	return 1;
 }
 
 static bool has_token(const char *v, size_t n, const char *token)
@@ -38,6 +48,39 @@ static bool has_token(const char *v, size_t n, const char *token)
 			return true;
 	}
 	return false;
+}
+
+/* tchar (RFC 9110 5.6.2) */
+static bool tchar(unsigned char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* The length of the run of token characters at s[0..n). */
+static size_t token_len(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && tchar((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+bool http_field_name_ok(const char *s, size_t n)
+{
+	return n && token_len(s, n) == n;
+}
+
+bool http_field_value_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return false;
+	}
+	return true;
 }
 
 static bool name_is(const struct http_header *h, const char *name)
@@ -122,10 +165,13 @@ enum http_parse_result http_parse_head(const char *buf, size_t len, struct http_
 	size_t n;
 	enum http_parse_result r;
 	bool connection_seen = false;
+	int k;
 
 	memset(req, 0, sizeof(*req));
 	req->content_length = -1;
-	if (!next_line(p, end, &n, &next)) {
+	if ((k = next_line(p, end, &n, &next)) < 0)
+		return HTTP_PARSE_BAD;
+	if (!k) {
 		/* not even a full request line: still, reject garbage early */
 		for (size_t i = 0; i < len && i < 16 && buf[i] != ' '; i++)
 			if (!isupper((unsigned char)buf[i]))
@@ -139,8 +185,8 @@ enum http_parse_result http_parse_head(const char *buf, size_t len, struct http_
 		struct http_header h;
 		const char *colon;
 
-		if (!next_line(p, end, &n, &next))
-			return HTTP_PARSE_INCOMPLETE;
+		if ((k = next_line(p, end, &n, &next)) <= 0)
+			return k ? HTTP_PARSE_BAD : HTTP_PARSE_INCOMPLETE;
 		if (n == 0) {
 			p = next;
 			break;
@@ -152,11 +198,12 @@ enum http_parse_result http_parse_head(const char *buf, size_t len, struct http_
 			return HTTP_PARSE_BAD;
 		h.name = p;
 		h.name_len = (size_t)(colon - p);
-		for (size_t i = 0; i < h.name_len; i++)
-			if (!isalnum((unsigned char)p[i]) && !strchr("!#$%&'*+-.^_`|~", p[i]))
-				return HTTP_PARSE_BAD;
 		h.value = colon + 1;
 		h.value_len = n - h.name_len - 1;
+		/* the whole value before trimming: a control character anywhere is refused */
+		if (!http_field_name_ok(h.name, h.name_len) ||
+		    !http_field_value_ok(h.value, h.value_len))
+			return HTTP_PARSE_BAD;
 		while (h.value_len && (*h.value == ' ' || *h.value == '\t'))
 			h.value++, h.value_len--;
 		while (h.value_len && (h.value[h.value_len - 1] == ' ' ||
@@ -187,6 +234,168 @@ const char *http_header_get(const struct http_request *req, const char *name, si
 		}
 	}
 	return NULL;
+}
+
+static size_t skip_ows(const char *v, size_t n, size_t i)
+{
+	while (i < n && (v[i] == ' ' || v[i] == '\t'))
+		i++;
+	return i;
+}
+
+bool http_media_type(const char *v, size_t n, const char *type, const char **charset,
+                     size_t *charset_len)
+{
+	size_t i = skip_ows(v, n, 0), start = i, k, tl = strlen(type);
+
+	*charset = NULL;
+	*charset_len = 0;
+	/* type "/" subtype */
+	if (!(k = token_len(v + i, n - i)))
+		return false;
+	i += k;
+	if (i == n || v[i] != '/')
+		return false;
+	i++;
+	if (!(k = token_len(v + i, n - i)))
+		return false;
+	i += k;
+	if (i - start != tl || strncasecmp(v + start, type, tl))
+		return false;
+	/* *( OWS ";" OWS [ name "=" ( token / quoted-string ) ] ) OWS */
+	for (;;) {
+		const char *name, *val;
+		size_t name_len, val_len;
+
+		i = skip_ows(v, n, i);
+		if (i == n)
+			return true;
+		if (v[i] != ';')
+			return false;
+		i = skip_ows(v, n, i + 1);
+		if (i == n || v[i] == ';')
+			continue;
+		name = v + i;
+		if (!(name_len = token_len(v + i, n - i)))
+			return false;
+		i += name_len;
+		if (i == n || v[i] != '=')
+			return false;
+		i++;
+		if (i < n && v[i] == '"') {
+			val = v + ++i;
+			while (i < n && v[i] != '"')
+				i += v[i] == '\\' ? 2 : 1;
+			if (i >= n)
+				return false;
+			val_len = (size_t)(v + i - val);
+			i++;
+		} else {
+			val = v + i;
+			if (!(val_len = token_len(v + i, n - i)))
+				return false;
+			i += val_len;
+		}
+		if (name_len == 7 && !strncasecmp(name, "charset", 7)) {
+			*charset = val;
+			*charset_len = val_len;
+		}
+	}
+}
+
+/* RFC 6454 serialized origin: "null", or scheme "://" host [":" port] */
+static bool origin_ok(const char *o, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 4 && !memcmp(o, "null", 4))
+		return true;
+	if (!n || n > HTTP_ORIGIN_MAX || !isalpha((unsigned char)o[0]))
+		return false;
+	while (i < n && (isalnum((unsigned char)o[i]) || o[i] == '+' || o[i] == '-' || o[i] == '.'))
+		i++;
+	if (n - i < 4 || memcmp(o + i, "://", 3))
+		return false;
+	i += 3;
+	if (o[i] == '[') { /* IPv6 literal */
+		size_t s = ++i;
+
+		while (i < n && (isxdigit((unsigned char)o[i]) || o[i] == ':' || o[i] == '.'))
+			i++;
+		if (i == s || i == n || o[i] != ']')
+			return false;
+		i++;
+	} else {
+		size_t s = i;
+
+		while (i < n && (isalnum((unsigned char)o[i]) || o[i] == '-' || o[i] == '.' ||
+		                 o[i] == '_' || o[i] == '~'))
+			i++;
+		if (i == s)
+			return false;
+	}
+	if (i < n && o[i] == ':') {
+		size_t s = ++i;
+
+		while (i < n && isdigit((unsigned char)o[i]))
+			i++;
+		if (i == s || i - s > 5)
+			return false;
+	}
+	return i == n;
+}
+
+/* Whole-string match of s[0..n) against pattern p ('*': any run), ASCII case-insensitive;
+ * the usual single-backtrack glob walk (linear in practice, O(n * m) at worst). */
+static bool glob_match(const char *p, const char *s, size_t n)
+{
+	const char *star = NULL;
+	size_t si = 0, star_si = 0;
+
+	while (si < n) {
+		if (*p == '*') {
+			star = p++;
+			star_si = si;
+		} else if (*p && tolower((unsigned char)*p) == tolower((unsigned char)s[si])) {
+			p++;
+			si++;
+		} else if (star) {
+			p = star + 1;
+			si = ++star_si;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return !*p;
+}
+
+bool http_origin_allowed(char *const *patterns, const char *origin, size_t len)
+{
+	if (!patterns || !origin || !origin_ok(origin, len))
+		return false;
+	for (size_t i = 0; patterns[i]; i++)
+		if (glob_match(patterns[i], origin, len))
+			return true;
+	return false;
+}
+
+bool http_origin_pattern_ok(const char *p)
+{
+	const char *sep;
+
+	if (!strcmp(p, "*") || !strcmp(p, "null"))
+		return true;
+	if (!(sep = strstr(p, "://")) || sep == p || !sep[3])
+		return false;
+	for (const char *q = p; q < sep; q++)
+		if (!isalnum((unsigned char)*q) && !strchr("+-.*", *q))
+			return false;
+	for (const char *q = sep + 3; *q; q++)
+		if (!isalnum((unsigned char)*q) && !strchr("-._~*[]:", *q))
+			return false;
+	return true;
 }
 
 static int hexval(char c)

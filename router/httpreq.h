@@ -5,7 +5,17 @@
  * Used by the HTTP services on the front door (router/http.c) and unit-tested on their
  * own. What is accepted: a request line "METHOD SP target SP HTTP/1.x", header lines
  * "name: value" (no obsolete line folding), at most HTTP_MAX_HEADERS of them, ending with
- * an empty line; CRLF or bare LF line ends.
+ * an empty line; CRLF line ends (a bare LF is refused). A header name is a token (RFC 9110
+ * 5.6.2); a value holds no control character but HTAB (RFC 9110 5.5: no CR, LF, NUL,
+ * DEL): anything else is HTTP_PARSE_BAD (400), so no request byte that could end or split
+ * a line reaches a handler, a log line or a response header. Both ways a request reaches
+ * the HTTP services (the front door's bytes, and the head a TLS listener's lws parsed,
+ * written back by router/http.c) go through http_parse_head: this is the one place it is
+ * checked. (On the TLS path lws has already ended a header at a bare CR or LF, dropping
+ * what followed the CR, so what arrives here has none; see router/http.h.)
+ *
+ * Header values and bodies point into the connection's input buffer and are NOT
+ * NUL-terminated: use their lengths (the helpers below), never str* functions on them.
  */
 #ifndef WAMPD_ROUTER_HTTPREQ_H
 #define WAMPD_ROUTER_HTTPREQ_H
@@ -58,8 +68,42 @@ enum http_parse_result http_parse_head(const char *buf, size_t len, struct http_
                                        size_t *head_len);
 
 /* The value of the first header called `name` (case-insensitive), its length in *len; or
- * NULL. */
+ * NULL. The value is not NUL-terminated. */
 const char *http_header_get(const struct http_request *req, const char *name, size_t *len);
+
+/* s[0..n) is a header name: one or more token characters (RFC 9110 5.6.2). */
+bool http_field_name_ok(const char *s, size_t n);
+
+/* s[0..n) is a header value: visible ASCII, SP, HTAB and obs-text (0x80-0xFF) only; no
+ * other control character (CR, LF, NUL, DEL, ...). */
+bool http_field_value_ok(const char *s, size_t n);
+
+/*
+ * A Content-Type value v[0..n) (not NUL-terminated): true when its media type is `type`
+ * (e.g. "application/json"; compared case-insensitively) and its parameters are
+ * well-formed (";" name "=" token or quoted-string, blanks around ";"). The charset
+ * parameter's value (without quotes; not NUL-terminated) goes to *charset and its length
+ * to *charset_len, NULL/0 when there is none. false for another type or a malformed value.
+ */
+bool http_media_type(const char *v, size_t n, const char *type, const char **charset,
+                     size_t *charset_len);
+
+/*
+ * Whether the Origin header value origin[0..len) (not NUL-terminated) is allowed by
+ * patterns (a NULL-terminated list; NULL or empty: nothing is allowed). A pattern is an
+ * origin ("https://app.example.com:8443") in which '*' matches any run of characters
+ * (Crossbar's allowed_origins: "http://localhost:*", a host "*.example.com" after the
+ * scheme, or "*" alone), compared with the whole origin, ASCII case-insensitively. The
+ * origin must be a serialized origin (RFC 6454: scheme "://" host [":" port], or "null")
+ * of at most HTTP_ORIGIN_MAX bytes, else it is not allowed whatever the patterns.
+ */
+#define HTTP_ORIGIN_MAX 255
+bool http_origin_allowed(char *const *patterns, const char *origin, size_t len);
+
+/* Whether p (NUL-terminated) is a usable origin pattern: "*", "null", or scheme "://"
+ * host [":" port] where '*' may stand for any part; no path, no blanks or controls. The
+ * configuration refuses the others (a misspelt pattern would silently allow nothing). */
+bool http_origin_pattern_ok(const char *p);
 
 /*
  * Percent-decode in[0..n) into out (cap bytes, NUL-terminated); '+' becomes a space when

@@ -40,6 +40,7 @@ struct http_routes *httpsvc_listener_new(struct router *rt, const struct listene
 
 		route->path = sc->path;
 		route->max_body = sc->max_body;
+		route->origins = sc->allowed_origins ? sc->allowed_origins : lc->allowed_origins;
 		switch (sc->type) {
 		case HTTP_SVC_SSE:
 			svc = sse_service_new(rt, sc, route, err, errlen);

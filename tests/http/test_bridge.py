@@ -26,7 +26,8 @@ CALL, REGISTER, REGISTERED, INVOCATION, INTERRUPT, YIELD = 48, 64, 65, 68, 69, 7
 
 ALL = {"call": True, "register": True, "publish": True, "subscribe": True}
 CONFIG = {
-    "listeners": [{"port": 0, "path": "/ws", "http": {
+    "listeners": [{"port": 0, "path": "/ws", "allowed_origins": ["http://app.example"],
+                   "http": {
         "/publish": {"type": "publisher", "realm": "realm1"},
         "/pub-limited": {"type": "publisher", "realm": "realm1", "role": "limited"},
         "/small": {"type": "publisher", "realm": "realm1", "max_body": 64},
@@ -181,6 +182,7 @@ class Bridge(unittest.TestCase):
             "Origin": "http://app.example", "Access-Control-Request-Headers": "content-type"})
         self.assertEqual(st, 204)
         self.assertEqual(hdrs["access-control-allow-origin"], "http://app.example")
+        self.assertEqual(hdrs["access-control-allow-credentials"], "true")
         self.assertIn("POST", hdrs["access-control-allow-methods"])
 
     def test_keepalive_and_pipelining(self):

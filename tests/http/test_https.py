@@ -33,7 +33,8 @@ CALL, RESULT, REGISTER, REGISTERED, INVOCATION, INTERRUPT, YIELD = 48, 50, 64, 6
 CERTS = make_certs(tempfile.mkdtemp(prefix="wampd-https-"))
 ALL = {"call": True, "register": True, "publish": True, "subscribe": True}
 CONFIG = {
-    "listeners": [{"port": 0, "path": "/ws", "tls": server_tls(CERTS), "auth": {
+    "listeners": [{"port": 0, "path": "/ws", "tls": server_tls(CERTS),
+                   "allowed_origins": ["https://app.example"], "auth": {
         "tls": {"type": "static", "principals": {"device-7": {"role": "device"}}},
         "anonymous": {"type": "static", "role": "anonymous"}},
         "http": {

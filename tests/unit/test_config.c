@@ -350,6 +350,53 @@ static void test_backplane(void **state)
 	             "reuse_port must be true or false");
 }
 
+/* allowed_origins (issue #17 finding 7): per listener, per HTTP service, from Crossbar */
+static void test_allowed_origins(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"listeners\": [{\"allowed_origins\": [\"https://a.example\","
+	                 " \"https://*.b.example\"], \"http\": {\"/p\": {\"type\": \"publisher\","
+	                 " \"realm\": \"a\", \"allowed_origins\": []}, \"/s\": {\"type\": \"sse\","
+	                 " \"realm\": \"a\"}}}], \"realms\": [{\"name\": \"a\"}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.listeners[0].allowed_origins[0], "https://a.example");
+	assert_string_equal(cfg.listeners[0].allowed_origins[1], "https://*.b.example");
+	assert_null(cfg.listeners[0].allowed_origins[2]);
+	assert_non_null(cfg.listeners[0].http[0].allowed_origins); /* [] overrides */
+	assert_null(cfg.listeners[0].http[0].allowed_origins[0]);
+	assert_null(cfg.listeners[0].http[1].allowed_origins);     /* the listener's */
+	config_free(&cfg);
+	assert_true(load("{\"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_null(cfg.listeners[0].allowed_origins);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"allowed_origins\": [\"https://a.example/app\"]}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].allowed_origins: [0] \"https://a.example/app\" is not an origin");
+	expect_error("{\"listeners\": [{\"allowed_origins\": \"https://a.example\"}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].allowed_origins: must be a list of strings");
+	expect_error("{\"listeners\": [{\"type\": \"rawsocket\", \"allowed_origins\": [\"*\"]}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].allowed_origins: applies to websocket and universal");
+	expect_error("{\"listeners\": [{\"http\": {\"/s\": {\"type\": \"sse\", \"realm\": \"a\","
+	             " \"allowed_origins\": [\"\"]}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].http./s.allowed_origins: [0] must be a non-empty string");
+	/* Crossbar: a WebSocket transport option, the listener's (its web services share it) */
+	assert_true(load("{\"version\": 2, \"workers\": [{\"type\": \"router\", \"realms\":"
+	                 " [{\"name\": \"a\"}], \"transports\": [{\"type\": \"web\", \"endpoint\":"
+	                 " {\"type\": \"tcp\", \"port\": 8080}, \"paths\": {\"ws\": {\"type\":"
+	                 " \"websocket\", \"options\": {\"allowed_origins\": [\"https://*.c.example\"]}},"
+	                 " \"call\": {\"type\": \"caller\", \"realm\": \"a\"}}}]}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.listeners[0].allowed_origins[0], "https://*.c.example");
+	assert_int_equal(cfg.listeners[0].nhttp, 1);
+	assert_null(cfg.listeners[0].http[0].allowed_origins);
+	config_free(&cfg);
+}
+
 static void test_missing_file(void **state)
 {
 	struct config cfg;
@@ -371,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_admin_and_logs),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_backplane),
+		cmocka_unit_test(test_allowed_origins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

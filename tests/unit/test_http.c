@@ -1,14 +1,17 @@
 /*
- * test_http.c - the pure parts of the HTTP services: request heads, query strings and
- * percent-decoding (router/httpreq.c), Crossbar request signatures with the replay window
- * and GitHub webhook signatures (router/httpsig.c).
+ * test_http.c - the pure parts of the HTTP services: request heads and their characters,
+ * query strings, percent-decoding, Content-Type and the Origin allow-list
+ * (router/httpreq.c), Crossbar request signatures with the replay window and GitHub webhook
+ * signatures (router/httpsig.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "router/httpreq.h"
@@ -48,10 +51,17 @@ static void test_head_variants(void **state)
 	size_t hl;
 
 	(void)state;
-	/* bare LF, HTTP/1.0 is not persistent unless asked */
-	assert_int_equal(http_parse_head("GET /sse HTTP/1.0\nAccept: x\n\n", 29, &r, &hl),
+	/* HTTP/1.0 is not persistent unless asked */
+	assert_int_equal(http_parse_head("GET /sse HTTP/1.0\r\nAccept: x\r\n\r\n", 32, &r, &hl),
 	                 HTTP_PARSE_OK);
 	assert_false(r.keep_alive);
+	/* a bare LF is no line end (issue #17 finding 8): refused wherever it is */
+	assert_int_equal(http_parse_head("GET /sse HTTP/1.0\nAccept: x\n\n", 29, &r, &hl),
+	                 HTTP_PARSE_BAD);
+	assert_int_equal(http_parse_head("GET / HTTP/1.1\r\nA: x\nB: y\r\n\r\n", 30, &r, &hl),
+	                 HTTP_PARSE_BAD);
+	assert_int_equal(http_parse_head("GET / HTTP/1.1\r\nA: x\r\n\n", 23, &r, &hl),
+	                 HTTP_PARSE_BAD);
 	assert_int_equal(r.content_length, -1);
 	assert_int_equal(http_parse_head("GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 37, &r, &hl),
 	                 HTTP_PARSE_OK);
@@ -216,12 +226,216 @@ static void test_github(void **state)
 	assert_false(httpsig_equal("abc", 3, "abcd", 4));
 }
 
+/* A copy of s in a heap block of exactly strlen(s) bytes: no NUL after it, so a str*
+ * function run on it is an ASan report. */
+static char *exact(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = malloc(n ? n : 1);
+
+	assert_non_null(p);
+	memcpy(p, s, n);
+	return p;
+}
+
+/* issue #17 finding 8: control characters in header names and values */
+static void test_header_characters(void **state)
+{
+	static const struct {
+		const char *line; /* one header line, without its CRLF */
+		size_t len;
+		enum http_parse_result want;
+	} cases[] = {
+#define C(s, want) {s, sizeof(s) - 1, want}
+		C("A: plain value", HTTP_PARSE_OK),
+		C("A: tab\tinside", HTTP_PARSE_OK),
+		C("A: obs-text \xc3\xa9\xff", HTTP_PARSE_OK),
+		C("A:", HTTP_PARSE_OK),
+		C("A: bare\rCR", HTTP_PARSE_BAD),
+		C("A: trailing CR\r", HTTP_PARSE_BAD),
+		C("Access-Control-Request-Headers: a\rX-Injected: 1", HTTP_PARSE_BAD),
+		C("A: nul\0inside", HTTP_PARSE_BAD),
+		C("A: \x01", HTTP_PARSE_BAD),
+		C("A: esc \x1b[31m", HTTP_PARSE_BAD),
+		C("A: del \x7f", HTTP_PARSE_BAD),
+		C("A: vt \x0b ff \x0c", HTTP_PARSE_BAD),
+		C("A\0: nul in the name", HTTP_PARSE_BAD),
+		C("A\r: CR in the name", HTTP_PARSE_BAD),
+		C("A\t: tab in the name", HTTP_PARSE_BAD),
+		C("A\x01B: ctl in the name", HTTP_PARSE_BAD),
+		C("A B: space in the name", HTTP_PARSE_BAD),
+		C("A : space before the colon", HTTP_PARSE_BAD),
+		C("A\x80: non-ASCII name", HTTP_PARSE_BAD),
+		C("X-Token!#$%&'*+-.^_`|~9: every tchar", HTTP_PARSE_OK),
+#undef C
+	};
+	struct http_request r;
+	size_t hl;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char head[256];
+		size_t n = (size_t)snprintf(head, sizeof(head), "GET / HTTP/1.1\r\n");
+
+		memcpy(head + n, cases[i].line, cases[i].len);
+		n += cases[i].len;
+		memcpy(head + n, "\r\n\r\n", 4);
+		n += 4;
+		if (http_parse_head(head, n, &r, &hl) != cases[i].want)
+			fail_msg("case %zu: %s", i, cases[i].line);
+	}
+	assert_true(http_field_value_ok("a\tb \x80", 5));
+	assert_false(http_field_value_ok("a\nb", 3));
+	assert_false(http_field_value_ok("\0", 1));
+	assert_true(http_field_value_ok("", 0));
+	assert_true(http_field_name_ok("Content-Type", 12));
+	assert_false(http_field_name_ok("", 0));
+	assert_false(http_field_name_ok("a\0", 2)); /* strchr would have found the NUL */
+	assert_false(http_field_name_ok("a:", 2));
+}
+
+static bool media(const char *v, const char **cs, size_t *csn)
+{
+	char *p = exact(v);
+	bool ok = http_media_type(p, strlen(v), "application/json", cs, csn);
+
+	/* *cs pointed into p: keep the offset only */
+	if (*cs)
+		*cs = v + (*cs - p);
+	free(p);
+	return ok;
+}
+
+/* issue #17 findings 6 and 7: Content-Type parsed by length, never past the value */
+static void test_media_type(void **state)
+{
+	const char *cs;
+	size_t n;
+
+	(void)state;
+	assert_true(media("application/json", &cs, &n));
+	assert_null(cs);
+	assert_true(media("Application/JSON", &cs, &n));
+	assert_true(media("application/json;", &cs, &n));
+	assert_true(media("application/json ; ; x=1", &cs, &n));
+	assert_true(media("application/json; charset=utf-8", &cs, &n));
+	assert_int_equal(n, 5);
+	assert_memory_equal(cs, "utf-8", 5);
+	assert_true(media("application/json;CHARSET=\"UTF-8\"", &cs, &n));
+	assert_int_equal(n, 5);
+	assert_memory_equal(cs, "UTF-8", 5);
+	assert_true(media("application/json; a=\"q;\\\"x\"; charset=latin1", &cs, &n));
+	assert_memory_equal(cs, "latin1", 6);
+	/* what an HTML form (or nothing) can send, and look-alikes */
+	assert_false(media("text/plain", &cs, &n));
+	assert_false(media("application/x-www-form-urlencoded", &cs, &n));
+	assert_false(media("multipart/form-data; boundary=x", &cs, &n));
+	assert_false(media("application/jsonx", &cs, &n));
+	assert_false(media("application/json-seq", &cs, &n));
+	assert_false(media("application/json/x", &cs, &n));
+	assert_false(media("text/plain; application/json", &cs, &n));
+	assert_false(media("", &cs, &n));
+	/* malformed parameters, and every value cut at the end of the buffer */
+	assert_false(media("application/json; charset", &cs, &n));
+	assert_false(media("application/json; charset=", &cs, &n));
+	assert_false(media("application/json; charset=\"utf-8", &cs, &n));
+	assert_false(media("application/json; charset=\"utf-8\\", &cs, &n));
+	assert_false(media("application/json; =x", &cs, &n));
+	assert_false(media("application/json x", &cs, &n));
+	{
+		static const char full[] = "application/json; charset=\"utf-8\"; q=1";
+
+		for (size_t k = 0; k < sizeof(full); k++) {
+			char *v = malloc(k ? k : 1);
+
+			memcpy(v, full, k);
+			http_media_type(v, k, "application/json", &cs, &n); /* no over-read (ASan) */
+			free(v);
+		}
+	}
+}
+
+static bool origin(char *const *patterns, const char *o)
+{
+	char *p = exact(o);
+	bool ok = http_origin_allowed(patterns, p, strlen(o));
+
+	free(p);
+	return ok;
+}
+
+/* issue #17 finding 7: the allowed_origins matcher */
+static void test_origin_allowed(void **state)
+{
+	char *list[] = {"https://app.example.com", "https://*.example.org", "http://localhost:*",
+	                "*://both.example.net", NULL};
+	char *star[] = {"*", NULL};
+	char *none[] = {NULL};
+
+	(void)state;
+	assert_true(origin(list, "https://app.example.com"));
+	assert_true(origin(list, "HTTPS://App.Example.COM"));
+	assert_false(origin(list, "http://app.example.com"));
+	assert_false(origin(list, "https://app.example.com:8443"));
+	assert_false(origin(list, "https://app.example.com.evil.com"));
+	assert_false(origin(list, "https://evilapp.example.com"));
+	assert_false(origin(list, "https://app.example.co"));
+	assert_true(origin(list, "https://a.example.org"));
+	assert_true(origin(list, "https://a.b.example.org"));
+	assert_false(origin(list, "https://example.org"));
+	assert_false(origin(list, "https://a.example.org.evil.com"));
+	assert_false(origin(list, "https://evil.com/.example.org")); /* not an origin */
+	assert_false(origin(list, "https://evil.com?.example.org"));
+	assert_false(origin(list, "https://evil.com#.example.org"));
+	assert_false(origin(list, "https://user@a.example.org"));
+	assert_true(origin(list, "http://localhost:8080"));
+	assert_false(origin(list, "http://localhost"));
+	assert_false(origin(list, "http://localhost:80 80"));
+	assert_true(origin(list, "https://both.example.net"));
+	assert_true(origin(list, "http://both.example.net"));
+	assert_false(origin(list, "null"));
+	assert_false(origin(list, ""));
+	/* "*" is every origin, "null" included; no list or an empty one: none */
+	assert_true(origin(star, "https://anything.example"));
+	assert_true(origin(star, "null"));
+	assert_true(origin(star, "http://[::1]:8080"));
+	assert_false(origin(star, "https://a.example\r\nX: y"));
+	assert_false(origin(star, "https://a.example/"));
+	assert_false(origin(star, "javascript:alert(1)"));
+	assert_false(origin(none, "https://app.example.com"));
+	assert_false(http_origin_allowed(NULL, "https://a.example", 17));
+	{
+		char big[HTTP_ORIGIN_MAX + 16];
+
+		memset(big, 'a', sizeof(big) - 1);
+		memcpy(big, "https://", 8);
+		big[sizeof(big) - 1] = '\0';
+		assert_false(origin(star, big));
+		big[HTTP_ORIGIN_MAX] = '\0';
+		assert_true(origin(star, big));
+	}
+	/* patterns the configuration accepts */
+	assert_true(http_origin_pattern_ok("*"));
+	assert_true(http_origin_pattern_ok("null"));
+	assert_true(http_origin_pattern_ok("https://*.example.com"));
+	assert_true(http_origin_pattern_ok("http://localhost:*"));
+	assert_true(http_origin_pattern_ok("*://[::1]:8080"));
+	assert_false(http_origin_pattern_ok("https://example.com/"));
+	assert_false(http_origin_pattern_ok("https://example.com/app"));
+	assert_false(http_origin_pattern_ok("example.com"));
+	assert_false(http_origin_pattern_ok("https://"));
+	assert_false(http_origin_pattern_ok("https://a.example, https://b.example"));
+	assert_false(http_origin_pattern_ok("https://a b"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_head_ok),       cmocka_unit_test(test_head_variants),
 		cmocka_unit_test(test_query),         cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_replay_bound),  cmocka_unit_test(test_github),
+		cmocka_unit_test(test_header_characters), cmocka_unit_test(test_media_type),
+		cmocka_unit_test(test_origin_allowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
