@@ -37,6 +37,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "router/front.h"
+#include "router/httpreq.h"
 #include "router/httpsvc.h"
 #include "router/outq.h"
 #include "router/protocol.h"
@@ -436,6 +437,30 @@ static bool ws_path_ok(struct lws *wsi, const struct listener_config *cfg)
 	return !strcmp(cfg->path, "*") || !strcmp(uri, cfg->path);
 }
 
+/*
+ * A browser's page may open this WebSocket only from an origin the listener allows
+ * (listeners[].allowed_origins, Crossbar's WebSocket option): without it, any web site a
+ * user visits could open a session with whatever the browser authenticates on its own
+ * (a TLS client certificate). A handshake without Origin is no browser's and is let
+ * through; a listener without allowed_origins lets every origin through (Crossbar's
+ * default "*"). Both transports' handshakes (the front door's adopted connections and
+ * TLS) pass here.
+ */
+static bool ws_origin_ok(struct lws *wsi, const struct listener_config *cfg)
+{
+	char origin[HTTP_ORIGIN_MAX + 2];
+	int n;
+
+	if (!cfg->allowed_origins || lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
+		return true;
+	n = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
+	if (n > 0 && http_origin_allowed(cfg->allowed_origins, origin, (size_t)n))
+		return true;
+	wlog_info("ws", "refusing a WebSocket handshake from origin %.*s (not in allowed_origins)",
+	          n > 0 ? n : 0, origin);
+	return false;
+}
+
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len)
 {
@@ -444,7 +469,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (!l || !ws_path_ok(wsi, l->cfg))
+		if (!l || !ws_path_ok(wsi, l->cfg) || !ws_origin_ok(wsi, l->cfg))
 			return 1;
 		if (l->server->rt->shutting_down)
 			return 1;
