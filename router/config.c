@@ -509,6 +509,11 @@ bool config_load_file(const char *path, struct config *cfg, char *err, size_t er
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 		return false;
 	}
+	/* "${NAME}" values first, so both formats and every later check see the real ones */
+	if (!cfg_env_resolve(&c, root)) {
+		json_decref(root);
+		return false;
+	}
 	if (json_is_object(root) && json_is_array(json_object_get(root, "workers"))) {
 		json_t *native;
 

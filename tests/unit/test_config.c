@@ -308,6 +308,69 @@ static void test_backplane(void **state)
 	             "reuse_port must be true or false");
 }
 
+/* #17 finding 2: a string value that is exactly "${NAME}" comes from the environment, in
+ * both formats, wherever it is; unset, empty or not a name: the error names the key */
+static void test_env_values(void **state)
+{
+	struct config cfg;
+	char err[256];
+	struct auth_principal *p = NULL;
+
+	(void)state;
+	setenv("WAMPD_T_TICKET", "from-env", 1);
+	setenv("WAMPD_T_ADMIN", "adm", 1);
+	setenv("WAMPD_T_EMPTY", "", 1);
+	unsetenv("WAMPD_T_UNSET");
+	assert_true(load("{\"admin\": {\"ticket\": \"${WAMPD_T_ADMIN}\"}, \"listeners\": [{\"auth\":"
+	                 " {\"ticket\": {\"type\": \"static\", \"principals\": {"
+	                 "\"joe\": {\"ticket\": \"${WAMPD_T_TICKET}\", \"role\": \"user\"},"
+	                 "\"amy\": {\"ticket\": \"x${WAMPD_T_TICKET}\", \"role\": \"user\"},"
+	                 "\"bob\": {\"ticket\": \"$WAMPD_T_TICKET\", \"role\": \"user\"}}}}}],"
+	                 " \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.admin.ticket, "adm");
+	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_TICKET].principals, "joe", p);
+	assert_non_null(p);
+	assert_string_equal(p->ticket, "from-env");
+	/* only the whole string is a reference */
+	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_TICKET].principals, "amy", p);
+	assert_string_equal(p->ticket, "x${WAMPD_T_TICKET}");
+	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_TICKET].principals, "bob", p);
+	assert_string_equal(p->ticket, "$WAMPD_T_TICKET");
+	config_free(&cfg);
+
+	/* a Crossbar document: the path is the Crossbar one */
+	assert_true(load("{\"workers\": [{\"type\": \"router\", \"realms\": [{\"name\": \"a\"}],"
+	                 " \"transports\": [{\"type\": \"websocket\", \"endpoint\": {\"type\":"
+	                 " \"tcp\", \"port\": 8080}, \"auth\": {\"wampcra\": {\"type\": \"static\","
+	                 " \"users\": {\"peter\": {\"secret\": \"${WAMPD_T_TICKET}\","
+	                 " \"role\": \"u\"}}}}}]}]}", &cfg, err, sizeof(err)));
+	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_WAMPCRA].principals, "peter", p);
+	assert_non_null(p);
+	assert_string_equal(p->secret, "from-env");
+	config_free(&cfg);
+	expect_error("{\"workers\": [{\"type\": \"router\", \"realms\": [{\"name\": \"a\"}],"
+	             " \"transports\": [{\"type\": \"websocket\", \"endpoint\": {\"type\":"
+	             " \"tcp\", \"port\": 8080}, \"auth\": {\"ticket\": {\"type\": \"static\","
+	             " \"principals\": {\"joe\": {\"ticket\": \"${WAMPD_T_UNSET}\","
+	             " \"role\": \"u\"}}}}}]}]}",
+	             "workers[0].transports[0].auth.ticket.principals.joe.ticket: environment "
+	             "variable WAMPD_T_UNSET is not set");
+	expect_error("{\"admin\": {\"ticket\": \"${WAMPD_T_EMPTY}\"}, \"realms\": [{\"name\": \"a\"}]}",
+	             "admin.ticket: environment variable WAMPD_T_EMPTY is empty");
+	expect_error("{\"admin\": {\"ticket\": \"${}\"}, \"realms\": [{\"name\": \"a\"}]}",
+	             "admin.ticket: \"${...}\" must name an environment variable");
+	expect_error("{\"admin\": {\"ticket\": \"${9A}\"}, \"realms\": [{\"name\": \"a\"}]}",
+	             "admin.ticket: \"${...}\" must name an environment variable");
+	expect_error("{\"realms\": [{\"name\": \"a\"}], \"listeners\": [{\"http\": {\"/c\": {"
+	             "\"type\": \"caller\", \"realm\": \"a\", \"auth\": {\"type\": \"ticket\","
+	             " \"tickets\": [\"t\", \"${WAMPD_T_UNSET}\"]}}}}]}",
+	             "listeners[0].http./c.auth.tickets[1]: environment variable WAMPD_T_UNSET");
+	unsetenv("WAMPD_T_TICKET");
+	unsetenv("WAMPD_T_ADMIN");
+	unsetenv("WAMPD_T_EMPTY");
+}
+
+
 static void test_missing_file(void **state)
 {
 	struct config cfg;
@@ -329,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_admin_and_logs),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_backplane),
+		cmocka_unit_test(test_env_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
