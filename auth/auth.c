@@ -216,6 +216,10 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 
 		if (cb && (strcmp(cb, "tls-unique") || !tr || !tr->channel_id))
 			return WAMPD_ERR_AUTH_FAILED;
+		/* a man in the middle can strip the client's request for binding: the listener
+		 * can insist on it */
+		if (!cb && mc->require_channel_binding)
+			return WAMPD_ERR_AUTH_FAILED;
 		st->channel_id = cb ? tr->channel_id : NULL;
 	}
 	if (m == AUTH_TLS)

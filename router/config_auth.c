@@ -19,6 +19,9 @@
  *                    "authenticator-realm": "auth"}
  *   }
  *
+ * wampd's addition: for cryptosign "require_channel_binding": true (a HELLO without
+ * authextra.channel_binding "tls-unique" is refused; TLS listeners only).
+ *
  *   "roles": [ {"name": "user", "permissions": [{"uri": "com.example.", "match": "prefix",
  *                "allow": {"call": true, "register": false, "publish": true,
  *                          "subscribe": true},
@@ -162,8 +165,10 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
                        struct auth_method_config *mc)
 {
 	static const char *const keys[] = {"type", "role", "principals", "users", "authenticator",
-	                                   "authenticator-realm", "authid", NULL};
+	                                   "authenticator-realm", "authid", "require_channel_binding",
+	                                   NULL};
 	const char *type = "static", *role = NULL, *authenticator = NULL, *arealm = NULL;
+	json_t *binding = json_object_get(o, "require_channel_binding");
 	json_t *principals = json_object_get(o, m == AUTH_WAMPCRA ? "users" : "principals");
 	const char *authid;
 	json_t *v;
@@ -179,6 +184,13 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
 	    !cfg_str(c, o, path, "authenticator-realm", &arealm))
 		return false;
 	mc->enabled = true;
+	if (binding) {
+		if (m != AUTH_CRYPTOSIGN)
+			return cfg_fail(c, path, "require_channel_binding applies to cryptosign only");
+		if (!json_is_boolean(binding))
+			return cfg_fail(c, path, "require_channel_binding must be true or false");
+		mc->require_channel_binding = json_is_true(binding);
+	}
 	if (!strcmp(type, "dynamic")) {
 		if (!authenticator || !uri_valid(authenticator, strlen(authenticator), URI_LOOSE, 0))
 			return cfg_fail(c, path, "a dynamic method needs an authenticator procedure URI");

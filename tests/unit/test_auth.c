@@ -296,6 +296,19 @@ static void test_cryptosign_vector_and_flow(void **state)
 		assert_null(st.channel_id);
 		auth_pending_clear(&st);
 		json_decref(extra);
+		/* ... unless the listener requires it (a man in the middle strips the request) */
+		cfg.m[AUTH_CRYPTOSIGN].require_channel_binding = true;
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		                 WAMPD_ERR_AUTH_FAILED);
+		auth_pending_clear(&st);
+		json_object_set_new(ae, "channel_binding", json_string("tls-unique"));
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		                 WAMPD_OK);
+		assert_string_equal(wamp_dict_str(extra, "channel_binding", ""), "tls-unique");
+		auth_pending_clear(&st);
+		json_decref(extra);
+		cfg.m[AUTH_CRYPTOSIGN].require_channel_binding = false;
+		json_object_del(ae, "channel_binding");
 		/* an unknown binding type */
 		json_object_set_new(ae, "channel_binding", json_string("tls-exporter"));
 		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),

@@ -370,6 +370,34 @@ static void test_env_values(void **state)
 	unsetenv("WAMPD_T_EMPTY");
 }
 
+/* #17 (also seen): cryptosign channel binding required per listener, on TLS listeners only */
+static void test_channel_binding_option(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"listeners\": [{\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\"},"
+	                 " \"auth\": {\"cryptosign\": {\"type\": \"static\","
+	                 " \"require_channel_binding\": true, \"principals\": {\"al\": {"
+	                 "\"authorized_keys\": [\"03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8\"],"
+	                 " \"role\": \"u\"}}}}}], \"realms\": [{\"name\": \"a\"}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_true(cfg.listeners[0].auth.m[AUTH_CRYPTOSIGN].require_channel_binding);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"auth\": {\"cryptosign\": {\"type\": \"dynamic\","
+	             " \"authenticator\": \"com.a\", \"require_channel_binding\": true}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].auth.cryptosign.require_channel_binding: needs a TLS listener");
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"dynamic\","
+	             " \"authenticator\": \"com.a\", \"require_channel_binding\": true}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}", "applies to cryptosign only");
+	expect_error("{\"listeners\": [{\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\"},"
+	             " \"auth\": {\"cryptosign\": {\"type\": \"dynamic\", \"authenticator\": \"com.a\","
+	             " \"require_channel_binding\": 1}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "require_channel_binding must be true or false");
+}
+
 
 static void test_missing_file(void **state)
 {
@@ -393,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_backplane),
 		cmocka_unit_test(test_env_values),
+		cmocka_unit_test(test_channel_binding_option),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
