@@ -81,6 +81,7 @@ void auth_config_clear(struct auth_config *cfg)
 		}
 		free(m->authenticator);
 		free(m->authenticator_realm);
+		free(m->authenticator_role);
 		free(m->role);
 	}
 	memset(cfg, 0, sizeof(*cfg));

@@ -26,7 +26,8 @@ CREDENTIAL = derive_scram_credential("bob", PASSWORD, SALT)  # Crossbar's format
 
 CONFIG = {
     "listeners": [{"auth": {
-        "scram": {"type": "dynamic", "authenticator": "com.auth.scram"},
+        "scram": {"type": "dynamic", "authenticator": "com.auth.scram",
+                  "authenticator_role": "authenticator"},
         "anonymous": {"type": "static", "role": "authenticator"}}}],
     "realms": [{"name": "realm1", "roles": [
         {"name": "authenticator", "permissions": [

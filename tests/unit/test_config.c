@@ -398,6 +398,30 @@ static void test_channel_binding_option(void **state)
 	             "require_channel_binding must be true or false");
 }
 
+/* #17 (also seen): the roles pinned to register authenticators and authorizers */
+static void test_register_pins(void **state)
+{
+	struct config cfg;
+	char err[256];
+	struct authz_role *role = NULL;
+
+	(void)state;
+	assert_true(load("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"dynamic\","
+	                 " \"authenticator\": \"com.a\", \"authenticator_role\": \"authn\"}}}],"
+	                 " \"realms\": [{\"name\": \"a\", \"roles\": [{\"name\": \"dyn\","
+	                 " \"authorizer\": \"com.z\", \"authorizer_role\": \"authz\"}]}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.listeners[0].auth.m[AUTH_TICKET].authenticator_role, "authn");
+	HASH_FIND_STR(cfg.realms[0].authz.roles, "dyn", role);
+	assert_non_null(role);
+	assert_string_equal(role->authorizer_role, "authz");
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"static\","
+	             " \"authenticator_role\": \"x\", \"principals\": {}}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}", "applies to dynamic methods only");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"roles\": [{\"name\": \"r\","
+	             " \"authorizer_role\": \"x\"}]}]}", "authorizer_role needs an authorizer");
+}
 
 static void test_missing_file(void **state)
 {
@@ -422,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_backplane),
 		cmocka_unit_test(test_env_values),
 		cmocka_unit_test(test_channel_binding_option),
+		cmocka_unit_test(test_register_pins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
