@@ -81,6 +81,7 @@ void auth_config_clear(struct auth_config *cfg)
 		}
 		free(m->authenticator);
 		free(m->authenticator_realm);
+		free(m->authenticator_role);
 		free(m->role);
 	}
 	memset(cfg, 0, sizeof(*cfg));
@@ -199,6 +200,7 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 	const char *name;
 	int m = choose_method(cfg, details, tr, &name);
 	const struct auth_method_config *mc;
+	enum wampd_err err;
 
 	memset(st, 0, sizeof(*st));
 	*extra = NULL;
@@ -215,6 +217,10 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 
 		if (cb && (strcmp(cb, "tls-unique") || !tr || !tr->channel_id))
 			return WAMPD_ERR_AUTH_FAILED;
+		/* a man in the middle can strip the client's request for binding: the listener
+		 * can insist on it */
+		if (!cb && mc->require_channel_binding)
+			return WAMPD_ERR_AUTH_FAILED;
 		st->channel_id = cb ? tr->channel_id : NULL;
 	}
 	if (m == AUTH_TLS)
@@ -228,8 +234,8 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 			*step = AUTH_STEP_CHALLENGE;
 			return (*extra = json_object()) ? WAMPD_OK : WAMPD_ERR_NOMEM;
 		}
-		if (m == AUTH_SCRAM)
-			return auth_scram_hello(st, name, details, NULL, step, extra);
+		if (m == AUTH_SCRAM && (err = auth_scram_hello(st, name, details)) != WAMPD_OK)
+			return err;
 		*step = AUTH_STEP_DYNAMIC;
 		return WAMPD_OK;
 	}
@@ -261,8 +267,10 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 	case AUTH_CRYPTOSIGN:
 		return auth_cryptosign_hello(mc, st, details, step, extra);
 	case AUTH_SCRAM:
-		return auth_scram_hello(st, name, details, auth_find_principal(mc, authid, realm), step,
-		                        extra);
+		if ((err = auth_scram_hello(st, name, details)) != WAMPD_OK)
+			return err;
+		*step = AUTH_STEP_CHALLENGE;
+		return auth_scram_static(st, auth_find_principal(mc, authid, realm), extra);
 	default:
 		return WAMPD_ERR_NO_AUTH_METHOD;
 	}
@@ -316,7 +324,6 @@ static struct auth_principal *principal_from_answer(const struct auth_pending *s
 		}
 		if (json_is_object(extra))
 			p->authextra = json_deep_copy(extra);
-		auth_scram_principal_from_answer(p, answer);
 	}
 	if (!p->role || !p->authid) {
 		auth_principal_free(p);
@@ -355,6 +362,8 @@ enum wampd_err auth_dynamic_principal(struct auth_pending *st, const json_t *ans
 		*step = AUTH_STEP_CHALLENGE;
 		return auth_cryptosign_challenge(st, extra);
 	case AUTH_SCRAM:
+		if (!auth_scram_principal_from_answer(p, answer))
+			return WAMPD_ERR_AUTH_FAILED;
 		*step = AUTH_STEP_CHALLENGE;
 		return auth_scram_challenge(st, extra);
 	default:

@@ -71,6 +71,10 @@ struct auth_method_config {
 	bool dynamic;               /* principals come from an authenticator procedure */
 	char *authenticator;        /* its URI */
 	char *authenticator_realm;  /* realm it is registered on (NULL: the session's realm) */
+	char *authenticator_role;   /* only sessions of this authrole may register it (NULL: see
+	                               router/procguard.c for who may) */
+	bool require_channel_binding; /* cryptosign: a HELLO without authextra.channel_binding
+	                                 "tls-unique" is refused (TLS listeners only) */
 	char *role;                 /* anonymous/tls: the role given */
 	struct auth_principal *principals; /* by authid (static) */
 };

@@ -28,13 +28,20 @@ enum wampd_err auth_cryptosign_verify(struct auth_pending *st, const char *sig, 
                                       const char *provider, struct auth_identity *id);
 
 /* scram.c */
+/* Check a SCRAM HELLO (authid, client nonce, no channel binding) and keep what the
+ * exchange needs in st. WAMPD_ERR_AUTH_FAILED for a HELLO SCRAM cannot serve. */
 enum wampd_err auth_scram_hello(struct auth_pending *st, const char *method_name,
-                                const json_t *details, struct auth_principal *p,
-                                enum auth_step *step, json_t **extra);
+                                const json_t *details);
+/* Static principal p (borrowed; NULL: unknown authid, a decoy that fails at the end is
+ * made) becomes st's principal; then the CHALLENGE extra. */
+enum wampd_err auth_scram_static(struct auth_pending *st, struct auth_principal *p,
+                                 json_t **extra);
 enum wampd_err auth_scram_challenge(struct auth_pending *st, json_t **extra);
 enum wampd_err auth_scram_verify(struct auth_pending *st, const char *sig, size_t len,
                                  const json_t *extra, const char *provider,
                                  struct auth_identity *id);
-void auth_scram_principal_from_answer(struct auth_principal *p, const json_t *answer);
+/* A dynamic authenticator's SCRAM credentials (Crossbar's answer: kdf, iterations, memory,
+ * salt, stored-key, server-key; hex) into p. false if one is missing or unusable. */
+bool auth_scram_principal_from_answer(struct auth_principal *p, const json_t *answer);
 
 #endif

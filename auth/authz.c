@@ -141,6 +141,7 @@ void authz_config_clear(struct authz_config *cfg)
 			free(r->perms[i].uri);
 		free(r->perms);
 		free(r->authorizer);
+		free(r->authorizer_role);
 		free(r->name);
 		free(r);
 	}

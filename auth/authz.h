@@ -38,6 +38,8 @@ struct authz_role {
 	struct authz_permission *perms;
 	size_t nperms;
 	char *authorizer;          /* dynamic: procedure URI (NULL: static role) */
+	char *authorizer_role;     /* only sessions of this authrole may register the authorizer
+	                              (NULL: see router/procguard.c) */
 	UT_hash_handle hh;
 };
 

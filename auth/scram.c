@@ -14,7 +14,9 @@
  *   ClientSignature = HMAC(StoredKey, AuthMessage); ClientKey = ClientProof XOR
  *   ClientSignature; accept iff SHA256(ClientKey) == StoredKey (constant time).
  * An unknown authid gets a challenge with a random salt (and fails at the end), so the
- * exchange does not reveal which authids exist.
+ * exchange does not reveal which authids exist. A dynamic method asks the authenticator
+ * first (auth.c); its answer carries Crossbar's credentials (kdf, iterations, memory, and
+ * salt, stored-key, server-key in hex, as Autobahn's derive_scram_credential makes them).
  */
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -83,24 +85,39 @@ out:
 	return ok;
 }
 
-void auth_scram_principal_from_answer(struct auth_principal *p, const json_t *answer)
+bool auth_scram_principal_from_answer(struct auth_principal *p, const json_t *answer)
 {
 	const char *kdf = wamp_dict_str(answer, "kdf", NULL);
 	const char *salt = wamp_dict_str(answer, "salt", NULL);
 	const char *stored = wamp_dict_str(answer, "stored-key", NULL);
 	const char *server = wamp_dict_str(answer, "server-key", NULL);
-	size_t n1 = 0, n2 = 0;
+	json_int_t iterations = json_integer_value(json_object_get(answer, "iterations"));
+	json_int_t memory = json_integer_value(json_object_get(answer, "memory"));
+	uint8_t salt_bin[64];
+	char salt_b64[sodium_base64_ENCODED_LEN(64, sodium_base64_VARIANT_ORIGINAL)];
+	size_t n1 = 0, n2 = 0, ns = 0;
 
-	if (!kdf || !salt || !stored || !server)
-		return;
+	if (!kdf || !salt || !stored || !server ||
+	    (strcmp(kdf, "argon2id13") && !scram_autobahn_kdf(kdf) && strcmp(kdf, "pbkdf2")))
+		return false;
+	if (iterations < 1 || iterations > 100000000 ||
+	    (strstr(kdf, "argon2") && (memory < 8 || memory > (4 << 20))))
+		return false;
+	/* Crossbar's (and Autobahn's derive_scram_credential) hex everywhere; the salt goes
+	 * to the client base64-encoded */
 	if (sodium_hex2bin(p->stored_key, 32, stored, strlen(stored), NULL, &n1, NULL) != 0 ||
 	    sodium_hex2bin(p->server_key, 32, server, strlen(server), NULL, &n2, NULL) != 0 ||
-	    n1 != 32 || n2 != 32)
-		return;
+	    sodium_hex2bin(salt_bin, sizeof(salt_bin), salt, strlen(salt), NULL, &ns, NULL) != 0 ||
+	    n1 != 32 || n2 != 32 || ns < 8 || strlen(salt) != 2 * ns)
+		return false;
+	sodium_bin2base64(salt_b64, sizeof(salt_b64), salt_bin, ns, sodium_base64_VARIANT_ORIGINAL);
+	free(p->kdf);
+	free(p->scram_salt);
 	p->kdf = strdup(kdf);
-	p->scram_salt = strdup(salt);
-	p->iterations = (uint32_t)json_integer_value(json_object_get(answer, "iterations"));
-	p->memory = (uint32_t)json_integer_value(json_object_get(answer, "memory"));
+	p->scram_salt = strdup(salt_b64);
+	p->iterations = (uint32_t)iterations;
+	p->memory = (uint32_t)(memory > 0 ? memory : 0);
+	return p->kdf && p->scram_salt;
 }
 
 static char *b64_new(const uint8_t *bin, size_t n)
@@ -140,8 +157,7 @@ enum wampd_err auth_scram_challenge(struct auth_pending *st, json_t **extra)
 }
 
 enum wampd_err auth_scram_hello(struct auth_pending *st, const char *method_name,
-                                const json_t *details, struct auth_principal *p,
-                                enum auth_step *step, json_t **extra)
+                                const json_t *details)
 {
 	const json_t *authextra = json_object_get(details, "authextra");
 	const char *nonce = wamp_dict_str(authextra, "nonce", NULL);
@@ -153,36 +169,36 @@ enum wampd_err auth_scram_hello(struct auth_pending *st, const char *method_name
 	if (!(st->client_nonce = strdup(nonce)) ||
 	    !(st->scram_method = strdup(method_name ? method_name : "wamp-scram")))
 		return WAMPD_ERR_NOMEM;
-	if (st->own_principal || !p) {
-		if (!p && !st->own_principal) {
-			/* unknown authid: a decoy principal with a random salt, failing at the end */
-			uint8_t salt[16];
-			char salt_b64[32];
+	return WAMPD_OK;
+}
 
-			if (!(p = calloc(1, sizeof(*p))))
-				return WAMPD_ERR_NOMEM;
-			ids_random(salt, sizeof(salt));
-			sodium_bin2base64(salt_b64, sizeof(salt_b64), salt, sizeof(salt),
-			                  sodium_base64_VARIANT_ORIGINAL);
-			p->kdf = strdup(!strcmp(st->scram_method, "scram") ? "argon2id-13" : "argon2id13");
-			p->scram_salt = strdup(salt_b64);
-			p->iterations = 4096;
-			p->memory = 512;
-			randombytes_buf(p->stored_key, 32);
-			randombytes_buf(p->server_key, 32);
-			p->authid = strdup(st->authid);
-			st->principal = p;
-			st->own_principal = true;
-			if (!p->kdf || !p->scram_salt || !p->authid)
-				return WAMPD_ERR_NOMEM;
-		} else if (!p) {
-			*step = AUTH_STEP_DYNAMIC;
-			return WAMPD_OK;
-		}
+enum wampd_err auth_scram_static(struct auth_pending *st, struct auth_principal *p,
+                                 json_t **extra)
+{
+	if (!p) {
+		/* unknown authid: a decoy principal with a random salt, failing at the end */
+		uint8_t salt[16];
+		char salt_b64[32];
+
+		if (!(p = calloc(1, sizeof(*p))))
+			return WAMPD_ERR_NOMEM;
+		st->principal = p;
+		st->own_principal = true;
+		ids_random(salt, sizeof(salt));
+		sodium_bin2base64(salt_b64, sizeof(salt_b64), salt, sizeof(salt),
+		                  sodium_base64_VARIANT_ORIGINAL);
+		p->kdf = strdup(!strcmp(st->scram_method, "scram") ? "argon2id-13" : "argon2id13");
+		p->scram_salt = strdup(salt_b64);
+		p->iterations = 4096;
+		p->memory = 512;
+		randombytes_buf(p->stored_key, 32);
+		randombytes_buf(p->server_key, 32);
+		p->authid = strdup(st->authid);
+		if (!p->kdf || !p->scram_salt || !p->authid)
+			return WAMPD_ERR_NOMEM;
 	} else {
 		st->principal = p;
 	}
-	*step = AUTH_STEP_CHALLENGE;
 	return auth_scram_challenge(st, extra);
 }
 

@@ -233,6 +233,13 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 	} else if (!cfg_auth_default(&out->auth)) {
 		return cfg_fail(c, path, "out of memory");
 	}
+	if (out->auth.m[AUTH_CRYPTOSIGN].require_channel_binding && !tls) {
+		char where[160];
+
+		/* tls-unique exists only on a TLS connection: nobody could ever log in */
+		snprintf(where, sizeof(where), "%s.auth.cryptosign.require_channel_binding", path);
+		return cfg_fail(c, where, "needs a TLS listener (tls)");
+	}
 	if (json_object_get(l, "http")) {
 		char where[128];
 
@@ -628,6 +635,11 @@ bool config_load_file(const char *path, struct config *cfg, char *err, size_t er
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		return false;
+	}
+	/* "${NAME}" values first, so both formats and every later check see the real ones */
+	if (!cfg_env_resolve(&c, root)) {
+		json_decref(root);
 		return false;
 	}
 	if (json_is_object(root) && json_is_array(json_object_get(root, "workers"))) {

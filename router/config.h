@@ -1,7 +1,9 @@
 /*
  * config.h - wampd's configuration: the embedded default, and loading a JSON file.
  *
- * Native format (every key optional; unknown keys are errors naming their JSON path):
+ * Native format (every key optional; unknown keys are errors naming their JSON path; any
+ * string value that is exactly "${NAME}" is the environment variable NAME, see
+ * config_env.c):
  *
  *   {
  *     "log_level": "info,router=debug,auth=warn",   (a default and per-module levels)
@@ -177,7 +179,8 @@ bool config_default(struct config *cfg);
  * (recognised by its "workers" list; translated by crossbar.c, with cfg->notes listing
  * what was not carried over). On success fills cfg (caller frees with config_free) and
  * returns true. On failure returns false, cfg is left empty, and err holds a message naming
- * the file and the offending key (e.g. "config.json: limits.max_sesions: unknown key").
+ * the file and the offending key (e.g. "config.json: limits.max_sesions: unknown key", or
+ * "config.json: admin.ticket: environment variable ADMIN_TICKET is not set").
  */
 bool config_load_file(const char *path, struct config *cfg, char *err, size_t errlen);
 

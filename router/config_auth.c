@@ -16,14 +16,19 @@
  *                    "role": "user"}}},
  *     "tls":        {"type": "static", "role": "device"},
  *     "<method>":   {"type": "dynamic", "authenticator": "com.example.authenticate",
- *                    "authenticator-realm": "auth"}
+ *                    "authenticator-realm": "auth", "authenticator_role": "authenticator"}
  *   }
+ *
+ * wampd's additions: "authenticator_role" (who may register the authenticator, see
+ * router/procguard.c), and for cryptosign "require_channel_binding": true (a HELLO
+ * without authextra.channel_binding "tls-unique" is refused; TLS listeners only).
  *
  *   "roles": [ {"name": "user", "permissions": [{"uri": "com.example.", "match": "prefix",
  *                "allow": {"call": true, "register": false, "publish": true,
  *                          "subscribe": true},
  *                "disclose": {"caller": false, "publisher": false}, "cache": true}]},
- *              {"name": "dynamic", "authorizer": "com.example.authorize"} ]
+ *              {"name": "dynamic", "authorizer": "com.example.authorize",
+ *               "authorizer_role": "authorizer"} ]
  *
  * A wampcra user's "secret" is the HMAC key (for salted users: the derived key, as Crossbar
  * stores it); "password" instead derives the key here. A scram principal gives either
@@ -162,8 +167,11 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
                        struct auth_method_config *mc)
 {
 	static const char *const keys[] = {"type", "role", "principals", "users", "authenticator",
-	                                   "authenticator-realm", "authid", NULL};
+	                                   "authenticator-realm", "authenticator_role", "authid",
+	                                   "require_channel_binding", NULL};
 	const char *type = "static", *role = NULL, *authenticator = NULL, *arealm = NULL;
+	const char *arole = NULL;
+	json_t *binding = json_object_get(o, "require_channel_binding");
 	json_t *principals = json_object_get(o, m == AUTH_WAMPCRA ? "users" : "principals");
 	const char *authid;
 	json_t *v;
@@ -176,16 +184,29 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
 	if (!cfg_check_keys(c, path, o, keys) || !cfg_str(c, o, path, "type", &type) ||
 	    !cfg_str(c, o, path, "role", &role) ||
 	    !cfg_str(c, o, path, "authenticator", &authenticator) ||
-	    !cfg_str(c, o, path, "authenticator-realm", &arealm))
+	    !cfg_str(c, o, path, "authenticator-realm", &arealm) ||
+	    !cfg_str(c, o, path, "authenticator_role", &arole))
 		return false;
 	mc->enabled = true;
+	if (binding) {
+		if (m != AUTH_CRYPTOSIGN)
+			return cfg_fail(c, path, "require_channel_binding applies to cryptosign only");
+		if (!json_is_boolean(binding))
+			return cfg_fail(c, path, "require_channel_binding must be true or false");
+		mc->require_channel_binding = json_is_true(binding);
+	}
 	if (!strcmp(type, "dynamic")) {
 		if (!authenticator || !uri_valid(authenticator, strlen(authenticator), URI_LOOSE, 0))
 			return cfg_fail(c, path, "a dynamic method needs an authenticator procedure URI");
+		if (arole && !*arole)
+			return cfg_fail(c, path, "authenticator_role must name a role");
 		mc->dynamic = true;
 		return cfg_dupstr(c, path, authenticator, &mc->authenticator) &&
-		       cfg_dupstr(c, path, arealm, &mc->authenticator_realm);
+		       cfg_dupstr(c, path, arealm, &mc->authenticator_realm) &&
+		       cfg_dupstr(c, path, arole, &mc->authenticator_role);
 	}
+	if (arole)
+		return cfg_fail(c, path, "authenticator_role applies to dynamic methods only");
 	if (strcmp(type, "static"))
 		return cfg_fail(c, path, "type must be \"static\" or \"dynamic\"");
 	if (m == AUTH_ANONYMOUS)
@@ -292,7 +313,8 @@ static bool cfg_permission(struct cfg_ctx *c, json_t *o, const char *path,
 
 bool cfg_roles(struct cfg_ctx *c, json_t *roles, const char *path, struct authz_config *cfg)
 {
-	static const char *const keys[] = {"name", "permissions", "authorizer", NULL};
+	static const char *const keys[] = {"name", "permissions", "authorizer", "authorizer_role",
+	                                   NULL};
 	json_t *r;
 	size_t i;
 	char where[128];
@@ -300,7 +322,7 @@ bool cfg_roles(struct cfg_ctx *c, json_t *roles, const char *path, struct authz_
 	if (!json_is_array(roles))
 		return cfg_fail(c, path, "roles must be a list");
 	json_array_foreach(roles, i, r) {
-		const char *name = NULL, *authorizer = NULL;
+		const char *name = NULL, *authorizer = NULL, *arole = NULL;
 		json_t *perms = json_object_get(r, "permissions"), *p;
 		struct authz_role *role, *dup = NULL;
 		size_t k;
@@ -309,8 +331,11 @@ bool cfg_roles(struct cfg_ctx *c, json_t *roles, const char *path, struct authz_
 		if (!json_is_object(r))
 			return cfg_fail(c, where, "must be an object");
 		if (!cfg_check_keys(c, where, r, keys) || !cfg_str(c, r, where, "name", &name) ||
-		    !cfg_str(c, r, where, "authorizer", &authorizer))
+		    !cfg_str(c, r, where, "authorizer", &authorizer) ||
+		    !cfg_str(c, r, where, "authorizer_role", &arole))
 			return false;
+		if (arole && (!authorizer || !*arole))
+			return cfg_fail(c, where, "authorizer_role needs an authorizer and a role name");
 		if (!name)
 			return cfg_fail(c, where, "name is required");
 		HASH_FIND_STR(cfg->roles, name, dup);
@@ -324,7 +349,8 @@ bool cfg_roles(struct cfg_ctx *c, json_t *roles, const char *path, struct authz_
 		if (authorizer) {
 			if (!uri_valid(authorizer, strlen(authorizer), URI_LOOSE, 0))
 				return cfg_fail(c, where, "authorizer must be a procedure URI");
-			if (!(role->authorizer = strdup(authorizer)))
+			if (!(role->authorizer = strdup(authorizer)) ||
+			    (arole && !(role->authorizer_role = strdup(arole))))
 				return cfg_fail(c, where, "out of memory");
 			continue;
 		}

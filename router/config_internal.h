@@ -32,6 +32,11 @@ bool cfg_uint(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
 bool cfg_str(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
              const char **out);
 
+/* Replace every string value of the document that is exactly "${NAME}" by the
+ * environment variable NAME (config_env.c). false (the error names the JSON path and the
+ * variable, never a value) if one is not set, is empty or is not a valid name. */
+bool cfg_env_resolve(struct cfg_ctx *c, json_t *root);
+
 /* A listener's "auth" object into cfg (config_auth.c). */
 bool cfg_auth(struct cfg_ctx *c, json_t *auth, const char *path, struct auth_config *cfg);
 

@@ -20,6 +20,8 @@
  *   transports[] universal with rawsocket -> the same listener, type universal
  *   transports[] rawsocket (tcp, with tls or not; unix)
  *                                        -> listeners[] of type rawsocket
+ * "${NAME}" string values (Crossbar's secrets from the environment) are resolved before
+ * the translation, on the Crossbar document, so errors name Crossbar's paths (config_env.c).
  * Everything else (other worker types, components, web paths that are not WebSocket,
  * TLS on a unix endpoint, unknown options) is listed as "ignored: <json path>: <reason>",
  * which the router logs once at start: never silently misread.

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "router/procguard.h"
 
 /* Client roles and the feature flags wampd reads from HELLO.Details.roles. */
 static uint32_t proto_client_features(const json_t *details)
@@ -412,8 +413,12 @@ static enum wampd_err proto_dispatch(struct router *rt, struct session *s,
 		return broker_unsubscribe(&r->broker, s, msg);
 	case WAMP_CALL:
 		return dealer_call(&r->dealer, s, msg);
-	case WAMP_REGISTER:
-		return dealer_register(&r->dealer, s, msg);
+	case WAMP_REGISTER: {
+		/* the router's own authenticators and authorizers first (procguard.c) */
+		enum wampd_err err = procguard_register(rt, s, msg);
+
+		return err != WAMPD_OK ? err : dealer_register(&r->dealer, s, msg);
+	}
 	case WAMP_UNREGISTER:
 		return dealer_unregister(&r->dealer, s, msg);
 	case WAMP_YIELD:

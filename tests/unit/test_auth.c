@@ -296,6 +296,19 @@ static void test_cryptosign_vector_and_flow(void **state)
 		assert_null(st.channel_id);
 		auth_pending_clear(&st);
 		json_decref(extra);
+		/* ... unless the listener requires it (a man in the middle strips the request) */
+		cfg.m[AUTH_CRYPTOSIGN].require_channel_binding = true;
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		                 WAMPD_ERR_AUTH_FAILED);
+		auth_pending_clear(&st);
+		json_object_set_new(ae, "channel_binding", json_string("tls-unique"));
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		                 WAMPD_OK);
+		assert_string_equal(wamp_dict_str(extra, "channel_binding", ""), "tls-unique");
+		auth_pending_clear(&st);
+		json_decref(extra);
+		cfg.m[AUTH_CRYPTOSIGN].require_channel_binding = false;
+		json_object_del(ae, "channel_binding");
 		/* an unknown binding type */
 		json_object_set_new(ae, "channel_binding", json_string("tls-exporter"));
 		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
@@ -427,6 +440,88 @@ static void test_dynamic_steps(void **state)
 	auth_config_clear(&cfg);
 }
 
+/* #17 finding 10: a dynamic SCRAM HELLO asks the authenticator (before: an unknown-user
+ * decoy challenge, so every login failed), whose answer (Crossbar's: hex salt and keys)
+ * yields the challenge; the RFC 7677-style vector's proof then logs in. */
+static void test_scram_dynamic(void **state)
+{
+	struct auth_config cfg = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra = NULL, *d, *args, *answer;
+	const char *proof = "70O2c9eUz056Qvlc44dCmc9lL/HJSAmMTKa1t7UUWpY=";
+	const char *stored = "14efbd8c16f7314ba4b7a8c99f38cf64e59ce68c3f3eee89b4fca3bb46aa684f";
+	const char *server = "ab127549b992022e44712d09e4293f70a026ffe2316be2b0a7addfe0e1c3833a";
+
+	(void)state;
+	cfg.m[AUTH_SCRAM].enabled = true;
+	cfg.m[AUTH_SCRAM].dynamic = true;
+	d = json_pack("{s:[s], s:s, s:{s:s}}", "authmethods", "wamp-scram", "authid", "user",
+	              "authextra", "nonce", "rOprNGfwEbeRWgbNEkqO");
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_DYNAMIC);
+	assert_null(extra);
+	args = auth_dynamic_args(&st, d, NULL);
+	assert_string_equal(json_string_value(json_array_get(args, 1)), "user");
+	assert_string_equal(wamp_dict_str(json_array_get(args, 2), "authmethod", ""), "scram");
+	json_decref(args);
+
+	/* unusable answers: no keys; a base64 salt (Crossbar's answer is hex); no role */
+	answer = json_pack("{s:s, s:s, s:i, s:s}", "role", "user", "kdf", "pbkdf2", "iterations",
+	                   4096, "salt", "4125c247e43ab1e93c6dff76");
+	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	json_decref(answer);
+	answer = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "role", "user", "kdf", "pbkdf2",
+	                   "iterations", 4096, "salt", "QSXCR+Q6sek8bf92", "stored-key", stored,
+	                   "server-key", server);
+	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	json_decref(answer);
+	answer = json_pack("{s:s, s:i, s:s, s:s, s:s}", "kdf", "pbkdf2", "iterations", 4096, "salt",
+	                   "4125c247e43ab1e93c6dff76", "stored-key", stored, "server-key", server);
+	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	json_decref(answer);
+
+	answer = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s}", "role", "user", "kdf", "pbkdf2",
+	                   "iterations", 4096, "memory", 0, "salt", "4125c247e43ab1e93c6dff76",
+	                   "stored-key", stored, "server-key", server);
+	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	assert_string_equal(wamp_dict_str(extra, "salt", ""), "QSXCR+Q6sek8bf92");
+	assert_string_equal(wamp_dict_str(extra, "kdf", ""), "pbkdf2");
+	assert_int_equal(wamp_dict_int(extra, "iterations", 0), 4096);
+	assert_int_equal(strncmp(wamp_dict_str(extra, "nonce", ""), "rOprNGfwEbeRWgbNEkqO", 20), 0);
+	json_decref(answer);
+	json_decref(extra);
+
+	/* the vector's server nonce instead of the random one: its proof is the right one */
+	free(st.challenge);
+	st.challenge = strdup("rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
+	extra = json_pack("{s:s}", "nonce", st.challenge);
+	assert_int_equal(auth_authenticate(&st, "AAAA", 4, extra, &step, &id), WAMPD_ERR_AUTH_FAILED);
+	assert_int_equal(auth_authenticate(&st, proof, strlen(proof), extra, &step, &id), WAMPD_OK);
+	assert_string_equal(id.authid, "user");
+	assert_string_equal(id.authrole, "user");
+	assert_string_equal(id.authprovider, "dynamic");
+	assert_string_equal(wamp_dict_str(id.authextra, "verifier", ""),
+	                    "FIa3WsnTFmtTKLhQzYSEIzASTNc458nnNQh4vthNKYg=");
+	json_decref(extra);
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	json_decref(d);
+
+	/* a HELLO without a client nonce never reaches the authenticator */
+	d = json_pack("{s:[s], s:s}", "authmethods", "wamp-scram", "authid", "user");
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &st, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	auth_pending_clear(&st);
+	json_decref(d);
+	auth_config_clear(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_cryptosign_vector_and_flow),
 		cmocka_unit_test(test_scram_vector),
 		cmocka_unit_test(test_dynamic_steps),
+		cmocka_unit_test(test_scram_dynamic),
 	};
 
 	if (sodium_init() < 0)

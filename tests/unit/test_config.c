@@ -397,6 +397,121 @@ static void test_allowed_origins(void **state)
 	config_free(&cfg);
 }
 
+/* #17 finding 2: a string value that is exactly "${NAME}" comes from the environment, in
+ * both formats, wherever it is; unset, empty or not a name: the error names the key */
+static void test_env_values(void **state)
+{
+	struct config cfg;
+	char err[256];
+	struct auth_principal *p = NULL;
+
+	(void)state;
+	setenv("WAMPD_T_TICKET", "from-env", 1);
+	setenv("WAMPD_T_ADMIN", "adm", 1);
+	setenv("WAMPD_T_EMPTY", "", 1);
+	unsetenv("WAMPD_T_UNSET");
+	assert_true(load("{\"admin\": {\"ticket\": \"${WAMPD_T_ADMIN}\"}, \"listeners\": [{\"auth\":"
+	                 " {\"ticket\": {\"type\": \"static\", \"principals\": {"
+	                 "\"joe\": {\"ticket\": \"${WAMPD_T_TICKET}\", \"role\": \"user\"},"
+	                 "\"amy\": {\"ticket\": \"x${WAMPD_T_TICKET}\", \"role\": \"user\"},"
+	                 "\"bob\": {\"ticket\": \"$WAMPD_T_TICKET\", \"role\": \"user\"}}}}}],"
+	                 " \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.admin.ticket, "adm");
+	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_TICKET].principals, "joe", p);
+	assert_non_null(p);
+	assert_string_equal(p->ticket, "from-env");
+	/* only the whole string is a reference */
+	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_TICKET].principals, "amy", p);
+	assert_string_equal(p->ticket, "x${WAMPD_T_TICKET}");
+	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_TICKET].principals, "bob", p);
+	assert_string_equal(p->ticket, "$WAMPD_T_TICKET");
+	config_free(&cfg);
+
+	/* a Crossbar document: the path is the Crossbar one */
+	assert_true(load("{\"workers\": [{\"type\": \"router\", \"realms\": [{\"name\": \"a\"}],"
+	                 " \"transports\": [{\"type\": \"websocket\", \"endpoint\": {\"type\":"
+	                 " \"tcp\", \"port\": 8080}, \"auth\": {\"wampcra\": {\"type\": \"static\","
+	                 " \"users\": {\"peter\": {\"secret\": \"${WAMPD_T_TICKET}\","
+	                 " \"role\": \"u\"}}}}}]}]}", &cfg, err, sizeof(err)));
+	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_WAMPCRA].principals, "peter", p);
+	assert_non_null(p);
+	assert_string_equal(p->secret, "from-env");
+	config_free(&cfg);
+	expect_error("{\"workers\": [{\"type\": \"router\", \"realms\": [{\"name\": \"a\"}],"
+	             " \"transports\": [{\"type\": \"websocket\", \"endpoint\": {\"type\":"
+	             " \"tcp\", \"port\": 8080}, \"auth\": {\"ticket\": {\"type\": \"static\","
+	             " \"principals\": {\"joe\": {\"ticket\": \"${WAMPD_T_UNSET}\","
+	             " \"role\": \"u\"}}}}}]}]}",
+	             "workers[0].transports[0].auth.ticket.principals.joe.ticket: environment "
+	             "variable WAMPD_T_UNSET is not set");
+	expect_error("{\"admin\": {\"ticket\": \"${WAMPD_T_EMPTY}\"}, \"realms\": [{\"name\": \"a\"}]}",
+	             "admin.ticket: environment variable WAMPD_T_EMPTY is empty");
+	expect_error("{\"admin\": {\"ticket\": \"${}\"}, \"realms\": [{\"name\": \"a\"}]}",
+	             "admin.ticket: \"${...}\" must name an environment variable");
+	expect_error("{\"admin\": {\"ticket\": \"${9A}\"}, \"realms\": [{\"name\": \"a\"}]}",
+	             "admin.ticket: \"${...}\" must name an environment variable");
+	expect_error("{\"realms\": [{\"name\": \"a\"}], \"listeners\": [{\"http\": {\"/c\": {"
+	             "\"type\": \"caller\", \"realm\": \"a\", \"auth\": {\"type\": \"ticket\","
+	             " \"tickets\": [\"t\", \"${WAMPD_T_UNSET}\"]}}}}]}",
+	             "listeners[0].http./c.auth.tickets[1]: environment variable WAMPD_T_UNSET");
+	unsetenv("WAMPD_T_TICKET");
+	unsetenv("WAMPD_T_ADMIN");
+	unsetenv("WAMPD_T_EMPTY");
+}
+
+/* #17 (also seen): cryptosign channel binding required per listener, on TLS listeners only */
+static void test_channel_binding_option(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"listeners\": [{\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\"},"
+	                 " \"auth\": {\"cryptosign\": {\"type\": \"static\","
+	                 " \"require_channel_binding\": true, \"principals\": {\"al\": {"
+	                 "\"authorized_keys\": [\"03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8\"],"
+	                 " \"role\": \"u\"}}}}}], \"realms\": [{\"name\": \"a\"}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_true(cfg.listeners[0].auth.m[AUTH_CRYPTOSIGN].require_channel_binding);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"auth\": {\"cryptosign\": {\"type\": \"dynamic\","
+	             " \"authenticator\": \"com.a\", \"require_channel_binding\": true}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].auth.cryptosign.require_channel_binding: needs a TLS listener");
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"dynamic\","
+	             " \"authenticator\": \"com.a\", \"require_channel_binding\": true}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}", "applies to cryptosign only");
+	expect_error("{\"listeners\": [{\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\"},"
+	             " \"auth\": {\"cryptosign\": {\"type\": \"dynamic\", \"authenticator\": \"com.a\","
+	             " \"require_channel_binding\": 1}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "require_channel_binding must be true or false");
+}
+
+/* #17 (also seen): the roles pinned to register authenticators and authorizers */
+static void test_register_pins(void **state)
+{
+	struct config cfg;
+	char err[256];
+	struct authz_role *role = NULL;
+
+	(void)state;
+	assert_true(load("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"dynamic\","
+	                 " \"authenticator\": \"com.a\", \"authenticator_role\": \"authn\"}}}],"
+	                 " \"realms\": [{\"name\": \"a\", \"roles\": [{\"name\": \"dyn\","
+	                 " \"authorizer\": \"com.z\", \"authorizer_role\": \"authz\"}]}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.listeners[0].auth.m[AUTH_TICKET].authenticator_role, "authn");
+	HASH_FIND_STR(cfg.realms[0].authz.roles, "dyn", role);
+	assert_non_null(role);
+	assert_string_equal(role->authorizer_role, "authz");
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"static\","
+	             " \"authenticator_role\": \"x\", \"principals\": {}}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}", "applies to dynamic methods only");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"roles\": [{\"name\": \"r\","
+	             " \"authorizer_role\": \"x\"}]}]}", "authorizer_role needs an authorizer");
+}
+
 static void test_missing_file(void **state)
 {
 	struct config cfg;
@@ -419,6 +534,9 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_backplane),
 		cmocka_unit_test(test_allowed_origins),
+		cmocka_unit_test(test_env_values),
+		cmocka_unit_test(test_channel_binding_option),
+		cmocka_unit_test(test_register_pins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

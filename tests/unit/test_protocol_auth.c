@@ -297,6 +297,60 @@ static void test_dynamic_authenticator(void **state)
 	wamp_msg_clear(&m);
 }
 
+/* REGISTER of the router's own procedures (procguard.c): the authenticator of a listener
+ * and the authorizer of a dynamic role, exactly or by a covering pattern, only by the pinned
+ * authrole; without a pin, by a static role with an explicit register permission */
+static void test_register_guard(void **state)
+{
+	struct fixture *f = *state;
+	struct auth_method_config *mc = &f->rt.cfg.listeners[0].auth.m[AUTH_TICKET];
+	struct realm *r = realms_find(&f->rt.realms, "realm1");
+	struct authz_role *dyn = NULL;
+	struct wamp_msg m;
+
+	HASH_FIND_STR(r->authz.roles, "dyn", dyn);
+	mc->enabled = mc->dynamic = true;
+	mc->authenticator = strdup("com.authenticate");
+	mc->authenticator_role = strdup("authn");
+	service(f, "com.unrelated"); /* svc: may register anything (prefix "") */
+	feed(f, 1, "[64, 2, {}, \"com.authenticate\"]");
+	expect(f, 1, WAMP_ERROR, &m);
+	assert_int_equal(m.id[1], 2); /* ERROR [8, 64, 2, ...] */
+	assert_string_equal(m.uri, "wamp.error.not_authorized");
+	wamp_msg_clear(&m);
+	feed(f, 1, "[64, 3, {\"match\": \"prefix\"}, \"com.auth\"]");
+	expect(f, 1, WAMP_ERROR, &m);
+	assert_string_equal(m.uri, "wamp.error.not_authorized");
+	wamp_msg_clear(&m);
+	feed(f, 1, "[64, 4, {\"match\": \"wildcard\"}, \".authenticate\"]");
+	expect(f, 1, WAMP_ERROR, &m);
+	assert_string_equal(m.uri, "wamp.error.not_authorized");
+	wamp_msg_clear(&m);
+	/* the authorizer: no pin, svc's explicit permission suffices */
+	feed(f, 1, "[64, 5, {}, \"com.authz\"]");
+	expect(f, 1, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+	/* ... a pin does not let it register it again (say after leaving) */
+	dyn->authorizer_role = strdup("authz");
+	feed(f, 1, "[64, 6, {\"match\": \"prefix\"}, \"com.au\"]");
+	expect(f, 1, WAMP_ERROR, &m);
+	assert_string_equal(m.uri, "wamp.error.not_authorized");
+	wamp_msg_clear(&m);
+	/* the pinned role may */
+	free(mc->authenticator_role);
+	mc->authenticator_role = strdup("svc");
+	feed(f, 1, "[64, 7, {}, \"com.authenticate\"]");
+	expect(f, 1, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+	/* another realm's sessions are not concerned by an authenticator-realm elsewhere */
+	mc->authenticator_realm = strdup("elsewhere");
+	free(mc->authenticator_role);
+	mc->authenticator_role = strdup("authn");
+	feed(f, 1, "[64, 8, {\"match\": \"prefix\"}, \"com.authent\"]");
+	expect(f, 1, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+}
+
 /* limits.hello_timeout: from the transport's open to WELCOME, dynamic authentication
  * included; an expired challenge is an authentication failure (ABORT), a WELCOME made by a
  * dynamic authenticator's late-but-in-time answer keeps its session */
@@ -444,6 +498,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_such_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_authenticator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_authenticator_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_guard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_deadline_ends_at_welcome, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_authorizer_parks_requests, setup,

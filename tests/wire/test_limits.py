@@ -82,7 +82,9 @@ class HelloDeadline(WireCase):
     config = {
         "listeners": [{"port": 0, "auth": {
             "anonymous": {"type": "static", "role": "svc"},
-            "ticket": {"type": "dynamic", "authenticator": "com.test.authenticate"}}}],
+            # a realm without roles: only the pinned authrole may register the authenticator
+            "ticket": {"type": "dynamic", "authenticator": "com.test.authenticate",
+                       "authenticator_role": "svc"}}}],
         "realms": [{"name": "realm1"}],
         "limits": {"hello_timeout": 1},
     }
