@@ -60,13 +60,14 @@ const char *invoke_policy_name(enum invoke_policy policy)
 
 json_t *dealer_features(void)
 {
-	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
 	                 "progressive_call_results", 1, "progressive_call_invocations", 1,
 	                 "call_canceling", 1, "call_timeout", 1, "caller_identification", 1,
 	                 "call_trustlevels", 1,
 	                 "pattern_based_registration", 1, "shared_registration", 1,
 	                 "registration_revocation", 1, "payload_passthru_mode", 1,
-	                 "registration_meta_api", 1, "session_meta_api", 1);
+	                 "registration_meta_api", 1, "session_meta_api", 1,
+	                 "testament_meta_api", 1);
 }
 
 void dealer_init(struct dealer *d, struct realm *r)

@@ -70,6 +70,8 @@ struct realm {
 	struct authz_config authz;        /* roles; none configured: everything allowed */
 
 	bool meta_local;                  /* answering a cluster meta query: this node's part */
+	const char *meta_authrole;        /* with meta_local: the asking session's authrole
+	                                     (borrowed from the query), or NULL */
 	struct session *remote;           /* stubs of other nodes' sessions (backplane.c):
 	                                     hash by id (session->hh), NULL without backplane */
 
