@@ -3,9 +3,14 @@
  * meta events on its broker.
  *
  * Procedures are plain C functions registered with dealer_register_builtin(), so a call to
- * wamp.session.count takes the same lookup (and, once authorization exists, the same
- * permission check) as a call to a user procedure. Their argument checking is uniform: a
- * wrong or missing argument is wamp.error.invalid_argument with a message saying which.
+ * wamp.session.count takes the same lookup and the same permission check (the call
+ * permission on the procedure's URI) as a call to a user procedure. Their argument
+ * checking is uniform: a wrong or missing argument is wamp.error.invalid_argument with a
+ * message saying which. The procedures that act on a URI's data check the caller's
+ * permission on that URI too (meta_authorize): a testament is authorized as a PUBLISH of
+ * its topic when it is added, wamp.subscription.get_events as a SUBSCRIBE to the
+ * subscription's pattern. The others show metadata only (ids, URIs, session ids) and are
+ * gated by their call permission alone, as in Crossbar.
  *
  * Meta events are publications of the router (no publisher session) on the realm's
  * broker. Each hook is called by broker.c/dealer.c/realm.c after the state change is
