@@ -309,10 +309,12 @@ static const struct {
 	{"disclose_me", false},
 };
 
-/* The options to store for a testament (*kept: a new dict, or NULL for none), or false with
- * *message set (a static buffer: read before the next call) if options has a key that is
- * not allowed or a value of the wrong type. */
-static bool testament_options(const json_t *options, json_t **kept, const char **message)
+/* The options to store for a testament (*kept: a new dict, or NULL for none): WAMPD_OK,
+ * WAMPD_ERR_INVALID_ARGUMENT with *message set (a static buffer: read before the next
+ * call) if options has a key that is not allowed or a value of the wrong type, or
+ * WAMPD_ERR_NOMEM. */
+static enum wampd_err testament_options(const json_t *options, json_t **kept,
+                                        const char **message)
 {
 	static char why[160];
 	struct wamp_msg probe = {.type = WAMP_PUBLISH, .dict = (json_t *)options};
@@ -321,10 +323,10 @@ static bool testament_options(const json_t *options, json_t **kept, const char *
 
 	*kept = NULL;
 	if (!options)
-		return true;
+		return WAMPD_OK;
 	if (wamp_validate(&probe, why, sizeof(why)) != WAMPD_OK) { /* the PUBLISH types */
 		*message = why;
-		return false;
+		return WAMPD_ERR_INVALID_ARGUMENT;
 	}
 	json_object_foreach((json_t *)options, key, v) {
 		size_t i, n = sizeof(testament_option_rules) / sizeof(testament_option_rules[0]);
@@ -337,18 +339,17 @@ static bool testament_options(const json_t *options, json_t **kept, const char *
 			*message = why;
 			json_decref(*kept);
 			*kept = NULL;
-			return false;
+			return WAMPD_ERR_INVALID_ARGUMENT;
 		}
 		if (!testament_option_rules[i].keep)
 			continue;
 		if ((!*kept && !(*kept = json_object())) || json_object_set(*kept, key, v)) {
-			*message = "out of memory";
 			json_decref(*kept);
 			*kept = NULL;
-			return false;
+			return WAMPD_ERR_NOMEM;
 		}
 	}
-	return true;
+	return WAMPD_OK;
 }
 
 BUILTIN(ms_add_testament)
@@ -373,16 +374,17 @@ BUILTIN(ms_add_testament)
 	}
 	if (!(bucket = testament_bucket(caller, kwargs, message)))
 		return WAMPD_ERR_INVALID_ARGUMENT;
+	if ((err = testament_options(options, &kept, message)) != WAMPD_OK)
+		return err;
 	/* a PUBLISH of the caller's, made later: authorized as one now, before anything is
 	 * kept (a parked CALL comes back here whole) */
 	if ((err = meta_authorize(r, caller, topic, MATCH_EXACT, options, AUTHZ_PUBLISH)) !=
 	    WAMPD_OK) {
 		if (err == WAMPD_ERR_NOT_AUTHORIZED)
 			*message = "not authorized to publish to the testament's topic";
+		json_decref(kept);
 		return err;
 	}
-	if (!testament_options(options, &kept, message))
-		return WAMPD_ERR_INVALID_ARGUMENT;
 	if (!*bucket && !(*bucket = json_array())) {
 		json_decref(kept);
 		return WAMPD_ERR_NOMEM;
