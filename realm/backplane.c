@@ -862,9 +862,10 @@ enum wampd_err backplane_meta_query(struct realm *r, struct session *caller, uin
 		q->timer = rs->timers.start(rs->timers.ctx, BP_QUERY_TIMEOUT_MS, bp_query_timeout, q);
 	c->rs = rs;
 	c->query = q->id;
-	hdr = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:O?, s:O?}", "t", "mq", "r", r->name, "o",
-	                bp->node, "q", (json_int_t)q->id, "cs", (json_int_t)caller->id, "p",
-	                procedure, "a", args, "k", kwargs);
+	/* "cr": every node authorizes the caller's part of the answer by its role */
+	hdr = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:s, s:O?, s:O?}", "t", "mq", "r", r->name,
+	                "o", bp->node, "q", (json_int_t)q->id, "cs", (json_int_t)caller->id, "cr",
+	                caller->authrole, "p", procedure, "a", args, "k", kwargs);
 	if (!bp_send(bp, NULL, hdr, NULL, NULL, 0, bp_query_counted, c)) {
 		free(c);
 		q->expected = 0;
@@ -887,9 +888,11 @@ static void bp_on_mq(struct backplane *bp, struct realm *r, const json_t *h)
 		return;
 	if (reg && reg->builtin && meta_cluster_wide(p)) {
 		r->meta_local = true;
+		r->meta_authrole = hstr(h, "cr");
 		err = reg->builtin(r, caller, json_object_get(h, "a"), json_object_get(h, "k"),
 		                   &res_args, &res_kwargs, &message);
 		r->meta_local = false;
+		r->meta_authrole = NULL;
 	}
 	bp_send(bp, hstr(h, "o"),
 	        json_pack("{s:s, s:I, s:i, s:o?}", "t", "mr", "q", (json_int_t)hid(h, "q"), "e",

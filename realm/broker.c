@@ -530,8 +530,8 @@ enum wampd_err broker_publish(struct broker *b, struct session *s, const struct 
 	if (!uri_valid(msg->uri, msg->uri_len, b->realm->uri_rule, 0) ||
 	    uri_reserved(msg->uri, msg->uri_len))
 		return WAMPD_ERR_INVALID_URI;
-	if ((err = realm_authorize(b->realm, s, msg->uri, msg->uri_len, AUTHZ_PUBLISH, &d)) !=
-	    WAMPD_OK)
+	if ((err = realm_authorize(b->realm, s, msg->uri, msg->uri_len, MATCH_EXACT, msg->dict,
+	                           AUTHZ_PUBLISH, &d)) != WAMPD_OK)
 		return err;
 
 	publication_init(&p, b, s, msg->uri, msg->uri_len, msg->dict, &msg->payload);
@@ -664,8 +664,9 @@ enum wampd_err broker_subscribe(struct broker *b, struct session *s, const struc
 	if (!uri_valid(msg->uri, msg->uri_len, b->realm->uri_rule,
 	               match == MATCH_EXACT ? 0 : URI_ALLOW_EMPTY))
 		return WAMPD_ERR_INVALID_URI;
-	if ((err = realm_authorize(b->realm, s, msg->uri, msg->uri_len, AUTHZ_SUBSCRIBE, &d)) !=
-	    WAMPD_OK)
+	/* with its match policy: a pattern must be allowed on everything it can reach */
+	if ((err = realm_authorize(b->realm, s, msg->uri, msg->uri_len, match, msg->dict,
+	                           AUTHZ_SUBSCRIBE, &d)) != WAMPD_OK)
 		return err;
 
 	sub = (struct subscription *)match_get(&b->index, msg->uri, msg->uri_len, match);

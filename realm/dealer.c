@@ -60,13 +60,14 @@ const char *invoke_policy_name(enum invoke_policy policy)
 
 json_t *dealer_features(void)
 {
-	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
 	                 "progressive_call_results", 1, "progressive_call_invocations", 1,
 	                 "call_canceling", 1, "call_timeout", 1, "caller_identification", 1,
 	                 "call_trustlevels", 1,
 	                 "pattern_based_registration", 1, "shared_registration", 1,
 	                 "registration_revocation", 1, "payload_passthru_mode", 1,
-	                 "registration_meta_api", 1, "session_meta_api", 1);
+	                 "registration_meta_api", 1, "session_meta_api", 1,
+	                 "testament_meta_api", 1);
 }
 
 void dealer_init(struct dealer *d, struct realm *r)
@@ -191,6 +192,17 @@ static void dealer_remove_member(struct dealer *d, struct reg_member *m)
 	}
 }
 
+/* Could a registration of this pattern receive calls to a URI of the reserved "wamp."
+ * namespace? Then it is refused, in every match policy: a prefix "wam" or a wildcard
+ * ".session.x" would otherwise catch calls to wamp.* procedures the router does not
+ * define (its own are exact registrations, which take precedence) and read their
+ * arguments. */
+static bool dealer_pattern_reserved(const char *uri, size_t len, enum match_policy match)
+{
+	return authz_pattern_intersects(uri, len, (enum authz_match)match, "wamp.", 5,
+	                                AUTHZ_PREFIX);
+}
+
 enum wampd_err dealer_register(struct dealer *d, struct session *s, const struct wamp_msg *msg)
 {
 	struct registration *reg;
@@ -208,10 +220,11 @@ enum wampd_err dealer_register(struct dealer *d, struct session *s, const struct
 		return WAMPD_ERR_OPTION_NOT_ALLOWED;
 	if (!uri_valid(msg->uri, msg->uri_len, d->realm->uri_rule,
 	               match == MATCH_EXACT ? 0 : URI_ALLOW_EMPTY) ||
-	    uri_reserved(msg->uri, msg->uri_len))
+	    dealer_pattern_reserved(msg->uri, msg->uri_len, match))
 		return WAMPD_ERR_INVALID_URI;
-	if ((err = realm_authorize(d->realm, s, msg->uri, msg->uri_len, AUTHZ_REGISTER, &az)) !=
-	    WAMPD_OK)
+	/* with its match policy: a pattern must be allowed on everything it can reach */
+	if ((err = realm_authorize(d->realm, s, msg->uri, msg->uri_len, match, msg->dict,
+	                           AUTHZ_REGISTER, &az)) != WAMPD_OK)
 		return err;
 
 	reg = (struct registration *)match_get(&d->index, msg->uri, msg->uri_len, match);
@@ -637,8 +650,8 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 	}
 	if (!uri_valid(msg->uri, msg->uri_len, d->realm->uri_rule, 0))
 		return WAMPD_ERR_INVALID_URI;
-	if ((err = realm_authorize(d->realm, s, msg->uri, msg->uri_len, AUTHZ_CALL, &az)) !=
-	    WAMPD_OK)
+	if ((err = realm_authorize(d->realm, s, msg->uri, msg->uri_len, MATCH_EXACT, msg->dict,
+	                           AUTHZ_CALL, &az)) != WAMPD_OK)
 		return err;
 	if (d->realm->owner->bp) {
 		backplane_drain(d->realm->owner); /* registration changes already received */
@@ -652,16 +665,22 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 		/* a continuation of a progressive call that has completed meanwhile: discard */
 		if (call_id <= s->call_watermark)
 			return WAMPD_OK;
-		s->call_watermark = call_id;
 	} else if (progress) {
 		return WAMPD_ERR_PROTOCOL; /* progress without announcing the feature */
 	}
 
 	reg = (struct registration *)match_best(&d->index, msg->uri, msg->uri_len);
+	/* a meta procedure may wait for an authorizer (a testament's publish): the CALL is
+	 * then replayed whole, so nothing of it may be recorded yet */
+	err = reg && reg->builtin ? dealer_call_builtin(d, s, msg, reg) : WAMPD_OK;
+	if (err == WAMPD_ERR_AUTHZ_PENDING)
+		return err;
+	if (s->features & SF_CALLER_PROGRESSIVE_INVOCATIONS)
+		s->call_watermark = call_id;
 	if (!reg)
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
 	if (reg->builtin)
-		return dealer_call_builtin(d, s, msg, reg);
+		return err;
 	if (!(m = dealer_pick(reg)))
 		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
 	return dealer_invoke(d, s, msg, reg, m, progress, &az);

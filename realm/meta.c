@@ -3,9 +3,14 @@
  * meta events on its broker.
  *
  * Procedures are plain C functions registered with dealer_register_builtin(), so a call to
- * wamp.session.count takes the same lookup (and, once authorization exists, the same
- * permission check) as a call to a user procedure. Their argument checking is uniform: a
- * wrong or missing argument is wamp.error.invalid_argument with a message saying which.
+ * wamp.session.count takes the same lookup and the same permission check (the call
+ * permission on the procedure's URI) as a call to a user procedure. Their argument
+ * checking is uniform: a wrong or missing argument is wamp.error.invalid_argument with a
+ * message saying which. The procedures that act on a URI's data check the caller's
+ * permission on that URI too (meta_authorize): a testament is authorized as a PUBLISH of
+ * its topic when it is added, wamp.subscription.get_events as a SUBSCRIBE to the
+ * subscription's pattern. The others show metadata only (ids, URIs, session ids) and are
+ * gated by their call permission alone, as in Crossbar.
  *
  * Meta events are publications of the router (no publisher session) on the realm's
  * broker. Each hook is called by broker.c/dealer.c/realm.c after the state change is
@@ -91,6 +96,27 @@ static bool role_filter(json_t *authroles, const char *role)
 		if (json_is_string(v) && role && !strcmp(json_string_value(v), role))
 			return true;
 	return false;
+}
+
+/*
+ * May the caller do `action` on the URI pattern (uri, match)? For the procedures whose
+ * answer is a URI's data (a testament's later publication, a subscription's event
+ * history): calling the procedure is not permission to act on every URI.
+ * In the caller's own dispatch this is realm_authorize, a dynamic authorizer included
+ * (WAMPD_ERR_AUTHZ_PENDING: the CALL is parked and replayed once it answered; nothing may
+ * have changed before). As one node's part of a cluster-wide query (r->meta_local) nothing
+ * can wait: the asking session's role, sent with the query, is decided statically and a
+ * dynamic role is refused.
+ */
+static enum wampd_err meta_authorize(struct realm *r, struct session *caller, const char *uri,
+                                     enum match_policy match, const json_t *options,
+                                     enum authz_action action)
+{
+	struct authz_decision d;
+
+	if (!r->meta_local && caller)
+		return realm_authorize(r, caller, uri, strlen(uri), match, options, action, &d);
+	return realm_authorize_now(r, r->meta_authrole, uri, strlen(uri), match, action);
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -265,17 +291,80 @@ static json_t **testament_bucket(struct session *s, json_t *kwargs, const char *
 
 #define MAX_TESTAMENTS 64 /* per session and scope */
 
+/*
+ * The publish options a testament may carry (the spec: Publish.Options, "not all options
+ * may be honoured"). It is published by the router once the session is gone, so the
+ * options about the publishing session itself mean nothing and are dropped (acknowledge,
+ * exclude_me, disclose_me); receiver lists and retain are kept (retain: the testament is
+ * authorized as a PUBLISH of the session, which could publish with retain itself).
+ * Anything else (payload passthru, e2e encryption, forward_for, unknown keys) is refused.
+ */
+static const struct {
+	const char *key;
+	bool keep;
+} testament_option_rules[] = {
+	{"exclude", true},          {"exclude_authid", true},    {"exclude_authrole", true},
+	{"eligible", true},         {"eligible_authid", true},   {"eligible_authrole", true},
+	{"retain", true},           {"acknowledge", false},      {"exclude_me", false},
+	{"disclose_me", false},
+};
+
+/* The options to store for a testament (*kept: a new dict, or NULL for none): WAMPD_OK,
+ * WAMPD_ERR_INVALID_ARGUMENT with *message set (a static buffer: read before the next
+ * call) if options has a key that is not allowed or a value of the wrong type, or
+ * WAMPD_ERR_NOMEM. */
+static enum wampd_err testament_options(const json_t *options, json_t **kept,
+                                        const char **message)
+{
+	static char why[160];
+	struct wamp_msg probe = {.type = WAMP_PUBLISH, .dict = (json_t *)options};
+	const char *key;
+	json_t *v;
+
+	*kept = NULL;
+	if (!options)
+		return WAMPD_OK;
+	if (wamp_validate(&probe, why, sizeof(why)) != WAMPD_OK) { /* the PUBLISH types */
+		*message = why;
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	}
+	json_object_foreach((json_t *)options, key, v) {
+		size_t i, n = sizeof(testament_option_rules) / sizeof(testament_option_rules[0]);
+
+		for (i = 0; i < n && strcmp(key, testament_option_rules[i].key); i++)
+			;
+		if (i == n) {
+			snprintf(why, sizeof(why), "publish_options.%.100s is not allowed in a testament",
+			         key);
+			*message = why;
+			json_decref(*kept);
+			*kept = NULL;
+			return WAMPD_ERR_INVALID_ARGUMENT;
+		}
+		if (!testament_option_rules[i].keep)
+			continue;
+		if ((!*kept && !(*kept = json_object())) || json_object_set(*kept, key, v)) {
+			json_decref(*kept);
+			*kept = NULL;
+			return WAMPD_ERR_NOMEM;
+		}
+	}
+	return WAMPD_OK;
+}
+
 BUILTIN(ms_add_testament)
 {
 	const char *topic;
 	json_t **bucket, *t, *options = json_object_get(kwargs, "publish_options");
-	json_t *targs = json_array_get(args, 1), *tkwargs = json_array_get(args, 2);
+	json_t *targs = json_array_get(args, 1), *tkwargs = json_array_get(args, 2), *kept;
+	enum wampd_err err;
 
 	(void)res_args, (void)res_kwargs;
 	if (!arg_str(args, 0, &topic, message))
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	if (!uri_valid(topic, strlen(topic), URI_LOOSE, 0)) {
-		*message = "topic must be a valid URI";
+	/* the same topic rules as a PUBLISH (the realm's URI rule, no wamp.* topics) */
+	if (!uri_valid(topic, strlen(topic), r->uri_rule, 0) || uri_reserved(topic, strlen(topic))) {
+		*message = "topic must be a valid URI outside the reserved wamp. namespace";
 		return WAMPD_ERR_INVALID_URI;
 	}
 	if ((targs && !json_is_array(targs)) || (tkwargs && !json_is_object(tkwargs)) ||
@@ -285,14 +374,28 @@ BUILTIN(ms_add_testament)
 	}
 	if (!(bucket = testament_bucket(caller, kwargs, message)))
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	if (!*bucket && !(*bucket = json_array()))
+	if ((err = testament_options(options, &kept, message)) != WAMPD_OK)
+		return err;
+	/* a PUBLISH of the caller's, made later: authorized as one now, before anything is
+	 * kept (a parked CALL comes back here whole) */
+	if ((err = meta_authorize(r, caller, topic, MATCH_EXACT, options, AUTHZ_PUBLISH)) !=
+	    WAMPD_OK) {
+		if (err == WAMPD_ERR_NOT_AUTHORIZED)
+			*message = "not authorized to publish to the testament's topic";
+		json_decref(kept);
+		return err;
+	}
+	if (!*bucket && !(*bucket = json_array())) {
+		json_decref(kept);
 		return WAMPD_ERR_NOMEM;
+	}
 	if (json_array_size(*bucket) >= MAX_TESTAMENTS) {
+		json_decref(kept);
 		*message = "too many testaments for this scope";
 		return WAMPD_ERR_LIMIT;
 	}
-	t = json_pack("{s:s, s:O?, s:O?, s:O?}", "topic", topic, "args", targs, "kwargs", tkwargs,
-	              "options", options);
+	t = json_pack("{s:s, s:O?, s:O?, s:o?}", "topic", topic, "args", targs, "kwargs", tkwargs,
+	              "options", kept);
 	if (!t || json_array_append_new(*bucket, t))
 		return WAMPD_ERR_NOMEM;
 	if (r->owner->bp) /* kept in the cluster in case this node dies */
@@ -586,10 +689,18 @@ BUILTIN(mb_get_events)
 	json_int_t limit;
 	bool reverse;
 	const char *topic;
+	enum wampd_err err;
 
-	(void)caller, (void)res_kwargs;
+	(void)res_kwargs;
 	if (!sub)
 		return *message ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_ERR_NO_SUCH_SUBSCRIPTION;
+	/* the events are the topic's: only for whoever may subscribe to it (the pattern) */
+	if ((err = meta_authorize(r, caller, sub->item.uri, sub->item.policy, NULL,
+	                          AUTHZ_SUBSCRIBE)) != WAMPD_OK) {
+		if (err == WAMPD_ERR_NOT_AUTHORIZED)
+			*message = "not authorized to subscribe to the subscription's topic";
+		return err;
+	}
 	limit = wamp_dict_int(kwargs, "limit", json_is_integer(json_array_get(args, 1))
 	                                            ? json_integer_value(json_array_get(args, 1))
 	                                            : 0);

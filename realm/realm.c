@@ -151,6 +151,7 @@ void realm_leave(struct session *s)
 		s->authz_call = NULL;
 	}
 	authz_cache_clear(&s->authz_cache);
+	authz_cache_clear(&s->authz_answers);
 	/* no longer routable first: the meta events of its detaching (on_unsubscribe of its own
 	 * subscription to wamp.subscription.on_unsubscribe, ...) are not sent to s, which has
 	 * already been sent GOODBYE */
@@ -184,7 +185,12 @@ json_t *realm_session_details(const struct session *s)
 	return d;
 }
 
-/* What realm_authorize's question to an authorizer carries back. */
+_Static_assert((int)MATCH_EXACT == (int)AUTHZ_EXACT && (int)MATCH_PREFIX == (int)AUTHZ_PREFIX &&
+               (int)MATCH_WILDCARD == (int)AUTHZ_WILDCARD,
+               "realm/match.h and auth/authz.h number the match policies alike");
+
+/* What realm_authorize's question carries back: the answer is kept for the retried request
+ * (s->authz_answers) and, if the authorizer lets it, cached for later ones. */
 static void realm_authz_answer(void *ctx, enum wampd_err err, const char *error_uri,
                                json_t *args, json_t *kwargs)
 {
@@ -192,6 +198,9 @@ static void realm_authz_answer(void *ctx, enum wampd_err err, const char *error_
 	struct realm *r = s->realm;
 	struct authz_decision d = {0};
 	bool cacheable = false;
+	struct authz_request rq = {.uri = s->authz_question.uri,
+	                           .match = s->authz_question.match,
+	                           .action = s->authz_question.action};
 
 	(void)kwargs;
 	s->authz_call = NULL;
@@ -200,23 +209,46 @@ static void realm_authz_answer(void *ctx, enum wampd_err err, const char *error_
 	else
 		wlog_warn("authz", "authorizer failed session=%llu: %s%s%s", (unsigned long long)s->id,
 		          wampd_err_str(err), error_uri ? " " : "", error_uri ? error_uri : "");
-	if (cacheable && r && r->authz.cache_ttl_ms && s->authz_once.uri)
-		authz_cache_put(&s->authz_cache, s->authz_once.uri, strlen(s->authz_once.uri),
-		                s->authz_once.action, clock_mono_ms() + r->authz.cache_ttl_ms, &d);
-	s->authz_once.d = d;
-	s->authz_once.set = true;
+	if (rq.uri) {
+		rq.uri_len = strlen(rq.uri);
+		if (cacheable && r && r->authz.cache_ttl_ms)
+			authz_cache_put(&s->authz_cache, &rq, clock_mono_ms() + r->authz.cache_ttl_ms, &d);
+		authz_cache_put(&s->authz_answers, &rq, INT64_MAX, &d);
+	}
+	free(s->authz_question.uri);
+	s->authz_question.uri = NULL;
 	if (r && r->owner->resume)
 		r->owner->resume(s, r->owner->resume_ctx);
 }
 
+void realm_authorize_settled(struct session *s)
+{
+	if (s->authz_answers.count)
+		authz_cache_clear(&s->authz_answers);
+}
+
+enum wampd_err realm_authorize_now(struct realm *r, const char *authrole, const char *uri,
+                                   size_t len, enum match_policy match,
+                                   enum authz_action action)
+{
+	struct authz_request rq = {uri, len, (enum authz_match)match, action};
+	struct authz_decision d;
+
+	return authz_check(&r->authz, authrole, &rq, &d, NULL) == AUTHZ_ALLOW
+	               ? WAMPD_OK
+	               : WAMPD_ERR_NOT_AUTHORIZED;
+}
+
 enum wampd_err realm_authorize(struct realm *r, struct session *s, const char *uri, size_t len,
+                               enum match_policy match, const json_t *options,
                                enum authz_action action, struct authz_decision *d)
 {
 	const struct authz_role *role = NULL;
-	json_t *args;
+	struct authz_request rq = {uri, len, (enum authz_match)match, action};
+	json_t *args, *opts;
 	enum wampd_err err;
 
-	switch (authz_check(&r->authz, s->authrole, uri, len, action, d, &role)) {
+	switch (authz_check(&r->authz, s->authrole, &rq, d, &role)) {
 	case AUTHZ_ALLOW:
 		return WAMPD_OK;
 	case AUTHZ_DENY:
@@ -224,27 +256,26 @@ enum wampd_err realm_authorize(struct realm *r, struct session *s, const char *u
 	case AUTHZ_ASK:
 		break;
 	}
-	/* the answer to the question asked for this very request (retried after resume) */
-	if (s->authz_once.set && s->authz_once.action == action && s->authz_once.uri &&
-	    strlen(s->authz_once.uri) == len && !memcmp(s->authz_once.uri, uri, len)) {
-		*d = s->authz_once.d;
-		s->authz_once.set = false;
-		free(s->authz_once.uri);
-		s->authz_once.uri = NULL;
-		return d->allow ? WAMPD_OK : WAMPD_ERR_NOT_AUTHORIZED;
-	}
-	if (authz_cache_get(&s->authz_cache, uri, len, action, clock_mono_ms(), d))
+	/* the answer to a question asked for this very request (retried after resume) */
+	if (authz_cache_get(&s->authz_answers, &rq, INT64_MIN, d) ||
+	    authz_cache_get(&s->authz_cache, &rq, clock_mono_ms(), d))
 		return d->allow ? WAMPD_OK : WAMPD_ERR_NOT_AUTHORIZED;
 	if (s->authz_call)
 		return WAMPD_ERR_AUTHZ_PENDING; /* one question at a time */
 
-	free(s->authz_once.uri);
-	s->authz_once.set = false;
-	if (!(s->authz_once.uri = strndup(uri, len)))
+	free(s->authz_question.uri);
+	if (!(s->authz_question.uri = strndup(uri, len)))
 		return WAMPD_ERR_NOMEM;
-	s->authz_once.action = action;
-	args = json_pack("[o, s%, s, {}]", realm_session_details(s), uri, len,
-	                 authz_action_name(action));
+	s->authz_question.match = rq.match;
+	s->authz_question.action = action;
+	/* authorize(session, uri, action, options): the request's options, with its match
+	 * policy always spelled out (Crossbar's authorizer signature) */
+	opts = json_is_object(options) ? json_copy((json_t *)options) : json_object();
+	if (opts)
+		json_object_set_new(opts, "match", json_string(authz_match_name(rq.match)));
+	args = opts ? json_pack("[o, s%, s, o]", realm_session_details(s), uri, len,
+	                        authz_action_name(action), opts)
+	            : NULL;
 	err = args ? dealer_call_internal(&r->dealer, role->authorizer, args, NULL, 10000,
 	                                  realm_authz_answer, s, &s->authz_call)
 	           : WAMPD_ERR_NOMEM;

@@ -70,6 +70,8 @@ struct realm {
 	struct authz_config authz;        /* roles; none configured: everything allowed */
 
 	bool meta_local;                  /* answering a cluster meta query: this node's part */
+	const char *meta_authrole;        /* with meta_local: the asking session's authrole
+	                                     (borrowed from the query), or NULL */
 	struct session *remote;           /* stubs of other nodes' sessions (backplane.c):
 	                                     hash by id (session->hh), NULL without backplane */
 
@@ -137,14 +139,37 @@ enum wampd_err realm_join(struct realm *r, struct session *s);
 void realm_leave(struct session *s);
 
 /*
- * May session s do `action` on uri? Returns WAMPD_OK (*d says whether to disclose the
- * caller/publisher), WAMPD_ERR_NOT_AUTHORIZED, or WAMPD_ERR_AUTHZ_PENDING: the role's
- * dynamic authorizer was asked; the caller must park the request and retry it once
- * realms->resume(s) is called (the answer is then at hand). Handlers call this after
- * validating the request and before changing anything.
+ * May session s do `action` on the URI pattern (uri, len, match)? CALL and PUBLISH (and a
+ * testament, a deferred PUBLISH) are MATCH_EXACT; SUBSCRIBE and REGISTER pass their own
+ * policy, and a pattern is allowed only if everything it can reach is (authz_role_decide).
+ * `options` (borrowed, may be NULL) are the request's Options; a dynamic authorizer is
+ * called as authorize(session details, uri, action, options) with options.match set to
+ * the policy, and its answers are cached by (action, match, uri).
+ *
+ * Returns WAMPD_OK (*d says whether to disclose the caller/publisher),
+ * WAMPD_ERR_NOT_AUTHORIZED, or WAMPD_ERR_AUTHZ_PENDING: the role's dynamic authorizer was
+ * asked; the caller must park the request and retry it once realms->resume(s) is called
+ * (the answer is then at hand, and stays at hand until realm_authorize_settled(s)).
+ * Handlers call this after validating the request and before changing anything; only
+ * from the dispatch of one of s's own messages (the only place a request can be parked).
  */
 enum wampd_err realm_authorize(struct realm *r, struct session *s, const char *uri, size_t len,
+                               enum match_policy match, const json_t *options,
                                enum authz_action action, struct authz_decision *d);
+
+/*
+ * The same decision where nothing can wait (one node's part of a cluster-wide meta query):
+ * for role `authrole` (may be NULL: denied if the realm has roles) static roles decide; a
+ * dynamic role is refused (its authorizer cannot be awaited here). WAMPD_OK or
+ * WAMPD_ERR_NOT_AUTHORIZED.
+ */
+enum wampd_err realm_authorize_now(struct realm *r, const char *authrole, const char *uri,
+                                   size_t len, enum match_policy match,
+                                   enum authz_action action);
+
+/* s's current request is done (answered, refused or dropped; anything but parked): the
+ * authorizer's answers kept for its retries are forgotten. Cheap when there are none. */
+void realm_authorize_settled(struct session *s);
 
 /* The session details the meta API and authorizers see (new reference). */
 json_t *realm_session_details(const struct session *s);

@@ -38,7 +38,8 @@ void session_free(struct session *s)
 	json_decref(s->testaments_detached);
 	json_decref(s->testaments_destroyed);
 	authz_cache_clear(&s->authz_cache);
-	free(s->authz_once.uri);
+	authz_cache_clear(&s->authz_answers);
+	free(s->authz_question.uri);
 	free(s->tls_cn);
 	free(s->tls_channel_id);
 	if (s->auth_pending) {

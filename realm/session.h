@@ -119,14 +119,18 @@ struct session {
 	bool limit_logged;               /* a limit was hit and logged once already */
 
 	/* authorization by a dynamic authorizer (realm.c) */
-	struct authz_cache authz_cache;  /* its cached answers */
+	struct authz_cache authz_cache;  /* its cached answers (authorizer_cache_ttl) */
+	struct authz_cache authz_answers;/* answers for the request being retried, whether
+	                                    cacheable or not; forgotten once that request is
+	                                    done (realm_authorize_settled): one request may ask
+	                                    more than one question (a CALL of
+	                                    wamp.session.add_testament: call, then publish) */
 	struct pending_call *authz_call; /* the question in flight, or NULL */
-	struct {                          /* an answer not cacheable, for the retried request */
-		bool set;
-		enum authz_action action;
+	struct {                         /* what authz_call asks */
 		char *uri;
-		struct authz_decision d;
-	} authz_once;
+		enum authz_match match;
+		enum authz_action action;
+	} authz_question;
 
 	/* owned by the state machine (router/protocol.c) */
 	const struct auth_config *auth;  /* the listener's authentication (borrowed) */

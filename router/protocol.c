@@ -634,6 +634,7 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 		wamp_msg_clear(&msg);
 		return;
 	}
+	realm_authorize_settled(s); /* answers kept for this request's retries are spent */
 	if (err != WAMPD_OK) {
 		proto_request_of(&msg, &req_type, &req_id);
 		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err) &&

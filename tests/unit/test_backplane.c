@@ -539,6 +539,59 @@ static void test_meta_api_answers_for_the_cluster(void **state)
 	wamp_msg_clear(&m);
 }
 
+/* #17 (b): a subscription's history, asked of the whole cluster, is answered by each node
+ * only if the asking session's role (sent with the query) may subscribe to its pattern */
+static void test_get_events_authorized_across_nodes(void **state)
+{
+	uint64_t secret = backplane_id('s', "com.secret", 10, MATCH_EXACT);
+	uint64_t ok = backplane_id('s', "com.ok.x", 8, MATCH_EXACT);
+	struct wamp_msg m;
+	enum wampd_err err;
+	json_t *a;
+
+	(void)state;
+	for (int n = 0; n < NODES; n++) {
+		fake_role_perm(&nodes[n].r->authz, "user", "wamp.", AUTHZ_PREFIX, "c");
+		fake_role_perm(&nodes[n].r->authz, "user", "com.ok.", AUTHZ_PREFIX, "s");
+		fake_role_perm(&nodes[n].r->authz, "admin", "", AUTHZ_PREFIX, "crps");
+	}
+	assert_int_equal(broker_add_history(&nodes[1].r->broker, "com.secret", MATCH_EXACT, 5),
+	                 WAMPD_OK);
+	assert_int_equal(broker_add_history(&nodes[1].r->broker, "com.ok.x", MATCH_EXACT, 5),
+	                 WAMPD_OK);
+	assert_int_equal(bcall(1, 1, broker_publish, "[16, 1, {}, \"com.secret\", [\"s\"]]"),
+	                 WAMPD_OK);
+	assert_int_equal(bcall(1, 1, broker_publish, "[16, 2, {}, \"com.ok.x\", [\"o\"]]"),
+	                 WAMPD_OK);
+	fake_bp_flush();
+
+	/* a user on node 0: the history is on node 1, which refuses its role */
+	assert_int_equal(dcall(0, 0, dealer_call, "[48, 1, {}, \"wamp.subscription.get_events\", "
+	                                          "[%llu]]", (unsigned long long)secret), WAMPD_OK);
+	fake_bp_flush();
+	expect(0, 0, WAMP_ERROR, &m);
+	assert_true(!strcmp(m.uri, "wamp.error.not_authorized") ||
+	            !strcmp(m.uri, "wamp.error.no_such_subscription"));
+	wamp_msg_clear(&m);
+	/* what it may subscribe to it gets, and the admin gets everything */
+	dcall(0, 0, dealer_call, "[48, 2, {}, \"wamp.subscription.get_events\", [%llu]]",
+	      (unsigned long long)ok);
+	fake_bp_flush();
+	expect(0, 0, WAMP_RESULT, &m);
+	a = wamp_payload_args(&m.payload, &err);
+	assert_int_equal(json_array_size(json_array_get(a, 0)), 1);
+	json_decref(a);
+	wamp_msg_clear(&m);
+	dcall(0, 1, dealer_call, "[48, 3, {}, \"wamp.subscription.get_events\", [%llu]]",
+	      (unsigned long long)secret);
+	fake_bp_flush();
+	expect(0, 1, WAMP_RESULT, &m);
+	a = wamp_payload_args(&m.payload, &err);
+	assert_int_equal(json_array_size(json_array_get(a, 0)), 1);
+	json_decref(a);
+	wamp_msg_clear(&m);
+}
+
 static void test_a_node_dies(void **state)
 {
 	struct wamp_msg m;
@@ -666,6 +719,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_call_just_registered_elsewhere_is_looked_up, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_meta_api_answers_for_the_cluster, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_events_authorized_across_nodes, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_a_node_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offline_node_serves_local_traffic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_cluster_messages_are_dropped, setup,

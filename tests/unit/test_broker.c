@@ -258,6 +258,55 @@ static void test_features(void **state)
 	json_decref(features);
 }
 
+/* #17 finding 5: a pattern subscription is authorized on everything it can reach; an exact
+ * grant of com.pub.news is no permission for prefix com.pub.news (com.pub.news.internal,
+ * com.pub.newsroom.salaries) */
+static void test_pattern_subscription_authorized(void **state)
+{
+	static const char *const refused[] = {
+		"[32, 1, {\"match\": \"prefix\"}, \"com.pub.news\"]",
+		"[32, 1, {\"match\": \"prefix\"}, \"com.pub.\"]",
+		"[32, 1, {\"match\": \"wildcard\"}, \"com.pub.\"]",
+		"[32, 1, {\"match\": \"wildcard\"}, \"com..news\"]",
+		"[32, 1, {}, \"com.pub.news.internal\"]",
+		"[32, 1, {\"match\": \"prefix\"}, \"com.app.\"]",   /* reaches com.app.secret */
+		"[32, 1, {\"match\": \"wildcard\"}, \"com.app.\"]",
+	};
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	fake_role_perm(&f->r->authz, "reader", "com.pub.news", AUTHZ_EXACT, "s");
+	fake_role_perm(&f->r->authz, "reader", "com.app.", AUTHZ_PREFIX, "s");
+	fake_role_perm(&f->r->authz, "reader", "com.app.secret", AUTHZ_EXACT, "");
+	fake_role_perm(&f->r->authz, "pub", "", AUTHZ_PREFIX, "p");
+	f->p[0].s->authrole = strdup("reader");
+	f->p[1].s->authrole = strdup("pub");
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (run(f, 0, broker_subscribe, refused[i]) != WAMPD_ERR_NOT_AUTHORIZED)
+			fail_msg("%s was not refused", refused[i]);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	subscribe(f, 0, "com.pub.news");
+	assert_int_equal(run(f, 0, broker_subscribe,
+	                     "[32, 2, {\"match\": \"prefix\"}, \"com.app.pub.\"]"), WAMPD_OK);
+	expect(f, 0, WAMP_SUBSCRIBED, &m);
+	wamp_msg_clear(&m);
+
+	/* what the refused patterns would have delivered reaches nobody */
+	assert_int_equal(run(f, 1, broker_publish, "[16, 1, {}, \"com.pub.news.internal\"]"), WAMPD_OK);
+	assert_int_equal(run(f, 1, broker_publish, "[16, 2, {}, \"com.pub.newsroom.salaries\"]"),
+	                 WAMPD_OK);
+	assert_int_equal(run(f, 1, broker_publish, "[16, 3, {}, \"com.app.secret\"]"), WAMPD_OK);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	assert_int_equal(run(f, 1, broker_publish, "[16, 4, {}, \"com.pub.news\"]"), WAMPD_OK);
+	assert_int_equal(run(f, 1, broker_publish, "[16, 5, {}, \"com.app.pub.x\"]"), WAMPD_OK);
+	expect(f, 0, WAMP_EVENT, &m);
+	wamp_msg_clear(&m);
+	expect(f, 0, WAMP_EVENT, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +319,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subscription_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leave_detaches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_consumer_does_not_stop_others, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_pattern_subscription_authorized, setup,
 		                                teardown),
 		cmocka_unit_test(test_features),
 	};

@@ -339,6 +339,103 @@ static void test_unknown_options_refused(void **state)
 	                 WAMPD_ERR_OPTION_NOT_ALLOWED);
 }
 
+/* #17: no registration may reach the reserved wamp. namespace, whatever its match policy
+ * (a prefix "wam" would otherwise catch calls to wamp.* procedures the router lacks) */
+static void test_reserved_namespace(void **state)
+{
+	static const char *const refused[] = {
+		"[64, 1, {}, \"wamp.x\"]",
+		"[64, 1, {\"match\": \"prefix\"}, \"wamp.\"]",
+		"[64, 1, {\"match\": \"prefix\"}, \"wamp.session.x\"]",
+		"[64, 1, {\"match\": \"prefix\"}, \"wamp\"]",
+		"[64, 1, {\"match\": \"prefix\"}, \"wam\"]",
+		"[64, 1, {\"match\": \"prefix\"}, \"w\"]",
+		"[64, 1, {\"match\": \"wildcard\"}, \".session.count\"]",
+		"[64, 1, {\"match\": \"wildcard\"}, \"wamp..\"]",
+		"[64, 1, {\"match\": \"wildcard\"}, \"..\"]",
+		"[64, 1, {\"match\": \"wildcard\"}, \".x\"]",
+		"[64, 1, {\"match\": \"wildcard\"}, \"wamp.\"]",
+	};
+	static const char *const fine[] = {
+		"[64, 2, {}, \"wamp\"]",
+		"[64, 2, {\"match\": \"prefix\"}, \"wampx\"]",
+		"[64, 2, {\"match\": \"prefix\"}, \"com.wamp.\"]",
+		"[64, 2, {\"match\": \"wildcard\"}, \"wampx.\"]",
+		"[64, 2, {\"match\": \"wildcard\"}, \"x.wamp\"]",
+		"[64, 2, {\"match\": \"wildcard\"}, \"com..\"]",
+		"[64, 2, {\"match\": \"wildcard\"}, \"\"]",
+	};
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (run(f, 0, dealer_register, refused[i]) != WAMPD_ERR_INVALID_URI)
+			fail_msg("%s was not refused", refused[i]);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		enum wampd_err err = run(f, 0, dealer_register, fine[i]);
+
+		/* "" is no valid pattern at all: refused as such, not as reserved */
+		if (i == sizeof(fine) / sizeof(fine[0]) - 1) {
+			assert_int_equal(err, WAMPD_ERR_INVALID_URI);
+			continue;
+		}
+		if (err != WAMPD_OK)
+			fail_msg("%s refused: %s", fine[i], wampd_err_uri(err));
+		expect(f, 0, WAMP_REGISTERED, &m);
+		wamp_msg_clear(&m);
+	}
+	/* a wamp.* procedure the router lacks reaches no callee */
+	assert_int_equal(run(f, 1, dealer_call, "[48, 3, {}, \"wamp.session.nope\"]"),
+	                 WAMPD_ERR_NO_SUCH_PROCEDURE);
+}
+
+/* #17 finding 5: a pattern registration is authorized on everything it can reach */
+static void test_pattern_registration_authorized(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	fake_role_perm(&f->r->authz, "svc", "com.svc.", AUTHZ_PREFIX, "cr");
+	fake_role_perm(&f->r->authz, "svc", "com.svc.admin", AUTHZ_EXACT, "");
+	fake_role_perm(&f->r->authz, "svc", "com.pub.news", AUTHZ_EXACT, "r");
+	f->p[0].s->authrole = strdup("svc");
+
+	assert_int_equal(run(f, 0, dealer_register, "[64, 1, {\"match\": \"prefix\"}, \"com.svc.\"]"),
+	                 WAMPD_ERR_NOT_AUTHORIZED); /* reaches com.svc.admin */
+	assert_int_equal(run(f, 0, dealer_register, "[64, 1, {\"match\": \"wildcard\"}, \"com.svc.\"]"),
+	                 WAMPD_ERR_NOT_AUTHORIZED);
+	assert_int_equal(run(f, 0, dealer_register, "[64, 1, {\"match\": \"prefix\"}, \"com.pub.news\"]"),
+	                 WAMPD_ERR_NOT_AUTHORIZED); /* an exact grant only */
+	assert_int_equal(run(f, 0, dealer_register, "[64, 1, {}, \"com.svc.admin\"]"),
+	                 WAMPD_ERR_NOT_AUTHORIZED);
+	assert_int_equal(run(f, 1, dealer_register, "[64, 1, {}, \"com.pub.news\"]"),
+	                 WAMPD_ERR_NOT_AUTHORIZED); /* no role */
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	assert_int_equal(run(f, 0, dealer_register, "[64, 2, {\"match\": \"prefix\"}, \"com.svc.pub.\"]"),
+	                 WAMPD_OK);
+	expect(f, 0, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(run(f, 0, dealer_register, "[64, 3, {}, \"com.pub.news\"]"), WAMPD_OK);
+	expect(f, 0, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(run(f, 0, dealer_register, "[64, 4, {\"match\": \"wildcard\"}, \"com.svc..x\"]"),
+	                 WAMPD_OK);
+	expect(f, 0, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+}
+
+/* WELCOME's dealer features: testaments work, so they are announced */
+static void test_features(void **state)
+{
+	json_t *features = dealer_features();
+
+	(void)state;
+	assert_true(json_is_true(json_object_get(features, "testament_meta_api")));
+	assert_true(json_is_true(json_object_get(features, "session_meta_api")));
+	json_decref(features);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +451,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_per_callee_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unregister, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_options_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_namespace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pattern_registration_authorized, setup,
+		                                teardown),
+		cmocka_unit_test(test_features),
 	};
 
 	ids_init();

@@ -592,6 +592,140 @@ static void test_meta_events_visible_when_sent(void **state)
 	assert_int_equal(realm_join(f->r, f->p[2].s), WAMPD_OK);
 }
 
+/* Roles for the authorization tests: "user" may call the meta API, publish and subscribe
+ * under com.app. but not com.app.secret; "admin" may do anything. */
+static void user_and_admin_roles(struct fixture *f)
+{
+	fake_role_perm(&f->r->authz, "user", "wamp.", AUTHZ_PREFIX, "c");
+	fake_role_perm(&f->r->authz, "user", "com.app.", AUTHZ_PREFIX, "ps");
+	fake_role_perm(&f->r->authz, "user", "com.app.secret", AUTHZ_EXACT, "");
+	fake_role_perm(&f->r->authz, "admin", "", AUTHZ_PREFIX, "crps");
+}
+
+static void subscribe_ok(struct fixture *f, int who, const char *json)
+{
+	struct wamp_msg m;
+
+	fake_msg(json, &m);
+	assert_int_equal(broker_subscribe(&f->r->broker, f->p[who].s, &m), WAMPD_OK);
+	wamp_msg_clear(&m);
+	expect(f, who, WAMP_SUBSCRIBED, &m);
+	wamp_msg_clear(&m);
+}
+
+/* #17 finding 4: a testament is a PUBLISH of its session: authorized as one when added,
+ * never to a wamp.* topic, with only the publish options that mean something then */
+static void test_testament_authorized(void **state)
+{
+	static const struct {
+		const char *call, *error;
+	} refused[] = {
+		{"[48, 1, {}, \"wamp.session.add_testament\", [\"com.other\", [1], {}]]",
+		 "wamp.error.not_authorized"},
+		{"[48, 1, {}, \"wamp.session.add_testament\", [\"com.app.secret\", [1], {}]]",
+		 "wamp.error.not_authorized"},
+		{"[48, 1, {}, \"wamp.session.add_testament\", [\"wamp.session.on_leave\", [1], {}]]",
+		 "wamp.error.invalid_uri"},
+		{"[48, 1, {}, \"wamp.session.add_testament\", [\"com..x\", [1], {}]]",
+		 "wamp.error.invalid_uri"},
+		{"[48, 1, {}, \"wamp.session.add_testament\", [\"com.app.x\", [1], {}], "
+		 "{\"publish_options\": {\"ppt_scheme\": \"x\"}}]", "wamp.error.invalid_argument"},
+		{"[48, 1, {}, \"wamp.session.add_testament\", [\"com.app.x\", [1], {}], "
+		 "{\"publish_options\": {\"retain\": \"yes\"}}]", "wamp.error.invalid_argument"},
+		{"[48, 1, {}, \"wamp.session.add_testament\", [\"com.app.x\", [1], {}], "
+		 "{\"publish_options\": {\"forward_for\": []}}]", "wamp.error.invalid_argument"},
+		{"[48, 1, {}, \"wamp.session.add_testament\", [\"com.app.x\", [1], {}], "
+		 "{\"publish_options\": {\"mine\": 1}}]", "wamp.error.invalid_argument"},
+		{"[48, 1, {}, \"wamp.session.add_testament\", [\"com.app.x\", [1], {}], "
+		 "{\"publish_options\": {\"exclude\": [\"x\"]}}]", "wamp.error.invalid_argument"},
+	};
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	char uri[64];
+
+	user_and_admin_roles(f);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		uri[0] = '\0';
+		assert_null(call(f, 1, uri, "%s", refused[i].call));
+		if (strcmp(uri, refused[i].error))
+			fail_msg("%s: %s, expected %s", refused[i].call, uri, refused[i].error);
+	}
+	/* not even an admin publishes to wamp.* through a testament */
+	assert_null(call(f, 3, uri, "[48, 2, {}, \"wamp.session.add_testament\", "
+	                            "[\"wamp.session.on_leave\", [1], {}]]"));
+	assert_string_equal(uri, "wamp.error.invalid_uri");
+	json_decref(call(f, 1, NULL, "[48, 3, {}, \"wamp.session.add_testament\", [\"com.app.x\", "
+	                             "[\"bye\"], {}], {\"publish_options\": {\"acknowledge\": true, "
+	                             "\"exclude_me\": false, \"disclose_me\": true, \"exclude\": [%llu],"
+	                             " \"retain\": true}}]",
+	                 (unsigned long long)f->p[2].s->id));
+	subscribe_ok(f, 0, "[32, 1, {}, \"com.app.x\"]");
+	subscribe_ok(f, 2, "[32, 1, {}, \"com.app.x\"]");
+	subscribe_ok(f, 3, "[32, 1, {\"match\": \"prefix\"}, \"com.\"]");
+
+	realm_leave(f->p[1].s);
+	expect(f, 0, WAMP_EVENT, &m); /* the one testament kept, without a publisher */
+	assert_memory_equal(m.payload.args, "[\"bye\"]", 7);
+	assert_null(json_object_get(m.dict, "publisher"));
+	wamp_msg_clear(&m);
+	expect(f, 3, WAMP_EVENT, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	assert_int_equal(fake_peer_pending(&f->p[2]), 0); /* excluded */
+	assert_int_equal(fake_peer_pending(&f->p[3]), 0); /* nothing refused went out */
+	/* kept retained (the session could have published with retain itself) */
+	subscribe_ok(f, 3, "[32, 2, {\"get_retained\": true}, \"com.app.x\"]");
+	expect(f, 3, WAMP_EVENT, &m);
+	assert_true(wamp_dict_bool(m.dict, "retained", false));
+	assert_memory_equal(m.payload.args, "[\"bye\"]", 7);
+	wamp_msg_clear(&m);
+	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
+}
+
+/* #17 (b): a subscription's history is the topic's: only for who may subscribe to it, with
+ * its match policy */
+static void test_get_events_authorized(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	char uri[64];
+	json_t *r;
+	uint64_t ids[3];
+	const char *topics[3] = {"com.app.x", "com.app.secret", "com.app."};
+
+	user_and_admin_roles(f);
+	assert_int_equal(broker_add_history(&f->r->broker, "com.app.x", MATCH_EXACT, 10), WAMPD_OK);
+	assert_int_equal(broker_add_history(&f->r->broker, "com.app.secret", MATCH_EXACT, 10),
+	                 WAMPD_OK);
+	assert_int_equal(broker_add_history(&f->r->broker, "com.app.", MATCH_PREFIX, 10), WAMPD_OK);
+	for (int i = 0; i < 3; i++)
+		ids[i] = ((struct subscription *)match_get(&f->r->broker.index, topics[i],
+		                                           strlen(topics[i]),
+		                                           i == 2 ? MATCH_PREFIX : MATCH_EXACT))->id;
+	fake_msg("[16, 1, {}, \"com.app.secret\", [\"salaries\"]]", &m);
+	assert_int_equal(broker_publish(&f->r->broker, f->p[3].s, &m), WAMPD_OK);
+	wamp_msg_clear(&m);
+	fake_msg("[16, 2, {}, \"com.app.x\", [\"news\"]]", &m);
+	assert_int_equal(broker_publish(&f->r->broker, f->p[3].s, &m), WAMPD_OK);
+	wamp_msg_clear(&m);
+
+	r = call(f, 0, NULL, "[48, 1, {}, \"wamp.subscription.get_events\", [%llu]]",
+	         (unsigned long long)ids[0]);
+	assert_int_equal(json_array_size(json_array_get(r, 0)), 1);
+	json_decref(r);
+	for (int i = 1; i < 3; i++) {
+		uri[0] = '\0';
+		assert_null(call(f, 0, uri, "[48, 2, {}, \"wamp.subscription.get_events\", [%llu]]",
+		                 (unsigned long long)ids[i]));
+		assert_string_equal(uri, "wamp.error.not_authorized");
+	}
+	r = call(f, 3, NULL, "[48, 3, {}, \"wamp.subscription.get_events\", [%llu]]",
+	         (unsigned long long)ids[2]);
+	assert_int_equal(json_array_size(json_array_get(r, 0)), 2); /* the admin may */
+	json_decref(r);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +736,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_testaments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_testament_authorized, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_events_authorized, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_meta_events_to_the_leaving_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_events_visible_when_sent, setup, teardown),
 	};

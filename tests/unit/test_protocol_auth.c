@@ -489,6 +489,127 @@ static void test_dynamic_authorizer_parks_requests(void **state)
 	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
 }
 
+/* The session under test joins with the dynamic role (the authorizer registered by the
+ * service session first); `hello` is its HELLO.Details. */
+static void join_dynamic(struct fixture *f, uint32_t ttl_ms, const char *hello)
+{
+	struct wamp_msg m;
+
+	service(f, "com.authz");
+	free(f->auth.m[AUTH_ANONYMOUS].role);
+	f->auth.m[AUTH_ANONYMOUS].role = strdup("dyn");
+	realms_find(&f->rt.realms, "realm1")->authz.cache_ttl_ms = ttl_ms;
+	feed(f, 0, "[1, \"realm1\", %s]", hello);
+	expect(f, 0, WAMP_WELCOME, &m);
+	wamp_msg_clear(&m);
+}
+
+/* The authorizer's next question: its INVOCATION id; uri, action and options.match are
+ * checked. */
+static uint64_t question(struct fixture *f, const char *uri, const char *action,
+                         const char *match)
+{
+	struct wamp_msg m;
+	enum wampd_err err;
+	json_t *args;
+	uint64_t inv;
+
+	expect(f, 1, WAMP_INVOCATION, &m);
+	inv = m.id[0];
+	args = wamp_payload_args(&m.payload, &err);
+	assert_non_null(args);
+	assert_string_equal(json_string_value(json_array_get(args, 1)), uri);
+	assert_string_equal(json_string_value(json_array_get(args, 2)), action);
+	assert_string_equal(wamp_dict_str(json_array_get(args, 3), "match", ""), match);
+	json_decref(args);
+	wamp_msg_clear(&m);
+	return inv;
+}
+
+static void answer(struct fixture *f, uint64_t inv, const char *verdict)
+{
+	feed(f, 1, "[70, %llu, {}, [%s]]", (unsigned long long)inv, verdict);
+	fake_timers_advance(0); /* the replay runs from the event loop */
+}
+
+/* #17 finding 5: the authorizer sees the match policy, and an answer for one policy is
+ * never reused for another on the same URI */
+static void test_dynamic_authorizer_match_policy(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+
+	join_dynamic(f, 60000, "{}");
+	feed(f, 0, "[32, 1, {}, \"com.pub.news\"]");
+	answer(f, question(f, "com.pub.news", "subscribe", "exact"), "true");
+	expect(f, 0, WAMP_SUBSCRIBED, &m);
+	wamp_msg_clear(&m);
+	/* the cached exact grant does not answer the prefix request: asked, and refused */
+	feed(f, 0, "[32, 2, {\"match\": \"prefix\"}, \"com.pub.news\"]");
+	answer(f, question(f, "com.pub.news", "subscribe", "prefix"), "false");
+	expect(f, 0, WAMP_ERROR, &m);
+	assert_int_equal(m.id[1], 2);
+	assert_string_equal(m.uri, "wamp.error.not_authorized");
+	wamp_msg_clear(&m);
+	/* both answers are cached, each for its own policy */
+	feed(f, 0, "[32, 3, {\"match\": \"prefix\"}, \"com.pub.news\"]");
+	expect(f, 0, WAMP_ERROR, &m);
+	wamp_msg_clear(&m);
+	feed(f, 0, "[32, 4, {\"match\": \"wildcard\"}, \"com.pub.news\"]");
+	answer(f, question(f, "com.pub.news", "subscribe", "wildcard"), "false");
+	expect(f, 0, WAMP_ERROR, &m);
+	wamp_msg_clear(&m);
+	feed(f, 0, "[64, 5, {\"match\": \"prefix\", \"invoke\": \"roundrobin\"}, \"com.pub.\"]");
+	answer(f, question(f, "com.pub.", "register", "prefix"), "true");
+	expect(f, 0, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
+}
+
+/* #17 finding 4: a testament is authorized as a PUBLISH by the dynamic authorizer too; the
+ * CALL asks two questions (the call, then the publish) and comes back whole for each, also
+ * for a caller of progressive invocations (whose CALL ids are remembered). */
+static void test_dynamic_testament(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	enum wampd_err err;
+	json_t *args;
+	uint64_t inv;
+
+	join_dynamic(f, 0, "{\"roles\": {\"caller\": {\"features\": "
+	                   "{\"progressive_call_invocations\": true}}}}");
+	feed(f, 0, "[48, 1, {}, \"wamp.session.add_testament\", [\"com.t\", [1], {}], "
+	           "{\"publish_options\": {\"retain\": true}}]");
+	answer(f, question(f, "wamp.session.add_testament", "call", "exact"),
+	       "{\"allow\": true, \"cache\": false}");
+	expect(f, 1, WAMP_INVOCATION, &m);
+	inv = m.id[0];
+	args = wamp_payload_args(&m.payload, &err);
+	assert_string_equal(json_string_value(json_array_get(args, 1)), "com.t");
+	assert_string_equal(json_string_value(json_array_get(args, 2)), "publish");
+	assert_true(wamp_dict_bool(json_array_get(args, 3), "retain", false)); /* its options */
+	json_decref(args);
+	wamp_msg_clear(&m);
+	answer(f, inv, "false");
+	expect(f, 0, WAMP_ERROR, &m);
+	assert_int_equal(m.id[0], WAMP_CALL);
+	assert_int_equal(m.id[1], 1);
+	assert_string_equal(m.uri, "wamp.error.not_authorized");
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[1]), 0); /* no third question */
+
+	/* allowed: asked again (nothing cached), then RESULT */
+	feed(f, 0, "[48, 2, {}, \"wamp.session.add_testament\", [\"com.t\", [2], {}]]");
+	answer(f, question(f, "wamp.session.add_testament", "call", "exact"), "true");
+	answer(f, question(f, "com.t", "publish", "exact"), "true");
+	expect(f, 0, WAMP_RESULT, &m);
+	assert_int_equal(m.id[0], 2);
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
+	assert_int_equal(json_array_size(f->p[0].s->testaments_destroyed), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -503,6 +624,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hello_deadline_ends_at_welcome, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_authorizer_parks_requests, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_dynamic_authorizer_match_policy, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_dynamic_testament, setup, teardown),
 	};
 
 	ids_init();
