@@ -31,10 +31,15 @@
 /* May s register `pattern` (which covers the router's procedure `uri`, pinned to `pin` or
  * NULL)? */
 static bool procguard_allowed(const struct session *s, const struct realm *r,
-                              const struct wamp_msg *msg, const char *pin)
+                              const struct wamp_msg *msg, enum match_policy policy,
+                              const char *pin)
 {
 	const struct authz_role *role = NULL, *ask = NULL;
 	struct authz_decision d;
+	/* the whole pattern must be covered (authz_role_decide), as for any REGISTER */
+	const struct authz_request rq = {.uri = msg->uri, .uri_len = msg->uri_len,
+	                                 .match = (enum authz_match)policy,
+	                                 .action = AUTHZ_REGISTER};
 
 	if (!s->authrole)
 		return false;
@@ -44,8 +49,7 @@ static bool procguard_allowed(const struct session *s, const struct realm *r,
 		return false;
 	HASH_FIND_STR(r->authz.roles, s->authrole, role);
 	return role && !role->authorizer &&
-	       authz_check(&r->authz, s->authrole, msg->uri, msg->uri_len, AUTHZ_REGISTER, &d,
-	                   &ask) == AUTHZ_ALLOW && d.allow;
+	       authz_check(&r->authz, s->authrole, &rq, &d, &ask) == AUTHZ_ALLOW && d.allow;
 }
 
 static enum wampd_err procguard_refuse(const struct session *s, const struct realm *r,
@@ -77,7 +81,7 @@ enum wampd_err procguard_register(const struct router *rt, const struct session 
 			    (mc->authenticator_realm && strcmp(mc->authenticator_realm, r->name)) ||
 			    !match_item_matches(&pattern, mc->authenticator, strlen(mc->authenticator)))
 				continue;
-			if (!procguard_allowed(s, r, msg, mc->authenticator_role))
+			if (!procguard_allowed(s, r, msg, pattern.policy, mc->authenticator_role))
 				return procguard_refuse(s, r, "the authenticator", mc->authenticator,
 				                        mc->authenticator_role);
 		}
@@ -86,7 +90,7 @@ enum wampd_err procguard_register(const struct router *rt, const struct session 
 		if (!role->authorizer ||
 		    !match_item_matches(&pattern, role->authorizer, strlen(role->authorizer)))
 			continue;
-		if (!procguard_allowed(s, r, msg, role->authorizer_role))
+		if (!procguard_allowed(s, r, msg, pattern.policy, role->authorizer_role))
 			return procguard_refuse(s, r, "the authorizer", role->authorizer,
 			                        role->authorizer_role);
 	}
