@@ -631,6 +631,8 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 	}
 	if (err != WAMPD_OK) {
 		proto_request_of(&msg, &req_type, &req_id);
+		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err))
+			metrics.publish_refused[err]++;
 		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err) &&
 		    !wamp_dict_bool(msg.dict, "acknowledge", false)) {
 			/* an unacknowledged PUBLISH gets no ERROR (clients would not expect it) */

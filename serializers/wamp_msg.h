@@ -156,6 +156,13 @@ static inline bool wamp_payload_present(const struct wamp_payload *p)
  * Safe on a zeroed message and on a message that failed to decode. */
 void wamp_msg_clear(struct wamp_msg *m);
 
+/* Heap bytes an allocation of n bytes takes (the allocator's chunk, estimated). */
+size_t wamp_heap_size(size_t n);
+
+/* Heap bytes the jansson value v holds (estimate, see wamp_msg.c; NULL: 0), counting shared
+ * sub-values once per reference: for byte budgets. v is borrowed; O(size of v). */
+size_t wamp_json_heap_size(const json_t *v);
+
 /* Convenience readers for the dict (Options/Details). NULL dict or missing key gives def.
  * A key present with the wrong type also gives def. */
 bool wamp_dict_bool(const json_t *dict, const char *key, bool def);
