@@ -117,6 +117,8 @@ struct wamp_schema {
 struct wamp_payload {
 	enum wamp_ser ser;
 	bool transparent;    /* args is one binary Payload, not a list (kwargs absent) */
+	bool nonfinite;      /* decoded spans hold a NaN/+-Infinity (or, in JSON, a number that
+	                        overflows a double): wamp_validate() refuses the message */
 	const uint8_t *args;
 	size_t args_len;
 	const uint8_t *kwargs;
