@@ -296,10 +296,12 @@ BUILTIN(ms_add_testament)
 	if (!t)
 		return WAMPD_ERR_NOMEM;
 	/* storage: bounded in bytes per session (limits.max_testament_bytes_per_session) */
-	err = session_testament_add(caller, bucket, t, r->owner->limits.max_testament_bytes_per_session);
+	err = session_testament_add(caller, bucket, t,
+	                            r->owner->limits.max_testament_bytes_per_session);
 	if (err == WAMPD_ERR_LIMIT) {
 		r->testaments_refused++;
-		*message = "the session's testaments would exceed limits.max_testament_bytes_per_session";
+		*message = "the session's testaments would exceed "
+		           "limits.max_testament_bytes_per_session";
 	}
 	if (err != WAMPD_OK)
 		return err;

@@ -436,11 +436,11 @@ static enum wampd_err proto_dispatch(struct router *rt, struct session *s,
 
 /*
  * A well-formed message the validation refused for its content (wamp_validate: a payload
- * with a non-finite number), in an established session. A request (PUBLISH, CALL) gets `err`
- * back and is answered like any handler's error (ERROR; an unacknowledged PUBLISH is only logged and
- * counted). A callee's answer (YIELD, or ERROR to an INVOCATION) has no reply in WAMP: the
- * call it answers ends for its caller with ERROR `err` (message `why`) instead, as if the
- * callee had sent that, and the callee's payload goes nowhere.
+ * with a non-finite number), in an established session. A request (PUBLISH, CALL) gets
+ * `err` back and is answered like any handler's error (ERROR; an unacknowledged PUBLISH is
+ * only logged and counted). A callee's answer (YIELD, or ERROR to an INVOCATION) has no
+ * reply in WAMP: the call it answers ends for its caller with ERROR `err` (message `why`)
+ * instead, as if the callee had sent that, and the callee's payload goes nowhere.
  */
 static enum wampd_err proto_refused(struct session *s, const struct wamp_msg *msg,
                                     enum wampd_err err, const char *why)
@@ -453,7 +453,7 @@ static enum wampd_err proto_refused(struct session *s, const struct wamp_msg *ms
 	if (msg->type == WAMP_ERROR && msg->id[0] == WAMP_INVOCATION)
 		e.id[1] = msg->id[1];
 	else if (msg->type != WAMP_YIELD)
-		return WAMPD_ERR_PROTOCOL; /* a message only a router sends */
+		return WAMPD_ERR_PROTOCOL; /* only a router sends it, as proto_dispatch says */
 	wlog_info("dealer", "session=%llu answered INVOCATION %llu with %s: the call fails: %s",
 	          (unsigned long long)s->id, (unsigned long long)e.id[1],
 	          wamp_type_name(msg->type), why);

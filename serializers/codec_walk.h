@@ -74,8 +74,9 @@ CODEC_WALK enum wampd_err codec_decode_fields(const struct codec_reader *r, int 
 				return codec_fail(errbuf, errlen, "%s: element %d must be a dict",
 				                  schema->name, i);
 			if (e->nonfinite) /* WAMP's own dicts: a malformed message */
-				return codec_fail(errbuf, errlen, "%s: element %d holds a non-finite "
-				                  "number (NaN or Infinity)", schema->name, i);
+				return codec_fail(errbuf, errlen, "%s: element %d holds a "
+				                  "non-finite number (NaN or Infinity)",
+				                  schema->name, i);
 			why[0] = '\0';
 			if (!r->is_empty_dict(e) && !(msg->dict = r->dict(e, why, sizeof(why))))
 				return codec_fail(errbuf, errlen, "%s: element %d: %s", schema->name, i,

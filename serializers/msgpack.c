@@ -127,7 +127,8 @@ static bool mp_skip(struct mpscan *s, unsigned depth)
 	case 0xca: /* float32 */
 	case 0xcb: /* float64 */
 		n = c == 0xca ? 4 : 8;
-		if ((size_t)(s->end - s->p) >= n && codec_float_nonfinite(mp_be(s->p, n), (unsigned)n))
+		if ((size_t)(s->end - s->p) >= n &&
+		    codec_float_nonfinite(mp_be(s->p, n), (unsigned)n))
 			s->nonfinite = true;
 		return mp_take(s, n);
 	case 0xcc: /* uint 8..64 */

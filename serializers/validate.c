@@ -226,10 +226,12 @@ enum wampd_err wamp_validate(const struct wamp_msg *msg, char *errbuf, size_t er
 		}
 	}
 	if (msg->payload.nonfinite) {
-		/* well-formed, but not deliverable alike to every serializer: refused as a request */
+		/* well-formed, but not deliverable to every serializer alike: refused as a
+		 * request */
 		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "%s Arguments|ArgumentsKw hold a non-finite number (NaN or "
-			         "Infinity), which JSON cannot carry", wamp_type_name(msg->type));
+			snprintf(errbuf, errlen, "%s Arguments|ArgumentsKw hold a non-finite number "
+			         "(NaN or Infinity), which JSON cannot carry",
+			         wamp_type_name(msg->type));
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	}
 	return WAMPD_OK;

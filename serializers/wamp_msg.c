@@ -125,12 +125,14 @@ size_t wamp_json_heap_size(const json_t *v)
 			n += wamp_heap_size(JS_PAIR + strlen(key) + 1) + wamp_json_heap_size(item);
 		return n;
 	}
-	case JSON_ARRAY:
-		n = wamp_heap_size(JS_ARRAY) +
-		    wamp_heap_size((json_array_size(v) < 8 ? 8 : json_array_size(v)) * sizeof(json_t *));
+	case JSON_ARRAY: {
+		size_t slots = json_array_size(v) < 8 ? 8 : json_array_size(v);
+
+		n = wamp_heap_size(JS_ARRAY) + wamp_heap_size(slots * sizeof(json_t *));
 		json_array_foreach(v, i, item)
 			n += wamp_json_heap_size(item);
 		return n;
+	}
 	case JSON_STRING:
 		return wamp_heap_size(JS_STRING) + wamp_heap_size(json_string_length(v) + 1);
 	case JSON_INTEGER:
