@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "common/err.h"
+
 #define METRICS_MSG_TYPES 71   /* WAMP message type codes 0..70 */
 #define METRICS_AUTH_METHODS 8 /* enum auth_method values (auth/auth.h), last = unknown */
 #define METRICS_BUCKETS 16     /* finite histogram buckets (+Inf is implicit) */
@@ -38,6 +40,9 @@ struct metrics {
 	uint64_t auth_ok[METRICS_AUTH_METHODS];   /* authentications that ended in WELCOME */
 	uint64_t auth_fail[METRICS_AUTH_METHODS]; /* that ended in ABORT */
 	uint64_t pending_calls;                /* gauge: calls routed and not yet answered */
+	uint64_t publish_refused[WAMPD_ERR__COUNT]; /* PUBLISHes refused with a request-level
+	                                          error (ERROR, or only logged when not
+	                                          acknowledged), by error */
 	struct metrics_histogram call_latency; /* CALL -> final RESULT/ERROR from the callee */
 	struct metrics_histogram loop_lag;     /* how late the event loop ran a timer */
 };

@@ -12,6 +12,11 @@
  *
  * Membership checks (is this session already subscribed?) walk the shorter of the
  * session's list and the subscription's list.
+ *
+ * Stored events (retained, history) are charged to the realm's byte budgets at their
+ * broker_event_cost. Whether a retained event fits is decided before the delivery, so a
+ * refused client publication reaches nobody; history entries of all the realm's histories
+ * are also linked oldest-first, so the byte budget evicts the realm's oldest in O(1).
  */
 #include "realm/broker.h"
 
@@ -40,7 +45,9 @@ void broker_init(struct broker *b, struct realm *r)
 {
 	memset(b, 0, sizeof(*b));
 	b->realm = r;
-	b->max_retained = 10000;
+	b->max_retained = BROKER_DEFAULT_MAX_RETAINED;
+	b->max_retained_bytes = BROKER_DEFAULT_MAX_RETAINED_BYTES;
+	b->max_history_bytes = BROKER_DEFAULT_MAX_HISTORY_BYTES;
 	match_init(&b->index);
 }
 
@@ -94,29 +101,85 @@ static bool stored_event_set(struct stored_event *ev, uint64_t publication, cons
 	return true;
 }
 
-static void history_free(struct event_history *h)
+size_t broker_event_cost(size_t topic_len, const json_t *details, const struct wamp_payload *p)
+{
+	size_t n = wamp_payload_span_len(p);
+
+	return wamp_heap_size(sizeof(struct retained_event)) + wamp_heap_size(topic_len + 1) +
+	       (n ? wamp_heap_size(n) : 0) + wamp_json_heap_size(details) +
+	       (p->args ? 0 : wamp_json_heap_size(p->args_v)) +
+	       (p->kwargs ? 0 : wamp_json_heap_size(p->kwargs_v));
+}
+
+/* Drop the oldest entry of history h, unlinking it from the realm's list and the budget. */
+static void history_drop_oldest(struct broker *b, struct event_history *h)
+{
+	struct stored_event *ev = &h->ring[h->head];
+
+	if (ev->older)
+		ev->older->newer = ev->newer;
+	else
+		b->history_oldest = ev->newer;
+	if (ev->newer)
+		ev->newer->older = ev->older;
+	else
+		b->history_newest = ev->older;
+	b->history_bytes -= ev->cost;
+	stored_event_clear(ev);
+	h->head = (h->head + 1) % h->limit;
+	h->count--;
+}
+
+static void history_free(struct broker *b, struct event_history *h)
 {
 	if (!h)
 		return;
-	for (uint32_t i = 0; i < h->count; i++)
-		stored_event_clear(&h->ring[(h->head + i) % h->limit]);
+	while (h->count)
+		history_drop_oldest(b, h);
 	free(h->ring);
 	free(h);
 }
 
-static void history_push(struct event_history *h, uint64_t publication, const char *topic,
-                         size_t topic_len, const json_t *details, const struct wamp_payload *p)
+/*
+ * Record a publication in history h: its count limit drops h's oldest entry; the realm's
+ * byte budget drops the realm's oldest entries, of any history. The realm's list is in
+ * recording order and each ring too, so the realm's oldest entry is always the oldest of its
+ * own ring (the one history_drop_oldest removes). An event larger than the whole budget is
+ * not recorded (counted in history_refused).
+ */
+static void history_push(struct broker *b, struct event_history *h, uint64_t publication,
+                         const char *topic, size_t topic_len, const json_t *details,
+                         const struct wamp_payload *p)
 {
+	size_t cost = broker_event_cost(topic_len, details, p);
 	struct stored_event *slot;
 
-	if (h->count == h->limit) { /* full: the oldest makes room */
-		stored_event_clear(&h->ring[h->head]);
-		h->head = (h->head + 1) % h->limit;
-		h->count--;
+	if (cost > b->max_history_bytes) {
+		b->history_refused++;
+		wlog_debug("broker", "not recording topic=%s publication=%llu in its history: %zu "
+		           "bytes, over the realm's max_history_bytes", topic,
+		           (unsigned long long)publication, cost);
+		return;
+	}
+	if (h->count == h->limit) /* full: the oldest makes room */
+		history_drop_oldest(b, h);
+	while (b->history_bytes + cost > b->max_history_bytes) {
+		history_drop_oldest(b, b->history_oldest->history);
+		b->history_evicted++;
 	}
 	slot = &h->ring[(h->head + h->count) % h->limit];
-	if (stored_event_set(slot, publication, topic, topic_len, details, p))
-		h->count++;
+	if (!stored_event_set(slot, publication, topic, topic_len, details, p))
+		return;
+	slot->cost = cost;
+	slot->history = h;
+	slot->older = b->history_newest;
+	if (b->history_newest)
+		b->history_newest->newer = slot;
+	else
+		b->history_oldest = slot;
+	b->history_newest = slot;
+	b->history_bytes += cost;
+	h->count++;
 }
 
 json_t *broker_stored_event_json(const struct stored_event *ev, uint64_t subscription)
@@ -154,7 +217,7 @@ static void subscription_free(struct broker *b, struct subscription *sub)
 	free(sub->waiters);
 	HASH_DELETE(hh_id, b->by_id, sub);
 	match_delete(&b->index, &sub->item);
-	history_free(sub->history);
+	history_free(b, sub->history);
 	free(sub->item.uri);
 	free(sub);
 }
@@ -416,8 +479,8 @@ static bool publication_deliver(struct match_item *item, void *arg)
 	event.dict = publication_event_details(p, sub);
 	event.payload = *p->payload;
 	if (sub->history && !p->retained)
-		history_push(sub->history, p->id, p->topic, p->topic_len, p->publisher_details,
-		             p->payload);
+		history_push(p->broker, sub->history, p->id, p->topic, p->topic_len,
+		             p->publisher_details, p->payload);
 
 	for (int ser = 0; ser < WAMP_SER__COUNT; ser++) {
 		enum wampd_err err;
@@ -446,21 +509,33 @@ out:
 	return true;
 }
 
-/* Keep (or replace) the retained event of the publication's topic. */
-static void broker_retain(struct broker *b, const struct publication *p)
+/*
+ * May the publication's event be retained? A new topic needs a free place in the count
+ * (max_retained) and the bytes (max_retained_bytes); a replacement needs the bytes once the
+ * event it replaces is gone. Sets *old (the topic's current retained event, or NULL) and
+ * *cost (broker_event_cost) for broker_retain.
+ */
+static bool broker_retain_fits(struct broker *b, const struct publication *p,
+                               struct retained_event **old, size_t *cost)
 {
-	struct retained_event *r = NULL;
+	*old = NULL;
+	HASH_FIND(hh, b->retained, p->topic, p->topic_len, *old);
+	*cost = broker_event_cost(p->topic_len, p->publisher_details, p->payload);
+	if (!*old && b->nretained >= b->max_retained)
+		return false;
+	return b->retained_bytes - (*old ? (*old)->ev.cost : 0) + *cost <= b->max_retained_bytes;
+}
 
-	HASH_FIND(hh, b->retained, p->topic, p->topic_len, r);
+/* Keep the publication's event for its topic, replacing old (broker_retain_fits said it
+ * fits). On allocation failure the topic keeps nothing. */
+static void broker_retain(struct broker *b, const struct publication *p,
+                          struct retained_event *r, size_t cost)
+{
 	if (r) {
 		HASH_DEL(b->retained, r);
+		b->retained_bytes -= r->ev.cost;
 		stored_event_clear(&r->ev);
 	} else {
-		if (b->nretained >= b->max_retained) {
-			wlog_warn("broker", "not retaining topic=%s: %u retained events (limit)",
-			          p->topic, b->nretained);
-			return;
-		}
 		if (!(r = calloc(1, sizeof(*r))))
 			return;
 		b->nretained++;
@@ -471,6 +546,8 @@ static void broker_retain(struct broker *b, const struct publication *p)
 		b->nretained--;
 		return;
 	}
+	r->ev.cost = cost;
+	b->retained_bytes += cost;
 	HASH_ADD_KEYPTR(hh, b->retained, r->ev.topic, strlen(r->ev.topic), r);
 }
 
@@ -496,17 +573,35 @@ static void publication_init(struct publication *p, struct broker *b, struct ses
 	p->id = ids_global();
 }
 
-/* Route one publication: deliver, record, retain. Returns the first encoding error. */
+/* Route one publication: deliver, record, retain. Returns the first encoding error, or
+ * WAMPD_ERR_LIMIT (nothing delivered) for a client's publication to be retained that does
+ * not fit the retained events' budget (broker.h). */
 static enum wampd_err broker_route(struct broker *b, struct publication *p)
 {
 	json_t *publisher = p->remote ? NULL : publication_publisher_details(p);
+	bool retain = wamp_dict_bool(p->options, "retain", false) && b->max_retained;
+	struct retained_event *old = NULL;
+	size_t cost = 0;
 
 	if (publisher)
 		p->publisher_details = publisher;
+	if (retain && !broker_retain_fits(b, p, &old, &cost)) {
+		b->retained_refused++;
+		if (p->publisher) { /* a client's PUBLISH: refused as a whole */
+			json_decref(publisher);
+			p->publisher_details = NULL;
+			return WAMPD_ERR_LIMIT;
+		}
+		wlog_info("broker", "delivering topic=%s without retaining it: %u retained events, "
+		          "%llu bytes (realm limits: %u, %llu)", p->topic, b->nretained,
+		          (unsigned long long)b->retained_bytes, b->max_retained,
+		          (unsigned long long)b->max_retained_bytes);
+		retain = false;
+	}
 	b->publications++;
 	match_each(&b->index, p->topic, p->topic_len, publication_deliver, p);
-	if (wamp_dict_bool(p->options, "retain", false) && b->max_retained)
-		broker_retain(b, p);
+	if (retain)
+		broker_retain(b, p, old, cost);
 	if (b->realm->owner->bp && !p->remote) {
 		struct publication_view v = {.id = p->id, .topic = p->topic, .topic_len = p->topic_len,
 		                             .options = p->options, .publisher = publisher,

@@ -11,8 +11,18 @@
  * encoded once per serializer present among the members and the same refcounted bytes are
  * queued to each receiver. Publisher exclusion and black/white lists only skip receivers.
  *
- * Retained events (PUBLISH retain: true) are kept per topic, bounded in count; event
- * history is kept per subscription for the (uri, match) pairs the configuration names.
+ * Retained events (PUBLISH retain: true) are kept per topic, bounded in count and in bytes
+ * per realm; event history is kept per subscription for the (uri, match) pairs the
+ * configuration names, bounded in count per history and in bytes per realm. Bytes are what
+ * the router holds for an event (broker_event_cost: payload, topic, details and the entry's
+ * bookkeeping), not only the payload.
+ *
+ * Over the retained budget, a new retained event (a new topic, or a replacement that grows
+ * beyond it) is refused: a client's PUBLISH is refused as a whole, before any delivery, with
+ * WAMPD_ERR_LIMIT (ERROR wamp.error.limit_exceeded when acknowledged); the router's own and
+ * other nodes' publications are delivered but not retained. Over the history budget, the
+ * realm's oldest history entries (whichever history holds them) are evicted, as a ring does:
+ * history is a window on the recent past, so the newest events win.
  */
 #ifndef WAMPD_REALM_BROKER_H
 #define WAMPD_REALM_BROKER_H
@@ -36,6 +46,11 @@ struct stored_event {
 	json_t *details;            /* publisher disclosure etc. (owned, may be NULL) */
 	struct wamp_payload payload;/* spans point into `bytes` (owned) or values (owned) */
 	uint8_t *bytes;
+	size_t cost;                /* bytes charged to the broker's budget (broker_event_cost) */
+	/* history entries: the ring holding it, and the realm's list of all history entries
+	 * from the oldest (broker->history_oldest) to the newest */
+	struct event_history *history;
+	struct stored_event *older, *newer;
 };
 
 struct event_history {
@@ -88,6 +103,11 @@ struct history_config {
 	uint32_t limit;
 };
 
+/* Defaults of the realm's byte budgets (realms[].max_retained_bytes, max_history_bytes). */
+#define BROKER_DEFAULT_MAX_RETAINED 10000
+#define BROKER_DEFAULT_MAX_RETAINED_BYTES (UINT64_C(64) << 20)
+#define BROKER_DEFAULT_MAX_HISTORY_BYTES (UINT64_C(64) << 20)
+
 struct broker {
 	struct realm *realm;
 	struct subscription *by_id;     /* all subscriptions, key id */
@@ -95,6 +115,14 @@ struct broker {
 	struct retained_event *retained;/* by topic */
 	uint32_t nretained;
 	uint32_t max_retained;          /* 0: retention off */
+	uint64_t max_retained_bytes;    /* byte budget of the retained events */
+	uint64_t retained_bytes;        /* charged to it now */
+	uint64_t retained_refused;      /* retained events refused (count or byte budget) */
+	uint64_t max_history_bytes;     /* byte budget of all the realm's event histories */
+	uint64_t history_bytes;         /* charged to it now */
+	uint64_t history_evicted;       /* entries evicted before their count limit, for bytes */
+	uint64_t history_refused;       /* events larger than the whole budget: not recorded */
+	struct stored_event *history_oldest, *history_newest; /* every history entry, in order */
 	uint64_t publications;          /* counter for stats */
 };
 
@@ -159,6 +187,11 @@ json_t *broker_features(void);
 
 /* Lookup by id (meta API, tests). */
 struct subscription *broker_subscription(struct broker *b, uint64_t id);
+
+/* The bytes charged to a budget for keeping an event of topic_len bytes, details (the
+ * publisher disclosure; may be NULL) and payload p: encoded payload (or its values), topic,
+ * details and the entry's structures, as allocated (serializers' wamp_heap_size). */
+size_t broker_event_cost(size_t topic_len, const json_t *details, const struct wamp_payload *p);
 
 /* A stored event as the dict wamp.subscription.get_events returns (new reference). */
 json_t *broker_stored_event_json(const struct stored_event *ev, uint64_t subscription);

@@ -385,19 +385,26 @@ BUILTIN(ms_add_testament)
 		json_decref(kept);
 		return err;
 	}
-	if (!*bucket && !(*bucket = json_array())) {
-		json_decref(kept);
-		return WAMPD_ERR_NOMEM;
-	}
 	if (json_array_size(*bucket) >= MAX_TESTAMENTS) {
 		json_decref(kept);
+		r->testaments_refused++;
 		*message = "too many testaments for this scope";
 		return WAMPD_ERR_LIMIT;
 	}
 	t = json_pack("{s:s, s:O?, s:O?, s:o?}", "topic", topic, "args", targs, "kwargs", tkwargs,
 	              "options", kept);
-	if (!t || json_array_append_new(*bucket, t))
+	if (!t)
 		return WAMPD_ERR_NOMEM;
+	/* storage: bounded in bytes per session (limits.max_testament_bytes_per_session) */
+	err = session_testament_add(caller, bucket, t,
+	                            r->owner->limits.max_testament_bytes_per_session);
+	if (err == WAMPD_ERR_LIMIT) {
+		r->testaments_refused++;
+		*message = "the session's testaments would exceed "
+		           "limits.max_testament_bytes_per_session";
+	}
+	if (err != WAMPD_OK)
+		return err;
 	if (r->owner->bp) /* kept in the cluster in case this node dies */
 		backplane_testaments(r, caller, false);
 	return WAMPD_OK;
@@ -411,9 +418,7 @@ BUILTIN(ms_flush_testaments)
 	(void)args, (void)res_kwargs;
 	if (!(bucket = testament_bucket(caller, kwargs, message)))
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	n = *bucket ? (json_int_t)json_array_size(*bucket) : 0;
-	json_decref(*bucket);
-	*bucket = NULL;
+	n = (json_int_t)session_testaments_flush(caller, bucket);
 	if (r->owner->bp)
 		backplane_testaments(r, caller, false);
 	*res_args = json_pack("[I]", n);
@@ -813,11 +818,10 @@ void meta_publish_testaments(struct realm *r, const json_t *list)
 
 void meta_session_testaments(struct realm *r, struct session *s)
 {
-	json_t *detached = s->testaments_detached, *destroyed = s->testaments_destroyed;
+	json_t *detached, *destroyed;
 
 	/* forget them first: each testament is published exactly once */
-	s->testaments_detached = NULL;
-	s->testaments_destroyed = NULL;
+	session_testaments_take(s, &detached, &destroyed);
 	if (r->owner->bp && (detached || destroyed))
 		backplane_testaments(r, s, true); /* published here: not again by another node */
 	meta_publish_testaments(r, detached);

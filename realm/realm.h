@@ -28,6 +28,9 @@ struct realm_limits {
 	uint32_t max_pending_calls_per_callee;  /* INVOCATIONs awaiting one callee; CALL beyond
 	                                           this: ERROR limit */
 	uint32_t max_sessions_per_realm;        /* HELLO beyond this: ABORT */
+	uint32_t max_testament_bytes_per_session; /* testaments a session may leave, in bytes
+	                                           (session_testament_cost); add_testament
+	                                           beyond this: ERROR limit */
 };
 
 #define REALM_LIMITS_DEFAULT                                                            \
@@ -35,7 +38,8 @@ struct realm_limits {
 	                       .max_registrations_per_session = 10000,                 \
 	                       .max_pending_calls_per_session = 10000,                 \
 	                       .max_pending_calls_per_callee = 10000,                  \
-	                       .max_sessions_per_realm = 1000000})
+	                       .max_sessions_per_realm = 1000000,                      \
+	                       .max_testament_bytes_per_session = 1u << 20})
 
 /*
  * One-shot timers on the router's event loop (call timeouts). The router implements them
@@ -68,6 +72,7 @@ struct realm {
 	struct broker broker;
 	struct dealer dealer;
 	struct authz_config authz;        /* roles; none configured: everything allowed */
+	uint64_t testaments_refused;      /* add_testament refused for a limit (metrics) */
 
 	bool meta_local;                  /* answering a cluster meta query: this node's part */
 	const char *meta_authrole;        /* with meta_local: the asking session's authrole

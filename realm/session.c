@@ -1,6 +1,7 @@
 /*
- * session.c - session objects, sending, and the one function that turns an error into
- * ERROR or ABORT on the wire (session_fail).
+ * session.c - session objects, sending, the one function that turns an error into ERROR or
+ * ABORT on the wire (session_fail), and the storage of a session's testaments with their
+ * byte count (limits.max_testament_bytes_per_session is checked against it).
  */
 #include "realm/session.h"
 
@@ -47,6 +48,50 @@ void session_free(struct session *s)
 		free(s->auth_pending);
 	}
 	free(s);
+}
+
+size_t session_testament_cost(const json_t *t)
+{
+	return wamp_json_heap_size(t) + sizeof(json_t *);
+}
+
+enum wampd_err session_testament_add(struct session *s, json_t **bucket, json_t *t, size_t limit)
+{
+	size_t cost = session_testament_cost(t);
+
+	if (cost > limit || s->testament_bytes > limit - cost) {
+		json_decref(t);
+		return WAMPD_ERR_LIMIT;
+	}
+	if (!*bucket && !(*bucket = json_array())) {
+		json_decref(t);
+		return WAMPD_ERR_NOMEM;
+	}
+	if (json_array_append_new(*bucket, t))
+		return WAMPD_ERR_NOMEM; /* json_array_append_new released t */
+	s->testament_bytes += cost;
+	return WAMPD_OK;
+}
+
+size_t session_testaments_flush(struct session *s, json_t **bucket)
+{
+	size_t n = json_array_size(*bucket), i;
+	json_t *t;
+
+	json_array_foreach(*bucket, i, t)
+		s->testament_bytes -= session_testament_cost(t);
+	json_decref(*bucket);
+	*bucket = NULL;
+	return n;
+}
+
+void session_testaments_take(struct session *s, json_t **detached, json_t **destroyed)
+{
+	*detached = s->testaments_detached;
+	*destroyed = s->testaments_destroyed;
+	s->testaments_detached = NULL;
+	s->testaments_destroyed = NULL;
+	s->testament_bytes = 0;
 }
 
 bool session_set_str(char **field, const char *val)

@@ -103,9 +103,11 @@ struct session {
 	/* highest CALL.Request seen (progressive call invocations, see dealer.c) */
 	uint64_t call_watermark;
 	/* testaments (wamp.session.add_testament): JSON lists of {topic, args, kwargs,
-	 * options}, owned, NULL when empty */
+	 * options}, owned, NULL when empty; changed only through session_testament_*(), which
+	 * keep testament_bytes (both lists' session_testament_cost) up to date */
 	json_t *testaments_detached;
 	json_t *testaments_destroyed;
+	size_t testament_bytes;
 
 	/* realm membership: maintained by realm.c, broker.c, dealer.c */
 	UT_hash_handle hh;               /* realm->sessions, key id */
@@ -196,6 +198,24 @@ void session_fail(struct session *s, int req_type, uint64_t req_id, enum wampd_e
 /* Close the session without a WAMP message (transport lost, killed, queue overflow):
  * state CLOSING, transport closed with `code`. Idempotent. */
 void session_close(struct session *s, int code, const char *reason);
+
+/*
+ * Testaments (wamp.session.add_testament), bounded in bytes per session. `bucket` is
+ * &s->testaments_detached or &s->testaments_destroyed.
+ * - session_testament_cost: the bytes testament t (a {topic, args, kwargs, options} object)
+ *   is charged: its jansson values (wamp_json_heap_size) and its slot in the list.
+ * - session_testament_add: append t to *bucket (the list is created if needed), taking over
+ *   the caller's reference to t. If s's testaments would then be charged more than `limit`
+ *   bytes: WAMPD_ERR_LIMIT and nothing changes; WAMPD_ERR_NOMEM on allocation failure. t is
+ *   released on failure.
+ * - session_testaments_flush: release *bucket; returns how many testaments it held.
+ * - session_testaments_take: hand both lists to the caller (who owns them; NULL when empty)
+ *   and leave s without testaments.
+ */
+size_t session_testament_cost(const json_t *t);
+enum wampd_err session_testament_add(struct session *s, json_t **bucket, json_t *t, size_t limit);
+size_t session_testaments_flush(struct session *s, json_t **bucket);
+void session_testaments_take(struct session *s, json_t **detached, json_t **destroyed);
 
 /* true if messages may be routed to this session (it is ESTABLISHED). */
 static inline bool session_routable(const struct session *s)

@@ -201,6 +201,104 @@ static uint64_t realm_publications(struct realm *r)
 	return r->broker.publications;
 }
 
+/* The realm's stores bounded by byte budgets (retained events, event history,
+ * testaments): bytes held, refusals and evictions, one row per store. */
+static uint64_t retained_bytes(struct realm *r)
+{
+	return r->broker.retained_bytes;
+}
+
+static uint64_t retained_refused(struct realm *r)
+{
+	return r->broker.retained_refused;
+}
+
+static uint64_t history_bytes(struct realm *r)
+{
+	return r->broker.history_bytes;
+}
+
+static uint64_t history_refused(struct realm *r)
+{
+	return r->broker.history_refused;
+}
+
+static uint64_t history_evicted(struct realm *r)
+{
+	return r->broker.history_evicted;
+}
+
+static uint64_t testament_bytes(struct realm *r)
+{
+	struct session *s, *tmp;
+	uint64_t n = 0;
+
+	HASH_ITER(hh, r->sessions, s, tmp)
+		n += s->testament_bytes;
+	return n;
+}
+
+static uint64_t testaments_refused(struct realm *r)
+{
+	return r->testaments_refused;
+}
+
+enum store_column { STORE_BYTES, STORE_REFUSED, STORE_EVICTED, STORE__COLUMNS };
+
+static const struct {
+	const char *store;
+	uint64_t (*value[STORE__COLUMNS])(struct realm *r); /* NULL: not for this store */
+} stores[] = {
+	{"retained", {retained_bytes, retained_refused, NULL}},
+	{"history", {history_bytes, history_refused, history_evicted}},
+	{"testaments", {testament_bytes, testaments_refused, NULL}},
+};
+
+static void store_family(struct abuf *b, struct router *rt, const char *name, const char *type,
+                         const char *help, enum store_column column)
+{
+	struct realm *r, *tmp;
+
+	family(b, name, type, help);
+	HASH_ITER(hh, rt->realms.by_name, r, tmp) {
+		for (size_t i = 0; i < sizeof(stores) / sizeof(stores[0]); i++) {
+			uint64_t (*value)(struct realm *) = stores[i].value[column];
+
+			if (!value)
+				continue;
+			abuf_printf(b, "%s{realm=\"", name);
+			abuf_label(b, r->name);
+			abuf_printf(b, "\",store=\"%s\"} %llu\n", stores[i].store,
+			            (unsigned long long)value(r));
+		}
+	}
+}
+
+/* Refused PUBLISHes by error URI (several errors share one URI: summed). */
+static void publish_refused_family(struct abuf *b)
+{
+	family(b, "wampd_publications_refused_total", "counter",
+	       "PUBLISHes refused (ERROR, or only logged when not acknowledged), by error URI.");
+	for (int e = WAMPD_OK + 1; e < WAMPD_ERR__COUNT; e++) {
+		const char *uri = wampd_err_uri((enum wampd_err)e);
+		uint64_t n = 0;
+		bool first = true;
+
+		if (wampd_err_is_fatal((enum wampd_err)e))
+			continue;
+		for (int f = WAMPD_OK + 1; f < WAMPD_ERR__COUNT; f++) {
+			if (wampd_err_is_fatal((enum wampd_err)f) ||
+			    strcmp(wampd_err_uri((enum wampd_err)f), uri))
+				continue;
+			first = first && f >= e;
+			n += metrics.publish_refused[f];
+		}
+		if (first) /* one row per URI, at its first error */
+			abuf_printf(b, "wampd_publications_refused_total{error=\"%s\"} %llu\n", uri,
+			            (unsigned long long)n);
+	}
+}
+
 static void messages_family(struct abuf *b, const char *name, const char *help,
                             const uint64_t *counts)
 {
@@ -311,6 +409,16 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 	          realm_registrations);
 	per_realm(b, rt, "wampd_subscriptions", "gauge", "Subscriptions with subscribers, by realm.",
 	          realm_subscriptions);
+	publish_refused_family(b);
+	store_family(b, rt, "wampd_store_bytes", "gauge",
+	             "Bytes held by retained events, event history and testaments, by realm (the "
+	             "budgets' measure).", STORE_BYTES);
+	store_family(b, rt, "wampd_store_refusals_total", "counter",
+	             "Retained events and testaments refused for their limits, history events too "
+	             "large to record, by realm.", STORE_REFUSED);
+	store_family(b, rt, "wampd_store_evictions_total", "counter",
+	             "Event history entries evicted early to stay within max_history_bytes, by "
+	             "realm.", STORE_EVICTED);
 
 	histogram(b, "wampd_event_loop_lag_seconds",
 	          "How late the event loop ran a 100 ms timer.", &metrics.loop_lag);

@@ -94,7 +94,7 @@ static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
 		"max_subscriptions_per_session", "max_registrations_per_session",
 		"max_pending_calls_per_session", "max_pending_calls_per_callee", "hello_timeout",
 		"ping_interval", "ping_timeout", "max_sessions_per_ip", "max_auth_failures_per_ip",
-		"auth_failure_window", NULL};
+		"auth_failure_window", "max_testament_bytes_per_session", NULL};
 	uint64_t v;
 
 	if (!json_is_object(lim))
@@ -120,6 +120,8 @@ static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
 	      realm_limits.max_pending_calls_per_session);
 	LIMIT("max_pending_calls_per_callee", 1, UINT32_MAX,
 	      realm_limits.max_pending_calls_per_callee);
+	LIMIT("max_testament_bytes_per_session", 0, UINT32_MAX,
+	      realm_limits.max_testament_bytes_per_session);
 	LIMIT("max_sessions_per_ip", 0, 10000000, max_sessions_per_ip);
 	LIMIT("max_auth_failures_per_ip", 0, 1000000, max_auth_failures_per_ip);
 	LIMIT("auth_failure_window", 1, 86400, auth_failure_window_s);
@@ -329,9 +331,13 @@ static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
 static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct realm_config *out)
 {
 	static const char *const keys[] = {"name", "uri_check", "call_timeout", "max_retained",
-	                                   "event_history", "roles", "authorizer_cache_ttl", NULL};
+	                                   "max_retained_bytes", "event_history",
+	                                   "max_history_bytes", "roles", "authorizer_cache_ttl",
+	                                   NULL};
 	const char *name = NULL, *check = "loose";
-	uint64_t call_timeout = 0, max_retained = 10000, cache_ttl = 60000;
+	uint64_t call_timeout = 0, max_retained = BROKER_DEFAULT_MAX_RETAINED, cache_ttl = 60000;
+	uint64_t retained_bytes = BROKER_DEFAULT_MAX_RETAINED_BYTES;
+	uint64_t history_bytes = BROKER_DEFAULT_MAX_HISTORY_BYTES;
 
 	if (!json_is_object(r))
 		return cfg_fail(c, path, "must be an object");
@@ -339,6 +345,8 @@ static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct rea
 	    !cfg_str(c, r, path, "uri_check", &check) ||
 	    !cfg_uint(c, r, path, "call_timeout", 0, UINT32_MAX, &call_timeout) ||
 	    !cfg_uint(c, r, path, "max_retained", 0, UINT32_MAX, &max_retained) ||
+	    !cfg_uint(c, r, path, "max_retained_bytes", 0, UINT64_C(1) << 40, &retained_bytes) ||
+	    !cfg_uint(c, r, path, "max_history_bytes", 0, UINT64_C(1) << 40, &history_bytes) ||
 	    !cfg_uint(c, r, path, "authorizer_cache_ttl", 0, UINT32_MAX, &cache_ttl))
 		return false;
 	out->authz.cache_ttl_ms = (uint32_t)cache_ttl;
@@ -351,6 +359,8 @@ static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct rea
 	}
 	out->call_timeout_ms = (int64_t)call_timeout;
 	out->max_retained = (uint32_t)max_retained;
+	out->max_retained_bytes = retained_bytes;
+	out->max_history_bytes = history_bytes;
 	if (json_object_get(r, "event_history") &&
 	    !cfg_history(c, json_object_get(r, "event_history"), path, out))
 		return false;
@@ -405,7 +415,9 @@ bool config_default(struct config *cfg)
 	cfg->nrealms = 1;
 	cfg->realms[0].name = strdup("realm1");
 	cfg->realms[0].uri_rule = URI_LOOSE;
-	cfg->realms[0].max_retained = 10000;
+	cfg->realms[0].max_retained = BROKER_DEFAULT_MAX_RETAINED;
+	cfg->realms[0].max_retained_bytes = BROKER_DEFAULT_MAX_RETAINED_BYTES;
+	cfg->realms[0].max_history_bytes = BROKER_DEFAULT_MAX_HISTORY_BYTES;
 	cfg->realms[0].authz.cache_ttl_ms = 60000; /* as for a realm read from a file */
 	if (!cfg->listeners[0].host || !cfg->listeners[0].path || !cfg->realms[0].name)
 		goto fail;

@@ -16,9 +16,9 @@
  *                     "tls": {"certificate": "server.pem", "key": "server.key",
  *                             "ca_certificates": "ca.pem", "require_client_cert": false}} ],
  *     "realms": [ {"name": "realm1", "uri_check": "loose", "call_timeout": 0,
- *                  "max_retained": 10000,
+ *                  "max_retained": 10000, "max_retained_bytes": 67108864,
  *                  "event_history": [{"uri": "com.app.log", "match": "prefix",
- *                                     "limit": 1000}],
+ *                                     "limit": 1000}], "max_history_bytes": 67108864,
  *                  "roles": [...see config_auth.c...], "authorizer_cache_ttl": 60000} ],
  *     "auto_create_realms": false,
  *     "limits": { "max_message_size": 16777216, "max_nesting_depth": 64,
@@ -27,6 +27,7 @@
  *                 "max_registrations_per_session": 10000,
  *                 "max_pending_calls_per_session": 10000,
  *                 "max_pending_calls_per_callee": 10000,
+ *                 "max_testament_bytes_per_session": 1048576,
  *                 "max_sessions_per_ip": 10000, "max_auth_failures_per_ip": 20,
  *                 "auth_failure_window": 60,
  *                 "hello_timeout": 10, "ping_interval": 30, "ping_timeout": 60 },
@@ -121,6 +122,8 @@ struct realm_config {
 	enum uri_rule uri_rule;
 	int64_t call_timeout_ms;            /* default CALL timeout, 0 = none */
 	uint32_t max_retained;              /* retained events kept (0 = retention off) */
+	uint64_t max_retained_bytes;        /* ... and the bytes they may hold */
+	uint64_t max_history_bytes;         /* bytes all event histories may hold */
 	struct history_config *history;     /* event history per (uri, match) */
 	size_t nhistory;
 	struct authz_config authz;          /* roles (none: everything allowed) */

@@ -439,6 +439,37 @@ static enum wampd_err proto_dispatch(struct router *rt, struct session *s,
 	}
 }
 
+/*
+ * A well-formed message the validation refused for its content (wamp_validate: a payload
+ * with a non-finite number), in an established session. A request (PUBLISH, CALL) gets
+ * `err` back and is answered like any handler's error (ERROR; an unacknowledged PUBLISH is
+ * only logged and counted). A callee's answer (YIELD, or ERROR to an INVOCATION) has no
+ * reply in WAMP: the call it answers ends for its caller with ERROR `err` (message `why`)
+ * instead, as if the callee had sent that, and the callee's payload goes nowhere.
+ */
+static enum wampd_err proto_refused(struct session *s, const struct wamp_msg *msg,
+                                    enum wampd_err err, const char *why)
+{
+	struct wamp_msg e = {.type = WAMP_ERROR, .id = {WAMP_INVOCATION, msg->id[0]}};
+	enum wampd_err res;
+
+	if (msg->type == WAMP_PUBLISH || msg->type == WAMP_CALL)
+		return err;
+	if (msg->type == WAMP_ERROR && msg->id[0] == WAMP_INVOCATION)
+		e.id[1] = msg->id[1];
+	else if (msg->type != WAMP_YIELD)
+		return WAMPD_ERR_PROTOCOL; /* only a router sends it, as proto_dispatch says */
+	wlog_info("dealer", "session=%llu answered INVOCATION %llu with %s: the call fails: %s",
+	          (unsigned long long)s->id, (unsigned long long)e.id[1],
+	          wamp_type_name(msg->type), why);
+	e.uri = wampd_err_uri(err);
+	e.uri_len = strlen(e.uri);
+	e.payload.args_v = json_pack("[s]", why);
+	res = dealer_error(&s->realm->dealer, s, &e);
+	json_decref(e.payload.args_v);
+	return res;
+}
+
 /* The request an error answers: (type, request id), or (0, 0) for none (ABORT). */
 static void proto_request_of(const struct wamp_msg *msg, int *type, uint64_t *id)
 {
@@ -575,16 +606,20 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
                           struct parked_msg *replayed)
 {
 	struct wamp_msg msg;
-	enum wampd_err err;
+	enum wampd_err err, refused = WAMPD_OK;
 	char why[160];
 	int req_type;
 	uint64_t req_id;
 
 	why[0] = '\0';
 	err = wamp_decode(s->ser, buf, len, &rt->codec_limits, &msg, why, sizeof(why));
-	if (err == WAMPD_OK && (err = wamp_validate(&msg, why, sizeof(why))) != WAMPD_OK)
-		wamp_msg_clear(&msg);
+	if (err == WAMPD_OK && (err = wamp_validate(&msg, why, sizeof(why))) != WAMPD_OK &&
+	    !wampd_err_is_fatal(err) && s->state == SESSION_ESTABLISHED) {
+		refused = err; /* well-formed, refused for its content: answered as a request */
+		err = WAMPD_OK;
+	}
 	if (err != WAMPD_OK) {
+		wamp_msg_clear(&msg);
 		rt->stats.protocol_errors++;
 		session_fail(s, 0, 0, err == WAMPD_ERR_NOMEM ? WAMPD_ERR_PROTOCOL : err,
 		             why[0] ? why : NULL);
@@ -613,7 +648,8 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 		}
 		break;
 	case SESSION_ESTABLISHED:
-		err = proto_dispatch(rt, s, &msg);
+		err = refused != WAMPD_OK ? proto_refused(s, &msg, refused, why)
+		                          : proto_dispatch(rt, s, &msg);
 		if (err == WAMPD_ERR_PROTOCOL && !why[0])
 			snprintf(why, sizeof(why), "%s not allowed here", wamp_type_name(msg.type));
 		break;
@@ -637,6 +673,8 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 	realm_authorize_settled(s); /* answers kept for this request's retries are spent */
 	if (err != WAMPD_OK) {
 		proto_request_of(&msg, &req_type, &req_id);
+		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err))
+			metrics.publish_refused[err]++;
 		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err) &&
 		    !wamp_dict_bool(msg.dict, "acknowledge", false)) {
 			/* an unacknowledged PUBLISH gets no ERROR (clients would not expect it) */

@@ -21,6 +21,8 @@ bool router_init(struct router *rt, struct config *cfg)
 			goto fail;
 		r->call_timeout_ms = rc->call_timeout_ms;
 		r->broker.max_retained = rc->max_retained;
+		r->broker.max_retained_bytes = rc->max_retained_bytes;
+		r->broker.max_history_bytes = rc->max_history_bytes;
 		/* the realm takes the roles over */
 		r->authz = cfg->realms[i].authz;
 		memset(&cfg->realms[i].authz, 0, sizeof(cfg->realms[i].authz));

@@ -7,7 +7,8 @@
  * element, as the MessagePack codec does. Header fields are read from their spans: unsigned
  * integers (and integral floats), text strings (checked to be UTF-8; indefinite ones are
  * joined), and dicts converted to jansson values through libcbor (cbor_load). A payload
- * stays as its spans and is copied as bytes to CBOR receivers.
+ * stays as its spans and is copied as bytes to CBOR receivers; the scanner marks an element
+ * holding a NaN or +-Infinity float of any width (codec_span.nonfinite, see validate.c).
  *
  * Conversion to jansson values: byte strings become WAMP's "\0"+base64 string (so they reach
  * msgpack peers as bin and JSON peers in the JSON convention); `undefined` is dropped as a
@@ -31,6 +32,7 @@ struct cbscan {
 	const uint8_t *end;
 	unsigned max_depth;
 	const char *err;
+	bool nonfinite;     /* a float that is NaN or +-Infinity was skipped */
 };
 
 #define CB_INDEFINITE UINT64_MAX
@@ -187,6 +189,8 @@ static bool cb_skip(struct cbscan *s, unsigned depth)
 			s->err = "invalid simple value";
 			return false;
 		}
+		if (ai >= 25 && ai <= 27 && codec_float_nonfinite(arg, 1u << (ai - 24)))
+			s->nonfinite = true; /* half, single, double float */
 		return true;
 	}
 }
@@ -491,9 +495,11 @@ enum wampd_err cb_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 			return codec_fail(errbuf, errlen, "message array of more than %d elements",
 			                  CODEC_MAX_ELEMS);
 		el[n].p = s.p;
+		s.nonfinite = false;
 		if (!cb_skip(&s, 2))
 			return codec_fail(errbuf, errlen, "malformed CBOR: %s (element %d)", s.err, n);
 		el[n].n = (size_t)(s.p - el[n].p);
+		el[n].nonfinite = s.nonfinite;
 		n++;
 	}
 	if (s.p != s.end)

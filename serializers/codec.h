@@ -78,8 +78,10 @@ json_t *wamp_payload_kwargs(const struct wamp_payload *p, enum wampd_err *err);
 /*
  * Check the types of the Options/Details keys the spec defines for msg's type (e.g.
  * PUBLISH.Options.acknowledge must be a bool, SUBSCRIBE.Options.match one of the three
- * policies). Unknown keys are allowed. Returns WAMPD_OK or WAMPD_ERR_PROTOCOL with a reason
- * naming the key in errbuf.
+ * policies). Unknown keys are allowed. Returns WAMPD_OK, WAMPD_ERR_PROTOCOL with a reason
+ * naming the key in errbuf (a malformed message: the session ends), or
+ * WAMPD_ERR_INVALID_ARGUMENT with a reason when the payload holds a non-finite number
+ * (payload.nonfinite: refused as a request, the session lives on).
  */
 enum wampd_err wamp_validate(const struct wamp_msg *msg, char *errbuf, size_t errlen);
 

@@ -11,11 +11,24 @@
 /* Top-level elements a WAMP message can have (ERROR: 7) plus one to detect excess. */
 #define CODEC_MAX_ELEMS 8
 
-/* Byte span of one top-level element. */
+/* Byte span of one top-level element; `nonfinite`: the scanner met a number inside it that
+ * is NaN or +-Infinity (MessagePack/CBOR floats) or overflows a double (a JSON literal such
+ * as 1e999), which JSON cannot carry and jansson cannot hold. */
 struct codec_span {
 	const uint8_t *p;
 	size_t n;
+	bool nonfinite;
 };
+
+/* true if the IEEE 754 binary float of `bytes` octets (2: half, 4: single, 8: double) whose
+ * bits are `bits` is NaN or +-Infinity (its exponent field all ones). */
+static inline bool codec_float_nonfinite(uint64_t bits, unsigned bytes)
+{
+	unsigned mantissa = bytes == 2 ? 10 : bytes == 4 ? 23 : 52;
+	uint64_t ones = bytes == 2 ? 0x1f : bytes == 4 ? 0xff : 0x7ff;
+
+	return ((bits >> mantissa) & ones) == ones;
+}
 
 /* Write a reason into errbuf (if any) and return WAMPD_ERR_PROTOCOL. */
 enum wampd_err codec_fail(char *errbuf, size_t errlen, const char *fmt, ...)

@@ -73,6 +73,10 @@ CODEC_WALK enum wampd_err codec_decode_fields(const struct codec_reader *r, int 
 			if (!r->is_dict(e))
 				return codec_fail(errbuf, errlen, "%s: element %d must be a dict",
 				                  schema->name, i);
+			if (e->nonfinite) /* WAMP's own dicts: a malformed message */
+				return codec_fail(errbuf, errlen, "%s: element %d holds a "
+				                  "non-finite number (NaN or Infinity)",
+				                  schema->name, i);
 			why[0] = '\0';
 			if (!r->is_empty_dict(e) && !(msg->dict = r->dict(e, why, sizeof(why))))
 				return codec_fail(errbuf, errlen, "%s: element %d: %s", schema->name, i,
@@ -82,6 +86,7 @@ CODEC_WALK enum wampd_err codec_decode_fields(const struct codec_reader *r, int 
 		case WAMP_F_PAYLOAD:
 			msg->payload.args = e->p;
 			msg->payload.args_len = e->n;
+			msg->payload.nonfinite = e->nonfinite;
 			if (r->is_binary(e)) {
 				/* one transparent binary payload */
 				msg->payload.transparent = true;
@@ -100,6 +105,7 @@ CODEC_WALK enum wampd_err codec_decode_fields(const struct codec_reader *r, int 
 					                  schema->name);
 				msg->payload.kwargs = e->p;
 				msg->payload.kwargs_len = e->n;
+				msg->payload.nonfinite |= e->nonfinite;
 			}
 			break;
 		default:

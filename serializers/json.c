@@ -3,7 +3,9 @@
  *
  * Decoding: a validating scanner walks the message once, checking the whole text against
  * RFC 8259 (strings with their escapes and UTF-8, numbers, literals, nesting up to the
- * depth limit) and recording the byte span of each top-level element of the message array.
+ * depth limit) and recording the byte span of each top-level element of the message array,
+ * marking an element that holds a number overflowing a double (1e999: codec_span.nonfinite,
+ * see validate.c).
  * Only the header fields are then decoded: integers by hand, strings by an unescaper,
  * Options/Details dicts by jansson (an empty `{}` needs no allocation at all). Arguments and
  * ArgumentsKw stay as spans: a router forwarding them to another JSON peer copies bytes.
@@ -12,6 +14,8 @@
  * cheaper than json_dumpb); payload spans are copied (or converted once from another
  * serializer through jansson values).
  */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,7 @@ struct jscan {
 	const uint8_t *end;
 	unsigned max_depth;
 	const char *err;
+	bool nonfinite;     /* a number that overflows a double (e.g. 1e999) was scanned */
 };
 
 static void js_ws(struct jscan *s)
@@ -168,18 +173,54 @@ static bool js_digits(struct jscan *s)
 	return s->p > start;
 }
 
+/*
+ * Does the real number literal p[0..n) overflow a double (strtod gives +-HUGE_VAL with
+ * ERANGE, which jansson refuses as "real number overflow")? Only asked for literals whose
+ * magnitude may reach 1e308 (rare), so the copy strtod needs costs nothing in the usual case.
+ */
+static bool js_real_overflows(const uint8_t *p, size_t n)
+{
+	char small[64], *text = n < sizeof(small) ? small : malloc(n + 1);
+	double d;
+	bool over;
+
+	if (!text)
+		return true; /* cannot tell: refused like an overflow rather than let through */
+	memcpy(text, p, n);
+	text[n] = '\0';
+	errno = 0;
+	d = strtod(text, NULL);
+	over = errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL);
+	if (text != small)
+		free(text);
+	return over;
+}
+
+/* A number (RFC 8259 grammar). A real (with fraction or exponent) whose decimal magnitude
+ * bound, integer digits + exponent, passes 308 is checked for overflowing a double (sets
+ * s->nonfinite): JSON cannot carry what it would become, and jansson refuses it. */
 static bool js_number(struct jscan *s)
 {
+	const uint8_t *start = s->p;
+	int64_t magnitude = 0, exp = 0;
+	bool real = false, negexp = false;
+
 	if (*s->p == '-')
 		s->p++;
 	if (s->p < s->end && *s->p == '0') {
 		s->p++;
-	} else if (!js_digits(s)) {
-		s->err = "invalid number";
-		return false;
+	} else {
+		const uint8_t *digits = s->p;
+
+		if (!js_digits(s)) {
+			s->err = "invalid number";
+			return false;
+		}
+		magnitude = s->p - digits;
 	}
 	if (s->p < s->end && *s->p == '.') {
 		s->p++;
+		real = true;
 		if (!js_digits(s)) {
 			s->err = "invalid number";
 			return false;
@@ -187,13 +228,20 @@ static bool js_number(struct jscan *s)
 	}
 	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
 		s->p++;
+		real = true;
 		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-			s->p++;
-		if (!js_digits(s)) {
+			negexp = *s->p++ == '-';
+		if (s->p >= s->end || *s->p < '0' || *s->p > '9') {
 			s->err = "invalid number";
 			return false;
 		}
+		for (; s->p < s->end && *s->p >= '0' && *s->p <= '9'; s->p++)
+			if (exp < 1000000) /* saturates: far beyond any double either way */
+				exp = exp * 10 + (*s->p - '0');
 	}
+	if (real && magnitude + (negexp ? -exp : exp) > 308 &&
+	    js_real_overflows(start, (size_t)(s->p - start)))
+		s->nonfinite = true;
 	return true;
 }
 
@@ -301,11 +349,13 @@ static int js_scan_message(struct jscan *s, struct codec_span *elems)
 		for (;;) {
 			const uint8_t *start = s->p;
 
+			s->nonfinite = false;
 			if (!js_value(s, 2))
 				return -1;
 			if (n < CODEC_MAX_ELEMS) {
 				elems[n].p = start;
 				elems[n].n = (size_t)(s->p - start);
+				elems[n].nonfinite = s->nonfinite;
 			}
 			n++;
 			js_ws(s);

@@ -6,7 +6,8 @@
  * depth limit) and records the span of each top-level element. Header fields are decoded
  * from their spans: integers of any width (and integral floats, as some JS encoders send
  * large ids), strings (checked to be UTF-8), and dicts converted to jansson values. A
- * payload stays as its spans.
+ * payload stays as its spans; the scanner marks an element holding a NaN or +-Infinity float
+ * (codec_span.nonfinite), which the message is refused for (validate.c).
  *
  * Conversion to jansson values (dicts, and payloads going to a JSON peer) is a recursive
  * walk bounded by the same depth limit: bin becomes WAMP's "\0"+base64 string; an ext
@@ -31,6 +32,7 @@ struct mpscan {
 	const uint8_t *end;
 	unsigned max_depth;
 	const char *err;
+	bool nonfinite;     /* a float that is NaN or +-Infinity was skipped */
 };
 
 static uint64_t mp_be(const uint8_t *p, size_t n)
@@ -123,9 +125,12 @@ static bool mp_skip(struct mpscan *s, unsigned depth)
 	case 0xc9:
 		return mp_len(s, 4, &n) && mp_take(s, n + 1);
 	case 0xca: /* float32 */
-		return mp_take(s, 4);
 	case 0xcb: /* float64 */
-		return mp_take(s, 8);
+		n = c == 0xca ? 4 : 8;
+		if ((size_t)(s->end - s->p) >= n &&
+		    codec_float_nonfinite(mp_be(s->p, n), (unsigned)n))
+			s->nonfinite = true;
+		return mp_take(s, n);
 	case 0xcc: /* uint 8..64 */
 	case 0xd0: /* int 8..64 */
 		return mp_take(s, 1);
@@ -539,10 +544,12 @@ enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 	n = (int)count;
 	for (int i = 0; i < n; i++) {
 		el[i].p = s.p;
+		s.nonfinite = false;
 		if (!mp_skip(&s, 2))
 			return codec_fail(errbuf, errlen, "malformed MessagePack: %s (element %d)",
 			                  s.err, i);
 		el[i].n = (size_t)(s.p - el[i].p);
+		el[i].nonfinite = s.nonfinite;
 	}
 	if (s.p != s.end)
 		return codec_fail(errbuf, errlen, "trailing bytes after the message");

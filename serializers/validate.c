@@ -6,6 +6,12 @@
  * value. Keys the table does not list are left alone (the spec lets peers add their own).
  * The error text names the offending key, e.g. "PUBLISH.Options.acknowledge must be a
  * bool".
+ *
+ * The payload is not looked into here (it stays encoded), but the codec's scanner has marked
+ * it when it holds a non-finite number (NaN, +-Infinity, or a JSON literal overflowing a
+ * double): such a message is refused as a request (invalid_argument), whatever its
+ * serializer, because JSON cannot carry the number and the router would otherwise deliver the
+ * payload to the receivers of some serializers and silently not to the others.
  */
 #include <stdio.h>
 #include <string.h>
@@ -209,9 +215,7 @@ enum wampd_err wamp_validate(const struct wamp_msg *msg, char *errbuf, size_t er
 	const char *what = "";
 	const struct vrule *r = rules_for(msg->type, &what);
 
-	if (!r || !msg->dict)
-		return WAMPD_OK;
-	for (; r->key; r++) {
+	for (; r && msg->dict && r->key; r++) {
 		const json_t *v = json_object_get(msg->dict, r->key);
 		const char *expect = "";
 
@@ -220,6 +224,15 @@ enum wampd_err wamp_validate(const struct wamp_msg *msg, char *errbuf, size_t er
 				snprintf(errbuf, errlen, "%s.%s must be %s", what, r->key, expect);
 			return WAMPD_ERR_PROTOCOL;
 		}
+	}
+	if (msg->payload.nonfinite) {
+		/* well-formed, but not deliverable to every serializer alike: refused as a
+		 * request */
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s Arguments|ArgumentsKw hold a non-finite number "
+			         "(NaN or Infinity), which JSON cannot carry",
+			         wamp_type_name(msg->type));
+		return WAMPD_ERR_INVALID_ARGUMENT;
 	}
 	return WAMPD_OK;
 }

@@ -2,6 +2,13 @@
  * wamp_msg.c - the per-type message schema (arity and field kinds) used by every codec,
  * and helpers on struct wamp_msg. The table is indexed by message type; a NULL name marks
  * a number that is not a WAMP message type.
+ *
+ * wamp_heap_size / wamp_json_heap_size estimate the heap a block or a jansson value holds,
+ * for the byte budgets of what the router keeps (retained events, event history,
+ * testaments): a glibc-like chunk per allocation (8 bytes of header, 16-byte granules, 32 at
+ * least) and jansson 2.x's structures (value structs, array slots, one hashtable bucket
+ * and one pair per object key). An estimate that grows with what a peer sends, not an exact
+ * count: what matters is that it cannot be much smaller than the real use.
  */
 #include "serializers/wamp_msg.h"
 
@@ -83,4 +90,55 @@ int64_t wamp_dict_int(const json_t *dict, const char *key, int64_t def)
 	const json_t *v = dict ? json_object_get(dict, key) : NULL;
 
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
+}
+
+size_t wamp_heap_size(size_t n)
+{
+	n += 8;
+	return n < 32 ? 32 : (n + 15) & ~(size_t)15;
+}
+
+/* jansson 2.x internals, approximately: json_t {type, refcount} is 16 bytes. */
+#define JS_SCALAR 24       /* json_integer_t / json_real_t */
+#define JS_STRING 32       /* json_string_t: json_t + value pointer + length */
+#define JS_ARRAY 48        /* json_array_t: json_t + size, entries, table, visited */
+#define JS_OBJECT 80       /* json_object_t: json_t + hashtable_t + visited */
+#define JS_PAIR 56         /* pair_t before its key: hash, two list links, value, key_len */
+#define JS_BUCKET 16       /* one hashtable bucket: first and last list pointers */
+
+size_t wamp_json_heap_size(const json_t *v)
+{
+	size_t n = 0, i;
+	const char *key;
+	json_t *item;
+
+	if (!v)
+		return 0;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		size_t buckets = 8; /* jansson's initial order 3, doubled as keys come */
+
+		while (buckets < json_object_size(v))
+			buckets *= 2;
+		n = wamp_heap_size(JS_OBJECT) + wamp_heap_size(buckets * JS_BUCKET);
+		json_object_foreach((json_t *)v, key, item)
+			n += wamp_heap_size(JS_PAIR + strlen(key) + 1) + wamp_json_heap_size(item);
+		return n;
+	}
+	case JSON_ARRAY: {
+		size_t slots = json_array_size(v) < 8 ? 8 : json_array_size(v);
+
+		n = wamp_heap_size(JS_ARRAY) + wamp_heap_size(slots * sizeof(json_t *));
+		json_array_foreach(v, i, item)
+			n += wamp_json_heap_size(item);
+		return n;
+	}
+	case JSON_STRING:
+		return wamp_heap_size(JS_STRING) + wamp_heap_size(json_string_length(v) + 1);
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return wamp_heap_size(JS_SCALAR);
+	default: /* true, false, null: shared singletons */
+		return 0;
+	}
 }

@@ -117,6 +117,8 @@ struct wamp_schema {
 struct wamp_payload {
 	enum wamp_ser ser;
 	bool transparent;    /* args is one binary Payload, not a list (kwargs absent) */
+	bool nonfinite;      /* decoded spans hold a NaN/+-Infinity (or, in JSON, a number that
+	                        overflows a double): wamp_validate() refuses the message */
 	const uint8_t *args;
 	size_t args_len;
 	const uint8_t *kwargs;
@@ -155,6 +157,13 @@ static inline bool wamp_payload_present(const struct wamp_payload *p)
 /* Release what a decoded message owns (dict reference, uri storage) and zero it.
  * Safe on a zeroed message and on a message that failed to decode. */
 void wamp_msg_clear(struct wamp_msg *m);
+
+/* Heap bytes an allocation of n bytes takes (the allocator's chunk, estimated). */
+size_t wamp_heap_size(size_t n);
+
+/* Heap bytes the jansson value v holds (estimate, see wamp_msg.c; NULL: 0), counting shared
+ * sub-values once per reference: for byte budgets. v is borrowed; O(size of v). */
+size_t wamp_json_heap_size(const json_t *v);
 
 /* Convenience readers for the dict (Options/Details). NULL dict or missing key gives def.
  * A key present with the wrong type also gives def. */

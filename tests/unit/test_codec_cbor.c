@@ -263,6 +263,40 @@ static void test_depth_limit_agrees(void **state)
 	}
 }
 
+/* Decode (must succeed) and validate; true if refused as non-finite (invalid_argument). */
+static bool payload_nonfinite(const uint8_t *b, size_t n)
+{
+	struct wamp_msg m;
+	char why[160] = "";
+	enum wampd_err err;
+
+	assert_int_equal(dec(b, n, &m), WAMPD_OK);
+	err = wamp_validate(&m, why, sizeof(why));
+	if (err != WAMPD_OK)
+		assert_int_equal(err, WAMPD_ERR_INVALID_ARGUMENT);
+	assert_int_equal(m.payload.nonfinite, err != WAMPD_OK);
+	wamp_msg_clear(&m);
+	return err != WAMPD_OK;
+}
+
+/* NaN and +-Infinity as half, single and double floats: refused as a request wherever they
+ * are in the payload (JSON cannot carry them); finite extremes pass. */
+static void test_nonfinite_numbers(void **state)
+{
+	(void)state;
+	/* [16, 1, {}, "t", [NaN]] half (f9 7e00) */
+	assert_true(payload_nonfinite(CB("\x85\x10\x01\xa0\x61t\x81\xf9\x7e\x00")));
+	/* [48, 1, {}, "p", [], {"x": [-Infinity]}] single (fa ff80 0000) */
+	assert_true(payload_nonfinite(CB("\x86\x18\x30\x01\xa0\x61p\x80\xa1\x61x\x81\xfa\xff\x80\0\0")));
+	/* [70, 1, {}, [Infinity]] double (fb 7ff0...) inside a tag */
+	assert_true(payload_nonfinite(CB("\x84\x18\x46\x01\xa0\x81\xc1\xfb\x7f\xf0\0\0\0\0\0\0")));
+	/* finite: half max (7bff), single max (7f7fffff), double max (7fefffffffffffff) */
+	assert_false(payload_nonfinite(CB("\x85\x18\x30\x01\xa0\x61p\x83\xf9\x7b\xff\xfa\x7f\x7f\xff\xff"
+	                                  "\xfb\x7f\xef\xff\xff\xff\xff\xff\xff")));
+	/* in WAMP's own dict: a malformed message */
+	reject(CB("\x84\x10\x01\xa1\x63x_v\xf9\x7c\x00\x61t"), "Infinity in Options");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_field_reasons),
 		cmocka_unit_test(test_depth_limit_agrees),
+		cmocka_unit_test(test_nonfinite_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -332,6 +332,39 @@ static void test_validate_options(void **state)
 	wamp_msg_clear(&m);
 }
 
+/* Is the payload of a decoded message refused as non-finite? (decode must succeed) */
+static bool payload_nonfinite(const char *text)
+{
+	struct wamp_msg m;
+	char why[160] = "";
+	enum wampd_err err;
+
+	if (dec(text, &m) != WAMPD_OK)
+		fail_msg("does not decode: %s", text);
+	err = wamp_validate(&m, why, sizeof(why));
+	if (err != WAMPD_OK && (err != WAMPD_ERR_INVALID_ARGUMENT || !strstr(why, "non-finite")))
+		fail_msg("%s: %s", text, why);
+	assert_int_equal(m.payload.nonfinite, err != WAMPD_OK);
+	wamp_msg_clear(&m);
+	return err != WAMPD_OK;
+}
+
+/* JSON has no NaN/Infinity, but a literal may overflow a double (jansson refuses it, so it
+ * could not reach MessagePack or CBOR peers): refused as a request, exactly at the edge. */
+static void test_nonfinite_numbers(void **state)
+{
+	(void)state;
+	assert_true(payload_nonfinite("[16, 1, {}, \"t\", [1e999]]"));
+	assert_true(payload_nonfinite("[16, 1, {}, \"t\", [], {\"x\": [-1E+309]}]"));
+	assert_true(payload_nonfinite("[48, 1, {}, \"p\", [1.7976931348623159e308]]"));
+	assert_true(payload_nonfinite("[70, 1, {}, [0.0001e313]]"));
+	assert_false(payload_nonfinite("[48, 1, {}, \"p\", [1.7976931348623157e308, -1e308]]"));
+	assert_false(payload_nonfinite("[48, 1, {}, \"p\", [0.0000001e315, 1e-999, 1.5, 0]]"));
+	assert_false(payload_nonfinite("[48, 1, {}, \"p\", [1000000000000000000000000000000]]"));
+	/* in WAMP's own dict: a malformed message */
+	reject("[16, 1, {\"x_v\": 1e999}, \"t\"]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_payload_values_and_args_inserted),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_validate_options),
+		cmocka_unit_test(test_nonfinite_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -215,6 +215,42 @@ static void test_field_reasons(void **state)
 	REASON(WAMP_SER_JSON, "[8,99,1,{},\"a\"]", "ERROR: element 1 must be a message type");
 }
 
+/* Decode (must succeed) and validate; true if refused as non-finite (invalid_argument). */
+static bool payload_nonfinite(const uint8_t *b, size_t n)
+{
+	struct wamp_msg m;
+	char why[160] = "";
+	enum wampd_err err;
+
+	assert_int_equal(dec(b, n, &m), WAMPD_OK);
+	err = wamp_validate(&m, why, sizeof(why));
+	if (err != WAMPD_OK)
+		assert_int_equal(err, WAMPD_ERR_INVALID_ARGUMENT);
+	assert_int_equal(m.payload.nonfinite, err != WAMPD_OK);
+	wamp_msg_clear(&m);
+	return err != WAMPD_OK;
+}
+
+/* NaN and +-Infinity (float32 and float64) cannot reach JSON peers: refused as a request
+ * wherever they are in the payload; finite extremes pass. */
+static void test_nonfinite_numbers(void **state)
+{
+	(void)state;
+	/* [16, 1, {}, "t", [NaN]] (float64 7ff8...) */
+	assert_true(payload_nonfinite(MP("\x95\x10\x01\x80\xa1t\x91\xcb\x7f\xf8\0\0\0\0\0\0")));
+	/* [48, 1, {}, "p", [], {"x": [-Infinity]}] (float64 fff0...) */
+	assert_true(payload_nonfinite(
+		MP("\x96\x30\x01\x80\xa1p\x90\x81\xa1x\x91\xcb\xff\xf0\0\0\0\0\0\0")));
+	/* [70, 1, {}, [Infinity]] as float32 (7f80 0000) */
+	assert_true(payload_nonfinite(MP("\x94\x46\x01\x80\x91\xca\x7f\x80\0\0")));
+	/* finite: float64 max (7fef ffff ffff ffff), float32 max (7f7f ffff), -0.0 */
+	assert_false(payload_nonfinite(MP("\x95\x30\x01\x80\xa1p\x93\xcb\x7f\xef\xff\xff\xff\xff\xff\xff"
+	                                  "\xca\x7f\x7f\xff\xff\xcb\x80\0\0\0\0\0\0\0")));
+	/* in WAMP's own dict: a malformed message; a NaN id is no id */
+	reject(MP("\x94\x10\x01\x81\xa3x_v\xcb\x7f\xf8\0\0\0\0\0\0\xa1t"), "NaN in Options");
+	reject(MP("\x94\x10\xcb\x7f\xf8\0\0\0\0\0\0\x80\xa1t"), "NaN request id");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_transparent_payload),
 		cmocka_unit_test(test_field_reasons),
+		cmocka_unit_test(test_nonfinite_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,6 +88,8 @@ static void assert_same_config(const struct config *a, const struct config *b)
 		assert_int_equal(x->uri_rule, y->uri_rule);
 		assert_int_equal(x->call_timeout_ms, y->call_timeout_ms);
 		assert_int_equal(x->max_retained, y->max_retained);
+		assert_int_equal(x->max_retained_bytes, y->max_retained_bytes);
+		assert_int_equal(x->max_history_bytes, y->max_history_bytes);
 		assert_int_equal(x->nhistory + y->nhistory, 0);
 		assert_true(!x->authz.roles && !y->authz.roles);
 		assert_int_equal(x->authz.cache_ttl_ms, y->authz.cache_ttl_ms);
@@ -117,6 +119,8 @@ static void assert_same_config(const struct config *a, const struct config *b)
 	                 b->realm_limits.max_pending_calls_per_callee);
 	assert_int_equal(a->realm_limits.max_sessions_per_realm,
 	                 b->realm_limits.max_sessions_per_realm);
+	assert_int_equal(a->realm_limits.max_testament_bytes_per_session,
+	                 b->realm_limits.max_testament_bytes_per_session);
 	assert_null(a->notes);
 	assert_null(b->notes);
 }
@@ -144,9 +148,11 @@ static void test_full_file(void **state)
 	(void)state;
 	assert_true(load("{\"log_level\": \"debug\", \"listeners\": [{\"host\": \"*\", \"port\": 9000,"
 	                 " \"path\": \"/wamp\", \"serializers\": [\"msgpack\"]}],"
-	                 " \"realms\": [{\"name\": \"a\"}, {\"name\": \"b\", \"uri_check\": \"strict\"}],"
+	                 " \"realms\": [{\"name\": \"a\"}, {\"name\": \"b\", \"uri_check\": \"strict\","
+	                 " \"max_retained_bytes\": 2048, \"max_history_bytes\": 0}],"
 	                 " \"limits\": {\"max_message_size\": 4096, \"send_queue_bytes\": 65536,"
-	                 " \"max_subscriptions_per_session\": 5}}",
+	                 " \"max_subscriptions_per_session\": 5,"
+	                 " \"max_testament_bytes_per_session\": 1000}}",
 	                 &cfg, err, sizeof(err)));
 	assert_int_equal(cfg.log_levels.def, WLOG_DEBUG);
 	assert_null(cfg.listeners[0].host);
@@ -159,6 +165,12 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg.send_queue_bytes, 65536);
 	assert_int_equal(cfg.realm_limits.max_subscriptions_per_session, 5);
 	assert_int_equal(cfg.realm_limits.max_registrations_per_session, 10000);
+	/* the memory budgets: given, and their defaults */
+	assert_int_equal(cfg.realms[1].max_retained_bytes, 2048);
+	assert_int_equal(cfg.realms[1].max_history_bytes, 0);
+	assert_int_equal(cfg.realms[0].max_retained_bytes, 64u << 20);
+	assert_int_equal(cfg.realms[0].max_history_bytes, 64u << 20);
+	assert_int_equal(cfg.realm_limits.max_testament_bytes_per_session, 1000);
 	config_free(&cfg);
 }
 
@@ -189,6 +201,10 @@ static void test_errors_name_the_key(void **state)
 	             "serializers[0]");
 	expect_error("{\"limits\": {\"max_message_size\": \"big\"}}",
 	             "limits.max_message_size: must be a non-negative integer");
+	expect_error("{\"limits\": {\"max_testament_bytes_per_session\": 4294967296}}",
+	             "limits.max_testament_bytes_per_session: must be between 0 and 4294967295");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"max_history_bytes\": -1}]}",
+	             "realms[0].max_history_bytes: must be a non-negative integer");
 	expect_error("{\"log_level\": \"loud\"}", "log_level");
 	expect_error("{}", "no realm defined");
 	expect_error("{\"realms\": [}", ":1:");

@@ -393,6 +393,62 @@ static void test_testaments(void **state)
 	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
 }
 
+/* Testaments within limits.max_testament_bytes_per_session (both scopes together): exactly
+ * the limit is accepted, a byte more refused with limit_exceeded; flushing and leaving give
+ * the bytes back; the bytes are the testament's size, not a count. */
+static void test_testament_byte_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct session *s = f->p[1].s;
+	uint32_t *limit = &f->realms.limits.max_testament_bytes_per_session;
+	static const char add[] = "[48, %d, {}, \"wamp.session.add_testament\", [\"com.gone\","
+	                          " [\"bye\"], {}], {\"scope\": \"%s\"}]";
+	char uri[64];
+	size_t one;
+	json_t *big;
+
+	json_decref(call(f, 1, NULL, add, 1, "destroyed"));
+	one = s->testament_bytes;
+	assert_true(one > 0);
+	assert_int_equal(int0(call(f, 1, NULL, "[48, 2, {}, \"wamp.session.flush_testaments\"]")), 1);
+	assert_int_equal(s->testament_bytes, 0);
+
+	*limit = (uint32_t)(2 * one - 1);
+	json_decref(call(f, 1, NULL, add, 3, "destroyed"));
+	assert_null(call(f, 1, uri, add, 4, "detached")); /* one byte over: refused */
+	assert_string_equal(uri, "wamp.error.limit_exceeded");
+	assert_int_equal(s->testament_bytes, one);
+	assert_int_equal(f->r->testaments_refused, 1);
+	*limit = (uint32_t)(2 * one); /* exactly: accepted */
+	json_decref(call(f, 1, NULL, add, 5, "detached"));
+	assert_int_equal(s->testament_bytes, 2 * one);
+	assert_null(call(f, 1, uri, add, 6, "destroyed"));
+	assert_string_equal(uri, "wamp.error.limit_exceeded");
+	assert_int_equal(f->r->testaments_refused, 2);
+
+	/* the size counts, not the number: one large testament alone is refused */
+	assert_int_equal(int0(call(f, 1, NULL, "[48, 7, {}, \"wamp.session.flush_testaments\","
+	                                   " [], {\"scope\": \"detached\"}]")), 1);
+	assert_int_equal(s->testament_bytes, one);
+	assert_int_equal(int0(call(f, 1, NULL, "[48, 8, {}, \"wamp.session.flush_testaments\"]")), 1);
+	assert_int_equal(s->testament_bytes, 0);
+	*limit = 420; /* room for the 400 bytes, not for their bookkeeping */
+	assert_null(call(f, 1, uri, "[48, 9, {}, \"wamp.session.add_testament\", [\"com.gone\","
+	                            " [\"%0400d\"]]]", 1));
+	assert_string_equal(uri, "wamp.error.limit_exceeded");
+	*limit = 4096;
+	big = call(f, 1, uri, "[48, 10, {}, \"wamp.session.add_testament\", [\"com.gone\","
+	                      " [\"%0400d\"]]]", 1);
+	assert_non_null(big);
+	json_decref(big);
+	assert_true(s->testament_bytes > 400);
+
+	/* leaving publishes them and gives the bytes back */
+	realm_leave(s);
+	assert_int_equal(s->testament_bytes, 0);
+	assert_int_equal(realm_join(f->r, s), WAMPD_OK);
+}
+
 /* A leaving session is not sent the meta events of its own detaching (it has been sent
  * GOODBYE already): here p0 watches on_unsubscribe/on_delete and leaves, p1 watches too. */
 static void test_no_meta_events_to_the_leaving_session(void **state)
@@ -738,6 +794,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_testaments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_testament_authorized, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_events_authorized, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_testament_byte_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_meta_events_to_the_leaving_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_events_visible_when_sent, setup, teardown),
 	};
