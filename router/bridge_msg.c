@@ -42,9 +42,16 @@ static bool parse_body(const struct http_request *req, struct bridge_msg *m)
 		return refuse(m, 415, "wamp.error.invalid_argument",
 		              "the body must be JSON: send Content-Type: application/json");
 	if (ct && n > 16) {
-		const char *cs = strcasestr(ct, "charset=");
+		/* the value points into the request buffer with no NUL after it: search it by
+		 * its length only (a str* function would run past it) */
+		const char *cs = NULL;
+		size_t left = 0;
 
-		if (cs && cs < ct + n && strncasecmp(cs + 8, "utf-8", 5) && strncasecmp(cs + 8, "utf8", 4))
+		for (size_t i = 16; !cs && i + 8 <= n; i++)
+			if (!strncasecmp(ct + i, "charset=", 8))
+				cs = ct + i + 8, left = n - i - 8;
+		if (cs && !(left >= 5 && !strncasecmp(cs, "utf-8", 5)) &&
+		    !(left >= 4 && !strncasecmp(cs, "utf8", 4)))
 			return refuse(m, 415, "wamp.error.invalid_argument", "the body must be UTF-8 JSON");
 	}
 	if (!req->body_len)
