@@ -41,6 +41,7 @@ struct http_conn {
 	uint8_t *in;
 	size_t in_len, in_cap;
 	struct http_request req;
+	size_t log_path_len;       /* of req.path shown in logs (a route's rest_secret hidden) */
 	size_t req_bytes;          /* head + body of the request being answered */
 	bool busy;                 /* a request is being answered (or streamed) */
 	bool answered;             /* ... and its response is queued */
@@ -209,7 +210,7 @@ void http_respond(struct http_conn *c, int status, const char *content_type, con
 		c->answered = true;
 		return;
 	}
-	wlog_debug("http", "%s %.*s -> %d peer=%s", c->req.method, (int)c->req.path_len,
+	wlog_debug("http", "%s %.*s -> %d peer=%s", c->req.method, (int)c->log_path_len,
 	           c->req.path, status, c->addr);
 	request_done(c);
 }
@@ -336,6 +337,7 @@ static void http_process(struct http_conn *c)
 
 		c->origin[0] = '\0'; /* no CORS for this request unless its route allows it */
 		r = http_parse_head((const char *)c->in, c->in_len, req, &head_len);
+		c->log_path_len = req->path_len;
 		if (r == HTTP_PARSE_INCOMPLETE) {
 			if (c->in_len > FRONT_HEAD_MAX)
 				refuse(c, 431, "request head too large");
@@ -348,6 +350,8 @@ static void http_process(struct http_conn *c)
 			break;
 		}
 		route = http_route_find(c->routes, req->path, req->path_len, &rest, &rest_len);
+		if (route && route->rest_secret)
+			c->log_path_len = req->path_len - rest_len;
 		if (!route) {
 			refuse(c, 404, "no service at this path");
 			break;
@@ -371,7 +375,7 @@ static void http_process(struct http_conn *c)
 
 			snprintf(why, sizeof(why), "request body of %zu bytes exceeds the limit of %zu",
 			         body_len, route->max_body);
-			wlog_info("http", "%s %.*s: %s peer=%s", req->method, (int)req->path_len,
+			wlog_info("http", "%s %.*s: %s peer=%s", req->method, (int)c->log_path_len,
 			          req->path, why, c->addr);
 			c->drain = body_len - (c->in_len - head_len < body_len ? c->in_len - head_len
 			                                                       : body_len);

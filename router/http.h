@@ -83,6 +83,8 @@ typedef void (*http_handler_fn)(const struct http_route *route, struct http_conn
 struct http_route {
 	const char *path;        /* "/publish"; a prefix route also matches "/path/..." */
 	bool prefix;
+	bool rest_secret;        /* the path after ours carries a credential (a long-poll
+	                          * token): logs show our path only */
 	size_t max_body;         /* request bodies beyond this get 413 */
 	http_handler_fn handle;
 	void *ctx;               /* the service (borrowed) */

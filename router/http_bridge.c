@@ -19,15 +19,16 @@
  * killnowait); a client that disconnects mid-call has its call canceled likewise.
  *
  * Authentication per service: none, a bearer ticket (Authorization: Bearer <ticket>), or
- * Crossbar's signed requests (router/httpsig.c).
+ * Crossbar's signed requests (router/httpsig.c). What a request's body and headers ask
+ * for is read by router/bridge_msg.c (pure, fuzzed on its own).
  *
  * Cross-site requests (CSRF): a web page on any site can make a browser POST to the bridge
  * without asking (no CORS preflight) only with a body type an HTML form can send. So
- * publisher and caller require Content-Type: application/json (415 otherwise), which makes
- * a browser ask first and then refuse unless the origin is allowed (router/http.c); a
- * webhook, which takes any body, refuses requests that carry a foreign Origin instead.
+ * publisher and caller require Content-Type: application/json (415 otherwise, in
+ * bridge_msg.c), which makes a browser ask first and then refuse unless the origin is
+ * allowed (router/http.c); a webhook, which takes any body, refuses requests that carry a
+ * foreign Origin instead.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #include <uthash.h>
 
 #include "common/log.h"
+#include "router/bridge_msg.h"
 #include "router/httpsig.h"
 #include "router/httpsvc.h"
 #include "router/protocol.h"
@@ -381,83 +383,20 @@ static bool bridge_auth(struct bridge *b, struct http_conn *c, const struct http
 	return true;
 }
 
-/*
- * The JSON body as an object, or answered 400/415. The Content-Type must be
- * application/json (parameters allowed; a charset must be UTF-8): a request without one,
- * or with a type an HTML form can send (text/plain, form-encoded), is what a web page on
- * any site can make a browser send without asking (no CORS preflight), so it is refused.
- */
-static json_t *bridge_body(struct http_conn *c, const struct http_request *req)
-{
-	size_t n = 0, csn = 0;
-	const char *ct = http_header_get(req, "content-type", &n), *cs = NULL;
-	json_error_t jerr;
-	json_t *body;
-	char why[300];
-
-	if (!ct || !http_media_type(ct, n, "application/json", &cs, &csn)) {
-		http_respond_error(c, 415, "wamp.error.invalid_argument",
-		                   "the body must be JSON: send Content-Type: application/json");
-		return NULL;
-	}
-	if (cs && !(csn == 5 && !strncasecmp(cs, "utf-8", 5)) &&
-	    !(csn == 4 && !strncasecmp(cs, "utf8", 4))) {
-		http_respond_error(c, 415, "wamp.error.invalid_argument",
-		                   "the body must be UTF-8 JSON");
-		return NULL;
-	}
-	if (!req->body_len) {
-		http_respond_error(c, 400, "wamp.error.invalid_argument",
-		                   "the request needs a JSON body");
-		return NULL;
-	}
-	body = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!body) {
-		snprintf(why, sizeof(why), "invalid JSON in the request body at line %d column %d: %s",
-		         jerr.line, jerr.column, jerr.text);
-		http_respond_error(c, 400, "wamp.error.invalid_argument", why);
-		return NULL;
-	}
-	if (!json_is_object(body)) {
-		json_decref(body);
-		http_respond_error(c, 400, "wamp.error.invalid_argument",
-		                   "the request body must be a JSON object");
-		return NULL;
-	}
-	return body;
-}
-
-static bool check_field(struct http_conn *c, json_t *body, const char *key, bool (*ok)(const json_t *),
-                        const char *what)
-{
-	json_t *v = json_object_get(body, key);
-	char why[128];
-
-	if (!v || json_is_null(v) || ok(v))
-		return true;
-	snprintf(why, sizeof(why), "\"%s\" must be %s", key, what);
-	http_respond_error(c, 400, "wamp.error.invalid_argument", why);
-	return false;
-}
-
-static bool is_array(const json_t *v) { return json_is_array(v); }
-static bool is_object(const json_t *v) { return json_is_object(v); }
-
-/* Send [type, id, options, uri, args?, kwargs?] for the request on c. */
-static void bridge_send(struct bridge *b, struct http_conn *c, enum wamp_type type,
-                        const char *uri, json_t *args, json_t *kwargs, json_t *options)
+/* Send the message m (borrowed) asks for, for the request on c. */
+static void bridge_send(struct bridge *b, struct http_conn *c, const struct bridge_msg *m)
 {
 	struct session *s;
 	struct bridge_req *q;
 	const char *why = "";
 	char vwhy[200];
-	json_t *m;
+	json_t *w;
 
 	if (!(s = bridge_session(b, &why))) {
 		http_respond_error(c, 503, "wamp.error.canceled", why);
 		return;
 	}
-	if (type == WAMP_CALL && b->npending >= b->svc.cfg->max_pending) {
+	if (m->type == WAMP_CALL && b->npending >= b->svc.cfg->max_pending) {
 		wlog_warn("http", "max_pending=%u calls in flight on %s: refusing peer=%s",
 		          b->svc.cfg->max_pending, b->svc.cfg->path, http_conn_address(c));
 		http_respond_error(c, 503, "wamp.error.limit_exceeded",
@@ -471,159 +410,37 @@ static void bridge_send(struct bridge *b, struct http_conn *c, enum wamp_type ty
 	q->id = ++b->next_id;
 	q->b = b;
 	q->c = c;
-	q->type = type;
-	m = json_pack("[i, I, O, s]", type, (json_int_t)q->id, options, uri);
-	if (m && (args || kwargs))
-		json_array_append_new(m, args ? json_incref(args) : json_array());
-	if (m && kwargs)
-		json_array_append(m, kwargs);
+	q->type = m->type;
+	w = bridge_msg_wamp(m, q->id);
 	HASH_ADD(hh, b->pending, id, sizeof(q->id), q);
 	b->npending++;
 	q->listed = true;
 	http_hold(c, req_gone, q);
-	if (type == WAMP_CALL)
+	if (m->type == WAMP_CALL)
 		q->timer = httpsvc_timer(b->svc.rt, b->svc.cfg->call_timeout_ms, req_timeout, q);
-	if (!m || !httpsvc_feed(b->svc.rt, s, m, vwhy, sizeof(vwhy))) {
+	if (!w || !httpsvc_feed(b->svc.rt, s, w, vwhy, sizeof(vwhy))) {
 		q->c = NULL;
 		req_free(q);
-		http_respond_error(c, 400, "wamp.error.invalid_argument", m ? vwhy : "out of memory");
+		http_respond_error(c, 400, "wamp.error.invalid_argument", w ? vwhy : "out of memory");
 	}
-	json_decref(m);
+	json_decref(w);
 	/* the answer may already have come (a built-in procedure, an authorization error) */
 }
 
-static void bridge_publish_call(struct bridge *b, struct http_conn *c,
-                                const struct http_request *req)
+/* A publisher's, caller's or webhook's request: its message sent, or refused. */
+static void bridge_request(struct bridge *b, struct http_conn *c, const struct http_request *req)
 {
-	bool call = b->svc.cfg->type == HTTP_SVC_CALLER;
-	const char *key = call ? "procedure" : "topic";
-	json_t *body = bridge_body(c, req), *uri, *options;
+	struct bridge_msg m;
 
-	if (!body)
+	if (!bridge_msg_parse(b->svc.cfg, req, &m)) {
+		if (m.status == 401)
+			wlog_notice("http", "request refused path=%s peer=%s: %s", b->svc.cfg->path,
+			            http_conn_address(c), m.why);
+		http_respond_error(c, m.status, m.error, m.why);
 		return;
-	uri = json_object_get(body, key);
-	if (!json_is_string(uri) || !json_string_length(uri)) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "the body needs \"%s\": a URI string", key);
-		http_respond_error(c, 400, "wamp.error.invalid_argument", why);
-		goto out;
 	}
-	{
-		static const char *const known[] = {"topic", "procedure", "args", "kwargs", "options",
-		                                    NULL};
-		const char *k;
-		json_t *v;
-
-		json_object_foreach(body, k, v) {
-			const char *const *kk;
-
-			for (kk = known; *kk && strcmp(*kk, k); kk++)
-				;
-			if (!*kk || !strcmp(k, call ? "topic" : "procedure")) {
-				char why[160];
-
-				snprintf(why, sizeof(why), "unknown key \"%.64s\" in the body (%s, args, kwargs, "
-				         "options)", k, key);
-				http_respond_error(c, 400, "wamp.error.invalid_argument", why);
-				goto out;
-			}
-		}
-	}
-	if (!check_field(c, body, "args", is_array, "a list") ||
-	    !check_field(c, body, "kwargs", is_object, "an object") ||
-	    !check_field(c, body, "options", is_object, "an object"))
-		goto out;
-	options = json_is_object(json_object_get(body, "options"))
-	              ? json_deep_copy(json_object_get(body, "options"))
-	              : json_object();
-	if (call) {
-		json_object_del(options, "receive_progress"); /* one HTTP answer per call */
-	} else {
-		json_object_set_new(options, "acknowledge", json_true());
-	}
-	bridge_send(b, c, call ? WAMP_CALL : WAMP_PUBLISH, json_string_value(uri),
-	            json_is_array(json_object_get(body, "args")) ? json_object_get(body, "args") : NULL,
-	            json_is_object(json_object_get(body, "kwargs")) ? json_object_get(body, "kwargs")
-	                                                            : NULL,
-	            options);
-	json_decref(options);
-out:
-	json_decref(body);
-}
-
-/* The headers a webhook publishes: the configured ones, or all but credentials. */
-static json_t *webhook_headers(const struct http_service_config *cfg, const struct http_request *req)
-{
-	static const char *const secret[] = {"authorization", "cookie", "proxy-authorization", NULL};
-	json_t *h = json_object();
-
-	for (size_t i = 0; h && i < req->nheaders; i++) {
-		const struct http_header *hd = &req->headers[i];
-		char name[128];
-		bool keep = !cfg->headers;
-
-		if (hd->name_len >= sizeof(name))
-			continue;
-		for (size_t k = 0; k < hd->name_len; k++)
-			name[k] = (char)(hd->name[k] >= 'A' && hd->name[k] <= 'Z' ? hd->name[k] + 32
-			                                                          : hd->name[k]);
-		name[hd->name_len] = '\0';
-		for (size_t k = 0; cfg->headers && k < cfg->nheaders; k++)
-			if (!strcmp(cfg->headers[k], name))
-				keep = true;
-		for (size_t k = 0; !cfg->headers && secret[k]; k++)
-			if (!strcmp(secret[k], name))
-				keep = false;
-		if (keep) {
-			json_t *v = json_stringn(hd->value, hd->value_len);
-
-			if (v)
-				json_object_set_new(h, name, v);
-		}
-	}
-	return h;
-}
-
-static void bridge_webhook(struct bridge *b, struct http_conn *c, const struct http_request *req)
-{
-	const struct http_service_config *cfg = b->svc.cfg;
-	json_t *event, *args, *options, *text;
-
-	if (cfg->github_secret) {
-		size_t n = 0;
-		const char *sig = http_header_get(req, "x-hub-signature-256", &n);
-
-		if (!httpsig_github_ok(cfg->github_secret, sig, n, req->body, req->body_len)) {
-			wlog_notice("http", "webhook signature %s path=%s peer=%s",
-			            sig ? "invalid" : "missing", cfg->path, http_conn_address(c));
-			http_respond_error(c, 401, "wamp.error.authentication_failed",
-			                   sig ? "X-Hub-Signature-256 does not match the body"
-			                       : "X-Hub-Signature-256 is required");
-			return;
-		}
-	}
-	event = json_pack("{s:o}", "headers", webhook_headers(cfg, req));
-	text = json_stringn((const char *)(req->body ? req->body : (const uint8_t *)""),
-	                    req->body_len);
-	if (event && text) {
-		json_object_set_new(event, "body", text);
-	} else if (event) {
-		/* not UTF-8: the body travels as base64 */
-		size_t cap = sodium_base64_encoded_len(req->body_len, sodium_base64_VARIANT_ORIGINAL);
-		char *b64 = malloc(cap);
-
-		if (b64) {
-			sodium_bin2base64(b64, cap, req->body, req->body_len, sodium_base64_VARIANT_ORIGINAL);
-			json_object_set_new(event, "body_base64", json_string(b64));
-			free(b64);
-		}
-	}
-	args = json_pack("[o]", event);
-	options = json_pack("{s:b}", "acknowledge", 1);
-	bridge_send(b, c, WAMP_PUBLISH, cfg->topic, args, NULL, options);
-	json_decref(args);
-	json_decref(options);
+	bridge_send(b, c, &m);
+	bridge_msg_clear(&m);
 }
 
 /*
@@ -665,10 +482,7 @@ static void bridge_handle(const struct http_route *route, struct http_conn *c,
 	}
 	if (!bridge_auth(b, c, req))
 		return;
-	if (b->svc.cfg->type == HTTP_SVC_WEBHOOK)
-		bridge_webhook(b, c, req);
-	else
-		bridge_publish_call(b, c, req);
+	bridge_request(b, c, req);
 }
 
 /* ------------------------------------------------------------------------------------ */

@@ -119,9 +119,12 @@ void httpsig_replay_clear(struct httpsig_replay *r)
 	r->count = 0;
 }
 
+/* Forget what can no longer be replayed: a timestamp is accepted while |now - ts| <= delta,
+ * so an entry is kept through its expires_ms itself (the last millisecond it is valid) and
+ * dropped only after it. */
 static void replay_expire(struct httpsig_replay *r, int64_t now_ms)
 {
-	while (r->head && r->head->expires_ms <= now_ms) {
+	while (r->head && r->head->expires_ms < now_ms) {
 		struct httpsig_seen *e = r->head;
 
 		r->head = e->next;

@@ -47,6 +47,7 @@ struct http_routes *httpsvc_listener_new(struct router *rt, const struct listene
 			break;
 		case HTTP_SVC_LONGPOLL:
 			route->prefix = true;
+			route->rest_secret = true;
 			route->max_body = rt->cfg.max_message_size;
 			svc = longpoll_service_new(rt, sc, route, err, errlen);
 			break;

@@ -2,13 +2,18 @@
  * longpoll.c - the WAMP HTTP long-poll transport (advanced profile, "HTTP Longpoll
  * Transport"; as Crossbar serves it and Autobahn|JS speaks it):
  *
- *   POST <base>/open          {"protocols": ["wamp.2.json", ...]}
- *                             -> 200 {"protocol": "wamp.2.json", "transport": "<id>"}
- *   POST <base>/<id>/send     one WAMP message (a batch for *.batched)  -> 204
- *   POST <base>/<id>/receive  -> 200 with one message (all queued ones, batched, for
- *                                *.batched), or 200 with an empty body after
- *                                poll_timeout seconds without one
- *   POST <base>/<id>/close    -> 204, the session is gone
+ *   POST <base>/open             {"protocols": ["wamp.2.json", ...]}
+ *                                -> 200 {"protocol": "wamp.2.json", "transport": "<token>"}
+ *   POST <base>/<token>/send     one WAMP message (a batch for *.batched)  -> 204
+ *   POST <base>/<token>/receive  -> 200 with one message (all queued ones, batched, for
+ *                                   *.batched), or 200 with an empty body after
+ *                                   poll_timeout seconds without one
+ *   POST <base>/<token>/close    -> 204, the session is gone
+ *
+ * The token is the transport's secret, its session's only credential (router/lpreq.h):
+ * random, given to the client once, kept only as a hash the transports are found by.
+ * Session details (wamp.session.get, on_join), logs and the status page name a transport
+ * by its public id, a number that opens nothing: /<id>/send is "no such transport".
  *
  * A transport is a real transport of one session (struct peer_ops): the state machine
  * sees it like a WebSocket connection. Its outgoing messages wait in a queue bounded by
@@ -22,6 +27,9 @@
  * presented with /open names the session's client (the tls authentication method, as over
  * wss://), and the transport's later requests must present a certificate with that name
  * (403 otherwise).
+ *
+ * Paths and /open bodies are read by the pure functions of router/lpreq.c; this file
+ * keeps the transports and answers.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -32,13 +40,15 @@
 #include "common/log.h"
 #include "router/batched.h"
 #include "router/httpsvc.h"
+#include "router/lpreq.h"
 #include "router/outq.h"
 #include "router/protocol.h"
 
 struct lp_svc;
 
 struct lp_transport {
-	char id[24];
+	uint8_t key[LP_KEY_LEN];       /* hash of the token (the secret); the table's key */
+	unsigned long long id;         /* public: what details and logs show */
 	struct lp_svc *svc;
 	struct session *s;
 	bool batched;
@@ -54,9 +64,11 @@ struct lp_transport {
 
 struct lp_svc {
 	struct httpsvc svc;
-	struct lp_transport *by_id;
+	struct lp_transport *by_key;
 	uint32_t count;
 };
+
+static unsigned long long lp_next_id; /* public ids, unique in the process */
 
 static const char *lp_content_type(enum wamp_ser ser)
 {
@@ -83,9 +95,9 @@ static void lp_free(struct lp_transport *t)
 		rt->nconns--;
 	}
 	outq_clear(&t->q);
-	HASH_DEL(t->svc->by_id, t);
+	HASH_DEL(t->svc->by_key, t);
 	t->svc->count--;
-	wlog_debug("http", "long-poll transport %s closed", t->id);
+	wlog_debug("http", "long-poll transport %llu closed", t->id);
 	free(t);
 }
 
@@ -102,7 +114,7 @@ static void lp_idle(void *arg)
 	struct lp_transport *t = arg;
 
 	t->idle = NULL;
-	wlog_info("http", "long-poll transport %s idle for %u s: closing", t->id,
+	wlog_info("http", "long-poll transport %llu idle for %u s: closing", t->id,
 	          t->svc->svc.cfg->idle_timeout_s);
 	lp_free(t);
 }
@@ -185,7 +197,7 @@ static enum wampd_err lp_peer_send(void *peer, struct wamp_out *out)
 		return WAMPD_OK;
 	if (!outq_push(&t->q, out, rt->cfg.send_queue_bytes)) {
 		wlog_warn("http", "slow consumer: long-poll queue over %zu bytes, closing session=%llu "
-		          "transport=%s", rt->cfg.send_queue_bytes, (unsigned long long)t->s->id, t->id);
+		          "transport=%llu", rt->cfg.send_queue_bytes, (unsigned long long)t->s->id, t->id);
 		rt->stats.slow_consumer_closes++;
 		t->s->state = SESSION_CLOSING;
 		outq_clear(&t->q);
@@ -221,8 +233,9 @@ static json_t *lp_peer_transport(void *peer)
 {
 	struct lp_transport *t = peer;
 
-	return json_pack("{s:s, s:s, s:s, s:b, s:s}", "type", "longpoll", "serializer",
-	                 wamp_ser_name(t->s->ser), "transport", t->id, "batched", t->batched,
+	/* the public id, never the token */
+	return json_pack("{s:s, s:s, s:I, s:b, s:s}", "type", "longpoll", "serializer",
+	                 wamp_ser_name(t->s->ser), "id", (json_int_t)t->id, "batched", t->batched,
 	                 "peer", t->addr);
 }
 
@@ -240,41 +253,18 @@ static const struct peer_ops lp_ops = {
 static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_request *req)
 {
 	struct router *rt = svc->svc.rt;
-	json_error_t jerr;
-	json_t *body = json_loadb((const char *)req->body, req->body_len, 0, &jerr), *p;
-	int ser = -1;
-	bool batched = false;
-	const char *chosen = NULL;
+	struct lp_protocol proto;
 	struct lp_transport *t;
-	size_t i;
+	char token[LP_TOKEN_LEN + 1];
 
-	if (!json_is_object(body) || !json_is_array(json_object_get(body, "protocols"))) {
-		json_decref(body);
+	switch (lp_open_negotiate(req->body, req->body_len, svc->svc.serializers, &proto)) {
+	case LP_OPEN_OK:
+		break;
+	case LP_OPEN_BAD_BODY:
 		http_respond_error(c, 400, "wamp.error.invalid_argument",
 		                   "open needs a JSON body {\"protocols\": [\"wamp.2.json\", ...]}");
 		return;
-	}
-	json_array_foreach(json_object_get(body, "protocols"), i, p) {
-		const char *name = json_string_value(p);
-		char s[32];
-		size_t n;
-
-		if (!name || strncmp(name, "wamp.2.", 7) || (n = strlen(name + 7)) >= sizeof(s))
-			continue;
-		memcpy(s, name + 7, n + 1);
-		batched = n > 8 && !strcmp(s + n - 8, ".batched");
-		if (batched)
-			s[n - 8] = '\0';
-		ser = wamp_ser_from_name(s);
-		if (ser >= 0 && (svc->svc.serializers & (1u << ser)) &&
-		    wamp_ser_supported((enum wamp_ser)ser)) {
-			chosen = name;
-			break;
-		}
-		ser = -1;
-	}
-	if (ser < 0) {
-		json_decref(body);
+	default:
 		http_respond_error(c, 400, "wamp.error.invalid_argument",
 		                   "no supported protocol offered (wamp.2.json, wamp.2.msgpack, "
 		                   "their .batched variants)");
@@ -282,42 +272,36 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 	}
 	if (rt->shutting_down || rt->nconns >= rt->cfg.max_sessions ||
 	    svc->count >= svc->svc.cfg->max_transports) {
-		json_decref(body);
 		wlog_warn("http", "long-poll open refused peer=%s: %s", http_conn_address(c),
 		          rt->shutting_down ? "shutting down" : "session limit reached");
 		http_respond_error(c, 503, "wamp.error.limit_exceeded", "no more sessions");
 		return;
 	}
-	if (!(t = calloc(1, sizeof(*t))) ||
-	    !(t->s = session_new(&lp_ops, t, (enum wamp_ser)ser))) {
+	if (!(t = calloc(1, sizeof(*t))) || !(t->s = session_new(&lp_ops, t, proto.ser))) {
 		free(t);
-		json_decref(body);
 		http_respond_error(c, 500, "wamp.error.runtime_error", "out of memory");
 		return;
 	}
-	{
-		uint8_t rnd[12];
-
-		randombytes_buf(rnd, sizeof(rnd));
-		sodium_bin2base64(t->id, sizeof(t->id), rnd, sizeof(rnd),
-		                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	}
+	lp_token_new(token, t->key);
+	t->id = ++lp_next_id;
 	t->svc = svc;
-	t->batched = batched;
+	t->batched = proto.batched;
 	t->s->auth = svc->svc.auth;
 	/* over https: the client certificate of /open names the client (the tls method) */
 	t->s->tls_cn = http_conn_tls_cn(c);
 	snprintf(t->addr, sizeof(t->addr), "%s", http_conn_address(c));
-	HASH_ADD_STR(svc->by_id, id, t);
+	HASH_ADD(hh, svc->by_key, key, sizeof(t->key), t);
 	svc->count++;
 	rt->nconns++;
 	rt->stats.sessions_opened++;
 	proto_transport_open(rt, t->s); /* the HELLO..WELCOME deadline */
 	lp_touch(t);
-	wlog_debug("http", "long-poll transport %s opened protocol=%s peer=%s", t->id, chosen,
-	           t->addr);
-	http_respond_json(c, 200, json_pack("{s:s, s:s}", "protocol", chosen, "transport", t->id));
-	json_decref(body);
+	wlog_debug("http", "long-poll transport %llu opened protocol=%s peer=%s", t->id,
+	           proto.name, t->addr);
+	/* the token goes to the client, once; the router keeps its hash only */
+	http_respond_json(c, 200, json_pack("{s:s, s:s}", "protocol", proto.name, "transport",
+	                                    token));
+	sodium_memzero(token, sizeof(token));
 }
 
 static bool lp_msg(void *ctx, const uint8_t *msg, size_t len)
@@ -379,15 +363,41 @@ static void lp_receive(struct lp_transport *t, struct http_conn *c)
 	                        lp_poll_timeout, t);
 }
 
+/* /<token>/close */
+static void lp_close(struct lp_transport *t, struct http_conn *c, const struct http_request *req)
+{
+	(void)req;
+	http_respond(c, 204, NULL, NULL, 0, NULL);
+	lp_free(t);
+}
+
+static void lp_receive_req(struct lp_transport *t, struct http_conn *c,
+                           const struct http_request *req)
+{
+	(void)req;
+	lp_receive(t, c);
+}
+
+/* What a transport's requests do, by action (router/lpreq.h). */
+static void (*const lp_do[])(struct lp_transport *t, struct http_conn *c,
+                             const struct http_request *req) = {
+	[LP_SEND] = lp_send,
+	[LP_RECEIVE] = lp_receive_req,
+	[LP_CLOSE] = lp_close,
+};
+
 static void lp_handle(const struct http_route *route, struct http_conn *c,
                       const struct http_request *req, const char *rest, size_t rest_len)
 {
 	struct lp_svc *svc = route->ctx;
 	struct lp_transport *t = NULL;
-	const char *slash;
-	char id[24];
+	const char *token;
+	size_t token_len;
+	uint8_t key[LP_KEY_LEN];
+	enum lp_action a = lp_route(req->method, rest, rest_len, &token, &token_len);
 
-	if (strcmp(req->method, "POST")) {
+	switch (a) {
+	case LP_BAD_METHOD: {
 		static const char body[] = "{\"error\":\"wampd.http.method_not_allowed\",\"args\":"
 		                           "[\"use POST\"],\"kwargs\":{}}";
 
@@ -395,19 +405,22 @@ static void lp_handle(const struct http_route *route, struct http_conn *c,
 		             "Allow: POST, OPTIONS\r\n");
 		return;
 	}
-	if (rest_len == 5 && !memcmp(rest, "/open", 5)) {
+	case LP_OPEN:
 		lp_open(svc, c, req);
 		return;
-	}
-	if (rest_len < 2 || rest[0] != '/' || !(slash = memchr(rest + 1, '/', rest_len - 1)) ||
-	    (size_t)(slash - rest - 1) >= sizeof(id)) {
+	case LP_NOT_FOUND:
 		http_respond_error(c, 404, "wampd.http.not_found",
 		                   "long-poll paths: /open, /<transport>/send|receive|close");
 		return;
+	case LP_NO_TRANSPORT:
+		http_respond_error(c, 404, "wamp.close.transport_closed", "no such transport");
+		return;
+	default:
+		break;
 	}
-	memcpy(id, rest + 1, (size_t)(slash - rest - 1));
-	id[slash - rest - 1] = '\0';
-	HASH_FIND_STR(svc->by_id, id, t);
+	/* by the token's hash: the lookup's timing says nothing about the token */
+	lp_token_key(token, token_len, key);
+	HASH_FIND(hh, svc->by_key, key, sizeof(key), t);
 	if (!t) {
 		http_respond_error(c, 404, "wamp.close.transport_closed", "no such transport");
 		return;
@@ -419,27 +432,15 @@ static void lp_handle(const struct http_route *route, struct http_conn *c,
 
 		free(cn);
 		if (!same) {
-			wlog_notice("http", "long-poll transport %s: request without its client "
+			wlog_notice("http", "long-poll transport %llu: request without its client "
 			            "certificate refused peer=%s", t->id, http_conn_address(c));
 			http_respond_error(c, 403, "wamp.error.not_authorized",
 			                   "this transport was opened with another client certificate");
 			return;
 		}
 	}
-	rest_len -= (size_t)(slash - rest);
-	rest = slash;
 	lp_touch(t);
-	if (rest_len == 5 && !memcmp(rest, "/send", 5)) {
-		lp_send(t, c, req);
-	} else if (rest_len == 8 && !memcmp(rest, "/receive", 8)) {
-		lp_receive(t, c);
-	} else if (rest_len == 6 && !memcmp(rest, "/close", 6)) {
-		http_respond(c, 204, NULL, NULL, 0, NULL);
-		lp_free(t);
-	} else {
-		http_respond_error(c, 404, "wampd.http.not_found",
-		                   "long-poll paths: /open, /<transport>/send|receive|close");
-	}
+	lp_do[a](t, c, req);
 }
 
 static void lp_shutdown(struct httpsvc *svc)
@@ -447,7 +448,7 @@ static void lp_shutdown(struct httpsvc *svc)
 	struct lp_svc *ls = (struct lp_svc *)svc;
 	struct lp_transport *t, *tmp;
 
-	HASH_ITER(hh, ls->by_id, t, tmp)
+	HASH_ITER(hh, ls->by_key, t, tmp)
 		proto_shutdown(svc->rt, t->s);
 }
 
@@ -456,7 +457,7 @@ static void lp_destroy(struct httpsvc *svc)
 	struct lp_svc *ls = (struct lp_svc *)svc;
 	struct lp_transport *t, *tmp;
 
-	HASH_ITER(hh, ls->by_id, t, tmp) {
+	HASH_ITER(hh, ls->by_key, t, tmp) {
 		t->rx = NULL; /* its connection is gone with the context */
 		lp_free(t);
 	}

@@ -7,10 +7,18 @@
   OUT_DIR/validate/  the same, prefixed by the serializer byte fuzz_validate expects
   OUT_DIR/session/   step sequences for fuzz_session (see fuzz_session.c): RPC, PubSub,
                      progressive results, cancel, timeouts, meta API, GOODBYE/HELLO again
+  OUT_DIR/httpreq/   request heads (valid, odd, malformed, pipelined) for fuzz_httpreq
+  OUT_DIR/bridge/    publisher, caller and webhook requests for fuzz_bridge
+  OUT_DIR/httpsig/   signed requests (right, stale, replayed, malformed) for fuzz_httpsig
+  OUT_DIR/longpoll/  long-poll /open, /send, /receive, /close requests for fuzz_longpoll
 
 Regression inputs (crashes found and fixed) live in tests/fuzz/regressions/<target>/ and
 are replayed by ctest in every build.
 """
+import base64
+import datetime
+import hashlib
+import hmac
 import json
 import os
 import struct
@@ -119,9 +127,143 @@ SESSIONS = {
 }
 
 
+REQUESTS = [
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /call?x=1&y=%20z&topic=com.a HTTP/1.1\r\nHost: a\r\nContent-Type:  application/json \r\n"
+    b"Content-Length: 12\r\nExpect: 100-continue\r\nConnection: keep-alive\r\n\r\n{\"body\":1}..",
+    b"POST /publish HTTP/1.0\nContent-Length: 2\nConnection: close\n\n{}",
+    b"PUT /webhook/gh HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\nUpgrade: websocket\r\n"
+    b"X-Hub-Signature-256: sha256=00\r\nAuthorization: Bearer t\r\n\r\n",
+    b"GET /sse?topic=a.b&topic=c%2Ed&authid=joe+x HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n"
+    b"GET /second HTTP/1.1\r\n\r\n",
+    b"OPTIONS /lp/open HTTP/1.1\r\nOrigin: http://x\r\nAccess-Control-Request-Method: POST\r\n\r\n",
+    b"POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+    b"POST /x HTTP/1.1\r\nContent-Length: 1x\r\n\r\n",
+    b"GET /x HTTP/1.1\r\n folded: no\r\n\r\n",
+    b"get /x HTTP/1.1\r\n\r\n",
+    b"GET /x HTTP/2.0\r\n\r\n",
+    b"GET /%zz%00%41 HTTP/1.1\r\nX:\r\n\r\n",
+    b"GET /x HTTP/1.1\r\n" + b"".join(b"H%d: v\r\n" % i for i in range(70)) + b"\r\n",
+]
+
+BRIDGE = [
+    (0, "POST", "/publish", {"Content-Type": "application/json"},
+     json.dumps({"topic": "com.a.t", "args": [1, "x", None], "kwargs": {"k": [True]},
+                 "options": {"exclude_me": False, "retain": True}})),
+    (0, "POST", "/publish", {}, json.dumps({"topic": "com.a.t"})),
+    (0, "PUT", "/publish", {"Content-Type": "application/json; charset=utf-8"},
+     json.dumps({"topic": "com.a.t", "args": None, "kwargs": None})),
+    (0, "POST", "/publish", {"Content-Type": "application/json; charset=latin1"}, "{}"),
+    (0, "POST", "/publish", {"Content-Type": "text/plain"}, "x"),
+    (0, "POST", "/publish", {}, json.dumps({"topic": "com.a.t", "procedure": "x"})),
+    (0, "POST", "/publish", {}, '{"topic": "a", "topic": "b"}'),
+    (1, "POST", "/call", {"Content-Type": "application/json"},
+     json.dumps({"procedure": "com.a.p", "args": [1, 2], "options": {"receive_progress": True,
+                                                                      "timeout": 100}})),
+    (1, "POST", "/call", {}, json.dumps({"procedure": "", "args": {}})),
+    (1, "POST", "/call", {}, json.dumps({"procedure": "com.a.p", "kwargs": []})),
+    (1, "POST", "/call", {}, "[1, 2]"),
+    (1, "POST", "/call", {}, ""),
+    (2, "POST", "/hook", {"X-GitHub-Event": "push", "Authorization": "Bearer s3cret",
+                          "Cookie": "a=b", "Proxy-Authorization": "Basic x", "X-Other": "1"},
+     json.dumps({"ref": "refs/heads/main"})),
+    (2, "POST", "/hook", {"Content-Type": "application/octet-stream"}, "\udcff\x00binary"),
+    (3, "POST", "/hook2", {"X-GitHub-Event": "ping", "Content-Type": "application/json",
+                           "X-Not-Listed": "x", "Authorization": "Bearer t"}, "{}"),
+    (4, "POST", "/gh", {"X-Hub-Signature-256": "sha256=" + hmac.new(
+        b"fuzz-secret", b'{"zen": "x"}', hashlib.sha256).hexdigest()}, '{"zen": "x"}'),
+    (4, "POST", "/gh", {"X-Hub-Signature-256": "sha256=00"}, "{}"),
+]
+
+
+def http_request(method, path, headers, body):
+    raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
+    head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n" % (method, path)
+    for k, v in headers.items():
+        head += "%s: %s\r\n" % (k, v)
+    head += "Content-Length: %d\r\n\r\n" % len(raw)
+    return head.encode() + raw
+
+
+NOW_BASE = 1600000000000  # fuzz_httpsig's clock base (ms)
+
+
+def signed_seed(flags, now_off, later, params, body, sign_here=False):
+    """flags, 5-byte clock offset, three 4-byte later offsets, query, '\n', body."""
+    q = dict(params)
+    if sign_here:
+        h = hmac.new(b"fuzz-secret", digestmod=hashlib.sha256)
+        for k in ("key", "timestamp", "seq", "nonce"):
+            h.update(str(q[k]).encode())
+        h.update(body)
+        q["signature"] = base64.urlsafe_b64encode(h.digest()).decode()
+    query = "&".join("%s=%s" % (k, v) for k, v in q.items())
+    return (bytes([flags]) + now_off.to_bytes(5, "big") +
+            b"".join(struct.pack(">i", x) for x in later) + query.encode() + b"\n" + body)
+
+
+def iso(ms):
+    t = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (ms % 1000)
+
+
+def httpsig_seeds():
+    now = 123456789
+    p = {"key": "fuzz-key", "timestamp": iso(NOW_BASE + now), "seq": 1, "nonce": 42}
+    body = b'{"topic": "com.a.t", "args": [1]}'
+    return {
+        "signed_300": signed_seed(2 | 4, now, [0, 1000, 600000], p, body),
+        "signed_1s_ahead": signed_seed(1 | 4, now - 999, [1, 998, 2000],
+                                       dict(p, timestamp=iso(NOW_BASE + now)), body),
+        "signed_no_window": signed_seed(0 | 4, now, [5, 5, 5], p, b""),
+        "signed_by_python": signed_seed(2, now, [0, 0, 0], p, body, sign_here=True),
+        "stale": signed_seed(1 | 4, now + 5000, [0, 0, 0], p, body),
+        "unknown_key": signed_seed(2 | 4, now, [0, 0, 0], dict(p, key="other"), body),
+        "bad_signature": signed_seed(2, now, [0, 0, 0], dict(p, signature="AAAA"), body),
+        "malformed": signed_seed(3 | 4, now, [0, 0, 0], dict(p, timestamp="2020-13-40T25:61:61Z",
+                                                              seq="-x"), body),
+        "missing": signed_seed(2, now, [0, 0, 0], {"key": "fuzz-key"}, body),
+        "github": signed_seed(8, 0, [0, 0, 0], {}, b'{"zen": "Design for failure."}'),
+        "github_wrong": bytes([0]) + bytes(17) + b"sha256=" + b"0" * 64 + b"\n{}",
+    }
+
+
+LP_TOKENS = ["q2VhQ5kQ0Yx7bW-3f_Zt8nLrA1sD4eGh", "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4",
+             "_-_-_-_-0123456789abcdefABCDEFgh"]  # fuzz_longpoll.c's live transports
+
+
+def longpoll_seeds():
+    t = LP_TOKENS[0]
+    batch = (json.dumps([1, "realm1", {}]) + "\x1e" + json.dumps([48, 1, {}, "a"]) +
+             "\x1e").encode()
+    mbatch = b"".join(struct.pack(">I", len(x)) + x
+                      for x in (m([1, "realm1", {}]), m([48, 1, {}, "a"])))
+    return {
+        "open": b"\x00/open\n" + json.dumps({"protocols": ["wamp.2.json"]}).encode(),
+        "open_pick": b"\x00/open\n" + json.dumps({"protocols": [
+            "wamp.2.cbor.x", 3, "wamp.2.msgpack.batched", "wamp.2.json"]}).encode(),
+        "open_json_only": bytes([1 << 2]) + b"/open\n" + json.dumps(
+            {"protocols": ["wamp.2.msgpack", "wamp.2.json.batched"]}).encode(),
+        "open_bad": b"\x00/open\n[1]",
+        "open_get": b"\x01/open\n",
+        "send": b"\x00/" + t.encode() + b"/send\n" + j([1, "realm1", {}]),
+        "send_batched": b"\x20/" + LP_TOKENS[1].encode() + b"/send\n" + batch,
+        "send_batched_msgpack": b"\x60/" + LP_TOKENS[2].encode() + b"/send\n" + mbatch,
+        "send_batched_broken": b"\x20/" + t.encode() + b"/send\n" + batch[:-1],
+        "receive": b"\x00/" + t.encode() + b"/receive\n",
+        "close": b"\x00/" + LP_TOKENS[2].encode() + b"/close\n",
+        "written_token": b"\xa0/" + b"x" * 32 + b"/send\n" + batch,
+        "public_id": b"\x00/17/send\n[1]",
+        "truncated": b"\x00/" + t[:-1].encode() + b"/receive\n",
+        "altered": b"\x00/" + (t[:-1] + "A").encode() + b"/close\n",
+        "unknown_op": b"\x00/" + t.encode() + b"/x/send\n",
+    }
+
+
 def main():
     out = sys.argv[1]
-    for sub in ("json", "msgpack", "cbor", "validate", "session"):
+    for sub in ("json", "msgpack", "cbor", "validate", "session", "httpreq", "bridge",
+                "httpsig", "longpoll"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     for i, msg in enumerate(MESSAGES):
         name = "%02d_type%d" % (i, msg[0])
@@ -138,6 +280,17 @@ def main():
     for name, steps in SESSIONS.items():
         with open(os.path.join(out, "session", name), "wb") as f:
             f.write(b"".join(steps))
+    for i, raw in enumerate(REQUESTS):
+        for seed in (0, 7):  # two chunkings of each
+            with open(os.path.join(out, "httpreq", "%02d_%d" % (i, seed)), "wb") as f:
+                f.write(bytes([seed]) + raw)
+    for i, (svc, method, path, headers, body) in enumerate(BRIDGE):
+        with open(os.path.join(out, "bridge", "%02d_%s" % (i, path.strip("/"))), "wb") as f:
+            f.write(bytes([svc]) + http_request(method, path, headers, body))
+    for sub, seeds in (("httpsig", httpsig_seeds()), ("longpoll", longpoll_seeds())):
+        for name, data in seeds.items():
+            with open(os.path.join(out, sub, name), "wb") as f:
+                f.write(data)
 
 
 if __name__ == "__main__":

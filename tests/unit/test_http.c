@@ -207,6 +207,31 @@ static void test_replay_bound(void **state)
 	httpsig_replay_clear(&rp);
 }
 
+/* fuzz_httpsig finding: a request signed for the very millisecond it is checked (or ahead of
+ * the clock) was forgotten at timestamp + delta exactly, when the timestamp was still within
+ * the window: the same request was accepted a second time at that millisecond. */
+static void test_replay_window_edge(void **state)
+{
+	struct httpsig_replay rp;
+	char sig[HTTPSIG_B64_LEN + 1], q[512];
+	const char *why;
+	int64_t ts = INT64_C(1318611591123);
+
+	(void)state;
+	httpsig_compute("s", "k", TS, "1", "7", NULL, 0, sig);
+	snprintf(q, sizeof(q), "key=k&timestamp=%s&seq=1&nonce=7&signature=%s", TS, sig);
+	for (int64_t first = ts - 1000; first <= ts + 1000; first += 500) {
+		httpsig_replay_init(&rp, 4);
+		assert_int_equal(httpsig_check("k", "s", 1, q, strlen(q), NULL, 0, first, &rp, &why),
+		                 HTTPSIG_OK);
+		/* every later millisecond up to past the window: never accepted again */
+		for (int64_t t = first; t <= ts + 1002; t++)
+			assert_int_not_equal(httpsig_check("k", "s", 1, q, strlen(q), NULL, 0, t, &rp,
+			                                   &why), HTTPSIG_OK);
+		httpsig_replay_clear(&rp);
+	}
+}
+
 static void test_github(void **state)
 {
 	/* hmac.new(b"It's a Secret to Everybody", b"Hello, World!", sha256) - GitHub's docs */
@@ -436,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_replay_bound),  cmocka_unit_test(test_github),
 		cmocka_unit_test(test_header_characters), cmocka_unit_test(test_media_type),
 		cmocka_unit_test(test_origin_allowed),
+		cmocka_unit_test(test_replay_window_edge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
