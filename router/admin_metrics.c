@@ -20,7 +20,7 @@
 #include "auth/auth.h"
 #include "common/metrics.h"
 #include "router/admin.h"
-#include "router/raw.h"
+#include "router/conn.h"
 #include "router/ws.h"
 #include "serializers/wamp_msg.h"
 
@@ -369,9 +369,7 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 	family(b, "wampd_sent_bytes_total", "counter", "WAMP transport bytes written.");
 	abuf_printf(b, "wampd_sent_bytes_total %llu\n", (unsigned long long)metrics.bytes_out);
 
-	if (v->ws)
-		ws_server_queue_stats(v->ws, &qsum, &qmax);
-	raw_conns_queue_stats(&qsum, &qmax);
+	conn_queue_stats(v->rt, &qsum, &qmax);
 	family(b, "wampd_send_queue_bytes", "gauge", "Bytes queued for sending, all connections.");
 	abuf_printf(b, "wampd_send_queue_bytes %zu\n", qsum);
 	family(b, "wampd_send_queue_max_bytes", "gauge",

@@ -18,6 +18,7 @@
 #include "common/metrics.h"
 #include "router/front.h"
 #include "router/outq.h"
+#include "router/conn.h"
 #include "router/protocol.h"
 #include "router/rawsocket.h"
 #include "router/tlspeer.h"
@@ -28,51 +29,37 @@
 _Static_assert(WAMP_OUT_HEADROOM >= 4, "RawSocket prefixes need 4 bytes of headroom");
 
 struct raw_conn {
+	struct conn conn;                 /* the connection core's (router/conn.h): first; its
+	                                     session is NULL until the handshake succeeded */
 	struct lws *wsi;
-	struct router *rt;
-	struct session *session;          /* NULL until the handshake succeeded */
 	const struct auth_config *auth;
 	unsigned serializers;
 	uint8_t hs[4];
 	size_t hs_have;
 	uint32_t peer_max;                /* longest message the client accepts */
 	struct rs_rx rx;
-	struct outq q;
-	bool counted;                     /* in rt->nconns */
-	bool closing;
 	bool refuse;                      /* answer the handshake with error 4 (per-address
 	                                     limit) */
 	char *tls_cn;                     /* verified client certificate's CN until the session
 	                                     takes it (owned), or NULL */
 	uint8_t *tls_channel_id;          /* TLS: tls-unique binding until the session takes it
 	                                     (owned), or NULL */
-	char addr[64];
-	struct raw_conn *prev, *next;
 };
 
-static struct raw_conn *raw_conns; /* live connections (one router per process) */
-
-static void raw_close(struct raw_conn *c, bool now)
+/* conn_ops.close: c->conn.closing is set (conn_close). RawSocket has no close frame:
+ * ABORT/GOODBYE said it already */
+static void raw_close(struct conn *cc, int code, const char *reason, bool now)
 {
-	if (c->closing && !now)
-		return;
-	c->closing = true;
-	if (now || !c->q.count) {
+	struct raw_conn *c = (struct raw_conn *)cc;
+
+	(void)code;
+	(void)reason;
+	if (now || !c->conn.q.count) {
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	} else {
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, RAW_CLOSE_FLUSH_S);
 		lws_callback_on_writable(c->wsi);
 	}
-}
-
-/* Queue a buffer (takes a reference). false: over the byte bound (the caller closes). */
-static bool raw_queue(struct raw_conn *c, struct wamp_out *out)
-{
-	if (!outq_push(&c->q, out, c->rt->cfg.send_queue_bytes))
-		return false;
-	if (c->q.count == 1)
-		lws_callback_on_writable(c->wsi);
-	return true;
 }
 
 /* Queue bytes written as they are (handshake reply, PONG). */
@@ -89,7 +76,7 @@ static bool raw_queue_verbatim(struct raw_conn *c, const uint8_t *a, size_t an, 
 		memcpy(wamp_out_data(o) + an, b, bn);
 	o->len = an + bn;
 	o->ser = RAW_VERBATIM;
-	ok = raw_queue(c, o);
+	ok = conn_queue(&c->conn, o);
 	wamp_out_unref(o);
 	return ok;
 }
@@ -97,60 +84,52 @@ static bool raw_queue_verbatim(struct raw_conn *c, const uint8_t *a, size_t an, 
 /* ------------------------------------------------------------------------------------ */
 /* peer_ops                                                                               */
 
+/* The core's send, after RawSocket's own limit: the client said how much it takes */
 static enum wampd_err raw_peer_send(void *peer, struct wamp_out *out)
 {
 	struct raw_conn *c = peer;
 
-	if (c->closing)
-		return WAMPD_OK; /* going away; the client sees the connection close */
-	if (out->len > c->peer_max) {
-		/* the client said it cannot take it: never drop silently, close loudly */
+	if (!c->conn.closing && out->len > c->peer_max) {
+		/* never drop silently: close loudly */
 		wlog_warn("raw", "message of %zu bytes over the client's RawSocket limit of %u, "
 		          "closing session=%llu peer=%s", out->len, c->peer_max,
-		          (unsigned long long)c->session->id, c->addr);
-		c->session->state = SESSION_CLOSING;
-		raw_close(c, true);
+		          (unsigned long long)c->conn.session->id, c->conn.addr);
+		c->conn.session->state = SESSION_CLOSING;
+		conn_close(&c->conn, 0, NULL, true);
 		return WAMPD_ERR_LIMIT;
 	}
-	if (!raw_queue(c, out)) {
-		wlog_warn("raw", "slow consumer: send queue over %zu bytes, closing session=%llu "
-		          "peer=%s queued=%u", c->rt->cfg.send_queue_bytes,
-		          (unsigned long long)c->session->id, c->addr, c->q.count);
-		c->rt->stats.slow_consumer_closes++;
-		c->session->state = SESSION_CLOSING;
-		outq_reset_on_close(lws_get_socket_fd(c->wsi));
-		raw_close(c, true);
-		return WAMPD_ERR_LIMIT;
-	}
-	c->rt->stats.msgs_out++;
-	return WAMPD_OK;
+	return conn_send(&c->conn, out);
 }
 
-static void raw_peer_close(void *peer, int code, const char *reason, bool now)
+static void raw_kick(struct conn *c)
 {
-	(void)code;
-	(void)reason; /* RawSocket has no close frame: ABORT/GOODBYE said it already */
-	raw_close(peer, now);
+	lws_callback_on_writable(((struct raw_conn *)c)->wsi);
 }
 
-static const char *raw_peer_address(void *peer)
+static int raw_fd(struct conn *c)
 {
-	return ((struct raw_conn *)peer)->addr;
+	return lws_get_socket_fd(((struct raw_conn *)c)->wsi);
 }
 
-static json_t *raw_peer_transport(void *peer)
+static json_t *raw_transport(struct conn *cc)
 {
-	struct raw_conn *c = peer;
-
 	return json_pack("{s:s, s:s, s:s}", "type", "rawsocket", "serializer",
-	                 wamp_ser_name(c->session->ser), "peer", c->addr);
+	                 wamp_ser_name(cc->session->ser), "peer", cc->addr);
 }
+
+static const struct conn_ops raw_conn_ops = {
+	.kind = "rawsocket",
+	.kick = raw_kick,
+	.close = raw_close,
+	.fd = raw_fd,
+	.transport = raw_transport,
+};
 
 static const struct peer_ops raw_peer_ops = {
 	.send = raw_peer_send,
-	.close = raw_peer_close,
-	.address = raw_peer_address,
-	.transport = raw_peer_transport,
+	.close = conn_peer_close,
+	.address = conn_peer_address,
+	.transport = conn_peer_transport,
 	.kind = "rawsocket",
 };
 
@@ -160,21 +139,21 @@ static const struct peer_ops raw_peer_ops = {
 static bool raw_on_frame(void *ctx, enum rs_frame t, const uint8_t *data, uint32_t len)
 {
 	struct raw_conn *c = ctx;
-	struct session *s = c->session;
+	struct session *s = c->conn.session;
 
 	switch (t) {
 	case RS_MSG:
-		c->rt->stats.msgs_in++;
-		proto_receive(c->rt, s, data, len);
-		return !c->closing;
+		c->conn.rt->stats.msgs_in++;
+		proto_receive(c->conn.rt, s, data, len);
+		return !c->conn.closing;
 	case RS_PING: {
 		uint8_t prefix[4];
 
 		/* exactly one PONG, echoing the payload (Crossbar closes instead) */
 		rs_prefix(prefix, RS_PONG, len);
 		if (!raw_queue_verbatim(c, prefix, 4, data, len)) {
-			wlog_warn("raw", "slow consumer: no room for a PONG, closing peer=%s", c->addr);
-			raw_close(c, true);
+			wlog_warn("raw", "slow consumer: no room for a PONG, closing peer=%s", c->conn.addr);
+			conn_close(&c->conn, 0, NULL, true);
 			return false;
 		}
 		return true;
@@ -190,12 +169,12 @@ static int raw_handshake(struct raw_conn *c)
 {
 	uint8_t reply[4];
 	enum wamp_ser ser = WAMP_SER_JSON;
-	uint32_t our_max = c->rt->cfg.max_message_size > RS_MAX_LEN
+	uint32_t our_max = c->conn.rt->cfg.max_message_size > RS_MAX_LEN
 	                       ? RS_MAX_LEN
-	                       : (uint32_t)c->rt->cfg.max_message_size;
+	                       : (uint32_t)c->conn.rt->cfg.max_message_size;
 	enum rs_error err;
 
-	if (c->refuse || c->rt->shutting_down || c->rt->nconns >= c->rt->cfg.max_sessions) {
+	if (c->refuse || !conn_admit(c->conn.rt, "raw", c->conn.addr)) {
 		err = RS_ERR_CONNECTIONS;
 		reply[0] = RS_MAGIC;
 		reply[1] = (uint8_t)(err << 4);
@@ -209,29 +188,27 @@ static int raw_handshake(struct raw_conn *c)
 		                                  "use of reserved bits",
 		                                  "maximum connection count reached"};
 
-		wlog_info("raw", "handshake refused peer=%s: %s (octets %02x %02x %02x %02x)", c->addr,
+		wlog_info("raw", "handshake refused peer=%s: %s (octets %02x %02x %02x %02x)", c->conn.addr,
 		          why[err], c->hs[0], c->hs[1], c->hs[2], c->hs[3]);
 		if (!raw_queue_verbatim(c, reply, 4, NULL, 0))
 			return -1;
-		raw_close(c, false);
+		conn_close(&c->conn, 0, NULL, false);
 		return 0;
 	}
-	if (!(c->session = session_new(&raw_peer_ops, c, ser)))
+	if (!(c->conn.session = session_new(&raw_peer_ops, &c->conn, ser)))
 		return -1;
-	c->session->auth = c->auth;
-	c->session->tls_cn = c->tls_cn; /* the session owns them from here on */
-	c->session->tls_channel_id = c->tls_channel_id;
+	c->conn.session->auth = c->auth;
+	c->conn.session->tls_cn = c->tls_cn; /* the session owns them from here on */
+	c->conn.session->tls_channel_id = c->tls_channel_id;
 	c->tls_cn = NULL;
 	c->tls_channel_id = NULL;
-	c->counted = true;
-	c->rt->nconns++;
-	c->rt->stats.sessions_opened++;
+	conn_count(&c->conn);
 	/* the front door's deadline covered the handshake; the session's own takes over */
 	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
-	proto_transport_open(c->rt, c->session);
+	proto_transport_open(c->conn.rt, c->conn.session);
 	if (!raw_queue_verbatim(c, reply, 4, NULL, 0))
 		return -1;
-	wlog_debug("raw", "open peer=%s serializer=%s max_out=%u", c->addr, wamp_ser_name(ser),
+	wlog_debug("raw", "open peer=%s serializer=%s max_out=%u", c->conn.addr, wamp_ser_name(ser),
 	           c->peer_max);
 	return 0;
 }
@@ -241,9 +218,9 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 	enum rs_rx_result r;
 
 	metrics.bytes_in += len;
-	if (c->closing)
+	if (c->conn.closing)
 		return 0; /* draining: what the client still sends is ignored */
-	if (!c->session) {
+	if (!c->conn.session) {
 		size_t k = 4 - c->hs_have < len ? 4 - c->hs_have : len;
 
 		memcpy(c->hs + c->hs_have, in, k);
@@ -254,26 +231,26 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 			return 0;
 		if (raw_handshake(c) < 0)
 			return -1;
-		if (!c->session)
+		if (!c->conn.session)
 			return 0;
 	}
-	r = rs_rx_feed(&c->rx, in, len, (uint32_t)(c->rt->cfg.max_message_size > RS_MAX_LEN
+	r = rs_rx_feed(&c->rx, in, len, (uint32_t)(c->conn.rt->cfg.max_message_size > RS_MAX_LEN
 	                                               ? RS_MAX_LEN
-	                                               : c->rt->cfg.max_message_size),
+	                                               : c->conn.rt->cfg.max_message_size),
 	               raw_on_frame, c);
 	switch (r) {
 	case RS_RX_OK:
 	case RS_RX_STOP:
 		return 0;
 	case RS_RX_BAD:
-		session_fail(c->session, 0, 0, WAMPD_ERR_PROTOCOL,
+		session_fail(c->conn.session, 0, 0, WAMPD_ERR_PROTOCOL,
 		             "malformed RawSocket frame prefix (reserved bits or type)");
 		return 0;
 	case RS_RX_TOO_BIG:
 		wlog_warn("raw", "message too big session=%llu peer=%s: %u bytes, limit %zu",
-		          (unsigned long long)c->session->id, c->addr, c->rx.len,
-		          c->rt->cfg.max_message_size);
-		session_fail(c->session, 0, 0, WAMPD_ERR_TOO_BIG, "message over the maximum length");
+		          (unsigned long long)c->conn.session->id, c->conn.addr, c->rx.len,
+		          c->conn.rt->cfg.max_message_size);
+		session_fail(c->conn.session, 0, 0, WAMPD_ERR_TOO_BIG, "message over the maximum length");
 		return 0;
 	case RS_RX_NOMEM:
 		return -1;
@@ -283,7 +260,7 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 
 int raw_conn_writeable(struct raw_conn *c)
 {
-	struct wamp_out *out = outq_peek(&c->q);
+	struct wamp_out *out = outq_peek(&c->conn.q);
 
 	if (out) {
 		uint8_t *p = wamp_out_data(out);
@@ -297,15 +274,15 @@ int raw_conn_writeable(struct raw_conn *c)
 		}
 		w = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
 		metrics.bytes_out += n;
-		outq_pop(&c->q);
+		outq_pop(&c->conn.q);
 		if (w < 0)
 			return -1;
 	}
-	if (c->q.count) {
+	if (c->conn.q.count) {
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
-	return c->closing ? -1 : 0;
+	return c->conn.closing ? -1 : 0;
 }
 
 struct raw_conn *raw_conn_new(struct router *rt, struct lws *wsi, unsigned serializers,
@@ -316,48 +293,27 @@ struct raw_conn *raw_conn_new(struct router *rt, struct lws *wsi, unsigned seria
 	if (!c)
 		return NULL;
 	c->wsi = wsi;
-	c->rt = rt;
+	c->conn.ops = &raw_conn_ops;
+	c->conn.rt = rt;
 	c->serializers = serializers;
 	c->auth = auth;
-	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	DL_APPEND(raw_conns, c);
+	snprintf(c->conn.addr, sizeof(c->conn.addr), "%s", addr);
+	conn_open(&c->conn);
 	return c;
 }
 
 void raw_conn_closed(struct raw_conn *c)
 {
-	if (c->session) {
-		proto_transport_closed(c->rt, c->session);
-		session_free(c->session);
+	if (c->conn.session) {
+		proto_transport_closed(c->conn.rt, c->conn.session);
+		session_free(c->conn.session);
 	}
-	if (c->counted)
-		c->rt->nconns--;
-	outq_clear(&c->q);
+	conn_release(&c->conn);
 	rs_rx_clear(&c->rx);
 	free(c->tls_cn);
 	free(c->tls_channel_id);
-	DL_DELETE(raw_conns, c);
-	wlog_debug("raw", "closed peer=%s", c->addr);
+	wlog_debug("raw", "closed peer=%s", c->conn.addr);
 	free(c);
-}
-
-void raw_conns_shutdown(struct router *rt)
-{
-	struct raw_conn *c, *tmp;
-
-	DL_FOREACH_SAFE(raw_conns, c, tmp)
-		if (c->session)
-			proto_shutdown(rt, c->session);
-		else
-			raw_close(c, true);
-}
-
-void raw_conns_abandon(void)
-{
-	struct raw_conn *c;
-
-	DL_FOREACH(raw_conns, c)
-		c->closing = true;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -451,16 +407,5 @@ int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		return 0;
 	default:
 		return 0;
-	}
-}
-
-void raw_conns_queue_stats(size_t *sum, size_t *max)
-{
-	struct raw_conn *c;
-
-	DL_FOREACH(raw_conns, c) {
-		*sum += c->q.bytes;
-		if (c->q.bytes > *max)
-			*max = c->q.bytes;
 	}
 }

@@ -8,9 +8,9 @@
  *
  * A raw_conn is the transport of one session: it answers the RawSocket handshake, reassembles
  * frames (router/rawsocket.c), answers PING with PONG, and queues the session's outgoing
- * messages in a byte-bounded queue written one frame per WRITEABLE callback, prefixing each
- * shared encoded buffer in its headroom (no copy). Connections are counted in the router's
- * nconns (max_sessions) like WebSocket ones.
+ * messages in the connection core's byte-bounded queue (router/conn.h) written one frame per
+ * WRITEABLE callback, prefixing each shared encoded buffer in its headroom (no copy). The
+ * core admits, counts, registers and shuts them down like every connection.
  */
 #ifndef WAMPD_ROUTER_RAW_H
 #define WAMPD_ROUTER_RAW_H
@@ -41,9 +41,6 @@ int raw_conn_writeable(struct raw_conn *c);
 /* The connection has closed: the session leaves, everything is freed (c is gone). */
 void raw_conn_closed(struct raw_conn *c);
 
-/* Router shutdown: every established RawSocket session is told GOODBYE system_shutdown. */
-void raw_conns_shutdown(struct router *rt);
-
 /*
  * The lws callback of the "wampd-rawsocket" protocol of TLS listeners: a rawsocket TLS
  * listener's raw vhost (its only protocol, LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG)
@@ -56,11 +53,5 @@ void raw_conns_shutdown(struct router *rt);
  */
 int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                      size_t len);
-
-/* Add every RawSocket connection's queued bytes to *sum and raise *max to the largest. */
-void raw_conns_queue_stats(size_t *sum, size_t *max);
-
-/* Everything is going away at once (context destruction): queue nothing more. */
-void raw_conns_abandon(void);
 
 #endif

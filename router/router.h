@@ -21,11 +21,14 @@ struct router_stats {
 	uint64_t protocol_errors;
 };
 
+struct conn;
+
 struct router {
 	struct config cfg;
 	struct realms realms;
 	struct wamp_codec_limits codec_limits;
-	uint32_t nconns;         /* live transport connections */
+	uint32_t nconns;         /* transport connections carrying a session (conn_count) */
+	struct conn *conns;      /* every live connection (router/conn.h's registry) */
 	bool shutting_down;
 	struct router_stats stats;
 	struct iplimit ipl;      /* per-address connections and failed authentications */

@@ -44,6 +44,7 @@
 #include "router/raw.h"
 #include "router/reuseport.h"
 #include "router/batched.h"
+#include "router/conn.h"
 #include "router/tlspeer.h"
 
 _Static_assert(LWS_PRE <= WAMP_OUT_HEADROOM, "wamp_out headroom must cover LWS_PRE");
@@ -71,22 +72,18 @@ struct ws_listener {
 };
 
 struct ws_conn {
+	struct conn conn;     /* the connection core's part (router/conn.h): must stay first */
 	struct lws *wsi;
 	struct ws_server *server;
-	struct session *session;
-	struct outq q;
 	uint8_t *rx;          /* reassembly buffer */
 	size_t rx_len;
 	size_t rx_cap;
 	bool rx_discard;      /* dropping the rest of an oversized message */
-	bool closing;
 	bool ip_counted;      /* counted in the router's per-address limit */
 	bool batched;         /* wamp.2.*.batched: several messages per WebSocket message */
 	uint8_t batch_sep;    /* JSON batches: the client's separator (batched.h), 0 = unknown */
 	uint16_t close_code;
 	char close_reason[64];
-	char addr[64];
-	struct ws_conn *prev, *next; /* server->conns */
 };
 
 struct ws_server {
@@ -94,7 +91,6 @@ struct ws_server {
 	struct lws_context *ctx;
 	struct ws_listener *listeners;
 	size_t nlisteners;
-	struct ws_conn *conns;
 	lws_retry_bo_t retry;
 	lws_sorted_usec_list_t tick;
 	unsigned ticks;
@@ -104,11 +100,11 @@ struct ws_server {
 /* -------------------------------------------------------------------------------- */
 /* peer_ops for realm/                                                                */
 
-static void ws_close(struct ws_conn *c, int code, const char *reason, bool now)
+/* conn_ops.close: c->conn.closing is set (conn_close) */
+static void ws_close(struct conn *cc, int code, const char *reason, bool now)
 {
-	if (c->closing && !now)
-		return;
-	c->closing = true;
+	struct ws_conn *c = (struct ws_conn *)cc;
+
 	c->close_code = (uint16_t)code;
 	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
 	if (now) {
@@ -119,65 +115,45 @@ static void ws_close(struct ws_conn *c, int code, const char *reason, bool now)
 	}
 }
 
-static enum wampd_err ws_peer_send(void *peer, struct wamp_out *out)
+static void ws_kick(struct conn *c)
 {
-	struct ws_conn *c = peer;
-	struct router *rt = c->server->rt;
-
-	if (c->closing)
-		return WAMPD_OK; /* the connection is going away; its client is told by the close */
-	if (!outq_push(&c->q, out, rt->cfg.send_queue_bytes)) {
-		wlog_warn("ws", "slow consumer: send queue over %zu bytes, closing session=%llu "
-		          "peer=%s queued=%u", rt->cfg.send_queue_bytes,
-		          (unsigned long long)c->session->id, c->addr, c->q.count);
-		rt->stats.slow_consumer_closes++;
-		c->session->state = SESSION_CLOSING;
-		outq_reset_on_close(lws_get_socket_fd(c->wsi));
-		ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue limit", true);
-		return WAMPD_ERR_LIMIT;
-	}
-	rt->stats.msgs_out++;
-	if (c->q.count == 1)
-		lws_callback_on_writable(c->wsi);
-	return WAMPD_OK;
+	lws_callback_on_writable(((struct ws_conn *)c)->wsi);
 }
 
-static void ws_peer_close(void *peer, int code, const char *reason, bool now)
+static int ws_fd(struct conn *c)
 {
-	ws_close(peer, code, reason, now);
+	return lws_get_socket_fd(((struct ws_conn *)c)->wsi);
 }
 
-static const char *ws_peer_address(void *peer)
+static json_t *ws_transport(struct conn *cc)
 {
-	return ((struct ws_conn *)peer)->addr;
-}
-
-static json_t *ws_peer_transport(void *peer)
-{
-	struct ws_conn *c = peer;
+	struct ws_conn *c = (struct ws_conn *)cc;
 
 	return json_pack("{s:s, s:s, s:s}", "type", "websocket", "protocol",
-	                 lws_get_protocol(c->wsi)->name, "peer", c->addr);
+	                 lws_get_protocol(c->wsi)->name, "peer", c->conn.addr);
 }
 
-static const struct peer_ops ws_peer_ops = {
-	.send = ws_peer_send,
-	.close = ws_peer_close,
-	.address = ws_peer_address,
-	.transport = ws_peer_transport,
+static const struct conn_ops ws_conn_ops = {
 	.kind = "websocket",
+	.kick = ws_kick,
+	.close = ws_close,
+	.fd = ws_fd,
+	.transport = ws_transport,
 };
+
+static const struct peer_ops ws_peer_ops = CONN_PEER_OPS("websocket");
 
 /* -------------------------------------------------------------------------------- */
 /* connection lifecycle                                                               */
 
-static void ws_conn_address(struct ws_conn *c)
+/* "ip:port" of wsi's peer into out[n] */
+static void ws_address(struct lws *wsi, char *out, size_t n)
 {
 	char ip[IPLIMIT_ADDR_MAX];
 	int port;
 
-	iplimit_fd_peer(lws_get_socket_fd(c->wsi), ip, &port);
-	snprintf(c->addr, sizeof(c->addr), "%s:%d", ip, port);
+	iplimit_fd_peer(lws_get_socket_fd(wsi), ip, &port);
+	snprintf(out, n, "%s:%d", ip, port);
 }
 
 static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *wsi)
@@ -188,32 +164,33 @@ static int ws_established(struct ws_listener *l, struct ws_conn *c, struct lws *
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
 	c->server = srv;
-	ws_conn_address(c);
+	c->conn.ops = &ws_conn_ops;
+	c->conn.rt = srv->rt;
+	ws_address(wsi, c->conn.addr, sizeof(c->conn.addr));
 	{
 		char ip[IPLIMIT_ADDR_MAX];
 
-		iplimit_host(c->addr, ip);
+		iplimit_host(c->conn.addr, ip);
 		if (!iplimit_conn_open(&srv->rt->ipl, ip)) {
 			wlog_warn("ws", "refusing connection peer=%s: max_sessions_per_ip=%u reached",
-			          c->addr, srv->rt->ipl.max_conns);
+			          c->conn.addr, srv->rt->ipl.max_conns);
 			return -1;
 		}
 		c->ip_counted = true;
 	}
-	c->session = session_new(&ws_peer_ops, c, ser);
-	if (!c->session)
+	c->conn.session = session_new(&ws_peer_ops, &c->conn, ser);
+	if (!c->conn.session)
 		return -1;
-	c->session->auth = &l->cfg->auth;
+	c->conn.session->auth = &l->cfg->auth;
 	c->batched = (lws_get_protocol(wsi)->id & WS_PROTO_BATCHED) != 0;
 	if (l->cfg->tls_cert) {
-		c->session->tls_cn = tlspeer_cn(wsi);
-		c->session->tls_channel_id = tlspeer_channel_id(wsi);
+		c->conn.session->tls_cn = tlspeer_cn(wsi);
+		c->conn.session->tls_channel_id = tlspeer_channel_id(wsi);
 	}
-	DL_APPEND(srv->conns, c);
-	srv->rt->nconns++;
-	srv->rt->stats.sessions_opened++;
-	proto_transport_open(srv->rt, c->session); /* the HELLO..WELCOME deadline */
-	wlog_debug("ws", "open peer=%s serializer=%s", c->addr, wamp_ser_name(ser));
+	conn_open(&c->conn);
+	conn_count(&c->conn);
+	proto_transport_open(srv->rt, c->conn.session); /* the HELLO..WELCOME deadline */
+	wlog_debug("ws", "open peer=%s serializer=%s", c->conn.addr, wamp_ser_name(ser));
 	return 0;
 }
 
@@ -222,21 +199,19 @@ static void ws_closed(struct ws_server *srv, struct ws_conn *c)
 	if (c->ip_counted) {
 		char ip[IPLIMIT_ADDR_MAX];
 
-		iplimit_host(c->addr, ip);
+		iplimit_host(c->conn.addr, ip);
 		iplimit_conn_close(&srv->rt->ipl, ip);
 		c->ip_counted = false;
 	}
-	if (!c->session)
+	if (!c->conn.session)
 		return;
-	proto_transport_closed(srv->rt, c->session);
-	session_free(c->session);
-	c->session = NULL;
-	outq_clear(&c->q);
+	proto_transport_closed(srv->rt, c->conn.session);
+	session_free(c->conn.session);
+	c->conn.session = NULL;
+	conn_release(&c->conn);
 	free(c->rx);
 	c->rx = NULL;
-	DL_DELETE(srv->conns, c);
-	srv->rt->nconns--;
-	wlog_debug("ws", "closed peer=%s", c->addr);
+	wlog_debug("ws", "closed peer=%s", c->conn.addr);
 }
 
 /* -------------------------------------------------------------------------------- */
@@ -250,7 +225,7 @@ static bool ws_batch_msg(void *ctx, const uint8_t *msg, size_t len)
 	struct ws_conn *c = ctx;
 
 	ws_deliver_one(c->server, c, msg, len);
-	return !c->closing;
+	return !c->conn.closing;
 }
 
 /* One complete WebSocket message: one WAMP message, or a batch of them. */
@@ -262,14 +237,14 @@ static void ws_deliver(struct ws_server *srv, struct ws_conn *c, const uint8_t *
 		ws_deliver_one(srv, c, buf, len);
 		return;
 	}
-	if (!c->batch_sep && c->session->ser == WAMP_SER_JSON)
+	if (!c->batch_sep && c->conn.session->ser == WAMP_SER_JSON)
 		c->batch_sep = batch_json_separator(buf, len);
-	r = batch_split(c->session->ser, c->batch_sep ? c->batch_sep : BATCH_SEP_SPEC, buf, len,
+	r = batch_split(c->conn.session->ser, c->batch_sep ? c->batch_sep : BATCH_SEP_SPEC, buf, len,
 	                ws_batch_msg, c);
 	if (r == BATCH_EMPTY || r == BATCH_MALFORMED)
-		session_fail(c->session, 0, 0, WAMPD_ERR_PROTOCOL,
+		session_fail(c->conn.session, 0, 0, WAMPD_ERR_PROTOCOL,
 		             r == BATCH_EMPTY ? "empty batch"
-		                              : c->session->ser == WAMP_SER_JSON
+		                              : c->conn.session->ser == WAMP_SER_JSON
 		                                    ? "batch: a message without its 0x1E separator"
 		                                    : "batch: a length beyond the message");
 }
@@ -278,7 +253,7 @@ static void ws_deliver(struct ws_server *srv, struct ws_conn *c, const uint8_t *
 static void ws_deliver_one(struct ws_server *srv, struct ws_conn *c, const uint8_t *buf,
                            size_t len)
 {
-	proto_receive(srv->rt, c->session, buf, len);
+	proto_receive(srv->rt, c->conn.session, buf, len);
 }
 
 static void ws_too_big(struct ws_server *srv, struct ws_conn *c, size_t size)
@@ -288,9 +263,9 @@ static void ws_too_big(struct ws_server *srv, struct ws_conn *c, size_t size)
 	snprintf(why, sizeof(why), "message of %zu+ bytes exceeds the limit of %zu", size,
 	         srv->rt->cfg.max_message_size);
 	wlog_warn("ws", "message too big session=%llu peer=%s: %s",
-	          (unsigned long long)c->session->id, c->addr, why);
+	          (unsigned long long)c->conn.session->id, c->conn.addr, why);
 	c->rx_discard = true;
-	session_fail(c->session, 0, 0, WAMPD_ERR_TOO_BIG, why);
+	session_fail(c->conn.session, 0, 0, WAMPD_ERR_TOO_BIG, why);
 }
 
 static void ws_receive(struct ws_server *srv, struct ws_conn *c, const uint8_t *in, size_t len)
@@ -301,15 +276,15 @@ static void ws_receive(struct ws_server *srv, struct ws_conn *c, const uint8_t *
 	bool final = lws_is_final_fragment(wsi);
 
 	metrics.bytes_in += len;
-	if (c->closing)
+	if (c->conn.closing)
 		return;
 	if (first) {
 		bool binary = lws_frame_is_binary(wsi);
 
 		c->rx_len = 0;
 		c->rx_discard = false;
-		if (binary != wamp_ser_is_binary(c->session->ser)) {
-			session_fail(c->session, 0, 0, WAMPD_ERR_PROTOCOL,
+		if (binary != wamp_ser_is_binary(c->conn.session->ser)) {
+			session_fail(c->conn.session, 0, 0, WAMPD_ERR_PROTOCOL,
 			             binary ? "binary frame on a text (JSON) session"
 			                    : "text frame on a binary session");
 			return;
@@ -341,7 +316,7 @@ static void ws_receive(struct ws_server *srv, struct ws_conn *c, const uint8_t *
 		if (ncap > max)
 			ncap = max;
 		if (!(n = realloc(c->rx, ncap))) {
-			session_fail(c->session, 0, 0, WAMPD_ERR_TOO_BIG, "out of memory");
+			session_fail(c->conn.session, 0, 0, WAMPD_ERR_TOO_BIG, "out of memory");
 			return;
 		}
 		c->rx = n;
@@ -368,13 +343,13 @@ static void ws_receive(struct ws_server *srv, struct ws_conn *c, const uint8_t *
 static int ws_write_batch(struct ws_conn *c)
 {
 	size_t total = 0, k = 0, off = LWS_PRE;
-	enum wamp_ser ser = c->session->ser;
+	enum wamp_ser ser = c->conn.session->ser;
 	struct wamp_out *out;
 	uint8_t *buf;
 	int n;
 
-	for (k = 0; k < c->q.count; k++) {
-		struct wamp_out *o = c->q.ring[(c->q.head + k) & (c->q.cap - 1)];
+	for (k = 0; k < c->conn.q.count; k++) {
+		struct wamp_out *o = c->conn.q.ring[(c->conn.q.head + k) & (c->conn.q.cap - 1)];
 		size_t add = batch_framed_len(ser, o->len);
 
 		if (k && total + add > WS_BATCH_MAX)
@@ -384,10 +359,10 @@ static int ws_write_batch(struct ws_conn *c)
 	if (!(buf = malloc(LWS_PRE + total)))
 		return -1;
 	while (k--) {
-		out = outq_peek(&c->q);
+		out = outq_peek(&c->conn.q);
 		off += batch_put(ser, c->batch_sep ? c->batch_sep : BATCH_SEP_SPEC, buf + off,
 		                 wamp_out_data(out), out->len);
-		outq_pop(&c->q);
+		outq_pop(&c->conn.q);
 	}
 	n = lws_write(c->wsi, buf + LWS_PRE, total,
 	              ser == WAMP_SER_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
@@ -398,7 +373,7 @@ static int ws_write_batch(struct ws_conn *c)
 
 static int ws_writeable(struct ws_conn *c)
 {
-	struct wamp_out *out = outq_peek(&c->q);
+	struct wamp_out *out = outq_peek(&c->conn.q);
 
 	if (out && c->batched) {
 		if (ws_write_batch(c) < 0)
@@ -408,15 +383,15 @@ static int ws_writeable(struct ws_conn *c)
 		                  out->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 
 		metrics.bytes_out += out->len;
-		outq_pop(&c->q);
+		outq_pop(&c->conn.q);
 		if (n < 0)
 			return -1;
 	}
-	if (c->q.count) {
+	if (c->conn.q.count) {
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
-	if (c->closing) {
+	if (c->conn.closing) {
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
 		                 (unsigned char *)c->close_reason, strlen(c->close_reason));
 		return -1;
@@ -471,22 +446,20 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (!l || !ws_path_ok(wsi, l->cfg) || !ws_origin_ok(wsi, l->cfg))
 			return 1;
-		if (l->server->rt->shutting_down)
-			return 1;
-		if (l->server->rt->nconns >= l->server->rt->cfg.max_sessions) {
-			wlog_warn("ws", "refusing connection: max_sessions=%u reached",
-			          l->server->rt->cfg.max_sessions);
-			return 1;
+		{
+			char addr[IPLIMIT_ADDR_MAX + 8];
+
+			ws_address(wsi, addr, sizeof(addr));
+			return conn_admit(l->server->rt, "ws", addr) ? 0 : 1;
 		}
-		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		return ws_established(l, c, wsi);
 	case LWS_CALLBACK_RECEIVE:
-		if (c->session)
+		if (c->conn.session)
 			ws_receive(l->server, c, in, len);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		if (!c->session)
+		if (!c->conn.session)
 			return -1;
 		return ws_writeable(c);
 	case LWS_CALLBACK_CLOSED:
@@ -923,7 +896,6 @@ fail:
 int ws_server_run(struct ws_server *srv, volatile int *stop, int grace_ms)
 {
 	int64_t deadline;
-	struct ws_conn *c, *tmp;
 
 	srv->stop = stop;
 	while (!*stop)
@@ -939,9 +911,7 @@ int ws_server_run(struct ws_server *srv, volatile int *stop, int grace_ms)
 		HASH_ITER(hh, srv->rt->realms.by_name, r, rtmp)
 			dealer_cancel_all(&r->dealer);
 	}
-	DL_FOREACH_SAFE(srv->conns, c, tmp)
-		proto_shutdown(srv->rt, c->session);
-	raw_conns_shutdown(srv->rt);
+	conn_shutdown_all(srv->rt);
 	httpsvc_shutdown_all();
 	deadline = clock_mono_ms() + grace_ms;
 	while (srv->rt->nconns && clock_mono_ms() < deadline)
@@ -955,15 +925,11 @@ int ws_server_run(struct ws_server *srv, volatile int *stop, int grace_ms)
 
 void ws_server_free(struct ws_server *srv)
 {
-	struct ws_conn *c;
-
 	if (!srv)
 		return;
 	/* what is still open is going away together: nothing more is queued to it while
 	 * the sessions leave their realms one by one below */
-	DL_FOREACH(srv->conns, c)
-		c->closing = true;
-	raw_conns_abandon();
+	conn_abandon_all(srv->rt);
 	httpsvc_abandon();
 	if (srv->ctx)
 		lws_context_destroy(srv->ctx); /* closes what is left: LWS_CALLBACK_CLOSED each */
@@ -983,15 +949,4 @@ void ws_server_free(struct ws_server *srv)
 struct lws_context *ws_server_context(struct ws_server *srv)
 {
 	return srv->ctx;
-}
-
-void ws_server_queue_stats(struct ws_server *srv, size_t *sum, size_t *max)
-{
-	struct ws_conn *c;
-
-	DL_FOREACH(srv->conns, c) {
-		*sum += c->q.bytes;
-		if (c->q.bytes > *max)
-			*max = c->q.bytes;
-	}
 }

@@ -30,9 +30,6 @@ int ws_server_run(struct ws_server *ws, volatile int *stop, int grace_ms);
 /* The lws context (the admin listener adds its vhost to it). Borrowed. */
 struct lws_context *ws_server_context(struct ws_server *ws);
 
-/* Add every WebSocket connection's queued bytes to *sum and raise *max to the largest. */
-void ws_server_queue_stats(struct ws_server *ws, size_t *sum, size_t *max);
-
 /* Destroy the context (closing any connection left) and free the server. */
 void ws_server_free(struct ws_server *ws);
 
