@@ -338,6 +338,8 @@ int main(int argc, char **argv)
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	               LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.timeout_secs = 10; /* wampd's too (its default hello_timeout): lws' 5 s is what a
+	                           loaded machine can stall a client for */
 	ctx = lws_create_context(&info);
 	if (!ctx)
 		return 1;

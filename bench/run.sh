@@ -22,8 +22,10 @@
 #   --only     run only scenarios whose label matches REGEX (e.g. 'fanout|idle')
 #
 # Every server is started fresh on a free port (--port 0) for each scenario, so one
-# scenario's memory does not leak into the next one's figures. A progress line per
-# scenario goes to stderr.
+# scenario's memory does not leak into the next one's figures; wampbench starts once that
+# server has printed its listening line (read from a pipe of its own, see start_server). A
+# progress line per scenario goes to stderr. Nothing here asserts a speed or a time: a
+# scenario fails only if it produced no operations or reported an error.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -87,23 +89,45 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server NAME CMD...: start a server that prints "listening ws://..." (or rs://) on stdout;
-# sets server_pid and server_url, waiting at most 10 s for the line.
+# start_server NAME CMD...: start a server that prints "listening ws://..." (or rs://) on
+# stdout; sets server_pid and server_url once it has printed that line (it listens then).
+# The line is read from a pipe made for this one start, so the URL can only come from this
+# server: a file kept from start to start was truncated by the new server's shell only once
+# that shell ran, and on a loaded machine the previous (stopped) server's line was read
+# before that, so the scenario connected to a dead port ("Unable to connect"). The read
+# waits for the line itself, or for the end of the output (the server exited), at most
+# start_timeout seconds; the rest of the server's stdout is drained into a file.
+start_timeout=60
+starts=0
+url_re='(ws|rs)://[^ ]*'
 start_server() {
-	local name=$1
+	local name=$1 fifo line left deadline=$((SECONDS + start_timeout))
 	shift
-	"$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	starts=$((starts + 1))
+	fifo="$tmp/$name.$starts.fifo"
+	mkfifo "$fifo"
+	"$@" >"$fifo" 2>"$tmp/$name.err" &
 	server_pid=$!
-	local deadline=$((SECONDS + 10))
+	exec {server_out}<"$fifo" # returns once the server's shell has opened the pipe
+	rm -f "$fifo"
 	server_url=""
-	while [ $SECONDS -lt $deadline ]; do
-		server_url=$(grep -oE '(ws|rs)://[^ ]*' "$tmp/$name.out" 2>/dev/null | head -1 || true)
-		[ -n "$server_url" ] && return 0
-		kill -0 "$server_pid" 2>/dev/null || break
-		sleep 0.05
+	while left=$((deadline - SECONDS)) && [ "$left" -gt 0 ] &&
+		IFS= read -r -t "$left" line <&"$server_out"; do
+		if [[ "$line" =~ $url_re ]]; then
+			server_url=${BASH_REMATCH[0]}
+			break
+		fi
 	done
-	echo "run.sh: $name did not start:" >&2
+	cat <&"$server_out" >"$tmp/$name.$starts.out" &
+	exec {server_out}<&-
+	[ -z "$server_url" ] || return 0
+	if [ $SECONDS -ge $deadline ]; then
+		echo "run.sh: $name printed no listening line within ${start_timeout} s:" >&2
+	else
+		echo "run.sh: $name ended its output (exited) without a listening line:" >&2
+	fi
 	cat "$tmp/$name.err" >&2
+	stop_server
 	return 1
 }
 
@@ -143,18 +167,15 @@ run() {
 	relay-rs:*) start_server relay "$relay" --port 0 --mode "${target#relay-rs:}" \
 			--transport rawsocket ;;
 	esac
-	local res attempt
+	local res rc=0
 	printf '%-44s ' "$label" >&2
-	# the smoke run (ctest) proves the tools work: on a shared, loaded machine a scenario
-	# that could not even connect is tried once more, and the first failure is shown
-	for attempt in 1 2; do
-		res=$(timeout 300 "$bench" --url "$server_url" --router-pid "$server_pid" \
-			--warmup "$warm" --duration "$dur" "$@" | tail -1) || true
-		if [ $smoke = 0 ] || [ $attempt = 2 ] || scenario_ok "$res"; then
-			break
-		fi
-		printf 'retrying after: %s\n%-44s ' "${res:-no result}" "" >&2
-	done
+	# no retry: each scenario has a server of its own that was listening before wampbench
+	# started, so a failure is a failure (wampbench prints one result line, an "error" in it
+	# when it fails; no line at all means it crashed or was killed)
+	timeout 300 "$bench" --url "$server_url" --router-pid "$server_pid" \
+		--warmup "$warm" --duration "$dur" "$@" >"$tmp/result" || rc=$?
+	res=$(tail -1 "$tmp/result")
+	[ -n "$res" ] || res="{\"error\":\"no result line (wampbench exit status $rc)\"}"
 	stop_server
 	if ! scenario_ok "$res"; then
 		echo "FAILED ${res:-no result}" >&2

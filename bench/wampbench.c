@@ -1088,8 +1088,10 @@ static void on_closed(struct client *c)
 	} else if (c->role == R_CONNECTOR && !stop) {
 		c->joined = 0;
 		open_client(c->b, c); /* the next session */
-	} else if (!stop && c->b->started) {
-		fail(c->b, "the router closed a connection during the run");
+	} else if (!stop) {
+		/* before the load starts too: a setup that lost a connection cannot finish */
+		fail(c->b, "the router closed a connection during %s",
+		     c->b->started ? "the run" : "setup");
 	}
 }
 
@@ -1260,6 +1262,10 @@ static struct lws *open_client(struct bench *b, struct client *c)
 }
 
 #define SLOW_GRACE_S 90
+/* Every client connected (and joined, subscribed, registered) within this, or the run
+ * fails; lws' own connect/handshake timeout is shorter, so that its reason is the one given. */
+#define SETUP_TIMEOUT_S 120
+#define LWS_HANDSHAKE_TIMEOUT_S 60
 
 static void tick(lws_sorted_usec_list_t *sul)
 {
@@ -1519,6 +1525,11 @@ int main(int argc, char **argv)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	/* lws gives up on a connection whose TCP connect or WebSocket handshake takes longer
+	 * than this (its default, 5 s, is what a loaded shared machine can stall a process
+	 * for); the run's own limit is the setup deadline */
+	info.timeout_secs = LWS_HANDSHAKE_TIMEOUT_S;
+	info.connect_timeout_secs = LWS_HANDSHAKE_TIMEOUT_S;
 	b.ctx = lws_create_context(&info);
 	if (!b.ctx) {
 		fprintf(stderr, "wampbench: cannot create the lws context\n");
@@ -1572,15 +1583,23 @@ int main(int argc, char **argv)
 		}
 	}
 	/* callees (and the relay's pairs) must be in place before the others: connect in
-	 * order, one at a time for pair mode */
-	for (int i = 0; i < b.nclients; i++) {
+	 * order, one at a time for pair mode. Setup (these waits included) has one deadline;
+	 * a connection that cannot even be started fails the run like any other failure, so
+	 * that the result line says why. */
+	int64_t setup_deadline = now_ns() + SETUP_TIMEOUT_S * (int64_t)1000000000;
+
+	for (int i = 0; i < b.nclients && !stop; i++) {
 		if (!open_client(&b, &b.clients[i])) {
-			fprintf(stderr, "wampbench: cannot connect to %s\n", url);
-			return 1;
+			fail(&b, "cannot connect to %s:%d", b.clients[i].target->host,
+			     b.clients[i].target->port);
+			break;
 		}
 		if (b.sc == SC_PAIR || (b.sc == SC_RPC && i < b.callees))
-			while (!b.clients[i].joined && b.ready <= i && !stop && n >= 0)
+			while (!b.clients[i].joined && b.ready <= i && !stop && n >= 0) {
 				n = lws_service(b.ctx, 0);
+				if (now_ns() > setup_deadline)
+					fail(&b, "client %d not connected within %d s", i, SETUP_TIMEOUT_S);
+			}
 		if ((b.sc == SC_CONNECT || b.sc == SC_WSCONNECT) && i == 0) {
 			/* connect: the clock starts with the first connection */
 			b.started = 1;
@@ -1589,18 +1608,14 @@ int main(int argc, char **argv)
 		}
 	}
 	lws_sul_schedule(b.ctx, 0, &b.tick, tick, 50 * LWS_US_PER_MS);
-	{
-		int64_t setup_deadline = now_ns() + 120 * (int64_t)1000000000;
-
-		while (!stop && n >= 0) {
-			n = lws_service(b.ctx, 0);
-			if (!b.started && b.sc != SC_IDLE && now_ns() > setup_deadline)
-				fail(&b, "setup did not finish within 120 s (%d of %d ready)", b.ready,
-				     b.nclients);
-			if (b.sc == SC_IDLE && !b.done && now_ns() > setup_deadline)
-				fail(&b, "idle sessions not set up within 120 s (%d of %d)", b.ready,
-				     b.nclients);
-		}
+	while (!stop && n >= 0) {
+		n = lws_service(b.ctx, 0);
+		if (!b.started && b.sc != SC_IDLE && now_ns() > setup_deadline)
+			fail(&b, "setup did not finish within %d s (%d of %d ready)", SETUP_TIMEOUT_S,
+			     b.ready, b.nclients);
+		if (b.sc == SC_IDLE && !b.done && now_ns() > setup_deadline)
+			fail(&b, "idle sessions not set up within %d s (%d of %d)", SETUP_TIMEOUT_S,
+			     b.ready, b.nclients);
 	}
 
 	if (b.slow && !b.failed) {
