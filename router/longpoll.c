@@ -39,6 +39,7 @@
 
 #include "common/log.h"
 #include "router/batched.h"
+#include "router/conn.h"
 #include "router/httpsvc.h"
 #include "router/lpreq.h"
 #include "router/outq.h"
@@ -47,18 +48,17 @@
 struct lp_svc;
 
 struct lp_transport {
+	struct conn conn;              /* the connection core's (router/conn.h): first. Its
+	                                  session, queue, address; closing: the router closed
+	                                  the session: drain, then go */
 	uint8_t key[LP_KEY_LEN];       /* hash of the token (the secret); the table's key */
 	unsigned long long id;         /* public: what details and logs show */
 	struct lp_svc *svc;
-	struct session *s;
 	bool batched;
-	struct outq q;
 	struct http_conn *rx;          /* the receive request held open, or NULL */
 	struct realm_timer *poll;      /* its timeout */
 	struct realm_timer *idle;
 	struct realm_timer *reap;
-	bool closing;                  /* the router closed the session: drain, then go */
-	char addr[96];
 	UT_hash_handle hh;
 };
 
@@ -89,12 +89,12 @@ static void lp_free(struct lp_transport *t)
 		t->rx = NULL;
 		http_respond_error(c, 404, "wamp.close.transport_closed", "the transport is closed");
 	}
-	if (t->s) {
-		proto_transport_closed(rt, t->s);
-		session_free(t->s);
-		rt->nconns--;
+	if (t->conn.session) {
+		proto_transport_closed(rt, t->conn.session);
+		session_free(t->conn.session);
+		t->conn.session = NULL;
 	}
-	outq_clear(&t->q);
+	conn_release(&t->conn);
 	HASH_DEL(t->svc->by_key, t);
 	t->svc->count--;
 	wlog_debug("http", "long-poll transport %llu closed", t->id);
@@ -129,38 +129,38 @@ static void lp_touch(struct lp_transport *t)
 static void lp_deliver(struct lp_transport *t)
 {
 	struct http_conn *c = t->rx;
-	enum wamp_ser ser = t->s->ser;
+	enum wamp_ser ser = t->conn.session->ser;
 
-	if (!c || !t->q.count)
+	if (!c || !t->conn.q.count)
 		return;
 	t->rx = NULL;
 	httpsvc_timer_cancel(t->svc->svc.rt, &t->poll);
 	if (!t->batched) {
-		struct wamp_out *o = outq_peek(&t->q);
+		struct wamp_out *o = outq_peek(&t->conn.q);
 
 		http_respond(c, 200, lp_content_type(ser), wamp_out_data(o), o->len, NULL);
-		outq_pop(&t->q);
+		outq_pop(&t->conn.q);
 	} else {
 		size_t total = 0, off = 0;
 		uint8_t *buf;
 
-		for (uint32_t k = 0; k < t->q.count; k++)
-			total += batch_framed_len(ser, t->q.ring[(t->q.head + k) & (t->q.cap - 1)]->len);
+		for (uint32_t k = 0; k < t->conn.q.count; k++)
+			total += batch_framed_len(ser, t->conn.q.ring[(t->conn.q.head + k) & (t->conn.q.cap - 1)]->len);
 		if (!(buf = malloc(total))) {
 			http_respond_error(c, 500, "wamp.error.runtime_error", "out of memory");
 			return;
 		}
-		while (t->q.count) {
-			struct wamp_out *o = outq_peek(&t->q);
+		while (t->conn.q.count) {
+			struct wamp_out *o = outq_peek(&t->conn.q);
 
 			off += batch_put(ser, BATCH_SEP_SPEC, buf + off, wamp_out_data(o), o->len);
-			outq_pop(&t->q);
+			outq_pop(&t->conn.q);
 		}
 		http_respond(c, 200, lp_content_type(ser), buf, off, NULL);
 		free(buf);
 	}
 	lp_touch(t);
-	if (t->closing && !t->q.count && !t->reap)
+	if (t->conn.closing && !t->conn.q.count && !t->reap)
 		t->reap = httpsvc_timer(t->svc->svc.rt, 0, lp_reap, t);
 }
 
@@ -172,7 +172,7 @@ static void lp_poll_timeout(void *arg)
 	t->poll = NULL;
 	t->rx = NULL;
 	if (c)
-		http_respond(c, 200, lp_content_type(t->s->ser), NULL, 0, NULL);
+		http_respond(c, 200, lp_content_type(t->conn.session->ser), NULL, 0, NULL);
 	lp_touch(t);
 }
 
@@ -188,64 +188,50 @@ static void lp_rx_gone(void *arg)
 /* ------------------------------------------------------------------------------------ */
 /* peer_ops                                                                               */
 
-static enum wampd_err lp_peer_send(void *peer, struct wamp_out *out)
+/* conn_ops.kick: a message was queued: answer the held receive, if any */
+static void lp_kick(struct conn *c)
 {
-	struct lp_transport *t = peer;
-	struct router *rt = t->svc->svc.rt;
-
-	if (t->closing && t->s->state == SESSION_CLOSING && !t->q.count && t->reap)
-		return WAMPD_OK;
-	if (!outq_push(&t->q, out, rt->cfg.send_queue_bytes)) {
-		wlog_warn("http", "slow consumer: long-poll queue over %zu bytes, closing session=%llu "
-		          "transport=%llu", rt->cfg.send_queue_bytes, (unsigned long long)t->s->id, t->id);
-		rt->stats.slow_consumer_closes++;
-		t->s->state = SESSION_CLOSING;
-		outq_clear(&t->q);
-		t->closing = true;
-		if (!t->reap)
-			t->reap = httpsvc_timer(rt, 0, lp_reap, t);
-		return WAMPD_ERR_LIMIT;
-	}
-	rt->stats.msgs_out++;
-	lp_deliver(t);
-	return WAMPD_OK;
+	lp_deliver((struct lp_transport *)c);
 }
 
-static void lp_peer_close(void *peer, int code, const char *reason, bool now)
+/* conn_ops.close: what is queued (ABORT, GOODBYE) is still received, then the transport
+ * goes; now: at once (a slow consumer) */
+static void lp_conn_close(struct conn *c, int code, const char *reason, bool now)
 {
-	struct lp_transport *t = peer;
+	struct lp_transport *t = (struct lp_transport *)c;
 
 	(void)code, (void)reason;
-	t->closing = true;
 	if (now)
-		outq_clear(&t->q);
-	/* what is queued (ABORT, GOODBYE) is still received; then the transport goes */
-	if (!t->q.count && !t->reap)
+		outq_clear(&t->conn.q);
+	if (!t->conn.q.count && !t->reap)
 		t->reap = httpsvc_timer(t->svc->svc.rt, 0, lp_reap, t);
 }
 
-static const char *lp_peer_address(void *peer)
+static int lp_fd(struct conn *c)
 {
-	return ((struct lp_transport *)peer)->addr;
+	(void)c;
+	return -1; /* requests come and go on their own connections */
 }
 
-static json_t *lp_peer_transport(void *peer)
+static json_t *lp_transport(struct conn *c)
 {
-	struct lp_transport *t = peer;
+	struct lp_transport *t = (struct lp_transport *)c;
 
 	/* the public id, never the token */
 	return json_pack("{s:s, s:s, s:I, s:b, s:s}", "type", "longpoll", "serializer",
-	                 wamp_ser_name(t->s->ser), "id", (json_int_t)t->id, "batched", t->batched,
-	                 "peer", t->addr);
+	                 wamp_ser_name(t->conn.session->ser), "id", (json_int_t)t->id, "batched",
+	                 t->batched, "peer", t->conn.addr);
 }
 
-static const struct peer_ops lp_ops = {
-	.send = lp_peer_send,
-	.close = lp_peer_close,
-	.address = lp_peer_address,
-	.transport = lp_peer_transport,
+static const struct conn_ops lp_conn_ops = {
 	.kind = "longpoll",
+	.kick = lp_kick,
+	.close = lp_conn_close,
+	.fd = lp_fd,
+	.transport = lp_transport,
 };
+
+static const struct peer_ops lp_ops = CONN_PEER_OPS("longpoll");
 
 /* ------------------------------------------------------------------------------------ */
 /* requests                                                                               */
@@ -270,34 +256,37 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 		                   "their .batched variants)");
 		return;
 	}
-	if (rt->shutting_down || rt->nconns >= rt->cfg.max_sessions ||
+	if (!conn_admit(rt, "http", http_conn_address(c)) ||
 	    svc->count >= svc->svc.cfg->max_transports) {
 		wlog_warn("http", "long-poll open refused peer=%s: %s", http_conn_address(c),
 		          rt->shutting_down ? "shutting down" : "session limit reached");
 		http_respond_error(c, 503, "wamp.error.limit_exceeded", "no more sessions");
 		return;
 	}
-	if (!(t = calloc(1, sizeof(*t))) || !(t->s = session_new(&lp_ops, t, proto.ser))) {
+	if (!(t = calloc(1, sizeof(*t))) ||
+	    !(t->conn.session = session_new(&lp_ops, &t->conn, proto.ser))) {
 		free(t);
 		http_respond_error(c, 500, "wamp.error.runtime_error", "out of memory");
 		return;
 	}
+	t->conn.ops = &lp_conn_ops;
+	t->conn.rt = rt;
 	lp_token_new(token, t->key);
 	t->id = ++lp_next_id;
 	t->svc = svc;
 	t->batched = proto.batched;
-	t->s->auth = svc->svc.auth;
+	t->conn.session->auth = svc->svc.auth;
 	/* over https: the client certificate of /open names the client (the tls method) */
-	t->s->tls_cn = http_conn_tls_cn(c);
-	snprintf(t->addr, sizeof(t->addr), "%s", http_conn_address(c));
+	t->conn.session->tls_cn = http_conn_tls_cn(c);
+	snprintf(t->conn.addr, sizeof(t->conn.addr), "%s", http_conn_address(c));
 	HASH_ADD(hh, svc->by_key, key, sizeof(t->key), t);
 	svc->count++;
-	rt->nconns++;
-	rt->stats.sessions_opened++;
-	proto_transport_open(rt, t->s); /* the HELLO..WELCOME deadline */
+	conn_open(&t->conn);
+	conn_count(&t->conn);
+	proto_transport_open(rt, t->conn.session); /* the HELLO..WELCOME deadline */
 	lp_touch(t);
 	wlog_debug("http", "long-poll transport %llu opened protocol=%s peer=%s", t->id,
-	           proto.name, t->addr);
+	           proto.name, t->conn.addr);
 	/* the token goes to the client, once; the router keeps its hash only */
 	http_respond_json(c, 200, json_pack("{s:s, s:s}", "protocol", proto.name, "transport",
 	                                    token));
@@ -309,13 +298,13 @@ static bool lp_msg(void *ctx, const uint8_t *msg, size_t len)
 	struct lp_transport *t = ctx;
 	struct router *rt = t->svc->svc.rt;
 
-	proto_receive(rt, t->s, msg, len);
-	return t->s->state != SESSION_CLOSING;
+	proto_receive(rt, t->conn.session, msg, len);
+	return t->conn.session->state != SESSION_CLOSING;
 }
 
 static void lp_send(struct lp_transport *t, struct http_conn *c, const struct http_request *req)
 {
-	if (t->closing || t->s->state == SESSION_CLOSING) {
+	if (t->conn.closing || t->conn.session->state == SESSION_CLOSING) {
 		http_respond(c, 204, NULL, NULL, 0, NULL); /* ignored: the session is ending */
 		return;
 	}
@@ -324,13 +313,13 @@ static void lp_send(struct lp_transport *t, struct http_conn *c, const struct ht
 		return;
 	}
 	if (t->batched) {
-		enum batch_result r = batch_split(t->s->ser, BATCH_SEP_SPEC, req->body, req->body_len,
+		enum batch_result r = batch_split(t->conn.session->ser, BATCH_SEP_SPEC, req->body, req->body_len,
 		                                  lp_msg, t);
 
 		if (r == BATCH_EMPTY || r == BATCH_MALFORMED)
-			session_fail(t->s, 0, 0, WAMPD_ERR_PROTOCOL, "malformed batch");
+			session_fail(t->conn.session, 0, 0, WAMPD_ERR_PROTOCOL, "malformed batch");
 	} else {
-		proto_receive(t->svc->svc.rt, t->s, req->body, req->body_len);
+		proto_receive(t->svc->svc.rt, t->conn.session, req->body, req->body_len);
 	}
 	http_respond(c, 204, NULL, NULL, 0, NULL);
 }
@@ -343,16 +332,16 @@ static void lp_receive(struct lp_transport *t, struct http_conn *c)
 
 		t->rx = NULL;
 		httpsvc_timer_cancel(t->svc->svc.rt, &t->poll);
-		http_respond(old, 200, lp_content_type(t->s->ser), NULL, 0, NULL);
+		http_respond(old, 200, lp_content_type(t->conn.session->ser), NULL, 0, NULL);
 	}
 	t->rx = c;
 	http_hold(c, lp_rx_gone, t);
 	httpsvc_timer_cancel(t->svc->svc.rt, &t->idle); /* not idle while a receive waits */
-	if (t->q.count) {
+	if (t->conn.q.count) {
 		lp_deliver(t);
 		return;
 	}
-	if (t->closing) {
+	if (t->conn.closing) {
 		t->rx = NULL;
 		http_respond_error(c, 404, "wamp.close.transport_closed", "the transport is closed");
 		if (!t->reap)
@@ -425,10 +414,10 @@ static void lp_handle(const struct http_route *route, struct http_conn *c,
 		http_respond_error(c, 404, "wamp.close.transport_closed", "no such transport");
 		return;
 	}
-	if (t->s->tls_cn) {
+	if (t->conn.session->tls_cn) {
 		/* opened with a client certificate: the transport is that client's only */
 		char *cn = http_conn_tls_cn(c);
-		bool same = cn && !strcmp(cn, t->s->tls_cn);
+		bool same = cn && !strcmp(cn, t->conn.session->tls_cn);
 
 		free(cn);
 		if (!same) {
@@ -441,15 +430,6 @@ static void lp_handle(const struct http_route *route, struct http_conn *c,
 	}
 	lp_touch(t);
 	lp_do[a](t, c, req);
-}
-
-static void lp_shutdown(struct httpsvc *svc)
-{
-	struct lp_svc *ls = (struct lp_svc *)svc;
-	struct lp_transport *t, *tmp;
-
-	HASH_ITER(hh, ls->by_key, t, tmp)
-		proto_shutdown(svc->rt, t->s);
 }
 
 static void lp_destroy(struct httpsvc *svc)
@@ -475,7 +455,7 @@ struct httpsvc *longpoll_service_new(struct router *rt, const struct http_servic
 		return NULL;
 	}
 	(void)cfg;
-	s->svc.shutdown = lp_shutdown;
+	/* no shutdown hook: the connection core tells every session goodbye */
 	s->svc.destroy = lp_destroy;
 	route->handle = lp_handle;
 	return &s->svc;
