@@ -138,7 +138,7 @@ void conn_shutdown_all(struct router *rt)
 	DL_FOREACH_SAFE(rt->conns, c, tmp)
 		if (c->session)
 			proto_shutdown(rt, c->session);
-		else
+		else if (!c->ops->keep_on_shutdown)
 			conn_close(c, 1001, "shutting down", true);
 }
 

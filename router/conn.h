@@ -42,8 +42,12 @@ struct conn_ops {
 	void (*close)(struct conn *c, int code, const char *reason, bool now);
 	/* The socket (for the slow consumer's reset), or -1. */
 	int (*fd)(struct conn *c);
-	/* The transport's description for the meta API: a new reference, or NULL. */
+	/* The transport's description for the meta API: a new reference, or NULL (or no
+	 * function: none). */
 	json_t *(*transport)(struct conn *c);
+	/* At shutdown a connection without a session is closed at once, unless this is set
+	 * (HTTP: the services' shutdown answers what it is serving, then it closes). */
+	bool keep_on_shutdown;
 };
 
 struct conn {

@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "router/conn.h"
 #include "router/front.h"
 #include "router/iplimit.h"
 #include "router/outq.h"
@@ -33,10 +34,10 @@
 #define HTTP_DRAIN_MAX (16u << 20) /* bytes of an unwanted body read before hanging up */
 
 struct http_conn {
+	struct conn conn;          /* the connection core's (router/conn.h): first. No session:
+	                              registered (shutdown, queue statistics), not counted */
 	struct lws *wsi;
 	const struct http_routes *routes;
-	struct router *rt;
-	char addr[64];
 	char origin[HTTP_ORIGIN_MAX + 1]; /* the request's Origin when the route allows it, or "" */
 	uint8_t *in;
 	size_t in_len, in_cap;
@@ -49,11 +50,9 @@ struct http_conn {
 	bool continued;            /* "100 Continue" sent for the current request */
 	bool in_process;           /* inside http_process (handlers run synchronously) */
 	bool streaming;
-	bool closing;
 	size_t drain;              /* body bytes still to discard before closing */
 	void (*gone)(void *ctx);
 	void *gone_ctx;
-	struct outq q;
 	/* on lws' HTTP role (TLS listeners, see http.h) */
 	bool lws_role;
 	bool txn;                  /* a request lws parsed is being served */
@@ -95,6 +94,39 @@ const struct http_route *http_route_find(const struct http_routes *rs, const cha
 	return best;
 }
 
+/* conn_ops.close (c->conn.closing is set): after what is queued and the body still to
+ * discard, or now */
+static void http_conn_close(struct conn *cc, int code, const char *reason, bool now)
+{
+	struct http_conn *c = (struct http_conn *)cc;
+
+	(void)code, (void)reason;
+	if (now || (!c->conn.q.count && !c->drain)) {
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	} else {
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_CLOSE_FLUSH_S);
+		lws_callback_on_writable(c->wsi);
+	}
+}
+
+static void http_kick(struct conn *c)
+{
+	lws_callback_on_writable(((struct http_conn *)c)->wsi);
+}
+
+static int http_fd(struct conn *c)
+{
+	return lws_get_socket_fd(((struct http_conn *)c)->wsi);
+}
+
+static const struct conn_ops http_conn_ops = {
+	.kind = "http",
+	.kick = http_kick,
+	.close = http_conn_close,
+	.fd = http_fd,
+	.keep_on_shutdown = true, /* its requests are answered by the services' shutdown */
+};
+
 struct http_conn *http_conn_new(const struct http_routes *rs, struct lws *wsi, const char *addr)
 {
 	struct http_conn *c = calloc(1, sizeof(*c));
@@ -103,20 +135,22 @@ struct http_conn *http_conn_new(const struct http_routes *rs, struct lws *wsi, c
 		return NULL;
 	c->wsi = wsi;
 	c->routes = rs;
-	c->rt = rs->rt;
-	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)c->rt->cfg.hello_timeout_s);
+	c->conn.ops = &http_conn_ops;
+	c->conn.rt = rs->rt;
+	snprintf(c->conn.addr, sizeof(c->conn.addr), "%s", addr);
+	conn_open(&c->conn);
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)c->conn.rt->cfg.hello_timeout_s);
 	return c;
 }
 
 const char *http_conn_address(const struct http_conn *c)
 {
-	return c->addr;
+	return c->conn.addr;
 }
 
 struct router *http_conn_router(const struct http_conn *c)
 {
-	return c->rt;
+	return c->conn.rt;
 }
 
 char *http_conn_tls_cn(const struct http_conn *c)
@@ -126,20 +160,12 @@ char *http_conn_tls_cn(const struct http_conn *c)
 
 size_t http_queued_bytes(const struct http_conn *c)
 {
-	return c->q.bytes;
+	return c->conn.q.bytes;
 }
 
 void http_close(struct http_conn *c, bool now)
 {
-	if (c->closing && !now)
-		return;
-	c->closing = true;
-	if (now || (!c->q.count && !c->drain)) {
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-	} else {
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_CLOSE_FLUSH_S);
-		lws_callback_on_writable(c->wsi);
-	}
+	conn_close(&c->conn, 0, NULL, now);
 }
 
 static bool queue_bytes(struct http_conn *c, const char *a, size_t an, const void *b, size_t bn)
@@ -153,10 +179,13 @@ static bool queue_bytes(struct http_conn *c, const char *a, size_t an, const voi
 	if (bn)
 		memcpy(wamp_out_data(o) + an, b, bn);
 	o->len = an + bn;
-	ok = outq_push(&c->q, o, SIZE_MAX);
+	/* a response: bounded by what it answers, not by the stream limit */
+	ok = outq_push(&c->conn.q, o, SIZE_MAX);
 	wamp_out_unref(o);
-	if (ok)
+	if (ok) {
+		c->conn.rt->stats.msgs_out++;
 		lws_callback_on_writable(c->wsi);
+	}
 	return ok;
 }
 
@@ -211,7 +240,7 @@ void http_respond(struct http_conn *c, int status, const char *content_type, con
 		return;
 	}
 	wlog_debug("http", "%s %.*s -> %d peer=%s", c->req.method, (int)c->log_path_len,
-	           c->req.path, status, c->addr);
+	           c->req.path, status, c->conn.addr);
 	request_done(c);
 }
 
@@ -276,18 +305,7 @@ bool http_stream_begin(struct http_conn *c, const char *content_type, const char
 
 enum wampd_err http_stream_push(struct http_conn *c, struct wamp_out *chunk)
 {
-	if (c->closing)
-		return WAMPD_OK;
-	if (!outq_push(&c->q, chunk, c->rt->cfg.send_queue_bytes)) {
-		wlog_warn("http", "slow consumer: stream queue over %zu bytes, closing peer=%s "
-		          "queued=%u", c->rt->cfg.send_queue_bytes, c->addr, c->q.count);
-		c->rt->stats.slow_consumer_closes++;
-		http_close(c, true);
-		return WAMPD_ERR_LIMIT;
-	}
-	if (c->q.count == 1)
-		lws_callback_on_writable(c->wsi);
-	return WAMPD_OK;
+	return conn_send(&c->conn, chunk); /* bounded; a slow reader is closed (logged there) */
 }
 
 /* Answer a request the connection refuses by itself, and stop reading requests. */
@@ -327,7 +345,7 @@ static void cors_preflight(struct http_conn *c)
 static void http_process(struct http_conn *c)
 {
 	c->in_process = true;
-	while (!c->busy && !c->closing && c->in_len) {
+	while (!c->busy && !c->conn.closing && c->in_len) {
 		struct http_request *req = &c->req;
 		enum http_parse_result r;
 		const struct http_route *route;
@@ -362,7 +380,7 @@ static void http_process(struct http_conn *c)
 				c->origin[ol] = '\0';
 			} else {
 				wlog_debug("http", "%s %.*s: origin not allowed (no CORS headers) peer=%s",
-				           req->method, (int)req->path_len, req->path, c->addr);
+				           req->method, (int)req->path_len, req->path, c->conn.addr);
 			}
 		}
 		if (req->chunked) {
@@ -376,7 +394,7 @@ static void http_process(struct http_conn *c)
 			snprintf(why, sizeof(why), "request body of %zu bytes exceeds the limit of %zu",
 			         body_len, route->max_body);
 			wlog_info("http", "%s %.*s: %s peer=%s", req->method, (int)c->log_path_len,
-			          req->path, why, c->addr);
+			          req->path, why, c->conn.addr);
 			c->drain = body_len - (c->in_len - head_len < body_len ? c->in_len - head_len
 			                                                       : body_len);
 			if (c->drain > HTTP_DRAIN_MAX)
@@ -400,9 +418,9 @@ static void http_process(struct http_conn *c)
 		c->req_bytes = head_len + body_len;
 		c->busy = true;
 		c->answered = false;
-		c->keep = req->keep_alive && !c->rt->shutting_down && !c->no_keep;
-		c->rt->stats.msgs_in++;
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)c->rt->cfg.hello_timeout_s);
+		c->keep = req->keep_alive && !c->conn.rt->shutting_down && !c->no_keep;
+		c->conn.rt->stats.msgs_in++;
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)c->conn.rt->cfg.hello_timeout_s);
 		if (!strcmp(req->method, "OPTIONS"))
 			cors_preflight(c);
 		else
@@ -427,11 +445,11 @@ int http_conn_receive(struct http_conn *c, const uint8_t *in, size_t len)
 		size_t k = len < c->drain ? len : c->drain;
 
 		c->drain -= k;
-		if (!c->drain && c->closing && !c->q.count)
+		if (!c->drain && c->conn.closing && !c->conn.q.count)
 			return -1;
 		return 0;
 	}
-	if (c->closing || c->streaming)
+	if (c->conn.closing || c->streaming)
 		return 0; /* nothing more is read from a closing or streaming connection */
 	/* a request head plus the largest body any route accepts, pipelined requests included */
 	for (size_t i = 0; i < c->routes->n; i++)
@@ -439,7 +457,7 @@ int http_conn_receive(struct http_conn *c, const uint8_t *in, size_t len)
 			limit = c->routes->v[i].max_body + FRONT_HEAD_MAX;
 	if (c->in_len + len > limit) {
 		if (c->busy) {
-			wlog_info("http", "too many pipelined bytes, closing peer=%s", c->addr);
+			wlog_info("http", "too many pipelined bytes, closing peer=%s", c->conn.addr);
 			return -1;
 		}
 		/* the head did not parse within the limit, or a body beyond it: process()
@@ -466,22 +484,21 @@ int http_conn_receive(struct http_conn *c, const uint8_t *in, size_t len)
 
 int http_conn_writeable(struct http_conn *c)
 {
-	struct wamp_out *out = outq_peek(&c->q);
+	struct wamp_out *out = outq_peek(&c->conn.q);
 
 	if (out) {
 		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
 		                  c->lws_role ? LWS_WRITE_HTTP : LWS_WRITE_RAW);
 
-		outq_pop(&c->q);
+		outq_pop(&c->conn.q);
 		if (n < 0)
 			return -1;
-		c->rt->stats.msgs_out++;
 	}
-	if (c->q.count) {
+	if (c->conn.q.count) {
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
-	if (c->closing)
+	if (c->conn.closing)
 		return c->drain ? 0 : -1;
 	if (c->busy && c->answered && !c->streaming && !c->in_process) {
 		/* a response given later: its request's bytes go now, then the next request */
@@ -491,10 +508,10 @@ int http_conn_writeable(struct http_conn *c)
 		c->busy = false;
 		c->continued = false;
 		http_process(c);
-		if (c->q.count)
+		if (c->conn.q.count)
 			lws_callback_on_writable(c->wsi);
 	}
-	if (c->txn && c->txn_answered && !c->busy && !c->q.count) {
+	if (c->txn && c->txn_answered && !c->busy && !c->conn.q.count) {
 		/* lws' HTTP role: the answer is out, lws takes the connection back for the next
 		 * request (keep-alive; 1: it closes it) */
 		c->txn = c->txn_answered = false;
@@ -511,10 +528,10 @@ void http_conn_closed(struct http_conn *c)
 	void (*gone)(void *) = c->gone;
 
 	c->gone = NULL;
-	c->closing = true;
+	c->conn.closing = true;
 	if (gone)
 		gone(c->gone_ctx);
-	outq_clear(&c->q);
+	conn_release(&c->conn);
 	free(c->in);
 	free(c);
 }
@@ -666,7 +683,7 @@ static void lws_completed(struct http_conn *c)
 	c->pipelined = true;
 	c->keep = false;
 	wlog_info("http", "pipelined request on a TLS listener: answering this one and closing "
-	          "peer=%s", c->addr);
+	          "peer=%s", c->conn.addr);
 	if (c->answered)
 		return;
 	c->gone = NULL;
@@ -735,7 +752,7 @@ static int lws_request(const struct http_routes *rs, struct iplimit *ipl, struct
 		snprintf(c->ip, sizeof(c->ip), "%s", ip);
 		lws_set_opaque_user_data(wsi, c);
 	}
-	if (c->txn || c->closing)
+	if (c->txn || c->conn.closing)
 		return -1; /* not expected: lws reads nothing while a request is served */
 	c->txn = true;
 	c->txn_answered = false;
@@ -788,9 +805,9 @@ bool http_lws_serve(const struct http_routes *rs, struct iplimit *ipl, struct lw
 	case LWS_CALLBACK_TIMER:
 		if (!c)
 			return false;
-		if (c->txn && c->gone && !c->closing) {
+		if (c->txn && c->gone && !c->conn.closing) {
 			if (lws_peer_gone(wsi)) {
-				wlog_debug("http", "client gone peer=%s", c->addr);
+				wlog_debug("http", "client gone peer=%s", c->conn.addr);
 				*ret = -1;
 				return true;
 			}

@@ -30,15 +30,18 @@
 #include <utlist.h>
 
 #include "common/log.h"
+#include "router/conn.h"
 #include "router/httpsvc.h"
 #include "router/protocol.h"
 
 struct sse_svc;
 
 struct sse_stream {
+	struct conn conn;             /* the connection core's (router/conn.h): first. Its
+	                                 session (NULL until admitted) and address; its bytes
+	                                 wait in the HTTP connection's queue (http_stream_push) */
 	struct sse_svc *svc;
 	struct http_conn *c;          /* NULL once the connection is gone */
-	struct session *s;
 	char **topics;
 	size_t ntopics;
 	uint64_t *subs;               /* subscription id per topic (0: not yet) */
@@ -50,13 +53,11 @@ struct sse_stream {
 	bool subscribe;               /* WELCOME came: SUBSCRIBEs are to be sent */
 	bool streaming;
 	bool failed;
-	bool counted;                 /* in rt->nconns */
 	uint64_t last_event;          /* Last-Event-ID asked for (0: none) */
 	uint64_t last_sent;           /* publication id of the last event sent */
 	struct realm_timer *step;     /* continues the handshake from the loop */
 	struct realm_timer *beat;     /* heartbeat */
 	struct realm_timer *reap;     /* frees a stream that failed before streaming */
-	char addr[80];
 	struct sse_stream *prev, *next;
 };
 
@@ -85,12 +86,12 @@ static void sse_free(struct sse_stream *st)
 	httpsvc_timer_cancel(rt, &st->step);
 	httpsvc_timer_cancel(rt, &st->beat);
 	httpsvc_timer_cancel(rt, &st->reap);
-	if (st->s) {
-		proto_transport_closed(rt, st->s);
-		session_free(st->s);
+	if (st->conn.session) {
+		proto_transport_closed(rt, st->conn.session);
+		session_free(st->conn.session);
+		st->conn.session = NULL;
 	}
-	if (st->counted)
-		rt->nconns--;
+	conn_release(&st->conn);
 	for (size_t i = 0; i < st->ntopics; i++)
 		free(st->topics[i]);
 	free(st->topics);
@@ -130,7 +131,7 @@ static void sse_fail(struct sse_stream *st, int status, const char *uri, const c
 		return;
 	st->failed = true;
 	if (st->c) {
-		wlog_info("http", "sse refused peer=%s: %d %s %s", st->addr, status, uri, why ? why : "");
+		wlog_info("http", "sse refused peer=%s: %d %s %s", st->conn.addr, status, uri, why ? why : "");
 		http_respond_error(st->c, status, uri, why);
 		st->c = NULL;
 	}
@@ -159,12 +160,11 @@ static struct wamp_out *sse_render(uint64_t publication, const char *topic, json
 	return o;
 }
 
+/* A slow reader is closed there (and logged, once) */
 static void sse_push(struct sse_stream *st, struct wamp_out *o)
 {
-	if (st->c && http_stream_push(st->c, o) != WAMPD_OK) {
-		wlog_warn("http", "sse slow consumer session=%llu peer=%s: disconnected",
-		          st->s ? (unsigned long long)st->s->id : 0ULL, st->addr);
-	}
+	if (st->c)
+		http_stream_push(st->c, o);
 }
 
 /* The topic of a subscription of this stream. */
@@ -194,7 +194,7 @@ static int replay_cmp(const void *a, const void *b)
 /* Send what the histories hold after Last-Event-ID. */
 static void sse_replay(struct sse_stream *st)
 {
-	struct broker *b = &st->s->realm->broker;
+	struct broker *b = &st->conn.session->realm->broker;
 	int64_t after_ts = 0;
 	bool found = false;
 	struct replay_item *items = NULL;
@@ -306,8 +306,8 @@ static void sse_start(struct sse_stream *st)
 		return;
 	}
 	st->streaming = true;
-	wlog_info("http", "sse stream session=%llu peer=%s topics=%zu", (unsigned long long)st->s->id,
-	          st->addr, st->ntopics);
+	wlog_info("http", "sse stream session=%llu peer=%s topics=%zu", (unsigned long long)st->conn.session->id,
+	          st->conn.addr, st->ntopics);
 	if ((o = wamp_out_new(sizeof(hello)))) {
 		memcpy(wamp_out_data(o), hello, sizeof(hello) - 1);
 		o->len = sizeof(hello) - 1;
@@ -351,23 +351,23 @@ static void sse_step(void *arg)
 	char why[200];
 
 	st->step = NULL;
-	if (st->failed || !st->s)
+	if (st->failed || !st->conn.session)
 		return;
 	if (st->authenticate) {
 		json_t *m = json_pack("[i, s, {}]", WAMP_AUTHENTICATE, st->ticket);
 
 		st->authenticate = false;
-		httpsvc_feed(st->svc->svc.rt, st->s, m, why, sizeof(why));
+		httpsvc_feed(st->svc->svc.rt, st->conn.session, m, why, sizeof(why));
 		json_decref(m);
 	}
 	if (st->subscribe) {
 		st->subscribe = false;
-		for (size_t i = 0; i < st->ntopics && !st->failed && st->s->state == SESSION_ESTABLISHED;
+		for (size_t i = 0; i < st->ntopics && !st->failed && st->conn.session->state == SESSION_ESTABLISHED;
 		     i++) {
 			json_t *m = json_pack("[i, I, {s:s}, s]", WAMP_SUBSCRIBE, (json_int_t)(i + 1),
 			                      "match", match_policy_name(st->match), st->topics[i]);
 
-			if (!httpsvc_feed(st->svc->svc.rt, st->s, m, why, sizeof(why)))
+			if (!httpsvc_feed(st->svc->svc.rt, st->conn.session, m, why, sizeof(why)))
 				sse_fail(st, 400, "wamp.error.invalid_uri", why);
 			json_decref(m);
 		}
@@ -454,35 +454,51 @@ static enum wampd_err sse_peer_send(void *peer, struct wamp_out *out)
 	return WAMPD_OK;
 }
 
-static void sse_peer_close(void *peer, int code, const char *reason, bool now)
+/* conn_ops.close (the router closes the session): a stream ends, a handshake fails */
+static void sse_close(struct conn *c, int code, const char *reason, bool now)
 {
-	struct sse_stream *st = peer;
+	struct sse_stream *st = (struct sse_stream *)c;
 
-	(void)code, (void)reason;
+	(void)code;
 	if (st->streaming && st->c)
 		http_close(st->c, now);
 	else if (!st->streaming)
 		sse_fail(st, 503, "wamp.error.canceled", reason);
 }
 
-static const char *sse_peer_address(void *peer)
+static void sse_kick(struct conn *c)
 {
-	return ((struct sse_stream *)peer)->addr;
+	(void)c; /* never called: the stream's bytes go through its HTTP connection's queue */
 }
 
-static json_t *sse_peer_transport(void *peer)
+static int sse_fd(struct conn *c)
 {
-	struct sse_stream *st = peer;
+	(void)c;
+	return -1; /* the HTTP connection's own */
+}
+
+static json_t *sse_transport(struct conn *c)
+{
+	struct sse_stream *st = (struct sse_stream *)c;
 
 	return json_pack("{s:s, s:s, s:s}", "type", "sse", "path", st->svc->svc.cfg->path, "peer",
-	                 st->addr);
+	                 st->conn.addr);
 }
 
+static const struct conn_ops sse_conn_ops = {
+	.kind = "sse",
+	.kick = sse_kick,
+	.close = sse_close,
+	.fd = sse_fd,
+	.transport = sse_transport,
+};
+
+/* Not the core's send: the session's messages drive the stream (events become SSE) */
 static const struct peer_ops sse_ops = {
 	.send = sse_peer_send,
-	.close = sse_peer_close,
-	.address = sse_peer_address,
-	.transport = sse_peer_transport,
+	.close = conn_peer_close,
+	.address = conn_peer_address,
+	.transport = conn_peer_transport,
 	.kind = "sse",
 };
 
@@ -556,7 +572,10 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 	st->svc = svc;
 	st->c = c;
 	st->match = svc->svc.cfg->match;
-	snprintf(st->addr, sizeof(st->addr), "%s", http_conn_address(c));
+	st->conn.ops = &sse_conn_ops;
+	st->conn.rt = rt;
+	snprintf(st->conn.addr, sizeof(st->conn.addr), "%s", http_conn_address(c));
+	conn_open(&st->conn);
 	DL_APPEND(svc->streams, st);
 	http_hold(c, sse_gone, st);
 	while ((r = http_query_next(req->query, req->query_len, &pos, key, sizeof(key), val,
@@ -606,18 +625,16 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 		         "Authorization must be Basic authid:ticket, or Bearer <ticket> with ?authid=");
 		return;
 	}
-	if (rt->shutting_down || rt->nconns >= rt->cfg.max_sessions) {
+	if (!conn_admit(rt, "http", st->conn.addr)) {
 		sse_fail(st, 503, "wamp.error.limit_exceeded", "no more sessions");
 		return;
 	}
-	if (!(st->s = session_new(&sse_ops, st, WAMP_SER_JSON))) {
+	if (!(st->conn.session = session_new(&sse_ops, &st->conn, WAMP_SER_JSON))) {
 		sse_fail(st, 500, "wamp.error.runtime_error", "out of memory");
 		return;
 	}
-	st->s->auth = svc->svc.auth;
-	st->counted = true;
-	rt->nconns++;
-	rt->stats.sessions_opened++;
+	st->conn.session->auth = svc->svc.auth;
+	conn_count(&st->conn);
 	hello = json_pack("[i, s, {s:{s:{s:{s:b}}}, s:[s]}]", WAMP_HELLO, svc->svc.cfg->realm,
 	                  "roles", "subscriber", "features", "pattern_based_subscription", 1,
 	                  "authmethods", st->ticket[0] ? "ticket" : "anonymous");
@@ -626,23 +643,10 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 	{
 		char why[200];
 
-		if (!hello || !httpsvc_feed(rt, st->s, hello, why, sizeof(why)))
+		if (!hello || !httpsvc_feed(rt, st->conn.session, hello, why, sizeof(why)))
 			sse_fail(st, 400, "wamp.error.invalid_argument", hello ? why : "out of memory");
 	}
 	json_decref(hello);
-}
-
-static void sse_shutdown(struct httpsvc *svc)
-{
-	struct sse_svc *ss = (struct sse_svc *)svc;
-	struct sse_stream *st, *tmp;
-
-	DL_FOREACH_SAFE(ss->streams, st, tmp) {
-		if (st->streaming && st->c)
-			http_close(st->c, false);
-		else
-			sse_fail(st, 503, "wamp.close.system_shutdown", "the router is shutting down");
-	}
 }
 
 static void sse_destroy(struct httpsvc *svc)
@@ -668,7 +672,8 @@ struct httpsvc *sse_service_new(struct router *rt, const struct http_service_con
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	s->svc.shutdown = sse_shutdown;
+	/* no shutdown hook: the connection core tells every session goodbye (a stream then
+	 * ends, a handshake is answered 503) */
 	s->svc.destroy = sse_destroy;
 	route->handle = sse_handle;
 	route->max_body = 0;
