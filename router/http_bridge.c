@@ -29,6 +29,7 @@
  * allowed (router/http.c); a webhook, which takes any body, refuses requests that carry a
  * foreign Origin instead.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 
 #include "common/log.h"
 #include "router/bridge_msg.h"
+#include "router/conn.h"
 #include "router/httpsig.h"
 #include "router/httpsvc.h"
 #include "router/protocol.h"
@@ -58,6 +60,9 @@ struct bridge_req {
 
 struct bridge {
 	struct httpsvc svc;
+	struct conn conn;            /* the connection core's face of the internal session (its
+	                                peer; not registered: no network connection). Its
+	                                address names the service */
 	struct session *s;           /* the internal session, NULL until first use */
 	bool s_dead;                 /* closed by the router (killed, shutdown): replace it */
 	struct realm_timer *reap;    /* frees a dead session from the loop */
@@ -66,8 +71,9 @@ struct bridge {
 	uint64_t next_id;
 	struct httpsig_replay replay;
 	const char **headers;        /* route->headers of a webhook (owned array, borrowed names) */
-	char addr[160];
 };
+
+#define BRIDGE_OF(c) ((struct bridge *)((char *)(c) - offsetof(struct bridge, conn)))
 
 /* ------------------------------------------------------------------------------------ */
 /* answers                                                                                */
@@ -214,7 +220,7 @@ static void bridge_got(struct bridge *b, json_t *m)
 
 static enum wampd_err bridge_peer_send(void *peer, struct wamp_out *out)
 {
-	struct bridge *b = peer;
+	struct bridge *b = BRIDGE_OF(peer);
 	json_t *m = httpsvc_decode(out);
 
 	if (m) {
@@ -247,12 +253,14 @@ static void bridge_reap(void *arg)
 	proto_transport_closed(b->svc.rt, b->s);
 	session_free(b->s);
 	b->s = NULL;
+	b->conn.session = NULL;
 	b->s_dead = false;
 }
 
-static void bridge_peer_close(void *peer, int code, const char *reason, bool now)
+/* conn_ops.close: the router closed the internal session (killed, shutdown) */
+static void bridge_close(struct conn *c, int code, const char *reason, bool now)
 {
-	struct bridge *b = peer;
+	struct bridge *b = BRIDGE_OF(c);
 
 	(void)code, (void)now;
 	if (b->s_dead)
@@ -265,25 +273,40 @@ static void bridge_peer_close(void *peer, int code, const char *reason, bool now
 		b->reap = httpsvc_timer(b->svc.rt, 0, bridge_reap, b);
 }
 
-static const char *bridge_peer_address(void *peer)
+static void bridge_kick(struct conn *c)
 {
-	return ((struct bridge *)peer)->addr;
+	(void)c; /* never called: answers are handled as they come (bridge_peer_send) */
 }
 
-static json_t *bridge_peer_transport(void *peer)
+static int bridge_fd(struct conn *c)
 {
-	struct bridge *b = peer;
+	(void)c;
+	return -1;
+}
+
+static json_t *bridge_transport(struct conn *c)
+{
+	struct bridge *b = BRIDGE_OF(c);
 
 	return json_pack("{s:s, s:s, s:s}", "type", "http", "service",
 	                 (const char *[]){"publisher", "caller", "webhook"}[b->svc.cfg->type], "path",
 	                 b->svc.cfg->path);
 }
 
+static const struct conn_ops bridge_conn_ops = {
+	.kind = "http",
+	.kick = bridge_kick,
+	.close = bridge_close,
+	.fd = bridge_fd,
+	.transport = bridge_transport,
+};
+
+/* Not the core's send: the session's answers go to the requests waiting for them */
 static const struct peer_ops bridge_ops = {
 	.send = bridge_peer_send,
-	.close = bridge_peer_close,
-	.address = bridge_peer_address,
-	.transport = bridge_peer_transport,
+	.close = conn_peer_close,
+	.address = conn_peer_address,
+	.transport = conn_peer_transport,
 	.kind = "http",
 };
 
@@ -308,7 +331,7 @@ static struct session *bridge_session(struct bridge *b, const char **why)
 		*why = "the service's realm does not exist";
 		return NULL;
 	}
-	if (!(s = session_new(&bridge_ops, b, WAMP_SER_JSON))) {
+	if (!(s = session_new(&bridge_ops, &b->conn, WAMP_SER_JSON))) {
 		*why = "out of memory";
 		return NULL;
 	}
@@ -325,6 +348,8 @@ static struct session *bridge_session(struct bridge *b, const char **why)
 	wlog_info("http", "bridge session=%llu joined realm=%s authrole=%s path=%s",
 	          (unsigned long long)s->id, r->name, s->authrole, b->svc.cfg->path);
 	b->s = s;
+	b->conn.session = s;
+	b->conn.closing = false; /* a new session: the old one's close is history */
 	return s;
 }
 
@@ -561,7 +586,9 @@ struct httpsvc *bridge_service_new(struct router *rt, const struct http_service_
 	b->svc.shutdown = bridge_shutdown;
 	b->svc.destroy = bridge_destroy;
 	httpsig_replay_init(&b->replay, BRIDGE_REPLAY_MAX);
-	snprintf(b->addr, sizeof(b->addr), "http-bridge%s", cfg->path);
+	b->conn.ops = &bridge_conn_ops;
+	b->conn.rt = rt;
+	snprintf(b->conn.addr, sizeof(b->conn.addr), "http-bridge%s", cfg->path);
 	route->handle = bridge_handle;
 	if (cfg->type == HTTP_SVC_WEBHOOK && !webhook_route_headers(b, cfg, route)) {
 		bridge_destroy(&b->svc);
