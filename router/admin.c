@@ -29,7 +29,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "router/status_page.h"
-#include "router/ws.h"
+#include "router/loop.h"
 
 #define ADMIN_CHUNK 16384         /* body bytes per lws_write */
 #define ADMIN_SSE_MAX 32          /* concurrent event streams */
@@ -49,7 +49,6 @@ struct admin_conn {
 
 struct admin {
 	struct router *rt;
-	struct ws_server *ws;
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
 	struct lws_protocols protocols[2];
@@ -350,7 +349,7 @@ static int admin_request(struct admin *a, struct admin_conn *c, struct lws *wsi,
 	}
 	wlog_debug("admin", "request path=%s peer=%s", path, peer);
 	if (!strcmp(path, "/metrics")) {
-		struct admin_view v = {.rt = a->rt, .ws = a->ws, .start_time_s = a->start_time_s,
+		struct admin_view v = {.rt = a->rt, .start_time_s = a->start_time_s,
 		                       .loop_lag_last_s = a->lag_last_s};
 		struct abuf b = {0};
 
@@ -459,7 +458,7 @@ static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
 /* ---------------------------------------------------------------------------------- */
 /* lifetime                                                                             */
 
-bool admin_start(struct router *rt, struct ws_server *ws, struct admin **out)
+bool admin_start(struct router *rt, struct loop *loop, struct admin **out)
 {
 	const struct admin_config *cfg = &rt->cfg.admin;
 	struct lws_context_creation_info info;
@@ -471,8 +470,7 @@ bool admin_start(struct router *rt, struct ws_server *ws, struct admin **out)
 	if (!(a = calloc(1, sizeof(*a))))
 		return false;
 	a->rt = rt;
-	a->ws = ws;
-	a->ctx = ws_server_context(ws);
+	a->ctx = loop_context(loop);
 	a->start_time_s = (double)clock_wall_ms() / 1000.0;
 	a->start_mono_ms = clock_mono_ms();
 	if (cfg->ticket) {

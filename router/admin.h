@@ -24,17 +24,17 @@
 #include "router/router.h"
 
 struct admin;
-struct ws_server;
+struct loop;
 
 /*
- * Start the admin listener of rt->cfg.admin on ws's event loop. Prints
+ * Start the admin listener of rt->cfg.admin on the event loop `loop`. Prints
  * "listening admin http://HOST:PORT/" to stdout once it listens. Returns true with *out set
  * (NULL when the admin listener is not configured); false (after logging why) when it
- * cannot listen. rt and ws are borrowed and must outlive the admin listener.
+ * cannot listen. rt and loop are borrowed and must outlive the admin listener.
  */
-bool admin_start(struct router *rt, struct ws_server *ws, struct admin **out);
+bool admin_start(struct router *rt, struct loop *loop, struct admin **out);
 
-/* Free the admin listener's state. Call after ws_server_free (the lws context, which owns
+/* Free the admin listener's state. Call after loop_free (the lws context, which owns
  * the admin vhost and its connections, must be gone). NULL is ignored. */
 void admin_free(struct admin *a);
 
@@ -57,7 +57,6 @@ void abuf_free(struct abuf *b);
 /* What the exposition needs beyond the router and the process-wide counters. */
 struct admin_view {
 	struct router *rt;
-	struct ws_server *ws;      /* send queues of WebSocket connections, or NULL */
 	double start_time_s;       /* process start, seconds since the epoch */
 	double loop_lag_last_s;    /* the latest event-loop lag sample */
 };

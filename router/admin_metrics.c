@@ -21,7 +21,7 @@
 #include "common/metrics.h"
 #include "router/admin.h"
 #include "router/conn.h"
-#include "router/ws.h"
+#include "router/loop.h"
 #include "serializers/wamp_msg.h"
 
 void abuf_printf(struct abuf *b, const char *fmt, ...)

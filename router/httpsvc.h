@@ -40,13 +40,13 @@ struct httpsvc {
 struct http_routes *httpsvc_listener_new(struct router *rt, const struct listener_config *lc,
                                          char *err, size_t errlen);
 
-/* Router shutdown (ws_server_run): every service closes what it has open. */
+/* Router shutdown (loop_run): every service closes what it has open. */
 void httpsvc_shutdown_all(void);
 
 /* The lws context is about to be destroyed: connections close, no timer may start. */
 void httpsvc_abandon(void);
 
-/* Free every service and route table (ws_server_free, after the lws context). */
+/* Free every service and route table (loop_free, after the lws context). */
 void httpsvc_free_all(void);
 
 /*

@@ -20,7 +20,7 @@
 #include "router/backplane_redis.h"
 #include "router/config.h"
 #include "router/router.h"
-#include "router/ws.h"
+#include "router/loop.h"
 
 #define SHUTDOWN_GRACE_MS 3000
 
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 	long port = -1;
 	struct config cfg;
 	struct router rt;
-	struct ws_server *ws;
+	struct loop *loop;
 	struct bp_redis *bp = NULL;
 	char err[512];
 	int opt, rc = 0;
@@ -164,27 +164,27 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	ws = ws_server_new(&rt);
-	if (!ws) {
+	loop = loop_new(&rt);
+	if (!loop) {
 		router_destroy(&rt);
 		return 1;
 	}
-	if (rt.cfg.backplane.redis && !(bp = backplane_redis_new(&rt, ws_server_context(ws)))) {
-		ws_server_free(ws);
+	if (rt.cfg.backplane.redis && !(bp = backplane_redis_new(&rt, loop_context(loop)))) {
+		loop_free(loop);
 		router_destroy(&rt);
 		return 1;
 	}
-	if (!admin_start(&rt, ws, &admin)) {
+	if (!admin_start(&rt, loop, &admin)) {
 		backplane_redis_free(bp);
-		ws_server_free(ws);
+		loop_free(loop);
 		router_destroy(&rt);
 		return 1;
 	}
 	wlog_notice("router", "wampd %s ready", WAMPD_VERSION);
-	if (ws_server_run(ws, &stop_requested, SHUTDOWN_GRACE_MS) < 0)
+	if (loop_run(loop, &stop_requested, SHUTDOWN_GRACE_MS) < 0)
 		rc = 1;
 	backplane_redis_free(bp); /* leave the cluster before the last sessions go */
-	ws_server_free(ws);
+	loop_free(loop);
 	admin_free(admin); /* after the lws context, which owned its connections */
 	router_destroy(&rt);
 	wlog_notice("router", "stopped");

@@ -1,36 +1,24 @@
 /*
- * ws.h - the WebSocket transport (libwebsockets 4.1): listeners, per-connection state,
- * reassembly, the bounded send queue, and the event loop that drives them.
+ * ws.h - the WebSocket transport (libwebsockets 4.1): the callback of the WAMP subprotocols
+ * of every listener's WebSocket vhost (router/listen.c builds the protocol tables), and
+ * the size of its per-connection state.
  */
 #ifndef WAMPD_ROUTER_WS_H
 #define WAMPD_ROUTER_WS_H
 
-#include <stdbool.h>
+#include <libwebsockets.h>
 #include <stddef.h>
 
-#include "router/router.h"
+#define WS_PROTO_BATCHED 0x10u /* lws protocol id bit: a .batched subprotocol (the id's low
+                                  bits: its enum wamp_ser) */
+#define WS_RX_CHUNK 1024u      /* lws' per-connection receive chunk (memory per idle session) */
 
-struct ws_server;
-struct lws_context;
+/* The callback of every "wamp.2.<serializer>[.batched]" protocol; the vhost's user is the
+ * connection's struct listener (router/listen.h). */
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                size_t len);
 
-/*
- * Create the lws context and one listener per rt->cfg.listeners entry. Prints one line
- * "listening ws://HOST:PORT/PATH" per listener to stdout once it listens (tests read it).
- * Returns NULL (after logging why) if any listener cannot be set up.
- */
-struct ws_server *ws_server_new(struct router *rt);
-
-/*
- * Serve until *stop becomes true (set from a signal handler), then shut down gracefully:
- * GOODBYE wamp.close.system_shutdown to every session, wait up to grace_ms for the
- * replies and flushes, then close what is left. Returns 0, or -1 on an event loop error.
- */
-int ws_server_run(struct ws_server *ws, volatile int *stop, int grace_ms);
-
-/* The lws context (the admin listener adds its vhost to it). Borrowed. */
-struct lws_context *ws_server_context(struct ws_server *ws);
-
-/* Destroy the context (closing any connection left) and free the server. */
-void ws_server_free(struct ws_server *ws);
+/* Per-connection data lws allocates for those protocols. */
+size_t ws_pss_size(void);
 
 #endif
