@@ -134,11 +134,19 @@ refused:
 	return false;
 }
 
-/* The headers a webhook publishes: the configured ones, or all but credentials. */
+/*
+ * The headers a webhook publishes: the configured ones, or all but credentials. What
+ * counts as a credential: the standard ones and the shared secrets webhook senders put in
+ * a header of their own (GitLab's X-Gitlab-Token, the API-key and token headers): every
+ * subscriber of the topic would see them. A config that needs one lists it in `headers`.
+ */
 static json_t *webhook_headers(const struct http_service_config *cfg,
                                const struct http_request *req)
 {
-	static const char *const secret[] = {"authorization", "cookie", "proxy-authorization", NULL};
+	static const char *const secret[] = {"authorization", "cookie", "proxy-authorization",
+	                                     "x-gitlab-token", "x-api-key", "x-auth-token",
+	                                     "x-access-token", "x-webhook-secret", "x-hook-secret",
+	                                     NULL};
 	json_t *h = json_object();
 
 	for (size_t i = 0; h && i < req->nheaders; i++) {

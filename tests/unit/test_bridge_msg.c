@@ -137,7 +137,8 @@ static void test_webhook(void **state)
 
 	(void)state;
 	assert_true(parse(&hook, "POST /hook HTTP/1.1\r\nX-GitHub-Event: push\r\nAuthorization: "
-	                  "Bearer s3cret\r\nCookie: a=b\r\nProxy-Authorization: Basic eA==\r\n\r\n"
+	                  "Bearer s3cret\r\nCookie: a=b\r\nProxy-Authorization: Basic eA==\r\n"
+	                  "X-Gitlab-Token: gl-secret\r\nX-API-Key: k\r\nX-Auth-Token: t\r\n\r\n"
 	                  "\xff\xfe", &m));
 	assert_int_equal(m.type, WAMP_PUBLISH);
 	assert_string_equal(m.uri, "com.hook");
@@ -146,6 +147,11 @@ static void test_webhook(void **state)
 	assert_null(json_object_get(h, "authorization"));
 	assert_null(json_object_get(h, "cookie"));
 	assert_null(json_object_get(h, "proxy-authorization"));
+	/* senders' shared secrets are credentials too: every subscriber would see them */
+	assert_null(json_object_get(h, "x-gitlab-token"));
+	assert_null(json_object_get(h, "x-api-key"));
+	assert_null(json_object_get(h, "x-auth-token"));
+	assert_int_equal(json_object_size(h), 1);
 	/* not UTF-8: base64 */
 	assert_string_equal(json_string_value(json_object_get(json_array_get(m.args, 0),
 	                                                      "body_base64")), "//4=");
