@@ -641,7 +641,7 @@ bool config_load_file(const char *path, struct config *cfg, char *err, size_t er
 	struct cfg_ctx c = {.file = path, .err = err, .errlen = errlen};
 	json_error_t jerr;
 	json_t *root;
-	bool ok;
+	bool ok, realms_given;
 
 	config_base(cfg);
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
@@ -676,19 +676,31 @@ bool config_load_file(const char *path, struct config *cfg, char *err, size_t er
 		c.file = path;
 	}
 	ok = cfg_document(&c, root, cfg);
+	/* every key is optional: what is not given is the embedded default's (an empty file is
+	 * the embedded default); an empty "realms" list is a choice, not an omission */
+	realms_given = json_is_object(root) && json_object_get(root, "realms");
 	json_decref(root);
-	if (ok && !cfg->nlisteners) {
+	realms_given = realms_given || cfg->auto_create_realms;
+	if (ok && (!cfg->nlisteners || (!cfg->nrealms && !realms_given))) {
 		struct config def;
 
-		/* no listeners given: the default one */
 		if (!config_default(&def)) {
 			snprintf(err, errlen, "%s: out of memory", path);
 			ok = false;
 		} else {
-			cfg->listeners = def.listeners;
-			cfg->nlisteners = def.nlisteners;
-			def.listeners = NULL;
-			def.nlisteners = 0;
+			if (!cfg->nlisteners) {
+				cfg->listeners = def.listeners;
+				cfg->nlisteners = def.nlisteners;
+				def.listeners = NULL;
+				def.nlisteners = 0;
+			}
+			if (!cfg->nrealms && !realms_given) {
+				free(cfg->realms);
+				cfg->realms = def.realms;
+				cfg->nrealms = def.nrealms;
+				def.realms = NULL;
+				def.nrealms = 0;
+			}
 			config_free(&def);
 		}
 	}

@@ -206,7 +206,20 @@ static void test_errors_name_the_key(void **state)
 	expect_error("{\"realms\": [{\"name\": \"a\", \"max_history_bytes\": -1}]}",
 	             "realms[0].max_history_bytes: must be a non-negative integer");
 	expect_error("{\"log_level\": \"loud\"}", "log_level");
-	expect_error("{}", "no realm defined");
+	/* every key is optional: {} is the embedded default (realm1 on the default listener);
+	 * an explicitly empty list of realms is an error */
+	{
+		struct config cfg;
+		char err[256];
+
+		assert_true(load("{}", &cfg, err, sizeof(err)));
+		assert_int_equal(cfg.nrealms, 1);
+		assert_string_equal(cfg.realms[0].name, "realm1");
+		assert_int_equal(cfg.nlisteners, 1);
+		assert_int_equal(cfg.listeners[0].port, 8080);
+		config_free(&cfg);
+	}
+	expect_error("{\"realms\": []}", "no realm defined");
 	expect_error("{\"realms\": [}", ":1:");
 	expect_error("[1]", "must be a JSON object");
 }
