@@ -12,6 +12,7 @@
 
 #include "auth/auth.h"
 #include "auth/auth_internal.h"
+#include "common/hex.h"
 #include "common/ids.h"
 #include "serializers/wamp_msg.h"
 #include <sodium.h>
@@ -319,7 +320,7 @@ static struct auth_principal *principal_from_answer(const struct auth_pending *s
 		if (pubkey && strlen(pubkey) == 64 && (p->pubkeys = malloc(32))) {
 			size_t n = 0;
 
-			if (sodium_hex2bin(p->pubkeys[0], 32, pubkey, 64, NULL, &n, NULL) == 0 && n == 32)
+			if (hex_decode(pubkey, 64, p->pubkeys[0], 32, &n))
 				p->npubkeys = 1;
 		}
 		if (json_is_object(extra))

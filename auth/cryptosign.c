@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "auth/auth_internal.h"
+#include "common/hex.h"
 #include "common/ids.h"
 #include "serializers/wamp_msg.h"
 
@@ -21,8 +22,7 @@ static bool hex32(const char *hex, uint8_t out[32])
 {
 	size_t n = 0;
 
-	return hex && strlen(hex) == 64 &&
-	       sodium_hex2bin(out, 32, hex, 64, NULL, &n, NULL) == 0 && n == 32;
+	return hex && strlen(hex) == 64 && hex_decode(hex, 64, out, 32, &n);
 }
 
 static bool principal_has_key(const struct auth_principal *p, const uint8_t key[32])
@@ -86,8 +86,7 @@ enum wampd_err auth_cryptosign_verify(struct auth_pending *st, const char *sig, 
 	size_t n = 0;
 	bool key_ok = false;
 
-	if (!p || len != 192 || sodium_hex2bin(blob, sizeof(blob), sig, len, NULL, &n, NULL) != 0 ||
-	    n != 96)
+	if (!p || len != 192 || !hex_decode(sig, len, blob, sizeof(blob), &n))
 		return WAMPD_ERR_AUTH_FAILED;
 	memcpy(msg, st->nonce, 32);
 	if (st->channel_id)

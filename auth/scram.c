@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "auth/auth_internal.h"
+#include "common/hex.h"
 #include "common/ids.h"
 #include "serializers/wamp_msg.h"
 
@@ -105,10 +106,9 @@ bool auth_scram_principal_from_answer(struct auth_principal *p, const json_t *an
 		return false;
 	/* Crossbar's (and Autobahn's derive_scram_credential) hex everywhere; the salt goes
 	 * to the client base64-encoded */
-	if (sodium_hex2bin(p->stored_key, 32, stored, strlen(stored), NULL, &n1, NULL) != 0 ||
-	    sodium_hex2bin(p->server_key, 32, server, strlen(server), NULL, &n2, NULL) != 0 ||
-	    sodium_hex2bin(salt_bin, sizeof(salt_bin), salt, strlen(salt), NULL, &ns, NULL) != 0 ||
-	    n1 != 32 || n2 != 32 || ns < 8 || strlen(salt) != 2 * ns)
+	if (!hex_decode(stored, strlen(stored), p->stored_key, 32, &n1) || n1 != 32 ||
+	    !hex_decode(server, strlen(server), p->server_key, 32, &n2) || n2 != 32 ||
+	    !hex_decode(salt, strlen(salt), salt_bin, sizeof(salt_bin), &ns) || ns < 8)
 		return false;
 	sodium_bin2base64(salt_b64, sizeof(salt_b64), salt_bin, ns, sodium_base64_VARIANT_ORIGINAL);
 	free(p->kdf);

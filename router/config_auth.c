@@ -34,11 +34,11 @@
  * stores it); "password" instead derives the key here. A scram principal gives either
  * "stored-key"/"server-key" (hex) or a "password" to derive them from.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "router/config_internal.h"
 
 bool cfg_auth_default(struct auth_config *cfg)
@@ -123,8 +123,7 @@ static bool cfg_principal(struct cfg_ctx *c, enum auth_method m, const char *aut
 		json_array_foreach(keylist, i, k) {
 			const char *hex = json_string_value(k);
 
-			if (!hex || strlen(hex) != 64 ||
-			    sodium_hex2bin(p->pubkeys[i], 32, hex, 64, NULL, &n, NULL) != 0 || n != 32)
+			if (!hex || strlen(hex) != 64 || !hex_decode(hex, 64, p->pubkeys[i], 32, &n))
 				return cfg_fail(c, path, "authorized_keys[%zu] is not a 64-digit hex key", i);
 		}
 		p->npubkeys = json_array_size(keylist);
@@ -151,9 +150,8 @@ static bool cfg_principal(struct cfg_ctx *c, enum auth_method m, const char *aut
 			size_t n1 = 0, n2 = 0;
 
 			if (!stored || !server ||
-			    sodium_hex2bin(p->stored_key, 32, stored, strlen(stored), NULL, &n1, NULL) ||
-			    sodium_hex2bin(p->server_key, 32, server, strlen(server), NULL, &n2, NULL) ||
-			    n1 != 32 || n2 != 32)
+			    !hex_decode(stored, strlen(stored), p->stored_key, 32, &n1) || n1 != 32 ||
+			    !hex_decode(server, strlen(server), p->server_key, 32, &n2) || n2 != 32)
 				return cfg_fail(c, path, "password, or stored-key and server-key (hex), "
 				                "are required");
 		}

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "auth/auth.h"
+#include "common/hex.h"
 #include "serializers/wamp_msg.h"
 
 /* a CRA challenge string and its signatures, from autobahn.wamp.auth.compute_wcs */
@@ -47,6 +48,38 @@ static void test_str_equal(void **state)
 	assert_false(auth_str_equal("abc", 3, "abd", 3));
 	assert_false(auth_str_equal("abc", 3, "abcd", 4));
 	assert_false(auth_str_equal("", 0, "a", 1));
+}
+
+/* The project's one hex decoder (common/hex.h), which auth reads keys and signatures with:
+ * every digit of both cases, and what it must refuse. */
+static void test_hex(void **state)
+{
+	uint8_t out[4];
+	size_t n = 99;
+
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		int want = c >= '0' && c <= '9' ? c - '0'
+		           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		assert_int_equal(hex_digit((unsigned char)c), want);
+	}
+	assert_true(hex_decode("00fFa9", 6, out, sizeof(out), &n));
+	assert_int_equal(n, 3);
+	assert_int_equal(out[0], 0x00);
+	assert_int_equal(out[1], 0xff);
+	assert_int_equal(out[2], 0xa9);
+	assert_true(hex_decode("", 0, out, sizeof(out), &n));
+	assert_int_equal(n, 0);
+	n = 99;
+	assert_false(hex_decode("abc", 3, out, sizeof(out), &n)); /* odd */
+	assert_int_equal(n, 0);
+	assert_false(hex_decode("0g", 2, out, sizeof(out), &n));
+	assert_false(hex_decode("g0", 2, out, sizeof(out), &n));
+	assert_false(hex_decode("00 1", 4, out, sizeof(out), &n));
+	assert_false(hex_decode("0011223344", 10, out, sizeof(out), &n)); /* does not fit */
+	assert_int_equal(n, 0);
 }
 
 static struct auth_principal *principal(const char *authid, const char *role)
@@ -527,6 +560,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wampcra_vectors),
 		cmocka_unit_test(test_str_equal),
+		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_method_selection_and_ticket),
 		cmocka_unit_test(test_wampcra_flow),
 		cmocka_unit_test(test_cryptosign_vector_and_flow),
