@@ -426,6 +426,75 @@ static void test_scram_vector(void **state)
 	auth_config_clear(&cfg);
 }
 
+/* What a principal's configuration must have, per method (auth_principal_configure), and
+ * a method's settings (auth_method_configure, auth_config_tls_only): the refusals name
+ * what is missing, and another method's setting is refused. */
+static void test_configure(void **state)
+{
+	static const struct {
+		enum auth_method m;
+		const char *cred, *err;
+	} bad[] = {
+		{AUTH_TICKET, "{}", "ticket is required"},
+		{AUTH_WAMPCRA, "{\"salt\": \"s\"}", "secret (or password) is required"},
+		{AUTH_CRYPTOSIGN, "{}", "authorized_keys must be a non-empty list of hex keys"},
+		{AUTH_CRYPTOSIGN, "{\"authorized_keys\": []}", "authorized_keys must be a non-empty"},
+		{AUTH_CRYPTOSIGN, "{\"pubkey\": \"03a1\"}", "authorized_keys[0] is not a 64-digit"},
+		{AUTH_CRYPTOSIGN, "{\"authorized_keys\": [\"03a107bff3ce10be1d70dd18e74bc09967e4d630"
+		                  "9ba50d5f1ddc8664125531b8\", \"zz\"]}", "authorized_keys[1] is not"},
+		{AUTH_SCRAM, "{\"kdf\": \"md5\"}", "kdf must be argon2id13, argon2id-13 or pbkdf2"},
+		{AUTH_SCRAM, "{\"kdf\": \"pbkdf2\", \"iterations\": 1}", "salt and iterations are"},
+		{AUTH_SCRAM, "{\"kdf\": \"argon2id13\", \"salt\": \"c2FsdA==\", \"iterations\": 1}",
+		 "memory is required for argon2"},
+		{AUTH_SCRAM, "{\"kdf\": \"pbkdf2\", \"salt\": \"c2FsdA==\", \"iterations\": 1,"
+		             " \"stored-key\": \"00\", \"server-key\": \"00\"}", "password, or stored-key"},
+		{AUTH_ANONYMOUS, "{}", "this method has no principals"},
+	};
+	struct auth_config cfg = {0};
+	enum auth_method m = AUTH_ANONYMOUS;
+	char err[256];
+	json_t *o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct auth_principal *p = calloc(1, sizeof(*p));
+
+		o = json_loads(bad[i].cred, 0, NULL);
+		assert_non_null(o);
+		err[0] = '\0';
+		assert_false(auth_principal_configure(bad[i].m, p, o, err, sizeof(err)));
+		assert_non_null(strstr(err, bad[i].err));
+		auth_principal_free(p); /* frees what was made before the refusal */
+		json_decref(o);
+	}
+
+	/* settings: the roles of anonymous (default "anonymous") and tls, cryptosign's binding */
+	o = json_pack("{s:s}", "role", "guest");
+	assert_true(auth_method_configure(AUTH_TLS, &cfg.m[AUTH_TLS], o, err, sizeof(err)));
+	assert_string_equal(cfg.m[AUTH_TLS].role, "guest");
+	json_decref(o);
+	o = json_object();
+	assert_true(auth_method_configure(AUTH_ANONYMOUS, &cfg.m[AUTH_ANONYMOUS], o, err,
+	                                  sizeof(err)));
+	assert_string_equal(cfg.m[AUTH_ANONYMOUS].role, "anonymous");
+	json_decref(o);
+	assert_null(auth_config_tls_only(&cfg, &m));
+	o = json_pack("{s:b}", "require_channel_binding", 1);
+	assert_false(auth_method_configure(AUTH_TICKET, &cfg.m[AUTH_TICKET], o, err, sizeof(err)));
+	assert_string_equal(err, "require_channel_binding applies to cryptosign only");
+	assert_true(auth_method_configure(AUTH_CRYPTOSIGN, &cfg.m[AUTH_CRYPTOSIGN], o, err,
+	                                  sizeof(err)));
+	assert_string_equal(auth_config_tls_only(&cfg, &m), "require_channel_binding");
+	assert_int_equal(m, AUTH_CRYPTOSIGN);
+	json_decref(o);
+	o = json_pack("{s:s}", "require_channel_binding", "yes");
+	assert_false(auth_method_configure(AUTH_CRYPTOSIGN, &cfg.m[AUTH_CRYPTOSIGN], o, err,
+	                                   sizeof(err)));
+	assert_string_equal(err, "require_channel_binding must be true or false");
+	json_decref(o);
+	auth_config_clear(&cfg);
+}
+
 static void test_dynamic_steps(void **state)
 {
 	struct auth_config cfg = {0};
@@ -489,6 +558,49 @@ static void test_dynamic_steps(void **state)
 	auth_pending_clear(&st);
 	json_decref(d);
 
+	/* cryptosign: the authenticator names the one key that may sign (no key in the
+	 * answer: refused); a signature by another key fails */
+	cfg.m[AUTH_CRYPTOSIGN].enabled = true;
+	cfg.m[AUTH_CRYPTOSIGN].dynamic = true;
+	{
+		uint8_t seed[32] = {0}, pk[32], sk[64], other_pk[32], other_sk[64], chal[32];
+		uint8_t blob[96];
+		char pk_hex[65], sig_hex[193];
+		size_t n;
+
+		crypto_sign_seed_keypair(pk, sk, seed);
+		seed[0] = 1;
+		crypto_sign_seed_keypair(other_pk, other_sk, seed);
+		sodium_bin2hex(pk_hex, sizeof(pk_hex), pk, 32);
+		d = hello("[\"cryptosign\"]", "carl", pk_hex);
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id),
+		                 WAMPD_OK);
+		assert_int_equal(step, AUTH_STEP_DYNAMIC);
+		answer = json_pack("{s:s}", "role", "user");
+		assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id),
+		                 WAMPD_ERR_AUTH_FAILED);
+		json_decref(answer);
+		answer = json_pack("{s:s, s:s}", "role", "user", "pubkey", pk_hex);
+		assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id), WAMPD_OK);
+		assert_int_equal(step, AUTH_STEP_CHALLENGE);
+		sodium_hex2bin(chal, 32, wamp_dict_str(extra, "challenge", ""), 64, NULL, &n, NULL);
+		memcpy(blob + 64, chal, 32);
+		crypto_sign_detached(blob, NULL, chal, 32, other_sk);
+		sodium_bin2hex(sig_hex, sizeof(sig_hex), blob, 96);
+		assert_int_equal(auth_authenticate(&st, sig_hex, 192, NULL, &step, &id),
+		                 WAMPD_ERR_AUTH_FAILED);
+		crypto_sign_detached(blob, NULL, chal, 32, sk);
+		sodium_bin2hex(sig_hex, sizeof(sig_hex), blob, 96);
+		assert_int_equal(auth_authenticate(&st, sig_hex, 192, NULL, &step, &id), WAMPD_OK);
+		assert_string_equal(id.authid, "carl");
+		assert_string_equal(id.authmethod, "cryptosign");
+		assert_string_equal(id.authprovider, "dynamic");
+		json_decref(answer);
+		json_decref(extra);
+		auth_identity_clear(&id);
+		auth_pending_clear(&st);
+		json_decref(d);
+	}
 	auth_config_clear(&cfg);
 }
 
@@ -588,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_wampcra_flow),
 		cmocka_unit_test(test_cryptosign_vector_and_flow),
 		cmocka_unit_test(test_scram_vector),
+		cmocka_unit_test(test_configure),
 		cmocka_unit_test(test_dynamic_steps),
 		cmocka_unit_test(test_scram_dynamic),
 	};
