@@ -1,40 +1,67 @@
 /*
- * auth.c - method selection, the pending state, anonymous and ticket authentication, and
- * the dispatch to wampcra.c, cryptosign.c and scram.c.
+ * auth.c - the method table, method selection, the pending state, and what every method
+ * shares: the exchange's steps in order, the authenticator's answer's common part, the
+ * configuration's dispatch.
  *
- * Method selection: the client lists the methods it can do (HELLO.Details.authmethods; no
- * list means anonymous); the first one in the client's order that the listener enables is
- * used. Principals are looked up by HELLO.Details.authid (cryptosign may also find one by
- * its public key). Unknown principals and wrong secrets give the same error, so a failure
+ * Method selection: the client lists the methods it can do (HELLO.Details.authmethods); the
+ * first one in the client's order that the listener enables and the transport allows is
+ * used. A client that lists none gets tls when a verified certificate names it, else
+ * anonymous. Principals are looked up by HELLO.Details.authid (cryptosign may also find one
+ * by its public key). Unknown principals and wrong secrets give the same error, so a failure
  * never tells whether an authid exists.
+ *
+ * Everything particular to a method goes through its row (auth_internal.h); no code here
+ * names a method but the table itself and the order of the methods a client gets without
+ * asking.
  */
-
-
-#include "auth/auth.h"
-#include "auth/auth_internal.h"
-#include "common/ids.h"
-#include "serializers/wamp_msg.h"
-#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const method_names[AUTH__COUNT] = {
-	"anonymous", "ticket", "wampcra", "cryptosign", "scram", "tls",
+#include <sodium.h>
+
+#include "auth/auth.h"
+#include "auth/auth_internal.h"
+#include "serializers/wamp_msg.h"
+
+static const struct auth_method_ops *const methods[AUTH__COUNT] = {
+	[AUTH_ANONYMOUS] = &auth_anonymous_ops,
+	[AUTH_TICKET] = &auth_ticket_ops,
+	[AUTH_WAMPCRA] = &auth_wampcra_ops,
+	[AUTH_CRYPTOSIGN] = &auth_cryptosign_ops,
+	[AUTH_SCRAM] = &auth_scram_ops,
+	[AUTH_TLS] = &auth_tls_ops,
 };
+
+/* A client that offers no method gets the first of these its listener enables and its
+ * transport allows. */
+static const enum auth_method implicit_methods[] = {AUTH_TLS, AUTH_ANONYMOUS};
 
 const char *auth_method_name(enum auth_method m)
 {
-	return (unsigned)m < AUTH__COUNT ? method_names[m] : "unknown";
+	return (unsigned)m < AUTH__COUNT ? methods[m]->name : "unknown";
+}
+
+/* The method called `name` (its name or alias) and that spelling (static) into *spelled. */
+static int method_by_name(const char *name, const char **spelled)
+{
+	for (int i = 0; i < AUTH__COUNT; i++) {
+		const struct auth_method_ops *ops = methods[i];
+
+		if (!strcmp(name, ops->name) || (ops->alias && !strcmp(name, ops->alias))) {
+			*spelled = !strcmp(name, ops->name) ? ops->name : ops->alias;
+			return i;
+		}
+	}
+	return -1;
 }
 
 int auth_method_from_name(const char *name)
 {
-	if (!strcmp(name, "wamp-scram"))
-		return AUTH_SCRAM;
-	for (int i = 0; i < AUTH__COUNT; i++)
-		if (!strcmp(name, method_names[i]))
-			return i;
-	return -1;
+	const char *spelled;
+
+	return method_by_name(name, &spelled);
 }
 
 void auth_identity_clear(struct auth_identity *id)
@@ -54,16 +81,8 @@ void auth_principal_free(struct auth_principal *p)
 	free(p->authid);
 	free(p->role);
 	free(p->realm);
-	if (p->ticket)
-		sodium_memzero(p->ticket, strlen(p->ticket));
-	free(p->ticket);
-	if (p->secret)
-		sodium_memzero(p->secret, strlen(p->secret));
-	free(p->secret);
-	free(p->salt);
-	free(p->pubkeys);
-	free(p->kdf);
-	free(p->scram_salt);
+	if (p->cred && (unsigned)p->method < AUTH__COUNT && methods[p->method]->free_cred)
+		methods[p->method]->free_cred(p->cred);
 	json_decref(p->authextra);
 	sodium_memzero(p, sizeof(*p));
 	free(p);
@@ -83,6 +102,8 @@ void auth_config_clear(struct auth_config *cfg)
 		free(m->authenticator_realm);
 		free(m->authenticator_role);
 		free(m->role);
+		if (m->opts && methods[i]->free_opts)
+			methods[i]->free_opts(m->opts);
 	}
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -93,9 +114,8 @@ void auth_pending_clear(struct auth_pending *st)
 	free(st->authid);
 	if (st->own_principal)
 		auth_principal_free(st->principal);
-	free(st->challenge);
-	free(st->client_nonce);
-	free(st->scram_method);
+	if (st->state && (unsigned)st->method < AUTH__COUNT && methods[st->method]->free_state)
+		methods[st->method]->free_state(st->state);
 	sodium_memzero(st, sizeof(*st));
 }
 
@@ -111,13 +131,13 @@ bool auth_str_equal(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 enum wampd_err auth_identity_set(struct auth_identity *id, const char *authid,
-                                 const char *role, enum auth_method method,
+                                 const char *role, const char *method,
                                  const char *provider, const json_t *authextra)
 {
 	memset(id, 0, sizeof(*id));
 	id->authid = strdup(authid);
 	id->authrole = strdup(role ? role : "anonymous");
-	id->authmethod = strdup(method == AUTH_SCRAM ? "wamp-scram" : auth_method_name(method));
+	id->authmethod = strdup(method);
 	id->authprovider = strdup(provider);
 	if (authextra)
 		id->authextra = json_deep_copy(authextra);
@@ -128,30 +148,20 @@ enum wampd_err auth_identity_set(struct auth_identity *id, const char *authid,
 	return WAMPD_OK;
 }
 
-static void auth_random_authid(char out[15])
+const char *auth_provider(const struct auth_pending *st)
 {
-	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-	int o = 0;
-
-	for (int i = 0; i < 12; i++) {
-		if (i && i % 4 == 0)
-			out[o++] = '-';
-		out[o++] = alphabet[ids_uniform(sizeof(alphabet) - 1)];
-	}
-	out[o] = '\0';
+	return st->own_principal ? "dynamic" : "static";
 }
 
-enum wampd_err auth_anonymous(const json_t *hello_details, const char *role,
-                              struct auth_identity *id)
+enum wampd_err auth_identity_of(const struct auth_pending *st, const json_t *authextra,
+                                struct auth_identity *id)
 {
-	char authid[15];
+	const struct auth_principal *p = st->principal;
 
-	(void)hello_details;
-	auth_random_authid(authid);
-	return auth_identity_set(id, authid, role, AUTH_ANONYMOUS, "static", NULL);
+	return auth_identity_set(id, p->authid, p->role, st->method_name, auth_provider(st),
+	                         authextra ? authextra : p->authextra);
 }
 
-/* The static principal for (authid, realm), or NULL. */
 struct auth_principal *auth_find_principal(const struct auth_method_config *m,
                                            const char *authid, const char *realm)
 {
@@ -165,28 +175,60 @@ struct auth_principal *auth_find_principal(const struct auth_method_config *m,
 	return p;
 }
 
-/* The method to use: the client's first offered method the listener enables (tls only
- * with a verified client certificate, and then also when the client offers nothing). */
+enum wampd_err auth_static_challenge(const struct auth_method_config *mc,
+                                     struct auth_pending *st, enum auth_step *step)
+{
+	if (!(st->principal = auth_find_principal(mc, st->authid, st->realm)) ||
+	    !st->principal->cred)
+		return WAMPD_ERR_AUTH_FAILED;
+	*step = AUTH_STEP_CHALLENGE;
+	return WAMPD_OK;
+}
+
+enum wampd_err auth_ask_first(enum auth_step *step)
+{
+	*step = AUTH_STEP_DYNAMIC;
+	return WAMPD_OK;
+}
+
+enum wampd_err auth_answer_welcome(struct auth_pending *st, const json_t *answer,
+                                   enum auth_step *step, struct auth_identity *id)
+{
+	const struct auth_principal *p = st->principal;
+
+	(void)answer;
+	*step = AUTH_STEP_WELCOME;
+	return auth_identity_set(id, p->authid[0] ? p->authid : "anonymous", p->role,
+	                         st->method_name, auth_provider(st), p->authextra);
+}
+
+/* May the client of tr use method m of cfg? */
+static bool method_usable(const struct auth_config *cfg, int m, const struct auth_transport *tr)
+{
+	return cfg->m[m].enabled && (!methods[m]->usable || methods[m]->usable(tr));
+}
+
+/* The method to use, and its name as the client spelled it (static) into *name_out. */
 static int choose_method(const struct auth_config *cfg, const json_t *details,
                          const struct auth_transport *tr, const char **name_out)
 {
-	const json_t *methods = json_object_get(details, "authmethods");
-	bool have_cert = tr && tr->tls_cn && cfg->m[AUTH_TLS].enabled;
+	const json_t *methods_offered = json_object_get(details, "authmethods");
 	size_t i;
 	const json_t *v;
 
-	*name_out = NULL;
-	if (!json_is_array(methods) || !json_array_size(methods))
-		return have_cert ? AUTH_TLS : cfg->m[AUTH_ANONYMOUS].enabled ? AUTH_ANONYMOUS : -1;
-	json_array_foreach(methods, i, v) {
-		int m = json_is_string(v) ? auth_method_from_name(json_string_value(v)) : -1;
+	if (!json_is_array(methods_offered) || !json_array_size(methods_offered)) {
+		for (i = 0; i < sizeof(implicit_methods) / sizeof(implicit_methods[0]); i++)
+			if (method_usable(cfg, implicit_methods[i], tr)) {
+				*name_out = methods[implicit_methods[i]]->name;
+				return implicit_methods[i];
+			}
+		return -1;
+	}
+	json_array_foreach(methods_offered, i, v) {
+		int m = json_is_string(v) ? method_by_name(json_string_value(v), name_out) : -1;
 
-		if (m == AUTH_TLS && !have_cert)
-			continue;
-		if (m >= 0 && cfg->m[m].enabled) {
-			*name_out = json_string_value(v);
+		if (m >= 0 && method_usable(cfg, m, tr))
 			return m;
-		}
 	}
 	return -1;
 }
@@ -197,83 +239,23 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
                           enum auth_step *step, json_t **extra, struct auth_identity *id)
 {
 	const char *authid = wamp_dict_str(details, "authid", NULL);
-	const char *name;
+	const char *name = NULL;
 	int m = choose_method(cfg, details, tr, &name);
-	const struct auth_method_config *mc;
 	enum wampd_err err;
 
 	memset(st, 0, sizeof(*st));
 	*extra = NULL;
 	if (m < 0)
 		return WAMPD_ERR_NO_AUTH_METHOD;
-	mc = &cfg->m[m];
 	st->method = (enum auth_method)m;
+	st->method_name = name;
 	st->session_id = session_id;
-	if (m == AUTH_CRYPTOSIGN) {
-		/* channel binding as the client asks for it (authextra.channel_binding): only
-		 * tls-unique, and only where the transport has one */
-		const char *cb = wamp_dict_str(json_object_get(details, "authextra"),
-		                               "channel_binding", NULL);
-
-		if (cb && (strcmp(cb, "tls-unique") || !tr || !tr->channel_id))
-			return WAMPD_ERR_AUTH_FAILED;
-		/* a man in the middle can strip the client's request for binding: the listener
-		 * can insist on it */
-		if (!cb && mc->require_channel_binding)
-			return WAMPD_ERR_AUTH_FAILED;
-		st->channel_id = cb ? tr->channel_id : NULL;
-	}
-	if (m == AUTH_TLS)
-		authid = tr->tls_cn; /* the certificate names the client */
 	if (!(st->realm = strdup(realm)) || (authid && !(st->authid = strdup(authid))))
 		return WAMPD_ERR_NOMEM;
-
-	if (mc->dynamic) {
-		/* ticket asks for the ticket first; the others ask the authenticator first */
-		if (m == AUTH_TICKET) {
-			*step = AUTH_STEP_CHALLENGE;
-			return (*extra = json_object()) ? WAMPD_OK : WAMPD_ERR_NOMEM;
-		}
-		if (m == AUTH_SCRAM && (err = auth_scram_hello(st, name, details)) != WAMPD_OK)
-			return err;
-		*step = AUTH_STEP_DYNAMIC;
-		return WAMPD_OK;
-	}
-
-	switch (m) {
-	case AUTH_ANONYMOUS:
-		*step = AUTH_STEP_WELCOME;
-		return auth_anonymous(details, mc->role, id);
-	case AUTH_TLS: {
-		/* a principal of that common name, or the method's default role */
-		struct auth_principal *p = auth_find_principal(mc, authid, realm);
-
-		*step = AUTH_STEP_WELCOME;
-		if (!p && !mc->role)
-			return WAMPD_ERR_AUTH_FAILED;
-		return auth_identity_set(id, authid, p ? p->role : mc->role, AUTH_TLS, "static",
-		                         p ? p->authextra : NULL);
-	}
-	case AUTH_TICKET:
-		if (!(st->principal = auth_find_principal(mc, authid, realm)) || !st->principal->ticket)
-			return WAMPD_ERR_AUTH_FAILED;
-		*step = AUTH_STEP_CHALLENGE;
-		return (*extra = json_object()) ? WAMPD_OK : WAMPD_ERR_NOMEM;
-	case AUTH_WAMPCRA:
-		if (!(st->principal = auth_find_principal(mc, authid, realm)) || !st->principal->secret)
-			return WAMPD_ERR_AUTH_FAILED;
-		*step = AUTH_STEP_CHALLENGE;
-		return auth_wampcra_challenge(st, extra);
-	case AUTH_CRYPTOSIGN:
-		return auth_cryptosign_hello(mc, st, details, step, extra);
-	case AUTH_SCRAM:
-		if ((err = auth_scram_hello(st, name, details)) != WAMPD_OK)
-			return err;
-		*step = AUTH_STEP_CHALLENGE;
-		return auth_scram_static(st, auth_find_principal(mc, authid, realm), extra);
-	default:
-		return WAMPD_ERR_NO_AUTH_METHOD;
-	}
+	err = methods[m]->hello(&cfg->m[m], st, details, tr, step, id);
+	if (err == WAMPD_OK && *step == AUTH_STEP_CHALLENGE)
+		err = methods[m]->challenge(st, extra);
+	return err;
 }
 
 json_t *auth_dynamic_args(const struct auth_pending *st, const json_t *hello_details,
@@ -290,7 +272,9 @@ json_t *auth_dynamic_args(const struct auth_pending *st, const json_t *hello_det
 	return json_pack("[s, s?, o]", st->realm, st->authid, details);
 }
 
-/* A principal from an authenticator's dict answer (role, secret, pubkey, ...). */
+/* The common part of a principal from an authenticator's answer: a role (the answer itself
+ * when a string), authid (the HELLO's unless the answer names one) and extra; the method's
+ * answer operation reads the credentials. NULL when it has no role (or out of memory). */
 static struct auth_principal *principal_from_answer(const struct auth_pending *st,
                                                     const json_t *answer)
 {
@@ -298,33 +282,15 @@ static struct auth_principal *principal_from_answer(const struct auth_pending *s
 	const char *role = json_is_string(answer) ? json_string_value(answer)
 	                                          : wamp_dict_str(answer, "role", NULL);
 	const char *authid = wamp_dict_str(answer, "authid", NULL);
+	const json_t *extra = json_object_get(answer, "extra");
 
 	if (!p)
 		return NULL;
+	p->method = st->method;
 	p->role = role ? strdup(role) : NULL;
 	p->authid = strdup(authid ? authid : st->authid ? st->authid : "");
-	if (json_is_object(answer)) {
-		const char *secret = wamp_dict_str(answer, "secret", NULL);
-		const char *salt = wamp_dict_str(answer, "salt", NULL);
-		const char *pubkey = wamp_dict_str(answer, "pubkey", NULL);
-		const json_t *extra = json_object_get(answer, "extra");
-
-		if (secret)
-			p->secret = strdup(secret);
-		if (salt) {
-			p->salt = strdup(salt);
-			p->iterations = (uint32_t)json_integer_value(json_object_get(answer, "iterations"));
-			p->keylen = (uint32_t)json_integer_value(json_object_get(answer, "keylen"));
-		}
-		if (pubkey && strlen(pubkey) == 64 && (p->pubkeys = malloc(32))) {
-			size_t n = 0;
-
-			if (sodium_hex2bin(p->pubkeys[0], 32, pubkey, 64, NULL, &n, NULL) == 0 && n == 32)
-				p->npubkeys = 1;
-		}
-		if (json_is_object(extra))
-			p->authextra = json_deep_copy(extra);
-	}
+	if (json_is_object(answer) && json_is_object(extra))
+		p->authextra = json_deep_copy(extra);
 	if (!p->role || !p->authid) {
 		auth_principal_free(p);
 		return NULL;
@@ -336,7 +302,9 @@ enum wampd_err auth_dynamic_principal(struct auth_pending *st, const json_t *ans
                                       enum auth_step *step, json_t **extra,
                                       struct auth_identity *id)
 {
+	const struct auth_method_ops *ops = methods[st->method];
 	struct auth_principal *p = principal_from_answer(st, answer);
+	enum wampd_err err;
 
 	*extra = NULL;
 	if (!p)
@@ -345,57 +313,81 @@ enum wampd_err auth_dynamic_principal(struct auth_pending *st, const json_t *ans
 		auth_principal_free(st->principal);
 	st->principal = p;
 	st->own_principal = true;
-	switch (st->method) {
-	case AUTH_ANONYMOUS:
-	case AUTH_TICKET:
-		*step = AUTH_STEP_WELCOME;
-		return auth_identity_set(id, p->authid[0] ? p->authid : "anonymous", p->role,
-		                         st->method, "dynamic", p->authextra);
-	case AUTH_WAMPCRA:
-		if (!p->secret)
-			return WAMPD_ERR_AUTH_FAILED;
-		*step = AUTH_STEP_CHALLENGE;
-		return auth_wampcra_challenge(st, extra);
-	case AUTH_CRYPTOSIGN:
-		if (!p->npubkeys)
-			return WAMPD_ERR_AUTH_FAILED;
-		*step = AUTH_STEP_CHALLENGE;
-		return auth_cryptosign_challenge(st, extra);
-	case AUTH_SCRAM:
-		if (!auth_scram_principal_from_answer(p, answer))
-			return WAMPD_ERR_AUTH_FAILED;
-		*step = AUTH_STEP_CHALLENGE;
-		return auth_scram_challenge(st, extra);
-	default:
+	if (!ops->answer)
 		return WAMPD_ERR_AUTH_FAILED;
-	}
+	err = ops->answer(st, answer, step, id);
+	if (err == WAMPD_OK && *step == AUTH_STEP_CHALLENGE)
+		err = ops->challenge(st, extra);
+	return err;
 }
 
 enum wampd_err auth_authenticate(struct auth_pending *st, const char *signature, size_t sig_len,
                                  const json_t *extra, enum auth_step *step,
                                  struct auth_identity *id)
 {
-	struct auth_principal *p = st->principal;
-	const char *provider = st->own_principal ? "dynamic" : "static";
+	const struct auth_method_ops *ops = methods[st->method];
 
 	*step = AUTH_STEP_WELCOME;
-	switch (st->method) {
-	case AUTH_TICKET:
-		if (!p) {
-			/* dynamic ticket: the authenticator decides */
-			*step = AUTH_STEP_DYNAMIC;
-			return WAMPD_OK;
-		}
-		if (!auth_str_equal(signature, sig_len, p->ticket, strlen(p->ticket)))
-			return WAMPD_ERR_AUTH_FAILED;
-		return auth_identity_set(id, p->authid, p->role, AUTH_TICKET, provider, p->authextra);
-	case AUTH_WAMPCRA:
-		return auth_wampcra_verify(st, signature, sig_len, provider, id);
-	case AUTH_CRYPTOSIGN:
-		return auth_cryptosign_verify(st, signature, sig_len, provider, id);
-	case AUTH_SCRAM:
-		return auth_scram_verify(st, signature, sig_len, extra, provider, id);
-	default:
+	if (!ops->authenticate)
 		return WAMPD_ERR_AUTH_FAILED;
+	return ops->authenticate(st, signature, sig_len, extra, step, id);
+}
+
+/* ---- configuration ---- */
+
+bool auth_config_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+bool auth_config_dup(const char *s, char **out, char *err, size_t errlen)
+{
+	if (s && !(*out = strdup(s)))
+		return auth_config_fail(err, errlen, "out of memory");
+	return true;
+}
+
+enum auth_principals auth_method_principals(enum auth_method m, const char **key)
+{
+	*key = methods[m]->principals_key;
+	return methods[m]->principals;
+}
+
+bool auth_method_configure(enum auth_method m, struct auth_method_config *mc, const json_t *o,
+                           char *err, size_t errlen)
+{
+	/* another method's setting here is a mistake worth naming */
+	for (int i = 0; i < AUTH__COUNT; i++)
+		for (const char *const *k = methods[i]->settings; i != (int)m && k && *k; k++)
+			if (json_object_get(o, *k))
+				return auth_config_fail(err, errlen, "%s applies to %s only", *k,
+				                        methods[i]->name);
+	return !methods[m]->configure || methods[m]->configure(mc, o, err, errlen);
+}
+
+const char *auth_config_tls_only(const struct auth_config *cfg, enum auth_method *m)
+{
+	for (int i = 0; i < AUTH__COUNT; i++) {
+		const char *what = methods[i]->tls_only ? methods[i]->tls_only(&cfg->m[i]) : NULL;
+
+		if (what) {
+			*m = (enum auth_method)i;
+			return what;
+		}
 	}
+	return NULL;
+}
+
+bool auth_principal_configure(enum auth_method m, struct auth_principal *p, const json_t *o,
+                              char *err, size_t errlen)
+{
+	if (methods[m]->principals == AUTH_PRINCIPALS_NONE)
+		return auth_config_fail(err, errlen, "this method has no principals");
+	p->method = m;
+	return !methods[m]->configure_principal || methods[m]->configure_principal(p, o, err, errlen);
 }

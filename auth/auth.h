@@ -12,6 +12,14 @@
  * auth_hello() says so, and the router calls the authenticator and feeds its answer back
  * through auth_dynamic_principal().
  *
+ * Each method is one row of a table of operations (struct auth_method_ops in
+ * auth_internal.h: hello, challenge, answer, authenticate, configure, free), like
+ * mosquitto's extended-auth events or redis' ConnectionType, with its code in its own file
+ * (anonymous.c, ticket.c, wampcra.c, cryptosign.c, scram.c, tls.c). auth.c picks the row
+ * and does what every method shares (selection, the pending state, the authenticator's
+ * answer's common part); what is particular to a method (its credentials, settings and
+ * challenge state) sits behind opaque pointers that only its own file reads.
+ *
  * Secrets are compared in constant time; failures never say whether the authid exists.
  * auth/ uses libsodium for randomness, HMAC-SHA256, SHA-256, Ed25519 and Argon2id, and
  * OpenSSL's libcrypto only for PBKDF2 (which libsodium lacks).
@@ -27,6 +35,9 @@
 
 #include "common/err.h"
 
+/* The methods, in the order of the metrics and the admin statistics. Each is one row of
+ * the method table (auth.c; the operations in auth_internal.h, each method's code in its own
+ * file): nothing outside that table tells the methods apart. */
 enum auth_method {
 	AUTH_ANONYMOUS = 0,
 	AUTH_TICKET,
@@ -45,24 +56,17 @@ struct auth_identity {
 	json_t *authextra;  /* owned, may be NULL (WELCOME.Details.authextra) */
 };
 
-/* One statically configured principal (user). Fields per method; unused ones are NULL/0. */
+/* One principal (user): configured (static) or an authenticator's answer (dynamic). What
+ * proves it is the method's (cred: a ticket, a wampcra secret, Ed25519 keys, SCRAM keys),
+ * opaque outside auth/; auth_principal_configure() fills it from the configuration. */
 struct auth_principal {
 	char *authid;
 	char *role;
 	char *realm;                /* restricts the principal to one realm, or NULL */
-	char *ticket;               /* ticket */
-	char *secret;               /* wampcra: the HMAC key (a derived key if salted) */
-	char *salt;                 /* wampcra: PBKDF2 salt sent to the client, or NULL */
-	uint32_t iterations;        /* wampcra/scram */
-	uint32_t keylen;            /* wampcra */
-	uint8_t (*pubkeys)[32];     /* cryptosign: authorized Ed25519 public keys */
-	size_t npubkeys;
-	char *kdf;                  /* scram: "argon2id13" or "pbkdf2" */
-	char *scram_salt;           /* scram: base64 */
-	uint32_t memory;            /* scram argon2: KiB */
-	uint8_t stored_key[32];     /* scram */
-	uint8_t server_key[32];     /* scram */
 	json_t *authextra;          /* returned in WELCOME.Details.authextra, or NULL */
+	enum auth_method method;    /* whose credentials cred holds */
+	void *cred;                 /* owned by the method's code; NULL: none (tls, a dynamic
+	                               anonymous or ticket answer) */
 	UT_hash_handle hh;          /* by authid */
 };
 
@@ -73,9 +77,11 @@ struct auth_method_config {
 	char *authenticator_realm;  /* realm it is registered on (NULL: the session's realm) */
 	char *authenticator_role;   /* only sessions of this authrole may register it (NULL: see
 	                               router/procguard.c for who may) */
-	bool require_channel_binding; /* cryptosign: a HELLO without authextra.channel_binding
-	                                 "tls-unique" is refused (TLS listeners only) */
-	char *role;                 /* anonymous/tls: the role given */
+	char *role;                 /* the role of a client admitted without a principal
+	                               (anonymous; tls for a certificate no principal names) */
+	void *opts;                 /* the method's own settings (cryptosign:
+	                               require_channel_binding), owned by its code, or NULL;
+	                               auth_method_configure() sets them */
 	struct auth_principal *principals; /* by authid (static) */
 };
 
@@ -90,26 +96,25 @@ struct auth_transport {
 	const uint8_t *channel_id;  /* tls-unique channel binding (32 bytes) */
 };
 
-/* What the router keeps between CHALLENGE and AUTHENTICATE. */
+/* What the router keeps between HELLO and WELCOME. */
 struct auth_pending {
 	enum auth_method method;
+	const char *method_name;    /* static: the method as the client named it (scram:
+	                               "scram" or "wamp-scram"), said back in CHALLENGE and
+	                               WELCOME */
 	char *realm;
 	char *authid;
 	struct auth_principal *principal; /* borrowed (static) or owned (dynamic: own_principal) */
 	bool own_principal;
-	char *challenge;            /* wampcra: the challenge string; scram: the server nonce */
-	uint8_t nonce[32];          /* cryptosign: the challenge bytes */
-	char *client_nonce;         /* scram */
-	char *scram_method;         /* scram: "scram" (Autobahn) or "wamp-scram" (spec) */
 	uint64_t session_id;
-	int64_t started_ms;
-	const uint8_t *channel_id;  /* tls-unique (32 bytes) when over TLS, else NULL */
+	void *state;                /* the method's own (its challenge, nonces), owned by its
+	                               code, or NULL */
 };
 
 /* Release what id owns and zero it. */
 void auth_identity_clear(struct auth_identity *id);
 
-/* Release what st owns and zero it. */
+/* Release what st owns (the method's state too) and zero it. */
 void auth_pending_clear(struct auth_pending *st);
 
 /* "anonymous", "ticket", "wampcra", "cryptosign", "scram", "tls"; and back (-1 unknown;
@@ -117,23 +122,51 @@ void auth_pending_clear(struct auth_pending *st);
 const char *auth_method_name(enum auth_method m);
 int auth_method_from_name(const char *name);
 
-/* Release a config's principals and strings. */
+/* Release a config's principals, strings and the methods' settings. */
 void auth_config_clear(struct auth_config *cfg);
 
-/* Free one principal (and what it owns). */
+/* Free one principal (and what it owns, its credentials too). NULL is a no-op. */
 void auth_principal_free(struct auth_principal *p);
 
+/* ---- configuration (the listener's "auth" object; router/config_auth.c reads the
+ * shapes and the types, these the meaning) ---- */
+
+/* Whether a static method lists principals, and under which key of its object. */
+enum auth_principals {
+	AUTH_PRINCIPALS_NONE,     /* anonymous */
+	AUTH_PRINCIPALS_OPTIONAL, /* tls: by certificate common name, besides "role" */
+	AUTH_PRINCIPALS_REQUIRED,
+};
+enum auth_principals auth_method_principals(enum auth_method m, const char **key);
+
 /*
- * Anonymous authentication: authrole `role` (borrowed; "anonymous" if NULL), a random
- * authid of the form XXXX-XXXX-XXXX (Crossbar's shape), authmethod "anonymous",
- * authprovider "static". Returns WAMPD_OK or WAMPD_ERR_NOMEM (id then cleared).
+ * The method's own settings from its configuration object o (borrowed; "type" already read
+ * into mc->dynamic, the common keys' types checked): the role of anonymous and tls,
+ * cryptosign's require_channel_binding. A setting of another method fails ("... applies to
+ * cryptosign only"). false with a message in err (errlen bytes); what was set stays in mc
+ * for auth_config_clear.
  */
-enum wampd_err auth_anonymous(const json_t *hello_details, const char *role,
-                              struct auth_identity *id);
+bool auth_method_configure(enum auth_method m, struct auth_method_config *mc, const json_t *o,
+                           char *err, size_t errlen);
+
+/* A setting of cfg that only a TLS listener can honour (its method into *m), or NULL. */
+const char *auth_config_tls_only(const struct auth_config *cfg, enum auth_method *m);
+
+/*
+ * The credentials of principal p (authid and role already set) of a static method m from
+ * its configuration object o (borrowed; the config reader has checked the types and ranges
+ * of the keys it knows: iterations 1..1e8, keylen 1..256, memory 8..4Mi). Derives keys from
+ * a "password" where the method stores derived keys. false with a message in err; what was
+ * set stays in p for auth_principal_free.
+ */
+bool auth_principal_configure(enum auth_method m, struct auth_principal *p, const json_t *o,
+                              char *err, size_t errlen);
+
+/* ---- the exchange ---- */
 
 enum auth_step {
 	AUTH_STEP_WELCOME,   /* *id is set: send WELCOME */
-	AUTH_STEP_CHALLENGE, /* *extra is set: send CHALLENGE [method, extra] */
+	AUTH_STEP_CHALLENGE, /* *extra is set: send CHALLENGE [st->method_name, extra] */
 	AUTH_STEP_DYNAMIC,   /* ask the authenticator procedure (auth_dynamic_args), then call
 	                        auth_dynamic_principal() with its answer */
 };
@@ -143,9 +176,9 @@ enum auth_step {
  * id the session will get (wampcra puts it into its challenge); tr (may be NULL) what the
  * transport knows (a TLS client certificate selects the "tls" method when the listener
  * enables it and the client offers it or offers no method at all). On success returns
- * WAMPD_OK and *step; st holds the pending state (clear it with auth_pending_clear). On
- * failure: WAMPD_ERR_NO_AUTH_METHOD (nothing offered matches), WAMPD_ERR_AUTH_FAILED
- * (unknown principal, bad HELLO for the method), WAMPD_ERR_NOMEM.
+ * WAMPD_OK and *step; st holds the pending state (clear it with auth_pending_clear, also
+ * after a failure). On failure: WAMPD_ERR_NO_AUTH_METHOD (nothing offered matches),
+ * WAMPD_ERR_AUTH_FAILED (unknown principal, bad HELLO for the method), WAMPD_ERR_NOMEM.
  */
 enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
                           const json_t *details, uint64_t session_id,
@@ -160,7 +193,8 @@ json_t *auth_dynamic_args(const struct auth_pending *st, const json_t *hello_det
  * Feed the authenticator's answer (its first result argument; borrowed) for the pending
  * state. For ticket and anonymous this completes authentication (*step WELCOME, *id set);
  * for wampcra/cryptosign/scram it supplies the principal and yields the CHALLENGE.
- * Errors: WAMPD_ERR_AUTH_FAILED (answer unusable), WAMPD_ERR_NOMEM.
+ * Errors: WAMPD_ERR_AUTH_FAILED (answer unusable, or a method no authenticator can
+ * serve), WAMPD_ERR_NOMEM.
  */
 enum wampd_err auth_dynamic_principal(struct auth_pending *st, const json_t *answer,
                                       enum auth_step *step, json_t **extra,
@@ -170,13 +204,13 @@ enum wampd_err auth_dynamic_principal(struct auth_pending *st, const json_t *ans
  * Check AUTHENTICATE [signature, extra] (borrowed) against st. On success sets *id (and
  * id->authextra for WELCOME). For a dynamic ticket, *step is AUTH_STEP_DYNAMIC: the router
  * calls the authenticator with the ticket, then auth_dynamic_principal(). Errors:
- * WAMPD_ERR_AUTH_FAILED, WAMPD_ERR_NOMEM.
+ * WAMPD_ERR_AUTH_FAILED (also for a method that sends no CHALLENGE), WAMPD_ERR_NOMEM.
  */
 enum wampd_err auth_authenticate(struct auth_pending *st, const char *signature, size_t sig_len,
                                  const json_t *extra, enum auth_step *step,
                                  struct auth_identity *id);
 
-/* ---- primitives (exported for tests and the config loader) ---- */
+/* ---- primitives (exported for the known-answer tests) ---- */
 
 /* Autobahn's wampcra key derivation: base64(PBKDF2-HMAC-SHA256(secret, salt, iterations,
  * keylen)), as a new string. NULL on failure. */

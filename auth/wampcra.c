@@ -8,6 +8,9 @@
  * configuration stores as "secret" (Crossbar's convention) and what Autobahn's derive_key()
  * computes on the client from the password and the salt/iterations/keylen sent in the
  * CHALLENGE.
+ *
+ * The credential (p->cred) is that key with the salt, iterations and key length the client
+ * derives it with; the challenge string waits in st->state for the signature.
  */
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -18,6 +21,14 @@
 
 #include "auth/auth_internal.h"
 #include "common/ids.h"
+#include "serializers/wamp_msg.h"
+
+struct wampcra_cred {
+	char *secret;               /* the HMAC key (a derived key if salted) */
+	char *salt;                 /* PBKDF2 salt sent to the client, or NULL */
+	uint32_t iterations;        /* 0: 1000 */
+	uint32_t keylen;            /* 0: 32 */
+};
 
 static char *b64(const uint8_t *bin, size_t n)
 {
@@ -60,15 +71,22 @@ char *auth_wampcra_sign(const char *key, const char *challenge)
 	return b64(mac, sizeof(mac));
 }
 
-enum wampd_err auth_wampcra_challenge(struct auth_pending *st, json_t **extra)
+static enum wampd_err wampcra_challenge(struct auth_pending *st, json_t **extra)
 {
-	struct auth_principal *p = st->principal;
+	const struct auth_principal *p = st->principal;
+	const struct wampcra_cred *cred = p->cred;
+	struct auth_wampcra_state *state;
 	uint8_t nonce[16];
 	char *nonce_b64, stamp[40];
 	struct timespec ts;
 	struct tm tm;
 	json_t *c;
 
+	if (!st->state && !(st->state = calloc(1, sizeof(*state))))
+		return WAMPD_ERR_NOMEM;
+	state = st->state;
+	free(state->challenge); /* a new challenge replaces one made before */
+	state->challenge = NULL;
 	ids_random(nonce, sizeof(nonce));
 	if (!(nonce_b64 = b64(nonce, sizeof(nonce))))
 		return WAMPD_ERR_NOMEM;
@@ -78,37 +96,140 @@ enum wampd_err auth_wampcra_challenge(struct auth_pending *st, json_t **extra)
 	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03ldZ",
 	         ts.tv_nsec / 1000000L);
 	c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "authid", p->authid, "authrole",
-	              p->role, "authmethod", "wampcra", "authprovider",
-	              st->own_principal ? "dynamic" : "static", "nonce", nonce_b64, "timestamp",
-	              stamp, "session", (json_int_t)st->session_id);
+	              p->role, "authmethod", "wampcra", "authprovider", auth_provider(st), "nonce",
+	              nonce_b64, "timestamp", stamp, "session", (json_int_t)st->session_id);
 	free(nonce_b64);
-	if (!c || !(st->challenge = json_dumps(c, JSON_COMPACT))) {
+	if (!c || !(state->challenge = json_dumps(c, JSON_COMPACT))) {
 		json_decref(c);
 		return WAMPD_ERR_NOMEM;
 	}
 	json_decref(c);
-	*extra = json_pack("{s:s}", "challenge", st->challenge);
-	if (*extra && p->salt) {
-		json_object_set_new(*extra, "salt", json_string(p->salt));
+	*extra = json_pack("{s:s}", "challenge", state->challenge);
+	if (*extra && cred->salt) {
+		json_object_set_new(*extra, "salt", json_string(cred->salt));
 		json_object_set_new(*extra, "iterations",
-		                    json_integer(p->iterations ? p->iterations : 1000));
-		json_object_set_new(*extra, "keylen", json_integer(p->keylen ? p->keylen : 32));
+		                    json_integer(cred->iterations ? cred->iterations : 1000));
+		json_object_set_new(*extra, "keylen", json_integer(cred->keylen ? cred->keylen : 32));
 	}
 	return *extra ? WAMPD_OK : WAMPD_ERR_NOMEM;
 }
 
-enum wampd_err auth_wampcra_verify(struct auth_pending *st, const char *sig, size_t len,
-                                   const char *provider, struct auth_identity *id)
+static enum wampd_err wampcra_hello(const struct auth_method_config *mc, struct auth_pending *st,
+                                    const json_t *details, const struct auth_transport *tr,
+                                    enum auth_step *step, struct auth_identity *id)
 {
-	struct auth_principal *p = st->principal;
+	(void)details;
+	(void)tr;
+	(void)id;
+	return mc->dynamic ? auth_ask_first(step) : auth_static_challenge(mc, st, step);
+}
+
+static enum wampd_err wampcra_authenticate(struct auth_pending *st, const char *sig, size_t len,
+                                           const json_t *extra, enum auth_step *step,
+                                           struct auth_identity *id)
+{
+	const struct auth_principal *p = st->principal;
+	const struct auth_wampcra_state *state = st->state;
 	char *expected;
 	bool ok;
 
-	if (!p || !st->challenge || !(expected = auth_wampcra_sign(p->secret, st->challenge)))
+	(void)extra;
+	(void)step;
+	if (!p || !p->cred || !state || !state->challenge ||
+	    !(expected = auth_wampcra_sign(((const struct wampcra_cred *)p->cred)->secret,
+	                                   state->challenge)))
 		return WAMPD_ERR_AUTH_FAILED;
 	ok = auth_str_equal(sig, len, expected, strlen(expected));
 	free(expected);
 	if (!ok)
 		return WAMPD_ERR_AUTH_FAILED;
-	return auth_identity_set(id, p->authid, p->role, AUTH_WAMPCRA, provider, p->authextra);
+	return auth_identity_of(st, NULL, id);
 }
+
+static void wampcra_free_cred(void *cred)
+{
+	struct wampcra_cred *c = cred;
+
+	if (c->secret)
+		sodium_memzero(c->secret, strlen(c->secret));
+	free(c->secret);
+	free(c->salt);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+static void wampcra_free_state(void *state)
+{
+	struct auth_wampcra_state *s = state;
+
+	free(s->challenge);
+	free(s);
+}
+
+/* New credentials on p (the secret, salt and parameters filled by the caller). */
+static struct wampcra_cred *wampcra_cred_new(struct auth_principal *p)
+{
+	return p->cred = calloc(1, sizeof(struct wampcra_cred));
+}
+
+/* The authenticator's {secret, salt, iterations, keylen} (a salt brings the parameters). */
+static enum wampd_err wampcra_answer(struct auth_pending *st, const json_t *answer,
+                                     enum auth_step *step, struct auth_identity *id)
+{
+	const char *secret = wamp_dict_str(answer, "secret", NULL);
+	const char *salt = wamp_dict_str(answer, "salt", NULL);
+	struct wampcra_cred *cred;
+
+	(void)id;
+	if (!secret)
+		return WAMPD_ERR_AUTH_FAILED;
+	if (!(cred = wampcra_cred_new(st->principal)) || !(cred->secret = strdup(secret)))
+		return WAMPD_ERR_NOMEM;
+	if (salt) {
+		if (!(cred->salt = strdup(salt)))
+			return WAMPD_ERR_NOMEM;
+		cred->iterations = (uint32_t)json_integer_value(json_object_get(answer, "iterations"));
+		cred->keylen = (uint32_t)json_integer_value(json_object_get(answer, "keylen"));
+	}
+	*step = AUTH_STEP_CHALLENGE;
+	return WAMPD_OK;
+}
+
+/* "secret" (the key as Crossbar stores it) or "password" (with "salt": the key is derived
+ * here), and "salt", "iterations", "keylen". */
+static bool wampcra_configure_principal(struct auth_principal *p, const json_t *o, char *err,
+                                        size_t errlen)
+{
+	const char *secret = wamp_dict_str(o, "secret", NULL);
+	const char *password = wamp_dict_str(o, "password", NULL);
+	const char *salt = wamp_dict_str(o, "salt", NULL);
+	struct wampcra_cred *cred = wampcra_cred_new(p);
+
+	if (!cred)
+		return auth_config_fail(err, errlen, "out of memory");
+	cred->iterations = (uint32_t)wamp_dict_int(o, "iterations", 0);
+	cred->keylen = (uint32_t)wamp_dict_int(o, "keylen", 0);
+	if (!secret && !password)
+		return auth_config_fail(err, errlen, "secret (or password) is required");
+	if (password && salt) {
+		if (!(cred->secret = auth_wampcra_derive_key(password, salt, cred->iterations,
+		                                             cred->keylen)))
+			return auth_config_fail(err, errlen, "cannot derive the key from password");
+	} else if (!auth_config_dup(secret ? secret : password, &cred->secret, err, errlen)) {
+		return false;
+	}
+	return auth_config_dup(salt, &cred->salt, err, errlen);
+}
+
+const struct auth_method_ops auth_wampcra_ops = {
+	.name = "wampcra",
+	.principals = AUTH_PRINCIPALS_REQUIRED,
+	.principals_key = "users",
+	.hello = wampcra_hello,
+	.answer = wampcra_answer,
+	.challenge = wampcra_challenge,
+	.authenticate = wampcra_authenticate,
+	.configure_principal = wampcra_configure_principal,
+	.free_cred = wampcra_free_cred,
+	.free_state = wampcra_free_state,
+};

@@ -235,12 +235,18 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 	} else if (!cfg_auth_default(&out->auth)) {
 		return cfg_fail(c, path, "out of memory");
 	}
-	if (out->auth.m[AUTH_CRYPTOSIGN].require_channel_binding && !tls) {
+	{
+		enum auth_method m;
+		const char *setting = tls ? NULL : auth_config_tls_only(&out->auth, &m);
 		char where[160];
 
-		/* tls-unique exists only on a TLS connection: nobody could ever log in */
-		snprintf(where, sizeof(where), "%s.auth.cryptosign.require_channel_binding", path);
-		return cfg_fail(c, where, "needs a TLS listener (tls)");
+		/* e.g. cryptosign's require_channel_binding (tls-unique exists only on a TLS
+		 * connection): nobody could ever log in */
+		if (setting) {
+			snprintf(where, sizeof(where), "%s.auth.%s.%s", path, auth_method_name(m),
+			         setting);
+			return cfg_fail(c, where, "needs a TLS listener (tls)");
+		}
 	}
 	if (json_object_get(l, "http")) {
 		char where[128];

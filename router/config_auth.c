@@ -31,10 +31,15 @@
  *               "authorizer_role": "authorizer"} ]
  *
  * A wampcra user's "secret" is the HMAC key (for salted users: the derived key, as Crossbar
- * stores it); "password" instead derives the key here. A scram principal gives either
+ * stores it); "password" instead derives the key. A scram principal gives either
  * "stored-key"/"server-key" (hex) or a "password" to derive them from.
+ *
+ * This file reads the shapes: the keys every method shares, the types and ranges of all
+ * known keys, the paths in the error messages. What a method's own keys mean (the
+ * credentials above, cryptosign's require_channel_binding, the role of anonymous and tls)
+ * is the method's, in auth/ (auth_method_configure, auth_principal_configure): no method
+ * is named here but the default listener's anonymous.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +60,8 @@ static bool cfg_dupstr(struct cfg_ctx *c, const char *path, const char *v, char 
 	return true;
 }
 
-/* One principal/user of a static method. */
+/* One principal/user of a static method: the keys every method shares here, the types of
+ * all known keys, then the method's credentials (auth_principal_configure). */
 static bool cfg_principal(struct cfg_ctx *c, enum auth_method m, const char *authid, json_t *o,
                           const char *path, struct auth_principal *p)
 {
@@ -63,22 +69,24 @@ static bool cfg_principal(struct cfg_ctx *c, enum auth_method m, const char *aut
 	                                   "keylen", "authorized_keys", "pubkey", "role", "realm",
 	                                   "authid", "extra", "kdf", "memory", "stored-key",
 	                                   "server-key", NULL};
-	const char *role = NULL, *realm = NULL, *ticket = NULL, *secret = NULL, *password = NULL;
-	const char *salt = NULL, *kdf = NULL, *stored = NULL, *server = NULL, *pubkey = NULL;
-	uint64_t iterations = 0, keylen = 0, memory = 0;
-	json_t *keylist = json_object_get(o, "authorized_keys"), *extra = json_object_get(o, "extra");
+	static const char *const strings[] = {"ticket", "secret", "password", "salt", "kdf",
+	                                      "stored-key", "server-key", "pubkey", NULL};
+	const char *role = NULL, *realm = NULL, *s;
+	uint64_t u;
+	json_t *extra = json_object_get(o, "extra");
+	char err[256];
 
 	if (!json_is_object(o))
 		return cfg_fail(c, path, "must be an object");
 	if (!cfg_check_keys(c, path, o, keys) || !cfg_str(c, o, path, "role", &role) ||
-	    !cfg_str(c, o, path, "realm", &realm) || !cfg_str(c, o, path, "ticket", &ticket) ||
-	    !cfg_str(c, o, path, "secret", &secret) || !cfg_str(c, o, path, "password", &password) ||
-	    !cfg_str(c, o, path, "salt", &salt) || !cfg_str(c, o, path, "kdf", &kdf) ||
-	    !cfg_str(c, o, path, "stored-key", &stored) || !cfg_str(c, o, path, "server-key", &server) ||
-	    !cfg_str(c, o, path, "pubkey", &pubkey) ||
-	    !cfg_uint(c, o, path, "iterations", 1, 100000000, &iterations) ||
-	    !cfg_uint(c, o, path, "keylen", 1, 256, &keylen) ||
-	    !cfg_uint(c, o, path, "memory", 8, 4u << 20, &memory))
+	    !cfg_str(c, o, path, "realm", &realm))
+		return false;
+	for (const char *const *k = strings; *k; k++)
+		if (!cfg_str(c, o, path, *k, &s))
+			return false;
+	if (!cfg_uint(c, o, path, "iterations", 1, 100000000, &u) ||
+	    !cfg_uint(c, o, path, "keylen", 1, 256, &u) ||
+	    !cfg_uint(c, o, path, "memory", 8, 4u << 20, &u))
 		return false;
 	if (!role)
 		return cfg_fail(c, path, "role is required");
@@ -87,80 +95,9 @@ static bool cfg_principal(struct cfg_ctx *c, enum auth_method m, const char *aut
 		return false;
 	if (json_is_object(extra))
 		p->authextra = json_deep_copy(extra);
-	p->iterations = (uint32_t)iterations;
-	p->keylen = (uint32_t)keylen;
-	p->memory = (uint32_t)memory;
-
-	switch (m) {
-	case AUTH_TLS:
-		return true;
-	case AUTH_TICKET:
-		if (!ticket)
-			return cfg_fail(c, path, "ticket is required");
-		return cfg_dupstr(c, path, ticket, &p->ticket);
-	case AUTH_WAMPCRA:
-		if (!secret && !password)
-			return cfg_fail(c, path, "secret (or password) is required");
-		if (password && salt) {
-			if (!(p->secret = auth_wampcra_derive_key(password, salt, p->iterations, p->keylen)))
-				return cfg_fail(c, path, "cannot derive the key from password");
-		} else if (!cfg_dupstr(c, path, secret ? secret : password, &p->secret)) {
-			return false;
-		}
-		return cfg_dupstr(c, path, salt, &p->salt);
-	case AUTH_CRYPTOSIGN: {
-		size_t i, n = 0;
-		json_t *k;
-
-		if (pubkey && !keylist) {
-			keylist = json_pack("[s]", pubkey);
-			json_object_set_new(o, "authorized_keys", keylist);
-		}
-		if (!json_is_array(keylist) || !json_array_size(keylist))
-			return cfg_fail(c, path, "authorized_keys must be a non-empty list of hex keys");
-		if (!(p->pubkeys = calloc(json_array_size(keylist), 32)))
-			return cfg_fail(c, path, "out of memory");
-		json_array_foreach(keylist, i, k) {
-			const char *hex = json_string_value(k);
-
-			if (!hex || strlen(hex) != 64 ||
-			    sodium_hex2bin(p->pubkeys[i], 32, hex, 64, NULL, &n, NULL) != 0 || n != 32)
-				return cfg_fail(c, path, "authorized_keys[%zu] is not a 64-digit hex key", i);
-		}
-		p->npubkeys = json_array_size(keylist);
-		return true;
-	}
-	case AUTH_SCRAM:
-		if (!kdf || (strcmp(kdf, "argon2id13") && strcmp(kdf, "argon2id-13") &&
-		             strcmp(kdf, "pbkdf2")))
-			return cfg_fail(c, path, "kdf must be argon2id13, argon2id-13 or pbkdf2");
-		if (!salt || !p->iterations)
-			return cfg_fail(c, path, "salt and iterations are required");
-		if (strstr(kdf, "argon2") && !p->memory)
-			return cfg_fail(c, path, "memory is required for argon2");
-		if (!cfg_dupstr(c, path, kdf, &p->kdf) || !cfg_dupstr(c, path, salt, &p->scram_salt))
-			return false;
-		if (password) {
-			if (!auth_scram_derive(kdf, password, salt, p->iterations, p->memory,
-			                       p->stored_key, p->server_key))
-				return cfg_fail(c, path, "cannot derive SCRAM keys (salt must be base64 of "
-				                "16 bytes for argon2)");
-			return true;
-		}
-		{
-			size_t n1 = 0, n2 = 0;
-
-			if (!stored || !server ||
-			    sodium_hex2bin(p->stored_key, 32, stored, strlen(stored), NULL, &n1, NULL) ||
-			    sodium_hex2bin(p->server_key, 32, server, strlen(server), NULL, &n2, NULL) ||
-			    n1 != 32 || n2 != 32)
-				return cfg_fail(c, path, "password, or stored-key and server-key (hex), "
-				                "are required");
-		}
-		return true;
-	default:
-		return cfg_fail(c, path, "this method has no principals");
-	}
+	if (!auth_principal_configure(m, p, o, err, sizeof(err)))
+		return cfg_fail(c, path, "%s", err);
+	return true;
 }
 
 static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const char *path,
@@ -170,12 +107,12 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
 	                                   "authenticator-realm", "authenticator_role", "authid",
 	                                   "require_channel_binding", NULL};
 	const char *type = "static", *role = NULL, *authenticator = NULL, *arealm = NULL;
-	const char *arole = NULL;
-	json_t *binding = json_object_get(o, "require_channel_binding");
-	json_t *principals = json_object_get(o, m == AUTH_WAMPCRA ? "users" : "principals");
+	const char *arole = NULL, *pkey;
+	enum auth_principals has = auth_method_principals(m, &pkey);
+	json_t *principals = json_object_get(o, pkey ? pkey : "principals");
 	const char *authid;
 	json_t *v;
-	char where[256];
+	char where[256], err[256];
 
 	if (!json_is_object(o))
 		return cfg_fail(c, path, "must be an object");
@@ -188,19 +125,15 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
 	    !cfg_str(c, o, path, "authenticator_role", &arole))
 		return false;
 	mc->enabled = true;
-	if (binding) {
-		if (m != AUTH_CRYPTOSIGN)
-			return cfg_fail(c, path, "require_channel_binding applies to cryptosign only");
-		if (!json_is_boolean(binding))
-			return cfg_fail(c, path, "require_channel_binding must be true or false");
-		mc->require_channel_binding = json_is_true(binding);
-	}
-	if (!strcmp(type, "dynamic")) {
+	mc->dynamic = !strcmp(type, "dynamic");
+	/* the method's own settings (and another method's, refused) */
+	if (!auth_method_configure(m, mc, o, err, sizeof(err)))
+		return cfg_fail(c, path, "%s", err);
+	if (mc->dynamic) {
 		if (!authenticator || !uri_valid(authenticator, strlen(authenticator), URI_LOOSE, 0))
 			return cfg_fail(c, path, "a dynamic method needs an authenticator procedure URI");
 		if (arole && !*arole)
 			return cfg_fail(c, path, "authenticator_role must name a role");
-		mc->dynamic = true;
 		return cfg_dupstr(c, path, authenticator, &mc->authenticator) &&
 		       cfg_dupstr(c, path, arealm, &mc->authenticator_realm) &&
 		       cfg_dupstr(c, path, arole, &mc->authenticator_role);
@@ -209,18 +142,10 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
 		return cfg_fail(c, path, "authenticator_role applies to dynamic methods only");
 	if (strcmp(type, "static"))
 		return cfg_fail(c, path, "type must be \"static\" or \"dynamic\"");
-	if (m == AUTH_ANONYMOUS)
-		return cfg_dupstr(c, path, role ? role : "anonymous", &mc->role);
-	if (m == AUTH_TLS) {
-		/* principals by certificate common name; "role" for any other verified client */
-		if (!cfg_dupstr(c, path, role, &mc->role))
-			return false;
-		if (!principals)
-			return true;
-	}
+	if (has == AUTH_PRINCIPALS_NONE || (has == AUTH_PRINCIPALS_OPTIONAL && !principals))
+		return true;
 	if (!json_is_object(principals))
-		return cfg_fail(c, path, "%s must be an object of principals",
-		                m == AUTH_WAMPCRA ? "users" : "principals");
+		return cfg_fail(c, path, "%s must be an object of principals", pkey);
 	json_object_foreach(principals, authid, v) {
 		struct auth_principal *p = calloc(1, sizeof(*p));
 

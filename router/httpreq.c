@@ -20,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/hex.h"
+
 /* The next line in [p, end): 1 with its length without the CRLF in *len and *next after
  * it; 0 when its end has not arrived; -1 for a bare LF (no CR before it). */
 static int next_line(const char *p, const char *end, size_t *len, const char **next)
@@ -398,17 +400,6 @@ bool http_origin_pattern_ok(const char *p)
 	return true;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 size_t http_pct_decode(const char *in, size_t n, char *out, size_t cap, bool plus_space)
 {
 	size_t o = 0;
@@ -421,8 +412,8 @@ size_t http_pct_decode(const char *in, size_t n, char *out, size_t cap, bool plu
 
 			if (i + 2 >= n)
 				return (size_t)-1;
-			hi = hexval(in[i + 1]);
-			lo = hexval(in[i + 2]);
+			hi = hex_digit((unsigned char)in[i + 1]);
+			lo = hex_digit((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return (size_t)-1;
 			c = (char)(hi * 16 + lo);

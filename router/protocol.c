@@ -53,13 +53,12 @@ _Static_assert(AUTH__COUNT < METRICS_AUTH_METHODS, "metrics: one slot per auth m
  * succeeded; AUTH__COUNT when none was chosen. */
 static unsigned proto_auth_method_index(const struct session *s)
 {
+	int m;
+
 	if (s->auth_pending)
 		return s->auth_pending->method < AUTH__COUNT ? s->auth_pending->method : AUTH__COUNT;
-	for (unsigned m = 0; s->authmethod && m < AUTH__COUNT; m++)
-		if (!strcmp(s->authmethod, auth_method_name((enum auth_method)m)) ||
-		    (m == AUTH_SCRAM && !strcmp(s->authmethod, "wamp-scram")))
-			return m;
-	return AUTH__COUNT;
+	m = s->authmethod ? auth_method_from_name(s->authmethod) : -1;
+	return m >= 0 ? (unsigned)m : AUTH__COUNT;
 }
 
 /* A transport that sets no authentication (unit tests): anonymous only. */
@@ -199,10 +198,7 @@ static void proto_auth_failed(struct router *rt, struct session *s, enum wampd_e
 
 static enum wampd_err proto_challenge(struct session *s, json_t *extra)
 {
-	const struct auth_pending *st = s->auth_pending;
-	const char *method = st->method == AUTH_SCRAM && st->scram_method
-	                         ? st->scram_method
-	                         : auth_method_name(st->method);
+	const char *method = s->auth_pending->method_name; /* as the client named it */
 	struct wamp_msg ch = {.type = WAMP_CHALLENGE, .uri = method, .uri_len = strlen(method)};
 
 	ch.dict = extra;

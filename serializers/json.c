@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "serializers/codec_walk.h"
 
 /* ---------------------------------------------------------------------------------- */
@@ -39,24 +40,13 @@ static void js_ws(struct jscan *s)
 		s->p++;
 }
 
-static int js_hex(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Read 4 hex digits at p (caller checked 4 bytes exist). -1 if not hex. */
 static long js_hex4(const uint8_t *p)
 {
 	long v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		int h = js_hex(p[i]);
+		int h = hex_digit(p[i]);
 
 		if (h < 0)
 			return -1;

@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "auth/auth.h"
+#include "auth/auth_internal.h" /* the methods' challenge state, to fix a challenge */
+#include "common/hex.h"
 #include "serializers/wamp_msg.h"
 
 /* a CRA challenge string and its signatures, from autobahn.wamp.auth.compute_wcs */
@@ -49,19 +51,63 @@ static void test_str_equal(void **state)
 	assert_false(auth_str_equal("", 0, "a", 1));
 }
 
-static struct auth_principal *principal(const char *authid, const char *role)
+/* The project's one hex decoder (common/hex.h), which auth reads keys and signatures with:
+ * every digit of both cases, and what it must refuse. */
+static void test_hex(void **state)
+{
+	uint8_t out[4];
+	size_t n = 99;
+
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		int want = c >= '0' && c <= '9' ? c - '0'
+		           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		assert_int_equal(hex_digit((unsigned char)c), want);
+	}
+	assert_true(hex_decode("00fFa9", 6, out, sizeof(out), &n));
+	assert_int_equal(n, 3);
+	assert_int_equal(out[0], 0x00);
+	assert_int_equal(out[1], 0xff);
+	assert_int_equal(out[2], 0xa9);
+	assert_true(hex_decode("", 0, out, sizeof(out), &n));
+	assert_int_equal(n, 0);
+	n = 99;
+	assert_false(hex_decode("abc", 3, out, sizeof(out), &n)); /* odd */
+	assert_int_equal(n, 0);
+	assert_false(hex_decode("0g", 2, out, sizeof(out), &n));
+	assert_false(hex_decode("g0", 2, out, sizeof(out), &n));
+	assert_false(hex_decode("00 1", 4, out, sizeof(out), &n));
+	assert_false(hex_decode("0011223344", 10, out, sizeof(out), &n)); /* does not fit */
+	assert_int_equal(n, 0);
+}
+
+/* A static principal of method m, its credentials from cred (shaped as in the
+ * configuration file; consumed), added to cfg (which enables m). */
+static struct auth_principal *add(struct auth_config *cfg, enum auth_method m,
+                                  const char *authid, const char *role, json_t *cred)
 {
 	struct auth_principal *p = calloc(1, sizeof(*p));
+	char err[256] = "";
 
 	p->authid = strdup(authid);
 	p->role = strdup(role);
+	assert_true(auth_principal_configure(m, p, cred, err, sizeof(err)));
+	json_decref(cred);
+	cfg->m[m].enabled = true;
+	HASH_ADD_KEYPTR(hh, cfg->m[m].principals, p->authid, strlen(p->authid), p);
 	return p;
 }
 
-static void add(struct auth_config *cfg, enum auth_method m, struct auth_principal *p)
+/* Set a method's own settings from a JSON text (as in the configuration file). */
+static void configure(struct auth_config *cfg, enum auth_method m, const char *settings)
 {
-	cfg->m[m].enabled = true;
-	HASH_ADD_KEYPTR(hh, cfg->m[m].principals, p->authid, strlen(p->authid), p);
+	json_t *o = json_loads(settings, 0, NULL);
+	char err[256] = "";
+
+	assert_true(auth_method_configure(m, &cfg->m[m], o, err, sizeof(err)));
+	json_decref(o);
 }
 
 static json_t *hello(const char *methods_json, const char *authid, const char *pubkey)
@@ -82,11 +128,10 @@ static void test_method_selection_and_ticket(void **state)
 	struct auth_identity id = {0};
 	enum auth_step step;
 	json_t *extra, *d;
-	struct auth_principal *joe = principal("joe", "user");
+	struct auth_principal *joe = add(&cfg, AUTH_TICKET, "joe", "user",
+	                                 json_pack("{s:s}", "ticket", "s3cret"));
 
 	(void)state;
-	joe->ticket = strdup("s3cret");
-	add(&cfg, AUTH_TICKET, joe);
 	cfg.m[AUTH_ANONYMOUS].enabled = true;
 
 	/* no authmethods: anonymous */
@@ -145,15 +190,13 @@ static void test_wampcra_flow(void **state)
 	struct auth_identity id = {0};
 	enum auth_step step;
 	json_t *extra, *d, *c;
-	struct auth_principal *p = principal("peter", "user");
 	char *sig, *key;
 
 	(void)state;
-	p->secret = auth_wampcra_derive_key("secret123", "salt123", 100, 16);
-	p->salt = strdup("salt123");
-	p->iterations = 100;
-	p->keylen = 16;
-	add(&cfg, AUTH_WAMPCRA, p);
+	/* the key derived from the password at configuration (Autobahn's derive_key) */
+	add(&cfg, AUTH_WAMPCRA, "peter", "user",
+	    json_pack("{s:s, s:s, s:i, s:i}", "password", "secret123", "salt", "salt123",
+	              "iterations", 100, "keylen", 16));
 	d = hello("[\"wampcra\"]", "peter", NULL);
 	assert_int_equal(auth_hello(&cfg, "realm1", d, 3251278072152162, NULL, &st, &step, &extra, &id),
 	                 WAMPD_OK);
@@ -189,7 +232,6 @@ static void test_cryptosign_vector_and_flow(void **state)
 	struct auth_identity id = {0};
 	enum auth_step step;
 	json_t *extra, *d;
-	struct auth_principal *p = principal("alice", "user");
 	uint8_t seed[32], pk[32], sk[64], chal[32], sig[64], blob[96];
 	char hex[200];
 	size_t n;
@@ -201,10 +243,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 	sodium_bin2hex(hex, sizeof(hex), pk, 32);
 	/* PyNaCl's public key for this seed */
 	assert_string_equal(hex, "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
-	p->pubkeys = malloc(32);
-	memcpy(p->pubkeys[0], pk, 32);
-	p->npubkeys = 1;
-	add(&cfg, AUTH_CRYPTOSIGN, p);
+	add(&cfg, AUTH_CRYPTOSIGN, "alice", "user", json_pack("{s:[s]}", "authorized_keys", hex));
 
 	/* found by public key when no authid is given */
 	d = hello("[\"cryptosign\"]", NULL, hex);
@@ -234,8 +273,9 @@ static void test_cryptosign_vector_and_flow(void **state)
 	d = hello("[\"cryptosign\"]", "alice",
 	          "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
 	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id), WAMPD_OK);
-	sodium_hex2bin(st.nonce, 32, "fa034062ad76352b53a25358854577730db82f367aa439709c91296d04a5716c",
-	               64, NULL, &n, NULL);
+	sodium_hex2bin(((struct auth_cryptosign_state *)st.state)->nonce, 32,
+	               "fa034062ad76352b53a25358854577730db82f367aa439709c91296d04a5716c", 64, NULL,
+	               &n, NULL);
 	assert_int_equal(
 		auth_authenticate(&st,
 		                  "c0a54e5e6a442231215197b2f750ecee88074a487e63ff0e983f692f58f7eac0cfedde5d"
@@ -293,11 +333,11 @@ static void test_cryptosign_vector_and_flow(void **state)
 		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
 		                 WAMPD_OK);
 		assert_true(json_is_null(json_object_get(extra, "channel_binding")));
-		assert_null(st.channel_id);
+		assert_null(((struct auth_cryptosign_state *)st.state)->channel_id);
 		auth_pending_clear(&st);
 		json_decref(extra);
 		/* ... unless the listener requires it (a man in the middle strips the request) */
-		cfg.m[AUTH_CRYPTOSIGN].require_channel_binding = true;
+		configure(&cfg, AUTH_CRYPTOSIGN, "{\"require_channel_binding\": true}");
 		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
 		                 WAMPD_ERR_AUTH_FAILED);
 		auth_pending_clear(&st);
@@ -307,7 +347,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 		assert_string_equal(wamp_dict_str(extra, "channel_binding", ""), "tls-unique");
 		auth_pending_clear(&st);
 		json_decref(extra);
-		cfg.m[AUTH_CRYPTOSIGN].require_channel_binding = false;
+		configure(&cfg, AUTH_CRYPTOSIGN, "{\"require_channel_binding\": false}");
 		json_object_del(ae, "channel_binding");
 		/* an unknown binding type */
 		json_object_set_new(ae, "channel_binding", json_string("tls-exporter"));
@@ -329,42 +369,51 @@ static void test_cryptosign_vector_and_flow(void **state)
 
 static void test_scram_vector(void **state)
 {
-	struct auth_pending st = {0};
+	struct auth_config cfg = {0};
+	struct auth_pending st;
 	struct auth_identity id = {0};
-	struct auth_principal *p = principal("user", "user");
+	struct auth_scram_state *ss;
 	uint8_t stored[32], server[32];
 	enum auth_step step;
-	char hex[65];
-	json_t *extra;
+	char stored_hex[65], server_hex[65];
+	json_t *extra, *d;
 	const char *proof = "70O2c9eUz056Qvlc44dCmc9lL/HJSAmMTKa1t7UUWpY=";
 
 	(void)state;
 	/* keys derived from the password equal hashlib's */
 	assert_true(auth_scram_derive("pbkdf2", "pencil", "QSXCR+Q6sek8bf92", 4096, 0, stored, server));
-	sodium_bin2hex(hex, sizeof(hex), stored, 32);
-	assert_string_equal(hex, "14efbd8c16f7314ba4b7a8c99f38cf64e59ce68c3f3eee89b4fca3bb46aa684f");
-	sodium_bin2hex(hex, sizeof(hex), server, 32);
-	assert_string_equal(hex, "ab127549b992022e44712d09e4293f70a026ffe2316be2b0a7addfe0e1c3833a");
+	sodium_bin2hex(stored_hex, sizeof(stored_hex), stored, 32);
+	assert_string_equal(stored_hex,
+	                    "14efbd8c16f7314ba4b7a8c99f38cf64e59ce68c3f3eee89b4fca3bb46aa684f");
+	sodium_bin2hex(server_hex, sizeof(server_hex), server, 32);
+	assert_string_equal(server_hex,
+	                    "ab127549b992022e44712d09e4293f70a026ffe2316be2b0a7addfe0e1c3833a");
 
-	/* the proof hashlib computed for these nonces is accepted, and the verifier matches */
-	memcpy(p->stored_key, stored, 32);
-	memcpy(p->server_key, server, 32);
-	p->kdf = strdup("pbkdf2");
-	p->scram_salt = strdup("QSXCR+Q6sek8bf92");
-	p->iterations = 4096;
-	st.method = AUTH_SCRAM;
-	st.principal = p;
-	st.own_principal = true;
-	st.authid = strdup("user");
-	st.client_nonce = strdup("rOprNGfwEbeRWgbNEkqO");
-	st.challenge = strdup("rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
-	st.scram_method = strdup("wamp-scram");
-	extra = json_pack("{s:s, s:n}", "nonce", st.challenge, "channel_binding");
+	/* a principal with these keys, as the configuration gives them */
+	add(&cfg, AUTH_SCRAM, "user", "user",
+	    json_pack("{s:s, s:s, s:i, s:s, s:s}", "kdf", "pbkdf2", "salt", "QSXCR+Q6sek8bf92",
+	              "iterations", 4096, "stored-key", stored_hex, "server-key", server_hex));
+	d = json_pack("{s:[s], s:s, s:{s:s}}", "authmethods", "wamp-scram", "authid", "user",
+	              "authextra", "nonce", "rOprNGfwEbeRWgbNEkqO");
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	assert_string_equal(st.method_name, "wamp-scram");
+	assert_string_equal(wamp_dict_str(extra, "salt", ""), "QSXCR+Q6sek8bf92");
+	assert_int_equal(wamp_dict_int(extra, "iterations", 0), 4096);
+	json_decref(extra);
+
+	/* the vector's server nonce instead of the random one: the proof hashlib computed for
+	 * these nonces is accepted, and the verifier matches */
+	ss = st.state;
+	free(ss->nonce);
+	ss->nonce = strdup("rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
+	extra = json_pack("{s:s, s:n}", "nonce", ss->nonce, "channel_binding");
 	assert_int_equal(auth_authenticate(&st, "AAAA", 4, extra, &step, &id), WAMPD_ERR_AUTH_FAILED);
 	assert_int_equal(auth_authenticate(&st, proof, strlen(proof), extra, &step, &id), WAMPD_OK);
 	assert_string_equal(wamp_dict_str(id.authextra, "verifier", ""),
 	                    "FIa3WsnTFmtTKLhQzYSEIzASTNc458nnNQh4vthNKYg=");
 	assert_string_equal(id.authmethod, "wamp-scram");
+	assert_string_equal(id.authprovider, "static");
 	json_decref(extra);
 	auth_identity_clear(&id);
 	/* a wrong echoed nonce fails */
@@ -373,6 +422,77 @@ static void test_scram_vector(void **state)
 	                 WAMPD_ERR_AUTH_FAILED);
 	json_decref(extra);
 	auth_pending_clear(&st);
+	json_decref(d);
+	auth_config_clear(&cfg);
+}
+
+/* What a principal's configuration must have, per method (auth_principal_configure), and
+ * a method's settings (auth_method_configure, auth_config_tls_only): the refusals name
+ * what is missing, and another method's setting is refused. */
+static void test_configure(void **state)
+{
+	static const struct {
+		enum auth_method m;
+		const char *cred, *err;
+	} bad[] = {
+		{AUTH_TICKET, "{}", "ticket is required"},
+		{AUTH_WAMPCRA, "{\"salt\": \"s\"}", "secret (or password) is required"},
+		{AUTH_CRYPTOSIGN, "{}", "authorized_keys must be a non-empty list of hex keys"},
+		{AUTH_CRYPTOSIGN, "{\"authorized_keys\": []}", "authorized_keys must be a non-empty"},
+		{AUTH_CRYPTOSIGN, "{\"pubkey\": \"03a1\"}", "authorized_keys[0] is not a 64-digit"},
+		{AUTH_CRYPTOSIGN, "{\"authorized_keys\": [\"03a107bff3ce10be1d70dd18e74bc09967e4d630"
+		                  "9ba50d5f1ddc8664125531b8\", \"zz\"]}", "authorized_keys[1] is not"},
+		{AUTH_SCRAM, "{\"kdf\": \"md5\"}", "kdf must be argon2id13, argon2id-13 or pbkdf2"},
+		{AUTH_SCRAM, "{\"kdf\": \"pbkdf2\", \"iterations\": 1}", "salt and iterations are"},
+		{AUTH_SCRAM, "{\"kdf\": \"argon2id13\", \"salt\": \"c2FsdA==\", \"iterations\": 1}",
+		 "memory is required for argon2"},
+		{AUTH_SCRAM, "{\"kdf\": \"pbkdf2\", \"salt\": \"c2FsdA==\", \"iterations\": 1,"
+		             " \"stored-key\": \"00\", \"server-key\": \"00\"}", "password, or stored-key"},
+		{AUTH_ANONYMOUS, "{}", "this method has no principals"},
+	};
+	struct auth_config cfg = {0};
+	enum auth_method m = AUTH_ANONYMOUS;
+	char err[256];
+	json_t *o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct auth_principal *p = calloc(1, sizeof(*p));
+
+		o = json_loads(bad[i].cred, 0, NULL);
+		assert_non_null(o);
+		err[0] = '\0';
+		assert_false(auth_principal_configure(bad[i].m, p, o, err, sizeof(err)));
+		assert_non_null(strstr(err, bad[i].err));
+		auth_principal_free(p); /* frees what was made before the refusal */
+		json_decref(o);
+	}
+
+	/* settings: the roles of anonymous (default "anonymous") and tls, cryptosign's binding */
+	o = json_pack("{s:s}", "role", "guest");
+	assert_true(auth_method_configure(AUTH_TLS, &cfg.m[AUTH_TLS], o, err, sizeof(err)));
+	assert_string_equal(cfg.m[AUTH_TLS].role, "guest");
+	json_decref(o);
+	o = json_object();
+	assert_true(auth_method_configure(AUTH_ANONYMOUS, &cfg.m[AUTH_ANONYMOUS], o, err,
+	                                  sizeof(err)));
+	assert_string_equal(cfg.m[AUTH_ANONYMOUS].role, "anonymous");
+	json_decref(o);
+	assert_null(auth_config_tls_only(&cfg, &m));
+	o = json_pack("{s:b}", "require_channel_binding", 1);
+	assert_false(auth_method_configure(AUTH_TICKET, &cfg.m[AUTH_TICKET], o, err, sizeof(err)));
+	assert_string_equal(err, "require_channel_binding applies to cryptosign only");
+	assert_true(auth_method_configure(AUTH_CRYPTOSIGN, &cfg.m[AUTH_CRYPTOSIGN], o, err,
+	                                  sizeof(err)));
+	assert_string_equal(auth_config_tls_only(&cfg, &m), "require_channel_binding");
+	assert_int_equal(m, AUTH_CRYPTOSIGN);
+	json_decref(o);
+	o = json_pack("{s:s}", "require_channel_binding", "yes");
+	assert_false(auth_method_configure(AUTH_CRYPTOSIGN, &cfg.m[AUTH_CRYPTOSIGN], o, err,
+	                                   sizeof(err)));
+	assert_string_equal(err, "require_channel_binding must be true or false");
+	json_decref(o);
+	auth_config_clear(&cfg);
 }
 
 static void test_dynamic_steps(void **state)
@@ -437,6 +557,50 @@ static void test_dynamic_steps(void **state)
 	json_decref(answer);
 	auth_pending_clear(&st);
 	json_decref(d);
+
+	/* cryptosign: the authenticator names the one key that may sign (no key in the
+	 * answer: refused); a signature by another key fails */
+	cfg.m[AUTH_CRYPTOSIGN].enabled = true;
+	cfg.m[AUTH_CRYPTOSIGN].dynamic = true;
+	{
+		uint8_t seed[32] = {0}, pk[32], sk[64], other_pk[32], other_sk[64], chal[32];
+		uint8_t blob[96];
+		char pk_hex[65], sig_hex[193];
+		size_t n;
+
+		crypto_sign_seed_keypair(pk, sk, seed);
+		seed[0] = 1;
+		crypto_sign_seed_keypair(other_pk, other_sk, seed);
+		sodium_bin2hex(pk_hex, sizeof(pk_hex), pk, 32);
+		d = hello("[\"cryptosign\"]", "carl", pk_hex);
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id),
+		                 WAMPD_OK);
+		assert_int_equal(step, AUTH_STEP_DYNAMIC);
+		answer = json_pack("{s:s}", "role", "user");
+		assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id),
+		                 WAMPD_ERR_AUTH_FAILED);
+		json_decref(answer);
+		answer = json_pack("{s:s, s:s}", "role", "user", "pubkey", pk_hex);
+		assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id), WAMPD_OK);
+		assert_int_equal(step, AUTH_STEP_CHALLENGE);
+		sodium_hex2bin(chal, 32, wamp_dict_str(extra, "challenge", ""), 64, NULL, &n, NULL);
+		memcpy(blob + 64, chal, 32);
+		crypto_sign_detached(blob, NULL, chal, 32, other_sk);
+		sodium_bin2hex(sig_hex, sizeof(sig_hex), blob, 96);
+		assert_int_equal(auth_authenticate(&st, sig_hex, 192, NULL, &step, &id),
+		                 WAMPD_ERR_AUTH_FAILED);
+		crypto_sign_detached(blob, NULL, chal, 32, sk);
+		sodium_bin2hex(sig_hex, sizeof(sig_hex), blob, 96);
+		assert_int_equal(auth_authenticate(&st, sig_hex, 192, NULL, &step, &id), WAMPD_OK);
+		assert_string_equal(id.authid, "carl");
+		assert_string_equal(id.authmethod, "cryptosign");
+		assert_string_equal(id.authprovider, "dynamic");
+		json_decref(answer);
+		json_decref(extra);
+		auth_identity_clear(&id);
+		auth_pending_clear(&st);
+		json_decref(d);
+	}
 	auth_config_clear(&cfg);
 }
 
@@ -498,9 +662,13 @@ static void test_scram_dynamic(void **state)
 	json_decref(extra);
 
 	/* the vector's server nonce instead of the random one: its proof is the right one */
-	free(st.challenge);
-	st.challenge = strdup("rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
-	extra = json_pack("{s:s}", "nonce", st.challenge);
+	{
+		struct auth_scram_state *ss = st.state;
+
+		free(ss->nonce);
+		ss->nonce = strdup("rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
+		extra = json_pack("{s:s}", "nonce", ss->nonce);
+	}
 	assert_int_equal(auth_authenticate(&st, "AAAA", 4, extra, &step, &id), WAMPD_ERR_AUTH_FAILED);
 	assert_int_equal(auth_authenticate(&st, proof, strlen(proof), extra, &step, &id), WAMPD_OK);
 	assert_string_equal(id.authid, "user");
@@ -527,10 +695,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wampcra_vectors),
 		cmocka_unit_test(test_str_equal),
+		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_method_selection_and_ticket),
 		cmocka_unit_test(test_wampcra_flow),
 		cmocka_unit_test(test_cryptosign_vector_and_flow),
 		cmocka_unit_test(test_scram_vector),
+		cmocka_unit_test(test_configure),
 		cmocka_unit_test(test_dynamic_steps),
 		cmocka_unit_test(test_scram_dynamic),
 	};

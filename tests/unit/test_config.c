@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "router/config.h"
+#include "serializers/wamp_msg.h"
 
 static char path[64];
 
@@ -426,6 +427,34 @@ static void test_allowed_origins(void **state)
 	config_free(&cfg);
 }
 
+/* Does authid log in on listener auth a with this ticket (method "ticket"), or, with
+ * `wampcra`, by signing the challenge with this key? What the configuration stored is the
+ * method's own (opaque): a login is how to see it. */
+static bool logs_in(const struct auth_config *a, const char *authid, const char *secret,
+                    bool wampcra)
+{
+	json_t *d = json_pack("{s:[s], s:s}", "authmethods", wampcra ? "wampcra" : "ticket",
+	                      "authid", authid);
+	json_t *extra = NULL;
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	char *sig = NULL;
+	bool ok = auth_hello(a, "a", d, 1, NULL, &st, &step, &extra, &id) == WAMPD_OK &&
+	          step == AUTH_STEP_CHALLENGE;
+
+	if (ok && wampcra)
+		sig = auth_wampcra_sign(secret, wamp_dict_str(extra, "challenge", ""));
+	ok = ok && auth_authenticate(&st, sig ? sig : secret, strlen(sig ? sig : secret), NULL,
+	                             &step, &id) == WAMPD_OK;
+	free(sig);
+	json_decref(extra);
+	json_decref(d);
+	auth_pending_clear(&st);
+	auth_identity_clear(&id);
+	return ok;
+}
+
 /* #17 finding 2: a string value that is exactly "${NAME}" comes from the environment, in
  * both formats, wherever it is; unset, empty or not a name: the error names the key */
 static void test_env_values(void **state)
@@ -433,6 +462,7 @@ static void test_env_values(void **state)
 	struct config cfg;
 	char err[256];
 	struct auth_principal *p = NULL;
+	const struct auth_config *a;
 
 	(void)state;
 	setenv("WAMPD_T_TICKET", "from-env", 1);
@@ -448,12 +478,13 @@ static void test_env_values(void **state)
 	assert_string_equal(cfg.admin.ticket, "adm");
 	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_TICKET].principals, "joe", p);
 	assert_non_null(p);
-	assert_string_equal(p->ticket, "from-env");
+	a = &cfg.listeners[0].auth;
+	assert_true(logs_in(a, "joe", "from-env", false));
+	assert_false(logs_in(a, "joe", "${WAMPD_T_TICKET}", false));
 	/* only the whole string is a reference */
-	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_TICKET].principals, "amy", p);
-	assert_string_equal(p->ticket, "x${WAMPD_T_TICKET}");
-	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_TICKET].principals, "bob", p);
-	assert_string_equal(p->ticket, "$WAMPD_T_TICKET");
+	assert_true(logs_in(a, "amy", "x${WAMPD_T_TICKET}", false));
+	assert_false(logs_in(a, "amy", "xfrom-env", false));
+	assert_true(logs_in(a, "bob", "$WAMPD_T_TICKET", false));
 	config_free(&cfg);
 
 	/* a Crossbar document: the path is the Crossbar one */
@@ -464,7 +495,8 @@ static void test_env_values(void **state)
 	                 " \"role\": \"u\"}}}}}]}]}", &cfg, err, sizeof(err)));
 	HASH_FIND_STR(cfg.listeners[0].auth.m[AUTH_WAMPCRA].principals, "peter", p);
 	assert_non_null(p);
-	assert_string_equal(p->secret, "from-env");
+	assert_true(logs_in(&cfg.listeners[0].auth, "peter", "from-env", true));
+	assert_false(logs_in(&cfg.listeners[0].auth, "peter", "${WAMPD_T_TICKET}", true));
 	config_free(&cfg);
 	expect_error("{\"workers\": [{\"type\": \"router\", \"realms\": [{\"name\": \"a\"}],"
 	             " \"transports\": [{\"type\": \"websocket\", \"endpoint\": {\"type\":"
@@ -501,7 +533,13 @@ static void test_channel_binding_option(void **state)
 	                 "\"authorized_keys\": [\"03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8\"],"
 	                 " \"role\": \"u\"}}}}}], \"realms\": [{\"name\": \"a\"}]}",
 	                 &cfg, err, sizeof(err)));
-	assert_true(cfg.listeners[0].auth.m[AUTH_CRYPTOSIGN].require_channel_binding);
+	{
+		enum auth_method m = AUTH_TICKET;
+
+		assert_string_equal(auth_config_tls_only(&cfg.listeners[0].auth, &m),
+		                    "require_channel_binding");
+		assert_int_equal(m, AUTH_CRYPTOSIGN);
+	}
 	config_free(&cfg);
 	expect_error("{\"listeners\": [{\"auth\": {\"cryptosign\": {\"type\": \"dynamic\","
 	             " \"authenticator\": \"com.a\", \"require_channel_binding\": true}}}],"

@@ -72,7 +72,13 @@ static int setup(void **state)
 	/* listener authentication: ticket joe (user), dynamic wampcra, anonymous as svc */
 	joe->authid = strdup("joe");
 	joe->role = strdup("user");
-	joe->ticket = strdup("t1");
+	{
+		json_t *cred = json_pack("{s:s}", "ticket", "t1");
+		char err[128];
+
+		assert_true(auth_principal_configure(AUTH_TICKET, joe, cred, err, sizeof(err)));
+		json_decref(cred);
+	}
 	f.auth.m[AUTH_TICKET].enabled = true;
 	HASH_ADD_KEYPTR(hh, f.auth.m[AUTH_TICKET].principals, joe->authid, 3, joe);
 	f.auth.m[AUTH_ANONYMOUS].enabled = true;
