@@ -686,6 +686,31 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 	return dealer_invoke(d, s, msg, reg, m, progress, &az);
 }
 
+/*
+ * A pending call of `callee` on registration `reg`, with an INVOCATION id that the callee
+ * has no other invocation under (ids are per session and wrap, so a long-lived callee
+ * could otherwise see an id it still owes an answer for). Zeroed otherwise; not yet in any
+ * table. NULL: out of memory.
+ */
+static struct pending_call *pending_call_new(struct dealer *d, const struct registration *reg,
+                                             struct session *callee)
+{
+	struct pending_call *pc = calloc(1, sizeof(*pc)), *dup;
+
+	if (!pc)
+		return NULL;
+	do {
+		dup = NULL;
+		pc->invocation_id = ids_next(&callee->last_out_request);
+		HASH_FIND(hh_callee, callee->invocations, &pc->invocation_id,
+		          sizeof(pc->invocation_id), dup);
+	} while (dup);
+	pc->callee = callee;
+	pc->dealer = d;
+	pc->registration_id = reg->id;
+	return pc;
+}
+
 /* Route s's CALL msg to callee m of reg: INVOCATION to a local callee, or forwarded to
  * the node of a remote one. */
 static enum wampd_err dealer_invoke(struct dealer *d, struct session *s,
@@ -708,22 +733,10 @@ static enum wampd_err dealer_invoke(struct dealer *d, struct session *s,
 	if (HASH_CNT(hh_callee, m->session->invocations) >= rs->limits.max_pending_calls_per_callee)
 		return WAMPD_ERR_LIMIT;
 
-	if (!(pc = calloc(1, sizeof(*pc))))
+	if (!(pc = pending_call_new(d, reg, m->session)))
 		return WAMPD_ERR_NOMEM;
-	do {
-		struct pending_call *dup = NULL;
-
-		pc->invocation_id = ids_next(&m->session->last_out_request);
-		HASH_FIND(hh_callee, m->session->invocations, &pc->invocation_id,
-		          sizeof(pc->invocation_id), dup);
-		if (!dup)
-			break;
-	} while (1);
 	pc->call_id = call_id;
 	pc->caller = s;
-	pc->callee = m->session;
-	pc->dealer = d;
-	pc->registration_id = reg->id;
 	pc->caller_progress = wamp_dict_bool(msg->dict, "receive_progress", false) &&
 	                      (s->features & SF_CALLER_PROGRESSIVE_RESULTS);
 	pc->invocation_open = progress;
@@ -792,20 +805,8 @@ enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, jso
 		m = dealer_pick_local(reg); /* the router's own calls stay on this node */
 	if (!m)
 		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
-	if (!(pc = calloc(1, sizeof(*pc))))
+	if (!(pc = pending_call_new(d, reg, m->session)))
 		return WAMPD_ERR_NOMEM;
-	do {
-		struct pending_call *dup = NULL;
-
-		pc->invocation_id = ids_next(&m->session->last_out_request);
-		HASH_FIND(hh_callee, m->session->invocations, &pc->invocation_id,
-		          sizeof(pc->invocation_id), dup);
-		if (!dup)
-			break;
-	} while (1);
-	pc->callee = m->session;
-	pc->dealer = d;
-	pc->registration_id = reg->id;
 	pc->internal = true;
 	pc->internal_done = done;
 	pc->internal_ctx = ctx;

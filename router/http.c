@@ -24,6 +24,7 @@
 
 #include "common/log.h"
 #include "router/conn.h"
+#include "router/lwsconn.h"
 #include "router/front.h"
 #include "router/iplimit.h"
 #include "router/outq.h"
@@ -101,12 +102,7 @@ static void http_conn_close(struct conn *cc, int code, const char *reason, bool 
 	struct http_conn *c = (struct http_conn *)cc;
 
 	(void)code, (void)reason;
-	if (now || (!c->conn.q.count && !c->drain)) {
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-	} else {
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_CLOSE_FLUSH_S);
-		lws_callback_on_writable(c->wsi);
-	}
+	lwsconn_close(c->wsi, now || (!c->conn.q.count && !c->drain), HTTP_CLOSE_FLUSH_S);
 }
 
 static void http_kick(struct conn *c)
@@ -170,15 +166,11 @@ void http_close(struct http_conn *c, bool now)
 
 static bool queue_bytes(struct http_conn *c, const char *a, size_t an, const void *b, size_t bn)
 {
-	struct wamp_out *o = wamp_out_new(an + bn);
+	struct wamp_out *o = wamp_out_bytes(a, an, b, bn);
 	bool ok;
 
 	if (!o)
 		return false;
-	memcpy(wamp_out_data(o), a, an);
-	if (bn)
-		memcpy(wamp_out_data(o) + an, b, bn);
-	o->len = an + bn;
 	/* a response: bounded by what it answers, not by the stream limit */
 	ok = outq_push(&c->conn.q, o, SIZE_MAX);
 	wamp_out_unref(o);

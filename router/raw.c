@@ -19,6 +19,7 @@
 #include "router/front.h"
 #include "router/outq.h"
 #include "router/conn.h"
+#include "router/lwsconn.h"
 #include "router/protocol.h"
 #include "router/rawsocket.h"
 #include "router/tlspeer.h"
@@ -54,27 +55,18 @@ static void raw_close(struct conn *cc, int code, const char *reason, bool now)
 
 	(void)code;
 	(void)reason;
-	if (now || !c->conn.q.count) {
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-	} else {
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, RAW_CLOSE_FLUSH_S);
-		lws_callback_on_writable(c->wsi);
-	}
+	lwsconn_close(c->wsi, now || !c->conn.q.count, RAW_CLOSE_FLUSH_S);
 }
 
 /* Queue bytes written as they are (handshake reply, PONG). */
 static bool raw_queue_verbatim(struct raw_conn *c, const uint8_t *a, size_t an, const uint8_t *b,
                                size_t bn)
 {
-	struct wamp_out *o = wamp_out_new(an + bn);
+	struct wamp_out *o = wamp_out_bytes(a, an, b, bn);
 	bool ok;
 
 	if (!o)
 		return false;
-	memcpy(wamp_out_data(o), a, an);
-	if (bn)
-		memcpy(wamp_out_data(o) + an, b, bn);
-	o->len = an + bn;
 	o->ser = RAW_VERBATIM;
 	ok = conn_queue(&c->conn, o);
 	wamp_out_unref(o);

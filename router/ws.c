@@ -36,6 +36,7 @@
 #include "common/metrics.h"
 #include "router/batched.h"
 #include "router/conn.h"
+#include "router/lwsconn.h"
 #include "router/httpreq.h"
 #include "router/listen.h"
 #include "router/protocol.h"
@@ -73,12 +74,7 @@ static void ws_close(struct conn *cc, int code, const char *reason, bool now)
 
 	c->close_code = (uint16_t)code;
 	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
-	if (now) {
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-	} else {
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, WS_CLOSE_FLUSH_S);
-		lws_callback_on_writable(c->wsi);
-	}
+	lwsconn_close(c->wsi, now, WS_CLOSE_FLUSH_S);
 }
 
 static void ws_kick(struct conn *c)

@@ -27,6 +27,19 @@ struct wamp_out *wamp_out_new(size_t cap)
 	return o;
 }
 
+struct wamp_out *wamp_out_bytes(const void *a, size_t an, const void *b, size_t bn)
+{
+	struct wamp_out *o = wamp_out_new(an + bn);
+
+	if (!o)
+		return NULL;
+	memcpy(wamp_out_data(o), a, an);
+	if (bn)
+		memcpy(wamp_out_data(o) + an, b, bn);
+	o->len = an + bn;
+	return o;
+}
+
 bool wamp_out_grow(struct wamp_out **o, size_t extra)
 {
 	struct wamp_out *n;

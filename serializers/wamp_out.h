@@ -33,6 +33,11 @@ struct wamp_out {
 /* A new buffer with room for cap bytes, len 0, one reference. NULL on allocation failure. */
 struct wamp_out *wamp_out_new(size_t cap);
 
+/* A new buffer holding a[0..an) followed by b[0..bn) (b may be NULL when bn is 0): bytes a
+ * transport writes as they are (a handshake reply, a PONG, an HTTP response). One
+ * reference; NULL on allocation failure. */
+struct wamp_out *wamp_out_bytes(const void *a, size_t an, const void *b, size_t bn);
+
 /* The growing part of wamp_out_reserve (the buffer is too small). */
 bool wamp_out_grow(struct wamp_out **o, size_t extra);
 
