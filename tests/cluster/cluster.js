@@ -18,7 +18,11 @@ const { Router, connect, close, expectError, assert, assertEq, signal, deadline,
   progressDeferred } = h;
 const TTL_MS = 1500;
 
-function freePort() {
+// A loopback port free at this instant: redis-server cannot take any free port and say
+// which (port 0 turns TCP off), so it gets one a probe socket was just given. Someone else
+// (another test, any process binding port 0 or connecting out) may take it before
+// redis-server binds it: Redis.start checks, see there.
+function probePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
@@ -26,12 +30,21 @@ function freePort() {
   });
 }
 
-function ping(port) {
+// The process id of the Redis server answering on port (INFO server), or null.
+function redisPid(port) {
   return new Promise((resolve) => {
     const c = net.connect(port, '127.0.0.1');
-    c.on('connect', () => c.write('PING\r\n'));
-    c.on('data', (d) => { c.destroy(); resolve(d.toString().startsWith('+PONG')); });
-    c.on('error', () => resolve(false));
+    let data = '';
+    const done = (v) => { c.destroy(); resolve(v); };
+    c.setTimeout(500, () => done(null));
+    c.on('connect', () => c.write('INFO server\r\n'));
+    c.on('data', (d) => {
+      data += d.toString();
+      const m = /\r\nprocess_id:(\d+)\r\n/.exec(data);
+      if (m) done(Number(m[1]));
+    });
+    c.on('error', () => done(null));
+    c.on('end', () => done(null));
   });
 }
 
@@ -44,15 +57,37 @@ async function until(pred, ms, what) {
   throw new Error(`timeout after ${ms} ms: ${what}`);
 }
 
+// A private redis-server. The first start() probes for a port and is ready only when the
+// server on it answers INFO with this redis-server's own process id (another test's Redis
+// never counts); one that exits first (its port was taken) is started again on another
+// probed port, until the deadline. Later starts need the same port back (the nodes know
+// the URL), or fail saying why.
 class Redis {
-  constructor(port) { this.port = port; this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wampd-redis-js-')); }
+  constructor() { this.port = null; this.starts = 0; this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wampd-redis-js-')); }
   get url() { return `redis://127.0.0.1:${this.port}/0`; }
-  async start() {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1',
-      '--save', '', '--appendonly', 'no', '--dir', this.dir, '--loglevel', 'warning'],
-    { stdio: 'ignore' });
-    this.exited = new Promise((r) => this.proc.on('exit', r));
-    await until(() => ping(this.port), 10000, 'redis-server to answer PING');
+  async start(ms = 15000) {
+    const end = Date.now() + ms;
+    const fixed = this.port !== null;
+    const taken = [];
+    for (;;) {
+      const port = fixed ? this.port : await probePort();
+      const log = path.join(this.dir, `redis-${++this.starts}.log`);
+      this.proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
+        '--save', '', '--appendonly', 'no', '--dir', this.dir, '--loglevel', 'warning',
+        '--logfile', log], { stdio: 'ignore' });
+      let exited = false;
+      this.exited = new Promise((r) => this.proc.on('exit', () => { exited = true; r(); }));
+      while (!exited) {
+        if (await redisPid(port) === this.proc.pid) { this.port = port; return; }
+        if (Date.now() >= end) throw new Error(`timeout after ${ms} ms: redis-server to answer on port ${port}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const why = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim() : '(no log)';
+      if (fixed || Date.now() >= end) {
+        throw new Error(`redis-server on port ${port} exited (ports found taken before it: ${taken}): ${why}`);
+      }
+      taken.push(port);
+    }
   }
   async kill() { this.proc.kill('SIGKILL'); await deadline(this.exited, 5000, 'redis to exit'); }
   stop() { if (this.proc.exitCode === null) this.proc.kill('SIGKILL'); fs.rmSync(this.dir, { recursive: true, force: true }); }
@@ -192,7 +227,7 @@ async function redisRestarted(nodes, redis) {
 }
 
 async function main() {
-  const redis = new Redis(await freePort());
+  const redis = new Redis();
   let failed = 0;
   const nodes = [];
   await redis.start();

@@ -74,7 +74,7 @@ class WampdProcess:
         buf = b""
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                self._stderr_thread.join(timeout=5)  # all it printed, not a part of it
+                self._stderr_to_the_end()
                 raise WampdError("wampd exited with %s before listening:\n%s"
                                  % (self.proc.returncode, self.stderr()))
             r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
@@ -92,6 +92,7 @@ class WampdProcess:
             if self.urls and (self.admin_url or not self._wants_admin()):
                 return self
         self.kill()
+        self._stderr_to_the_end()
         raise WampdError("wampd did not report a listening port within %ss:\n%s"
                          % (self.start_timeout, self.stderr()))
 
@@ -104,6 +105,13 @@ class WampdProcess:
         for line in iter(self.proc.stderr.readline, b""):
             self._stderr_lines.append(line.decode(errors="replace"))
 
+    def _stderr_to_the_end(self, timeout=5):
+        """wampd has exited: wait until the drain thread has read its stderr to the end
+        (on a loaded machine it may not even have started reading when the exit is seen,
+        and an error message quoting stderr() would come out empty)."""
+        if self._stderr_thread:
+            self._stderr_thread.join(timeout=timeout)
+
     def stop(self, sig=signal.SIGTERM, timeout=10, expect_code=0):
         """Signal wampd and wait for it; assert its exit code and a clean stderr."""
         if self.proc is None:
@@ -115,10 +123,10 @@ class WampdProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                self._stderr_to_the_end()
                 raise WampdError("wampd did not exit within %ss of signal %s:\n%s"
                                  % (timeout, sig, self.stderr()))
-        if self._stderr_thread:
-            self._stderr_thread.join(timeout=5)
+        self._stderr_to_the_end()
         code = self.proc.returncode
         self._cleanup()
         self.check_sanitizers()
@@ -131,6 +139,8 @@ class WampdProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc:
+            self._stderr_to_the_end()  # check_sanitizers() after a kill sees all of it
         self._cleanup()
 
     def _cleanup(self):
