@@ -16,9 +16,22 @@ struct route_table {
 	struct route_table *next;
 };
 
-static struct httpsvc *services;    /* every service of every listener */
-static bool abandoned;              /* the event loop is going away: no more timers */
-static struct route_table *tables;  /* every listener's routes */
+/* The service types (enum http_service_type): their names and constructors. */
+static const struct {
+	const char *name;
+	struct httpsvc *(*create)(struct router *rt, const struct http_service_config *cfg,
+	                          struct http_route *route, char *err, size_t errlen);
+	bool prefix;       /* the route serves every path below its own (long-poll's
+	                      /<transport>/...) */
+	bool rest_secret;  /* the rest of the path is a credential: never logged */
+	bool message_body; /* the body is one WAMP message: limits.max_message_size bounds it */
+} svc_types[] = {
+	[HTTP_SVC_PUBLISHER] = {"publisher", bridge_service_new, false, false, false},
+	[HTTP_SVC_CALLER] = {"caller", bridge_service_new, false, false, false},
+	[HTTP_SVC_WEBHOOK] = {"webhook", bridge_service_new, false, false, false},
+	[HTTP_SVC_SSE] = {"sse", sse_service_new, false, false, false},
+	[HTTP_SVC_LONGPOLL] = {"longpoll", longpoll_service_new, true, true, true},
+};
 
 struct http_routes *httpsvc_listener_new(struct router *rt, const struct listener_config *lc,
                                          char *err, size_t errlen)
@@ -31,75 +44,63 @@ struct http_routes *httpsvc_listener_new(struct router *rt, const struct listene
 		return NULL;
 	}
 	t->routes.rt = rt;
-	t->next = tables;
-	tables = t;
+	t->next = rt->http.tables;
+	rt->http.tables = t;
 	for (size_t i = 0; i < lc->nhttp; i++) {
 		const struct http_service_config *sc = &lc->http[i];
 		struct http_route *route = &t->routes.v[t->routes.n];
 		struct httpsvc *svc;
 
 		route->path = sc->path;
-		route->max_body = sc->max_body;
+		route->max_body = svc_types[sc->type].message_body ? rt->cfg.max_message_size
+		                                                   : sc->max_body;
 		route->origins = sc->allowed_origins ? sc->allowed_origins : lc->allowed_origins;
-		switch (sc->type) {
-		case HTTP_SVC_SSE:
-			svc = sse_service_new(rt, sc, route, err, errlen);
-			break;
-		case HTTP_SVC_LONGPOLL:
-			route->prefix = true;
-			route->rest_secret = true;
-			route->max_body = rt->cfg.max_message_size;
-			svc = longpoll_service_new(rt, sc, route, err, errlen);
-			break;
-		default:
-			svc = bridge_service_new(rt, sc, route, err, errlen);
-			break;
-		}
+		route->prefix = svc_types[sc->type].prefix;
+		route->rest_secret = svc_types[sc->type].rest_secret;
+		svc = svc_types[sc->type].create(rt, sc, route, err, errlen);
 		if (!svc)
 			return NULL;
 		svc->cfg = sc;
 		svc->rt = rt;
 		svc->auth = &lc->auth;
 		svc->serializers = lc->serializers;
-		svc->next = services;
-		services = svc;
+		svc->next = rt->http.services;
+		rt->http.services = svc;
 		route->ctx = svc;
 		t->routes.n++;
-		wlog_notice("router", "http service %s type=%s", sc->path,
-		            (const char *[]){"publisher", "caller", "webhook", "sse",
-		                             "longpoll"}[sc->type]);
+		wlog_notice("router", "http service %s type=%s", sc->path, svc_types[sc->type].name);
 	}
 	return &t->routes;
 }
 
-void httpsvc_shutdown_all(void)
+void httpsvc_shutdown_all(struct router *rt)
 {
-	for (struct httpsvc *s = services; s; s = s->next)
+	for (struct httpsvc *s = rt->http.services; s; s = s->next)
 		if (s->shutdown)
 			s->shutdown(s);
 }
 
-void httpsvc_abandon(void)
+void httpsvc_abandon(struct router *rt)
 {
-	abandoned = true;
+	rt->http.abandoned = true;
 }
 
-void httpsvc_free_all(void)
+void httpsvc_free_all(struct router *rt)
 {
-	while (services) {
-		struct httpsvc *s = services;
+	while (rt->http.services) {
+		struct httpsvc *s = rt->http.services;
 
-		services = s->next;
+		rt->http.services = s->next;
 		s->destroy(s);
 	}
-	while (tables) {
-		struct route_table *t = tables;
+	while (rt->http.tables) {
+		struct route_table *t = rt->http.tables;
 
-		tables = t->next;
+		rt->http.tables = t->next;
 		free(t->routes.v);
 		free(t);
 	}
-	abandoned = false;
+	rt->http.abandoned = false;
 }
 
 bool httpsvc_feed(struct router *rt, struct session *s, json_t *msg, char *why, size_t whylen)
@@ -144,7 +145,7 @@ json_t *httpsvc_decode(const struct wamp_out *out)
 
 struct realm_timer *httpsvc_timer(struct router *rt, uint32_t ms, void (*fn)(void *), void *arg)
 {
-	if (!rt->realms.timers.start || abandoned)
+	if (!rt->realms.timers.start || rt->http.abandoned)
 		return NULL;
 	return rt->realms.timers.start(rt->realms.timers.ctx, ms, fn, arg);
 }

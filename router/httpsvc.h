@@ -40,14 +40,14 @@ struct httpsvc {
 struct http_routes *httpsvc_listener_new(struct router *rt, const struct listener_config *lc,
                                          char *err, size_t errlen);
 
-/* Router shutdown (loop_run): every service closes what it has open. */
-void httpsvc_shutdown_all(void);
+/* Router shutdown (loop_run): every service of rt closes what it has open. */
+void httpsvc_shutdown_all(struct router *rt);
 
 /* The lws context is about to be destroyed: connections close, no timer may start. */
-void httpsvc_abandon(void);
+void httpsvc_abandon(struct router *rt);
 
-/* Free every service and route table (loop_free, after the lws context). */
-void httpsvc_free_all(void);
+/* Free every service and route table of rt (loop_free, after the lws context). */
+void httpsvc_free_all(struct router *rt);
 
 /*
  * Feed a WAMP message (a JSON array, borrowed) to internal session s as if its client had

@@ -64,11 +64,11 @@ struct lp_transport {
 
 struct lp_svc {
 	struct httpsvc svc;
+	unsigned long long next_id;    /* public ids of its transports (with the path: unique) */
 	struct lp_transport *by_key;
 	uint32_t count;
 };
 
-static unsigned long long lp_next_id; /* public ids, unique in the process */
 
 static const char *lp_content_type(enum wamp_ser ser)
 {
@@ -218,9 +218,9 @@ static json_t *lp_transport(struct conn *c)
 	struct lp_transport *t = (struct lp_transport *)c;
 
 	/* the public id, never the token */
-	return json_pack("{s:s, s:s, s:I, s:b, s:s}", "type", "longpoll", "serializer",
-	                 wamp_ser_name(t->conn.session->ser), "id", (json_int_t)t->id, "batched",
-	                 t->batched, "peer", t->conn.addr);
+	return json_pack("{s:s, s:s, s:s, s:I, s:b, s:s}", "type", "longpoll", "path",
+	                 t->svc->svc.cfg->path, "serializer", wamp_ser_name(t->conn.session->ser),
+	                 "id", (json_int_t)t->id, "batched", t->batched, "peer", t->conn.addr);
 }
 
 static const struct conn_ops lp_conn_ops = {
@@ -272,7 +272,7 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 	t->conn.ops = &lp_conn_ops;
 	t->conn.rt = rt;
 	lp_token_new(token, t->key);
-	t->id = ++lp_next_id;
+	t->id = ++svc->next_id;
 	t->svc = svc;
 	t->batched = proto.batched;
 	t->conn.session->auth = svc->svc.auth;

@@ -207,7 +207,7 @@ int loop_run(struct loop *lp, volatile int *stop, int grace_ms)
 			dealer_cancel_all(&r->dealer);
 	}
 	conn_shutdown_all(lp->rt);
-	httpsvc_shutdown_all();
+	httpsvc_shutdown_all(lp->rt);
 	deadline = clock_mono_ms() + grace_ms;
 	while (lp->rt->nconns && clock_mono_ms() < deadline)
 		if (lws_service(lp->ctx, 0) < 0)
@@ -225,10 +225,10 @@ void loop_free(struct loop *lp)
 	/* what is still open is going away together: nothing more is queued to it while
 	 * the sessions leave their realms one by one below */
 	conn_abandon_all(lp->rt);
-	httpsvc_abandon();
+	httpsvc_abandon(lp->rt);
 	if (lp->ctx)
 		lws_context_destroy(lp->ctx); /* closes what is left: LWS_CALLBACK_CLOSED each */
-	httpsvc_free_all();
+	httpsvc_free_all(lp->rt);
 	memset(&lp->rt->realms.timers, 0, sizeof(lp->rt->realms.timers));
 	listeners_close(&lp->listeners);
 	free(lp);

@@ -22,6 +22,8 @@ struct router_stats {
 };
 
 struct conn;
+struct httpsvc;
+struct route_table;
 
 struct router {
 	struct config cfg;
@@ -29,6 +31,11 @@ struct router {
 	struct wamp_codec_limits codec_limits;
 	uint32_t nconns;         /* transport connections carrying a session (conn_count) */
 	struct conn *conns;      /* every live connection (router/conn.h's registry) */
+	struct {
+		struct httpsvc *services;    /* every HTTP service of every listener (httpsvc.c) */
+		struct route_table *tables;  /* every listener's routes */
+		bool abandoned;              /* the loop is going away: no more timers */
+	} http;
 	bool shutting_down;
 	struct router_stats stats;
 	struct iplimit ipl;      /* per-address connections and failed authentications */

@@ -64,19 +64,19 @@ struct sse_stream {
 struct sse_svc {
 	struct httpsvc svc;
 	struct sse_stream *streams;
+	/* the SSE rendition of the last EVENT buffer seen (shared by every stream of the
+	 * service it reaches: one EVENT is rendered once) */
+	struct {
+		struct wamp_out *event;
+		struct wamp_out *sse;
+	} cache;
 };
 
-/* the SSE rendition of the last EVENT buffer seen (shared by every stream it reaches) */
-static struct {
-	struct wamp_out *event;
-	struct wamp_out *sse;
-} sse_cache;
-
-static void sse_cache_clear(void)
+static void sse_cache_clear(struct sse_svc *ss)
 {
-	wamp_out_unref(sse_cache.event);
-	wamp_out_unref(sse_cache.sse);
-	sse_cache.event = sse_cache.sse = NULL;
+	wamp_out_unref(ss->cache.event);
+	wamp_out_unref(ss->cache.sse);
+	ss->cache.event = ss->cache.sse = NULL;
 }
 
 static void sse_free(struct sse_stream *st)
@@ -331,17 +331,17 @@ static void sse_event(struct sse_stream *st, struct wamp_out *out, json_t *m)
 	if (!st->streaming || pub == st->last_sent)
 		return;
 	st->last_sent = pub;
-	if (sse_cache.event != out) {
+	if (st->svc->cache.event != out) {
 		struct wamp_out *o = sse_render(pub, topic ? topic : sse_topic_of(st, sub),
 		                                json_array_get(m, 4), json_array_get(m, 5));
 
 		if (!o)
 			return;
-		sse_cache_clear();
-		sse_cache.event = wamp_out_ref(out);
-		sse_cache.sse = o;
+		sse_cache_clear(st->svc);
+		st->svc->cache.event = wamp_out_ref(out);
+		st->svc->cache.sse = o;
 	}
-	sse_push(st, sse_cache.sse);
+	sse_push(st, st->svc->cache.sse);
 }
 
 /* Continue the handshake from the loop (a peer_ops.send must not re-enter realm/). */
@@ -655,7 +655,7 @@ static void sse_destroy(struct httpsvc *svc)
 
 	while (ss->streams)
 		sse_free(ss->streams);
-	sse_cache_clear();
+	sse_cache_clear(ss);
 	free(ss);
 }
 
