@@ -9,10 +9,12 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/wassert.h"
 #include "router/config_internal.h"
 #include "router/crossbar.h"
 #include "serializers/codec.h"
@@ -87,48 +89,87 @@ bool cfg_str(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
 	return true;
 }
 
+/*
+ * The "limits" keys, one row each (redis' standardConfig): name, range and where the value
+ * lives in struct config. The defaults are config_base's (one place too). Each value is an
+ * unsigned integer of the width of its field.
+ */
+#define LIMIT_ROW(key, min, max, field)                                                     \
+	{key, min, max, offsetof(struct config, field), sizeof(((struct config *)0)->field)}
+static const struct limit_row {
+	const char *key;
+	uint64_t min, max;
+	size_t offset, size;
+} limit_rows[] = {
+	LIMIT_ROW("max_message_size", 64, UINT64_C(1) << 30, max_message_size),
+	LIMIT_ROW("max_nesting_depth", 2, 1000, max_depth),
+	LIMIT_ROW("send_queue_bytes", 1024, UINT64_C(1) << 34, send_queue_bytes),
+	LIMIT_ROW("max_sessions", 1, 10000000, max_sessions),
+	LIMIT_ROW("max_subscriptions_per_session", 1, UINT32_MAX,
+	          realm_limits.max_subscriptions_per_session),
+	LIMIT_ROW("max_registrations_per_session", 1, UINT32_MAX,
+	          realm_limits.max_registrations_per_session),
+	LIMIT_ROW("max_pending_calls_per_session", 1, UINT32_MAX,
+	          realm_limits.max_pending_calls_per_session),
+	LIMIT_ROW("max_pending_calls_per_callee", 1, UINT32_MAX,
+	          realm_limits.max_pending_calls_per_callee),
+	LIMIT_ROW("max_testament_bytes_per_session", 0, UINT32_MAX,
+	          realm_limits.max_testament_bytes_per_session),
+	LIMIT_ROW("max_sessions_per_ip", 0, 10000000, max_sessions_per_ip),
+	LIMIT_ROW("max_auth_failures_per_ip", 0, 1000000, max_auth_failures_per_ip),
+	LIMIT_ROW("auth_failure_window", 1, 86400, auth_failure_window_s),
+	LIMIT_ROW("hello_timeout", 1, 3600, hello_timeout_s),
+	LIMIT_ROW("ping_interval", 0, 65535, ping_interval_s),
+	LIMIT_ROW("ping_timeout", 0, 65535, ping_timeout_s),
+};
+#undef LIMIT_ROW
+
+static uint64_t limit_get(const struct config *cfg, const struct limit_row *r)
+{
+	const char *p = (const char *)cfg + r->offset;
+
+	WAMPD_ASSERT(r->size == sizeof(uint64_t) || r->size == sizeof(uint32_t));
+	switch (r->size) {
+	case sizeof(uint64_t): return *(const uint64_t *)(const void *)p;
+	default: return *(const uint32_t *)(const void *)p;
+	}
+}
+
+static void limit_set(struct config *cfg, const struct limit_row *r, uint64_t v)
+{
+	char *p = (char *)cfg + r->offset;
+
+	if (r->size == sizeof(uint64_t))
+		*(uint64_t *)(void *)p = v;
+	else
+		*(uint32_t *)(void *)p = (uint32_t)v;
+}
+
 static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
 {
-	static const char *const keys[] = {
-		"max_message_size", "max_nesting_depth", "send_queue_bytes", "max_sessions",
-		"max_subscriptions_per_session", "max_registrations_per_session",
-		"max_pending_calls_per_session", "max_pending_calls_per_callee", "hello_timeout",
-		"ping_interval", "ping_timeout", "max_sessions_per_ip", "max_auth_failures_per_ip",
-		"auth_failure_window", "max_testament_bytes_per_session", NULL};
-	uint64_t v;
+	const char *key;
+	json_t *val;
 
 	if (!json_is_object(lim))
 		return cfg_fail(c, "limits", "must be an object");
-	if (!cfg_check_keys(c, "limits", lim, keys))
-		return false;
-#define LIMIT(key, min, max, field)                                                        \
-	do {                                                                               \
-		v = cfg->field;                                                            \
-		if (!cfg_uint(c, lim, "limits", key, min, max, &v))                        \
-			return false;                                                      \
-		cfg->field = v;                                                            \
-	} while (0)
-	LIMIT("max_message_size", 64, UINT64_C(1) << 30, max_message_size);
-	LIMIT("max_nesting_depth", 2, 1000, max_depth);
-	LIMIT("send_queue_bytes", 1024, UINT64_C(1) << 34, send_queue_bytes);
-	LIMIT("max_sessions", 1, 10000000, max_sessions);
-	LIMIT("max_subscriptions_per_session", 1, UINT32_MAX,
-	      realm_limits.max_subscriptions_per_session);
-	LIMIT("max_registrations_per_session", 1, UINT32_MAX,
-	      realm_limits.max_registrations_per_session);
-	LIMIT("max_pending_calls_per_session", 1, UINT32_MAX,
-	      realm_limits.max_pending_calls_per_session);
-	LIMIT("max_pending_calls_per_callee", 1, UINT32_MAX,
-	      realm_limits.max_pending_calls_per_callee);
-	LIMIT("max_testament_bytes_per_session", 0, UINT32_MAX,
-	      realm_limits.max_testament_bytes_per_session);
-	LIMIT("max_sessions_per_ip", 0, 10000000, max_sessions_per_ip);
-	LIMIT("max_auth_failures_per_ip", 0, 1000000, max_auth_failures_per_ip);
-	LIMIT("auth_failure_window", 1, 86400, auth_failure_window_s);
-	LIMIT("hello_timeout", 1, 3600, hello_timeout_s);
-	LIMIT("ping_interval", 0, 65535, ping_interval_s);
-	LIMIT("ping_timeout", 0, 65535, ping_timeout_s);
-#undef LIMIT
+	json_object_foreach(lim, key, val) {
+		const struct limit_row *r = NULL;
+		uint64_t v;
+
+		for (size_t i = 0; i < sizeof(limit_rows) / sizeof(limit_rows[0]) && !r; i++)
+			if (!strcmp(limit_rows[i].key, key))
+				r = &limit_rows[i];
+		if (!r) {
+			char path[300];
+
+			snprintf(path, sizeof(path), "limits.%s", key);
+			return cfg_fail(c, path, "unknown key");
+		}
+		v = limit_get(cfg, r);
+		if (!cfg_uint(c, lim, "limits", key, r->min, r->max, &v))
+			return false;
+		limit_set(cfg, r, v);
+	}
 	return true;
 }
 
