@@ -16,7 +16,7 @@
 #include <stdbool.h>
 
 #include "router/config.h"
-#include "router/http.h"
+#include "router/httpapi.h"
 #include "router/router.h"
 
 /* What every service has (first member of each service's struct). */
