@@ -14,6 +14,7 @@ Crossbar config) gets exactly itself; without an allow-list no CORS header is se
 application/json are 415 and publish nothing; a webhook refuses a browser's cross-site
 POST. Autobahn|JS's long-poll Content-Type keeps working.
 """
+# ctest-areas: http sse longpoll
 
 import json
 import socket

@@ -14,6 +14,7 @@ is consumed by lws itself (it ends the header there) and a header name it does n
 dropped, so those reach nothing, which is checked too: no injected line in any answer, and
 the router keeps serving.
 """
+# ctest-areas: http
 
 import socket
 import ssl

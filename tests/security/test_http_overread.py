@@ -13,6 +13,7 @@ paths. After each one the router must answer a follow-up request (it is alive), 
 stderr must be free of sanitizer reports (WampdProcess.stop fails on one; the ASan build,
 which `make test` runs, turns the over-read into a report).
 """
+# ctest-areas: http
 
 import json
 import socket

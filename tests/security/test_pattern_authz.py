@@ -9,6 +9,7 @@ more specific deny inside it), the authorizer gets options.match, and its answer
 cached per (action, match, uri). Each test drives the real router over raw frames and
 checks what the refused subscription would have delivered reaches nobody.
 """
+# ctest-areas: authz broker dealer
 
 import unittest
 

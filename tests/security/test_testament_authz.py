@@ -9,6 +9,7 @@ only the publish options that mean something then are accepted. The test drives 
 over raw frames and checks, from a watcher subscribed to everything, that the attacker's
 departure delivers nothing but the genuine on_leave.
 """
+# ctest-areas: authz meta
 
 import unittest
 
