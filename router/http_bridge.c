@@ -70,6 +70,7 @@ struct bridge {
 /* ------------------------------------------------------------------------------------ */
 /* answers                                                                                */
 
+/* The HTTP status for a WAMP error URI (README: "HTTP bridge"; httpsvc.h). */
 int bridge_error_status(const char *uri)
 {
 	static const struct {
@@ -584,35 +585,10 @@ static json_t *webhook_headers(const struct http_service_config *cfg, const stru
 	return h;
 }
 
-json_t *bridge_webhook_event(const struct http_service_config *cfg,
-                             const struct http_request *req)
-{
-	json_t *event = json_pack("{s:o}", "headers", webhook_headers(cfg, req));
-	json_t *text = json_stringn((const char *)(req->body ? req->body : (const uint8_t *)""),
-	                            req->body_len);
-
-	if (event && text) {
-		json_object_set_new(event, "body", text);
-	} else if (event) {
-		/* not UTF-8: the body travels as base64 */
-		size_t cap = sodium_base64_encoded_len(req->body_len,
-		                                       sodium_base64_VARIANT_ORIGINAL);
-		char *b64 = malloc(cap);
-
-		if (b64) {
-			sodium_bin2base64(b64, cap, req->body, req->body_len,
-			                  sodium_base64_VARIANT_ORIGINAL);
-			json_object_set_new(event, "body_base64", json_string(b64));
-			free(b64);
-		}
-	}
-	return event;
-}
-
 static void bridge_webhook(struct bridge *b, struct http_conn *c, const struct http_request *req)
 {
 	const struct http_service_config *cfg = b->svc.cfg;
-	json_t *args, *options;
+	json_t *event, *args, *options, *text;
 
 	if (cfg->github_secret) {
 		size_t n = 0;
@@ -627,7 +603,23 @@ static void bridge_webhook(struct bridge *b, struct http_conn *c, const struct h
 			return;
 		}
 	}
-	args = json_pack("[o]", bridge_webhook_event(cfg, req));
+	event = json_pack("{s:o}", "headers", webhook_headers(cfg, req));
+	text = json_stringn((const char *)(req->body ? req->body : (const uint8_t *)""),
+	                    req->body_len);
+	if (event && text) {
+		json_object_set_new(event, "body", text);
+	} else if (event) {
+		/* not UTF-8: the body travels as base64 */
+		size_t cap = sodium_base64_encoded_len(req->body_len, sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = malloc(cap);
+
+		if (b64) {
+			sodium_bin2base64(b64, cap, req->body, req->body_len, sodium_base64_VARIANT_ORIGINAL);
+			json_object_set_new(event, "body_base64", json_string(b64));
+			free(b64);
+		}
+	}
+	args = json_pack("[o]", event);
 	options = json_pack("{s:b}", "acknowledge", 1);
 	bridge_send(b, c, WAMP_PUBLISH, cfg->topic, args, NULL, options);
 	json_decref(args);

@@ -79,15 +79,6 @@ struct httpsvc *longpoll_service_new(struct router *rt, const struct http_servic
  * callee's own error URI). */
 int bridge_error_status(const char *uri);
 
-/*
- * What a webhook publishes for req: {"headers": {...}, "body": "<text>"}, or "body_base64"
- * when the body is not UTF-8. Header names are lower-cased; the headers are those cfg
- * lists (cfg->headers), or when it lists none all but the credentials (Authorization,
- * Cookie, Proxy-Authorization). New reference; NULL on allocation failure.
- */
-json_t *bridge_webhook_event(const struct http_service_config *cfg,
-                             const struct http_request *req);
-
 /* The HTTP status of an SSE request whose internal session was refused with ABORT `uri`:
  * 404 no such realm, 403 not authorized or no such role, 400 invalid URI, 503 shutdown
  * or a limit, 401 otherwise (authentication). */

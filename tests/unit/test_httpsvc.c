@@ -1,8 +1,7 @@
 /*
  * test_httpsvc.c - the parts of the HTTP services (router/http_bridge.c, router/sse.c)
- * that need no connection: the bridge's HTTP status per WAMP error, what a webhook
- * publishes (credentials never, a body that is not UTF-8 as base64), the SSE rendition of
- * an event, the SSE refusal statuses and the SSE credentials (Basic and Bearer).
+ * that need no connection: the bridge's HTTP status per WAMP error, the SSE rendition of an
+ * event, the SSE refusal statuses and the SSE credentials (Basic and Bearer).
  *
  * The handlers themselves answer through an http_conn, which only libwebsockets makes
  * today; they are tested against the real binary (tests/http, tests/security) until
@@ -56,54 +55,6 @@ static void test_bridge_error_status(void **state)
 			if (bridge_error_status(cases[i].uris[k]) != cases[i].status)
 				fail_msg("%s: %d, expected %d", cases[i].uris[k],
 				         bridge_error_status(cases[i].uris[k]), cases[i].status);
-}
-
-static void test_webhook_event(void **state)
-{
-	static const char head[] = "POST /hook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n"
-	                           "Cookie: sid=1\r\nProxy-Authorization: Basic eA==\r\n"
-	                           "X-GitHub-Event: push\r\nContent-Type: text/plain\r\n\r\n";
-	struct http_service_config cfg = {0};
-	struct http_request req;
-	json_t *ev, *h;
-	char *listed[] = {"x-github-event", "authorization"};
-
-	(void)state;
-	/* by default every header but the credentials, names in lower case */
-	request(&req, head, "hello", 5);
-	ev = bridge_webhook_event(&cfg, &req);
-	assert_non_null(ev);
-	assert_string_equal(json_string_value(json_object_get(ev, "body")), "hello");
-	assert_null(json_object_get(ev, "body_base64"));
-	h = json_object_get(ev, "headers");
-	assert_int_equal(json_object_size(h), 3);
-	assert_string_equal(json_string_value(json_object_get(h, "host")), "x");
-	assert_string_equal(json_string_value(json_object_get(h, "x-github-event")), "push");
-	assert_string_equal(json_string_value(json_object_get(h, "content-type")), "text/plain");
-	json_decref(ev);
-
-	/* the configured headers only: then exactly those, even a credential asked for */
-	cfg.headers = listed;
-	cfg.nheaders = 2;
-	ev = bridge_webhook_event(&cfg, &req);
-	h = json_object_get(ev, "headers");
-	assert_int_equal(json_object_size(h), 2);
-	assert_string_equal(json_string_value(json_object_get(h, "x-github-event")), "push");
-	assert_string_equal(json_string_value(json_object_get(h, "authorization")), "Bearer s3cret");
-	json_decref(ev);
-
-	/* a body that is not UTF-8 travels as base64; no body is an empty text */
-	cfg.headers = NULL;
-	cfg.nheaders = 0;
-	request(&req, head, "\xff\x00\x01", 3);
-	ev = bridge_webhook_event(&cfg, &req);
-	assert_null(json_object_get(ev, "body"));
-	assert_string_equal(json_string_value(json_object_get(ev, "body_base64")), "/wAB");
-	json_decref(ev);
-	request(&req, head, NULL, 0);
-	ev = bridge_webhook_event(&cfg, &req);
-	assert_string_equal(json_string_value(json_object_get(ev, "body")), "");
-	json_decref(ev);
 }
 
 static void test_sse_refusal_status(void **state)
@@ -201,7 +152,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bridge_error_status),
-		cmocka_unit_test(test_webhook_event),
 		cmocka_unit_test(test_sse_refusal_status),
 		cmocka_unit_test(test_sse_render),
 		cmocka_unit_test(test_sse_credentials),
