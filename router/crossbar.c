@@ -144,7 +144,8 @@ static json_t *realm_of(struct xlate *x, json_t *r, const char *path)
 	return out;
 }
 
-/* Auth blocks are shaped like wampd's; drop what wampd does not read. */
+/* Auth blocks are shaped like wampd's; drop what wampd does not read. path: the
+ * transport's (the block is its "auth"). */
 static json_t *auth_of(struct xlate *x, json_t *auth, const char *path)
 {
 	json_t *out = json_object();
@@ -160,7 +161,7 @@ static json_t *auth_of(struct xlate *x, json_t *auth, const char *path)
 		json_t *v;
 		void *tmp;
 
-		snprintf(mp, sizeof(mp), "%s.%s", path, method);
+		snprintf(mp, sizeof(mp), "%s.auth.%s", path, method);
 		if (!strcmp(method, "cookie")) {
 			ignore(x, "cookie authentication is not supported", "%s", mp);
 			continue;
@@ -208,13 +209,16 @@ static void serializers_of(struct xlate *x, json_t *t, json_t *l, const char *pa
 	json_object_set_new(l, "serializers", sers);
 }
 
-/* A tcp endpoint's "tls": the listener's tls (key, certificate, the first CA). */
+/* A tcp endpoint's "tls": the listener's tls (key, certificate, the first CA). path: the
+ * transport's (the block is its endpoint.tls). */
 static void tls_of(struct xlate *x, json_t *tls, json_t *l, const char *path)
 {
 	static const char *const tknown[] = {"key", "certificate", "ca_certificates", "dhparam",
 	                                     "ciphers", NULL};
+	char tp[224];
 
-	ignore_unknown(x, tls, tknown, "not supported by wampd", path);
+	snprintf(tp, sizeof(tp), "%s.endpoint.tls", path);
+	ignore_unknown(x, tls, tknown, "not supported by wampd", tp);
 	json_object_set_new(l, "tls", json_pack("{s:O, s:O}", "key", json_object_get(tls, "key"),
 	                                        "certificate", json_object_get(tls, "certificate")));
 	if (json_is_array(json_object_get(tls, "ca_certificates")) &&
@@ -222,9 +226,9 @@ static void tls_of(struct xlate *x, json_t *tls, json_t *l, const char *path)
 		json_object_set(json_object_get(l, "tls"), "ca_certificates",
 		                json_array_get(json_object_get(tls, "ca_certificates"), 0));
 	if (json_object_get(tls, "dhparam"))
-		ignore(x, "OpenSSL's defaults are used", "%s.endpoint.tls.dhparam", path);
+		ignore(x, "OpenSSL's defaults are used", "%s.dhparam", tp);
 	if (json_object_get(tls, "ciphers"))
-		ignore(x, "OpenSSL's defaults are used", "%s.endpoint.tls.ciphers", path);
+		ignore(x, "OpenSSL's defaults are used", "%s.ciphers", tp);
 }
 
 /* A WebSocket service (a websocket transport, or a websocket path of web/universal). */

@@ -52,8 +52,7 @@ size_t front_pss_size(void)
 	return sizeof(struct front_conn);
 }
 
-/* The end of the head ("\r\n\r\n" or "\n\n"), as the length up to and including it. */
-static size_t head_end(const char *buf, size_t len)
+size_t front_head_end(const char *buf, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i++) {
 		if (buf[i] == '\n' && buf[i + 1] == '\n')
@@ -227,28 +226,42 @@ static const char *head_value(const char *head, size_t len, const char *name, si
 	return NULL;
 }
 
-/* A WebSocket upgrade for our path offering one of our subprotocols? Else answer it. */
-static int front_check(struct lws *wsi, const char *head, size_t len, struct front_target *t)
+const struct front_refusal *front_check_upgrade(const char *head, size_t len,
+                                                const char *ws_path, unsigned serializers)
 {
+	static const struct front_refusal not_ws = {"404 Not Found",
+	                                            "wampd: connect with a WAMP WebSocket client"};
+	static const struct front_refusal bad_line = {"400 Bad Request", "malformed request line"};
+	static const struct front_refusal bad_path = {"404 Not Found",
+	                                              "no WAMP service at this path"};
+	static const struct front_refusal no_proto = {
+		"400 Bad Request",
+		"no supported WAMP subprotocol offered (wamp.2.json, wamp.2.msgpack, wamp.2.cbor)"};
 	const char *sp1 = memchr(head, ' ', len), *sp2, *up, *protos;
 	size_t uplen, plen, pathlen;
 	char filtered[512];
 
 	up = head_value(head, len, "upgrade", &uplen);
 	if (!up || uplen != 9 || strncasecmp(up, "websocket", 9))
-		return front_refuse(wsi, "404 Not Found",
-		                    "wampd: connect with a WAMP WebSocket client");
+		return &not_ws;
 	if (!sp1 || !(sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - head))))
-		return front_refuse(wsi, "400 Bad Request", "malformed request line");
+		return &bad_line;
 	pathlen = (size_t)(sp2 - sp1 - 1);
-	if (strcmp(t->ws_path, "*") &&
-	    (strlen(t->ws_path) != pathlen || memcmp(sp1 + 1, t->ws_path, pathlen)))
-		return front_refuse(wsi, "404 Not Found", "no WAMP service at this path");
+	if (strcmp(ws_path, "*") &&
+	    (strlen(ws_path) != pathlen || memcmp(sp1 + 1, ws_path, pathlen)))
+		return &bad_path;
 	protos = head_value(head, len, "sec-websocket-protocol", &plen);
-	if (!protos || !filter_protocols(protos, plen, t->serializers, filtered, sizeof(filtered)))
-		return front_refuse(wsi, "400 Bad Request",
-		                    "no supported WAMP subprotocol offered (wamp.2.json, wamp.2.msgpack, wamp.2.cbor)");
-	return 0;
+	if (!protos || !filter_protocols(protos, plen, serializers, filtered, sizeof(filtered)))
+		return &no_proto;
+	return NULL;
+}
+
+/* A WebSocket upgrade for our path offering one of our subprotocols? Else answer it. */
+static int front_check(struct lws *wsi, const char *head, size_t len, struct front_target *t)
+{
+	const struct front_refusal *no = front_check_upgrade(head, len, t->ws_path, t->serializers);
+
+	return no ? front_refuse(wsi, no->status, no->text) : 0;
 }
 
 static int front_hand_over(struct lws *wsi, struct front_conn *c, struct front_target *t,
@@ -280,8 +293,7 @@ static int front_hand_over(struct lws *wsi, struct front_conn *c, struct front_t
 	return -1; /* close the raw side: only its own descriptor */
 }
 
-/* A plain HTTP request (no Upgrade) for a path with an HTTP service? */
-static bool front_is_http(const struct front_target *t, const char *head, size_t len)
+bool front_is_http(const struct front_target *t, const char *head, size_t len)
 {
 	const char *sp1 = memchr(head, ' ', len), *sp2, *q, *rest;
 	size_t uplen, rest_len;
@@ -385,7 +397,7 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 			memcpy(c->buf + c->len, in, k);
 			c->len += k;
-			if ((end = head_end(c->buf, c->len))) {
+			if ((end = front_head_end(c->buf, c->len))) {
 				if (front_is_http(t, c->buf, end))
 					return front_to_http(wsi, c, t, (const uint8_t *)in + k, len - k);
 				if (k < len)

@@ -64,4 +64,29 @@ size_t front_pss_size(void);
 size_t front_rewrite_head(char *head, size_t len, size_t cap, unsigned serializers,
                           const char *host);
 
+/* The length of the request head in buf[0..len) up to and including the blank line that
+ * ends it ("\r\n\r\n" or "\n\n"); 0 while it has not ended. */
+size_t front_head_end(const char *buf, size_t len);
+
+/* Is the complete request head (head[0..len)) a plain HTTP request (no Upgrade header)
+ * for a path (its query aside) with one of t's HTTP services (t->http)? */
+bool front_is_http(const struct front_target *t, const char *head, size_t len);
+
+/* What the front door answers a request it does not hand over: an HTTP status line and a
+ * one-line text body. */
+struct front_refusal {
+	const char *status;
+	const char *text;
+};
+
+/*
+ * Check a complete request head (head[0..len)) before it is handed to the WebSocket vhost:
+ * a WebSocket upgrade (Upgrade: websocket), for the listener's path (ws_path; "*": any),
+ * offering at least one WAMP subprotocol in `serializers`. NULL if it is one; else the
+ * refusal to answer with (static, in the order of the checks: not an upgrade 404,
+ * malformed request line 400, another path 404, no subprotocol served 400).
+ */
+const struct front_refusal *front_check_upgrade(const char *head, size_t len,
+                                                const char *ws_path, unsigned serializers);
+
 #endif

@@ -78,8 +78,8 @@ struct bridge {
 /* ------------------------------------------------------------------------------------ */
 /* answers                                                                                */
 
-/* The HTTP status for a WAMP error URI (README: "HTTP bridge"). */
-static int bridge_status(const char *uri)
+/* The HTTP status for a WAMP error URI (README: "HTTP bridge"; httpsvc.h). */
+int bridge_error_status(const char *uri)
 {
 	static const struct {
 		const char *uri;
@@ -208,7 +208,7 @@ static void bridge_got(struct bridge *b, json_t *m)
 	} else {
 		const char *uri = json_string_value(json_array_get(m, 4));
 
-		req_answer(q, bridge_status(uri ? uri : ""),
+		req_answer(q, bridge_error_status(uri ? uri : ""),
 		           json_pack("{s:s, s:o, s:o}", "error", uri ? uri : "wamp.error.runtime_error",
 		                     "args", or_empty(json_array_get(m, 5), true), "kwargs",
 		                     or_empty(json_array_get(m, 6), false)));

@@ -72,4 +72,31 @@ struct httpsvc *sse_service_new(struct router *rt, const struct http_service_con
 struct httpsvc *longpoll_service_new(struct router *rt, const struct http_service_config *cfg,
                                      struct http_route *route, char *err, size_t errlen);
 
+/* ---- the services' parts that need no connection (tests/unit/test_httpsvc.c) ---------- */
+
+/* The HTTP status the bridge answers a WAMP error URI with (README "HTTP bridge"): 400,
+ * 403, 404, 413, 429, 501, 503 or 504 for the router's errors, 500 for any other (the
+ * callee's own error URI). */
+int bridge_error_status(const char *uri);
+
+/* The HTTP status of an SSE request whose internal session was refused with ABORT `uri`:
+ * 404 no such realm, 403 not authorized or no such role, 400 invalid URI, 503 shutdown
+ * or a limit, 401 otherwise (authentication). */
+int sse_refusal_status(const char *uri);
+
+/* One event in SSE framing, "id: <publication>\ndata: {"topic", "args", "kwargs"}\n\n"
+ * (args and kwargs borrowed; NULL: empty): a new buffer (one reference), NULL on
+ * allocation failure. */
+struct wamp_out *sse_render(uint64_t publication, const char *topic, json_t *args,
+                            json_t *kwargs);
+
+/*
+ * The credentials of an SSE request, into authid and ticket (NUL-terminated): none (true,
+ * both left as they are), "Authorization: Basic base64(authid:ticket)", or
+ * "Authorization: Bearer <ticket>" with ?authid=. false: another scheme, malformed, an
+ * empty authid, or too long for authid_size / ticket_size.
+ */
+bool sse_credentials(const struct http_request *req, char *authid, size_t authid_size,
+                     char *ticket, size_t ticket_size);
+
 #endif

@@ -139,9 +139,8 @@ static void sse_fail(struct sse_stream *st, int status, const char *uri, const c
 		st->reap = httpsvc_timer(st->svc->svc.rt, 0, sse_reap, st);
 }
 
-/* One event in SSE framing: a new buffer. */
-static struct wamp_out *sse_render(uint64_t publication, const char *topic, json_t *args,
-                                   json_t *kwargs)
+struct wamp_out *sse_render(uint64_t publication, const char *topic, json_t *args,
+                            json_t *kwargs)
 {
 	json_t *data = json_pack("{s:s, s:o, s:o}", "topic", topic, "args",
 	                         args ? json_incref(args) : json_array(), "kwargs",
@@ -380,7 +379,7 @@ static void sse_later(struct sse_stream *st)
 		st->step = httpsvc_timer(st->svc->svc.rt, 0, sse_step, st);
 }
 
-static int sse_abort_status(const char *uri)
+int sse_refusal_status(const char *uri)
 {
 	if (!strcmp(uri, "wamp.error.no_such_realm"))
 		return 404;
@@ -431,14 +430,15 @@ static enum wampd_err sse_peer_send(void *peer, struct wamp_out *out)
 		const char *text = json_string_value(json_array_get(json_array_get(m, 5), 0));
 
 		uri = uri ? uri : "wamp.error.runtime_error";
-		sse_fail(st, sse_abort_status(uri) == 401 ? 400 : sse_abort_status(uri), uri, text);
+		sse_fail(st, sse_refusal_status(uri) == 401 ? 400 : sse_refusal_status(uri), uri,
+		         text);
 		break;
 	}
 	case WAMP_ABORT: {
 		const char *uri = json_string_value(json_array_get(m, 2));
 
 		uri = uri ? uri : "wamp.error.authentication_failed";
-		sse_fail(st, sse_abort_status(uri), uri,
+		sse_fail(st, sse_refusal_status(uri), uri,
 		         wamp_dict_str(json_array_get(m, 1), "message", NULL));
 		break;
 	}
@@ -502,8 +502,8 @@ static const struct peer_ops sse_ops = {
 	.kind = "sse",
 };
 
-/* Credentials from the Authorization header (and ?authid=). */
-static bool sse_credentials(struct sse_stream *st, const struct http_request *req)
+bool sse_credentials(const struct http_request *req, char *authid, size_t authid_size,
+                     char *ticket, size_t ticket_size)
 {
 	size_t n = 0;
 	const char *h = http_header_get(req, "authorization", &n);
@@ -520,21 +520,21 @@ static bool sse_credentials(struct sse_stream *st, const struct http_request *re
 			return false;
 		dec[dl] = '\0';
 		colon = memchr(dec, ':', dl);
-		if (!colon || (size_t)(colon - (char *)dec) >= sizeof(st->authid) ||
-		    strlen(colon + 1) >= sizeof(st->ticket) || strlen((char *)dec) != dl)
+		if (!colon || (size_t)(colon - (char *)dec) >= authid_size ||
+		    strlen(colon + 1) >= ticket_size || strlen((char *)dec) != dl)
 			return false;
 		*colon = '\0';
 		/* both lengths were checked against their fields above */
-		memcpy(st->authid, dec, (size_t)(colon - (char *)dec) + 1);
-		memcpy(st->ticket, colon + 1, strlen(colon + 1) + 1);
+		memcpy(authid, dec, (size_t)(colon - (char *)dec) + 1);
+		memcpy(ticket, colon + 1, strlen(colon + 1) + 1);
 		sodium_memzero(dec, sizeof(dec));
-		return st->authid[0] != '\0';
+		return authid[0] != '\0';
 	}
-	if (n > 7 && !strncasecmp(h, "Bearer ", 7) && n - 7 < sizeof(st->ticket)) {
-		memcpy(st->ticket, h + 7, n - 7);
-		st->ticket[n - 7] = '\0';
-		return http_query_get(req->query, req->query_len, "authid", st->authid,
-		                      sizeof(st->authid)) && st->authid[0];
+	if (n > 7 && !strncasecmp(h, "Bearer ", 7) && n - 7 < ticket_size) {
+		memcpy(ticket, h + 7, n - 7);
+		ticket[n - 7] = '\0';
+		return http_query_get(req->query, req->query_len, "authid", authid,
+		                      authid_size) && authid[0];
 	}
 	return false;
 }
@@ -620,7 +620,8 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 		id[hl] = '\0';
 		st->last_event = strtoull(id, NULL, 10);
 	}
-	if (!sse_credentials(st, req)) {
+	if (!sse_credentials(req, st->authid, sizeof(st->authid), st->ticket,
+	                     sizeof(st->ticket))) {
 		sse_fail(st, 401, "wamp.error.authentication_failed",
 		         "Authorization must be Basic authid:ticket, or Bearer <ticket> with ?authid=");
 		return;

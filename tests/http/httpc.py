@@ -9,6 +9,7 @@ import hmac
 import http.client
 import json
 import socket
+import ssl
 import time
 import urllib.parse
 
@@ -55,25 +56,31 @@ def sign(key, secret, body, ts=None, seq=1, nonce=None):
                                    "signature": sig})
 
 
-def raw_exchange(port, data, want_responses=1, timeout=5):
-    """Send bytes, read until want_responses complete responses (or EOF); the raw bytes."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    s.sendall(data)
+def read_responses(s, timeout=5, want=None):
+    """Read from the socket s (plain or TLS) until `want` complete responses are in (None:
+    until EOF), the peer resets, or `timeout` seconds pass; the bytes read."""
     buf = b""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if count_responses(buf) >= want_responses:
-            break
+    while time.monotonic() < deadline and not (want and count_responses(buf) >= want):
         s.settimeout(max(0.05, deadline - time.monotonic()))
         try:
             chunk = s.recv(65536)
-        except socket.timeout:
+        except (socket.timeout, ConnectionResetError, ssl.SSLError):
             break
         if not chunk:
             break
         buf += chunk
-    s.close()
     return buf
+
+
+def raw_exchange(port, data, want_responses=1, timeout=5):
+    """Send bytes, read until want_responses complete responses (or EOF); the raw bytes."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        return read_responses(s, timeout, want_responses)
+    finally:
+        s.close()
 
 
 def count_responses(buf):

@@ -18,8 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "wire"))
 
 from httpc import post_json, raw_exchange, request, sign  # noqa: E402
-from wampd_proc import WampdProcess  # noqa: E402
-from wsraw import WS  # noqa: E402
+from httpcase import RouterCase  # noqa: E402
 
 ERROR, SUBSCRIBE, SUBSCRIBED, EVENT = 8, 32, 33, 36
 CALL, REGISTER, REGISTERED, INVOCATION, INTERRUPT, YIELD = 48, 64, 65, 68, 69, 70
@@ -49,35 +48,8 @@ CONFIG = {
 }
 
 
-class Bridge(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.r = WampdProcess(config=CONFIG).start()
-        cls.port = cls.r.port
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.r.stop()
-
-    def ws(self):
-        w = WS("127.0.0.1", self.port, "/ws")
-        self.assertEqual(w.hello(details={"roles": {
-            "caller": {}, "callee": {"features": {"call_canceling": True}}, "publisher": {},
-            "subscriber": {}}})[0], 2)
-        self.addCleanup(w.close)
-        return w
-
-    def subscriber(self, topic):
-        w = self.ws()
-        w.send([SUBSCRIBE, 1, {}, topic])
-        self.assertEqual(w.recv()[0], SUBSCRIBED)
-        return w
-
-    def callee(self, procedure):
-        w = self.ws()
-        w.send([REGISTER, 1, {}, procedure])
-        self.assertEqual(w.recv()[0], REGISTERED)
-        return w
+class Bridge(RouterCase):
+    CONFIG = CONFIG
 
     def call_async(self, path, body, headers=None):
         out = {}

@@ -20,10 +20,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "wire"))
 
 from httpc import sign  # noqa: E402
+from httpcase import RouterCase  # noqa: E402
 from test_bridge import CONFIG as PLAIN_CONFIG  # noqa: E402
 from tlscerts import client_context, make_certs, server_tls  # noqa: E402
-from wampd_proc import WampdProcess  # noqa: E402
-from wsraw import WS  # noqa: E402
 
 WELCOME, ERROR, SUBSCRIBE, SUBSCRIBED, EVENT = 2, 8, 32, 33, 36
 REGISTER, REGISTERED, INVOCATION, YIELD = 64, 65, 68, 70
@@ -55,37 +54,20 @@ def curl(url, body=None, headers=(), method=None, cacert=None):
 JSON = "Content-Type: application/json"
 
 
-class Curl(unittest.TestCase):
+class Curl(RouterCase):
+    CONFIG = CONFIG
+
     @classmethod
     def setUpClass(cls):
-        cls.r = WampdProcess(config=CONFIG).start()
-        cls.port = cls.r.port
+        super().setUpClass()
         cls.base = "http://127.0.0.1:%d" % cls.port
         tls_port = int(cls.r.url_of("wss").rsplit(":", 1)[1].split("/")[0])
         cls.https = "https://localhost:%d" % tls_port
         cls.tls_port = tls_port
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.r.stop()
-
-    def ws(self, port=None, tls=None):
-        w = WS("127.0.0.1", port or self.port, "/ws", tls=tls)
-        self.assertEqual(w.hello(details={"roles": {"callee": {}, "subscriber": {}}})[0], WELCOME)
-        self.addCleanup(w.close)
-        return w
-
-    def subscriber(self, topic, **kw):
-        w = self.ws(**kw)
-        w.send([SUBSCRIBE, 1, {}, topic])
-        self.assertEqual(w.recv()[0], SUBSCRIBED)
-        return w
-
     def callee(self, procedure, answer, **kw):
         """A callee that answers each INVOCATION with answer(inv) from a thread."""
-        w = self.ws(**kw)
-        w.send([REGISTER, 1, {}, procedure])
-        self.assertEqual(w.recv()[0], REGISTERED)
+        w = super().callee(procedure, **kw)
 
         def run():
             try:

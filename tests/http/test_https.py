@@ -14,7 +14,6 @@ import socket
 import sys
 import tempfile
 import threading
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,10 +21,10 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "wire"))
 
-from httpc import exchange  # noqa: E402
+from httpc import exchange, read_responses  # noqa: E402
+from httpcase import RouterCase  # noqa: E402
 from tlscerts import client_context, make_certs, server_tls  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
-from wsraw import WS  # noqa: E402
 
 WELCOME, ERROR, SUBSCRIBE, SUBSCRIBED, EVENT = 2, 8, 32, 33, 36
 CALL, RESULT, REGISTER, REGISTERED, INVOCATION, INTERRUPT, YIELD = 48, 50, 64, 65, 68, 69, 70
@@ -53,16 +52,14 @@ CONFIG = {
 }
 
 
-class HTTPS(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.r = WampdProcess(config=CONFIG).start()
-        assert cls.r.url.startswith("wss://"), cls.r.url
-        cls.port = cls.r.port
+class HTTPS(RouterCase):
+    CONFIG = CONFIG
+    PEER_TLS = client_context(CERTS)
 
     @classmethod
-    def tearDownClass(cls):
-        cls.r.stop()
+    def setUpClass(cls):
+        super().setUpClass()
+        assert cls.r.url.startswith("wss://"), cls.r.url
 
     # ------------------------------------------------------------------ helpers
     def conn(self, cert=None, timeout=5):
@@ -78,25 +75,6 @@ class HTTPS(unittest.TestCase):
         st, hdrs, data = self.req(self.conn(cert), "POST", path, obj, headers)
         return st, json.loads(data) if data else None
 
-    def ws(self):
-        w = WS("127.0.0.1", self.port, "/ws", tls=client_context(CERTS))
-        self.assertEqual(w.hello(details={"roles": {
-            "caller": {}, "callee": {"features": {"call_canceling": True}}, "publisher": {},
-            "subscriber": {}}})[0], WELCOME)
-        self.addCleanup(w.close)
-        return w
-
-    def subscriber(self, topic):
-        w = self.ws()
-        w.send([SUBSCRIBE, 1, {}, topic])
-        self.assertEqual(w.recv()[0], SUBSCRIBED)
-        return w
-
-    def callee(self, procedure):
-        w = self.ws()
-        w.send([REGISTER, 1, {}, procedure])
-        self.assertEqual(w.recv()[0], REGISTERED)
-        return w
 
     # ------------------------------------------------------------------ bridge
     def test_publish_reaches_a_wss_subscriber(self):
@@ -130,20 +108,6 @@ class HTTPS(unittest.TestCase):
         self.addCleanup(s.close)
         return s
 
-    def read_all(self, s, deadline_s=5):
-        buf = b""
-        deadline = time.monotonic() + deadline_s
-        while time.monotonic() < deadline:
-            s.settimeout(max(0.05, deadline - time.monotonic()))
-            try:
-                chunk = s.recv(65536)
-            except (socket.timeout, ConnectionResetError):
-                break
-            if not chunk:
-                break
-            buf += chunk
-        return buf
-
     @staticmethod
     def post_bytes(path, obj):
         body = json.dumps(obj).encode()
@@ -155,7 +119,7 @@ class HTTPS(unittest.TestCase):
         s = self.tls_socket()
         s.sendall(b"".join(self.post_bytes("/publish", {"topic": "com.tls.pipe", "args": [i]})
                            for i in range(3)))
-        buf = self.read_all(s)  # ends when the router closes
+        buf = read_responses(s)  # ends when the router closes
         self.assertEqual(buf.count(b"HTTP/1.1 "), 1, buf)
         self.assertTrue(buf.startswith(b"HTTP/1.1 200 OK"), buf)
         self.assertIn(b"Connection: close", buf)
@@ -175,7 +139,7 @@ class HTTPS(unittest.TestCase):
         self.assertEqual(inv[0], INVOCATION)
         intr = w.recv(timeout=3)  # call_timeout is 5 s
         self.assertEqual(intr[:2], [INTERRUPT, inv[1]])
-        buf = self.read_all(s, 3)
+        buf = read_responses(s, 3)
         self.assertTrue(buf.startswith(b"HTTP/1.1 503 "), buf)
         self.assertIn(b"pipelined requests are not served on TLS listeners", buf)
         self.assertEqual(buf.count(b"HTTP/1.1 "), 1, buf)

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "wire"))
 
 from httpc import post_json, request  # noqa: E402
-from wampd_proc import WampdProcess  # noqa: E402
+from httpcase import RouterCase  # noqa: E402
 
 CONFIG = {
     "listeners": [{"port": 0, "path": "/ws", "http": {
@@ -29,15 +29,8 @@ CONFIG = {
 }
 
 
-class LongPoll(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.r = WampdProcess(config=CONFIG).start()
-        cls.port = cls.r.port
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.r.stop()
+class LongPoll(RouterCase):
+    CONFIG = CONFIG
 
     def open(self, protocol):
         st, body = post_json(self.port, "/lp/open", {"protocols": ["wamp.2.cbor.x", protocol]})

@@ -95,29 +95,3 @@ void fake_msg(const char *json, struct wamp_msg *msg)
 	                sizeof(why)) != WAMPD_OK)
 		fail_msg("test message does not decode: %s: %s", json, why);
 }
-
-void fake_role_perm(struct authz_config *cfg, const char *role, const char *uri,
-                    enum authz_match m, const char *actions)
-{
-	static const char letters[AUTHZ__COUNT] = {[AUTHZ_CALL] = 'c', [AUTHZ_REGISTER] = 'r',
-	                                           [AUTHZ_PUBLISH] = 'p', [AUTHZ_SUBSCRIBE] = 's'};
-	struct authz_role *r = NULL;
-	struct authz_permission *p;
-
-	HASH_FIND_STR(cfg->roles, role, r);
-	if (!r) {
-		r = calloc(1, sizeof(*r));
-		assert_non_null(r);
-		r->name = strdup(role);
-		HASH_ADD_KEYPTR(hh, cfg->roles, r->name, strlen(r->name), r);
-	}
-	r->perms = realloc(r->perms, (r->nperms + 1) * sizeof(*r->perms));
-	assert_non_null(r->perms);
-	p = &r->perms[r->nperms++];
-	memset(p, 0, sizeof(*p));
-	p->uri = strdup(uri);
-	p->uri_len = strlen(uri);
-	p->match = m;
-	for (int a = 0; a < AUTHZ__COUNT; a++)
-		p->allow[a] = strchr(actions, letters[a]) != NULL;
-}

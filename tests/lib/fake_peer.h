@@ -55,12 +55,4 @@ void fake_peer_destroy(struct fake_peer *p);
  * returned message borrows `json` for its payload: keep the literal alive. */
 void fake_msg(const char *json, struct wamp_msg *msg);
 
-/*
- * Give role `role` of cfg (created if missing) one more static permission on (uri, m)
- * allowing the actions named by the letters of `actions`: c(all), r(egister), p(ublish),
- * s(ubscribe); "" allows nothing (a deny). Permissions keep the order they are added in.
- */
-void fake_role_perm(struct authz_config *cfg, const char *role, const char *uri,
-                    enum authz_match m, const char *actions);
-
 #endif

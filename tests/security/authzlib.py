@@ -117,6 +117,24 @@ class AuthzCase(WireCase):
         return self.request(ws, msg)
 
 
+    def start_authorizer(self, decide, authid="authz", procedure="com.authz"):
+        """Log in as authid, register procedure and answer its questions with decide(session,
+        uri, action, options) from a thread (self.authz, an Authorizer) until the test ends;
+        the test fails if the authorizer lost its connection or got anything but questions."""
+        self.authz_ws = self.login(authid)
+        self.assertIsNone(self.error_of(self.register(self.authz_ws, procedure)))
+        self.authz = Authorizer(self.authz_ws, decide)
+        self.authz.start()
+        self._authorizer = self.authz
+
+    def tearDown(self):
+        authz = self.__dict__.pop("_authorizer", None)
+        if authz:
+            authz.stop()
+            self.assertIsNone(authz.failure)
+        WireCase.tearDown(self)
+
+
 class Authorizer(threading.Thread):
     """A dynamic authorizer: a session (already registered as the procedure) answering each
     INVOCATION with decide(session, uri, action, options), in a thread. Every question is

@@ -7,6 +7,7 @@
 - Nothing the admin pages show carries a secret: the principals' tickets and the admin
   ticket itself appear nowhere in /status.json, /metrics or the logs.
 """
+# ctest-areas: admin
 
 import http.client
 import json

@@ -15,6 +15,7 @@ credential, WAMP tickets of the listeners included, gets 400/401.
 
 The expected outcome comes from the table below, not from the router.
 """
+# ctest-areas: auth websocket rawsocket longpoll http tls
 
 import base64
 import hashlib

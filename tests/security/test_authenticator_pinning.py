@@ -12,6 +12,7 @@ wamp.error.not_authorized unless
   - nothing is pinned and the session's static role has an explicit register permission
     on the URI (a realm without roles grants nothing here).
 """
+# ctest-areas: auth authz dealer
 
 import base64
 import hashlib

@@ -16,6 +16,7 @@ across policies fails; the cached router must not ask a second time, the uncache
 One router per authorizer kind; each permission kind is one role (and one session) with its
 own namespace com.<kind>.*, so registrations and subscriptions of different cases never meet.
 """
+# ctest-areas: authz meta
 
 import threading
 import unittest

@@ -14,6 +14,7 @@ Crossbar config) gets exactly itself; without an allow-list no CORS header is se
 application/json are 415 and publish nothing; a webhook refuses a browser's cross-site
 POST. Autobahn|JS's long-poll Content-Type keeps working.
 """
+# ctest-areas: http sse longpoll
 
 import json
 import socket
@@ -21,8 +22,8 @@ import time
 import unittest
 
 from httpc import request
+from httpcase import RouterCase
 from wampd_proc import WampdError, WampdProcess
-from wsraw import WS
 
 SUBSCRIBE, SUBSCRIBED, EVENT = 32, 33, 36
 ALL = {"call": True, "register": True, "publish": True, "subscribe": True}
@@ -89,23 +90,8 @@ def stream_head(port, path, headers):
         k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
 
 
-class Cors(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.r = WampdProcess(config=CONFIG).start()
-        cls.port = cls.r.port
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.r.stop()
-
-    def subscriber(self, topic):
-        w = WS("127.0.0.1", self.port, "/ws")
-        self.assertEqual(w.hello()[0], 2)
-        self.addCleanup(w.close)
-        w.send([SUBSCRIBE, 1, {}, topic])
-        self.assertEqual(w.recv()[0], SUBSCRIBED)
-        return w
+class Cors(RouterCase):
+    CONFIG = CONFIG
 
     def assert_no_cors(self, headers, what):
         self.assertEqual(cors(headers), {}, what)

@@ -11,6 +11,7 @@ could ever log in.
 
 Client: Autobahn|Python's cryptosign (it computes the channel id of its TLS connection).
 """
+# ctest-areas: auth tls
 
 import json
 import os

@@ -11,6 +11,7 @@ literally: anyone who could read the file logged in with the ticket "${MYTICKET}
     not start (exit 1) and says which key (its JSON path) and which variable;
   - no secret value ever appears in wampd's output (log level debug).
 """
+# ctest-areas: config crossbar auth
 
 import base64
 import hashlib

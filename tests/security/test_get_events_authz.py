@@ -3,6 +3,7 @@ session allowed to call the meta procedure, whatever it may subscribe to. Now th
 must be allowed to subscribe to the subscription's topic with its match policy, else
 wamp.error.not_authorized (static roles and the dynamic authorizer alike).
 """
+# ctest-areas: authz meta
 
 import unittest
 

@@ -13,13 +13,13 @@ paths. After each one the router must answer a follow-up request (it is alive), 
 stderr must be free of sanitizer reports (WampdProcess.stop fails on one; the ASan build,
 which `make test` runs, turns the over-read into a report).
 """
+# ctest-areas: http
 
 import json
 import socket
-import time
 import unittest
 
-from httpc import count_responses, request
+from httpc import read_responses, request
 from wampd_proc import WampdProcess
 
 CONFIG = {
@@ -42,18 +42,7 @@ def send_raw(port, data, timeout=5):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         s.sendall(data)
-        buf = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not count_responses(buf):
-            s.settimeout(max(0.05, deadline - time.monotonic()))
-            try:
-                chunk = s.recv(65536)
-            except (socket.timeout, ConnectionResetError):
-                break
-            if not chunk:
-                break
-            buf += chunk
-        return buf
+        return read_responses(s, timeout, 1)
     finally:
         s.close()
 

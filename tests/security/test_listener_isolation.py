@@ -11,6 +11,7 @@ every listener: its own credential joins with its own role, every other listener
 and credential is refused, another listener's path and serializer are refused, and a Host
 header naming another listener's internal vhost changes nothing.
 """
+# ctest-areas: websocket auth
 
 import json
 import os

@@ -9,6 +9,7 @@ uses whatever it finds, and guesses near the secret (truncated, altered, lengthe
 and change nothing for the victim; the secret appears nowhere, not even in the router's
 debug log. Before the fix the transport details carried the secret itself.
 """
+# ctest-areas: longpoll http meta admin
 
 import json
 import os

@@ -19,6 +19,7 @@ Driven over RawSocket (no client masking to pay for in Python). Under ASan the a
 quarantine (freed memory kept for use-after-free detection, 256 MiB by default) is made
 small, or freed message buffers would count as growth.
 """
+# ctest-areas: limits broker meta
 
 import http.client
 import json

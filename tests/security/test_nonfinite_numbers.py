@@ -11,6 +11,7 @@ wampd_publications_refused_total{error="wamp.error.invalid_argument"}), a YIELD 
 callee's ERROR) makes the call fail for its caller with that ERROR. No subscriber of any
 serializer receives such an event; every session involved stays open and is served.
 """
+# ctest-areas: codec
 
 import http.client
 import math

@@ -9,10 +9,11 @@ more specific deny inside it), the authorizer gets options.match, and its answer
 cached per (action, match, uri). Each test drives the real router over raw frames and
 checks what the refused subscription would have delivered reaches nobody.
 """
+# ctest-areas: authz broker dealer
 
 import unittest
 
-from authzlib import (AuthzCase, Authorizer, config, perm, NOT_AUTHORIZED, EVENT)
+from authzlib import (AuthzCase, config, perm, NOT_AUTHORIZED, EVENT)
 
 ROLES = [
     {"name": "reader", "permissions": [
@@ -75,19 +76,10 @@ class DynamicPatterns(AuthzCase):
     config = config(ROLES, {"authz": "authorizer", "dyn": "dyn"}, cache_ttl=60000)
 
     def setUp(self):
-        self.authz_ws = self.login("authz")
-        self.assertIsNone(self.error_of(self.register(self.authz_ws, "com.authz")))
-
         def decide(session, uri, action, options):
             return uri == "com.pub.news" and options.get("match", "exact") == "exact"
 
-        self.authz = Authorizer(self.authz_ws, decide)
-        self.authz.start()
-
-    def tearDown(self):
-        self.authz.stop()
-        self.assertIsNone(self.authz.failure)
-        AuthzCase.tearDown(self)
+        self.start_authorizer(decide)
 
     def test_cached_exact_grant_is_not_reused_for_a_pattern(self):
         dyn = self.login("dyn")

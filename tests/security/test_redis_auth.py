@@ -5,6 +5,7 @@ that joined the same way; a node with a wrong password or none is refused by Red
 in its log (without the password) and keeps serving its local clients. The password never
 appears in any node's log.
 """
+# ctest-areas: cluster
 
 import os
 import sys

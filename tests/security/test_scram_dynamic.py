@@ -10,6 +10,7 @@ Client: Autobahn|Python's own AuthScram (which also checks the router's server s
 in WELCOME). The right password joins with the authenticator's authid/authrole; a wrong
 password and an unknown user both get ABORT wamp.error.authentication_failed.
 """
+# ctest-areas: auth
 
 import os
 

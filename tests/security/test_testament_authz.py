@@ -9,10 +9,11 @@ only the publish options that mean something then are accepted. The test drives 
 over raw frames and checks, from a watcher subscribed to everything, that the attacker's
 departure delivers nothing but the genuine on_leave.
 """
+# ctest-areas: authz meta
 
 import unittest
 
-from authzlib import (AuthzCase, Authorizer, config, perm, NOT_AUTHORIZED, INVALID_URI,
+from authzlib import (AuthzCase, config, perm, NOT_AUTHORIZED, INVALID_URI,
                       INVALID_ARGUMENT, EVENT, RESULT)
 
 ROLES = [
@@ -92,21 +93,12 @@ class DynamicTestaments(AuthzCase):
                     cache_ttl=0)
 
     def setUp(self):
-        self.authz_ws = self.login("authz")
-        self.assertIsNone(self.error_of(self.register(self.authz_ws, "com.authz")))
-
         def decide(session, uri, action, options):
             if action == "call":
                 return uri.startswith("wamp.session.")
             return action == "publish" and uri.startswith("com.app.")
 
-        self.authz = Authorizer(self.authz_ws, decide)
-        self.authz.start()
-
-    def tearDown(self):
-        self.authz.stop()
-        self.assertIsNone(self.authz.failure)
-        AuthzCase.tearDown(self)
+        self.start_authorizer(decide)
 
     def test_authorizer_decides_the_testament(self):
         watcher = self.login("watcher")

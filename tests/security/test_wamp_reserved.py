@@ -4,6 +4,7 @@ received the calls (and arguments) meant for wamp.* procedures the router does n
 Now every registration pattern that can reach a wamp.* URI is wamp.error.invalid_uri, for
 every role (here: one that may register anything, and a realm without roles).
 """
+# ctest-areas: dealer
 
 import unittest
 

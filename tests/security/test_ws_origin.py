@@ -7,6 +7,7 @@ certificate: the page would join as the device). A client without Origin is no b
 is let through; a listener without allowed_origins lets every origin through (Crossbar's
 default). RawSocket has no origin and is not affected.
 """
+# ctest-areas: websocket tls
 
 import os
 import shutil

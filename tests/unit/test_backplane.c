@@ -20,16 +20,15 @@
 #include "realm/backplane.h"
 #include "realm/realm.h"
 #include "tests/lib/fake_backplane.h"
-#include "tests/lib/fake_peer.h"
 #include "tests/lib/fake_timers.h"
+#include "tests/lib/realm_fixture.h"
 
 #define NODES 3
 #define PEERS 3
 
+/* a node: its realm set with PEERS sessions (realm_fixture.h) */
 struct node {
-	struct realms rs;
-	struct realm *r;
-	struct fake_peer p[PEERS];
+	struct realm_fixture f;
 	int resumed;
 };
 
@@ -41,33 +40,38 @@ static void on_resume(struct session *s, void *ctx)
 	((struct node *)ctx)->resumed++;
 }
 
+/* rf_spec.attach: the node's realm set joins the cluster before its realm exists */
+static void attach_node(struct realm_fixture *f, void *arg)
+{
+	struct node *nd = arg;
+
+	f->realms.resume = on_resume;
+	f->realms.resume_ctx = nd;
+	fake_bp_attach(&f->realms, (int)(nd - nodes));
+}
+
+/* three nodes of three sessions each: alice (user), bob (admin), bob (user, MessagePack) */
 static int setup(void **state)
 {
-	struct realm_limits lim = REALM_LIMITS_DEFAULT;
+	struct rf_spec spec = RF_SPEC(PEERS);
 
 	(void)state;
+	spec.timers = true;
+	spec.attach = attach_node;
+	for (int i = 0; i < PEERS; i++) {
+		spec.peers[i].authid = i == 0 ? "alice" : "bob";
+		spec.peers[i].authrole = i == 1 ? "admin" : "user";
+		spec.peers[i].features = SF_CALLER_PROGRESSIVE_RESULTS |
+		                         SF_CALLEE_PROGRESSIVE_RESULTS | SF_CALLEE_CALL_CANCELING |
+		                         SF_CALLEE_REGISTRATION_REVOCATION;
+	}
+	spec.peers[2].ser = WAMP_SER_MSGPACK;
 	fake_bp_reset();
 	memset(nodes, 0, sizeof(nodes));
 	for (int n = 0; n < NODES; n++) {
-		struct node *nd = &nodes[n];
-
-		realms_init(&nd->rs, &lim);
-		fake_timers_install(&nd->rs);
-		nd->rs.resume = on_resume;
-		nd->rs.resume_ctx = nd;
-		fake_bp_attach(&nd->rs, n);
-		nd->r = realms_add(&nd->rs, "realm1", URI_LOOSE);
-		nd->r->call_timeout_ms = 0;
-		for (int i = 0; i < PEERS; i++) {
-			struct session *s = fake_peer_session(&nd->p[i], i == 2 ? WAMP_SER_MSGPACK
-			                                                        : WAMP_SER_JSON);
-
-			s->authid = strdup(i == 0 ? "alice" : "bob");
-			s->authrole = strdup(i == 1 ? "admin" : "user");
-			s->features = SF_CALLER_PROGRESSIVE_RESULTS | SF_CALLEE_PROGRESSIVE_RESULTS |
-			              SF_CALLEE_CALL_CANCELING | SF_CALLEE_REGISTRATION_REVOCATION;
-			assert_int_equal(realm_join(nd->r, s), WAMPD_OK);
-		}
+		spec.attach_arg = &nodes[n];
+		rf_open(&nodes[n].f, &spec);
+		nodes[n].f.r->call_timeout_ms = 0;
 	}
 	fake_bp_flush();
 	return 0;
@@ -77,80 +81,33 @@ static int teardown(void **state)
 {
 	(void)state;
 	for (int n = 0; n < NODES; n++) {
-		for (int i = 0; i < PEERS; i++)
-			realm_leave(nodes[n].p[i].s);
+		rf_leave_all(&nodes[n].f);
 		fake_bp_flush();
 	}
-	for (int n = 0; n < NODES; n++) {
-		for (int i = 0; i < PEERS; i++)
-			fake_peer_destroy(&nodes[n].p[i]);
-		realms_destroy(&nodes[n].rs);
-	}
+	for (int n = 0; n < NODES; n++)
+		rf_close(&nodes[n].f);
 	fake_bp_reset();
 	assert_int_equal(fake_timers_pending(), 0);
 	return 0;
 }
 
-typedef enum wampd_err (*dealer_fn)(struct dealer *, struct session *, const struct wamp_msg *);
-typedef enum wampd_err (*broker_fn)(struct broker *, struct session *, const struct wamp_msg *);
-
 /* Feed the message (printf format) of peer `who` of node n to a dealer or broker handler. */
-static enum wampd_err feed(int n, int who, dealer_fn dh, broker_fn bh, const char *fmt,
-                           va_list ap)
-{
-	char json[512];
-	struct wamp_msg m;
-	enum wampd_err err;
-
-	vsnprintf(json, sizeof(json), fmt, ap);
-	fake_msg(json, &m);
-	err = dh ? dh(&nodes[n].r->dealer, nodes[n].p[who].s, &m)
-	         : bh(&nodes[n].r->broker, nodes[n].p[who].s, &m);
-	wamp_msg_clear(&m);
-	return err;
-}
-
-static enum wampd_err dcall(int n, int who, dealer_fn h, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static enum wampd_err bcall(int n, int who, broker_fn h, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static enum wampd_err dcall(int n, int who, dealer_fn h, const char *fmt, ...)
-{
-	va_list ap;
-	enum wampd_err err;
-
-	va_start(ap, fmt);
-	err = feed(n, who, h, NULL, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-static enum wampd_err bcall(int n, int who, broker_fn h, const char *fmt, ...)
-{
-	va_list ap;
-	enum wampd_err err;
-
-	va_start(ap, fmt);
-	err = feed(n, who, NULL, h, fmt, ap);
-	va_end(ap);
-	return err;
-}
+#define dcall(n, who, h, ...) rf_dealer(&nodes[n].f, who, h, __VA_ARGS__)
+#define bcall(n, who, h, ...) rf_broker(&nodes[n].f, who, h, __VA_ARGS__)
 
 static struct fake_peer *peer(int n, int who)
 {
-	return &nodes[n].p[who];
+	return &nodes[n].f.p[who];
 }
 
 static uint64_t sid(int n, int who)
 {
-	return nodes[n].p[who].s->id;
+	return nodes[n].f.p[who].s->id;
 }
 
 static void expect(int n, int who, enum wamp_type type, struct wamp_msg *m)
 {
-	assert_true(fake_peer_next(peer(n, who), m));
-	assert_int_equal(m->type, type);
+	rf_expect(&nodes[n].f, who, type, m);
 }
 
 static void expect_none(int n, int who)
@@ -221,7 +178,7 @@ static void test_ids_are_the_same_on_every_node(void **state)
 	assert_int_not_equal(a, c);
 	assert_int_equal(reg(1, 1, "{}", "com.ids.p"), backplane_id('r', "com.ids.p", 9, MATCH_EXACT));
 	/* the mirror on the other nodes has the same registration id */
-	assert_non_null(dealer_registration(&nodes[0].r->dealer,
+	assert_non_null(dealer_registration(&nodes[0].f.r->dealer,
 	                                    backplane_id('r', "com.ids.p", 9, MATCH_EXACT)));
 }
 
@@ -352,7 +309,7 @@ static void test_call_to_a_callee_on_another_node(void **state)
 	assert_false(wamp_dict_bool(m.dict, "progress", false));
 	assert_int_equal(arg0_int(&m), 5);
 	wamp_msg_clear(&m);
-	assert_int_equal(nodes[0].p[0].s->ncalls, 0);
+	assert_int_equal(nodes[0].f.p[0].s->ncalls, 0);
 	/* an ERROR of the callee */
 	dcall(0, 0, dealer_call, "[48, 78, {}, \"com.add\", []]");
 	fake_bp_flush();
@@ -406,12 +363,12 @@ static void test_cancel_and_timeout_across_nodes(void **state)
 	expect(1, 0, WAMP_INVOCATION, &m);
 	wamp_msg_clear(&m);
 	peer(1, 0)->taken = peer(1, 0)->nsent;
-	realm_leave(nodes[0].p[1].s);
+	realm_leave(nodes[0].f.p[1].s);
 	fake_bp_flush();
 	expect(1, 0, WAMP_INTERRUPT, &m);
 	wamp_msg_clear(&m);
 	fake_timers_advance(10); /* the stub of the caller is swept */
-	assert_null(nodes[1].r->remote);
+	assert_null(nodes[1].f.r->remote);
 }
 
 static void test_shared_and_conflicting_registrations(void **state)
@@ -462,9 +419,9 @@ static void test_call_just_registered_elsewhere_is_looked_up(void **state)
 	fake_bp_flush();
 	expect(1, 0, WAMP_REGISTERED, &m);
 	wamp_msg_clear(&m);
-	dealer_forget_stub(&nodes[0].r->dealer,
-	                   nodes[0].r->remote); /* as if the "reg" message were still on its way */
-	assert_null(match_best(&nodes[0].r->dealer.index, "com.fresh", 9));
+	dealer_forget_stub(&nodes[0].f.r->dealer,
+	                   nodes[0].f.r->remote); /* as if the "reg" message were still on its way */
+	assert_null(match_best(&nodes[0].f.r->dealer.index, "com.fresh", 9));
 	assert_int_equal(dcall(0, 0, dealer_call, "[48, 3, {}, \"com.fresh\", []]"),
 	                 WAMPD_ERR_AUTHZ_PENDING); /* parked */
 	fake_bp_flush();
@@ -551,13 +508,13 @@ static void test_get_events_authorized_across_nodes(void **state)
 
 	(void)state;
 	for (int n = 0; n < NODES; n++) {
-		fake_role_perm(&nodes[n].r->authz, "user", "wamp.", AUTHZ_PREFIX, "c");
-		fake_role_perm(&nodes[n].r->authz, "user", "com.ok.", AUTHZ_PREFIX, "s");
-		fake_role_perm(&nodes[n].r->authz, "admin", "", AUTHZ_PREFIX, "crps");
+		rf_allow(&nodes[n].f, "user", "wamp.", AUTHZ_PREFIX, "c");
+		rf_allow(&nodes[n].f, "user", "com.ok.", AUTHZ_PREFIX, "s");
+		rf_allow(&nodes[n].f, "admin", "", AUTHZ_PREFIX, "crps");
 	}
-	assert_int_equal(broker_add_history(&nodes[1].r->broker, "com.secret", MATCH_EXACT, 5),
+	assert_int_equal(broker_add_history(&nodes[1].f.r->broker, "com.secret", MATCH_EXACT, 5),
 	                 WAMPD_OK);
-	assert_int_equal(broker_add_history(&nodes[1].r->broker, "com.ok.x", MATCH_EXACT, 5),
+	assert_int_equal(broker_add_history(&nodes[1].f.r->broker, "com.ok.x", MATCH_EXACT, 5),
 	                 WAMPD_OK);
 	assert_int_equal(bcall(1, 1, broker_publish, "[16, 1, {}, \"com.secret\", [\"s\"]]"),
 	                 WAMPD_OK);
@@ -617,8 +574,8 @@ static void test_a_node_dies(void **state)
 	expect(0, 2, WAMP_EVENT, &m); /* the dead node's testament, published by a survivor */
 	assert_string_equal(arg0_str(&m, buf, sizeof(buf)), "gone");
 	wamp_msg_clear(&m);
-	assert_null(match_best(&nodes[0].r->dealer.index, "com.doomed", 10));
-	assert_null(nodes[0].r->remote); /* no stub of the dead node left */
+	assert_null(match_best(&nodes[0].f.r->dealer.index, "com.doomed", 10));
+	assert_null(nodes[0].f.r->remote); /* no stub of the dead node left */
 }
 
 static void test_offline_node_serves_local_traffic(void **state)
@@ -636,7 +593,7 @@ static void test_offline_node_serves_local_traffic(void **state)
 	expect(0, 0, WAMP_ERROR, &m); /* the call across nodes cannot be answered */
 	assert_string_equal(m.uri, "wamp.error.canceled");
 	wamp_msg_clear(&m);
-	assert_null(nodes[0].r->remote);
+	assert_null(nodes[0].f.r->remote);
 	/* local PubSub and RPC go on, nothing is sent to the cluster */
 	published = fake_bp_stats(0)->published;
 	subscribe(0, 1, "{}", "com.local");
@@ -650,8 +607,8 @@ static void test_offline_node_serves_local_traffic(void **state)
 	/* back online: announced again, the others see it */
 	fake_bp_set_online(0, true);
 	fake_bp_flush();
-	assert_non_null(match_best(&nodes[1].r->dealer.index, "com.near", 8));
-	assert_non_null(match_best(&nodes[0].r->dealer.index, "com.far", 7)); /* synced */
+	assert_non_null(match_best(&nodes[1].f.r->dealer.index, "com.near", 8));
+	assert_non_null(match_best(&nodes[0].f.r->dealer.index, "com.far", 7)); /* synced */
 }
 
 static void test_malformed_cluster_messages_are_dropped(void **state)
@@ -672,35 +629,27 @@ static void test_malformed_cluster_messages_are_dropped(void **state)
 	(void)state;
 	subscribe(1, 0, "{}", "com.bad");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		backplane_receive(&nodes[1].rs, (const uint8_t *)bad[i], strlen(bad[i]));
+		backplane_receive(&nodes[1].f.realms, (const uint8_t *)bad[i], strlen(bad[i]));
 	fake_bp_flush();
 	expect_none(1, 0); /* nothing delivered, nothing crashed (ASan) */
-	assert_null(match_best(&nodes[1].r->dealer.index, "com.bad", 7));
+	assert_null(match_best(&nodes[1].f.r->dealer.index, "com.bad", 7));
 }
 
 static void test_without_backplane_ids_stay_sequential(void **state)
 {
-	struct realms rs;
-	struct realm_limits lim = REALM_LIMITS_DEFAULT;
-	struct realm *r;
-	struct fake_peer p;
-	struct wamp_msg m, reply;
+	static struct realm_fixture solo;
+	struct wamp_msg m;
 
 	(void)state;
-	realms_init(&rs, &lim);
-	r = realms_add(&rs, "solo", URI_LOOSE);
-	assert_null(rs.bp);
-	fake_peer_session(&p, WAMP_SER_JSON);
-	assert_int_equal(realm_join(r, p.s), WAMPD_OK);
-	fake_msg("[32, 1, {}, \"com.solo\"]", &m);
-	assert_int_equal(broker_subscribe(&r->broker, p.s, &m), WAMPD_OK);
+	rf_open(&solo, &RF_SPEC(1));
+	assert_null(solo.realms.bp);
+	assert_int_equal(rf_broker(&solo, 0, broker_subscribe, "[32, 1, {}, \"com.solo\"]"),
+	                 WAMPD_OK);
+	rf_expect(&solo, 0, WAMP_SUBSCRIBED, &m);
+	assert_int_equal(m.id[1], solo.realms.last_router_id); /* the next sequential id */
 	wamp_msg_clear(&m);
-	assert_true(fake_peer_next(&p, &reply));
-	assert_int_equal(reply.id[1], rs.last_router_id); /* the next sequential id */
-	wamp_msg_clear(&reply);
-	realm_leave(p.s);
-	fake_peer_destroy(&p);
-	realms_destroy(&rs);
+	rf_leave_all(&solo);
+	rf_close(&solo);
 }
 
 int main(void)

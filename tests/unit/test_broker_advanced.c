@@ -13,91 +13,29 @@
 
 #include "common/ids.h"
 #include "realm/realm.h"
-#include "tests/lib/fake_peer.h"
+#include "tests/lib/realm_fixture.h"
 
 #define N 5
 
-struct fixture {
-	struct realms realms;
-	struct realm *r;
-	struct fake_peer p[N];
-};
-
+/* a publisher and four subscribers (the last on MessagePack), with identities and roles for
+ * the black/white lists */
 static int setup(void **state)
 {
-	static struct fixture f;
-	struct realm_limits lim = REALM_LIMITS_DEFAULT;
 	static const char *const authids[N] = {"pub", "a", "b", "c", "d"};
 	static const char *const roles[N] = {"admin", "user", "user", "guest", "guest"};
-
-	memset(&f, 0, sizeof(f));
-	realms_init(&f.realms, &lim);
-	f.r = realms_add(&f.realms, "realm1", URI_LOOSE);
-	for (int i = 0; i < N; i++) {
-		struct session *s = fake_peer_session(&f.p[i], i == 4 ? WAMP_SER_MSGPACK : WAMP_SER_JSON);
-
-		s->authid = strdup(authids[i]);
-		s->authrole = strdup(roles[i]);
-		s->features = SF_SUBSCRIBER_REVOCATION;
-		assert_int_equal(realm_join(f.r, s), WAMPD_OK);
-	}
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
+	struct rf_spec spec = RF_SPEC(N);
 
 	for (int i = 0; i < N; i++) {
-		realm_leave(f->p[i].s);
-		fake_peer_destroy(&f->p[i]);
+		spec.peers[i].authid = authids[i];
+		spec.peers[i].authrole = roles[i];
+		spec.peers[i].features = SF_SUBSCRIBER_REVOCATION;
 	}
-	realms_destroy(&f->realms);
-	return 0;
-}
-
-typedef enum wampd_err (*handler)(struct broker *, struct session *, const struct wamp_msg *);
-
-static enum wampd_err run(struct fixture *f, int who, handler h, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static enum wampd_err run(struct fixture *f, int who, handler h, const char *fmt, ...)
-{
-	char json[1024];
-	struct wamp_msg m;
-	enum wampd_err err;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(json, sizeof(json), fmt, ap);
-	va_end(ap);
-	fake_msg(json, &m);
-	err = h(&f->r->broker, f->p[who].s, &m);
-	wamp_msg_clear(&m);
-	return err;
-}
-
-static void expect(struct fixture *f, int who, enum wamp_type type, struct wamp_msg *m)
-{
-	assert_true(fake_peer_next(&f->p[who], m));
-	assert_int_equal(m->type, type);
-}
-
-static uint64_t sub(struct fixture *f, int who, const char *options, const char *topic)
-{
-	struct wamp_msg m;
-	uint64_t id;
-
-	assert_int_equal(run(f, who, broker_subscribe, "[32, 3, %s, \"%s\"]", options, topic), WAMPD_OK);
-	expect(f, who, WAMP_SUBSCRIBED, &m);
-	id = m.id[1];
-	wamp_msg_clear(&m);
-	return id;
+	spec.peers[4].ser = WAMP_SER_MSGPACK;
+	return rf_setup(state, &spec);
 }
 
 /* Which subscribers got an EVENT for the last publication (bit set), draining them. */
-static unsigned receivers(struct fixture *f)
+static unsigned receivers(struct realm_fixture *f)
 {
 	unsigned set = 0;
 	struct wamp_msg m;
@@ -114,124 +52,135 @@ static unsigned receivers(struct fixture *f)
 
 static void test_pattern_subscriptions(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
-	uint64_t exact = sub(f, 1, "{}", "com.news.sport");
-	uint64_t prefix = sub(f, 2, "{\"match\": \"prefix\"}", "com.news");
-	uint64_t wild = sub(f, 3, "{\"match\": \"wildcard\"}", "com..sport");
+	uint64_t exact = rf_subscribe(f, 1, "{}", "com.news.sport");
+	uint64_t prefix = rf_subscribe(f, 2, "{\"match\": \"prefix\"}", "com.news");
+	uint64_t wild = rf_subscribe(f, 3, "{\"match\": \"wildcard\"}", "com..sport");
 
-	assert_int_equal(sub(f, 1, "{\"match\": \"prefix\"}", "com.news"), prefix); /* shared */
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {}, \"com.news.sport\", [1]]"), WAMPD_OK);
-	expect(f, 1, WAMP_EVENT, &m); /* exact first */
+	assert_int_equal(rf_subscribe(f, 1, "{\"match\": \"prefix\"}", "com.news"),
+	                 prefix); /* shared */
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.news.sport\", [1]]"),
+	                 WAMPD_OK);
+	rf_expect(f, 1, WAMP_EVENT, &m); /* exact first */
 	assert_int_equal(m.id[0], exact);
 	assert_null(json_object_get(m.dict, "topic"));
 	wamp_msg_clear(&m);
-	expect(f, 1, WAMP_EVENT, &m); /* then its prefix subscription: a second EVENT */
+	rf_expect(f, 1, WAMP_EVENT, &m); /* then its prefix subscription: a second EVENT */
 	assert_int_equal(m.id[0], prefix);
 	assert_string_equal(wamp_dict_str(m.dict, "topic", ""), "com.news.sport");
 	wamp_msg_clear(&m);
-	expect(f, 2, WAMP_EVENT, &m);
+	rf_expect(f, 2, WAMP_EVENT, &m);
 	assert_int_equal(m.id[0], prefix);
 	wamp_msg_clear(&m);
-	expect(f, 3, WAMP_EVENT, &m);
+	rf_expect(f, 3, WAMP_EVENT, &m);
 	assert_int_equal(m.id[0], wild);
 	assert_string_equal(wamp_dict_str(m.dict, "topic", ""), "com.news.sport");
 	wamp_msg_clear(&m);
 	assert_int_equal(receivers(f), 0);
 
-	assert_int_equal(run(f, 0, broker_publish, "[16, 2, {}, \"com.weather.sport\"]"), WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 2, {}, \"com.weather.sport\"]"),
+	                 WAMPD_OK);
 	assert_int_equal(receivers(f), 1u << 3);
-	assert_int_equal(run(f, 0, broker_publish, "[16, 3, {}, \"com.newsroom\"]"), WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 3, {}, \"com.newsroom\"]"),
+	                 WAMPD_OK);
 	assert_int_equal(receivers(f), (1u << 1) | (1u << 2)); /* string prefix */
 }
 
 static void test_publisher_identification(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 
-	sub(f, 1, "{}", "com.t");
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"disclose_me\": true}, \"com.t\"]"),
-	                 WAMPD_OK);
-	expect(f, 1, WAMP_EVENT, &m);
+	rf_subscribe(f, 1, "{}", "com.t");
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 1, {\"disclose_me\": true}, \"com.t\"]"), WAMPD_OK);
+	rf_expect(f, 1, WAMP_EVENT, &m);
 	assert_int_equal(wamp_dict_int(m.dict, "publisher", 0), (int64_t)f->p[0].s->id);
 	assert_string_equal(wamp_dict_str(m.dict, "publisher_authid", ""), "pub");
 	assert_string_equal(wamp_dict_str(m.dict, "publisher_authrole", ""), "admin");
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 0, broker_publish, "[16, 2, {}, \"com.t\"]"), WAMPD_OK);
-	expect(f, 1, WAMP_EVENT, &m);
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 2, {}, \"com.t\"]"), WAMPD_OK);
+	rf_expect(f, 1, WAMP_EVENT, &m);
 	assert_null(m.dict);
 	wamp_msg_clear(&m);
 }
 
 static void test_black_white_lists(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	unsigned long long id1 = f->p[1].s->id, id2 = f->p[2].s->id;
 
 	for (int i = 0; i < N; i++)
-		sub(f, i, "{}", "com.bw");
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {}, \"com.bw\"]"), WAMPD_OK);
+		rf_subscribe(f, i, "{}", "com.bw");
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.bw\"]"), WAMPD_OK);
 	assert_int_equal(receivers(f), 0x1e); /* all but the publisher */
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"exclude\": [%llu]}, \"com.bw\"]", id1),
-	                 WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 1, {\"exclude\": [%llu]}, \"com.bw\"]", id1), WAMPD_OK);
 	assert_int_equal(receivers(f), 0x1c);
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"eligible\": [%llu, %llu]}, \"com.bw\"]",
-	                     id1, id2), WAMPD_OK);
-	assert_int_equal(receivers(f), 0x06);
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"exclude_authrole\": [\"guest\"]}, \"com.bw\"]"),
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 1, {\"eligible\": [%llu, %llu]}, \"com.bw\"]", id1, id2),
 	                 WAMPD_OK);
 	assert_int_equal(receivers(f), 0x06);
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"eligible_authrole\": [\"guest\"]}, \"com.bw\"]"),
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 1, {\"exclude_authrole\": [\"guest\"]}, \"com.bw\"]"),
+	                 WAMPD_OK);
+	assert_int_equal(receivers(f), 0x06);
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 1, {\"eligible_authrole\": [\"guest\"]}, \"com.bw\"]"),
 	                 WAMPD_OK);
 	assert_int_equal(receivers(f), 0x18);
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"eligible_authid\": [\"a\", \"d\"]}, \"com.bw\"]"),
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 1, {\"eligible_authid\": [\"a\", \"d\"]}, \"com.bw\"]"),
 	                 WAMPD_OK);
 	assert_int_equal(receivers(f), 0x12);
-	assert_int_equal(run(f, 0, broker_publish,
-	                     "[16, 1, {\"exclude_authid\": [\"a\"], \"eligible_authrole\": [\"user\"]}, \"com.bw\"]"),
-	                 WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 1, {\"exclude_authid\": [\"a\"], \"eligible_authrole\": "
+	                           "[\"user\"]}, \"com.bw\"]"), WAMPD_OK);
 	assert_int_equal(receivers(f), 0x04);
 	/* exclude_me false + eligible containing the publisher */
-	assert_int_equal(run(f, 0, broker_publish,
-	                     "[16, 1, {\"exclude_me\": false, \"eligible_authid\": [\"pub\"]}, \"com.bw\"]"),
-	                 WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 1, {\"exclude_me\": false, \"eligible_authid\": "
+	                           "[\"pub\"]}, \"com.bw\"]"), WAMPD_OK);
 	assert_int_equal(receivers(f), 0x01);
 }
 
 static void test_retained_events(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 
 	/* nobody subscribed yet: the retained event waits */
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"retain\": true}, \"com.state\", [\"old\"]]"),
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 1, {\"retain\": true}, \"com.state\", [\"old\"]]"),
 	                 WAMPD_OK);
-	assert_int_equal(run(f, 0, broker_publish, "[16, 2, {\"retain\": true, \"disclose_me\": true},"
-	                                           " \"com.state\", [\"\\u0000AQI=\"]]"), WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 2, {\"retain\": true, \"disclose_me\": true}, "
+	                           "\"com.state\", [\"\\u0000AQI=\"]]"), WAMPD_OK);
 	/* only the latest per topic is kept; a subscriber that asks gets it */
-	sub(f, 1, "{\"get_retained\": true}", "com.state");
-	expect(f, 1, WAMP_EVENT, &m);
+	rf_subscribe(f, 1, "{\"get_retained\": true}", "com.state");
+	rf_expect(f, 1, WAMP_EVENT, &m);
 	assert_true(wamp_dict_bool(m.dict, "retained", false));
 	assert_int_equal(wamp_dict_int(m.dict, "publisher", 0), (int64_t)f->p[0].s->id);
 	assert_memory_equal(m.payload.args, "[\"\\u0000AQI=\"]", 12);
 	wamp_msg_clear(&m);
 	/* a msgpack subscriber gets it converted (bin) */
-	sub(f, 4, "{\"get_retained\": true}", "com.state");
-	expect(f, 4, WAMP_EVENT, &m);
+	rf_subscribe(f, 4, "{\"get_retained\": true}", "com.state");
+	rf_expect(f, 4, WAMP_EVENT, &m);
 	assert_memory_equal(m.payload.args, "\x91\xc4\x02\x01\x02", 5);
 	wamp_msg_clear(&m);
 	/* without get_retained: nothing */
-	sub(f, 2, "{}", "com.state");
+	rf_subscribe(f, 2, "{}", "com.state");
 	assert_int_equal(fake_peer_pending(&f->p[2]), 0);
 	/* pattern subscription: all matching retained topics, with topic */
-	assert_int_equal(run(f, 0, broker_publish, "[16, 3, {\"retain\": true}, \"com.other\"]"), WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 3, {\"retain\": true}, \"com.other\"]"), WAMPD_OK);
 	receivers(f);
-	sub(f, 3, "{\"match\": \"prefix\", \"get_retained\": true}", "com.");
-	expect(f, 3, WAMP_EVENT, &m);
+	rf_subscribe(f, 3, "{\"match\": \"prefix\", \"get_retained\": true}", "com.");
+	rf_expect(f, 3, WAMP_EVENT, &m);
 	assert_true(json_is_string(json_object_get(m.dict, "topic")));
 	wamp_msg_clear(&m);
-	expect(f, 3, WAMP_EVENT, &m);
+	rf_expect(f, 3, WAMP_EVENT, &m);
 	wamp_msg_clear(&m);
 	assert_int_equal(fake_peer_pending(&f->p[3]), 0);
 	assert_int_equal(f->r->broker.nretained, 2);
@@ -239,13 +188,14 @@ static void test_retained_events(void **state)
 
 static void test_event_history(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct subscription *s;
 	json_t *ev;
 
 	assert_int_equal(broker_add_history(&f->r->broker, "com.log", MATCH_PREFIX, 3), WAMPD_OK);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(run(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [%d]]", i), WAMPD_OK);
+		assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [%d]]",
+		                           i), WAMPD_OK);
 	s = (struct subscription *)match_get(&f->r->broker.index, "com.log", 7, MATCH_PREFIX);
 	assert_non_null(s);
 	assert_true(s->persistent);
@@ -256,7 +206,7 @@ static void test_event_history(void **state)
 	assert_true(json_is_string(json_object_get(ev, "timestamp")));
 	json_decref(ev);
 	/* subscribing and leaving does not delete a persistent subscription */
-	assert_int_equal(sub(f, 1, "{\"match\": \"prefix\"}", "com.log"), s->id);
+	assert_int_equal(rf_subscribe(f, 1, "{\"match\": \"prefix\"}", "com.log"), s->id);
 	realm_leave(f->p[1].s);
 	assert_ptr_equal(broker_subscription(&f->r->broker, s->id), s);
 	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
@@ -264,12 +214,12 @@ static void test_event_history(void **state)
 
 static void test_revocation(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
-	uint64_t id = sub(f, 1, "{}", "com.rev");
+	uint64_t id = rf_subscribe(f, 1, "{}", "com.rev");
 
 	broker_revoke(&f->r->broker, broker_subscription(&f->r->broker, id), f->p[1].s, NULL);
-	expect(f, 1, WAMP_UNSUBSCRIBED, &m);
+	rf_expect(f, 1, WAMP_UNSUBSCRIBED, &m);
 	assert_int_equal(m.id[0], 0);
 	assert_int_equal(wamp_dict_int(m.dict, "subscription", 0), (int64_t)id);
 	assert_string_equal(wamp_dict_str(m.dict, "reason", ""), "wamp.error.revoked");
@@ -279,14 +229,14 @@ static void test_revocation(void **state)
 
 static void test_payload_passthru(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 
-	sub(f, 1, "{}", "com.e2e");
-	assert_int_equal(run(f, 0, broker_publish,
+	rf_subscribe(f, 1, "{}", "com.e2e");
+	assert_int_equal(rf_broker(f, 0, broker_publish,
 	                     "[16, 1, {\"ppt_scheme\": \"x_custom\", \"ppt_serializer\": \"cbor\"},"
 	                     " \"com.e2e\", [\"\\u0000AAEC\"]]"), WAMPD_OK);
-	expect(f, 1, WAMP_EVENT, &m);
+	rf_expect(f, 1, WAMP_EVENT, &m);
 	assert_string_equal(wamp_dict_str(m.dict, "ppt_scheme", ""), "x_custom");
 	assert_string_equal(wamp_dict_str(m.dict, "ppt_serializer", ""), "cbor");
 	assert_memory_equal(m.payload.args, "[\"\\u0000AAEC\"]", 12);
@@ -295,14 +245,14 @@ static void test_payload_passthru(void **state)
 
 static void test_internal_publish(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	json_t *args = json_pack("[s]", "hi");
 
-	sub(f, 1, "{}", "com.sys");
+	rf_subscribe(f, 1, "{}", "com.sys");
 	broker_publish_internal(&f->r->broker, "com.sys", args, NULL, NULL);
 	json_decref(args);
-	expect(f, 1, WAMP_EVENT, &m);
+	rf_expect(f, 1, WAMP_EVENT, &m);
 	assert_memory_equal(m.payload.args, "[\"hi\"]", 6);
 	wamp_msg_clear(&m);
 	assert_true(broker_has_subscription(&f->r->broker, "com.sys"));
@@ -335,7 +285,7 @@ static int64_t entry_arg(const struct subscription *s, uint32_t i)
  * without being retained. */
 static void test_retained_byte_budget(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct broker *b = &f->r->broker;
 	size_t a = cost_of("com.a", "[\"aaaa\"]");
 	struct wamp_msg m;
@@ -343,13 +293,14 @@ static void test_retained_byte_budget(void **state)
 
 	assert_int_equal(a, cost_of("com.b", "[\"bbbb\"]"));
 	assert_true(a > sizeof(struct retained_event) + 5 + 8); /* bookkeeping is charged too */
-	sub(f, 1, "{}", "com.b");
+	rf_subscribe(f, 1, "{}", "com.b");
 	b->max_retained_bytes = 2 * a - 1;
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {\"retain\": true}, \"com.a\", [\"aaaa\"]]"),
-	                 WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 1, {\"retain\": true}, \"com.a\", [\"aaaa\"]]"), WAMPD_OK);
 	assert_int_equal(b->retained_bytes, a);
-	assert_int_equal(run(f, 0, broker_publish, "[16, 2, {\"retain\": true, \"acknowledge\": true},"
-	                                           " \"com.b\", [\"bbbb\"]]"), WAMPD_ERR_LIMIT);
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 2, {\"retain\": true, \"acknowledge\": true}, \"com.b\", "
+	                           "[\"bbbb\"]]"), WAMPD_ERR_LIMIT);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0); /* no PUBLISHED */
 	assert_int_equal(receivers(f), 0);                /* nobody got it */
 	assert_int_equal(b->retained_refused, 1);
@@ -357,35 +308,37 @@ static void test_retained_byte_budget(void **state)
 	assert_int_equal(b->retained_bytes, a);
 
 	b->max_retained_bytes = 2 * a; /* exactly what both take */
-	assert_int_equal(run(f, 0, broker_publish, "[16, 3, {\"retain\": true, \"acknowledge\": true},"
-	                                           " \"com.b\", [\"bbbb\"]]"), WAMPD_OK);
-	expect(f, 0, WAMP_PUBLISHED, &m);
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 3, {\"retain\": true, \"acknowledge\": true}, \"com.b\", "
+	                           "[\"bbbb\"]]"), WAMPD_OK);
+	rf_expect(f, 0, WAMP_PUBLISHED, &m);
 	wamp_msg_clear(&m);
 	assert_int_equal(receivers(f), 1u << 1);
 	assert_int_equal(b->retained_bytes, 2 * a);
 	assert_int_equal(b->nretained, 2);
 
 	/* replacing: the same size fits, a larger one does not (and the old event stays) */
-	assert_int_equal(run(f, 0, broker_publish, "[16, 4, {\"retain\": true}, \"com.a\", [\"AAAA\"]]"),
-	                 WAMPD_OK);
-	assert_int_equal(run(f, 0, broker_publish, "[16, 5, {\"retain\": true}, \"com.a\","
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 4, {\"retain\": true}, \"com.a\", [\"AAAA\"]]"), WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 5, {\"retain\": true}, \"com.a\","
 	                                           " [\"%040d\"]]", 5), WAMPD_ERR_LIMIT);
 	assert_int_equal(b->retained_bytes, 2 * a);
 	assert_int_equal(b->retained_refused, 2);
 	b->max_retained_bytes = 2 * a - 1; /* a replacement is checked without the old event */
-	assert_int_equal(run(f, 0, broker_publish, "[16, 5, {\"retain\": true}, \"com.a\", [\"BBBB\"]]"),
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 5, {\"retain\": true}, \"com.a\", [\"BBBB\"]]"),
 	                 WAMPD_ERR_LIMIT);
 	b->max_retained_bytes = 2 * a;
 	assert_int_equal(b->retained_refused, 3);
-	sub(f, 2, "{\"get_retained\": true}", "com.a");
-	expect(f, 2, WAMP_EVENT, &m);
+	rf_subscribe(f, 2, "{\"get_retained\": true}", "com.a");
+	rf_expect(f, 2, WAMP_EVENT, &m);
 	assert_memory_equal(m.payload.args, "[\"AAAA\"]", 8);
 	wamp_msg_clear(&m);
 
 	/* the count limit refuses a new topic alike */
 	b->max_retained_bytes = UINT64_MAX;
 	b->max_retained = 2;
-	assert_int_equal(run(f, 0, broker_publish, "[16, 6, {\"retain\": true}, \"com.c\"]"),
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 6, {\"retain\": true}, \"com.c\"]"),
 	                 WAMPD_ERR_LIMIT);
 	assert_int_equal(b->retained_refused, 4);
 
@@ -407,7 +360,7 @@ static void test_retained_byte_budget(void **state)
  * larger than the whole budget is delivered but not recorded. */
 static void test_history_byte_budget(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct broker *b = &f->r->broker;
 	size_t c = cost_of("com.log.x", "[1]");
 	struct subscription *log, *audit;
@@ -419,19 +372,21 @@ static void test_history_byte_budget(void **state)
 	audit = (struct subscription *)match_get(&b->index, "com.audit", 9, MATCH_EXACT);
 	b->max_history_bytes = 3 * c;
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(run(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [%d]]", i),
-		                 WAMPD_OK);
+		assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [%d]]",
+		                           i), WAMPD_OK);
 	assert_int_equal(log->history->count, 3);
 	assert_int_equal(b->history_bytes, 3 * c); /* exactly the budget: all kept */
 	assert_int_equal(b->history_evicted, 0);
 
 	/* one more byte than the budget: the oldest goes */
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [3]]"), WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [3]]"),
+	                 WAMPD_OK);
 	assert_int_equal(log->history->count, 3);
 	assert_int_equal(entry_arg(log, 0), 1);
 	assert_int_equal(b->history_evicted, 1);
 	/* another history's event evicts the realm's oldest, whichever history holds it */
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {}, \"com.audit\", [4]]"), WAMPD_OK);
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.audit\", [4]]"),
+	                 WAMPD_OK);
 	assert_int_equal(audit->history->count, 1);
 	assert_int_equal(log->history->count, 2);
 	assert_int_equal(entry_arg(log, 0), 2);
@@ -440,8 +395,9 @@ static void test_history_byte_budget(void **state)
 
 	/* larger than the whole budget: delivered, not recorded, nothing evicted */
 	b->max_history_bytes = c - 1;
-	sub(f, 1, "{\"match\": \"prefix\"}", "com.log");
-	assert_int_equal(run(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [5]]"), WAMPD_OK);
+	rf_subscribe(f, 1, "{\"match\": \"prefix\"}", "com.log");
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [5]]"),
+	                 WAMPD_OK);
 	assert_int_equal(receivers(f), 1u << 1);
 	assert_int_equal(b->history_refused, 1);
 	assert_int_equal(log->history->count, 2);
@@ -451,16 +407,16 @@ static void test_history_byte_budget(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_pattern_subscriptions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_publisher_identification, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_black_white_lists, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retained_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_event_history, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_payload_passthru, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_internal_publish, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retained_byte_budget, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_history_byte_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pattern_subscriptions, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_publisher_identification, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_black_white_lists, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_retained_events, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_event_history, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_revocation, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_payload_passthru, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_internal_publish, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_retained_byte_budget, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_history_byte_budget, setup, rf_teardown),
 	};
 
 	ids_init();

@@ -14,25 +14,12 @@
 #include <cmocka.h>
 
 #include "serializers/codec.h"
+#include "tests/lib/codec_check.h"
 
 #define CB(s) ((const uint8_t *)(s)), (sizeof(s) - 1)
-
-static enum wampd_err dec(const uint8_t *b, size_t n, struct wamp_msg *m)
-{
-	char why[160];
-
-	return wamp_decode(WAMP_SER_CBOR, b, n, NULL, m, why, sizeof(why));
-}
-
-static void reject(const uint8_t *b, size_t n, const char *what)
-{
-	struct wamp_msg m;
-	char why[160] = "";
-
-	if (wamp_decode(WAMP_SER_CBOR, b, n, NULL, &m, why, sizeof(why)) != WAMPD_ERR_PROTOCOL)
-		fail_msg("accepted: %s", what);
-	assert_true(why[0] != '\0');
-}
+#define dec(...) codec_dec(WAMP_SER_CBOR, __VA_ARGS__)
+#define reject(...) codec_reject(WAMP_SER_CBOR, __VA_ARGS__)
+#define payload_nonfinite(...) codec_payload_nonfinite(WAMP_SER_CBOR, __VA_ARGS__)
 
 /* Encode m in ser and compare with the expected bytes. */
 static void encodes_to(const struct wamp_msg *m, enum wamp_ser ser, const void *exp, size_t n)
@@ -198,15 +185,7 @@ static void test_malformed(void **state)
 }
 
 /* The schema walk's reasons in CBOR's words (see test_codec_msgpack.c for the others). */
-static void expect_reason(const uint8_t *b, size_t n, const char *reason)
-{
-	struct wamp_msg m;
-	char why[200] = "";
-
-	assert_int_equal(wamp_decode(WAMP_SER_CBOR, b, n, NULL, &m, why, sizeof(why)),
-	                 WAMPD_ERR_PROTOCOL);
-	assert_string_equal(why, reason);
-}
+#define expect_reason(...) codec_expect_reason(WAMP_SER_CBOR, __VA_ARGS__)
 
 static void test_field_reasons(void **state)
 {
@@ -261,22 +240,6 @@ static void test_depth_limit_agrees(void **state)
 		if (ok[0] != ok[1] || ok[1] != ok[2])
 			fail_msg("nesting %d: json %d msgpack %d cbor %d", n, ok[0], ok[1], ok[2]);
 	}
-}
-
-/* Decode (must succeed) and validate; true if refused as non-finite (invalid_argument). */
-static bool payload_nonfinite(const uint8_t *b, size_t n)
-{
-	struct wamp_msg m;
-	char why[160] = "";
-	enum wampd_err err;
-
-	assert_int_equal(dec(b, n, &m), WAMPD_OK);
-	err = wamp_validate(&m, why, sizeof(why));
-	if (err != WAMPD_OK)
-		assert_int_equal(err, WAMPD_ERR_INVALID_ARGUMENT);
-	assert_int_equal(m.payload.nonfinite, err != WAMPD_OK);
-	wamp_msg_clear(&m);
-	return err != WAMPD_OK;
 }
 
 /* NaN and +-Infinity as half, single and double floats: refused as a request wherever they

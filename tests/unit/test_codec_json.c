@@ -12,26 +12,11 @@
 
 #include "serializers/codec.h"
 #include "serializers/codec_internal.h"
+#include "tests/lib/codec_check.h"
 
-static enum wampd_err dec(const char *text, struct wamp_msg *m)
-{
-	char why[160];
-
-	return wamp_decode(WAMP_SER_JSON, (const uint8_t *)text, strlen(text), NULL, m, why,
-	                   sizeof(why));
-}
-
-static void reject(const char *text)
-{
-	struct wamp_msg m;
-	char why[160] = "";
-
-	if (wamp_decode(WAMP_SER_JSON, (const uint8_t *)text, strlen(text), NULL, &m, why,
-	                sizeof(why)) != WAMPD_ERR_PROTOCOL)
-		fail_msg("accepted: %s", text);
-	assert_true(why[0] != '\0'); /* a reason is always given */
-	assert_null(m.dict);         /* nothing left to release */
-}
+#define dec(text, m) codec_dec(WAMP_SER_JSON, (text), strlen(text), (m))
+#define reject(text) codec_reject(WAMP_SER_JSON, (text), strlen(text), (text))
+#define payload_nonfinite(text) codec_payload_nonfinite(WAMP_SER_JSON, (text), strlen(text))
 
 /* Decode, encode in JSON again, compare text (our output is compact). */
 static void roundtrip(const char *in, const char *expect)
@@ -330,23 +315,6 @@ static void test_validate_options(void **state)
 	assert_int_equal(dec("[64, 1, {\"x_custom\": [1]}, \"com.p\"]", &m), WAMPD_OK);
 	assert_int_equal(wamp_validate(&m, why, sizeof(why)), WAMPD_OK); /* unknown keys pass */
 	wamp_msg_clear(&m);
-}
-
-/* Is the payload of a decoded message refused as non-finite? (decode must succeed) */
-static bool payload_nonfinite(const char *text)
-{
-	struct wamp_msg m;
-	char why[160] = "";
-	enum wampd_err err;
-
-	if (dec(text, &m) != WAMPD_OK)
-		fail_msg("does not decode: %s", text);
-	err = wamp_validate(&m, why, sizeof(why));
-	if (err != WAMPD_OK && (err != WAMPD_ERR_INVALID_ARGUMENT || !strstr(why, "non-finite")))
-		fail_msg("%s: %s", text, why);
-	assert_int_equal(m.payload.nonfinite, err != WAMPD_OK);
-	wamp_msg_clear(&m);
-	return err != WAMPD_OK;
 }
 
 /* JSON has no NaN/Infinity, but a literal may overflow a double (jansson refuses it, so it

@@ -12,25 +12,12 @@
 #include <cmocka.h>
 
 #include "serializers/codec.h"
+#include "tests/lib/codec_check.h"
 
 #define MP(s) ((const uint8_t *)(s)), (sizeof(s) - 1)
-
-static enum wampd_err dec(const uint8_t *b, size_t n, struct wamp_msg *m)
-{
-	char why[160];
-
-	return wamp_decode(WAMP_SER_MSGPACK, b, n, NULL, m, why, sizeof(why));
-}
-
-static void reject(const uint8_t *b, size_t n, const char *what)
-{
-	struct wamp_msg m;
-	char why[160] = "";
-
-	if (wamp_decode(WAMP_SER_MSGPACK, b, n, NULL, &m, why, sizeof(why)) != WAMPD_ERR_PROTOCOL)
-		fail_msg("accepted: %s", what);
-	assert_true(why[0] != '\0');
-}
+#define dec(...) codec_dec(WAMP_SER_MSGPACK, __VA_ARGS__)
+#define reject(...) codec_reject(WAMP_SER_MSGPACK, __VA_ARGS__)
+#define payload_nonfinite(...) codec_payload_nonfinite(WAMP_SER_MSGPACK, __VA_ARGS__)
 
 static void test_call_roundtrip_byte_identical(void **state)
 {
@@ -185,17 +172,7 @@ static void test_transparent_payload(void **state)
 
 /* The schema walk's reasons, the same words as before it was shared (codec_walk.h), with
  * each codec's own wording where it had one (JSON's reasons alongside). */
-static void expect_reason(enum wamp_ser ser, const char *b, size_t n, const char *reason)
-{
-	struct wamp_msg m;
-	char why[200] = "";
-
-	assert_int_equal(wamp_decode(ser, (const uint8_t *)b, n, NULL, &m, why, sizeof(why)),
-	                 WAMPD_ERR_PROTOCOL);
-	assert_string_equal(why, reason);
-}
-
-#define REASON(ser, lit, reason) expect_reason(ser, lit, sizeof(lit) - 1, reason)
+#define REASON(ser, lit, reason) codec_expect_reason(ser, lit, sizeof(lit) - 1, reason)
 
 static void test_field_reasons(void **state)
 {
@@ -213,22 +190,6 @@ static void test_field_reasons(void **state)
 	       "CALL: nothing may follow a binary Payload");
 	REASON(WAMP_SER_JSON, "[48,0,{},\"a\"]", "CALL: element 1 must be an id in [1, 2^53]");
 	REASON(WAMP_SER_JSON, "[8,99,1,{},\"a\"]", "ERROR: element 1 must be a message type");
-}
-
-/* Decode (must succeed) and validate; true if refused as non-finite (invalid_argument). */
-static bool payload_nonfinite(const uint8_t *b, size_t n)
-{
-	struct wamp_msg m;
-	char why[160] = "";
-	enum wampd_err err;
-
-	assert_int_equal(dec(b, n, &m), WAMPD_OK);
-	err = wamp_validate(&m, why, sizeof(why));
-	if (err != WAMPD_OK)
-		assert_int_equal(err, WAMPD_ERR_INVALID_ARGUMENT);
-	assert_int_equal(m.payload.nonfinite, err != WAMPD_OK);
-	wamp_msg_clear(&m);
-	return err != WAMPD_OK;
 }
 
 /* NaN and +-Infinity (float32 and float64) cannot reach JSON peers: refused as a request

@@ -14,107 +14,39 @@
 
 #include "common/ids.h"
 #include "realm/realm.h"
-#include "tests/lib/fake_peer.h"
 #include "tests/lib/fake_timers.h"
+#include "tests/lib/realm_fixture.h"
 
 #define N 5
 
-struct fixture {
-	struct realms realms;
-	struct realm *r;
-	struct fake_peer p[N];
-};
-
+/* five JSON sessions (alice, then bob four times, all "user") announcing every advanced
+ * RPC feature, on the fake clock */
 static int setup(void **state)
 {
-	static struct fixture f;
-	struct realm_limits lim = REALM_LIMITS_DEFAULT;
+	struct rf_spec spec = RF_SPEC(N);
 
-	memset(&f, 0, sizeof(f));
-	realms_init(&f.realms, &lim);
-	fake_timers_install(&f.realms);
-	f.r = realms_add(&f.realms, "realm1", URI_LOOSE);
+	spec.timers = true;
 	for (int i = 0; i < N; i++) {
-		struct session *s = fake_peer_session(&f.p[i], WAMP_SER_JSON);
-
-		s->authid = strdup(i == 0 ? "alice" : "bob");
-		s->authrole = strdup("user");
-		s->features = SF_CALLER_PROGRESSIVE_RESULTS | SF_CALLEE_PROGRESSIVE_RESULTS |
-		              SF_CALLEE_CALL_CANCELING | SF_CALLEE_PROGRESSIVE_INVOCATIONS |
-		              SF_CALLER_PROGRESSIVE_INVOCATIONS | SF_CALLEE_REGISTRATION_REVOCATION;
-		assert_int_equal(realm_join(f.r, s), WAMPD_OK);
+		spec.peers[i].authid = i == 0 ? "alice" : "bob";
+		spec.peers[i].authrole = "user";
+		spec.peers[i].features = SF_CALLER_PROGRESSIVE_RESULTS |
+		                         SF_CALLEE_PROGRESSIVE_RESULTS | SF_CALLEE_CALL_CANCELING |
+		                         SF_CALLEE_PROGRESSIVE_INVOCATIONS |
+		                         SF_CALLER_PROGRESSIVE_INVOCATIONS |
+		                         SF_CALLEE_REGISTRATION_REVOCATION;
 	}
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	for (int i = 0; i < N; i++) {
-		realm_leave(f->p[i].s);
-		fake_peer_destroy(&f->p[i]);
-	}
-	realms_destroy(&f->realms);
-	assert_int_equal(fake_timers_pending(), 0);
-	return 0;
-}
-
-typedef enum wampd_err (*handler)(struct dealer *, struct session *, const struct wamp_msg *);
-
-static enum wampd_err run(struct fixture *f, int who, handler h, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static enum wampd_err run(struct fixture *f, int who, handler h, const char *fmt, ...)
-{
-	char json[512];
-	struct wamp_msg m;
-	enum wampd_err err;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(json, sizeof(json), fmt, ap);
-	va_end(ap);
-	fake_msg(json, &m);
-	err = h(&f->r->dealer, f->p[who].s, &m);
-	wamp_msg_clear(&m);
-	return err;
-}
-
-static void expect(struct fixture *f, int who, enum wamp_type type, struct wamp_msg *m)
-{
-	assert_true(fake_peer_next(&f->p[who], m));
-	assert_int_equal(m->type, type);
-}
-
-static void drain(struct fixture *f)
-{
-	for (int i = 0; i < N; i++)
-		f->p[i].taken = f->p[i].nsent;
-}
-
-static uint64_t reg(struct fixture *f, int who, const char *options, const char *proc)
-{
-	struct wamp_msg m;
-	uint64_t id;
-
-	assert_int_equal(run(f, who, dealer_register, "[64, 5, %s, \"%s\"]", options, proc), WAMPD_OK);
-	expect(f, who, WAMP_REGISTERED, &m);
-	id = m.id[1];
-	wamp_msg_clear(&m);
-	return id;
+	return rf_setup(state, &spec);
 }
 
 /* Which callee (index) received the next INVOCATION; returns its invocation id in *inv. */
-static int who_got_invocation(struct fixture *f, uint64_t *inv, struct wamp_msg *out)
+static int who_got_invocation(struct realm_fixture *f, uint64_t *inv, struct wamp_msg *out)
 {
 	*inv = 0; /* callers read it even when fail_msg() below ends the test */
 	for (int i = 0; i < N; i++) {
 		if (fake_peer_pending(&f->p[i])) {
 			struct wamp_msg m;
 
-			expect(f, i, WAMP_INVOCATION, &m);
+			rf_expect(f, i, WAMP_INVOCATION, &m);
 			*inv = m.id[0];
 			if (out)
 				*out = m;
@@ -129,23 +61,25 @@ static int who_got_invocation(struct fixture *f, uint64_t *inv, struct wamp_msg 
 
 static void test_shared_roundrobin_fair_and_removal(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	int hits[N] = {0};
 	uint64_t inv, regid;
-	char json[64];
 
-	regid = reg(f, 1, "{\"invoke\": \"roundrobin\"}", "com.rr");
-	assert_int_equal(reg(f, 2, "{\"invoke\": \"roundrobin\"}", "com.rr"), regid);
-	assert_int_equal(reg(f, 3, "{\"invoke\": \"roundrobin\"}", "com.rr"), regid);
+	regid = rf_register(f, 1, "{\"invoke\": \"roundrobin\"}", "com.rr");
+	assert_int_equal(rf_register(f, 2, "{\"invoke\": \"roundrobin\"}", "com.rr"), regid);
+	assert_int_equal(rf_register(f, 3, "{\"invoke\": \"roundrobin\"}", "com.rr"), regid);
 	/* a different policy on the same URI is refused */
-	assert_int_equal(run(f, 4, dealer_register, "[64, 1, {\"invoke\": \"random\"}, \"com.rr\"]"),
+	assert_int_equal(rf_dealer(f, 4, dealer_register,
+	                           "[64, 1, {\"invoke\": \"random\"}, \"com.rr\"]"),
 	                 WAMPD_ERR_PROCEDURE_EXISTS);
 	/* and so is a second registration by the same callee */
-	assert_int_equal(run(f, 1, dealer_register, "[64, 1, {\"invoke\": \"roundrobin\"}, \"com.rr\"]"),
+	assert_int_equal(rf_dealer(f, 1, dealer_register,
+	                           "[64, 1, {\"invoke\": \"roundrobin\"}, \"com.rr\"]"),
 	                 WAMPD_ERR_PROCEDURE_EXISTS);
 
 	for (int i = 0; i < 30; i++) {
-		assert_int_equal(run(f, 0, dealer_call, "[48, %d, {}, \"com.rr\"]", 100 + i), WAMPD_OK);
+		assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, %d, {}, \"com.rr\"]", 100 + i),
+		                 WAMPD_OK);
 		hits[who_got_invocation(f, &inv, NULL)]++;
 	}
 	assert_int_equal(hits[1] + hits[2] + hits[3], 30);
@@ -160,12 +94,13 @@ static void test_shared_roundrobin_fair_and_removal(void **state)
 	for (int i = 1; i <= 3; i++)
 		if (r->rr_next && r->rr_next->session == f->p[i].s)
 			next = i;
-	snprintf(json, sizeof(json), "[66, 9, %llu]", (unsigned long long)regid);
-	assert_int_equal(run(f, next, dealer_unregister, "%s", json), WAMPD_OK);
-	drain(f);
+	assert_int_equal(rf_dealer(f, next, dealer_unregister, "[66, 9, %llu]",
+	                           (unsigned long long)regid), WAMPD_OK);
+	rf_drain(f);
 	int seen[N] = {0};
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(run(f, 0, dealer_call, "[48, %d, {}, \"com.rr\"]", 5000 + i), WAMPD_OK);
+		assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, %d, {}, \"com.rr\"]", 5000 + i),
+		                 WAMPD_OK);
 		seen[who_got_invocation(f, &inv, NULL)]++;
 	}
 	assert_int_equal(seen[next], 0);
@@ -176,27 +111,28 @@ static void test_shared_roundrobin_fair_and_removal(void **state)
 
 static void test_shared_first_last_random_single(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	uint64_t inv;
 	int hits[N] = {0};
 
-	reg(f, 1, "{\"invoke\": \"first\"}", "com.first");
-	reg(f, 2, "{\"invoke\": \"first\"}", "com.first");
-	reg(f, 1, "{\"invoke\": \"last\"}", "com.last");
-	reg(f, 2, "{\"invoke\": \"last\"}", "com.last");
-	reg(f, 3, "{\"invoke\": \"last\"}", "com.last");
-	reg(f, 1, "{\"invoke\": \"random\"}", "com.random");
-	reg(f, 2, "{\"invoke\": \"random\"}", "com.random");
-	reg(f, 1, "{}", "com.single");
-	assert_int_equal(run(f, 2, dealer_register, "[64, 1, {}, \"com.single\"]"),
+	rf_register(f, 1, "{\"invoke\": \"first\"}", "com.first");
+	rf_register(f, 2, "{\"invoke\": \"first\"}", "com.first");
+	rf_register(f, 1, "{\"invoke\": \"last\"}", "com.last");
+	rf_register(f, 2, "{\"invoke\": \"last\"}", "com.last");
+	rf_register(f, 3, "{\"invoke\": \"last\"}", "com.last");
+	rf_register(f, 1, "{\"invoke\": \"random\"}", "com.random");
+	rf_register(f, 2, "{\"invoke\": \"random\"}", "com.random");
+	rf_register(f, 1, "{}", "com.single");
+	assert_int_equal(rf_dealer(f, 2, dealer_register, "[64, 1, {}, \"com.single\"]"),
 	                 WAMPD_ERR_PROCEDURE_EXISTS);
 
-	assert_int_equal(run(f, 0, dealer_call, "[48, 1, {}, \"com.first\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 1, {}, \"com.first\"]"), WAMPD_OK);
 	assert_int_equal(who_got_invocation(f, &inv, NULL), 1);
-	assert_int_equal(run(f, 0, dealer_call, "[48, 2, {}, \"com.last\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 2, {}, \"com.last\"]"), WAMPD_OK);
 	assert_int_equal(who_got_invocation(f, &inv, NULL), 3);
 	for (int i = 0; i < 200; i++) {
-		assert_int_equal(run(f, 0, dealer_call, "[48, %d, {}, \"com.random\"]", 10 + i), WAMPD_OK);
+		assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, %d, {}, \"com.random\"]",
+		                           10 + i), WAMPD_OK);
 		hits[who_got_invocation(f, &inv, NULL)]++;
 	}
 	assert_true(hits[1] > 40 && hits[2] > 40); /* both drawn (p of failing < 1e-15) */
@@ -205,232 +141,252 @@ static void test_shared_first_last_random_single(void **state)
 	 * takes over */
 	realm_leave(f->p[3].s);
 	struct wamp_msg m;
-	expect(f, 0, WAMP_ERROR, &m);
+	rf_expect(f, 0, WAMP_ERROR, &m);
 	assert_string_equal(m.uri, "wamp.error.canceled");
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 0, dealer_call, "[48, 999, {}, \"com.last\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 999, {}, \"com.last\"]"), WAMPD_OK);
 	assert_int_equal(who_got_invocation(f, &inv, NULL), 2);
 	assert_int_equal(realm_join(f->r, f->p[3].s), WAMPD_OK);
 }
 
 static void test_pattern_registration(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	uint64_t inv;
 
-	reg(f, 1, "{\"match\": \"prefix\"}", "com.app");
-	reg(f, 2, "{\"match\": \"wildcard\"}", "com..get");
-	reg(f, 3, "{}", "com.app.exact");
-	assert_int_equal(run(f, 0, dealer_call, "[48, 1, {}, \"com.app.exact\"]"), WAMPD_OK);
+	rf_register(f, 1, "{\"match\": \"prefix\"}", "com.app");
+	rf_register(f, 2, "{\"match\": \"wildcard\"}", "com..get");
+	rf_register(f, 3, "{}", "com.app.exact");
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 1, {}, \"com.app.exact\"]"), WAMPD_OK);
 	assert_int_equal(who_got_invocation(f, &inv, &m), 3);
 	assert_null(json_object_get(m.dict, "procedure")); /* exact: not repeated */
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 0, dealer_call, "[48, 2, {}, \"com.app.other\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 2, {}, \"com.app.other\"]"), WAMPD_OK);
 	assert_int_equal(who_got_invocation(f, &inv, &m), 1);
 	assert_string_equal(wamp_dict_str(m.dict, "procedure", ""), "com.app.other");
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 0, dealer_call, "[48, 3, {}, \"com.users.get\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 3, {}, \"com.users.get\"]"), WAMPD_OK);
 	assert_int_equal(who_got_invocation(f, &inv, &m), 2);
 	assert_string_equal(wamp_dict_str(m.dict, "procedure", ""), "com.users.get");
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 0, dealer_call, "[48, 4, {}, \"com.users.put\"]"),
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 4, {}, \"com.users.put\"]"),
 	                 WAMPD_ERR_NO_SUCH_PROCEDURE);
 	/* a pattern must still be a valid pattern */
-	assert_int_equal(run(f, 1, dealer_register, "[64, 1, {\"match\": \"prefix\"}, \"com app\"]"),
+	assert_int_equal(rf_dealer(f, 1, dealer_register,
+	                           "[64, 1, {\"match\": \"prefix\"}, \"com app\"]"),
 	                 WAMPD_ERR_INVALID_URI);
-	assert_int_equal(run(f, 1, dealer_register, "[64, 1, {}, \"com..get\"]"),
+	assert_int_equal(rf_dealer(f, 1, dealer_register, "[64, 1, {}, \"com..get\"]"),
 	                 WAMPD_ERR_INVALID_URI);
 }
 
 static void test_progressive_results(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	uint64_t inv;
 
-	reg(f, 1, "{}", "com.stream");
-	assert_int_equal(run(f, 0, dealer_call, "[48, 7, {\"receive_progress\": true}, \"com.stream\"]"),
+	rf_register(f, 1, "{}", "com.stream");
+	assert_int_equal(rf_dealer(f, 0, dealer_call,
+	                           "[48, 7, {\"receive_progress\": true}, \"com.stream\"]"),
 	                 WAMPD_OK);
 	assert_int_equal(who_got_invocation(f, &inv, &m), 1);
 	assert_true(wamp_dict_bool(m.dict, "receive_progress", false));
 	wamp_msg_clear(&m);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(run(f, 1, dealer_yield, "[70, %llu, {\"progress\": true}, [%d]]",
-		                     (unsigned long long)inv, i), WAMPD_OK);
-		expect(f, 0, WAMP_RESULT, &m);
+		assert_int_equal(rf_dealer(f, 1, dealer_yield,
+		                           "[70, %llu, {\"progress\": true}, [%d]]",
+		                           (unsigned long long)inv, i), WAMPD_OK);
+		rf_expect(f, 0, WAMP_RESULT, &m);
 		assert_int_equal(m.id[0], 7);
 		assert_true(wamp_dict_bool(m.dict, "progress", false));
 		wamp_msg_clear(&m);
 	}
-	assert_int_equal(run(f, 1, dealer_yield, "[70, %llu, {}, [\"done\"]]", (unsigned long long)inv),
-	                 WAMPD_OK);
-	expect(f, 0, WAMP_RESULT, &m);
+	assert_int_equal(rf_dealer(f, 1, dealer_yield, "[70, %llu, {}, [\"done\"]]",
+	                           (unsigned long long)inv), WAMPD_OK);
+	rf_expect(f, 0, WAMP_RESULT, &m);
 	assert_false(wamp_dict_bool(m.dict, "progress", false));
 	wamp_msg_clear(&m);
 	assert_int_equal(f->p[0].s->ncalls, 0);
 
 	/* a caller that did not ask for progress never sees chunks, only the final result */
-	assert_int_equal(run(f, 0, dealer_call, "[48, 8, {}, \"com.stream\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 8, {}, \"com.stream\"]"), WAMPD_OK);
 	assert_int_equal(who_got_invocation(f, &inv, &m), 1);
 	assert_false(wamp_dict_bool(m.dict, "receive_progress", false));
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 1, dealer_yield, "[70, %llu, {\"progress\": true}, [1]]",
+	assert_int_equal(rf_dealer(f, 1, dealer_yield, "[70, %llu, {\"progress\": true}, [1]]",
 	                     (unsigned long long)inv), WAMPD_OK);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
-	assert_int_equal(run(f, 1, dealer_yield, "[70, %llu, {}, [2]]", (unsigned long long)inv),
-	                 WAMPD_OK);
-	expect(f, 0, WAMP_RESULT, &m);
+	assert_int_equal(rf_dealer(f, 1, dealer_yield, "[70, %llu, {}, [2]]",
+	                           (unsigned long long)inv), WAMPD_OK);
+	rf_expect(f, 0, WAMP_RESULT, &m);
 	wamp_msg_clear(&m);
 }
 
 static void test_progressive_invocations(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	uint64_t inv, inv2;
 
-	reg(f, 1, "{\"invoke\": \"roundrobin\"}", "com.upload");
-	reg(f, 2, "{\"invoke\": \"roundrobin\"}", "com.upload");
-	assert_int_equal(run(f, 0, dealer_call, "[48, 11, {\"progress\": true}, \"com.upload\", [1]]"),
+	rf_register(f, 1, "{\"invoke\": \"roundrobin\"}", "com.upload");
+	rf_register(f, 2, "{\"invoke\": \"roundrobin\"}", "com.upload");
+	assert_int_equal(rf_dealer(f, 0, dealer_call,
+	                           "[48, 11, {\"progress\": true}, \"com.upload\", [1]]"),
 	                 WAMPD_OK);
 	int callee = who_got_invocation(f, &inv, &m);
 	assert_true(wamp_dict_bool(m.dict, "progress", false));
 	wamp_msg_clear(&m);
 	/* continuations go to the same callee with the same invocation id */
-	assert_int_equal(run(f, 0, dealer_call, "[48, 11, {\"progress\": true}, \"com.upload\", [2]]"),
+	assert_int_equal(rf_dealer(f, 0, dealer_call,
+	                           "[48, 11, {\"progress\": true}, \"com.upload\", [2]]"),
 	                 WAMPD_OK);
 	assert_int_equal(who_got_invocation(f, &inv2, &m), callee);
 	assert_int_equal(inv2, inv);
 	assert_memory_equal(m.payload.args, "[2]", 3);
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 0, dealer_call, "[48, 11, {}, \"com.upload\", [3]]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 11, {}, \"com.upload\", [3]]"),
+	                 WAMPD_OK);
 	assert_int_equal(who_got_invocation(f, &inv2, &m), callee);
 	assert_false(wamp_dict_bool(m.dict, "progress", false));
 	wamp_msg_clear(&m);
 	/* the call is no longer open for chunks: the same id again is a protocol violation */
-	assert_int_equal(run(f, 0, dealer_call, "[48, 11, {}, \"com.upload\"]"), WAMPD_ERR_PROTOCOL);
-	assert_int_equal(run(f, callee, dealer_yield, "[70, %llu, {}, [\"ok\"]]", (unsigned long long)inv),
-	                 WAMPD_OK);
-	expect(f, 0, WAMP_RESULT, &m);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 11, {}, \"com.upload\"]"),
+	                 WAMPD_ERR_PROTOCOL);
+	assert_int_equal(rf_dealer(f, callee, dealer_yield, "[70, %llu, {}, [\"ok\"]]",
+	                           (unsigned long long)inv), WAMPD_OK);
+	rf_expect(f, 0, WAMP_RESULT, &m);
 	wamp_msg_clear(&m);
 	/* a late continuation of the completed call is discarded silently */
-	assert_int_equal(run(f, 0, dealer_call, "[48, 11, {\"progress\": true}, \"com.upload\"]"),
-	                 WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call,
+	                           "[48, 11, {\"progress\": true}, \"com.upload\"]"), WAMPD_OK);
 	for (int i = 0; i < N; i++)
 		assert_int_equal(fake_peer_pending(&f->p[i]), 0);
 
 	/* a callee without the feature: wamp.error.feature_not_supported */
 	f->p[3].s->features = 0;
-	reg(f, 3, "{}", "com.plain");
-	assert_int_equal(run(f, 0, dealer_call, "[48, 12, {\"progress\": true}, \"com.plain\"]"),
+	rf_register(f, 3, "{}", "com.plain");
+	assert_int_equal(rf_dealer(f, 0, dealer_call,
+	                           "[48, 12, {\"progress\": true}, \"com.plain\"]"),
 	                 WAMPD_ERR_FEATURE_NOT_SUPPORTED);
 	/* a caller without the feature sending progress: protocol violation */
 	f->p[4].s->features = 0;
-	assert_int_equal(run(f, 4, dealer_call, "[48, 1, {\"progress\": true}, \"com.upload\"]"),
+	assert_int_equal(rf_dealer(f, 4, dealer_call,
+	                           "[48, 1, {\"progress\": true}, \"com.upload\"]"),
 	                 WAMPD_ERR_PROTOCOL);
 }
 
 static void test_cancel_modes(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	uint64_t inv;
 
-	reg(f, 1, "{}", "com.long");
+	rf_register(f, 1, "{}", "com.long");
 	/* skip: ERROR now, callee not told, its answer dropped */
-	assert_int_equal(run(f, 0, dealer_call, "[48, 21, {}, \"com.long\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 21, {}, \"com.long\"]"), WAMPD_OK);
 	who_got_invocation(f, &inv, NULL);
-	assert_int_equal(run(f, 0, dealer_cancel, "[49, 21, {\"mode\": \"skip\"}]"), WAMPD_OK);
-	expect(f, 0, WAMP_ERROR, &m);
+	assert_int_equal(rf_dealer(f, 0, dealer_cancel, "[49, 21, {\"mode\": \"skip\"}]"),
+	                 WAMPD_OK);
+	rf_expect(f, 0, WAMP_ERROR, &m);
 	assert_string_equal(m.uri, "wamp.error.canceled");
 	assert_int_equal(m.id[1], 21);
 	wamp_msg_clear(&m);
 	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
-	assert_int_equal(run(f, 1, dealer_yield, "[70, %llu, {}]", (unsigned long long)inv), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 1, dealer_yield, "[70, %llu, {}]", (unsigned long long)inv),
+	                 WAMPD_OK);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
 
 	/* killnowait: INTERRUPT and ERROR now, answer dropped */
-	assert_int_equal(run(f, 0, dealer_call, "[48, 22, {}, \"com.long\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 22, {}, \"com.long\"]"), WAMPD_OK);
 	who_got_invocation(f, &inv, NULL);
-	assert_int_equal(run(f, 0, dealer_cancel, "[49, 22, {\"mode\": \"killnowait\"}]"), WAMPD_OK);
-	expect(f, 1, WAMP_INTERRUPT, &m);
+	assert_int_equal(rf_dealer(f, 0, dealer_cancel, "[49, 22, {\"mode\": \"killnowait\"}]"),
+	                 WAMPD_OK);
+	rf_expect(f, 1, WAMP_INTERRUPT, &m);
 	assert_int_equal(m.id[0], inv);
 	assert_string_equal(wamp_dict_str(m.dict, "mode", ""), "killnowait");
 	wamp_msg_clear(&m);
-	expect(f, 0, WAMP_ERROR, &m);
+	rf_expect(f, 0, WAMP_ERROR, &m);
 	assert_string_equal(m.uri, "wamp.error.canceled");
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 1, dealer_error, "[8, 68, %llu, {}, \"wamp.error.canceled\"]",
+	assert_int_equal(rf_dealer(f, 1, dealer_error, "[8, 68, %llu, {}, \"wamp.error.canceled\"]",
 	                     (unsigned long long)inv), WAMPD_OK);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
 
 	/* kill: INTERRUPT now, the callee's answer is the caller's answer */
-	assert_int_equal(run(f, 0, dealer_call, "[48, 23, {}, \"com.long\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 23, {}, \"com.long\"]"), WAMPD_OK);
 	who_got_invocation(f, &inv, NULL);
-	assert_int_equal(run(f, 0, dealer_cancel, "[49, 23, {\"mode\": \"kill\"}]"), WAMPD_OK);
-	expect(f, 1, WAMP_INTERRUPT, &m);
+	assert_int_equal(rf_dealer(f, 0, dealer_cancel, "[49, 23, {\"mode\": \"kill\"}]"),
+	                 WAMPD_OK);
+	rf_expect(f, 1, WAMP_INTERRUPT, &m);
 	assert_string_equal(wamp_dict_str(m.dict, "mode", ""), "kill");
 	wamp_msg_clear(&m);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
-	assert_int_equal(run(f, 1, dealer_error, "[8, 68, %llu, {}, \"wamp.error.canceled\", [\"stopped\"]]",
-	                     (unsigned long long)inv), WAMPD_OK);
-	expect(f, 0, WAMP_ERROR, &m);
+	assert_int_equal(rf_dealer(f, 1, dealer_error,
+	                           "[8, 68, %llu, {}, \"wamp.error.canceled\", [\"stopped\"]]",
+	                           (unsigned long long)inv), WAMPD_OK);
+	rf_expect(f, 0, WAMP_ERROR, &m);
 	assert_string_equal(m.uri, "wamp.error.canceled");
 	assert_memory_equal(m.payload.args, "[\"stopped\"]", 11);
 	wamp_msg_clear(&m);
 
 	/* a callee without call_canceling: kill degrades to skip */
 	f->p[1].s->features = 0;
-	assert_int_equal(run(f, 0, dealer_call, "[48, 24, {}, \"com.long\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 24, {}, \"com.long\"]"), WAMPD_OK);
 	who_got_invocation(f, &inv, NULL);
-	assert_int_equal(run(f, 0, dealer_cancel, "[49, 24, {\"mode\": \"kill\"}]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_cancel, "[49, 24, {\"mode\": \"kill\"}]"),
+	                 WAMPD_OK);
 	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
-	expect(f, 0, WAMP_ERROR, &m);
+	rf_expect(f, 0, WAMP_ERROR, &m);
 	wamp_msg_clear(&m);
 
 	/* canceling something already answered does nothing; a bad mode is an error */
-	assert_int_equal(run(f, 0, dealer_cancel, "[49, 24, {}]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_cancel, "[49, 24, {}]"), WAMPD_OK);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
-	assert_int_equal(run(f, 0, dealer_cancel, "[49, 24, {\"mode\": \"nuke\"}]"),
+	assert_int_equal(rf_dealer(f, 0, dealer_cancel, "[49, 24, {\"mode\": \"nuke\"}]"),
 	                 WAMPD_ERR_INVALID_ARGUMENT);
 }
 
 static void test_call_timeout(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	uint64_t inv;
 
-	reg(f, 1, "{}", "com.slow");
-	assert_int_equal(run(f, 0, dealer_call, "[48, 31, {\"timeout\": 1000}, \"com.slow\"]"), WAMPD_OK);
+	rf_register(f, 1, "{}", "com.slow");
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 31, {\"timeout\": 1000}, \"com.slow\"]"),
+	                 WAMPD_OK);
 	who_got_invocation(f, &inv, NULL);
 	assert_int_equal(fake_timers_pending(), 1);
 	fake_timers_advance(999);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
 	fake_timers_advance(1);
-	expect(f, 1, WAMP_INTERRUPT, &m);
+	rf_expect(f, 1, WAMP_INTERRUPT, &m);
 	assert_string_equal(wamp_dict_str(m.dict, "mode", ""), "killnowait");
 	wamp_msg_clear(&m);
-	expect(f, 0, WAMP_ERROR, &m);
+	rf_expect(f, 0, WAMP_ERROR, &m);
 	assert_string_equal(m.uri, "wamp.error.timeout");
 	assert_int_equal(m.id[1], 31);
 	wamp_msg_clear(&m);
 	/* the late YIELD is dropped */
-	assert_int_equal(run(f, 1, dealer_yield, "[70, %llu, {}]", (unsigned long long)inv), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 1, dealer_yield, "[70, %llu, {}]", (unsigned long long)inv),
+	                 WAMPD_OK);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
 
 	/* answered in time: the timer is gone */
-	assert_int_equal(run(f, 0, dealer_call, "[48, 32, {\"timeout\": 1000}, \"com.slow\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 32, {\"timeout\": 1000}, \"com.slow\"]"),
+	                 WAMPD_OK);
 	who_got_invocation(f, &inv, NULL);
-	assert_int_equal(run(f, 1, dealer_yield, "[70, %llu, {}]", (unsigned long long)inv), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 1, dealer_yield, "[70, %llu, {}]", (unsigned long long)inv),
+	                 WAMPD_OK);
 	assert_int_equal(fake_timers_pending(), 0);
-	expect(f, 0, WAMP_RESULT, &m);
+	rf_expect(f, 0, WAMP_RESULT, &m);
 	wamp_msg_clear(&m);
 
 	/* forward_timeout: the callee gets the timeout and the dealer keeps no timer */
-	reg(f, 2, "{\"forward_timeout\": true}", "com.fwd");
-	assert_int_equal(run(f, 0, dealer_call, "[48, 33, {\"timeout\": 500}, \"com.fwd\"]"), WAMPD_OK);
+	rf_register(f, 2, "{\"forward_timeout\": true}", "com.fwd");
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 33, {\"timeout\": 500}, \"com.fwd\"]"),
+	                 WAMPD_OK);
 	who_got_invocation(f, &inv, &m);
 	assert_int_equal(wamp_dict_int(m.dict, "timeout", 0), 500);
 	wamp_msg_clear(&m);
@@ -438,33 +394,34 @@ static void test_call_timeout(void **state)
 
 	/* the realm default applies when the CALL has none */
 	f->r->call_timeout_ms = 200;
-	assert_int_equal(run(f, 0, dealer_call, "[48, 34, {}, \"com.slow\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 34, {}, \"com.slow\"]"), WAMPD_OK);
 	who_got_invocation(f, &inv, NULL);
 	fake_timers_advance(200);
-	drain(f);
+	rf_drain(f);
 	assert_int_equal(f->p[0].s->ncalls, 1); /* com.fwd still pending */
 	f->r->call_timeout_ms = 0;
 }
 
 static void test_caller_identification(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	uint64_t inv;
 
-	reg(f, 1, "{}", "com.who");
-	reg(f, 2, "{\"disclose_caller\": true}", "com.who2");
-	assert_int_equal(run(f, 0, dealer_call, "[48, 41, {}, \"com.who\"]"), WAMPD_OK);
+	rf_register(f, 1, "{}", "com.who");
+	rf_register(f, 2, "{\"disclose_caller\": true}", "com.who2");
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 41, {}, \"com.who\"]"), WAMPD_OK);
 	who_got_invocation(f, &inv, &m);
 	assert_null(json_object_get(m.dict, "caller"));
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 0, dealer_call, "[48, 42, {\"disclose_me\": true}, \"com.who\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call,
+	                           "[48, 42, {\"disclose_me\": true}, \"com.who\"]"), WAMPD_OK);
 	who_got_invocation(f, &inv, &m);
 	assert_int_equal(wamp_dict_int(m.dict, "caller", 0), (int64_t)f->p[0].s->id);
 	assert_string_equal(wamp_dict_str(m.dict, "caller_authid", ""), "alice");
 	assert_string_equal(wamp_dict_str(m.dict, "caller_authrole", ""), "user");
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 0, dealer_call, "[48, 43, {}, \"com.who2\"]"), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 0, dealer_call, "[48, 43, {}, \"com.who2\"]"), WAMPD_OK);
 	who_got_invocation(f, &inv, &m);
 	assert_int_equal(wamp_dict_int(m.dict, "caller", 0), (int64_t)f->p[0].s->id);
 	wamp_msg_clear(&m);
@@ -472,13 +429,13 @@ static void test_caller_identification(void **state)
 
 static void test_revocation_and_caller_leaving(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
-	uint64_t inv, regid = reg(f, 1, "{}", "com.rev");
+	uint64_t inv, regid = rf_register(f, 1, "{}", "com.rev");
 
 	dealer_revoke(&f->r->dealer, dealer_registration(&f->r->dealer, regid), f->p[1].s,
 	              "wamp.error.admin");
-	expect(f, 1, WAMP_UNREGISTERED, &m);
+	rf_expect(f, 1, WAMP_UNREGISTERED, &m);
 	assert_int_equal(m.id[0], 0);
 	assert_int_equal(wamp_dict_int(m.dict, "registration", 0), (int64_t)regid);
 	assert_string_equal(wamp_dict_str(m.dict, "reason", ""), "wamp.error.admin");
@@ -486,14 +443,16 @@ static void test_revocation_and_caller_leaving(void **state)
 	assert_null(dealer_registration(&f->r->dealer, regid));
 
 	/* caller leaving: the callee gets INTERRUPT killnowait */
-	reg(f, 2, "{}", "com.work");
-	assert_int_equal(run(f, 3, dealer_call, "[48, 51, {\"timeout\": 5000}, \"com.work\"]"), WAMPD_OK);
+	rf_register(f, 2, "{}", "com.work");
+	assert_int_equal(rf_dealer(f, 3, dealer_call, "[48, 51, {\"timeout\": 5000}, \"com.work\"]"),
+	                 WAMPD_OK);
 	who_got_invocation(f, &inv, NULL);
 	realm_leave(f->p[3].s);
-	expect(f, 2, WAMP_INTERRUPT, &m);
+	rf_expect(f, 2, WAMP_INTERRUPT, &m);
 	assert_string_equal(wamp_dict_str(m.dict, "mode", ""), "killnowait");
 	wamp_msg_clear(&m);
-	assert_int_equal(run(f, 2, dealer_yield, "[70, %llu, {}]", (unsigned long long)inv), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 2, dealer_yield, "[70, %llu, {}]", (unsigned long long)inv),
+	                 WAMPD_OK);
 	assert_int_equal(fake_timers_pending(), 0);
 	assert_int_equal(realm_join(f->r, f->p[3].s), WAMPD_OK);
 }
@@ -502,15 +461,17 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shared_roundrobin_fair_and_removal, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_shared_first_last_random_single, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pattern_registration, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_progressive_results, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_progressive_invocations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel_modes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_call_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_caller_identification, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_revocation_and_caller_leaving, setup, teardown),
+		                                rf_teardown),
+		cmocka_unit_test_setup_teardown(test_shared_first_last_random_single, setup,
+		                                rf_teardown),
+		cmocka_unit_test_setup_teardown(test_pattern_registration, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_progressive_results, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_progressive_invocations, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_modes, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_call_timeout, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_caller_identification, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_revocation_and_caller_leaving, setup,
+		                                rf_teardown),
 	};
 
 	ids_init();

@@ -12,74 +12,39 @@
 
 #include "common/ids.h"
 #include "realm/realm.h"
-#include "tests/lib/fake_peer.h"
+#include "tests/lib/realm_fixture.h"
 
 #define N 4
 
-struct fixture {
-	struct realms realms;
-	struct realm *r;
-	struct fake_peer p[N];
-};
-
+/* joe (0, 1) and ann (2, 3), users but for the admin 3 */
 static int setup(void **state)
 {
-	static struct fixture f;
-	struct realm_limits lim = REALM_LIMITS_DEFAULT;
-
-	memset(&f, 0, sizeof(f));
-	realms_init(&f.realms, &lim);
-	f.r = realms_add(&f.realms, "realm1", URI_LOOSE);
-	for (int i = 0; i < N; i++) {
-		struct session *s = fake_peer_session(&f.p[i], WAMP_SER_JSON);
-
-		s->authid = strdup(i < 2 ? "joe" : "ann");
-		s->authrole = strdup(i == 3 ? "admin" : "user");
-		s->authmethod = strdup("anonymous");
-		s->authprovider = strdup("static");
-		assert_int_equal(realm_join(f.r, s), WAMPD_OK);
-	}
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
+	struct rf_spec spec = RF_SPEC(N);
 
 	for (int i = 0; i < N; i++) {
-		realm_leave(f->p[i].s);
-		fake_peer_destroy(&f->p[i]);
+		spec.peers[i].authid = i < 2 ? "joe" : "ann";
+		spec.peers[i].authrole = i == 3 ? "admin" : "user";
+		spec.peers[i].authmethod = "anonymous";
+		spec.peers[i].authprovider = "static";
 	}
-	realms_destroy(&f->realms);
-	return 0;
-}
-
-static void expect(struct fixture *f, int who, enum wamp_type type, struct wamp_msg *m)
-{
-	assert_true(fake_peer_next(&f->p[who], m));
-	assert_int_equal(m->type, type);
+	return rf_setup(state, &spec);
 }
 
 /* Call a meta procedure as session `who`; returns the RESULT's args (new ref) or NULL
  * when it answered ERROR (whose URI is copied to err_uri if given). */
-static json_t *call(struct fixture *f, int who, char *err_uri, const char *fmt, ...)
+static json_t *call(struct realm_fixture *f, int who, char *err_uri, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static json_t *call(struct fixture *f, int who, char *err_uri, const char *fmt, ...)
+static json_t *call(struct realm_fixture *f, int who, char *err_uri, const char *fmt, ...)
 {
-	char json[512];
 	struct wamp_msg m;
 	enum wampd_err err;
 	json_t *args = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(json, sizeof(json), fmt, ap);
+	err = rf_vfeed(f, who, (struct rf_handler){.dealer = dealer_call}, fmt, ap);
 	va_end(ap);
-	fake_msg(json, &m);
-	err = dealer_call(&f->r->dealer, f->p[who].s, &m);
-	wamp_msg_clear(&m);
 	if (err != WAMPD_OK) {
 		if (err_uri)
 			strcpy(err_uri, wampd_err_uri(err));
@@ -92,7 +57,7 @@ static json_t *call(struct fixture *f, int who, char *err_uri, const char *fmt, 
 		return NULL;
 	}
 	if (m.type != WAMP_RESULT)
-		fail_msg("%s answered %s %s", json, wamp_type_name(m.type), m.uri ? m.uri : "");
+		fail_msg("%s answered %s %s", fmt, wamp_type_name(m.type), m.uri ? m.uri : "");
 	args = wamp_payload_args(&m.payload, &err);
 	wamp_msg_clear(&m);
 	return args ? args : json_array();
@@ -108,7 +73,7 @@ static int64_t int0(json_t *args)
 
 static void test_session_procedures(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	json_t *r;
 	char uri[64] = "";
 
@@ -131,7 +96,7 @@ static void test_session_procedures(void **state)
 
 static void test_session_kill(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	json_t *r;
 	char uri[64] = "";
@@ -143,7 +108,7 @@ static void test_session_kill(void **state)
 	r = call(f, 0, NULL, "[48, 2, {}, \"wamp.session.kill\", [%llu], {\"message\": \"bye\"}]",
 	         (unsigned long long)f->p[2].s->id);
 	json_decref(r);
-	expect(f, 2, WAMP_GOODBYE, &m);
+	rf_expect(f, 2, WAMP_GOODBYE, &m);
 	assert_string_equal(m.uri, "wamp.close.killed");
 	assert_string_equal(wamp_dict_str(m.dict, "message", ""), "bye");
 	wamp_msg_clear(&m);
@@ -167,16 +132,15 @@ static void test_session_kill(void **state)
 
 static void test_registration_procedures(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	json_t *r;
 	uint64_t regid;
 
-	fake_msg("[64, 1, {\"match\": \"prefix\", \"invoke\": \"roundrobin\"}, \"com.api\"]", &m);
-	assert_int_equal(dealer_register(&f->r->dealer, f->p[1].s, &m), WAMPD_OK);
-	assert_int_equal(dealer_register(&f->r->dealer, f->p[2].s, &m), WAMPD_OK);
-	wamp_msg_clear(&m);
-	expect(f, 1, WAMP_REGISTERED, &m);
+	for (int i = 1; i <= 2; i++)
+		assert_int_equal(rf_dealer(f, i, dealer_register, "[64, 1, {\"match\": \"prefix\", "
+		                           "\"invoke\": \"roundrobin\"}, \"com.api\"]"), WAMPD_OK);
+	rf_expect(f, 1, WAMP_REGISTERED, &m);
 	regid = m.id[1];
 	wamp_msg_clear(&m);
 
@@ -206,22 +170,20 @@ static void test_registration_procedures(void **state)
 	assert_null(call(f, 0, uri, "[48, 8, {}, \"wamp.registration.get\", [99999]]"));
 	assert_string_equal(uri, "wamp.error.no_such_registration");
 	/* meta procedures themselves are not listed and cannot be registered over */
-	fake_msg("[64, 1, {}, \"wamp.session.count\"]", &m);
-	assert_int_equal(dealer_register(&f->r->dealer, f->p[1].s, &m), WAMPD_ERR_INVALID_URI);
-	wamp_msg_clear(&m);
+	assert_int_equal(rf_dealer(f, 1, dealer_register, "[64, 1, {}, \"wamp.session.count\"]"),
+	                 WAMPD_ERR_INVALID_URI);
 }
 
 static void test_subscription_procedures(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	json_t *r;
 	uint64_t subid;
 
-	fake_msg("[32, 1, {\"match\": \"wildcard\"}, \"com..x\"]", &m);
-	assert_int_equal(broker_subscribe(&f->r->broker, f->p[1].s, &m), WAMPD_OK);
-	wamp_msg_clear(&m);
-	expect(f, 1, WAMP_SUBSCRIBED, &m);
+	assert_int_equal(rf_broker(f, 1, broker_subscribe,
+	                           "[32, 1, {\"match\": \"wildcard\"}, \"com..x\"]"), WAMPD_OK);
+	rf_expect(f, 1, WAMP_SUBSCRIBED, &m);
 	subid = m.id[1];
 	wamp_msg_clear(&m);
 	r = call(f, 0, NULL, "[48, 1, {}, \"wamp.subscription.match\", [\"com.a.x\"]]");
@@ -253,19 +215,15 @@ static void test_subscription_procedures(void **state)
 
 static void test_get_events(void **state)
 {
-	struct fixture *f = *state;
-	struct wamp_msg m;
+	struct realm_fixture *f = *state;
 	json_t *r, *events;
 	uint64_t subid;
 
 	assert_int_equal(broker_add_history(&f->r->broker, "com.hist", MATCH_EXACT, 10), WAMPD_OK);
 	for (int i = 0; i < 4; i++) {
-		char json[128];
-
-		snprintf(json, sizeof(json), "[16, 1, {}, \"com.hist\", [%d], {\"n\": %d}]", i, i);
-		fake_msg(json, &m);
-		assert_int_equal(broker_publish(&f->r->broker, f->p[1].s, &m), WAMPD_OK);
-		wamp_msg_clear(&m);
+		assert_int_equal(rf_broker(f, 1, broker_publish,
+		                           "[16, 1, {}, \"com.hist\", [%d], {\"n\": %d}]", i, i),
+		                 WAMPD_OK);
 	}
 	subid = ((struct subscription *)match_get(&f->r->broker.index, "com.hist", 8, MATCH_EXACT))->id;
 	r = call(f, 0, NULL, "[48, 1, {}, \"wamp.subscription.get_events\", [%llu], {\"limit\": 2}]",
@@ -285,7 +243,7 @@ static void test_get_events(void **state)
 
 static void test_meta_events(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	json_t *args;
 	enum wampd_err err;
@@ -298,43 +256,37 @@ static void test_meta_events(void **state)
 	uint64_t ids[8];
 
 	for (int i = 0; i < 8; i++) {
-		char json[128];
-
-		snprintf(json, sizeof(json), "[32, 1, {}, \"%s\"]", topics[i]);
-		fake_msg(json, &m);
-		assert_int_equal(broker_subscribe(&f->r->broker, f->p[0].s, &m), WAMPD_OK);
-		wamp_msg_clear(&m);
-		expect(f, 0, WAMP_SUBSCRIBED, &m);
+		assert_int_equal(rf_broker(f, 0, broker_subscribe, "[32, 1, {}, \"%s\"]", topics[i]),
+		                 WAMPD_OK);
+		rf_expect(f, 0, WAMP_SUBSCRIBED, &m);
 		ids[i] = m.id[1];
 		wamp_msg_clear(&m);
 		f->p[0].taken = f->p[0].nsent; /* meta events about these very subscriptions */
 	}
 
 	/* register: on_create then on_register, with the registration visible */
-	fake_msg("[64, 1, {}, \"com.proc\"]", &m);
-	assert_int_equal(dealer_register(&f->r->dealer, f->p[1].s, &m), WAMPD_OK);
-	wamp_msg_clear(&m);
-	expect(f, 0, WAMP_EVENT, &m);
+	assert_int_equal(rf_dealer(f, 1, dealer_register, "[64, 1, {}, \"com.proc\"]"), WAMPD_OK);
+	rf_expect(f, 0, WAMP_EVENT, &m);
 	assert_int_equal(m.id[0], ids[2]);
 	args = wamp_payload_args(&m.payload, &err);
 	assert_int_equal(json_integer_value(json_array_get(args, 0)), (json_int_t)f->p[1].s->id);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(args, 1), "uri")), "com.proc");
 	json_decref(args);
 	wamp_msg_clear(&m);
-	expect(f, 0, WAMP_EVENT, &m);
+	rf_expect(f, 0, WAMP_EVENT, &m);
 	assert_int_equal(m.id[0], ids[3]);
 	wamp_msg_clear(&m);
 
 	/* the callee leaves: on_unregister, on_delete, on_leave (in that order) */
 	uint64_t left = f->p[1].s->id;
 	realm_leave(f->p[1].s);
-	expect(f, 0, WAMP_EVENT, &m);
+	rf_expect(f, 0, WAMP_EVENT, &m);
 	assert_int_equal(m.id[0], ids[4]);
 	wamp_msg_clear(&m);
-	expect(f, 0, WAMP_EVENT, &m);
+	rf_expect(f, 0, WAMP_EVENT, &m);
 	assert_int_equal(m.id[0], ids[5]);
 	wamp_msg_clear(&m);
-	expect(f, 0, WAMP_EVENT, &m);
+	rf_expect(f, 0, WAMP_EVENT, &m);
 	assert_int_equal(m.id[0], ids[1]);
 	args = wamp_payload_args(&m.payload, &err);
 	assert_int_equal(json_integer_value(json_array_get(args, 0)), (json_int_t)left);
@@ -343,7 +295,7 @@ static void test_meta_events(void **state)
 	wamp_msg_clear(&m);
 	/* it comes back: on_join with details */
 	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
-	expect(f, 0, WAMP_EVENT, &m);
+	rf_expect(f, 0, WAMP_EVENT, &m);
 	assert_int_equal(m.id[0], ids[0]);
 	args = wamp_payload_args(&m.payload, &err);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(args, 0), "authmethod")),
@@ -354,14 +306,12 @@ static void test_meta_events(void **state)
 
 static void test_testaments(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	json_t *r;
 
-	fake_msg("[32, 1, {}, \"com.gone\"]", &m);
-	assert_int_equal(broker_subscribe(&f->r->broker, f->p[0].s, &m), WAMPD_OK);
-	wamp_msg_clear(&m);
-	expect(f, 0, WAMP_SUBSCRIBED, &m);
+	assert_int_equal(rf_broker(f, 0, broker_subscribe, "[32, 1, {}, \"com.gone\"]"), WAMPD_OK);
+	rf_expect(f, 0, WAMP_SUBSCRIBED, &m);
 	wamp_msg_clear(&m);
 
 	r = call(f, 1, NULL, "[48, 1, {}, \"wamp.session.add_testament\", [\"com.gone\", [\"destroyed\"], {}]]");
@@ -379,10 +329,10 @@ static void test_testaments(void **state)
 	/* leaving publishes detached first, then destroyed, exactly once */
 	realm_leave(f->p[1].s);
 	realm_leave(f->p[2].s);
-	expect(f, 0, WAMP_EVENT, &m);
+	rf_expect(f, 0, WAMP_EVENT, &m);
 	assert_memory_equal(m.payload.args, "[\"detached\"]", 12);
 	wamp_msg_clear(&m);
-	expect(f, 0, WAMP_EVENT, &m);
+	rf_expect(f, 0, WAMP_EVENT, &m);
 	assert_memory_equal(m.payload.args, "[\"destroyed\"]", 13);
 	wamp_msg_clear(&m);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
@@ -398,7 +348,7 @@ static void test_testaments(void **state)
  * the bytes back; the bytes are the testament's size, not a count. */
 static void test_testament_byte_budget(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct session *s = f->p[1].s;
 	uint32_t *limit = &f->realms.limits.max_testament_bytes_per_session;
 	static const char add[] = "[48, %d, {}, \"wamp.session.add_testament\", [\"com.gone\","
@@ -453,7 +403,7 @@ static void test_testament_byte_budget(void **state)
  * GOODBYE already): here p0 watches on_unsubscribe/on_delete and leaves, p1 watches too. */
 static void test_no_meta_events_to_the_leaving_session(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	/* (the watched topics last: each membership removed publishes to the rest) */
 	static const char *const topics[] = {"com.own", "wamp.subscription.on_delete",
@@ -461,13 +411,9 @@ static void test_no_meta_events_to_the_leaving_session(void **state)
 
 	for (int who = 0; who < 2; who++)
 		for (int i = 0; i < 3; i++) {
-			char json[128];
-
-			snprintf(json, sizeof(json), "[32, %d, {}, \"%s\"]", i + 1, topics[i]);
-			fake_msg(json, &m);
-			assert_int_equal(broker_subscribe(&f->r->broker, f->p[who].s, &m), WAMPD_OK);
-			wamp_msg_clear(&m);
-			expect(f, who, WAMP_SUBSCRIBED, &m);
+			assert_int_equal(rf_broker(f, who, broker_subscribe, "[32, %d, {}, \"%s\"]",
+			                           i + 1, topics[i]), WAMPD_OK);
+			rf_expect(f, who, WAMP_SUBSCRIBED, &m);
 			wamp_msg_clear(&m);
 		}
 	f->p[0].taken = f->p[0].nsent;
@@ -476,7 +422,7 @@ static void test_no_meta_events_to_the_leaving_session(void **state)
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
 	/* p1 is told about each of p0's three subscriptions */
 	for (int i = 0; i < 3; i++) {
-		expect(f, 1, WAMP_EVENT, &m);
+		rf_expect(f, 1, WAMP_EVENT, &m);
 		wamp_msg_clear(&m);
 	}
 	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
@@ -489,7 +435,7 @@ static void test_no_meta_events_to_the_leaving_session(void **state)
  * send hook on p0 calls the matching procedure (as p3) before the event is even queued.
  */
 static struct {
-	struct fixture *f;
+	struct realm_fixture *f;
 	uint64_t sub_ids[10];
 	bool busy;
 	int probed, failed;
@@ -527,7 +473,7 @@ static void vis_check(bool ok, const char *topic)
 
 static void visibility_probe(struct fake_peer *p, void *arg)
 {
-	struct fixture *f = vis.f;
+	struct realm_fixture *f = vis.f;
 	struct wamp_out *out = p->sent[p->nsent - 1];
 	struct wamp_msg m;
 	char why[128], uri[64] = "";
@@ -604,18 +550,14 @@ static void visibility_probe(struct fake_peer *p, void *arg)
 
 static void test_meta_events_visible_when_sent(void **state)
 {
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 
 	memset(&vis, 0, sizeof(vis));
 	vis.f = f;
 	for (int i = 0; i < 10; i++) {
-		char json[128];
-
-		snprintf(json, sizeof(json), "[32, %d, {}, \"%s\"]", i + 1, vis_topics[i]);
-		fake_msg(json, &m);
-		assert_int_equal(broker_subscribe(&f->r->broker, f->p[0].s, &m), WAMPD_OK);
-		wamp_msg_clear(&m);
+		assert_int_equal(rf_broker(f, 0, broker_subscribe, "[32, %d, {}, \"%s\"]", i + 1,
+		                           vis_topics[i]), WAMPD_OK);
 		/* (past the meta events about p0's own earlier subscriptions) */
 		while (assert_true(fake_peer_next(&f->p[0], &m)), m.type != WAMP_SUBSCRIBED)
 			wamp_msg_clear(&m);
@@ -627,19 +569,14 @@ static void test_meta_events_visible_when_sent(void **state)
 	realm_leave(f->p[1].s);
 	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
 	/* a registration's whole life, then a subscription's */
-	fake_msg("[64, 1, {}, \"com.vis.proc\"]", &m);
-	assert_int_equal(dealer_register(&f->r->dealer, f->p[1].s, &m), WAMPD_OK);
+	assert_int_equal(rf_dealer(f, 1, dealer_register, "[64, 1, {}, \"com.vis.proc\"]"),
+	                 WAMPD_OK);
+	rf_expect(f, 1, WAMP_REGISTERED, &m);
+	assert_int_equal(rf_dealer(f, 1, dealer_unregister, "[66, 2, %llu]",
+	                           (unsigned long long)m.id[1]), WAMPD_OK);
 	wamp_msg_clear(&m);
-	expect(f, 1, WAMP_REGISTERED, &m);
-	char json[96];
-	snprintf(json, sizeof(json), "[66, 2, %llu]", (unsigned long long)m.id[1]);
-	wamp_msg_clear(&m);
-	fake_msg(json, &m);
-	assert_int_equal(dealer_unregister(&f->r->dealer, f->p[1].s, &m), WAMPD_OK);
-	wamp_msg_clear(&m);
-	fake_msg("[32, 3, {}, \"com.vis.topic\"]", &m);
-	assert_int_equal(broker_subscribe(&f->r->broker, f->p[2].s, &m), WAMPD_OK);
-	wamp_msg_clear(&m);
+	assert_int_equal(rf_broker(f, 2, broker_subscribe, "[32, 3, {}, \"com.vis.topic\"]"),
+	                 WAMPD_OK);
 	/* ... and the subscriber leaves (on_unsubscribe, on_delete, on_leave) */
 	realm_leave(f->p[2].s);
 	f->p[0].on_send = NULL;
@@ -650,23 +587,12 @@ static void test_meta_events_visible_when_sent(void **state)
 
 /* Roles for the authorization tests: "user" may call the meta API, publish and subscribe
  * under com.app. but not com.app.secret; "admin" may do anything. */
-static void user_and_admin_roles(struct fixture *f)
+static void user_and_admin_roles(struct realm_fixture *f)
 {
-	fake_role_perm(&f->r->authz, "user", "wamp.", AUTHZ_PREFIX, "c");
-	fake_role_perm(&f->r->authz, "user", "com.app.", AUTHZ_PREFIX, "ps");
-	fake_role_perm(&f->r->authz, "user", "com.app.secret", AUTHZ_EXACT, "");
-	fake_role_perm(&f->r->authz, "admin", "", AUTHZ_PREFIX, "crps");
-}
-
-static void subscribe_ok(struct fixture *f, int who, const char *json)
-{
-	struct wamp_msg m;
-
-	fake_msg(json, &m);
-	assert_int_equal(broker_subscribe(&f->r->broker, f->p[who].s, &m), WAMPD_OK);
-	wamp_msg_clear(&m);
-	expect(f, who, WAMP_SUBSCRIBED, &m);
-	wamp_msg_clear(&m);
+	rf_allow(f, "user", "wamp.", AUTHZ_PREFIX, "c");
+	rf_allow(f, "user", "com.app.", AUTHZ_PREFIX, "ps");
+	rf_allow(f, "user", "com.app.secret", AUTHZ_EXACT, "");
+	rf_allow(f, "admin", "", AUTHZ_PREFIX, "crps");
 }
 
 /* #17 finding 4: a testament is a PUBLISH of its session: authorized as one when added,
@@ -695,7 +621,7 @@ static void test_testament_authorized(void **state)
 		{"[48, 1, {}, \"wamp.session.add_testament\", [\"com.app.x\", [1], {}], "
 		 "{\"publish_options\": {\"exclude\": [\"x\"]}}]", "wamp.error.invalid_argument"},
 	};
-	struct fixture *f = *state;
+	struct realm_fixture *f = *state;
 	struct wamp_msg m;
 	char uri[64];
 
@@ -715,23 +641,23 @@ static void test_testament_authorized(void **state)
 	                             "\"exclude_me\": false, \"disclose_me\": true, \"exclude\": [%llu],"
 	                             " \"retain\": true}}]",
 	                 (unsigned long long)f->p[2].s->id));
-	subscribe_ok(f, 0, "[32, 1, {}, \"com.app.x\"]");
-	subscribe_ok(f, 2, "[32, 1, {}, \"com.app.x\"]");
-	subscribe_ok(f, 3, "[32, 1, {\"match\": \"prefix\"}, \"com.\"]");
+	rf_subscribe(f, 0, "{}", "com.app.x");
+	rf_subscribe(f, 2, "{}", "com.app.x");
+	rf_subscribe(f, 3, "{\"match\": \"prefix\"}", "com.");
 
 	realm_leave(f->p[1].s);
-	expect(f, 0, WAMP_EVENT, &m); /* the one testament kept, without a publisher */
+	rf_expect(f, 0, WAMP_EVENT, &m); /* the one testament kept, without a publisher */
 	assert_memory_equal(m.payload.args, "[\"bye\"]", 7);
 	assert_null(json_object_get(m.dict, "publisher"));
 	wamp_msg_clear(&m);
-	expect(f, 3, WAMP_EVENT, &m);
+	rf_expect(f, 3, WAMP_EVENT, &m);
 	wamp_msg_clear(&m);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
 	assert_int_equal(fake_peer_pending(&f->p[2]), 0); /* excluded */
 	assert_int_equal(fake_peer_pending(&f->p[3]), 0); /* nothing refused went out */
 	/* kept retained (the session could have published with retain itself) */
-	subscribe_ok(f, 3, "[32, 2, {\"get_retained\": true}, \"com.app.x\"]");
-	expect(f, 3, WAMP_EVENT, &m);
+	rf_subscribe(f, 3, "{\"get_retained\": true}", "com.app.x");
+	rf_expect(f, 3, WAMP_EVENT, &m);
 	assert_true(wamp_dict_bool(m.dict, "retained", false));
 	assert_memory_equal(m.payload.args, "[\"bye\"]", 7);
 	wamp_msg_clear(&m);
@@ -742,8 +668,7 @@ static void test_testament_authorized(void **state)
  * its match policy */
 static void test_get_events_authorized(void **state)
 {
-	struct fixture *f = *state;
-	struct wamp_msg m;
+	struct realm_fixture *f = *state;
 	char uri[64];
 	json_t *r;
 	uint64_t ids[3];
@@ -758,12 +683,10 @@ static void test_get_events_authorized(void **state)
 		ids[i] = ((struct subscription *)match_get(&f->r->broker.index, topics[i],
 		                                           strlen(topics[i]),
 		                                           i == 2 ? MATCH_PREFIX : MATCH_EXACT))->id;
-	fake_msg("[16, 1, {}, \"com.app.secret\", [\"salaries\"]]", &m);
-	assert_int_equal(broker_publish(&f->r->broker, f->p[3].s, &m), WAMPD_OK);
-	wamp_msg_clear(&m);
-	fake_msg("[16, 2, {}, \"com.app.x\", [\"news\"]]", &m);
-	assert_int_equal(broker_publish(&f->r->broker, f->p[3].s, &m), WAMPD_OK);
-	wamp_msg_clear(&m);
+	assert_int_equal(rf_broker(f, 3, broker_publish,
+	                           "[16, 1, {}, \"com.app.secret\", [\"salaries\"]]"), WAMPD_OK);
+	assert_int_equal(rf_broker(f, 3, broker_publish, "[16, 2, {}, \"com.app.x\", [\"news\"]]"),
+	                 WAMPD_OK);
 
 	r = call(f, 0, NULL, "[48, 1, {}, \"wamp.subscription.get_events\", [%llu]]",
 	         (unsigned long long)ids[0]);
@@ -785,18 +708,20 @@ static void test_get_events_authorized(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_session_procedures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_kill, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_registration_procedures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subscription_procedures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_meta_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_testaments, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_testament_authorized, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_events_authorized, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_testament_byte_budget, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_meta_events_to_the_leaving_session, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_meta_events_visible_when_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_procedures, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_session_kill, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_registration_procedures, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_subscription_procedures, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_get_events, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_meta_events, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_testaments, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_testament_authorized, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_get_events_authorized, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_testament_byte_budget, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_no_meta_events_to_the_leaving_session, setup,
+		                                rf_teardown),
+		cmocka_unit_test_setup_teardown(test_meta_events_visible_when_sent, setup,
+		                                rf_teardown),
 	};
 
 	ids_init();

@@ -1,14 +1,15 @@
-"""wampd started on Crossbar node configurations (crossbar-interop/configs/*.json), each
-exercised with Autobahn|Python using that configuration's own credentials and roles.
+"""wampd started on Crossbar node configurations (the migration guide's examples in
+crossbar-interop/configs/*.json), each exercised with Autobahn|Python using that
+configuration's own credentials and roles.
 
-    WAMPD_BIN=build/router/wampd python3 crossbar-interop/test_crossbar_configs.py [json|msgpack]
+    WAMPD_BIN=build/router/wampd python3 tests/crossbar/test_crossbar_configs.py [json|msgpack]
 """
 
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 from twisted.internet import defer, reactor  # noqa: E402
 
@@ -16,7 +17,7 @@ from wampd_proc import WampdProcess  # noqa: E402
 from wampclient import JoinFailed, connect, expect_error, run, wait_for  # noqa: E402
 
 SER = sys.argv[1] if len(sys.argv) > 1 else "json"
-CONFIGS = os.path.join(HERE, "configs")
+CONFIGS = os.path.join(HERE, "..", "..", "crossbar-interop", "configs")
 
 
 def config(name):
@@ -197,7 +198,7 @@ def http_bridge():
     """web paths publisher (signed), caller, webhook and longpoll served over HTTP."""
     import json
     from twisted.internet import threads
-    sys.path.insert(0, os.path.join(HERE, "..", "tests", "http"))
+    sys.path.insert(0, os.path.join(HERE, "..", "http"))
     from httpc import post_json, request, sign
     with WampdProcess(config=config("http-bridge.json")) as r:
         r.wait_log(r"ignored: workers\[0\]\.transports\[0\]\.paths\.publish\.options\.require_ip")

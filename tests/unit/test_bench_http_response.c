@@ -1,5 +1,5 @@
 /*
- * test_http_response.c - unit test of bench/http_response.c: the HTTP/1.x response parser
+ * test_bench_http_response.c - unit test of bench/http_response.c: the HTTP/1.x response parser
  * of wampbench's http-publish client (pipelined responses, split reads, every rejection).
  */
 #include <setjmp.h>
