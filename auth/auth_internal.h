@@ -14,6 +14,10 @@ enum wampd_err auth_identity_set(struct auth_identity *id, const char *authid,
 struct auth_principal *auth_find_principal(const struct auth_method_config *m,
                                            const char *authid, const char *realm);
 
+/* base64 (standard alphabet, padded) of n bytes as a new string; NULL on NOMEM
+ * (wampcra_key.c). */
+char *auth_base64(const uint8_t *bin, size_t n);
+
 /* wampcra.c */
 enum wampd_err auth_wampcra_challenge(struct auth_pending *st, json_t **extra);
 enum wampd_err auth_wampcra_verify(struct auth_pending *st, const char *sig, size_t len,
