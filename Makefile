@@ -63,7 +63,7 @@ test-asan: asan-build
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_TARGETS = fuzz_json fuzz_msgpack fuzz_cbor fuzz_validate fuzz_session
+FUZZ_TARGETS = fuzz_json fuzz_msgpack fuzz_cbor fuzz_validate fuzz_session fuzz_client
 
 fuzz-build:
 	@scripts/deps.sh fuzz
