@@ -26,14 +26,14 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, HERE)
 
-from autobahn.wamp import auth as wamp_auth  # noqa: E402
 from autobahn.wamp.exception import ApplicationError  # noqa: E402
 from autobahn.wamp.types import (CallOptions, CallResult, PublishOptions,  # noqa: E402
                                  RegisterOptions)
-from twisted.internet import defer, protocol, reactor  # noqa: E402
-from twisted.protocols import portforward  # noqa: E402
+from twisted.internet import defer  # noqa: E402
 
+from clientlib import Cutter, Inbox, Peer  # noqa: E402
 from wampclient import connect, expect_error, run, wait_for  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
@@ -55,98 +55,8 @@ AUTH = {
 BIN = b"\x00\x01\xfe\xff"
 
 
-class Peer(protocol.ProcessProtocol):
-    """The C peer: its stdout line by line, its exit code, its stderr kept."""
-
-    def __init__(self):
-        self.lines = defer.DeferredQueue()
-        self.ended = defer.Deferred()
-        self.buf = b""
-        self.err = b""
-
-    def outReceived(self, data):
-        self.buf += data
-        while b"\n" in self.buf:
-            line, self.buf = self.buf.split(b"\n", 1)
-            self.lines.put(line.decode(errors="replace"))
-
-    def errReceived(self, data):
-        self.err += data
-        sys.stderr.write(data.decode(errors="replace"))
-
-    def processEnded(self, reason):
-        self.ended.callback(reason.value.exitCode)
-
-    def next_line(self, what, timeout=10):
-        return wait_for(self.lines.get(), timeout, what)
-
-    @defer.inlineCallbacks
-    def line_starting(self, prefix, timeout=10):
-        """Skip lines until one starts with prefix."""
-        while True:
-            line = yield self.next_line("a line %r" % prefix, timeout)
-            if line.startswith(prefix):
-                return line
-
-    @defer.inlineCallbacks
-    def exit_ok(self, timeout=10):
-        code = yield wait_for(self.ended, timeout, "the peer to exit")
-        assert code == 0, "peer exited with %s:\n%s" % (code, self.err.decode(errors="replace"))
-        assert b"Sanitizer" not in self.err and b"runtime error" not in self.err, self.err
-
-
 def start_peer(*args):
-    p = Peer()
-    reactor.spawnProcess(p, PEER, [PEER, "--serializer", SER] + list(args), env=dict(os.environ))
-    return p
-
-
-class Inbox:
-    """Everything published to the topics the peer reports on, one queue per topic."""
-
-    def __init__(self):
-        self.queues = {}
-
-    def queue(self, topic):
-        return self.queues.setdefault(topic, defer.DeferredQueue())
-
-    def handler(self, topic):
-        return lambda *a, **kw: self.queue(topic).put((list(a), kw))
-
-    def get(self, topic, timeout=10):
-        return wait_for(self.queue(topic).get(), timeout, "a publication on " + topic)
-
-
-class Cutter:
-    """A TCP proxy in front of wampd whose connections the test cuts, and which can refuse
-    new ones for a while (each is closed as soon as it is accepted)."""
-
-    def __init__(self, port):
-        outer = self
-        self.conns = []
-        self.refuse = False
-        self.refused = defer.DeferredQueue()
-
-        class Server(portforward.ProxyServer):
-            def connectionMade(self):
-                if outer.refuse:
-                    outer.refused.put(True)
-                    self.transport.abortConnection()
-                    return
-                outer.conns.append(self)
-                portforward.ProxyServer.connectionMade(self)
-
-        factory = portforward.ProxyFactory("127.0.0.1", port)
-        factory.protocol = Server
-        self.listener = reactor.listenTCP(0, factory, interface="127.0.0.1")
-        self.port = self.listener.getHost().port
-
-    def cut(self):
-        for c in self.conns:
-            c.transport.abortConnection()
-            if c.peer is not None:
-                c.peer.transport.abortConnection()
-        self.conns = []
+    return Peer.spawn(PEER, "--serializer", SER, *args)
 
 
 @defer.inlineCallbacks
@@ -371,8 +281,8 @@ def main():
         yield authentication(router.url_of("rs", 1))
         yield py.leave_and_wait()
     finally:
-        if peer is not None and peer.ended.called is False:
-            peer.transport.signalProcess("KILL")
+        if peer is not None:
+            peer.kill()
         router.stop()
         shutil.rmtree(TMP, ignore_errors=True)
 
