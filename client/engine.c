@@ -195,6 +195,7 @@ static void really_free(wampc *c)
 	free(c->realm);
 	free(c->authid);
 	json_decref(c->authextra);
+	json_decref(c->opt_progress);
 	free(c->close_reason);
 	json_decref(c->close_details);
 	free(c);

@@ -186,11 +186,12 @@ enum wampd_err wampc_yield(wampc *c, uint64_t request, bool progress,
 	if (!idmap_get(&c->invs, request, &v) || (progress && !(v & 1)) ||
 	    wampc_payload_check(p) != WAMPD_OK)
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	if (progress && !(m.dict = json_pack("{s:b}", "progress", 1)))
+	/* the Options of a progressive YIELD are always the same: made once, borrowed */
+	if (progress && !c->opt_progress && !(c->opt_progress = json_pack("{s:b}", "progress", 1)))
 		return WAMPD_ERR_NOMEM;
+	m.dict = progress ? c->opt_progress : NULL;
 	wampc_payload_to(&m.payload, p);
 	err = wampc_send(c, &m, false);
-	json_decref(m.dict);
 	if (err == WAMPD_OK && !progress)
 		idmap_del(&c->invs, request, NULL);
 	return err;

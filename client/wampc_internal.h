@@ -191,6 +191,7 @@ struct wampc {
 	struct handle *dead;       /* unlinked handles, freed when no callback runs */
 	struct idmap invs;         /* invocation request id -> registration id << 1 | progress */
 	struct outq offline;       /* encoded PUBLISHes waiting for a session */
+	json_t *opt_progress;      /* {"progress": true}, made at the first progressive YIELD */
 
 	struct wampc_stats stats;
 
