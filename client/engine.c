@@ -500,14 +500,22 @@ void wampc_fail(wampc *c, enum wampd_err err, const char *why, bool abort)
 	wampc_close(c);
 }
 
+/* A connection attempt begins: it has join_timeout to become a session (a connect that
+ * never completes, a router that never answers, included). */
+static void want_connect(wampc *c)
+{
+	c->state = ST_CONNECT;
+	c->t_state = wampc_now(c) + c->join_timeout;
+	c->stats.connects++;
+}
+
 enum wampd_err wampc_start(wampc *c)
 {
 	c->started = true;
 	if (c->state == ST_IDLE) {
 		c->leaving = false;
 		c->attempts = 0;
-		c->state = ST_CONNECT;
-		c->stats.connects++;
+		want_connect(c);
 	}
 	return WAMPD_OK;
 }
@@ -608,8 +616,7 @@ enum wampd_err wampc_transport_open(wampc *c)
 	c->session = 0;
 	c->ping_out = false;
 	c->last_input = wampc_now(c);
-	c->t_state = c->last_input + c->join_timeout;
-	c->input_err = WAMPD_OK;
+	c->input_err = WAMPD_OK; /* t_state: the attempt's deadline, set when it began */
 	if (c->framing == WAMPC_FRAMING_RAWSOCKET) {
 		c->peer_max = RS_MAX_LEN; /* until the router's handshake says */
 		rs_client_hello(c->hs_out, c->ser, c->max_message);
@@ -963,10 +970,9 @@ static void state_timer(wampc *c)
 {
 	switch (c->state) {
 	case ST_BACKOFF:
-		c->t_state = 0;
-		c->state = ST_CONNECT;
-		c->stats.connects++;
+		want_connect(c);
 		break;
+	case ST_CONNECT:
 	case ST_HANDSHAKE:
 	case ST_HELLO:
 		wampc_set_close_reason(c, wampd_err_uri(WAMPD_ERR_TIMEOUT), NULL);

@@ -344,7 +344,8 @@ struct wampc_config {
 	const wampc_value *authextra;   /* more HELLO.Details.authextra entries (a map) */
 
 	/* timers, ms */
-	uint32_t join_timeout;   /* transport open to WELCOME (default 10000) */
+	uint32_t join_timeout;   /* a connection attempt's start to WELCOME: connect,
+	                            handshake, authentication (default 10000) */
 	uint32_t goodbye_timeout;/* our GOODBYE to the router's (default 2000) */
 	uint32_t ping_interval;  /* RawSocket PING after this much silence (0: never) */
 	uint32_t ping_timeout;   /* no byte within this after a PING: connection lost

@@ -514,13 +514,27 @@ static void test_abort_on_join(void **state)
 
 static void test_join_timeout(void **state)
 {
-	struct wampc_config cfg = {.join_timeout = 500};
+	struct wampc_config cfg = {.join_timeout = 500, .reconnect = true, .retry_jitter = 1,
+	                           .retry_initial = 100};
 	struct fake *f = fake_new(&cfg);
 
+	/* a connect that never completes */
 	wampc_start(f->c);
-	open_transport(f);
 	assert_int_equal(wampc_next_timeout(f->c), 500);
-	f->now += 499;
+	f->now += 500;
+	wampc_tick(f->c);
+	assert_int_equal(wampc_want(f->c), WAMPC_WANT_CLOSE);
+	wampc_transport_closed(f->c);
+	assert_string_equal(f->reason, "wamp.error.timeout");
+	assert_true(f->reconnecting);
+	assert_int_equal(wampc_next_timeout(f->c), 100);
+	f->now += 100;
+	wampc_tick(f->c);
+	/* a router that never answers: the deadline counts from the attempt's start */
+	f->now += 100;
+	open_transport(f);
+	assert_int_equal(wampc_next_timeout(f->c), 400);
+	f->now += 399;
 	wampc_tick(f->c);
 	assert_false(wampc_want(f->c) & WAMPC_WANT_CLOSE);
 	f->now += 1;
