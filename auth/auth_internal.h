@@ -91,6 +91,10 @@ struct auth_principal *auth_find_principal(const struct auth_method_config *m,
 enum wampd_err auth_static_challenge(const struct auth_method_config *mc,
                                      struct auth_pending *st, enum auth_step *step);
 
+/* base64 (standard alphabet, padded) of n bytes as a new string; NULL on NOMEM
+ * (wampcra_key.c). */
+char *auth_base64(const uint8_t *bin, size_t n);
+
 /* Hello for a dynamic method whose authenticator is asked first: *step DYNAMIC. */
 enum wampd_err auth_ask_first(enum auth_step *step);
 

@@ -7,12 +7,12 @@
  * base64 text of PBKDF2-HMAC-SHA256(password, salt, iterations, keylen), which is what the
  * configuration stores as "secret" (Crossbar's convention) and what Autobahn's derive_key()
  * computes on the client from the password and the salt/iterations/keylen sent in the
- * CHALLENGE.
+ * CHALLENGE. The key derivation and the signature themselves are in wampcra_key.c (the
+ * client library uses them too).
  *
  * The credential (p->cred) is that key with the salt, iterations and key length the client
  * derives it with; the challenge string waits in st->state for the signature.
  */
-#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,47 +29,6 @@ struct wampcra_cred {
 	uint32_t iterations;        /* 0: 1000 */
 	uint32_t keylen;            /* 0: 32 */
 };
-
-static char *b64(const uint8_t *bin, size_t n)
-{
-	size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-	char *out = malloc(len);
-
-	if (out)
-		sodium_bin2base64(out, len, bin, n, sodium_base64_VARIANT_ORIGINAL);
-	return out;
-}
-
-char *auth_wampcra_derive_key(const char *secret, const char *salt, uint32_t iterations,
-                              uint32_t keylen)
-{
-	uint8_t key[256];
-	char *out;
-
-	if (!iterations)
-		iterations = 1000;
-	if (!keylen)
-		keylen = 32;
-	if (keylen > sizeof(key) ||
-	    PKCS5_PBKDF2_HMAC(secret, (int)strlen(secret), (const unsigned char *)salt,
-	                      (int)strlen(salt), (int)iterations, EVP_sha256(), (int)keylen,
-	                      key) != 1)
-		return NULL;
-	out = b64(key, keylen);
-	sodium_memzero(key, sizeof(key));
-	return out;
-}
-
-char *auth_wampcra_sign(const char *key, const char *challenge)
-{
-	crypto_auth_hmacsha256_state st;
-	uint8_t mac[crypto_auth_hmacsha256_BYTES];
-
-	crypto_auth_hmacsha256_init(&st, (const uint8_t *)key, strlen(key));
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)challenge, strlen(challenge));
-	crypto_auth_hmacsha256_final(&st, mac);
-	return b64(mac, sizeof(mac));
-}
 
 static enum wampd_err wampcra_challenge(struct auth_pending *st, json_t **extra)
 {
@@ -88,7 +47,7 @@ static enum wampd_err wampcra_challenge(struct auth_pending *st, json_t **extra)
 	free(state->challenge); /* a new challenge replaces one made before */
 	state->challenge = NULL;
 	ids_random(nonce, sizeof(nonce));
-	if (!(nonce_b64 = b64(nonce, sizeof(nonce))))
+	if (!(nonce_b64 = auth_base64(nonce, sizeof(nonce))))
 		return WAMPD_ERR_NOMEM;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);

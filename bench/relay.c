@@ -17,7 +17,7 @@
  *
  * --transport rawsocket: the same over WAMP-over-RawSocket framing on a raw lws vhost (what
  * wampd's RawSocket transport does around its routing): the 4-octet handshake is answered
- * with the client's serializer, frames are reassembled with router/rawsocket.c's codec and
+ * with the client's serializer, frames are reassembled with serializers/rawsocket.c's codec and
  * relayed with their 4-octet prefix written into the headroom. Prints
  * "listening rs://127.0.0.1:PORT".
  */
@@ -28,7 +28,7 @@
 #include <string.h>
 #include <utlist.h>
 
-#include "router/rawsocket.h"
+#include "serializers/rawsocket.h"
 
 enum relay_mode { MODE_ECHO, MODE_PAIR, MODE_BROADCAST };
 

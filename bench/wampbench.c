@@ -8,7 +8,7 @@
  *
  * Transport: a ws:// URL speaks WebSocket, an rs:// URL WAMP-over-RawSocket (handshake with
  * a 2^24 length limit, 4-octet frame prefixes written into each buffer's headroom, frames
- * reassembled by router/rawsocket.c's codec); --transport rawsocket takes the host and port
+ * reassembled by serializers/rawsocket.c's codec); --transport rawsocket takes the host and port
  * of a ws:// URL (a universal port). Every scenario runs over either; against the relay the
  * raw scenarios need the relay in the same transport (relay --transport rawsocket), and
  * wsconnect over RawSocket measures the RawSocket handshake alone.
@@ -86,7 +86,7 @@
 #include <sodium.h>
 
 #include "bench/http_response.h"
-#include "router/rawsocket.h"
+#include "serializers/rawsocket.h"
 #include "serializers/codec.h"
 
 #define RS_VERBATIM 0xff /* wamp_out.ser of bytes written as they are (RawSocket handshake,

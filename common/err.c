@@ -55,6 +55,8 @@ static const struct err_info err_table[WAMPD_ERR__COUNT] = {
 	[WAMPD_ERR_AUTHZ_PENDING] = {"wamp.error.internal_error", "authorization pending", false},
 	[WAMPD_ERR_NOMEM] = {"wamp.error.internal_error", "out of memory", false},
 	[WAMPD_ERR_INTERNAL] = {"wamp.error.internal_error", "internal error", false},
+	[WAMPD_ERR_TRANSPORT_LOST] = {"wamp.close.transport_lost",
+	                              "no connection to the router (not joined, or lost)", true},
 };
 
 static const struct err_info *err_lookup(enum wampd_err err)

@@ -51,6 +51,9 @@ enum wampd_err {
 	WAMPD_ERR_AUTHZ_PENDING,          /* a dynamic authorizer was asked: the request waits */
 	WAMPD_ERR_NOMEM,                  /* allocation failed */
 	WAMPD_ERR_INTERNAL,               /* a bug or an impossible state */
+	WAMPD_ERR_TRANSPORT_LOST,         /* the client library's (client/): no session to send
+	                                     on, or the connection ended before the answer:
+	                                     wamp.close.transport_lost (Autobahn's name) */
 	WAMPD_ERR__COUNT
 };
 

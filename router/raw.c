@@ -21,7 +21,7 @@
 #include "router/conn.h"
 #include "router/lwsconn.h"
 #include "router/protocol.h"
-#include "router/rawsocket.h"
+#include "serializers/rawsocket.h"
 #include "router/tlspeer.h"
 
 #define RAW_VERBATIM 0xff     /* wamp_out.ser of a buffer written as it is */

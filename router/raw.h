@@ -7,7 +7,7 @@
  * raw_tls_callback, which sees the decrypted bytes.
  *
  * A raw_conn is the transport of one session: it answers the RawSocket handshake, reassembles
- * frames (router/rawsocket.c), answers PING with PONG, and queues the session's outgoing
+ * frames (serializers/rawsocket.c), answers PING with PONG, and queues the session's outgoing
  * messages in the connection core's byte-bounded queue (router/conn.h) written one frame per
  * WRITEABLE callback, prefixing each shared encoded buffer in its headroom (no copy). The
  * core admits, counts, registers and shuts them down like every connection.

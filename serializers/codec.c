@@ -3,6 +3,12 @@
  * string field storage, WAMP's binary-in-JSON convention) and payload decoding. The schema
  * walk the codecs share is in codec_walk.h.
  *
+ * Dispatch on the serializer goes through one table of codec operations (decode, encode,
+ * payload element -> value), one row per serializer built in. Every codec is optional at
+ * build time: CBOR needs libcbor (WAMPD_HAVE_CBOR), and a trimmed build (the client library's
+ * smallest, client/CMakeLists.txt) may leave out JSON (WAMPD_WITHOUT_JSON) or MessagePack
+ * (WAMPD_WITHOUT_MSGPACK); a serializer without a row is "not supported".
+ *
  * Binary convention (advanced/serialization_binary_json.md): bytes travel through JSON as
  * a string made of a NUL character followed by the standard base64 (RFC 4648 section 4,
  * with padding) of the bytes. libsodium's base64 codec does the encoding.
@@ -15,6 +21,39 @@
 #include <string.h>
 
 static const char *const ser_names[WAMP_SER__COUNT] = {"json", "msgpack", "cbor"};
+
+/* What a codec does, for the dispatch below. */
+struct codec_ops {
+	enum wampd_err (*decode)(const uint8_t *buf, size_t len, unsigned max_depth,
+	                         struct wamp_msg *msg, char *errbuf, size_t errlen);
+	struct wamp_out *(*encode)(const struct wamp_msg *msg, enum wampd_err *err);
+	json_t *(*value)(const uint8_t *p, size_t n); /* one payload element as json_t */
+};
+
+#ifndef WAMPD_WITHOUT_MSGPACK
+static json_t *mp_element_value(const uint8_t *p, size_t n)
+{
+	return mp_span_value(p, n, false);
+}
+#endif
+
+static const struct codec_ops codecs[WAMP_SER__COUNT] = {
+#ifndef WAMPD_WITHOUT_JSON
+	[WAMP_SER_JSON] = {json_decode, json_encode, json_span_value},
+#endif
+#ifndef WAMPD_WITHOUT_MSGPACK
+	[WAMP_SER_MSGPACK] = {mp_decode, mp_encode, mp_element_value},
+#endif
+#ifdef WAMPD_HAVE_CBOR
+	[WAMP_SER_CBOR] = {cb_decode, cb_encode, cb_span_value},
+#endif
+};
+
+/* The codec of ser, or NULL when this build has none. */
+static const struct codec_ops *codec_of(enum wamp_ser ser)
+{
+	return (unsigned)ser < WAMP_SER__COUNT && codecs[ser].decode ? &codecs[ser] : NULL;
+}
 
 int wamp_ser_from_name(const char *name)
 {
@@ -36,11 +75,7 @@ bool wamp_ser_is_binary(enum wamp_ser ser)
 
 bool wamp_ser_supported(enum wamp_ser ser)
 {
-#ifdef WAMPD_HAVE_CBOR
-	if (ser == WAMP_SER_CBOR)
-		return true;
-#endif
-	return ser == WAMP_SER_JSON || ser == WAMP_SER_MSGPACK;
+	return codec_of(ser) != NULL;
 }
 
 enum wampd_err codec_fail(char *errbuf, size_t errlen, const char *fmt, ...)
@@ -154,24 +189,13 @@ enum wampd_err wamp_decode(enum wamp_ser ser, const uint8_t *buf, size_t len,
                            char *errbuf, size_t errlen)
 {
 	unsigned depth = lim && lim->max_depth ? lim->max_depth : WAMP_DEFAULT_MAX_DEPTH;
+	const struct codec_ops *codec = codec_of(ser);
 	enum wampd_err err;
 
 	memset(msg, 0, sizeof(*msg));
-	switch (ser) {
-	case WAMP_SER_JSON:
-		err = json_decode(buf, len, depth, msg, errbuf, errlen);
-		break;
-	case WAMP_SER_MSGPACK:
-		err = mp_decode(buf, len, depth, msg, errbuf, errlen);
-		break;
-#ifdef WAMPD_HAVE_CBOR
-	case WAMP_SER_CBOR:
-		err = cb_decode(buf, len, depth, msg, errbuf, errlen);
-		break;
-#endif
-	default:
+	if (!codec)
 		return codec_fail(errbuf, errlen, "serializer %s not supported", wamp_ser_name(ser));
-	}
+	err = codec->decode(buf, len, depth, msg, errbuf, errlen);
 	if (err != WAMPD_OK)
 		wamp_msg_clear(msg);
 	else
@@ -181,25 +205,15 @@ enum wampd_err wamp_decode(enum wamp_ser ser, const uint8_t *buf, size_t len,
 
 struct wamp_out *wamp_encode(enum wamp_ser ser, const struct wamp_msg *msg, enum wampd_err *err)
 {
+	const struct codec_ops *codec = codec_of(ser);
 	struct wamp_out *o;
 
 	*err = WAMPD_OK;
-	switch (ser) {
-	case WAMP_SER_JSON:
-		o = json_encode(msg, err);
-		break;
-	case WAMP_SER_MSGPACK:
-		o = mp_encode(msg, err);
-		break;
-#ifdef WAMPD_HAVE_CBOR
-	case WAMP_SER_CBOR:
-		o = cb_encode(msg, err);
-		break;
-#endif
-	default:
+	if (!codec) {
 		*err = WAMPD_ERR_SERIALIZATION;
 		return NULL;
 	}
+	o = codec->encode(msg, err);
 	if (o) {
 		o->ser = (uint8_t)ser;
 		o->binary = wamp_ser_is_binary(ser);
@@ -213,25 +227,13 @@ json_t *payload_element(const struct wamp_payload *p, bool kwargs, enum wampd_er
 	const uint8_t *span = kwargs ? p->kwargs : p->args;
 	size_t n = kwargs ? p->kwargs_len : p->args_len;
 	json_t *v = kwargs ? p->kwargs_v : p->args_v;
+	const struct codec_ops *codec;
 
 	*err = WAMPD_OK;
 	if (!span)
 		return v ? json_incref(v) : NULL;
-	switch (p->ser) {
-	case WAMP_SER_JSON:
-		v = json_span_value(span, n);
-		break;
-	case WAMP_SER_MSGPACK:
-		v = mp_span_value(span, n, false);
-		break;
-#ifdef WAMPD_HAVE_CBOR
-	case WAMP_SER_CBOR:
-		v = cb_span_value(span, n);
-		break;
-#endif
-	default:
-		v = NULL;
-	}
+	codec = codec_of(p->ser);
+	v = codec ? codec->value(span, n) : NULL;
 	if (!v)
 		*err = WAMPD_ERR_SERIALIZATION;
 	return v;

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router/rawsocket.h"
+#include "serializers/rawsocket.h"
 #include "serializers/codec.h"
 
 #define CLI_MAX_MESSAGE (16u << 20) /* longest message accepted from the router */

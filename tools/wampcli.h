@@ -11,7 +11,7 @@
  * the deadline the tool sets with cli_deadline()).
  *
  * Encoding and decoding use serializers/ (the router's codecs), RawSocket framing
- * router/rawsocket.c (wampd_rawsocket). Messages are sent from the WRITEABLE callback, one
+ * serializers/rawsocket.c (wampd_rawsocket). Messages are sent from the WRITEABLE callback, one
  * lws_write per callback, like the router.
  */
 #ifndef WAMPD_TOOLS_WAMPCLI_H

@@ -11,6 +11,9 @@
   OUT_DIR/bridge/    publisher, caller and webhook requests for fuzz_bridge
   OUT_DIR/httpsig/   signed requests (right, stale, replayed, malformed) for fuzz_httpsig
   OUT_DIR/longpoll/  long-poll /open, /send, /receive, /close requests for fuzz_longpoll
+  OUT_DIR/client/    inputs of fuzz_client (see fuzz_client.c): a config byte and router
+                     messages, time, drops and application actions, for each serializer
+                     and framing: a whole session, authentication, violations, raw frames
 
 Regression inputs (crashes found and fixed) live in tests/fuzz/regressions/<target>/ and
 are replayed by ctest in every build.
@@ -259,11 +262,67 @@ def longpoll_seeds():
         "unknown_op": b"\x00/" + t.encode() + b"/x/send\n",
     }
 
+def cstep(op, data=b"", n=None):
+    """One fuzz_client step: op byte, 16-bit length, bytes (ops 0 and 1 only)."""
+    if n is None:
+        n = len(data)
+    return bytes([op]) + struct.pack("<H", n) + data
+
+
+def rmsg(msg):  # op 1: a JSON message the harness re-encodes for the client's serializer
+    return cstep(1, j(msg))
+
+
+def act(what):  # op 4: the application acts (see fuzz_client.c's act())
+    return cstep(4, n=what)
+
+
+WELCOME = rmsg([2, 1, {"authid": "fz", "authrole": "r", "authmethod": "anonymous"}])
+CLIENT = {
+    "session": [WELCOME, rmsg([33, 1, 10]), rmsg([33, 2, 11]), rmsg([65, 3, 20]),
+                rmsg([36, 10, 100, {}, [1], {"a": BIN}]),
+                rmsg([36, 11, 101, {"topic": "com.f.x", "retained": True, "publisher": 5},
+                      [BIN]]),
+                rmsg([68, 30, 20, {"receive_progress": True, "procedure": "com.f.p", "caller": 3},
+                      [1]]),
+                rmsg([68, 31, 20, {}]), rmsg([68, 32, 20, {}]), rmsg([69, 32, {"mode": "kill"}]),
+                rmsg([68, 35, 20, {}]), act(7),
+                rmsg([50, 4, {"progress": True}, [1]]), rmsg([50, 4, {}, [2], {"k": None}]),
+                rmsg([17, 5, 77]), act(0), act(1), act(2), act(3), act(12),
+                rmsg([8, 48, 6, {}, "wamp.error.x", [1]]), rmsg([33, 8, 12]), rmsg([35, 9]),
+                rmsg([35, 0, {"subscription": 10, "reason": "x"}]),
+                rmsg([67, 0, {"registration": 20}]), cstep(2, n=200), cstep(5), cstep(2, n=600),
+                rmsg([6, {}, "wamp.close.system_shutdown"]), cstep(3), WELCOME,
+                rmsg([8, 32, 1, {}, "wamp.error.not_authorized"]), rmsg([33, 2, 13])],
+    "auth": [rmsg([4, "ticket", {}]),
+             rmsg([4, "wampcra", {"challenge": "abc", "salt": "s", "iterations": 10, "keylen": 32}]),
+             rmsg([4, "wampcra", {"challenge": "abc"}]),
+             rmsg([4, "cryptosign", {"challenge": "aa" * 32}]), WELCOME],
+    "violations": [WELCOME, rmsg([48, 1, {}, "com.x"]), cstep(3), WELCOME,
+                   rmsg([8, 36, 1, {}, "wamp.error.x"]), cstep(3), rmsg([50, 1, {}])],
+    "abort_retry": [rmsg([3, {"message": "x"}, "wamp.error.no_such_realm"]), cstep(3),
+                    cstep(2, n=5000), WELCOME, act(5), rmsg([6, {}, "wamp.close.goodbye_and_out"]),
+                    act(1), act(6), cstep(3), WELCOME],
+    "offline": [act(1), act(1), cstep(3), WELCOME, rmsg([17, 1, 2]), act(1), cstep(3),
+                cstep(2, n=1000), WELCOME],
+}
+
+
+def rs_frame(kind, payload):
+    return bytes([kind]) + struct.pack(">I", len(payload))[1:] + payload
+
+
+# config byte 8 (JSON, RawSocket, the handshake from the input): op 0 feeds raw stream bytes
+CLIENT_RAW = [cstep(0, b"\x7f\xf1\x00\x00" + rs_frame(0, j([2, 1, {}])) +
+                    rs_frame(1, b"ping") + rs_frame(0, j([33, 1, 10]))[:5]),
+              cstep(0, rs_frame(0, j([33, 1, 10]))[5:] + rs_frame(2, b"")),
+              cstep(0, b"\x70\x00\x00\x01x")]
+
 
 def main():
     out = sys.argv[1]
     for sub in ("json", "msgpack", "cbor", "validate", "session", "httpreq", "bridge",
-                "httpsig", "longpoll"):
+                "httpsig", "longpoll", "client"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     for i, msg in enumerate(MESSAGES):
         name = "%02d_type%d" % (i, msg[0])
@@ -291,6 +350,13 @@ def main():
         for name, data in seeds.items():
             with open(os.path.join(out, sub, name), "wb") as f:
                 f.write(data)
+    for ser in range(3):
+        for framing in (0, 4):
+            for name, steps in CLIENT.items():
+                with open(os.path.join(out, "client", "%s_%d" % (name, ser | framing)), "wb") as f:
+                    f.write(bytes([ser | framing]) + b"".join(steps))
+    with open(os.path.join(out, "client", "raw_frames"), "wb") as f:
+        f.write(bytes([8]) + b"".join(CLIENT_RAW))
 
 
 if __name__ == "__main__":

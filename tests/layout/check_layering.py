@@ -44,7 +44,7 @@ NO_LWS = {
     "router/batched.c", "router/batched.h", "router/httpreq.c", "router/httpreq.h",
     "router/httpsig.c", "router/httpsig.h", "router/lpreq.c", "router/lpreq.h",
     "router/bridge_msg.c", "router/bridge_msg.h", "router/procguard.c",
-    "router/procguard.h", "router/rawsocket.c", "router/rawsocket.h",
+    "router/procguard.h",
     # the HTTP services: handlers see router/httpapi.h, never the connection's glue
     "router/httpapi.h", "router/httpsvc.c", "router/httpsvc.h", "router/http_bridge.c",
     "router/sse.c", "router/longpoll.c",

@@ -7,7 +7,10 @@
 
 Each installed unit and man page names the paths of its own prefix, the configuration is
 the packaged default, an edited configuration survives a second install, and the installed
-wampd runs with the installed configuration.
+wampd runs with the installed configuration. With the client library built (issue #20),
+libwampc's archive, shared library, header and pkg-config file are installed too, and a
+program compiles and runs against the installed copy through pkg-config, linked with the
+shared library and with the static archive.
 
     WAMPD_BUILD_DIR=... WAMPD_CMAKE=... WAMPD_DEFAULT_CONFIG=... /usr/bin/python3 test_install.py
 """
@@ -29,6 +32,30 @@ BUILD = os.environ["WAMPD_BUILD_DIR"]
 CMAKE = os.environ.get("WAMPD_CMAKE", "cmake")
 DEFAULT_CONFIG = os.environ["WAMPD_DEFAULT_CONFIG"]
 TOOLS = [t for t in os.environ.get("WAMPD_TOOLS", "").split(",") if t]
+WAMPC_LIBDIR = os.environ.get("WAMPC_LIBDIR")  # set when libwampc is built
+WAMPC_INCLUDEDIR = os.environ.get("WAMPC_INCLUDEDIR", "include")
+CC = os.environ.get("WAMPD_CC", "cc")
+WAMPC_APP = r'''
+#include <stdio.h>
+#include <stdlib.h>
+#include <wampc.h>
+
+int main(void)
+{
+	struct wampc_config cfg = {.realm = "realm1", .url = "rs://127.0.0.1:1"};
+	enum wampd_err err;
+	wampc *c = wampc_new(&cfg, &err);
+	wampc_value *v = wampc_value_from_json("[1, {\"a\": true}]");
+	char *t = wampc_value_to_json(v);
+
+	printf("%s %s %s\n", c ? "ok" : wampd_err_str(err), t,
+	       wampd_err_uri(WAMPD_ERR_TRANSPORT_LOST));
+	free(t);
+	wampc_value_free(v);
+	wampc_free(c);
+	return !c;
+}
+'''
 
 LAYOUTS = [("/usr/local", "/usr/local/etc"), ("/usr", "/etc"), ("/opt/wampd", "/etc/opt/wampd")]
 
@@ -62,7 +89,38 @@ def check_layout(destdir, prefix, etc):
     assert etc + "/wampd/config.json" in page and prefix + "/lib/systemd/system" in page
     assert "@WAMPD_" not in page, "unfilled template variable in wampd.8"
     assert os.path.isfile(at(prefix + "/share/doc/wampd/README.md"))
+    if WAMPC_LIBDIR:
+        lib = at(prefix + "/" + WAMPC_LIBDIR)
+        for f in ("libwampc.a", "libwampc.so", "libwampc.so.0", "pkgconfig/libwampc.pc"):
+            assert os.path.exists(os.path.join(lib, f)), f
+        inc = at(prefix + "/" + WAMPC_INCLUDEDIR + "/wampc")
+        for f in ("wampc.h", "common/err.h"):
+            assert os.path.isfile(os.path.join(inc, f)), f
     return exe, config
+
+
+def wampc_app(destdir, prefix, tmp):
+    """A program built against the installed libwampc through pkg-config (the .pc file is
+    relocatable, so it finds the DESTDIR copy), shared and static."""
+    lib = destdir + prefix + "/" + WAMPC_LIBDIR
+    env = dict(os.environ, PKG_CONFIG_PATH=lib + "/pkgconfig")
+
+    def pc(*args):
+        return subprocess.run(["pkg-config"] + list(args) + ["libwampc"], env=env, check=True,
+                              stdout=subprocess.PIPE, universal_newlines=True).stdout.split()
+    src = os.path.join(tmp, "app.c")
+    with open(src, "w") as fh:
+        fh.write(WAMPC_APP)
+    builds = {"shared": pc("--cflags", "--libs"),
+              "static": pc("--cflags") + ["-Wl,-Bstatic", "-lwampc", "-Wl,-Bdynamic"] +
+              pc("--libs", "--static")}
+    for kind, flags in builds.items():
+        exe = os.path.join(tmp, "app-" + kind)
+        subprocess.run([CC, "-std=c11", "-Wall", "-Werror", src, "-o", exe] + flags, check=True)
+        r = subprocess.run([exe], env=dict(os.environ, LD_LIBRARY_PATH=lib),
+                           stdout=subprocess.PIPE, universal_newlines=True, timeout=30)
+        assert (r.returncode, r.stdout) == (0, 'ok [1,{"a":true}] wamp.close.transport_lost\n'), \
+            (kind, r.returncode, r.stdout)
 
 
 def main():
@@ -88,6 +146,8 @@ def main():
         assert open(config).read() == edited, "the second install replaced the configuration"
         with WampdProcess(binary=destdir + "/usr/local/sbin/wampd", config=config) as r:
             assert r.url.startswith("ws://127.0.0.1:") and r.url.endswith("/ws"), r.url
+        if WAMPC_LIBDIR:
+            wampc_app(destdir, "/usr/local", tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

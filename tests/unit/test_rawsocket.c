@@ -1,5 +1,5 @@
 /*
- * test_rawsocket.c - the RawSocket wire format (router/rawsocket.c): handshake replies for
+ * test_rawsocket.c - the RawSocket wire format (serializers/rawsocket.c): handshake replies for
  * every error code, the client's side of the handshake against the router's, length
  * exponents, frame prefixes at the length boundaries, and frame reassembly from arbitrary
  * chunks.
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "router/rawsocket.h"
+#include "serializers/rawsocket.h"
 
 #define JSON_MSGPACK ((1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK))
 

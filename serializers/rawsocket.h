@@ -7,8 +7,8 @@
  *   error      0x7F | EEEE 0000 | 0x00 0x00
  *   frame      RRRR XTTT | 24-bit length       T: 0 message, 1 PING, 2 PONG; X: length 2^24
  */
-#ifndef WAMPD_ROUTER_RAWSOCKET_H
-#define WAMPD_ROUTER_RAWSOCKET_H
+#ifndef WAMPD_SERIALIZERS_RAWSOCKET_H
+#define WAMPD_SERIALIZERS_RAWSOCKET_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,7 +7,7 @@
  * for small messages), or allocates exactly the announced length once and fills it across
  * reads. Nothing is allocated for a frame over the limit.
  */
-#include "router/rawsocket.h"
+#include "serializers/rawsocket.h"
 
 #include <stdlib.h>
 #include <string.h>

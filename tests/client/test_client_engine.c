@@ -1,0 +1,1886 @@
+/*
+ * test_client_engine.c - libwampc's sans-I/O engine (client/) against a fake router: the
+ * test is the adapter (it opens and closes the "connection", moves the bytes) and the
+ * router (it reads the client's RawSocket handshake and frames, decodes them with wampd's
+ * codecs, and writes messages it builds from JSON text, encoded in the serializer under
+ * test and fed in uneven chunks), with a fake clock and a fake random source. Every test
+ * runs once per serializer (JSON, MessagePack, CBOR).
+ *
+ * Covered: the session (HELLO roles/features, WELCOME, ABORT, the four authentication
+ * methods with their signatures checked independently, GOODBYE both ways and its timeout),
+ * protocol violations of every kind the engine detects, the caller (results, progressive
+ * results, errors, cancel, timeouts, late answers), the callee (registration options,
+ * invocations, progressive yields, errors, INTERRUPT, unknown registrations, revocation),
+ * the publisher (options, acknowledgements, errors), the subscriber (match policies,
+ * retained events, pattern topics, shared subscriptions, unsubscribe), zero-copy payload
+ * forwarding, reconnect timing (backoff, jitter, cap, max_retries, reset on WELCOME), the
+ * restore of subscriptions and registrations, the offline queue and its drop policies,
+ * RawSocket PING/PONG and the keepalive, back-pressure, message framing, freeing the
+ * client from a callback, and the value API.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "client/wampc.h"
+#include "serializers/codec.h"
+#include "serializers/rawsocket.h"
+
+static enum wamp_ser g_ser;
+
+/* ---------------------------------------------------------------- the fake router */
+
+#define MAX_EVENTS 64
+
+struct fake {
+	wampc *c;
+	int64_t now;
+	uint32_t rnd;
+	uint8_t *in;            /* bytes the client wrote, not yet parsed */
+	size_t in_len;
+	uint8_t *frame;         /* the last frame taken (decoded messages point into it) */
+	enum rs_frame frame_type;
+	bool handshake_done;
+	/* what the callbacks saw */
+	int joined, left, restore_failed, revoked;
+	uint64_t session;
+	bool reconnecting;
+	char reason[128], uri[128], authid[64];
+	int replies;
+	struct wampc_reply last;
+	char last_error[128];
+	bool last_progress;
+	char last_json[512];    /* the args and kwargs of the last reply/event/invocation */
+	int events;
+	char event_topic[128];
+	bool event_retained;
+	uint64_t event_publisher;
+	int invocations;
+	struct wampc_invocation inv;
+	char inv_procedure[128];
+	int interrupts;
+	char interrupt_mode[32];
+	bool free_in_callback;
+	bool yield_in_interrupt;
+	struct wampc_payload fwd;  /* an event payload to forward */
+	bool forward;
+};
+
+static int64_t fclock(void *ud)
+{
+	return ((struct fake *)ud)->now;
+}
+
+static uint32_t frand(void *ud)
+{
+	return ((struct fake *)ud)->rnd;
+}
+
+static void on_session(wampc *c, const struct wampc_session_info *info, void *ud)
+{
+	struct fake *f = ud;
+
+	switch (info->event) {
+	case WAMPC_JOINED:
+		f->joined++;
+		f->session = info->session;
+		snprintf(f->authid, sizeof(f->authid), "%s", info->authid ? info->authid : "");
+		break;
+	case WAMPC_LEFT:
+		f->left++;
+		f->reconnecting = info->reconnecting;
+		snprintf(f->reason, sizeof(f->reason), "%s", info->reason ? info->reason : "");
+		break;
+	case WAMPC_RESTORE_FAILED:
+		f->restore_failed++;
+		snprintf(f->reason, sizeof(f->reason), "%s", info->reason);
+		snprintf(f->uri, sizeof(f->uri), "%s", info->uri);
+		break;
+	case WAMPC_REVOKED:
+		f->revoked++;
+		snprintf(f->reason, sizeof(f->reason), "%s", info->reason ? info->reason : "");
+		snprintf(f->uri, sizeof(f->uri), "%s", info->uri);
+		break;
+	}
+	if (f->free_in_callback) {
+		wampc_free(c);
+		f->c = NULL;
+	}
+}
+
+/* "args kwargs" of a payload as JSON text */
+static void payload_text(const struct wampc_payload *p, char *out, size_t n)
+{
+	enum wampd_err err;
+	wampc_value *a = wampc_payload_args(p, &err), *kw;
+	char *ta, *tk;
+
+	assert_int_equal(err, WAMPD_OK);
+	kw = wampc_payload_kwargs(p, &err);
+	assert_int_equal(err, WAMPD_OK);
+	ta = a ? wampc_value_to_json(a) : NULL;
+	tk = kw ? wampc_value_to_json(kw) : NULL;
+	snprintf(out, n, "%s %s", ta ? ta : "-", tk ? tk : "-");
+	free(ta);
+	free(tk);
+	wampc_value_free(a);
+	wampc_value_free(kw);
+}
+
+static void on_reply(wampc *c, const struct wampc_reply *r, void *ud)
+{
+	struct fake *f = ud;
+
+	f->replies++;
+	f->last = *r;
+	f->last_progress = r->progress;
+	snprintf(f->last_error, sizeof(f->last_error), "%s", r->error ? r->error : "");
+	assert_non_null(r->payload);
+	payload_text(r->payload, f->last_json, sizeof(f->last_json));
+	f->last.payload = NULL;
+	f->last.details = NULL;
+	if (f->free_in_callback) {
+		wampc_free(c);
+		f->c = NULL;
+	}
+}
+
+static void on_event(wampc *c, const struct wampc_event *e, void *ud)
+{
+	struct fake *f = ud;
+
+	f->events++;
+	snprintf(f->event_topic, sizeof(f->event_topic), "%s", e->topic);
+	f->event_retained = e->retained;
+	f->event_publisher = e->publisher;
+	payload_text(e->payload, f->last_json, sizeof(f->last_json));
+	if (f->forward)
+		assert_int_equal(wampc_publish(c, "com.fwd", NULL, e->payload, NULL, NULL, NULL),
+		                 WAMPD_OK);
+}
+
+static void on_invoke(wampc *c, const struct wampc_invocation *inv, void *ud)
+{
+	struct fake *f = ud;
+
+	f->invocations++;
+	f->inv = *inv;
+	snprintf(f->inv_procedure, sizeof(f->inv_procedure), "%s", inv->procedure);
+	payload_text(inv->payload, f->last_json, sizeof(f->last_json));
+	f->inv.payload = NULL;
+	f->inv.details = NULL;
+	f->inv.procedure = NULL;
+}
+
+static void on_interrupt(wampc *c, uint64_t request, const char *mode, void *ud)
+{
+	struct fake *f = ud;
+
+	f->interrupts++;
+	snprintf(f->interrupt_mode, sizeof(f->interrupt_mode), "%s", mode);
+	if (f->yield_in_interrupt)
+		assert_int_equal(wampc_invocation_error(c, request, "com.app.stopped", NULL),
+		                 WAMPD_OK);
+}
+
+static struct fake *fake_new(struct wampc_config *cfg)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	struct wampc_config def = {0};
+	enum wampd_err err;
+
+	assert_non_null(f);
+	if (!cfg)
+		cfg = &def;
+	if (!cfg->realm)
+		cfg->realm = "realm1";
+	cfg->serializer = (enum wampc_ser)g_ser;
+	cfg->clock_ms = fclock;
+	cfg->random_u32 = frand;
+	cfg->clock_ud = f;
+	cfg->on_session = on_session;
+	cfg->ud = f;
+	f->now = 1000000;
+	f->c = wampc_new(cfg, &err);
+	assert_int_equal(err, WAMPD_OK);
+	assert_non_null(f->c);
+	return f;
+}
+
+static void fake_free(struct fake *f)
+{
+	wampc_free(f->c);
+	free(f->in);
+	free(f->frame);
+	free(f);
+}
+
+/* Take everything the client has to write, consumed in uneven pieces (7 bytes at most per
+ * consumed() call, to exercise partial writes). */
+static void pull(struct fake *f)
+{
+	const uint8_t *d;
+	size_t n;
+
+	while ((n = wampc_transport_output(f->c, &d, NULL)) > 0) {
+		size_t take = n < 7 ? n : 7;
+
+		f->in = realloc(f->in, f->in_len + take);
+		assert_non_null(f->in);
+		memcpy(f->in + f->in_len, d, take);
+		f->in_len += take;
+		wampc_transport_consumed(f->c, take);
+	}
+}
+
+static void drop_in(struct fake *f, size_t n)
+{
+	memmove(f->in, f->in + n, f->in_len - n);
+	f->in_len -= n;
+}
+
+/* The next frame the client wrote; false when there is none. */
+static bool next_frame(struct fake *f, enum rs_frame *t, uint32_t *len)
+{
+	uint32_t n;
+
+	pull(f);
+	if (f->in_len < 4)
+		return false;
+	assert_true(rs_parse_prefix(f->in, t, &n));
+	assert_true(f->in_len >= 4 + (size_t)n);
+	free(f->frame);
+	f->frame = malloc(n ? n : 1);
+	memcpy(f->frame, f->in + 4, n);
+	drop_in(f, 4 + n);
+	*len = n;
+	return true;
+}
+
+/* The next message the client wrote must be of `type`; decoded into m (clear it). */
+static void expect(struct fake *f, enum wamp_type type, struct wamp_msg *m)
+{
+	enum rs_frame t;
+	uint32_t n;
+	char why[160] = "";
+
+	assert_true(next_frame(f, &t, &n));
+	assert_int_equal(t, RS_MSG);
+	assert_int_equal(wamp_decode(g_ser, f->frame, n, NULL, m, why, sizeof(why)), WAMPD_OK);
+	if (m->type != type)
+		fail_msg("expected %s, got %s", wamp_type_name(type), wamp_type_name(m->type));
+}
+
+static void expect_nothing(struct fake *f)
+{
+	pull(f);
+	assert_int_equal(f->in_len, 0);
+}
+
+/* Bytes of a message given as JSON text, in the serializer under test, with the frame
+ * prefix. *len set; caller frees. */
+static uint8_t *encode_json(const char *json, size_t *len)
+{
+	struct wamp_msg m;
+	struct wamp_out *o;
+	enum wampd_err err;
+	uint8_t *buf;
+	char why[160];
+
+	if (wamp_decode(WAMP_SER_JSON, (const uint8_t *)json, strlen(json), NULL, &m, why,
+	                sizeof(why)) != WAMPD_OK)
+		fail_msg("bad test message %s: %s", json, why);
+	o = wamp_encode(g_ser, &m, &err);
+	assert_non_null(o);
+	buf = malloc(o->len + 4);
+	rs_prefix(buf, RS_MSG, (uint32_t)o->len);
+	memcpy(buf + 4, wamp_out_data(o), o->len);
+	*len = o->len + 4;
+	wamp_out_unref(o);
+	wamp_msg_clear(&m);
+	return buf;
+}
+
+/* Feed raw bytes in two uneven chunks. */
+static enum wampd_err feed_bytes(struct fake *f, const uint8_t *b, size_t n)
+{
+	size_t half = n / 3;
+	enum wampd_err err = wampc_transport_input(f->c, b, half);
+
+	if (err != WAMPD_OK || !f->c)
+		return err;
+	return wampc_transport_input(f->c, b + half, n - half);
+}
+
+/* The router sends the message written as JSON. */
+static enum wampd_err send_json(struct fake *f, const char *json)
+{
+	size_t n;
+	uint8_t *b = encode_json(json, &n);
+	enum wampd_err err = feed_bytes(f, b, n);
+
+	free(b);
+	return err;
+}
+
+static enum wampd_err vsend(struct fake *f, const char *fmt, va_list ap)
+{
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	return send_json(f, buf);
+}
+
+/* The router sends a message (printf-style JSON); the client must take it. */
+static void sendf(struct fake *f, const char *fmt, ...)
+{
+	va_list ap;
+	enum wampd_err err;
+
+	va_start(ap, fmt);
+	err = vsend(f, fmt, ap);
+	va_end(ap);
+	assert_int_equal(err, WAMPD_OK);
+}
+
+/* The same, and the client must end the connection with `want`. */
+static void send_fails(struct fake *f, enum wampd_err want, const char *fmt, ...)
+{
+	va_list ap;
+	enum wampd_err err;
+
+	va_start(ap, fmt);
+	err = vsend(f, fmt, ap);
+	va_end(ap);
+	assert_int_equal(err, want);
+}
+
+/* The adapter opens the connection; the router answers the RawSocket handshake. */
+static void open_transport(struct fake *f)
+{
+	uint8_t reply[4];
+	enum wamp_ser ser;
+	uint32_t peer_max;
+
+	assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT);
+	assert_int_equal(wampc_transport_open(f->c), WAMPD_OK);
+	assert_true(wampc_want(f->c) & WAMPC_WANT_WRITE);
+	pull(f);
+	assert_true(f->in_len >= 4);
+	assert_int_equal(rs_handshake(f->in, 0x7, 1u << 20, reply, &ser, &peer_max), RS_OK);
+	assert_int_equal(ser, g_ser);
+	assert_int_equal(peer_max, 1u << 20); /* the default max_message */
+	drop_in(f, 4);
+	assert_int_equal(wampc_transport_input(f->c, reply, 4), WAMPD_OK);
+}
+
+/* Connect and join as session 42. */
+static void join(struct fake *f)
+{
+	struct wamp_msg m;
+	int joined = f->joined;
+
+	if (wampc_want(f->c) == 0 && wampc_stopped(f->c))
+		wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	assert_string_equal(m.uri, "realm1");
+	wamp_msg_clear(&m);
+	sendf(f, "[2, 42, {\"authid\": \"dev\", \"authrole\": \"r\", \"authmethod\": \"anonymous\","
+	         " \"roles\": {\"broker\": {}, \"dealer\": {}}}]");
+	assert_int_equal(f->joined, joined + 1);
+	assert_true(wampc_joined(f->c));
+	assert_int_equal(wampc_session_id(f->c), 42);
+}
+
+/* The adapter sees the engine wants the connection closed, and closes it. */
+static void close_transport(struct fake *f)
+{
+	assert_true(wampc_want(f->c) & WAMPC_WANT_CLOSE);
+	pull(f);
+	wampc_transport_closed(f->c);
+	free(f->in);
+	f->in = NULL;
+	f->in_len = 0;
+}
+
+/* The connection drops under the client. */
+static void lose(struct fake *f)
+{
+	wampc_transport_closed(f->c);
+	free(f->in);
+	f->in = NULL;
+	f->in_len = 0;
+}
+
+static void expect_abort(struct fake *f, const char *reason)
+{
+	struct wamp_msg m;
+
+	expect(f, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, reason);
+	wamp_msg_clear(&m);
+	assert_true(wampc_want(f->c) & WAMPC_WANT_CLOSE);
+}
+
+static const char *dict_str(const json_t *d, const char *k)
+{
+	const char *s = wamp_dict_str(d, k, NULL);
+
+	if (!s)
+		fail_msg("no %s in the dict", k);
+	return s;
+}
+
+static struct fake *joined(struct wampc_config *cfg)
+{
+	struct fake *f = fake_new(cfg);
+
+	wampc_start(f->c);
+	join(f);
+	return f;
+}
+
+/* ------------------------------------------------------------------------ session */
+
+static void test_hello(void **state)
+{
+	struct wampc_config cfg = {.authid = "dev-1"};
+	struct fake *f = fake_new(&cfg);
+	struct wamp_msg m;
+	json_t *roles, *methods;
+
+	assert_int_equal(wampc_want(f->c), 0);       /* not started */
+	assert_true(wampc_stopped(f->c));
+	assert_int_equal(wampc_transport_open(f->c), WAMPD_ERR_INVALID_ARGUMENT);
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	assert_string_equal(m.uri, "realm1");
+	roles = json_object_get(m.dict, "roles");
+	assert_true(json_is_true(json_object_get(json_object_get(json_object_get(roles, "caller"),
+	                                                         "features"),
+	                                         "progressive_call_results")));
+	assert_true(json_is_true(json_object_get(json_object_get(json_object_get(roles, "callee"),
+	                                                         "features"),
+	                                         "pattern_based_registration")));
+	assert_true(json_is_true(json_object_get(
+		json_object_get(json_object_get(roles, "publisher"), "features"),
+		"subscriber_blackwhite_listing")));
+	assert_true(json_is_true(json_object_get(
+		json_object_get(json_object_get(roles, "subscriber"), "features"),
+		"pattern_based_subscription")));
+	methods = json_object_get(m.dict, "authmethods");
+	assert_int_equal(json_array_size(methods), 1);
+	assert_string_equal(json_string_value(json_array_get(methods, 0)), "anonymous");
+	assert_string_equal(dict_str(m.dict, "authid"), "dev-1");
+	assert_non_null(strstr(dict_str(m.dict, "agent"), "wampc/"));
+	wamp_msg_clear(&m);
+	assert_false(wampc_joined(f->c));
+	sendf(f, "[2, 77, {\"authid\": \"dev-1\", \"authrole\": \"x\"}]");
+	assert_int_equal(f->joined, 1);
+	assert_int_equal(f->session, 77);
+	assert_string_equal(f->authid, "dev-1");
+	assert_true(wampc_joined(f->c));
+	fake_free(f);
+}
+
+static void test_abort_on_join(void **state)
+{
+	struct fake *f = fake_new(NULL);
+	struct wamp_msg m;
+
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	wamp_msg_clear(&m);
+	sendf(f, "[3, {\"message\": \"no\"}, \"wamp.error.no_such_realm\"]");
+	close_transport(f);
+	assert_int_equal(f->left, 1);
+	assert_string_equal(f->reason, "wamp.error.no_such_realm");
+	assert_false(f->reconnecting);
+	assert_true(wampc_stopped(f->c));
+	assert_int_equal(f->joined, 0);
+	fake_free(f);
+}
+
+static void test_join_timeout(void **state)
+{
+	struct wampc_config cfg = {.join_timeout = 500, .reconnect = true, .retry_jitter = 1,
+	                           .retry_initial = 100};
+	struct fake *f = fake_new(&cfg);
+
+	/* a connect that never completes */
+	wampc_start(f->c);
+	assert_int_equal(wampc_next_timeout(f->c), 500);
+	f->now += 500;
+	wampc_tick(f->c);
+	assert_int_equal(wampc_want(f->c), WAMPC_WANT_CLOSE);
+	wampc_transport_closed(f->c);
+	assert_string_equal(f->reason, "wamp.error.timeout");
+	assert_true(f->reconnecting);
+	assert_int_equal(wampc_next_timeout(f->c), 100);
+	f->now += 100;
+	wampc_tick(f->c);
+	/* a router that never answers: the deadline counts from the attempt's start */
+	f->now += 100;
+	open_transport(f);
+	assert_int_equal(wampc_next_timeout(f->c), 400);
+	f->now += 399;
+	wampc_tick(f->c);
+	assert_false(wampc_want(f->c) & WAMPC_WANT_CLOSE);
+	f->now += 1;
+	wampc_tick(f->c);
+	close_transport(f);
+	assert_string_equal(f->reason, "wamp.error.timeout");
+	fake_free(f);
+}
+
+static void test_handshake_refused(void **state)
+{
+	struct fake *f = fake_new(NULL);
+	uint8_t refuse[4] = {0x7F, 0x10, 0, 0}; /* error 1: serializer unsupported */
+
+	wampc_start(f->c);
+	assert_int_equal(wampc_transport_open(f->c), WAMPD_OK);
+	pull(f);
+	drop_in(f, 4);
+	assert_int_equal(wampc_transport_input(f->c, refuse, 4), WAMPD_ERR_PROTOCOL);
+	assert_true(wampc_want(f->c) & WAMPC_WANT_CLOSE);
+	expect_nothing(f); /* no HELLO, no ABORT: there is no session */
+	close_transport(f);
+	assert_string_equal(f->reason, "wamp.error.protocol_violation");
+	fake_free(f);
+}
+
+static void test_ticket(void **state)
+{
+	struct wampc_config cfg = {.authid = "joe", .ticket = "t1cket",
+	                           .authmethods = WAMPC_AUTH_TICKET | WAMPC_AUTH_ANONYMOUS};
+	struct fake *f = fake_new(&cfg);
+	struct wamp_msg m;
+	json_t *methods;
+
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	methods = json_object_get(m.dict, "authmethods");
+	assert_int_equal(json_array_size(methods), 2);
+	assert_string_equal(json_string_value(json_array_get(methods, 0)), "ticket");
+	assert_string_equal(json_string_value(json_array_get(methods, 1)), "anonymous");
+	wamp_msg_clear(&m);
+	sendf(f, "[4, \"ticket\", {}]");
+	expect(f, WAMP_AUTHENTICATE, &m);
+	assert_string_equal(m.uri, "t1cket");
+	wamp_msg_clear(&m);
+	sendf(f, "[2, 5, {\"authmethod\": \"ticket\"}]");
+	assert_true(wampc_joined(f->c));
+	fake_free(f);
+}
+
+static void test_ticket_needs_ticket(void **state)
+{
+	struct wampc_config cfg = {.realm = "realm1", .authmethods = WAMPC_AUTH_TICKET};
+	enum wampd_err err;
+
+	assert_null(wampc_new(&cfg, &err));
+	assert_int_equal(err, WAMPD_ERR_INVALID_ARGUMENT);
+	cfg.authmethods = 0;
+	cfg.realm = NULL;
+	assert_null(wampc_new(&cfg, &err));
+	assert_int_equal(err, WAMPD_ERR_INVALID_ARGUMENT);
+	cfg.realm = "r";
+	cfg.url = "http://x:1";
+	assert_null(wampc_new(&cfg, &err));
+	assert_int_equal(err, WAMPD_ERR_INVALID_ARGUMENT);
+	cfg.url = "rs://[::1]:8080";
+	wampc_free(wampc_new(&cfg, &err));
+	assert_int_equal(err, WAMPD_OK);
+}
+
+/* base64(HMAC-SHA256(key, msg)), computed here independently of the library */
+static void hmac_b64(const char *key, const char *msg, char *out, size_t n)
+{
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, (const uint8_t *)key, strlen(key));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)msg, strlen(msg));
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2base64(out, n, mac, sizeof(mac), sodium_base64_VARIANT_ORIGINAL);
+}
+
+static void test_wampcra(void **state)
+{
+	struct wampc_config cfg = {.authid = "joe", .secret = "s3cr3t",
+	                           .authmethods = WAMPC_AUTH_WAMPCRA};
+	struct fake *f = fake_new(&cfg);
+	const char *ch = "{\\\"nonce\\\": \\\"abc\\\", \\\"session\\\": 5}";
+	const char *ch_plain = "{\"nonce\": \"abc\", \"session\": 5}";
+	char expected[128], key[128];
+	uint8_t dk[32];
+	struct wamp_msg m;
+
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	wamp_msg_clear(&m);
+	sendf(f, "[4, \"wampcra\", {\"challenge\": \"%s\"}]", ch);
+	expect(f, WAMP_AUTHENTICATE, &m);
+	hmac_b64("s3cr3t", ch_plain, expected, sizeof(expected));
+	assert_string_equal(m.uri, expected);
+	wamp_msg_clear(&m);
+	/* a salted secret: the key is base64(PBKDF2-HMAC-SHA256(secret, salt, 100, 32)) */
+	sendf(f, "[4, \"wampcra\", {\"challenge\": \"%s\", \"salt\": \"pepper\", \"iterations\": 100,"
+	         " \"keylen\": 32}]", ch);
+	expect(f, WAMP_AUTHENTICATE, &m);
+	assert_int_equal(PKCS5_PBKDF2_HMAC("s3cr3t", 6, (const unsigned char *)"pepper", 6, 100,
+	                                   EVP_sha256(), 32, dk), 1);
+	sodium_bin2base64(key, sizeof(key), dk, 32, sodium_base64_VARIANT_ORIGINAL);
+	hmac_b64(key, ch_plain, expected, sizeof(expected));
+	assert_string_equal(m.uri, expected);
+	wamp_msg_clear(&m);
+	/* a router asking for absurd work is refused */
+	send_fails(f, WAMPD_ERR_AUTH_FAILED,
+	           "[4, \"wampcra\", {\"challenge\": \"x\", \"salt\": \"s\", \"iterations\": 100000000}]");
+	expect_abort(f, "wamp.error.authentication_failed");
+	fake_free(f);
+}
+
+static void cryptosign_case(bool binding)
+{
+	uint8_t seed[32], pk[32], sk[64], challenge[32], blob[96], cb[32];
+	struct wampc_config cfg = {.authid = "alice", .authmethods = WAMPC_AUTH_CRYPTOSIGN,
+	                           .cryptosign_seed = seed};
+	char pkhex[65], chhex[65];
+	struct fake *f;
+	struct wamp_msg m;
+	json_t *extra;
+	size_t n;
+
+	for (int i = 0; i < 32; i++) {
+		seed[i] = (uint8_t)i;
+		challenge[i] = (uint8_t)(0xA0 + i);
+		cb[i] = (uint8_t)(0x33 * i);
+	}
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_bin2hex(pkhex, sizeof(pkhex), pk, 32);
+	sodium_bin2hex(chhex, sizeof(chhex), challenge, 32);
+	f = fake_new(&cfg);
+	if (binding)
+		wampc_set_channel_binding(f->c, cb);
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	extra = json_object_get(m.dict, "authextra");
+	assert_string_equal(dict_str(extra, "pubkey"), pkhex);
+	if (binding)
+		assert_string_equal(dict_str(extra, "channel_binding"), "tls-unique");
+	else
+		assert_null(json_object_get(extra, "channel_binding"));
+	wamp_msg_clear(&m);
+	if (binding)
+		sendf(f, "[4, \"cryptosign\", {\"challenge\": \"%s\", \"channel_binding\": "
+		         "\"tls-unique\"}]", chhex);
+	else
+		sendf(f, "[4, \"cryptosign\", {\"challenge\": \"%s\"}]", chhex);
+	expect(f, WAMP_AUTHENTICATE, &m);
+	assert_int_equal(m.uri_len, 192);
+	assert_int_equal(sodium_hex2bin(blob, sizeof(blob), m.uri, 192, NULL, &n, NULL), 0);
+	if (binding)
+		for (int i = 0; i < 32; i++)
+			challenge[i] ^= cb[i];
+	assert_memory_equal(blob + 64, challenge, 32);
+	assert_int_equal(crypto_sign_verify_detached(blob, challenge, 32, pk), 0);
+	wamp_msg_clear(&m);
+	fake_free(f);
+}
+
+static void test_cryptosign(void **state)
+{
+	cryptosign_case(false);
+	cryptosign_case(true);
+}
+
+static void test_cryptosign_binding_unavailable(void **state)
+{
+	uint8_t seed[32] = {1};
+	struct wampc_config cfg = {.authmethods = WAMPC_AUTH_CRYPTOSIGN, .cryptosign_seed = seed};
+	struct fake *f = fake_new(&cfg);
+	struct wamp_msg m;
+	char hex[65];
+
+	memset(hex, 'a', 64);
+	hex[64] = 0;
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	wamp_msg_clear(&m);
+	send_fails(f, WAMPD_ERR_AUTH_FAILED,
+	           "[4, \"cryptosign\", {\"challenge\": \"%s\", \"channel_binding\": \"tls-unique\"}]",
+	           hex);
+	expect_abort(f, "wamp.error.authentication_failed");
+	fake_free(f);
+}
+
+static void test_challenge_not_offered(void **state)
+{
+	struct fake *f = fake_new(NULL);
+	struct wamp_msg m;
+
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	wamp_msg_clear(&m);
+	send_fails(f, WAMPD_ERR_AUTH_FAILED, "[4, \"ticket\", {}]"); /* we offered anonymous only */
+	expect_abort(f, "wamp.error.authentication_failed");
+	close_transport(f);
+	assert_string_equal(f->reason, "wamp.error.authentication_failed");
+	fake_free(f);
+}
+
+static void test_goodbye_from_router(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+
+	sendf(f, "[6, {\"message\": \"bye\"}, \"wamp.close.system_shutdown\"]");
+	expect(f, WAMP_GOODBYE, &m);
+	assert_string_equal(m.uri, "wamp.close.goodbye_and_out");
+	wamp_msg_clear(&m);
+	close_transport(f);
+	assert_int_equal(f->left, 1);
+	assert_string_equal(f->reason, "wamp.close.system_shutdown");
+	assert_false(wampc_joined(f->c));
+	fake_free(f);
+}
+
+static void test_leave(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+
+	assert_int_equal(wampc_leave(f->c, NULL), WAMPD_OK);
+	expect(f, WAMP_GOODBYE, &m);
+	assert_string_equal(m.uri, "wamp.close.close_realm");
+	wamp_msg_clear(&m);
+	assert_false(wampc_want(f->c) & WAMPC_WANT_CLOSE);
+	/* events that cross our GOODBYE are ignored, not a violation */
+	sendf(f, "[36, 5, 6, {}]");
+	sendf(f, "[6, {}, \"wamp.close.goodbye_and_out\"]");
+	close_transport(f);
+	assert_true(wampc_stopped(f->c));
+	assert_string_equal(f->reason, "wamp.close.close_realm");
+	fake_free(f);
+}
+
+static void test_leave_timeout(void **state)
+{
+	struct wampc_config cfg = {.goodbye_timeout = 300, .reconnect = true};
+	struct fake *f = joined(&cfg);
+	struct wamp_msg m;
+
+	wampc_leave(f->c, "wamp.close.system_shutdown");
+	expect(f, WAMP_GOODBYE, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_next_timeout(f->c), 300);
+	f->now += 300;
+	wampc_tick(f->c);
+	close_transport(f);
+	assert_true(wampc_stopped(f->c)); /* no reconnect after leaving */
+	assert_false(f->reconnecting);
+	fake_free(f);
+}
+
+/* -------------------------------------------------------------- protocol violations */
+
+static void violation(const char *json, bool join_first)
+{
+	struct fake *f = fake_new(NULL);
+	struct wamp_msg m;
+
+	wampc_start(f->c);
+	if (join_first) {
+		join(f);
+	} else {
+		open_transport(f);
+		expect(f, WAMP_HELLO, &m);
+		wamp_msg_clear(&m);
+	}
+	assert_int_equal(send_json(f, json), WAMPD_ERR_PROTOCOL);
+	expect_abort(f, "wamp.error.protocol_violation");
+	/* nothing more is read once the session is ending */
+	assert_int_equal(send_json(f, "[36, 1, 2, {}]"), WAMPD_OK);
+	assert_false(wampc_want(f->c) & WAMPC_WANT_READ);
+	close_transport(f);
+	assert_string_equal(f->reason, "wamp.error.protocol_violation");
+	fake_free(f);
+}
+
+static void test_violations(void **state)
+{
+	violation("[48, 1, {}, \"com.x\"]", true);          /* CALL: routers only */
+	violation("[1, \"realm1\", {}]", true);             /* HELLO */
+	violation("[2, 5, {}]", true);                      /* WELCOME while joined */
+	violation("[4, \"ticket\", {}]", true);             /* CHALLENGE while joined */
+	violation("[50, 1, {}]", false);                    /* RESULT before WELCOME */
+	violation("[36, 1, 2, {}]", false);                 /* EVENT before WELCOME */
+	violation("[6, {}, \"wamp.close.x\"]", false);      /* GOODBYE before WELCOME */
+	violation("[8, 36, 1, {}, \"wamp.error.x\"]", true); /* ERROR for an EVENT */
+	violation("[8, 68, 1, {}, \"wamp.error.x\"]", true); /* ERROR for an INVOCATION */
+}
+
+static void test_violation_bytes(void **state)
+{
+	struct fake *f = joined(NULL);
+	uint8_t junk[8] = {0, 0, 0, 4, 0xc1, 0xc1, 0xff, 0xff};
+	uint8_t reserved[4] = {0xf0, 0, 0, 1};
+
+	assert_int_equal(feed_bytes(f, junk, sizeof(junk)), WAMPD_ERR_PROTOCOL);
+	expect_abort(f, "wamp.error.protocol_violation");
+	fake_free(f);
+	f = joined(NULL);
+	assert_int_equal(wampc_transport_input(f->c, reserved, 4), WAMPD_ERR_PROTOCOL);
+	expect_abort(f, "wamp.error.protocol_violation");
+	fake_free(f);
+}
+
+static void test_too_big(void **state)
+{
+	struct wampc_config cfg = {.max_message = 1024};
+	struct fake *f = fake_new(&cfg);
+	uint8_t reply[4], prefix[4];
+	enum wamp_ser ser;
+	uint32_t peer_max;
+	struct wamp_msg m;
+
+	wampc_start(f->c);
+	assert_int_equal(wampc_transport_open(f->c), WAMPD_OK);
+	pull(f);
+	assert_int_equal(rs_handshake(f->in, 0x7, 1u << 20, reply, &ser, &peer_max), RS_OK);
+	assert_int_equal(peer_max, 1024);
+	drop_in(f, 4);
+	wampc_transport_input(f->c, reply, 4);
+	expect(f, WAMP_HELLO, &m);
+	wamp_msg_clear(&m);
+	sendf(f, "[2, 1, {}]");
+	rs_prefix(prefix, RS_MSG, 1025);
+	assert_int_equal(wampc_transport_input(f->c, prefix, 4), WAMPD_ERR_TOO_BIG);
+	expect_abort(f, "wamp.error.protocol_violation");
+	fake_free(f);
+}
+
+static void test_mismatched_answers(void **state)
+{
+	struct fake *f = joined(NULL);
+	uint64_t req;
+
+	assert_int_equal(wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, &req), WAMPD_OK);
+	/* PUBLISHED / SUBSCRIBED / REGISTERED for a call's request id */
+	assert_int_equal(send_json(f, "[17, 1, 5]"), WAMPD_ERR_PROTOCOL);
+	fake_free(f);
+	f = joined(NULL);
+	wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, &req);
+	assert_int_equal(send_json(f, "[33, 1, 5]"), WAMPD_ERR_PROTOCOL);
+	fake_free(f);
+	f = joined(NULL);
+	wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, &req);
+	assert_int_equal(send_json(f, "[8, 32, 1, {}, \"wamp.error.x\"]"), WAMPD_ERR_PROTOCOL);
+	/* answers for unknown requests are ignored (late answers) */
+	fake_free(f);
+	f = joined(NULL);
+	sendf(f, "[50, 999, {}]");
+	sendf(f, "[17, 999, 5]");
+	sendf(f, "[8, 48, 999, {}, \"wamp.error.x\"]");
+	sendf(f, "[36, 999, 1, {}]");
+	sendf(f, "[69, 999, {}]");
+	assert_true(wampc_joined(f->c));
+	expect_nothing(f);
+	fake_free(f);
+}
+
+/* ------------------------------------------------------------------------ caller */
+
+static void test_call(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wampc_call_opts o = {.receive_progress = true, .disclose_me = true};
+	wampc_value *args = wampc_value_from_json("[1, \"two\"]");
+	wampc_value *kw = wampc_value_from_json("{\"k\": true}");
+	struct wamp_msg m;
+	uint64_t req;
+
+	assert_int_equal(wampc_call(f->c, "com.app.add", &o, WAMPC_ARGS(args, kw), on_reply, f, &req),
+	                 WAMPD_OK);
+	expect(f, WAMP_CALL, &m);
+	assert_int_equal(m.id[0], req);
+	assert_string_equal(m.uri, "com.app.add");
+	assert_true(wamp_dict_bool(m.dict, "receive_progress", false));
+	assert_true(wamp_dict_bool(m.dict, "disclose_me", false));
+	assert_null(json_object_get(m.dict, "timeout"));
+	{
+		enum wampd_err err;
+		json_t *a = wamp_payload_args(&m.payload, &err), *k = wamp_payload_kwargs(&m.payload, &err);
+		char *ta = json_dumps(a, JSON_COMPACT), *tk = json_dumps(k, JSON_COMPACT);
+
+		assert_string_equal(ta, "[1,\"two\"]");
+		assert_string_equal(tk, "{\"k\":true}");
+		free(ta);
+		free(tk);
+		json_decref(a);
+		json_decref(k);
+	}
+	wamp_msg_clear(&m);
+	sendf(f, "[50, %llu, {\"progress\": true}, [\"chunk1\"]]", (unsigned long long)req);
+	assert_int_equal(f->replies, 1);
+	assert_true(f->last_progress);
+	assert_string_equal(f->last_json, "[\"chunk1\"] -");
+	sendf(f, "[50, %llu, {}, [3], {\"sum\": 3}]", (unsigned long long)req);
+	assert_int_equal(f->replies, 2);
+	assert_false(f->last_progress);
+	assert_string_equal(f->last_error, "");
+	assert_string_equal(f->last_json, "[3] {\"sum\":3}");
+	/* finished: a late RESULT is ignored, cancel refused */
+	sendf(f, "[50, %llu, {}, [4]]", (unsigned long long)req);
+	assert_int_equal(f->replies, 2);
+	assert_int_equal(wampc_cancel(f->c, req, WAMPC_CANCEL_KILL), WAMPD_ERR_INVALID_ARGUMENT);
+	/* an ERROR with payload */
+	wampc_call(f->c, "com.app.fail", NULL, NULL, on_reply, f, &req);
+	expect(f, WAMP_CALL, &m);
+	wamp_msg_clear(&m);
+	sendf(f, "[8, 48, %llu, {\"x\": 1}, \"com.app.error.nope\", [\"why\"]]",
+	      (unsigned long long)req);
+	assert_int_equal(f->replies, 3);
+	assert_string_equal(f->last_error, "com.app.error.nope");
+	assert_string_equal(f->last_json, "[\"why\"] -");
+	wampc_value_free(args);
+	wampc_value_free(kw);
+	fake_free(f);
+}
+
+static void test_call_refused(void **state)
+{
+	struct wampc_config cfg = {.max_pending = 2};
+	struct fake *f = fake_new(&cfg);
+	wampc_value *notlist = wampc_int(1);
+
+	assert_int_equal(wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, NULL),
+	                 WAMPD_ERR_TRANSPORT_LOST);
+	wampc_start(f->c);
+	join(f);
+	assert_int_equal(wampc_call(f->c, "", NULL, NULL, on_reply, f, NULL), WAMPD_ERR_INVALID_URI);
+	assert_int_equal(wampc_call(f->c, "com.p", NULL, NULL, NULL, NULL, NULL),
+	                 WAMPD_ERR_INVALID_ARGUMENT);
+	assert_int_equal(wampc_call(f->c, "com.p", NULL, WAMPC_ARGS(notlist, NULL), on_reply, f, NULL),
+	                 WAMPD_ERR_INVALID_ARGUMENT);
+	assert_int_equal(wampc_call(f->c, "com.\xff", NULL, NULL, on_reply, f, NULL),
+	                 WAMPD_ERR_INVALID_URI);
+	assert_int_equal(wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, NULL), WAMPD_OK);
+	assert_int_equal(wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, NULL), WAMPD_OK);
+	assert_int_equal(wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, NULL), WAMPD_ERR_LIMIT);
+	assert_int_equal(f->replies, 0);
+	wampc_value_free(notlist);
+	fake_free(f);
+}
+
+static void test_call_timeout_and_cancel(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wampc_call_opts o = {.timeout = 250};
+	struct wamp_msg m;
+	uint64_t req, req2;
+
+	assert_int_equal(wampc_call(f->c, "com.slow", &o, NULL, on_reply, f, &req), WAMPD_OK);
+	expect(f, WAMP_CALL, &m);
+	assert_int_equal(wamp_dict_int(m.dict, "timeout", 0), 250);
+	wamp_msg_clear(&m);
+	o.timeout = 100;
+	wampc_call(f->c, "com.slow2", &o, NULL, on_reply, f, &req2);
+	expect(f, WAMP_CALL, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_next_timeout(f->c), 100); /* the earlier deadline first */
+	f->now += 100;
+	wampc_tick(f->c);
+	assert_int_equal(f->replies, 1);
+	assert_int_equal(f->last.request, req2);
+	assert_string_equal(f->last_error, "wamp.error.timeout");
+	expect(f, WAMP_CANCEL, &m);
+	assert_int_equal(m.id[0], req2);
+	assert_string_equal(dict_str(m.dict, "mode"), "killnowait");
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_next_timeout(f->c), 150);
+	/* cancel the other one (kill): the router's ERROR ends it */
+	assert_int_equal(wampc_cancel(f->c, req, WAMPC_CANCEL_KILL), WAMPD_OK);
+	expect(f, WAMP_CANCEL, &m);
+	assert_string_equal(dict_str(m.dict, "mode"), "kill");
+	wamp_msg_clear(&m);
+	sendf(f, "[8, 48, %llu, {}, \"wamp.error.canceled\"]", (unsigned long long)req);
+	assert_int_equal(f->replies, 2);
+	assert_string_equal(f->last_error, "wamp.error.canceled");
+	assert_int_equal(wampc_next_timeout(f->c), -1);
+	/* the late answer of the timed-out call is ignored */
+	sendf(f, "[50, %llu, {}]", (unsigned long long)req2);
+	assert_int_equal(f->replies, 2);
+	fake_free(f);
+}
+
+/* ------------------------------------------------------------------------ callee */
+
+static void test_callee(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wampc_register_opts o = {.match = WAMPC_MATCH_PREFIX, .invoke = WAMPC_INVOKE_ROUNDROBIN,
+	                                .disclose_caller = true, .on_interrupt = on_interrupt};
+	wampc_value *res = wampc_value_from_json("[\"r\"]");
+	struct wamp_msg m;
+	wampc_reg *reg;
+
+	assert_int_equal(wampc_register(f->c, "com.app.", &o, on_invoke, f, on_reply, f, &reg),
+	                 WAMPD_OK);
+	expect(f, WAMP_REGISTER, &m);
+	assert_string_equal(m.uri, "com.app.");
+	assert_string_equal(dict_str(m.dict, "match"), "prefix");
+	assert_string_equal(dict_str(m.dict, "invoke"), "roundrobin");
+	assert_true(wamp_dict_bool(m.dict, "disclose_caller", false));
+	sendf(f, "[65, %llu, 900]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(f->replies, 1);
+	assert_int_equal(f->last.id, 900);
+	/* an invocation with progressive results */
+	sendf(f, "[68, 11, 900, {\"procedure\": \"com.app.x\", \"caller\": 7, \"receive_progress\": true,"
+	         " \"timeout\": 500}, [1, 2], {\"a\": \"\\u0000AAEC\"}]");
+	assert_int_equal(f->invocations, 1);
+	assert_int_equal(f->inv.request, 11);
+	assert_int_equal(f->inv.registration, 900);
+	assert_string_equal(f->inv_procedure, "com.app.x");
+	assert_int_equal(f->inv.caller, 7);
+	assert_int_equal(f->inv.timeout, 500);
+	assert_true(f->inv.receive_progress);
+	assert_ptr_equal(f->inv.reg, reg);
+	assert_string_equal(f->last_json, "[1,2] {\"a\":\"\\u0000AAEC\"}");
+	assert_int_equal(wampc_yield(f->c, 11, true, WAMPC_ARGS(res, NULL)), WAMPD_OK);
+	expect(f, WAMP_YIELD, &m);
+	assert_int_equal(m.id[0], 11);
+	assert_true(wamp_dict_bool(m.dict, "progress", false));
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_yield(f->c, 11, false, NULL), WAMPD_OK);
+	expect(f, WAMP_YIELD, &m);
+	assert_false(wamp_dict_bool(m.dict, "progress", false));
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_yield(f->c, 11, false, NULL), WAMPD_ERR_INVALID_ARGUMENT);
+	/* no receive_progress: a progressive yield is refused; an error answers */
+	sendf(f, "[68, 12, 900, {}, []]");
+	assert_string_equal(f->inv_procedure, "com.app.");
+	assert_int_equal(wampc_yield(f->c, 12, true, NULL), WAMPD_ERR_INVALID_ARGUMENT);
+	assert_int_equal(wampc_invocation_error(f->c, 12, "com.app.error.bad", WAMPC_ARGS(res, NULL)),
+	                 WAMPD_OK);
+	expect(f, WAMP_ERROR, &m);
+	assert_int_equal(m.id[0], WAMP_INVOCATION);
+	assert_int_equal(m.id[1], 12);
+	assert_string_equal(m.uri, "com.app.error.bad");
+	wamp_msg_clear(&m);
+	/* INTERRUPT: told, then canceled for us; a later answer is refused */
+	sendf(f, "[68, 13, 900, {}]");
+	sendf(f, "[69, 13, {\"mode\": \"killnowait\"}]");
+	assert_int_equal(f->interrupts, 1);
+	assert_string_equal(f->interrupt_mode, "killnowait");
+	expect(f, WAMP_ERROR, &m);
+	assert_int_equal(m.id[1], 13);
+	assert_string_equal(m.uri, "wamp.error.canceled");
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_yield(f->c, 13, false, NULL), WAMPD_ERR_INVALID_ARGUMENT);
+	/* ... unless the callback answered itself */
+	f->yield_in_interrupt = true;
+	sendf(f, "[68, 14, 900, {}]");
+	sendf(f, "[69, 14, {}]");
+	assert_string_equal(f->interrupt_mode, "kill");
+	expect(f, WAMP_ERROR, &m);
+	assert_string_equal(m.uri, "com.app.stopped");
+	wamp_msg_clear(&m);
+	expect_nothing(f);
+	/* an invocation for a registration we do not have */
+	sendf(f, "[68, 15, 901, {}]");
+	assert_int_equal(f->invocations, 4);
+	expect(f, WAMP_ERROR, &m);
+	assert_string_equal(m.uri, "wamp.error.no_such_registration");
+	wamp_msg_clear(&m);
+	/* a request id in use twice is a violation */
+	sendf(f, "[68, 16, 900, {}]");
+	assert_int_equal(send_json(f, "[68, 16, 900, {}]"), WAMPD_ERR_PROTOCOL);
+	wampc_value_free(res);
+	fake_free(f);
+}
+
+static void test_invocation_limit(void **state)
+{
+	struct wampc_config cfg = {.max_pending = 1};
+	struct fake *f = joined(&cfg);
+	struct wamp_msg m;
+
+	wampc_register(f->c, "com.p", NULL, on_invoke, f, NULL, NULL, NULL);
+	expect(f, WAMP_REGISTER, &m);
+	sendf(f, "[65, %llu, 5]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	sendf(f, "[68, 1, 5, {}]");
+	sendf(f, "[68, 2, 5, {}]");
+	assert_int_equal(f->invocations, 1);
+	expect(f, WAMP_ERROR, &m);
+	assert_int_equal(m.id[1], 2);
+	assert_string_equal(m.uri, "wamp.error.limit_exceeded");
+	wamp_msg_clear(&m);
+	fake_free(f);
+}
+
+static void test_unregister_and_revoke(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+	wampc_reg *a, *b;
+
+	wampc_register(f->c, "com.a", NULL, on_invoke, f, NULL, NULL, &a);
+	wampc_register(f->c, "com.b", NULL, on_invoke, f, NULL, NULL, &b);
+	expect(f, WAMP_REGISTER, &m);
+	sendf(f, "[65, %llu, 1]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	expect(f, WAMP_REGISTER, &m);
+	sendf(f, "[65, %llu, 2]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_unregister(f->c, a, on_reply, f), WAMPD_OK);
+	assert_int_equal(wampc_unregister(f->c, a, on_reply, f), WAMPD_ERR_INVALID_ARGUMENT);
+	expect(f, WAMP_UNREGISTER, &m);
+	assert_int_equal(m.id[1], 1);
+	sendf(f, "[68, 3, 1, {}]"); /* no longer ours */
+	assert_int_equal(f->invocations, 0);
+	wamp_msg_clear(&m);
+	expect(f, WAMP_ERROR, &m);
+	wamp_msg_clear(&m);
+	sendf(f, "[67, %llu]", (unsigned long long)2);
+	assert_int_equal(f->replies, 0);
+	sendf(f, "[67, 3]");
+	assert_int_equal(f->replies, 1);
+	assert_string_equal(f->last_error, "");
+	/* the router revokes b */
+	sendf(f, "[67, 0, {\"registration\": 2, \"reason\": \"wamp.error.killed\"}]");
+	assert_int_equal(f->revoked, 1);
+	assert_string_equal(f->uri, "com.b");
+	assert_string_equal(f->reason, "wamp.error.killed");
+	sendf(f, "[68, 4, 2, {}]");
+	assert_int_equal(f->invocations, 0);
+	wamp_msg_clear(&m);
+	expect(f, WAMP_ERROR, &m);
+	wamp_msg_clear(&m);
+	/* an inactive handle is dropped without telling the router */
+	assert_int_equal(wampc_unregister(f->c, b, on_reply, f), WAMPD_OK);
+	assert_int_equal(f->replies, 2);
+	expect_nothing(f);
+	fake_free(f);
+}
+
+/* ------------------------------------------------------------------------ publisher */
+
+static void test_publish(void **state)
+{
+	struct fake *f = joined(NULL);
+	uint64_t ids[2] = {7, 8}, ex[1] = {9};
+	const char *aid[1] = {"joe"}, *roles[2] = {"a", "b"};
+	struct wampc_publish_opts o = {.acknowledge = true, .include_me = true, .retain = true,
+	                               .eligible = ids, .n_eligible = 2, .exclude = ex,
+	                               .n_exclude = 1, .eligible_authid = aid,
+	                               .n_eligible_authid = 1, .exclude_authrole = roles,
+	                               .n_exclude_authrole = 2};
+	wampc_value *args = wampc_array();
+	struct wamp_msg m;
+	uint64_t req;
+	json_t *v;
+
+	wampc_array_append(args, wampc_bytes("\x00\x01\xfe", 3));
+	assert_int_equal(wampc_publish(f->c, "com.t", &o, WAMPC_ARGS(args, NULL), on_reply, f, &req),
+	                 WAMPD_OK);
+	expect(f, WAMP_PUBLISH, &m);
+	assert_int_equal(m.id[0], req);
+	assert_string_equal(m.uri, "com.t");
+	assert_true(wamp_dict_bool(m.dict, "acknowledge", false));
+	assert_false(wamp_dict_bool(m.dict, "exclude_me", true));
+	assert_true(wamp_dict_bool(m.dict, "retain", false));
+	v = json_object_get(m.dict, "eligible");
+	assert_int_equal(json_array_size(v), 2);
+	assert_int_equal(json_integer_value(json_array_get(v, 1)), 8);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(m.dict, "exclude"), 0)), 9);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(m.dict, "eligible_authid"), 0)),
+	                    "joe");
+	assert_int_equal(json_array_size(json_object_get(m.dict, "exclude_authrole")), 2);
+	wamp_msg_clear(&m);
+	sendf(f, "[17, %llu, 5555]", (unsigned long long)req);
+	assert_int_equal(f->replies, 1);
+	assert_int_equal(f->last.id, 5555);
+	/* no options: an empty dict, and nothing to answer */
+	assert_int_equal(wampc_publish(f->c, "com.t", NULL, NULL, on_reply, f, NULL), WAMPD_OK);
+	expect(f, WAMP_PUBLISH, &m);
+	assert_null(m.dict);
+	assert_false(wamp_payload_present(&m.payload));
+	wamp_msg_clear(&m);
+	/* an acknowledged publication refused */
+	wampc_publish(f->c, "com.t", &(struct wampc_publish_opts){.acknowledge = true}, NULL,
+	              on_reply, f, &req);
+	expect(f, WAMP_PUBLISH, &m);
+	wamp_msg_clear(&m);
+	sendf(f, "[8, 16, %llu, {}, \"wamp.error.not_authorized\"]", (unsigned long long)req);
+	assert_int_equal(f->replies, 2);
+	assert_string_equal(f->last_error, "wamp.error.not_authorized");
+	assert_int_equal(wampc_publish(f->c, "", NULL, NULL, NULL, NULL, NULL), WAMPD_ERR_INVALID_URI);
+	wampc_value_free(args);
+	fake_free(f);
+}
+
+/* ------------------------------------------------------------------------ subscriber */
+
+static void test_subscribe(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wampc_subscribe_opts o = {.match = WAMPC_MATCH_WILDCARD, .get_retained = true};
+	struct wamp_msg m;
+	wampc_sub *s1, *s2, *s3;
+
+	assert_int_equal(wampc_subscribe(f->c, "com..temp", &o, on_event, f, on_reply, f, &s1),
+	                 WAMPD_OK);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	assert_string_equal(m.uri, "com..temp");
+	assert_string_equal(dict_str(m.dict, "match"), "wildcard");
+	assert_true(wamp_dict_bool(m.dict, "get_retained", false));
+	sendf(f, "[33, %llu, 300]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(f->replies, 1);
+	assert_int_equal(f->last.id, 300);
+	sendf(f, "[36, 300, 1, {\"topic\": \"com.kitchen.temp\", \"retained\": true, "
+	         "\"publisher\": 99}, [21.5]]");
+	assert_int_equal(f->events, 1);
+	assert_string_equal(f->event_topic, "com.kitchen.temp");
+	assert_true(f->event_retained);
+	assert_int_equal(f->event_publisher, 99);
+	assert_string_equal(f->last_json, "[21.5] -");
+	/* an exact subscription: the topic is the subscribed URI; two local subscriptions the
+	 * router merged into one id both get the event */
+	wampc_subscribe(f->c, "com.x", NULL, on_event, f, NULL, NULL, &s2);
+	wampc_subscribe(f->c, "com.x", NULL, on_event, f, NULL, NULL, &s3);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	assert_null(m.dict);
+	sendf(f, "[33, %llu, 301]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[33, %llu, 301]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	sendf(f, "[36, 301, 2, {}, [], {\"k\": null}]");
+	assert_int_equal(f->events, 3);
+	assert_string_equal(f->event_topic, "com.x");
+	assert_string_equal(f->last_json, "[] {\"k\":null}");
+	/* unsubscribing one of the two: the router is not told */
+	assert_int_equal(wampc_unsubscribe(f->c, s2, on_reply, f), WAMPD_OK);
+	assert_int_equal(f->replies, 2);
+	expect_nothing(f);
+	sendf(f, "[36, 301, 3, {}]");
+	assert_int_equal(f->events, 4);
+	/* the last one: UNSUBSCRIBE, no more events from now on */
+	assert_int_equal(wampc_unsubscribe(f->c, s3, on_reply, f), WAMPD_OK);
+	expect(f, WAMP_UNSUBSCRIBE, &m);
+	assert_int_equal(m.id[1], 301);
+	sendf(f, "[36, 301, 4, {}]");
+	assert_int_equal(f->events, 4);
+	sendf(f, "[35, %llu]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(f->replies, 3);
+	/* refused subscription: the handle ends with the error */
+	wampc_subscribe(f->c, "com.no", NULL, on_event, f, on_reply, f, NULL);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[8, 32, %llu, {}, \"wamp.error.not_authorized\"]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_string_equal(f->last_error, "wamp.error.not_authorized");
+	assert_int_equal(f->replies, 4);
+	/* revocation */
+	sendf(f, "[35, 0, {\"subscription\": 300, \"reason\": \"wamp.error.gone\"}]");
+	assert_int_equal(f->revoked, 1);
+	assert_string_equal(f->uri, "com..temp");
+	sendf(f, "[36, 300, 5, {}]");
+	assert_int_equal(f->events, 4);
+	(void)s1;
+	fake_free(f);
+}
+
+static void test_unsubscribe_in_flight(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+	wampc_sub *s;
+
+	wampc_subscribe(f->c, "com.y", NULL, on_event, f, NULL, NULL, &s);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	assert_int_equal(wampc_unsubscribe(f->c, s, on_reply, f), WAMPD_OK);
+	assert_int_equal(f->replies, 1);
+	/* the SUBSCRIBED that arrives for it is undone */
+	sendf(f, "[33, %llu, 400]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	expect(f, WAMP_UNSUBSCRIBE, &m);
+	assert_int_equal(m.id[1], 400);
+	wamp_msg_clear(&m);
+	sendf(f, "[36, 400, 1, {}]");
+	assert_int_equal(f->events, 0);
+	fake_free(f);
+}
+
+static void test_forward_raw(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+	struct wamp_msg ev;
+	size_t n;
+	uint8_t *b;
+
+	f->forward = true;
+	wampc_subscribe(f->c, "com.in", NULL, on_event, f, NULL, NULL, NULL);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[33, %llu, 1]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	b = encode_json("[36, 1, 2, {}, [1, \"\\u0000AP8=\", {\"a\": [1.5]}], {\"z\": \"y\"}]", &n);
+	assert_int_equal(feed_bytes(f, b, n), WAMPD_OK);
+	assert_int_equal(f->events, 1);
+	expect(f, WAMP_PUBLISH, &m);
+	assert_string_equal(m.uri, "com.fwd");
+	/* the payload bytes are the event's, as they were */
+	assert_int_equal(wamp_decode(g_ser, b + 4, n - 4, NULL, &ev, NULL, 0), WAMPD_OK);
+	assert_int_equal(m.payload.args_len, ev.payload.args_len);
+	assert_memory_equal(m.payload.args, ev.payload.args, ev.payload.args_len);
+	assert_int_equal(m.payload.kwargs_len, ev.payload.kwargs_len);
+	assert_memory_equal(m.payload.kwargs, ev.payload.kwargs, ev.payload.kwargs_len);
+	wamp_msg_clear(&ev);
+	wamp_msg_clear(&m);
+	free(b);
+	fake_free(f);
+}
+
+/* ------------------------------------------------------------------------ reconnect */
+
+static void test_backoff(void **state)
+{
+	struct wampc_config cfg = {.reconnect = true, .retry_initial = 100, .retry_max = 1000,
+	                           .retry_jitter = 50, .max_retries = 6};
+	struct fake *f = fake_new(&cfg);
+	/* delays: 100, 200, 400, 800, 1000 (cap), 1000, minus rnd % (jitter + 1) */
+	int64_t expect_delay[] = {100, 200, 400, 800, 1000, 1000};
+
+	wampc_start(f->c);
+	f->rnd = 0;
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT);
+		wampc_transport_closed(f->c); /* the attempt failed */
+		assert_true(f->reconnecting);
+		assert_int_equal(wampc_want(f->c), 0);
+		assert_int_equal(wampc_next_timeout(f->c), expect_delay[i]);
+		f->now += expect_delay[i] - 1;
+		wampc_tick(f->c);
+		assert_int_equal(wampc_want(f->c), 0);
+		f->now += 1;
+		wampc_tick(f->c);
+	}
+	/* the 7th failure is one too many */
+	assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT);
+	wampc_transport_closed(f->c);
+	assert_false(f->reconnecting);
+	assert_true(wampc_stopped(f->c));
+	assert_int_equal(f->left, 7);
+	/* jitter takes up to retry_jitter percent off: rnd 37 -> 37 % 51 */
+	wampc_start(f->c);
+	f->rnd = 37;
+	wampc_transport_closed(f->c);
+	assert_int_equal(wampc_next_timeout(f->c), 100 - 37 % 51);
+	f->now += 100;
+	wampc_tick(f->c);
+	/* a WELCOME resets the series */
+	wampc_transport_closed(f->c);
+	assert_int_equal(wampc_next_timeout(f->c), 200 - 37 % 101);
+	f->now += 200;
+	wampc_tick(f->c);
+	join(f);
+	lose(f);
+	assert_true(f->reconnecting);
+	assert_int_equal(wampc_next_timeout(f->c), 100 - 37 % 51);
+	{
+		struct wampc_stats st;
+
+		wampc_get_stats(f->c, &st);
+		assert_int_equal(st.connects, 10);
+		assert_int_equal(st.joins, 1);
+	}
+	fake_free(f);
+}
+
+static void test_restore(void **state)
+{
+	struct wampc_config cfg = {.reconnect = true};
+	struct fake *f = joined(&cfg);
+	struct wamp_msg m;
+	struct wampc_stats st;
+	uint64_t req;
+
+	wampc_subscribe(f->c, "com.s", &(struct wampc_subscribe_opts){.match = WAMPC_MATCH_PREFIX},
+	                on_event, f, on_reply, f, NULL);
+	wampc_register(f->c, "com.r", NULL, on_invoke, f, on_reply, f, NULL);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[33, %llu, 10]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	expect(f, WAMP_REGISTER, &m);
+	sendf(f, "[65, %llu, 20]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(f->replies, 2);
+	/* a subscription made while its SUBSCRIBE is in flight when the link drops */
+	wampc_subscribe(f->c, "com.t", NULL, on_event, f, on_reply, f, NULL);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	wamp_msg_clear(&m);
+	wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, &req);
+	expect(f, WAMP_CALL, &m);
+	wamp_msg_clear(&m);
+	lose(f);
+	/* the call in flight ended; the subscribe in flight did not */
+	assert_int_equal(f->replies, 3);
+	assert_string_equal(f->last_error, "wamp.close.transport_lost");
+	assert_int_equal(f->last.request, req);
+	sendf(f, "[36, 10, 1, {}]"); /* not connected: ignored */
+	assert_int_equal(f->events, 0);
+	f->now += wampc_next_timeout(f->c);
+	wampc_tick(f->c);
+	join(f);
+	/* everything is made again, in order, with the same options */
+	expect(f, WAMP_SUBSCRIBE, &m);
+	assert_string_equal(m.uri, "com.s");
+	assert_string_equal(dict_str(m.dict, "match"), "prefix");
+	sendf(f, "[33, %llu, 11]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	assert_string_equal(m.uri, "com.t");
+	sendf(f, "[33, %llu, 12]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(f->replies, 4); /* com.t's first answer, now */
+	assert_int_equal(f->last.id, 12);
+	expect(f, WAMP_REGISTER, &m);
+	assert_string_equal(m.uri, "com.r");
+	sendf(f, "[8, 64, %llu, {}, \"wamp.error.procedure_already_exists\"]",
+	      (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(f->restore_failed, 1);
+	assert_string_equal(f->uri, "com.r");
+	assert_string_equal(f->reason, "wamp.error.procedure_already_exists");
+	sendf(f, "[36, 11, 1, {\"topic\": \"com.s.a\"}]");
+	assert_int_equal(f->events, 1);
+	assert_string_equal(f->event_topic, "com.s.a");
+	sendf(f, "[36, 10, 1, {}]"); /* the old id means nothing now */
+	assert_int_equal(f->events, 1);
+	wampc_get_stats(f->c, &st);
+	assert_int_equal(st.restored, 2);
+	assert_int_equal(st.joins, 2);
+	fake_free(f);
+}
+
+static void test_offline_queue(void **state)
+{
+	struct wampc_config cfg = {.reconnect = true, .offline_queue_bytes = 200};
+	struct fake *f = fake_new(&cfg);
+	struct wampc_publish_opts ack = {.acknowledge = true};
+	struct wampc_stats st;
+	struct wamp_msg m;
+	char topic[32];
+	uint64_t req;
+	int n;
+
+	/* not started, no session: queued */
+	for (n = 0; n < 100; n++) {
+		snprintf(topic, sizeof(topic), "com.q.%d", n);
+		if (wampc_publish(f->c, topic, n == 0 ? &ack : NULL, NULL, on_reply, f, n == 0 ? &req : NULL)
+		    != WAMPD_OK)
+			break;
+	}
+	assert_true(n > 2 && n < 100);
+	assert_int_equal(wampc_publish(f->c, "com.q.x", NULL, NULL, NULL, NULL, NULL), WAMPD_ERR_LIMIT);
+	wampc_get_stats(f->c, &st);
+	assert_int_equal(st.offline_queued, n);
+	assert_int_equal(st.offline_dropped, 2);
+	assert_true(st.offline_bytes <= 200);
+	wampc_start(f->c);
+	join(f);
+	for (int i = 0; i < n; i++) {
+		expect(f, WAMP_PUBLISH, &m);
+		snprintf(topic, sizeof(topic), "com.q.%d", i);
+		assert_string_equal(m.uri, topic);
+		wamp_msg_clear(&m);
+	}
+	expect_nothing(f);
+	sendf(f, "[17, %llu, 1]", (unsigned long long)req);
+	assert_int_equal(f->replies, 1);
+	assert_string_equal(f->last_error, "");
+	fake_free(f);
+}
+
+static void test_offline_drop_oldest(void **state)
+{
+	struct wampc_config cfg = {.reconnect = true, .offline_queue_bytes = 120,
+	                           .offline_drop = WAMPC_DROP_OLDEST};
+	struct fake *f = fake_new(&cfg);
+	struct wampc_publish_opts ack = {.acknowledge = true};
+	struct wampc_stats st;
+	struct wamp_msg m;
+	char topic[32];
+	uint64_t req;
+
+	assert_int_equal(wampc_publish(f->c, "com.q.first", &ack, NULL, on_reply, f, &req), WAMPD_OK);
+	for (int i = 0; i < 20; i++) {
+		snprintf(topic, sizeof(topic), "com.q.%d", i);
+		assert_int_equal(wampc_publish(f->c, topic, NULL, NULL, NULL, NULL, NULL), WAMPD_OK);
+	}
+	/* the acknowledged first one was dropped: its callback said so */
+	assert_int_equal(f->replies, 1);
+	assert_int_equal(f->last.request, req);
+	assert_string_equal(f->last_error, "wamp.error.limit_exceeded");
+	wampc_get_stats(f->c, &st);
+	assert_true(st.offline_dropped > 0);
+	assert_int_equal(st.offline_queued, 21);
+	wampc_start(f->c);
+	join(f);
+	/* the newest ones survive, in order, the last is com.q.19 */
+	{
+		char first[32] = "", last[32] = "";
+		uint64_t count = 0;
+		enum rs_frame t;
+		uint32_t n;
+
+		while (next_frame(f, &t, &n)) {
+			assert_int_equal(wamp_decode(g_ser, f->frame, n, NULL, &m, NULL, 0), WAMPD_OK);
+			assert_int_equal(m.type, WAMP_PUBLISH);
+			if (!count++)
+				snprintf(first, sizeof(first), "%s", m.uri);
+			snprintf(last, sizeof(last), "%s", m.uri);
+			wamp_msg_clear(&m);
+		}
+		assert_string_equal(last, "com.q.19");
+		assert_string_not_equal(first, "com.q.first");
+		assert_int_equal(count, 21 - st.offline_dropped);
+	}
+	fake_free(f);
+}
+
+static void test_requeue_on_loss(void **state)
+{
+	struct wampc_config cfg = {.reconnect = true, .offline_queue_bytes = 4096};
+	struct fake *f = joined(&cfg);
+	struct wampc_publish_opts ack = {.acknowledge = true};
+	struct wamp_msg m;
+	uint64_t req, req2;
+
+	/* written (and lost with the link): its acknowledgement ends with transport_lost */
+	wampc_publish(f->c, "com.sent", &ack, NULL, on_reply, f, &req);
+	expect(f, WAMP_PUBLISH, &m);
+	wamp_msg_clear(&m);
+	/* not written yet: they go back to the offline queue, with the acknowledgement */
+	wampc_publish(f->c, "com.unsent.1", &ack, NULL, on_reply, f, &req2);
+	wampc_publish(f->c, "com.unsent.2", NULL, NULL, NULL, NULL, NULL);
+	lose(f);
+	assert_int_equal(f->replies, 1);
+	assert_int_equal(f->last.request, req);
+	assert_string_equal(f->last_error, "wamp.close.transport_lost");
+	/* publishing goes on while offline */
+	wampc_publish(f->c, "com.offline", NULL, NULL, NULL, NULL, NULL);
+	f->now += wampc_next_timeout(f->c);
+	wampc_tick(f->c);
+	join(f);
+	expect(f, WAMP_PUBLISH, &m);
+	assert_string_equal(m.uri, "com.unsent.1");
+	assert_int_equal(m.id[0], req2);
+	wamp_msg_clear(&m);
+	expect(f, WAMP_PUBLISH, &m);
+	assert_string_equal(m.uri, "com.unsent.2");
+	wamp_msg_clear(&m);
+	expect(f, WAMP_PUBLISH, &m);
+	assert_string_equal(m.uri, "com.offline");
+	wamp_msg_clear(&m);
+	sendf(f, "[17, %llu, 3]", (unsigned long long)req2);
+	assert_int_equal(f->replies, 2);
+	assert_int_equal(f->last.id, 3);
+	fake_free(f);
+}
+
+static void test_no_offline_queue(void **state)
+{
+	struct fake *f = fake_new(NULL);
+
+	assert_int_equal(wampc_publish(f->c, "com.t", NULL, NULL, NULL, NULL, NULL),
+	                 WAMPD_ERR_TRANSPORT_LOST);
+	fake_free(f);
+}
+
+/* -------------------------------------------------------------- RawSocket, limits */
+
+static void test_ping_pong(void **state)
+{
+	struct wampc_config cfg = {.ping_interval = 1000, .ping_timeout = 300};
+	struct fake *f = joined(&cfg);
+	uint8_t ping[7];
+	enum rs_frame t;
+	uint32_t n;
+
+	/* the router's PING is answered with its payload */
+	rs_prefix(ping, RS_PING, 3);
+	memcpy(ping + 4, "abc", 3);
+	assert_int_equal(wampc_transport_input(f->c, ping, sizeof(ping)), WAMPD_OK);
+	assert_true(next_frame(f, &t, &n));
+	assert_int_equal(t, RS_PONG);
+	assert_int_equal(n, 3);
+	assert_memory_equal(f->frame, "abc", 3);
+	/* silence: our PING, then a timeout */
+	assert_int_equal(wampc_next_timeout(f->c), 1000);
+	f->now += 1000;
+	wampc_tick(f->c);
+	assert_true(next_frame(f, &t, &n));
+	assert_int_equal(t, RS_PING);
+	assert_int_equal(wampc_next_timeout(f->c), 300);
+	{ /* any input counts as life */
+		uint8_t pong[4];
+
+		rs_prefix(pong, RS_PONG, 0);
+		assert_int_equal(wampc_transport_input(f->c, pong, 4), WAMPD_OK);
+	}
+	assert_int_equal(wampc_next_timeout(f->c), 1000);
+	f->now += 1000;
+	wampc_tick(f->c);
+	assert_true(next_frame(f, &t, &n));
+	f->now += 300;
+	wampc_tick(f->c);
+	close_transport(f);
+	assert_string_equal(f->reason, "wamp.close.transport_lost");
+	fake_free(f);
+}
+
+static void test_backpressure(void **state)
+{
+	struct wampc_config cfg = {.max_queue_bytes = 100};
+	struct fake *f = joined(&cfg);
+	enum wampd_err err = WAMPD_OK;
+	int n = 0;
+
+	while (n < 1000 && (err = wampc_publish(f->c, "com.a.topic", NULL, NULL, NULL, NULL, NULL)) ==
+	                       WAMPD_OK)
+		n++;
+	assert_int_equal(err, WAMPD_ERR_LIMIT);
+	assert_true(n > 1 && n < 20);
+	assert_false(wampc_want(f->c) & WAMPC_WANT_READ); /* over the bound: input waits */
+	assert_int_equal(wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, NULL), WAMPD_ERR_LIMIT);
+	pull(f);
+	assert_true(wampc_want(f->c) & WAMPC_WANT_READ);
+	assert_int_equal(wampc_publish(f->c, "com.a.topic", NULL, NULL, NULL, NULL, NULL), WAMPD_OK);
+	fake_free(f);
+}
+
+static void test_payload_size(void **state)
+{
+	struct fake *f = fake_new(NULL);
+	uint8_t reply[4] = {0x7F, (uint8_t)(0x10 | (g_ser + 1)), 0, 0}; /* router max 1024 */
+	struct wamp_msg m;
+	char big[1100];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	wampc_start(f->c);
+	wampc_transport_open(f->c);
+	pull(f);
+	drop_in(f, 4);
+	assert_int_equal(wampc_transport_input(f->c, reply, 4), WAMPD_OK);
+	expect(f, WAMP_HELLO, &m);
+	wamp_msg_clear(&m);
+	sendf(f, "[2, 1, {}]");
+	assert_int_equal(wampc_publish(f->c, big, NULL, NULL, NULL, NULL, NULL), WAMPD_ERR_PAYLOAD_SIZE);
+	assert_int_equal(wampc_publish(f->c, "com.small", NULL, NULL, NULL, NULL, NULL), WAMPD_OK);
+	fake_free(f);
+}
+
+static void test_message_framing(void **state)
+{
+	struct wampc_config cfg = {.framing = WAMPC_FRAMING_MESSAGE};
+	struct fake *f = fake_new(&cfg);
+	const uint8_t *d;
+	struct wamp_msg m;
+	bool binary;
+	size_t n, len;
+	uint8_t *b;
+
+	wampc_start(f->c);
+	assert_int_equal(wampc_transport_open(f->c), WAMPD_OK);
+	n = wampc_transport_output(f->c, &d, &binary);
+	assert_true(n > 0);
+	assert_int_equal(binary, g_ser != WAMP_SER_JSON);
+	assert_int_equal(wamp_decode(g_ser, d, n, NULL, &m, NULL, 0), WAMPD_OK);
+	assert_int_equal(m.type, WAMP_HELLO);
+	wamp_msg_clear(&m);
+	wampc_transport_consumed(f->c, n);
+	assert_int_equal(wampc_transport_output(f->c, &d, NULL), 0);
+	b = encode_json("[2, 9, {}]", &len);
+	assert_int_equal(wampc_transport_input(f->c, b, len), WAMPD_ERR_INVALID_ARGUMENT);
+	assert_int_equal(wampc_transport_message(f->c, b + 4, len - 4), WAMPD_OK);
+	free(b);
+	assert_int_equal(wampc_session_id(f->c), 9);
+	fake_free(f);
+}
+
+static void test_free_in_callback(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+	uint64_t req;
+
+	wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, &req);
+	expect(f, WAMP_CALL, &m);
+	wamp_msg_clear(&m);
+	f->free_in_callback = true;
+	/* the reply callback frees the client; the rest of the input is not looked at */
+	{
+		size_t n1, n2;
+		uint8_t *a, *b, *both;
+		char j[64];
+
+		snprintf(j, sizeof(j), "[50, %llu, {}]", (unsigned long long)req);
+		a = encode_json(j, &n1);
+		b = encode_json("[36, 1, 1, {}]", &n2);
+		both = malloc(n1 + n2);
+		memcpy(both, a, n1);
+		memcpy(both + n1, b, n2);
+		assert_int_equal(wampc_transport_input(f->c, both, n1 + n2), WAMPD_OK);
+		free(a);
+		free(b);
+		free(both);
+	}
+	assert_null(f->c);
+	assert_int_equal(f->replies, 1);
+	fake_free(f);
+	/* from the session callback too */
+	f = fake_new(NULL);
+	wampc_start(f->c);
+	f->free_in_callback = true;
+	wampc_transport_closed(f->c);
+	assert_null(f->c);
+	fake_free(f);
+}
+
+/* ------------------------------------------------------------------------ values */
+
+static void test_values(void **state)
+{
+	wampc_value *m = wampc_map(), *a = wampc_array(), *copy;
+	uint8_t buf[8];
+	size_t len;
+	char *text;
+	int keys = 0;
+
+	assert_int_equal(wampc_array_append(a, wampc_null()), WAMPD_OK);
+	assert_int_equal(wampc_array_append(a, wampc_bool(true)), WAMPD_OK);
+	assert_int_equal(wampc_array_append(a, wampc_int(-5)), WAMPD_OK);
+	assert_int_equal(wampc_array_append(a, wampc_float(2.5)), WAMPD_OK);
+	assert_int_equal(wampc_array_append(a, wampc_string("h\xc3\xa9")), WAMPD_OK);
+	assert_int_equal(wampc_array_append(a, wampc_bytes("\x00\xff", 2)), WAMPD_OK);
+	assert_int_equal(wampc_array_append(a, NULL), WAMPD_ERR_INVALID_ARGUMENT);
+	assert_int_equal(wampc_array_append(m, wampc_int(1)), WAMPD_ERR_INVALID_ARGUMENT);
+	assert_null(wampc_string("bad \xff"));
+	assert_int_equal(wampc_map_set(m, "list", a), WAMPD_OK);
+	assert_int_equal(wampc_map_set(m, "n", wampc_int(3)), WAMPD_OK);
+	assert_int_equal(wampc_map_size(m), 2);
+	a = (wampc_value *)wampc_map_get(m, "list");
+	assert_int_equal(wampc_value_kind(m), WAMPC_MAP);
+	assert_int_equal(wampc_value_kind(a), WAMPC_ARRAY);
+	assert_int_equal(wampc_array_size(a), 6);
+	assert_int_equal(wampc_value_kind(wampc_array_get(a, 0)), WAMPC_NULL);
+	assert_true(wampc_value_bool(wampc_array_get(a, 1), false));
+	assert_int_equal(wampc_value_int(wampc_array_get(a, 2), 0), -5);
+	assert_true(wampc_value_float(wampc_array_get(a, 3), 0) == 2.5);
+	assert_true(wampc_value_float(wampc_array_get(a, 2), 0) == -5.0);
+	assert_string_equal(wampc_value_string(wampc_array_get(a, 4), &len), "h\xc3\xa9");
+	assert_int_equal(len, 3);
+	assert_int_equal(wampc_value_kind(wampc_array_get(a, 5)), WAMPC_BYTES);
+	assert_null(wampc_value_string(wampc_array_get(a, 5), NULL));
+	assert_int_equal(wampc_value_bytes(wampc_array_get(a, 5), buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "\x00\xff", 2);
+	assert_int_equal(wampc_value_bytes(wampc_array_get(a, 4), buf, sizeof(buf)), -1);
+	assert_int_equal(wampc_value_int(wampc_array_get(a, 4), 7), 7);
+	assert_null(wampc_array_get(a, 6));
+	assert_int_equal(wampc_value_kind(NULL), WAMPC_INVALID);
+	for (void *it = wampc_map_iter(m); it; it = wampc_map_next(m, it)) {
+		assert_non_null(wampc_map_iter_key(it));
+		assert_non_null(wampc_map_iter_value(it));
+		keys++;
+	}
+	assert_int_equal(keys, 2);
+	copy = wampc_value_copy(m);
+	text = wampc_value_to_json(copy);
+	assert_non_null(strstr(text, "\"n\":3"));
+	free(text);
+	wampc_value_free(copy);
+	wampc_value_free(m);
+	m = wampc_value_from_json("{\"x\": [1, {\"y\": null}]}");
+	assert_int_equal(wampc_value_kind(wampc_array_get(wampc_map_get(m, "x"), 1)), WAMPC_MAP);
+	wampc_value_free(m);
+	assert_null(wampc_value_from_json("{nope"));
+}
+
+static void test_payload_decode(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wampc_payload none = {0};
+	enum wampd_err err;
+
+	assert_null(wampc_payload_args(&none, &err));
+	assert_int_equal(err, WAMPD_OK);
+	assert_null(wampc_payload_args(NULL, NULL));
+	{
+		struct wampc_payload bad = {.ser = (enum wampc_ser)g_ser,
+		                            .args = (const uint8_t *)"\xc1", .args_len = 1};
+		/* not valid in any serializer */
+		assert_null(wampc_payload_args(&bad, &err));
+		assert_int_equal(err, WAMPD_ERR_SERIALIZATION);
+	}
+	fake_free(f);
+}
+
+#define T(fn) cmocka_unit_test(fn)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_hello), T(test_abort_on_join), T(test_join_timeout), T(test_handshake_refused),
+		T(test_ticket), T(test_ticket_needs_ticket), T(test_wampcra), T(test_cryptosign),
+		T(test_cryptosign_binding_unavailable), T(test_challenge_not_offered),
+		T(test_goodbye_from_router), T(test_leave), T(test_leave_timeout),
+		T(test_violations), T(test_violation_bytes), T(test_too_big),
+		T(test_mismatched_answers), T(test_call), T(test_call_refused),
+		T(test_call_timeout_and_cancel), T(test_callee), T(test_invocation_limit),
+		T(test_unregister_and_revoke), T(test_publish), T(test_subscribe),
+		T(test_unsubscribe_in_flight), T(test_forward_raw), T(test_backoff), T(test_restore),
+		T(test_offline_queue), T(test_offline_drop_oldest), T(test_requeue_on_loss),
+		T(test_no_offline_queue), T(test_ping_pong), T(test_backpressure),
+		T(test_payload_size), T(test_message_framing), T(test_free_in_callback),
+		T(test_values), T(test_payload_decode),
+	};
+	static const char *const names[] = {"json", "msgpack", "cbor"};
+	int failed = 0;
+
+	for (int s = 0; s < WAMP_SER__COUNT; s++) {
+		char group[64];
+
+		if (!wamp_ser_supported((enum wamp_ser)s))
+			continue;
+		g_ser = (enum wamp_ser)s;
+		snprintf(group, sizeof(group), "client engine (%s)", names[s]);
+		failed += _cmocka_run_group_tests(group, tests, sizeof(tests) / sizeof(tests[0]), NULL,
+		                                  NULL);
+	}
+	return failed;
+}
