@@ -39,7 +39,7 @@ static json_t *mp_element_value(const uint8_t *p, size_t n)
 
 static const struct codec_ops codecs[WAMP_SER__COUNT] = {
 #ifndef WAMPD_WITHOUT_JSON
-	[WAMP_SER_JSON] = {json_decode, json_encode, json_span_value},
+	[WAMP_SER_JSON] = {js_decode, js_encode, js_span_value},
 #endif
 #ifndef WAMPD_WITHOUT_MSGPACK
 	[WAMP_SER_MSGPACK] = {mp_decode, mp_encode, mp_element_value},

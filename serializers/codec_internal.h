@@ -88,14 +88,14 @@ struct codec_writer {
 };
 
 
-/* JSON (json.c) */
-enum wampd_err json_decode(const uint8_t *buf, size_t len, unsigned max_depth,
+/* JSON (json.c; prefixed js_, like mp_ and cb_: json_ is jansson's namespace) */
+enum wampd_err js_decode(const uint8_t *buf, size_t len, unsigned max_depth,
                            struct wamp_msg *msg, char *errbuf, size_t errlen);
-struct wamp_out *json_encode(const struct wamp_msg *msg, enum wampd_err *err);
+struct wamp_out *js_encode(const struct wamp_msg *msg, enum wampd_err *err);
 /* Append v as compact JSON text. false on NOMEM. */
-bool json_write_value(struct wamp_out **o, const json_t *v);
+bool js_write_value(struct wamp_out **o, const json_t *v);
 /* Decode one JSON value (a payload element) into json_t. NULL on failure. */
-json_t *json_span_value(const uint8_t *p, size_t n);
+json_t *js_span_value(const uint8_t *p, size_t n);
 
 /* MessagePack (msgpack.c) */
 enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,

@@ -10,7 +10,7 @@
  * Options/Details dicts by jansson (an empty `{}` needs no allocation at all). Arguments and
  * ArgumentsKw stay as spans: a router forwarding them to another JSON peer copies bytes.
  *
- * Encoding: written by hand, jansson values included (json_write_value: several times
+ * Encoding: written by hand, jansson values included (js_write_value: several times
  * cheaper than json_dumpb); payload spans are copied (or converted once from another
  * serializer through jansson values).
  */
@@ -485,7 +485,7 @@ static bool json_empty_object(const struct codec_span *e)
 	return i == e->n - 1 && e->p[i] == '}';
 }
 
-json_t *json_span_value(const uint8_t *p, size_t n)
+json_t *js_span_value(const uint8_t *p, size_t n)
 {
 	return json_loadb((const char *)p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 }
@@ -550,7 +550,7 @@ static const struct codec_reader json_reader = {
 	.dict = jr_dict,
 };
 
-enum wampd_err json_decode(const uint8_t *buf, size_t len, unsigned max_depth,
+enum wampd_err js_decode(const uint8_t *buf, size_t len, unsigned max_depth,
                            struct wamp_msg *msg, char *errbuf, size_t errlen)
 {
 	struct jscan s = {.p = buf, .end = buf + len, .max_depth = max_depth};
@@ -688,7 +688,7 @@ static bool out_real(struct wamp_out **o, double d)
  * (every WELCOME, every Details dict). Depth: values come from decoded messages (already
  * held to the nesting limit) or from the router itself.
  */
-bool json_write_value(struct wamp_out **o, const json_t *v)
+bool js_write_value(struct wamp_out **o, const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
@@ -705,7 +705,7 @@ bool json_write_value(struct wamp_out **o, const json_t *v)
 			val = json_object_iter_value(it);
 			if ((!first && !wamp_out_append(o, ",", 1)) ||
 			    !out_json_string(o, key, json_object_iter_key_len(it)) ||
-			    !wamp_out_append(o, ":", 1) || !json_write_value(o, val))
+			    !wamp_out_append(o, ":", 1) || !js_write_value(o, val))
 				return false;
 			first = false;
 		}
@@ -718,7 +718,7 @@ bool json_write_value(struct wamp_out **o, const json_t *v)
 			return false;
 		for (size_t i = 0; i < n; i++)
 			if ((i && !wamp_out_append(o, ",", 1)) ||
-			    !json_write_value(o, json_array_get(v, i)))
+			    !js_write_value(o, json_array_get(v, i)))
 				return false;
 		return wamp_out_append(o, "]", 1);
 	}
@@ -767,7 +767,7 @@ static bool jw_string(void *w, const char *s, size_t n)
 
 static bool jw_json(void *w, const json_t *v)
 {
-	return json_write_value(w, v);
+	return js_write_value(w, v);
 }
 
 static bool jw_bytes(void *w, const uint8_t *p, size_t n)
@@ -790,7 +790,7 @@ static const struct codec_writer json_writer = {
 	.json_err = WAMPD_ERR_SERIALIZATION, /* the value cannot be written as JSON */
 };
 
-struct wamp_out *json_encode(const struct wamp_msg *msg, enum wampd_err *err)
+struct wamp_out *js_encode(const struct wamp_msg *msg, enum wampd_err *err)
 {
 	const struct wamp_schema *schema = wamp_schema(msg->type);
 	struct wamp_out *o;

@@ -115,7 +115,7 @@ static void test_string_escapes(void **state)
 	wamp_msg_clear(&m);
 }
 
-/* json_write_value writes exactly what json_dumpb (compact, precision 17) writes; takes
+/* js_write_value writes exactly what json_dumpb (compact, precision 17) writes; takes
  * the reference v */
 static void check_like_jansson(json_t *v)
 {
@@ -124,7 +124,7 @@ static void check_like_jansson(json_t *v)
 
 	assert_non_null(o);
 	assert_non_null(want);
-	assert_true(json_write_value(&o, v));
+	assert_true(js_write_value(&o, v));
 	if (o->len != strlen(want) || memcmp(wamp_out_data(o), want, o->len))
 		fail_msg("wrote %.*s, jansson writes %s", (int)o->len, (const char *)wamp_out_data(o),
 		         want);
