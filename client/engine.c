@@ -660,15 +660,29 @@ static const struct in_op {
 	[WAMP_INTERRUPT] = {rpc_on_interrupt, IN_SESSION},
 };
 
+/* ERROR for a PUBLISH or a CALL: its reply (the error URI, details and payload) to the
+ * application; the request is done. */
+static void on_request_error(wampc *c, struct wamp_msg *m, struct wampc_req *req)
+{
+	struct wampc_payload p;
+	struct wampc_reply r = {.request = req->id, .error = m->uri,
+	                        .details = (const wampc_value *)m->dict, .payload = &p};
+
+	wampc_payload_from(&p, &m->payload);
+	wampc_req_unlink(c, req);
+	wampc_reply(c, req->fn, req->ud, &r);
+	free(req);
+}
+
 /* ERROR answers a request of ours: the request type says which kind, and whose handler. */
 static const struct err_op {
 	enum req_kind kind;
 	void (*fn)(wampc *c, struct wamp_msg *m, struct wampc_req *req);
 } err_ops[WAMP_TYPE__MAX + 1] = {
-	[WAMP_PUBLISH] = {REQ_PUBLISH, pubsub_on_error},
+	[WAMP_PUBLISH] = {REQ_PUBLISH, on_request_error},
 	[WAMP_SUBSCRIBE] = {REQ_SUBSCRIBE, handles_on_error},
 	[WAMP_UNSUBSCRIBE] = {REQ_UNSUBSCRIBE, handles_on_error},
-	[WAMP_CALL] = {REQ_CALL, rpc_on_error},
+	[WAMP_CALL] = {REQ_CALL, on_request_error},
 	[WAMP_REGISTER] = {REQ_REGISTER, handles_on_error},
 	[WAMP_UNREGISTER] = {REQ_UNREGISTER, handles_on_error},
 };

@@ -162,18 +162,6 @@ void pubsub_on_published(wampc *c, struct wamp_msg *m)
 	free(req);
 }
 
-void pubsub_on_error(wampc *c, struct wamp_msg *m, struct wampc_req *req)
-{
-	struct wampc_payload p;
-	struct wampc_reply r = {.request = req->id, .error = m->uri,
-	                        .details = (const wampc_value *)m->dict, .payload = &p};
-
-	wampc_payload_from(&p, &m->payload);
-	wampc_req_unlink(c, req);
-	wampc_reply(c, req->fn, req->ud, &r);
-	free(req);
-}
-
 void pubsub_on_event(wampc *c, struct wamp_msg *m)
 {
 	struct handle *h = handle_by_id(c, H_SUB, m->id[0]);

@@ -104,18 +104,6 @@ void rpc_on_result(wampc *c, struct wamp_msg *m)
 	free(req);
 }
 
-void rpc_on_error(wampc *c, struct wamp_msg *m, struct wampc_req *req)
-{
-	struct wampc_payload p;
-	struct wampc_reply r = {.request = req->id, .error = m->uri,
-	                        .details = (const wampc_value *)m->dict, .payload = &p};
-
-	wampc_payload_from(&p, &m->payload);
-	wampc_req_unlink(c, req);
-	wampc_reply(c, req->fn, req->ud, &r);
-	free(req);
-}
-
 /* ------------------------------------------------------------------------ callee */
 
 /* ERROR [INVOCATION, request, {}, uri, payload] (force: the engine's own answers). */

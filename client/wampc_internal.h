@@ -279,8 +279,6 @@ void handles_free_dead(wampc *c);
 /* --- pubsub.c --- */
 void pubsub_on_published(wampc *c, struct wamp_msg *m);
 void pubsub_on_event(wampc *c, struct wamp_msg *m);
-/* ERROR for PUBLISH */
-void pubsub_on_error(wampc *c, struct wamp_msg *m, struct wampc_req *req);
 /* The offline queue to the send queue (after WELCOME). */
 void pubsub_flush_offline(wampc *c);
 /* The connection is gone: the PUBLISHes not written go back to the offline queue (as far
@@ -291,8 +289,6 @@ void pubsub_lost(wampc *c);
 void rpc_on_result(wampc *c, struct wamp_msg *m);
 void rpc_on_invocation(wampc *c, struct wamp_msg *m);
 void rpc_on_interrupt(wampc *c, struct wamp_msg *m);
-/* ERROR for CALL */
-void rpc_on_error(wampc *c, struct wamp_msg *m, struct wampc_req *req);
 /* The connection is gone: owed invocations forgotten. */
 void rpc_lost(wampc *c);
 
