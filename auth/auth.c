@@ -178,9 +178,12 @@ struct auth_principal *auth_find_principal(const struct auth_method_config *m,
 enum wampd_err auth_static_challenge(const struct auth_method_config *mc,
                                      struct auth_pending *st, enum auth_step *step)
 {
-	if (!(st->principal = auth_find_principal(mc, st->authid, st->realm)) ||
-	    !st->principal->cred)
+	st->principal = auth_find_principal(mc, st->authid, st->realm);
+	if (st->principal && !st->principal->cred)
 		return WAMPD_ERR_AUTH_FAILED;
+	/* an unknown authid is challenged too (a decoy): its AUTHENTICATE fails like a wrong
+	 * secret, so that the answer to HELLO does not tell which authids exist */
+	st->decoy = !st->principal;
 	*step = AUTH_STEP_CHALLENGE;
 	return WAMPD_OK;
 }

@@ -109,6 +109,9 @@ struct auth_pending {
 	uint64_t session_id;
 	void *state;                /* the method's own (its challenge, nonces), owned by its
 	                               code, or NULL */
+	bool decoy;                 /* static method, unknown authid: challenged like a known
+	                               one and failed at AUTHENTICATE, so that HELLO does not
+	                               tell which authids exist */
 };
 
 /* Release what id owns and zero it. */

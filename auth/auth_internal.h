@@ -87,7 +87,9 @@ struct auth_principal *auth_find_principal(const struct auth_method_config *m,
                                            const char *authid, const char *realm);
 
 /* Hello for a method with a static principal that must have credentials: st's principal
- * by st->authid in st->realm, and *step CHALLENGE; WAMPD_ERR_AUTH_FAILED without one. */
+ * by st->authid in st->realm, and *step CHALLENGE; an unknown authid is challenged as a
+ * decoy (st->decoy, st->principal NULL: the method fails its AUTHENTICATE);
+ * WAMPD_ERR_AUTH_FAILED for a principal without credentials. */
 enum wampd_err auth_static_challenge(const struct auth_method_config *mc,
                                      struct auth_pending *st, enum auth_step *step);
 
@@ -116,6 +118,9 @@ bool auth_config_dup(const char *s, char **out, char *err, size_t errlen);
 
 struct auth_wampcra_state {
 	char *challenge;            /* the challenge string the client signs */
+	const struct auth_principal *decoy_of; /* a decoy (st->decoy) looks like this principal:
+	                                          its role, whether salted and how */
+	char decoy_salt[33];        /* a decoy's salt: the same for the same authid */
 };
 
 struct auth_cryptosign_state {

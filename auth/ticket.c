@@ -42,6 +42,8 @@ static enum wampd_err ticket_authenticate(struct auth_pending *st, const char *s
 	const char *ticket;
 
 	(void)extra;
+	if (st->decoy)
+		return WAMPD_ERR_AUTH_FAILED; /* an unknown authid (auth_static_challenge) */
 	if (!st->principal) {
 		/* dynamic: the authenticator decides */
 		*step = AUTH_STEP_DYNAMIC;

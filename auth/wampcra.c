@@ -32,9 +32,10 @@ struct wampcra_cred {
 
 static enum wampd_err wampcra_challenge(struct auth_pending *st, json_t **extra)
 {
-	const struct auth_principal *p = st->principal;
-	const struct wampcra_cred *cred = p->cred;
 	struct auth_wampcra_state *state;
+	const struct auth_principal *p;
+	const struct wampcra_cred *cred;
+	const char *salt;
 	uint8_t nonce[16];
 	char *nonce_b64, stamp[40];
 	struct timespec ts;
@@ -44,6 +45,11 @@ static enum wampd_err wampcra_challenge(struct auth_pending *st, json_t **extra)
 	if (!st->state && !(st->state = calloc(1, sizeof(*state))))
 		return WAMPD_ERR_NOMEM;
 	state = st->state;
+	p = st->decoy ? state->decoy_of : st->principal;
+	if (!p)
+		return WAMPD_ERR_AUTH_FAILED;
+	cred = p->cred;
+	salt = cred->salt && st->decoy ? state->decoy_salt : cred->salt;
 	free(state->challenge); /* a new challenge replaces one made before */
 	state->challenge = NULL;
 	ids_random(nonce, sizeof(nonce));
@@ -54,7 +60,8 @@ static enum wampd_err wampcra_challenge(struct auth_pending *st, json_t **extra)
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03ldZ",
 	         ts.tv_nsec / 1000000L);
-	c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "authid", p->authid, "authrole",
+	c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "authid",
+	              st->decoy ? st->authid : p->authid, "authrole",
 	              p->role, "authmethod", "wampcra", "authprovider", auth_provider(st), "nonce",
 	              nonce_b64, "timestamp", stamp, "session", (json_int_t)st->session_id);
 	free(nonce_b64);
@@ -64,8 +71,8 @@ static enum wampd_err wampcra_challenge(struct auth_pending *st, json_t **extra)
 	}
 	json_decref(c);
 	*extra = json_pack("{s:s}", "challenge", state->challenge);
-	if (*extra && cred->salt) {
-		json_object_set_new(*extra, "salt", json_string(cred->salt));
+	if (*extra && salt) {
+		json_object_set_new(*extra, "salt", json_string(salt));
 		json_object_set_new(*extra, "iterations",
 		                    json_integer(cred->iterations ? cred->iterations : 1000));
 		json_object_set_new(*extra, "keylen", json_integer(cred->keylen ? cred->keylen : 32));
@@ -73,14 +80,49 @@ static enum wampd_err wampcra_challenge(struct auth_pending *st, json_t **extra)
 	return *extra ? WAMPD_OK : WAMPD_ERR_NOMEM;
 }
 
+/*
+ * An unknown authid's decoy challenge (st->decoy) looks like a real one: the role and the
+ * salting of the method's first principal, and a salt of its own that is the same at
+ * every HELLO for the same authid (a keyed hash under a key made once per process), so
+ * that repeating HELLO does not tell a decoy from a principal either.
+ */
+static enum wampd_err wampcra_decoy(const struct auth_method_config *mc, struct auth_pending *st)
+{
+	static uint8_t key[crypto_generichash_KEYBYTES];
+	static bool have_key;
+	struct auth_wampcra_state *state;
+	uint8_t h[16];
+
+	if (!mc->principals)
+		return WAMPD_ERR_AUTH_FAILED; /* nobody to look like */
+	if (!st->state && !(st->state = calloc(1, sizeof(*state))))
+		return WAMPD_ERR_NOMEM;
+	state = st->state;
+	state->decoy_of = mc->principals;
+	if (!have_key) {
+		randombytes_buf(key, sizeof(key));
+		have_key = true;
+	}
+	crypto_generichash(h, sizeof(h), (const uint8_t *)(st->authid ? st->authid : ""),
+	                   st->authid ? strlen(st->authid) : 0, key, sizeof(key));
+	sodium_bin2hex(state->decoy_salt, sizeof(state->decoy_salt), h, sizeof(h));
+	return WAMPD_OK;
+}
+
 static enum wampd_err wampcra_hello(const struct auth_method_config *mc, struct auth_pending *st,
                                     const json_t *details, const struct auth_transport *tr,
                                     enum auth_step *step, struct auth_identity *id)
 {
+	enum wampd_err err;
+
 	(void)details;
 	(void)tr;
 	(void)id;
-	return mc->dynamic ? auth_ask_first(step) : auth_static_challenge(mc, st, step);
+	if (mc->dynamic)
+		return auth_ask_first(step);
+	if ((err = auth_static_challenge(mc, st, step)) != WAMPD_OK || !st->decoy)
+		return err;
+	return wampcra_decoy(mc, st);
 }
 
 static enum wampd_err wampcra_authenticate(struct auth_pending *st, const char *sig, size_t len,

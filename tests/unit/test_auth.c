@@ -162,21 +162,32 @@ static void test_method_selection_and_ticket(void **state)
 	auth_pending_clear(&st);
 	json_decref(d);
 
-	/* unknown principal and no usable method */
+	/* an unknown principal is challenged like a known one (no authid enumeration) and
+	 * fails at AUTHENTICATE, even with a known principal's ticket */
 	d = hello("[\"ticket\"]", "nobody", NULL);
 	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
+	                 WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	json_decref(extra);
+	extra = NULL;
+	assert_int_equal(auth_authenticate(&st, "s3cret", 6, NULL, &step, &id),
 	                 WAMPD_ERR_AUTH_FAILED);
 	auth_pending_clear(&st);
 	json_decref(d);
+	/* no usable method */
 	d = hello("[\"cryptosign\"]", "joe", NULL);
 	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
 	                 WAMPD_ERR_NO_AUTH_METHOD);
 	auth_pending_clear(&st);
 	json_decref(d);
-	/* a principal restricted to another realm */
+	/* a principal restricted to another realm: unknown here (a decoy) */
 	joe->realm = strdup("other");
 	d = hello("[\"ticket\"]", "joe", NULL);
 	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
+	                 WAMPD_OK);
+	json_decref(extra);
+	extra = NULL;
+	assert_int_equal(auth_authenticate(&st, "s3cret", 6, NULL, &step, &id),
 	                 WAMPD_ERR_AUTH_FAILED);
 	auth_pending_clear(&st);
 	json_decref(d);
@@ -222,6 +233,40 @@ static void test_wampcra_flow(void **state)
 	json_decref(d);
 	auth_identity_clear(&id);
 	auth_pending_clear(&st);
+
+	/* an unknown authid gets a decoy challenge shaped like peter's (salted, same
+	 * parameters, a salt of its own that is the same at every HELLO) and fails at
+	 * AUTHENTICATE whatever it signs */
+	{
+		char salt1[64];
+
+		for (int round = 0; round < 2; round++) {
+			d = hello("[\"wampcra\"]", "mallory", NULL);
+			assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id),
+			                 WAMPD_OK);
+			assert_int_equal(step, AUTH_STEP_CHALLENGE);
+			assert_int_equal(wamp_dict_int(extra, "iterations", 0), 100);
+			assert_int_equal(wamp_dict_int(extra, "keylen", 0), 16);
+			assert_int_equal(strlen(wamp_dict_str(extra, "salt", "")), 32);
+			if (!round)
+				snprintf(salt1, sizeof(salt1), "%s", wamp_dict_str(extra, "salt", ""));
+			else
+				assert_string_equal(wamp_dict_str(extra, "salt", ""), salt1);
+			c = json_loads(wamp_dict_str(extra, "challenge", ""), 0, NULL);
+			assert_string_equal(json_string_value(json_object_get(c, "authid")), "mallory");
+			assert_string_equal(json_string_value(json_object_get(c, "authrole")), "user");
+			json_decref(c);
+			key = auth_wampcra_derive_key("secret123", wamp_dict_str(extra, "salt", ""), 100, 16);
+			sig = auth_wampcra_sign(key, wamp_dict_str(extra, "challenge", ""));
+			assert_int_equal(auth_authenticate(&st, sig, strlen(sig), NULL, &step, &id),
+			                 WAMPD_ERR_AUTH_FAILED);
+			free(sig);
+			free(key);
+			json_decref(extra);
+			json_decref(d);
+			auth_pending_clear(&st);
+		}
+	}
 	auth_config_clear(&cfg);
 }
 

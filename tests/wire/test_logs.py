@@ -14,7 +14,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 from wampd_proc import WampdProcess  # noqa: E402
-from wirecase import (WS, HELLO, WELCOME, ABORT, CALL, REGISTER,  # noqa: E402
+from wirecase import (WS, HELLO, WELCOME, ABORT, CHALLENGE, AUTHENTICATE, CALL, REGISTER,  # noqa: E402
                       REGISTERED, INVOCATION, YIELD, RESULT)
 
 CONFIG = {
@@ -44,7 +44,9 @@ def traffic(r):
     c = WS("127.0.0.1", r.port, r.path)
     c.send([HELLO, "realm1", {"authmethods": ["ticket"], "authid": "evil\nnotice fake: line",
                               "roles": {"caller": {}}}])
-    assert c.recv()[0] == ABORT  # no such principal
+    assert c.recv()[0] == CHALLENGE  # no such principal: challenged all the same (a decoy)
+    c.send([AUTHENTICATE, "x", {}])
+    assert c.recv()[0] == ABORT  # ... and refused at AUTHENTICATE
     for ws in (a, b, c):
         ws.close()
     return welcome[1]
@@ -80,7 +82,7 @@ class JsonLogs(unittest.TestCase):
         self.assertIsInstance(leave["duration_ms"], int)
         aborts = [e for e in events if e["module"] == "session" and e["msg"].startswith("abort")]
         self.assertTrue(any(e.get("reason") == "wamp.error.protocol_violation" for e in aborts), aborts)
-        failed = [e for e in events if e["msg"].startswith("authentication refused")]
+        failed = [e for e in events if e["msg"].startswith("authentication failed")]
         self.assertEqual(len(failed), 1, failed)
         self.assertEqual(failed[0]["authid"], "evil\nnotice")  # escaped: still one line
         self.assertEqual(failed[0]["realm"], "realm1")
@@ -102,10 +104,10 @@ class TextLogs(unittest.TestCase):
     def test_control_characters_are_escaped(self):
         r = WampdProcess(config=CONFIG, log_level="notice").start()
         traffic(r)
-        r.wait_log(r"authentication refused")
+        r.wait_log(r"authentication failed")
         r.stop()
         lines = r.stderr().splitlines()
-        failed = [l for l in lines if "authentication refused" in l]
+        failed = [l for l in lines if "authentication failed" in l]
         self.assertEqual(len(failed), 1)
         self.assertIn("authid=evil\\nnotice fake: line", failed[0])
         self.assertFalse([l for l in lines if l.startswith("notice fake")])
