@@ -13,7 +13,7 @@ pkgs=(
   libwebsockets-dev libjansson-dev libmsgpack-dev libsodium-dev libcmocka-dev uthash-dev
   libssl-dev libcbor-dev libhiredis-dev redis-server
   python3 python3-autobahn python3-twisted python3-msgpack python3-cbor2
-  python3-argon2 python3-passlib
+  python3-argon2 python3-passlib python3-nacl  # nacl: the security tests sign cryptosign challenges
   dpkg-dev file systemd groff-base
   curl  # tests/http/test_curl.py drives the HTTP bridge with the real curl
   chromium  # the status page test (tests/interop/js/status_page.js, puppeteer-core)
