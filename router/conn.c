@@ -63,7 +63,7 @@ bool conn_queue(struct conn *c, struct wamp_out *out)
 {
 	if (!outq_push(&c->q, out, c->rt->cfg.send_queue_bytes))
 		return false;
-	if (c->q.count == 1)
+	if (c->q.count == 1 && c->ops->kick)
 		c->ops->kick(c);
 	return true;
 }
@@ -75,7 +75,7 @@ enum wampd_err conn_send(struct conn *c, struct wamp_out *out)
 	if (c->closing)
 		return WAMPD_OK; /* going away; its client is told by the close */
 	if (!conn_queue(c, out)) {
-		int fd = c->ops->fd(c);
+		int fd = c->ops->fd ? c->ops->fd(c) : -1;
 
 		wlog_warn(c->ops->kind, "slow consumer: send queue over %zu bytes, closing "
 		          "session=%llu peer=%s queued=%u", rt->cfg.send_queue_bytes,

@@ -35,12 +35,13 @@ struct conn;
 
 struct conn_ops {
 	const char *kind; /* "websocket", "rawsocket": peer_ops.kind, logs and metrics */
-	/* The queue went from empty to not empty: ask for a WRITEABLE callback. */
+	/* The queue went from empty to not empty: ask for a WRITEABLE callback. NULL: the
+	 * transport does not use the core's queue (its peer_ops.send is its own). */
 	void (*kick)(struct conn *c);
 	/* Close after what is queued is written (or at once if now); c->closing is already
 	 * set. code/reason: a WebSocket close code and text (others ignore them). */
 	void (*close)(struct conn *c, int code, const char *reason, bool now);
-	/* The socket (for the slow consumer's reset), or -1. */
+	/* The socket (for the slow consumer's reset), or -1. NULL: no socket of its own. */
 	int (*fd)(struct conn *c);
 	/* The transport's description for the meta API: a new reference, or NULL (or no
 	 * function: none). */

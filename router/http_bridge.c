@@ -273,17 +273,6 @@ static void bridge_close(struct conn *c, int code, const char *reason, bool now)
 		b->reap = httpsvc_timer(b->svc.rt, 0, bridge_reap, b);
 }
 
-static void bridge_kick(struct conn *c)
-{
-	(void)c; /* never called: answers are handled as they come (bridge_peer_send) */
-}
-
-static int bridge_fd(struct conn *c)
-{
-	(void)c;
-	return -1;
-}
-
 static json_t *bridge_transport(struct conn *c)
 {
 	struct bridge *b = BRIDGE_OF(c);
@@ -295,9 +284,7 @@ static json_t *bridge_transport(struct conn *c)
 
 static const struct conn_ops bridge_conn_ops = {
 	.kind = "http",
-	.kick = bridge_kick,
 	.close = bridge_close,
-	.fd = bridge_fd,
 	.transport = bridge_transport,
 };
 

@@ -207,12 +207,6 @@ static void lp_conn_close(struct conn *c, int code, const char *reason, bool now
 		t->reap = httpsvc_timer(t->svc->svc.rt, 0, lp_reap, t);
 }
 
-static int lp_fd(struct conn *c)
-{
-	(void)c;
-	return -1; /* requests come and go on their own connections */
-}
-
 static json_t *lp_transport(struct conn *c)
 {
 	struct lp_transport *t = (struct lp_transport *)c;
@@ -227,7 +221,6 @@ static const struct conn_ops lp_conn_ops = {
 	.kind = "longpoll",
 	.kick = lp_kick,
 	.close = lp_conn_close,
-	.fd = lp_fd,
 	.transport = lp_transport,
 };
 

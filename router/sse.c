@@ -466,17 +466,6 @@ static void sse_close(struct conn *c, int code, const char *reason, bool now)
 		sse_fail(st, 503, "wamp.error.canceled", reason);
 }
 
-static void sse_kick(struct conn *c)
-{
-	(void)c; /* never called: the stream's bytes go through its HTTP connection's queue */
-}
-
-static int sse_fd(struct conn *c)
-{
-	(void)c;
-	return -1; /* the HTTP connection's own */
-}
-
 static json_t *sse_transport(struct conn *c)
 {
 	struct sse_stream *st = (struct sse_stream *)c;
@@ -487,9 +476,7 @@ static json_t *sse_transport(struct conn *c)
 
 static const struct conn_ops sse_conn_ops = {
 	.kind = "sse",
-	.kick = sse_kick,
 	.close = sse_close,
-	.fd = sse_fd,
 	.transport = sse_transport,
 };
 
