@@ -76,7 +76,7 @@ struct auth_method_config {
 	char *authenticator;        /* its URI */
 	char *authenticator_realm;  /* realm it is registered on (NULL: the session's realm) */
 	char *authenticator_role;   /* only sessions of this authrole may register it (NULL: see
-	                               router/procguard.c for who may) */
+	                               router/core/procguard.c for who may) */
 	char *role;                 /* the role of a client admitted without a principal
 	                               (anonymous; tls for a certificate no principal names) */
 	void *opts;                 /* the method's own settings (cryptosign:
@@ -131,7 +131,7 @@ void auth_config_clear(struct auth_config *cfg);
 /* Free one principal (and what it owns, its credentials too). NULL is a no-op. */
 void auth_principal_free(struct auth_principal *p);
 
-/* ---- configuration (the listener's "auth" object; router/config_auth.c reads the
+/* ---- configuration (the listener's "auth" object; router/config/config_auth.c reads the
  * shapes and the types, these the meaning) ---- */
 
 /* Whether a static method lists principals, and under which key of its object. */

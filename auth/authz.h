@@ -58,7 +58,7 @@ struct authz_role {
 	size_t nperms;
 	char *authorizer;          /* dynamic: procedure URI (NULL: static role) */
 	char *authorizer_role;     /* only sessions of this authrole may register the authorizer
-	                              (NULL: see router/procguard.c) */
+	                              (NULL: see router/core/procguard.c) */
 	UT_hash_handle hh;
 };
 

@@ -1,6 +1,6 @@
 /*
  * metrics.h - the router's operational counters (exposed as Prometheus text by
- * router/admin_metrics.c).
+ * router/admin/admin_metrics.c).
  *
  * One process-wide struct of plain integers: the router is a single-threaded event loop, so
  * bumping a counter is one add, with no atomics, no locks and no allocation. Counters that

@@ -2,7 +2,7 @@
  * session.h - a WAMP session as the realm sees it, and the only door to its transport.
  *
  * realm/ never sees a socket: it sends through struct peer_ops, which the transport
- * (router/ws.c, a fake in unit tests) implements. A transport creates one struct session
+ * (router/net/ws.c, a fake in unit tests) implements. A transport creates one struct session
  * per connection (session_new), feeds it decoded messages through the state machine in
  * router/, and destroys it (session_free) only after the connection is gone.
  *
@@ -134,7 +134,7 @@ struct session {
 		enum authz_action action;
 	} authz_question;
 
-	/* owned by the state machine (router/protocol.c) */
+	/* owned by the state machine (router/core/protocol.c) */
 	const struct auth_config *auth;  /* the listener's authentication (borrowed) */
 	char *tls_cn;                    /* verified TLS client certificate's CN (owned), or NULL */
 	uint8_t *tls_channel_id;         /* tls-unique channel binding: SHA-256 of the client's TLS

@@ -16,11 +16,11 @@
 
 #include "common/ids.h"
 #include "common/log.h"
-#include "router/admin.h"
-#include "router/backplane_redis.h"
-#include "router/config.h"
-#include "router/router.h"
-#include "router/loop.h"
+#include "router/admin/admin.h"
+#include "router/cluster/backplane_redis.h"
+#include "router/config/config.h"
+#include "router/core/router.h"
+#include "router/net/loop.h"
 
 #define SHUTDOWN_GRACE_MS 3000
 

@@ -1,8 +1,8 @@
 /*
  * fuzz_bridge.c - libFuzzer target for the HTTP bridge's request handling
- * (router/bridge_msg.c: Content-Type and the JSON body into a PUBLISH or CALL with args,
+ * (router/http/bridge_msg.c: Content-Type and the JSON body into a PUBLISH or CALL with args,
  * kwargs and options; a webhook's headers, body and GitHub signature into its event),
- * fed whole requests parsed by the front door's parser (router/httpreq.c), then the
+ * fed whole requests parsed by the front door's parser (router/http/httpreq.c), then the
  * message through the decoder and validator the bridge's session feeds it to
  * (httpsvc_feed: wamp_decode, wamp_validate).
  *
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router/bridge_msg.h"
+#include "router/http/bridge_msg.h"
 #include "serializers/codec.h"
 
 static char *hook_headers[] = {"x-github-event", "content-type", "x-request-id", NULL};

@@ -1,8 +1,8 @@
 /*
  * fuzz_httpreq.c - libFuzzer target for the hand-written HTTP/1.x request-head parser and
- * the query and percent-decoding helpers (router/httpreq.c), fed the way the front door
+ * the query and percent-decoding helpers (router/http/httpreq.c), fed the way the front door
  * feeds them: the connection re-parses its whole buffer each time bytes arrive
- * (router/http.c), so every chunking of the same bytes must come to the same answer.
+ * (router/net/http.c), so every chunking of the same bytes must come to the same answer.
  *
  * Input: byte 0 seeds the chunking (a small xorshift generator of chunk sizes 1..64),
  * the rest is what the client sends.
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router/httpreq.h"
+#include "router/http/httpreq.h"
 
 static bool within(const char *p, size_t n, const char *buf, size_t len)
 {

@@ -1,6 +1,6 @@
 /*
  * fuzz_httpsig.c - libFuzzer target for the signed-request checker of the HTTP bridge
- * (router/httpsig.c: Crossbar's signed requests with their replay window, GitHub webhook
+ * (router/http/httpsig.c: Crossbar's signed requests with their replay window, GitHub webhook
  * signatures) with arbitrary query strings, bodies and clocks.
  *
  * Input: [flags][now: 5 bytes][later: 3 x 4 bytes][query up to the first '\n'][body]
@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router/httpreq.h"
-#include "router/httpsig.h"
+#include "router/http/httpreq.h"
+#include "router/http/httpsig.h"
 
 #define KEY "fuzz-key"
 #define SECRET "fuzz-secret"

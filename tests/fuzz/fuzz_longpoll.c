@@ -1,8 +1,8 @@
 /*
  * fuzz_longpoll.c - libFuzzer target for the long-poll transport's request router
- * (router/lpreq.c: the path after the service's own, /open's protocol negotiation, the
- * transport tokens) and the bodies its transports take (router/batched.c for the
- * batched protocols), as router/longpoll.c uses them.
+ * (router/http/lpreq.c: the path after the service's own, /open's protocol negotiation, the
+ * transport tokens) and the bodies its transports take (router/core/batched.c for the
+ * batched protocols), as router/http/longpoll.c uses them.
  *
  * Input: [flags][path up to the first '\n'][body]
  *   flags & 3         the method: POST, GET, PUT, OPTIONS
@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router/batched.h"
-#include "router/lpreq.h"
+#include "router/core/batched.h"
+#include "router/http/lpreq.h"
 
 #define NLIVE 3
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_session.c - libFuzzer target for the session state machine and everything behind
- * it (router/protocol.c, realm/: broker, dealer, meta API), fed through the fake transport
+ * it (router/core/protocol.c, realm/: broker, dealer, meta API), fed through the fake transport
  * of the unit tests: three sessions (two JSON, one MessagePack) on one router with the
  * default realm, a fresh router per input.
  *
@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router/protocol.h"
-#include "router/router.h"
+#include "router/core/protocol.h"
+#include "router/core/router.h"
 #include "tests/lib/fake_peer.h"
 #include "tests/lib/fake_timers.h"
 

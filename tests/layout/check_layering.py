@@ -2,10 +2,9 @@
 
 Dependencies point one way: common <- serializers <- auth <- realm <- router, and client/
 uses serializers, auth and common only. libwebsockets.h (and hiredis) stay out of every
-layer below router/, and out of the parts of router/ that need no sockets: those are
-listed in NO_LWS below and checked through their whole include closure (a header that
-pulls libwebsockets.h in counts). A new file in router/ must be placed in one list or the
-other, so the decision is made once, here.
+layer below router/, and out of the parts of router/ that need no sockets. Within router/,
+each part folder says whether it may reach libwebsockets.h and hiredis (ROUTER_PARTS
+below), checked through each file's whole include closure.
 
     python3 check_layering.py <source root>
 """
@@ -33,22 +32,22 @@ FORBIDDEN_SYSTEM = {
     "realm": {"libwebsockets.h", "hiredis/hiredis.h", "hiredis/async.h"},
     "client": {"hiredis/hiredis.h", "hiredis/async.h"},
 }
-# router/ files that must compile without libwebsockets.h, through every header they
-# include (the connection core, configuration, the state machine, pure parsers)
-NO_LWS = {
-    "router/conn.c", "router/conn.h", "router/protocol.c", "router/protocol.h",
-    "router/router.c", "router/router.h", "router/config.c", "router/config.h",
-    "router/config_auth.c", "router/config_env.c", "router/config_http.c",
-    "router/config_internal.h", "router/crossbar.c", "router/crossbar.h",
-    "router/outq.c", "router/outq.h", "router/iplimit.c", "router/iplimit.h",
-    "router/batched.c", "router/batched.h", "router/httpreq.c", "router/httpreq.h",
-    "router/httpsig.c", "router/httpsig.h", "router/lpreq.c", "router/lpreq.h",
-    "router/bridge_msg.c", "router/bridge_msg.h", "router/procguard.c",
-    "router/procguard.h",
-    # the HTTP services: handlers see router/httpapi.h, never the connection's glue
-    "router/httpapi.h", "router/httpsvc.c", "router/httpsvc.h", "router/http_bridge.c",
-    "router/sse.c", "router/longpoll.c",
+# router/'s parts (one folder each, README "Architecture"): the folders that need no
+# sockets must compile without libwebsockets.h or hiredis through their whole include
+# closure (a header that pulls libwebsockets.h in counts); hiredis only in cluster/.
+# Every file of router/ lives in one of these folders (or is router/main.c), so a new
+# part has to be placed here, and the decision is made once.
+ROUTER_PARTS = {
+    # folder: (may reach libwebsockets.h, may reach hiredis)
+    "core": (False, False),     # state machine, router, connection core
+    "config": (False, False),   # configuration and its translation
+    "http": (False, False),     # request parser, signatures, the HTTP services
+    "net": (True, False),       # event loop, listeners, transports' glue
+    "admin": (True, False),     # admin listener, metrics, status page
+    "cluster": (True, True),    # the Redis backplane
 }
+ROUTER_TOP = {"router/main.c", "router/CMakeLists.txt"}
+HIREDIS = {"hiredis/hiredis.h", "hiredis/async.h", "hiredis/adapters/libevent.h"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
 
@@ -94,14 +93,25 @@ def main():
                                     % (rel, name, layer, top))
             elif name in FORBIDDEN_SYSTEM.get(layer, ()):
                 problems.append("%s includes <%s>, which %s/ must not" % (rel, name, layer))
-        if rel in NO_LWS:
+        if layer == "router":
+            parts = rel.split("/")
+            if len(parts) == 2:
+                if rel not in ROUTER_TOP:
+                    problems.append("%s: every file of router/ but main.c belongs in one of "
+                                    "its part folders (%s)" % (rel, ", ".join(ROUTER_PARTS)))
+                continue
+            part = parts[1]
+            if part not in ROUTER_PARTS:
+                problems.append("%s: router/%s/ is not a known part (list it in "
+                                "tests/layout/check_layering.py)" % (rel, part))
+                continue
+            lws_ok, redis_ok = ROUTER_PARTS[part]
             _, system = closure(rel)
-            if "libwebsockets.h" in system:
-                problems.append("%s reaches libwebsockets.h through its includes; it is "
-                                "listed as lws-free (tests/layout/check_layering.py)" % rel)
-    for rel in sorted(NO_LWS):
-        if not os.path.exists(os.path.join(ROOT, rel)):
-            problems.append("%s is listed in NO_LWS but does not exist" % rel)
+            if not lws_ok and "libwebsockets.h" in system:
+                problems.append("%s reaches libwebsockets.h through its includes; router/%s/ "
+                                "must compile without it" % (rel, part))
+            if not redis_ok and system & HIREDIS:
+                problems.append("%s reaches hiredis; only router/cluster/ may" % rel)
     for p in problems:
         print("layering: " + p)
     print("%d files checked, %d problems" % (checked, len(problems)))

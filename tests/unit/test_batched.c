@@ -1,5 +1,5 @@
 /*
- * test_batched.c - batched WebSocket framing (router/batched.c): splitting JSON batches at
+ * test_batched.c - batched WebSocket framing (router/core/batched.c): splitting JSON batches at
  * 0x1E and binary batches by their length prefixes, the faults (empty batch, missing final
  * separator, lengths beyond the message), stopping early, and building batches.
  */
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "router/batched.h"
+#include "router/core/batched.h"
 
 struct seen {
 	int n;

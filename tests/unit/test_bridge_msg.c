@@ -1,6 +1,6 @@
 /*
  * test_bridge_msg.c - an HTTP bridge request read into its WAMP message
- * (router/bridge_msg.c): publisher and caller bodies, Content-Type checks, webhook events,
+ * (router/http/bridge_msg.c): publisher and caller bodies, Content-Type checks, webhook events,
  * and requests whose header values end at the end of their buffer (no NUL after them, as
  * in the connection's input buffer).
  */
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router/bridge_msg.h"
+#include "router/http/bridge_msg.h"
 
 static char *hook_headers[] = {"x-github-event", NULL};
 

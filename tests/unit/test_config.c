@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "router/config.h"
+#include "router/config/config.h"
 #include "serializers/wamp_msg.h"
 
 static char path[64];

@@ -1,6 +1,6 @@
 /*
  * test_crossbar.c - the translation of a Crossbar.io node configuration into wampd's own
- * (router/crossbar.c): small Crossbar documents, each with the native document it must
+ * (router/config/crossbar.c): small Crossbar documents, each with the native document it must
  * become and the exact list of what it must report as ignored (in order), covering every
  * row of crossbar-interop/README.md's "What maps" and "What is ignored" tables; and every
  * example configuration of that guide loading through the router's own loader.
@@ -18,8 +18,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "router/config.h"
-#include "router/crossbar.h"
+#include "router/config/config.h"
+#include "router/config/crossbar.h"
 
 /* A JSON document written with ' for ". */
 static json_t *doc(const char *text)

@@ -1,5 +1,5 @@
 /*
- * test_front.c - the front door's work on a request head (router/front.c), without a
+ * test_front.c - the front door's work on a request head (router/net/front.c), without a
  * socket: where a head ends; its rewrite for the WebSocket vhost (the Host header always
  * names the listener's own vhost: listener isolation, issue #17; subprotocols filtered to
  * the listener's serializers in the client's order; headers a WAMP router does not read
@@ -15,8 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "router/front.h"
-#include "router/http.h"
+#include "router/net/front.h"
+#include "router/net/http.h"
 #include "serializers/codec.h"
 
 #define JSON_ONLY (1u << WAMP_SER_JSON)

@@ -1,8 +1,8 @@
 /*
  * test_http.c - the pure parts of the HTTP services: request heads and their characters,
  * query strings, percent-decoding, Content-Type and the Origin allow-list
- * (router/httpreq.c), Crossbar request signatures with the replay window and GitHub webhook
- * signatures (router/httpsig.c).
+ * (router/http/httpreq.c), Crossbar request signatures with the replay window and GitHub webhook
+ * signatures (router/http/httpsig.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router/httpreq.h"
-#include "router/httpsig.h"
+#include "router/http/httpreq.h"
+#include "router/http/httpsig.h"
 
 static void test_head_ok(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * test_httpsvc.c - the parts of the HTTP services (router/http_bridge.c, router/sse.c)
+ * test_httpsvc.c - the parts of the HTTP services (router/http/http_bridge.c, router/http/sse.c)
  * that need no connection: the bridge's HTTP status per WAMP error, the SSE rendition of an
  * event, the SSE refusal statuses and the SSE credentials (Basic and Bearer).
  *
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "router/httpsvc.h"
+#include "router/http/httpsvc.h"
 
 /* Parse a request head (kept in buf, which must outlive req) with an optional body. */
 static void request(struct http_request *req, const char *head, const char *body,

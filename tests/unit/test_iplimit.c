@@ -1,6 +1,6 @@
 /*
  * test_iplimit.c - per-address connection counts and failed-authentication windows
- * (router/iplimit.c).
+ * (router/core/iplimit.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "router/iplimit.h"
+#include "router/core/iplimit.h"
 
 static void test_conn_limit(void **state)
 {

@@ -1,6 +1,6 @@
 /*
  * test_lpreq.c - the long-poll transport's requests without the connection
- * (router/lpreq.c): routing of /open and /<token>/<op>, the transport secrets, and the
+ * (router/http/lpreq.c): routing of /open and /<token>/<op>, the transport secrets, and the
  * protocol negotiation of /open.
  */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "router/lpreq.h"
+#include "router/http/lpreq.h"
 
 #define ALL_SER ((1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK) | (1u << WAMP_SER_CBOR))
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "router/outq.h"
+#include "router/core/outq.h"
 
 static struct wamp_out *msg(size_t len)
 {

@@ -1,5 +1,5 @@
 /*
- * test_protocol.c - the session state machine (router/protocol.c) through the fake
+ * test_protocol.c - the session state machine (router/core/protocol.c) through the fake
  * transport: HELLO/WELCOME/ABORT/GOODBYE, state checks, and how errors reach the wire.
  */
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "common/ids.h"
-#include "router/protocol.h"
+#include "router/core/protocol.h"
 #include "tests/lib/fake_peer.h"
 
 struct fixture {

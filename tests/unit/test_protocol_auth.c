@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "common/ids.h"
-#include "router/protocol.h"
+#include "router/core/protocol.h"
 #include "tests/lib/fake_peer.h"
 #include "tests/lib/fake_timers.h"
 

@@ -1,0 +1,60 @@
+/*
+ * config_internal.h - the helpers config.c shares with config_auth.c (and the Crossbar
+ * translation): error reporting with the JSON path, key checks, typed getters.
+ */
+#ifndef WAMPD_ROUTER_CONFIG_INTERNAL_H
+#define WAMPD_ROUTER_CONFIG_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "router/config/config.h"
+
+struct cfg_ctx {
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+/* Write "<file>: <path>: <what>" into the context's error buffer; returns false. */
+bool cfg_fail(struct cfg_ctx *c, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Fail on any key of obj not in the NULL-terminated list `allowed`. */
+bool cfg_check_keys(struct cfg_ctx *c, const char *path, json_t *obj, const char *const *allowed);
+
+/* obj[key] as an integer in [min, max] into *out (left alone if absent). */
+bool cfg_uint(struct cfg_ctx *c, json_t *obj, const char *path, const char *key, uint64_t min,
+              uint64_t max, uint64_t *out);
+
+/* obj[key] as a string into *out (borrowed; left alone if absent). */
+bool cfg_str(struct cfg_ctx *c, json_t *obj, const char *path, const char *key,
+             const char **out);
+
+/* Replace every string value of the document that is exactly "${NAME}" by the
+ * environment variable NAME (config_env.c). false (the error names the JSON path and the
+ * variable, never a value) if one is not set, is empty or is not a valid name. */
+bool cfg_env_resolve(struct cfg_ctx *c, json_t *root);
+
+/* A listener's "auth" object into cfg (config_auth.c). */
+bool cfg_auth(struct cfg_ctx *c, json_t *auth, const char *path, struct auth_config *cfg);
+
+/* A realm's "roles" list into cfg (config_auth.c). */
+bool cfg_roles(struct cfg_ctx *c, json_t *roles, const char *path, struct authz_config *cfg);
+
+/* A listener's "http" object of services into out (config_http.c). */
+bool cfg_http(struct cfg_ctx *c, json_t *http, const char *path, struct listener_config *out);
+
+/* Free what the listener's HTTP services own, and its allowed_origins (config_http.c). */
+void cfg_http_free(struct listener_config *l);
+
+/* A list of Origin patterns (allowed_origins) into *out (owned, NULL-terminated; set even
+ * when it fails half-way, for the caller's cleanup). Each must pass
+ * http_origin_pattern_ok (config_http.c). */
+bool cfg_origins(struct cfg_ctx *c, json_t *list, const char *path, char ***out);
+
+/* The default authentication of a listener: anonymous, role "anonymous". */
+bool cfg_auth_default(struct auth_config *cfg);
+
+#endif

@@ -1,0 +1,719 @@
+/*
+ * protocol.c - the WAMP session state machine (see protocol.h).
+ *
+ * Every handler returns an enum wampd_err; proto_receive() hands a non-OK result to
+ * session_fail() together with the request it answers, so no handler writes ERROR or
+ * ABORT itself. Which (type, request id) an error answers is decided in one place,
+ * proto_request_of().
+ */
+#include "router/core/protocol.h"
+
+#include <string.h>
+
+#include "auth/auth.h"
+#include "auth/authz.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "router/core/procguard.h"
+
+/* Client roles and the feature flags wampd reads from HELLO.Details.roles. */
+static uint32_t proto_client_features(const json_t *details)
+{
+	static const struct {
+		const char *role, *feature;
+		uint32_t bit;
+	} map[] = {
+		{"caller", "progressive_call_results", SF_CALLER_PROGRESSIVE_RESULTS},
+		{"caller", "progressive_call_invocations", SF_CALLER_PROGRESSIVE_INVOCATIONS},
+		{"callee", "progressive_call_results", SF_CALLEE_PROGRESSIVE_RESULTS},
+		{"callee", "call_canceling", SF_CALLEE_CALL_CANCELING},
+		{"callee", "call_cancelling", SF_CALLEE_CALL_CANCELING}, /* spelling in the spec */
+		{"callee", "progressive_call_invocations", SF_CALLEE_PROGRESSIVE_INVOCATIONS},
+		{"callee", "caller_identification", SF_CALLEE_CALLER_IDENTIFICATION},
+		{"callee", "registration_revocation", SF_CALLEE_REGISTRATION_REVOCATION},
+		{"subscriber", "subscription_revocation", SF_SUBSCRIBER_REVOCATION},
+	};
+	const json_t *roles = json_object_get(details, "roles");
+	uint32_t bits = 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		const json_t *role = json_object_get(roles, map[i].role);
+		const json_t *features = json_object_get(role, "features");
+
+		if (wamp_dict_bool(features, map[i].feature, false))
+			bits |= map[i].bit;
+	}
+	return bits;
+}
+
+_Static_assert(AUTH__COUNT < METRICS_AUTH_METHODS, "metrics: one slot per auth method + none");
+
+/* The metrics slot of s's authentication method: the one being tried, or the one that
+ * succeeded; AUTH__COUNT when none was chosen. */
+static unsigned proto_auth_method_index(const struct session *s)
+{
+	int m;
+
+	if (s->auth_pending)
+		return s->auth_pending->method < AUTH__COUNT ? s->auth_pending->method : AUTH__COUNT;
+	m = s->authmethod ? auth_method_from_name(s->authmethod) : -1;
+	return m >= 0 ? (unsigned)m : AUTH__COUNT;
+}
+
+/* A transport that sets no authentication (unit tests): anonymous only. */
+static const struct auth_config default_auth = {.m = {[AUTH_ANONYMOUS] = {.enabled = true}}};
+
+static json_t *proto_welcome_details(const struct router *rt, const struct session *s)
+{
+	json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "realm", s->realm->name,
+	                      "authid", s->authid, "authrole", s->authrole, "authmethod",
+	                      s->authmethod, "authprovider", s->authprovider, "agent",
+	                      "wampd/" WAMPD_VERSION, "roles", rt->welcome_roles);
+
+	if (d && s->authextra)
+		json_object_set(d, "authextra", s->authextra);
+	return d;
+}
+
+static void proto_auth_done(struct session *s)
+{
+	if (s->auth_pending) {
+		auth_pending_clear(s->auth_pending);
+		free(s->auth_pending);
+		s->auth_pending = NULL;
+	}
+	s->auth_realm = NULL;
+}
+
+static void proto_hello_timer_stop(struct router *rt, struct session *s)
+{
+	if (s->hello_timer && rt->realms.timers.cancel)
+		rt->realms.timers.cancel(rt->realms.timers.ctx, s->hello_timer);
+	s->hello_timer = NULL;
+}
+
+static void proto_auth_failed(struct router *rt, struct session *s, enum wampd_err err,
+                              const char *why);
+
+/* The HELLO..WELCOME deadline passed (from the event loop, not inside a dispatch). */
+static void proto_hello_expired(void *arg)
+{
+	struct session *s = arg;
+	struct router *rt = s->proto_ctx;
+
+	s->hello_timer = NULL;
+	if (s->state == SESSION_AUTHENTICATING) {
+		if (s->auth_call) { /* a dynamic authenticator that has not answered */
+			dealer_forget_internal(s->auth_call);
+			s->auth_call = NULL;
+		}
+		proto_auth_failed(rt, s, WAMPD_ERR_AUTH_FAILED,
+		                  "authentication not completed within limits.hello_timeout");
+	} else if (s->state == SESSION_OPEN) {
+		wlog_info("router", "no HELLO within %u s, closing peer=%s", rt->cfg.hello_timeout_s,
+		          s->ops->address(s->peer));
+		session_close(s, 1008, "no HELLO in time");
+	}
+}
+
+static void proto_hello_timer_start(struct router *rt, struct session *s)
+{
+	proto_hello_timer_stop(rt, s);
+	s->proto_ctx = rt;
+	if (rt->cfg.hello_timeout_s && rt->realms.timers.start)
+		s->hello_timer = rt->realms.timers.start(rt->realms.timers.ctx,
+		                                         rt->cfg.hello_timeout_s * 1000,
+		                                         proto_hello_expired, s);
+}
+
+void proto_transport_open(struct router *rt, struct session *s)
+{
+	s->hello_deadline = true;
+	proto_hello_timer_start(rt, s);
+}
+
+/* Authentication succeeded: the session joins r with identity id (taken over). */
+static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct realm *r,
+                                    struct auth_identity *id)
+{
+	struct wamp_msg welcome = {.type = WAMP_WELCOME};
+	const struct authz_role *role = NULL;
+	enum wampd_err err;
+
+	proto_auth_done(s);
+	session_adopt_identity(s, id);
+	if (r->authz.roles) {
+		HASH_FIND_STR(r->authz.roles, s->authrole, role);
+		if (!role) {
+			wlog_info("auth", "no such role session=%llu realm=%s authid=%s authrole=%s "
+			          "peer=%s", (unsigned long long)s->id, r->name, s->authid, s->authrole,
+			          s->ops->address(s->peer));
+			return WAMPD_ERR_NO_SUCH_ROLE;
+		}
+	}
+	if ((err = realm_join(r, s)) != WAMPD_OK)
+		return err;
+	proto_hello_timer_stop(rt, s);
+	metrics.auth_ok[proto_auth_method_index(s)]++;
+	welcome.id[0] = s->id;
+	welcome.dict = proto_welcome_details(rt, s);
+	if (!welcome.dict) {
+		realm_leave(s);
+		return WAMPD_ERR_NOMEM;
+	}
+	session_send_msg(s, &welcome);
+	json_decref(welcome.dict);
+	/* HELLO.Details served authentication only: an idle session should not keep them */
+	json_decref(s->hello_details);
+	s->hello_details = NULL;
+	return WAMPD_OK;
+}
+
+/* Count a failed authentication against the peer's address (iplimit: brute-force brake). */
+static void proto_count_failure(struct router *rt, struct session *s)
+{
+	char ip[IPLIMIT_ADDR_MAX];
+
+	if (!rt)
+		return;
+	iplimit_host(s->ops->address(s->peer), ip);
+	iplimit_auth_failed(&rt->ipl, ip, clock_mono_ms());
+}
+
+static void proto_auth_failed(struct router *rt, struct session *s, enum wampd_err err,
+                              const char *why)
+{
+	if (err == WAMPD_ERR_AUTH_FAILED)
+		proto_count_failure(rt, s);
+	metrics.auth_fail[proto_auth_method_index(s)]++;
+	wlog_notice("auth", "authentication failed realm=%s authid=%s method=%s peer=%s: %s",
+	            s->auth_realm ? s->auth_realm->name : "",
+	            s->auth_pending && s->auth_pending->authid ? s->auth_pending->authid : "",
+	            s->auth_pending ? auth_method_name(s->auth_pending->method) : "",
+	            s->ops->address(s->peer), why);
+	proto_auth_done(s);
+	session_fail(s, 0, 0, err, why);
+}
+
+static enum wampd_err proto_challenge(struct session *s, json_t *extra)
+{
+	const char *method = s->auth_pending->method_name; /* as the client named it */
+	struct wamp_msg ch = {.type = WAMP_CHALLENGE, .uri = method, .uri_len = strlen(method)};
+
+	ch.dict = extra;
+	s->state = SESSION_AUTHENTICATING;
+	session_send_msg(s, &ch);
+	return WAMPD_OK;
+}
+
+static enum wampd_err proto_auth_ask(struct router *rt, struct session *s, const char *ticket);
+
+/* Continue after auth_hello / auth_authenticate / auth_dynamic_principal said `step`. */
+static enum wampd_err proto_auth_step(struct router *rt, struct session *s, enum auth_step step,
+                                      json_t *extra, struct auth_identity *id,
+                                      const char *ticket)
+{
+	enum wampd_err err;
+
+	switch (step) {
+	case AUTH_STEP_WELCOME:
+		return proto_welcome(rt, s, s->auth_realm, id);
+	case AUTH_STEP_CHALLENGE:
+		err = proto_challenge(s, extra);
+		json_decref(extra);
+		return err;
+	case AUTH_STEP_DYNAMIC:
+		return proto_auth_ask(rt, s, ticket);
+	}
+	return WAMPD_ERR_INTERNAL;
+}
+
+/* The dynamic authenticator answered (runs later, from the event loop or a dispatch). */
+static void proto_auth_answer(void *ctx, enum wampd_err err, const char *error_uri,
+                              json_t *args, json_t *kwargs)
+{
+	struct session *s = ctx;
+	struct router *rt = s->proto_ctx;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra = NULL;
+
+	(void)kwargs;
+	s->auth_call = NULL;
+	if (s->state == SESSION_CLOSING || !s->auth_pending)
+		return;
+	if (err != WAMPD_OK) {
+		proto_auth_failed(rt, s, WAMPD_ERR_AUTH_FAILED,
+		                  error_uri ? error_uri : "the authenticator did not answer");
+		return;
+	}
+	err = auth_dynamic_principal(s->auth_pending, json_array_get(args, 0), &step, &extra, &id);
+	if (err == WAMPD_OK)
+		err = proto_auth_step(rt, s, step, extra, &id, NULL);
+	auth_identity_clear(&id);
+	if (err != WAMPD_OK)
+		proto_auth_failed(rt, s, err, "the authenticator's answer was not accepted");
+}
+
+/* Ask the method's authenticator procedure about the pending authentication. */
+static enum wampd_err proto_auth_ask(struct router *rt, struct session *s, const char *ticket)
+{
+	const struct auth_config *cfg = s->auth ? s->auth : &default_auth;
+	const struct auth_method_config *mc = &cfg->m[s->auth_pending->method];
+	struct realm *where = mc->authenticator_realm
+	                          ? realms_find(&rt->realms, mc->authenticator_realm)
+	                          : s->auth_realm;
+	json_t *args;
+	enum wampd_err err;
+
+	if (!where)
+		return WAMPD_ERR_AUTH_FAILED;
+	args = auth_dynamic_args(s->auth_pending, s->hello_details, ticket);
+	if (!args)
+		return WAMPD_ERR_NOMEM;
+	s->state = SESSION_AUTHENTICATING;
+	s->proto_ctx = rt;
+	err = dealer_call_internal(&where->dealer, mc->authenticator, args, NULL,
+	                           rt->cfg.hello_timeout_s * 1000, proto_auth_answer, s,
+	                           &s->auth_call);
+	json_decref(args);
+	if (err != WAMPD_OK)
+		wlog_warn("auth", "authenticator %s unavailable: %s", mc->authenticator,
+		          wampd_err_str(err));
+	return err == WAMPD_OK ? WAMPD_OK : WAMPD_ERR_AUTH_FAILED;
+}
+
+static enum wampd_err proto_hello(struct router *rt, struct session *s,
+                                  const struct wamp_msg *msg)
+{
+	struct realm *r;
+	struct auth_identity id = {0};
+	struct auth_transport tr = {0};
+	enum auth_step step;
+	json_t *extra = NULL;
+	enum wampd_err err;
+
+	if (s->state != SESSION_OPEN)
+		return WAMPD_ERR_PROTOCOL;
+	if (rt->shutting_down)
+		return WAMPD_ERR_SYSTEM_SHUTDOWN;
+	{
+		char ip[IPLIMIT_ADDR_MAX];
+
+		iplimit_host(s->ops->address(s->peer), ip);
+		if (iplimit_auth_blocked(&rt->ipl, ip, clock_mono_ms())) {
+			metrics.auth_fail[AUTH__COUNT]++;
+			wlog_notice("auth", "refused HELLO peer=%s: %u failed authentications within "
+			            "%u s", s->ops->address(s->peer), rt->ipl.max_failures,
+			            rt->ipl.window_ms / 1000);
+			session_fail(s, 0, 0, WAMPD_ERR_AUTH_FAILED,
+			             "too many failed authentications from this address: retry later");
+			return WAMPD_OK; /* answered */
+		}
+	}
+	if (!uri_valid(msg->uri, msg->uri_len, URI_LOOSE, 0))
+		return WAMPD_ERR_INVALID_URI;
+	r = realms_find(&rt->realms, msg->uri);
+	if (!r && rt->cfg.auto_create_realms) {
+		r = realms_add(&rt->realms, msg->uri, URI_LOOSE);
+		if (!r)
+			return WAMPD_ERR_NOMEM;
+		wlog_notice("realm", "created realm=%s (auto_create_realms)", r->name);
+	}
+	if (!r)
+		return WAMPD_ERR_NO_SUCH_REALM;
+
+	s->features = proto_client_features(msg->dict);
+	json_decref(s->hello_details);
+	s->hello_details = msg->dict ? json_incref(msg->dict) : json_object();
+	s->id = realms_new_session_id(&rt->realms);
+	s->auth_realm = r;
+	if (!(s->auth_pending = calloc(1, sizeof(*s->auth_pending))))
+		return WAMPD_ERR_NOMEM;
+	tr.tls_cn = s->tls_cn;
+	tr.channel_id = s->tls_channel_id;
+	err = auth_hello(s->auth ? s->auth : &default_auth, r->name, msg->dict, s->id, &tr,
+	                 s->auth_pending, &step, &extra, &id);
+	if (err == WAMPD_OK)
+		err = proto_auth_step(rt, s, step, extra, &id, NULL);
+	auth_identity_clear(&id);
+	if (err != WAMPD_OK) {
+		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD ||
+		    err == WAMPD_ERR_NO_SUCH_PRINCIPAL || err == WAMPD_ERR_NO_SUCH_ROLE)
+			metrics.auth_fail[err == WAMPD_ERR_NO_AUTH_METHOD ? AUTH__COUNT
+			                                                  : proto_auth_method_index(s)]++;
+		if (err == WAMPD_ERR_AUTH_FAILED)
+			proto_count_failure(rt, s);
+		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD)
+			wlog_notice("auth", "authentication refused realm=%s authid=%s peer=%s: %s",
+			            r->name, wamp_dict_str(msg->dict, "authid", ""),
+			            s->ops->address(s->peer), wampd_err_str(err));
+		proto_auth_done(s);
+	}
+	return err;
+}
+
+static enum wampd_err proto_authenticate(struct router *rt, struct session *s,
+                                         const struct wamp_msg *msg)
+{
+	struct auth_identity id = {0};
+	enum auth_step step;
+	enum wampd_err err;
+
+	if (s->state != SESSION_AUTHENTICATING || !s->auth_pending || s->auth_call)
+		return WAMPD_ERR_PROTOCOL;
+	err = auth_authenticate(s->auth_pending, msg->uri ? msg->uri : "", msg->uri_len, msg->dict,
+	                        &step, &id);
+	if (err == WAMPD_OK)
+		err = proto_auth_step(rt, s, step, NULL, &id, msg->uri);
+	auth_identity_clear(&id);
+	if (err != WAMPD_OK) {
+		proto_auth_failed(rt, s, err == WAMPD_ERR_NOMEM ? err : WAMPD_ERR_AUTH_FAILED,
+		                  "signature or ticket not accepted");
+		return WAMPD_OK; /* answered */
+	}
+	return WAMPD_OK;
+}
+
+static enum wampd_err proto_goodbye(struct router *rt, struct session *s)
+{
+	static const char reason[] = "wamp.close.goodbye_and_out";
+	struct wamp_msg reply = {.type = WAMP_GOODBYE, .uri = reason, .uri_len = sizeof(reason) - 1};
+
+	if (s->state == SESSION_SHUTTING_DOWN) {
+		/* the client answered our GOODBYE: done */
+		realm_leave(s);
+		session_close(s, 1000, "wamp.close.system_shutdown");
+		return WAMPD_OK;
+	}
+	session_send_msg(s, &reply);
+	realm_leave(s); /* back to OPEN: the transport may start a new session */
+	if (s->hello_deadline && s->state == SESSION_OPEN)
+		proto_hello_timer_start(rt, s);
+	return WAMPD_OK;
+}
+
+/* Dispatch a message of an ESTABLISHED session. */
+static enum wampd_err proto_dispatch(struct router *rt, struct session *s,
+                                     const struct wamp_msg *msg)
+{
+	struct realm *r = s->realm;
+
+	switch (msg->type) {
+	case WAMP_PUBLISH:
+		return broker_publish(&r->broker, s, msg);
+	case WAMP_SUBSCRIBE:
+		return broker_subscribe(&r->broker, s, msg);
+	case WAMP_UNSUBSCRIBE:
+		return broker_unsubscribe(&r->broker, s, msg);
+	case WAMP_CALL:
+		return dealer_call(&r->dealer, s, msg);
+	case WAMP_REGISTER: {
+		/* the router's own authenticators and authorizers first (procguard.c) */
+		enum wampd_err err = procguard_register(rt, s, msg);
+
+		return err != WAMPD_OK ? err : dealer_register(&r->dealer, s, msg);
+	}
+	case WAMP_UNREGISTER:
+		return dealer_unregister(&r->dealer, s, msg);
+	case WAMP_YIELD:
+		return dealer_yield(&r->dealer, s, msg);
+	case WAMP_ERROR:
+		return dealer_error(&r->dealer, s, msg);
+	case WAMP_CANCEL:
+		return dealer_cancel(&r->dealer, s, msg);
+	case WAMP_GOODBYE:
+		return proto_goodbye(rt, s);
+	case WAMP_ABORT:
+		realm_leave(s);
+		session_close(s, 1000, "client abort");
+		return WAMPD_OK;
+	default:
+		/* HELLO again, or a message only a router sends */
+		return WAMPD_ERR_PROTOCOL;
+	}
+}
+
+/*
+ * A well-formed message the validation refused for its content (wamp_validate: a payload
+ * with a non-finite number), in an established session. A request (PUBLISH, CALL) gets
+ * `err` back and is answered like any handler's error (ERROR; an unacknowledged PUBLISH is
+ * only logged and counted). A callee's answer (YIELD, or ERROR to an INVOCATION) has no
+ * reply in WAMP: the call it answers ends for its caller with ERROR `err` (message `why`)
+ * instead, as if the callee had sent that, and the callee's payload goes nowhere.
+ */
+static enum wampd_err proto_refused(struct session *s, const struct wamp_msg *msg,
+                                    enum wampd_err err, const char *why)
+{
+	struct wamp_msg e = {.type = WAMP_ERROR, .id = {WAMP_INVOCATION, msg->id[0]}};
+	enum wampd_err res;
+
+	if (msg->type == WAMP_PUBLISH || msg->type == WAMP_CALL)
+		return err;
+	if (msg->type == WAMP_ERROR && msg->id[0] == WAMP_INVOCATION)
+		e.id[1] = msg->id[1];
+	else if (msg->type != WAMP_YIELD)
+		return WAMPD_ERR_PROTOCOL; /* only a router sends it, as proto_dispatch says */
+	wlog_info("dealer", "session=%llu answered INVOCATION %llu with %s: the call fails: %s",
+	          (unsigned long long)s->id, (unsigned long long)e.id[1],
+	          wamp_type_name(msg->type), why);
+	e.uri = wampd_err_uri(err);
+	e.uri_len = strlen(e.uri);
+	e.payload.args_v = json_pack("[s]", why);
+	res = dealer_error(&s->realm->dealer, s, &e);
+	json_decref(e.payload.args_v);
+	return res;
+}
+
+/* The request an error answers: (type, request id), or (0, 0) for none (ABORT). */
+static void proto_request_of(const struct wamp_msg *msg, int *type, uint64_t *id)
+{
+	switch (msg->type) {
+	case WAMP_PUBLISH:
+	case WAMP_SUBSCRIBE:
+	case WAMP_UNSUBSCRIBE:
+	case WAMP_CALL:
+	case WAMP_CANCEL:
+	case WAMP_REGISTER:
+	case WAMP_UNREGISTER:
+		*type = msg->type;
+		*id = msg->id[0];
+		return;
+	default:
+		*type = 0;
+		*id = 0;
+	}
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* requests waiting for a dynamic authorizer                                            */
+
+#define PARKED_MAX_BYTES (1u << 20)
+
+struct parked_msg {
+	struct parked_msg *next;
+	size_t len;
+	uint8_t bytes[];
+};
+
+static void proto_process(struct router *rt, struct session *s, const uint8_t *buf, size_t len,
+                          struct parked_msg *replayed);
+
+/* Keep a request (or put a replayed one back) until the authorizer answered. */
+static void proto_park(struct session *s, const uint8_t *buf, size_t len,
+                       struct parked_msg *replayed)
+{
+	struct parked_msg *m = replayed;
+
+	if (!m) {
+		if (s->parked_bytes + len > PARKED_MAX_BYTES || !(m = malloc(sizeof(*m) + len))) {
+			session_fail(s, 0, 0, WAMPD_ERR_PROTOCOL,
+			             "too many requests waiting for authorization");
+			return;
+		}
+		m->len = len;
+		memcpy(m->bytes, buf, len);
+		s->parked_bytes += len;
+		m->next = NULL;
+		if (s->parked_tail)
+			s->parked_tail->next = m;
+		else
+			s->parked = m;
+		s->parked_tail = m;
+	} else {
+		/* back at the head: it is still the oldest */
+		m->next = s->parked;
+		s->parked = m;
+		if (!s->parked_tail)
+			s->parked_tail = m;
+	}
+	s->blocked = true;
+}
+
+static void proto_parked_clear(struct session *s)
+{
+	while (s->parked) {
+		struct parked_msg *m = s->parked;
+
+		s->parked = m->next;
+		free(m);
+	}
+	s->parked_tail = NULL;
+	s->parked_bytes = 0;
+}
+
+static void proto_resume_now(void *arg)
+{
+	struct session *s = arg;
+	struct router *rt = s->proto_ctx;
+
+	s->resume_timer = NULL;
+	s->blocked = false;
+	while (!s->blocked && s->parked && s->state != SESSION_CLOSING) {
+		struct parked_msg *m = s->parked;
+
+		s->parked = m->next;
+		if (!s->parked)
+			s->parked_tail = NULL;
+		m->next = NULL;
+		proto_process(rt, s, m->bytes, m->len, m);
+		if (!s->blocked || s->parked != m) {
+			s->parked_bytes -= m->len;
+			free(m);
+		}
+	}
+}
+
+/* realms->resume: the authorizer answered; replay s's parked requests from the loop. */
+static void proto_resume(struct session *s, void *ctx)
+{
+	struct router *rt = ctx;
+
+	s->proto_ctx = rt;
+	if (s->resume_timer || !rt->realms.timers.start)
+		return;
+	s->resume_timer = rt->realms.timers.start(rt->realms.timers.ctx, 0, proto_resume_now, s);
+}
+
+bool proto_init(struct router *rt)
+{
+	rt->realms.resume = proto_resume;
+	rt->realms.resume_ctx = rt;
+	/* built once: every WELCOME shares it */
+	rt->welcome_roles = json_pack("{s:{s:o}, s:{s:o}}", "broker", "features", broker_features(),
+	                              "dealer", "features", dealer_features());
+	return rt->welcome_roles != NULL;
+}
+
+void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, size_t len)
+{
+	if (s->state == SESSION_CLOSING)
+		return;
+	rt->stats.msgs_in++;
+	if (s->blocked) {
+		proto_park(s, buf, len, NULL);
+		return;
+	}
+	proto_process(rt, s, buf, len, NULL);
+}
+
+static void proto_process(struct router *rt, struct session *s, const uint8_t *buf, size_t len,
+                          struct parked_msg *replayed)
+{
+	struct wamp_msg msg;
+	enum wampd_err err, refused = WAMPD_OK;
+	char why[160];
+	int req_type;
+	uint64_t req_id;
+
+	why[0] = '\0';
+	err = wamp_decode(s->ser, buf, len, &rt->codec_limits, &msg, why, sizeof(why));
+	if (err == WAMPD_OK && (err = wamp_validate(&msg, why, sizeof(why))) != WAMPD_OK &&
+	    !wampd_err_is_fatal(err) && s->state == SESSION_ESTABLISHED) {
+		refused = err; /* well-formed, refused for its content: answered as a request */
+		err = WAMPD_OK;
+	}
+	if (err != WAMPD_OK) {
+		wamp_msg_clear(&msg);
+		rt->stats.protocol_errors++;
+		session_fail(s, 0, 0, err == WAMPD_ERR_NOMEM ? WAMPD_ERR_PROTOCOL : err,
+		             why[0] ? why : NULL);
+		return;
+	}
+
+	metrics_count_type(metrics.msgs_in, msg.type);
+	switch (s->state) {
+	case SESSION_OPEN:
+		if (msg.type == WAMP_HELLO) {
+			err = proto_hello(rt, s, &msg);
+		} else {
+			snprintf(why, sizeof(why), "%s before HELLO", wamp_type_name(msg.type));
+			err = WAMPD_ERR_PROTOCOL;
+		}
+		break;
+	case SESSION_AUTHENTICATING:
+		if (msg.type == WAMP_AUTHENTICATE) {
+			err = proto_authenticate(rt, s, &msg);
+		} else if (msg.type == WAMP_ABORT) {
+			proto_auth_done(s);
+			session_close(s, 1000, "client abort");
+		} else {
+			snprintf(why, sizeof(why), "%s while authenticating", wamp_type_name(msg.type));
+			err = WAMPD_ERR_PROTOCOL;
+		}
+		break;
+	case SESSION_ESTABLISHED:
+		err = refused != WAMPD_OK ? proto_refused(s, &msg, refused, why)
+		                          : proto_dispatch(rt, s, &msg);
+		if (err == WAMPD_ERR_PROTOCOL && !why[0])
+			snprintf(why, sizeof(why), "%s not allowed here", wamp_type_name(msg.type));
+		break;
+	case SESSION_SHUTTING_DOWN:
+		/* waiting for the client's GOODBYE; everything else is ignored (sessions.md, 14) */
+		if (msg.type == WAMP_GOODBYE)
+			err = proto_goodbye(rt, s);
+		else if (msg.type == WAMP_ABORT)
+			session_close(s, 1000, "client abort");
+		break;
+	default:
+		err = WAMPD_ERR_PROTOCOL;
+		break;
+	}
+
+	if (err == WAMPD_ERR_AUTHZ_PENDING) {
+		proto_park(s, buf, len, replayed);
+		wamp_msg_clear(&msg);
+		return;
+	}
+	realm_authorize_settled(s); /* answers kept for this request's retries are spent */
+	if (err != WAMPD_OK) {
+		proto_request_of(&msg, &req_type, &req_id);
+		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err))
+			metrics.publish_refused[err]++;
+		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err) &&
+		    !wamp_dict_bool(msg.dict, "acknowledge", false)) {
+			/* an unacknowledged PUBLISH gets no ERROR (clients would not expect it) */
+			wlog_info("broker", "publish failed session=%llu topic=%s: %s",
+			          (unsigned long long)s->id, msg.uri ? msg.uri : "",
+			          wampd_err_uri(err));
+		} else {
+			if (err == WAMPD_ERR_PROTOCOL)
+				rt->stats.protocol_errors++;
+			session_fail(s, req_type, req_id, err, why[0] ? why : NULL);
+		}
+	}
+	wamp_msg_clear(&msg);
+}
+
+void proto_transport_closed(struct router *rt, struct session *s)
+{
+	if (s->auth_call) {
+		dealer_forget_internal(s->auth_call);
+		s->auth_call = NULL;
+	}
+	proto_auth_done(s);
+	proto_hello_timer_stop(rt, s);
+	if (s->resume_timer && rt->realms.timers.cancel)
+		rt->realms.timers.cancel(rt->realms.timers.ctx, s->resume_timer);
+	s->resume_timer = NULL;
+	proto_parked_clear(s);
+	realm_leave(s);
+	s->state = SESSION_CLOSING;
+}
+
+void proto_shutdown(struct router *rt, struct session *s)
+{
+	static const char reason[] = "wamp.close.system_shutdown";
+	struct wamp_msg bye = {.type = WAMP_GOODBYE, .uri = reason, .uri_len = sizeof(reason) - 1};
+
+	(void)rt;
+	if (s->state == SESSION_ESTABLISHED) {
+		bye.dict = json_pack("{s:s}", "message", "the router is shutting down");
+		session_send_msg(s, &bye);
+		json_decref(bye.dict);
+		s->state = SESSION_SHUTTING_DOWN;
+	} else if (s->state != SESSION_SHUTTING_DOWN) {
+		session_close(s, 1001, "router shutting down");
+	}
+}

@@ -1,0 +1,56 @@
+/*
+ * router.c - router setup and teardown (configuration -> realms).
+ */
+#include "router/core/router.h"
+
+#include <string.h>
+
+#include "common/log.h"
+#include "router/core/protocol.h"
+
+bool router_init(struct router *rt, struct config *cfg)
+{
+	memset(rt, 0, sizeof(*rt));
+	realms_init(&rt->realms, &cfg->realm_limits);
+	rt->realms.auto_create = cfg->auto_create_realms;
+	for (size_t i = 0; i < cfg->nrealms; i++) {
+		const struct realm_config *rc = &cfg->realms[i];
+		struct realm *r = realms_add(&rt->realms, rc->name, rc->uri_rule);
+
+		if (!r)
+			goto fail;
+		r->call_timeout_ms = rc->call_timeout_ms;
+		r->broker.max_retained = rc->max_retained;
+		r->broker.max_retained_bytes = rc->max_retained_bytes;
+		r->broker.max_history_bytes = rc->max_history_bytes;
+		/* the realm takes the roles over */
+		r->authz = cfg->realms[i].authz;
+		memset(&cfg->realms[i].authz, 0, sizeof(cfg->realms[i].authz));
+		for (size_t j = 0; j < rc->nhistory; j++)
+			if (broker_add_history(&r->broker, rc->history[j].uri, rc->history[j].match,
+			                       rc->history[j].limit) != WAMPD_OK)
+				goto fail;
+	}
+	rt->codec_limits.max_depth = cfg->max_depth;
+	iplimit_init(&rt->ipl, cfg->max_sessions_per_ip, cfg->max_auth_failures_per_ip,
+	             cfg->auth_failure_window_s * 1000u);
+	if (!proto_init(rt))
+		goto fail;
+	rt->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	return true;
+fail:
+	realms_destroy(&rt->realms);
+	iplimit_destroy(&rt->ipl);
+	json_decref(rt->welcome_roles);
+	rt->welcome_roles = NULL;
+	return false;
+}
+
+void router_destroy(struct router *rt)
+{
+	realms_destroy(&rt->realms);
+	iplimit_destroy(&rt->ipl);
+	json_decref(rt->welcome_roles);
+	config_free(&rt->cfg);
+}

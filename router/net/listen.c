@@ -1,0 +1,327 @@
+/*
+ * listen.c - the listeners (see listen.h): for each configured listener the libwebsockets
+ * vhosts that accept its connections, and what they print once they listen.
+ *
+ * A plain listener is two vhosts: the front door (front.c; the listening socket, raw until
+ * it knows the protocol) and the WebSocket vhost without a listener of its own that adopts
+ * the upgrades the front door hands over (CONTEXT_PORT_NO_LISTEN_SERVER). A TLS listener is
+ * one vhost that listens itself (a front door cannot read an encrypted head): WebSocket and
+ * lws' HTTP role for the HTTP services, and for a universal listener RawSocket by lws'
+ * fallback to the "wampd-rawsocket" protocol (raw.c) when the decrypted first line is not
+ * HTTP. The WebSocket vhost's protocols are: protocols[0] "http" (plain HTTP, and the
+ * protocol lws falls back to for an upgrade naming no subprotocol, which is refused), then
+ * one "wamp.2.<serializer>" protocol per serializer the listener enables (and its .batched
+ * twin), all served by ws.c's callback; lws picks the first subprotocol of the client's
+ * list it knows. Every vhost's user is its listener, so each connection is served with
+ * exactly its listener's configuration (front.c: listener isolation).
+ */
+#include "router/net/listen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "router/net/http.h"
+#include "router/http/httpsvc.h"
+#include "router/net/raw.h"
+#include "router/net/reuseport.h"
+#include "router/net/tlspeer.h"
+#include "router/net/ws.h"
+
+#define WS_RAW_TLS_PROTOCOL "wampd-rawsocket" /* RawSocket over TLS (raw.c) */
+
+/* protocols[0]: plain HTTP (on a TLS listener the HTTP services, router/net/http.c), and
+ * refusal of upgrades without a WAMP subprotocol */
+static int listener_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                                  void *user, void *in, size_t len)
+{
+	/* some callbacks (GET_THREAD_ID) come with a wsi of no vhost */
+	struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
+	struct listener *l = vh ? lws_vhost_user(vh) : NULL;
+	int rc;
+
+	if (l && l->front.http && http_lws_serve(l->front.http, l->front.ipl, wsi, reason, in, len,
+	                                         &rc))
+		return rc;
+	switch (reason) {
+	case LWS_CALLBACK_WSI_DESTROY:
+		/* every wsi of the vhost ends here; an HTTP connection is bound to us */
+		if (l && l->front.http && lws_get_protocol(wsi) == &l->protocols[0])
+			http_lws_destroyed(wsi);
+		return 0;
+	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+		return tlspeer_verify(len);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		wlog_info("ws", "refusing WebSocket upgrade without a WAMP subprotocol");
+		return 1;
+	case LWS_CALLBACK_HTTP:
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND,
+		                           "wampd: connect with a WAMP WebSocket client"))
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static bool listener_protocols(struct listener *l)
+{
+	static const char *const names[2][WAMP_SER__COUNT] = {
+		{"wamp.2.json", "wamp.2.msgpack", "wamp.2.cbor"},
+		{"wamp.2.json.batched", "wamp.2.msgpack.batched", "wamp.2.cbor.batched"}};
+	size_t n = 1;
+
+	l->protocols = calloc(3 + 2 * WAMP_SER__COUNT, sizeof(*l->protocols));
+	if (!l->protocols)
+		return false;
+	l->protocols[0].name = "http";
+	l->protocols[0].callback = listener_http_callback;
+	for (int batched = 0; batched < 2; batched++) {
+		for (int ser = 0; ser < WAMP_SER__COUNT; ser++) {
+			if (!(l->cfg->serializers & (1u << ser)) ||
+			    !wamp_ser_supported((enum wamp_ser)ser))
+				continue;
+			l->protocols[n].name = names[batched][ser];
+			l->protocols[n].callback = ws_callback;
+			l->protocols[n].per_session_data_size = ws_pss_size();
+			l->protocols[n].rx_buffer_size = WS_RX_CHUNK;
+			l->protocols[n].id = (unsigned)ser | (batched ? WS_PROTO_BATCHED : 0);
+			n++;
+		}
+	}
+	if (n > 1 && l->cfg->tls_cert && l->cfg->rawsocket) {
+		/* universal over TLS: where lws binds a connection whose decrypted first line
+		 * is not HTTP (see listener_tls) */
+		l->protocols[n].name = WS_RAW_TLS_PROTOCOL;
+		l->protocols[n].callback = raw_tls_callback;
+		/* no per-session data: raw_tls_callback allocates its own (see there) */
+	}
+	return n > 1;
+}
+
+/*
+ * A TLS listener's listening vhost (OpenSSL through lws; the certificate, key and client
+ * CA of the listener):
+ * - websocket: the WebSocket vhost listens itself;
+ * - universal: the same, and a connection whose decrypted first line is not HTTP (a
+ *   RawSocket client's first octet is 0x7F, which no HTTP method starts with) is handed by
+ *   lws to the "wampd-rawsocket" protocol (raw.c) with the bytes it read
+ *   (LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG): the decrypted first octet
+ *   decides, as the front door's first octet does without TLS;
+ * - rawsocket: a raw vhost whose connections all go to "wampd-rawsocket".
+ * Prints the listening URLs (wss://, rss://). false on failure (logged).
+ */
+static bool listener_tls(struct router *rt, struct lws_context *ctx,
+                         const lws_retry_bo_t *retry, struct listener *l, size_t i)
+{
+	const struct listener_config *lc = l->cfg;
+	const struct config *cfg = &rt->cfg;
+	const char *host = lc->host ? lc->host : "0.0.0.0";
+	struct lws_context_creation_info info;
+	struct lws_vhost *vh;
+
+	memset(&info, 0, sizeof(info));
+	info.port = lc->port;
+	info.iface = lc->host;
+	/* lws serves TLS on a vhost only with this bit in the vhost's own options (the
+	 * client-certificate options carry it too, so it used to work only with a CA) */
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.ssl_cert_filepath = lc->tls_cert;
+	info.ssl_private_key_filepath = lc->tls_key;
+	if (lc->tls_ca) {
+		info.ssl_ca_filepath = lc->tls_ca;
+		info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+		if (!lc->tls_require_client_cert)
+			info.options |= LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
+	}
+	if (lc->rawsocket) {
+		info.listen_accept_role = "raw-skt";
+		info.listen_accept_protocol = WS_RAW_TLS_PROTOCOL;
+	}
+	if (lc->websocket) {
+		info.vhost_name = l->front.ws_vhost_name;
+		info.protocols = l->protocols;
+		info.user = l;
+		info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
+		/* HTTP/1.1 only: the HTTP services write HTTP/1.1 (http.h); lws would otherwise
+		 * offer h2 first, which browsers take for https:// (WebSocket uses HTTP/1.1) */
+		info.alpn = "http/1.1";
+		info.keepalive_timeout = HTTP_IDLE_S;
+		if (lc->rawsocket)
+			info.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+		if (cfg->ping_interval_s && cfg->ping_timeout_s)
+			info.retry_and_idle_policy = retry;
+	} else {
+		snprintf(l->front_name, sizeof(l->front_name), "wampd-rawtls-%04u", (unsigned)(i % 10000));
+		info.vhost_name = l->front_name;
+		l->front_protocols[0].name = WS_RAW_TLS_PROTOCOL;
+		l->front_protocols[0].callback = raw_tls_callback;
+		info.protocols = l->front_protocols;
+		info.user = &l->front;
+		info.options |= LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+	}
+	vh = lws_create_vhost(ctx, &info);
+	if (!vh) {
+		wlog_error("listen", "cannot listen with TLS on %s:%d (listener %zu: check the "
+		           "certificate, key and port)", host, lc->port, i);
+		return false;
+	}
+	if (lc->websocket) {
+		l->vhost = vh;
+		printf("listening wss://%s:%d%s\n", host, lws_get_vhost_listen_port(vh),
+		       strcmp(lc->path, "*") ? lc->path : "/");
+		wlog_notice("router", "listening url=wss://%s:%d%s", host,
+		            lws_get_vhost_listen_port(vh), lc->path);
+	} else {
+		l->front_vhost = vh;
+	}
+	if (lc->rawsocket) {
+		printf("listening rss://%s:%d\n", host, lws_get_vhost_listen_port(vh));
+		wlog_notice("router", "listening rawsocket+tls=%s:%d", host,
+		            lws_get_vhost_listen_port(vh));
+	}
+	return true;
+}
+
+bool listeners_open(struct listeners *ls, struct router *rt, struct lws_context *ctx,
+                    const lws_retry_bo_t *retry)
+{
+	const struct config *cfg = &rt->cfg;
+	struct lws_context_creation_info info;
+
+	ls->l = calloc(cfg->nlisteners, sizeof(*ls->l));
+	if (!ls->l)
+		return false;
+	ls->n = cfg->nlisteners;
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		struct listener *l = &ls->l[i];
+		const struct listener_config *lc = &cfg->listeners[i];
+
+		l->rt = rt;
+		l->cfg = lc;
+		/* lws keeps the name's pointer; front.c writes it into the Host of every head it
+		 * hands over, to keep the connection on this listener's vhost (listener isolation) */
+		snprintf(l->front.ws_vhost_name, sizeof(l->front.ws_vhost_name), FRONT_VHOST_NAME_FMT,
+		         (unsigned)(i % 10000));
+		if (!listener_protocols(l)) {
+			wlog_error("listen", "listener %zu: no supported serializer", i);
+			return false;
+		}
+		int listen_port;
+
+		/* what the front door (front.c) or, over TLS, raw_tls_callback hands connections
+		 * to: the vhosts' user */
+		l->front.serializers = lc->serializers;
+		l->front.head_timeout_s = (int)cfg->hello_timeout_s;
+		l->front.ws_path = lc->path;
+		/* a Unix socket has no peer address to limit per */
+		l->front.ipl = lc->unix_path ? NULL : &rt->ipl;
+		l->front.websocket = lc->websocket;
+		l->front.rawsocket = lc->rawsocket;
+		l->front.rt = rt;
+		l->front.auth = &lc->auth;
+		if (lc->nhttp) {
+			char why[256];
+
+			if (!(l->front.http = httpsvc_listener_new(rt, lc, why, sizeof(why)))) {
+				wlog_error("config", "listener %zu: %s", i, why);
+				return false;
+			}
+		}
+		if (lc->tls_cert) {
+			/* TLS: the listening vhost itself (a front door cannot read an encrypted head;
+			 * lws' HTTP role parses the HTTP services' requests there, see http.h) */
+			if (lc->reuse_port)
+				wlog_warn("config", "listener %zu: reuse_port is not supported with TLS "
+				          "yet; this listener does not share its port", i);
+			if (!listener_tls(rt, ctx, retry, l, i))
+				return false;
+			continue;
+		}
+
+		/* the WebSocket vhost: adopts the connections the front door hands over */
+		memset(&info, 0, sizeof(info));
+		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+		info.iface = lc->host;
+		info.protocols = l->protocols;
+		info.user = l;
+		info.vhost_name = l->front.ws_vhost_name;
+		info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+		if (cfg->ping_interval_s && cfg->ping_timeout_s)
+			info.retry_and_idle_policy = retry;
+		l->vhost = lws_create_vhost(ctx, &info);
+		if (!l->vhost) {
+			wlog_error("listen", "cannot create the WebSocket vhost of listener %zu", i);
+			return false;
+		}
+
+		/* the front door: the listening socket, raw until it knows the protocol */
+		l->front.ws_vhost = l->vhost;
+		l->front_protocols[0].name = "wampd-front";
+		l->front_protocols[0].callback = front_callback;
+		l->front_protocols[0].per_session_data_size = front_pss_size();
+		snprintf(l->front_name, sizeof(l->front_name), "wampd-front-%04u", (unsigned)(i % 10000));
+		memset(&info, 0, sizeof(info));
+		info.port = lc->port;
+		info.iface = lc->host;
+		info.protocols = l->front_protocols;
+		info.user = &l->front;
+		info.vhost_name = l->front_name;
+		info.options = LWS_SERVER_OPTION_ONLY_RAW | LWS_SERVER_OPTION_DISABLE_IPV6;
+		if (lc->reuse_port && !lc->unix_path) /* the listener is ours (reuseport.c) */
+			info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+		if (lc->unix_path) {
+			info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+			info.iface = lc->unix_path;
+			info.port = 0; /* lws: port 0 + UNIX_SOCK = a Unix socket at iface */
+			unlink(lc->unix_path); /* a stale socket file from an earlier run */
+		}
+		l->front_vhost = lws_create_vhost(ctx, &info);
+		if (!l->front_vhost) {
+			wlog_error("listen", "cannot listen on %s:%d", lc->host ? lc->host : "*", lc->port);
+			return false;
+		}
+		if (info.port == CONTEXT_PORT_NO_LISTEN_SERVER &&
+		    !(l->reuseport = reuseport_listen(ctx, l->front_vhost, "wampd-front",
+		                                      lc->host, lc->port)))
+			return false;
+		listen_port = l->reuseport ? reuseport_port(l->reuseport)
+		                           : lws_get_vhost_listen_port(l->front_vhost);
+		if (lc->unix_path) {
+			printf("listening unix:%s\n", lc->unix_path);
+			wlog_notice("router", "listening unix=%s websocket=%s rawsocket=%s",
+			            lc->unix_path, lc->websocket ? "yes" : "no",
+			            lc->rawsocket ? "yes" : "no");
+			continue;
+		}
+		if (lc->websocket) {
+			printf("listening ws://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
+			       listen_port, strcmp(lc->path, "*") ? lc->path : "/");
+			wlog_notice("router", "listening url=ws://%s:%d%s", lc->host ? lc->host : "0.0.0.0",
+			            listen_port,
+			            strcmp(lc->path, "*") ? lc->path : "/ (any path)");
+		}
+		if (lc->rawsocket) {
+			printf("listening rs://%s:%d\n", lc->host ? lc->host : "0.0.0.0", listen_port);
+			wlog_notice("router", "listening rawsocket=%s:%d", lc->host ? lc->host : "0.0.0.0",
+			            listen_port);
+		}
+	}
+	fflush(stdout);
+	return true;
+}
+
+void listeners_close(struct listeners *ls)
+{
+	for (size_t i = 0; i < ls->n; i++) {
+		free(ls->l[i].protocols);
+		reuseport_free(ls->l[i].reuseport);
+		if (ls->l[i].cfg && ls->l[i].cfg->unix_path && ls->l[i].front_vhost)
+			unlink(ls->l[i].cfg->unix_path);
+	}
+	free(ls->l);
+	ls->l = NULL;
+	ls->n = 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * tlspeer.c - the peer of a TLS connection: client certificate verification and its
+ * common name, the tls-unique channel binding (see tlspeer.h).
+ */
+#include "router/net/tlspeer.h"
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+int tlspeer_verify(size_t preverify_ok)
+{
+	if (!preverify_ok)
+		wlog_info("tls", "refusing a client certificate that does not verify against "
+		          "ca_certificates");
+	return preverify_ok ? 0 : 1;
+}
+
+char *tlspeer_cn(struct lws *wsi)
+{
+	char big[sizeof(union lws_tls_cert_info_results) + 256];
+	union lws_tls_cert_info_results *ci = (union lws_tls_cert_info_results *)big;
+
+	/* no certificate, or one OpenSSL did not verify: nothing names the client */
+	if (lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_VERIFIED, ci, sizeof(*ci)) ||
+	    !ci->verified)
+		return NULL;
+	if (lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, ci,
+	                           sizeof(big) - sizeof(*ci) + sizeof(ci->ns.name)))
+		return NULL;
+	return strndup(ci->ns.name, (size_t)ci->ns.len);
+}
+
+uint8_t *tlspeer_channel_id(struct lws *wsi)
+{
+	SSL *ssl = lws_get_ssl(wsi);
+	unsigned char fin[EVP_MAX_MD_SIZE];
+	size_t n = ssl ? SSL_get_finished(ssl, fin, sizeof(fin)) : 0;
+	uint8_t *id;
+
+	if (!n || n > sizeof(fin) || !(id = malloc(crypto_hash_sha256_BYTES)))
+		return NULL;
+	crypto_hash_sha256(id, fin, n);
+	return id;
+}
