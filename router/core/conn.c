@@ -149,3 +149,17 @@ void conn_abandon_all(struct router *rt)
 	DL_FOREACH(rt->conns, c)
 		c->closing = true;
 }
+
+int conn_more(struct conn *c)
+{
+	if (!c->q.count)
+		return 0;
+	c->ops->kick(c);
+	return 1;
+}
+
+int conn_wrote(struct conn *c, int w)
+{
+	outq_pop(&c->q);
+	return w < 0 ? -1 : conn_more(c);
+}

@@ -100,6 +100,17 @@ void conn_close(struct conn *c, int code, const char *reason, bool now);
 static inline struct wamp_out *conn_peek(const struct conn *c) { return outq_peek(&c->q); }
 static inline void conn_pop(struct conn *c) { outq_pop(&c->q); }
 
+/*
+ * The end of a transport's WRITEABLE step, the same for every transport: the transport
+ * wrote the head of the queue (conn_peek) its own way, w being what its write returned
+ * (negative: failed); conn_wrote pops it. Returns -1 when the write failed (the transport
+ * closes the socket), 1 when more is queued (another WRITEABLE was asked for with
+ * ops->kick), 0 when the queue is now empty (the transport finishes a close, or idles).
+ * conn_more is the same check when nothing was written.
+ */
+int conn_wrote(struct conn *c, int w);
+int conn_more(struct conn *c);
+
 /* The realm's interface to a connection's session (peer = the struct conn): every
  * transport's peer_ops is CONN_PEER_OPS("its kind"). */
 enum wampd_err conn_peer_send(void *peer, struct wamp_out *out);

@@ -477,17 +477,15 @@ int http_conn_receive(struct http_conn *c, const uint8_t *in, size_t len)
 int http_conn_writeable(struct http_conn *c)
 {
 	struct wamp_out *out = outq_peek(&c->conn.q);
+	int more;
 
 	if (out) {
 		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
 		                  c->lws_role ? LWS_WRITE_HTTP : LWS_WRITE_RAW);
 
-		outq_pop(&c->conn.q);
-		if (n < 0)
-			return -1;
-	}
-	if (c->conn.q.count) {
-		lws_callback_on_writable(c->wsi);
+		if ((more = conn_wrote(&c->conn, n)))
+			return more < 0 ? -1 : 0;
+	} else if (conn_more(&c->conn)) {
 		return 0;
 	}
 	if (c->conn.closing)

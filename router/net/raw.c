@@ -266,12 +266,9 @@ int raw_conn_writeable(struct raw_conn *c)
 		}
 		w = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
 		metrics.bytes_out += n;
-		outq_pop(&c->conn.q);
-		if (w < 0)
-			return -1;
-	}
-	if (c->conn.q.count) {
-		lws_callback_on_writable(c->wsi);
+		if ((w = conn_wrote(&c->conn, w)))
+			return w < 0 ? -1 : 0;
+	} else if (conn_more(&c->conn)) {
 		return 0;
 	}
 	return c->conn.closing ? -1 : 0;

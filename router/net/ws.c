@@ -344,17 +344,16 @@ static int ws_writeable(struct ws_conn *c)
 	if (out && c->batched) {
 		if (ws_write_batch(c) < 0)
 			return -1;
+		if (conn_more(&c->conn))
+			return 0;
 	} else if (out) {
 		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
 		                  out->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 
 		metrics.bytes_out += out->len;
-		outq_pop(&c->conn.q);
-		if (n < 0)
-			return -1;
-	}
-	if (c->conn.q.count) {
-		lws_callback_on_writable(c->wsi);
+		if ((n = conn_wrote(&c->conn, n)))
+			return n < 0 ? -1 : 0;
+	} else if (conn_more(&c->conn)) {
 		return 0;
 	}
 	if (c->conn.closing) {
