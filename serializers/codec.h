@@ -1,6 +1,6 @@
 /*
  * codec.h - decode bytes into struct wamp_msg and encode struct wamp_msg into a wamp_out,
- * for every serializer (JSON via jansson, MessagePack via msgpack-c, CBOR later).
+ * for every serializer (JSON via jansson, MessagePack via msgpack-c, CBOR via libcbor).
  *
  * Decoding validates the whole message (well-formed bytes, UTF-8 in JSON, nesting depth,
  * array length and field types per wamp_schema()) but decodes only the header fields:
@@ -20,6 +20,7 @@
 #define WAMPD_SERIALIZERS_CODEC_H
 
 #include "common/err.h"
+#include "serializers/serializer.h"
 #include "serializers/wamp_msg.h"
 #include "serializers/wamp_out.h"
 
@@ -29,17 +30,7 @@ struct wamp_codec_limits {
 	unsigned max_depth; /* max nesting of arrays/maps, the message array counting as 1 */
 };
 
-/* Parse a serializer name ("json", "msgpack", "cbor"). Returns -1 if unknown. */
-int wamp_ser_from_name(const char *name);
-
-/* "json", "msgpack", "cbor". */
-const char *wamp_ser_name(enum wamp_ser ser);
-
-/* true if messages in ser are sent as binary frames (msgpack, cbor). */
-bool wamp_ser_is_binary(enum wamp_ser ser);
-
-/* true if this build can decode and encode ser. */
-bool wamp_ser_supported(enum wamp_ser ser);
+/* The serializers' names, subprotocols, frame types...: serializer.h (included). */
 
 /*
  * Decode one message of `len` bytes.

@@ -8,6 +8,14 @@
 
 #include "serializers/codec.h"
 
+/* What a codec does: a row's codec in the serializer descriptor table (serializer.c). */
+struct wamp_codec_ops {
+	enum wampd_err (*decode)(const uint8_t *buf, size_t len, unsigned max_depth,
+	                         struct wamp_msg *msg, char *errbuf, size_t errlen);
+	struct wamp_out *(*encode)(const struct wamp_msg *msg, enum wampd_err *err);
+	json_t *(*value)(const uint8_t *p, size_t n); /* one payload element as json_t */
+};
+
 /* Top-level elements a WAMP message can have (ERROR: 7) plus one to detect excess. */
 #define CODEC_MAX_ELEMS 8
 
