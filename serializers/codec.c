@@ -27,13 +27,13 @@ static const struct wamp_codec_ops *codec_of(enum wamp_ser ser)
 	return d ? d->codec : NULL;
 }
 
-enum wampd_err codec_fail(char *errbuf, size_t errlen, const char *fmt, ...)
+enum wampd_err codec_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (errbuf && errlen) {
+	if (err && errlen) {
 		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
+		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
 	return WAMPD_ERR_PROTOCOL;
@@ -135,21 +135,21 @@ bool codec_json_binary(const json_t *v, uint8_t **out, size_t *out_len)
 
 enum wampd_err wamp_decode(enum wamp_ser ser, const uint8_t *buf, size_t len,
                            const struct wamp_codec_limits *lim, struct wamp_msg *msg,
-                           char *errbuf, size_t errlen)
+                           char *err, size_t errlen)
 {
 	unsigned depth = lim && lim->max_depth ? lim->max_depth : WAMP_DEFAULT_MAX_DEPTH;
 	const struct wamp_codec_ops *codec = codec_of(ser);
-	enum wampd_err err;
+	enum wampd_err code;
 
 	memset(msg, 0, sizeof(*msg));
 	if (!codec)
-		return codec_fail(errbuf, errlen, "serializer %s not supported", wamp_ser_name(ser));
-	err = codec->decode(buf, len, depth, msg, errbuf, errlen);
-	if (err != WAMPD_OK)
+		return codec_fail(err, errlen, "serializer %s not supported", wamp_ser_name(ser));
+	code = codec->decode(buf, len, depth, msg, err, errlen);
+	if (code != WAMPD_OK)
 		wamp_msg_clear(msg);
 	else
 		msg->payload.ser = ser;
-	return err;
+	return code;
 }
 
 struct wamp_out *wamp_encode(enum wamp_ser ser, const struct wamp_msg *msg, enum wampd_err *err)

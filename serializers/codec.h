@@ -39,11 +39,11 @@ struct wamp_codec_limits {
  * - lim may be NULL (defaults).
  * - On failure returns WAMPD_ERR_PROTOCOL (malformed bytes, wrong arity or field type,
  *   unknown message type, too deep) or WAMPD_ERR_NOMEM, writes a short reason into
- *   errbuf (if errbuf and errlen > 0) and leaves msg cleared (nothing to release).
+ *   err (if err and errlen > 0) and leaves msg cleared (nothing to release).
  */
 enum wampd_err wamp_decode(enum wamp_ser ser, const uint8_t *buf, size_t len,
                            const struct wamp_codec_limits *lim, struct wamp_msg *msg,
-                           char *errbuf, size_t errlen);
+                           char *err, size_t errlen);
 
 /*
  * Encode msg in serializer ser.
@@ -70,11 +70,11 @@ json_t *wamp_payload_kwargs(const struct wamp_payload *p, enum wampd_err *err);
  * Check the types of the Options/Details keys the spec defines for msg's type (e.g.
  * PUBLISH.Options.acknowledge must be a bool, SUBSCRIBE.Options.match one of the three
  * policies). Unknown keys are allowed. Returns WAMPD_OK, WAMPD_ERR_PROTOCOL with a reason
- * naming the key in errbuf (a malformed message: the session ends), or
+ * naming the key in err (a malformed message: the session ends), or
  * WAMPD_ERR_INVALID_ARGUMENT with a reason when the payload holds a non-finite number
  * (payload.nonfinite: refused as a request, the session lives on).
  */
-enum wampd_err wamp_validate(const struct wamp_msg *msg, char *errbuf, size_t errlen);
+enum wampd_err wamp_validate(const struct wamp_msg *msg, char *err, size_t errlen);
 
 /* Total encoded bytes of the payload spans (0 for values): for size limits and stats. */
 static inline size_t wamp_payload_span_len(const struct wamp_payload *p)
