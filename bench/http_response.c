@@ -65,8 +65,8 @@ static bool content_length(const char *v, size_t n, long long *out)
 	return true;
 }
 
-enum http_resp_result http_resp_parse(const char *p, size_t n, struct http_resp *r, char *why,
-                                      size_t whylen)
+enum http_resp_result http_resp_parse(const char *p, size_t n, struct http_resp *r, char *err,
+                                      size_t errlen)
 {
 	const char *end = p + n, *line = p, *head_end = NULL;
 	long long clen = -1;
@@ -80,7 +80,7 @@ enum http_resp_result http_resp_parse(const char *p, size_t n, struct http_resp 
 		if (!nl) {
 			if (n <= HTTP_RESP_HEAD_MAX)
 				return HTTP_RESP_MORE;
-			snprintf(why, whylen, "response head longer than %d bytes", HTTP_RESP_HEAD_MAX);
+			snprintf(err, errlen, "response head longer than %d bytes", HTTP_RESP_HEAD_MAX);
 			return HTTP_RESP_BAD;
 		}
 		len = (size_t)(nl - line);
@@ -88,7 +88,7 @@ enum http_resp_result http_resp_parse(const char *p, size_t n, struct http_resp 
 			len--;
 		if (!status) {
 			if (!status_line(line, len, &status)) {
-				snprintf(why, whylen, "bad status line \"%.*s\"", (int)(len < 60 ? len : 60),
+				snprintf(err, errlen, "bad status line \"%.*s\"", (int)(len < 60 ? len : 60),
 				         line);
 				return HTTP_RESP_BAD;
 			}
@@ -100,7 +100,7 @@ enum http_resp_result http_resp_parse(const char *p, size_t n, struct http_resp 
 			long long k;
 
 			if (!colon || colon == line) {
-				snprintf(why, whylen, "header line without a name");
+				snprintf(err, errlen, "header line without a name");
 				return HTTP_RESP_BAD;
 			}
 			name_len = (size_t)(colon - line);
@@ -110,17 +110,17 @@ enum http_resp_result http_resp_parse(const char *p, size_t n, struct http_resp 
 				ve--;
 			if (token_is(line, name_len, "content-length")) {
 				if (!content_length(v, (size_t)(ve - v), &k)) {
-					snprintf(why, whylen, "bad Content-Length");
+					snprintf(err, errlen, "bad Content-Length");
 					return HTTP_RESP_BAD;
 				}
 				if (clen >= 0 && k != clen) {
-					snprintf(why, whylen, "conflicting Content-Length headers");
+					snprintf(err, errlen, "conflicting Content-Length headers");
 					return HTTP_RESP_BAD;
 				}
 				clen = k;
 			} else if (token_is(line, name_len, "transfer-encoding") &&
 			           !token_is(v, (size_t)(ve - v), "identity")) {
-				snprintf(why, whylen, "Transfer-Encoding %.*s not supported",
+				snprintf(err, errlen, "Transfer-Encoding %.*s not supported",
 				         (int)(ve - v < 40 ? ve - v : 40), v);
 				return HTTP_RESP_BAD;
 			} else if (token_is(line, name_len, "connection") &&
@@ -131,16 +131,16 @@ enum http_resp_result http_resp_parse(const char *p, size_t n, struct http_resp 
 		line = nl + 1;
 	}
 	if (head_end - p > HTTP_RESP_HEAD_MAX) {
-		snprintf(why, whylen, "response head longer than %d bytes", HTTP_RESP_HEAD_MAX);
+		snprintf(err, errlen, "response head longer than %d bytes", HTTP_RESP_HEAD_MAX);
 		return HTTP_RESP_BAD;
 	}
 	if (status < 200 || status == 204 || status == 304) {
 		clen = 0;
 	} else if (clen < 0) {
-		snprintf(why, whylen, "%d response without Content-Length", status);
+		snprintf(err, errlen, "%d response without Content-Length", status);
 		return HTTP_RESP_BAD;
 	} else if (clen > HTTP_RESP_BODY_MAX) {
-		snprintf(why, whylen, "response body of %lld bytes", clen);
+		snprintf(err, errlen, "response body of %lld bytes", clen);
 		return HTTP_RESP_BAD;
 	}
 	if (end - head_end < clen)

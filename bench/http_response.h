@@ -31,13 +31,13 @@ struct http_resp {
 /*
  * Parse the response at the start of [p, p + n). Borrows p; *r is written only on
  * HTTP_RESP_OK (r->body then points into p). On HTTP_RESP_BAD a short reason goes into
- * why (whylen > 0). Rejected: a status line other than "HTTP/1.x DDD[ reason]" (first
+ * err (errlen > 0). Rejected: a status line other than "HTTP/1.x DDD[ reason]" (first
  * digit 1-9), a header line without a name, a Content-Length that is not a decimal number
  * or is repeated with another value, a Transfer-Encoding other than identity, a response
  * that must have a body but has no Content-Length, a head over HTTP_RESP_HEAD_MAX or a body
  * over HTTP_RESP_BODY_MAX. 1xx, 204 and 304 responses have no body whatever their headers.
  * Lines may end in CRLF or LF.
  */
-enum http_resp_result http_resp_parse(const char *p, size_t n, struct http_resp *r, char *why,
-                                      size_t whylen);
+enum http_resp_result http_resp_parse(const char *p, size_t n, struct http_resp *r, char *err,
+                                      size_t errlen);
 #endif

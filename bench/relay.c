@@ -264,7 +264,8 @@ static int callback_raw(struct lws *wsi, enum lws_callback_reasons reason, void 
 				break;
 			/* any serializer (the relay does not decode), 2^24 octets */
 			if (c->hs[0] != RS_MAGIC ||
-			    rs_handshake(c->hs, 0x7, RS_MAX_LEN, reply, &ser, &peer_max) != RS_OK)
+			    rs_handshake(c->hs, wamp_ser_supported_set(), RS_MAX_LEN, reply, &ser,
+			                 &peer_max) != RS_OK)
 				return -1;
 			if (!(b = buf_new(reply, 4, 1)))
 				return -1;
@@ -288,10 +289,11 @@ static int callback_raw(struct lws *wsi, enum lws_callback_reasons reason, void 
 	return 0;
 }
 
+/* names [1] and [2]: the JSON and MessagePack subprotocols, from the serializer table (main) */
 static struct lws_protocols protocols[] = {
 	{"http", lws_callback_http_dummy, 0, 0, 0, NULL, 0},
-	{"wamp.2.json", callback, sizeof(struct conn), 0, 0, NULL, 0},
-	{"wamp.2.msgpack", callback, sizeof(struct conn), 0, 0, NULL, 0},
+	{NULL, callback, sizeof(struct conn), 0, 0, NULL, 0},
+	{NULL, callback, sizeof(struct conn), 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -329,6 +331,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	protocols[1].name = wamp_ser_desc(WAMP_SER_JSON)->subprotocol;
+	protocols[2].name = wamp_ser_desc(WAMP_SER_MSGPACK)->subprotocol;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

@@ -326,7 +326,7 @@ static void send_raw(struct client *c, int64_t t)
 	o->len = (size_t)snprintf((char *)wamp_out_data(o), n, "%020" PRId64 ":", t);
 	memcpy(wamp_out_data(o) + o->len, c->b->payload_fill, (size_t)c->b->payload);
 	o->len += (size_t)c->b->payload;
-	o->binary = c->b->ser != WAMP_SER_JSON;
+	o->binary = wamp_ser_is_binary(c->b->ser);
 	cq_push(c, o);
 }
 
@@ -966,7 +966,7 @@ static void on_raw(struct client *c, const uint8_t *p, size_t n)
 
 		memcpy(wamp_out_data(o), p, n);
 		o->len = n;
-		o->binary = b->ser != WAMP_SER_JSON;
+		o->binary = wamp_ser_is_binary(b->ser);
 		cq_push(c, o);
 		return;
 	}
@@ -1243,7 +1243,7 @@ static struct lws *open_client(struct bench *b, struct client *c)
 	i.path = c->target->path;
 	i.host = c->target->host;
 	i.origin = c->target->host;
-	i.protocol = b->ser == WAMP_SER_JSON ? "wamp.2.json" : "wamp.2.msgpack";
+	i.protocol = wamp_ser_desc(b->ser)->subprotocol;
 	i.local_protocol_name = "wampbench";
 	if (b->rawsocket || b->sc == SC_HTTP_PUBLISH) {
 		i.method = "RAW";
@@ -1352,8 +1352,9 @@ int main(int argc, char **argv)
 			callee_url = v;
 		else if (!strcmp(a, "--scenario"))
 			sc = v;
-		else if (!strcmp(a, "--serializer"))
-			b.ser = strcmp(v, "msgpack") ? WAMP_SER_JSON : WAMP_SER_MSGPACK;
+		else if (!strcmp(a, "--serializer")) /* encode_args writes JSON or MessagePack */
+			b.ser = wamp_ser_by_name(v) == wamp_ser_desc(WAMP_SER_MSGPACK) ? WAMP_SER_MSGPACK
+			                                                            : WAMP_SER_JSON;
 		else if (!strcmp(a, "--transport") && (!strcmp(v, "rawsocket") ||
 		                                       !strcmp(v, "websocket")))
 			b.rawsocket = !strcmp(v, "rawsocket");

@@ -448,10 +448,10 @@ static bool cr_is_binary(const struct codec_span *e)
 	return e->p[0] >> 5 == 2;
 }
 
-static json_t *cr_dict(const struct codec_span *e, char *why, size_t whylen)
+static json_t *cr_dict(const struct codec_span *e, char *err, size_t errlen)
 {
-	(void)why;
-	(void)whylen;
+	(void)err;
+	(void)errlen;
 	return cb_span_value(e->p, e->n);
 }
 
@@ -468,7 +468,7 @@ static const struct codec_reader cb_reader = {
 };
 
 enum wampd_err cb_decode(const uint8_t *buf, size_t len, unsigned max_depth,
-                         struct wamp_msg *msg, char *errbuf, size_t errlen)
+                         struct wamp_msg *msg, char *err, size_t errlen)
 {
 	struct cbscan s = {.p = buf, .end = buf + len, .max_depth = max_depth};
 	struct codec_span el[CODEC_MAX_ELEMS];
@@ -479,9 +479,9 @@ enum wampd_err cb_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 	int n = 0;
 
 	if (!cb_head(&s, &major, &count, &ai))
-		return codec_fail(errbuf, errlen, "malformed CBOR: %s", s.err);
+		return codec_fail(err, errlen, "malformed CBOR: %s", s.err);
 	if (major != 4)
-		return codec_fail(errbuf, errlen, "a message must be an array");
+		return codec_fail(err, errlen, "a message must be an array");
 	for (;;) {
 		if (count == CB_INDEFINITE) {
 			if (s.p < s.end && *s.p == 0xff) {
@@ -492,24 +492,24 @@ enum wampd_err cb_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 			break;
 		}
 		if (n == CODEC_MAX_ELEMS)
-			return codec_fail(errbuf, errlen, "message array of more than %d elements",
+			return codec_fail(err, errlen, "message array of more than %d elements",
 			                  CODEC_MAX_ELEMS);
 		el[n].p = s.p;
 		s.nonfinite = false;
 		if (!cb_skip(&s, 2))
-			return codec_fail(errbuf, errlen, "malformed CBOR: %s (element %d)", s.err, n);
+			return codec_fail(err, errlen, "malformed CBOR: %s (element %d)", s.err, n);
 		el[n].n = (size_t)(s.p - el[n].p);
 		el[n].nonfinite = s.nonfinite;
 		n++;
 	}
 	if (s.p != s.end)
-		return codec_fail(errbuf, errlen, "trailing bytes after the message");
+		return codec_fail(err, errlen, "trailing bytes after the message");
 	if (n == 0)
-		return codec_fail(errbuf, errlen, "empty message array");
+		return codec_fail(err, errlen, "empty message array");
 	if (!cb_field_uint(&el[0], &type) || type > WAMP_TYPE__MAX ||
 	    !(schema = wamp_schema((int)type)))
-		return codec_fail(errbuf, errlen, "unknown message type");
-	return codec_decode_fields(&cb_reader, (int)type, schema, el, n, msg, errbuf, errlen);
+		return codec_fail(err, errlen, "unknown message type");
+	return codec_decode_fields(&cb_reader, (int)type, schema, el, n, msg, err, errlen);
 }
 
 /* ---------------------------------------------------------------------------------- */

@@ -1,13 +1,12 @@
 /*
- * codec.c - serializer names and dispatch, the helpers the codecs share (UTF-8 check,
- * string field storage, WAMP's binary-in-JSON convention) and payload decoding. The schema
- * walk the codecs share is in codec_walk.h.
+ * codec.c - dispatch to the codecs, the helpers the codecs share (UTF-8 check, string
+ * field storage, WAMP's binary-in-JSON convention) and payload decoding. The schema walk the
+ * codecs share is in codec_walk.h.
  *
- * Dispatch on the serializer goes through one table of codec operations (decode, encode,
- * payload element -> value), one row per serializer built in. Every codec is optional at
- * build time: CBOR needs libcbor (WAMPD_HAVE_CBOR), and a trimmed build (the client library's
- * smallest, client/CMakeLists.txt) may leave out JSON (WAMPD_WITHOUT_JSON) or MessagePack
- * (WAMPD_WITHOUT_MSGPACK); a serializer without a row is "not supported".
+ * Dispatch on the serializer goes through the codec operations (decode, encode, payload
+ * element -> value) of its row in the serializer descriptor table (serializer.c); a row
+ * without codec (not built in: CBOR without libcbor, a trimmed client build) is "not
+ * supported".
  *
  * Binary convention (advanced/serialization_binary_json.md): bytes travel through JSON as
  * a string made of a NUL character followed by the standard base64 (RFC 4648 section 4,
@@ -20,71 +19,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const ser_names[WAMP_SER__COUNT] = {"json", "msgpack", "cbor"};
-
-/* What a codec does, for the dispatch below. */
-struct codec_ops {
-	enum wampd_err (*decode)(const uint8_t *buf, size_t len, unsigned max_depth,
-	                         struct wamp_msg *msg, char *errbuf, size_t errlen);
-	struct wamp_out *(*encode)(const struct wamp_msg *msg, enum wampd_err *err);
-	json_t *(*value)(const uint8_t *p, size_t n); /* one payload element as json_t */
-};
-
-#ifndef WAMPD_WITHOUT_MSGPACK
-static json_t *mp_element_value(const uint8_t *p, size_t n)
-{
-	return mp_span_value(p, n, false);
-}
-#endif
-
-static const struct codec_ops codecs[WAMP_SER__COUNT] = {
-#ifndef WAMPD_WITHOUT_JSON
-	[WAMP_SER_JSON] = {js_decode, js_encode, js_span_value},
-#endif
-#ifndef WAMPD_WITHOUT_MSGPACK
-	[WAMP_SER_MSGPACK] = {mp_decode, mp_encode, mp_element_value},
-#endif
-#ifdef WAMPD_HAVE_CBOR
-	[WAMP_SER_CBOR] = {cb_decode, cb_encode, cb_span_value},
-#endif
-};
-
 /* The codec of ser, or NULL when this build has none. */
-static const struct codec_ops *codec_of(enum wamp_ser ser)
+static const struct wamp_codec_ops *codec_of(enum wamp_ser ser)
 {
-	return (unsigned)ser < WAMP_SER__COUNT && codecs[ser].decode ? &codecs[ser] : NULL;
+	const struct wamp_serializer_desc *d = wamp_ser_desc(ser);
+
+	return d ? d->codec : NULL;
 }
 
-int wamp_ser_from_name(const char *name)
-{
-	for (int i = 0; i < WAMP_SER__COUNT; i++)
-		if (!strcmp(name, ser_names[i]))
-			return i;
-	return -1;
-}
-
-const char *wamp_ser_name(enum wamp_ser ser)
-{
-	return (unsigned)ser < WAMP_SER__COUNT ? ser_names[ser] : "unknown";
-}
-
-bool wamp_ser_is_binary(enum wamp_ser ser)
-{
-	return ser != WAMP_SER_JSON;
-}
-
-bool wamp_ser_supported(enum wamp_ser ser)
-{
-	return codec_of(ser) != NULL;
-}
-
-enum wampd_err codec_fail(char *errbuf, size_t errlen, const char *fmt, ...)
+enum wampd_err codec_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (errbuf && errlen) {
+	if (err && errlen) {
 		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
+		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
 	return WAMPD_ERR_PROTOCOL;
@@ -186,26 +135,26 @@ bool codec_json_binary(const json_t *v, uint8_t **out, size_t *out_len)
 
 enum wampd_err wamp_decode(enum wamp_ser ser, const uint8_t *buf, size_t len,
                            const struct wamp_codec_limits *lim, struct wamp_msg *msg,
-                           char *errbuf, size_t errlen)
+                           char *err, size_t errlen)
 {
 	unsigned depth = lim && lim->max_depth ? lim->max_depth : WAMP_DEFAULT_MAX_DEPTH;
-	const struct codec_ops *codec = codec_of(ser);
-	enum wampd_err err;
+	const struct wamp_codec_ops *codec = codec_of(ser);
+	enum wampd_err code;
 
 	memset(msg, 0, sizeof(*msg));
 	if (!codec)
-		return codec_fail(errbuf, errlen, "serializer %s not supported", wamp_ser_name(ser));
-	err = codec->decode(buf, len, depth, msg, errbuf, errlen);
-	if (err != WAMPD_OK)
+		return codec_fail(err, errlen, "serializer %s not supported", wamp_ser_name(ser));
+	code = codec->decode(buf, len, depth, msg, err, errlen);
+	if (code != WAMPD_OK)
 		wamp_msg_clear(msg);
 	else
 		msg->payload.ser = ser;
-	return err;
+	return code;
 }
 
 struct wamp_out *wamp_encode(enum wamp_ser ser, const struct wamp_msg *msg, enum wampd_err *err)
 {
-	const struct codec_ops *codec = codec_of(ser);
+	const struct wamp_codec_ops *codec = codec_of(ser);
 	struct wamp_out *o;
 
 	*err = WAMPD_OK;
@@ -227,7 +176,7 @@ json_t *payload_element(const struct wamp_payload *p, bool kwargs, enum wampd_er
 	const uint8_t *span = kwargs ? p->kwargs : p->args;
 	size_t n = kwargs ? p->kwargs_len : p->args_len;
 	json_t *v = kwargs ? p->kwargs_v : p->args_v;
-	const struct codec_ops *codec;
+	const struct wamp_codec_ops *codec;
 
 	*err = WAMPD_OK;
 	if (!span)

@@ -1,6 +1,6 @@
 /*
  * codec.h - decode bytes into struct wamp_msg and encode struct wamp_msg into a wamp_out,
- * for every serializer (JSON via jansson, MessagePack via msgpack-c, CBOR later).
+ * for every serializer (JSON via jansson, MessagePack via msgpack-c, CBOR via libcbor).
  *
  * Decoding validates the whole message (well-formed bytes, UTF-8 in JSON, nesting depth,
  * array length and field types per wamp_schema()) but decodes only the header fields:
@@ -20,6 +20,7 @@
 #define WAMPD_SERIALIZERS_CODEC_H
 
 #include "common/err.h"
+#include "serializers/serializer.h"
 #include "serializers/wamp_msg.h"
 #include "serializers/wamp_out.h"
 
@@ -29,17 +30,7 @@ struct wamp_codec_limits {
 	unsigned max_depth; /* max nesting of arrays/maps, the message array counting as 1 */
 };
 
-/* Parse a serializer name ("json", "msgpack", "cbor"). Returns -1 if unknown. */
-int wamp_ser_from_name(const char *name);
-
-/* "json", "msgpack", "cbor". */
-const char *wamp_ser_name(enum wamp_ser ser);
-
-/* true if messages in ser are sent as binary frames (msgpack, cbor). */
-bool wamp_ser_is_binary(enum wamp_ser ser);
-
-/* true if this build can decode and encode ser. */
-bool wamp_ser_supported(enum wamp_ser ser);
+/* The serializers' names, subprotocols, frame types...: serializer.h (included). */
 
 /*
  * Decode one message of `len` bytes.
@@ -48,11 +39,11 @@ bool wamp_ser_supported(enum wamp_ser ser);
  * - lim may be NULL (defaults).
  * - On failure returns WAMPD_ERR_PROTOCOL (malformed bytes, wrong arity or field type,
  *   unknown message type, too deep) or WAMPD_ERR_NOMEM, writes a short reason into
- *   errbuf (if errbuf and errlen > 0) and leaves msg cleared (nothing to release).
+ *   err (if err and errlen > 0) and leaves msg cleared (nothing to release).
  */
 enum wampd_err wamp_decode(enum wamp_ser ser, const uint8_t *buf, size_t len,
                            const struct wamp_codec_limits *lim, struct wamp_msg *msg,
-                           char *errbuf, size_t errlen);
+                           char *err, size_t errlen);
 
 /*
  * Encode msg in serializer ser.
@@ -79,11 +70,11 @@ json_t *wamp_payload_kwargs(const struct wamp_payload *p, enum wampd_err *err);
  * Check the types of the Options/Details keys the spec defines for msg's type (e.g.
  * PUBLISH.Options.acknowledge must be a bool, SUBSCRIBE.Options.match one of the three
  * policies). Unknown keys are allowed. Returns WAMPD_OK, WAMPD_ERR_PROTOCOL with a reason
- * naming the key in errbuf (a malformed message: the session ends), or
+ * naming the key in err (a malformed message: the session ends), or
  * WAMPD_ERR_INVALID_ARGUMENT with a reason when the payload holds a non-finite number
  * (payload.nonfinite: refused as a request, the session lives on).
  */
-enum wampd_err wamp_validate(const struct wamp_msg *msg, char *errbuf, size_t errlen);
+enum wampd_err wamp_validate(const struct wamp_msg *msg, char *err, size_t errlen);
 
 /* Total encoded bytes of the payload spans (0 for values): for size limits and stats. */
 static inline size_t wamp_payload_span_len(const struct wamp_payload *p)

@@ -8,6 +8,14 @@
 
 #include "serializers/codec.h"
 
+/* What a codec does: a row's codec in the serializer descriptor table (serializer.c). */
+struct wamp_codec_ops {
+	enum wampd_err (*decode)(const uint8_t *buf, size_t len, unsigned max_depth,
+	                         struct wamp_msg *msg, char *err, size_t errlen);
+	struct wamp_out *(*encode)(const struct wamp_msg *msg, enum wampd_err *err);
+	json_t *(*value)(const uint8_t *p, size_t n); /* one payload element as json_t */
+};
+
 /* Top-level elements a WAMP message can have (ERROR: 7) plus one to detect excess. */
 #define CODEC_MAX_ELEMS 8
 
@@ -30,8 +38,8 @@ static inline bool codec_float_nonfinite(uint64_t bits, unsigned bytes)
 	return ((bits >> mantissa) & ones) == ones;
 }
 
-/* Write a reason into errbuf (if any) and return WAMPD_ERR_PROTOCOL. */
-enum wampd_err codec_fail(char *errbuf, size_t errlen, const char *fmt, ...)
+/* Write a reason into err (if any) and return WAMPD_ERR_PROTOCOL. */
+enum wampd_err codec_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* true if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF). */
@@ -66,8 +74,8 @@ struct codec_reader {
 	bool (*is_list)(const struct codec_span *e);
 	bool (*is_binary)(const struct codec_span *e);     /* a transparent binary Payload */
 	/* A non-empty dict element as json_t (new reference); NULL on failure, with a reason
-	 * in why when the codec has a specific one (else dict_why is reported). */
-	json_t *(*dict)(const struct codec_span *e, char *why, size_t whylen);
+	 * in err when the codec has a specific one (else dict_why is reported). */
+	json_t *(*dict)(const struct codec_span *e, char *err, size_t errlen);
 	const char *dict_why;
 };
 
@@ -90,7 +98,7 @@ struct codec_writer {
 
 /* JSON (json.c; prefixed js_, like mp_ and cb_: json_ is jansson's namespace) */
 enum wampd_err js_decode(const uint8_t *buf, size_t len, unsigned max_depth,
-                           struct wamp_msg *msg, char *errbuf, size_t errlen);
+                           struct wamp_msg *msg, char *err, size_t errlen);
 struct wamp_out *js_encode(const struct wamp_msg *msg, enum wampd_err *err);
 /* Append v as compact JSON text. false on NOMEM. */
 bool js_write_value(struct wamp_out **o, const json_t *v);
@@ -99,7 +107,7 @@ json_t *js_span_value(const uint8_t *p, size_t n);
 
 /* MessagePack (msgpack.c) */
 enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
-                         struct wamp_msg *msg, char *errbuf, size_t errlen);
+                         struct wamp_msg *msg, char *err, size_t errlen);
 struct wamp_out *mp_encode(const struct wamp_msg *msg, enum wampd_err *err);
 /* Decode one msgpack value (payload element or dict) into json_t; `drop_undefined` drops
  * dict keys whose value is an ext (JS undefined). NULL on failure. */
@@ -107,7 +115,7 @@ json_t *mp_span_value(const uint8_t *p, size_t n, bool drop_undefined);
 
 /* CBOR (cbor.c, built with libcbor) */
 enum wampd_err cb_decode(const uint8_t *buf, size_t len, unsigned max_depth,
-                         struct wamp_msg *msg, char *errbuf, size_t errlen);
+                         struct wamp_msg *msg, char *err, size_t errlen);
 struct wamp_out *cb_encode(const struct wamp_msg *msg, enum wampd_err *err);
 /* Decode one CBOR value (a payload element or dict) into json_t; undefined map values are
  * dropped. NULL on failure. */

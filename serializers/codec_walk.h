@@ -21,19 +21,19 @@
 /*
  * Fill msg (type `type`, its schema) from its n top-level element spans el[0..n) (el[0] is
  * the type). Strings and dicts are copied into msg; payload spans point into the caller's
- * buffer. On failure returns the error (a reason in errbuf for protocol errors); what was
+ * buffer. On failure returns the error (a reason in err for protocol errors); what was
  * set in msg is released by wamp_msg_clear.
  */
 CODEC_WALK enum wampd_err codec_decode_fields(const struct codec_reader *r, int type,
                                               const struct wamp_schema *schema,
                                               const struct codec_span *el, int n,
-                                              struct wamp_msg *msg, char *errbuf,
+                                              struct wamp_msg *msg, char *err,
                                               size_t errlen)
 {
 	int nid = 0;
 
 	if (n < schema->min_len || n > schema->max_len)
-		return codec_fail(errbuf, errlen, "%s: %d elements, expected %d to %d", schema->name,
+		return codec_fail(err, errlen, "%s: %d elements, expected %d to %d", schema->name,
 		                  n, schema->min_len, schema->max_len);
 	msg->type = (enum wamp_type)type;
 
@@ -48,38 +48,38 @@ CODEC_WALK enum wampd_err codec_decode_fields(const struct codec_reader *r, int 
 
 			if (!r->uint(e, &v) || (id && v > WAMP_ID_MAX) ||
 			    (id && v == 0 && !(nid == 0 && schema->id_zero_ok)))
-				return codec_fail(errbuf, errlen, "%s: element %d must be an id in "
+				return codec_fail(err, errlen, "%s: element %d must be an id in "
 				                  "[1, 2^53]", schema->name, i);
 			if (!id && !wamp_schema((int)(v > WAMP_TYPE__MAX ? 0 : v)))
-				return codec_fail(errbuf, errlen, "%s: element %d must be a message "
+				return codec_fail(err, errlen, "%s: element %d must be a message "
 				                  "type", schema->name, i);
 			msg->id[nid++] = v;
 			break;
 		}
 		case WAMP_F_URI:
 		case WAMP_F_STRING: {
-			enum wampd_err err = r->string(e, msg);
+			enum wampd_err code = r->string(e, msg);
 
-			if (err == WAMPD_ERR_PROTOCOL)
-				return codec_fail(errbuf, errlen, "%s: element %d must be %s", schema->name,
+			if (code == WAMPD_ERR_PROTOCOL)
+				return codec_fail(err, errlen, "%s: element %d must be %s", schema->name,
 				                  i, r->string_kind);
-			if (err != WAMPD_OK)
-				return err;
+			if (code != WAMPD_OK)
+				return code;
 			break;
 		}
 		case WAMP_F_DICT: {
 			char why[160]; /* jansson's error texts are at most 160 bytes */
 
 			if (!r->is_dict(e))
-				return codec_fail(errbuf, errlen, "%s: element %d must be a dict",
+				return codec_fail(err, errlen, "%s: element %d must be a dict",
 				                  schema->name, i);
 			if (e->nonfinite) /* WAMP's own dicts: a malformed message */
-				return codec_fail(errbuf, errlen, "%s: element %d holds a "
+				return codec_fail(err, errlen, "%s: element %d holds a "
 				                  "non-finite number (NaN or Infinity)",
 				                  schema->name, i);
 			why[0] = '\0';
 			if (!r->is_empty_dict(e) && !(msg->dict = r->dict(e, why, sizeof(why))))
-				return codec_fail(errbuf, errlen, "%s: element %d: %s", schema->name, i,
+				return codec_fail(err, errlen, "%s: element %d: %s", schema->name, i,
 				                  why[0] ? why : r->dict_why);
 			break;
 		}
@@ -91,17 +91,17 @@ CODEC_WALK enum wampd_err codec_decode_fields(const struct codec_reader *r, int 
 				/* one transparent binary payload */
 				msg->payload.transparent = true;
 				if (i + 1 < n)
-					return codec_fail(errbuf, errlen, "%s: nothing may follow a binary "
+					return codec_fail(err, errlen, "%s: nothing may follow a binary "
 					                  "Payload", schema->name);
 				break;
 			}
 			if (!r->is_list(e))
-				return codec_fail(errbuf, errlen, "%s: Arguments must be a list",
+				return codec_fail(err, errlen, "%s: Arguments must be a list",
 				                  schema->name);
 			if (i + 1 < n) {
 				e = &el[++i];
 				if (!r->is_dict(e))
-					return codec_fail(errbuf, errlen, "%s: ArgumentsKw must be a dict",
+					return codec_fail(err, errlen, "%s: ArgumentsKw must be a dict",
 					                  schema->name);
 				msg->payload.kwargs = e->p;
 				msg->payload.kwargs_len = e->n;
@@ -109,7 +109,7 @@ CODEC_WALK enum wampd_err codec_decode_fields(const struct codec_reader *r, int 
 			}
 			break;
 		default:
-			return codec_fail(errbuf, errlen, "%s: too many elements", schema->name);
+			return codec_fail(err, errlen, "%s: too many elements", schema->name);
 		}
 	}
 	return WAMPD_OK;

@@ -528,14 +528,14 @@ static bool jr_is_binary(const struct codec_span *e)
 	return ok;
 }
 
-static json_t *jr_dict(const struct codec_span *e, char *why, size_t whylen)
+static json_t *jr_dict(const struct codec_span *e, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *v = json_loadb((const char *)e->p, e->n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 
 	/* the scanner accepted the bytes: what jansson refuses is a NUL in a key */
 	if (!v)
-		snprintf(why, whylen, "%s", jerr.text);
+		snprintf(err, errlen, "%s", jerr.text);
 	return v;
 }
 
@@ -551,7 +551,7 @@ static const struct codec_reader json_reader = {
 };
 
 enum wampd_err js_decode(const uint8_t *buf, size_t len, unsigned max_depth,
-                           struct wamp_msg *msg, char *errbuf, size_t errlen)
+                           struct wamp_msg *msg, char *err, size_t errlen)
 {
 	struct jscan s = {.p = buf, .end = buf + len, .max_depth = max_depth};
 	struct codec_span el[CODEC_MAX_ELEMS];
@@ -561,15 +561,15 @@ enum wampd_err js_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 
 	n = js_scan_message(&s, el);
 	if (n < 0)
-		return codec_fail(errbuf, errlen, "malformed JSON: %s at byte %zu", s.err,
+		return codec_fail(err, errlen, "malformed JSON: %s at byte %zu", s.err,
 		                  (size_t)(s.p - buf));
 	if (n == 0)
-		return codec_fail(errbuf, errlen, "empty message array");
+		return codec_fail(err, errlen, "empty message array");
 	if (!json_field_uint(&el[0], &type) || !(schema = wamp_schema((int)type)) ||
 	    type > WAMP_TYPE__MAX)
-		return codec_fail(errbuf, errlen, "unknown message type %.*s",
+		return codec_fail(err, errlen, "unknown message type %.*s",
 		                  (int)(el[0].n > 20 ? 20 : el[0].n), el[0].p);
-	return codec_decode_fields(&json_reader, (int)type, schema, el, n, msg, errbuf, errlen);
+	return codec_decode_fields(&json_reader, (int)type, schema, el, n, msg, err, errlen);
 }
 
 /* ---------------------------------------------------------------------------------- */

@@ -504,10 +504,10 @@ static bool mr_is_binary(const struct codec_span *e)
 	return e->p[0] >= 0xc4 && e->p[0] <= 0xc6;
 }
 
-static json_t *mr_dict(const struct codec_span *e, char *why, size_t whylen)
+static json_t *mr_dict(const struct codec_span *e, char *err, size_t errlen)
 {
-	(void)why;
-	(void)whylen;
+	(void)err;
+	(void)errlen;
 	return mp_span_value(e->p, e->n, true);
 }
 
@@ -524,7 +524,7 @@ static const struct codec_reader mp_reader = {
 };
 
 enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
-                         struct wamp_msg *msg, char *errbuf, size_t errlen)
+                         struct wamp_msg *msg, char *err, size_t errlen)
 {
 	struct mpscan s = {.p = buf, .end = buf + len, .max_depth = max_depth};
 	struct codec_span el[CODEC_MAX_ELEMS];
@@ -535,28 +535,28 @@ enum wampd_err mp_decode(const uint8_t *buf, size_t len, unsigned max_depth,
 
 	count = mp_array_header(&s);
 	if (count < 0)
-		return codec_fail(errbuf, errlen, "malformed MessagePack: %s", s.err);
+		return codec_fail(err, errlen, "malformed MessagePack: %s", s.err);
 	if (count == 0)
-		return codec_fail(errbuf, errlen, "empty message array");
+		return codec_fail(err, errlen, "empty message array");
 	if (count > CODEC_MAX_ELEMS)
-		return codec_fail(errbuf, errlen, "message array of %lld elements",
+		return codec_fail(err, errlen, "message array of %lld elements",
 		                  (long long)count);
 	n = (int)count;
 	for (int i = 0; i < n; i++) {
 		el[i].p = s.p;
 		s.nonfinite = false;
 		if (!mp_skip(&s, 2))
-			return codec_fail(errbuf, errlen, "malformed MessagePack: %s (element %d)",
+			return codec_fail(err, errlen, "malformed MessagePack: %s (element %d)",
 			                  s.err, i);
 		el[i].n = (size_t)(s.p - el[i].p);
 		el[i].nonfinite = s.nonfinite;
 	}
 	if (s.p != s.end)
-		return codec_fail(errbuf, errlen, "trailing bytes after the message");
+		return codec_fail(err, errlen, "trailing bytes after the message");
 
 	if (!mp_field_uint(&el[0], &type) || type > WAMP_TYPE__MAX || !(schema = wamp_schema((int)type)))
-		return codec_fail(errbuf, errlen, "unknown message type");
-	return codec_decode_fields(&mp_reader, (int)type, schema, el, n, msg, errbuf, errlen);
+		return codec_fail(err, errlen, "unknown message type");
+	return codec_decode_fields(&mp_reader, (int)type, schema, el, n, msg, err, errlen);
 }
 
 /* ---------------------------------------------------------------------------------- */

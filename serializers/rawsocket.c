@@ -6,6 +6,8 @@
  * that lies wholly in the current chunk straight to the callback (no copy: the common case
  * for small messages), or allocates exactly the announced length once and fills it across
  * reads. Nothing is allocated for a frame over the limit.
+ *
+ * The handshake's serializer ids are the serializer descriptor table's (serializer.h).
  */
 #include "serializers/rawsocket.h"
 
@@ -21,20 +23,16 @@ unsigned rs_len_exponent(uint32_t max)
 	return l;
 }
 
-static const enum wamp_ser rs_sers[16] = {
-	[1] = WAMP_SER_JSON, [2] = WAMP_SER_MSGPACK, [3] = WAMP_SER_CBOR,
-};
-
 enum rs_error rs_handshake(const uint8_t in[4], unsigned serializers, uint32_t our_max,
                            uint8_t reply[4], enum wamp_ser *ser, uint32_t *peer_max)
 {
 	unsigned s = in[1] & 0x0f, l = in[1] >> 4;
+	const struct wamp_serializer_desc *d = wamp_ser_by_rawsocket_id(s);
 	enum rs_error err = RS_OK;
 
 	if (in[2] || in[3])
 		err = RS_ERR_RESERVED;
-	else if (s < 1 || s > 3 || !(serializers & (1u << rs_sers[s])) ||
-	         !wamp_ser_supported(rs_sers[s]))
+	else if (!d || !(serializers & (1u << d->ser)))
 		err = RS_ERR_SERIALIZER;
 	reply[0] = RS_MAGIC;
 	reply[2] = reply[3] = 0;
@@ -42,7 +40,7 @@ enum rs_error rs_handshake(const uint8_t in[4], unsigned serializers, uint32_t o
 		reply[1] = (uint8_t)(err << 4);
 		return err;
 	}
-	*ser = rs_sers[s];
+	*ser = d->ser;
 	*peer_max = UINT32_C(1) << (9 + l);
 	reply[1] = (uint8_t)(rs_len_exponent(our_max) << 4 | s);
 	return RS_OK;
@@ -50,7 +48,7 @@ enum rs_error rs_handshake(const uint8_t in[4], unsigned serializers, uint32_t o
 
 void rs_client_hello(uint8_t out[4], enum wamp_ser ser, uint32_t our_max)
 {
-	unsigned s = ser == WAMP_SER_JSON ? 1 : ser == WAMP_SER_MSGPACK ? 2 : 3;
+	unsigned s = wamp_ser_desc(ser)->rawsocket_id;
 
 	out[0] = RS_MAGIC;
 	out[1] = (uint8_t)(rs_len_exponent(our_max) << 4 | s);
@@ -65,7 +63,7 @@ enum rs_error rs_client_reply(const uint8_t in[4], enum wamp_ser ser, uint32_t *
 		return RS_ERR_RESERVED;
 	if (!s)
 		return l ? (enum rs_error)l : RS_ERR_RESERVED;
-	if (s > 3 || rs_sers[s] != ser)
+	if (s != wamp_ser_desc(ser)->rawsocket_id)
 		return RS_ERR_RESERVED;
 	*peer_max = UINT32_C(1) << (9 + l);
 	return RS_OK;

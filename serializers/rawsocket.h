@@ -43,7 +43,7 @@ enum rs_error rs_handshake(const uint8_t in[4], unsigned serializers, uint32_t o
 
 /*
  * The client's side of the handshake (tools/): rs_client_hello writes the 4 octets asking
- * for serializer ser with our receive limit our_max; rs_client_reply checks the router's
+ * for serializer ser (a valid enum wamp_ser) with our receive limit our_max; rs_client_reply checks the router's
  * answer. RS_OK: *peer_max is the longest message the router accepts. The router's error
  * code (1..4, or any other it sends) is returned as it is; a reply that is neither (wrong
  * magic, another serializer, reserved octets set) gives RS_ERR_RESERVED.

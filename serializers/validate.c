@@ -210,7 +210,7 @@ static bool value_ok(const json_t *v, enum vkind kind, const char **expect)
 	return false;
 }
 
-enum wampd_err wamp_validate(const struct wamp_msg *msg, char *errbuf, size_t errlen)
+enum wampd_err wamp_validate(const struct wamp_msg *msg, char *err, size_t errlen)
 {
 	const char *what = "";
 	const struct vrule *r = rules_for(msg->type, &what);
@@ -220,16 +220,16 @@ enum wampd_err wamp_validate(const struct wamp_msg *msg, char *errbuf, size_t er
 		const char *expect = "";
 
 		if (v && !value_ok(v, r->kind, &expect)) {
-			if (errbuf && errlen)
-				snprintf(errbuf, errlen, "%s.%s must be %s", what, r->key, expect);
+			if (err && errlen)
+				snprintf(err, errlen, "%s.%s must be %s", what, r->key, expect);
 			return WAMPD_ERR_PROTOCOL;
 		}
 	}
 	if (msg->payload.nonfinite) {
 		/* well-formed, but not deliverable to every serializer alike: refused as a
 		 * request */
-		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "%s Arguments|ArgumentsKw hold a non-finite number "
+		if (err && errlen)
+			snprintf(err, errlen, "%s Arguments|ArgumentsKw hold a non-finite number "
 			         "(NaN or Infinity), which JSON cannot carry",
 			         wamp_type_name(msg->type));
 		return WAMPD_ERR_INVALID_ARGUMENT;

@@ -342,14 +342,14 @@ static bool cli_common_option(struct cli *c, int idx, const char *v)
 		c->realm = v;
 		return true;
 	case OPT_SER: {
-		int s = wamp_ser_from_name(v);
+		const struct wamp_serializer_desc *d = wamp_ser_by_name(v);
 
-		if (s < 0 || !wamp_ser_supported((enum wamp_ser)s)) {
+		if (!d) {
 			fprintf(stderr, "%s: --serializer: json, msgpack or cbor, not %s\n",
 			        c->tool->name, v);
 			return false;
 		}
-		c->ser = (enum wamp_ser)s;
+		c->ser = d->ser;
 		return true;
 	}
 	case OPT_AUTHID:
@@ -989,7 +989,6 @@ static void cli_on_tick(lws_sorted_usec_list_t *sul)
 
 static bool cli_connect(struct cli *c)
 {
-	static const char *const subprotocols[] = {"wamp.2.json", "wamp.2.msgpack", "wamp.2.cbor"};
 	struct lws_client_connect_info i;
 
 	memset(&i, 0, sizeof(i));
@@ -1003,7 +1002,7 @@ static bool cli_connect(struct cli *c)
 	i.local_protocol_name = "wampcli";
 	if (c->transport <= T_WSS) {
 		i.path = c->path;
-		i.protocol = subprotocols[c->ser];
+		i.protocol = wamp_ser_desc(c->ser)->subprotocol;
 	} else {
 		i.method = "RAW";
 	}

@@ -173,13 +173,6 @@ static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
 	return true;
 }
 
-/* JSON and MessagePack, and CBOR when built with libcbor. */
-static unsigned config_default_serializers(void)
-{
-	return (1u << WAMP_SER_JSON) | (1u << WAMP_SER_MSGPACK) |
-	       (wamp_ser_supported(WAMP_SER_CBOR) ? 1u << WAMP_SER_CBOR : 0);
-}
-
 static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
                          struct listener_config *out)
 {
@@ -211,7 +204,7 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		return cfg_fail(c, path, "tls on a Unix domain socket is not supported");
 	if (wspath[0] != '/' && strcmp(wspath, "*"))
 		return cfg_fail(c, path, "path must start with '/' (or be \"*\": any path)");
-	out->serializers = config_default_serializers();
+	out->serializers = wamp_ser_supported_set(); /* all: CBOR when built with libcbor */
 	if (sers) {
 		size_t i;
 		json_t *s;
@@ -220,12 +213,13 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 			return cfg_fail(c, path, "serializers must be a non-empty list");
 		out->serializers = 0;
 		json_array_foreach(sers, i, s) {
-			int ser = json_is_string(s) ? wamp_ser_from_name(json_string_value(s)) : -1;
+			const struct wamp_serializer_desc *d =
+				json_is_string(s) ? wamp_ser_by_name(json_string_value(s)) : NULL;
 
-			if (ser < 0 || !wamp_ser_supported((enum wamp_ser)ser))
+			if (!d)
 				return cfg_fail(c, path, "serializers[%zu]: unknown or unsupported "
 				                "serializer", i);
-			out->serializers |= 1u << ser;
+			out->serializers |= 1u << d->ser;
 		}
 	}
 	if (tls) {
@@ -454,7 +448,7 @@ bool config_default(struct config *cfg)
 	cfg->listeners[0].host = strdup("127.0.0.1");
 	cfg->listeners[0].port = DEFAULT_PORT;
 	cfg->listeners[0].path = strdup("/ws");
-	cfg->listeners[0].serializers = config_default_serializers();
+	cfg->listeners[0].serializers = wamp_ser_supported_set();
 	cfg->listeners[0].websocket = true;
 	cfg->listeners[0].rawsocket = true;
 	if (!cfg_auth_default(&cfg->listeners[0].auth))

@@ -199,9 +199,8 @@ static void serializers_of(struct xlate *x, json_t *t, json_t *l, const char *pa
 	sers = json_array();
 	json_array_foreach(json_object_get(t, "serializers"), i, s) {
 		const char *name = json_string_value(s);
-		int ser = name ? wamp_ser_from_name(name) : -1;
 
-		if (ser >= 0 && wamp_ser_supported((enum wamp_ser)ser))
+		if (name && wamp_ser_by_name(name))
 			json_array_append(sers, s);
 		else
 			ignore(x, "serializer not supported", "%s.serializers[%zu]", path, i);

@@ -3,7 +3,8 @@
  *
  * JSON text cannot contain a raw control character (they must be escaped in strings), so
  * a JSON batch is split at every separator; binary batches are walked length by length, each
- * length checked against the bytes left before it is trusted.
+ * length checked against the bytes left before it is trusted. Which framing a serializer
+ * uses is its frame type in the serializer descriptor table (text: separators).
  */
 #include "router/core/batched.h"
 
@@ -28,7 +29,7 @@ enum batch_result batch_split(enum wamp_ser ser, uint8_t sep, const uint8_t *buf
 		const uint8_t *msg;
 		size_t n;
 
-		if (ser == WAMP_SER_JSON) {
+		if (!wamp_ser_is_binary(ser)) {
 			const uint8_t *end = memchr(buf + off, sep, len - off);
 
 			if (!end)
@@ -54,7 +55,7 @@ enum batch_result batch_split(enum wamp_ser ser, uint8_t sep, const uint8_t *buf
 
 size_t batch_put(enum wamp_ser ser, uint8_t sep, uint8_t *dst, const uint8_t *msg, size_t len)
 {
-	if (ser == WAMP_SER_JSON) {
+	if (!wamp_ser_is_binary(ser)) {
 		memcpy(dst, msg, len);
 		dst[len] = sep;
 		return len + 1;

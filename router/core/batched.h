@@ -42,7 +42,7 @@ uint8_t batch_json_separator(const uint8_t *buf, size_t len);
 /* Bytes one message of len bytes takes in a batch. */
 static inline size_t batch_framed_len(enum wamp_ser ser, size_t len)
 {
-	return len + (ser == WAMP_SER_JSON ? 1 : 4);
+	return len + (wamp_ser_is_binary(ser) ? 4 : 1);
 }
 
 /* Write one message into dst (batch_framed_len bytes), JSON ones followed by sep; returns

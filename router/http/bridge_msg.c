@@ -40,7 +40,7 @@ static bool parse_body(const struct http_request *req, struct bridge_msg *m)
 
 	/* no Content-Type, or one an HTML form can send (text/plain, form-encoded): what a web
 	 * page on any site can make a browser send without a CORS preflight (http_bridge.c) */
-	if (!ct || !http_media_type(ct, n, "application/json", &cs, &csn))
+	if (!ct || !http_media_type(ct, n, wamp_ser_desc(WAMP_SER_JSON)->media_type, &cs, &csn))
 		return refuse(m, 415, "wamp.error.invalid_argument",
 		              "the body must be JSON: send Content-Type: application/json");
 	if (cs && !(csn == 5 && !strncasecmp(cs, "utf-8", 5)) &&

@@ -363,8 +363,8 @@ static bool bridge_auth(struct bridge *b, struct http_conn *c, const struct http
 				"{\"error\":\"wamp.error.authentication_failed\",\"args\":[\"missing "
 				"Authorization: Bearer <ticket>\"],\"kwargs\":{}}";
 
-			http_respond(c, 401, "application/json; charset=utf-8", body, sizeof(body) - 1,
-			             "WWW-Authenticate: Bearer realm=\"wampd\"\r\n");
+			http_respond_json_text(c, 401, body, sizeof(body) - 1,
+			                       "WWW-Authenticate: Bearer realm=\"wampd\"\r\n");
 			return false;
 		}
 		for (size_t i = 0; i < cfg->ntickets; i++)
@@ -488,8 +488,7 @@ static void bridge_handle(const struct http_route *route, struct http_conn *c,
 		static const char body[] = "{\"error\":\"wampd.http.method_not_allowed\",\"args\":"
 		                           "[\"use POST\"],\"kwargs\":{}}";
 
-		http_respond(c, 405, "application/json; charset=utf-8", body, sizeof(body) - 1,
-		             "Allow: POST, PUT, OPTIONS\r\n");
+		http_respond_json_text(c, 405, body, sizeof(body) - 1, "Allow: POST, PUT, OPTIONS\r\n");
 		return;
 	}
 	if (!bridge_auth(b, c, req))

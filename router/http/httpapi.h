@@ -87,6 +87,11 @@ void http_respond(struct http_conn *c, int status, const char *content_type, con
 /* Answer with a JSON body (the reference is stolen). */
 void http_respond_json(struct http_conn *c, int status, json_t *body);
 
+/* Answer with the JSON text body[0..len) (copied), Content-Type the JSON serializer's
+ * (serializer.h), and extra header lines as http_respond's. */
+void http_respond_json_text(struct http_conn *c, int status, const char *body, size_t len,
+                            const char *extra_headers);
+
 /* Answer with {"error": uri, "args": [message], "kwargs": {}} (Crossbar's error shape). */
 void http_respond_error(struct http_conn *c, int status, const char *uri, const char *message);
 

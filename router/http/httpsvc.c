@@ -103,26 +103,26 @@ void httpsvc_free_all(struct router *rt)
 	rt->http.abandoned = false;
 }
 
-bool httpsvc_feed(struct router *rt, struct session *s, json_t *msg, char *why, size_t whylen)
+bool httpsvc_feed(struct router *rt, struct session *s, json_t *msg, char *err, size_t errlen)
 {
 	char *text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
 	struct wamp_msg m;
-	enum wampd_err err;
+	enum wampd_err code;
 
-	why[0] = '\0';
+	err[0] = '\0';
 	if (!text) {
-		snprintf(why, whylen, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	err = wamp_decode(WAMP_SER_JSON, (const uint8_t *)text, strlen(text), &rt->codec_limits, &m,
-	                  why, whylen);
-	if (err == WAMPD_OK) {
-		err = wamp_validate(&m, why, whylen);
+	code = wamp_decode(WAMP_SER_JSON, (const uint8_t *)text, strlen(text), &rt->codec_limits,
+	                   &m, err, errlen);
+	if (code == WAMPD_OK) {
+		code = wamp_validate(&m, err, errlen);
 		wamp_msg_clear(&m);
 	}
-	if (err != WAMPD_OK) {
-		if (!why[0])
-			snprintf(why, whylen, "%s", wampd_err_str(err));
+	if (code != WAMPD_OK) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", wampd_err_str(code));
 		free(text);
 		return false;
 	}

@@ -51,10 +51,10 @@ void httpsvc_free_all(struct router *rt);
 
 /*
  * Feed a WAMP message (a JSON array, borrowed) to internal session s as if its client had
- * sent it. It is decoded and validated first: false (nothing fed, why set) when it does not
+ * sent it. It is decoded and validated first: false (nothing fed, err set) when it does not
  * pass, so a bad HTTP request never becomes a protocol violation of the session.
  */
-bool httpsvc_feed(struct router *rt, struct session *s, json_t *msg, char *why, size_t whylen);
+bool httpsvc_feed(struct router *rt, struct session *s, json_t *msg, char *err, size_t errlen);
 
 /* A message the router queued for an internal JSON session, decoded (new reference), or
  * NULL. */

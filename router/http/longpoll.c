@@ -70,12 +70,6 @@ struct lp_svc {
 };
 
 
-static const char *lp_content_type(enum wamp_ser ser)
-{
-	return ser == WAMP_SER_JSON ? "application/json; charset=utf-8"
-	       : ser == WAMP_SER_MSGPACK ? "application/x-msgpack" : "application/cbor";
-}
-
 static void lp_free(struct lp_transport *t)
 {
 	struct router *rt = t->svc->svc.rt;
@@ -138,7 +132,7 @@ static void lp_deliver(struct lp_transport *t)
 	if (!t->batched) {
 		struct wamp_out *o = outq_peek(&t->conn.q);
 
-		http_respond(c, 200, lp_content_type(ser), wamp_out_data(o), o->len, NULL);
+		http_respond(c, 200, wamp_ser_desc(ser)->content_type, wamp_out_data(o), o->len, NULL);
 		outq_pop(&t->conn.q);
 	} else {
 		size_t total = 0, off = 0;
@@ -156,7 +150,7 @@ static void lp_deliver(struct lp_transport *t)
 			off += batch_put(ser, BATCH_SEP_SPEC, buf + off, wamp_out_data(o), o->len);
 			outq_pop(&t->conn.q);
 		}
-		http_respond(c, 200, lp_content_type(ser), buf, off, NULL);
+		http_respond(c, 200, wamp_ser_desc(ser)->content_type, buf, off, NULL);
 		free(buf);
 	}
 	lp_touch(t);
@@ -172,7 +166,7 @@ static void lp_poll_timeout(void *arg)
 	t->poll = NULL;
 	t->rx = NULL;
 	if (c)
-		http_respond(c, 200, lp_content_type(t->conn.session->ser), NULL, 0, NULL);
+		http_respond(c, 200, wamp_ser_desc(t->conn.session->ser)->content_type, NULL, 0, NULL);
 	lp_touch(t);
 }
 
@@ -245,8 +239,8 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 		return;
 	default:
 		http_respond_error(c, 400, "wamp.error.invalid_argument",
-		                   "no supported protocol offered (wamp.2.json, wamp.2.msgpack, "
-		                   "their .batched variants)");
+		                   "no supported protocol offered (" WAMP_SER_SUBPROTOCOLS
+		                   ", their .batched variants)");
 		return;
 	}
 	if (!conn_admit(rt, "http", http_conn_address(c)) ||
@@ -325,7 +319,7 @@ static void lp_receive(struct lp_transport *t, struct http_conn *c)
 
 		t->rx = NULL;
 		httpsvc_timer_cancel(t->svc->svc.rt, &t->poll);
-		http_respond(old, 200, lp_content_type(t->conn.session->ser), NULL, 0, NULL);
+		http_respond(old, 200, wamp_ser_desc(t->conn.session->ser)->content_type, NULL, 0, NULL);
 	}
 	t->rx = c;
 	http_hold(c, lp_rx_gone, t);
@@ -383,8 +377,7 @@ static void lp_handle(const struct http_route *route, struct http_conn *c,
 		static const char body[] = "{\"error\":\"wampd.http.method_not_allowed\",\"args\":"
 		                           "[\"use POST\"],\"kwargs\":{}}";
 
-		http_respond(c, 405, "application/json; charset=utf-8", body, sizeof(body) - 1,
-		             "Allow: POST, OPTIONS\r\n");
+		http_respond_json_text(c, 405, body, sizeof(body) - 1, "Allow: POST, OPTIONS\r\n");
 		return;
 	}
 	case LP_OPEN:

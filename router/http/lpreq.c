@@ -80,23 +80,16 @@ enum lp_open_result lp_open_negotiate(const uint8_t *body, size_t len, unsigned 
 	}
 	json_array_foreach(list, i, p) {
 		const char *name = json_string_value(p);
-		char s[sizeof(out->name)];
-		size_t n;
-		int ser;
+		const struct wamp_serializer_desc *d;
+		bool batched;
 
-		/* "wamp.2." + serializer [+ ".batched"] (jansson refuses NUL in strings) */
-		if (!name || strncmp(name, "wamp.2.", 7) ||
-		    (n = strlen(name + 7)) >= sizeof(s) - 7)
+		/* "wamp.2." + serializer [+ ".batched"], exactly (a NUL inside does not match) */
+		if (!name || !(d = wamp_ser_by_subprotocol(name, json_string_length(p), &batched)) ||
+		    !(allowed & (1u << d->ser)))
 			continue;
-		memcpy(s, name + 7, n + 1);
-		out->batched = n > 8 && !strcmp(s + n - 8, ".batched");
-		if (out->batched)
-			s[n - 8] = '\0';
-		ser = wamp_ser_from_name(s);
-		if (ser < 0 || !(allowed & (1u << ser)) || !wamp_ser_supported((enum wamp_ser)ser))
-			continue;
-		out->ser = (enum wamp_ser)ser;
-		memcpy(out->name, name, n + 8);
+		out->ser = d->ser;
+		out->batched = batched;
+		out->name = batched ? d->subprotocol_batched : d->subprotocol;
 		r = LP_OPEN_OK;
 		break;
 	}

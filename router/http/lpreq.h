@@ -61,7 +61,7 @@ enum lp_open_result {
 struct lp_protocol {
 	enum wamp_ser ser;
 	bool batched;         /* wamp.2.<ser>.batched */
-	char name[40];        /* the protocol chosen, as offered (NUL-terminated) */
+	const char *name;     /* the protocol chosen (static: the serializer table's) */
 };
 
 /*

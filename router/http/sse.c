@@ -543,8 +543,7 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 		static const char body[] = "{\"error\":\"wampd.http.method_not_allowed\",\"args\":"
 		                           "[\"use GET\"],\"kwargs\":{}}";
 
-		http_respond(c, 405, "application/json; charset=utf-8", body, sizeof(body) - 1,
-		             "Allow: GET, OPTIONS\r\n");
+		http_respond_json_text(c, 405, body, sizeof(body) - 1, "Allow: GET, OPTIONS\r\n");
 		return;
 	}
 	if (!(st = calloc(1, sizeof(*st))) ||

@@ -87,19 +87,12 @@ static size_t filter_protocols(const char *v, size_t n, unsigned serializers, ch
 		end = i;
 		while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t' || v[end - 1] == '\r'))
 			end--;
-		if (end > start && end - start > 7 && !strncmp(v + start, "wamp.2.", 7)) {
-			char name[32];
-			size_t k = end - start - 7;
-			int ser;
+		if (end > start) {
+			/* wamp.2.<ser>[.batched]: the batched variant is served for every serializer */
+			const struct wamp_serializer_desc *d =
+				wamp_ser_by_subprotocol(v + start, end - start, NULL);
 
-			if (k >= sizeof(name))
-				continue;
-			memcpy(name, v + start + 7, k);
-			name[k] = '\0';
-			if (k > 8 && !strcmp(name + k - 8, ".batched"))
-				name[k - 8] = '\0'; /* wamp.2.<ser>.batched: served for every serializer */
-			ser = wamp_ser_from_name(name);
-			if (ser < 0 || !(serializers & (1u << ser)) || !wamp_ser_supported((enum wamp_ser)ser))
+			if (!d || !(serializers & (1u << d->ser)))
 				continue;
 			if (o + (end - start) + 2 >= cap)
 				break;
@@ -236,7 +229,7 @@ const struct front_refusal *front_check_upgrade(const char *head, size_t len,
 	                                              "no WAMP service at this path"};
 	static const struct front_refusal no_proto = {
 		"400 Bad Request",
-		"no supported WAMP subprotocol offered (wamp.2.json, wamp.2.msgpack, wamp.2.cbor)"};
+		"no supported WAMP subprotocol offered (" WAMP_SER_SUBPROTOCOLS ")"};
 	const char *sp1 = memchr(head, ' ', len), *sp2, *up, *protos;
 	size_t uplen, plen, pathlen;
 	char filtered[512];

@@ -236,6 +236,13 @@ void http_respond(struct http_conn *c, int status, const char *content_type, con
 	request_done(c);
 }
 
+void http_respond_json_text(struct http_conn *c, int status, const char *body, size_t len,
+                            const char *extra_headers)
+{
+	http_respond(c, status, wamp_ser_desc(WAMP_SER_JSON)->content_type, body, len,
+	             extra_headers);
+}
+
 void http_respond_json(struct http_conn *c, int status, json_t *body)
 {
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -245,7 +252,7 @@ void http_respond_json(struct http_conn *c, int status, json_t *body)
 		http_respond(c, 500, "text/plain", "out of memory\n", 14, NULL);
 		return;
 	}
-	http_respond(c, status, "application/json; charset=utf-8", text, strlen(text), NULL);
+	http_respond_json_text(c, status, text, strlen(text), NULL);
 	free(text);
 }
 
@@ -313,7 +320,7 @@ static void refuse(struct http_conn *c, int status, const char *text)
 	c->busy = true;
 	c->answered = false;
 	c->keep = false;
-	http_respond(c, status, "application/json; charset=utf-8", body, (size_t)n, NULL);
+	http_respond_json_text(c, status, body, (size_t)n, NULL);
 }
 
 /*

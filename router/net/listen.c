@@ -11,7 +11,7 @@
  * HTTP. The WebSocket vhost's protocols are: protocols[0] "http" (plain HTTP, and the
  * protocol lws falls back to for an upgrade naming no subprotocol, which is refused), then
  * one "wamp.2.<serializer>" protocol per serializer the listener enables (and its .batched
- * twin), all served by ws.c's callback; lws picks the first subprotocol of the client's
+ * twin; the names are the serializer descriptor table's), all served by ws.c's callback; lws picks the first subprotocol of the client's
  * list it knows. Every vhost's user is its listener, so each connection is served with
  * exactly its listener's configuration (front.c: listener isolation).
  */
@@ -68,9 +68,6 @@ static int listener_http_callback(struct lws *wsi, enum lws_callback_reasons rea
 
 static bool listener_protocols(struct listener *l)
 {
-	static const char *const names[2][WAMP_SER__COUNT] = {
-		{"wamp.2.json", "wamp.2.msgpack", "wamp.2.cbor"},
-		{"wamp.2.json.batched", "wamp.2.msgpack.batched", "wamp.2.cbor.batched"}};
 	size_t n = 1;
 
 	l->protocols = calloc(3 + 2 * WAMP_SER__COUNT, sizeof(*l->protocols));
@@ -80,10 +77,11 @@ static bool listener_protocols(struct listener *l)
 	l->protocols[0].callback = listener_http_callback;
 	for (int batched = 0; batched < 2; batched++) {
 		for (int ser = 0; ser < WAMP_SER__COUNT; ser++) {
-			if (!(l->cfg->serializers & (1u << ser)) ||
-			    !wamp_ser_supported((enum wamp_ser)ser))
+			const struct wamp_serializer_desc *d = &wamp_serializers[ser];
+
+			if (!(l->cfg->serializers & (1u << ser)) || !d->codec)
 				continue;
-			l->protocols[n].name = names[batched][ser];
+			l->protocols[n].name = batched ? d->subprotocol_batched : d->subprotocol;
 			l->protocols[n].callback = ws_callback;
 			l->protocols[n].per_session_data_size = ws_pss_size();
 			l->protocols[n].rx_buffer_size = WS_RX_CHUNK;

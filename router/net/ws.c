@@ -200,16 +200,16 @@ static void ws_deliver(struct ws_conn *c, const uint8_t *buf, size_t len)
 		ws_deliver_one(c, buf, len);
 		return;
 	}
-	if (!c->batch_sep && c->conn.session->ser == WAMP_SER_JSON)
+	if (!c->batch_sep && !wamp_ser_is_binary(c->conn.session->ser))
 		c->batch_sep = batch_json_separator(buf, len);
 	r = batch_split(c->conn.session->ser, c->batch_sep ? c->batch_sep : BATCH_SEP_SPEC, buf, len,
 	                ws_batch_msg, c);
 	if (r == BATCH_EMPTY || r == BATCH_MALFORMED)
 		session_fail(c->conn.session, 0, 0, WAMPD_ERR_PROTOCOL,
 		             r == BATCH_EMPTY ? "empty batch"
-		                              : c->conn.session->ser == WAMP_SER_JSON
-		                                    ? "batch: a message without its 0x1E separator"
-		                                    : "batch: a length beyond the message");
+		                              : wamp_ser_is_binary(c->conn.session->ser)
+		                                    ? "batch: a length beyond the message"
+		                                    : "batch: a message without its 0x1E separator");
 }
 
 /* Run one WAMP message through the state machine. */
@@ -331,7 +331,7 @@ static int ws_write_batch(struct ws_conn *c)
 		outq_pop(&c->conn.q);
 	}
 	n = lws_write(c->wsi, buf + LWS_PRE, total,
-	              ser == WAMP_SER_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+	              wamp_ser_is_binary(ser) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 	free(buf);
 	metrics.bytes_out += total;
 	return n < 0 ? -1 : 0;

@@ -61,13 +61,13 @@ static bool on_msg(void *ctx, const uint8_t *msg, size_t len)
 static void check_open(const uint8_t *body, size_t len, unsigned allowed)
 {
 	struct lp_protocol p;
-	char want[sizeof(p.name) + 16];
+	char want[64];
 
 	if (lp_open_negotiate(body, len, allowed, &p) != LP_OPEN_OK)
 		return;
 	snprintf(want, sizeof(want), "wamp.2.%s%s", wamp_ser_name(p.ser),
 	         p.batched ? ".batched" : "");
-	if (!memchr(p.name, '\0', sizeof(p.name)) || strcmp(p.name, want) ||
+	if (!p.name || strcmp(p.name, want) ||
 	    !(allowed & (1u << p.ser)) || !wamp_ser_supported(p.ser))
 		abort();
 }

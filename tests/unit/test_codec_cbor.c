@@ -44,7 +44,7 @@ static void test_supported(void **state)
 {
 	(void)state;
 	assert_true(wamp_ser_supported(WAMP_SER_CBOR));
-	assert_int_equal(wamp_ser_from_name("cbor"), WAMP_SER_CBOR);
+	assert_ptr_equal(wamp_ser_by_name("cbor"), wamp_ser_desc(WAMP_SER_CBOR));
 }
 
 static void test_call_roundtrip(void **state)
