@@ -59,11 +59,14 @@ struct http_routes {
 };
 
 /* The route for path[0..len): exact routes first, then the longest prefix; *rest set to
- * what follows the route's path. NULL if none. */
+ * what follows the route's path. NULL if none. (httpapi.c: pure.) */
 const struct http_route *http_route_find(const struct http_routes *rs, const char *path,
                                          size_t len, const char **rest, size_t *rest_len);
 
 /* ---- the handlers' side ------------------------------------------------------------- */
+/* Implemented by the connection: router/net/http.c in wampd, tests/lib/fake_http.c in the
+ * services' unit tests (which defines the same symbols, so the two cannot be linked
+ * together); http_respond_json and http_respond_error are httpapi.c's, on http_respond. */
 
 /* "ip:port" of the client; never NULL. */
 const char *http_conn_address(const struct http_conn *c);

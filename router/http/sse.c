@@ -442,11 +442,15 @@ static enum wampd_err sse_peer_send(void *peer, struct wamp_out *out)
 		         wamp_dict_str(json_array_get(m, 1), "message", NULL));
 		break;
 	}
-	case WAMP_GOODBYE:
-		/* router shutdown or kill: the stream ends (no reply needed: the close follows) */
-		if (st->c)
-			http_close(st->c, false);
+	case WAMP_GOODBYE: {
+		/* router shutdown or kill: a stream ends (no reply needed: the close follows); a
+		 * handshake still under way is answered 503 with the GOODBYE's reason */
+		const char *uri = json_string_value(json_array_get(m, 2));
+
+		sse_fail(st, 503, uri ? uri : "wamp.close.system_shutdown",
+		         "the router closed the session");
 		break;
+	}
 	default:
 		break;
 	}

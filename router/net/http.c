@@ -65,36 +65,6 @@ struct http_conn {
 	char ip[IPLIMIT_ADDR_MAX];
 };
 
-const struct http_route *http_route_find(const struct http_routes *rs, const char *path,
-                                         size_t len, const char **rest, size_t *rest_len)
-{
-	const struct http_route *best = NULL;
-	size_t best_len = 0;
-
-	if (!rs)
-		return NULL;
-	for (size_t i = 0; i < rs->n; i++) {
-		const struct http_route *r = &rs->v[i];
-		size_t k = strlen(r->path);
-
-		if (k == len && !memcmp(r->path, path, len)) {
-			best = r;
-			best_len = k;
-			break;
-		}
-		if (r->prefix && k < len && !memcmp(r->path, path, k) &&
-		    (path[k] == '/' || r->path[k - 1] == '/') && k > best_len) {
-			best = r;
-			best_len = k;
-		}
-	}
-	if (best) {
-		*rest = path + best_len;
-		*rest_len = len - best_len;
-	}
-	return best;
-}
-
 /* conn_ops.close (c->conn.closing is set): after what is queued and the body still to
  * discard, or now */
 static void http_conn_close(struct conn *cc, int code, const char *reason, bool now)
@@ -234,32 +204,6 @@ void http_respond(struct http_conn *c, int status, const char *content_type, con
 	wlog_debug("http", "%s %.*s -> %d peer=%s", c->req.method, (int)c->log_path_len,
 	           c->req.path, status, c->conn.addr);
 	request_done(c);
-}
-
-void http_respond_json_text(struct http_conn *c, int status, const char *body, size_t len,
-                            const char *extra_headers)
-{
-	http_respond(c, status, wamp_ser_desc(WAMP_SER_JSON)->content_type, body, len,
-	             extra_headers);
-}
-
-void http_respond_json(struct http_conn *c, int status, json_t *body)
-{
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-
-	json_decref(body);
-	if (!text) {
-		http_respond(c, 500, "text/plain", "out of memory\n", 14, NULL);
-		return;
-	}
-	http_respond_json_text(c, status, text, strlen(text), NULL);
-	free(text);
-}
-
-void http_respond_error(struct http_conn *c, int status, const char *uri, const char *message)
-{
-	http_respond_json(c, status, json_pack("{s:s, s:[s], s:{}}", "error", uri, "args",
-	                                       message ? message : "", "kwargs"));
 }
 
 /* lws' HTTP role reads nothing while a request is held: look at the socket instead */
