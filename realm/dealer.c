@@ -161,7 +161,7 @@ static void dealer_remove_member(struct dealer *d, struct reg_member *m)
 {
 	struct registration *reg = m->reg;
 	struct session *s = m->session;
-	bool last, stub = s->node != NULL, pending = m->pending;
+	bool last, stub = backplane_node_of(s) != NULL, pending = m->pending;
 
 	if (reg->rr_next == m)
 		reg->rr_next = m->reg_next; /* NULL: wraps to the head on the next call */
@@ -512,7 +512,7 @@ static struct reg_member *dealer_pick_local(struct registration *reg)
 	struct reg_member *m;
 
 	DL_FOREACH2(reg->callees, m, reg_next)
-		if (!m->session->node && member_routable(m))
+		if (!backplane_node_of(m->session) && member_routable(m))
 			return m;
 	return NULL;
 }
@@ -750,7 +750,7 @@ static enum wampd_err dealer_invoke(struct dealer *d, struct session *s,
 	timeout_ms = wamp_dict_int(msg->dict, "timeout", 0);
 	if (timeout_ms <= 0)
 		timeout_ms = d->realm->call_timeout_ms;
-	if (m->session->node) {
+	if (backplane_node_of(m->session)) {
 		/* the callee's node runs the call (and its timeout); its answers come back */
 		json_t *opts = NULL;
 
@@ -801,7 +801,7 @@ enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, jso
 
 	if (!reg || reg->builtin)
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
-	if ((m = dealer_pick(reg)) && m->session->node)
+	if ((m = dealer_pick(reg)) && backplane_node_of(m->session))
 		m = dealer_pick_local(reg); /* the router's own calls stay on this node */
 	if (!m)
 		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
@@ -1050,7 +1050,8 @@ enum wampd_err dealer_call_forwarded(struct dealer *d, struct session *stub,
 	if (!(reg = dealer_registration(d, registration)) || reg->builtin)
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
 	DL_FOREACH2(reg->callees, m, reg_next)
-		if (!m->session->node && m->session->id == callee && member_routable(m))
+		if (!backplane_node_of(m->session) && m->session->id == callee &&
+		    member_routable(m))
 			break;
 	if (!m) /* the callee left meanwhile: another one of this node, if any */
 		m = dealer_pick_local(reg);
@@ -1096,7 +1097,7 @@ static uint64_t member_session(const json_t *c)
 static struct reg_member *dealer_listed(struct registration *reg, const json_t *c,
                                         const char *self)
 {
-	const char *node = json_string_value(json_object_get(c, "node"));
+	const char *node = json_string_value(json_object_get(c, "node")), *on;
 	uint64_t id = member_session(c);
 	struct reg_member *m;
 
@@ -1104,7 +1105,7 @@ static struct reg_member *dealer_listed(struct registration *reg, const json_t *
 		return NULL;
 	DL_FOREACH2(reg->callees, m, reg_next)
 		if (m->session->id == id &&
-		    !strcmp(m->session->node ? m->session->node : self, node))
+		    !strcmp((on = backplane_node_of(m->session)) ? on : self, node))
 			return m;
 	return NULL;
 }
@@ -1127,7 +1128,7 @@ void dealer_mirror(struct dealer *d, const char *uri, enum match_policy policy,
 			json_array_foreach(callees, i, c)
 				if (dealer_listed(reg, c, self) == m)
 					listed = true;
-			if (m->session->node && !listed)
+			if (backplane_node_of(m->session) && !listed)
 				dealer_remove_member(d, m);
 		}
 		reg = (struct registration *)match_get(&d->index, uri, len, policy);

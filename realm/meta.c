@@ -512,7 +512,7 @@ BUILTIN(mr_get)
  * cluster query (r->meta_local), only this node's own (the other nodes list theirs). */
 static bool callee_counted(const struct realm *r, const struct reg_member *m)
 {
-	return !m->pending && !(r->meta_local && m->session->node);
+	return !m->pending && !(r->meta_local && backplane_node_of(m->session));
 }
 
 BUILTIN(mr_list_callees)

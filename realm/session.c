@@ -10,6 +10,8 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/wassert.h"
+#include "realm/backplane.h"
 
 struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser)
 {
@@ -28,25 +30,18 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
-	free(s->node);
-	free(s->bp_lookup);
+	WAMPD_ASSERT(!s->proto); /* proto_transport_closed() first (session.h) */
+	backplane_session_free(s->bp);
 	free(s->authid);
 	free(s->authrole);
 	free(s->authmethod);
 	free(s->authprovider);
 	json_decref(s->authextra);
-	json_decref(s->hello_details);
 	json_decref(s->testaments_detached);
 	json_decref(s->testaments_destroyed);
 	authz_cache_clear(&s->authz_cache);
 	authz_cache_clear(&s->authz_answers);
 	free(s->authz_question.uri);
-	free(s->tls_cn);
-	free(s->tls_channel_id);
-	if (s->auth_pending) {
-		auth_pending_clear(s->auth_pending);
-		free(s->auth_pending);
-	}
 	free(s);
 }
 

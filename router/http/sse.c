@@ -537,6 +537,7 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 	int r;
 	const char *lei;
 	json_t *hello;
+	struct proto_peer peer = {.auth = svc->svc.auth}; /* its HELLO is the router's own */
 
 	(void)rest, (void)rest_len;
 	if (strcmp(req->method, "GET")) {
@@ -621,8 +622,11 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 		sse_fail(st, 500, "wamp.error.runtime_error", "out of memory");
 		return;
 	}
-	st->conn.session->auth = svc->svc.auth;
 	conn_count(&st->conn);
+	if (!proto_transport_open(rt, st->conn.session, &peer)) {
+		sse_fail(st, 500, "wamp.error.runtime_error", "out of memory");
+		return;
+	}
 	hello = json_pack("[i, s, {s:{s:{s:{s:b}}}, s:[s]}]", WAMP_HELLO, svc->svc.cfg->realm,
 	                  "roles", "subscriber", "features", "pattern_based_subscription", 1,
 	                  "authmethods", st->ticket[0] ? "ticket" : "anonymous");

@@ -122,6 +122,7 @@ static int ws_established(struct listener *l, struct ws_conn *c, struct lws *wsi
 {
 	struct router *rt = l->rt;
 	enum wamp_ser ser = (enum wamp_ser)(lws_get_protocol(wsi)->id & ~WS_PROTO_BATCHED);
+	struct proto_peer peer = {.hello_deadline = true};
 
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
@@ -142,15 +143,16 @@ static int ws_established(struct listener *l, struct ws_conn *c, struct lws *wsi
 	c->conn.session = session_new(&ws_peer_ops, &c->conn, ser);
 	if (!c->conn.session)
 		return -1;
-	c->conn.session->auth = &l->cfg->auth;
 	c->batched = (lws_get_protocol(wsi)->id & WS_PROTO_BATCHED) != 0;
+	peer.auth = &l->cfg->auth;
 	if (l->cfg->tls_cert) {
-		c->conn.session->tls_cn = tlspeer_cn(wsi);
-		c->conn.session->tls_channel_id = tlspeer_channel_id(wsi);
+		peer.tls_cn = tlspeer_cn(wsi);
+		peer.tls_channel_id = tlspeer_channel_id(wsi);
 	}
 	conn_open(&c->conn);
 	conn_count(&c->conn);
-	proto_transport_open(rt, c->conn.session); /* the HELLO..WELCOME deadline */
+	if (!proto_transport_open(rt, c->conn.session, &peer)) /* the HELLO..WELCOME deadline */
+		session_close(c->conn.session, 1011, "out of memory");
 	wlog_debug("ws", "open peer=%s serializer=%s", c->conn.addr, wamp_ser_name(ser));
 	return 0;
 }
