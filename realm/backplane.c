@@ -323,7 +323,7 @@ static struct session *bp_stub(struct realm *r, const char *node, uint64_t id,
 	}
 	if (ser < 0 || ser >= WAMP_SER__COUNT)
 		ser = WAMP_SER_JSON;
-	if (!(s = session_new(&bp_stub_ops, NULL, (enum wamp_ser)ser)))
+	if (!(s = session_new(&bp_stub_ops, NULL, (enum wamp_ser)ser, r->owner->metrics)))
 		return NULL;
 	s->peer = s;
 	s->id = id;
@@ -920,6 +920,7 @@ enum wampd_err backplane_meta_query(struct realm *r, struct session *caller, uin
 static void bp_on_mq(struct backplane *bp, struct realm *r, const json_t *h)
 {
 	const char *p = hstr(h, "p"), *message = NULL;
+	char why[DEALER_BUILTIN_WHY];
 	struct registration *reg =
 		p ? (struct registration *)match_get(&r->dealer.index, p, strlen(p), MATCH_EXACT) : NULL;
 	json_t *res_args = NULL, *res_kwargs = NULL;
@@ -932,7 +933,7 @@ static void bp_on_mq(struct backplane *bp, struct realm *r, const json_t *h)
 		r->meta_local = true;
 		r->meta_authrole = hstr(h, "cr");
 		err = reg->builtin(r, caller, json_object_get(h, "a"), json_object_get(h, "k"),
-		                   &res_args, &res_kwargs, &message);
+		                   &res_args, &res_kwargs, &message, why);
 		r->meta_local = false;
 		r->meta_authrole = NULL;
 	}

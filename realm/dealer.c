@@ -363,7 +363,7 @@ static void pending_call_free(struct pending_call *pc)
 		HASH_DELETE(hh_caller, pc->caller->calls, pc);
 		pc->caller->ncalls--;
 	}
-	metrics.pending_calls--;
+	rs->metrics->pending_calls--;
 	free(pc);
 }
 
@@ -454,7 +454,7 @@ static inline bool member_routable(const struct reg_member *m)
 }
 
 /* The callee that gets the next invocation of reg, or NULL if none is reachable. */
-static struct reg_member *dealer_pick(struct registration *reg)
+static struct reg_member *dealer_pick(struct dealer *d, struct registration *reg)
 {
 	struct reg_member *m, *start;
 	uint32_t n;
@@ -483,7 +483,7 @@ static struct reg_member *dealer_pick(struct registration *reg)
 		return NULL;
 	case INVOKE_RANDOM:
 		if (reg->count) {
-			uint32_t k = ids_uniform(reg->count);
+			uint32_t k = ids_uniform(d->realm->owner->ids, reg->count);
 
 			m = reg->callees;
 			while (k--)
@@ -570,6 +570,7 @@ static enum wampd_err dealer_call_builtin(struct dealer *d, struct session *s,
 {
 	json_t *args, *kwargs, *res_args = NULL, *res_kwargs = NULL;
 	const char *message = NULL;
+	char why[DEALER_BUILTIN_WHY];
 	enum wampd_err err = WAMPD_OK;
 	struct wamp_msg result = {.type = WAMP_RESULT, .id = {msg->id[0]}};
 	bool deferred = false;
@@ -585,7 +586,8 @@ static enum wampd_err dealer_call_builtin(struct dealer *d, struct session *s,
 		deferred = (err = backplane_meta_query(d->realm, s, msg->id[0], reg->item.uri, args,
 		                                       kwargs)) == WAMPD_OK; /* answered later */
 	else
-		err = reg->builtin(d->realm, s, args, kwargs, &res_args, &res_kwargs, &message);
+		err = reg->builtin(d->realm, s, args, kwargs, &res_args, &res_kwargs, &message,
+		                   why);
 	if (deferred) {
 		/* the nodes' answers are merged and sent by the backplane */
 	} else if (err == WAMPD_OK) {
@@ -681,7 +683,7 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
 	if (reg->builtin)
 		return err;
-	if (!(m = dealer_pick(reg)))
+	if (!(m = dealer_pick(d, reg)))
 		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
 	return dealer_invoke(d, s, msg, reg, m, progress, &az);
 }
@@ -744,7 +746,7 @@ static enum wampd_err dealer_invoke(struct dealer *d, struct session *s,
 	HASH_ADD(hh_caller, s->calls, call_id, sizeof(pc->call_id), pc);
 	s->ncalls++;
 	d->calls++;
-	metrics.pending_calls++;
+	d->realm->owner->metrics->pending_calls++;
 	pc->started_us = metrics_now_us();
 
 	timeout_ms = wamp_dict_int(msg->dict, "timeout", 0);
@@ -801,7 +803,7 @@ enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, jso
 
 	if (!reg || reg->builtin)
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
-	if ((m = dealer_pick(reg)) && backplane_node_of(m->session))
+	if ((m = dealer_pick(d, reg)) && backplane_node_of(m->session))
 		m = dealer_pick_local(reg); /* the router's own calls stay on this node */
 	if (!m)
 		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
@@ -811,7 +813,7 @@ enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, jso
 	pc->internal_done = done;
 	pc->internal_ctx = ctx;
 	HASH_ADD(hh_callee, pc->callee->invocations, invocation_id, sizeof(pc->invocation_id), pc);
-	metrics.pending_calls++;
+	rs->metrics->pending_calls++;
 	if (timeout_ms && rs->timers.start)
 		pc->timer = rs->timers.start(rs->timers.ctx, timeout_ms, dealer_call_timeout, pc);
 	inv.id[0] = pc->invocation_id;
@@ -952,7 +954,8 @@ enum wampd_err dealer_yield(struct dealer *d, struct session *s, const struct wa
 	}
 	if (!progress) {
 		if (pc->caller)
-			metrics_observe(&metrics.call_latency, metrics_now_us() - pc->started_us);
+			metrics_observe(&pc->dealer->realm->owner->metrics->call_latency,
+			                metrics_now_us() - pc->started_us);
 		pending_call_free(pc);
 	}
 	return WAMPD_OK;
@@ -988,7 +991,8 @@ enum wampd_err dealer_error(struct dealer *d, struct session *s, const struct wa
 		if (err == WAMPD_ERR_SERIALIZATION || err == WAMPD_ERR_NOMEM)
 			session_fail(pc->caller, WAMP_CALL, pc->call_id, err,
 			             "the error cannot be converted to the caller's serializer");
-		metrics_observe(&metrics.call_latency, metrics_now_us() - pc->started_us);
+		metrics_observe(&pc->dealer->realm->owner->metrics->call_latency,
+		                metrics_now_us() - pc->started_us);
 	}
 	pending_call_free(pc);
 	return WAMPD_OK;

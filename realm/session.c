@@ -13,7 +13,8 @@
 #include "common/wassert.h"
 #include "realm/backplane.h"
 
-struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser)
+struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser,
+                            struct metrics *metrics)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
@@ -23,6 +24,7 @@ struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_se
 	s->ser = ser;
 	s->ops = ops;
 	s->peer = peer;
+	s->metrics = metrics;
 	return s;
 }
 
@@ -122,7 +124,7 @@ enum wampd_err session_send(struct session *s, struct wamp_out *out)
 	if (s->state == SESSION_CLOSING)
 		return WAMPD_OK;
 	if ((err = s->ops->send(s->peer, out)) == WAMPD_OK)
-		metrics_count_type(metrics.msgs_out, out->type);
+		metrics_count_type(s->metrics->msgs_out, out->type);
 	return err;
 }
 
@@ -141,7 +143,7 @@ enum wampd_err session_send_msg(struct session *s, const struct wamp_msg *msg)
 		return err;
 	}
 	if ((err = s->ops->send(s->peer, out)) == WAMPD_OK)
-		metrics_count_type(metrics.msgs_out, out->type);
+		metrics_count_type(s->metrics->msgs_out, out->type);
 	wamp_out_unref(out);
 	return err;
 }

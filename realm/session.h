@@ -26,6 +26,7 @@
 #include "serializers/codec.h"
 
 struct realm;
+struct metrics;
 struct proto_state;
 struct bp_session;
 struct sub_member;
@@ -87,6 +88,7 @@ struct session {
 
 	const struct peer_ops *ops;
 	void *peer;
+	struct metrics *metrics;  /* the owning loop's counters (borrowed) */
 
 	/* identity, set by authentication (owned strings) */
 	char *authid;
@@ -154,9 +156,11 @@ struct session {
 
 /*
  * Create a session for a new transport connection (state OPEN). ops must outlive it; peer
- * is borrowed. Returns NULL on allocation failure.
+ * is borrowed; metrics are the counters of the loop that serves it (borrowed: the router's,
+ * must outlive it). Returns NULL on allocation failure.
  */
-struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser);
+struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser,
+                            struct metrics *metrics);
 
 /*
  * Free a session. The realm must already have forgotten it (state is not ESTABLISHED:

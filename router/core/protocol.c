@@ -220,7 +220,7 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 	if ((err = realm_join(r, s)) != WAMPD_OK)
 		return err;
 	proto_hello_timer_stop(rt, s->proto);
-	metrics.auth_ok[proto_auth_method_index(s)]++;
+	rt->metrics.auth_ok[proto_auth_method_index(s)]++;
 	welcome.id[0] = s->id;
 	welcome.dict = proto_welcome_details(rt, s);
 	if (!welcome.dict) {
@@ -253,7 +253,7 @@ static void proto_auth_failed(struct router *rt, struct session *s, enum wampd_e
 
 	if (err == WAMPD_ERR_AUTH_FAILED)
 		proto_count_failure(rt, s);
-	metrics.auth_fail[proto_auth_method_index(s)]++;
+	rt->metrics.auth_fail[proto_auth_method_index(s)]++;
 	wlog_notice("auth", "authentication failed realm=%s authid=%s method=%s peer=%s: %s",
 	            ps->auth_realm ? ps->auth_realm->name : "",
 	            ps->pending && ps->pending->authid ? ps->pending->authid : "",
@@ -371,7 +371,7 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 
 		iplimit_host(s->ops->address(s->peer), ip);
 		if (iplimit_auth_blocked(&rt->ipl, ip, clock_mono_ms())) {
-			metrics.auth_fail[AUTH__COUNT]++;
+			rt->metrics.auth_fail[AUTH__COUNT]++;
 			wlog_notice("auth", "refused HELLO peer=%s: %u failed authentications within "
 			            "%u s", s->ops->address(s->peer), rt->ipl.max_failures,
 			            rt->ipl.window_ms / 1000);
@@ -401,15 +401,15 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	ps->pending = &ps->pending_store; /* zeroed: by calloc, or by auth_pending_clear */
 	tr.tls_cn = ps->tls_cn;
 	tr.channel_id = ps->tls_channel_id;
-	err = auth_hello(ps->auth, r->name, msg->dict, s->id, &tr, ps->pending, &step, &extra,
-	                 &id);
+	err = auth_hello(ps->auth, r->name, msg->dict, s->id, &tr, &rt->ids, ps->pending, &step,
+	                 &extra, &id);
 	if (err == WAMPD_OK)
 		err = proto_auth_step(rt, s, step, extra, &id, NULL);
 	auth_identity_clear(&id);
 	if (err != WAMPD_OK) {
 		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD ||
 		    err == WAMPD_ERR_NO_SUCH_PRINCIPAL || err == WAMPD_ERR_NO_SUCH_ROLE)
-			metrics.auth_fail[err == WAMPD_ERR_NO_AUTH_METHOD ? AUTH__COUNT
+			rt->metrics.auth_fail[err == WAMPD_ERR_NO_AUTH_METHOD ? AUTH__COUNT
 			                                                  : proto_auth_method_index(s)]++;
 		if (err == WAMPD_ERR_AUTH_FAILED)
 			proto_count_failure(rt, s);
@@ -696,7 +696,7 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 		return;
 	}
 
-	metrics_count_type(metrics.msgs_in, msg.type);
+	metrics_count_type(rt->metrics.msgs_in, msg.type);
 	switch (s->state) {
 	case SESSION_OPEN:
 		if (msg.type == WAMP_HELLO) {
@@ -744,7 +744,7 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 	if (err != WAMPD_OK) {
 		proto_request_of(&msg, &req_type, &req_id);
 		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err))
-			metrics.publish_refused[err]++;
+			rt->metrics.publish_refused[err]++;
 		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err) &&
 		    !wamp_dict_bool(msg.dict, "acknowledge", false)) {
 			/* an unacknowledged PUBLISH gets no ERROR (clients would not expect it) */

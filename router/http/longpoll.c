@@ -258,7 +258,7 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 		return;
 	}
 	if (!(t = calloc(1, sizeof(*t))) ||
-	    !(t->conn.session = session_new(&lp_ops, &t->conn, proto.ser))) {
+	    !(t->conn.session = session_new(&lp_ops, &t->conn, proto.ser, &rt->metrics))) {
 		free(t);
 		http_respond_error(c, 500, "wamp.error.runtime_error", "out of memory");
 		return;

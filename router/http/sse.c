@@ -618,7 +618,7 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 		sse_fail(st, 503, "wamp.error.limit_exceeded", "no more sessions");
 		return;
 	}
-	if (!(st->conn.session = session_new(&sse_ops, &st->conn, WAMP_SER_JSON))) {
+	if (!(st->conn.session = session_new(&sse_ops, &st->conn, WAMP_SER_JSON, &rt->metrics))) {
 		sse_fail(st, 500, "wamp.error.runtime_error", "out of memory");
 		return;
 	}

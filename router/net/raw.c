@@ -188,7 +188,8 @@ static int raw_handshake(struct raw_conn *c)
 		conn_close(&c->conn, 0, NULL, false);
 		return 0;
 	}
-	if (!(c->conn.session = session_new(&raw_peer_ops, &c->conn, ser)))
+	if (!(c->conn.session =
+	          session_new(&raw_peer_ops, &c->conn, ser, &c->conn.rt->metrics)))
 		return -1;
 	peer.auth = c->auth;
 	peer.tls_cn = c->tls_cn; /* the state machine owns them from here on */
@@ -211,7 +212,7 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 {
 	enum rs_rx_result r;
 
-	metrics.bytes_in += len;
+	c->conn.rt->metrics.bytes_in += len;
 	if (c->conn.closing)
 		return 0; /* draining: what the client still sends is ignored */
 	if (!c->conn.session) {
@@ -267,7 +268,7 @@ int raw_conn_writeable(struct raw_conn *c)
 			n += 4;
 		}
 		w = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
-		metrics.bytes_out += n;
+		c->conn.rt->metrics.bytes_out += n;
 		outq_pop(&c->conn.q);
 		if (w < 0)
 			return -1;

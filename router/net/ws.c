@@ -140,7 +140,7 @@ static int ws_established(struct listener *l, struct ws_conn *c, struct lws *wsi
 		}
 		c->ip_counted = true;
 	}
-	c->conn.session = session_new(&ws_peer_ops, &c->conn, ser);
+	c->conn.session = session_new(&ws_peer_ops, &c->conn, ser, &rt->metrics);
 	if (!c->conn.session)
 		return -1;
 	c->batched = (lws_get_protocol(wsi)->id & WS_PROTO_BATCHED) != 0;
@@ -243,7 +243,7 @@ static void ws_receive(struct ws_conn *c, const uint8_t *in, size_t len)
 	bool first = lws_is_first_fragment(wsi);
 	bool final = lws_is_final_fragment(wsi);
 
-	metrics.bytes_in += len;
+	rt->metrics.bytes_in += len;
 	if (c->conn.closing)
 		return;
 	if (first) {
@@ -335,7 +335,7 @@ static int ws_write_batch(struct ws_conn *c)
 	n = lws_write(c->wsi, buf + LWS_PRE, total,
 	              ser == WAMP_SER_JSON ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
 	free(buf);
-	metrics.bytes_out += total;
+	c->conn.rt->metrics.bytes_out += total;
 	return n < 0 ? -1 : 0;
 }
 
@@ -350,7 +350,7 @@ static int ws_writeable(struct ws_conn *c)
 		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
 		                  out->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 
-		metrics.bytes_out += out->len;
+		c->conn.rt->metrics.bytes_out += out->len;
 		outq_pop(&c->conn.q);
 		if (n < 0)
 			return -1;

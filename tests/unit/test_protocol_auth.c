@@ -42,7 +42,7 @@ static void open_peer(struct fixture *f, int i, bool deadline)
 		proto_transport_closed(&f->rt, f->p[i].s);
 		fake_peer_destroy(&f->p[i]);
 	}
-	fake_peer_session(&f->p[i], WAMP_SER_JSON);
+	fake_peer_session(&f->p[i], WAMP_SER_JSON, &f->rt.metrics);
 	assert_true(proto_transport_open(&f->rt, f->p[i].s, &peer));
 }
 
@@ -638,7 +638,7 @@ static void test_transport_state_belongs_to_the_state_machine(void **state)
 	proto_transport_closed(&f->rt, f->p[0].s);
 	assert_null(f->p[0].s->proto);
 	fake_peer_destroy(&f->p[0]);
-	fake_peer_session(&f->p[0], WAMP_SER_JSON);
+	fake_peer_session(&f->p[0], WAMP_SER_JSON, &f->rt.metrics);
 	assert_true(proto_transport_open(&f->rt, f->p[0].s, &peer));
 	assert_null(peer.tls_cn); /* taken over */
 	assert_non_null(f->p[0].s->proto);
