@@ -570,7 +570,7 @@ static void publication_init(struct publication *p, struct broker *b, struct ses
 	p->eligible = option_list(options, "eligible");
 	p->eligible_authid = option_list(options, "eligible_authid");
 	p->eligible_authrole = option_list(options, "eligible_authrole");
-	p->id = ids_global();
+	p->id = ids_global(b->realm->owner->ids);
 }
 
 /* Route one publication: deliver, record, retain. Returns the first encoding error, or

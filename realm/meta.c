@@ -125,7 +125,7 @@ static enum wampd_err meta_authorize(struct realm *r, struct session *caller, co
 #define BUILTIN(name)                                                                      \
 	static enum wampd_err name(struct realm *r, struct session *caller, json_t *args,  \
 	                           json_t *kwargs, json_t **res_args, json_t **res_kwargs,  \
-	                           const char **message)
+	                           const char **message, char *why __attribute__((unused)))
 
 BUILTIN(ms_count)
 {
@@ -310,13 +310,12 @@ static const struct {
 };
 
 /* The options to store for a testament (*kept: a new dict, or NULL for none): WAMPD_OK,
- * WAMPD_ERR_INVALID_ARGUMENT with *message set (a static buffer: read before the next
- * call) if options has a key that is not allowed or a value of the wrong type, or
+ * WAMPD_ERR_INVALID_ARGUMENT with *message set (to why, the builtin's DEALER_BUILTIN_WHY
+ * bytes) if options has a key that is not allowed or a value of the wrong type, or
  * WAMPD_ERR_NOMEM. */
 static enum wampd_err testament_options(const json_t *options, json_t **kept,
-                                        const char **message)
+                                        const char **message, char *why)
 {
-	static char why[160];
 	struct wamp_msg probe = {.type = WAMP_PUBLISH, .dict = (json_t *)options};
 	const char *key;
 	json_t *v;
@@ -324,7 +323,7 @@ static enum wampd_err testament_options(const json_t *options, json_t **kept,
 	*kept = NULL;
 	if (!options)
 		return WAMPD_OK;
-	if (wamp_validate(&probe, why, sizeof(why)) != WAMPD_OK) { /* the PUBLISH types */
+	if (wamp_validate(&probe, why, DEALER_BUILTIN_WHY) != WAMPD_OK) { /* the PUBLISH types */
 		*message = why;
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	}
@@ -334,8 +333,8 @@ static enum wampd_err testament_options(const json_t *options, json_t **kept,
 		for (i = 0; i < n && strcmp(key, testament_option_rules[i].key); i++)
 			;
 		if (i == n) {
-			snprintf(why, sizeof(why), "publish_options.%.100s is not allowed in a testament",
-			         key);
+			snprintf(why, DEALER_BUILTIN_WHY,
+			         "publish_options.%.100s is not allowed in a testament", key);
 			*message = why;
 			json_decref(*kept);
 			*kept = NULL;
@@ -374,7 +373,7 @@ BUILTIN(ms_add_testament)
 	}
 	if (!(bucket = testament_bucket(caller, kwargs, message)))
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	if ((err = testament_options(options, &kept, message)) != WAMPD_OK)
+	if ((err = testament_options(options, &kept, message, why)) != WAMPD_OK)
 		return err;
 	/* a PUBLISH of the caller's, made later: authorized as one now, before anything is
 	 * kept (a parked CALL comes back here whole) */
@@ -512,7 +511,7 @@ BUILTIN(mr_get)
  * cluster query (r->meta_local), only this node's own (the other nodes list theirs). */
 static bool callee_counted(const struct realm *r, const struct reg_member *m)
 {
-	return !m->pending && !(r->meta_local && m->session->node);
+	return !m->pending && !(r->meta_local && backplane_node_of(m->session));
 }
 
 BUILTIN(mr_list_callees)

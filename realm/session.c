@@ -10,8 +10,11 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/wassert.h"
+#include "realm/backplane.h"
 
-struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser)
+struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser,
+                            struct metrics *metrics)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
@@ -21,6 +24,7 @@ struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_se
 	s->ser = ser;
 	s->ops = ops;
 	s->peer = peer;
+	s->metrics = metrics;
 	return s;
 }
 
@@ -28,25 +32,18 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
-	free(s->node);
-	free(s->bp_lookup);
+	WAMPD_ASSERT(!s->proto); /* proto_transport_closed() first (session.h) */
+	backplane_session_free(s->bp);
 	free(s->authid);
 	free(s->authrole);
 	free(s->authmethod);
 	free(s->authprovider);
 	json_decref(s->authextra);
-	json_decref(s->hello_details);
 	json_decref(s->testaments_detached);
 	json_decref(s->testaments_destroyed);
 	authz_cache_clear(&s->authz_cache);
 	authz_cache_clear(&s->authz_answers);
 	free(s->authz_question.uri);
-	free(s->tls_cn);
-	free(s->tls_channel_id);
-	if (s->auth_pending) {
-		auth_pending_clear(s->auth_pending);
-		free(s->auth_pending);
-	}
 	free(s);
 }
 
@@ -127,7 +124,7 @@ enum wampd_err session_send(struct session *s, struct wamp_out *out)
 	if (s->state == SESSION_CLOSING)
 		return WAMPD_OK;
 	if ((err = s->ops->send(s->peer, out)) == WAMPD_OK)
-		metrics_count_type(metrics.msgs_out, out->type);
+		metrics_count_type(s->metrics->msgs_out, out->type);
 	return err;
 }
 
@@ -146,7 +143,7 @@ enum wampd_err session_send_msg(struct session *s, const struct wamp_msg *msg)
 		return err;
 	}
 	if ((err = s->ops->send(s->peer, out)) == WAMPD_OK)
-		metrics_count_type(metrics.msgs_out, out->type);
+		metrics_count_type(s->metrics->msgs_out, out->type);
 	wamp_out_unref(out);
 	return err;
 }

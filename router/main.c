@@ -24,6 +24,8 @@
 
 #define SHUTDOWN_GRACE_MS 3000
 
+/* Set by the signal handler: a signal handler can reach nothing but a static. The stop is
+ * the process's (every loop stops on it), so it is not a loop's state. */
 static volatile int stop_requested;
 
 static void on_signal(int sig)
@@ -61,6 +63,7 @@ int main(int argc, char **argv)
 	struct admin *admin = NULL;
 	long port = -1;
 	struct config cfg;
+	struct wlog_config log; /* the process's logging, installed for every log call */
 	struct router rt;
 	struct loop *loop;
 	struct bp_redis *bp = NULL;
@@ -129,8 +132,8 @@ int main(int argc, char **argv)
 	}
 	if (port >= 0)
 		cfg.listeners[0].port = (int)port;
-	wlog_set_levels(&cfg.log_levels);
-	wlog_set_format(cfg.log_format);
+	wlog_config_set(&log, &cfg.log_levels, cfg.log_format, NULL);
+	wlog_use(&log);
 	for (unsigned i = 0; i < cfg.log_levels.n; i++) {
 		bool known = false;
 
@@ -188,5 +191,6 @@ int main(int argc, char **argv)
 	admin_free(admin); /* after the lws context, which owned its connections */
 	router_destroy(&rt);
 	wlog_notice("router", "stopped");
+	wlog_use(NULL); /* log is main's: nothing logs with it after this frame */
 	return rc;
 }

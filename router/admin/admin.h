@@ -54,7 +54,11 @@ void abuf_printf(struct abuf *b, const char *fmt, ...) __attribute__((format(pri
 void abuf_label(struct abuf *b, const char *s);
 void abuf_free(struct abuf *b);
 
-/* What the exposition needs beyond the router and the process-wide counters. */
+/* The counters of every loop the admin listener reports on, summed into *sum (zeroed
+ * first): today the one router's (rt->metrics); with a loop per core, each loop's. */
+void admin_metrics_total(const struct router *rt, struct metrics *sum);
+
+/* What the exposition needs beyond the router and its counters. */
 struct admin_view {
 	struct router *rt;
 	double start_time_s;       /* process start, seconds since the epoch */

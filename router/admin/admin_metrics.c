@@ -1,7 +1,8 @@
 /*
  * admin_metrics.c - the Prometheus text exposition (format 0.0.4) of wampd's metrics.
  *
- * Counters come from common/metrics.h and the router's stats; gauges are computed here from
+ * Counters are the loops' struct metrics summed per scrape (admin_metrics_total: one
+ * router today, every loop's with several) and the router's stats; gauges are computed from
  * the router's own tables (sessions per realm/transport/serializer, registrations,
  * subscriptions, send queues), so nothing is maintained on the hot path for them. A scrape
  * walks every session once: O(sessions), a few ms at 100,000 sessions.
@@ -275,7 +276,7 @@ static void store_family(struct abuf *b, struct router *rt, const char *name, co
 }
 
 /* Refused PUBLISHes by error URI (several errors share one URI: summed). */
-static void publish_refused_family(struct abuf *b)
+static void publish_refused_family(struct abuf *b, const struct metrics *metrics)
 {
 	family(b, "wampd_publications_refused_total", "counter",
 	       "PUBLISHes refused (ERROR, or only logged when not acknowledged), by error URI.");
@@ -291,7 +292,7 @@ static void publish_refused_family(struct abuf *b)
 			    strcmp(wampd_err_uri((enum wampd_err)f), uri))
 				continue;
 			first = first && f >= e;
-			n += metrics.publish_refused[f];
+			n += metrics->publish_refused[f];
 		}
 		if (first) /* one row per URI, at its first error */
 			abuf_printf(b, "wampd_publications_refused_total{error=\"%s\"} %llu\n", uri,
@@ -343,10 +344,19 @@ static void process_family(struct abuf *b, double start_time_s)
 	abuf_printf(b, "process_start_time_seconds %.3f\n", start_time_s);
 }
 
+void admin_metrics_total(const struct router *rt, struct metrics *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	metrics_add(sum, &rt->metrics);
+}
+
 void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 {
 	struct router *rt = v->rt;
 	size_t qsum = 0, qmax = 0;
+	struct metrics sum;
+
+	admin_metrics_total(rt, &sum);
 
 	family(b, "wampd_build_info", "gauge", "Always 1; the version is a label.");
 	abuf_printf(b, "wampd_build_info{version=\"%s\"} 1\n", WAMPD_VERSION);
@@ -361,13 +371,13 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 	sessions_family(b, rt);
 
 	messages_family(b, "wampd_messages_received_total",
-	                "WAMP messages received and decoded, by message type.", metrics.msgs_in);
+	                "WAMP messages received and decoded, by message type.", sum.msgs_in);
 	messages_family(b, "wampd_messages_sent_total",
-	                "WAMP messages queued to transports, by message type.", metrics.msgs_out);
+	                "WAMP messages queued to transports, by message type.", sum.msgs_out);
 	family(b, "wampd_received_bytes_total", "counter", "WAMP transport bytes received.");
-	abuf_printf(b, "wampd_received_bytes_total %llu\n", (unsigned long long)metrics.bytes_in);
+	abuf_printf(b, "wampd_received_bytes_total %llu\n", (unsigned long long)sum.bytes_in);
 	family(b, "wampd_sent_bytes_total", "counter", "WAMP transport bytes written.");
-	abuf_printf(b, "wampd_sent_bytes_total %llu\n", (unsigned long long)metrics.bytes_out);
+	abuf_printf(b, "wampd_sent_bytes_total %llu\n", (unsigned long long)sum.bytes_out);
 
 	conn_queue_stats(v->rt, &qsum, &qmax);
 	family(b, "wampd_send_queue_bytes", "gauge", "Bytes queued for sending, all connections.");
@@ -390,15 +400,15 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 		const char *name = m < AUTH__COUNT ? auth_method_name((enum auth_method)m) : "none";
 
 		abuf_printf(b, "wampd_authentications_total{method=\"%s\",result=\"success\"} %llu\n",
-		            name, (unsigned long long)metrics.auth_ok[m]);
+		            name, (unsigned long long)sum.auth_ok[m]);
 		abuf_printf(b, "wampd_authentications_total{method=\"%s\",result=\"failure\"} %llu\n",
-		            name, (unsigned long long)metrics.auth_fail[m]);
+		            name, (unsigned long long)sum.auth_fail[m]);
 	}
 
 	histogram(b, "wampd_call_duration_seconds",
-	          "Time from CALL to the callee's final RESULT or ERROR.", &metrics.call_latency);
+	          "Time from CALL to the callee's final RESULT or ERROR.", &sum.call_latency);
 	family(b, "wampd_pending_calls", "gauge", "Calls routed to a callee and not yet answered.");
-	abuf_printf(b, "wampd_pending_calls %llu\n", (unsigned long long)metrics.pending_calls);
+	abuf_printf(b, "wampd_pending_calls %llu\n", (unsigned long long)sum.pending_calls);
 	per_realm(b, rt, "wampd_calls_total", "counter", "CALLs routed to a callee, by realm.",
 	          realm_calls);
 	per_realm(b, rt, "wampd_publications_total", "counter", "PUBLISHes accepted, by realm.",
@@ -407,7 +417,7 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 	          realm_registrations);
 	per_realm(b, rt, "wampd_subscriptions", "gauge", "Subscriptions with subscribers, by realm.",
 	          realm_subscriptions);
-	publish_refused_family(b);
+	publish_refused_family(b, &sum);
 	store_family(b, rt, "wampd_store_bytes", "gauge",
 	             "Bytes held by retained events, event history and testaments, by realm (the "
 	             "budgets' measure).", STORE_BYTES);
@@ -419,7 +429,7 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 	             "realm.", STORE_EVICTED);
 
 	histogram(b, "wampd_event_loop_lag_seconds",
-	          "How late the event loop ran a 100 ms timer.", &metrics.loop_lag);
+	          "How late the event loop ran a 100 ms timer.", &sum.loop_lag);
 	family(b, "wampd_event_loop_lag_last_seconds", "gauge", "The latest event-loop lag sample.");
 	abuf_printf(b, "wampd_event_loop_lag_last_seconds %.6f\n", v->loop_lag_last_s);
 

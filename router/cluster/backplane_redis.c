@@ -1208,7 +1208,7 @@ struct bp_redis *backplane_redis_new(struct router *rt, struct lws_context *ctx)
 	if (rt->cfg.backplane.node_id) {
 		snprintf(bp->node, sizeof(bp->node), "%s", rt->cfg.backplane.node_id);
 	} else {
-		uint64_t a = ids_global(), b = ids_global();
+		uint64_t a = ids_global(&rt->ids), b = ids_global(&rt->ids);
 
 		snprintf(bp->node, sizeof(bp->node), "%012llx%04llx", (unsigned long long)a,
 		         (unsigned long long)(b & 0xffff));

@@ -607,7 +607,7 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 	static const char *const keys[] = {"log_level", "log_format", "listeners", "realms",
 	                                   "auto_create_realms", "limits", "admin", "backplane",
 	                                   NULL};
-	const char *level = NULL, *format = NULL, *unknown;
+	const char *level = NULL, *format = NULL;
 	json_t *v;
 	size_t i;
 	char path[64], why[160];
@@ -617,7 +617,7 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 	if (!cfg_check_keys(c, "", root, keys) || !cfg_str(c, root, "", "log_level", &level) ||
 	    !cfg_str(c, root, "", "log_format", &format))
 		return false;
-	if (level && !wlog_parse_spec(level, &cfg->log_levels, &unknown, why, sizeof(why)))
+	if (level && !wlog_parse_spec(level, &cfg->log_levels, NULL, why, sizeof(why)))
 		return cfg_fail(c, "log_level", "%s", why);
 	if (format && !wlog_parse_format(format, &cfg->log_format))
 		return cfg_fail(c, "log_format", "must be \"text\" or \"json\"");

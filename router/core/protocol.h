@@ -29,17 +29,40 @@ bool proto_init(struct router *rt);
  * that must wait for a dynamic authorizer is copied). */
 void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, size_t len);
 
-/*
- * A transport opened s (state OPEN): from now on it has limits.hello_timeout to be
- * WELCOMEd (HELLO, authentication, a dynamic authenticator's answer included), again after
- * each GOODBYE. Past the deadline an authenticating session gets ABORT
- * wamp.error.authentication_failed (a failure counted against its address, logged with
- * it); one that never said HELLO is closed, logged too. Transports call this once, right
- * after session_new; a session never opened has no deadline (unit tests).
- */
-void proto_transport_open(struct router *rt, struct session *s);
+/* What a transport knows of its peer when it opens a session. */
+struct proto_peer {
+	const struct auth_config *auth; /* the listener's (or service's) authentication,
+	                                   borrowed: must outlive the session; NULL:
+	                                   anonymous only */
+	char *tls_cn;                   /* verified TLS client certificate's CN, or NULL */
+	uint8_t *tls_channel_id;        /* tls-unique channel binding (32 bytes), or NULL */
+	bool hello_deadline;            /* the session has limits.hello_timeout to be WELCOMEd */
+};
 
-/* The transport is gone (or going): the realm forgets s. The caller frees s afterwards. */
+/*
+ * A transport opened s (state OPEN): the state machine makes its per-session state
+ * (s->proto, one allocation; see session.h), keeping peer->auth and taking over
+ * peer->tls_cn and peer->tls_channel_id (set to NULL in *peer, also on failure, when they
+ * are freed). Called once per session, right after session_new; false on allocation
+ * failure (the transport then closes the connection and frees s as usual).
+ *
+ * With peer->hello_deadline, from now on s has limits.hello_timeout to be WELCOMEd (HELLO,
+ * authentication, a dynamic authenticator's answer included), again after each GOODBYE.
+ * Past the deadline an authenticating session gets ABORT wamp.error.authentication_failed
+ * (a failure counted against its address, logged with it); one that never said HELLO is
+ * closed, logged too.
+ *
+ * A session never opened (unit tests, the HTTP bridge's internal sessions) gets the state
+ * at its first proto_receive(): anonymous authentication only, no deadline.
+ */
+bool proto_transport_open(struct router *rt, struct session *s, struct proto_peer *peer);
+
+/* The CN of the verified TLS client certificate s was opened with (borrowed, lives as long
+ * as the session's state), or NULL. */
+const char *proto_tls_cn(const struct session *s);
+
+/* The transport is gone (or going): the state machine's state of s is freed (s->proto
+ * NULL), the realm forgets s. The caller frees s afterwards (session_free). */
 void proto_transport_closed(struct router *rt, struct session *s);
 
 /* Router shutdown: GOODBYE wamp.close.system_shutdown to an established session (state

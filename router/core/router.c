@@ -11,7 +11,8 @@
 bool router_init(struct router *rt, struct config *cfg)
 {
 	memset(rt, 0, sizeof(*rt));
-	realms_init(&rt->realms, &cfg->realm_limits);
+	ids_gen_init(&rt->ids);
+	realms_init(&rt->realms, &cfg->realm_limits, &rt->metrics, &rt->ids);
 	rt->realms.auto_create = cfg->auto_create_realms;
 	for (size_t i = 0; i < cfg->nrealms; i++) {
 		const struct realm_config *rc = &cfg->realms[i];

@@ -1,6 +1,9 @@
 /*
- * router.h - the process-wide router: configuration, realms, and counters shared by the
- * transports and the session state machine. One per process; single-threaded.
+ * router.h - the router: configuration, realms, connections, and the state its event loop
+ * mutates (counters, id generator, per-address limits) shared by the transports and the
+ * session state machine. One per event loop (today one per process), single-threaded:
+ * nothing it mutates is global, so a second loop would be a second router (see the
+ * README's "One loop per core: what is ready").
  */
 #ifndef WAMPD_ROUTER_ROUTER_H
 #define WAMPD_ROUTER_ROUTER_H
@@ -8,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/ids.h"
+#include "common/metrics.h"
 #include "realm/realm.h"
 #include "router/config/config.h"
 #include "router/core/iplimit.h"
@@ -40,6 +45,10 @@ struct router {
 	struct router_stats stats;
 	struct iplimit ipl;      /* per-address connections and failed authentications */
 	json_t *welcome_roles;   /* WELCOME.Details.roles, the same for every session (owned) */
+	struct metrics metrics;  /* this loop's counters: realms and sessions point here; the
+	                            admin exposition sums every loop's (metrics_add) */
+	struct ids_gen ids;      /* this loop's id generator: realms and authentication draw
+	                            from it */
 };
 
 /*

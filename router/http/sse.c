@@ -541,6 +541,7 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 	int r;
 	const char *lei;
 	json_t *hello;
+	struct proto_peer peer = {.auth = svc->svc.auth}; /* its HELLO is the router's own */
 
 	(void)rest, (void)rest_len;
 	if (strcmp(req->method, "GET")) {
@@ -620,12 +621,15 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 		sse_fail(st, 503, "wamp.error.limit_exceeded", "no more sessions");
 		return;
 	}
-	if (!(st->conn.session = session_new(&sse_ops, &st->conn, WAMP_SER_JSON))) {
+	if (!(st->conn.session = session_new(&sse_ops, &st->conn, WAMP_SER_JSON, &rt->metrics))) {
 		sse_fail(st, 500, "wamp.error.runtime_error", "out of memory");
 		return;
 	}
-	st->conn.session->auth = svc->svc.auth;
 	conn_count(&st->conn);
+	if (!proto_transport_open(rt, st->conn.session, &peer)) {
+		sse_fail(st, 500, "wamp.error.runtime_error", "out of memory");
+		return;
+	}
 	hello = json_pack("[i, s, {s:{s:{s:{s:b}}}, s:[s]}]", WAMP_HELLO, svc->svc.cfg->realm,
 	                  "roles", "subscriber", "features", "pattern_based_subscription", 1,
 	                  "authmethods", st->ticket[0] ? "ticket" : "anonymous");

@@ -41,9 +41,9 @@ struct raw_conn {
 	struct rs_rx rx;
 	bool refuse;                      /* answer the handshake with error 4 (per-address
 	                                     limit) */
-	char *tls_cn;                     /* verified client certificate's CN until the session
-	                                     takes it (owned), or NULL */
-	uint8_t *tls_channel_id;          /* TLS: tls-unique binding until the session takes it
+	char *tls_cn;                     /* verified client certificate's CN until the session is
+	                                     opened (owned), or NULL */
+	uint8_t *tls_channel_id;          /* TLS: tls-unique binding until the session is opened
 	                                     (owned), or NULL */
 };
 
@@ -161,6 +161,7 @@ static int raw_handshake(struct raw_conn *c)
 {
 	uint8_t reply[4];
 	enum wamp_ser ser = WAMP_SER_JSON;
+	struct proto_peer peer = {.hello_deadline = true};
 	uint32_t our_max = c->conn.rt->cfg.max_message_size > RS_MAX_LEN
 	                       ? RS_MAX_LEN
 	                       : (uint32_t)c->conn.rt->cfg.max_message_size;
@@ -187,17 +188,19 @@ static int raw_handshake(struct raw_conn *c)
 		conn_close(&c->conn, 0, NULL, false);
 		return 0;
 	}
-	if (!(c->conn.session = session_new(&raw_peer_ops, &c->conn, ser)))
+	if (!(c->conn.session =
+	          session_new(&raw_peer_ops, &c->conn, ser, &c->conn.rt->metrics)))
 		return -1;
-	c->conn.session->auth = c->auth;
-	c->conn.session->tls_cn = c->tls_cn; /* the session owns them from here on */
-	c->conn.session->tls_channel_id = c->tls_channel_id;
+	peer.auth = c->auth;
+	peer.tls_cn = c->tls_cn; /* the state machine owns them from here on */
+	peer.tls_channel_id = c->tls_channel_id;
 	c->tls_cn = NULL;
 	c->tls_channel_id = NULL;
 	conn_count(&c->conn);
 	/* the front door's deadline covered the handshake; the session's own takes over */
 	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
-	proto_transport_open(c->conn.rt, c->conn.session);
+	if (!proto_transport_open(c->conn.rt, c->conn.session, &peer))
+		session_close(c->conn.session, 1011, "out of memory");
 	if (!raw_queue_verbatim(c, reply, 4, NULL, 0))
 		return -1;
 	wlog_debug("raw", "open peer=%s serializer=%s max_out=%u", c->conn.addr, wamp_ser_name(ser),
@@ -209,7 +212,7 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 {
 	enum rs_rx_result r;
 
-	metrics.bytes_in += len;
+	c->conn.rt->metrics.bytes_in += len;
 	if (c->conn.closing)
 		return 0; /* draining: what the client still sends is ignored */
 	if (!c->conn.session) {
@@ -265,7 +268,7 @@ int raw_conn_writeable(struct raw_conn *c)
 			n += 4;
 		}
 		w = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
-		metrics.bytes_out += n;
+		c->conn.rt->metrics.bytes_out += n;
 		if ((w = conn_wrote(&c->conn, w)))
 			return w < 0 ? -1 : 0;
 	} else if (conn_more(&c->conn)) {

@@ -27,8 +27,9 @@ int tlspeer_verify(size_t preverify_ok);
 
 /*
  * The common name of the client certificate of a TLS connection, when OpenSSL verified it
- * against the listener's CA: a malloc'd string the caller owns (the session's tls_cn).
- * NULL when there is none, it is not verified, or on allocation failure.
+ * against the listener's CA: a malloc'd string the caller owns (handed on to the state
+ * machine in struct proto_peer). NULL when there is none, it is not verified, or on
+ * allocation failure.
  */
 char *tlspeer_cn(struct lws *wsi);
 
@@ -36,7 +37,7 @@ char *tlspeer_cn(struct lws *wsi);
  * The tls-unique channel binding of a TLS connection as Autobahn (client and Crossbar
  * alike) computes it: SHA-256 of the Finished message the *server* sent in the handshake
  * (Autobahn's client takes its peer's, its router its own; TLS 1.3 sends that one first).
- * 32 bytes the caller owns (the session's tls_channel_id), or NULL (no TLS, or allocation
+ * 32 bytes the caller owns (handed to proto_transport_open), or NULL (no TLS, or allocation
  * failure).
  */
 uint8_t *tlspeer_channel_id(struct lws *wsi);

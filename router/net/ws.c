@@ -122,6 +122,7 @@ static int ws_established(struct listener *l, struct ws_conn *c, struct lws *wsi
 {
 	struct router *rt = l->rt;
 	enum wamp_ser ser = (enum wamp_ser)(lws_get_protocol(wsi)->id & ~WS_PROTO_BATCHED);
+	struct proto_peer peer = {.hello_deadline = true};
 
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
@@ -139,18 +140,19 @@ static int ws_established(struct listener *l, struct ws_conn *c, struct lws *wsi
 		}
 		c->ip_counted = true;
 	}
-	c->conn.session = session_new(&ws_peer_ops, &c->conn, ser);
+	c->conn.session = session_new(&ws_peer_ops, &c->conn, ser, &rt->metrics);
 	if (!c->conn.session)
 		return -1;
-	c->conn.session->auth = &l->cfg->auth;
 	c->batched = (lws_get_protocol(wsi)->id & WS_PROTO_BATCHED) != 0;
+	peer.auth = &l->cfg->auth;
 	if (l->cfg->tls_cert) {
-		c->conn.session->tls_cn = tlspeer_cn(wsi);
-		c->conn.session->tls_channel_id = tlspeer_channel_id(wsi);
+		peer.tls_cn = tlspeer_cn(wsi);
+		peer.tls_channel_id = tlspeer_channel_id(wsi);
 	}
 	conn_open(&c->conn);
 	conn_count(&c->conn);
-	proto_transport_open(rt, c->conn.session); /* the HELLO..WELCOME deadline */
+	if (!proto_transport_open(rt, c->conn.session, &peer)) /* the HELLO..WELCOME deadline */
+		session_close(c->conn.session, 1011, "out of memory");
 	wlog_debug("ws", "open peer=%s serializer=%s", c->conn.addr, wamp_ser_name(ser));
 	return 0;
 }
@@ -241,7 +243,7 @@ static void ws_receive(struct ws_conn *c, const uint8_t *in, size_t len)
 	bool first = lws_is_first_fragment(wsi);
 	bool final = lws_is_final_fragment(wsi);
 
-	metrics.bytes_in += len;
+	rt->metrics.bytes_in += len;
 	if (c->conn.closing)
 		return;
 	if (first) {
@@ -333,7 +335,7 @@ static int ws_write_batch(struct ws_conn *c)
 	n = lws_write(c->wsi, buf + LWS_PRE, total,
 	              wamp_ser_is_binary(ser) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 	free(buf);
-	metrics.bytes_out += total;
+	c->conn.rt->metrics.bytes_out += total;
 	return n < 0 ? -1 : 0;
 }
 
@@ -350,7 +352,7 @@ static int ws_writeable(struct ws_conn *c)
 		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
 		                  out->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 
-		metrics.bytes_out += out->len;
+		c->conn.rt->metrics.bytes_out += out->len;
 		if ((n = conn_wrote(&c->conn, n)))
 			return n < 0 ? -1 : 0;
 	} else if (conn_more(&c->conn)) {

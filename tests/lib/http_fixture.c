@@ -34,7 +34,9 @@ void hf_open(struct http_fixture *f, const char *config_json)
 		fail_msg("configuration refused: %s", err);
 	assert_true(cfg.nlisteners >= 1);
 	assert_true(router_init(&f->rt, &cfg));
-	wlog_set_levels(&f->rt.cfg.log_levels); /* as wampd does: the configuration's */
+	/* as wampd does: the configuration's levels */
+	wlog_config_set(&f->log, &f->rt.cfg.log_levels, f->rt.cfg.log_format, NULL);
+	wlog_use(&f->log);
 	fake_timers_install(&f->rt.realms);
 	f->routes = httpsvc_listener_new(&f->rt, &f->rt.cfg.listeners[0], err, sizeof(err));
 	if (!f->routes)
@@ -56,6 +58,7 @@ void hf_close(struct http_fixture *f)
 	assert_null(f->rt.conns);
 	assert_int_equal(f->rt.nconns, 0);
 	router_destroy(&f->rt);
+	wlog_use(NULL);
 }
 
 int hf_setup(void **state, const char *config_json)
@@ -93,7 +96,7 @@ int hf_join(struct http_fixture *f, const char *realm)
 	struct wamp_msg m;
 
 	assert_true(who < HF_PEERS_MAX);
-	fake_peer_session(&f->p[who], WAMP_SER_JSON);
+	fake_peer_session(&f->p[who], WAMP_SER_JSON, &f->rt.metrics);
 	f->np++;
 	hf_send(f, who, "[1, \"%s\", {\"roles\": {\"publisher\": {}, \"subscriber\": {}, "
 	                "\"caller\": {}, \"callee\": {\"features\": {\"call_canceling\": true}}}}]",

@@ -18,6 +18,7 @@
 
 #include <stdarg.h>
 
+#include "common/log.h"
 #include "router/core/router.h"
 #include "router/http/httpsvc.h"
 #include "tests/lib/fake_http.h"
@@ -31,6 +32,7 @@ struct http_fixture {
 	struct http_routes *routes;        /* listeners[0]'s */
 	struct fake_peer p[HF_PEERS_MAX];  /* WAMP clients (hf_join) */
 	int np;
+	struct wlog_config log;            /* the configuration's, installed while open */
 };
 
 /* Build *f from the configuration text config_json; fails the test if it is refused. */

@@ -17,6 +17,8 @@
 #include "common/hex.h"
 #include "serializers/wamp_msg.h"
 
+static struct ids_gen ids; /* the generator challenges draw from (a loop's, in the router) */
+
 /* a CRA challenge string and its signatures, from autobahn.wamp.auth.compute_wcs */
 static const char cra_challenge[] =
 	"{\"authid\":\"peter\",\"authrole\":\"user\",\"authmethod\":\"wampcra\",\"authprovider\":"
@@ -136,7 +138,7 @@ static void test_method_selection_and_ticket(void **state)
 
 	/* no authmethods: anonymous */
 	d = json_object();
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_WELCOME);
 	assert_string_equal(id.authmethod, "anonymous");
 	assert_string_equal(id.authrole, "anonymous");
@@ -147,7 +149,7 @@ static void test_method_selection_and_ticket(void **state)
 
 	/* the client's first method the listener has wins */
 	d = hello("[\"wampcra\", \"ticket\", \"anonymous\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_int_equal(st.method, AUTH_TICKET);
 	json_decref(extra);
@@ -165,7 +167,7 @@ static void test_method_selection_and_ticket(void **state)
 	/* an unknown principal is challenged like a known one (no authid enumeration) and
 	 * fails at AUTHENTICATE, even with a known principal's ticket */
 	d = hello("[\"ticket\"]", "nobody", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
 	                 WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	json_decref(extra);
@@ -176,14 +178,14 @@ static void test_method_selection_and_ticket(void **state)
 	json_decref(d);
 	/* no usable method */
 	d = hello("[\"cryptosign\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
 	                 WAMPD_ERR_NO_AUTH_METHOD);
 	auth_pending_clear(&st);
 	json_decref(d);
 	/* a principal restricted to another realm: unknown here (a decoy) */
 	joe->realm = strdup("other");
 	d = hello("[\"ticket\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
 	                 WAMPD_OK);
 	json_decref(extra);
 	extra = NULL;
@@ -209,7 +211,8 @@ static void test_wampcra_flow(void **state)
 	    json_pack("{s:s, s:s, s:i, s:i}", "password", "secret123", "salt", "salt123",
 	              "iterations", 100, "keylen", 16));
 	d = hello("[\"wampcra\"]", "peter", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 3251278072152162, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 3251278072152162, NULL, &ids, &st, &step,
+	                            &extra, &id),
 	                 WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_string_equal(wamp_dict_str(extra, "salt", ""), "salt123");
@@ -242,7 +245,7 @@ static void test_wampcra_flow(void **state)
 
 		for (int round = 0; round < 2; round++) {
 			d = hello("[\"wampcra\"]", "mallory", NULL);
-			assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id),
+			assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &ids, &st, &step, &extra, &id),
 			                 WAMPD_OK);
 			assert_int_equal(step, AUTH_STEP_CHALLENGE);
 			assert_int_equal(wamp_dict_int(extra, "iterations", 0), 100);
@@ -292,7 +295,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 
 	/* found by public key when no authid is given */
 	d = hello("[\"cryptosign\"]", NULL, hex);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_int_equal(strlen(wamp_dict_str(extra, "challenge", "")), 64);
 	assert_true(json_is_null(json_object_get(extra, "channel_binding")));
@@ -317,7 +320,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 	/* PyNaCl's signature of the spec's example challenge verifies with our check */
 	d = hello("[\"cryptosign\"]", "alice",
 	          "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	sodium_hex2bin(((struct auth_cryptosign_state *)st.state)->nonce, 32,
 	               "fa034062ad76352b53a25358854577730db82f367aa439709c91296d04a5716c", 64, NULL,
 	               &n, NULL);
@@ -348,10 +351,10 @@ static void test_cryptosign_vector_and_flow(void **state)
 		ae = json_object_get(d, "authextra");
 		json_object_set_new(ae, "channel_binding", json_string("tls-unique"));
 		/* asked for, but no TLS channel: refused */
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &ids, &st, &step, &extra, &id),
 		                 WAMPD_ERR_AUTH_FAILED);
 		auth_pending_clear(&st);
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &ids, &st, &step, &extra, &id),
 		                 WAMPD_OK);
 		assert_string_equal(wamp_dict_str(extra, "channel_binding", ""), "tls-unique");
 		sodium_hex2bin(chal, 32, wamp_dict_str(extra, "challenge", ""), 64, NULL, &n, NULL);
@@ -375,7 +378,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 		json_decref(extra);
 		/* a TLS channel the client did not ask to bind to: no binding */
 		json_object_del(ae, "channel_binding");
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &ids, &st, &step, &extra, &id),
 		                 WAMPD_OK);
 		assert_true(json_is_null(json_object_get(extra, "channel_binding")));
 		assert_null(((struct auth_cryptosign_state *)st.state)->channel_id);
@@ -383,11 +386,11 @@ static void test_cryptosign_vector_and_flow(void **state)
 		json_decref(extra);
 		/* ... unless the listener requires it (a man in the middle strips the request) */
 		configure(&cfg, AUTH_CRYPTOSIGN, "{\"require_channel_binding\": true}");
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &ids, &st, &step, &extra, &id),
 		                 WAMPD_ERR_AUTH_FAILED);
 		auth_pending_clear(&st);
 		json_object_set_new(ae, "channel_binding", json_string("tls-unique"));
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &ids, &st, &step, &extra, &id),
 		                 WAMPD_OK);
 		assert_string_equal(wamp_dict_str(extra, "channel_binding", ""), "tls-unique");
 		auth_pending_clear(&st);
@@ -396,7 +399,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 		json_object_del(ae, "channel_binding");
 		/* an unknown binding type */
 		json_object_set_new(ae, "channel_binding", json_string("tls-exporter"));
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &ids, &st, &step, &extra, &id),
 		                 WAMPD_ERR_AUTH_FAILED);
 		auth_pending_clear(&st);
 		json_decref(d);
@@ -405,7 +408,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 	/* an unknown key */
 	d = hello("[\"cryptosign\"]", "alice",
 	          "1111111111111111111111111111111111111111111111111111111111111111");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &ids, &st, &step, &extra, &id),
 	                 WAMPD_ERR_AUTH_FAILED);
 	auth_pending_clear(&st);
 	json_decref(d);
@@ -440,7 +443,7 @@ static void test_scram_vector(void **state)
 	              "iterations", 4096, "stored-key", stored_hex, "server-key", server_hex));
 	d = json_pack("{s:[s], s:s, s:{s:s}}", "authmethods", "wamp-scram", "authid", "user",
 	              "authextra", "nonce", "rOprNGfwEbeRWgbNEkqO");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_string_equal(st.method_name, "wamp-scram");
 	assert_string_equal(wamp_dict_str(extra, "salt", ""), "QSXCR+Q6sek8bf92");
@@ -556,7 +559,7 @@ static void test_dynamic_steps(void **state)
 
 	/* ticket: CHALLENGE first, then the authenticator decides on the ticket */
 	d = hello("[\"ticket\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	json_decref(extra);
 	assert_int_equal(auth_authenticate(&st, "tkt", 3, NULL, &step, &id), WAMPD_OK);
@@ -580,7 +583,7 @@ static void test_dynamic_steps(void **state)
 
 	/* wampcra: the authenticator supplies the secret, then the usual challenge */
 	d = hello("[\"wampcra\"]", "amy", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_DYNAMIC);
 	answer = json_pack("{s:s, s:s}", "role", "user", "secret", "k");
 	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id), WAMPD_OK);
@@ -618,7 +621,7 @@ static void test_dynamic_steps(void **state)
 		crypto_sign_seed_keypair(other_pk, other_sk, seed);
 		sodium_bin2hex(pk_hex, sizeof(pk_hex), pk, 32);
 		d = hello("[\"cryptosign\"]", "carl", pk_hex);
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &ids, &st, &step, &extra, &id),
 		                 WAMPD_OK);
 		assert_int_equal(step, AUTH_STEP_DYNAMIC);
 		answer = json_pack("{s:s}", "role", "user");
@@ -668,7 +671,7 @@ static void test_scram_dynamic(void **state)
 	cfg.m[AUTH_SCRAM].dynamic = true;
 	d = json_pack("{s:[s], s:s, s:{s:s}}", "authmethods", "wamp-scram", "authid", "user",
 	              "authextra", "nonce", "rOprNGfwEbeRWgbNEkqO");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_DYNAMIC);
 	assert_null(extra);
 	args = auth_dynamic_args(&st, d, NULL);
@@ -728,7 +731,7 @@ static void test_scram_dynamic(void **state)
 
 	/* a HELLO without a client nonce never reaches the authenticator */
 	d = json_pack("{s:[s], s:s}", "authmethods", "wamp-scram", "authid", "user");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &ids, &st, &step, &extra, &id),
 	                 WAMPD_ERR_AUTH_FAILED);
 	auth_pending_clear(&st);
 	json_decref(d);

@@ -436,11 +436,12 @@ static bool logs_in(const struct auth_config *a, const char *authid, const char 
 	json_t *d = json_pack("{s:[s], s:s}", "authmethods", wampcra ? "wampcra" : "ticket",
 	                      "authid", authid);
 	json_t *extra = NULL;
+	struct ids_gen ids = {.avail = 0};
 	struct auth_pending st;
 	struct auth_identity id = {0};
 	enum auth_step step;
 	char *sig = NULL;
-	bool ok = auth_hello(a, "a", d, 1, NULL, &st, &step, &extra, &id) == WAMPD_OK &&
+	bool ok = auth_hello(a, "a", d, 1, NULL, &ids, &st, &step, &extra, &id) == WAMPD_OK &&
 	          step == AUTH_STEP_CHALLENGE;
 
 	if (ok && wampcra)

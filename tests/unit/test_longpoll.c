@@ -19,6 +19,7 @@
 #include <utlist.h>
 
 #include "router/core/conn.h"
+#include "router/core/protocol.h"
 #include "router/http/lpreq.h"
 #include "tests/lib/http_fixture.h"
 
@@ -388,7 +389,7 @@ static void test_refuse_other_certificate(void **state)
 	v = fake_http_json(c);
 	snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(v, "transport")));
 	json_decref(v);
-	assert_string_equal(lp_conn(f)->session->tls_cn, "alice");
+	assert_string_equal(proto_tls_cn(lp_conn(f)->session), "alice");
 
 	c = lp_post_cert(f, "/lp", token, "send", hello, strlen(hello), NULL);
 	fake_http_expect_error(c, 403, "wamp.error.not_authorized");
