@@ -98,6 +98,13 @@ static bool yfail(struct yctx *y, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- scalars */
 
+/* A resolver's "refused" (-1), once yfail has written why. */
+static int refuse(bool written)
+{
+	(void)written;
+	return -1;
+}
+
 /* A scalar resolver: 1 if s[0..n) is of its type (*out set; NULL when out of memory), 0 if
  * not, -1 if refused (the error written). tagged: the type was given by an explicit tag. */
 typedef int (*scalar_fn)(struct yctx *y, const char *s, size_t n, bool tagged, json_t **out);
@@ -181,9 +188,9 @@ static int scalar_int(struct yctx *y, const char *s, size_t n, bool tagged, json
 
 	(void)tagged;
 	if (sexagesimal(s, n))
-		return yfail(y, "\"%.*s\" is ambiguous (YAML 1.1 reads a sexagesimal number, YAML "
-		             "1.2 a string): quote it or write the number", (int)(n > 40 ? 40 : n), s),
-		       -1;
+		return refuse(yfail(y, "\"%.*s\" is ambiguous (YAML 1.1 reads a sexagesimal number, "
+		                    "YAML 1.2 a string): quote it or write the number",
+		                    (int)(n > 40 ? 40 : n), s));
 	if (i < n && (s[i] == '+' || s[i] == '-'))
 		neg = s[i++] == '-';
 	if (n - i > 2 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'o' || s[i + 1] == 'b')) {
@@ -195,10 +202,9 @@ static int scalar_int(struct yctx *y, const char *s, size_t n, bool tagged, json
 		while (j < n && (is_digit(s[j]) || s[j] == '_'))
 			j++;
 		if (j == n)
-			return yfail(y, "\"%.*s\" is ambiguous (a leading zero: YAML 1.1 reads octal, "
-			             "YAML 1.2 decimal): write it without the zero, as 0o..., or quote "
-			             "it", (int)(n > 40 ? 40 : n), s),
-			       -1;
+			return refuse(yfail(y, "\"%.*s\" is ambiguous (a leading zero: YAML 1.1 reads "
+			                    "octal, YAML 1.2 decimal): write it without the zero, as "
+			                    "0o..., or quote it", (int)(n > 40 ? 40 : n), s));
 		return 0;
 	}
 	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
@@ -219,9 +225,8 @@ static int scalar_int(struct yctx *y, const char *s, size_t n, bool tagged, json
 		if (d >= base)
 			return 0;
 		if (v > (limit - d) / base)
-			return yfail(y, "integer \"%.*s\" does not fit 64 bits", (int)(n > 40 ? 40 : n),
-			             s),
-			       -1;
+			return refuse(yfail(y, "integer \"%.*s\" does not fit 64 bits",
+			                    (int)(n > 40 ? 40 : n), s));
 		v = v * base + d;
 		digits = true;
 	}
@@ -242,7 +247,7 @@ static int scalar_float(struct yctx *y, const char *s, size_t n, bool tagged, js
 	char *end;
 
 	if (word_in(s, n, inf))
-		return yfail(y, "\"%.*s\": JSON has no infinite or NaN numbers", (int)n, s), -1;
+		return refuse(yfail(y, "\"%.*s\": JSON has no infinite or NaN numbers", (int)n, s));
 	if (n >= sizeof(buf))
 		return 0;
 	if (i < n && (s[i] == '+' || s[i] == '-'))
@@ -278,7 +283,7 @@ static int scalar_float(struct yctx *y, const char *s, size_t n, bool tagged, js
 	errno = 0;
 	d = strtod(buf, &end);
 	if (*end || !isfinite(d) || errno == ERANGE)
-		return yfail(y, "number \"%.*s\" is out of range", (int)n, s), -1;
+		return refuse(yfail(y, "number \"%.*s\" is out of range", (int)n, s));
 	*out = json_real(d);
 	return 1;
 }
@@ -287,10 +292,10 @@ static int scalar_str(struct yctx *y, const char *s, size_t n, bool tagged, json
 {
 	(void)tagged;
 	if (memchr(s, '\0', n))
-		return yfail(y, "a string holds a NUL character"), -1;
+		return refuse(yfail(y, "a string holds a NUL character"));
 	*out = json_stringn(s, n);
 	if (!*out)
-		return yfail(y, "a string is not valid UTF-8"), -1;
+		return refuse(yfail(y, "a string is not valid UTF-8"));
 	return 1;
 }
 
