@@ -1,12 +1,23 @@
 /*
  * main.c - wampd's command line, signals and lifetime.
  *
- *   wampd [--config FILE] [--host ADDR] [--port N] [--log-level SPEC] [--log-format FMT]
+ *   wampd [--config FILE | --cbdir DIR] [--host ADDR] [--port N] [--log-level SPEC]
+ *         [--log-format FMT]
+ *   wampd check [--config FILE | --cbdir DIR] [--host ADDR] [--port N]
  *   wampd --help | --version
  *
- * --host/--port override the first listener (port 0 picks a free port; the chosen one is
- * printed as "listening ws://HOST:PORT/PATH" on stdout). SIGINT/SIGTERM: every session gets
- * GOODBYE wamp.close.system_shutdown, then the process exits 0.
+ * --config FILE: wampd's JSON, or a Crossbar node configuration in JSON or YAML (.yaml,
+ * .yml); --cbdir DIR: a Crossbar node directory's config.json or config.yaml (with
+ * --config, that file relative to DIR). Relative paths in the file are relative to its
+ * directory (to DIR with --cbdir). --host/--port override the first listener (port 0 picks
+ * a free port; the chosen one is printed as "listening ws://HOST:PORT/PATH" on stdout).
+ *
+ * A start logs what the configuration does not carry over ("ignored: ..."), then what is
+ * served where (config_summary.c), and refuses to start when a file it needs cannot be
+ * read (config_preflight). `wampd check` does exactly that much, on stdout, without
+ * opening a socket, and exits 0 when wampd would start with it, 1 otherwise (Crossbar's
+ * `crossbar check`). SIGINT/SIGTERM: every session gets GOODBYE wamp.close.system_shutdown,
+ * then the process exits 0.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -19,6 +30,7 @@
 #include "router/admin/admin.h"
 #include "router/cluster/backplane_redis.h"
 #include "router/config/config.h"
+#include "router/config/config_summary.h"
 #include "router/core/router.h"
 #include "router/net/loop.h"
 
@@ -38,9 +50,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: wampd [options]\n"
-	        "  -c, --config FILE      configuration file (JSON); default: built in\n"
+	        "       wampd check [--config FILE | --cbdir DIR] [--host ADDR] [--port N]\n"
+	        "                         validate, print what would be served and what is\n"
+	        "                         ignored, exit 0 if wampd would start (no sockets)\n"
+	        "  -c, --config FILE      configuration file: wampd's JSON, or a Crossbar\n"
+	        "                         config.json / config.yaml; default: built in\n"
 	        "                         (ws://127.0.0.1:8080/ws, realm realm1, anonymous,\n"
 	        "                         JSON + MessagePack)\n"
+	        "  -d, --cbdir DIR        a Crossbar node directory: DIR/config.json or\n"
+	        "                         DIR/config.yaml; relative paths are relative to DIR\n"
 	        "  -H, --host ADDR        listen address of the first listener\n"
 	        "  -p, --port N           port of the first listener (0: any free port)\n"
 	        "  -l, --log-level SPEC   error, warn, notice (default), info, debug; per module\n"
@@ -51,15 +69,54 @@ static void usage(FILE *f)
 	        "  -V, --version          print the version\n");
 }
 
+static void emit_stdout(void *arg, const char *line)
+{
+	(void)arg;
+	printf("%s\n", line);
+}
+
+static void emit_log(void *arg, const char *line)
+{
+	(void)arg;
+	wlog_notice("config", "%s", line);
+}
+
+static void emit_preflight(void *arg, const char *line)
+{
+	(void)arg;
+	wlog_error("config", "cannot start: %s", line);
+}
+
+/* wampd check: the configuration's report on stdout; 0 when wampd would start with it. */
+static int check(const struct config *cfg, const char *source)
+{
+	size_t i, problems;
+	json_t *note;
+
+	printf("configuration: %s\n", source);
+	json_array_foreach(cfg->notes, i, note)
+		printf("%s\n", json_string_value(note));
+	config_summary(cfg, emit_stdout, NULL);
+	problems = config_preflight(cfg, emit_stdout, NULL);
+	if (problems)
+		printf("not ok: wampd would not start (%zu problem%s above)\n", problems,
+		       problems == 1 ? "" : "s");
+	else
+		printf("ok: wampd would start with this configuration\n");
+	return problems ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"host", required_argument, NULL, 'H'},
+		{"config", required_argument, NULL, 'c'}, {"cbdir", required_argument, NULL, 'd'},
+		{"host", required_argument, NULL, 'H'},
 		{"port", required_argument, NULL, 'p'},   {"log-level", required_argument, NULL, 'l'},
 		{"log-format", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
-	const char *config_path = NULL, *host = NULL, *level = NULL, *format = NULL;
+	const char *config_path = NULL, *cbdir = NULL, *host = NULL, *level = NULL,
+	           *format = NULL, *source;
 	struct admin *admin = NULL;
 	long port = -1;
 	struct config cfg;
@@ -69,11 +126,20 @@ int main(int argc, char **argv)
 	struct bp_redis *bp = NULL;
 	char err[512];
 	int opt, rc = 0;
+	bool check_only = argc > 1 && !strcmp(argv[1], "check");
 
-	while ((opt = getopt_long(argc, argv, "c:H:p:l:L:hV", opts, NULL)) != -1) {
+	if (check_only) { /* the subcommand: the options follow it */
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	while ((opt = getopt_long(argc, argv, "c:d:H:p:l:L:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'd':
+			cbdir = optarg;
 			break;
 		case 'H':
 			host = optarg;
@@ -111,9 +177,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (config_path ? !config_load_file(config_path, &cfg, err, sizeof(err))
-	                : !config_default(&cfg)) {
-		fprintf(stderr, "wampd: %s\n", config_path ? err : "out of memory");
+	source = cbdir ? cbdir : config_path ? config_path : "(built in)";
+	if (cbdir ? !config_load_cbdir(cbdir, config_path, &cfg, err, sizeof(err))
+	          : config_path ? !config_load_file(config_path, &cfg, err, sizeof(err))
+	                        : !config_default(&cfg)) {
+		if (check_only) {
+			printf("configuration: %s\nnot ok: %s\n", source,
+			       cbdir || config_path ? err : "out of memory");
+			return 1;
+		}
+		fprintf(stderr, "wampd: %s\n", cbdir || config_path ? err : "out of memory");
 		return 1;
 	}
 	if (level && !wlog_parse_spec(level, &cfg.log_levels, NULL, err, sizeof(err))) {
@@ -132,6 +205,11 @@ int main(int argc, char **argv)
 	}
 	if (port >= 0)
 		cfg.listeners[0].port = (int)port;
+	if (check_only) {
+		rc = check(&cfg, source);
+		config_free(&cfg);
+		return rc;
+	}
 	wlog_config_set(&log, &cfg.log_levels, cfg.log_format, NULL);
 	wlog_use(&log);
 	for (unsigned i = 0; i < cfg.log_levels.n; i++) {
@@ -147,9 +225,15 @@ int main(int argc, char **argv)
 		size_t i;
 		json_t *note;
 
-		wlog_notice("config", "read a Crossbar configuration: %s", config_path);
+		wlog_notice("config", "read a Crossbar configuration: %s", source);
 		json_array_foreach(cfg.notes, i, note)
 			wlog_warn("config", "%s", json_string_value(note));
+	}
+	config_summary(&cfg, emit_log, NULL);
+	if (config_preflight(&cfg, emit_preflight, NULL)) {
+		fprintf(stderr, "wampd: %s: cannot start (see the errors above)\n", source);
+		config_free(&cfg);
+		return 1;
 	}
 
 	if (!ids_init()) {

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 pkgs=(
   pkg-config cmake make gcc
   libwebsockets-dev libjansson-dev libmsgpack-dev libsodium-dev libcmocka-dev uthash-dev
-  libssl-dev libcbor-dev libhiredis-dev redis-server
+  libssl-dev libcbor-dev libhiredis-dev libyaml-dev redis-server
   python3 python3-autobahn python3-twisted python3-msgpack python3-cbor2
   python3-argon2 python3-passlib python3-nacl  # nacl: the security tests sign cryptosign challenges
   dpkg-dev file systemd groff-base

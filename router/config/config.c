@@ -677,19 +677,13 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 	return true;
 }
 
-bool config_load_file(const char *path, struct config *cfg, char *err, size_t errlen)
+bool cfg_load_document(const char *path, json_t *root, struct config *cfg, char *err,
+                       size_t errlen)
 {
 	struct cfg_ctx c = {.file = path, .err = err, .errlen = errlen};
-	json_error_t jerr;
-	json_t *root;
 	bool ok, realms_given;
 
 	config_base(cfg);
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-		return false;
-	}
 	/* "${NAME}" values first, so both formats and every later check see the real ones */
 	if (!cfg_env_resolve(&c, root)) {
 		json_decref(root);
@@ -788,5 +782,6 @@ void config_free(struct config *cfg)
 	free(cfg->backplane.redis_password);
 	free(cfg->backplane.node_id);
 	json_decref(cfg->notes);
+	free(cfg->base_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -1,5 +1,6 @@
 /*
- * config.h - wampd's configuration: the embedded default, and loading a JSON file.
+ * config.h - wampd's configuration: the embedded default, and loading a file (JSON, or YAML:
+ * config_file.c, config_yaml.c), given by name or as a Crossbar node directory (--cbdir).
  *
  * Native format (every key optional; unknown keys are errors naming their JSON path; any
  * string value that is exactly "${NAME}" is the environment variable NAME, see
@@ -171,6 +172,13 @@ struct config {
 	} backplane;
 	json_t *notes;              /* what a Crossbar configuration had that is not used:
 	                               a list of "ignored: <path>: <reason>" (owned, or NULL) */
+	char *base_dir;             /* the absolute directory the configuration's relative
+	                               paths are relative to: the file's own directory, or
+	                               --cbdir's (like Crossbar's cbdir); NULL for the embedded
+	                               default. config_load_file has already made the paths it
+	                               knows absolute with it (config_file.c:
+	                               config_resolve_path); a service with paths of its own
+	                               (static directories) resolves them the same way (owned) */
 };
 
 /* Fill cfg with the embedded default: ws://127.0.0.1:8080/ws, realm "realm1" (loose URIs),
@@ -180,12 +188,29 @@ bool config_default(struct config *cfg);
 /*
  * Load a configuration file: wampd's own format, or a Crossbar node configuration
  * (recognised by its "workers" list; translated by crossbar.c, with cfg->notes listing
- * what was not carried over). On success fills cfg (caller frees with config_free) and
+ * what was not carried over), written in JSON, or in YAML when the name ends in .yaml or
+ * .yml (config_yaml.c). Relative paths in it (TLS certificates, keys and CA bundles, Unix
+ * socket paths) are relative to the file's directory, which becomes cfg->base_dir (as
+ * Crossbar's are to its cbdir). On success fills cfg (caller frees with config_free) and
  * returns true. On failure returns false, cfg is left empty, and err holds a message naming
  * the file and the offending key (e.g. "config.json: limits.max_sesions: unknown key", or
  * "config.json: admin.ticket: environment variable ADMIN_TICKET is not set").
  */
 bool config_load_file(const char *path, struct config *cfg, char *err, size_t errlen);
+
+/*
+ * Load the configuration of a Crossbar node directory (wampd --cbdir DIR, Crossbar's
+ * `crossbar start --cbdir`): file, when given, relative to dir unless absolute; else
+ * DIR/config.json or DIR/config.yaml (an error when both exist or neither does). Relative
+ * paths in the file are relative to dir (cfg->base_dir). Returns and fails as
+ * config_load_file.
+ */
+bool config_load_cbdir(const char *dir, const char *file, struct config *cfg, char *err,
+                       size_t errlen);
+
+/* path made absolute against cfg->base_dir (a copy when it already is, or when there is
+ * no base_dir): a new string the caller frees, or NULL when out of memory. */
+char *config_resolve_path(const struct config *cfg, const char *path);
 
 /* Release everything cfg owns and zero it. */
 void config_free(struct config *cfg);

@@ -54,6 +54,12 @@ void cfg_http_free(struct listener_config *l);
  * http_origin_pattern_ok (config_http.c). */
 bool cfg_origins(struct cfg_ctx *c, json_t *list, const char *path, char ***out);
 
+/* A parsed configuration document (root: taken, freed in every case) of the file `path`
+ * (named in errors), either format, into cfg: what config_load_file does once the file is
+ * read (config_file.c reads it: JSON or YAML). Relative paths are left as written. */
+bool cfg_load_document(const char *path, json_t *root, struct config *cfg, char *err,
+                       size_t errlen);
+
 /* The default authentication of a listener: anonymous, role "anonymous". */
 bool cfg_auth_default(struct auth_config *cfg);
 
