@@ -20,15 +20,14 @@ bool router_init(struct router *rt, struct config *cfg)
 		if (!r)
 			goto fail;
 		r->call_timeout_ms = rc->call_timeout_ms;
-		r->broker.max_retained = rc->max_retained;
-		r->broker.max_retained_bytes = rc->max_retained_bytes;
-		r->broker.max_history_bytes = rc->max_history_bytes;
+		r->broker.store->limits = (struct store_limits){rc->max_retained,
+		                                                rc->max_retained_bytes,
+		                                                rc->max_history_bytes};
 		/* the realm takes the roles over */
 		r->authz = cfg->realms[i].authz;
 		memset(&cfg->realms[i].authz, 0, sizeof(cfg->realms[i].authz));
 		for (size_t j = 0; j < rc->nhistory; j++)
-			if (broker_add_history(&r->broker, rc->history[j].uri, rc->history[j].match,
-			                       rc->history[j].limit) != WAMPD_OK)
+			if (broker_add_history_config(&r->broker, &rc->history[j]) != WAMPD_OK)
 				goto fail;
 	}
 	rt->codec_limits.max_depth = cfg->max_depth;

@@ -183,14 +183,16 @@ static void test_retained_events(void **state)
 	rf_expect(f, 3, WAMP_EVENT, &m);
 	wamp_msg_clear(&m);
 	assert_int_equal(fake_peer_pending(&f->p[3]), 0);
-	assert_int_equal(f->r->broker.nretained, 2);
+	assert_int_equal(f->r->broker.store->stats.nretained, 2);
 }
+
+static json_t *history_of(struct realm_fixture *f, const struct subscription *s);
 
 static void test_event_history(void **state)
 {
 	struct realm_fixture *f = *state;
 	struct subscription *s;
-	json_t *ev;
+	json_t *ev, *list;
 
 	assert_int_equal(broker_add_history(&f->r->broker, "com.log", MATCH_PREFIX, 3), WAMPD_OK);
 	for (int i = 0; i < 5; i++)
@@ -199,12 +201,13 @@ static void test_event_history(void **state)
 	s = (struct subscription *)match_get(&f->r->broker.index, "com.log", 7, MATCH_PREFIX);
 	assert_non_null(s);
 	assert_true(s->persistent);
-	assert_int_equal(s->history->count, 3); /* bounded: the newest 3 */
-	ev = broker_stored_event_json(&s->history->ring[s->history->head], s->id);
+	list = history_of(f, s);
+	assert_int_equal(json_array_size(list), 3); /* bounded: the newest 3 */
+	ev = json_array_get(list, 0);
 	assert_string_equal(json_string_value(json_object_get(ev, "topic")), "com.log.x");
 	assert_int_equal(json_integer_value(json_array_get(json_object_get(ev, "args"), 0)), 2);
 	assert_true(json_is_string(json_object_get(ev, "timestamp")));
-	json_decref(ev);
+	json_decref(list);
 	/* subscribing and leaving does not delete a persistent subscription */
 	assert_int_equal(rf_subscribe(f, 1, "{\"match\": \"prefix\"}", "com.log"), s->id);
 	realm_leave(f->p[1].s);
@@ -259,23 +262,55 @@ static void test_internal_publish(void **state)
 	assert_false(broker_has_subscription(&f->r->broker, "com.nobody"));
 }
 
-/* The bytes broker_event_cost charges for an event of topic with JSON Arguments args. */
-static size_t cost_of(const char *topic, const char *args)
+/* The bytes the (memory) store charges for an event of topic with JSON Arguments args. */
+static size_t cost_of(struct realm_fixture *f, const char *topic, const char *args)
 {
 	struct wamp_payload p = {.ser = WAMP_SER_JSON, .args = (const uint8_t *)args,
 	                         .args_len = strlen(args)};
 
-	return broker_event_cost(strlen(topic), NULL, &p);
+	return broker_event_cost(&f->r->broker, strlen(topic), NULL, &p);
+}
+
+/* What a history holds, as get_events shows it (oldest first): a new list. */
+static void on_read(void *arg, enum wampd_err err, const struct stored_event *const *evs,
+                    size_t n)
+{
+	json_t **list = arg;
+
+	assert_int_equal(err, WAMPD_OK);
+	*list = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(*list, store_event_json(evs[i], 0));
+}
+
+static json_t *history_of(struct realm_fixture *f, const struct subscription *s)
+{
+	struct store *st = f->r->broker.store;
+	struct store_query q = {0};
+	json_t *list = NULL;
+
+	st->ops->read(st, s->history, &q, on_read, &list); /* the memory store answers now */
+	assert_non_null(list);
+	return list;
+}
+
+static size_t history_count(struct realm_fixture *f, const struct subscription *s)
+{
+	json_t *list = history_of(f, s);
+	size_t n = json_array_size(list);
+
+	json_decref(list);
+	return n;
 }
 
 /* The first positional argument of a history entry (its JSON form), as an int. */
-static int64_t entry_arg(const struct subscription *s, uint32_t i)
+static int64_t entry_arg(struct realm_fixture *f, const struct subscription *s, uint32_t i)
 {
-	const struct event_history *h = s->history;
-	json_t *ev = broker_stored_event_json(&h->ring[(h->head + i) % h->limit], s->id);
-	int64_t v = json_integer_value(json_array_get(json_object_get(ev, "args"), 0));
+	json_t *list = history_of(f, s);
+	int64_t v = json_integer_value(json_array_get(json_object_get(json_array_get(list, i),
+	                                                              "args"), 0));
 
-	json_decref(ev);
+	json_decref(list);
 	return v;
 }
 
@@ -287,72 +322,72 @@ static void test_retained_byte_budget(void **state)
 {
 	struct realm_fixture *f = *state;
 	struct broker *b = &f->r->broker;
-	size_t a = cost_of("com.a", "[\"aaaa\"]");
+	size_t a = cost_of(f, "com.a", "[\"aaaa\"]");
 	struct wamp_msg m;
 	json_t *args, *opts;
 
-	assert_int_equal(a, cost_of("com.b", "[\"bbbb\"]"));
-	assert_true(a > sizeof(struct retained_event) + 5 + 8); /* bookkeeping is charged too */
+	assert_int_equal(a, cost_of(f, "com.b", "[\"bbbb\"]"));
+	assert_true(a > sizeof(struct stored_event) + 5 + 8); /* bookkeeping is charged too */
 	rf_subscribe(f, 1, "{}", "com.b");
-	b->max_retained_bytes = 2 * a - 1;
+	b->store->limits.max_retained_bytes = 2 * a - 1;
 	assert_int_equal(rf_broker(f, 0, broker_publish,
 	                           "[16, 1, {\"retain\": true}, \"com.a\", [\"aaaa\"]]"), WAMPD_OK);
-	assert_int_equal(b->retained_bytes, a);
+	assert_int_equal(b->store->stats.retained_bytes, a);
 	assert_int_equal(rf_broker(f, 0, broker_publish,
 	                           "[16, 2, {\"retain\": true, \"acknowledge\": true}, \"com.b\", "
 	                           "[\"bbbb\"]]"), WAMPD_ERR_LIMIT);
 	assert_int_equal(fake_peer_pending(&f->p[0]), 0); /* no PUBLISHED */
 	assert_int_equal(receivers(f), 0);                /* nobody got it */
-	assert_int_equal(b->retained_refused, 1);
-	assert_int_equal(b->nretained, 1);
-	assert_int_equal(b->retained_bytes, a);
+	assert_int_equal(b->store->stats.retained_refused, 1);
+	assert_int_equal(b->store->stats.nretained, 1);
+	assert_int_equal(b->store->stats.retained_bytes, a);
 
-	b->max_retained_bytes = 2 * a; /* exactly what both take */
+	b->store->limits.max_retained_bytes = 2 * a; /* exactly what both take */
 	assert_int_equal(rf_broker(f, 0, broker_publish,
 	                           "[16, 3, {\"retain\": true, \"acknowledge\": true}, \"com.b\", "
 	                           "[\"bbbb\"]]"), WAMPD_OK);
 	rf_expect(f, 0, WAMP_PUBLISHED, &m);
 	wamp_msg_clear(&m);
 	assert_int_equal(receivers(f), 1u << 1);
-	assert_int_equal(b->retained_bytes, 2 * a);
-	assert_int_equal(b->nretained, 2);
+	assert_int_equal(b->store->stats.retained_bytes, 2 * a);
+	assert_int_equal(b->store->stats.nretained, 2);
 
 	/* replacing: the same size fits, a larger one does not (and the old event stays) */
 	assert_int_equal(rf_broker(f, 0, broker_publish,
 	                           "[16, 4, {\"retain\": true}, \"com.a\", [\"AAAA\"]]"), WAMPD_OK);
 	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 5, {\"retain\": true}, \"com.a\","
 	                                           " [\"%040d\"]]", 5), WAMPD_ERR_LIMIT);
-	assert_int_equal(b->retained_bytes, 2 * a);
-	assert_int_equal(b->retained_refused, 2);
-	b->max_retained_bytes = 2 * a - 1; /* a replacement is checked without the old event */
+	assert_int_equal(b->store->stats.retained_bytes, 2 * a);
+	assert_int_equal(b->store->stats.retained_refused, 2);
+	b->store->limits.max_retained_bytes = 2 * a - 1; /* a replacement is checked without the old event */
 	assert_int_equal(rf_broker(f, 0, broker_publish,
 	                           "[16, 5, {\"retain\": true}, \"com.a\", [\"BBBB\"]]"),
 	                 WAMPD_ERR_LIMIT);
-	b->max_retained_bytes = 2 * a;
-	assert_int_equal(b->retained_refused, 3);
+	b->store->limits.max_retained_bytes = 2 * a;
+	assert_int_equal(b->store->stats.retained_refused, 3);
 	rf_subscribe(f, 2, "{\"get_retained\": true}", "com.a");
 	rf_expect(f, 2, WAMP_EVENT, &m);
 	assert_memory_equal(m.payload.args, "[\"AAAA\"]", 8);
 	wamp_msg_clear(&m);
 
 	/* the count limit refuses a new topic alike */
-	b->max_retained_bytes = UINT64_MAX;
-	b->max_retained = 2;
+	b->store->limits.max_retained_bytes = UINT64_MAX;
+	b->store->limits.max_retained = 2;
 	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 6, {\"retain\": true}, \"com.c\"]"),
 	                 WAMPD_ERR_LIMIT);
-	assert_int_equal(b->retained_refused, 4);
+	assert_int_equal(b->store->stats.retained_refused, 4);
 
 	/* the router's own publication: delivered, not retained */
-	b->max_retained = 10;
-	b->max_retained_bytes = 2 * a;
+	b->store->limits.max_retained = 10;
+	b->store->limits.max_retained_bytes = 2 * a;
 	args = json_pack("[s]", "cccc");
 	opts = json_pack("{s:b}", "retain", 1);
 	broker_publish_internal(b, "com.b", args, NULL, opts); /* bigger as values than as span */
 	json_decref(args);
 	json_decref(opts);
 	assert_int_equal(receivers(f), 1u << 1);
-	assert_int_equal(b->retained_refused, 5);
-	assert_int_equal(b->retained_bytes, 2 * a);
+	assert_int_equal(b->store->stats.retained_refused, 5);
+	assert_int_equal(b->store->stats.retained_bytes, 2 * a);
 }
 
 /* Event history within max_history_bytes (per realm): the realm's oldest entries are
@@ -362,46 +397,46 @@ static void test_history_byte_budget(void **state)
 {
 	struct realm_fixture *f = *state;
 	struct broker *b = &f->r->broker;
-	size_t c = cost_of("com.log.x", "[1]");
+	size_t c = cost_of(f, "com.log.x", "[1]");
 	struct subscription *log, *audit;
 
-	assert_int_equal(c, cost_of("com.audit", "[1]"));
+	assert_int_equal(c, cost_of(f, "com.audit", "[1]"));
 	assert_int_equal(broker_add_history(b, "com.log", MATCH_PREFIX, 10), WAMPD_OK);
 	assert_int_equal(broker_add_history(b, "com.audit", MATCH_EXACT, 10), WAMPD_OK);
 	log = (struct subscription *)match_get(&b->index, "com.log", 7, MATCH_PREFIX);
 	audit = (struct subscription *)match_get(&b->index, "com.audit", 9, MATCH_EXACT);
-	b->max_history_bytes = 3 * c;
+	b->store->limits.max_history_bytes = 3 * c;
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [%d]]",
 		                           i), WAMPD_OK);
-	assert_int_equal(log->history->count, 3);
-	assert_int_equal(b->history_bytes, 3 * c); /* exactly the budget: all kept */
-	assert_int_equal(b->history_evicted, 0);
+	assert_int_equal(history_count(f, log), 3);
+	assert_int_equal(b->store->stats.history_bytes, 3 * c); /* exactly the budget: all kept */
+	assert_int_equal(b->store->stats.history_evicted, 0);
 
 	/* one more byte than the budget: the oldest goes */
 	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [3]]"),
 	                 WAMPD_OK);
-	assert_int_equal(log->history->count, 3);
-	assert_int_equal(entry_arg(log, 0), 1);
-	assert_int_equal(b->history_evicted, 1);
+	assert_int_equal(history_count(f, log), 3);
+	assert_int_equal(entry_arg(f, log, 0), 1);
+	assert_int_equal(b->store->stats.history_evicted, 1);
 	/* another history's event evicts the realm's oldest, whichever history holds it */
 	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.audit\", [4]]"),
 	                 WAMPD_OK);
-	assert_int_equal(audit->history->count, 1);
-	assert_int_equal(log->history->count, 2);
-	assert_int_equal(entry_arg(log, 0), 2);
-	assert_int_equal(b->history_evicted, 2);
-	assert_int_equal(b->history_bytes, 3 * c);
+	assert_int_equal(history_count(f, audit), 1);
+	assert_int_equal(history_count(f, log), 2);
+	assert_int_equal(entry_arg(f, log, 0), 2);
+	assert_int_equal(b->store->stats.history_evicted, 2);
+	assert_int_equal(b->store->stats.history_bytes, 3 * c);
 
 	/* larger than the whole budget: delivered, not recorded, nothing evicted */
-	b->max_history_bytes = c - 1;
+	b->store->limits.max_history_bytes = c - 1;
 	rf_subscribe(f, 1, "{\"match\": \"prefix\"}", "com.log");
 	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"com.log.x\", [5]]"),
 	                 WAMPD_OK);
 	assert_int_equal(receivers(f), 1u << 1);
-	assert_int_equal(b->history_refused, 1);
-	assert_int_equal(log->history->count, 2);
-	assert_int_equal(b->history_bytes, 3 * c);
+	assert_int_equal(b->store->stats.history_refused, 1);
+	assert_int_equal(history_count(f, log), 2);
+	assert_int_equal(b->store->stats.history_bytes, 3 * c);
 }
 
 int main(void)
