@@ -147,6 +147,10 @@ struct store_ops {
 	                   store_read_fn fn, void *arg);
 	/* The bytes an event costs against the budgets (before it is stored). */
 	size_t (*cost)(struct store *st, const struct store_event *ev);
+	/* Optional (NULL: nothing is deferred): commit now what waits for the end of the loop
+	 * iteration, and every later write at once (the event loop and its timers are going
+	 * away). */
+	void (*flush)(struct store *st);
 	/* Free the store: pending writes are committed (lmdb) or abandoned (their completions
 	 * run with WAMPD_ERR_STORE). */
 	void (*destroy)(struct store *st);

@@ -155,7 +155,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!router_init(&rt, &cfg)) {
-		fprintf(stderr, "wampd: out of memory\n");
+		fprintf(stderr, "wampd: cannot set the realms up (out of memory, or an event store "
+		        "that cannot be opened: see the log)\n");
 		config_free(&cfg);
 		return 1;
 	}
@@ -183,6 +184,7 @@ int main(int argc, char **argv)
 	wlog_notice("router", "wampd %s ready", WAMPD_VERSION);
 	if (loop_run(loop, &stop_requested, SHUTDOWN_GRACE_MS) < 0)
 		rc = 1;
+	router_flush_stores(&rt); /* the last loop iteration's writes (lmdb) */
 	backplane_redis_free(bp); /* leave the cluster before the last sessions go */
 	loop_free(loop);
 	admin_free(admin); /* after the lws context, which owned its connections */

@@ -6,7 +6,52 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "router/cluster/store_redis.h"
 #include "router/core/protocol.h"
+#include "router/store/store_lmdb.h"
+
+/* The event stores a realm can be configured with (realms[].store.type), beyond the
+ * memory store every realm starts with: each opens one for realm r. NULL (logged) on
+ * failure. */
+static struct store *open_lmdb(struct router *rt, struct realm *r, const struct realm_config *rc)
+{
+	char err[300];
+	struct store *st = store_lmdb_open(rc->store.path, r->name, rc->store.max_size,
+	                                   rc->store.durable, &r->broker.store->limits,
+	                                   &rt->realms, err, sizeof(err));
+
+	if (!st)
+		wlog_error("store", "realm=%s: %s", r->name, err);
+	return st;
+}
+
+/* redis: linked to the backplane's connection once it exists (backplane_redis_new) */
+static struct store *open_redis(struct router *rt, struct realm *r, const struct realm_config *rc)
+{
+	(void)rt;
+	return store_redis_new(r->name, rc->store.durable, &r->broker.store->limits);
+}
+
+static const struct {
+	const char *type;
+	struct store *(*open)(struct router *rt, struct realm *r, const struct realm_config *rc);
+} store_types[] = {
+	{"lmdb", open_lmdb},
+	{"redis", open_redis},
+};
+
+static bool router_realm_store(struct router *rt, struct realm *r, const struct realm_config *rc)
+{
+	for (size_t i = 0; rc->store.type && i < sizeof(store_types) / sizeof(store_types[0]); i++)
+		if (!strcmp(store_types[i].type, rc->store.type)) {
+			struct store *st = store_types[i].open(rt, r, rc);
+
+			if (!st)
+				return false;
+			broker_set_store(&r->broker, st);
+		}
+	return true; /* memory: the one the realm has */
+}
 
 bool router_init(struct router *rt, struct config *cfg)
 {
@@ -23,6 +68,8 @@ bool router_init(struct router *rt, struct config *cfg)
 		r->broker.store->limits = (struct store_limits){rc->max_retained,
 		                                                rc->max_retained_bytes,
 		                                                rc->max_history_bytes};
+		if (!router_realm_store(rt, r, rc))
+			goto fail;
 		/* the realm takes the roles over */
 		r->authz = cfg->realms[i].authz;
 		memset(&cfg->realms[i].authz, 0, sizeof(cfg->realms[i].authz));
@@ -44,6 +91,15 @@ fail:
 	json_decref(rt->welcome_roles);
 	rt->welcome_roles = NULL;
 	return false;
+}
+
+void router_flush_stores(struct router *rt)
+{
+	struct realm *r, *tmp;
+
+	HASH_ITER(hh, rt->realms.by_name, r, tmp)
+		if (r->broker.store->ops->flush)
+			r->broker.store->ops->flush(r->broker.store);
 }
 
 void router_destroy(struct router *rt)

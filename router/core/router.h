@@ -43,10 +43,15 @@ struct router {
 };
 
 /*
- * Set up realms from cfg (taken over by the router: freed by router_destroy).
- * Returns false on allocation failure (cfg is then still owned by the caller).
+ * Set up realms from cfg (taken over by the router: freed by router_destroy), each with
+ * its event store (realms[].store). Returns false on allocation failure or a store that
+ * cannot be opened (logged; cfg is then still owned by the caller).
  */
 bool router_init(struct router *rt, struct config *cfg);
+
+/* Commit what the realms' stores hold back for the end of a loop iteration (lmdb), while
+ * the event loop's timers still exist: before loop_free. */
+void router_flush_stores(struct router *rt);
 
 /* Free realms and configuration. Every session must be gone. */
 void router_destroy(struct router *rt);
