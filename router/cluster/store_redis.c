@@ -105,14 +105,21 @@ static const char LUA_RETAIN[] =
 	"if old == 0 then n = n + 1 end\n"
 	"return {1, n, bytes}\n";
 
-/* KEYS: rv key, rvs set, rvb counter. ARGV: topic. */
+/* KEYS: rv key, rvs set, rvb counter. ARGV: topic. -> {removed, count, bytes} */
 static const char LUA_UNRETAIN[] =
 	"local old = redis.call('STRLEN', KEYS[1])\n"
-	"if old == 0 then return 0 end\n"
-	"redis.call('DEL', KEYS[1])\n"
-	"redis.call('SREM', KEYS[2], ARGV[1])\n"
-	"redis.call('DECRBY', KEYS[3], old + string.len(ARGV[1]))\n"
-	"return 1\n";
+	"if old > 0 then\n"
+	"  redis.call('DEL', KEYS[1])\n"
+	"  redis.call('SREM', KEYS[2], ARGV[1])\n"
+	"  redis.call('DECRBY', KEYS[3], old + string.len(ARGV[1]))\n"
+	"end\n"
+	"return {old > 0 and 1 or 0, redis.call('SCARD', KEYS[2]),\n"
+	"        tonumber(redis.call('GET', KEYS[3]) or '0')}\n";
+
+/* KEYS: rvs set, rvb counter, hbytes. -> {-1, count, bytes, history bytes} */
+static const char LUA_STATS[] =
+	"return {-1, redis.call('SCARD', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0'),\n"
+	"        tonumber(redis.call('GET', KEYS[3]) or '0')}\n";
 
 /* KEYS: rvs set. ARGV: the rv key prefix ("P rv:<realm> "). -> the records */
 static const char LUA_RETAINED_ALL[] =
@@ -142,7 +149,7 @@ struct redis_store {
 #define RS(st) ((struct redis_store *)(st))
 
 /* One command in flight: what to do with its reply. */
-enum redis_op { OP_APPEND, OP_RETAIN, OP_UNRETAIN, OP_READ, OP_RETAINED };
+enum redis_op { OP_APPEND, OP_RETAIN, OP_UNRETAIN, OP_READ, OP_RETAINED, OP_STATS };
 
 struct redis_req {
 	struct redis_store *s;
@@ -153,6 +160,7 @@ struct redis_req {
 	struct store_query q;     /* OP_READ */
 	char *topic;              /* q.topic's copy */
 	int64_t max_age_ms;
+	struct match_item pattern;/* OP_RETAINED: the topics wanted (uri owned; NULL: any) */
 };
 
 static void redis_keys_free(struct redis_store *s)
@@ -208,7 +216,21 @@ static struct redis_req *req_new(struct redis_store *s, enum redis_op op, void *
 static void req_free(struct redis_req *rq)
 {
 	free(rq->topic);
+	free(rq->pattern.uri);
 	free(rq);
+}
+
+/* Ask for the counts and bytes the cluster's store holds (the metrics' view). */
+static void store_redis_stats(struct redis_store *s)
+{
+	struct redis_req *rq = req_new(s, OP_STATS, NULL, NULL);
+	const char *argv[] = {"EVAL", LUA_STATS, "3", s->rvs, s->rvb, s->hbytes};
+	size_t lens[6];
+
+	for (int i = 0; i < 6; i++)
+		lens[i] = strlen(argv[i]);
+	if (rq && !redis_send(s, rq, 6, argv, lens))
+		req_free(rq);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -319,6 +341,11 @@ static void answer_records(struct redis_req *rq, const redisReply *r, bool strea
 		if (!rec || rec->type != REDIS_REPLY_STRING ||
 		    !store_record_view((const uint8_t *)rec->str, rec->len, &evs[n]))
 			continue;
+		if (rq->op == OP_RETAINED && rq->pattern.uri &&
+		    !match_item_matches(&rq->pattern, evs[n].topic, strlen(evs[n].topic))) {
+			store_record_view_clear(&evs[n]);
+			continue;
+		}
 		if (rq->op == OP_READ && ((rq->max_age_ms > 0 &&
 		                           evs[n].timestamp_ms < now - rq->max_age_ms) ||
 		                          (rq->q.topic && strcmp(rq->q.topic, evs[n].topic)))) {
@@ -463,17 +490,21 @@ static void rd_retain_get(struct store *st, const char *uri, enum match_policy p
 		size_t lens[] = {3, strlen(key)};
 
 		sent = redis_send(s, rq, 2, argv, lens);
-	} else if (rq && s->linked && policy != MATCH_EXACT) {
+	} else if (rq && s->linked && policy != MATCH_EXACT &&
+	           (rq->pattern.uri = strdup(uri))) {
 		const char *argv[] = {"EVAL", LUA_RETAINED_ALL, "1", s->rvs, s->rvprefix};
 		size_t lens[5];
 
+		rq->pattern.uri_len = strlen(uri);
+		rq->pattern.policy = policy;
 		for (int i = 0; i < 5; i++)
 			lens[i] = strlen(argv[i]);
 		sent = redis_send(s, rq, 5, argv, lens);
 	}
 	free(key);
 	if (!sent) {
-		free(rq);
+		if (rq)
+			req_free(rq);
 		fn(arg, WAMPD_ERR_STORE, NULL, 0);
 	}
 }
@@ -500,6 +531,13 @@ void store_redis_on_reply(void *arg, void *reply)
 	                : r->type == REDIS_REPLY_ERROR ? r->str : NULL;
 
 	switch (rq->op) {
+	case OP_STATS: /* what the cluster's store holds (this node's view of it) */
+		if (reply_int(r, 1) >= 0) {
+			st->stats.nretained = (uint32_t)reply_int(r, 1);
+			st->stats.retained_bytes = (uint64_t)reply_int(r, 2);
+			st->stats.history_bytes = (uint64_t)reply_int(r, 3);
+		}
+		break;
 	case OP_READ:
 		answer_records(rq, r, true);
 		break;
@@ -530,12 +568,12 @@ void store_redis_on_reply(void *arg, void *reply)
 				st->stats.history_evicted += (uint64_t)reply_int(r, 1);
 			if (reply_int(r, 2) >= 0)
 				st->stats.history_bytes = (uint64_t)reply_int(r, 2);
-		} else if (rq->op == OP_RETAIN) {
+		} else {
 			if (reply_int(r, 1) >= 0)
 				st->stats.nretained = (uint32_t)reply_int(r, 1);
 			if (reply_int(r, 2) >= 0)
 				st->stats.retained_bytes = (uint64_t)reply_int(r, 2);
-			if (reply_int(r, 0) == 0) {
+			if (rq->op == OP_RETAIN && reply_int(r, 0) == 0) {
 				st->stats.retained_refused++;
 				wlog_info("store", "realm=%s redis: a retained event refused: %u retained "
 				          "events, %llu bytes (realm limits: %u, %llu)", st->realm,
@@ -625,6 +663,7 @@ void store_redis_link(struct store *st, const struct store_redis_link *link)
 		wlog_error("store", "realm=%s redis: out of memory", st->realm);
 		return;
 	}
+	store_redis_stats(s);
 	wlog_notice("store", "realm=%s: event store on redis (the backplane's), %s", st->realm,
 	            st->durable ? "durable (acknowledged once redis answered)" : "not durable");
 }
