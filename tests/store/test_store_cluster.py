@@ -7,12 +7,13 @@ the history (wamp.subscription.get_events: answered by C from Redis, not merged 
 nodes' memories) and gets the retained event. A and B are killed with SIGKILL and started
 again: the history and the retained event are intact on each, and what B publishes after
 its restart follows in the same history on C. An SSE stream on C resumes from an event
-published on A.
+published on A. With Redis gone, an acknowledged publication gets ERROR
+wampd.error.store_failed.
 """
 
 import unittest
 
-from storelib import Client, EVENT, sse_events
+from storelib import Client, ERROR, EVENT, sse_events
 from cluster_proc import Cluster
 
 REALM = {"name": "realm1", "store": {"type": "redis", "durable": True},
@@ -66,6 +67,17 @@ class RedisStore(unittest.TestCase):
             b.close()
             acked += more
             check(c.nodes[2], 105, "node C, published on B after its restart")
+
+            # Redis gone: an acknowledged publication to keep gets ERROR, never a silent loss
+            b = Client(c.nodes[1])
+            c.redis.kill()
+            answer = b.publish("com.hist.z", ["lost?"])
+            self.assertEqual(answer[0], ERROR, answer)
+            self.assertEqual(answer[4], "wampd.error.store_failed", answer)
+            self.assertIn("event store (redis)", answer[5][0])
+            c.nodes[1].wait_log(r"store: realm=realm1 store=redis: a history event not stored")
+            b.close()
+            c.redis.start()  # the nodes reconnect; the cluster stops cleanly
 
 
 if __name__ == "__main__":

@@ -439,6 +439,147 @@ static void test_history_byte_budget(void **state)
 	assert_int_equal(b->store->stats.history_bytes, 3 * c);
 }
 
+/* A durable store whose writes complete only when the test says so (the memory store's
+ * writes with their completions held), as lmdb's after a commit, redis' after a reply. */
+static struct {
+	const struct store_ops *mem;
+	struct store_ops ops;
+	store_done_fn done[8];
+	void *arg[8];
+	int n;
+} held;
+
+static void held_append(struct store *st, struct store_history *h, const struct store_event *ev,
+                        int64_t now, store_done_fn done, void *arg)
+{
+	held.mem->append(st, h, ev, now, NULL, NULL);
+	held.done[held.n] = done;
+	held.arg[held.n++] = arg;
+}
+
+static void held_retain_set(struct store *st, const struct store_event *ev, int64_t now,
+                            store_done_fn done, void *arg)
+{
+	held.mem->retain_set(st, ev, now, NULL, NULL);
+	held.done[held.n] = done;
+	held.arg[held.n++] = arg;
+}
+
+static void release(int i, enum wampd_err err)
+{
+	assert_non_null(held.done[i]); /* the broker awaits every write of an acknowledged one */
+	held.done[i](held.arg[i], err, err == WAMPD_OK ? NULL : "the test said so");
+	held.done[i] = NULL;
+}
+
+/* On a durable store an acknowledged PUBLISH is answered once every write of its event
+ * completed: PUBLISHED, or the first failure's ERROR (one answer, whatever the order); a
+ * publisher gone meanwhile gets nothing; an unacknowledged one waits for nothing. */
+static void test_durable_acknowledgement(void **state)
+{
+	struct realm_fixture *f = *state;
+	struct store *st = f->r->broker.store;
+	struct wamp_msg m;
+
+	assert_int_equal(broker_add_history(&f->r->broker, "com.d", MATCH_EXACT, 10), WAMPD_OK);
+	held.mem = st->ops;
+	held.ops = *st->ops;
+	held.ops.append = held_append;
+	held.ops.retain_set = held_retain_set;
+	held.n = 0;
+	st->ops = &held.ops;
+	st->durable = true;
+	rf_subscribe(f, 1, "{}", "com.d");
+
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 7, {\"acknowledge\": true}, \"com.d\", [1]]"), WAMPD_OK);
+	assert_int_equal(receivers(f), 1u << 1);          /* delivered at once */
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0); /* not acknowledged yet */
+	release(0, WAMPD_OK);
+	rf_expect(f, 0, WAMP_PUBLISHED, &m);
+	assert_int_equal(m.id[0], 7);
+	wamp_msg_clear(&m);
+
+	/* two writes (history, retained): the failing one decides, one answer */
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 8, {\"acknowledge\": true, \"retain\": true}, \"com.d\", "
+	                           "[2]]"), WAMPD_OK);
+	assert_int_equal(held.n, 3);
+	release(2, WAMPD_ERR_LIMIT);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	release(1, WAMPD_OK);
+	rf_expect(f, 0, WAMP_ERROR, &m);
+	assert_int_equal(m.id[1], 8);
+	assert_string_equal(m.uri, "wamp.error.limit_exceeded");
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+
+	/* unacknowledged: nothing awaited */
+	assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 9, {}, \"com.d\", [3]]"), WAMPD_OK);
+	assert_null(held.done[3]);
+	held.done[3] = NULL;
+
+	/* the publisher leaves before the store answered */
+	assert_int_equal(rf_broker(f, 0, broker_publish,
+	                           "[16, 10, {\"acknowledge\": true}, \"com.d\", [4]]"), WAMPD_OK);
+	realm_leave(f->p[0].s);
+	release(4, WAMPD_OK);
+	assert_int_equal(fake_peer_pending(&f->p[0]), 0);
+	assert_int_equal(realm_join(f->r, f->p[0].s), WAMPD_OK);
+	st->ops = held.mem;
+}
+
+/* Which history covers a pattern: every topic the pattern matches, the history's does. */
+static void test_pattern_covers(void **state)
+{
+	(void)state;
+	assert_true(store_pattern_covers("com.a", MATCH_EXACT, "com.a", MATCH_EXACT));
+	assert_false(store_pattern_covers("com.a", MATCH_EXACT, "com.a", MATCH_PREFIX));
+	assert_true(store_pattern_covers("com.a.", MATCH_PREFIX, "com.a.x", MATCH_EXACT));
+	assert_true(store_pattern_covers("com.a", MATCH_PREFIX, "com.ab", MATCH_PREFIX));
+	assert_false(store_pattern_covers("com.a.", MATCH_PREFIX, "com.a", MATCH_PREFIX));
+	assert_false(store_pattern_covers("com.a.", MATCH_PREFIX, "com.b.x", MATCH_EXACT));
+	assert_true(store_pattern_covers("com.a.", MATCH_PREFIX, "com.a..x", MATCH_WILDCARD));
+	assert_true(store_pattern_covers("com.a", MATCH_PREFIX, "com.ab..x", MATCH_WILDCARD));
+	assert_false(store_pattern_covers("com.a.b", MATCH_PREFIX, "com.a..b", MATCH_WILDCARD));
+	assert_false(store_pattern_covers("com.", MATCH_PREFIX, ".a.b", MATCH_WILDCARD));
+	assert_true(store_pattern_covers("", MATCH_PREFIX, ".a.b", MATCH_WILDCARD));
+	assert_true(store_pattern_covers("com..x", MATCH_WILDCARD, "com.a.x", MATCH_EXACT));
+	assert_true(store_pattern_covers("com..", MATCH_WILDCARD, "com..x", MATCH_WILDCARD));
+	assert_false(store_pattern_covers("com..x", MATCH_WILDCARD, "com...", MATCH_WILDCARD));
+	assert_false(store_pattern_covers("com..x", MATCH_WILDCARD, "com.a.x.y", MATCH_EXACT));
+	assert_false(store_pattern_covers("com..x", MATCH_WILDCARD, "com.", MATCH_PREFIX));
+}
+
+/* get_events reads every history covering the subscription's pattern, keeps what the
+ * pattern matches, each publication once (two histories hold it), oldest first. */
+static void test_get_events_covered(void **state)
+{
+	struct realm_fixture *f = *state;
+	struct store_query q = {0};
+	struct subscription *sub;
+	json_t *events;
+
+	assert_int_equal(broker_add_history(&f->r->broker, "com.", MATCH_PREFIX, 10), WAMPD_OK);
+	assert_int_equal(broker_add_history(&f->r->broker, "com.a", MATCH_PREFIX, 10), WAMPD_OK);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rf_broker(f, 0, broker_publish, "[16, 1, {}, \"%s\", [%d]]",
+		                           i % 2 ? "com.b" : "com.a.x", i), WAMPD_OK);
+	sub = broker_subscription(&f->r->broker, rf_subscribe(f, 1, "{}", "com.a.x"));
+	assert_int_equal(broker_history_events(&f->r->broker, f->p[1].s, sub, &q, &events),
+	                 WAMPD_OK);
+	assert_int_equal(json_array_size(events), 2);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(
+	                         json_array_get(events, 1), "args"), 0)), 2);
+	json_decref(events);
+	/* a subscription no history covers: none */
+	sub = broker_subscription(&f->r->broker, rf_subscribe(f, 1, "{}", "org.x"));
+	assert_int_equal(broker_history_events(&f->r->broker, f->p[1].s, sub, &q, &events),
+	                 WAMPD_OK);
+	assert_int_equal(json_array_size(events), 0);
+	json_decref(events);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +593,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_internal_publish, setup, rf_teardown),
 		cmocka_unit_test_setup_teardown(test_retained_byte_budget, setup, rf_teardown),
 		cmocka_unit_test_setup_teardown(test_history_byte_budget, setup, rf_teardown),
+		cmocka_unit_test_setup_teardown(test_durable_acknowledgement, setup, rf_teardown),
+		cmocka_unit_test(test_pattern_covers),
+		cmocka_unit_test_setup_teardown(test_get_events_covered, setup, rf_teardown),
 	};
 
 	ids_init();
