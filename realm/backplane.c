@@ -510,7 +510,8 @@ void backplane_publish(struct realm *r, const struct publication_view *v)
 		return;
 	}
 	bp->ops->publish(bp->ctx, r->name, v->topic, buf, len);
-	if (wamp_dict_bool(v->options, "retain", false))
+	/* a shared event store keeps the realm's retained events itself */
+	if (wamp_dict_bool(v->options, "retain", false) && !r->broker.store->ops->shared)
 		bp->ops->retain(bp->ctx, r->name, v->topic, buf, len);
 	free(buf);
 }

@@ -582,7 +582,7 @@ static enum wampd_err dealer_call_builtin(struct dealer *d, struct session *s,
 		kwargs = NULL;
 	if (err != WAMPD_OK)
 		err = WAMPD_ERR_INVALID_ARGUMENT;
-	else if (backplane_online(d->realm->owner) && meta_cluster_wide(reg->item.uri))
+	else if (backplane_online(d->realm->owner) && meta_cluster_wide_in(d->realm, reg->item.uri))
 		deferred = (err = backplane_meta_query(d->realm, s, msg->id[0], reg->item.uri, args,
 		                                       kwargs)) == WAMPD_OK; /* answered later */
 	else

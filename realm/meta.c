@@ -688,11 +688,9 @@ BUILTIN(mb_remove_subscriber)
 BUILTIN(mb_get_events)
 {
 	struct subscription *sub = sub_arg(r, args, message);
-	struct event_history *h;
+	struct store_query q = {0};
 	json_t *events;
 	json_int_t limit;
-	bool reverse;
-	const char *topic;
 	enum wampd_err err;
 
 	(void)res_kwargs;
@@ -708,25 +706,15 @@ BUILTIN(mb_get_events)
 	limit = wamp_dict_int(kwargs, "limit", json_is_integer(json_array_get(args, 1))
 	                                            ? json_integer_value(json_array_get(args, 1))
 	                                            : 0);
-	reverse = wamp_dict_bool(kwargs, "reverse", false);
-	topic = wamp_dict_str(kwargs, "topic", NULL);
-	events = json_array();
-	h = sub->history;
-	if (h) {
-		/* the newest `limit` events (all without limit), in the order asked for */
-		uint32_t first = 0;
-
-		if (limit > 0 && (uint32_t)limit < h->count)
-			first = h->count - (uint32_t)limit;
-		for (uint32_t k = first; k < h->count; k++) {
-			uint32_t i = reverse ? h->count - 1 - (k - first) : k;
-			const struct stored_event *ev = &h->ring[(h->head + i) % h->limit];
-
-			if (topic && strcmp(topic, ev->topic))
-				continue;
-			json_array_append_new(events, broker_stored_event_json(ev, sub->id));
-		}
-	}
+	q.limit = limit > 0 && limit < UINT32_MAX ? (uint32_t)limit : 0;
+	q.reverse = wamp_dict_bool(kwargs, "reverse", false);
+	q.topic = wamp_dict_str(kwargs, "topic", NULL);
+	/* the newest `limit` events of the histories covering the subscription, from the
+	 * store: a shared one (redis) answers later and the CALL waits parked; as one node's
+	 * part of a cluster query (meta_local: no caller here) only a store of this node */
+	if ((err = broker_history_events(&r->broker, r->meta_local ? NULL : caller, sub, &q,
+	                                 &events)) != WAMPD_OK)
+		return err;
 	*res_args = json_pack("[o]", events);
 	return WAMPD_OK;
 }
@@ -929,6 +917,14 @@ static enum meta_merge meta_merge_kind(const char *procedure)
 bool meta_cluster_wide(const char *procedure)
 {
 	return meta_merge_kind(procedure) != MERGE_LOCAL;
+}
+
+bool meta_cluster_wide_in(const struct realm *r, const char *procedure)
+{
+	/* every node reads the same shared store: this node's answer is the cluster's */
+	if (r->broker.store->ops->shared && !strcmp(procedure, "wamp.subscription.get_events"))
+		return false;
+	return meta_cluster_wide(procedure);
 }
 
 static void union_ids(json_t *into, const json_t *list)

@@ -67,7 +67,7 @@ struct realm *realms_add(struct realms *rs, const char *name, enum uri_rule rule
 	r->owner = rs;
 	broker_init(&r->broker, r);
 	dealer_init(&r->dealer, r);
-	if (meta_init(r) != WAMPD_OK) {
+	if (!r->broker.store || meta_init(r) != WAMPD_OK) {
 		realm_free(r);
 		return NULL;
 	}

@@ -33,12 +33,40 @@
 #include "router/config/config_summary.h"
 #include "router/core/router.h"
 #include "router/net/loop.h"
+#include "router/cluster/store_redis.h"
+#include "router/store/store_lmdb.h"
 
 #define SHUTDOWN_GRACE_MS 3000
 
 /* Set by the signal handler: a signal handler can reach nothing but a static. The stop is
  * the process's (every loop stops on it), so it is not a loop's state. */
 static volatile int stop_requested;
+
+/* The event stores wampd links beyond memory (realms[].store.type). */
+static struct store *open_lmdb(struct router *rt, struct realm *r, const struct realm_config *rc)
+{
+	char err[300];
+	struct store *st = store_lmdb_open(rc->store.path, r->name, rc->store.max_size,
+	                                   rc->store.durable, &r->broker.store->limits,
+	                                   &rt->realms, err, sizeof(err));
+
+	if (!st)
+		wlog_error("store", "realm=%s: %s", r->name, err);
+	return st;
+}
+
+/* redis: linked to the backplane's connection once it exists (backplane_redis_new) */
+static struct store *open_redis(struct router *rt, struct realm *r, const struct realm_config *rc)
+{
+	(void)rt;
+	return store_redis_new(r->name, rc->store.durable, &r->broker.store->limits);
+}
+
+static const struct store_type store_types[] = {
+	{"lmdb", open_lmdb},
+	{"redis", open_redis},
+	{NULL, NULL},
+};
 
 static void on_signal(int sig)
 {
@@ -241,8 +269,9 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	if (!router_init(&rt, &cfg)) {
-		fprintf(stderr, "wampd: out of memory\n");
+	if (!router_init(&rt, &cfg, store_types)) {
+		fprintf(stderr, "wampd: cannot set the realms up (out of memory, or an event store "
+		        "that cannot be opened: see the log)\n");
 		config_free(&cfg);
 		return 1;
 	}
@@ -270,6 +299,7 @@ int main(int argc, char **argv)
 	wlog_notice("router", "wampd %s ready", WAMPD_VERSION);
 	if (loop_run(loop, &stop_requested, SHUTDOWN_GRACE_MS) < 0)
 		rc = 1;
+	router_flush_stores(&rt); /* the last loop iteration's writes (lmdb) */
 	backplane_redis_free(bp); /* leave the cluster before the last sessions go */
 	loop_free(loop);
 	admin_free(admin); /* after the lws context, which owned its connections */

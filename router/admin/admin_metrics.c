@@ -206,27 +206,37 @@ static uint64_t realm_publications(struct realm *r)
  * testaments): bytes held, refusals and evictions, one row per store. */
 static uint64_t retained_bytes(struct realm *r)
 {
-	return r->broker.retained_bytes;
+	return r->broker.store->stats.retained_bytes;
 }
 
 static uint64_t retained_refused(struct realm *r)
 {
-	return r->broker.retained_refused;
+	return r->broker.store->stats.retained_refused;
 }
 
 static uint64_t history_bytes(struct realm *r)
 {
-	return r->broker.history_bytes;
+	return r->broker.store->stats.history_bytes;
 }
 
 static uint64_t history_refused(struct realm *r)
 {
-	return r->broker.history_refused;
+	return r->broker.store->stats.history_refused;
 }
 
 static uint64_t history_evicted(struct realm *r)
 {
-	return r->broker.history_evicted;
+	return r->broker.store->stats.history_evicted;
+}
+
+static uint64_t retained_failed(struct realm *r)
+{
+	return r->broker.store->stats.retained_failed;
+}
+
+static uint64_t history_failed(struct realm *r)
+{
+	return r->broker.store->stats.history_failed;
 }
 
 static uint64_t testament_bytes(struct realm *r)
@@ -244,15 +254,15 @@ static uint64_t testaments_refused(struct realm *r)
 	return r->testaments_refused;
 }
 
-enum store_column { STORE_BYTES, STORE_REFUSED, STORE_EVICTED, STORE__COLUMNS };
+enum store_column { STORE_BYTES, STORE_REFUSED, STORE_EVICTED, STORE_FAILED, STORE__COLUMNS };
 
 static const struct {
 	const char *store;
 	uint64_t (*value[STORE__COLUMNS])(struct realm *r); /* NULL: not for this store */
 } stores[] = {
-	{"retained", {retained_bytes, retained_refused, NULL}},
-	{"history", {history_bytes, history_refused, history_evicted}},
-	{"testaments", {testament_bytes, testaments_refused, NULL}},
+	{"retained", {retained_bytes, retained_refused, NULL, retained_failed}},
+	{"history", {history_bytes, history_refused, history_evicted, history_failed}},
+	{"testaments", {testament_bytes, testaments_refused, NULL, NULL}},
 };
 
 static void store_family(struct abuf *b, struct router *rt, const char *name, const char *type,
@@ -427,6 +437,10 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 	store_family(b, rt, "wampd_store_evictions_total", "counter",
 	             "Event history entries evicted early to stay within max_history_bytes, by "
 	             "realm.", STORE_EVICTED);
+	store_family(b, rt, "wampd_store_failures_total", "counter",
+	             "Retained events and history events the realm's event store (memory, lmdb, "
+	             "redis) failed to keep: full, I/O error, Redis unreachable; by realm.",
+	             STORE_FAILED);
 
 	histogram(b, "wampd_event_loop_lag_seconds",
 	          "How late the event loop ran a 100 ms timer.", &sum.loop_lag);

@@ -334,7 +334,7 @@ static bool cfg_listener_ports(struct cfg_ctx *c, const struct config *cfg)
 static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
                         struct realm_config *out)
 {
-	static const char *const keys[] = {"uri", "match", "limit", NULL};
+	static const char *const keys[] = {"uri", "match", "limit", "max_age", NULL};
 	json_t *h;
 	size_t i;
 	char where[128];
@@ -346,7 +346,7 @@ static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
 		return cfg_fail(c, path, "out of memory");
 	json_array_foreach(list, i, h) {
 		const char *uri = NULL, *match = "exact";
-		uint64_t limit = 100;
+		uint64_t limit = 100, max_age = 0;
 		struct history_config *hc = &out->history[i];
 
 		snprintf(where, sizeof(where), "%s.event_history[%zu]", path, i);
@@ -354,7 +354,8 @@ static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
 			return cfg_fail(c, where, "must be an object");
 		if (!cfg_check_keys(c, where, h, keys) || !cfg_str(c, h, where, "uri", &uri) ||
 		    !cfg_str(c, h, where, "match", &match) ||
-		    !cfg_uint(c, h, where, "limit", 1, 1000000, &limit))
+		    !cfg_uint(c, h, where, "limit", 1, 1000000, &limit) ||
+		    !cfg_uint(c, h, where, "max_age", 0, UINT64_C(10) * 365 * 86400, &max_age))
 			return false;
 		if (!match_policy_parse(match, &hc->match))
 			return cfg_fail(c, where, "match must be exact, prefix or wildcard");
@@ -364,8 +365,47 @@ static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
 		if (!(hc->uri = strdup(uri)))
 			return cfg_fail(c, where, "out of memory");
 		hc->limit = (uint32_t)limit;
+		hc->max_age_ms = (int64_t)max_age * 1000;
 		out->nhistory = i + 1;
 	}
+	return true;
+}
+
+/* "store": {"type": "memory" | "lmdb" | "redis", "path", "max_size", "durable"} */
+static bool cfg_store(struct cfg_ctx *c, json_t *o, const char *realm_path,
+                      struct store_config *out)
+{
+	static const char *const keys[] = {"type", "path", "max_size", "durable", NULL};
+	static const char *const types[] = {"memory", "lmdb", "redis", NULL};
+	const char *type = "memory", *spath = NULL;
+	uint64_t max_size = STORE_DEFAULT_LMDB_MAX_SIZE;
+	char path[128];
+	json_t *d;
+	bool known = false;
+
+	snprintf(path, sizeof(path), "%s.store", realm_path);
+	if (!json_is_object(o))
+		return cfg_fail(c, path, "must be an object");
+	if (!cfg_check_keys(c, path, o, keys) || !cfg_str(c, o, path, "type", &type) ||
+	    !cfg_str(c, o, path, "path", &spath) ||
+	    !cfg_uint(c, o, path, "max_size", UINT64_C(1) << 20, UINT64_C(1) << 44, &max_size))
+		return false;
+	for (const char *const *t = types; *t; t++)
+		known = known || !strcmp(*t, type);
+	if (!known)
+		return cfg_fail(c, path, "type must be memory, lmdb or redis");
+	if ((d = json_object_get(o, "durable")) && !json_is_boolean(d))
+		return cfg_fail(c, path, "durable must be true or false");
+	out->durable = json_is_true(d);
+	if (!strcmp(type, "lmdb") && (!spath || !*spath))
+		return cfg_fail(c, path, "path (a directory for the lmdb files) is required");
+	if (strcmp(type, "lmdb") && spath)
+		return cfg_fail(c, path, "path is for the lmdb store only");
+	if (!strcmp(type, "memory") && out->durable)
+		return cfg_fail(c, path, "durable needs a store that keeps events: lmdb or redis");
+	out->max_size = max_size;
+	if (!(out->type = strdup(type)) || (spath && !(out->path = strdup(spath))))
+		return cfg_fail(c, path, "out of memory");
 	return true;
 }
 
@@ -374,7 +414,7 @@ static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct rea
 	static const char *const keys[] = {"name", "uri_check", "call_timeout", "max_retained",
 	                                   "max_retained_bytes", "event_history",
 	                                   "max_history_bytes", "roles", "authorizer_cache_ttl",
-	                                   NULL};
+	                                   "store", NULL};
 	const char *name = NULL, *check = "loose";
 	uint64_t call_timeout = 0, max_retained = BROKER_DEFAULT_MAX_RETAINED, cache_ttl = 60000;
 	uint64_t retained_bytes = BROKER_DEFAULT_MAX_RETAINED_BYTES;
@@ -404,6 +444,9 @@ static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct rea
 	out->max_history_bytes = history_bytes;
 	if (json_object_get(r, "event_history") &&
 	    !cfg_history(c, json_object_get(r, "event_history"), path, out))
+		return false;
+	if (json_object_get(r, "store") && !cfg_store(c, json_object_get(r, "store"), path,
+	                                               &out->store))
 		return false;
 	if (!name || !uri_valid(name, strlen(name), URI_LOOSE, 0))
 		return cfg_fail(c, path, "name must be a valid URI");
@@ -668,10 +711,20 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 			cfg->nrealms = i + 1;
 			if (!cfg_realm(c, r, path, &cfg->realms[i]))
 				return false;
-			for (size_t j = 0; j < i; j++)
+			for (size_t j = 0; j < i; j++) {
 				if (!strcmp(cfg->realms[j].name, cfg->realms[i].name))
 					return cfg_fail(c, path, "realm \"%s\" is defined twice",
 					                cfg->realms[i].name);
+				if (cfg->realms[i].store.path && cfg->realms[j].store.path &&
+				    !strcmp(cfg->realms[i].store.path, cfg->realms[j].store.path))
+					return cfg_fail(c, path, "store.path %s is also realms[%zu]'s: "
+					                "each realm needs a directory of its own",
+					                cfg->realms[i].store.path, j);
+			}
+			if (cfg->realms[i].store.type && !strcmp(cfg->realms[i].store.type, "redis") &&
+			    !cfg->backplane.redis)
+				return cfg_fail(c, path, "store type redis is the cluster backplane's Redis: "
+				                "configure backplane.redis");
 		}
 	}
 	return true;
@@ -767,6 +820,8 @@ void config_free(struct config *cfg)
 		for (size_t j = 0; j < cfg->realms[i].nhistory; j++)
 			free(cfg->realms[i].history[j].uri);
 		free(cfg->realms[i].history);
+		free(cfg->realms[i].store.type);
+		free(cfg->realms[i].store.path);
 		authz_config_clear(&cfg->realms[i].authz);
 	}
 	free(cfg->realms);

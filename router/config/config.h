@@ -118,6 +118,16 @@ struct listener_config {
 	char **allowed_origins;
 };
 
+/* A realm's event store (realm/store.h): "store": {"type", "path", "max_size", "durable"}. */
+struct store_config {
+	char *type;           /* "memory" (NULL: the default), "lmdb", "redis" */
+	char *path;           /* lmdb: the directory of its environment */
+	uint64_t max_size;    /* lmdb: the map size, the file's largest size in bytes */
+	bool durable;         /* acknowledged PUBLISH answered once the event is stored */
+};
+
+#define STORE_DEFAULT_LMDB_MAX_SIZE (UINT64_C(1) << 30)
+
 struct realm_config {
 	char *name;
 	enum uri_rule uri_rule;
@@ -127,6 +137,7 @@ struct realm_config {
 	uint64_t max_history_bytes;         /* bytes all event histories may hold */
 	struct history_config *history;     /* event history per (uri, match) */
 	size_t nhistory;
+	struct store_config store;          /* where retained events and history are kept */
 	struct authz_config authz;          /* roles (none: everything allowed) */
 };
 

@@ -51,11 +51,25 @@ struct router {
 	                            from it */
 };
 
+/* An event store backend beyond the memory store every realm starts with
+ * (realms[].store.type): open makes realm r's, NULL (logged) on failure. */
+struct store_type {
+	const char *type;
+	struct store *(*open)(struct router *rt, struct realm *r, const struct realm_config *rc);
+};
+
 /*
- * Set up realms from cfg (taken over by the router: freed by router_destroy).
- * Returns false on allocation failure (cfg is then still owned by the caller).
+ * Set up realms from cfg (taken over by the router: freed by router_destroy), each with
+ * its event store (realms[].store), the backends being `stores` (a table ended by a row
+ * with type NULL; NULL: memory only, as in unit tests; wampd's is in main.c, so that the
+ * core links no storage engine). Returns false on allocation failure or a store that
+ * cannot be opened or is not in `stores` (logged; cfg is then still owned by the caller).
  */
-bool router_init(struct router *rt, struct config *cfg);
+bool router_init(struct router *rt, struct config *cfg, const struct store_type *stores);
+
+/* Commit what the realms' stores hold back for the end of a loop iteration (lmdb), while
+ * the event loop's timers still exist: before loop_free. */
+void router_flush_stores(struct router *rt);
 
 /* Free realms and configuration. Every session must be gone. */
 void router_destroy(struct router *rt);

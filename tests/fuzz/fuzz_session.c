@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct router rt;
 	struct config cfg;
 
-	if (!config_default(&cfg) || !router_init(&rt, &cfg))
+	if (!config_default(&cfg) || !router_init(&rt, &cfg, NULL))
 		abort();
 	fake_timers_install(&rt.realms);
 	for (int i = 0; i < NSESS; i++) {

@@ -33,7 +33,7 @@ void hf_open(struct http_fixture *f, const char *config_json)
 	if (!ok)
 		fail_msg("configuration refused: %s", err);
 	assert_true(cfg.nlisteners >= 1);
-	assert_true(router_init(&f->rt, &cfg));
+	assert_true(router_init(&f->rt, &cfg, NULL));
 	/* as wampd does: the configuration's levels */
 	wlog_config_set(&f->log, &f->rt.cfg.log_levels, f->rt.cfg.log_format, NULL);
 	wlog_use(&f->log);

@@ -581,6 +581,49 @@ static void test_register_pins(void **state)
 	             " \"authorizer_role\": \"x\"}]}]}", "authorizer_role needs an authorizer");
 }
 
+/* realms[].store and event_history[].max_age (#21) */
+static void test_event_store(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"lmdb\", "
+	                 "\"path\": \"/var/lib/wampd/a\", \"durable\": true}, \"event_history\": "
+	                 "[{\"uri\": \"com.\", \"match\": \"prefix\", \"max_age\": 60}]}, "
+	                 "{\"name\": \"b\"}]}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.realms[0].store.type, "lmdb");
+	assert_string_equal(cfg.realms[0].store.path, "/var/lib/wampd/a");
+	assert_true(cfg.realms[0].store.durable);
+	assert_int_equal(cfg.realms[0].store.max_size, STORE_DEFAULT_LMDB_MAX_SIZE);
+	assert_int_equal(cfg.realms[0].history[0].max_age_ms, 60000);
+	assert_int_equal(cfg.realms[0].history[0].limit, 100);
+	assert_null(cfg.realms[1].store.type); /* memory */
+	config_free(&cfg);
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"disk\"}}]}",
+	             "realms[0].store: type must be memory, lmdb or redis");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"lmdb\"}}]}",
+	             "realms[0].store: path (a directory for the lmdb files) is required");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"durable\": true}}]}",
+	             "durable needs a store that keeps events");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"redis\"}}]}",
+	             "configure backplane.redis");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"lmdb\", \"path\":"
+	             " \"/x\"}}, {\"name\": \"b\", \"store\": {\"type\": \"lmdb\", \"path\": \"/x\"}}]}",
+	             "each realm needs a directory of its own");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"lmdb\", \"path\":"
+	             " \"/x\", \"max_size\": 4096}}]}", "realms[0].store.max_size: must be between");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"memory\", "
+	             "\"path\": \"/x\"}}]}", "path is for the lmdb store only");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"kind\": 1}}]}",
+	             "realms[0].store.kind: unknown key");
+	assert_true(load("{\"backplane\": {\"redis\": \"redis://127.0.0.1:6379/0\"}, \"realms\": "
+	                 "[{\"name\": \"a\", \"store\": {\"type\": \"redis\"}}]}", &cfg, err,
+	                 sizeof(err)));
+	assert_string_equal(cfg.realms[0].store.type, "redis");
+	config_free(&cfg);
+}
+
 static void test_missing_file(void **state)
 {
 	struct config cfg;
@@ -606,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_env_values),
 		cmocka_unit_test(test_channel_binding_option),
 		cmocka_unit_test(test_register_pins),
+		cmocka_unit_test(test_event_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

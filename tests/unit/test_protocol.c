@@ -25,7 +25,7 @@ static int setup(void **state)
 
 	memset(&f, 0, sizeof(f));
 	assert_true(config_default(&cfg));
-	assert_true(router_init(&f.rt, &cfg));
+	assert_true(router_init(&f.rt, &cfg, NULL));
 	fake_peer_session(&f.p[0], WAMP_SER_JSON, &f.rt.metrics);
 	fake_peer_session(&f.p[1], WAMP_SER_MSGPACK, &f.rt.metrics);
 	*state = &f;

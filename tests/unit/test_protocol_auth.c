@@ -56,7 +56,7 @@ static int setup(void **state)
 
 	memset(&f, 0, sizeof(f));
 	assert_true(config_default(&cfg));
-	assert_true(router_init(&f.rt, &cfg));
+	assert_true(router_init(&f.rt, &cfg, NULL));
 	fake_timers_install(&f.rt.realms);
 	r = realms_add(&f.rt.realms, "realm1", URI_LOOSE);
 
