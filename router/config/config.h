@@ -63,6 +63,10 @@ enum http_service_type {
 	HTTP_SVC_WEBHOOK,       /* POST anything -> EVENT {headers, body} on a topic */
 	HTTP_SVC_SSE,           /* GET ?topic=... -> text/event-stream of EVENTs */
 	HTTP_SVC_LONGPOLL,      /* the WAMP HTTP long-poll transport */
+	HTTP_SVC_STATIC,        /* GET/HEAD the files of a directory (config_web.c) */
+	HTTP_SVC_REDIRECT,      /* any request -> a redirect to a fixed URL */
+	HTTP_SVC_JSON,          /* GET/HEAD -> a fixed JSON document */
+	HTTP_SVC_NODEINFO,      /* GET/HEAD -> this router's name, version, start (HTML/JSON) */
 };
 
 enum http_auth_mode { HTTP_AUTH_NONE = 0, HTTP_AUTH_TICKET, HTTP_AUTH_SIGNED };
@@ -94,6 +98,14 @@ struct http_service_config {
 	uint32_t max_transports;    /* longpoll: open transports of this service */
 	char **allowed_origins;     /* Origin patterns whose web pages may read this service's
 	                               responses (CORS); NULL: the listener's */
+	char *directory;            /* static: the directory served (absolute path) */
+	bool directory_listing;     /* static: list a directory that has no index.html */
+	uint32_t cache_timeout_s;   /* static: Cache-Control max-age (0: no-cache, revalidate) */
+	char *default_file;         /* static: served (200) for a path naming nothing, or NULL */
+	char **mime_types;          /* static: ".ext", "type" pairs, NULL-terminated, or NULL */
+	char *url;                  /* redirect: the Location */
+	unsigned redirect_status;   /* redirect: 301, 302, 303, 307 or 308 */
+	char *json;                 /* json: the document, rendered once */
 };
 
 struct listener_config {

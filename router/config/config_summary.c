@@ -63,6 +63,10 @@ static const char *const http_type_names[] = {
 	[HTTP_SVC_WEBHOOK] = "webhook (POST publishes the request)",
 	[HTTP_SVC_SSE] = "sse (Server-Sent Events)",
 	[HTTP_SVC_LONGPOLL] = "longpoll (WAMP long-poll transport)",
+	[HTTP_SVC_STATIC] = "static (files of a directory)",
+	[HTTP_SVC_REDIRECT] = "redirect",
+	[HTTP_SVC_JSON] = "json (a fixed document)",
+	[HTTP_SVC_NODEINFO] = "nodeinfo (this router's name and version)",
 };
 
 static const char *http_type_name(enum http_service_type t)

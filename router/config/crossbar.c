@@ -17,13 +17,20 @@
  *                                        -> that listener's http services (options key/secret
  *                                           -> signed auth, post_body_limit -> max_body,
  *                                           request_timeout/session_timeout -> poll/idle)
+ *   web paths of type static, redirect, json, nodeinfo
+ *                                        -> that listener's web services (static: directory,
+ *                                           options.enable_directory_listing,
+ *                                           cache_timeout (default 43200 as Crossbar),
+ *                                           default_file, mime_types; json: value,
+ *                                           options.prettify; redirect: url)
  *   transports[] universal with rawsocket -> the same listener, type universal
  *   transports[] rawsocket (tcp, with tls or not; unix)
  *                                        -> listeners[] of type rawsocket
  * "${NAME}" string values (Crossbar's secrets from the environment) are resolved before
  * the translation, on the Crossbar document, so errors name Crossbar's paths (config_env.c).
- * Everything else (other worker types, components, web paths that are not WebSocket,
- * TLS on a unix endpoint, unknown options) is listed as "ignored: <json path>: <reason>",
+ * Everything else (other worker types, components, the web path types wampd does not
+ * serve (wsgi, resource, cgi, reverseproxy, upload, wap, archive, schemadoc: table
+ * web_services, each with why), TLS on a unix endpoint, unknown options) is listed as "ignored: <json path>: <reason>",
  * which the router logs once at start: never silently misread.
  */
 #include "router/config/crossbar.h"
@@ -344,9 +351,9 @@ static void rawlistener_of(struct xlate *x, json_t *t, const char *path)
 	json_array_append_new(json_object_get(x->out, "listeners"), l);
 }
 
-/* A web path service wampd serves over HTTP (publisher, caller, webhook, longpoll) as a
- * native listeners[].http entry, or NULL (reported as ignored). */
-static json_t *http_of(struct xlate *x, json_t *v, const char *ptype, const char *path)
+/* The HTTP bridge and long-poll (publisher, caller, webhook, longpoll) as a native
+ * listeners[].http entry. */
+static json_t *bridge_of(struct xlate *x, json_t *v, const char *ptype, const char *path)
 {
 	static const char *const known[] = {"type", "realm", "role", "options", NULL};
 	json_t *out = json_pack("{s:s}", "type", ptype), *opts = json_object_get(v, "options");
@@ -399,6 +406,144 @@ static json_t *http_of(struct xlate *x, json_t *v, const char *ptype, const char
 	return out;
 }
 
+/* Crossbar's default cache_timeout of static files (12 hours) */
+#define CROSSBAR_CACHE_TIMEOUT 43200
+
+/* static: a directory (relative to the node directory, where config.json is: the native
+ * loader takes it from the configuration file's directory), and its options. */
+static json_t *static_of(struct xlate *x, json_t *v, const char *ptype, const char *path)
+{
+	static const char *const known[] = {"type", "directory", "options", NULL};
+	json_t *dir = json_object_get(v, "directory"), *opts = json_object_get(v, "options"), *out;
+	const char *key;
+	json_t *o;
+
+	if (!json_is_string(dir)) {
+		if (json_object_get(v, "package") || json_object_get(v, "resource"))
+			ignore(x, "static files from a Python package (package/resource) are not "
+			          "applicable to wampd: give a directory", "%s", path);
+		else
+			ignore(x, "a static path needs a directory", "%s", path);
+		return NULL;
+	}
+	ignore_unknown(x, v, known, "not supported by wampd", path);
+	out = json_pack("{s:s, s:O, s:i}", "type", ptype, "directory", dir, "cache_timeout",
+	                CROSSBAR_CACHE_TIMEOUT);
+	json_object_foreach(opts, key, o) {
+		if (!strcmp(key, "enable_directory_listing") && json_is_boolean(o))
+			json_object_set(out, "directory_listing", o);
+		else if (!strcmp(key, "cache_timeout") && json_is_integer(o) &&
+		         json_integer_value(o) >= 0)
+			json_object_set(out, "cache_timeout", o);
+		else if (!strcmp(key, "cache_timeout") && json_is_null(o))
+			json_object_set_new(out, "cache_timeout", json_integer(0));
+		else if ((!strcmp(key, "default_file") && json_is_string(o)) ||
+		         (!strcmp(key, "mime_types") && json_is_object(o)))
+			json_object_set(out, key, o);
+		else if (!strcmp(key, "allow_cross_origin"))
+			ignore(x, "CORS headers are sent to the listener's allowed_origins only",
+			       "%s.options.%s", path, key);
+		else
+			ignore(x, "option not supported", "%s.options.%s", path, key);
+	}
+	return out;
+}
+
+/* redirect: to url, 302 (Crossbar's) */
+static json_t *redirect_of(struct xlate *x, json_t *v, const char *ptype, const char *path)
+{
+	static const char *const known[] = {"type", "url", NULL};
+
+	if (!json_is_string(json_object_get(v, "url"))) {
+		ignore(x, "a redirect needs a url", "%s", path);
+		return NULL;
+	}
+	ignore_unknown(x, v, known, "not supported by wampd", path);
+	return json_pack("{s:s, s:O}", "type", ptype, "url", json_object_get(v, "url"));
+}
+
+/* json: a fixed value */
+static json_t *json_of(struct xlate *x, json_t *v, const char *ptype, const char *path)
+{
+	static const char *const known[] = {"type", "value", "options", NULL};
+	json_t *out, *o;
+	const char *key;
+
+	if (!json_object_get(v, "value")) {
+		ignore(x, "a json path needs a value", "%s", path);
+		return NULL;
+	}
+	ignore_unknown(x, v, known, "not supported by wampd", path);
+	out = json_pack("{s:s, s:O}", "type", ptype, "value", json_object_get(v, "value"));
+	json_object_foreach(json_object_get(v, "options"), key, o) {
+		if (!strcmp(key, "prettify") && json_is_boolean(o))
+			json_object_set(out, "prettify", o);
+		else if (!strcmp(key, "discourage_caching"))
+			continue; /* wampd's HTTP answers are never cached (Cache-Control: no-store) */
+		else if (!strcmp(key, "allow_cross_origin"))
+			ignore(x, "CORS headers are sent to the listener's allowed_origins only",
+			       "%s.options.%s", path, key);
+		else
+			ignore(x, "option not supported", "%s.options.%s", path, key);
+	}
+	return out;
+}
+
+static json_t *nodeinfo_of(struct xlate *x, json_t *v, const char *ptype, const char *path)
+{
+	static const char *const known[] = {"type", NULL};
+
+	ignore_unknown(x, v, known, "not supported by wampd", path);
+	return json_pack("{s:s}", "type", ptype);
+}
+
+/* Crossbar's web path services besides WebSocket: what becomes a native listeners[].http
+ * entry (of), and why the others are not served. */
+static const struct {
+	const char *type;
+	json_t *(*of)(struct xlate *x, json_t *v, const char *ptype, const char *path);
+	const char *why;
+} web_services[] = {
+	{"publisher", bridge_of, NULL},
+	{"caller", bridge_of, NULL},
+	{"webhook", bridge_of, NULL},
+	{"longpoll", bridge_of, NULL},
+	{"static", static_of, NULL},
+	{"redirect", redirect_of, NULL},
+	{"json", json_of, NULL},
+	{"nodeinfo", nodeinfo_of, NULL},
+	{"wsgi", NULL, "WSGI applications are Python: wampd runs none (serve it behind a proxy)"},
+	{"resource", NULL, "Twisted Web resources are Python: wampd runs none"},
+	{"cgi", NULL, "CGI scripts are not run by wampd"},
+	{"reverseproxy", NULL, "reverse proxying is not done by wampd (put a proxy in front)"},
+	{"upload", NULL, "file uploads are not served by wampd"},
+	{"wap", NULL, "WAMP application pages (templates rendered by procedures) are not served"},
+	{"archive", NULL, "ZIP archives are not served: unpack it and serve the directory as "
+	                  "static"},
+	{"schemadoc", NULL, "schema documentation pages are not served"},
+};
+
+/* A web path (not WebSocket) as a native listeners[].http entry, or NULL (reported once
+ * with its JSON path and why). */
+static json_t *http_of(struct xlate *x, json_t *v, const char *ptype, const char *path)
+{
+	if (!ptype) {
+		ignore(x, "web path without a type", "%s", path);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(web_services) / sizeof(web_services[0]); i++) {
+		if (strcmp(web_services[i].type, ptype))
+			continue;
+		if (!web_services[i].of) {
+			ignore(x, web_services[i].why, "%s (type %s)", path, ptype);
+			return NULL;
+		}
+		return web_services[i].of(x, v, ptype, path);
+	}
+	ignore(x, "web service type not served by wampd", "%s (type %s)", path, ptype);
+	return NULL;
+}
+
 static void transport_of(struct xlate *x, json_t *t, const char *path)
 {
 	const char *type = json_string_value(json_object_get(t, "type"));
@@ -422,18 +567,15 @@ static void transport_of(struct xlate *x, json_t *t, const char *path)
 		json_object_foreach(paths, name, v) {
 			const char *ptype = json_string_value(json_object_get(v, "type"));
 			char wspath[128];
+			json_t *svc;
 
 			snprintf(p, sizeof(p), "%s.%s.%s", path, !strcmp(type, "web") ? "paths" : "websocket",
 			         name);
 			snprintf(wspath, sizeof(wspath), "%s%s", name[0] == '/' ? "" : "/", name);
 			if (!strcmp(type, "universal") || (ptype && !strcmp(ptype, "websocket"))) {
 				listener_of(x, endpoint, v, wspath, p);
-			} else if (ptype && (!strcmp(ptype, "publisher") || !strcmp(ptype, "caller") ||
-			                     !strcmp(ptype, "webhook") || !strcmp(ptype, "longpoll"))) {
-				json_object_set_new(http, wspath, http_of(x, v, ptype, p));
-			} else {
-				ignore(x, "web services other than WebSocket and the HTTP bridge / "
-				          "long-poll are not served", "%s", p);
+			} else if ((svc = http_of(x, v, ptype, p))) {
+				json_object_set_new(http, wspath, svc);
 			}
 		}
 		if (json_object_size(http)) {

@@ -101,7 +101,7 @@ def check_good():
         rc, out = check("--cbdir", d)
         assert rc == 0, out
         for want in ("configuration: " + d,
-                     "ignored: workers[0].transports[0].paths./: ",
+                     "http://0.0.0.0:%d/ static (files of a directory)" % port,
                      "ws://0.0.0.0:%d/ws WebSocket (json,msgpack); auth anonymous (role "
                      "anonymous), ticket (1 principal)" % port,
                      "rss://0.0.0.0:0(any free port) RawSocket (json); auth anonymous",
@@ -161,8 +161,8 @@ def check_bad():
 @defer.inlineCallbacks
 def serve(args, d):
     with WampdProcess(args=args) as r:
-        r.wait_log(r"ignored: workers\[0\]\.transports\[0\]\.paths\./: ")
         r.wait_log(r"serving:")
+        r.wait_log(r"http://0\.0\.0\.0:0\(any free port\)/ static \(files of a directory\)")
         r.wait_log(r"ws://0\.0\.0\.0:0\(any free port\)/ws WebSocket \(json,msgpack\); auth "
                    r"anonymous \(role anonymous\), ticket \(1 principal\)")
         r.wait_log(r"realm1: roles anonymous, frontend")

@@ -37,8 +37,20 @@ def expect_refused(url, realm, reason, **opts):
 
 @defer.inlineCallbacks
 def hello_world():
+    from twisted.internet import threads
+    sys.path.insert(0, os.path.join(HERE, "..", "http"))
+    from httpc import request
     with WampdProcess(config=config("hello-world.json")) as r:
-        r.wait_log(r"ignored: workers\[0\]\.transports\[0\]\.paths\.info")
+        # the web paths are served: "/" the files of ../web (relative to the config file),
+        # "info" the node information page
+        st, h, body = yield threads.deferToThread(request, r.port, "GET", "/")
+        assert st == 200 and h["content-type"] == "text/html; charset=utf-8", (st, h)
+        with open(os.path.join(CONFIGS, "..", "web", "index.html"), "rb") as f:
+            assert body == f.read()
+        st, h, body = yield threads.deferToThread(request, r.port, "GET", "/info")
+        assert st == 200 and b"wampd" in body, (st, body)
+        assert not [line for line in r.stderr().splitlines() if "ignored:" in line and
+                    "paths" in line], r.stderr()
         a = yield connect(r.url, "realm1", SER)
         b = yield connect(r.url, "realm1", SER)
         assert a.details.authrole == "anonymous"

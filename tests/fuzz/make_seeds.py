@@ -14,6 +14,8 @@
   OUT_DIR/yaml/      YAML documents for fuzz_yaml: a Crossbar node configuration, every
                      scalar type, tags, anchors, aliases and merge keys, flow and block
                      styles, and a small alias bomb (refused)
+  OUT_DIR/webfile/   request paths (plain, encoded, every traversal form), Range values,
+                     entity tags and HTTP dates for fuzz_webfile (8 bytes of file size first)
   OUT_DIR/client/    inputs of fuzz_client (see fuzz_client.c): a config byte and router
                      messages, time, drops and application actions, for each serializer
                      and framing: a whole session, authentication, violations, raw frames
@@ -368,12 +370,22 @@ workers:
             b"g: &g [*f, *f, *f, *f]\nh: [*g, *g, *g, *g]\n",
     "utf16": "a: b\n".encode("utf-16"),
 }
+WEBFILE = [
+    "/", "/index.html", "/a/b/c.css", "//a///b/", "/caf%C3%A9/%41.txt", "/.well-known/x",
+    "/../etc/passwd", "/%2e%2e/etc/passwd", "/..%2fetc%2fpasswd", "/a/..%2F..%2Fb",
+    "/%252e%252e/x", "/..\\etc", "/%5c..", "/a%00b", "/a%0d%0ab", "/%", "/%4",
+    "bytes=0-9", "bytes=90-", "bytes=-10", "bytes=5-3", "bytes=0-1,5-6", "bytes=-0",
+    "bytes=18446744073709551615-", "bytes=0-18446744073709551616", "items=1-2",
+    "\"c-2ebc98a100000005\"", "W/\"x\", \"y\"", "*", "\"unterminated",
+    "Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+    "Sun Nov  6 08:49:37 1994", "Thu, 31 Feb 2000 23:59:60 GMT", "<a href=\"x\">&'",
+]
 
 
 def main():
     out = sys.argv[1]
     for sub in ("json", "msgpack", "cbor", "validate", "session", "httpreq", "bridge",
-                "httpsig", "longpoll", "client", "yaml"):
+                "httpsig", "longpoll", "client", "yaml", "webfile"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     for i, msg in enumerate(MESSAGES):
         name = "%02d_type%d" % (i, msg[0])
@@ -401,6 +413,10 @@ def main():
         for name, data in seeds.items():
             with open(os.path.join(out, sub, name), "wb") as f:
                 f.write(data)
+    for i, text in enumerate(WEBFILE):
+        for size in (0, 100):
+            with open(os.path.join(out, "webfile", "%02d_%d" % (i, size)), "wb") as f:
+                f.write(struct.pack("<Q", size) + text.encode())
     for ser in range(3):
         for framing in (0, 4):
             for name, steps in CLIENT.items():

@@ -265,6 +265,27 @@ void http_respond(struct http_conn *c, int status, const char *content_type, con
 	c->gone_ctx = NULL;
 }
 
+/* A body read to its end at once (the fake has no socket to wait for): its bytes become the
+ * recorded answer's body, as a client would see them. */
+void http_respond_body(struct http_conn *c, int status, const char *content_type, uint64_t len,
+                       const char *extra_headers, const struct http_body *body)
+{
+	char *buf = len ? malloc((size_t)len) : NULL;
+	uint64_t got = 0;
+
+	while (buf && got < len) {
+		uint64_t want = len - got < HTTP_BODY_CHUNK ? len - got : HTTP_BODY_CHUNK;
+		long n = body->read(body->ctx, buf + got, (size_t)want);
+
+		if (n <= 0)
+			break;
+		got += (uint64_t)n;
+	}
+	body->close(body->ctx);
+	http_respond(c, status, content_type, buf, (size_t)got, extra_headers);
+	free(buf);
+}
+
 void http_hold(struct http_conn *c, void (*gone)(void *ctx), void *ctx)
 {
 	c->held = true;

@@ -634,6 +634,79 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent/wampd.json"));
 }
 
+/* The web services' keys (config_web.c): a relative directory is taken from the
+ * configuration file's directory; header values are checked; defaults. */
+static void test_web_services(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+	const struct http_service_config *h;
+
+	(void)state;
+	assert_true(load("{\"realms\": [{\"name\": \"a\"}], \"listeners\": [{\"http\": {"
+	                 "\"/\": {\"type\": \"static\", \"directory\": \"web/../site\","
+	                 " \"directory_listing\": true, \"cache_timeout\": 60,"
+	                 " \"default_file\": \"index.html\", \"mime_types\": {\".X\": \"text/x\"}},"
+	                 "\"/abs\": {\"type\": \"static\", \"directory\": \"/srv/www\"},"
+	                 "\"/old\": {\"type\": \"redirect\", \"url\": \"https://e.example/n\"},"
+	                 "\"/moved\": {\"type\": \"redirect\", \"url\": \"/n\", \"status\": 308},"
+	                 "\"/conf\": {\"type\": \"json\", \"value\": {\"b\": [1], \"a\": null}},"
+	                 "\"/pretty\": {\"type\": \"json\", \"value\": [1], \"prettify\": true},"
+	                 "\"/info\": {\"type\": \"nodeinfo\"}}}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_int_equal(cfg.listeners[0].nhttp, 7);
+	h = cfg.listeners[0].http;
+	assert_int_equal(h[0].type, HTTP_SVC_STATIC);
+	/* load() writes the file in /tmp: the directory is /tmp's, made absolute */
+	assert_string_equal(h[0].directory, "/tmp/web/../site");
+	assert_true(h[0].directory_listing);
+	assert_int_equal(h[0].cache_timeout_s, 60);
+	assert_string_equal(h[0].default_file, "index.html");
+	assert_string_equal(h[0].mime_types[0], ".X");
+	assert_string_equal(h[0].mime_types[1], "text/x");
+	assert_null(h[0].mime_types[2]);
+	assert_string_equal(h[1].directory, "/srv/www");
+	assert_false(h[1].directory_listing);    /* defaults */
+	assert_int_equal(h[1].cache_timeout_s, 0);
+	assert_null(h[1].default_file);
+	assert_int_equal(h[2].type, HTTP_SVC_REDIRECT);
+	assert_int_equal(h[2].redirect_status, 302);
+	assert_string_equal(h[2].url, "https://e.example/n");
+	assert_int_equal(h[3].redirect_status, 308);
+	assert_int_equal(h[4].type, HTTP_SVC_JSON);
+	assert_string_equal(h[4].json, "{\"b\":[1],\"a\":null}");
+	assert_string_equal(h[5].json, "[\n   1\n]");
+	assert_int_equal(h[6].type, HTTP_SVC_NODEINFO);
+	config_free(&cfg);
+
+	expect_error("{\"listeners\": [{\"http\": {\"/\": {\"type\": \"static\"}}}]}",
+	             "listeners[0].http./: a static service needs a directory");
+	expect_error("{\"listeners\": [{\"http\": {\"/\": {\"type\": \"static\","
+	             " \"directory\": \"d\", \"realm\": \"a\"}}}]}",
+	             "listeners[0].http./.realm: unknown key");
+	expect_error("{\"listeners\": [{\"http\": {\"/\": {\"type\": \"static\","
+	             " \"directory\": \"d\", \"default_file\": \"/etc/passwd\"}}}]}",
+	             "default_file must be a file name relative to the directory");
+	expect_error("{\"listeners\": [{\"http\": {\"/\": {\"type\": \"static\","
+	             " \"directory\": \"d\", \"mime_types\": {\".x\": \"a\\r\\nSet-Cookie: x\"}}}}]}",
+	             "listeners[0].http./.mime_types: .x: an extension maps to a MIME type");
+	expect_error("{\"listeners\": [{\"http\": {\"/\": {\"type\": \"static\","
+	             " \"directory\": \"d\", \"directory_listing\": 1}}}]}",
+	             "directory_listing must be true or false");
+	expect_error("{\"listeners\": [{\"http\": {\"/r\": {\"type\": \"redirect\","
+	             " \"url\": \"https://a\\r\\nSet-Cookie: x\"}}}]}",
+	             "listeners[0].http./r: a redirect needs a url");
+	expect_error("{\"listeners\": [{\"http\": {\"/r\": {\"type\": \"redirect\","
+	             " \"url\": \"/x\", \"status\": 305}}}]}",
+	             "status must be 301, 302, 303, 307 or 308");
+	expect_error("{\"listeners\": [{\"http\": {\"/j\": {\"type\": \"json\"}}}]}",
+	             "listeners[0].http./j: a json service needs a value");
+	expect_error("{\"listeners\": [{\"http\": {\"/i\": {\"type\": \"nodeinfo\","
+	             " \"value\": 1}}}]}", "listeners[0].http./i.value: unknown key");
+	expect_error("{\"listeners\": [{\"http\": {\"/i\": {\"type\": \"wsgi\"}}}]}",
+	             "type \"wsgi\" is not an HTTP service");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_channel_binding_option),
 		cmocka_unit_test(test_register_pins),
 		cmocka_unit_test(test_event_store),
+		cmocka_unit_test(test_web_services),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

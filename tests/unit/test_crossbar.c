@@ -87,17 +87,15 @@ static void test_hello_world(void **state)
 		" 'transports': [{'type': 'web', 'endpoint': {'type': 'tcp', 'port': 8080},"
 		"  'paths': {'/': {'type': 'static', 'directory': '..'}, 'ws': {'type': 'websocket'},"
 		"   'info': {'type': 'nodeinfo'}}}]}]}",
-		"{'listeners': [{'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/ws'}],"
+		"{'listeners': [{'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/ws',"
+		"  'http': {'/': {'type': 'static', 'directory': '..', 'cache_timeout': 43200},"
+		"   '/info': {'type': 'nodeinfo'}}}],"
 		" 'realms': [{'name': 'realm1', 'roles': [{'name': 'anonymous', 'permissions':"
 		"  [{'uri': '', 'match': 'prefix', 'allow': {'call': true, 'register': true,"
 		"    'publish': true, 'subscribe': true}, 'disclose': {'caller': false,"
 		"    'publisher': false}}]}]}]}",
 		(const char *const[]){
 			"ignored: controller: wampd has no controller",
-			"ignored: workers[0].transports[0].paths./: web services other than WebSocket "
-			"and the HTTP bridge / long-poll are not served",
-			"ignored: workers[0].transports[0].paths.info: web services other than WebSocket "
-			"and the HTTP bridge / long-poll are not served",
 			NULL});
 }
 
@@ -291,8 +289,79 @@ static void test_web_http_services(void **state)
 			"supported",
 			"ignored: workers[0].transports[0].paths.lp.options.queue_limit_bytes: option not "
 			"supported",
-			"ignored: workers[0].transports[0].paths.sub: web services other than WebSocket "
-			"and the HTTP bridge / long-poll are not served",
+			"ignored: workers[0].transports[0].paths.sub (type subscriber): web service type "
+			"not served by wampd",
+			NULL});
+}
+
+/* web paths served as files and fixed answers (static, redirect, json, nodeinfo), and the
+ * types wampd does not serve, each reported once with its path and why */
+static void test_web_paths(void **state)
+{
+	(void)state;
+	expect_translation(
+		"{'workers': [{'type': 'router', 'realms': [{'name': 'realm1'}], 'transports': ["
+		" {'type': 'web', 'endpoint': {'type': 'tcp', 'port': 8080}, 'paths': {"
+		"  'ws': {'type': 'websocket'},"
+		"  '/': {'type': 'static', 'directory': '../web', 'options': {"
+		"   'enable_directory_listing': true, 'cache_timeout': 60, 'default_file': 'i.html',"
+		"   'mime_types': {'.x': 'text/x'}, 'allow_cross_origin': true, 'extra': 1}},"
+		"  'nocache': {'type': 'static', 'directory': 'd', 'options': {'cache_timeout': null}},"
+		"  'pkg': {'type': 'static', 'package': 'app', 'resource': 'web'},"
+		"  'nodir': {'type': 'static'},"
+		"  'old': {'type': 'redirect', 'url': 'https://example.com/new'},"
+		"  'badredirect': {'type': 'redirect'},"
+		"  'conf': {'type': 'json', 'value': {'a': [1, 'b']}, 'options': {'prettify': true,"
+		"   'discourage_caching': true, 'allow_cross_origin': false}},"
+		"  'noval': {'type': 'json'},"
+		"  'info': {'type': 'nodeinfo', 'x': 1},"
+		"  'notype': {},"
+		"  'app': {'type': 'wsgi', 'module': 'm', 'object': 'o'},"
+		"  'res': {'type': 'resource', 'classname': 'c'},"
+		"  'cgi': {'type': 'cgi', 'directory': 'd', 'processor': 'p'},"
+		"  'proxy': {'type': 'reverseproxy', 'host': 'h'},"
+		"  'up': {'type': 'upload', 'realm': 'realm1'},"
+		"  'wap': {'type': 'wap', 'templates': 't'},"
+		"  'zip': {'type': 'archive', 'archive': 'a.zip'},"
+		"  'doc': {'type': 'schemadoc', 'realm': 'realm1'}}}]}]}",
+		"{'listeners': [{'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/ws',"
+		"  'http': {"
+		"   '/': {'type': 'static', 'directory': '../web', 'cache_timeout': 60,"
+		"    'directory_listing': true, 'default_file': 'i.html', 'mime_types': {'.x': 'text/x'}},"
+		"   '/nocache': {'type': 'static', 'directory': 'd', 'cache_timeout': 0},"
+		"   '/old': {'type': 'redirect', 'url': 'https://example.com/new'},"
+		"   '/conf': {'type': 'json', 'value': {'a': [1, 'b']}, 'prettify': true},"
+		"   '/info': {'type': 'nodeinfo'}}}],"
+		" 'realms': [{'name': 'realm1'}]}",
+		(const char *const[]){
+			"ignored: workers[0].transports[0].paths./.options.allow_cross_origin: CORS "
+			"headers are sent to the listener's allowed_origins only",
+			"ignored: workers[0].transports[0].paths./.options.extra: option not supported",
+			"ignored: workers[0].transports[0].paths.pkg: static files from a Python package "
+			"(package/resource) are not applicable to wampd: give a directory",
+			"ignored: workers[0].transports[0].paths.nodir: a static path needs a directory",
+			"ignored: workers[0].transports[0].paths.badredirect: a redirect needs a url",
+			"ignored: workers[0].transports[0].paths.conf.options.allow_cross_origin: CORS "
+			"headers are sent to the listener's allowed_origins only",
+			"ignored: workers[0].transports[0].paths.noval: a json path needs a value",
+			"ignored: workers[0].transports[0].paths.info.x: not supported by wampd",
+			"ignored: workers[0].transports[0].paths.notype: web path without a type",
+			"ignored: workers[0].transports[0].paths.app (type wsgi): WSGI applications are "
+			"Python: wampd runs none (serve it behind a proxy)",
+			"ignored: workers[0].transports[0].paths.res (type resource): Twisted Web "
+			"resources are Python: wampd runs none",
+			"ignored: workers[0].transports[0].paths.cgi (type cgi): CGI scripts are not run "
+			"by wampd",
+			"ignored: workers[0].transports[0].paths.proxy (type reverseproxy): reverse "
+			"proxying is not done by wampd (put a proxy in front)",
+			"ignored: workers[0].transports[0].paths.up (type upload): file uploads are not "
+			"served by wampd",
+			"ignored: workers[0].transports[0].paths.wap (type wap): WAMP application pages "
+			"(templates rendered by procedures) are not served",
+			"ignored: workers[0].transports[0].paths.zip (type archive): ZIP archives are not "
+			"served: unpack it and serve the directory as static",
+			"ignored: workers[0].transports[0].paths.doc (type schemadoc): schema "
+			"documentation pages are not served",
 			NULL});
 }
 
@@ -402,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_universal_transport),
 		cmocka_unit_test(test_rawsocket_transports),
 		cmocka_unit_test(test_web_http_services),
+		cmocka_unit_test(test_web_paths),
 		cmocka_unit_test(test_http_without_websocket_and_second_paths),
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_unservable_transports),
