@@ -42,6 +42,7 @@ void session_free(struct session *s)
 	authz_cache_clear(&s->authz_answers);
 	free(s->authz_question.uri);
 	free(s->tls_cn);
+	free(s->tls_cert_sha1);
 	free(s->tls_channel_id);
 	if (s->auth_pending) {
 		auth_pending_clear(s->auth_pending);

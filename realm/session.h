@@ -137,6 +137,7 @@ struct session {
 	/* owned by the state machine (router/core/protocol.c) */
 	const struct auth_config *auth;  /* the listener's authentication (borrowed) */
 	char *tls_cn;                    /* verified TLS client certificate's CN (owned), or NULL */
+	uint8_t *tls_cert_sha1;          /* its SHA-1 fingerprint, 20 bytes (owned), or NULL */
 	uint8_t *tls_channel_id;         /* tls-unique channel binding: SHA-256 of the client's TLS
 	                                    Finished, 32 bytes (owned), or NULL (no TLS) */
 	struct auth_pending *auth_pending; /* between HELLO and WELCOME, or NULL */

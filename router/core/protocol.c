@@ -284,8 +284,10 @@ static enum wampd_err proto_auth_ask(struct router *rt, struct session *s, const
 	return err == WAMPD_OK ? WAMPD_OK : WAMPD_ERR_AUTH_FAILED;
 }
 
+/* HELLO. On failure why[whylen] may say what ABORT's message should (else the error's
+ * own text). */
 static enum wampd_err proto_hello(struct router *rt, struct session *s,
-                                  const struct wamp_msg *msg)
+                                  const struct wamp_msg *msg, char *why, size_t whylen)
 {
 	struct realm *r;
 	struct auth_identity id = {0};
@@ -332,6 +334,7 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	if (!(s->auth_pending = calloc(1, sizeof(*s->auth_pending))))
 		return WAMPD_ERR_NOMEM;
 	tr.tls_cn = s->tls_cn;
+	tr.cert_sha1 = s->tls_cert_sha1;
 	tr.channel_id = s->tls_channel_id;
 	err = auth_hello(s->auth ? s->auth : &default_auth, r->name, msg->dict, s->id, &tr,
 	                 s->auth_pending, &step, &extra, &id);
@@ -349,6 +352,13 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 			wlog_notice("auth", "authentication refused realm=%s authid=%s peer=%s: %s",
 			            r->name, wamp_dict_str(msg->dict, "authid", ""),
 			            s->ops->address(s->peer), wampd_err_str(err));
+		if (err == WAMPD_ERR_NOT_AUTHORIZED && s->auth_pending && s->auth_pending->refusal) {
+			/* a method configured "refused" (config_auth.c) */
+			snprintf(why, whylen, "%s", s->auth_pending->refusal);
+			wlog_notice("auth", "authentication method refused realm=%s method=%s peer=%s: %s",
+			            r->name, auth_method_name(s->auth_pending->method),
+			            s->ops->address(s->peer), why);
+		}
 		proto_auth_done(s);
 	}
 	return err;
@@ -626,7 +636,7 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 	switch (s->state) {
 	case SESSION_OPEN:
 		if (msg.type == WAMP_HELLO) {
-			err = proto_hello(rt, s, &msg);
+			err = proto_hello(rt, s, &msg, why, sizeof(why));
 		} else {
 			snprintf(why, sizeof(why), "%s before HELLO", wamp_type_name(msg.type));
 			err = WAMPD_ERR_PROTOCOL;

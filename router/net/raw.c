@@ -44,6 +44,7 @@ struct raw_conn {
 	                                     limit) */
 	char *tls_cn;                     /* verified client certificate's CN until the session
 	                                     takes it (owned), or NULL */
+	uint8_t *tls_cert_sha1;           /* ... and its fingerprint (owned), or NULL */
 	uint8_t *tls_channel_id;          /* TLS: tls-unique binding until the session takes it
 	                                     (owned), or NULL */
 };
@@ -190,8 +191,10 @@ static int raw_handshake(struct raw_conn *c)
 		return -1;
 	c->conn.session->auth = c->auth;
 	c->conn.session->tls_cn = c->tls_cn; /* the session owns them from here on */
+	c->conn.session->tls_cert_sha1 = c->tls_cert_sha1;
 	c->conn.session->tls_channel_id = c->tls_channel_id;
 	c->tls_cn = NULL;
+	c->tls_cert_sha1 = NULL;
 	c->tls_channel_id = NULL;
 	conn_count(&c->conn);
 	/* the front door's deadline covered the handshake; the session's own takes over */
@@ -301,6 +304,7 @@ void raw_conn_closed(struct raw_conn *c)
 	conn_release(&c->conn);
 	rs_rx_clear(&c->rx);
 	free(c->tls_cn);
+	free(c->tls_cert_sha1);
 	free(c->tls_channel_id);
 	wlog_debug("raw", "closed peer=%s", c->conn.addr);
 	free(c);
@@ -339,6 +343,7 @@ static int raw_tls_first(struct lws *wsi, struct raw_tls_pss *p, const struct fr
 	/* the TLS handshake is over by now: the client certificate and the channel binding
 	 * (cryptosign's tls-unique) are known */
 	p->raw->tls_cn = tlspeer_cn(wsi);
+	p->raw->tls_cert_sha1 = tlspeer_cert_sha1(wsi);
 	p->raw->tls_channel_id = tlspeer_channel_id(wsi);
 	/* the RawSocket handshake must come within the hello timeout (at the handshake the
 	 * session's own HELLO deadline takes over, see raw_handshake) */

@@ -35,6 +35,26 @@ char *tlspeer_cn(struct lws *wsi)
 	return strndup(ci->ns.name, (size_t)ci->ns.len);
 }
 
+uint8_t *tlspeer_cert_sha1(struct lws *wsi)
+{
+	union lws_tls_cert_info_results ci;
+	SSL *ssl = lws_get_ssl(wsi);
+	X509 *cert;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	uint8_t *out = NULL;
+
+	if (!ssl || lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_VERIFIED, &ci, sizeof(ci)) ||
+	    !ci.verified)
+		return NULL;
+	if (!(cert = SSL_get_peer_certificate(ssl)))
+		return NULL;
+	if (X509_digest(cert, EVP_sha1(), md, &n) && n == 20 && (out = malloc(20)))
+		memcpy(out, md, 20);
+	X509_free(cert);
+	return out;
+}
+
 uint8_t *tlspeer_channel_id(struct lws *wsi)
 {
 	SSL *ssl = lws_get_ssl(wsi);

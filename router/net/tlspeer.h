@@ -1,7 +1,8 @@
 /*
  * tlspeer.h - what wampd takes from the peer of a TLS connection (libwebsockets on
  * OpenSSL), the same for every transport: WebSocket (ws.c) and RawSocket (raw.c): the
- * client certificate's verification and common name, and the tls-unique channel binding.
+ * client certificate's verification, common name and fingerprint, and the tls-unique
+ * channel binding.
  *
  * Client certificates: a listener with ca_certificates asks for one
  * (LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT, optional unless
@@ -31,6 +32,13 @@ int tlspeer_verify(size_t preverify_ok);
  * NULL when there is none, it is not verified, or on allocation failure.
  */
 char *tlspeer_cn(struct lws *wsi);
+
+/*
+ * The SHA-1 fingerprint of the client certificate of a TLS connection (Crossbar names TLS
+ * principals by it), when OpenSSL verified it: 20 bytes the caller owns (the session's
+ * tls_cert_sha1), or NULL (none, not verified, or allocation failure).
+ */
+uint8_t *tlspeer_cert_sha1(struct lws *wsi);
 
 /*
  * The tls-unique channel binding of a TLS connection as Autobahn (client and Crossbar

@@ -152,6 +152,7 @@ static int ws_established(struct ws_conn *c, struct lws *wsi)
 	c->batched = (lws_get_protocol(wsi)->id & WS_PROTO_BATCHED) != 0;
 	if (l->cfg->tls_cert) {
 		c->conn.session->tls_cn = tlspeer_cn(wsi);
+		c->conn.session->tls_cert_sha1 = tlspeer_cert_sha1(wsi);
 		c->conn.session->tls_channel_id = tlspeer_channel_id(wsi);
 	}
 	conn_open(&c->conn);

@@ -343,6 +343,33 @@ static void test_listeners_sharing_a_port(void **state)
 	             "listeners[0].max_message_size: must be between 64 and");
 }
 
+/* auth type "refused": enabled, with its message (or a default); no other keys */
+static void test_refused_method_config(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"refused\","
+	                 " \"message\": \"use cryptosign\"}, \"wampcra\": {\"type\": \"refused\"},"
+	                 " \"anonymous\": {\"type\": \"static\"}}}], \"realms\": [{\"name\": \"a\"}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_true(cfg.listeners[0].auth.m[AUTH_TICKET].enabled);
+	assert_string_equal(cfg.listeners[0].auth.m[AUTH_TICKET].refusal, "use cryptosign");
+	assert_non_null(cfg.listeners[0].auth.m[AUTH_WAMPCRA].refusal);
+	assert_null(cfg.listeners[0].auth.m[AUTH_ANONYMOUS].refusal);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"refused\","
+	             " \"principals\": {}}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].auth.ticket.principals: unknown key");
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"static\","
+	             " \"message\": \"x\", \"principals\": {}}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].auth.ticket: message applies to type \"refused\" only");
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"function\"}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "type must be \"static\", \"dynamic\" or \"refused\"");
+}
+
 static void test_admin_and_logs(void **state)
 {
 	struct config cfg;
@@ -688,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_errors_name_the_key),
 		cmocka_unit_test(test_tls_listeners),
 		cmocka_unit_test(test_listeners_sharing_a_port),
+		cmocka_unit_test(test_refused_method_config),
 		cmocka_unit_test(test_admin_and_logs),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_backplane),
