@@ -775,11 +775,13 @@ bool config_load_file(const char *path, struct config *cfg, char *err, size_t er
 	if (json_is_object(root) && json_is_array(json_object_get(root, "workers"))) {
 		json_t *native;
 
+		char why[512] = "out of memory";
+
 		cfg->notes = json_array();
-		native = cfg->notes ? crossbar_translate(root, cfg->notes) : NULL;
+		native = cfg->notes ? crossbar_translate(root, cfg->notes, why, sizeof(why)) : NULL;
 		json_decref(root);
 		if (!native) {
-			snprintf(err, errlen, "%s: out of memory", path);
+			snprintf(err, errlen, "%s: %s", path, why);
 			config_free(cfg);
 			return false;
 		}

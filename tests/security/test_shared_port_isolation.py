@@ -7,7 +7,9 @@ ticket path's credential on the anonymous path), or get there by another route: 
 path's subprotocol, a query string, a Host header naming the other path's internal vhost,
 RawSocket on the same port, a path no listener has.
 
-Two routers: wampd's own listeners sharing a plain port, and the same over TLS. Every login must join with its own path's role, every other path's method and
+Three routers: wampd's own listeners sharing a plain port, the same over TLS, and a
+Crossbar configuration with an anonymous and a ticket-only WebSocket path on one universal
+transport. Every login must join with its own path's role, every other path's method and
 credential must be refused (ABORT), and nothing reaches a listener it was not meant for.
 """
 # ctest-areas: websocket auth crossbar
@@ -204,6 +206,47 @@ class NativeTlsPort(Base):
         self.handshake_refused("/other", status="404")
         self.handshake_refused("/ticket/", status="404")
         for n in range(4):
+            self.refused(self.ws("/ticket", host_header="wampd-ws-%04d" % n), ANON)
+            self.refused(self.ws("/anon", host_header="wampd-ws-%04d" % n), JOE)
+
+
+class CrossbarUniversalPort(Base):
+    """A Crossbar universal transport: an anonymous and a ticket-only WebSocket path, and
+    RawSocket with its own serializers and auth, on one port."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.router = WampdProcess(config={"version": 2, "workers": [{
+            "type": "router", "realms": realm(["anon-role", "joe-role", "ann-role"]),
+            "transports": [{
+                "type": "universal", "endpoint": {"type": "tcp", "port": 8080,
+                                                  "interface": "127.0.0.1"},
+                "rawsocket": {"serializers": ["json"],
+                              "auth": ticket_auth("ann", "t-ann", "ann-role")},
+                "websocket": {
+                    "anon": {"type": "websocket", "serializers": ["json"],
+                             "auth": anonymous_auth("anon-role")},
+                    "ticket": {"type": "websocket", "serializers": ["json", "msgpack"],
+                               "auth": ticket_auth("joe", "t-joe", "joe-role")}}}]}]}).start()
+        cls.port = cls.router.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.router.stop()
+
+    def test_each_path_its_own_auth(self):
+        self.joins(self.ws("/anon"), ANON, "anon-role")
+        self.refused(self.ws("/anon"), JOE)
+        self.refused(self.ws("/anon"), ANN)
+        self.joins(self.ws("/ticket", "msgpack"), JOE, "joe-role")
+        self.refused(self.ws("/ticket"), ANON)
+        self.refused(self.ws("/ticket"), ANN)
+        self.joins(self.rs(), ANN, "ann-role")
+        self.refused(self.rs(), ANON)
+        self.refused(self.rs(), JOE)
+        self.handshake_refused("/anon", "msgpack", "400")
+        self.handshake_refused("/", status="404")
+        for n in range(3):
             self.refused(self.ws("/ticket", host_header="wampd-ws-%04d" % n), ANON)
             self.refused(self.ws("/anon", host_header="wampd-ws-%04d" % n), JOE)
 
