@@ -595,6 +595,67 @@ static void test_guide_examples_load(void **state)
 	assert_true(loaded >= 7);
 }
 
+/* The configurations of tests/crossbar/ (several endpoints per port and what Crossbar
+ * starts) load through the router's own loader, as those tests expect them. */
+static void test_own_configs_load(void **state)
+{
+	const char *dir = WAMPD_SOURCE_DIR "/tests/crossbar/configs";
+	char path[1024], err[512] = "";
+	struct config cfg;
+	const struct listener_config *l;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/two-paths.json", dir);
+	if (!config_load_file(path, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.nlisteners, 2);
+	l = cfg.listeners;
+	assert_string_equal(l[0].path, "/public");
+	assert_string_equal(l[1].path, "/backend");
+	assert_int_equal(l[1].port_owner, 0);
+	assert_true(l[0].auth.m[AUTH_ANONYMOUS].enabled && !l[0].auth.m[AUTH_TICKET].enabled);
+	assert_true(l[1].auth.m[AUTH_TICKET].enabled && !l[1].auth.m[AUTH_ANONYMOUS].enabled);
+	assert_int_equal(l[1].ping_interval_s, 10);
+	assert_int_equal(l[1].ping_timeout_s, 5);
+	assert_int_equal(l[0].ping_interval_s, cfg.ping_interval_s);
+	config_free(&cfg);
+
+	snprintf(path, sizeof(path), "%s/nested-paths.json", dir);
+	if (!config_load_file(path, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.nlisteners, 3);
+	assert_string_equal(cfg.listeners[1].path, "/app/ws2");
+	assert_string_equal(cfg.listeners[2].path, "/app/deeper/ws3");
+	assert_int_equal(cfg.listeners[1].max_message_size, 2048);
+	assert_int_equal(cfg.listeners[2].max_message_size, cfg.max_message_size);
+	assert_int_equal(cfg.listeners[2].port_owner, 0);
+	config_free(&cfg);
+
+	snprintf(path, sizeof(path), "%s/function-auth.json", dir);
+	if (!config_load_file(path, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_non_null(cfg.listeners[0].auth.m[AUTH_WAMPCRA].refusal);
+	assert_true(cfg.listeners[0].auth.m[AUTH_WAMPCRA].enabled);
+	assert_null(cfg.listeners[0].auth.m[AUTH_TICKET].refusal);
+	config_free(&cfg);
+
+	snprintf(path, sizeof(path), "%s/tls-only.json", dir); /* the test sets the real files */
+	if (!config_load_file(path, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(cfg.listeners[0].auth.m[AUTH_TLS].enabled);
+	assert_non_null(cfg.listeners[0].auth.m[AUTH_TLS].principals);
+	assert_non_null(cfg.listeners[0].auth.m[AUTH_TLS].principals->cred);
+	assert_string_equal(cfg.listeners[0].tls_ca, "ca.pem");
+	config_free(&cfg);
+
+	snprintf(path, sizeof(path), "%s/merged-workers.json", dir);
+	if (!config_load_file(path, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.nrealms, 1);
+	assert_int_equal(cfg.nlisteners, 3); /* the WebSocket path once, two Unix sockets */
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_unservable_transports),
 		cmocka_unit_test(test_guide_examples_load),
+		cmocka_unit_test(test_own_configs_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
