@@ -241,14 +241,35 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		char where[128];
 		const char *cert = NULL, *key = NULL, *ca = NULL;
 		json_t *req = json_object_get(tls, "require_client_cert");
+		json_t *cas = json_object_get(tls, "ca_certificates");
 
 		snprintf(where, sizeof(where), "%s.tls", path);
 		if (!json_is_object(tls))
 			return cfg_fail(c, where, "must be an object");
 		if (!cfg_check_keys(c, where, tls, tls_keys) ||
 		    !cfg_str(c, tls, where, "certificate", &cert) || !cfg_str(c, tls, where, "key", &key) ||
-		    !cfg_str(c, tls, where, "ca_certificates", &ca))
+		    (!json_is_array(cas) && !cfg_str(c, tls, where, "ca_certificates", &ca)))
 			return false;
+		if (json_is_array(cas)) {
+			/* several CA files: the first is libwebsockets', the others loaded after it
+			 * (router/net/tlspeer.c) */
+			size_t i, n = json_array_size(cas);
+			json_t *f;
+
+			json_array_foreach(cas, i, f)
+				if (!json_is_string(f) || !*json_string_value(f))
+					return cfg_fail(c, where, "ca_certificates must be a file or a non-empty "
+					                "list of files");
+			if (!n)
+				return cfg_fail(c, where, "ca_certificates must be a file or a non-empty "
+				                "list of files");
+			ca = json_string_value(json_array_get(cas, 0));
+			if (n > 1 && !(out->tls_ca_more = calloc(n, sizeof(*out->tls_ca_more))))
+				return cfg_fail(c, where, "out of memory");
+			for (i = 1; i < n; i++)
+				if (!(out->tls_ca_more[i - 1] = strdup(json_string_value(json_array_get(cas, i)))))
+					return cfg_fail(c, where, "out of memory");
+		}
 		if (!cert || !key)
 			return cfg_fail(c, where, "certificate and key are required");
 		if (req && !json_is_boolean(req))
@@ -327,6 +348,14 @@ static bool cfg_same_str(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
+/* Two NULL-terminated lists of strings (or NULL) are the same. */
+static bool cfg_same_strs(char *const *a, char *const *b)
+{
+	while (a && b && *a && *b && !strcmp(*a, *b))
+		a++, b++;
+	return (!a || !*a) && (!b || !*b);
+}
+
 /*
  * Listeners on one port (see config.h): the later ones are served by the first one's socket
  * (port_owner), so they must agree with it on what belongs to the socket (tls, reuse_port)
@@ -363,6 +392,7 @@ static bool cfg_ports(struct cfg_ctx *c, struct config *cfg)
 				b->port_owner = j; /* the first one on the port: its own owner */
 			if (!cfg_same_str(a->tls_cert, b->tls_cert) ||
 			    !cfg_same_str(a->tls_key, b->tls_key) || !cfg_same_str(a->tls_ca, b->tls_ca) ||
+			    !cfg_same_strs(a->tls_ca_more, b->tls_ca_more) ||
 			    a->tls_require_client_cert != b->tls_require_client_cert) {
 				snprintf(path, sizeof(path), "listeners[%zu].tls", i);
 				return cfg_fail(c, path, "listeners on one port share its TLS settings, and "
@@ -846,6 +876,9 @@ void config_free(struct config *cfg)
 		free(cfg->listeners[i].tls_cert);
 		free(cfg->listeners[i].tls_key);
 		free(cfg->listeners[i].tls_ca);
+		for (char **f = cfg->listeners[i].tls_ca_more; f && *f; f++)
+			free(*f);
+		free(cfg->listeners[i].tls_ca_more);
 		free(cfg->listeners[i].unix_path);
 		cfg_http_free(&cfg->listeners[i]);
 		auth_config_clear(&cfg->listeners[i].auth);

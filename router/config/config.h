@@ -15,6 +15,7 @@
  *                     "auth": {...see config_auth.c...},
  *                     "tls": {"certificate": "server.pem", "key": "server.key",
  *                             "ca_certificates": "ca.pem", "require_client_cert": false}} ],
+ *                             (ca_certificates: a file, or a list of files)
  *     "realms": [ {"name": "realm1", "uri_check": "loose", "call_timeout": 0,
  *                  "max_retained": 10000, "max_retained_bytes": 67108864,
  *                  "event_history": [{"uri": "com.app.log", "match": "prefix",
@@ -111,6 +112,8 @@ struct listener_config {
 	char *tls_cert;          /* PEM certificate (chain) path: TLS (wss://) when set */
 	char *tls_key;           /* PEM private key path */
 	char *tls_ca;            /* CA bundle to verify client certificates, or NULL */
+	char **tls_ca_more;      /* more CA files (ca_certificates as a list: the rest),
+	                            NULL-terminated, or NULL */
 	bool tls_require_client_cert;
 	bool websocket;          /* serves WebSocket (type websocket or universal) */
 	bool rawsocket;          /* serves RawSocket (type rawsocket or universal) */

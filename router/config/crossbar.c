@@ -363,7 +363,7 @@ static void serializers_of(struct xlate *x, json_t *t, json_t *l, const char *pa
 	json_object_set_new(l, "serializers", sers);
 }
 
-/* A tcp endpoint's "tls": the listener's tls (key, certificate, the first CA). path: the
+/* A tcp endpoint's "tls": the listener's tls (key, certificate, the CA files). path: the
  * transport's (the block is its endpoint.tls). */
 static void tls_of(struct xlate *x, json_t *tls, json_t *l, const char *path)
 {
@@ -378,10 +378,7 @@ static void tls_of(struct xlate *x, json_t *tls, json_t *l, const char *path)
 	if (json_is_array(json_object_get(tls, "ca_certificates")) &&
 	    json_array_size(json_object_get(tls, "ca_certificates")))
 		json_object_set(json_object_get(l, "tls"), "ca_certificates",
-		                json_array_get(json_object_get(tls, "ca_certificates"), 0));
-	if (json_array_size(json_object_get(tls, "ca_certificates")) > 1)
-		ignore(x, "client certificates are verified against the first CA file only (put "
-		       "the chain's certificates into one file)", "%s.ca_certificates[1]", tp);
+		                json_object_get(tls, "ca_certificates"));
 	if (json_object_get(tls, "dhparam"))
 		ignore(x, "OpenSSL's defaults are used", "%s.dhparam", tp);
 	if (json_object_get(tls, "ciphers"))

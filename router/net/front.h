@@ -46,6 +46,7 @@ struct front_target {
 	struct router *rt;          /* for RawSocket sessions */
 	const struct auth_config *auth; /* the listener's authentication (RawSocket sessions) */
 	size_t max_message_size;    /* the listener's (RawSocket sessions) */
+	char *const *tls_ca_more;   /* TLS: CA files besides lws' one (tlspeer_load_cas) */
 	const struct http_routes *http; /* plain HTTP services (router/net/http.h), or NULL */
 };
 

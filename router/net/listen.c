@@ -91,6 +91,8 @@ static int listener_http_callback(struct lws *wsi, enum lws_callback_reasons rea
 		return 0;
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return tlspeer_verify(len);
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		return l ? tlspeer_load_cas(user, l->cfg->tls_ca_more) : 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		if (!in || strcasecmp(in, "websocket"))
 			return 0; /* lws refuses other upgrades itself */
@@ -341,6 +343,7 @@ static bool listener_init(struct listeners *ls, struct router *rt, size_t i)
 	l->front.rt = rt;
 	l->front.auth = &lc->auth;
 	l->front.max_message_size = lc->max_message_size;
+	l->front.tls_ca_more = lc->tls_ca_more;
 	l->retry.secs_since_valid_ping = (uint16_t)lc->ping_interval_s;
 	l->retry.secs_since_valid_hangup = (uint16_t)lc->ping_timeout_s;
 	if (l->owner != l) {

@@ -367,6 +367,8 @@ int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	switch (reason) {
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return tlspeer_verify(len); /* protocols[0] of a rawsocket-only TLS vhost */
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		return t ? tlspeer_load_cas(user, t->tls_ca_more) : 0; /* ... the same */
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return 1; /* a WebSocket upgrade naming this protocol: not a WAMP subprotocol */
 	case LWS_CALLBACK_RAW_ADOPT:

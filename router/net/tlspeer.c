@@ -1,6 +1,7 @@
 /*
- * tlspeer.c - the peer of a TLS connection: client certificate verification and its
- * common name, the tls-unique channel binding (see tlspeer.h).
+ * tlspeer.c - the peer of a TLS connection: client certificate verification (against the
+ * listener's CA files) and its common name and fingerprint, the tls-unique channel binding
+ * (see tlspeer.h).
  */
 #include "router/net/tlspeer.h"
 
@@ -18,6 +19,19 @@ int tlspeer_verify(size_t preverify_ok)
 		wlog_info("tls", "refusing a client certificate that does not verify against "
 		          "ca_certificates");
 	return preverify_ok ? 0 : 1;
+}
+
+int tlspeer_load_cas(void *ctx, char *const *files)
+{
+	SSL_CTX *ssl = ctx;
+
+	for (; files && *files; files++)
+		if (!SSL_CTX_load_verify_locations(ssl, *files, NULL) ||
+		    !SSL_add_file_cert_subjects_to_stack(SSL_CTX_get_client_CA_list(ssl), *files)) {
+			wlog_error("tls", "cannot load the CA file %s (ca_certificates)", *files);
+			return 1;
+		}
+	return 0;
 }
 
 char *tlspeer_cn(struct lws *wsi)

@@ -27,6 +27,14 @@
 int tlspeer_verify(size_t preverify_ok);
 
 /*
+ * LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS (ctx: the vhost's SSL_CTX, the
+ * callback's user): load the CA files `files` (NULL-terminated, or NULL: none) besides
+ * the one libwebsockets loaded, to verify client certificates against and to name in the
+ * certificate request. 0, or 1 (logged; the vhost is not created) if one cannot be read.
+ */
+int tlspeer_load_cas(void *ctx, char *const *files);
+
+/*
  * The common name of the client certificate of a TLS connection, when OpenSSL verified it
  * against the listener's CA: a malloc'd string the caller owns (the session's tls_cn).
  * NULL when there is none, it is not verified, or on allocation failure.

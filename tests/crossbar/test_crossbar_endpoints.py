@@ -207,6 +207,17 @@ def tls_only():
             yield refused(wss, "wamp.error.no_matching_auth_method", tls=twisted_options(d))
             # another CA's certificate: the TLS handshake fails
             yield refused(wss, "transport closed", tls=twisted_options(d, "rogue"))
+        # several CA files (Crossbar lists a root and an intermediate): all of them verify
+        t["endpoint"]["tls"]["ca_certificates"] = [os.path.join(d, "rogueca.pem"),
+                                                   os.path.join(d, "ca.pem")]
+        with WampdProcess(config=cfg) as r:
+            wss = r.url_of("wss").replace("127.0.0.1", "localhost")
+            s = yield connect(wss, "realm1", SER, tls=twisted_options(d, "client"))
+            assert s.details.authid == "client_0", s.details
+            yield s.leave_and_wait()
+            # the first file's certificates are trusted too: rogue's verifies, is no principal
+            yield refused(wss, "wamp.error.authentication_failed",
+                          tls=twisted_options(d, "rogue"))
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -246,6 +246,27 @@ static void test_tls_listeners(void **state)
 	assert_string_equal(cfg.listeners[1].tls_key, "s.key");
 	assert_null(cfg.listeners[1].tls_ca);
 	config_free(&cfg);
+	/* several CA files: the first, and the others */
+	assert_true(load("{\"listeners\": [{\"port\": 9443, \"tls\": {\"certificate\": \"s.pem\","
+	                 " \"key\": \"s.key\", \"ca_certificates\": [\"root.pem\", \"mid.pem\","
+	                 " \"other.pem\"]}}], \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.listeners[0].tls_ca, "root.pem");
+	assert_string_equal(cfg.listeners[0].tls_ca_more[0], "mid.pem");
+	assert_string_equal(cfg.listeners[0].tls_ca_more[1], "other.pem");
+	assert_null(cfg.listeners[0].tls_ca_more[2]);
+	config_free(&cfg);
+	assert_true(load("{\"listeners\": [{\"port\": 9443, \"tls\": {\"certificate\": \"s.pem\","
+	                 " \"key\": \"s.key\", \"ca_certificates\": [\"root.pem\"]}}],"
+	                 " \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.listeners[0].tls_ca, "root.pem");
+	assert_null(cfg.listeners[0].tls_ca_more);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\","
+	             " \"ca_certificates\": []}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].tls: ca_certificates must be a file or a non-empty list");
+	expect_error("{\"listeners\": [{\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\","
+	             " \"ca_certificates\": [\"a\", 1]}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].tls: ca_certificates must be a file or a non-empty list");
 	expect_error("{\"listeners\": [{\"type\": \"rawsocket\", \"unix\": \"/tmp/s\", \"tls\":"
 	             " {\"certificate\": \"s.pem\", \"key\": \"s.key\"}}], \"realms\": [{\"name\": \"a\"}]}",
 	             "tls on a Unix domain socket is not supported");

@@ -205,7 +205,7 @@ static void test_websocket_transport(void **state)
 			NULL});
 }
 
-/* endpoint.tls: key, certificate and the first CA; OpenSSL's defaults for the rest. */
+/* endpoint.tls: key, certificate and the CA files; OpenSSL's defaults for the rest. */
 static void test_tls_endpoint(void **state)
 {
 	(void)state;
@@ -215,14 +215,12 @@ static void test_tls_endpoint(void **state)
 		"  'key': 'k.pem', 'certificate': 'c.pem', 'ca_certificates': ['ca1.pem', 'ca2.pem'],"
 		"  'dhparam': 'dh.pem', 'ciphers': 'ECDHE', 'chain_certificates': []}}}]}]}",
 		"{'listeners': [{'type': 'websocket', 'port': 8443, 'host': '*', 'path': '*',"
-		"  'tls': {'key': 'k.pem', 'certificate': 'c.pem', 'ca_certificates': 'ca1.pem'}}],"
+		"  'tls': {'key': 'k.pem', 'certificate': 'c.pem', 'ca_certificates': ['ca1.pem',"
+		"   'ca2.pem']}}],"
 		" 'realms': [{'name': 'r'}]}",
 		(const char *const[]){
 			"ignored: workers[0].transports[0].endpoint.tls.chain_certificates: not "
 			"supported by wampd",
-			"ignored: workers[0].transports[0].endpoint.tls.ca_certificates[1]: client "
-			"certificates are verified against the first CA file only (put the chain's "
-			"certificates into one file)",
 			"ignored: workers[0].transports[0].endpoint.tls.dhparam: OpenSSL's defaults are "
 			"used",
 			"ignored: workers[0].transports[0].endpoint.tls.ciphers: OpenSSL's defaults are "
@@ -646,6 +644,7 @@ static void test_own_configs_load(void **state)
 	assert_non_null(cfg.listeners[0].auth.m[AUTH_TLS].principals);
 	assert_non_null(cfg.listeners[0].auth.m[AUTH_TLS].principals->cred);
 	assert_string_equal(cfg.listeners[0].tls_ca, "ca.pem");
+	assert_null(cfg.listeners[0].tls_ca_more);
 	config_free(&cfg);
 
 	snprintf(path, sizeof(path), "%s/merged-workers.json", dir);
