@@ -158,7 +158,8 @@ static bool listener_protocols(struct listener *l, unsigned serializers, bool ra
 static void listener_print(const struct listener *l)
 {
 	const struct listener_config *lc = l->cfg;
-	const char *host = lc->host ? lc->host : "0.0.0.0";
+	/* where its port's socket is bound (--host moves the first listener's, with its port) */
+	const char *host = l->owner->cfg->host ? l->owner->cfg->host : "0.0.0.0";
 	bool tls = lc->tls_cert != NULL;
 
 	if (lc->unix_path) {
