@@ -504,29 +504,38 @@ static const struct ws_option {
 	{"fail_by_drop", NULL, "wampd closes with a close frame (a violation: 1002)"},
 	{"max_frame_size", NULL, "frames are bounded by max_message_size"},
 	{"auto_fragment_size", NULL, "messages go out unfragmented"},
-	{"allow_null_origin", NULL, "list \"null\" in allowed_origins to allow it"},
 	{NULL, NULL, "WebSocket option not supported"},
 };
 
 /* A WebSocket path's "options" into its listener l. */
 static void ws_options_of(struct xlate *x, json_t *opts, json_t *l, const char *path)
 {
+	json_t *null_origin = json_object_get(opts, "allow_null_origin"), *list, *v;
 	const char *key;
-	json_t *v;
+	size_t i;
+	bool star = false;
 
 	json_object_foreach(opts, key, v) {
 		const struct ws_option *o = ws_options;
 
+		if (!strcmp(key, "allow_null_origin"))
+			continue; /* below, with allowed_origins known */
 		while (o->key && strcmp(o->key, key))
 			o++;
-		if (o->map && o->map(l, v))
-			continue;
-		if (!strcmp(key, "allow_null_origin") && json_is_true(v) &&
-		    json_is_array(json_object_get(l, "allowed_origins")))
-			json_array_append_new(json_object_get(l, "allowed_origins"), json_string("null"));
-		else if (strcmp(key, "allow_null_origin") || json_is_true(v))
+		if (!o->map || !o->map(l, v))
 			ignore(x, o->why, "%s.options.%s", path, key);
 	}
+	/* Origin "null" (a sandboxed page, a file): wampd matches it like any origin */
+	if (!null_origin)
+		return;
+	list = json_object_get(l, "allowed_origins");
+	json_array_foreach(list, i, v)
+		star = star || !strcmp(json_string_value(v) ?: "", "*");
+	if (json_is_true(null_origin) && list && !star)
+		json_array_append_new(list, json_string("null"));
+	else if (!json_is_true(null_origin) && (!list || star))
+		ignore(x, "an Origin \"null\" is allowed where every origin is (list the origins in "
+		       "allowed_origins)", "%s.options.allow_null_origin", path);
 }
 
 /* ------------------------------------------------------------------------------------ */

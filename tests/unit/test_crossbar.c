@@ -205,6 +205,42 @@ static void test_websocket_transport(void **state)
 			NULL});
 }
 
+/* allow_null_origin: "null" joins a list of origins that has no "*"; refusing it where
+ * every origin is allowed does not map (listed) */
+static void test_null_origin(void **state)
+{
+	(void)state;
+	expect_translation(
+		"{'workers': [{'type': 'router', 'transports': ["
+		" {'type': 'universal', 'endpoint': {'type': 'tcp', 'port': 8080}, 'websocket': {"
+		"  'a': {'options': {'allow_null_origin': true, 'allowed_origins': ['https://x']}},"
+		"  'b': {'options': {'allow_null_origin': true}},"
+		"  'c': {'options': {'allow_null_origin': false}},"
+		"  'd': {'options': {'allowed_origins': ['*'], 'allow_null_origin': false}},"
+		"  'e': {'options': {'allowed_origins': ['*'], 'allow_null_origin': true,"
+		"   'validate_utf8': false, 'require_websocket_subprotocol': false}}}}]}]}",
+		"{'listeners': ["
+		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/a',"
+		"   'allowed_origins': ['https://x', 'null']},"
+		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/b'},"
+		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/c'},"
+		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/d',"
+		"   'allowed_origins': ['*']},"
+		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/e',"
+		"   'allowed_origins': ['*']}],"
+		" 'realms': []}",
+		(const char *const[]){
+			"ignored: workers[0].transports[0].websocket.c.options.allow_null_origin: an Origin "
+			"\"null\" is allowed where every origin is (list the origins in allowed_origins)",
+			"ignored: workers[0].transports[0].websocket.d.options.allow_null_origin: an Origin "
+			"\"null\" is allowed where every origin is (list the origins in allowed_origins)",
+			"ignored: workers[0].transports[0].websocket.e.options.validate_utf8: wampd always "
+			"validates UTF-8",
+			"ignored: workers[0].transports[0].websocket.e.options.require_websocket_subprotocol: "
+			"wampd requires a WAMP subprotocol (a client offering none is refused)",
+			NULL});
+}
+
 /* endpoint.tls: key, certificate and the CA files; OpenSSL's defaults for the rest. */
 static void test_tls_endpoint(void **state)
 {
@@ -661,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_hello_world),
 		cmocka_unit_test(test_realms_roles_history),
 		cmocka_unit_test(test_websocket_transport),
+		cmocka_unit_test(test_null_origin),
 		cmocka_unit_test(test_tls_endpoint),
 		cmocka_unit_test(test_universal_transport),
 		cmocka_unit_test(test_rawsocket_transports),
