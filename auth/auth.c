@@ -102,6 +102,7 @@ void auth_config_clear(struct auth_config *cfg)
 		free(m->authenticator_realm);
 		free(m->authenticator_role);
 		free(m->role);
+		free(m->refusal);
 		if (m->opts && methods[i]->free_opts)
 			methods[i]->free_opts(m->opts);
 	}
@@ -257,6 +258,10 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 	st->ids = ids;
 	if (!(st->realm = strdup(realm)) || (authid && !(st->authid = strdup(authid))))
 		return WAMPD_ERR_NOMEM;
+	if (cfg->m[m].refusal) {
+		st->refusal = cfg->m[m].refusal;
+		return WAMPD_ERR_NOT_AUTHORIZED;
+	}
 	err = methods[m]->hello(&cfg->m[m], st, details, tr, step, id);
 	if (err == WAMPD_OK && *step == AUTH_STEP_CHALLENGE)
 		err = methods[m]->challenge(st, extra);

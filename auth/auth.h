@@ -84,6 +84,9 @@ struct auth_method_config {
 	                               require_channel_binding), owned by its code, or NULL;
 	                               auth_method_configure() sets them */
 	struct auth_principal *principals; /* by authid (static) */
+	char *refusal;              /* type "refused" (a Crossbar function authenticator: Python
+	                               code no wampd runs): a HELLO that picks the method gets
+	                               ABORT wamp.error.not_authorized with this message */
 };
 
 /* Authentication of one listener (transport). */
@@ -94,6 +97,7 @@ struct auth_config {
 /* What the transport knows about the client (borrowed, may be all NULL). */
 struct auth_transport {
 	const char *tls_cn;         /* common name of a verified TLS client certificate */
+	const uint8_t *cert_sha1;   /* its SHA-1 fingerprint (20 bytes), or NULL */
 	const uint8_t *channel_id;  /* tls-unique channel binding (32 bytes) */
 };
 
@@ -115,6 +119,8 @@ struct auth_pending {
 	bool decoy;                 /* static method, unknown authid: challenged like a known
 	                               one and failed at AUTHENTICATE, so that HELLO does not
 	                               tell which authids exist */
+	const char *refusal;        /* the picked method is refused: why (borrowed from its
+	                               configuration), or NULL */
 };
 
 /* Release what id owns and zero it. */
@@ -185,7 +191,9 @@ enum auth_step {
  * generator (borrowed, kept in st for the challenges: it must outlive st). On success returns
  * WAMPD_OK and *step; st holds the pending state (clear it with auth_pending_clear, also
  * after a failure). On failure: WAMPD_ERR_NO_AUTH_METHOD (nothing offered matches),
- * WAMPD_ERR_AUTH_FAILED (unknown principal, bad HELLO for the method), WAMPD_ERR_NOMEM.
+ * WAMPD_ERR_AUTH_FAILED (unknown principal, bad HELLO for the method),
+ * WAMPD_ERR_NOT_AUTHORIZED (the method picked is configured "refused": st->refusal says
+ * why), WAMPD_ERR_NOMEM.
  */
 enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
                           const json_t *details, uint64_t session_id,

@@ -16,6 +16,7 @@
  *                     "auth": {...see config_auth.c...},
  *                     "tls": {"certificate": "server.pem", "key": "server.key",
  *                             "ca_certificates": "ca.pem", "require_client_cert": false}} ],
+ *                             (ca_certificates: a file, or a list of files)
  *     "realms": [ {"name": "realm1", "uri_check": "loose", "call_timeout": 0,
  *                  "max_retained": 10000, "max_retained_bytes": 67108864,
  *                  "event_history": [{"uri": "com.app.log", "match": "prefix",
@@ -38,6 +39,13 @@
  *
  * listeners[].reuse_port (default false) sets SO_REUSEPORT so several processes (cluster
  * nodes on one machine) listen on the same port; the kernel spreads connections.
+ * Several listeners may name the same host and (non-zero) port: one socket serves them, and
+ * each connection is served by exactly one of them, chosen by its WebSocket path (an exact
+ * path first, then "*"), its first octet (the one listener of the port serving RawSocket)
+ * or its HTTP service path (router/net/front.c); each keeps its own serializers, auth,
+ * limits and services. They must agree on tls and reuse_port (config.c, cfg_ports).
+ * listeners[].max_message_size / ping_interval / ping_timeout override limits' for one
+ * listener's connections.
  * listeners[].allowed_origins (and listeners[].http.<path>.allowed_origins, which overrides
  * it for one service) lists the origins, '*' wildcards allowed, of the web pages allowed to
  * read the HTTP services' responses (CORS); without it, no CORS headers are sent.
@@ -117,6 +125,8 @@ struct listener_config {
 	char *tls_cert;          /* PEM certificate (chain) path: TLS (wss://) when set */
 	char *tls_key;           /* PEM private key path */
 	char *tls_ca;            /* CA bundle to verify client certificates, or NULL */
+	char **tls_ca_more;      /* more CA files (ca_certificates as a list: the rest),
+	                            NULL-terminated, or NULL */
 	bool tls_require_client_cert;
 	bool websocket;          /* serves WebSocket (type websocket or universal) */
 	bool rawsocket;          /* serves RawSocket (type rawsocket or universal) */
@@ -128,6 +138,13 @@ struct listener_config {
 	 * pages allowed to use this listener: the default of its HTTP services' CORS, and
 	 * what the WebSocket handshake may check. NULL: not configured (no CORS headers) */
 	char **allowed_origins;
+	/* the listener whose socket serves this one: its index in config.listeners, this
+	 * listener's own when it is the first on its host and port (a later one with the same
+	 * host and non-zero port shares it; port 0 is a free port of each listener's own) */
+	size_t port_owner;
+	size_t max_message_size;   /* bytes of one WAMP message on this listener */
+	unsigned ping_interval_s;  /* its WebSocket pings (0: none) ... */
+	unsigned ping_timeout_s;   /* ... and when a silent peer is hung up on (0: never) */
 };
 
 /* A realm's event store (realm/store.h): "store": {"type", "path", "max_size", "durable"}. */

@@ -142,6 +142,9 @@ static bool config_resolve_paths(struct config *cfg)
 		if (!resolve_in_place(cfg, &l->tls_cert) || !resolve_in_place(cfg, &l->tls_key) ||
 		    !resolve_in_place(cfg, &l->tls_ca) || !resolve_in_place(cfg, &l->unix_path))
 			return false;
+		for (size_t j = 0; l->tls_ca_more && l->tls_ca_more[j]; j++)
+			if (!resolve_in_place(cfg, &l->tls_ca_more[j]))
+				return false;
 		for (size_t j = 0; j < l->nhttp; j++)
 			if (!resolve_in_place(cfg, &l->http[j].directory)) /* static services */
 				return false;

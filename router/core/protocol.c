@@ -30,6 +30,7 @@ struct proto_state {
 	struct router *rt;                 /* the router whose state machine runs the session */
 	const struct auth_config *auth;    /* the listener's authentication (borrowed) */
 	char *tls_cn;                      /* verified TLS client certificate's CN, or NULL */
+	uint8_t *tls_cert_sha1;            /* its SHA-1 fingerprint (20 bytes), or NULL */
 	uint8_t *tls_channel_id;           /* tls-unique channel binding: SHA-256 of the client's
 	                                      TLS Finished, 32 bytes, or NULL (no TLS) */
 	json_t *hello_details;             /* HELLO.Details as sent until WELCOME, else NULL */
@@ -176,16 +177,20 @@ bool proto_transport_open(struct router *rt, struct session *s, struct proto_pee
 	WAMPD_ASSERT(!s->proto); /* once per session */
 	if (!(ps = proto_of(rt, s))) {
 		free(peer->tls_cn);
+		free(peer->tls_cert_sha1);
 		free(peer->tls_channel_id);
 		peer->tls_cn = NULL;
+		peer->tls_cert_sha1 = NULL;
 		peer->tls_channel_id = NULL;
 		return false;
 	}
 	if (peer->auth)
 		ps->auth = peer->auth;
 	ps->tls_cn = peer->tls_cn;
+	ps->tls_cert_sha1 = peer->tls_cert_sha1;
 	ps->tls_channel_id = peer->tls_channel_id;
 	peer->tls_cn = NULL;
+	peer->tls_cert_sha1 = NULL;
 	peer->tls_channel_id = NULL;
 	ps->hello_deadline = peer->hello_deadline;
 	if (ps->hello_deadline)
@@ -351,8 +356,10 @@ static enum wampd_err proto_auth_ask(struct router *rt, struct session *s, const
 	return err == WAMPD_OK ? WAMPD_OK : WAMPD_ERR_AUTH_FAILED;
 }
 
+/* HELLO. On failure err[errlen] may say what ABORT's message should (else the error's
+ * own text). */
 static enum wampd_err proto_hello(struct router *rt, struct session *s,
-                                  const struct wamp_msg *msg)
+                                  const struct wamp_msg *msg, char *err, size_t errlen)
 {
 	struct proto_state *ps = s->proto;
 	struct realm *r;
@@ -360,7 +367,7 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	struct auth_transport tr = {0};
 	enum auth_step step;
 	json_t *extra = NULL;
-	enum wampd_err err;
+	enum wampd_err code;
 
 	if (s->state != SESSION_OPEN)
 		return WAMPD_ERR_PROTOCOL;
@@ -400,26 +407,34 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	ps->auth_realm = r;
 	ps->pending = &ps->pending_store; /* zeroed: by calloc, or by auth_pending_clear */
 	tr.tls_cn = ps->tls_cn;
+	tr.cert_sha1 = ps->tls_cert_sha1;
 	tr.channel_id = ps->tls_channel_id;
-	err = auth_hello(ps->auth, r->name, msg->dict, s->id, &tr, &rt->ids, ps->pending, &step,
+	code = auth_hello(ps->auth, r->name, msg->dict, s->id, &tr, &rt->ids, ps->pending, &step,
 	                 &extra, &id);
-	if (err == WAMPD_OK)
-		err = proto_auth_step(rt, s, step, extra, &id, NULL);
+	if (code == WAMPD_OK)
+		code = proto_auth_step(rt, s, step, extra, &id, NULL);
 	auth_identity_clear(&id);
-	if (err != WAMPD_OK) {
-		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD ||
-		    err == WAMPD_ERR_NO_SUCH_PRINCIPAL || err == WAMPD_ERR_NO_SUCH_ROLE)
-			rt->metrics.auth_fail[err == WAMPD_ERR_NO_AUTH_METHOD ? AUTH__COUNT
+	if (code != WAMPD_OK) {
+		if (code == WAMPD_ERR_AUTH_FAILED || code == WAMPD_ERR_NO_AUTH_METHOD ||
+		    code == WAMPD_ERR_NO_SUCH_PRINCIPAL || code == WAMPD_ERR_NO_SUCH_ROLE)
+			rt->metrics.auth_fail[code == WAMPD_ERR_NO_AUTH_METHOD ? AUTH__COUNT
 			                                                  : proto_auth_method_index(s)]++;
-		if (err == WAMPD_ERR_AUTH_FAILED)
+		if (code == WAMPD_ERR_AUTH_FAILED)
 			proto_count_failure(rt, s);
-		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD)
+		if (code == WAMPD_ERR_AUTH_FAILED || code == WAMPD_ERR_NO_AUTH_METHOD)
 			wlog_notice("auth", "authentication refused realm=%s authid=%s peer=%s: %s",
 			            r->name, wamp_dict_str(msg->dict, "authid", ""),
-			            s->ops->address(s->peer), wampd_err_str(err));
+			            s->ops->address(s->peer), wampd_err_str(code));
+		if (code == WAMPD_ERR_NOT_AUTHORIZED && ps->pending && ps->pending->refusal) {
+			/* a method configured "refused" (config_auth.c) */
+			snprintf(err, errlen, "%s", ps->pending->refusal);
+			wlog_notice("auth", "authentication method refused realm=%s method=%s peer=%s: %s",
+			            r->name, auth_method_name(ps->pending->method),
+			            s->ops->address(s->peer), err);
+		}
 		proto_auth_done(ps);
 	}
-	return err;
+	return code;
 }
 
 static enum wampd_err proto_authenticate(struct router *rt, struct session *s,
@@ -700,7 +715,7 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 	switch (s->state) {
 	case SESSION_OPEN:
 		if (msg.type == WAMP_HELLO) {
-			err = proto_hello(rt, s, &msg);
+			err = proto_hello(rt, s, &msg, why, sizeof(why));
 		} else {
 			snprintf(why, sizeof(why), "%s before HELLO", wamp_type_name(msg.type));
 			err = WAMPD_ERR_PROTOCOL;
@@ -777,6 +792,7 @@ void proto_transport_closed(struct router *rt, struct session *s)
 		proto_parked_clear(ps);
 		json_decref(ps->hello_details);
 		free(ps->tls_cn);
+		free(ps->tls_cert_sha1);
 		free(ps->tls_channel_id);
 		free(ps);
 		s->proto = NULL; /* gone before the realm forgets s: nothing can resume it */

@@ -35,6 +35,7 @@ struct proto_peer {
 	                                   borrowed: must outlive the session; NULL:
 	                                   anonymous only */
 	char *tls_cn;                   /* verified TLS client certificate's CN, or NULL */
+	uint8_t *tls_cert_sha1;         /* its SHA-1 fingerprint (20 bytes), or NULL */
 	uint8_t *tls_channel_id;        /* tls-unique channel binding (32 bytes), or NULL */
 	bool hello_deadline;            /* the session has limits.hello_timeout to be WELCOMEd */
 };
@@ -42,7 +43,7 @@ struct proto_peer {
 /*
  * A transport opened s (state OPEN): the state machine makes its per-session state
  * (s->proto, one allocation; see session.h), keeping peer->auth and taking over
- * peer->tls_cn and peer->tls_channel_id (set to NULL in *peer, also on failure, when they
+ * peer->tls_cn, peer->tls_cert_sha1 and peer->tls_channel_id (set to NULL in *peer, also on failure, when they
  * are freed). Called once per session, right after session_new; false on allocation
  * failure (the transport then closes the connection and frees s as usual).
  *

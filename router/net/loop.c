@@ -34,7 +34,6 @@ struct loop {
 	struct router *rt;
 	struct lws_context *ctx;
 	struct listeners listeners;
-	lws_retry_bo_t retry;
 	lws_sorted_usec_list_t tick;
 	unsigned ticks;
 	volatile int *stop;
@@ -173,10 +172,7 @@ struct loop *loop_new(struct router *rt)
 		goto fail;
 	}
 
-	lp->retry.secs_since_valid_ping = (uint16_t)cfg->ping_interval_s;
-	lp->retry.secs_since_valid_hangup = (uint16_t)cfg->ping_timeout_s;
-
-	if (!listeners_open(&lp->listeners, rt, lp->ctx, &lp->retry))
+	if (!listeners_open(&lp->listeners, rt, lp->ctx))
 		goto fail;
 	lws_sul_schedule(lp->ctx, 0, &lp->tick, loop_tick, 250 * LWS_US_PER_MS);
 	rt->realms.timers.start = loop_timer_start;

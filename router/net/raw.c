@@ -35,6 +35,7 @@ struct raw_conn {
 	struct lws *wsi;
 	const struct auth_config *auth;
 	unsigned serializers;
+	uint32_t max_len;                 /* longest message accepted (the listener's) */
 	uint8_t hs[4];
 	size_t hs_have;
 	uint32_t peer_max;                /* longest message the client accepts */
@@ -43,6 +44,7 @@ struct raw_conn {
 	                                     limit) */
 	char *tls_cn;                     /* verified client certificate's CN until the session is
 	                                     opened (owned), or NULL */
+	uint8_t *tls_cert_sha1;           /* ... and its fingerprint (owned), or NULL */
 	uint8_t *tls_channel_id;          /* TLS: tls-unique binding until the session is opened
 	                                     (owned), or NULL */
 };
@@ -162,9 +164,7 @@ static int raw_handshake(struct raw_conn *c)
 	uint8_t reply[4];
 	enum wamp_ser ser = WAMP_SER_JSON;
 	struct proto_peer peer = {.hello_deadline = true};
-	uint32_t our_max = c->conn.rt->cfg.max_message_size > RS_MAX_LEN
-	                       ? RS_MAX_LEN
-	                       : (uint32_t)c->conn.rt->cfg.max_message_size;
+	uint32_t our_max = c->max_len;
 	enum rs_error err;
 
 	if (c->refuse || !conn_admit(c->conn.rt, "raw", c->conn.addr)) {
@@ -193,8 +193,10 @@ static int raw_handshake(struct raw_conn *c)
 		return -1;
 	peer.auth = c->auth;
 	peer.tls_cn = c->tls_cn; /* the state machine owns them from here on */
+	peer.tls_cert_sha1 = c->tls_cert_sha1;
 	peer.tls_channel_id = c->tls_channel_id;
 	c->tls_cn = NULL;
+	c->tls_cert_sha1 = NULL;
 	c->tls_channel_id = NULL;
 	conn_count(&c->conn);
 	/* the front door's deadline covered the handshake; the session's own takes over */
@@ -229,10 +231,7 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 		if (!c->conn.session)
 			return 0;
 	}
-	r = rs_rx_feed(&c->rx, in, len, (uint32_t)(c->conn.rt->cfg.max_message_size > RS_MAX_LEN
-	                                               ? RS_MAX_LEN
-	                                               : c->conn.rt->cfg.max_message_size),
-	               raw_on_frame, c);
+	r = rs_rx_feed(&c->rx, in, len, c->max_len, raw_on_frame, c);
 	switch (r) {
 	case RS_RX_OK:
 	case RS_RX_STOP:
@@ -242,9 +241,9 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 		             "malformed RawSocket frame prefix (reserved bits or type)");
 		return 0;
 	case RS_RX_TOO_BIG:
-		wlog_warn("raw", "message too big session=%llu peer=%s: %u bytes, limit %zu",
+		wlog_warn("raw", "message too big session=%llu peer=%s: %u bytes, limit %u",
 		          (unsigned long long)c->conn.session->id, c->conn.addr, c->rx.len,
-		          c->conn.rt->cfg.max_message_size);
+		          c->max_len);
 		session_fail(c->conn.session, 0, 0, WAMPD_ERR_TOO_BIG, "message over the maximum length");
 		return 0;
 	case RS_RX_NOMEM:
@@ -278,7 +277,8 @@ int raw_conn_writeable(struct raw_conn *c)
 }
 
 struct raw_conn *raw_conn_new(struct router *rt, struct lws *wsi, unsigned serializers,
-                              const struct auth_config *auth, const char *addr)
+                              const struct auth_config *auth, size_t max_message_size,
+                              const char *addr)
 {
 	struct raw_conn *c = calloc(1, sizeof(*c));
 
@@ -289,6 +289,7 @@ struct raw_conn *raw_conn_new(struct router *rt, struct lws *wsi, unsigned seria
 	c->conn.rt = rt;
 	c->serializers = serializers;
 	c->auth = auth;
+	c->max_len = max_message_size > RS_MAX_LEN ? RS_MAX_LEN : (uint32_t)max_message_size;
 	snprintf(c->conn.addr, sizeof(c->conn.addr), "%s", addr);
 	conn_open(&c->conn);
 	return c;
@@ -303,6 +304,7 @@ void raw_conn_closed(struct raw_conn *c)
 	conn_release(&c->conn);
 	rs_rx_clear(&c->rx);
 	free(c->tls_cn);
+	free(c->tls_cert_sha1);
 	free(c->tls_channel_id);
 	wlog_debug("raw", "closed peer=%s", c->conn.addr);
 	free(c);
@@ -328,17 +330,20 @@ static int raw_tls_first(struct lws *wsi, struct raw_tls_pss *p, const struct fr
 	char addr[IPLIMIT_ADDR_MAX + 8];
 
 	snprintf(addr, sizeof(addr), "%s:%d", p->ip, p->port);
-	if (in[0] != RS_MAGIC) {
+	t = front_rawsocket_target(t); /* the port's listener serving RawSocket */
+	if (in[0] != RS_MAGIC || !t) {
 		wlog_info("raw", "closing a TLS connection that is not RawSocket peer=%s (first "
 		          "octet %02x)", addr, in[0]);
 		return -1;
 	}
-	if (!(p->raw = raw_conn_new(t->rt, wsi, t->serializers, t->auth, addr)))
+	if (!(p->raw = raw_conn_new(t->rt, wsi, t->serializers, t->auth, t->max_message_size,
+	                            addr)))
 		return -1;
 	p->raw->refuse = p->over_limit;
 	/* the TLS handshake is over by now: the client certificate and the channel binding
 	 * (cryptosign's tls-unique) are known */
 	p->raw->tls_cn = tlspeer_cn(wsi);
+	p->raw->tls_cert_sha1 = tlspeer_cert_sha1(wsi);
 	p->raw->tls_channel_id = tlspeer_channel_id(wsi);
 	/* the RawSocket handshake must come within the hello timeout (at the handshake the
 	 * session's own HELLO deadline takes over, see raw_handshake) */
@@ -362,6 +367,8 @@ int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	switch (reason) {
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return tlspeer_verify(len); /* protocols[0] of a rawsocket-only TLS vhost */
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		return t ? tlspeer_load_cas(user, t->tls_ca_more) : 0; /* ... the same */
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return 1; /* a WebSocket upgrade naming this protocol: not a WAMP subprotocol */
 	case LWS_CALLBACK_RAW_ADOPT:

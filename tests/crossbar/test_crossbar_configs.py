@@ -110,7 +110,9 @@ def ticket_roles():
 @defer.inlineCallbacks
 def wampcra_salted():
     with WampdProcess(config=config("wampcra-salted.json")) as r:
-        r.wait_log(r"ignored: workers\[0\]\.transports\[0\]\.rawsocket")
+        # the universal transport's RawSocket: a listener of its own on the port (its own
+        # serializers, and no auth block: anonymous, as in Crossbar)
+        assert r.url_of("rs").endswith(":%d" % r.port), r.urls
         joe = yield connect(r.url, "realm1", SER, authmethods=["wampcra"], authid="joe",
                             secret="secret2")
         assert joe.details.authrole == "frontend"

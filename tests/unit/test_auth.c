@@ -543,6 +543,106 @@ static void test_configure(void **state)
 	auth_config_clear(&cfg);
 }
 
+/* A method configured "refused" (what a Crossbar function authenticator becomes): picked
+ * like any, answered NOT_AUTHORIZED with its message; the listener's other methods serve. */
+static void test_refused_method(void **state)
+{
+	struct auth_config cfg = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra = NULL, *d;
+
+	(void)state;
+	add(&cfg, AUTH_WAMPCRA, "peter", "user", json_pack("{s:s}", "secret", "s"));
+	cfg.m[AUTH_TICKET].enabled = true;
+	cfg.m[AUTH_TICKET].refusal = strdup("ticket logins are not available");
+	d = hello("[\"ticket\", \"wampcra\"]", "joe", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
+	                 WAMPD_ERR_NOT_AUTHORIZED);
+	assert_string_equal(st.refusal, "ticket logins are not available");
+	assert_null(extra);
+	assert_null(id.authid);
+	auth_pending_clear(&st);
+	json_decref(d);
+	d = hello("[\"wampcra\", \"ticket\"]", "peter", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	assert_null(st.refusal);
+	json_decref(extra);
+	auth_pending_clear(&st);
+	json_decref(d);
+	auth_config_clear(&cfg);
+}
+
+/* tls: a principal named by its certificate's SHA-1 fingerprint (Crossbar's
+ * certificate-sha1) is that certificate's only, whatever its common name; the others by
+ * common name, or the method's role. */
+static void test_tls_fingerprints(void **state)
+{
+	struct auth_config cfg = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra = NULL, *d = hello("[\"tls\"]", "whoever", NULL);
+	uint8_t sha1[20], other[20];
+	struct auth_transport tr = {.tls_cn = "device-7", .cert_sha1 = sha1};
+	struct auth_principal *p = calloc(1, sizeof(*p));
+	char err[256] = "";
+	json_t *o;
+
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		sha1[i] = (uint8_t)(0xe0 + i);
+		other[i] = (uint8_t)i;
+	}
+	add(&cfg, AUTH_TLS, "client_0", "backend", json_pack("{s:s}", "certificate-sha1",
+	    "E0:E1:E2:E3:E4:E5:E6:E7:E8:E9:EA:EB:EC:ED:EE:EF:F0:F1:F2:F3"));
+	add(&cfg, AUTH_TLS, "device-7", "device", json_object());
+	/* the fingerprint's principal, though the CN names another */
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_WELCOME);
+	assert_string_equal(id.authid, "client_0");
+	assert_string_equal(id.authrole, "backend");
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	/* another certificate: by its CN */
+	tr.cert_sha1 = other;
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra, &id), WAMPD_OK);
+	assert_string_equal(id.authid, "device-7");
+	assert_string_equal(id.authrole, "device");
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	/* ... but a fingerprint principal is never reached by its name as CN */
+	tr.tls_cn = "client_0";
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	auth_pending_clear(&st);
+	tr.cert_sha1 = NULL;
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	auth_pending_clear(&st);
+	json_decref(d);
+	auth_config_clear(&cfg);
+	/* the fingerprint's shape: 20 bytes, colons or not */
+	p->authid = strdup("x");
+	p->role = strdup("r");
+	o = json_pack("{s:s}", "certificate-sha1", "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3");
+	assert_true(auth_principal_configure(AUTH_TLS, p, o, err, sizeof(err)));
+	assert_memory_equal(p->cred, sha1, 20);
+	json_decref(o);
+	for (const char *const *bad = (const char *const[]){"E0:E1", "zz", "", "e0e1e2e3e4e5e6e7e8e9"
+	     "eaebecedeeeff0f1f2f3f4", "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f", NULL}; *bad; bad++) {
+		free(p->cred);
+		p->cred = NULL;
+		o = json_pack("{s:s}", "certificate-sha1", *bad);
+		assert_false(auth_principal_configure(AUTH_TLS, p, o, err, sizeof(err)));
+		assert_non_null(strstr(err, "certificate-sha1 must be a SHA-1 fingerprint"));
+		json_decref(o);
+	}
+	auth_principal_free(p);
+}
+
 static void test_dynamic_steps(void **state)
 {
 	struct auth_config cfg = {0};
@@ -749,6 +849,8 @@ int main(void)
 		cmocka_unit_test(test_cryptosign_vector_and_flow),
 		cmocka_unit_test(test_scram_vector),
 		cmocka_unit_test(test_configure),
+		cmocka_unit_test(test_refused_method),
+		cmocka_unit_test(test_tls_fingerprints),
 		cmocka_unit_test(test_dynamic_steps),
 		cmocka_unit_test(test_scram_dynamic),
 	};

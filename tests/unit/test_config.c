@@ -247,11 +247,149 @@ static void test_tls_listeners(void **state)
 	assert_string_equal(cfg.listeners[1].tls_key, "/tmp/s.key");
 	assert_null(cfg.listeners[1].tls_ca);
 	config_free(&cfg);
+	/* several CA files: the first, and the others */
+	assert_true(load("{\"listeners\": [{\"port\": 9443, \"tls\": {\"certificate\": \"s.pem\","
+	                 " \"key\": \"s.key\", \"ca_certificates\": [\"root.pem\", \"mid.pem\","
+	                 " \"other.pem\"]}}], \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.listeners[0].tls_ca, "/tmp/root.pem");
+	assert_string_equal(cfg.listeners[0].tls_ca_more[0], "/tmp/mid.pem");
+	assert_string_equal(cfg.listeners[0].tls_ca_more[1], "/tmp/other.pem");
+	assert_null(cfg.listeners[0].tls_ca_more[2]);
+	config_free(&cfg);
+	assert_true(load("{\"listeners\": [{\"port\": 9443, \"tls\": {\"certificate\": \"s.pem\","
+	                 " \"key\": \"s.key\", \"ca_certificates\": [\"root.pem\"]}}],"
+	                 " \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.listeners[0].tls_ca, "/tmp/root.pem");
+	assert_null(cfg.listeners[0].tls_ca_more);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\","
+	             " \"ca_certificates\": []}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].tls: ca_certificates must be a file or a non-empty list");
+	expect_error("{\"listeners\": [{\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\","
+	             " \"ca_certificates\": [\"a\", 1]}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].tls: ca_certificates must be a file or a non-empty list");
 	expect_error("{\"listeners\": [{\"type\": \"rawsocket\", \"unix\": \"/tmp/s\", \"tls\":"
 	             " {\"certificate\": \"s.pem\", \"key\": \"s.key\"}}], \"realms\": [{\"name\": \"a\"}]}",
 	             "tls on a Unix domain socket is not supported");
 	expect_error("{\"listeners\": [{\"type\": \"rawsocket\", \"tls\": {\"certificate\": \"s.pem\"}}],"
 	             " \"realms\": [{\"name\": \"a\"}]}", "certificate and key are required");
+}
+
+/* Listeners on one host and port share its socket (port_owner), each with its own path,
+ * limits and auth; what belongs to the socket must agree, what tells them apart must
+ * differ. Port 0 is every listener's own free port. */
+static void test_listeners_sharing_a_port(void **state)
+{
+	struct config cfg;
+	char err[256];
+	const char *tls = "\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\"}";
+	char doc[1024];
+
+	(void)state;
+	assert_true(load("{\"limits\": {\"max_message_size\": 5000, \"ping_interval\": 7},"
+	                 " \"listeners\": ["
+	                 " {\"type\": \"websocket\", \"port\": 9000, \"path\": \"/a\"},"
+	                 " {\"type\": \"websocket\", \"port\": 9000, \"path\": \"/b\","
+	                 "  \"max_message_size\": 100, \"ping_interval\": 0, \"ping_timeout\": 9,"
+	                 "  \"auth\": {\"ticket\": {\"type\": \"static\", \"principals\":"
+	                 "   {\"joe\": {\"ticket\": \"t\", \"role\": \"r\"}}}}},"
+	                 " {\"type\": \"websocket\", \"port\": 9000, \"host\": \"127.0.0.2\","
+	                 "  \"path\": \"/a\"},"
+	                 " {\"type\": \"rawsocket\", \"port\": 9000},"
+	                 " {\"type\": \"websocket\", \"port\": 0, \"path\": \"/a\"},"
+	                 " {\"type\": \"websocket\", \"port\": 0, \"path\": \"/a\"}],"
+	                 " \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_int_equal(cfg.nlisteners, 6);
+	assert_int_equal(cfg.listeners[0].port_owner, 0);
+	assert_int_equal(cfg.listeners[1].port_owner, 0);
+	assert_int_equal(cfg.listeners[2].port_owner, 2); /* another address: its own socket */
+	assert_int_equal(cfg.listeners[3].port_owner, 0);
+	assert_int_equal(cfg.listeners[4].port_owner, 4);
+	assert_int_equal(cfg.listeners[5].port_owner, 5);
+	/* limits: the file's, or the listener's own */
+	assert_int_equal(cfg.listeners[0].max_message_size, 5000);
+	assert_int_equal(cfg.listeners[0].ping_interval_s, 7);
+	assert_int_equal(cfg.listeners[0].ping_timeout_s, 60);
+	assert_int_equal(cfg.listeners[1].max_message_size, 100);
+	assert_int_equal(cfg.listeners[1].ping_interval_s, 0);
+	assert_int_equal(cfg.listeners[1].ping_timeout_s, 9);
+	assert_true(cfg.listeners[1].auth.m[AUTH_TICKET].enabled);
+	assert_false(cfg.listeners[1].auth.m[AUTH_ANONYMOUS].enabled);
+	assert_true(cfg.listeners[0].auth.m[AUTH_ANONYMOUS].enabled);
+	config_free(&cfg);
+	/* the default listener takes the file's limits */
+	assert_true(load("{\"limits\": {\"max_message_size\": 4096}}", &cfg, err, sizeof(err)));
+	assert_int_equal(cfg.listeners[0].max_message_size, 4096);
+	config_free(&cfg);
+
+	/* what tells them apart must differ */
+	expect_error("{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000, \"path\": \"/a\"},"
+	             " {\"type\": \"websocket\", \"port\": 9000, \"path\": \"/a\"}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[1].path: listeners[0] serves \"/a\" on port 9000 already");
+	expect_error("{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000, \"path\": \"*\"},"
+	             " {\"type\": \"universal\", \"port\": 9000, \"path\": \"*\"}],"
+	             " \"realms\": [{\"name\": \"a\"}]}", "listeners[1].path: listeners[0] serves");
+	expect_error("{\"listeners\": [{\"type\": \"universal\", \"port\": 9000, \"path\": \"/a\"},"
+	             " {\"type\": \"rawsocket\", \"port\": 9000}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[1].type: listeners[0] serves RawSocket on port 9000 already");
+	expect_error("{\"listeners\": [{\"port\": 9000, \"path\": \"/a\", \"http\": {\"/c\":"
+	             " {\"type\": \"caller\", \"realm\": \"a\"}}}, {\"type\": \"websocket\","
+	             " \"port\": 9000, \"path\": \"/b\", \"http\": {\"/c\": {\"type\": \"publisher\","
+	             " \"realm\": \"a\"}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[1].http./c: listeners[0] serves this path on port 9000 already");
+	/* what belongs to the socket must agree */
+	snprintf(doc, sizeof(doc), "{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000,"
+	         " \"path\": \"/a\", %s}, {\"type\": \"websocket\", \"port\": 9000,"
+	         " \"path\": \"/b\"}], \"realms\": [{\"name\": \"a\"}]}", tls);
+	expect_error(doc, "listeners[1].tls: listeners on one port share its TLS settings");
+	expect_error("{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000, \"path\": \"/a\"},"
+	             " {\"type\": \"websocket\", \"port\": 9000, \"path\": \"/b\","
+	             " \"reuse_port\": true}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[1].reuse_port: listeners on one port share it");
+	/* one TLS port: one serializer list (lws picks the subprotocol before the path) */
+	snprintf(doc, sizeof(doc), "{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000,"
+	         " \"path\": \"/a\", %s}, {\"type\": \"websocket\", \"port\": 9000,"
+	         " \"path\": \"/b\", \"serializers\": [\"json\"], %s}],"
+	         " \"realms\": [{\"name\": \"a\"}]}", tls, tls);
+	expect_error(doc, "listeners[1].serializers: WebSocket listeners on one TLS port serve the "
+	             "same serializers");
+	snprintf(doc, sizeof(doc), "{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000,"
+	         " \"path\": \"/a\", %s}, {\"type\": \"universal\", \"port\": 9000,"
+	         " \"path\": \"/b\", %s}], \"realms\": [{\"name\": \"a\"}]}", tls, tls);
+	assert_true(load(doc, &cfg, err, sizeof(err)));
+	assert_int_equal(cfg.listeners[1].port_owner, 0);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"port\": 9000, \"max_message_size\": 10}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].max_message_size: must be between 64 and");
+}
+
+/* auth type "refused": enabled, with its message (or a default); no other keys */
+static void test_refused_method_config(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"refused\","
+	                 " \"message\": \"use cryptosign\"}, \"wampcra\": {\"type\": \"refused\"},"
+	                 " \"anonymous\": {\"type\": \"static\"}}}], \"realms\": [{\"name\": \"a\"}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_true(cfg.listeners[0].auth.m[AUTH_TICKET].enabled);
+	assert_string_equal(cfg.listeners[0].auth.m[AUTH_TICKET].refusal, "use cryptosign");
+	assert_non_null(cfg.listeners[0].auth.m[AUTH_WAMPCRA].refusal);
+	assert_null(cfg.listeners[0].auth.m[AUTH_ANONYMOUS].refusal);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"refused\","
+	             " \"principals\": {}}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].auth.ticket.principals: unknown key");
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"static\","
+	             " \"message\": \"x\", \"principals\": {}}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].auth.ticket: message applies to type \"refused\" only");
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"function\"}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "type must be \"static\", \"dynamic\" or \"refused\"");
 }
 
 static void test_admin_and_logs(void **state)
@@ -715,6 +853,8 @@ int main(void)
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors_name_the_key),
 		cmocka_unit_test(test_tls_listeners),
+		cmocka_unit_test(test_listeners_sharing_a_port),
+		cmocka_unit_test(test_refused_method_config),
 		cmocka_unit_test(test_admin_and_logs),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_backplane),
