@@ -707,6 +707,16 @@ static json_t *bridge_of(struct xlate *x, json_t *v, const char *ptype, const ch
 	return out;
 }
 
+/* A web service's option that does not map: reported with why. */
+static void web_option_ignored(struct xlate *x, const char *key, const char *path)
+{
+	if (!strcmp(key, "allow_cross_origin"))
+		ignore(x, "CORS headers are sent to the listener's allowed_origins only",
+		       "%s.options.%s", path, key);
+	else
+		ignore(x, "option not supported", "%s.options.%s", path, key);
+}
+
 /* Crossbar's default cache_timeout of static files (12 hours) */
 #define CROSSBAR_CACHE_TIMEOUT 43200
 
@@ -741,11 +751,8 @@ static json_t *static_of(struct xlate *x, json_t *v, const char *ptype, const ch
 		else if ((!strcmp(key, "default_file") && json_is_string(o)) ||
 		         (!strcmp(key, "mime_types") && json_is_object(o)))
 			json_object_set(out, key, o);
-		else if (!strcmp(key, "allow_cross_origin"))
-			ignore(x, "CORS headers are sent to the listener's allowed_origins only",
-			       "%s.options.%s", path, key);
 		else
-			ignore(x, "option not supported", "%s.options.%s", path, key);
+			web_option_ignored(x, key, path);
 	}
 	return out;
 }
@@ -781,11 +788,8 @@ static json_t *json_of(struct xlate *x, json_t *v, const char *ptype, const char
 			json_object_set(out, "prettify", o);
 		else if (!strcmp(key, "discourage_caching"))
 			continue; /* wampd's HTTP answers are never cached (Cache-Control: no-store) */
-		else if (!strcmp(key, "allow_cross_origin"))
-			ignore(x, "CORS headers are sent to the listener's allowed_origins only",
-			       "%s.options.%s", path, key);
 		else
-			ignore(x, "option not supported", "%s.options.%s", path, key);
+			web_option_ignored(x, key, path);
 	}
 	return out;
 }

@@ -160,6 +160,16 @@ static void lm_abort(struct lmdb_store *m, int rc)
 	lm_complete(m, rc == MDB_MAP_FULL ? WAMPD_ERR_LIMIT : WAMPD_ERR_STORE, mdb_strerror(rc));
 }
 
+/* A write of the current batch failed with rc: the batch is aborted, and the write's
+ * caller told (done: a full map is limit_exceeded, anything else store_failed). */
+static void lm_write_failed(struct lmdb_store *m, bool retained, int rc, store_done_fn done,
+                            void *arg)
+{
+	lm_abort(m, rc);
+	store_failed(&m->st, retained, rc == MDB_MAP_FULL ? WAMPD_ERR_LIMIT : WAMPD_ERR_STORE,
+	             mdb_strerror(rc), done, arg);
+}
+
 /* The iteration's write transaction (opened now if needed). NULL (logged) on failure. */
 static MDB_txn *lm_batch(struct lmdb_store *m)
 {
@@ -424,9 +434,7 @@ static void lm_append(struct store *st, struct store_history *h, const struct st
 		rc = mdb_put(txn, m->hist, &key, &val, 0);
 	free(rec);
 	if (rc != 0) {
-		lm_abort(m, rc);
-		store_failed(st, false, rc == MDB_MAP_FULL ? WAMPD_ERR_LIMIT : WAMPD_ERR_STORE,
-		             mdb_strerror(rc), done, arg);
+		lm_write_failed(m, false, rc, done, arg);
 		return;
 	}
 	if (!h->count)
@@ -619,9 +627,7 @@ static void lm_retain_set(struct store *st, const struct store_event *ev, int64_
 		rc = mdb_put(txn, m->ret, &key, &val, 0);
 	free(rec);
 	if (rc != 0) {
-		lm_abort(m, rc);
-		store_failed(st, true, rc == MDB_MAP_FULL ? WAMPD_ERR_LIMIT : WAMPD_ERR_STORE,
-		             mdb_strerror(rc), done, arg);
+		lm_write_failed(m, true, rc, done, arg);
 		return;
 	}
 	st->stats.retained_bytes += key.mv_size + len;
