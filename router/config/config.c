@@ -606,7 +606,7 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 {
 	static const char *const keys[] = {"log_level", "log_format", "listeners", "realms",
 	                                   "auto_create_realms", "limits", "admin", "backplane",
-	                                   NULL};
+	                                   "processes", NULL};
 	const char *level = NULL, *format = NULL, *unknown;
 	json_t *v;
 	size_t i;
@@ -674,6 +674,8 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 					                cfg->realms[i].name);
 		}
 	}
+	if ((v = json_object_get(root, "processes")) && !cfg_processes(c, v, cfg))
+		return false;
 	return true;
 }
 
@@ -689,6 +691,19 @@ bool config_load_file(const char *path, struct config *cfg, char *err, size_t er
 	if (!root) {
 		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 		return false;
+	}
+	/* relative paths in the file (processes' workdir, pythonpath) are the file's directory's */
+	{
+		char *real = realpath(path, NULL), *slash = real ? strrchr(real, '/') : NULL;
+
+		if (slash)
+			*(slash == real ? slash + 1 : slash) = '\0';
+		cfg->base_dir = real;
+		if (!real) {
+			snprintf(err, errlen, "%s: cannot resolve its directory", path);
+			json_decref(root);
+			return false;
+		}
 	}
 	/* "${NAME}" values first, so both formats and every later check see the real ones */
 	if (!cfg_env_resolve(&c, root)) {
@@ -788,5 +803,7 @@ void config_free(struct config *cfg)
 	free(cfg->backplane.redis_password);
 	free(cfg->backplane.node_id);
 	json_decref(cfg->notes);
+	cfg_processes_free(cfg);
+	free(cfg->base_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -54,6 +54,13 @@ void cfg_http_free(struct listener_config *l);
  * http_origin_pattern_ok (config_http.c). */
 bool cfg_origins(struct cfg_ctx *c, json_t *list, const char *path, char ***out);
 
+/* The "processes" list into cfg->processes (config_processes.c); the realms must be read
+ * first (a router component's realm is checked against them). */
+bool cfg_processes(struct cfg_ctx *c, json_t *list, struct config *cfg);
+
+/* Free cfg->processes (config_processes.c). */
+void cfg_processes_free(struct config *cfg);
+
 /* The default authentication of a listener: anonymous, role "anonymous". */
 bool cfg_auth_default(struct auth_config *cfg);
 
