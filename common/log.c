@@ -22,7 +22,7 @@ enum wlog_level wlog_current_level = WLOG_NOTICE;
 
 const char *const wlog_modules[] = {"admin", "auth",  "authz",  "broker",  "config", "dealer",
                                     "front", "http",  "lws",    "meta",    "raw",    "realm",
-                                    "router", "session", "ws",  NULL};
+                                    "router", "session", "worker", "ws", NULL};
 
 static struct wlog_levels levels = {.def = WLOG_NOTICE};
 static enum wlog_format log_format = WLOG_TEXT;

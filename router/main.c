@@ -21,6 +21,7 @@
 #include "router/config/config.h"
 #include "router/core/router.h"
 #include "router/net/loop.h"
+#include "router/workers/workers.h"
 
 #define SHUTDOWN_GRACE_MS 3000
 
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
 	struct router rt;
 	struct loop *loop;
 	struct bp_redis *bp = NULL;
+	struct workers *workers = NULL;
 	char err[512];
 	int opt, rc = 0;
 
@@ -154,8 +156,14 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	/* the processes' internal listener joins cfg's listeners before they are opened */
+	if (!workers_prepare(&cfg, &workers)) {
+		config_free(&cfg);
+		return 1;
+	}
 	if (!router_init(&rt, &cfg)) {
 		fprintf(stderr, "wampd: out of memory\n");
+		workers_free(workers);
 		config_free(&cfg);
 		return 1;
 	}
@@ -166,24 +174,34 @@ int main(int argc, char **argv)
 
 	loop = loop_new(&rt);
 	if (!loop) {
+		workers_free(workers);
 		router_destroy(&rt);
 		return 1;
 	}
 	if (rt.cfg.backplane.redis && !(bp = backplane_redis_new(&rt, loop_context(loop)))) {
+		workers_free(workers);
 		loop_free(loop);
 		router_destroy(&rt);
 		return 1;
 	}
 	if (!admin_start(&rt, loop, &admin)) {
 		backplane_redis_free(bp);
+		workers_free(workers);
 		loop_free(loop);
 		router_destroy(&rt);
 		return 1;
 	}
 	wlog_notice("router", "wampd %s ready", WAMPD_VERSION);
+	/* the supervised processes: started once the listeners listen, stopped by loop_run
+	 * once no new session is admitted */
+	if (!workers_start(workers, &rt, loop)) {
+		stop_requested = 1;
+		rc = 1;
+	}
 	if (loop_run(loop, &stop_requested, SHUTDOWN_GRACE_MS) < 0)
 		rc = 1;
 	backplane_redis_free(bp); /* leave the cluster before the last sessions go */
+	workers_free(workers);    /* what did not stop in time is killed and reaped */
 	loop_free(loop);
 	admin_free(admin); /* after the lws context, which owned its connections */
 	router_destroy(&rt);

@@ -24,6 +24,7 @@ struct router_stats {
 struct conn;
 struct httpsvc;
 struct route_table;
+struct workers;
 
 struct router {
 	struct config cfg;
@@ -40,6 +41,8 @@ struct router {
 	struct router_stats stats;
 	struct iplimit ipl;      /* per-address connections and failed authentications */
 	json_t *welcome_roles;   /* WELCOME.Details.roles, the same for every session (owned) */
+	struct workers *workers; /* the supervised processes (router/workers/), or NULL;
+	                            borrowed (main.c owns them), for the status page */
 };
 
 /*

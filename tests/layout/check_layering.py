@@ -45,6 +45,7 @@ ROUTER_PARTS = {
     "net": (True, False),       # event loop, listeners, transports' glue
     "admin": (True, False),     # admin listener, metrics, status page
     "cluster": (True, True),    # the Redis backplane
+    "workers": (False, False),  # supervised processes: their pipes and timers via net/loop.h
 }
 ROUTER_TOP = {"router/main.c", "router/CMakeLists.txt"}
 HIREDIS = {"hiredis/hiredis.h", "hiredis/async.h", "hiredis/adapters/libevent.h"}
