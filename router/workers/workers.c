@@ -11,10 +11,14 @@
  *
  * Exits are seen through a self-pipe: the SIGCHLD handler writes one byte (nothing else is
  * async-signal-safe enough to do there); the loop watches the pipe's other end, and its
- * callback reaps each worker's own pid with waitpid(WNOHANG) (never -1: wampd starts no
- * other children, and a library's child must not be reaped behind its back). Before an
- * exit is handed to the supervisor, the output still in the pipes is read, so that a
- * crash's last words come before the "exited" line.
+ * callback reaps with waitpid(-1, WNOHANG) until none is left. wampd starts no other
+ * children, and it is the workers' subreaper (PR_SET_CHILD_SUBREAPER): what a worker
+ * started and left behind when it died comes back to wampd, not to init, and is reaped
+ * here too, so there is never a zombie. Before an exit is handed to the supervisor, the
+ * output still in the pipes is read, so that a crash's last words come before the "exited"
+ * line. When a worker dies on its own, the rest of its process group gets SIGTERM (nothing
+ * of an old run lingers next to the new one); at exit every child left gets SIGKILL and is
+ * reaped.
  *
  * Output: each stream's pipe is read without blocking, at most READ_BUDGET bytes per
  * wake-up (a chatty child cannot hold the loop), cut into lines (linebuf.c, 4 KiB per line
@@ -23,6 +27,7 @@
  */
 #include "router/workers/workers.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,7 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -380,23 +387,42 @@ static const struct sup_ops worker_sup_ops = {
 /* ---------------------------------------------------------------------------------- */
 /* exits                                                                                */
 
-static void w_reap(struct workers *ws, bool block)
+/* Child pid exited with wait status st (reaped): a worker's, or an orphan of one. */
+static void w_exited(struct workers *ws, pid_t pid, int st)
 {
 	for (size_t i = 0; i < ws->n; i++) {
 		struct worker *w = &ws->w[i];
-		int st;
-		pid_t r;
+		bool asked;
 
-		if (!sup_alive(&w->sup))
+		if (!sup_alive(&w->sup) || w->sup.pid != pid)
 			continue;
-		do
-			r = waitpid(w->sup.pid, &st, block ? 0 : WNOHANG);
-		while (r < 0 && errno == EINTR);
-		if (r != w->sup.pid)
-			continue;
+		asked = w->sup.state == SUP_STOPPING;
 		stream_read(&w->out); /* its last words before its exit */
 		stream_read(&w->err);
 		sup_exited(&w->sup, st);
+		/* what it started and left behind goes with it (as systemd's control group
+		 * does): nothing of an old run lingers when it is restarted */
+		if (!asked)
+			kill(-pid, SIGTERM);
+		return;
+	}
+	/* wampd is the workers' subreaper: their orphans come back to it to be reaped */
+	wlog_debug("worker", "reaped pid=%ld (an orphan of a worker)", (long)pid);
+}
+
+/* Reap every child that has exited, without waiting. */
+static void w_reap(struct workers *ws)
+{
+	int st;
+	pid_t r;
+
+	while ((r = waitpid(-1, &st, WNOHANG)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* ECHILD: none left */
+		}
+		w_exited(ws, r, st);
 	}
 }
 
@@ -407,7 +433,60 @@ static void chld_ready(void *arg)
 
 	while (read(chld_pipe[0], buf, sizeof(buf)) > 0)
 		;
-	w_reap(ws, false);
+	w_reap(ws);
+}
+
+/* SIGKILL to every process whose parent is wampd (the workers, and their orphans that came
+ * back to wampd as their subreaper). Returns how many. */
+static int w_kill_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t self = getpid();
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		char path[300], stat[512], *close_paren;
+		long ppid;
+		ssize_t len;
+		int fd;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		len = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		stat[len] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold anything, the last ')' ends it */
+		if (!(close_paren = strrchr(stat, ')')) ||
+		    sscanf(close_paren + 1, " %*c %ld", &ppid) != 1 || ppid != self)
+			continue;
+		kill((pid_t)atol(e->d_name), SIGKILL);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* At exit: kill and reap every child left, orphans that came back included, so that wampd
+ * leaves neither a running process nor a zombie. Bounded: SIGKILL cannot be ignored. */
+static void w_reap_all(struct workers *ws)
+{
+	for (int round = 0; round < 400; round++) {
+		struct timespec ts = {0, 5 * 1000 * 1000};
+
+		w_kill_children();
+		w_reap(ws);
+		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	wlog_warn("worker", "child processes still left after SIGKILL");
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -635,6 +714,10 @@ bool workers_start(struct workers *ws, struct router *rt, struct loop *loop)
 		return false;
 	}
 	ws->chld_installed = true;
+	/* orphans of the workers (what a shell script started in the background) are
+	 * reparented to wampd, not to init: wampd reaps them, and kills them at exit */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		wlog_warn("worker", "cannot become the workers' subreaper: %s", strerror(errno));
 	for (size_t i = 0; i < ws->n; i++) {
 		struct worker *w = &ws->w[i];
 		const struct process_config *pc = w->pc;
@@ -681,7 +764,7 @@ void workers_free(struct workers *ws)
 		for (size_t i = 0; i < ws->n; i++)
 			if (sup_alive(&ws->w[i].sup))
 				w_kill(&ws->w[i], &ws->w[i].sup, ws->w[i].sup.pid, SIGKILL);
-		w_reap(ws, true);
+		w_reap_all(ws);
 		for (size_t i = 0; i < ws->n; i++) {
 			struct worker *w = &ws->w[i];
 
