@@ -708,6 +708,7 @@ bool config_load_file(const char *path, struct config *cfg, char *err, size_t er
 	/* "${NAME}" values first, so both formats and every later check see the real ones */
 	if (!cfg_env_resolve(&c, root)) {
 		json_decref(root);
+		config_free(cfg); /* base_dir */
 		return false;
 	}
 	if (json_is_object(root) && json_is_array(json_object_get(root, "workers"))) {

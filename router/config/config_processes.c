@@ -383,7 +383,7 @@ bool cfg_processes(struct cfg_ctx *c, json_t *list, struct config *cfg)
 {
 	json_t *o;
 	size_t i;
-	char path[64];
+	char path[96];
 
 	if (!json_is_array(list))
 		return cfg_fail(c, "processes", "must be a list");

@@ -777,8 +777,13 @@ void workers_free(struct workers *ws)
 			stream_close(&w->err);
 		}
 		loop_unwatch(ws->chld_watch);
-		if (ws->chld_installed)
+		if (ws->chld_installed) {
 			sigaction(SIGCHLD, &ws->old_chld, NULL);
+			for (int i = 0; i < 2; i++) {
+				close(chld_pipe[i]);
+				chld_pipe[i] = -1;
+			}
+		}
 		ws->rt->workers = NULL;
 	}
 	for (size_t i = 0; ws->w && i < ws->n; i++) {
