@@ -20,7 +20,7 @@
 
 const char *const wlog_modules[] = {"admin", "auth",  "authz",  "broker",  "config", "dealer",
                                     "front", "http",  "lws",    "meta",    "raw",    "realm",
-                                    "router", "session", "store", "ws", NULL};
+                                    "router", "session", "store", "worker", "ws", NULL};
 
 static const struct wlog_config default_config = {
 	.gate = WLOG_NOTICE,

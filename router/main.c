@@ -35,6 +35,7 @@
 #include "router/net/loop.h"
 #include "router/cluster/store_redis.h"
 #include "router/store/store_lmdb.h"
+#include "router/workers/workers.h"
 
 #define SHUTDOWN_GRACE_MS 3000
 
@@ -120,11 +121,16 @@ static int check(const struct config *cfg, const char *source)
 {
 	size_t i, problems;
 	json_t *note;
+	char *plan;
 
 	printf("configuration: %s\n", source);
 	json_array_foreach(cfg->notes, i, note)
 		printf("%s\n", json_string_value(note));
 	config_summary(cfg, emit_stdout, NULL);
+	plan = workers_plan_text(cfg); /* the processes that would be started */
+	if (plan && *plan)
+		printf("processes:\n%s%s", plan, plan[strlen(plan) - 1] == '\n' ? "" : "\n");
+	free(plan);
 	problems = config_preflight(cfg, emit_stdout, NULL);
 	if (problems)
 		printf("not ok: wampd would not start (%zu problem%s above)\n", problems,
@@ -152,6 +158,7 @@ int main(int argc, char **argv)
 	struct router rt;
 	struct loop *loop;
 	struct bp_redis *bp = NULL;
+	struct workers *workers = NULL;
 	char err[512];
 	int opt, rc = 0;
 	bool check_only = argc > 1 && !strcmp(argv[1], "check");
@@ -269,9 +276,15 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	/* the processes' internal listener joins cfg's listeners before they are opened */
+	if (!workers_prepare(&cfg, &workers)) {
+		config_free(&cfg);
+		return 1;
+	}
 	if (!router_init(&rt, &cfg, store_types)) {
 		fprintf(stderr, "wampd: cannot set the realms up (out of memory, or an event store "
 		        "that cannot be opened: see the log)\n");
+		workers_free(workers);
 		config_free(&cfg);
 		return 1;
 	}
@@ -282,25 +295,35 @@ int main(int argc, char **argv)
 
 	loop = loop_new(&rt);
 	if (!loop) {
+		workers_free(workers);
 		router_destroy(&rt);
 		return 1;
 	}
 	if (rt.cfg.backplane.redis && !(bp = backplane_redis_new(&rt, loop_context(loop)))) {
+		workers_free(workers);
 		loop_free(loop);
 		router_destroy(&rt);
 		return 1;
 	}
 	if (!admin_start(&rt, loop, &admin)) {
 		backplane_redis_free(bp);
+		workers_free(workers);
 		loop_free(loop);
 		router_destroy(&rt);
 		return 1;
 	}
 	wlog_notice("router", "wampd %s ready", WAMPD_VERSION);
+	/* the supervised processes: started once the listeners listen, stopped by loop_run
+	 * once no new session is admitted */
+	if (!workers_start(workers, &rt, loop)) {
+		stop_requested = 1;
+		rc = 1;
+	}
 	if (loop_run(loop, &stop_requested, SHUTDOWN_GRACE_MS) < 0)
 		rc = 1;
 	router_flush_stores(&rt); /* the last loop iteration's writes (lmdb) */
 	backplane_redis_free(bp); /* leave the cluster before the last sessions go */
+	workers_free(workers);    /* what did not stop in time is killed and reaped */
 	loop_free(loop);
 	admin_free(admin); /* after the lws context, which owned its connections */
 	router_destroy(&rt);

@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "router/admin/status_page.h"
+#include "router/workers/workers.h"
 #include "router/net/loop.h"
 
 #define ADMIN_CHUNK 16384         /* body bytes per lws_write */
@@ -208,11 +209,12 @@ static char *admin_status_json(struct admin *a)
 		                          "subscription_count", (json_int_t)json_array_size(subs),
 		                          "subscriptions", subs));
 	}
-	doc = json_pack("{s:s, s:I, s:I, s:I, s:b, s:I, s:o}", "version", WAMPD_VERSION, "now_ms",
-	                (json_int_t)now, "uptime_s",
+	doc = json_pack("{s:s, s:I, s:I, s:I, s:b, s:I, s:o, s:o}", "version", WAMPD_VERSION,
+	                "now_ms", (json_int_t)now, "uptime_s",
 	                (json_int_t)((clock_mono_ms() - a->start_mono_ms) / 1000), "connections",
 	                (json_int_t)a->rt->nconns, "shutting_down", a->rt->shutting_down,
-	                "list_max", (json_int_t)ADMIN_LIST_MAX, "realms", realms);
+	                "list_max", (json_int_t)ADMIN_LIST_MAX, "realms", realms, "workers",
+	                workers_status_json(a->rt->workers));
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	return text;

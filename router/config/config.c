@@ -750,7 +750,7 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 {
 	static const char *const keys[] = {"log_level", "log_format", "listeners", "realms",
 	                                   "auto_create_realms", "limits", "admin", "backplane",
-	                                   NULL};
+	                                   "processes", NULL};
 	const char *level = NULL, *format = NULL;
 	json_t *v;
 	size_t i;
@@ -828,19 +828,23 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 				                "configure backplane.redis");
 		}
 	}
+	if ((v = json_object_get(root, "processes")) && !cfg_processes(c, v, cfg))
+		return false;
 	return true;
 }
 
-bool cfg_load_document(const char *path, json_t *root, struct config *cfg, char *err,
-                       size_t errlen)
+bool cfg_load_document(const char *path, json_t *root, char *base_dir, struct config *cfg,
+                       char *err, size_t errlen)
 {
 	struct cfg_ctx c = {.file = path, .err = err, .errlen = errlen};
 	bool ok, realms_given;
 
 	config_base(cfg);
+	cfg->base_dir = base_dir; /* before the document: processes resolve against it */
 	/* "${NAME}" values first, so both formats and every later check see the real ones */
 	if (!cfg_env_resolve(&c, root)) {
 		json_decref(root);
+		config_free(cfg); /* base_dir */
 		return false;
 	}
 	if (json_is_object(root) && json_is_array(json_object_get(root, "workers"))) {
@@ -947,6 +951,7 @@ void config_free(struct config *cfg)
 	free(cfg->backplane.redis_password);
 	free(cfg->backplane.node_id);
 	json_decref(cfg->notes);
+	cfg_processes_free(cfg);
 	free(cfg->base_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -34,7 +34,9 @@
  *                 "auth_failure_window": 60,
  *                 "hello_timeout": 10, "ping_interval": 30, "ping_timeout": 60 },
  *     "backplane": { "redis": "redis://127.0.0.1:6379/0", "node_id": "node-a",
- *                    "heartbeat_ttl": 5000 }
+ *                    "heartbeat_ttl": 5000 },
+ *     "processes": [ ...see config_processes.c: guest programs and Python components
+ *                    that wampd starts and supervises (router/workers/)... ]
  *   }
  *
  * listeners[].reuse_port (default false) sets SO_REUSEPORT so several processes (cluster
@@ -178,6 +180,55 @@ struct admin_config {
 	char *ticket;         /* bearer ticket every path but /health requires, or NULL */
 };
 
+enum process_type {
+	PROCESS_GUEST = 0, /* any program (Crossbar's guest worker) */
+	PROCESS_PYTHON,    /* Autobahn|Python components run by wampd's launcher (Crossbar's
+	                      container worker, or a router worker's components) */
+};
+
+enum process_restart {
+	RESTART_ON_FAILURE = 0, /* after a non-zero exit or a signal */
+	RESTART_ALWAYS,         /* after any exit wampd did not ask for */
+	RESTART_NEVER,
+};
+
+/* One Autobahn|Python ApplicationSession class of a "python" process. */
+struct component_config {
+	char *id;          /* its name in logs; a router component's authid */
+	char *classname;   /* "package.module.Class", imported with the configuration's
+	                      directory and the process's pythonpath on sys.path */
+	char *realm;
+	char *role;        /* router component (no transport): its authrole */
+	json_t *extra;     /* ComponentConfig.extra (owned), or NULL */
+	json_t *transport; /* where it connects (owned; Autobahn|Python's transport shape, as
+	                      Crossbar's container components give it), or NULL: a router
+	                      component, into wampd itself over the internal Unix socket */
+};
+
+/* One process wampd starts and supervises (config_processes.c, router/workers/). */
+struct process_config {
+	char *id;                   /* unique; [A-Za-z0-9_.-] */
+	enum process_type type;
+	char *executable;           /* guest: a name looked up in PATH or a path (relative: to
+	                               workdir); python: the interpreter */
+	char **arguments;           /* guest: NULL-terminated (argv[1..]); python: NULL */
+	char *workdir;              /* absolute: relative ones are resolved against base_dir */
+	bool env_inherit;           /* the whole environment of wampd (default) */
+	char **env_keep;            /* when not: the names inherited (NULL-terminated), or NULL */
+	char **env_vars;            /* "NAME=value" set on top (NULL-terminated), or NULL */
+	bool log_stdout, log_stderr; /* into wampd's log (default); else /dev/null */
+	enum process_restart restart;
+	uint32_t restart_delay_ms;  /* the first restart's delay; doubled after each fast exit */
+	uint32_t restart_delay_max_ms;
+	uint32_t min_uptime_ms;     /* an exit before this is a fast one; a longer run resets
+	                               the delay and the count */
+	uint32_t give_up_after;     /* fast exits in a row, then no more restarts */
+	uint32_t stop_timeout_ms;   /* SIGTERM, then SIGKILL after this */
+	char **pythonpath;          /* python: absolute directories (NULL-terminated), or NULL */
+	struct component_config *components; /* python */
+	size_t ncomponents;
+};
+
 struct config {
 	struct listener_config *listeners;
 	size_t nlisteners;
@@ -219,6 +270,8 @@ struct config {
 	                               knows absolute with it (config_file.c:
 	                               config_resolve_path); a service with paths of its own
 	                               (static directories) resolves them the same way (owned) */
+	struct process_config *processes; /* started and supervised by router/workers/ */
+	size_t nprocesses;
 };
 
 /* Fill cfg with the embedded default: ws://127.0.0.1:8080/ws, realm "realm1" (loose URIs),

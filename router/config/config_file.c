@@ -169,11 +169,8 @@ static bool load(const char *path, const char *base, struct config *cfg, char *e
 		memset(cfg, 0, sizeof(*cfg));
 		return false;
 	}
-	if (!cfg_load_document(path, root, cfg, err, errlen)) {
-		free(abs);
+	if (!cfg_load_document(path, root, abs, cfg, err, errlen))
 		return false;
-	}
-	cfg->base_dir = abs;
 	if (!config_resolve_paths(cfg)) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		config_free(cfg);

@@ -77,9 +77,18 @@ bool cfg_origins(struct cfg_ctx *c, json_t *list, const char *path, char ***out)
 
 /* A parsed configuration document (root: taken, freed in every case) of the file `path`
  * (named in errors), either format, into cfg: what config_load_file does once the file is
- * read (config_file.c reads it: JSON or YAML). Relative paths are left as written. */
-bool cfg_load_document(const char *path, json_t *root, struct config *cfg, char *err,
-                       size_t errlen);
+ * read (config_file.c reads it: JSON or YAML). base_dir (absolute, or NULL) becomes
+ * cfg->base_dir (taken: freed with cfg, also on failure); the processes' paths are resolved
+ * against it while parsing, the listeners' afterwards (config_file.c). */
+bool cfg_load_document(const char *path, json_t *root, char *base_dir, struct config *cfg,
+                       char *err, size_t errlen);
+
+/* The "processes" list into cfg->processes (config_processes.c); the realms must be read
+ * first (a router component's realm is checked against them). */
+bool cfg_processes(struct cfg_ctx *c, json_t *list, struct config *cfg);
+
+/* Free cfg->processes (config_processes.c). */
+void cfg_processes_free(struct config *cfg);
 
 /* The default authentication of a listener: anonymous, role "anonymous". */
 bool cfg_auth_default(struct auth_config *cfg);

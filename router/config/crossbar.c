@@ -39,6 +39,8 @@
  *   universal rawsocket, transports[] rawsocket (tcp, with tls or not; unix)
  *                                        -> listeners[] of type rawsocket (a universal's on
  *                                           its port, with its own serializers and auth)
+ *   workers[] of type guest / container, a router worker's components
+ *                                        -> processes[] (crossbar_workers.c)
  * "${NAME}" string values (Crossbar's secrets from the environment) are resolved before
  * the translation, on the Crossbar document, so errors name Crossbar's paths (config_env.c).
  * Everything else (other worker types, components, the web path types wampd does not
@@ -49,6 +51,7 @@
  * (require_websocket_subprotocol: true, enable_meta_api: true, ...) are not listed.
  */
 #include "router/config/crossbar.h"
+#include "router/config/crossbar_workers.h"
 
 #include "serializers/codec.h"
 
@@ -1100,8 +1103,10 @@ json_t *crossbar_translate(json_t *root, json_t *ignored, char *err, size_t errl
 
 		snprintf(path, sizeof(path), "workers[%zu]", i);
 		if (!type || strcmp(type, "router")) {
-			ignore(&x, "skipped: wampd runs no worker processes of this type", "%s (type %s)",
-			       path, type ? type : "?");
+			/* guest and container: processes wampd starts (crossbar_workers.c) */
+			if (!crossbar_worker(w, type, path, i, x.out, x.ignored))
+				ignore(&x, "skipped: wampd runs no worker processes of this type",
+				       "%s (type %s)", path, type ? type : "?");
 			continue;
 		}
 		{
@@ -1110,10 +1115,8 @@ json_t *crossbar_translate(json_t *root, json_t *ignored, char *err, size_t errl
 
 			ignore_unknown(&x, w, known, "not supported by wampd", path);
 		}
-		if (json_object_get(w, "components"))
-			ignore(&x, "wampd does not start application components", "%s.components", path);
-		if (json_object_get(w, "options"))
-			ignore(&x, "worker process options do not apply", "%s.options", path);
+		if (json_object_get(w, "components") || json_object_get(w, "options"))
+			crossbar_router_components(w, path, i, x.out, x.ignored);
 		json_array_foreach(realms, k, r) {
 			char rp[160];
 

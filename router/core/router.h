@@ -29,6 +29,7 @@ struct router_stats {
 struct conn;
 struct httpsvc;
 struct route_table;
+struct workers;
 
 struct router {
 	struct config cfg;
@@ -49,6 +50,8 @@ struct router {
 	                            admin exposition sums every loop's (metrics_add) */
 	struct ids_gen ids;      /* this loop's id generator: realms and authentication draw
 	                            from it */
+	struct workers *workers; /* the supervised processes (router/workers/), or NULL;
+	                            borrowed (main.c owns them), for the status page */
 };
 
 /* An event store backend beyond the memory store every realm starts with

@@ -46,6 +46,7 @@ ROUTER_PARTS = {
     "admin": (True, False),     # admin listener, metrics, status page
     "cluster": (True, True),    # the Redis backplane, the redis event store
     "store": (False, False),    # the event stores that do file I/O (lmdb)
+    "workers": (False, False),  # supervised processes: their pipes and timers via net/loop.h
 }
 ROUTER_TOP = {"router/main.c", "router/CMakeLists.txt"}
 HIREDIS = {"hiredis/hiredis.h", "hiredis/async.h", "hiredis/adapters/libevent.h"}

@@ -621,7 +621,8 @@ static void test_tls_port_serializers(void **state)
 			NULL});
 }
 
-/* Workers: router workers are merged, the others are listed with their type */
+/* Workers: router workers are merged; the types wampd runs no process for, and workers
+ * with nothing to run, are listed */
 static void test_workers(void **state)
 {
 	(void)state;
@@ -632,16 +633,79 @@ static void test_workers(void **state)
 		" {'type': 'router', 'id': 'w1', 'options': {'pythonpath': ['..']},"
 		"  'components': [{}], 'manhole': {}, 'realms': [{'name': 'a'}]},"
 		" {'type': 'router', 'realms': [{'name': 'b'}], 'transports': [{'type': 'websocket',"
-		"  'endpoint': {'type': 'tcp', 'port': 1}}]}]}",
+		"  'endpoint': {'type': 'tcp', 'port': 1}}]},"
+		" {'type': 'proxy'}]}",
 		"{'listeners': [{'type': 'websocket', 'port': 1, 'host': '*', 'path': '*'}],"
 		" 'realms': [{'name': 'a'}, {'name': 'b'}]}",
 		(const char *const[]){
-			"ignored: workers[0] (type container): skipped: wampd runs no worker processes of "
-			"this type",
+			"ignored: workers[0] (type container): no component to run: not started",
 			"ignored: workers[1] (type ?): skipped: wampd runs no worker processes of this type",
 			"ignored: workers[2].manhole: not supported by wampd",
-			"ignored: workers[2].components: wampd does not start application components",
+			"ignored: workers[2].components[0]: a component needs a classname "
+			"(\"module.Class\") and a realm",
 			"ignored: workers[2].options: worker process options do not apply",
+			"ignored: workers[4] (type proxy): skipped: wampd runs no worker processes of this "
+			"type",
+			NULL});
+}
+
+/* Guest and container workers and a router worker's components become "processes"
+ * (router/config/crossbar_workers.c): ids kept or numbered (workers by their place, components
+ * over the whole file), options at the top, what does not map listed */
+static void test_worker_processes(void **state)
+{
+	(void)state;
+	expect_translation(
+		"{'workers': ["
+		" {'type': 'router', 'id': 'router1', 'options': {'pythonpath': ['..'], 'title': 't'},"
+		"  'realms': [{'name': 'realm1'}],"
+		"  'transports': [{'type': 'websocket', 'endpoint': {'type': 'tcp', 'port': 1}}],"
+		"  'components': [{'type': 'class', 'classname': 'app.Backend', 'realm': 'realm1',"
+		"                  'role': 'backend', 'extra': {'a': 1}, 'references': []},"
+		"                 {'type': 'function', 'callbacks': {}}]},"
+		" {'type': 'guest', 'executable': 'node', 'arguments': ['backend.js'],"
+		"  'options': {'workdir': '../node', 'env': {'inherit': ['PATH'], 'vars': {'A': 'b'}},"
+		"              'watch': {'directories': ['.']}, 'stdin': 'close', 'stdout': 'log',"
+		"              'stderr': 'drop', 'title': 'x'}},"
+		" {'type': 'container', 'id': 'c1',"
+		"  'options': {'pythonpath': ['..'], 'shutdown': 'shutdown-manual'},"
+		"  'components': [{'type': 'class', 'classname': 'hello.App', 'realm': 'realm1',"
+		"                  'transport': {'type': 'websocket', 'url': 'ws://127.0.0.1:1/ws',"
+		"                   'endpoint': {'type': 'tcp', 'host': '127.0.0.1', 'port': 1}}},"
+		"                 {'type': 'class', 'classname': 'hello.Lost', 'realm': 'realm1'},"
+		"                 {'type': 'class', 'id': 'second', 'classname': 'hello.Other',"
+		"                  'realm': 'realm1', 'transport': {'type': 'rawsocket', 'serializer':"
+		"                   'json', 'endpoint': {'type': 'unix', 'path': 'x.sock'}}}]},"
+		" {'type': 'guest', 'options': {'stdin': {'type': 'json', 'value': 1}}},"
+		" {'type': 'guest', 'executable': 'a', 'arguments': [1]}]}",
+		"{'listeners': [{'type': 'websocket', 'port': 1, 'host': '*', 'path': '*'}],"
+		" 'realms': [{'name': 'realm1'}],"
+		" 'processes': ["
+		"  {'type': 'python', 'id': 'router1', 'pythonpath': ['..'], 'components': ["
+		"   {'id': 'component001', 'classname': 'app.Backend', 'realm': 'realm1',"
+		"    'role': 'backend', 'extra': {'a': 1}}]},"
+		"  {'type': 'guest', 'id': 'worker002', 'executable': 'node',"
+		"   'arguments': ['backend.js'], 'workdir': '../node',"
+		"   'env': {'inherit': ['PATH'], 'vars': {'A': 'b'}}, 'stdout': 'log', 'stderr': 'drop'},"
+		"  {'type': 'python', 'id': 'c1', 'pythonpath': ['..'], 'components': ["
+		"   {'id': 'component002', 'classname': 'hello.App', 'realm': 'realm1',"
+		"    'transport': {'type': 'websocket', 'url': 'ws://127.0.0.1:1/ws',"
+		"     'endpoint': {'type': 'tcp', 'host': '127.0.0.1', 'port': 1}}},"
+		"   {'id': 'second', 'classname': 'hello.Other', 'realm': 'realm1',"
+		"    'transport': {'type': 'rawsocket', 'serializer': 'json',"
+		"     'endpoint': {'type': 'unix', 'path': 'x.sock'}}}]}]}",
+		(const char *const[]){
+			"ignored: workers[0].components[0].references: not supported by wampd",
+			"ignored: workers[0].components[1]: only components of type \"class\" are run",
+			"ignored: workers[0].options.title: worker process option not supported by wampd",
+			"ignored: workers[1].options.watch: restarting on file changes is not supported (a "
+			"process that exits is restarted by its restart policy)",
+			"ignored: workers[1].options.title: worker process option not supported by wampd",
+			"ignored: workers[2].components[1]: a container component needs a transport (url or "
+			"endpoint)",
+			"ignored: workers[2].options.shutdown: worker process option not supported by wampd",
+			"ignored: workers[3] (type guest): a guest needs an executable: not started",
+			"ignored: workers[4].arguments: arguments must be a list of strings: not started",
 			NULL});
 }
 
@@ -781,6 +845,7 @@ int main(void)
 		cmocka_unit_test(test_conflicts_fail),
 		cmocka_unit_test(test_tls_port_serializers),
 		cmocka_unit_test(test_workers),
+		cmocka_unit_test(test_worker_processes),
 		cmocka_unit_test(test_unservable_transports),
 		cmocka_unit_test(test_guide_examples_load),
 		cmocka_unit_test(test_own_configs_load),
