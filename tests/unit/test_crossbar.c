@@ -841,6 +841,25 @@ static void test_own_configs_load(void **state)
 	assert_int_equal(cfg.nrealms, 1);
 	assert_int_equal(cfg.nlisteners, 3); /* the WebSocket path once, two Unix sockets */
 	config_free(&cfg);
+
+	snprintf(path, sizeof(path), "%s/web-only.json", dir);
+	if (!config_load_file(path, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.nlisteners, 2);
+	l = cfg.listeners;
+	assert_true(l[0].serves_http && !l[0].websocket && !l[0].rawsocket);
+	assert_int_equal(l[0].nhttp, 3); /* static, json, longpoll */
+	assert_true(l[1].websocket);
+	assert_int_equal(l[1].port, 0);
+	{
+		char web[600];
+
+		snprintf(web, sizeof(web), "%s/web-only", dir); /* relative to the file's directory */
+		for (size_t i = 0; i < l[0].nhttp; i++)
+			if (l[0].http[i].type == HTTP_SVC_STATIC)
+				assert_string_equal(l[0].http[i].directory, web);
+	}
+	config_free(&cfg);
 }
 
 int main(void)
