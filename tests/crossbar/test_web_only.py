@@ -96,8 +96,12 @@ class CrossbarWebOnly(unittest.TestCase):
                                    "-H", "Sec-WebSocket-Protocol: wamp.2.json")
                 self.assertEqual(st, 404)
                 self.assertIn(b"no WebSocket on this port", body)
-                with self.assertRaises(HandshakeRefused) as e:
-                    WS("127.0.0.1", self.web_port, path)
+                ws = WS("127.0.0.1", self.web_port, path, connect=False)
+                try:
+                    with self.assertRaises(HandshakeRefused) as e:
+                        ws.connect()
+                finally:
+                    ws.close()
                 self.assertIn("404", e.exception.status)
 
     def test_rawsocket_refused(self):
