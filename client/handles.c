@@ -21,7 +21,7 @@
  *                       orphaned, and its SUBSCRIBED answered with UNSUBSCRIBE)
  *   UNSUBSCRIBED with Details (revocation) -> INACTIVE, WAMPC_REVOKED
  * Handles that end while a callback may still be walking a chain are only unlinked and put
- * on c->dead; they are freed when the outermost library call returns (wampc_exit).
+ * on c->dead; they are freed when the outermost library call returns (wampc_release).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -175,14 +175,17 @@ struct handle *handle_add(wampc *c, enum handle_kind kind, const char *uri,
 	h->next = h->same = NULL;
 	h->id = h->req = 0;
 	h->confirmed = false;
+	wampc_hold(c);
 	if (c->state == ST_JOINED && (*err = make(c, h, false)) != WAMPD_OK) {
 		free(h);
+		wampc_release(c);
 		return NULL;
 	}
 	for (pp = &c->handles[kind]; *pp; pp = &(*pp)->next)
 		;
 	*pp = h;
 	*err = WAMPD_OK;
+	wampc_release(c);
 	return h;
 }
 
@@ -194,7 +197,7 @@ enum wampd_err handle_remove(wampc *c, struct handle *h, enum handle_kind kind,
 
 	if (!h || h->kind != kind || (h->state != H_ACTIVE && h->state != H_INACTIVE))
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	wampc_enter(c);
+	wampc_hold(c);
 	if (c->state == ST_JOINED && h->id && h->state == H_ACTIVE && !h->same &&
 	    handle_by_id(c, kind, h->id) == h) {
 		/* the last local one: the router is told, h ends with its answer */
@@ -209,7 +212,7 @@ enum wampd_err handle_remove(wampc *c, struct handle *h, enum handle_kind kind,
 		list_unlink(c, h);
 		reply_ok(c, fn, ud, 0, 0);
 	}
-	wampc_exit(c);
+	wampc_release(c);
 	return err;
 }
 

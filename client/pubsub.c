@@ -117,7 +117,7 @@ enum wampd_err wampc_publish(wampc *c, const char *topic, const struct wampc_pub
 		json_decref(m.dict);
 		return WAMPD_ERR_NOMEM;
 	}
-	wampc_enter(c);
+	wampc_hold(c);
 	if (ack && !(req = wampc_req_new(c, REQ_PUBLISH, fn, ud))) {
 		err = WAMPD_ERR_NOMEM;
 		goto out;
@@ -141,7 +141,7 @@ out:
 		wampc_req_free(c, req);
 	else if (err == WAMPD_OK && request)
 		*request = m.id[0];
-	wampc_exit(c);
+	wampc_release(c);
 	return err;
 }
 

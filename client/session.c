@@ -4,7 +4,8 @@
  * offline queue), ABORT, and GOODBYE in both directions.
  *
  * Authentication is a table of methods (auth_ops), in the order of preference they are
- * offered in (the router picks the first it enables, in the client's order): cryptosign,
+ * offered in (the router picks the first it enables, in the client's order): tls (the
+ * client certificate of the TLS handshake names the client; no CHALLENGE), cryptosign,
  * wampcra, ticket, anonymous. Each method with a CHALLENGE has a `sign` operation that
  * turns CHALLENGE.Extra into the AUTHENTICATE signature:
  *   ticket      the ticket itself;
@@ -112,6 +113,7 @@ static const struct auth_op {
 	unsigned bit;
 	enum wampd_err (*sign)(wampc *c, const json_t *extra, char **sig);
 } auth_ops[] = {
+	{"tls", WAMPC_AUTH_TLS, NULL},
 #ifdef WAMPC_HAVE_CRYPTOSIGN
 	{"cryptosign", WAMPC_AUTH_CRYPTOSIGN, sign_cryptosign},
 #endif

@@ -6,6 +6,8 @@
  *   interop_peer --url URL --serializer json|msgpack|cbor [--realm R] [--authid ID]
  *                [--ticket T] [--secret S] [--seed HEX] [--authmethods m1,m2]
  *                [--reconnect] [--offline] [--exit-on-join] [--own-loop]
+ *                [--ca-file F] [--ca-path D] [--cert F] [--key F] [--server-name N]
+ *                [--insecure] [--channel-binding] [--max-retries N]
  *
  * Commands: com.c.cmd [cmd, tag, ...] with options in kwargs:
  *   call        [tag, procedure, args, kwargs] {timeout, receive_progress}
@@ -28,7 +30,9 @@
  * the restore of its subscriptions, so a command published after it is received); with
  * --offline, every lost session makes it publish com.c.offline [1], [2], [3] at once
  * (queued offline, sent after the next WELCOME). stdout: "joined SESSION AUTHID AUTHROLE
- * AUTHMETHOD", "left REASON reconnecting|stopped", "exit". --exit-on-join leaves after the
+ * AUTHMETHOD", "left REASON reconnecting|stopped" (before it, "transport-error TEXT" when
+ * the adapter said why, and "never-connected" when the attempt failed before its
+ * connection opened), "exit". --exit-on-join leaves after the
  * first WELCOME. --own-loop drives the client from this program's poll loop
  * (wampc_socket/wampc_loop_*) instead of wampc_run.
  */
@@ -287,6 +291,10 @@ static void on_session(wampc *c, const struct wampc_session_info *info, void *ud
 		if (exit_on_join)
 			wampc_leave(c, NULL);
 	} else if (info->event == WAMPC_LEFT) {
+		if (info->transport_error)
+			printf("transport-error %s\n", info->transport_error);
+		if (!info->connected)
+			printf("never-connected\n");
 		printf("left %s %s\n", info->reason ? info->reason : "-",
 		       info->reconnecting ? "reconnecting" : "stopped");
 		for (int i = 1; offline && info->reconnecting && i <= 3; i++)
@@ -356,6 +364,24 @@ int main(int argc, char **argv)
 			cfg.authmethods |= strstr(v, "wampcra") ? WAMPC_AUTH_WAMPCRA : 0;
 			cfg.authmethods |= strstr(v, "cryptosign") ? WAMPC_AUTH_CRYPTOSIGN : 0;
 			cfg.authmethods |= strstr(v, "anonymous") ? WAMPC_AUTH_ANONYMOUS : 0;
+			cfg.authmethods |= strstr(v, "tls") ? WAMPC_AUTH_TLS : 0;
+			i++;
+		} else if (!strcmp(argv[i], "--ca-file"))
+			cfg.tls.ca_file = v, i++;
+		else if (!strcmp(argv[i], "--ca-path"))
+			cfg.tls.ca_path = v, i++;
+		else if (!strcmp(argv[i], "--cert"))
+			cfg.tls.cert_file = v, i++;
+		else if (!strcmp(argv[i], "--key"))
+			cfg.tls.key_file = v, i++;
+		else if (!strcmp(argv[i], "--server-name"))
+			cfg.tls.server_name = v, i++;
+		else if (!strcmp(argv[i], "--insecure"))
+			cfg.tls.insecure = true;
+		else if (!strcmp(argv[i], "--channel-binding"))
+			cfg.tls.channel_binding = true;
+		else if (!strcmp(argv[i], "--max-retries")) {
+			cfg.max_retries = (uint32_t)atoi(v);
 			i++;
 		} else if (!strcmp(argv[i], "--reconnect"))
 			cfg.reconnect = true;
