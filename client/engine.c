@@ -261,6 +261,11 @@ void *wampc_adapter(const wampc *c, const struct wampc_adapter_ops *ops)
 	return c->adapter_ops == ops ? c->adapter_state : NULL;
 }
 
+const char *wampc_adapter_name(const wampc *c)
+{
+	return c->adapter_ops ? c->adapter_ops->name : NULL;
+}
+
 void wampc_get_config(const wampc *c, struct wampc_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -659,6 +664,11 @@ uint64_t wampc_session_id(const wampc *c)
 bool wampc_stopped(const wampc *c)
 {
 	return c->state == ST_IDLE;
+}
+
+bool wampc_started(const wampc *c)
+{
+	return c->started;
 }
 
 void wampc_get_stats(const wampc *c, struct wampc_stats *st)

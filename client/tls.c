@@ -105,12 +105,21 @@ void wampc_tls_why(SSL *ssl, char *why, size_t why_len)
 	long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
 	unsigned long e = ERR_peek_last_error();
 
-	if (v != X509_V_OK && e && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-		snprintf(why, why_len, "certificate verify failed: %s",
-		         X509_verify_cert_error_string(v));
+	if (v != X509_V_OK && e && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
+	    wampc_tls_verify_failed(ssl, why, why_len)) {
 		ERR_clear_error();
 		return;
 	}
 	ssl_error(why, why_len, "TLS", NULL,
 	          errno ? strerror(errno) : "the connection ended during the handshake");
+}
+
+bool wampc_tls_verify_failed(SSL *ssl, char *why, size_t why_len)
+{
+	long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+
+	if (v == X509_V_OK)
+		return false;
+	snprintf(why, why_len, "certificate verify failed: %s", X509_verify_cert_error_string(v));
+	return true;
 }

@@ -41,4 +41,8 @@ bool wampc_tls_unique(SSL *ssl, uint8_t out[32]);
  * (which is cleared), else errno's text. */
 void wampc_tls_why(SSL *ssl, char *why, size_t why_len);
 
+/* When the router's certificate failed verification on ssl: true, with why (as above).
+ * For an adapter whose TLS library has already consumed OpenSSL's error queue. */
+bool wampc_tls_verify_failed(SSL *ssl, char *why, size_t why_len);
+
 #endif

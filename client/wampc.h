@@ -437,6 +437,8 @@ bool wampc_joined(const wampc *c);
 uint64_t wampc_session_id(const wampc *c);
 /* true when the engine stopped for good: left, gave up retrying, or never started. */
 bool wampc_stopped(const wampc *c);
+/* true once wampc_start was called (run loops start a client that never was). */
+bool wampc_started(const wampc *c);
 
 /* Counters (monotonic for the client's life). */
 struct wampc_stats {
@@ -680,6 +682,8 @@ struct wampc_adapter_ops {
 };
 void wampc_set_adapter(wampc *c, const struct wampc_adapter_ops *ops, void *state);
 void *wampc_adapter(const wampc *c, const struct wampc_adapter_ops *ops);
+/* The name of the attached adapter (its ops->name), or NULL when there is none. */
+const char *wampc_adapter_name(const wampc *c);
 void wampc_hold(wampc *c);
 bool wampc_release(wampc *c);
 

@@ -33,8 +33,10 @@
  * AUTHMETHOD", "left REASON reconnecting|stopped" (before it, "transport-error TEXT" when
  * the adapter said why, and "never-connected" when the attempt failed before its
  * connection opened), "exit". --exit-on-join leaves after the
- * first WELCOME. --own-loop drives the client from this program's poll loop
- * (wampc_socket/wampc_loop_*) instead of wampc_run.
+ * first WELCOME. A ws:// or wss:// URL runs on the libwebsockets adapter (libwampc-ws),
+ * any other on the POSIX one. --own-loop drives the client from this program's own loop
+ * instead of wampc_run / wampc_lws_run: its poll loop (wampc_socket/wampc_loop_*), or,
+ * for WebSocket, its own libwebsockets context (wampc_lws_attach, lws_service).
  */
 #include <poll.h>
 #include <stdarg.h>
@@ -45,6 +47,9 @@
 #include <sodium.h>
 
 #include "client/wampc.h"
+#ifdef INTEROP_WITH_LWS
+#include "client/wampc_lws.h"
+#endif
 
 #define MAX_TAGS 64
 
@@ -325,13 +330,37 @@ static void own_loop(wampc *c)
 	}
 }
 
+#ifdef INTEROP_WITH_LWS
+/* The application's own libwebsockets context and loop (wampc_lws_attach). */
+static void own_lws_loop(wampc *c)
+{
+	struct lws_context_creation_info info;
+	struct lws_context *ctx;
+
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (!(ctx = lws_create_context(&info)) || wampc_lws_attach(c, ctx) != WAMPD_OK) {
+		fprintf(stderr, "interop_peer: cannot attach to an lws context\n");
+		if (ctx)
+			lws_context_destroy(ctx);
+		return;
+	}
+	wampc_start(c);
+	while (!wampc_stopped(c) && lws_service(ctx, 0) >= 0)
+		;
+	wampc_free(c); /* before its context */
+	lws_context_destroy(ctx);
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	struct wampc_config cfg = {.realm = "realm1", .on_session = on_session,
 	                           .retry_initial = 50, .retry_max = 500,
 	                           .offline_queue_bytes = 65536};
 	uint8_t seed[32];
-	bool own = false;
+	bool own = false, websocket;
 	enum wampd_err err;
 	wampc *c;
 
@@ -401,10 +430,23 @@ int main(int argc, char **argv)
 	if (!exit_on_join &&
 	    wampc_subscribe(c, "com.c.cmd", NULL, on_cmd, NULL, NULL, NULL, NULL) != WAMPD_OK)
 		return 2;
-	if (own)
+	websocket = cfg.url && !strncmp(cfg.url, "ws", 2);
+#ifdef INTEROP_WITH_LWS
+	lws_set_log_level(0, NULL);
+	if (own && websocket) {
+		own_lws_loop(c);
+		c = NULL;
+	} else if (websocket) {
+		if ((err = wampc_lws_run(c, -1)) != WAMPD_OK)
+			fprintf(stderr, "interop_peer: run: %s\n", wampd_err_str(err));
+	} else
+#endif
+	if (own) {
 		own_loop(c);
-	else
-		wampc_run(c, -1);
+	} else if ((err = wampc_run(c, -1)) != WAMPD_OK) {
+		fprintf(stderr, "interop_peer: run: %s%s\n", wampd_err_str(err),
+		        websocket ? " (built without libwampc-ws)" : "");
+	}
 	printf("exit\n");
 	fflush(stdout);
 	wampc_free(c);

@@ -1,10 +1,12 @@
-"""libwampc's RawSocket over TLS (rss://, the POSIX adapter on OpenSSL) against the real
-wampd, with an Autobahn|Python session on the other side.
+"""libwampc over TLS against the real wampd, with an Autobahn|Python session on the other
+side: RawSocket (rss://, the POSIX adapter on OpenSSL) or WebSocket (wss://, the
+libwebsockets adapter, on the TLS context libwampc makes), the same cases for both.
 
 Certificates are made at test time (tests/lib/tlscerts.py: a test CA, a server certificate
 for localhost / 127.0.0.1, client certificates of that CA and of another one). wampd has a
-rawsocket TLS listener (client certificates optional, verified against the test CA; the
-tls, cryptosign and anonymous methods) and one that requires cryptosign's channel binding.
+universal TLS listener (RawSocket and WebSocket; client certificates optional, verified
+against the test CA; the tls, cryptosign and anonymous methods), one that requires
+cryptosign's channel binding, and one on 127.0.0.2.
 
 What must work: the router verified against a CA file, a CA directory, by name and by
 address; data both ways, a 200 KB payload (many TLS records, decrypted input left in the
@@ -20,7 +22,7 @@ the router requires it.
 Every refusal must say why (the transport error the peer prints) and the peer exits 0
 (under ASan: no leak).
 
-    WAMPD_BIN=... WAMPC_PEER=... /usr/bin/python3 test_client_tls.py json|msgpack|cbor
+    WAMPD_BIN=... WAMPC_PEER=... /usr/bin/python3 test_client_tls.py json|msgpack|cbor [rss|wss]
 """
 
 import os
@@ -42,6 +44,7 @@ from wampclient import connect, run  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
 SER = sys.argv[1] if len(sys.argv) > 1 else "json"
+SCHEME = sys.argv[2] if len(sys.argv) > 2 else "rss"
 OTHER = "msgpack" if SER == "json" else "json"
 PEER = os.environ.get("WAMPC_PEER")
 TMP = tempfile.mkdtemp(prefix="wampc-tls-")
@@ -159,20 +162,19 @@ def data_both_ways(py, url):
 def main():
     router = WampdProcess(config={
         "listeners": [{"type": "universal", "port": 0},
-                      {"type": "rawsocket", "port": 0, "tls": server_tls(CERTS), "auth": AUTH},
-                      {"type": "rawsocket", "port": 0, "tls": server_tls(CERTS), "auth": BOUND},
-                      {"type": "rawsocket", "port": 0, "host": "127.0.0.2",
+                      {"type": "universal", "port": 0, "tls": server_tls(CERTS), "auth": AUTH},
+                      {"type": "universal", "port": 0, "tls": server_tls(CERTS), "auth": BOUND},
+                      {"type": "universal", "port": 0, "host": "127.0.0.2",
                        "tls": server_tls(CERTS), "auth": AUTH}],
         "realms": [{"name": "realm1"}]}).start()
     try:
-        rss = router.url_of("rss", 0)
-        port = rss.rsplit(":", 1)[1]
-        by_name, by_ip = "rss://localhost:" + port, "rss://127.0.0.1:" + port
-        bound = router.url_of("rss", 1).replace("127.0.0.1", "localhost")
-        elsewhere = router.url_of("rss", 2)
-        assert elsewhere.startswith("rss://127.0.0.2:"), router.urls
+        by_ip = router.url_of(SCHEME, 0)
+        by_name = by_ip.replace("127.0.0.1", "localhost")
+        bound = router.url_of(SCHEME, 1).replace("127.0.0.1", "localhost")
+        elsewhere = router.url_of(SCHEME, 2)
+        assert elsewhere.startswith(SCHEME + "://127.0.0.2:"), router.urls
         py = yield connect(router.url, "realm1", OTHER)
-        print("scenario: data", SER, flush=True)
+        print("scenario: data", SER, SCHEME, flush=True)
         yield data_both_ways(py, by_name)
 
         print("scenario: verification", SER, flush=True)
