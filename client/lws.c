@@ -223,6 +223,8 @@ static void connect_now(struct conn *a)
 }
 
 /* The engine's timer: its ticks, and what the update hook left for now. */
+static void wake_own_loop(struct conn *a);
+
 static void on_timer(lws_sorted_usec_list_t *sul)
 {
 	struct conn *a = lws_container_of(sul, struct conn, sul);
@@ -230,6 +232,7 @@ static void on_timer(lws_sorted_usec_list_t *sul)
 	unsigned want;
 
 	a->armed_ms = -1;
+	wake_own_loop(a);
 	wampc_hold(c);
 	wampc_tick(c);
 	want = wampc_want(c);
@@ -493,9 +496,20 @@ enum wampd_err wampc_lws_attach(wampc *c, struct lws_context *ctx)
 	return WAMPD_OK;
 }
 
+/* lws runs due timers first and polls after them: a timer that ends wampc_lws_run's loop
+ * (or may have stopped the client) wakes that poll, so lws_service returns now */
+static void wake_own_loop(struct conn *a)
+{
+	if (a->own_ctx)
+		lws_cancel_service(a->ctx);
+}
+
 static void on_run_timer(lws_sorted_usec_list_t *sul)
 {
-	lws_container_of(sul, struct conn, run_sul)->run_expired = true;
+	struct conn *a = lws_container_of(sul, struct conn, run_sul);
+
+	a->run_expired = true;
+	wake_own_loop(a);
 }
 
 enum wampd_err wampc_lws_run(wampc *c, int timeout_ms)
