@@ -206,6 +206,8 @@ static void really_free(wampc *c)
 	free(c->authid);
 	json_decref(c->authextra);
 	json_decref(c->opt_progress);
+	for (size_t i = 0; i < sizeof(c->opt_publish) / sizeof(c->opt_publish[0]); i++)
+		json_decref(c->opt_publish[i]);
 	free(c->close_reason);
 	free(c->transport_error);
 	json_decref(c->close_details);

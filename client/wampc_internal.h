@@ -201,6 +201,8 @@ struct wampc {
 	struct idmap invs;         /* invocation request id -> registration id << 1 | progress */
 	struct outq offline;       /* encoded PUBLISHes waiting for a session */
 	json_t *opt_progress;      /* {"progress": true}, made at the first progressive YIELD */
+	json_t *opt_publish[8];    /* PUBLISH.Options without lists, by acknowledge | exclude_me
+	                              false | retain (pubsub.c), each made at its first use */
 
 	struct wampc_stats stats;
 

@@ -1245,6 +1245,31 @@ static void test_publish(void **state)
 	fake_free(f);
 }
 
+/* Options made only of the flags are made once per combination and reused: every
+ * combination, twice, in an order where a wrong dict would show. */
+static void test_publish_flag_options(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+
+	for (int round = 0; round < 2; round++)
+		for (unsigned k = 0; k < 8; k++) {
+			unsigned bits = round ? 7 - k : k;
+			struct wampc_publish_opts o = {.acknowledge = bits & 1, .include_me = bits & 2,
+			                               .retain = bits & 4};
+
+			assert_int_equal(wampc_publish(f->c, "com.t", &o, NULL, NULL, NULL, NULL),
+			                 WAMPD_OK);
+			expect(f, WAMP_PUBLISH, &m);
+			assert_int_equal(json_object_size(m.dict), __builtin_popcount(bits));
+			assert_int_equal(wamp_dict_bool(m.dict, "acknowledge", false), (bits & 1) != 0);
+			assert_int_equal(wamp_dict_bool(m.dict, "exclude_me", true), !(bits & 2));
+			assert_int_equal(wamp_dict_bool(m.dict, "retain", false), (bits & 4) != 0);
+			wamp_msg_clear(&m);
+		}
+	fake_free(f);
+}
+
 /* ------------------------------------------------------------------------ subscriber */
 
 static void test_subscribe(void **state)
@@ -2187,7 +2212,8 @@ int main(void)
 		T(test_violations), T(test_violation_bytes), T(test_too_big),
 		T(test_mismatched_answers), T(test_call), T(test_call_refused),
 		T(test_call_timeout_and_cancel), T(test_callee), T(test_invocation_limit),
-		T(test_unregister_and_revoke), T(test_publish), T(test_subscribe),
+		T(test_unregister_and_revoke), T(test_publish), T(test_publish_flag_options),
+		T(test_subscribe),
 		T(test_unsubscribe_in_flight), T(test_forward_raw), T(test_backoff), T(test_restore),
 		T(test_offline_queue), T(test_offline_drop_oldest), T(test_requeue_on_loss),
 		T(test_no_offline_queue), T(test_ping_pong), T(test_backpressure),
