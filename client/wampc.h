@@ -18,10 +18,12 @@
  *
  *    the way libmosquitto's mosquitto_socket/loop_read/loop_write/loop_misc and hiredis'
  *    async adapters split a protocol from its event loop. Two adapters come with it:
- *    RawSocket over TCP and Unix sockets on plain POSIX sockets, usable either through the
- *    library's own poll loop (wampc_run) or from an application's loop (wampc_socket,
- *    wampc_loop_events, wampc_loop_read/_write/_misc). A WebSocket adapter (libwebsockets)
- *    feeds whole messages instead of bytes (wampc_config.framing = WAMPC_FRAMING_MESSAGE).
+ *    RawSocket over TCP, TLS (OpenSSL) and Unix sockets on plain POSIX sockets, usable
+ *    either through the library's own poll loop (wampc_run) or from an application's loop
+ *    (wampc_socket, wampc_loop_events, wampc_loop_read/_write/_misc); and WebSocket (and
+ *    RawSocket) on libwebsockets, a library of its own (libwampc-ws, wampc_lws.h), which
+ *    feeds whole messages instead of bytes (WAMPC_FRAMING_MESSAGE). Both are written
+ *    against this header alone ("writing an adapter" below).
  *    Time comes from a clock the configuration may replace (tests use a fake one), and so
  *    does the randomness of the reconnect jitter.
  *
