@@ -92,6 +92,9 @@ static enum wampd_err config_check(const struct wampc_config *cfg, struct wampc_
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	if (cfg->url && !wampc_url_parse(cfg->url, url))
 		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (cfg->roles & ~(unsigned)(WAMPC_ROLE_CALLER | WAMPC_ROLE_CALLEE | WAMPC_ROLE_PUBLISHER |
+	                             WAMPC_ROLE_SUBSCRIBER))
+		return WAMPD_ERR_INVALID_ARGUMENT;
 	if ((m & ~(unsigned)(WAMPC_AUTH_ANONYMOUS | WAMPC_AUTH_TICKET | WAMPC_AUTH_WAMPCRA |
 	                     WAMPC_AUTH_CRYPTOSIGN | WAMPC_AUTH_TLS)) ||
 	    ((m & WAMPC_AUTH_TICKET) && !cfg->ticket) ||
@@ -136,6 +139,8 @@ wampc *wampc_new(const struct wampc_config *cfg, enum wampd_err *errp)
 	c->ser = (enum wamp_ser)cfg->serializer;
 	c->framing = url.websocket ? WAMPC_FRAMING_MESSAGE : cfg->framing;
 	c->authmethods = cfg->authmethods ? cfg->authmethods : WAMPC_AUTH_ANONYMOUS;
+	c->roles = cfg->roles ? cfg->roles : WAMPC_ROLE_CALLER | WAMPC_ROLE_CALLEE |
+	                                     WAMPC_ROLE_PUBLISHER | WAMPC_ROLE_SUBSCRIBER;
 	c->max_message = DEF(cfg->max_message, DEF_MAX_MESSAGE);
 	if (c->max_message > RS_MAX_LEN)
 		c->max_message = RS_MAX_LEN;
@@ -280,6 +285,7 @@ void wampc_get_config(const wampc *c, struct wampc_config *cfg)
 	cfg->max_pending = c->max_pending;
 	cfg->authid = c->authid;
 	cfg->authmethods = c->authmethods;
+	cfg->roles = c->roles;
 	cfg->tls.ca_file = c->tls.ca_file;
 	cfg->tls.ca_path = c->tls.ca_path;
 	cfg->tls.cert_file = c->tls.cert_file;
@@ -649,6 +655,24 @@ enum wampd_err wampc_leave(wampc *c, const char *reason)
 	default:
 		break;
 	}
+	wampc_release(c);
+	return WAMPD_OK;
+}
+
+enum wampd_err wampc_reconnect(wampc *c)
+{
+	wampc_hold(c);
+	c->started = true;
+	c->leaving = false;
+	if (c->state == ST_IDLE || c->state == ST_BACKOFF) {
+		c->attempts = 0;
+		want_connect(c);
+	} else if (c->state != ST_CLOSING) {
+		wampc_set_close_reason(c, wampd_err_uri(WAMPD_ERR_TRANSPORT_LOST), NULL);
+		wampc_close(c);
+	}
+	if (c->state == ST_CLOSING)
+		c->reconnect_now = true;
 	wampc_release(c);
 	return WAMPD_OK;
 }
@@ -1035,7 +1059,11 @@ void wampc_transport_closed(wampc *c)
 	c->session = 0;
 	if (was_joined)
 		c->attempts = 0;
-	if (c->leaving || !c->reconnect || (c->max_retries && c->attempts >= c->max_retries)) {
+	if (c->reconnect_now && !c->leaving) {
+		c->attempts = 0;
+		want_connect(c);
+	} else if (c->leaving || !c->reconnect ||
+	           (c->max_retries && c->attempts >= c->max_retries)) {
 		c->state = ST_IDLE;
 		c->t_state = 0;
 	} else {
@@ -1051,7 +1079,8 @@ void wampc_transport_closed(wampc *c)
 	}
 	info.reason = c->close_reason ? c->close_reason : wampd_err_uri(WAMPD_ERR_TRANSPORT_LOST);
 	info.details = (const wampc_value *)c->close_details;
-	info.reconnecting = c->state == ST_BACKOFF;
+	info.reconnecting = c->state == ST_BACKOFF || c->state == ST_CONNECT;
+	c->reconnect_now = false;
 	info.connected = c->opened;
 	info.transport_error = c->transport_error;
 	c->opened = false;

@@ -400,6 +400,8 @@ enum wampd_err wampc_subscribe(wampc *c, const char *topic, const struct wampc_s
 		return WAMPD_ERR_INVALID_URI;
 	if (!handler || (o && (unsigned)o->match > WAMPC_MATCH_WILDCARD))
 		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!(c->roles & WAMPC_ROLE_SUBSCRIBER))
+		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
 	if (o) {
 		tmpl.match = (uint8_t)o->match;
 		tmpl.get_retained = o->get_retained;
@@ -429,6 +431,8 @@ enum wampd_err wampc_register(wampc *c, const char *procedure,
 	if (!handler || (o && ((unsigned)o->match > WAMPC_MATCH_WILDCARD ||
 	                       (unsigned)o->invoke > WAMPC_INVOKE_LAST)))
 		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!(c->roles & WAMPC_ROLE_CALLEE))
+		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
 	if (o) {
 		tmpl.match = (uint8_t)o->match;
 		tmpl.invoke = (uint8_t)o->invoke;

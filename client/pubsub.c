@@ -136,6 +136,8 @@ enum wampd_err wampc_publish(wampc *c, const char *topic, const struct wampc_pub
 		return WAMPD_ERR_INVALID_URI;
 	if ((err = wampc_payload_check(p)) != WAMPD_OK)
 		return err;
+	if (!(c->roles & WAMPC_ROLE_PUBLISHER))
+		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
 	if (!joined && !c->offline_max)
 		return WAMPD_ERR_TRANSPORT_LOST;
 	if ((ack && c->n_calls >= c->max_pending) ||

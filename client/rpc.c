@@ -38,6 +38,8 @@ static enum wampd_err call_in(wampc *c, const char *procedure, const struct wamp
 		return WAMPD_ERR_INVALID_URI;
 	if (!fn || (err = wampc_payload_check(p)) != WAMPD_OK)
 		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!(c->roles & WAMPC_ROLE_CALLER))
+		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
 	if (c->state != ST_JOINED)
 		return WAMPD_ERR_TRANSPORT_LOST;
 	if (c->n_calls >= c->max_pending || c->sendq.bytes >= c->max_queue_bytes)

@@ -144,19 +144,51 @@ void session_free_secrets(wampc *c)
 
 /* ------------------------------------------------------------------------ HELLO */
 
-static json_t *hello_roles(void)
+/* The roles a client can announce, with the features each implements (all true). */
+static const char *const caller_features[] = {"progressive_call_results", "call_canceling",
+                                              "call_timeout", "caller_identification", NULL};
+static const char *const callee_features[] = {"progressive_call_results", "call_canceling",
+                                              "pattern_based_registration",
+                                              "shared_registration", NULL};
+static const char *const publisher_features[] = {"publisher_exclusion",
+                                                 "subscriber_blackwhite_listing",
+                                                 "publisher_identification", NULL};
+static const char *const subscriber_features[] = {"pattern_based_subscription",
+                                                  "publisher_identification", NULL};
+
+static const struct role {
+	const char *name;
+	unsigned bit;
+	const char *const *features;
+} roles[] = {
+	{"caller", WAMPC_ROLE_CALLER, caller_features},
+	{"callee", WAMPC_ROLE_CALLEE, callee_features},
+	{"publisher", WAMPC_ROLE_PUBLISHER, publisher_features},
+	{"subscriber", WAMPC_ROLE_SUBSCRIBER, subscriber_features},
+};
+
+/* HELLO.Details.roles: the announced roles (c->roles) with their features. */
+static json_t *hello_roles(const wampc *c)
 {
-	return json_pack(
-		"{s:{s:{s:b,s:b,s:b,s:b}}, s:{s:{s:b,s:b,s:b,s:b}},"
-		" s:{s:{s:b,s:b,s:b}}, s:{s:{s:b,s:b}}}",
-		"caller", "features", "progressive_call_results", 1, "call_canceling", 1,
-		"call_timeout", 1, "caller_identification", 1,
-		"callee", "features", "progressive_call_results", 1, "call_canceling", 1,
-		"pattern_based_registration", 1, "shared_registration", 1,
-		"publisher", "features", "publisher_exclusion", 1, "subscriber_blackwhite_listing", 1,
-		"publisher_identification", 1,
-		"subscriber", "features", "pattern_based_subscription", 1, "publisher_identification",
-		1);
+	json_t *all = json_object();
+
+	for (size_t i = 0; all && i < sizeof(roles) / sizeof(roles[0]); i++) {
+		json_t *f;
+
+		if (!(c->roles & roles[i].bit))
+			continue;
+		if (!(f = json_object()) ||
+		    json_object_set_new(all, roles[i].name, json_pack("{s:o}", "features", f)) != 0) {
+			json_decref(all);
+			return NULL;
+		}
+		for (const char *const *n = roles[i].features; *n; n++)
+			if (json_object_set_new(f, *n, json_true()) != 0) {
+				json_decref(all);
+				return NULL;
+			}
+	}
+	return all;
 }
 
 enum wampd_err session_hello(wampc *c)
@@ -181,9 +213,11 @@ enum wampd_err session_hello(wampc *c)
 #endif
 	if (ok && extra && c->have_binding)
 		ok = json_object_set_new(extra, "channel_binding", json_string("tls-unique")) == 0;
-	ok = ok && json_object_set_new(d, "roles", hello_roles()) == 0 &&
+	ok = ok && json_object_set_new(d, "roles", hello_roles(c)) == 0 &&
 	     json_object_set_new(d, "agent", json_string("wampc/" WAMPC_VERSION)) == 0 &&
-	     json_object_set_new(d, "authmethods", json_incref(methods)) == 0 &&
+	     /* anonymous without an authid is what a HELLO without authmethods means */
+	     ((c->authmethods == WAMPC_AUTH_ANONYMOUS && !c->authid) ||
+	      json_object_set_new(d, "authmethods", json_incref(methods)) == 0) &&
 	     (!c->authid || json_object_set_new(d, "authid", json_string(c->authid)) == 0) &&
 	     (!extra || json_object_set_new(d, "authextra", json_incref(extra)) == 0);
 	if (ok) {

@@ -311,6 +311,16 @@ typedef void (*wampc_session_fn)(wampc *c, const struct wampc_session_info *info
 
 /* ========================================================================= the client */
 
+/* The roles announced in HELLO, with their features (a bit set; 0 is all four). A client
+ * that uses one role (a sensor that only publishes) sends a smaller HELLO; a request of a
+ * role not announced is refused with WAMPD_ERR_FEATURE_NOT_SUPPORTED. */
+enum {
+	WAMPC_ROLE_CALLER = 1u << 0,
+	WAMPC_ROLE_CALLEE = 1u << 1,
+	WAMPC_ROLE_PUBLISHER = 1u << 2,
+	WAMPC_ROLE_SUBSCRIBER = 1u << 3,
+};
+
 /* Authentication methods offered in HELLO (a bit set; 0 is anonymous). */
 enum {
 	WAMPC_AUTH_ANONYMOUS = 1u << 0,
@@ -374,6 +384,7 @@ struct wampc_config {
 	size_t max_queue_bytes;  /* send queue bound (default 1 MiB) */
 	uint32_t max_pending;    /* calls and acknowledged publications in flight, and
 	                            invocations owed (default 1024 each) */
+	unsigned roles;          /* WAMPC_ROLE_* bits announced (0: all four) */
 
 	/* authentication */
 	const char *authid;
@@ -433,6 +444,13 @@ enum wampd_err wampc_start(wampc *c);
  * offline queue is kept (a later wampc_start sends it). WAMPD_OK. */
 enum wampd_err wampc_leave(wampc *c, const char *reason);
 
+/* Drop the connection now, without GOODBYE (a session ends: WAMPC_LEFT with
+ * wamp.close.transport_lost, reconnecting), and connect again at once, without backoff and
+ * whatever wampc_config.reconnect says (e.g. the application learned that the network
+ * changed). Without a connection: the attempt starts now. Subscriptions and registrations
+ * are restored after the new WELCOME, as after any reconnect. WAMPD_OK. */
+enum wampd_err wampc_reconnect(wampc *c);
+
 /* true while a session is established (between WELCOME and its end). */
 bool wampc_joined(const wampc *c);
 /* The session id (0 when not joined). */
@@ -476,8 +494,9 @@ struct wampc_publish_opts {
  * offline queue and goes out after the next WELCOME. fn (may be NULL) gets the
  * acknowledgement when opts->acknowledge, or the drop (wamp.error.limit_exceeded) of a
  * queued publication. *request (may be NULL) is its request id.
- * Errors: WAMPD_ERR_INVALID_URI (empty topic), WAMPD_ERR_SERIALIZATION (a payload that
- * cannot be encoded), WAMPD_ERR_LIMIT (send queue or pending acknowledgements full, or
+ * Errors: WAMPD_ERR_INVALID_URI (empty topic), WAMPD_ERR_FEATURE_NOT_SUPPORTED (the
+ * publisher role is not announced: wampc_config.roles), WAMPD_ERR_SERIALIZATION (a payload
+ * that cannot be encoded), WAMPD_ERR_LIMIT (send queue or pending acknowledgements full, or
  * the offline queue full under WAMPC_DROP_NEWEST), WAMPD_ERR_TRANSPORT_LOST (no session
  * and no offline queue), WAMPD_ERR_NOMEM.
  */
@@ -499,8 +518,9 @@ struct wampc_subscribe_opts {
  * after every new WELCOME) until wampc_unsubscribe. *sub gets the handle at once (valid
  * before the router answers). fn (may be NULL) gets SUBSCRIBED (r->id) or the ERROR of the
  * first attempt. Without a session it is made after the next WELCOME.
- * Errors: WAMPD_ERR_INVALID_URI, WAMPD_ERR_INVALID_ARGUMENT (no handler), WAMPD_ERR_LIMIT,
- * WAMPD_ERR_NOMEM.
+ * Errors: WAMPD_ERR_INVALID_URI, WAMPD_ERR_INVALID_ARGUMENT (no handler),
+ * WAMPD_ERR_FEATURE_NOT_SUPPORTED (the subscriber, for wampc_register the callee, role is
+ * not announced), WAMPD_ERR_LIMIT, WAMPD_ERR_NOMEM.
  */
 enum wampd_err wampc_subscribe(wampc *c, const char *topic, const struct wampc_subscribe_opts *o,
                                wampc_event_fn handler, void *handler_ud, wampc_reply_fn fn,
@@ -532,7 +552,8 @@ struct wampc_call_opts {
  * Call procedure. fn (required) gets every progressive RESULT and then exactly one final
  * RESULT or ERROR (a local one included). opts and payload borrowed (may be NULL).
  * Errors: WAMPD_ERR_TRANSPORT_LOST (no session), WAMPD_ERR_INVALID_URI,
- * WAMPD_ERR_INVALID_ARGUMENT (fn NULL), WAMPD_ERR_SERIALIZATION, WAMPD_ERR_LIMIT,
+ * WAMPD_ERR_INVALID_ARGUMENT (fn NULL), WAMPD_ERR_FEATURE_NOT_SUPPORTED (the caller role
+ * is not announced), WAMPD_ERR_SERIALIZATION, WAMPD_ERR_LIMIT,
  * WAMPD_ERR_NOMEM; fn is not called then.
  */
 enum wampd_err wampc_call(wampc *c, const char *procedure, const struct wampc_call_opts *o,

@@ -139,6 +139,7 @@ enum cstate {
 struct wampc {
 	enum cstate state;
 	bool leaving;              /* no reconnect after this connection */
+	bool reconnect_now;        /* wampc_reconnect: the next attempt without backoff */
 	bool started;              /* wampc_start was called once */
 	bool stop_run;             /* wampc_run returns */
 	bool free_pending;         /* wampc_free was called inside a library call */
@@ -154,7 +155,7 @@ struct wampc {
 	json_t *authextra;
 	enum wamp_ser ser;
 	enum wampc_framing framing;
-	unsigned authmethods;
+	unsigned authmethods, roles;
 	uint32_t max_message, max_pending;
 	size_t max_queue_bytes, offline_max;
 	enum wampc_drop offline_drop;

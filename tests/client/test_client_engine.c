@@ -489,6 +489,18 @@ static void test_hello(void **state)
 	assert_string_equal(dict_str(m.dict, "authid"), "dev-1");
 	assert_non_null(strstr(dict_str(m.dict, "agent"), "wampc/"));
 	wamp_msg_clear(&m);
+	/* anonymous without an authid: the HELLO needs no authmethods (the spec's default) */
+	{
+		struct fake *g = fake_new(NULL);
+
+		wampc_start(g->c);
+		open_transport(g);
+		expect(g, WAMP_HELLO, &m);
+		assert_null(json_object_get(m.dict, "authmethods"));
+		assert_null(json_object_get(m.dict, "authid"));
+		wamp_msg_clear(&m);
+		fake_free(g);
+	}
 	assert_false(wampc_joined(f->c));
 	sendf(f, "[2, 77, {\"authid\": \"dev-1\", \"authrole\": \"x\"}]");
 	assert_int_equal(f->joined, 1);
@@ -496,6 +508,55 @@ static void test_hello(void **state)
 	assert_string_equal(f->authid, "dev-1");
 	assert_true(wampc_joined(f->c));
 	fake_free(f);
+}
+
+/* Only the announced roles are in HELLO, and only their requests are made. */
+static void test_roles(void **state)
+{
+	struct wampc_config cfg = {.roles = WAMPC_ROLE_PUBLISHER | WAMPC_ROLE_CALLEE};
+	struct fake *f = fake_new(&cfg);
+	struct wamp_msg m;
+	json_t *roles;
+	wampc_reg *reg;
+
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	roles = json_object_get(m.dict, "roles");
+	assert_int_equal(json_object_size(roles), 2);
+	assert_true(json_is_true(json_object_get(
+		json_object_get(json_object_get(roles, "publisher"), "features"), "publisher_exclusion")));
+	assert_true(json_is_true(json_object_get(
+		json_object_get(json_object_get(roles, "callee"), "features"), "shared_registration")));
+	wamp_msg_clear(&m);
+	sendf(f, "[2, 5, {}]");
+	assert_int_equal(wampc_subscribe(f->c, "com.t", NULL, on_event, f, NULL, NULL, NULL),
+	                 WAMPD_ERR_FEATURE_NOT_SUPPORTED);
+	assert_int_equal(wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, NULL),
+	                 WAMPD_ERR_FEATURE_NOT_SUPPORTED);
+	expect_nothing(f);
+	assert_int_equal(wampc_publish(f->c, "com.t", NULL, NULL, NULL, NULL, NULL), WAMPD_OK);
+	expect(f, WAMP_PUBLISH, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_register(f->c, "com.p", NULL, on_invoke, f, NULL, NULL, &reg),
+	                 WAMPD_OK);
+	expect(f, WAMP_REGISTER, &m);
+	wamp_msg_clear(&m);
+	fake_free(f);
+	/* a publisher alone has no registration to make */
+	cfg.roles = WAMPC_ROLE_PUBLISHER;
+	f = joined(&cfg);
+	assert_int_equal(wampc_register(f->c, "com.p", NULL, on_invoke, f, NULL, NULL, &reg),
+	                 WAMPD_ERR_FEATURE_NOT_SUPPORTED);
+	fake_free(f);
+	/* unknown role bits are a configuration error */
+	{
+		struct wampc_config bad = {.realm = "r", .roles = 1u << 9};
+		enum wampd_err err;
+
+		assert_null(wampc_new(&bad, &err));
+		assert_int_equal(err, WAMPD_ERR_INVALID_ARGUMENT);
+	}
 }
 
 static void test_abort_on_join(void **state)
@@ -2099,6 +2160,57 @@ static void test_adapter_slot(void **state)
 	fake_free(f);
 }
 
+/* wampc_reconnect: the connection dropped and made again at once (no backoff, even
+ * without reconnect), the subscriptions restored; from a backoff and from idle too. */
+static void test_reconnect_now(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+	wampc_sub *sub;
+
+	assert_int_equal(wampc_subscribe(f->c, "com.t", NULL, on_event, f, NULL, NULL, &sub),
+	                 WAMPD_OK);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[33, %llu, 7]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_reconnect(f->c), WAMPD_OK);
+	expect_nothing(f); /* no GOODBYE */
+	close_transport(f);
+	assert_int_equal(f->left, 1);
+	assert_true(f->reconnecting);
+	assert_string_equal(f->reason, "wamp.close.transport_lost");
+	assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT); /* at once */
+	join(f);
+	expect(f, WAMP_SUBSCRIBE, &m); /* restored */
+	assert_string_equal(m.uri, "com.t");
+	wamp_msg_clear(&m);
+	fake_free(f);
+	/* from a backoff: now instead of later */
+	{
+		struct wampc_config cfg = {.reconnect = true};
+
+		f = joined(&cfg);
+		lose(f);
+		assert_true(wampc_next_timeout(f->c) > 0);
+		assert_int_equal(wampc_want(f->c), 0);
+		wampc_reconnect(f->c);
+		assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT);
+		fake_free(f);
+	}
+	/* never started: it starts */
+	f = fake_new(NULL);
+	wampc_reconnect(f->c);
+	assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT);
+	/* and a leave after it wins: no new attempt */
+	open_transport(f);
+	wampc_reconnect(f->c);
+	wampc_leave(f->c, NULL);
+	close_transport(f);
+	assert_true(wampc_stopped(f->c));
+	assert_false(f->reconnecting);
+	fake_free(f);
+}
+
 static void test_stop_flag(void **state)
 {
 	struct fake *f = fake_new(NULL);
@@ -2205,7 +2317,7 @@ static void test_payload_decode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_hello), T(test_abort_on_join), T(test_join_timeout), T(test_handshake_refused),
+		T(test_hello), T(test_roles), T(test_abort_on_join), T(test_join_timeout), T(test_handshake_refused),
 		T(test_ticket), T(test_ticket_needs_ticket), T(test_wampcra), T(test_cryptosign),
 		T(test_cryptosign_binding_unavailable), T(test_challenge_not_offered),
 		T(test_goodbye_from_router), T(test_leave), T(test_leave_timeout),
@@ -2220,7 +2332,7 @@ int main(void)
 		T(test_payload_size), T(test_message_framing), T(test_free_in_callback),
 		T(test_urls), T(test_config_checks), T(test_websocket_url_framing),
 		T(test_config_view), T(test_tls_method), T(test_transport_error),
-		T(test_adapter_slot), T(test_stop_flag), T(test_values), T(test_payload_decode),
+		T(test_adapter_slot), T(test_reconnect_now), T(test_stop_flag), T(test_values), T(test_payload_decode),
 	};
 	static const char *const names[] = {"json", "msgpack", "cbor"};
 	int failed = 0;
