@@ -15,13 +15,18 @@
  *     inside the hook.
  *   - WRITEABLE: one lws_write per callback (lws' rule), then ask again while there is
  *     more; when the engine wants the connection closed and its output is written, the
- *     callback returns -1 (a WebSocket close 1000 first), bounded by CLOSE_GRACE_S.
+ *     callback returns -1 (a WebSocket close 1000 first), bounded by CLOSE_GRACE_S; with
+ *     no output left, lws is asked to close it at once.
  *   - input: WebSocket fragments (and frames lws splits into chunks) are put together up
  *     to the client's max_message, a message that arrives whole is handed over in place;
  *     RawSocket bytes go to the engine as they come.
  *   - the end of a connection (CONNECTION_ERROR, CLOSED, or the wsi's destruction,
  *     whichever comes first) is wampc_transport_closed, with lws' reason as the transport
- *     error; callbacks of a connection that is no longer the client's are ignored.
+ *     error; callbacks of a connection that is no longer the client's are ignored. A new
+ *     attempt the engine wants at once (wampc_reconnect) starts right there. lws runs its
+ *     timers before it polls, so an end that came from one (a close, a connect timeout)
+ *     wakes the poll (lws_cancel_service): the loop around lws_service sees the client
+ *     stopped without waiting for another event.
  * Every sequence of engine calls is bracketed by wampc_hold/wampc_release: when the
  * application freed the client from a callback, the release says so and nothing of it is
  * touched again (the adapter's state went with it: conn_free detaches the connection,
@@ -150,6 +155,8 @@ static struct lws_vhost *vhost_for(struct conn *a, char *why, size_t why_len)
 
 /* ----------------------------------------------------------------- the connection */
 
+static void connect_now(struct conn *a);
+
 /* The connection is gone (or never came): the engine hears it once. */
 static void gone(struct conn *a, struct lws *wsi, const char *why)
 {
@@ -157,6 +164,9 @@ static void gone(struct conn *a, struct lws *wsi, const char *why)
 
 	if (!a->wsi || a->wsi != wsi)
 		return; /* not the client's connection (an abandoned one) */
+	/* an lws timer may have closed it, and lws polls after its timers: wake that poll, so
+	 * that a loop looking at wampc_stopped() after lws_service sees the client stopped */
+	lws_cancel_service(a->ctx);
 	a->wsi = NULL;
 	a->open = a->closing = false;
 	free(a->rx);
@@ -166,6 +176,10 @@ static void gone(struct conn *a, struct lws *wsi, const char *why)
 	if (why)
 		wampc_transport_error(c, why);
 	wampc_transport_closed(c);
+	/* a new attempt wanted at once (wampc_reconnect) starts from here, as lws allows in
+	 * a close callback, rather than a poll round later from the timer */
+	if (!a->wsi && (wampc_want(c) & WAMPC_WANT_CONNECT))
+		connect_now(a);
 	wampc_release(c);
 }
 
@@ -264,11 +278,14 @@ static void update(wampc *c, void *state)
 	if (a->wsi && a->open) {
 		bool read = want & WAMPC_WANT_READ;
 
-		if (want & (WAMPC_WANT_WRITE | WAMPC_WANT_CLOSE))
+		if (want & WAMPC_WANT_WRITE)
 			lws_callback_on_writable(a->wsi);
 		if ((want & WAMPC_WANT_CLOSE) && !a->closing) {
+			/* with output left, WRITEABLE writes it and then closes, within a grace
+			 * time; with none, there is nothing to wait for */
 			a->closing = true;
-			lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_GRACE_S);
+			lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK,
+			                want & WAMPC_WANT_WRITE ? CLOSE_GRACE_S : LWS_TO_KILL_ASYNC);
 		}
 		if (read != a->reading && !a->closing) {
 			a->reading = read;

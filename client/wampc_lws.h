@@ -18,7 +18,9 @@
  * libwebsockets. An application context used for wss:// must have been created with
  * LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT. Logging is the application's (lws_set_log_level).
  *
- * Threads: a client and its context are used from the thread that runs lws_service.
+ * An application's loop around lws_service may look at wampc_stopped() after each call:
+ * the end of a connection wakes the context's poll (lws_cancel_service), whatever ended
+ * it. Threads: a client and its context are used from the thread that runs lws_service.
  */
 #ifndef WAMPC_LWS_H
 #define WAMPC_LWS_H
