@@ -137,6 +137,7 @@ int main(int argc, char **argv)
 		               "keyword results. An ERROR prints its URI on stderr and exits 1.",
 		.options = call_options,
 		.min_args = 1,
+		.roles = WAMPC_ROLE_CALLER,
 		.option = call_option,
 		.args = call_args,
 		.joined = call_joined,

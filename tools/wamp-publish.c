@@ -94,6 +94,7 @@ int main(int argc, char **argv)
 		               "a refusal prints its URI on stderr and exits 1.",
 		.options = pub_options,
 		.min_args = 1,
+		.roles = WAMPC_ROLE_PUBLISHER,
 		.option = pub_option,
 		.args = pub_args,
 		.joined = pub_joined,

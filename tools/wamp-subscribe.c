@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 		               "Runs until interrupted, --count events or --wait seconds.",
 		.options = sub_options,
 		.min_args = 1,
+		.roles = WAMPC_ROLE_SUBSCRIBER,
 		.option = sub_option,
 		.args = sub_args,
 		.joined = sub_joined,

@@ -579,6 +579,7 @@ static wampc *cli_client_new(struct cli *c)
 	double bye = c->timeout_s < CLI_LEAVE_WAIT_S ? c->timeout_s : CLI_LEAVE_WAIT_S;
 	struct wampc_config cfg = {
 		.url = c->url, .realm = c->realm, .serializer = c->ser, .authid = c->authid,
+		.roles = c->tool->roles,
 		.authmethods = c->ticket ? WAMPC_AUTH_TICKET : WAMPC_AUTH_ANONYMOUS,
 		.ticket = c->ticket, .max_message = CLI_MAX_MESSAGE,
 		.join_timeout = (uint32_t)(c->timeout_s * 1000),

@@ -49,6 +49,7 @@ struct cli_tool {
 	const char *description;    /* one paragraph for --help */
 	const struct cli_option *options; /* the tool's own, NULL-name terminated (or NULL) */
 	unsigned min_args;          /* positional arguments required */
+	unsigned roles;             /* the WAMPC_ROLE_* it announces */
 	/* An option of the tool's own (index into options; arg NULL without has_arg). Return
 	 * false with a message on stderr to reject it (exit 2). */
 	bool (*option)(void *ud, int index, const char *arg);
