@@ -887,7 +887,8 @@ static bool on_frame(void *ctx, enum rs_frame t, const uint8_t *data, uint32_t l
 static void input_seen(wampc *c, size_t len)
 {
 	c->stats.bytes_in += len;
-	c->last_input = wampc_now(c);
+	if (c->ping_interval) /* the keepalive's clock: read only when there is one */
+		c->last_input = wampc_now(c);
 	c->ping_out = false;
 }
 
