@@ -8,7 +8,7 @@ put its own "transport" in HELLO - {"client_cert": {"sha1": <an accepted fingerp
 "subject": {"cn": "device-7"}}} - and an authenticator written for Crossbar would accept
 it; and the tls method could not complete at all.
 
-Attacks, each over WebSocket and RawSocket over TLS, with certificates made by openssl at
+Attacks, each over WebSocket, RawSocket and long-poll over TLS, with certificates made by openssl at
 test time (tests/lib/tlscerts.py: client = CN device-7, stranger = CN stranger, one CA):
 - the stranger's certificate with a HELLO claiming device-7's fingerprint and CN in
   "transport", authid "device-7" and an authextra saying the same: the authenticator sees
@@ -25,6 +25,8 @@ and the tls-unique channel binding is never in what the authenticator sees.
 # ctest-areas: auth tls
 
 import atexit
+import http.client
+import json
 import os
 import shutil
 import subprocess
@@ -61,7 +63,8 @@ CONFIG = {
             "anonymous": {"type": "static", "role": "authenticator"},
             "ticket": {"type": "dynamic", "authenticator": "com.auth.ticket",
                        "authenticator_role": "authenticator"}}},
-        {"type": "websocket", "port": 0, "tls": server_tls(CERTS), "auth": TLS_AUTH},
+        {"type": "websocket", "port": 0, "tls": server_tls(CERTS), "auth": TLS_AUTH,
+         "http": {"/lp": {"type": "longpoll", "poll_timeout": 10}}},
         {"type": "rawsocket", "port": 0, "tls": server_tls(CERTS), "auth": TLS_AUTH},
     ],
     "realms": [{"name": "realm1", "roles": [
@@ -126,10 +129,49 @@ def crossbar_example_policy(details):
     return {"authid": cert["subject"]["cn"], "role": "device"}
 
 
+class LongPollTLS:
+    """A WAMP session over long-poll on https (JSON), each request presenting the same
+    client certificate (the TLS listener answers one request per connection)."""
+
+    def __init__(self, port, ctx):
+        self.port, self.ctx, self.queue = port, ctx, []
+        self.base = "/lp/" + self.post("/lp/open", {"protocols": ["wamp.2.json"]})["transport"]
+
+    def post(self, path, body=None):
+        c = http.client.HTTPSConnection("localhost", self.port, timeout=15, context=self.ctx)
+        try:
+            c.request("POST", path, body=json.dumps(body) if body is not None else None,
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            data = r.read()
+        finally:
+            c.close()
+        assert r.status in (200, 204), (path, r.status, data)
+        return json.loads(data) if r.status == 200 and not path.endswith("/receive") \
+            else data
+
+    def send(self, msg):
+        self.post(self.base + "/send", msg)
+
+    def recv(self):
+        while not self.queue:
+            data = self.post(self.base + "/receive")
+            self.queue += [json.loads(m) for m in data.decode().split("\x1e") if m.strip()]
+        return self.queue.pop(0)
+
+    def close(self):
+        try:
+            self.post(self.base + "/close")
+        except AssertionError:
+            pass  # already closed by the router (an ABORT)
+
+
 def connect_tls(router, kind, cert):
-    """A TLS connection to the dynamic-tls listener of this kind ("ws" or "rs") presenting
-    cert (None: no certificate)."""
+    """A TLS connection to the dynamic-tls listener of this kind ("ws", "rs" or "lp")
+    presenting cert (None: no certificate)."""
     ctx = client_context(CERTS, cert)
+    if kind == "lp":
+        return LongPollTLS(urllib.parse.urlparse(router.url_of("wss")).port, ctx)
     if kind == "ws":
         u = urllib.parse.urlparse(router.url_of("wss"))
         return WS("localhost", u.port, path=u.path or "/", tls=ctx)
@@ -223,8 +265,9 @@ def ticket_claims(router, auth):
 def main():
     with WampdProcess(config=CONFIG) as r:
         auth = Authenticator(r)
-        for kind in ("ws", "rs"):
+        for kind in ("ws", "rs", "lp"):
             attacks(r, auth, kind)
+            print("refused over", kind)
         ticket_claims(r, auth)
         auth.ws.close()
     print("ok")
