@@ -46,8 +46,9 @@ struct proto_peer {
  * A transport opened s (state OPEN): the state machine makes its per-session state
  * (s->proto, one allocation; see session.h), keeping peer->auth and taking over
  * peer->tls_cn, peer->tls_cert_sha1, peer->tls_channel_id and peer->tls_cert (set to NULL
- * in *peer, also on failure, when they are freed). Called once per session, right after session_new; false on allocation
- * failure (the transport then closes the connection and frees s as usual).
+ * in *peer, also on failure, when they are freed). Called once per session, right after
+ * session_new; false on allocation failure (the transport then closes the connection and
+ * frees s as usual).
  *
  * With peer->hello_deadline, from now on s has limits.hello_timeout to be WELCOMEd (HELLO,
  * authentication, a dynamic authenticator's answer included), again after each GOODBYE.
