@@ -20,7 +20,10 @@
  *                                           (max_message_size, auto_ping_* -> the
  *                                           listener's; allowed_origins -> its
  *                                           allowed_origins, also its HTTP services')
- *   auth.<method> of type "function" (Python code), tls "dynamic"
+ *   auth.<method> of type "dynamic" (tls too: the authenticator is shown the client
+ *   certificate, details.transport.client_cert)
+ *                                        -> the same (config_auth.c)
+ *   auth.<method> of type "function" (Python code)
  *                                        -> type "refused": that method's logins get ABORT
  *                                           wamp.error.not_authorized with why, the others
  *                                           are served
@@ -293,10 +296,11 @@ static void add_realm(struct xlate *x, json_t *r, const char *path)
 /* ------------------------------------------------------------------------------------ */
 /* transports: auth, serializers, endpoints, options                                       */
 
-/* Auth blocks are shaped like wampd's; drop what wampd does not read. A method wampd cannot
- * serve as configured (a "function" authenticator: Python code) is "refused": its logins
- * get an ABORT saying why, the others are served. path: the transport's or web path's
- * (the block is its "auth"). */
+/* Auth blocks are shaped like wampd's (a dynamic method, tls too, asks its authenticator
+ * as Crossbar does); drop what wampd does not read. A method wampd cannot serve as
+ * configured (a "function" authenticator: Python code) is "refused": its logins get an
+ * ABORT saying why, the others are served. path: the transport's or web path's (the block
+ * is its "auth"). */
 static json_t *auth_of(struct xlate *x, json_t *auth, const char *path)
 {
 	json_t *out = json_object();
@@ -318,20 +322,14 @@ static json_t *auth_of(struct xlate *x, json_t *auth, const char *path)
 			ignore(x, "cookie authentication is not supported", "%s", mp);
 			continue;
 		}
-		if ((type && !strcmp(type, "function")) ||
-		    (!strcmp(method, "tls") && type && !strcmp(type, "dynamic"))) {
-			bool function = !strcmp(type, "function");
-
+		if (type && !strcmp(type, "function")) {
 			snprintf(why, sizeof(why), "%s logins are not supported here: wampd cannot run "
-			         "%s (%s)", method, function ? "a Crossbar function authenticator, "
-			         "Python code" : "a dynamic tls authenticator", mp);
+			         "a Crossbar function authenticator, Python code (%s)", method, mp);
 			json_object_set_new(out, method, json_pack("{s:s, s:s}", "type", "refused",
 			                                           "message", why));
-			ignore(x, function ? "function authenticators (Python code) are not supported: "
-			       "this method's logins are refused (ABORT wamp.error.not_authorized), the "
-			       "other methods are served" : "dynamic tls authenticators are not supported: "
-			       "this method's logins are refused (ABORT wamp.error.not_authorized), the "
-			       "other methods are served", "%s", mp);
+			ignore(x, "function authenticators (Python code) are not supported: this "
+			       "method's logins are refused (ABORT wamp.error.not_authorized), the other "
+			       "methods are served", "%s", mp);
 			continue;
 		}
 		copy = json_deep_copy(m);

@@ -33,6 +33,8 @@ struct proto_state {
 	uint8_t *tls_cert_sha1;            /* its SHA-1 fingerprint (20 bytes), or NULL */
 	uint8_t *tls_channel_id;           /* tls-unique channel binding: SHA-256 of the client's
 	                                      TLS Finished, 32 bytes, or NULL (no TLS) */
+	json_t *tls_cert;                  /* the certificate's facts for dynamic authenticators,
+	                                      or NULL */
 	json_t *hello_details;             /* HELLO.Details as sent until WELCOME, else NULL */
 	struct auth_pending *pending;      /* &pending_store between HELLO and WELCOME, or NULL */
 	struct auth_pending pending_store;
@@ -179,9 +181,11 @@ bool proto_transport_open(struct router *rt, struct session *s, struct proto_pee
 		free(peer->tls_cn);
 		free(peer->tls_cert_sha1);
 		free(peer->tls_channel_id);
+		json_decref(peer->tls_cert);
 		peer->tls_cn = NULL;
 		peer->tls_cert_sha1 = NULL;
 		peer->tls_channel_id = NULL;
+		peer->tls_cert = NULL;
 		return false;
 	}
 	if (peer->auth)
@@ -189,9 +193,11 @@ bool proto_transport_open(struct router *rt, struct session *s, struct proto_pee
 	ps->tls_cn = peer->tls_cn;
 	ps->tls_cert_sha1 = peer->tls_cert_sha1;
 	ps->tls_channel_id = peer->tls_channel_id;
+	ps->tls_cert = peer->tls_cert;
 	peer->tls_cn = NULL;
 	peer->tls_cert_sha1 = NULL;
 	peer->tls_channel_id = NULL;
+	peer->tls_cert = NULL;
 	ps->hello_deadline = peer->hello_deadline;
 	if (ps->hello_deadline)
 		proto_hello_timer_start(rt, s);
@@ -201,6 +207,13 @@ bool proto_transport_open(struct router *rt, struct session *s, struct proto_pee
 const char *proto_tls_cn(const struct session *s)
 {
 	return s->proto ? s->proto->tls_cn : NULL;
+}
+
+/* What the transport of ps knows about its client, for auth/ (borrowing from ps). */
+static struct auth_transport proto_auth_transport(const struct proto_state *ps)
+{
+	return (struct auth_transport){.tls_cn = ps->tls_cn, .cert_sha1 = ps->tls_cert_sha1,
+	                               .channel_id = ps->tls_channel_id, .cert = ps->tls_cert};
 }
 
 /* Authentication succeeded: the session joins r with identity id (taken over). */
@@ -337,12 +350,13 @@ static enum wampd_err proto_auth_ask(struct router *rt, struct session *s, const
 	struct realm *where = mc->authenticator_realm
 	                          ? realms_find(&rt->realms, mc->authenticator_realm)
 	                          : ps->auth_realm;
+	struct auth_transport tr = proto_auth_transport(ps);
 	json_t *args;
 	enum wampd_err err;
 
 	if (!where)
 		return WAMPD_ERR_AUTH_FAILED;
-	args = auth_dynamic_args(ps->pending, ps->hello_details, ticket);
+	args = auth_dynamic_args(ps->pending, ps->hello_details, &tr, ticket);
 	if (!args)
 		return WAMPD_ERR_NOMEM;
 	s->state = SESSION_AUTHENTICATING;
@@ -364,7 +378,7 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	struct proto_state *ps = s->proto;
 	struct realm *r;
 	struct auth_identity id = {0};
-	struct auth_transport tr = {0};
+	struct auth_transport tr = proto_auth_transport(ps);
 	enum auth_step step;
 	json_t *extra = NULL;
 	enum wampd_err code;
@@ -406,9 +420,6 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	s->id = realms_new_session_id(&rt->realms);
 	ps->auth_realm = r;
 	ps->pending = &ps->pending_store; /* zeroed: by calloc, or by auth_pending_clear */
-	tr.tls_cn = ps->tls_cn;
-	tr.cert_sha1 = ps->tls_cert_sha1;
-	tr.channel_id = ps->tls_channel_id;
 	code = auth_hello(ps->auth, r->name, msg->dict, s->id, &tr, &rt->ids, ps->pending, &step,
 	                 &extra, &id);
 	if (code == WAMPD_OK)
@@ -794,6 +805,7 @@ void proto_transport_closed(struct router *rt, struct session *s)
 		free(ps->tls_cn);
 		free(ps->tls_cert_sha1);
 		free(ps->tls_channel_id);
+		json_decref(ps->tls_cert);
 		free(ps);
 		s->proto = NULL; /* gone before the realm forgets s: nothing can resume it */
 	}

@@ -204,6 +204,22 @@ static void test_websocket_transport(void **state)
 			NULL});
 }
 
+/* A dynamic tls method (crossbar-examples' authentication/tls/dynamic) is served as it is:
+ * its authenticator is asked (before: type "refused", listed as not supported). */
+static void test_tls_dynamic_auth(void **state)
+{
+	(void)state;
+	expect_translation(
+		"{'workers': [{'type': 'router', 'realms': [{'name': 'realm1'}], 'transports': ["
+		" {'type': 'web', 'endpoint': {'type': 'tcp', 'port': 8080},"
+		"  'paths': {'ws': {'type': 'websocket', 'auth': {'tls': {'type': 'dynamic',"
+		"   'authenticator': 'com.example.authenticate'}}}}}]}]}",
+		"{'listeners': [{'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/ws',"
+		"  'auth': {'tls': {'type': 'dynamic', 'authenticator': 'com.example.authenticate'}}}],"
+		" 'realms': [{'name': 'realm1'}]}",
+		NONE);
+}
+
 /* allow_null_origin: "null" joins a list of origins that has no "*"; refusing it where
  * every origin is allowed does not map (listed) */
 static void test_null_origin(void **state)
@@ -932,6 +948,7 @@ int main(void)
 		cmocka_unit_test(test_hello_world),
 		cmocka_unit_test(test_realms_roles_history),
 		cmocka_unit_test(test_websocket_transport),
+		cmocka_unit_test(test_tls_dynamic_auth),
 		cmocka_unit_test(test_null_origin),
 		cmocka_unit_test(test_tls_endpoint),
 		cmocka_unit_test(test_universal_transport),
