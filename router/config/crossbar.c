@@ -11,6 +11,7 @@
  *                                           path of a port, are an error naming both)
  *   realms[].name / roles[]              -> realms[] (roles have the same shape)
  *   realms[].options.uri_check           -> realms[].uri_check
+ *   realms[].store of type cfxdb (path, maxsize) -> realms[].store of type lmdb
  *   realms[].store.event-history[] (and the store's "limit", their default)
  *                                        -> realms[].event_history
  *   transports[] websocket (any path), web and universal (each WebSocket path, nested
@@ -160,14 +161,34 @@ static void realm_options_of(struct xlate *x, json_t *opts, json_t *out, const c
 /* realms[].store: the event history (Crossbar's "limit" is its entries' default limit) */
 static void store_of(struct xlate *x, json_t *store, json_t *out, const char *path)
 {
-	static const char *const known[] = {"type", "event-history", "limit", "call-queue", NULL};
+	static const char *const known[] = {"type", "event-history", "limit", "call-queue",
+	                                    "path", "maxsize", "buffer-flush", NULL};
 	static const char *const hknown[] = {"uri", "match", "limit", NULL};
 	json_t *hist = json_object_get(store, "event-history"), *h;
 	json_t *limit = json_object_get(store, "limit");
+	const char *type = json_string_value(json_object_get(store, "type")) ?: "memory";
 	size_t i;
 
-	if (strcmp(json_string_value(json_object_get(store, "type")) ?: "memory", "memory"))
-		ignore(x, "only the in-memory store exists", "%s.store.type", path);
+	if (!strcmp(type, "cfxdb")) {
+		/* Crossbar's persistent (LMDB) store: wampd's lmdb store, the path relative to
+		 * the node directory as Crossbar takes it (config_file.c resolves it) */
+		json_t *st = json_pack("{s:s, s:O*}", "type", "lmdb", "path",
+		                       json_object_get(store, "path"));
+
+		if (json_is_integer(json_object_get(store, "maxsize")))
+			json_object_set(st, "max_size", json_object_get(store, "maxsize"));
+		if (json_object_get(store, "buffer-flush"))
+			ignore(x, "wampd commits once per event loop iteration (durable: false)",
+			       "%s.store.buffer-flush", path);
+		json_object_set_new(out, "store", st);
+	} else if (strcmp(type, "memory")) {
+		ignore(x, "store type not supported (memory and cfxdb are)", "%s.store.type", path);
+	}
+	if (strcmp(type, "cfxdb"))
+		for (const char *const *k = (const char *const[]){"path", "maxsize", "buffer-flush",
+		                                                  NULL}; *k; k++)
+			if (json_object_get(store, *k))
+				ignore(x, "only for a cfxdb store", "%s.store.%s", path, *k);
 	if (json_object_get(store, "call-queue"))
 		ignore(x, "queued calls are not supported", "%s.store.call-queue", path);
 	{

@@ -117,7 +117,9 @@ static void test_realms_roles_history(void **state)
 		"  'roles': [{'name': 'user', 'authorizer': 'com.authz', 'x': 1, 'permissions':"
 		"   [{'uri': 'com.', 'match': 'prefix', 'allow': {'call': true}, 'cache': true,"
 		"     'y': 2}]}]},"
-		" {'name': 'other', 'store': {'type': 'redis'}}],"
+		" {'name': 'other', 'store': {'type': 'redis', 'path': 'p'}},"
+		" {'name': 'db', 'store': {'type': 'cfxdb', 'path': '../.db', 'maxsize': 1048576,"
+		"   'buffer-flush': 250, 'event-history': [{'uri': 'd.', 'match': 'prefix'}]}}],"
 		" 'transports': [{'type': 'websocket', 'endpoint': {'type': 'tcp', 'port': 9000,"
 		"  'interface': '127.0.0.1'}}]}]}",
 		"{'listeners': [{'type': 'websocket', 'port': 9000, 'host': '127.0.0.1', 'path': '*'}],"
@@ -126,7 +128,9 @@ static void test_realms_roles_history(void **state)
 		"   {'uri': 'com.one', 'limit': 7}],"
 		"  'roles': [{'name': 'user', 'authorizer': 'com.authz', 'permissions':"
 		"   [{'uri': 'com.', 'match': 'prefix', 'allow': {'call': true}}]}]},"
-		" {'name': 'other'}]}",
+		" {'name': 'other'},"
+		" {'name': 'db', 'store': {'type': 'lmdb', 'path': '../.db', 'max_size': 1048576},"
+		"  'event_history': [{'uri': 'd.', 'match': 'prefix'}]}]}",
 		(const char *const[]){
 			"ignored: workers[0].realms[0].rlinks: router-to-router links are not supported "
 			"(one wampd process is one router: its router workers are merged)",
@@ -138,7 +142,11 @@ static void test_realms_roles_history(void **state)
 			"ignored: workers[0].realms[0].roles[0].x: not supported by wampd",
 			"ignored: workers[0].realms[0].roles[0].permissions[0].y: not supported by wampd",
 			"ignored: workers[0].realms[0].store.call-queue: queued calls are not supported",
-			"ignored: workers[0].realms[1].store.type: only the in-memory store exists",
+			"ignored: workers[0].realms[1].store.type: store type not supported (memory and "
+			"cfxdb are)",
+			"ignored: workers[0].realms[1].store.path: only for a cfxdb store",
+			"ignored: workers[0].realms[2].store.buffer-flush: wampd commits once per event "
+			"loop iteration (durable: false)",
 			NULL});
 }
 
