@@ -555,6 +555,18 @@ static void ws_options_of(struct xlate *x, json_t *opts, json_t *l, const char *
 		if (!o->map || !o->map(l, v))
 			ignore(x, o->why, "%s.options.%s", path, key);
 	}
+	/* Crossbar's auto_ping_timeout is how long a ping waits for its pong; wampd's
+	 * ping_timeout is how long a silent peer is kept (libwebsockets' hang-up counts from
+	 * the last valid traffic): the interval plus that wait. Without pings (no interval, 0)
+	 * Crossbar times nothing, and neither does the listener then. */
+	if ((v = json_object_get(l, "ping_timeout"))) {
+		json_int_t iv = json_integer_value(json_object_get(l, "ping_interval"));
+
+		if (iv > 0)
+			json_object_set_new(l, "ping_timeout", json_integer(iv + json_integer_value(v)));
+		else
+			json_object_del(l, "ping_timeout");
+	}
 	/* Origin "null" (a sandboxed page, a file): wampd matches it like any origin */
 	if (!null_origin)
 		return;

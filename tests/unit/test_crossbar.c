@@ -104,6 +104,29 @@ static void test_hello_world(void **state)
 
 /* Realms: roles keep what wampd reads (cache silently: static permissions need none),
  * event history per (uri, match), only the memory store. */
+/* Crossbar's auto_ping_timeout waits for a pong; wampd's ping_timeout counts from the last
+ * traffic: the interval is added, and without pings (no interval, 0) nothing is timed (a
+ * timeout alone under wampd's default interval would hang up every idle session) */
+static void test_ping_timeout(void **state)
+{
+	(void)state;
+	expect_translation(
+		"{'workers': [{'type': 'router', 'realms': [{'name': 'r'}], 'transports': ["
+		" {'type': 'web', 'endpoint': {'type': 'tcp', 'port': 8080}, 'paths': {"
+		"  'a': {'type': 'websocket', 'options': {'auto_ping_interval': 10000,"
+		"   'auto_ping_timeout': 5000}},"
+		"  'b': {'type': 'websocket', 'options': {'auto_ping_timeout': 5000}},"
+		"  'c': {'type': 'websocket', 'options': {'auto_ping_interval': 0,"
+		"   'auto_ping_timeout': 5000}}}}]}]}",
+		"{'listeners': ["
+		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/a', 'ping_interval': 10,"
+		"   'ping_timeout': 15},"
+		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/b'},"
+		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/c', 'ping_interval': 0}],"
+		" 'realms': [{'name': 'r'}]}",
+		(const char *const[]){NULL});
+}
+
 static void test_realms_roles_history(void **state)
 {
 	(void)state;
@@ -178,7 +201,7 @@ static void test_websocket_transport(void **state)
 		"{'listeners': [{'type': 'websocket', 'port': 8080, 'host': '*', 'path': '*',"
 		"  'serializers': ['msgpack', 'json'],"
 		"  'allowed_origins': ['https://app.example', 'null'],"
-		"  'max_message_size': 1048576, 'ping_interval': 10, 'ping_timeout': 3,"
+		"  'max_message_size': 1048576, 'ping_interval': 10, 'ping_timeout': 13,"
 		"  'auth': {'anonymous': {'type': 'static', 'role': 'guest'},"
 		"   'ticket': {'type': 'static', 'principals': {'joe': {'ticket': 's', 'role': 'u'}}},"
 		"   'wampcra': {'type': 'dynamic', 'authenticator': 'com.auth',"
@@ -885,7 +908,7 @@ static void test_own_configs_load(void **state)
 	assert_true(l[0].auth.m[AUTH_ANONYMOUS].enabled && !l[0].auth.m[AUTH_TICKET].enabled);
 	assert_true(l[1].auth.m[AUTH_TICKET].enabled && !l[1].auth.m[AUTH_ANONYMOUS].enabled);
 	assert_int_equal(l[1].ping_interval_s, 10);
-	assert_int_equal(l[1].ping_timeout_s, 5);
+	assert_int_equal(l[1].ping_timeout_s, 15); /* the interval + the wait for the pong */
 	assert_int_equal(l[0].ping_interval_s, cfg.ping_interval_s);
 	config_free(&cfg);
 
@@ -955,6 +978,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hello_world),
 		cmocka_unit_test(test_realms_roles_history),
+		cmocka_unit_test(test_ping_timeout),
 		cmocka_unit_test(test_websocket_transport),
 		cmocka_unit_test(test_tls_dynamic_auth),
 		cmocka_unit_test(test_null_origin),
