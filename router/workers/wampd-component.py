@@ -176,6 +176,21 @@ def transport_of(c, base_dir, serializer):
         out["serializers"] = sers
     elif kind == "rawsocket":
         out["serializer"] = t.get("serializer") or (sers[0] if sers else serializer)
+        out["options"] = rawsocket_options(out.get("options"))
+    return out
+
+
+def rawsocket_options(opts):
+    """Crossbar's RawSocket client options in Autobahn's names: max_message_size is
+    Autobahn's max_message_payload_size (512 .. 2^24, the RawSocket limit); what Autobahn's
+    RawSocket factory has no setting for would stop the component, so it is dropped (and
+    said once)."""
+    out = {}
+    for k, v in (opts or {}).items():
+        if k == "max_message_size" and isinstance(v, int):
+            out["max_message_payload_size"] = max(512, min(v, 1 << 24))
+        else:
+            say("transport option %s does not apply to Autobahn's RawSocket client: ignored" % k)
     return out
 
 

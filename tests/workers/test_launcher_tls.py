@@ -1,4 +1,5 @@
-"""The component launcher (router/workers/wampd-component.py) turns Crossbar's client "tls"
+"""The component launcher (router/workers/wampd-component.py): a RawSocket transport's
+options in Autobahn's names; and it turns Crossbar's client "tls"
 block of a container component's transport ({hostname, ca_certificates, certificate, key},
 files relative to the node directory) into Twisted client TLS options that Autobahn's
 Component accepts, and then really connects: a TLS server with a CA of the test's own
@@ -109,6 +110,15 @@ def main():
         assert launcher.tls_of(own, "h", d) is own
         e = launcher.endpoint_of({"type": "tcp", "host": "127.0.0.1", "port": 1, "x": 2}, d)
         assert e == {"type": "tcp", "host": "127.0.0.1", "port": 1}, e
+
+        # a RawSocket transport's Crossbar options in Autobahn's names (it refuses others)
+        t = launcher.transport_of({"transport": {"type": "rawsocket", "options": {
+            "max_message_size": 1 << 30, "other": 1}}}, d, "json")
+        assert t["options"] == {"max_message_payload_size": 1 << 24}, t
+        from autobahn.twisted.rawsocket import WampRawSocketClientFactory
+        from autobahn.twisted.component import _create_transport_factory  # noqa: F401
+        f = WampRawSocketClientFactory(lambda: None)
+        f.setProtocolOptions(maxMessagePayloadSize=t["options"]["max_message_payload_size"])
 
         ep = launcher.endpoint_of({"type": "tcp", "host": "127.0.0.1", "port": 1,
                                    "tls": block}, d)
