@@ -29,6 +29,8 @@ struct realm;
 struct sub_member;
 struct reg_member;
 struct pending_call;
+struct session_resume;
+struct session;
 
 enum session_state {
 	SESSION_OPEN = 0,        /* transport up, no WAMP session: only HELLO is valid */
@@ -75,6 +77,10 @@ struct peer_ops {
 	/* The transport's kind for metrics and the status page ("websocket", "rawsocket");
 	 * a static string, or NULL (shown as "other"). */
 	const char *kind;
+	/* Resumable sessions (router/core/resume.c): the connection carries session s from now
+	 * on instead of the one it has (NULL: none; it is closing). Optional: a transport
+	 * without it cannot carry a resumed session, and its sessions are not resumable. */
+	void (*adopt)(void *peer, struct session *s);
 };
 
 struct session {
@@ -152,6 +158,10 @@ struct session {
 	struct realm_timer *resume_timer;
 	struct realm_timer *hello_timer; /* HELLO..WELCOME deadline (limits.hello_timeout) */
 	bool hello_deadline;             /* a transport opened it: it has that deadline */
+
+	/* a resumable session's counts, replay log and token (realm/replay.h): allocated at
+	 * WELCOME when resumption was negotiated, freed when it leaves its realm; else NULL */
+	struct session_resume *resume;
 };
 
 /*
@@ -181,7 +191,8 @@ void session_adopt_identity(struct session *s, struct auth_identity *id);
  */
 enum wampd_err session_send_msg(struct session *s, const struct wamp_msg *msg);
 
-/* Queue an already encoded message (must be in s->ser); see peer_ops.send. */
+/* Queue an already encoded message (must be in s->ser); see peer_ops.send. A resumable
+ * session (s->resume) logs it too (replay_send): while detached it goes only there. */
 enum wampd_err session_send(struct session *s, struct wamp_out *out);
 
 /*

@@ -16,6 +16,8 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "router/core/procguard.h"
+#include "router/core/resume.h"
+#include "realm/replay.h"
 
 /* Client roles and the feature flags wampd reads from HELLO.Details.roles. */
 static uint32_t proto_client_features(const json_t *details)
@@ -139,6 +141,7 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 {
 	struct wamp_msg welcome = {.type = WAMP_WELCOME};
 	const struct authz_role *role = NULL;
+	struct session_resume *rs;
 	enum wampd_err err;
 
 	proto_auth_done(s);
@@ -152,6 +155,20 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 			return WAMPD_ERR_NO_SUCH_ROLE;
 		}
 	}
+	if (json_object_get(s->hello_details, "resume")) {
+		struct session *resumed;
+
+		switch (resume_session(rt, s, r, proto_welcome_details, &resumed)) {
+		case RESUME_REFUSED:
+			return WAMPD_ERR_AUTH_FAILED;
+		case RESUME_RESUMED: /* s is spent: proto_receive frees it */
+			proto_hello_timer_stop(rt, s);
+			metrics.auth_ok[proto_auth_method_index(s)]++;
+			return WAMPD_OK;
+		case RESUME_NEW:
+			break;
+		}
+	}
 	if ((err = realm_join(r, s)) != WAMPD_OK)
 		return err;
 	proto_hello_timer_stop(rt, s);
@@ -162,7 +179,9 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 		realm_leave(s);
 		return WAMPD_ERR_NOMEM;
 	}
+	rs = resume_offer(rt, s, r, welcome.dict);
 	session_send_msg(s, &welcome);
+	s->resume = rs; /* counted and logged from here on: WELCOME is not */
 	json_decref(welcome.dict);
 	/* HELLO.Details served authentication only: an idle session should not keep them */
 	json_decref(s->hello_details);
@@ -254,6 +273,8 @@ static void proto_auth_answer(void *ctx, enum wampd_err err, const char *error_u
 	auth_identity_clear(&id);
 	if (err != WAMPD_OK)
 		proto_auth_failed(rt, s, err, "the authenticator's answer was not accepted");
+	else if (resume_replaced(s))
+		session_free(s); /* its connection carries the session it resumed */
 }
 
 /* Ask the method's authenticator procedure about the pending authentication. */
@@ -423,6 +444,8 @@ static enum wampd_err proto_dispatch(struct router *rt, struct session *s,
 		return dealer_error(&r->dealer, s, msg);
 	case WAMP_CANCEL:
 		return dealer_cancel(&r->dealer, s, msg);
+	case WAMP_ACK: /* only on a session that negotiated resumable */
+		return s->resume ? replay_ack(s, msg->id[0]) : WAMPD_ERR_PROTOCOL;
 	case WAMP_GOODBYE:
 		return proto_goodbye(rt, s);
 	case WAMP_ABORT:
@@ -596,6 +619,8 @@ void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, siz
 		return;
 	}
 	proto_process(rt, s, buf, len, NULL);
+	if (resume_replaced(s))
+		session_free(s); /* its connection carries the session it resumed */
 }
 
 static void proto_process(struct router *rt, struct session *s, const uint8_t *buf, size_t len,
@@ -644,6 +669,8 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 		}
 		break;
 	case SESSION_ESTABLISHED:
+		if (s->resume && !replayed && msg.type != WAMP_ACK)
+			replay_received(s); /* counted once, before it can end the session */
 		err = refused != WAMPD_OK ? proto_refused(s, &msg, refused, why)
 		                          : proto_dispatch(rt, s, &msg);
 		if (err == WAMPD_ERR_PROTOCOL && !why[0])
@@ -688,6 +715,8 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 
 void proto_transport_closed(struct router *rt, struct session *s)
 {
+	if (resume_detach(rt, s))
+		return; /* kept for its client to resume: the connection no longer has it */
 	if (s->auth_call) {
 		dealer_forget_internal(s->auth_call);
 		s->auth_call = NULL;

@@ -39,7 +39,10 @@ void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, siz
  */
 void proto_transport_open(struct router *rt, struct session *s);
 
-/* The transport is gone (or going): the realm forgets s. The caller frees s afterwards. */
+/* The transport is gone (or going): the realm forgets s. The caller frees s afterwards,
+ * reading its connection's session pointer again: a resumable session is detached instead
+ * (router/core/resume.h) and the connection lets go of it (peer_ops.adopt NULL), so the
+ * transport's session_free(c->conn.session) frees nothing. */
 void proto_transport_closed(struct router *rt, struct session *s);
 
 /* Router shutdown: GOODBYE wamp.close.system_shutdown to an established session (state

@@ -20,6 +20,8 @@ bool router_init(struct router *rt, struct config *cfg)
 		if (!r)
 			goto fail;
 		r->call_timeout_ms = rc->call_timeout_ms;
+		r->resume.window_s = rc->resume_window_s;
+		r->resume.max_bytes = (size_t)rc->resume_max_bytes;
 		r->broker.max_retained = rc->max_retained;
 		r->broker.max_retained_bytes = rc->max_retained_bytes;
 		r->broker.max_history_bytes = rc->max_history_bytes;

@@ -123,6 +123,7 @@ static const struct peer_ops raw_peer_ops = {
 	.address = conn_peer_address,
 	.transport = conn_peer_transport,
 	.kind = "rawsocket",
+	.adopt = conn_peer_adopt, /* can carry a resumed session */
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -295,7 +296,7 @@ void raw_conn_closed(struct raw_conn *c)
 {
 	if (c->conn.session) {
 		proto_transport_closed(c->conn.rt, c->conn.session);
-		session_free(c->conn.session);
+		session_free(c->conn.session); /* NULL if it was detached (resumable) */
 	}
 	conn_release(&c->conn);
 	rs_rx_clear(&c->rx);
