@@ -35,9 +35,9 @@ enum wampd_err wampc_call(wampc *c, const char *procedure, const struct wampc_ca
 		return WAMPD_ERR_INVALID_URI;
 	if (!fn || (err = wampc_payload_check(p)) != WAMPD_OK)
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	if (c->state != ST_JOINED)
+	if (!wampc_in_session(c))
 		return WAMPD_ERR_TRANSPORT_LOST;
-	if (c->n_calls >= c->max_pending || c->sendq.bytes >= c->max_queue_bytes)
+	if (c->n_calls >= c->max_pending || wampc_backlog(c) >= c->max_queue_bytes)
 		return WAMPD_ERR_LIMIT;
 	if (o)
 		ok = (!o->timeout || opt_set(&m.dict, "timeout", json_integer(o->timeout))) &&

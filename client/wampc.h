@@ -286,6 +286,13 @@ enum wampc_session_event {
 	WAMPC_REVOKED,        /* the router ended subscription/registration `uri` itself
 	                         (UNSUBSCRIBED/UNREGISTERED with Details); the handle stays,
 	                         inactive */
+	WAMPC_SUSPENDED,      /* a resumable session lost its connection: the router keeps it,
+	                         the engine reconnects to resume it; requests made meanwhile
+	                         wait in its replay log, calls in flight keep waiting */
+	WAMPC_RESUMED,        /* the suspended session continues on a new connection (details:
+	                         the WELCOME's): nothing was lost or repeated either way. If it
+	                         cannot resume, WAMPC_LEFT comes instead, then WAMPC_JOINED of a
+	                         new session, as after any lost connection */
 };
 struct wampc_session_info {
 	enum wampc_session_event event;
@@ -357,6 +364,10 @@ struct wampc_config {
 	uint32_t retry_max;      /* the cap (default 30000) */
 	uint32_t retry_jitter;   /* percent of the delay taken off at random (default 50) */
 	uint32_t max_retries;    /* consecutive failed attempts before giving up (0: never) */
+	bool resumable;          /* with reconnect: ask for a resumable session (a router that
+	                            offers it keeps the session across a lost connection, for
+	                            its resume window; docs/resumption.md). What the router has
+	                            not acknowledged counts toward max_queue_bytes */
 
 	/* offline publications */
 	size_t offline_queue_bytes;  /* 0: none (publishing without a session fails) */
@@ -410,6 +421,7 @@ struct wampc_stats {
 	uint64_t offline_bytes;     /* bytes in the offline queue now */
 	uint64_t queue_bytes;       /* bytes in the send queue now */
 	uint64_t restored;          /* subscriptions + registrations made again after a rejoin */
+	uint64_t resumes;           /* sessions resumed after a lost connection */
 };
 void wampc_get_stats(const wampc *c, struct wampc_stats *st);
 
