@@ -43,7 +43,10 @@
  *    again everything the application holds (the handles stay valid; the router's ids
  *    change). Publications made while there is no session wait in a bounded offline queue
  *    (the application chooses what is dropped when it is full; drops are counted). Calls
- *    in flight when the connection drops end with wamp.close.transport_lost.
+ *    in flight when the connection drops end with wamp.close.transport_lost. Beyond what
+ *    WAMP allows today: with wampc_config.resumable and a router that offers it
+ *    (docs/resumption.md) the session itself survives: the engine resumes it on the new
+ *    connection and nothing in flight is lost or repeated (WAMPC_SUSPENDED, WAMPC_RESUMED).
  *
  * OWNERSHIP AND FAILURE RULES (every function below states its own)
  *

@@ -11,6 +11,9 @@
  *   ESTABLISHED --ABORT--> CLOSING (no reply)
  *   ESTABLISHED --router shutdown--> SHUTTING_DOWN (GOODBYE system_shutdown) --GOODBYE--> CLOSING
  *   any --protocol violation--> CLOSING (ABORT wamp.error.protocol_violation)
+ *   ESTABLISHED, resumable --transport lost--> still ESTABLISHED, detached (no transport;
+ *     router/core/resume.h) --resume HELLO on a new connection--> attached to it
+ *                                              --window, kill, log bound--> ended
  */
 #ifndef WAMPD_ROUTER_PROTOCOL_H
 #define WAMPD_ROUTER_PROTOCOL_H
