@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "realm/replay.h"
+#include "router/core/iplimit.h"
 #include "router/core/protocol.h"
 
 /* ------------------------------------------------------------------------------------ */
@@ -106,6 +107,29 @@ bool resume_replaced(const struct session *s)
 /* ------------------------------------------------------------------------------------ */
 /* detach, end                                                                            */
 
+/* A detached session keeps its connection's place in limits.max_sessions (rt->nconns)
+ * and limits.max_sessions_per_ip (by the address it had): what detached sessions hold is
+ * bounded like what connections hold, and a peer cannot pile them up by reconnecting. */
+static bool resume_count(struct router *rt, const char *addr)
+{
+	char ip[IPLIMIT_ADDR_MAX];
+
+	iplimit_host(addr, ip);
+	if (!iplimit_conn_open(&rt->ipl, ip))
+		return false;
+	rt->nconns++;
+	return true;
+}
+
+static void resume_uncount(struct router *rt, const char *addr)
+{
+	char ip[IPLIMIT_ADDR_MAX];
+
+	iplimit_host(addr, ip);
+	iplimit_conn_close(&rt->ipl, ip);
+	rt->nconns--;
+}
+
 bool resume_detach(struct router *rt, struct session *s)
 {
 	struct session_resume *rs = s->resume;
@@ -114,9 +138,16 @@ bool resume_detach(struct router *rt, struct session *s)
 	if (!rs || rs->detached || rs->ended || !s->realm || s->state != SESSION_ESTABLISHED ||
 	    rt->shutting_down || !t->start || !s->ops->adopt)
 		return false;
-	if (!(rs->end_timer = t->start(t->ctx, s->realm->resume.window_s * 1000u, resume_end_due,
-	                               s)))
+	if (!resume_count(rt, s->ops->address(s->peer))) {
+		wlog_info("session", "session=%llu not detached: its address has no room left "
+		          "(limits.max_sessions_per_ip)", (unsigned long long)s->id);
 		return false;
+	}
+	if (!(rs->end_timer = t->start(t->ctx, s->realm->resume.window_s * 1000u, resume_end_due,
+	                               s))) {
+		resume_uncount(rt, s->ops->address(s->peer));
+		return false;
+	}
 	if (rs->ack_timer) {
 		t->cancel(t->ctx, rs->ack_timer);
 		rs->ack_timer = NULL;
@@ -143,6 +174,7 @@ static void resume_end(struct session *s)
 
 	wlog_info("session", "detached session=%llu ended (window passed, killed or log full)",
 	          (unsigned long long)s->id);
+	resume_uncount(rt, s->resume->addr);
 	s->resume->ended = true;
 	proto_transport_closed(rt, s);
 	session_free(s);
@@ -325,9 +357,12 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 		}
 		ops->adopt(peer, NULL);
 		ops->close(peer, 1000, "session resumed on another connection", true);
-	} else if (rs->end_timer) {
-		t->cancel(t->ctx, rs->end_timer);
-		rs->end_timer = NULL;
+	} else {
+		if (rs->end_timer) {
+			t->cancel(t->ctx, rs->end_timer);
+			rs->end_timer = NULL;
+		}
+		resume_uncount(rt, rs->addr); /* the new connection is counted */
 	}
 	resume_take_connection(rt, old, s);
 	rs->detached = false;

@@ -14,7 +14,9 @@
  *                       down) stays in its realm with another peer_ops ("detached": what is
  *                       sent goes to its log); the connection lets go of it (adopt NULL);
  *                       its window starts. Calls to its registrations wait for it (bounded
- *                       by their timeout), its testaments do not fire.
+ *                       by their timeout), its testaments do not fire. It keeps its
+ *                       connection's place in limits.max_sessions and max_sessions_per_ip
+ *                       (no room at its address: it is not detached but ends).
  *   HELLO with resume   resume_session, once the new connection is authenticated:
  *                       {session, token, received} of a detached (or still attached, half-
  *                       open) session of this realm, with the right token for this authid,

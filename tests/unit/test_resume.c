@@ -4,7 +4,8 @@
  * the offer at WELCOME, counting and ACK pacing, detaching on a lost transport, resuming
  * with the exact replay, what is refused (wrong, used or another authid's token; ACK
  * without resumable), what ends a detached session (window, kill, log bound) and what it
- * then does (calls canceled, testaments), and the takeover of a half-open connection.
+ * then does (calls canceled, testaments), the takeover of a half-open connection, and the
+ * place a detached session keeps in the connection limits.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "realm/replay.h"
+#include "router/core/iplimit.h"
 #include "router/core/protocol.h"
 #include "router/core/resume.h"
 #include "tests/lib/fake_peer.h"
@@ -663,6 +665,32 @@ static void test_log_bound_attached(void **state)
 	assert_null(in_realm(f, a.id));
 }
 
+static void test_detached_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct joined a = join(f, 0, "\"resumable\": true");
+	uint32_t before = f->rt.nconns;
+
+	/* a detached session keeps its place in limits.max_sessions and per address */
+	lose(f, 0);
+	assert_int_equal(f->rt.nconns, before + 1);
+	assert_true(resume(f, 1, a.id, a.token, 0).resumed);
+	assert_int_equal(f->rt.nconns, before);
+	lose(f, 1);
+	assert_int_equal(f->rt.nconns, before + 1);
+	fake_timers_advance(WINDOW_S * 1000);
+	assert_null(in_realm(f, a.id));
+	assert_int_equal(f->rt.nconns, before);
+	/* no room left at its address: it ends instead of detaching */
+	a = join(f, 2, "\"resumable\": true");
+	f->rt.ipl.max_conns = 1;
+	assert_true(iplimit_conn_open(&f->rt.ipl, "fake"));
+	lose(f, 2);
+	assert_null(in_realm(f, a.id));
+	assert_int_equal(f->rt.nconns, before);
+	iplimit_conn_close(&f->rt.ipl, "fake");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -679,6 +707,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cannot_resume_ends_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_detached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_goodbye_ends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detached_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_bound_detached, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_log_bound_attached, setup_small, teardown),
 	};
