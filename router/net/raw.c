@@ -388,10 +388,10 @@ int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	case LWS_CALLBACK_RAW_CLOSE:
 		if (!p)
 			return 0; /* closed before it was adopted */
+		if (p->counted) /* first: a detaching session takes the place over (resume.c) */
+			iplimit_conn_close(t->ipl, p->ip);
 		if (p->raw)
 			raw_conn_closed(p->raw);
-		if (p->counted)
-			iplimit_conn_close(t->ipl, p->ip);
 		lws_set_opaque_user_data(wsi, NULL);
 		free(p);
 		return 0;
