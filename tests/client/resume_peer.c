@@ -10,8 +10,9 @@
  *   sub     subscribes T; each event carries [seq] (seq 1..N): an event with seq below the
  *           next expected one is a duplicate, above it a gap (lost events). "ready" once
  *           subscribed; "done events=E dups=D gaps=G resumes=R" at seq N, then it leaves.
- *   pub     publishes seq 1..N to T as fast as its send queue takes them (padded to BYTES
- *           with a string), then leaves: "done published=N".
+ *   pub     publishes seq 1..N to T as fast as its send queue takes them, or at most
+ *           --rate R a second (padded to BYTES with a string), then leaves:
+ *           "done published=N".
  *   callee  registers com.r.echo, which returns its arguments: "ready"; on SIGTERM it
  *           leaves: "done invocations=N".
  *   caller  calls com.r.echo([i]) for i in 1..N, W at a time: every call must be answered
@@ -25,11 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/wampc.h"
 
 static const char *role = "sub", *topic = "com.r.t";
-static int64_t count = 1000, window = 1, size;
+static int64_t count = 1000, window = 1, size, rate;
 static char *pad;
 
 /* sub */
@@ -176,6 +178,14 @@ static void on_session(wampc *c, const struct wampc_session_info *info, void *ud
 	}
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static bool publish_one(wampc *c)
 {
 	wampc_value *a = wampc_array();
@@ -220,6 +230,8 @@ int main(int argc, char **argv)
 			window = atoll(v), i++;
 		else if (!strcmp(argv[i], "--size"))
 			size = atoll(v), i++;
+		else if (!strcmp(argv[i], "--rate"))
+			rate = atoll(v), i++;
 		else if (!strcmp(argv[i], "--retry-ms"))
 			cfg.retry_initial = (uint32_t)atoi(v), i++;
 		else if (!strcmp(argv[i], "--resumable"))
@@ -244,9 +256,14 @@ int main(int argc, char **argv)
 	} else if (!strcmp(role, "callee")) {
 		wampc_register(c, "com.r.echo", NULL, on_invoke, NULL, on_subscribed, NULL, NULL);
 	} else if (!strcmp(role, "pub")) {
+		int64_t start = now_ms();
+
 		wampc_start(c);
 		while (published < count) {
-			while (published < count && wampc_joined(c) && publish_one(c))
+			int64_t allowed = rate ? rate * (now_ms() - start) / 1000 : count;
+
+			while (published < count && published < allowed && wampc_joined(c) &&
+			       publish_one(c))
 				;
 			if (wampc_run(c, 1) != WAMPD_OK || wampc_stopped(c))
 				break;

@@ -16,9 +16,11 @@ peers that know nothing of it on the same realm.
    its subscription is made again.
 4. The byte bound: a detached subscriber's log goes over the realm's max_bytes: the router
    ends it at once; it comes back to a new session.
-5. The run: a subscriber behind the proxy, cut every second, a publisher at full speed;
-   events per second and events lost (must be 0). RESUME_RUN_EVENTS sets how many
-   (default 600000: a few seconds, a few cuts; the report's figure used more).
+5. The run: a subscriber behind the proxy, cut every second, a publisher at a steady rate;
+   events per second delivered and events lost (must be 0). RESUME_RUN_RATE (events a
+   second, default 50000) and RESUME_RUN_SECONDS (default 5) set it; the rate must be one
+   the path can carry (the proxy is Python), or the backlog reaches the realm's max_bytes
+   and the session ends (as it must: that is the bound).
 
     WAMPD_BIN=... WAMPC_RESUME_PEER=... [NODE=node NODE_PATH=...] python3 test_client_resume.py
 """
@@ -40,7 +42,8 @@ from wampd_proc import WampdProcess  # noqa: E402
 
 PEER = os.environ.get("WAMPC_RESUME_PEER")
 NODE = os.environ.get("NODE")
-RUN_EVENTS = int(os.environ.get("RESUME_RUN_EVENTS", "600000"))
+RUN_RATE = int(os.environ.get("RESUME_RUN_RATE", "50000"))
+RUN_EVENTS = RUN_RATE * int(os.environ.get("RESUME_RUN_SECONDS", "5"))
 
 
 def peer(url, role, *args):
@@ -86,12 +89,13 @@ def events_through_cuts(py, rs, ws):
         js = Peer.spawn(NODE, os.path.join(HERE, "resume_js_peer.js"), ws, "com.r.burst",
                         str(n))
         yield js.line_starting("ready")
-    sub = peer(proxy.url, "sub", "--resumable", "--topic", "com.r.burst", "--count", str(n))
-    yield sub.line_starting("ready")
+    # (set before the subscriber starts: its first ACK may come before the first event)
     rules = [proxy.cut_at("down", EVENT, nth=200, mid=True),     # in the middle of a frame
              proxy.cut_at("down", EVENT, nth=900, before=True),  # before an event
              proxy.cut_at("down", EVENT, nth=1700, before=False),  # right after one
              proxy.cut_at("up", ACK, nth=1)]                      # its ACK lost with it
+    sub = peer(proxy.url, "sub", "--resumable", "--topic", "com.r.burst", "--count", str(n))
+    yield sub.line_starting("ready")
     pub = peer(rs, "pub", "--topic", "com.r.burst", "--count", str(n))
     got = yield done_line(sub, "the subscriber's last event")
     assert got["dups"] == 0 and got["gaps"] == 0, got
@@ -198,7 +202,8 @@ def the_run(rs):
     yield sub.line_starting("ready")
     cutter = task.LoopingCall(proxy.cut)
     start = time.monotonic()
-    pub = peer(rs, "pub", "--realm", "big", "--topic", "com.r.run", "--count", str(RUN_EVENTS))
+    pub = peer(rs, "pub", "--realm", "big", "--topic", "com.r.run", "--count", str(RUN_EVENTS),
+               "--rate", str(RUN_RATE))
     cutter.start(1.0, now=False)
     got = yield done_line(sub, "the run's last event", 240)
     elapsed = time.monotonic() - start

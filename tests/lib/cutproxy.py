@@ -122,11 +122,11 @@ class Link:
                         out.append(frame[:4 + length // 2])
                     elif not cut.before:
                         out.append(frame)
-                    if out:
-                        dst.sendall(b"".join(out))
-                    self.proxy._count_cut()
-                    cut.fired.set()
-                    self.reset()
+                    try:
+                        if out:
+                            dst.sendall(b"".join(out))
+                    finally:
+                        self.reset()
                     return
                 if out:
                     dst.sendall(b"".join(out))
@@ -187,10 +187,6 @@ class CutProxy:
         self.thread.join(5)
 
     # ------------------------------------------------------------------ inside
-    def _count_cut(self):
-        with self.lock:
-            self.cuts += 1
-
     def _decide(self, direction, wtype):
         with self.lock:
             if wtype is not None:
@@ -200,7 +196,11 @@ class CutProxy:
                 if r.direction == direction and r.wtype == wtype:
                     r.seen += 1
                     if r.seen == r.nth:
+                        # fired here: the link may already be going (the other direction's
+                        # rule), and this frame is then lost with it all the same
                         self.rules.remove(r)
+                        self.cuts += 1
+                        r.fired.set()
                         return r
             return None
 
