@@ -64,7 +64,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_TARGETS = fuzz_json fuzz_msgpack fuzz_cbor fuzz_validate fuzz_session fuzz_httpreq fuzz_bridge \
-               fuzz_httpsig fuzz_longpoll fuzz_client
+               fuzz_httpsig fuzz_longpoll fuzz_client fuzz_yaml fuzz_webfile
 
 fuzz-build:
 	@scripts/deps.sh fuzz

@@ -12,7 +12,7 @@
 #include "common/ids.h"
 #include "serializers/wamp_msg.h"
 
-static void anonymous_authid(char out[15])
+static void anonymous_authid(struct ids_gen *ids, char out[15])
 {
 	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 	int o = 0;
@@ -20,7 +20,7 @@ static void anonymous_authid(char out[15])
 	for (int i = 0; i < 12; i++) {
 		if (i && i % 4 == 0)
 			out[o++] = '-';
-		out[o++] = alphabet[ids_uniform(sizeof(alphabet) - 1)];
+		out[o++] = alphabet[ids_uniform(ids, sizeof(alphabet) - 1)];
 	}
 	out[o] = '\0';
 }
@@ -37,7 +37,7 @@ static enum wampd_err anonymous_hello(const struct auth_method_config *mc,
 	if (mc->dynamic)
 		return auth_ask_first(step);
 	*step = AUTH_STEP_WELCOME;
-	anonymous_authid(authid);
+	anonymous_authid(st->ids, authid);
 	return auth_identity_set(id, authid, mc->role, st->method_name, "static", NULL);
 }
 

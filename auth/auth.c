@@ -102,6 +102,7 @@ void auth_config_clear(struct auth_config *cfg)
 		free(m->authenticator_realm);
 		free(m->authenticator_role);
 		free(m->role);
+		free(m->refusal);
 		if (m->opts && methods[i]->free_opts)
 			methods[i]->free_opts(m->opts);
 	}
@@ -238,8 +239,9 @@ static int choose_method(const struct auth_config *cfg, const json_t *details,
 
 enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
                           const json_t *details, uint64_t session_id,
-                          const struct auth_transport *tr, struct auth_pending *st,
-                          enum auth_step *step, json_t **extra, struct auth_identity *id)
+                          const struct auth_transport *tr, struct ids_gen *ids,
+                          struct auth_pending *st, enum auth_step *step, json_t **extra,
+                          struct auth_identity *id)
 {
 	const char *authid = wamp_dict_str(details, "authid", NULL);
 	const char *name = NULL;
@@ -253,8 +255,13 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 	st->method = (enum auth_method)m;
 	st->method_name = name;
 	st->session_id = session_id;
+	st->ids = ids;
 	if (!(st->realm = strdup(realm)) || (authid && !(st->authid = strdup(authid))))
 		return WAMPD_ERR_NOMEM;
+	if (cfg->m[m].refusal) {
+		st->refusal = cfg->m[m].refusal;
+		return WAMPD_ERR_NOT_AUTHORIZED;
+	}
 	err = methods[m]->hello(&cfg->m[m], st, details, tr, step, id);
 	if (err == WAMPD_OK && *step == AUTH_STEP_CHALLENGE)
 		err = methods[m]->challenge(st, extra);

@@ -34,6 +34,7 @@
 #include <uthash.h>
 
 #include "common/err.h"
+#include "common/ids.h"
 
 /* The methods, in the order of the metrics and the admin statistics. Each is one row of
  * the method table (auth.c; the operations in auth_internal.h, each method's code in its own
@@ -83,6 +84,9 @@ struct auth_method_config {
 	                               require_channel_binding), owned by its code, or NULL;
 	                               auth_method_configure() sets them */
 	struct auth_principal *principals; /* by authid (static) */
+	char *refusal;              /* type "refused" (a Crossbar function authenticator: Python
+	                               code no wampd runs): a HELLO that picks the method gets
+	                               ABORT wamp.error.not_authorized with this message */
 };
 
 /* Authentication of one listener (transport). */
@@ -93,6 +97,7 @@ struct auth_config {
 /* What the transport knows about the client (borrowed, may be all NULL). */
 struct auth_transport {
 	const char *tls_cn;         /* common name of a verified TLS client certificate */
+	const uint8_t *cert_sha1;   /* its SHA-1 fingerprint (20 bytes), or NULL */
 	const uint8_t *channel_id;  /* tls-unique channel binding (32 bytes) */
 };
 
@@ -107,11 +112,15 @@ struct auth_pending {
 	struct auth_principal *principal; /* borrowed (static) or owned (dynamic: own_principal) */
 	bool own_principal;
 	uint64_t session_id;
+	struct ids_gen *ids;        /* the loop's id generator (borrowed): challenges' nonces,
+	                               salts and anonymous authids are drawn from it */
 	void *state;                /* the method's own (its challenge, nonces), owned by its
 	                               code, or NULL */
 	bool decoy;                 /* static method, unknown authid: challenged like a known
 	                               one and failed at AUTHENTICATE, so that HELLO does not
 	                               tell which authids exist */
+	const char *refusal;        /* the picked method is refused: why (borrowed from its
+	                               configuration), or NULL */
 };
 
 /* Release what id owns and zero it. */
@@ -178,15 +187,19 @@ enum auth_step {
  * Start authentication for a HELLO to `realm` with details (borrowed). session_id is the
  * id the session will get (wampcra puts it into its challenge); tr (may be NULL) what the
  * transport knows (a TLS client certificate selects the "tls" method when the listener
- * enables it and the client offers it or offers no method at all). On success returns
+ * enables it and the client offers it or offers no method at all); ids the calling loop's
+ * generator (borrowed, kept in st for the challenges: it must outlive st). On success returns
  * WAMPD_OK and *step; st holds the pending state (clear it with auth_pending_clear, also
  * after a failure). On failure: WAMPD_ERR_NO_AUTH_METHOD (nothing offered matches),
- * WAMPD_ERR_AUTH_FAILED (unknown principal, bad HELLO for the method), WAMPD_ERR_NOMEM.
+ * WAMPD_ERR_AUTH_FAILED (unknown principal, bad HELLO for the method),
+ * WAMPD_ERR_NOT_AUTHORIZED (the method picked is configured "refused": st->refusal says
+ * why), WAMPD_ERR_NOMEM.
  */
 enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
                           const json_t *details, uint64_t session_id,
-                          const struct auth_transport *tr, struct auth_pending *st,
-                          enum auth_step *step, json_t **extra, struct auth_identity *id);
+                          const struct auth_transport *tr, struct ids_gen *ids,
+                          struct auth_pending *st, enum auth_step *step, json_t **extra,
+                          struct auth_identity *id);
 
 /* Arguments for the authenticator procedure: [realm, authid, details] (new reference). */
 json_t *auth_dynamic_args(const struct auth_pending *st, const json_t *hello_details,

@@ -61,7 +61,7 @@ static enum wampd_err cryptosign_challenge(struct auth_pending *st, json_t **ext
 	struct auth_cryptosign_state *state = st->state;
 	char hex[65];
 
-	ids_random(state->nonce, 32);
+	ids_random(st->ids, state->nonce, 32);
 	sodium_bin2hex(hex, sizeof(hex), state->nonce, 32);
 	*extra = json_pack("{s:s, s:n}", "challenge", hex, "channel_binding");
 	if (*extra && state->channel_id)

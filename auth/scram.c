@@ -172,7 +172,7 @@ static enum wampd_err scram_challenge(struct auth_pending *st, json_t **extra)
 
 	if (!cred || !cred->kdf || !cred->salt)
 		return WAMPD_ERR_AUTH_FAILED;
-	ids_random(server_nonce, sizeof(server_nonce));
+	ids_random(st->ids, server_nonce, sizeof(server_nonce));
 	if (!(sn = b64_new(server_nonce, sizeof(server_nonce))))
 		return WAMPD_ERR_NOMEM;
 	n = strlen(state->client_nonce) + strlen(sn) + 1;
@@ -205,7 +205,7 @@ static enum wampd_err scram_decoy(struct auth_pending *st)
 	st->own_principal = true;
 	if (!(cred = scram_cred_new(p)))
 		return WAMPD_ERR_NOMEM;
-	ids_random(salt, sizeof(salt));
+	ids_random(st->ids, salt, sizeof(salt));
 	sodium_bin2base64(salt_b64, sizeof(salt_b64), salt, sizeof(salt),
 	                  sodium_base64_VARIANT_ORIGINAL);
 	cred->kdf = strdup(scram_autobahn(st) ? "argon2id-13" : "argon2id13");

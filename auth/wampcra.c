@@ -52,7 +52,7 @@ static enum wampd_err wampcra_challenge(struct auth_pending *st, json_t **extra)
 	salt = cred->salt && st->decoy ? state->decoy_salt : cred->salt;
 	free(state->challenge); /* a new challenge replaces one made before */
 	state->challenge = NULL;
-	ids_random(nonce, sizeof(nonce));
+	ids_random(st->ids, nonce, sizeof(nonce));
 	if (!(nonce_b64 = auth_base64(nonce, sizeof(nonce))))
 		return WAMPD_ERR_NOMEM;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -83,15 +83,18 @@ static enum wampd_err wampcra_challenge(struct auth_pending *st, json_t **extra)
 /*
  * An unknown authid's decoy challenge (st->decoy) looks like a real one: the role and the
  * salting of the method's first principal, and a salt of its own that is the same at
- * every HELLO for the same authid (a keyed hash under a key made once per process), so
- * that repeating HELLO does not tell a decoy from a principal either.
+ * every HELLO for the same authid (a keyed hash under the process's secret, ids_secret():
+ * the same whichever loop answers), so that repeating HELLO does not tell a decoy from a
+ * principal either.
  */
 static enum wampd_err wampcra_decoy(const struct auth_method_config *mc, struct auth_pending *st)
 {
-	static uint8_t key[crypto_generichash_KEYBYTES];
-	static bool have_key;
 	struct auth_wampcra_state *state;
 	uint8_t h[16];
+
+	_Static_assert(IDS_SECRET_BYTES >= crypto_generichash_KEYBYTES_MIN &&
+	                       IDS_SECRET_BYTES <= crypto_generichash_KEYBYTES_MAX,
+	               "the process secret is a BLAKE2b key");
 
 	if (!mc->principals)
 		return WAMPD_ERR_AUTH_FAILED; /* nobody to look like */
@@ -99,12 +102,8 @@ static enum wampd_err wampcra_decoy(const struct auth_method_config *mc, struct 
 		return WAMPD_ERR_NOMEM;
 	state = st->state;
 	state->decoy_of = mc->principals;
-	if (!have_key) {
-		randombytes_buf(key, sizeof(key));
-		have_key = true;
-	}
 	crypto_generichash(h, sizeof(h), (const uint8_t *)(st->authid ? st->authid : ""),
-	                   st->authid ? strlen(st->authid) : 0, key, sizeof(key));
+	                   st->authid ? strlen(st->authid) : 0, ids_secret(), IDS_SECRET_BYTES);
 	sodium_bin2hex(state->decoy_salt, sizeof(state->decoy_salt), h, sizeof(h));
 	return WAMPD_OK;
 }

@@ -38,6 +38,8 @@ static const struct err_info err_table[WAMPD_ERR__COUNT] = {
 	[WAMPD_ERR_SERIALIZATION] = {"wamp.error.invalid_argument",
 	                             "payload cannot be converted to the receiver's serializer",
 	                             false},
+	[WAMPD_ERR_STORE] = {"wampd.error.store_failed",
+	                     "the realm's event store could not keep the event", false},
 	[WAMPD_ERR_PROTOCOL] = {"wamp.error.protocol_violation", "protocol violation", true},
 	[WAMPD_ERR_TOO_BIG] = {"wamp.error.protocol_violation", "message exceeds the size limit",
 	                       true},

@@ -33,6 +33,9 @@ enum wampd_err {
 	                                     calls, ...): wamp.error.limit_exceeded */
 	WAMPD_ERR_SERIALIZATION,          /* payload could not be converted between
 	                                     serializers: wamp.error.invalid_argument */
+	WAMPD_ERR_STORE,                  /* the realm's event store failed to keep an event
+	                                     (I/O, its Redis unreachable): the acknowledged
+	                                     PUBLISH gets wampd.error.store_failed */
 
 	/* session-level: ABORT with the URI below, then close */
 	WAMPD_ERR_PROTOCOL,               /* wamp.error.protocol_violation */

@@ -1,5 +1,6 @@
 /*
- * ids.c - global-scope id generation and random bytes (libsodium randombytes, pooled).
+ * ids.c - global-scope id generation and random bytes (libsodium randombytes, pooled per
+ * generator: struct ids_gen, one per event loop).
  *
  * 2^53 is a power of two, so masking 53 random bits gives a uniform value in [0, 2^53 - 1]
  * without rejection sampling; adding 1 maps it onto [1, 2^53].
@@ -9,17 +10,28 @@
 #include <sodium.h>
 #include <string.h>
 
+/* Written by ids_init() only, before any loop runs; read-only afterwards (ids_secret). */
+static uint8_t process_secret[IDS_SECRET_BYTES];
+
 bool ids_init(void)
 {
-	return sodium_init() >= 0;
+	if (sodium_init() < 0)
+		return false;
+	randombytes_buf(process_secret, sizeof(process_secret));
+	return true;
 }
 
-static struct {
-	uint8_t bytes[IDS_POOL];
-	size_t used; /* bytes already served (IDS_POOL: empty) */
-} pool = {.used = IDS_POOL};
+const uint8_t *ids_secret(void)
+{
+	return process_secret;
+}
 
-void ids_random(void *buf, size_t n)
+void ids_gen_init(struct ids_gen *g)
+{
+	g->avail = 0;
+}
+
+void ids_random(struct ids_gen *g, void *buf, size_t n)
 {
 	uint8_t *out = buf;
 
@@ -28,36 +40,37 @@ void ids_random(void *buf, size_t n)
 		return;
 	}
 	while (n) {
-		size_t k;
+		size_t k, at;
 
-		if (pool.used == IDS_POOL) {
-			randombytes_buf(pool.bytes, IDS_POOL);
-			pool.used = 0;
+		if (!g->avail) {
+			randombytes_buf(g->bytes, IDS_POOL);
+			g->avail = IDS_POOL;
 		}
-		k = IDS_POOL - pool.used < n ? IDS_POOL - pool.used : n;
-		memcpy(out, pool.bytes + pool.used, k);
-		sodium_memzero(pool.bytes + pool.used, k);
-		pool.used += k;
+		k = g->avail < n ? g->avail : n;
+		at = IDS_POOL - g->avail;
+		memcpy(out, g->bytes + at, k);
+		sodium_memzero(g->bytes + at, k);
+		g->avail -= k;
 		out += k;
 		n -= k;
 	}
 }
 
-uint32_t ids_uniform(uint32_t upper)
+uint32_t ids_uniform(struct ids_gen *g, uint32_t upper)
 {
 	/* reject the values of the last, partial multiple of upper (none if a power of 2) */
 	uint32_t min = (uint32_t)(-upper) % upper, r;
 
 	do
-		ids_random(&r, sizeof(r));
+		ids_random(g, &r, sizeof(r));
 	while (r < min);
 	return r % upper;
 }
 
-uint64_t ids_global(void)
+uint64_t ids_global(struct ids_gen *g)
 {
 	uint64_t r;
 
-	ids_random(&r, sizeof(r));
+	ids_random(g, &r, sizeof(r));
 	return (r & (WAMP_ID_MAX - 1)) + 1;
 }

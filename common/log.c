@@ -18,50 +18,49 @@
 #define LOG_LINE_MAX 4096 /* bytes of one output line (escapes can expand the text) */
 #define LOG_FIELDS_MAX 16 /* key=value members of one JSON line */
 
-enum wlog_level wlog_current_level = WLOG_NOTICE;
-
 const char *const wlog_modules[] = {"admin", "auth",  "authz",  "broker",  "config", "dealer",
                                     "front", "http",  "lws",    "meta",    "raw",    "realm",
-                                    "router", "session", "ws",  NULL};
+                                    "router", "session", "store", "worker", "ws", NULL};
 
-static struct wlog_levels levels = {.def = WLOG_NOTICE};
-static enum wlog_format log_format = WLOG_TEXT;
-static FILE *log_out;
+static const struct wlog_config default_config = {
+	.gate = WLOG_NOTICE,
+	.levels = {.def = WLOG_NOTICE},
+	.format = WLOG_TEXT,
+};
+
+/* Written only by wlog_use (its owner, between events); log calls only read it. */
+const struct wlog_config *wlog_cfg = &default_config;
 
 static const char *const level_names[] = {"error", "warn", "notice", "info", "debug"};
 
 /* ---------------------------------------------------------------------------------- */
 /* levels                                                                               */
 
-static void levels_gate(void)
+void wlog_config_set(struct wlog_config *c, const struct wlog_levels *levels,
+                     enum wlog_format format, FILE *out)
 {
-	enum wlog_level max = levels.def;
-
-	for (unsigned i = 0; i < levels.n; i++)
-		if (levels.mod[i].level > max)
-			max = levels.mod[i].level;
-	wlog_current_level = max;
+	c->levels = *levels;
+	c->gate = levels->def;
+	for (unsigned i = 0; i < levels->n; i++)
+		if (levels->mod[i].level > c->gate)
+			c->gate = levels->mod[i].level;
+	c->format = format;
+	c->out = out;
 }
 
-void wlog_set_level(enum wlog_level level)
+void wlog_use(const struct wlog_config *c)
 {
-	levels.def = level;
-	levels.n = 0;
-	levels_gate();
-}
-
-void wlog_set_levels(const struct wlog_levels *l)
-{
-	levels = *l;
-	levels_gate();
+	wlog_cfg = c ? c : &default_config;
 }
 
 enum wlog_level wlog_module_level(const char *module)
 {
-	for (unsigned i = 0; i < levels.n; i++)
-		if (!strcmp(levels.mod[i].name, module))
-			return levels.mod[i].level;
-	return levels.def;
+	const struct wlog_levels *l = &wlog_cfg->levels;
+
+	for (unsigned i = 0; i < l->n; i++)
+		if (!strcmp(l->mod[i].name, module))
+			return l->mod[i].level;
+	return l->def;
 }
 
 bool wlog_parse_level(const char *name, enum wlog_level *out)
@@ -87,16 +86,15 @@ static bool module_known(const char *name)
 	return false;
 }
 
-bool wlog_parse_spec(const char *spec, struct wlog_levels *out, const char **unknown,
-                     char *err, size_t errlen)
+bool wlog_parse_spec(const char *spec, struct wlog_levels *out,
+                     char unknown[WLOG_MODULE_NAME_MAX], char *err, size_t errlen)
 {
-	static char unknown_name[WLOG_MODULE_NAME_MAX];
 	struct wlog_levels l = {.def = WLOG_NOTICE};
 	bool have_default = false;
 	const char *p = spec;
 
 	if (unknown)
-		*unknown = NULL;
+		unknown[0] = '\0';
 	if (!spec || !*spec) {
 		snprintf(err, errlen, "empty log level");
 		return false;
@@ -160,10 +158,8 @@ bool wlog_parse_spec(const char *spec, struct wlog_levels *out, const char **unk
 				memcpy(l.mod[i].name, item, k + 1);
 				l.mod[i].level = lv;
 			}
-			if (unknown && !*unknown && !module_known(item)) {
-				memcpy(unknown_name, item, k + 1);
-				*unknown = unknown_name;
-			}
+			if (unknown && !unknown[0] && !module_known(item))
+				memcpy(unknown, item, k + 1);
 		}
 		p += (end ? (size_t)(end - p) + 1 : strlen(p));
 		if (end && !*p) {
@@ -184,16 +180,6 @@ bool wlog_parse_format(const char *name, enum wlog_format *out)
 	else
 		return false;
 	return true;
-}
-
-void wlog_set_format(enum wlog_format format)
-{
-	log_format = format;
-}
-
-void wlog_set_output(FILE *f)
-{
-	log_out = f;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -459,7 +445,7 @@ void wlog_write(enum wlog_level level, const char *module, const char *fmt, ...)
 	va_end(ap);
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	n = wlog_format_line(line, sizeof(line), log_format,
+	n = wlog_format_line(line, sizeof(line), wlog_cfg->format,
 	                     (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000L, level, module, text);
-	fwrite(line, 1, n, log_out ? log_out : stderr);
+	fwrite(line, 1, n, wlog_cfg->out ? wlog_cfg->out : stderr);
 }

@@ -17,6 +17,12 @@
  * module's level costs one integer compare (the macros check the most verbose level in use
  * first); one above its own module's level costs a short table lookup, and is never
  * formatted.
+ *
+ * What the log does is one struct, struct wlog_config (levels, their gate, format,
+ * output), owned by whoever configures logging (main.c, from the configuration file and
+ * the command line; a test) and installed with wlog_use(); log calls read it through the
+ * one pointer wlog_cfg and never write anything shared, so any number of event loops may
+ * log at once without locks while the installed configuration does not change.
  */
 #ifndef WAMPD_COMMON_LOG_H
 #define WAMPD_COMMON_LOG_H
@@ -52,19 +58,36 @@ struct wlog_levels {
 	} mod[WLOG_MAX_MODULES];
 };
 
-/* The most verbose level of the default and every module override (the macros' gate). */
-extern enum wlog_level wlog_current_level;
+/* What and how the log writes. */
+struct wlog_config {
+	enum wlog_level gate;      /* the most verbose level in `levels` (the macros' one
+	                              compare); wlog_config_set computes it */
+	struct wlog_levels levels;
+	enum wlog_format format;
+	FILE *out;                 /* borrowed; NULL: stderr */
+};
+
+/* The configuration log calls read; never NULL: the built-in default (notice for every
+ * module, text, stderr) until its owner installs one with wlog_use(). */
+extern const struct wlog_config *wlog_cfg;
+
+/* Fill c with levels (copied; the gate computed), format and out (NULL: stderr). */
+void wlog_config_set(struct wlog_config *c, const struct wlog_levels *levels,
+                     enum wlog_format format, FILE *out);
+
+/*
+ * Log with c from now on (borrowed: it must stay valid while installed; NULL: the built-in
+ * default). Its owner changes c, or installs another, only between events, never from a
+ * log call; with several loops, once before they start (they then share one read-only
+ * configuration).
+ */
+void wlog_use(const struct wlog_config *c);
 
 /* The module names wampd logs under (NULL-terminated), for --help and typo warnings. */
 extern const char *const wlog_modules[];
 
-/* Set one level for every module (forgets per-module overrides). */
-void wlog_set_level(enum wlog_level level);
-
-/* Use these levels from now on (copied). */
-void wlog_set_levels(const struct wlog_levels *levels);
-
-/* The level in force for `module` (its override, or the default). */
+/* The level in force for `module` in the installed configuration (its override, or the
+ * default). */
 enum wlog_level wlog_module_level(const char *module);
 
 /* Parse "error|warn|warning|notice|info|debug" into *out. Returns false (and leaves *out)
@@ -76,21 +99,15 @@ bool wlog_parse_level(const char *name, enum wlog_level *out);
  * every module; at most one) or module=level; spaces around items are ignored, e.g.
  * "info,router=debug, auth=warn". The default is `notice` when no bare level is given.
  * Module names are [a-z0-9_], at most 15 characters; a name wampd does not log under is
- * accepted (*unknown, if not NULL, is set to the first such name, in a static buffer) so
- * the caller can warn. Returns true and fills *out; on failure returns false, leaves *out
- * untouched and writes a message naming the bad item into err.
+ * accepted (unknown, if not NULL, receives the first such name, "" if none) so the caller
+ * can warn. Returns true and fills *out; on failure returns false, leaves *out untouched
+ * and writes a message naming the bad item into err.
  */
-bool wlog_parse_spec(const char *spec, struct wlog_levels *out, const char **unknown,
-                     char *err, size_t errlen);
+bool wlog_parse_spec(const char *spec, struct wlog_levels *out,
+                     char unknown[WLOG_MODULE_NAME_MAX], char *err, size_t errlen);
 
 /* Parse "text" or "json". false on anything else. */
 bool wlog_parse_format(const char *name, enum wlog_format *out);
-
-/* Text (default) or JSON lines. */
-void wlog_set_format(enum wlog_format format);
-
-/* Where lines go (default stderr; tests use a memory stream). f is borrowed. */
-void wlog_set_output(FILE *f);
 
 /*
  * Format one event into buf (cap bytes, at least 64): a complete line ending in '\n' and
@@ -108,7 +125,7 @@ void wlog_write(enum wlog_level level, const char *module, const char *fmt, ...)
 
 #define wlog_at(lvl, mod, ...)                                                         \
 	do {                                                                           \
-		if ((lvl) <= wlog_current_level)                                       \
+		if ((lvl) <= wlog_cfg->gate)                                           \
 			wlog_write((lvl), (mod), __VA_ARGS__);                         \
 	} while (0)
 

@@ -2,11 +2,13 @@
  * metrics.h - the router's operational counters (exposed as Prometheus text by
  * router/admin/admin_metrics.c).
  *
- * One process-wide struct of plain integers: the router is a single-threaded event loop, so
- * bumping a counter is one add, with no atomics, no locks and no allocation. Counters that
- * realm/ must bump live here (below realm/) so the layering holds; gauges that can be read
- * from the router's own tables (sessions, registrations, subscriptions, send queues) are
- * not kept here but computed when scraped.
+ * One struct of plain integers per event loop: its owner (today the router, rt->metrics;
+ * realm/ and each session borrow a pointer to it) is the only writer, so bumping a counter
+ * is one add, with no atomics, no locks and no allocation. What is exposed is the sum of
+ * every loop's struct, made when scraped (metrics_add: counters, gauges and histogram
+ * buckets all add up). Counters that realm/ must bump live here (below realm/) so the
+ * layering holds; gauges that can be read from the router's own tables (sessions,
+ * registrations, subscriptions, send queues) are not kept here but computed when scraped.
  *
  * Histograms (call latency, event-loop lag) use fixed bucket bounds in microseconds; an
  * observation walks at most METRICS_BUCKETS compares and bumps one slot (the cumulative
@@ -47,9 +49,6 @@ struct metrics {
 	struct metrics_histogram loop_lag;     /* how late the event loop ran a timer */
 };
 
-/* The process's counters (zeroed at start). */
-extern struct metrics metrics;
-
 /* Record one observation of `us` microseconds in h. */
 void metrics_observe(struct metrics_histogram *h, uint64_t us);
 
@@ -63,7 +62,8 @@ static inline void metrics_count_type(uint64_t *counts, unsigned type)
 /* Monotonic microseconds (for latencies). */
 uint64_t metrics_now_us(void);
 
-/* Zero every counter (tests). */
-void metrics_reset(void);
+/* Add every counter, gauge and histogram of m to sum (the exposition's total over the
+ * loops: start from a zeroed struct). */
+void metrics_add(struct metrics *sum, const struct metrics *m);
 
 #endif

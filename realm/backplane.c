@@ -17,6 +17,10 @@
  *     message twice) and dropped: exactly once, in publisher order.
  *   - queries: meta API calls waiting for every node's answer (uthash by query id). The
  *     number of nodes is what the broadcast reached (counted); a deadline bounds the wait.
+ *   - per session (session.h's s->bp, struct bp_session): a stub's node id, and a local
+ *     session's procedure asked from the store. One allocation, made here when first needed
+ *     (a stub's creation, a local session's first lookup), freed by session_free() through
+ *     backplane_session_free(); the node id lives in the same block.
  */
 #include "realm/backplane.h"
 
@@ -50,6 +54,13 @@ struct bp_query {
 	long expected;       /* nodes reached, -1 until known */
 	struct realm_timer *timer;
 	UT_hash_handle hh;
+};
+
+/* A session's backplane state (s->bp). */
+struct bp_session {
+	char *lookup;        /* procedure asked from the store (owned), or NULL */
+	bool lookup_done;    /* ... and answered */
+	char node[];         /* a stub: the node it stands for; a session of this node: "" */
 };
 
 struct bp_cookie {
@@ -210,6 +221,40 @@ static bool bp_send(struct backplane *bp, const char *node, json_t *hdr,
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* per-session state                                                                    */
+
+/* s's state for node ("" for a session of this node), made (or remade for another node)
+ * if needed. NULL on allocation failure (s keeps its previous state). */
+static struct bp_session *bp_session_of(struct session *s, const char *node)
+{
+	size_t n = strlen(node);
+	struct bp_session *b = s->bp;
+
+	if (b && !strcmp(b->node, node))
+		return b;
+	if (!(b = realloc(b, sizeof(*b) + n + 1)))
+		return NULL;
+	if (!s->bp)
+		memset(b, 0, sizeof(*b));
+	memcpy(b->node, node, n + 1);
+	s->bp = b;
+	return b;
+}
+
+const char *backplane_stub_node(const struct bp_session *bp)
+{
+	return bp->node[0] ? bp->node : NULL;
+}
+
+void backplane_session_free(struct bp_session *bp)
+{
+	if (!bp)
+		return;
+	free(bp->lookup);
+	free(bp);
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* stubs                                                                                */
 
 static void bp_sweep_schedule(struct backplane *bp);
@@ -237,7 +282,7 @@ static enum wampd_err bp_stub_send(void *peer, struct wamp_out *out)
 	if (call_id) {
 		hdr = json_pack("{s:s, s:s, s:I, s:I, s:b}", "t", "dlv", "r", stub->realm->name, "s",
 		                (json_int_t)stub->id, "rq", (json_int_t)call_id, "more", more);
-		bp_send(bp, stub->node, hdr, NULL, wamp_out_data(out), out->len, NULL, NULL);
+		bp_send(bp, stub->bp->node, hdr, NULL, wamp_out_data(out), out->len, NULL, NULL);
 	}
 	if (!more)
 		bp_sweep_schedule(bp); /* the call may have been its last */
@@ -251,7 +296,7 @@ static void bp_stub_close(void *peer, int code, const char *reason, bool now)
 
 static const char *bp_stub_address(void *peer)
 {
-	return ((struct session *)peer)->node;
+	return ((struct session *)peer)->bp->node;
 }
 
 static const struct peer_ops bp_stub_ops = {
@@ -271,27 +316,21 @@ static struct session *bp_stub(struct realm *r, const char *node, uint64_t id,
 		return NULL;
 	HASH_FIND(hh, r->remote, &id, sizeof(id), s);
 	if (s) {
-		if (strcmp(s->node, node)) {
-			char *n = strdup(node);
-
-			if (!n)
-				return NULL;
-			free(s->node);
-			s->node = n;
-		}
+		if (!bp_session_of(s, node))
+			return NULL;
 		s->features |= (uint32_t)json_integer_value(json_object_get(info, "f"));
 		return s;
 	}
 	if (ser < 0 || ser >= WAMP_SER__COUNT)
 		ser = WAMP_SER_JSON;
-	if (!(s = session_new(&bp_stub_ops, NULL, (enum wamp_ser)ser)))
+	if (!(s = session_new(&bp_stub_ops, NULL, (enum wamp_ser)ser, r->owner->metrics)))
 		return NULL;
 	s->peer = s;
 	s->id = id;
 	s->realm = r;
 	s->state = SESSION_ESTABLISHED;
 	s->features = (uint32_t)json_integer_value(json_object_get(info, "f"));
-	if (!(s->node = strdup(node)) || !session_set_str(&s->authid, hstr(info, "authid")) ||
+	if (!bp_session_of(s, node) || !session_set_str(&s->authid, hstr(info, "authid")) ||
 	    !session_set_str(&s->authrole, hstr(info, "authrole"))) {
 		session_free(s);
 		return NULL;
@@ -332,7 +371,7 @@ static void bp_forget_node(struct realms *rs, const char *node)
 		struct session *s, *tmp;
 
 		HASH_ITER(hh, r->remote, s, tmp) {
-			if (node && strcmp(s->node, node))
+			if (node && strcmp(s->bp->node, node))
 				continue;
 			dealer_forget_stub(&r->dealer, s);
 			bp_stub_free(r, s);
@@ -471,7 +510,8 @@ void backplane_publish(struct realm *r, const struct publication_view *v)
 		return;
 	}
 	bp->ops->publish(bp->ctx, r->name, v->topic, buf, len);
-	if (wamp_dict_bool(v->options, "retain", false))
+	/* a shared event store keeps the realm's retained events itself */
+	if (wamp_dict_bool(v->options, "retain", false) && !r->broker.store->ops->shared)
 		bp->ops->retain(bp->ctx, r->name, v->topic, buf, len);
 	free(buf);
 }
@@ -569,7 +609,7 @@ enum wampd_err backplane_call(struct realm *r, struct session *caller, struct se
 		json_object_set(hdr, "opt", (json_t *)options);
 	if (hdr && az && az->trustlevel >= 0)
 		json_object_set_new(hdr, "tl", json_integer(az->trustlevel));
-	return bp_send(bp, callee->node, hdr, &call->payload, NULL, 0, NULL, NULL)
+	return bp_send(bp, callee->bp->node, hdr, &call->payload, NULL, 0, NULL, NULL)
 	           ? WAMPD_OK
 	           : WAMPD_ERR_NOMEM;
 }
@@ -580,7 +620,7 @@ void backplane_cancel(struct realm *r, struct session *caller, struct session *c
 	struct backplane *bp = r->owner->bp;
 
 	if (bp_is_online(bp))
-		bp_send(bp, callee->node,
+		bp_send(bp, callee->bp->node,
 		        json_pack("{s:s, s:s, s:I, s:I, s:s}", "t", "cancel", "r", r->name, "s",
 		                  (json_int_t)caller->id, "rq", (json_int_t)call_id, "mode", mode),
 		        NULL, NULL, 0, NULL, NULL);
@@ -591,7 +631,7 @@ void backplane_caller_gone(struct realm *r, struct session *caller, struct sessi
 	struct backplane *bp = r->owner->bp;
 
 	if (bp_is_online(bp))
-		bp_send(bp, callee->node,
+		bp_send(bp, callee->bp->node,
 		        json_pack("{s:s, s:s, s:I}", "t", "gone", "r", r->name, "s",
 		                  (json_int_t)caller->id),
 		        NULL, NULL, 0, NULL, NULL);
@@ -725,25 +765,28 @@ void backplane_reg_added(struct realms *rs, const char *realm, const char *uri,
 enum wampd_err backplane_lookup(struct realm *r, struct session *s, const char *uri, size_t len)
 {
 	struct backplane *bp = r->owner->bp;
-	bool same = s->bp_lookup && strlen(s->bp_lookup) == len && !memcmp(s->bp_lookup, uri, len);
+	struct bp_session *b = s->bp;
+	bool same = b && b->lookup && strlen(b->lookup) == len && !memcmp(b->lookup, uri, len);
 
 	if (!bp_is_online(bp) || memchr(uri, '\0', len))
 		return WAMPD_OK;
-	if (s->bp_lookup && s->bp_lookup_done) { /* an answer: forgotten once used */
-		free(s->bp_lookup);
-		s->bp_lookup = NULL;
-		s->bp_lookup_done = false;
+	if (b && b->lookup && b->lookup_done) { /* an answer: forgotten once used */
+		free(b->lookup);
+		b->lookup = NULL;
+		b->lookup_done = false;
 		if (same)
 			return WAMPD_OK; /* asked and answered: what the mirror has now */
 	}
-	if (s->bp_lookup) /* one question at a time (replayed in order afterwards) */
+	if (b && b->lookup) /* one question at a time (replayed in order afterwards) */
 		return WAMPD_ERR_AUTHZ_PENDING;
-	if (!(s->bp_lookup = strndup(uri, len)))
+	if (!b && !(b = bp_session_of(s, "")))
 		return WAMPD_OK;
-	s->bp_lookup_done = false;
-	if (!bp->ops->lookup(bp->ctx, r->name, s->bp_lookup, s->id)) {
-		free(s->bp_lookup);
-		s->bp_lookup = NULL;
+	if (!(b->lookup = strndup(uri, len)))
+		return WAMPD_OK;
+	b->lookup_done = false;
+	if (!bp->ops->lookup(bp->ctx, r->name, b->lookup, s->id)) {
+		free(b->lookup);
+		b->lookup = NULL;
 		return WAMPD_OK;
 	}
 	return WAMPD_ERR_AUTHZ_PENDING;
@@ -757,9 +800,9 @@ void backplane_lookup_done(struct realms *rs, const char *realm, uint64_t sessio
 
 	if (msg && rs->bp)
 		backplane_receive(rs, msg, len);
-	if (!s || !s->bp_lookup)
+	if (!s || !s->bp || !s->bp->lookup)
 		return;
-	s->bp_lookup_done = true;
+	s->bp->lookup_done = true;
 	if (rs->resume)
 		rs->resume(s, rs->resume_ctx);
 }
@@ -878,6 +921,7 @@ enum wampd_err backplane_meta_query(struct realm *r, struct session *caller, uin
 static void bp_on_mq(struct backplane *bp, struct realm *r, const json_t *h)
 {
 	const char *p = hstr(h, "p"), *message = NULL;
+	char why[DEALER_BUILTIN_WHY];
 	struct registration *reg =
 		p ? (struct registration *)match_get(&r->dealer.index, p, strlen(p), MATCH_EXACT) : NULL;
 	json_t *res_args = NULL, *res_kwargs = NULL;
@@ -890,7 +934,7 @@ static void bp_on_mq(struct backplane *bp, struct realm *r, const json_t *h)
 		r->meta_local = true;
 		r->meta_authrole = hstr(h, "cr");
 		err = reg->builtin(r, caller, json_object_get(h, "a"), json_object_get(h, "k"),
-		                   &res_args, &res_kwargs, &message);
+		                   &res_args, &res_kwargs, &message, why);
 		r->meta_local = false;
 		r->meta_authrole = NULL;
 	}
@@ -925,7 +969,7 @@ void backplane_testaments(struct realm *r, const struct session *s, bool gone)
 	json_t *t;
 	char *json;
 
-	if (!bp_is_online(bp) || s->node)
+	if (!bp_is_online(bp) || backplane_node_of(s))
 		return;
 	if (gone || (!s->testaments_detached && !s->testaments_destroyed)) {
 		bp->ops->testaments(bp->ctx, r->name, s->id, NULL);
@@ -992,7 +1036,7 @@ void backplane_went_online(struct realms *rs)
 			struct reg_member *m;
 
 			DL_FOREACH2(reg->callees, m, reg_next)
-				if (!m->session->node)
+				if (!backplane_node_of(m->session))
 					backplane_reg_member(r, reg, m->session, m->disclose_caller,
 					                     m->forward_timeout, true, 0, false);
 		}

@@ -44,6 +44,7 @@
 
 #include "common/err.h"
 #include "realm/match.h"
+#include "realm/session.h"
 
 struct realms;
 struct realm;
@@ -105,6 +106,22 @@ struct realm_backplane_ops {
 	 * functions; it does nothing when called from inside the backplane's own callbacks. */
 	void (*drain)(void *ctx);
 };
+
+/* ------------------------------------------------------------------------------------ */
+/* a session's cluster state (session.h's s->bp, private to backplane.c)                 */
+
+/* The node id a stub stands for, or NULL: bp belongs to a session of this node. */
+const char *backplane_stub_node(const struct bp_session *bp);
+
+/* The cluster node s is a session of: NULL for this node's own sessions (the pointer
+ * test is all they pay), the node id for a stub standing for a remote session. */
+static inline const char *backplane_node_of(const struct session *s)
+{
+	return s->bp ? backplane_stub_node(s->bp) : NULL;
+}
+
+/* Release a session's cluster state (session_free does; NULL is ignored). */
+void backplane_session_free(struct bp_session *bp);
 
 /* Set up the registry's cluster state (node_id copied). Before any realm is added. false
  * on allocation failure. */

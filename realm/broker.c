@@ -45,166 +45,68 @@ void broker_init(struct broker *b, struct realm *r)
 {
 	memset(b, 0, sizeof(*b));
 	b->realm = r;
-	b->max_retained = BROKER_DEFAULT_MAX_RETAINED;
-	b->max_retained_bytes = BROKER_DEFAULT_MAX_RETAINED_BYTES;
-	b->max_history_bytes = BROKER_DEFAULT_MAX_HISTORY_BYTES;
+	b->store = store_memory_new(r->name); /* NULL: realms_add fails */
 	match_init(&b->index);
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* stored events (retention, history)                                                   */
+/* the store: costs, acknowledgements after the writes                                 */
 
-static void stored_event_clear(struct stored_event *ev)
+size_t broker_event_cost(struct broker *b, size_t topic_len, const json_t *details,
+                         const struct wamp_payload *p)
 {
-	free(ev->topic);
-	json_decref(ev->details);
-	json_decref(ev->payload.args_v);
-	json_decref(ev->payload.kwargs_v);
-	free(ev->bytes);
-	memset(ev, 0, sizeof(*ev));
-}
+	struct store_event ev = {.topic = "", .topic_len = topic_len, .details = details,
+	                         .payload = p};
 
-/* Copy a publication into ev (payload spans copied into one block). false on NOMEM. */
-static bool stored_event_set(struct stored_event *ev, uint64_t publication, const char *topic,
-                             size_t topic_len, const json_t *details, const struct wamp_payload *p)
-{
-	size_t n = wamp_payload_span_len(p);
-
-	memset(ev, 0, sizeof(*ev));
-	ev->publication = publication;
-	ev->timestamp_ms = clock_wall_ms();
-	if (!(ev->topic = malloc(topic_len + 1)))
-		return false;
-	memcpy(ev->topic, topic, topic_len);
-	ev->topic[topic_len] = '\0';
-	if (details)
-		ev->details = json_deep_copy(details);
-	ev->payload.ser = p->ser;
-	if (n && !(ev->bytes = malloc(n))) {
-		stored_event_clear(ev);
-		return false;
-	}
-	if (p->args) {
-		memcpy(ev->bytes, p->args, p->args_len);
-		ev->payload.args = ev->bytes;
-		ev->payload.args_len = p->args_len;
-	}
-	if (p->kwargs) {
-		memcpy(ev->bytes + (p->args ? p->args_len : 0), p->kwargs, p->kwargs_len);
-		ev->payload.kwargs = ev->bytes + (p->args ? p->args_len : 0);
-		ev->payload.kwargs_len = p->kwargs_len;
-	}
-	if (!p->args && p->args_v)
-		ev->payload.args_v = json_incref(p->args_v);
-	if (!p->kwargs && p->kwargs_v)
-		ev->payload.kwargs_v = json_incref(p->kwargs_v);
-	return true;
-}
-
-size_t broker_event_cost(size_t topic_len, const json_t *details, const struct wamp_payload *p)
-{
-	size_t n = wamp_payload_span_len(p);
-
-	return wamp_heap_size(sizeof(struct retained_event)) + wamp_heap_size(topic_len + 1) +
-	       (n ? wamp_heap_size(n) : 0) + wamp_json_heap_size(details) +
-	       (p->args ? 0 : wamp_json_heap_size(p->args_v)) +
-	       (p->kwargs ? 0 : wamp_json_heap_size(p->kwargs_v));
-}
-
-/* Drop the oldest entry of history h, unlinking it from the realm's list and the budget. */
-static void history_drop_oldest(struct broker *b, struct event_history *h)
-{
-	struct stored_event *ev = &h->ring[h->head];
-
-	if (ev->older)
-		ev->older->newer = ev->newer;
-	else
-		b->history_oldest = ev->newer;
-	if (ev->newer)
-		ev->newer->older = ev->older;
-	else
-		b->history_newest = ev->older;
-	b->history_bytes -= ev->cost;
-	stored_event_clear(ev);
-	h->head = (h->head + 1) % h->limit;
-	h->count--;
-}
-
-static void history_free(struct broker *b, struct event_history *h)
-{
-	if (!h)
-		return;
-	while (h->count)
-		history_drop_oldest(b, h);
-	free(h->ring);
-	free(h);
+	return b->store->ops->cost(b->store, &ev);
 }
 
 /*
- * Record a publication in history h: its count limit drops h's oldest entry; the realm's
- * byte budget drops the realm's oldest entries, of any history. The realm's list is in
- * recording order and each ring too, so the realm's oldest entry is always the oldest of its
- * own ring (the one history_drop_oldest removes). An event larger than the whole budget is
- * not recorded (counted in history_refused).
+ * An acknowledged PUBLISH on a durable store: one reference per store write of its event
+ * plus one held by broker_publish while it routes; the last one answers (PUBLISHED, or the
+ * first write's error), unless broker_publish answered with an error itself (quiet).
  */
-static void history_push(struct broker *b, struct event_history *h, uint64_t publication,
-                         const char *topic, size_t topic_len, const json_t *details,
-                         const struct wamp_payload *p)
-{
-	size_t cost = broker_event_cost(topic_len, details, p);
-	struct stored_event *slot;
+struct pub_ack {
+	struct realm *realm;
+	uint64_t session, request, publication;
+	unsigned pending;
+	bool quiet;
+	enum wampd_err err;
+	char why[120];
+};
 
-	if (cost > b->max_history_bytes) {
-		b->history_refused++;
-		wlog_debug("broker", "not recording topic=%s publication=%llu in its history: %zu "
-		           "bytes, over the realm's max_history_bytes", topic,
-		           (unsigned long long)publication, cost);
-		return;
+static void pub_ack_done(void *arg, enum wampd_err err, const char *why)
+{
+	struct pub_ack *a = arg;
+	struct session *s;
+
+	if (err != WAMPD_OK && a->err == WAMPD_OK) {
+		a->err = err;
+		snprintf(a->why, sizeof(a->why), "the event store (%s) did not keep the event: %s",
+		         a->realm->broker.store->ops->name, why ? why : wampd_err_str(err));
 	}
-	if (h->count == h->limit) /* full: the oldest makes room */
-		history_drop_oldest(b, h);
-	while (b->history_bytes + cost > b->max_history_bytes) {
-		history_drop_oldest(b, b->history_oldest->history);
-		b->history_evicted++;
-	}
-	slot = &h->ring[(h->head + h->count) % h->limit];
-	if (!stored_event_set(slot, publication, topic, topic_len, details, p))
+	if (--a->pending)
 		return;
-	slot->cost = cost;
-	slot->history = h;
-	slot->older = b->history_newest;
-	if (b->history_newest)
-		b->history_newest->newer = slot;
-	else
-		b->history_oldest = slot;
-	b->history_newest = slot;
-	b->history_bytes += cost;
-	h->count++;
+	s = a->quiet ? NULL : realm_session(a->realm, a->session);
+	if (s && session_routable(s)) {
+		if (a->err == WAMPD_OK) {
+			struct wamp_msg ack = {.type = WAMP_PUBLISHED, .id = {a->request, a->publication}};
+
+			session_send_msg(s, &ack);
+		} else {
+			session_fail(s, WAMP_PUBLISH, a->request, a->err, a->why);
+		}
+	}
+	free(a);
 }
 
-json_t *broker_stored_event_json(const struct stored_event *ev, uint64_t subscription)
+/* The completion a store write of publication p takes (NULL: none awaited). */
+static store_done_fn pub_ack_take(struct pub_ack *a)
 {
-	enum wampd_err err;
-	char stamp[40];
-	time_t secs = (time_t)(ev->timestamp_ms / 1000);
-	struct tm tm;
-	json_t *o, *args, *kwargs;
-
-	gmtime_r(&secs, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03dZ",
-	         (int)(ev->timestamp_ms % 1000));
-	o = json_pack("{s:s, s:I, s:I, s:s}", "timestamp", stamp, "subscription",
-	              (json_int_t)subscription, "publication", (json_int_t)ev->publication, "topic",
-	              ev->topic);
-	if (!o)
+	if (!a)
 		return NULL;
-	json_object_set_new(o, "details", ev->details ? json_deep_copy(ev->details) : json_object());
-	if ((args = wamp_payload_args(&ev->payload, &err)))
-		json_object_set_new(o, "args", args);
-	if ((kwargs = wamp_payload_kwargs(&ev->payload, &err)))
-		json_object_set_new(o, "kwargs", kwargs);
-	return o;
+	a->pending++;
+	return pub_ack_done;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -217,15 +119,16 @@ static void subscription_free(struct broker *b, struct subscription *sub)
 	free(sub->waiters);
 	HASH_DELETE(hh_id, b->by_id, sub);
 	match_delete(&b->index, &sub->item);
-	history_free(b, sub->history);
 	free(sub->item.uri);
 	free(sub);
 }
 
+static void pending_reads_free(struct broker *b);
+static void pending_read_forget(struct broker *b, uint64_t session);
+
 void broker_destroy(struct broker *b)
 {
 	struct subscription *sub, *tmp;
-	struct retained_event *r, *rt;
 
 	HASH_ITER(hh_id, b->by_id, sub, tmp) {
 		struct sub_member *m, *mt;
@@ -237,12 +140,18 @@ void broker_destroy(struct broker *b)
 		}
 		subscription_free(b, sub);
 	}
-	HASH_ITER(hh, b->retained, r, rt) {
-		HASH_DEL(b->retained, r);
-		stored_event_clear(&r->ev);
-		free(r);
-	}
+	pending_reads_free(b);
+	if (b->store)
+		b->store->ops->destroy(b->store);
+	b->store = NULL;
 	match_destroy(&b->index);
+}
+
+void broker_set_store(struct broker *b, struct store *st)
+{
+	if (b->store)
+		b->store->ops->destroy(b->store);
+	b->store = st;
 }
 
 struct subscription *broker_subscription(struct broker *b, uint64_t id)
@@ -301,28 +210,29 @@ fail:
 	return NULL;
 }
 
+enum wampd_err broker_add_history_config(struct broker *b, const struct history_config *hc)
+{
+	size_t len = strlen(hc->uri);
+	struct subscription *sub;
+
+	if (!uri_valid(hc->uri, len, URI_LOOSE, hc->match == MATCH_EXACT ? 0 : URI_ALLOW_EMPTY) ||
+	    !hc->limit)
+		return WAMPD_ERR_INVALID_URI;
+	sub = (struct subscription *)match_get(&b->index, hc->uri, len, hc->match);
+	if (!sub && !(sub = subscription_new(b, hc->uri, len, hc->match)))
+		return WAMPD_ERR_NOMEM;
+	sub->persistent = true;
+	if (!sub->history && !(sub->history = b->store->ops->history_add(b->store, hc)))
+		return WAMPD_ERR_STORE;
+	return WAMPD_OK;
+}
+
 enum wampd_err broker_add_history(struct broker *b, const char *uri, enum match_policy match,
                                   uint32_t limit)
 {
-	size_t len = strlen(uri);
-	struct subscription *sub;
+	struct history_config hc = {.uri = (char *)uri, .match = match, .limit = limit};
 
-	if (!uri_valid(uri, len, URI_LOOSE, match == MATCH_EXACT ? 0 : URI_ALLOW_EMPTY) || !limit)
-		return WAMPD_ERR_INVALID_URI;
-	sub = (struct subscription *)match_get(&b->index, uri, len, match);
-	if (!sub && !(sub = subscription_new(b, uri, len, match)))
-		return WAMPD_ERR_NOMEM;
-	sub->persistent = true;
-	if (!sub->history) {
-		if (!(sub->history = calloc(1, sizeof(*sub->history))) ||
-		    !(sub->history->ring = calloc(limit, sizeof(struct stored_event)))) {
-			free(sub->history);
-			sub->history = NULL;
-			return WAMPD_ERR_NOMEM;
-		}
-		sub->history->limit = limit;
-	}
-	return WAMPD_OK;
+	return broker_add_history_config(b, &hc);
 }
 
 /* Unlink membership m from both lists; frees the subscription when it was the last. */
@@ -365,11 +275,13 @@ struct publication {
 	bool retained;                  /* delivering a retained event (details.retained) */
 	bool remote;                    /* published on another node (backplane) */
 	const json_t *publisher_details;/* stored disclosure (retained events) */
+	int64_t now_ms;                 /* wall clock: when it is recorded */
 	/* black/white lists (borrowed from options; NULL = no list) */
 	const json_t *exclude, *exclude_authid, *exclude_authrole;
 	const json_t *eligible, *eligible_authid, *eligible_authrole;
 	enum wampd_err err;             /* first encoding failure */
 	size_t deliveries;
+	struct pub_ack *ack;            /* answered after the store's writes, or NULL */
 };
 
 static bool list_has_id(const json_t *list, uint64_t id)
@@ -475,12 +387,18 @@ static bool publication_deliver(struct match_item *item, void *arg)
 	struct wamp_out *enc[WAMP_SER__COUNT] = {0};
 	struct wamp_msg event = {.type = WAMP_EVENT, .id = {sub->id, p->id}};
 	struct sub_member *m;
+	struct store *st = p->broker->store;
 
 	event.dict = publication_event_details(p, sub);
 	event.payload = *p->payload;
-	if (sub->history && !p->retained)
-		history_push(p->broker, sub->history, p->id, p->topic, p->topic_len,
-		             p->publisher_details, p->payload);
+	/* recorded by the node it was published on when every node shares the store */
+	if (sub->history && !p->retained && !(p->remote && st->ops->shared)) {
+		struct store_event sev = {.publication = p->id, .topic = p->topic,
+		                          .topic_len = p->topic_len, .details = p->publisher_details,
+		                          .payload = p->payload};
+
+		st->ops->append(st, sub->history, &sev, p->now_ms, pub_ack_take(p->ack), p->ack);
+	}
 
 	for (int ser = 0; ser < WAMP_SER__COUNT; ser++) {
 		enum wampd_err err;
@@ -509,46 +427,13 @@ out:
 	return true;
 }
 
-/*
- * May the publication's event be retained? A new topic needs a free place in the count
- * (max_retained) and the bytes (max_retained_bytes); a replacement needs the bytes once the
- * event it replaces is gone. Sets *old (the topic's current retained event, or NULL) and
- * *cost (broker_event_cost) for broker_retain.
- */
-static bool broker_retain_fits(struct broker *b, const struct publication *p,
-                               struct retained_event **old, size_t *cost)
+/* Keep the publication's event as its topic's retained event (the store's check passed). */
+static void broker_retain(struct broker *b, const struct publication *p)
 {
-	*old = NULL;
-	HASH_FIND(hh, b->retained, p->topic, p->topic_len, *old);
-	*cost = broker_event_cost(p->topic_len, p->publisher_details, p->payload);
-	if (!*old && b->nretained >= b->max_retained)
-		return false;
-	return b->retained_bytes - (*old ? (*old)->ev.cost : 0) + *cost <= b->max_retained_bytes;
-}
+	struct store_event ev = {.publication = p->id, .topic = p->topic, .topic_len = p->topic_len,
+	                         .details = p->publisher_details, .payload = p->payload};
 
-/* Keep the publication's event for its topic, replacing old (broker_retain_fits said it
- * fits). On allocation failure the topic keeps nothing. */
-static void broker_retain(struct broker *b, const struct publication *p,
-                          struct retained_event *r, size_t cost)
-{
-	if (r) {
-		HASH_DEL(b->retained, r);
-		b->retained_bytes -= r->ev.cost;
-		stored_event_clear(&r->ev);
-	} else {
-		if (!(r = calloc(1, sizeof(*r))))
-			return;
-		b->nretained++;
-	}
-	if (!stored_event_set(&r->ev, p->id, p->topic, p->topic_len, p->publisher_details,
-	                      p->payload)) {
-		free(r);
-		b->nretained--;
-		return;
-	}
-	r->ev.cost = cost;
-	b->retained_bytes += cost;
-	HASH_ADD_KEYPTR(hh, b->retained, r->ev.topic, strlen(r->ev.topic), r);
+	b->store->ops->retain_set(b->store, &ev, p->now_ms, pub_ack_take(p->ack), p->ack);
 }
 
 static void publication_init(struct publication *p, struct broker *b, struct session *s,
@@ -570,7 +455,8 @@ static void publication_init(struct publication *p, struct broker *b, struct ses
 	p->eligible = option_list(options, "eligible");
 	p->eligible_authid = option_list(options, "eligible_authid");
 	p->eligible_authrole = option_list(options, "eligible_authrole");
-	p->id = ids_global();
+	p->id = ids_global(b->realm->owner->ids);
+	p->now_ms = clock_wall_ms();
 }
 
 /* Route one publication: deliver, record, retain. Returns the first encoding error, or
@@ -579,29 +465,37 @@ static void publication_init(struct publication *p, struct broker *b, struct ses
 static enum wampd_err broker_route(struct broker *b, struct publication *p)
 {
 	json_t *publisher = p->remote ? NULL : publication_publisher_details(p);
-	bool retain = wamp_dict_bool(p->options, "retain", false) && b->max_retained;
-	struct retained_event *old = NULL;
-	size_t cost = 0;
+	struct store *st = b->store;
+	/* with a shared store, the node it was published on keeps it */
+	bool retain = wamp_dict_bool(p->options, "retain", false) && st->limits.max_retained &&
+	              !(p->remote && st->ops->shared);
 
 	if (publisher)
 		p->publisher_details = publisher;
-	if (retain && !broker_retain_fits(b, p, &old, &cost)) {
-		b->retained_refused++;
-		if (p->publisher) { /* a client's PUBLISH: refused as a whole */
-			json_decref(publisher);
-			p->publisher_details = NULL;
-			return WAMPD_ERR_LIMIT;
+	if (retain) {
+		struct store_event ev = {.publication = p->id, .topic = p->topic,
+		                         .topic_len = p->topic_len, .details = publisher,
+		                         .payload = p->payload};
+
+		if (st->ops->retain_check(st, p->topic, p->topic_len, st->ops->cost(st, &ev)) !=
+		    WAMPD_OK) {
+			if (p->publisher) { /* a client's PUBLISH: refused as a whole */
+				json_decref(publisher);
+				p->publisher_details = NULL;
+				return WAMPD_ERR_LIMIT;
+			}
+			wlog_info("broker", "delivering topic=%s without retaining it: %u retained "
+			          "events, %llu bytes (realm limits: %u, %llu)", p->topic,
+			          st->stats.nretained, (unsigned long long)st->stats.retained_bytes,
+			          st->limits.max_retained,
+			          (unsigned long long)st->limits.max_retained_bytes);
+			retain = false;
 		}
-		wlog_info("broker", "delivering topic=%s without retaining it: %u retained events, "
-		          "%llu bytes (realm limits: %u, %llu)", p->topic, b->nretained,
-		          (unsigned long long)b->retained_bytes, b->max_retained,
-		          (unsigned long long)b->max_retained_bytes);
-		retain = false;
 	}
 	b->publications++;
 	match_each(&b->index, p->topic, p->topic_len, publication_deliver, p);
 	if (retain)
-		broker_retain(b, p, old, cost);
+		broker_retain(b, p);
 	if (b->realm->owner->bp && !p->remote) {
 		struct publication_view v = {.id = p->id, .topic = p->topic, .topic_len = p->topic_len,
 		                             .options = p->options, .publisher = publisher,
@@ -619,6 +513,7 @@ enum wampd_err broker_publish(struct broker *b, struct session *s, const struct 
 	struct publication p;
 	struct authz_decision d;
 	enum wampd_err err;
+	bool ack;
 
 	if (!session_routable(s))
 		return WAMPD_ERR_PROTOCOL;
@@ -631,12 +526,24 @@ enum wampd_err broker_publish(struct broker *b, struct session *s, const struct 
 
 	publication_init(&p, b, s, msg->uri, msg->uri_len, msg->dict, &msg->payload);
 	p.disclose = p.disclose || d.disclose;
-	if ((err = broker_route(b, &p)) != WAMPD_OK)
+	ack = wamp_dict_bool(msg->dict, "acknowledge", false);
+	if (ack && b->store->durable && (p.ack = calloc(1, sizeof(*p.ack)))) {
+		/* answered once the store kept the event (pub_ack_done) */
+		*p.ack = (struct pub_ack){.realm = b->realm, .session = s->id,
+		                          .request = msg->id[0], .publication = p.id, .pending = 1};
+	}
+	err = broker_route(b, &p);
+	if (p.ack) {
+		p.ack->quiet = err != WAMPD_OK; /* answered with ERROR by the caller */
+		pub_ack_done(p.ack, WAMPD_OK, NULL);
 		return err;
-	if (wamp_dict_bool(msg->dict, "acknowledge", false)) {
-		struct wamp_msg ack = {.type = WAMP_PUBLISHED, .id = {msg->id[0], p.id}};
+	}
+	if (err != WAMPD_OK)
+		return err;
+	if (ack) {
+		struct wamp_msg reply = {.type = WAMP_PUBLISHED, .id = {msg->id[0], p.id}};
 
-		session_send_msg(s, &ack);
+		session_send_msg(s, &reply);
 	}
 	return WAMPD_OK;
 }
@@ -681,13 +588,6 @@ static void broker_send_retained_event(struct subscription *sub, struct session 
 	json_decref(event.dict);
 }
 
-static void broker_send_retained_one(struct subscription *sub, struct session *s,
-                                     const struct retained_event *r)
-{
-	broker_send_retained_event(sub, s, r->ev.publication, r->ev.topic, strlen(r->ev.topic),
-	                           r->ev.details, &r->ev.payload);
-}
-
 /* The membership of session id `session` in subscription id `sub`, or NULL. */
 static struct sub_member *broker_find_member(struct broker *b, uint64_t sub, uint64_t session)
 {
@@ -710,22 +610,39 @@ void broker_retained_remote(struct broker *b, uint64_t sub, uint64_t session,
 	                           v->payload);
 }
 
+/* The store's retained events for one new membership (found again by ids: the answer may
+ * come later, when the member may be gone). */
+struct retained_req {
+	struct broker *b;
+	uint64_t sub, session;
+};
+
+static void broker_on_retained(void *arg, enum wampd_err err,
+                               const struct stored_event *const *evs, size_t n)
+{
+	struct retained_req *rq = arg;
+	struct sub_member *m = broker_find_member(rq->b, rq->sub, rq->session);
+
+	for (size_t i = 0; m && err == WAMPD_OK && i < n; i++)
+		if (match_item_matches(&m->sub->item, evs[i]->topic, strlen(evs[i]->topic)))
+			broker_send_retained_event(m->sub, m->session, evs[i]->publication,
+			                           evs[i]->topic, strlen(evs[i]->topic),
+			                           evs[i]->details, &evs[i]->payload);
+	free(rq);
+}
+
 static void broker_send_retained(struct broker *b, struct subscription *sub, struct session *s)
 {
-	struct retained_event *r = NULL, *tmp;
+	struct store *st = b->store;
+	struct retained_req *rq;
 
-	if (backplane_fetch_retained(b->realm, sub, s))
+	/* a store of this node only: the cluster's retained events are the backplane's */
+	if (!st->ops->shared && backplane_fetch_retained(b->realm, sub, s))
 		return; /* the cluster's retained events come later */
-
-	if (sub->item.policy == MATCH_EXACT) {
-		HASH_FIND(hh, b->retained, sub->item.uri, sub->item.uri_len, r);
-		if (r)
-			broker_send_retained_one(sub, s, r);
+	if (!(rq = malloc(sizeof(*rq))))
 		return;
-	}
-	HASH_ITER(hh, b->retained, r, tmp)
-		if (match_item_matches(&sub->item, r->ev.topic, strlen(r->ev.topic)))
-			broker_send_retained_one(sub, s, r);
+	*rq = (struct retained_req){.b = b, .sub = sub->id, .session = s->id};
+	st->ops->retain_get(st, sub->item.uri, sub->item.policy, broker_on_retained, rq);
 }
 
 /* SUBSCRIBED to s, then the meta events and the retained events it asked for. */
@@ -889,4 +806,331 @@ void broker_detach(struct broker *b, struct session *s)
 
 	DL_FOREACH_SAFE2(s->subs, m, tmp, ses_next)
 		broker_remove_member(b, m);
+	pending_read_forget(b, s->id); /* a get_events answer it no longer waits for */
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* history reads (SSE resume, get_events)                                               */
+
+struct broker_read {
+	struct broker *b;
+	struct match_item *patterns;  /* uri owned */
+	size_t npatterns;
+	struct store_query q;
+	char *topic;                  /* q.topic's copy */
+	store_read_fn fn;
+	void *arg;
+	bool canceled;
+	bool answered;                /* fn ran (or was canceled) */
+	unsigned pending;             /* store reads not answered yet (+1 while starting) */
+	enum wampd_err err;
+	struct stored_event *evs;     /* copies of what the stores answered */
+	size_t n, cap;
+};
+
+struct seen_pub {
+	uint64_t id;
+	UT_hash_handle hh;
+};
+
+static bool read_wanted(const struct broker_read *rd, const struct stored_event *ev)
+{
+	size_t len = strlen(ev->topic);
+
+	for (size_t i = 0; i < rd->npatterns; i++)
+		if (match_item_matches(&rd->patterns[i], ev->topic, len))
+			return true;
+	return false;
+}
+
+static int read_order(const void *x, const void *y)
+{
+	const struct stored_event *a = *(const struct stored_event *const *)x;
+	const struct stored_event *b = *(const struct stored_event *const *)y;
+
+	if (a->timestamp_ms != b->timestamp_ms)
+		return a->timestamp_ms < b->timestamp_ms ? -1 : 1;
+	return a < b ? -1 : a > b; /* the order the stores answered in (oldest first each) */
+}
+
+static void read_free(struct broker_read *rd)
+{
+	for (size_t i = 0; i < rd->npatterns; i++)
+		free(rd->patterns[i].uri);
+	free(rd->patterns);
+	for (size_t i = 0; i < rd->n; i++)
+		stored_event_clear(&rd->evs[i]);
+	free(rd->evs);
+	free(rd->topic);
+	free(rd);
+}
+
+/* Every store read answered: merge (by time, each publication once), limit, answer. */
+static void read_finish(struct broker_read *rd)
+{
+	const struct stored_event **out = NULL;
+	struct seen_pub *seen = NULL, *sp, *tmp;
+	size_t n = 0, first = 0;
+
+	if (!rd->canceled && rd->err == WAMPD_OK && rd->n && !(out = malloc(rd->n * sizeof(*out))))
+		rd->err = WAMPD_ERR_NOMEM;
+	for (size_t i = 0; out && i < rd->n; i++)
+		out[i] = &rd->evs[i];
+	if (out)
+		qsort(out, rd->n, sizeof(*out), read_order);
+	for (size_t i = 0; out && i < rd->n; i++) {
+		HASH_FIND(hh, seen, &out[i]->publication, sizeof(uint64_t), sp);
+		if (sp || !(sp = malloc(sizeof(*sp))))
+			continue; /* the same publication from another history */
+		sp->id = out[i]->publication;
+		HASH_ADD(hh, seen, id, sizeof(uint64_t), sp);
+		out[n++] = out[i];
+	}
+	HASH_ITER(hh, seen, sp, tmp) {
+		HASH_DEL(seen, sp);
+		free(sp);
+	}
+	if (rd->q.limit && n > rd->q.limit)
+		first = n - rd->q.limit;
+	if (rd->q.reverse)
+		for (size_t i = first, j = n - 1; i < j; i++, j--) {
+			const struct stored_event *t = out[i];
+
+			out[i] = out[j];
+			out[j] = t;
+		}
+	rd->answered = true;
+	if (!rd->canceled)
+		rd->fn(rd->arg, rd->err, out ? (const struct stored_event *const *)out + first : NULL,
+		       rd->err == WAMPD_OK ? n - first : 0);
+	free(out);
+	read_free(rd);
+}
+
+/* One history's events (oldest first): copies of those the patterns want. */
+static void read_collect(void *arg, enum wampd_err err, const struct stored_event *const *evs,
+                         size_t n)
+{
+	struct broker_read *rd = arg;
+
+	if (err != WAMPD_OK && rd->err == WAMPD_OK)
+		rd->err = err;
+	for (size_t i = 0; !rd->canceled && err == WAMPD_OK && i < n; i++) {
+		const struct stored_event *ev = evs[i];
+		struct store_event view = {.publication = ev->publication, .topic = ev->topic,
+		                           .topic_len = strlen(ev->topic), .details = ev->details,
+		                           .payload = &ev->payload};
+
+		if (!read_wanted(rd, ev))
+			continue;
+		if (rd->n == rd->cap) {
+			size_t cap = rd->cap ? rd->cap * 2 : 16;
+			struct stored_event *m = realloc(rd->evs, cap * sizeof(*m));
+
+			if (!m) {
+				rd->err = WAMPD_ERR_NOMEM;
+				break;
+			}
+			rd->evs = m;
+			rd->cap = cap;
+		}
+		if (!stored_event_copy(&rd->evs[rd->n], &view, ev->timestamp_ms)) {
+			rd->err = WAMPD_ERR_NOMEM;
+			break;
+		}
+		rd->n++;
+	}
+	if (--rd->pending == 0)
+		read_finish(rd);
+}
+
+bool broker_history_read(struct broker *b, const char *const *uris,
+                         const enum match_policy *policies, size_t n,
+                         const struct store_query *q, store_read_fn fn, void *arg,
+                         struct broker_read **pending)
+{
+	struct subscription *sub, *tmp;
+	struct store_query all = {.topic = q->topic}; /* filtered here, then limited */
+	struct broker_read *rd;
+	bool covered = false;
+
+	*pending = NULL;
+	HASH_ITER(hh_id, b->by_id, sub, tmp)
+		for (size_t i = 0; sub->history && !covered && i < n; i++)
+			covered = store_pattern_covers(sub->item.uri, sub->item.policy, uris[i],
+			                               policies[i]);
+	if (!covered)
+		return false;
+	if (!(rd = calloc(1, sizeof(*rd))) || !(rd->patterns = calloc(n, sizeof(*rd->patterns))) ||
+	    (q->topic && !(rd->topic = strdup(q->topic)))) {
+		if (rd) {
+			free(rd->patterns);
+			free(rd);
+		}
+		fn(arg, WAMPD_ERR_NOMEM, NULL, 0);
+		return true;
+	}
+	rd->b = b;
+	rd->q = *q;
+	rd->q.topic = all.topic = rd->topic;
+	rd->fn = fn;
+	rd->arg = arg;
+	rd->pending = 1;
+	for (size_t i = 0; i < n; i++) {
+		rd->patterns[i].policy = policies[i];
+		rd->patterns[i].uri_len = strlen(uris[i]);
+		if ((rd->patterns[i].uri = strdup(uris[i])))
+			rd->npatterns++;
+		else
+			rd->err = WAMPD_ERR_NOMEM;
+	}
+	HASH_ITER(hh_id, b->by_id, sub, tmp) {
+		bool covers = false;
+
+		for (size_t i = 0; sub->history && !covers && i < n; i++)
+			covers = store_pattern_covers(sub->item.uri, sub->item.policy, uris[i],
+			                              policies[i]);
+		if (!covers || rd->err != WAMPD_OK)
+			continue;
+		rd->pending++;
+		b->store->ops->read(b->store, sub->history, &all, read_collect, rd);
+	}
+	*pending = rd;
+	if (--rd->pending == 0) {
+		read_finish(rd);
+		*pending = NULL;
+	}
+	return true;
+}
+
+void broker_read_cancel(struct broker_read *rd)
+{
+	if (rd)
+		rd->canceled = true; /* freed once the stores answered */
+}
+
+/* get_events answers the store gives later: kept by session until its CALL is replayed. */
+struct broker_pending_read {
+	uint64_t session;
+	struct broker *b;
+	struct broker_read *rd;       /* NULL once answered */
+	uint64_t subscription;
+	enum wampd_err err;
+	json_t *events;               /* the answer (owned) */
+	UT_hash_handle hh;
+};
+
+static json_t *events_json(const struct stored_event *const *evs, size_t n, uint64_t sub)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < n; i++)
+		json_array_append_new(list, store_event_json(evs[i], sub));
+	return list;
+}
+
+static void pending_read_free(struct broker *b, struct broker_pending_read *pr)
+{
+	HASH_DEL(b->reads, pr);
+	broker_read_cancel(pr->rd);
+	json_decref(pr->events);
+	free(pr);
+}
+
+static void pending_reads_free(struct broker *b)
+{
+	struct broker_pending_read *pr, *tmp;
+
+	HASH_ITER(hh, b->reads, pr, tmp)
+		pending_read_free(b, pr);
+}
+
+static void pending_read_forget(struct broker *b, uint64_t session)
+{
+	struct broker_pending_read *pr = NULL;
+
+	HASH_FIND(hh, b->reads, &session, sizeof(session), pr);
+	if (pr)
+		pending_read_free(b, pr);
+}
+
+static void pending_read_answered(void *arg, enum wampd_err err,
+                                  const struct stored_event *const *evs, size_t n)
+{
+	struct broker_pending_read *pr = arg;
+	struct realm *r = pr->b->realm;
+	struct session *s = realm_session(r, pr->session);
+
+	pr->rd = NULL;
+	pr->err = err;
+	pr->events = err == WAMPD_OK ? events_json(evs, n, pr->subscription) : NULL;
+	if (!s || !session_routable(s) || !r->owner->resume) {
+		pending_read_free(pr->b, pr);
+		return;
+	}
+	r->owner->resume(s, r->owner->resume_ctx); /* the CALL is replayed: it takes the answer */
+}
+
+/* A synchronous answer (memory, lmdb): straight into the caller's variable. */
+struct sync_answer {
+	bool done;
+	enum wampd_err err;
+	json_t *events;
+	uint64_t subscription;
+};
+
+static void sync_answered(void *arg, enum wampd_err err, const struct stored_event *const *evs,
+                          size_t n)
+{
+	struct sync_answer *a = arg;
+
+	a->done = true;
+	a->err = err;
+	a->events = err == WAMPD_OK ? events_json(evs, n, a->subscription) : NULL;
+}
+
+enum wampd_err broker_history_events(struct broker *b, struct session *s,
+                                     const struct subscription *sub, const struct store_query *q,
+                                     json_t **events)
+{
+	struct broker_pending_read *pr = NULL;
+	struct sync_answer a = {.subscription = sub->id};
+	const char *uri = sub->item.uri;
+	enum match_policy policy = sub->item.policy;
+	struct broker_read *rd;
+	enum wampd_err err;
+
+	*events = NULL;
+	if (s)
+		HASH_FIND(hh, b->reads, &s->id, sizeof(s->id), pr);
+	if (pr && pr->rd)
+		return WAMPD_ERR_AUTHZ_PENDING; /* not answered yet */
+	if (pr) {                           /* the replay: the answer is at hand */
+		err = pr->err;
+		*events = pr->events;
+		pr->events = NULL;
+		pending_read_free(b, pr);
+		return err != WAMPD_OK ? err : *events ? WAMPD_OK : WAMPD_ERR_NOMEM;
+	}
+	if (!broker_history_read(b, &uri, &policy, 1, q, sync_answered, &a, &rd))
+		return (*events = json_array()) ? WAMPD_OK : WAMPD_ERR_NOMEM; /* no history */
+	if (!rd) {
+		*events = a.events;
+		return a.err != WAMPD_OK ? a.err : *events ? WAMPD_OK : WAMPD_ERR_NOMEM;
+	}
+	/* later (redis): park the CALL; the answer goes to a pending read of this session
+	 * (none to park without a session: one node's part of a cluster query) */
+	if (!s || !(pr = calloc(1, sizeof(*pr)))) {
+		broker_read_cancel(rd);
+		return s ? WAMPD_ERR_NOMEM : WAMPD_ERR_STORE;
+	}
+	pr->session = s->id;
+	pr->b = b;
+	pr->subscription = sub->id;
+	pr->rd = rd;
+	HASH_ADD(hh, b->reads, session, sizeof(pr->session), pr);
+	/* the store answers this pending read, not the stack variable the read started with */
+	rd->fn = pending_read_answered;
+	rd->arg = pr;
+	return WAMPD_ERR_AUTHZ_PENDING;
 }

@@ -11,19 +11,24 @@
  * encoded once per serializer present among the members and the same refcounted bytes are
  * queued to each receiver. Publisher exclusion and black/white lists only skip receivers.
  *
- * Retained events (PUBLISH retain: true) are kept per topic, bounded in count and in bytes
- * per realm; event history is kept per subscription for the (uri, match) pairs the
- * configuration names, bounded in count per history and in bytes per realm. Bytes are what
- * the router holds for an event (broker_event_cost: payload, topic, details and the entry's
- * bookkeeping), not only the payload.
+ * Retained events (PUBLISH retain: true) and the event histories the configuration names
+ * (every publication whose topic matches a history's (uri, match) is recorded) are kept in
+ * the realm's event store (realm/store.h: memory, lmdb or redis), bounded in count and in
+ * bytes per realm and, for histories, in count and age per history.
  *
  * Over the retained budget, a new retained event (a new topic, or a replacement that grows
  * beyond it) is refused: a client's PUBLISH is refused as a whole, before any delivery, with
  * WAMPD_ERR_LIMIT (ERROR wamp.error.limit_exceeded when acknowledged); the router's own and
- * other nodes' publications are delivered but not retained. Over the history budget, the
- * realm's oldest history entries (whichever history holds them) are evicted, as a ring does:
- * history is a window on the recent past, so the newest events win.
- */
+ * other nodes' publications are delivered but not retained. (A store that can only decide
+ * when it writes, redis, refuses then: the event was delivered, the acknowledged publisher
+ * gets the ERROR.) Over the history budget, the realm's oldest history entries are evicted.
+ *
+ * Durability: on a store configured `durable`, an acknowledged PUBLISH is answered once
+ * every write of its event (history appends, the retained event) completed: PUBLISHED, or
+ * ERROR (wamp.error.limit_exceeded: the store is full; wampd.error.store_failed) if one
+ * failed. Without it, PUBLISHED follows the delivery and a failing write is only logged and
+ * counted. With a shared store (redis) only the node a publication was made on writes it.
+  */
 #ifndef WAMPD_REALM_BROKER_H
 #define WAMPD_REALM_BROKER_H
 
@@ -33,32 +38,11 @@
 
 #include "common/err.h"
 #include "realm/match.h"
+#include "realm/store.h"
 #include "serializers/codec.h"
 
 struct session;
 struct realm;
-
-/* A copy of a publication kept after its delivery (retained event, history entry). */
-struct stored_event {
-	uint64_t publication;
-	int64_t timestamp_ms;       /* wall clock */
-	char *topic;                /* owned */
-	json_t *details;            /* publisher disclosure etc. (owned, may be NULL) */
-	struct wamp_payload payload;/* spans point into `bytes` (owned) or values (owned) */
-	uint8_t *bytes;
-	size_t cost;                /* bytes charged to the broker's budget (broker_event_cost) */
-	/* history entries: the ring holding it, and the realm's list of all history entries
-	 * from the oldest (broker->history_oldest) to the newest */
-	struct event_history *history;
-	struct stored_event *older, *newer;
-};
-
-struct event_history {
-	uint32_t limit;             /* capacity of ring */
-	uint32_t count;
-	uint32_t head;              /* index of the oldest event */
-	struct stored_event *ring;
-};
 
 struct subscription {
 	struct match_item item;     /* uri + match policy: key in the broker's index */
@@ -67,7 +51,7 @@ struct subscription {
 	uint32_t count;
 	uint32_t count_by_ser[WAMP_SER__COUNT]; /* members per serializer: what to encode */
 	bool persistent;            /* kept without members (configured event history) */
-	struct event_history *history;
+	struct store_history *history; /* configured history (owned by the broker's store) */
 	int64_t created_ms;
 	/* backplane: the cluster does not route this topic here yet; SUBSCRIBED replies wait */
 	bool bp_waiting;
@@ -91,54 +75,73 @@ struct sub_member {
 	struct sub_member *ses_prev, *ses_next; /* in session->subs */
 };
 
-struct retained_event {
-	struct stored_event ev;     /* ev.topic is the key */
-	UT_hash_handle hh;
-};
-
-/* An event history configured for a realm: subscriptions on exactly (uri, match). */
-struct history_config {
-	char *uri;
-	enum match_policy match;
-	uint32_t limit;
-};
-
 /* Defaults of the realm's byte budgets (realms[].max_retained_bytes, max_history_bytes). */
-#define BROKER_DEFAULT_MAX_RETAINED 10000
-#define BROKER_DEFAULT_MAX_RETAINED_BYTES (UINT64_C(64) << 20)
-#define BROKER_DEFAULT_MAX_HISTORY_BYTES (UINT64_C(64) << 20)
+#define BROKER_DEFAULT_MAX_RETAINED STORE_DEFAULT_MAX_RETAINED
+#define BROKER_DEFAULT_MAX_RETAINED_BYTES STORE_DEFAULT_MAX_RETAINED_BYTES
+#define BROKER_DEFAULT_MAX_HISTORY_BYTES STORE_DEFAULT_MAX_HISTORY_BYTES
+
+struct broker_pending_read;
 
 struct broker {
 	struct realm *realm;
 	struct subscription *by_id;     /* all subscriptions, key id */
 	struct match_index index;       /* by (uri, policy) */
-	struct retained_event *retained;/* by topic */
-	uint32_t nretained;
-	uint32_t max_retained;          /* 0: retention off */
-	uint64_t max_retained_bytes;    /* byte budget of the retained events */
-	uint64_t retained_bytes;        /* charged to it now */
-	uint64_t retained_refused;      /* retained events refused (count or byte budget) */
-	uint64_t max_history_bytes;     /* byte budget of all the realm's event histories */
-	uint64_t history_bytes;         /* charged to it now */
-	uint64_t history_evicted;       /* entries evicted before their count limit, for bytes */
-	uint64_t history_refused;       /* events larger than the whole budget: not recorded */
-	struct stored_event *history_oldest, *history_newest; /* every history entry, in order */
+	struct store *store;            /* retained events and histories (realm/store.h): a
+	                                   memory store unless the router set another */
+	struct broker_pending_read *reads; /* get_events answers awaited from the store, by
+	                                      session (broker_history_events) */
 	uint64_t publications;          /* counter for stats */
 };
 
-/* Initialise an empty broker for realm r. */
+/* Initialise an empty broker for realm r, with a memory store (b->store NULL: out of
+ * memory; broker_destroy is still safe). */
 void broker_init(struct broker *b, struct realm *r);
 
 /* Free every subscription, retained event and history (sessions must have left). */
 void broker_destroy(struct broker *b);
 
 /*
- * Create a persistent subscription with an event history of `limit` events for (uri,
- * match) (configuration: history is recorded before anyone subscribes). WAMPD_OK,
- * WAMPD_ERR_INVALID_URI or WAMPD_ERR_NOMEM.
+ * Use store st (owned by the broker from now on) instead of the memory store broker_init
+ * made, which is freed; st keeps the limits it has. Before any history is added.
  */
+void broker_set_store(struct broker *b, struct store *st);
+
+/*
+ * Create a persistent subscription with an event history for (hc->uri, hc->match) of
+ * hc->limit events within hc->max_age_ms (configuration: history is recorded before anyone
+ * subscribes; hc borrowed). WAMPD_OK, WAMPD_ERR_INVALID_URI, WAMPD_ERR_NOMEM or
+ * WAMPD_ERR_STORE (the store could not set it up). broker_add_history: without age limit.
+ */
+enum wampd_err broker_add_history_config(struct broker *b, const struct history_config *hc);
 enum wampd_err broker_add_history(struct broker *b, const char *uri, enum match_policy match,
                                   uint32_t limit);
+
+/*
+ * Read what the realm's histories hold for subscribers of any of the n patterns (uris[i],
+ * policies[i]): the events of every history covering one of them (store_pattern_covers),
+ * keeping those a pattern matches (and, with q->topic, only that topic), each publication
+ * once, oldest first (newest first with q->reverse), the newest q->limit (0: all).
+ * Returns false when no history covers any pattern (fn is not called). Otherwise fn is
+ * called once, now or later from the event loop: *pending is then NULL if it already ran,
+ * or a handle to cancel the read with (broker_read_cancel) should arg go away first; the
+ * handle is invalid once fn ran. uris are copied.
+ */
+struct broker_read;
+bool broker_history_read(struct broker *b, const char *const *uris,
+                         const enum match_policy *policies, size_t n,
+                         const struct store_query *q, store_read_fn fn, void *arg,
+                         struct broker_read **pending);
+void broker_read_cancel(struct broker_read *rd);
+
+/*
+ * wamp.subscription.get_events for caller s on subscription sub: WAMPD_OK with *events (a
+ * new list of store_event_json dicts), or WAMPD_ERR_AUTHZ_PENDING when the store answers
+ * later: the CALL is parked and replayed (realms->resume) once the answer is at hand, and
+ * the replay gets it. Only from the dispatch of s's own CALL.
+ */
+enum wampd_err broker_history_events(struct broker *b, struct session *s,
+                                     const struct subscription *sub, const struct store_query *q,
+                                     json_t **events);
 
 /*
  * Message handlers. Each checks the session state first, borrows msg, answers on success
@@ -188,12 +191,10 @@ json_t *broker_features(void);
 /* Lookup by id (meta API, tests). */
 struct subscription *broker_subscription(struct broker *b, uint64_t id);
 
-/* The bytes charged to a budget for keeping an event of topic_len bytes, details (the
- * publisher disclosure; may be NULL) and payload p: encoded payload (or its values), topic,
- * details and the entry's structures, as allocated (serializers' wamp_heap_size). */
-size_t broker_event_cost(size_t topic_len, const json_t *details, const struct wamp_payload *p);
-
-/* A stored event as the dict wamp.subscription.get_events returns (new reference). */
-json_t *broker_stored_event_json(const struct stored_event *ev, uint64_t subscription);
+/* The bytes the realm's store charges to a budget for keeping an event of topic_len bytes,
+ * details (the publisher disclosure; may be NULL) and payload p (memory store: encoded
+ * payload or its values, topic, details and the entry's structures, as allocated). */
+size_t broker_event_cost(struct broker *b, size_t topic_len, const json_t *details,
+                         const struct wamp_payload *p);
 
 #endif

@@ -161,7 +161,7 @@ static void dealer_remove_member(struct dealer *d, struct reg_member *m)
 {
 	struct registration *reg = m->reg;
 	struct session *s = m->session;
-	bool last, stub = s->node != NULL, pending = m->pending;
+	bool last, stub = backplane_node_of(s) != NULL, pending = m->pending;
 
 	if (reg->rr_next == m)
 		reg->rr_next = m->reg_next; /* NULL: wraps to the head on the next call */
@@ -363,7 +363,7 @@ static void pending_call_free(struct pending_call *pc)
 		HASH_DELETE(hh_caller, pc->caller->calls, pc);
 		pc->caller->ncalls--;
 	}
-	metrics.pending_calls--;
+	rs->metrics->pending_calls--;
 	free(pc);
 }
 
@@ -454,7 +454,7 @@ static inline bool member_routable(const struct reg_member *m)
 }
 
 /* The callee that gets the next invocation of reg, or NULL if none is reachable. */
-static struct reg_member *dealer_pick(struct registration *reg)
+static struct reg_member *dealer_pick(struct dealer *d, struct registration *reg)
 {
 	struct reg_member *m, *start;
 	uint32_t n;
@@ -483,7 +483,7 @@ static struct reg_member *dealer_pick(struct registration *reg)
 		return NULL;
 	case INVOKE_RANDOM:
 		if (reg->count) {
-			uint32_t k = ids_uniform(reg->count);
+			uint32_t k = ids_uniform(d->realm->owner->ids, reg->count);
 
 			m = reg->callees;
 			while (k--)
@@ -512,7 +512,7 @@ static struct reg_member *dealer_pick_local(struct registration *reg)
 	struct reg_member *m;
 
 	DL_FOREACH2(reg->callees, m, reg_next)
-		if (!m->session->node && member_routable(m))
+		if (!backplane_node_of(m->session) && member_routable(m))
 			return m;
 	return NULL;
 }
@@ -570,6 +570,7 @@ static enum wampd_err dealer_call_builtin(struct dealer *d, struct session *s,
 {
 	json_t *args, *kwargs, *res_args = NULL, *res_kwargs = NULL;
 	const char *message = NULL;
+	char why[DEALER_BUILTIN_WHY];
 	enum wampd_err err = WAMPD_OK;
 	struct wamp_msg result = {.type = WAMP_RESULT, .id = {msg->id[0]}};
 	bool deferred = false;
@@ -581,11 +582,12 @@ static enum wampd_err dealer_call_builtin(struct dealer *d, struct session *s,
 		kwargs = NULL;
 	if (err != WAMPD_OK)
 		err = WAMPD_ERR_INVALID_ARGUMENT;
-	else if (backplane_online(d->realm->owner) && meta_cluster_wide(reg->item.uri))
+	else if (backplane_online(d->realm->owner) && meta_cluster_wide_in(d->realm, reg->item.uri))
 		deferred = (err = backplane_meta_query(d->realm, s, msg->id[0], reg->item.uri, args,
 		                                       kwargs)) == WAMPD_OK; /* answered later */
 	else
-		err = reg->builtin(d->realm, s, args, kwargs, &res_args, &res_kwargs, &message);
+		err = reg->builtin(d->realm, s, args, kwargs, &res_args, &res_kwargs, &message,
+		                   why);
 	if (deferred) {
 		/* the nodes' answers are merged and sent by the backplane */
 	} else if (err == WAMPD_OK) {
@@ -681,7 +683,7 @@ enum wampd_err dealer_call(struct dealer *d, struct session *s, const struct wam
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
 	if (reg->builtin)
 		return err;
-	if (!(m = dealer_pick(reg)))
+	if (!(m = dealer_pick(d, reg)))
 		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
 	return dealer_invoke(d, s, msg, reg, m, progress, &az);
 }
@@ -744,13 +746,13 @@ static enum wampd_err dealer_invoke(struct dealer *d, struct session *s,
 	HASH_ADD(hh_caller, s->calls, call_id, sizeof(pc->call_id), pc);
 	s->ncalls++;
 	d->calls++;
-	metrics.pending_calls++;
+	d->realm->owner->metrics->pending_calls++;
 	pc->started_us = metrics_now_us();
 
 	timeout_ms = wamp_dict_int(msg->dict, "timeout", 0);
 	if (timeout_ms <= 0)
 		timeout_ms = d->realm->call_timeout_ms;
-	if (m->session->node) {
+	if (backplane_node_of(m->session)) {
 		/* the callee's node runs the call (and its timeout); its answers come back */
 		json_t *opts = NULL;
 
@@ -801,7 +803,7 @@ enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, jso
 
 	if (!reg || reg->builtin)
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
-	if ((m = dealer_pick(reg)) && m->session->node)
+	if ((m = dealer_pick(d, reg)) && backplane_node_of(m->session))
 		m = dealer_pick_local(reg); /* the router's own calls stay on this node */
 	if (!m)
 		return WAMPD_ERR_NO_AVAILABLE_CALLEE;
@@ -811,7 +813,7 @@ enum wampd_err dealer_call_internal(struct dealer *d, const char *procedure, jso
 	pc->internal_done = done;
 	pc->internal_ctx = ctx;
 	HASH_ADD(hh_callee, pc->callee->invocations, invocation_id, sizeof(pc->invocation_id), pc);
-	metrics.pending_calls++;
+	rs->metrics->pending_calls++;
 	if (timeout_ms && rs->timers.start)
 		pc->timer = rs->timers.start(rs->timers.ctx, timeout_ms, dealer_call_timeout, pc);
 	inv.id[0] = pc->invocation_id;
@@ -952,7 +954,8 @@ enum wampd_err dealer_yield(struct dealer *d, struct session *s, const struct wa
 	}
 	if (!progress) {
 		if (pc->caller)
-			metrics_observe(&metrics.call_latency, metrics_now_us() - pc->started_us);
+			metrics_observe(&pc->dealer->realm->owner->metrics->call_latency,
+			                metrics_now_us() - pc->started_us);
 		pending_call_free(pc);
 	}
 	return WAMPD_OK;
@@ -988,7 +991,8 @@ enum wampd_err dealer_error(struct dealer *d, struct session *s, const struct wa
 		if (err == WAMPD_ERR_SERIALIZATION || err == WAMPD_ERR_NOMEM)
 			session_fail(pc->caller, WAMP_CALL, pc->call_id, err,
 			             "the error cannot be converted to the caller's serializer");
-		metrics_observe(&metrics.call_latency, metrics_now_us() - pc->started_us);
+		metrics_observe(&pc->dealer->realm->owner->metrics->call_latency,
+		                metrics_now_us() - pc->started_us);
 	}
 	pending_call_free(pc);
 	return WAMPD_OK;
@@ -1050,7 +1054,8 @@ enum wampd_err dealer_call_forwarded(struct dealer *d, struct session *stub,
 	if (!(reg = dealer_registration(d, registration)) || reg->builtin)
 		return WAMPD_ERR_NO_SUCH_PROCEDURE;
 	DL_FOREACH2(reg->callees, m, reg_next)
-		if (!m->session->node && m->session->id == callee && member_routable(m))
+		if (!backplane_node_of(m->session) && m->session->id == callee &&
+		    member_routable(m))
 			break;
 	if (!m) /* the callee left meanwhile: another one of this node, if any */
 		m = dealer_pick_local(reg);
@@ -1096,7 +1101,7 @@ static uint64_t member_session(const json_t *c)
 static struct reg_member *dealer_listed(struct registration *reg, const json_t *c,
                                         const char *self)
 {
-	const char *node = json_string_value(json_object_get(c, "node"));
+	const char *node = json_string_value(json_object_get(c, "node")), *on;
 	uint64_t id = member_session(c);
 	struct reg_member *m;
 
@@ -1104,7 +1109,7 @@ static struct reg_member *dealer_listed(struct registration *reg, const json_t *
 		return NULL;
 	DL_FOREACH2(reg->callees, m, reg_next)
 		if (m->session->id == id &&
-		    !strcmp(m->session->node ? m->session->node : self, node))
+		    !strcmp((on = backplane_node_of(m->session)) ? on : self, node))
 			return m;
 	return NULL;
 }
@@ -1127,7 +1132,7 @@ void dealer_mirror(struct dealer *d, const char *uri, enum match_policy policy,
 			json_array_foreach(callees, i, c)
 				if (dealer_listed(reg, c, self) == m)
 					listed = true;
-			if (m->session->node && !listed)
+			if (backplane_node_of(m->session) && !listed)
 				dealer_remove_member(d, m);
 		}
 		reg = (struct registration *)match_get(&d->index, uri, len, policy);

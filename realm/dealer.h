@@ -46,11 +46,16 @@ enum invoke_policy {
 /*
  * A built-in procedure. args/kwargs are the call's payload decoded (borrowed, may be NULL).
  * On success it sets *res_args / *res_kwargs (new references or NULL) and returns
- * WAMPD_OK; otherwise it returns the error the caller gets (message optional, static).
+ * WAMPD_OK; otherwise it returns the error the caller gets, with *message optionally set:
+ * a static string, or `why`, a buffer of DEALER_BUILTIN_WHY bytes the caller provides for
+ * a message made up for this call (read before the next call; no static buffer, so
+ * nothing is shared between calls, or loops).
  */
+#define DEALER_BUILTIN_WHY 160
 typedef enum wampd_err (*dealer_builtin_fn)(struct realm *r, struct session *caller,
                                             json_t *args, json_t *kwargs, json_t **res_args,
-                                            json_t **res_kwargs, const char **message);
+                                            json_t **res_kwargs, const char **message,
+                                            char *why);
 
 struct registration {
 	struct match_item item;      /* uri + match policy: key in the dealer's index */

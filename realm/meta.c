@@ -125,7 +125,7 @@ static enum wampd_err meta_authorize(struct realm *r, struct session *caller, co
 #define BUILTIN(name)                                                                      \
 	static enum wampd_err name(struct realm *r, struct session *caller, json_t *args,  \
 	                           json_t *kwargs, json_t **res_args, json_t **res_kwargs,  \
-	                           const char **message)
+	                           const char **message, char *why __attribute__((unused)))
 
 BUILTIN(ms_count)
 {
@@ -310,13 +310,12 @@ static const struct {
 };
 
 /* The options to store for a testament (*kept: a new dict, or NULL for none): WAMPD_OK,
- * WAMPD_ERR_INVALID_ARGUMENT with *message set (a static buffer: read before the next
- * call) if options has a key that is not allowed or a value of the wrong type, or
+ * WAMPD_ERR_INVALID_ARGUMENT with *message set (to why, the builtin's DEALER_BUILTIN_WHY
+ * bytes) if options has a key that is not allowed or a value of the wrong type, or
  * WAMPD_ERR_NOMEM. */
 static enum wampd_err testament_options(const json_t *options, json_t **kept,
-                                        const char **message)
+                                        const char **message, char *why)
 {
-	static char why[160];
 	struct wamp_msg probe = {.type = WAMP_PUBLISH, .dict = (json_t *)options};
 	const char *key;
 	json_t *v;
@@ -324,7 +323,7 @@ static enum wampd_err testament_options(const json_t *options, json_t **kept,
 	*kept = NULL;
 	if (!options)
 		return WAMPD_OK;
-	if (wamp_validate(&probe, why, sizeof(why)) != WAMPD_OK) { /* the PUBLISH types */
+	if (wamp_validate(&probe, why, DEALER_BUILTIN_WHY) != WAMPD_OK) { /* the PUBLISH types */
 		*message = why;
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	}
@@ -334,8 +333,8 @@ static enum wampd_err testament_options(const json_t *options, json_t **kept,
 		for (i = 0; i < n && strcmp(key, testament_option_rules[i].key); i++)
 			;
 		if (i == n) {
-			snprintf(why, sizeof(why), "publish_options.%.100s is not allowed in a testament",
-			         key);
+			snprintf(why, DEALER_BUILTIN_WHY,
+			         "publish_options.%.100s is not allowed in a testament", key);
 			*message = why;
 			json_decref(*kept);
 			*kept = NULL;
@@ -374,7 +373,7 @@ BUILTIN(ms_add_testament)
 	}
 	if (!(bucket = testament_bucket(caller, kwargs, message)))
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	if ((err = testament_options(options, &kept, message)) != WAMPD_OK)
+	if ((err = testament_options(options, &kept, message, why)) != WAMPD_OK)
 		return err;
 	/* a PUBLISH of the caller's, made later: authorized as one now, before anything is
 	 * kept (a parked CALL comes back here whole) */
@@ -512,7 +511,7 @@ BUILTIN(mr_get)
  * cluster query (r->meta_local), only this node's own (the other nodes list theirs). */
 static bool callee_counted(const struct realm *r, const struct reg_member *m)
 {
-	return !m->pending && !(r->meta_local && m->session->node);
+	return !m->pending && !(r->meta_local && backplane_node_of(m->session));
 }
 
 BUILTIN(mr_list_callees)
@@ -689,11 +688,9 @@ BUILTIN(mb_remove_subscriber)
 BUILTIN(mb_get_events)
 {
 	struct subscription *sub = sub_arg(r, args, message);
-	struct event_history *h;
+	struct store_query q = {0};
 	json_t *events;
 	json_int_t limit;
-	bool reverse;
-	const char *topic;
 	enum wampd_err err;
 
 	(void)res_kwargs;
@@ -709,25 +706,15 @@ BUILTIN(mb_get_events)
 	limit = wamp_dict_int(kwargs, "limit", json_is_integer(json_array_get(args, 1))
 	                                            ? json_integer_value(json_array_get(args, 1))
 	                                            : 0);
-	reverse = wamp_dict_bool(kwargs, "reverse", false);
-	topic = wamp_dict_str(kwargs, "topic", NULL);
-	events = json_array();
-	h = sub->history;
-	if (h) {
-		/* the newest `limit` events (all without limit), in the order asked for */
-		uint32_t first = 0;
-
-		if (limit > 0 && (uint32_t)limit < h->count)
-			first = h->count - (uint32_t)limit;
-		for (uint32_t k = first; k < h->count; k++) {
-			uint32_t i = reverse ? h->count - 1 - (k - first) : k;
-			const struct stored_event *ev = &h->ring[(h->head + i) % h->limit];
-
-			if (topic && strcmp(topic, ev->topic))
-				continue;
-			json_array_append_new(events, broker_stored_event_json(ev, sub->id));
-		}
-	}
+	q.limit = limit > 0 && limit < UINT32_MAX ? (uint32_t)limit : 0;
+	q.reverse = wamp_dict_bool(kwargs, "reverse", false);
+	q.topic = wamp_dict_str(kwargs, "topic", NULL);
+	/* the newest `limit` events of the histories covering the subscription, from the
+	 * store: a shared one (redis) answers later and the CALL waits parked; as one node's
+	 * part of a cluster query (meta_local: no caller here) only a store of this node */
+	if ((err = broker_history_events(&r->broker, r->meta_local ? NULL : caller, sub, &q,
+	                                 &events)) != WAMPD_OK)
+		return err;
 	*res_args = json_pack("[o]", events);
 	return WAMPD_OK;
 }
@@ -930,6 +917,14 @@ static enum meta_merge meta_merge_kind(const char *procedure)
 bool meta_cluster_wide(const char *procedure)
 {
 	return meta_merge_kind(procedure) != MERGE_LOCAL;
+}
+
+bool meta_cluster_wide_in(const struct realm *r, const char *procedure)
+{
+	/* every node reads the same shared store: this node's answer is the cluster's */
+	if (r->broker.store->ops->shared && !strcmp(procedure, "wamp.subscription.get_events"))
+		return false;
+	return meta_cluster_wide(procedure);
 }
 
 static void union_ids(json_t *into, const json_t *list)

@@ -63,6 +63,9 @@ void meta_publish_testaments(struct realm *r, const json_t *list);
  * subscription meta API); meta_merge() joins the nodes' answers ({"e": err, "a": args} each)
  * into the cluster's: WAMPD_OK with *res_args (new reference), or the error to answer. */
 bool meta_cluster_wide(const char *procedure);
+/* ... for realm r: get_events on a shared event store (realm/store.h) is answered by the
+ * node asked, from the store every node shares. */
+bool meta_cluster_wide_in(const struct realm *r, const char *procedure);
 enum wampd_err meta_merge(const char *procedure, const json_t *answers, json_t **res_args);
 
 #endif

@@ -17,10 +17,13 @@
 #include "realm/meta.h"
 #include "realm/replay.h"
 
-void realms_init(struct realms *rs, const struct realm_limits *limits)
+void realms_init(struct realms *rs, const struct realm_limits *limits, struct metrics *metrics,
+                 struct ids_gen *ids)
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->limits = *limits;
+	rs->metrics = metrics;
+	rs->ids = ids;
 }
 
 static void realm_free(struct realm *r)
@@ -65,7 +68,7 @@ struct realm *realms_add(struct realms *rs, const char *name, enum uri_rule rule
 	r->owner = rs;
 	broker_init(&r->broker, r);
 	dealer_init(&r->dealer, r);
-	if (meta_init(r) != WAMPD_OK) {
+	if (!r->broker.store || meta_init(r) != WAMPD_OK) {
 		realm_free(r);
 		return NULL;
 	}
@@ -89,7 +92,7 @@ uint64_t realm_new_item_id(struct realm *r, char kind, const char *uri, size_t l
 		return realms_next_id(r->owner);
 	id = backplane_id(kind, uri, len, policy);
 	while (taken(arg, id)) /* a hash collision on this node: any free random id */
-		id = ids_global();
+		id = ids_global(r->owner->ids);
 	return id;
 }
 
@@ -116,7 +119,7 @@ uint64_t realms_new_session_id(struct realms *rs)
 	uint64_t id;
 
 	do
-		id = ids_global();
+		id = ids_global(rs->ids);
 	while (realms_session_id_live(rs, id));
 	return id;
 }

@@ -57,6 +57,8 @@ struct realm_timer_ops {
 
 /* The cluster backplane (realm/backplane.h); NULL: this node is the whole router. */
 struct backplane;
+struct ids_gen;
+struct metrics;
 
 struct realms;
 
@@ -99,10 +101,16 @@ struct realms {
 	void (*resume)(struct session *s, void *ctx);
 	void *resume_ctx;
 	struct backplane *bp;            /* cluster state (backplane_attach), or NULL */
+	/* the owning loop's counters and id generator (borrowed: the router's); realm/ has no
+	 * state of its own outside the registry, so registries of several loops never share */
+	struct metrics *metrics;
+	struct ids_gen *ids;
 };
 
-/* Initialise an empty registry. limits is copied. */
-void realms_init(struct realms *rs, const struct realm_limits *limits);
+/* Initialise an empty registry. limits is copied; metrics and ids are borrowed (the
+ * owning loop's) and must outlive the registry. */
+void realms_init(struct realms *rs, const struct realm_limits *limits, struct metrics *metrics,
+                 struct ids_gen *ids);
 
 /* Free every realm. Every session must have left before (realm_leave). */
 void realms_destroy(struct realms *rs);

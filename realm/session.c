@@ -12,8 +12,10 @@
 #include "common/metrics.h"
 #include "common/wassert.h"
 #include "realm/replay.h"
+#include "realm/backplane.h"
 
-struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser)
+struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser,
+                            struct metrics *metrics)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
@@ -23,6 +25,7 @@ struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_se
 	s->ser = ser;
 	s->ops = ops;
 	s->peer = peer;
+	s->metrics = metrics;
 	return s;
 }
 
@@ -30,26 +33,19 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	WAMPD_ASSERT(!s->proto); /* proto_transport_closed() first (session.h) */
 	WAMPD_ASSERT(!s->resume); /* realm_leave stopped it (its timers are the realm's) */
-	free(s->node);
-	free(s->bp_lookup);
+	backplane_session_free(s->bp);
 	free(s->authid);
 	free(s->authrole);
 	free(s->authmethod);
 	free(s->authprovider);
 	json_decref(s->authextra);
-	json_decref(s->hello_details);
 	json_decref(s->testaments_detached);
 	json_decref(s->testaments_destroyed);
 	authz_cache_clear(&s->authz_cache);
 	authz_cache_clear(&s->authz_answers);
 	free(s->authz_question.uri);
-	free(s->tls_cn);
-	free(s->tls_channel_id);
-	if (s->auth_pending) {
-		auth_pending_clear(s->auth_pending);
-		free(s->auth_pending);
-	}
 	free(s);
 }
 
@@ -131,7 +127,7 @@ enum wampd_err session_send(struct session *s, struct wamp_out *out)
 		return WAMPD_OK;
 	err = s->resume ? replay_send(s, out) : s->ops->send(s->peer, out);
 	if (err == WAMPD_OK)
-		metrics_count_type(metrics.msgs_out, out->type);
+		metrics_count_type(s->metrics->msgs_out, out->type);
 	return err;
 }
 

@@ -26,6 +26,9 @@
 #include "serializers/codec.h"
 
 struct realm;
+struct metrics;
+struct proto_state;
+struct bp_session;
 struct sub_member;
 struct reg_member;
 struct pending_call;
@@ -88,11 +91,10 @@ struct session {
 	enum session_state state;
 	enum wamp_ser ser;
 	struct realm *realm;      /* set while ESTABLISHED / SHUTTING_DOWN */
-	char *node;               /* NULL: a session of this node; else a stub standing for a
-	                             session of that cluster node (backplane.c, owned) */
 
 	const struct peer_ops *ops;
 	void *peer;
+	struct metrics *metrics;  /* the owning loop's counters (borrowed) */
 
 	/* identity, set by authentication (owned strings) */
 	char *authid;
@@ -100,7 +102,6 @@ struct session {
 	char *authmethod;
 	char *authprovider;
 	json_t *authextra;        /* owned, may be NULL */
-	json_t *hello_details;    /* HELLO.Details as sent (owned) until WELCOME, else NULL */
 	uint32_t features;        /* enum session_feature bits */
 	int64_t joined_at_ms;     /* wall clock when WELCOME was sent */
 
@@ -140,24 +141,23 @@ struct session {
 		enum authz_action action;
 	} authz_question;
 
-	/* owned by the state machine (router/core/protocol.c) */
-	const struct auth_config *auth;  /* the listener's authentication (borrowed) */
-	char *tls_cn;                    /* verified TLS client certificate's CN (owned), or NULL */
-	uint8_t *tls_channel_id;         /* tls-unique channel binding: SHA-256 of the client's TLS
-	                                    Finished, 32 bytes (owned), or NULL (no TLS) */
-	struct auth_pending *auth_pending; /* between HELLO and WELCOME, or NULL */
-	struct pending_call *auth_call;  /* dynamic authenticator asked, or NULL */
-	struct realm *auth_realm;        /* the realm being joined */
-	void *proto_ctx;                 /* the state machine's context (the router) */
-	struct parked_msg *parked;       /* requests waiting for an authorizer (FIFO) */
-	struct parked_msg *parked_tail;
-	size_t parked_bytes;
-	bool blocked;                    /* parked requests must run before new ones */
-	char *bp_lookup;                 /* backplane: procedure asked from the store (owned) */
-	bool bp_lookup_done;             /* ... and answered */
-	struct realm_timer *resume_timer;
-	struct realm_timer *hello_timer; /* HELLO..WELCOME deadline (limits.hello_timeout) */
-	bool hello_deadline;             /* a transport opened it: it has that deadline */
+	/*
+	 * State that belongs to other layers, each behind one opaque pointer whose layout realm/
+	 * does not know (one allocation per session at most, never one per message):
+	 * - proto: the session state machine's (router/core/protocol.c: the listener's
+	 *   authentication, TLS identity, HELLO.Details, the authentication in progress, requests
+	 *   parked for an authorizer, the HELLO deadline). Allocated by proto_transport_open()
+	 *   (or the first proto_receive() of a session never opened), freed by
+	 *   proto_transport_closed(), which the transport calls before session_free();
+	 *   session_free() asserts it is gone. NULL for sessions the state machine never ran
+	 *   (backplane stubs, realm unit tests).
+	 * - bp: the cluster backplane's (realm/backplane.c: the node a stub stands for, the
+	 *   registration asked from the store). Allocated by backplane.c (a stub at its creation,
+	 *   a local session at its first store lookup), freed by session_free() through
+	 *   backplane_session_free(). NULL without a backplane.
+	 */
+	struct proto_state *proto;
+	struct bp_session *bp;
 
 	/* a resumable session's counts, replay log and token (realm/replay.h): allocated at
 	 * WELCOME when resumption was negotiated, freed when it leaves its realm; else NULL */
@@ -166,9 +166,11 @@ struct session {
 
 /*
  * Create a session for a new transport connection (state OPEN). ops must outlive it; peer
- * is borrowed. Returns NULL on allocation failure.
+ * is borrowed; metrics are the counters of the loop that serves it (borrowed: the router's,
+ * must outlive it). Returns NULL on allocation failure.
  */
-struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser);
+struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser,
+                            struct metrics *metrics);
 
 /*
  * Free a session. The realm must already have forgotten it (state is not ESTABLISHED:

@@ -10,7 +10,7 @@
  * of the router's counters (the page computes rates from consecutive samples).
  *
  * A second timer measures event-loop lag: it is scheduled every 100 ms and records how
- * late it ran (metrics.loop_lag).
+ * late it ran (the loop's rt->metrics.loop_lag).
  *
  * Tickets are compared as BLAKE2b hashes with sodium_memcmp: constant time, whatever the
  * lengths.
@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "router/admin/status_page.h"
+#include "router/workers/workers.h"
 #include "router/net/loop.h"
 
 #define ADMIN_CHUNK 16384         /* body bytes per lws_write */
@@ -73,7 +74,7 @@ static void admin_lag_tick(lws_sorted_usec_list_t *sul)
 	lws_usec_t now = lws_now_usecs();
 	uint64_t late = now > a->lag_due ? (uint64_t)(now - a->lag_due) : 0;
 
-	metrics_observe(&metrics.loop_lag, late);
+	metrics_observe(&a->rt->metrics.loop_lag, late);
 	a->lag_last_s = (double)late / 1e6;
 	a->lag_due = now + ADMIN_LAG_INTERVAL_MS * LWS_US_PER_MS;
 	lws_sul_schedule(a->ctx, 0, &a->lag_sul, admin_lag_tick, ADMIN_LAG_INTERVAL_MS * LWS_US_PER_MS);
@@ -108,7 +109,9 @@ static int admin_sample(struct admin *a, char *buf, size_t cap)
 {
 	struct realm *r, *tmp;
 	uint64_t sessions = 0, calls = 0, pubs = 0;
+	struct metrics m;
 
+	admin_metrics_total(a->rt, &m);
 	HASH_ITER(hh, a->rt->realms.by_name, r, tmp) {
 		sessions += r->nsessions;
 		calls += r->dealer.calls;
@@ -119,11 +122,11 @@ static int admin_sample(struct admin *a, char *buf, size_t cap)
 	                "\"bytes_in\":%llu,\"bytes_out\":%llu,\"sessions\":%llu,"
 	                "\"connections\":%u,\"calls\":%llu,\"publications\":%llu,"
 	                "\"pending_calls\":%llu,\"loop_lag_ms\":%.3f}\n\n",
-	                (long long)clock_wall_ms(), (unsigned long long)sum_types(metrics.msgs_in),
-	                (unsigned long long)sum_types(metrics.msgs_out),
-	                (unsigned long long)metrics.bytes_in, (unsigned long long)metrics.bytes_out,
-	                (unsigned long long)sessions, a->rt->nconns, (unsigned long long)calls,
-	                (unsigned long long)pubs, (unsigned long long)metrics.pending_calls,
+	                (long long)clock_wall_ms(), (unsigned long long)sum_types(m.msgs_in),
+	                (unsigned long long)sum_types(m.msgs_out), (unsigned long long)m.bytes_in,
+	                (unsigned long long)m.bytes_out, (unsigned long long)sessions,
+	                a->rt->nconns, (unsigned long long)calls, (unsigned long long)pubs,
+	                (unsigned long long)m.pending_calls,
 	                a->lag_last_s * 1000.0);
 }
 
@@ -206,11 +209,12 @@ static char *admin_status_json(struct admin *a)
 		                          "subscription_count", (json_int_t)json_array_size(subs),
 		                          "subscriptions", subs));
 	}
-	doc = json_pack("{s:s, s:I, s:I, s:I, s:b, s:I, s:o}", "version", WAMPD_VERSION, "now_ms",
-	                (json_int_t)now, "uptime_s",
+	doc = json_pack("{s:s, s:I, s:I, s:I, s:b, s:I, s:o, s:o}", "version", WAMPD_VERSION,
+	                "now_ms", (json_int_t)now, "uptime_s",
 	                (json_int_t)((clock_mono_ms() - a->start_mono_ms) / 1000), "connections",
 	                (json_int_t)a->rt->nconns, "shutting_down", a->rt->shutting_down,
-	                "list_max", (json_int_t)ADMIN_LIST_MAX, "realms", realms);
+	                "list_max", (json_int_t)ADMIN_LIST_MAX, "realms", realms, "workers",
+	                workers_status_json(a->rt->workers));
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	return text;

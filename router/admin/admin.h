@@ -8,7 +8,8 @@
  *   GET /metrics         Prometheus text exposition format 0.0.4 (admin_metrics.c)
  *   GET /status          the status page: one self-contained HTML document (status_page.html,
  *                        embedded in the binary at build time)
- *   GET /status.json     realms, sessions, registrations, subscriptions (feeds the page)
+ *   GET /status.json     realms, sessions, registrations, subscriptions, and the
+ *                        supervised processes ("workers": router/workers/workers.h)
  *   GET /status/events   Server-Sent Events: one sample of the router's counters a second
  *
  * With admin.ticket set, every path but /health needs it, as "Authorization: Bearer <ticket>"
@@ -54,7 +55,11 @@ void abuf_printf(struct abuf *b, const char *fmt, ...) __attribute__((format(pri
 void abuf_label(struct abuf *b, const char *s);
 void abuf_free(struct abuf *b);
 
-/* What the exposition needs beyond the router and the process-wide counters. */
+/* The counters of every loop the admin listener reports on, summed into *sum (zeroed
+ * first): today the one router's (rt->metrics); with a loop per core, each loop's. */
+void admin_metrics_total(const struct router *rt, struct metrics *sum);
+
+/* What the exposition needs beyond the router and its counters. */
 struct admin_view {
 	struct router *rt;
 	double start_time_s;       /* process start, seconds since the epoch */

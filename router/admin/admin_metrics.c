@@ -1,7 +1,8 @@
 /*
  * admin_metrics.c - the Prometheus text exposition (format 0.0.4) of wampd's metrics.
  *
- * Counters come from common/metrics.h and the router's stats; gauges are computed here from
+ * Counters are the loops' struct metrics summed per scrape (admin_metrics_total: one
+ * router today, every loop's with several) and the router's stats; gauges are computed from
  * the router's own tables (sessions per realm/transport/serializer, registrations,
  * subscriptions, send queues), so nothing is maintained on the hot path for them. A scrape
  * walks every session once: O(sessions), a few ms at 100,000 sessions.
@@ -205,27 +206,37 @@ static uint64_t realm_publications(struct realm *r)
  * testaments): bytes held, refusals and evictions, one row per store. */
 static uint64_t retained_bytes(struct realm *r)
 {
-	return r->broker.retained_bytes;
+	return r->broker.store->stats.retained_bytes;
 }
 
 static uint64_t retained_refused(struct realm *r)
 {
-	return r->broker.retained_refused;
+	return r->broker.store->stats.retained_refused;
 }
 
 static uint64_t history_bytes(struct realm *r)
 {
-	return r->broker.history_bytes;
+	return r->broker.store->stats.history_bytes;
 }
 
 static uint64_t history_refused(struct realm *r)
 {
-	return r->broker.history_refused;
+	return r->broker.store->stats.history_refused;
 }
 
 static uint64_t history_evicted(struct realm *r)
 {
-	return r->broker.history_evicted;
+	return r->broker.store->stats.history_evicted;
+}
+
+static uint64_t retained_failed(struct realm *r)
+{
+	return r->broker.store->stats.retained_failed;
+}
+
+static uint64_t history_failed(struct realm *r)
+{
+	return r->broker.store->stats.history_failed;
 }
 
 static uint64_t testament_bytes(struct realm *r)
@@ -243,15 +254,15 @@ static uint64_t testaments_refused(struct realm *r)
 	return r->testaments_refused;
 }
 
-enum store_column { STORE_BYTES, STORE_REFUSED, STORE_EVICTED, STORE__COLUMNS };
+enum store_column { STORE_BYTES, STORE_REFUSED, STORE_EVICTED, STORE_FAILED, STORE__COLUMNS };
 
 static const struct {
 	const char *store;
 	uint64_t (*value[STORE__COLUMNS])(struct realm *r); /* NULL: not for this store */
 } stores[] = {
-	{"retained", {retained_bytes, retained_refused, NULL}},
-	{"history", {history_bytes, history_refused, history_evicted}},
-	{"testaments", {testament_bytes, testaments_refused, NULL}},
+	{"retained", {retained_bytes, retained_refused, NULL, retained_failed}},
+	{"history", {history_bytes, history_refused, history_evicted, history_failed}},
+	{"testaments", {testament_bytes, testaments_refused, NULL, NULL}},
 };
 
 static void store_family(struct abuf *b, struct router *rt, const char *name, const char *type,
@@ -275,7 +286,7 @@ static void store_family(struct abuf *b, struct router *rt, const char *name, co
 }
 
 /* Refused PUBLISHes by error URI (several errors share one URI: summed). */
-static void publish_refused_family(struct abuf *b)
+static void publish_refused_family(struct abuf *b, const struct metrics *metrics)
 {
 	family(b, "wampd_publications_refused_total", "counter",
 	       "PUBLISHes refused (ERROR, or only logged when not acknowledged), by error URI.");
@@ -291,7 +302,7 @@ static void publish_refused_family(struct abuf *b)
 			    strcmp(wampd_err_uri((enum wampd_err)f), uri))
 				continue;
 			first = first && f >= e;
-			n += metrics.publish_refused[f];
+			n += metrics->publish_refused[f];
 		}
 		if (first) /* one row per URI, at its first error */
 			abuf_printf(b, "wampd_publications_refused_total{error=\"%s\"} %llu\n", uri,
@@ -343,10 +354,19 @@ static void process_family(struct abuf *b, double start_time_s)
 	abuf_printf(b, "process_start_time_seconds %.3f\n", start_time_s);
 }
 
+void admin_metrics_total(const struct router *rt, struct metrics *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	metrics_add(sum, &rt->metrics);
+}
+
 void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 {
 	struct router *rt = v->rt;
 	size_t qsum = 0, qmax = 0;
+	struct metrics sum;
+
+	admin_metrics_total(rt, &sum);
 
 	family(b, "wampd_build_info", "gauge", "Always 1; the version is a label.");
 	abuf_printf(b, "wampd_build_info{version=\"%s\"} 1\n", WAMPD_VERSION);
@@ -361,13 +381,13 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 	sessions_family(b, rt);
 
 	messages_family(b, "wampd_messages_received_total",
-	                "WAMP messages received and decoded, by message type.", metrics.msgs_in);
+	                "WAMP messages received and decoded, by message type.", sum.msgs_in);
 	messages_family(b, "wampd_messages_sent_total",
-	                "WAMP messages queued to transports, by message type.", metrics.msgs_out);
+	                "WAMP messages queued to transports, by message type.", sum.msgs_out);
 	family(b, "wampd_received_bytes_total", "counter", "WAMP transport bytes received.");
-	abuf_printf(b, "wampd_received_bytes_total %llu\n", (unsigned long long)metrics.bytes_in);
+	abuf_printf(b, "wampd_received_bytes_total %llu\n", (unsigned long long)sum.bytes_in);
 	family(b, "wampd_sent_bytes_total", "counter", "WAMP transport bytes written.");
-	abuf_printf(b, "wampd_sent_bytes_total %llu\n", (unsigned long long)metrics.bytes_out);
+	abuf_printf(b, "wampd_sent_bytes_total %llu\n", (unsigned long long)sum.bytes_out);
 
 	conn_queue_stats(v->rt, &qsum, &qmax);
 	family(b, "wampd_send_queue_bytes", "gauge", "Bytes queued for sending, all connections.");
@@ -390,15 +410,15 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 		const char *name = m < AUTH__COUNT ? auth_method_name((enum auth_method)m) : "none";
 
 		abuf_printf(b, "wampd_authentications_total{method=\"%s\",result=\"success\"} %llu\n",
-		            name, (unsigned long long)metrics.auth_ok[m]);
+		            name, (unsigned long long)sum.auth_ok[m]);
 		abuf_printf(b, "wampd_authentications_total{method=\"%s\",result=\"failure\"} %llu\n",
-		            name, (unsigned long long)metrics.auth_fail[m]);
+		            name, (unsigned long long)sum.auth_fail[m]);
 	}
 
 	histogram(b, "wampd_call_duration_seconds",
-	          "Time from CALL to the callee's final RESULT or ERROR.", &metrics.call_latency);
+	          "Time from CALL to the callee's final RESULT or ERROR.", &sum.call_latency);
 	family(b, "wampd_pending_calls", "gauge", "Calls routed to a callee and not yet answered.");
-	abuf_printf(b, "wampd_pending_calls %llu\n", (unsigned long long)metrics.pending_calls);
+	abuf_printf(b, "wampd_pending_calls %llu\n", (unsigned long long)sum.pending_calls);
 	per_realm(b, rt, "wampd_calls_total", "counter", "CALLs routed to a callee, by realm.",
 	          realm_calls);
 	per_realm(b, rt, "wampd_publications_total", "counter", "PUBLISHes accepted, by realm.",
@@ -407,7 +427,7 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 	          realm_registrations);
 	per_realm(b, rt, "wampd_subscriptions", "gauge", "Subscriptions with subscribers, by realm.",
 	          realm_subscriptions);
-	publish_refused_family(b);
+	publish_refused_family(b, &sum);
 	store_family(b, rt, "wampd_store_bytes", "gauge",
 	             "Bytes held by retained events, event history and testaments, by realm (the "
 	             "budgets' measure).", STORE_BYTES);
@@ -417,9 +437,13 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 	store_family(b, rt, "wampd_store_evictions_total", "counter",
 	             "Event history entries evicted early to stay within max_history_bytes, by "
 	             "realm.", STORE_EVICTED);
+	store_family(b, rt, "wampd_store_failures_total", "counter",
+	             "Retained events and history events the realm's event store (memory, lmdb, "
+	             "redis) failed to keep: full, I/O error, Redis unreachable; by realm.",
+	             STORE_FAILED);
 
 	histogram(b, "wampd_event_loop_lag_seconds",
-	          "How late the event loop ran a 100 ms timer.", &metrics.loop_lag);
+	          "How late the event loop ran a 100 ms timer.", &sum.loop_lag);
 	family(b, "wampd_event_loop_lag_last_seconds", "gauge", "The latest event-loop lag sample.");
 	abuf_printf(b, "wampd_event_loop_lag_last_seconds %.6f\n", v->loop_lag_last_s);
 

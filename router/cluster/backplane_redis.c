@@ -18,7 +18,9 @@
  *   P realms           set of realms that have registrations
  *   P reg:<realm>      hash "<match> <uri>" -> the registration's state ("reg" message)
  *   P tm:<node>        hash "<realm> <session>" -> the session's testaments
- *   P ret:<realm>      hash topic -> retained event ("pub" message)
+ *   P ret:<realm>      hash topic -> retained event ("pub" message), for realms whose event
+ *                      store is this node's (memory, lmdb); a redis store keeps its own
+ *                      (store_redis.c, on this file's cmd connection)
  *   P ctl              channel: every node (registration changes, node down, meta queries)
  *   P n:<node>         channel: one node (forwarded calls and their answers)
  *   P t:<realm>:<uri>  channel per topic; nodes SUBSCRIBE the exact topics and PSUBSCRIBE
@@ -57,6 +59,8 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "realm/backplane.h"
+#include "realm/realm.h"
+#include "router/cluster/store_redis.h"
 
 #define BP_BACKOFF_MIN_MS 100
 #define BP_BACKOFF_MAX_MS 2000
@@ -905,6 +909,33 @@ static void bp_op_drain(void *ctx)
 	}
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* the redis event stores' link (store_redis.h): commands on the cmd connection           */
+
+static void bp_on_store_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	(void)ac;
+	store_redis_on_reply(privdata, reply);
+}
+
+static bool bp_store_command(void *ctx, void (*reply)(void *arg, void *r), void *arg, int argc,
+                             const char **argv, const size_t *lens)
+{
+	(void)reply; /* always store_redis_on_reply */
+	return bp_cmd_argv(ctx, bp_on_store_reply, arg, argc, argv, lens);
+}
+
+/* Link (bp) or unlink (NULL) every realm whose event store is redis. */
+static void bp_link_stores(struct bp_redis *bp, bool on)
+{
+	struct store_redis_link link = {.command = bp_store_command, .ctx = bp,
+	                                .prefix = bp->prefix};
+	struct realm *r, *tmp;
+
+	HASH_ITER(hh, bp->rs->by_name, r, tmp)
+		store_redis_link(r->broker.store, on ? &link : NULL);
+}
+
 static const struct realm_backplane_ops bp_redis_ops = {
 	.interest = bp_op_interest,
 	.publish = bp_op_publish,
@@ -1208,7 +1239,7 @@ struct bp_redis *backplane_redis_new(struct router *rt, struct lws_context *ctx)
 	if (rt->cfg.backplane.node_id) {
 		snprintf(bp->node, sizeof(bp->node), "%s", rt->cfg.backplane.node_id);
 	} else {
-		uint64_t a = ids_global(), b = ids_global();
+		uint64_t a = ids_global(&rt->ids), b = ids_global(&rt->ids);
 
 		snprintf(bp->node, sizeof(bp->node), "%012llx%04llx", (unsigned long long)a,
 		         (unsigned long long)(b & 0xffff));
@@ -1231,6 +1262,7 @@ struct bp_redis *backplane_redis_new(struct router *rt, struct lws_context *ctx)
 	wlog_notice("backplane", "cluster node=%s redis=%s:%d/%d auth=%s heartbeat_ttl=%ums",
 	            bp->node, bp->host, bp->port, bp->db, bp->password ? "password" : "none",
 	            bp->ttl_ms);
+	bp_link_stores(bp, true);
 	bp_connect(bp);
 	lws_sul_schedule(ctx, 0, &bp->sul_tick, bp_tick, 100 * LWS_US_PER_MS);
 	return bp;
@@ -1260,8 +1292,9 @@ void backplane_redis_free(struct bp_redis *bp)
 	lws_sul_cancel(&bp->sul_tick);
 	lws_sul_cancel(&bp->sul_reconnect);
 	lws_sul_cancel(&bp->sul_teardown);
-	bp_conn_close(&bp->cmd);
+	bp_conn_close(&bp->cmd); /* the stores' commands in flight fail (NULL replies) */
 	bp_conn_close(&bp->sub);
+	bp_link_stores(bp, false);
 	{
 		struct bp_channel *ch, *tmp;
 

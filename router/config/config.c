@@ -174,25 +174,34 @@ static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
 }
 
 static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
-                         struct listener_config *out)
+                         const struct config *cfg, struct listener_config *out)
 {
 	static const char *const keys[] = {"type", "host", "port", "path", "serializers", "auth",
 	                                   "tls", "unix", "http", "reuse_port",
-	                                   "allowed_origins", NULL};
+	                                   "allowed_origins", "max_message_size", "ping_interval",
+	                                   "ping_timeout", NULL};
 	static const char *const tls_keys[] = {"certificate", "key", "ca_certificates",
 	                                       "require_client_cert", NULL};
 	json_t *tls = json_object_get(l, "tls");
 	const char *type = "universal", *host = "127.0.0.1", *wspath = "/ws", *unix_path = NULL;
-	uint64_t port = DEFAULT_PORT;
+	uint64_t port = DEFAULT_PORT, max_msg = cfg->max_message_size;
+	uint64_t ping = cfg->ping_interval_s, ping_timeout = cfg->ping_timeout_s;
 	json_t *sers = json_object_get(l, "serializers");
 
 	if (!json_is_object(l))
 		return cfg_fail(c, path, "must be an object");
+	/* the same ranges as the limits of the same names */
 	if (!cfg_check_keys(c, path, l, keys) || !cfg_str(c, l, path, "type", &type) ||
 	    !cfg_str(c, l, path, "host", &host) || !cfg_str(c, l, path, "path", &wspath) ||
 	    !cfg_uint(c, l, path, "port", 0, 65535, &port) ||
-	    !cfg_str(c, l, path, "unix", &unix_path))
+	    !cfg_str(c, l, path, "unix", &unix_path) ||
+	    !cfg_uint(c, l, path, "max_message_size", 64, UINT64_C(1) << 30, &max_msg) ||
+	    !cfg_uint(c, l, path, "ping_interval", 0, 65535, &ping) ||
+	    !cfg_uint(c, l, path, "ping_timeout", 0, 65535, &ping_timeout))
 		return false;
+	out->max_message_size = (size_t)max_msg;
+	out->ping_interval_s = (unsigned)ping;
+	out->ping_timeout_s = (unsigned)ping_timeout;
 	out->websocket = !strcmp(type, "websocket") || !strcmp(type, "universal");
 	out->rawsocket = !strcmp(type, "rawsocket") || !strcmp(type, "universal");
 	if (!out->websocket && !out->rawsocket)
@@ -226,14 +235,35 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		char where[128];
 		const char *cert = NULL, *key = NULL, *ca = NULL;
 		json_t *req = json_object_get(tls, "require_client_cert");
+		json_t *cas = json_object_get(tls, "ca_certificates");
 
 		snprintf(where, sizeof(where), "%s.tls", path);
 		if (!json_is_object(tls))
 			return cfg_fail(c, where, "must be an object");
 		if (!cfg_check_keys(c, where, tls, tls_keys) ||
 		    !cfg_str(c, tls, where, "certificate", &cert) || !cfg_str(c, tls, where, "key", &key) ||
-		    !cfg_str(c, tls, where, "ca_certificates", &ca))
+		    (!json_is_array(cas) && !cfg_str(c, tls, where, "ca_certificates", &ca)))
 			return false;
+		if (json_is_array(cas)) {
+			/* several CA files: the first is libwebsockets', the others loaded after it
+			 * (router/net/tlspeer.c) */
+			size_t i, n = json_array_size(cas);
+			json_t *f;
+
+			json_array_foreach(cas, i, f)
+				if (!json_is_string(f) || !*json_string_value(f))
+					return cfg_fail(c, where, "ca_certificates must be a file or a non-empty "
+					                "list of files");
+			if (!n)
+				return cfg_fail(c, where, "ca_certificates must be a file or a non-empty "
+				                "list of files");
+			ca = json_string_value(json_array_get(cas, 0));
+			if (n > 1 && !(out->tls_ca_more = calloc(n, sizeof(*out->tls_ca_more))))
+				return cfg_fail(c, where, "out of memory");
+			for (i = 1; i < n; i++)
+				if (!(out->tls_ca_more[i - 1] = strdup(json_string_value(json_array_get(cas, i)))))
+					return cfg_fail(c, where, "out of memory");
+		}
 		if (!cert || !key)
 			return cfg_fail(c, where, "certificate and key are required");
 		if (req && !json_is_boolean(req))
@@ -307,34 +337,102 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 	return true;
 }
 
-/*
- * A TLS listener may not share its port number with another listener, even on another
- * address: libwebsockets 4.1.6 picks the vhost of a TLS connection (SNI) and of each
- * HTTP request head by port and name only (lws_select_vhost), so the two would be served
- * with one listener's certificate, auth and services (issue #17, listener isolation).
- */
-static bool cfg_listener_ports(struct cfg_ctx *c, const struct config *cfg)
+static bool cfg_same_str(const char *a, const char *b)
 {
-	char path[64];
+	return a == b || (a && b && !strcmp(a, b));
+}
 
-	for (size_t i = 0; i < cfg->nlisteners; i++)
+/* Two NULL-terminated lists of strings (or NULL) are the same. */
+static bool cfg_same_strs(char *const *a, char *const *b)
+{
+	while (a && b && *a && *b && !strcmp(*a, *b))
+		a++, b++;
+	return (!a || !*a) && (!b || !*b);
+}
+
+/*
+ * Listeners on one port (see config.h): the later ones are served by the first one's socket
+ * (port_owner), so they must agree with it on what belongs to the socket (tls, reuse_port)
+ * and differ in what tells their connections apart: their WebSocket paths, the one of them
+ * serving RawSocket, their HTTP service paths.
+ *
+ * A TLS listener may not share its port number with a listener on another address:
+ * libwebsockets 4.1.6 picks the vhost of a TLS connection (SNI) and of each HTTP request
+ * head by port and name only (lws_select_vhost), so the two would be served with one
+ * listener's certificate, auth and services (issue #17, listener isolation).
+ */
+static bool cfg_ports(struct cfg_ctx *c, struct config *cfg)
+{
+	char path[300];
+
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		struct listener_config *b = &cfg->listeners[i];
+
+		b->port_owner = i;
 		for (size_t j = 0; j < i; j++) {
-			const struct listener_config *a = &cfg->listeners[j], *b = &cfg->listeners[i];
+			const struct listener_config *a = &cfg->listeners[j];
 
-			if (!a->port || a->port != b->port || a->unix_path || b->unix_path ||
-			    (!a->tls_cert && !b->tls_cert))
+			if (!a->port || a->port != b->port || a->unix_path || b->unix_path)
 				continue;
-			snprintf(path, sizeof(path), "listeners[%zu].port", i);
-			return cfg_fail(c, path, "%d is also the port of listeners[%zu]; a TLS listener "
-			                "cannot share its port number with another listener", b->port, j);
+			if (!cfg_same_str(a->host, b->host)) {
+				if (!a->tls_cert && !b->tls_cert)
+					continue; /* two sockets, on two addresses */
+				snprintf(path, sizeof(path), "listeners[%zu].port", i);
+				return cfg_fail(c, path, "%d is also the port of listeners[%zu]; a TLS "
+				                "listener cannot share its port number with another "
+				                "listener", b->port, j);
+			}
+			if (b->port_owner == i)
+				b->port_owner = j; /* the first one on the port: its own owner */
+			if (!cfg_same_str(a->tls_cert, b->tls_cert) ||
+			    !cfg_same_str(a->tls_key, b->tls_key) || !cfg_same_str(a->tls_ca, b->tls_ca) ||
+			    !cfg_same_strs(a->tls_ca_more, b->tls_ca_more) ||
+			    a->tls_require_client_cert != b->tls_require_client_cert) {
+				snprintf(path, sizeof(path), "listeners[%zu].tls", i);
+				return cfg_fail(c, path, "listeners on one port share its TLS settings, and "
+				                "listeners[%zu] has other ones on port %d", j, b->port);
+			}
+			if (a->tls_cert && a->websocket && b->websocket &&
+			    a->serializers != b->serializers) {
+				/* lws picks the subprotocol of a TLS upgrade before anything reads its
+				 * path (router/net/listen.c) */
+				snprintf(path, sizeof(path), "listeners[%zu].serializers", i);
+				return cfg_fail(c, path, "WebSocket listeners on one TLS port serve the same "
+				                "serializers, and listeners[%zu] has other ones on port %d", j,
+				                b->port);
+			}
+			if (a->reuse_port != b->reuse_port) {
+				snprintf(path, sizeof(path), "listeners[%zu].reuse_port", i);
+				return cfg_fail(c, path, "listeners on one port share it, and listeners[%zu] "
+				                "says otherwise on port %d", j, b->port);
+			}
+			if (a->rawsocket && b->rawsocket) {
+				snprintf(path, sizeof(path), "listeners[%zu].type", i);
+				return cfg_fail(c, path, "listeners[%zu] serves RawSocket on port %d already "
+				                "(one listener of a port serves it)", j, b->port);
+			}
+			if (a->websocket && b->websocket && !strcmp(a->path, b->path)) {
+				snprintf(path, sizeof(path), "listeners[%zu].path", i);
+				return cfg_fail(c, path, "listeners[%zu] serves \"%s\" on port %d already", j,
+				                b->path, b->port);
+			}
+			for (size_t k = 0; k < b->nhttp; k++)
+				for (size_t m = 0; m < a->nhttp; m++)
+					if (!strcmp(a->http[m].path, b->http[k].path)) {
+						snprintf(path, sizeof(path), "listeners[%zu].http.%s", i,
+						         b->http[k].path);
+						return cfg_fail(c, path, "listeners[%zu] serves this path on port %d "
+						                "already", j, b->port);
+					}
 		}
+	}
 	return true;
 }
 
 static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
                         struct realm_config *out)
 {
-	static const char *const keys[] = {"uri", "match", "limit", NULL};
+	static const char *const keys[] = {"uri", "match", "limit", "max_age", NULL};
 	json_t *h;
 	size_t i;
 	char where[128];
@@ -346,7 +444,7 @@ static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
 		return cfg_fail(c, path, "out of memory");
 	json_array_foreach(list, i, h) {
 		const char *uri = NULL, *match = "exact";
-		uint64_t limit = 100;
+		uint64_t limit = 100, max_age = 0;
 		struct history_config *hc = &out->history[i];
 
 		snprintf(where, sizeof(where), "%s.event_history[%zu]", path, i);
@@ -354,7 +452,8 @@ static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
 			return cfg_fail(c, where, "must be an object");
 		if (!cfg_check_keys(c, where, h, keys) || !cfg_str(c, h, where, "uri", &uri) ||
 		    !cfg_str(c, h, where, "match", &match) ||
-		    !cfg_uint(c, h, where, "limit", 1, 1000000, &limit))
+		    !cfg_uint(c, h, where, "limit", 1, 1000000, &limit) ||
+		    !cfg_uint(c, h, where, "max_age", 0, UINT64_C(10) * 365 * 86400, &max_age))
 			return false;
 		if (!match_policy_parse(match, &hc->match))
 			return cfg_fail(c, where, "match must be exact, prefix or wildcard");
@@ -364,6 +463,7 @@ static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
 		if (!(hc->uri = strdup(uri)))
 			return cfg_fail(c, where, "out of memory");
 		hc->limit = (uint32_t)limit;
+		hc->max_age_ms = (int64_t)max_age * 1000;
 		out->nhistory = i + 1;
 	}
 	return true;
@@ -389,12 +489,50 @@ static bool cfg_resume(struct cfg_ctx *c, json_t *v, const char *path, struct re
 	return true;
 }
 
+/* "store": {"type": "memory" | "lmdb" | "redis", "path", "max_size", "durable"} */
+static bool cfg_store(struct cfg_ctx *c, json_t *o, const char *realm_path,
+                      struct store_config *out)
+{
+	static const char *const keys[] = {"type", "path", "max_size", "durable", NULL};
+	static const char *const types[] = {"memory", "lmdb", "redis", NULL};
+	const char *type = "memory", *spath = NULL;
+	uint64_t max_size = STORE_DEFAULT_LMDB_MAX_SIZE;
+	char path[128];
+	json_t *d;
+	bool known = false;
+
+	snprintf(path, sizeof(path), "%s.store", realm_path);
+	if (!json_is_object(o))
+		return cfg_fail(c, path, "must be an object");
+	if (!cfg_check_keys(c, path, o, keys) || !cfg_str(c, o, path, "type", &type) ||
+	    !cfg_str(c, o, path, "path", &spath) ||
+	    !cfg_uint(c, o, path, "max_size", UINT64_C(1) << 20, UINT64_C(1) << 44, &max_size))
+		return false;
+	for (const char *const *t = types; *t; t++)
+		known = known || !strcmp(*t, type);
+	if (!known)
+		return cfg_fail(c, path, "type must be memory, lmdb or redis");
+	if ((d = json_object_get(o, "durable")) && !json_is_boolean(d))
+		return cfg_fail(c, path, "durable must be true or false");
+	out->durable = json_is_true(d);
+	if (!strcmp(type, "lmdb") && (!spath || !*spath))
+		return cfg_fail(c, path, "path (a directory for the lmdb files) is required");
+	if (strcmp(type, "lmdb") && spath)
+		return cfg_fail(c, path, "path is for the lmdb store only");
+	if (!strcmp(type, "memory") && out->durable)
+		return cfg_fail(c, path, "durable needs a store that keeps events: lmdb or redis");
+	out->max_size = max_size;
+	if (!(out->type = strdup(type)) || (spath && !(out->path = strdup(spath))))
+		return cfg_fail(c, path, "out of memory");
+	return true;
+}
+
 static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct realm_config *out)
 {
 	static const char *const keys[] = {"name", "uri_check", "call_timeout", "max_retained",
 	                                   "max_retained_bytes", "event_history",
 	                                   "max_history_bytes", "roles", "authorizer_cache_ttl",
-	                                   "resume", NULL};
+	                                   "store", "resume", NULL};
 	const char *name = NULL, *check = "loose";
 	uint64_t call_timeout = 0, max_retained = BROKER_DEFAULT_MAX_RETAINED, cache_ttl = 60000;
 	uint64_t retained_bytes = BROKER_DEFAULT_MAX_RETAINED_BYTES;
@@ -426,6 +564,9 @@ static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct rea
 	    !cfg_history(c, json_object_get(r, "event_history"), path, out))
 		return false;
 	if (json_object_get(r, "resume") && !cfg_resume(c, json_object_get(r, "resume"), path, out))
+		return false;
+	if (json_object_get(r, "store") && !cfg_store(c, json_object_get(r, "store"), path,
+	                                               &out->store))
 		return false;
 	if (!name || !uri_valid(name, strlen(name), URI_LOOSE, 0))
 		return cfg_fail(c, path, "name must be a valid URI");
@@ -473,6 +614,9 @@ bool config_default(struct config *cfg)
 	cfg->listeners[0].serializers = wamp_ser_supported_set();
 	cfg->listeners[0].websocket = true;
 	cfg->listeners[0].rawsocket = true;
+	cfg->listeners[0].max_message_size = cfg->max_message_size;
+	cfg->listeners[0].ping_interval_s = cfg->ping_interval_s;
+	cfg->listeners[0].ping_timeout_s = cfg->ping_timeout_s;
 	if (!cfg_auth_default(&cfg->listeners[0].auth))
 		goto fail;
 	cfg->nrealms = 1;
@@ -628,8 +772,8 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 {
 	static const char *const keys[] = {"log_level", "log_format", "listeners", "realms",
 	                                   "auto_create_realms", "limits", "admin", "backplane",
-	                                   NULL};
-	const char *level = NULL, *format = NULL, *unknown;
+	                                   "processes", NULL};
+	const char *level = NULL, *format = NULL;
 	json_t *v;
 	size_t i;
 	char path[64], why[160];
@@ -639,7 +783,7 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 	if (!cfg_check_keys(c, "", root, keys) || !cfg_str(c, root, "", "log_level", &level) ||
 	    !cfg_str(c, root, "", "log_format", &format))
 		return false;
-	if (level && !wlog_parse_spec(level, &cfg->log_levels, &unknown, why, sizeof(why)))
+	if (level && !wlog_parse_spec(level, &cfg->log_levels, NULL, why, sizeof(why)))
 		return cfg_fail(c, "log_level", "%s", why);
 	if (format && !wlog_parse_format(format, &cfg->log_format))
 		return cfg_fail(c, "log_format", "must be \"text\" or \"json\"");
@@ -669,10 +813,10 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 		json_array_foreach(v, i, l) {
 			snprintf(path, sizeof(path), "listeners[%zu]", i);
 			cfg->nlisteners = i + 1;
-			if (!cfg_listener(c, l, path, &cfg->listeners[i]))
+			if (!cfg_listener(c, l, path, cfg, &cfg->listeners[i]))
 				return false;
 		}
-		if (!cfg_listener_ports(c, cfg))
+		if (!cfg_ports(c, cfg))
 			return false;
 	}
 
@@ -690,41 +834,51 @@ static bool cfg_document(struct cfg_ctx *c, json_t *root, struct config *cfg)
 			cfg->nrealms = i + 1;
 			if (!cfg_realm(c, r, path, &cfg->realms[i]))
 				return false;
-			for (size_t j = 0; j < i; j++)
+			for (size_t j = 0; j < i; j++) {
 				if (!strcmp(cfg->realms[j].name, cfg->realms[i].name))
 					return cfg_fail(c, path, "realm \"%s\" is defined twice",
 					                cfg->realms[i].name);
+				if (cfg->realms[i].store.path && cfg->realms[j].store.path &&
+				    !strcmp(cfg->realms[i].store.path, cfg->realms[j].store.path))
+					return cfg_fail(c, path, "store.path %s is also realms[%zu]'s: "
+					                "each realm needs a directory of its own",
+					                cfg->realms[i].store.path, j);
+			}
+			if (cfg->realms[i].store.type && !strcmp(cfg->realms[i].store.type, "redis") &&
+			    !cfg->backplane.redis)
+				return cfg_fail(c, path, "store type redis is the cluster backplane's Redis: "
+				                "configure backplane.redis");
 		}
 	}
+	if ((v = json_object_get(root, "processes")) && !cfg_processes(c, v, cfg))
+		return false;
 	return true;
 }
 
-bool config_load_file(const char *path, struct config *cfg, char *err, size_t errlen)
+bool cfg_load_document(const char *path, json_t *root, char *base_dir, struct config *cfg,
+                       char *err, size_t errlen)
 {
 	struct cfg_ctx c = {.file = path, .err = err, .errlen = errlen};
-	json_error_t jerr;
-	json_t *root;
 	bool ok, realms_given;
 
 	config_base(cfg);
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-		return false;
-	}
+	cfg->base_dir = base_dir; /* before the document: processes resolve against it */
 	/* "${NAME}" values first, so both formats and every later check see the real ones */
 	if (!cfg_env_resolve(&c, root)) {
 		json_decref(root);
+		config_free(cfg); /* base_dir */
 		return false;
 	}
 	if (json_is_object(root) && json_is_array(json_object_get(root, "workers"))) {
 		json_t *native;
 
+		char why[512] = "out of memory";
+
 		cfg->notes = json_array();
-		native = cfg->notes ? crossbar_translate(root, cfg->notes) : NULL;
+		native = cfg->notes ? crossbar_translate(root, cfg->notes, why, sizeof(why)) : NULL;
 		json_decref(root);
 		if (!native) {
-			snprintf(err, errlen, "%s: out of memory", path);
+			snprintf(err, errlen, "%s: %s", path, why);
 			config_free(cfg);
 			return false;
 		}
@@ -754,6 +908,10 @@ bool config_load_file(const char *path, struct config *cfg, char *err, size_t er
 			if (!cfg->nlisteners) {
 				cfg->listeners = def.listeners;
 				cfg->nlisteners = def.nlisteners;
+				/* with this file's limits */
+				cfg->listeners[0].max_message_size = cfg->max_message_size;
+				cfg->listeners[0].ping_interval_s = cfg->ping_interval_s;
+				cfg->listeners[0].ping_timeout_s = cfg->ping_timeout_s;
 				def.listeners = NULL;
 				def.nlisteners = 0;
 			}
@@ -785,6 +943,9 @@ void config_free(struct config *cfg)
 		free(cfg->listeners[i].tls_cert);
 		free(cfg->listeners[i].tls_key);
 		free(cfg->listeners[i].tls_ca);
+		for (char **f = cfg->listeners[i].tls_ca_more; f && *f; f++)
+			free(*f);
+		free(cfg->listeners[i].tls_ca_more);
 		free(cfg->listeners[i].unix_path);
 		cfg_http_free(&cfg->listeners[i]);
 		auth_config_clear(&cfg->listeners[i].auth);
@@ -795,6 +956,8 @@ void config_free(struct config *cfg)
 		for (size_t j = 0; j < cfg->realms[i].nhistory; j++)
 			free(cfg->realms[i].history[j].uri);
 		free(cfg->realms[i].history);
+		free(cfg->realms[i].store.type);
+		free(cfg->realms[i].store.path);
 		authz_config_clear(&cfg->realms[i].authz);
 	}
 	free(cfg->realms);
@@ -810,5 +973,7 @@ void config_free(struct config *cfg)
 	free(cfg->backplane.redis_password);
 	free(cfg->backplane.node_id);
 	json_decref(cfg->notes);
+	cfg_processes_free(cfg);
+	free(cfg->base_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -14,14 +14,19 @@
  *     "scram":      {"type": "static", "principals": {"bob": {"kdf": "argon2id13",
  *                    "iterations": 4096, "memory": 512, "salt": "<b64>", "password": "p",
  *                    "role": "user"}}},
- *     "tls":        {"type": "static", "role": "device"},
+ *     "tls":        {"type": "static", "role": "device", "principals": {"client_0":
+ *                    {"certificate-sha1": "E0:01:DC:...", "role": "backend"}}},
  *     "<method>":   {"type": "dynamic", "authenticator": "com.example.authenticate",
- *                    "authenticator-realm": "auth", "authenticator_role": "authenticator"}
+ *                    "authenticator-realm": "auth", "authenticator_role": "authenticator"},
+ *     "<method>":   {"type": "refused", "message": "use cryptosign"}
  *   }
  *
  * wampd's additions: "authenticator_role" (who may register the authenticator, see
- * router/core/procguard.c), and for cryptosign "require_channel_binding": true (a HELLO
- * without authextra.channel_binding "tls-unique" is refused; TLS listeners only).
+ * router/core/procguard.c), for cryptosign "require_channel_binding": true (a HELLO
+ * without authextra.channel_binding "tls-unique" is refused; TLS listeners only), and the
+ * type "refused": a client that picks the method gets ABORT wamp.error.not_authorized with
+ * the "message" (what a Crossbar "function" authenticator, Python code, becomes:
+ * crossbar.c), while the listener's other methods keep serving.
  *
  *   "roles": [ {"name": "user", "permissions": [{"uri": "com.example.", "match": "prefix",
  *                "allow": {"call": true, "register": false, "publish": true,
@@ -68,9 +73,10 @@ static bool cfg_principal(struct cfg_ctx *c, enum auth_method m, const char *aut
 	static const char *const keys[] = {"ticket", "secret", "password", "salt", "iterations",
 	                                   "keylen", "authorized_keys", "pubkey", "role", "realm",
 	                                   "authid", "extra", "kdf", "memory", "stored-key",
-	                                   "server-key", NULL};
+	                                   "server-key", "certificate-sha1", NULL};
 	static const char *const strings[] = {"ticket", "secret", "password", "salt", "kdf",
-	                                      "stored-key", "server-key", "pubkey", NULL};
+	                                      "stored-key", "server-key", "pubkey",
+	                                      "certificate-sha1", NULL};
 	const char *role = NULL, *realm = NULL, *s;
 	uint64_t u;
 	json_t *extra = json_object_get(o, "extra");
@@ -105,8 +111,10 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
 {
 	static const char *const keys[] = {"type", "role", "principals", "users", "authenticator",
 	                                   "authenticator-realm", "authenticator_role", "authid",
-	                                   "require_channel_binding", NULL};
+	                                   "require_channel_binding", "message", NULL};
+	static const char *const refused_keys[] = {"type", "message", NULL};
 	const char *type = "static", *role = NULL, *authenticator = NULL, *arealm = NULL;
+	const char *message = NULL;
 	const char *arole = NULL, *pkey;
 	enum auth_principals has = auth_method_principals(m, &pkey);
 	json_t *principals = json_object_get(o, pkey ? pkey : "principals");
@@ -125,6 +133,15 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
 	    !cfg_str(c, o, path, "authenticator_role", &arole))
 		return false;
 	mc->enabled = true;
+	if (!strcmp(type, "refused")) {
+		if (!cfg_check_keys(c, path, o, refused_keys) ||
+		    !cfg_str(c, o, path, "message", &message))
+			return false;
+		return cfg_dupstr(c, path, message ? message : "this authentication method is not "
+		                  "available here", &mc->refusal);
+	}
+	if (json_object_get(o, "message"))
+		return cfg_fail(c, path, "message applies to type \"refused\" only");
 	mc->dynamic = !strcmp(type, "dynamic");
 	/* the method's own settings (and another method's, refused) */
 	if (!auth_method_configure(m, mc, o, err, sizeof(err)))
@@ -141,7 +158,7 @@ static bool cfg_method(struct cfg_ctx *c, enum auth_method m, json_t *o, const c
 	if (arole)
 		return cfg_fail(c, path, "authenticator_role applies to dynamic methods only");
 	if (strcmp(type, "static"))
-		return cfg_fail(c, path, "type must be \"static\" or \"dynamic\"");
+		return cfg_fail(c, path, "type must be \"static\", \"dynamic\" or \"refused\"");
 	if (has == AUTH_PRINCIPALS_NONE || (has == AUTH_PRINCIPALS_OPTIONAL && !principals))
 		return true;
 	if (!json_is_object(principals))

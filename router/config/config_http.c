@@ -20,6 +20,7 @@
  *
  * allowed_origins (any service; default: the listener's allowed_origins, else none) are
  * the Origin patterns whose web pages may read the service's responses (CORS).
+ * The web services (static, redirect, json, nodeinfo) have their keys in config_web.c.
  *
  * Every key is checked; a misspelt one is an error naming its path.
  */
@@ -121,23 +122,46 @@ static bool cfg_http_auth(struct cfg_ctx *c, json_t *a, const char *path,
 	return true;
 }
 
+static const char *const bridge_keys[] = {"type", "realm", "role", "auth", "max_body",
+                                          "call_timeout", "max_pending", "topic",
+                                          "github_secret", "headers", "allowed_origins", NULL};
+static const char *const sse_keys[] = {"type", "realm", "match", "heartbeat", "max_topics",
+                                       "allowed_origins", NULL};
+static const char *const lp_keys[] = {"type", "poll_timeout", "idle_timeout",
+                                      "max_transports", "allowed_origins", NULL};
+
+/* The service types (enum http_service_type): their names, their keys, whether they need
+ * a realm, and what reads their own keys (the web services': config_web.c). */
+static const struct {
+	const char *name;
+	const char *const *keys;
+	bool realm;
+	bool (*parse)(struct cfg_ctx *c, json_t *o, const char *path,
+	              struct http_service_config *s);
+} svc_kinds[] = {
+	[HTTP_SVC_PUBLISHER] = {"publisher", bridge_keys, true, NULL},
+	[HTTP_SVC_CALLER] = {"caller", bridge_keys, true, NULL},
+	[HTTP_SVC_WEBHOOK] = {"webhook", bridge_keys, true, NULL},
+	[HTTP_SVC_SSE] = {"sse", sse_keys, true, NULL},
+	[HTTP_SVC_LONGPOLL] = {"longpoll", lp_keys, false, NULL},
+	[HTTP_SVC_STATIC] = {"static", cfg_web_static_keys, false, cfg_web_static},
+	[HTTP_SVC_REDIRECT] = {"redirect", cfg_web_redirect_keys, false, cfg_web_redirect},
+	[HTTP_SVC_JSON] = {"json", cfg_web_json_keys, false, cfg_web_json},
+	[HTTP_SVC_NODEINFO] = {"nodeinfo", cfg_web_nodeinfo_keys, false, NULL},
+};
+
+#define SVC_KIND_LIST "publisher, caller, webhook, sse, longpoll, static, redirect, json, " \
+                      "nodeinfo"
+
 static bool cfg_http_service(struct cfg_ctx *c, const char *name, json_t *o, const char *path,
                              struct http_service_config *s)
 {
-	static const char *const common[] = {"type", NULL};
-	static const char *const bridge[] = {"type", "realm", "role", "auth", "max_body",
-	                                     "call_timeout", "max_pending", "topic",
-	                                     "github_secret", "headers", "allowed_origins", NULL};
-	static const char *const sse[] = {"type", "realm", "match", "heartbeat", "max_topics",
-	                                  "allowed_origins", NULL};
-	static const char *const lp[] = {"type", "poll_timeout", "idle_timeout", "max_transports",
-	                                 "allowed_origins", NULL};
 	const char *type = NULL, *realm = NULL, *role = "anonymous", *topic = NULL,
 	           *gh = NULL, *match = "exact";
 	uint64_t max_body = 1u << 20, call_timeout = 30000, max_pending = 1000, heartbeat = 15,
 	         max_topics = 16, poll = 10, idle = 30, max_transports = 1000;
+	size_t t;
 
-	(void)common;
 	if (!json_is_object(o))
 		return cfg_fail(c, path, "must be an object");
 	if (name[0] != '/' || strchr(name, '?') || strchr(name, ' ') || strlen(name) > 120)
@@ -145,23 +169,15 @@ static bool cfg_http_service(struct cfg_ctx *c, const char *name, json_t *o, con
 	if (!cfg_str(c, o, path, "type", &type))
 		return false;
 	if (!type)
-		return cfg_fail(c, path, "type is required (publisher, caller, webhook, sse, "
-		                "longpoll)");
-	if (!strcmp(type, "publisher"))
-		s->type = HTTP_SVC_PUBLISHER;
-	else if (!strcmp(type, "caller"))
-		s->type = HTTP_SVC_CALLER;
-	else if (!strcmp(type, "webhook"))
-		s->type = HTTP_SVC_WEBHOOK;
-	else if (!strcmp(type, "sse"))
-		s->type = HTTP_SVC_SSE;
-	else if (!strcmp(type, "longpoll"))
-		s->type = HTTP_SVC_LONGPOLL;
-	else
-		return cfg_fail(c, path, "type \"%s\" is not an HTTP service (publisher, caller, "
-		                "webhook, sse, longpoll)", type);
-	if (!cfg_check_keys(c, path, o, s->type == HTTP_SVC_SSE ? sse
-	                                : s->type == HTTP_SVC_LONGPOLL ? lp : bridge))
+		return cfg_fail(c, path, "type is required (" SVC_KIND_LIST ")");
+	for (t = 0; t < sizeof(svc_kinds) / sizeof(svc_kinds[0]); t++)
+		if (!strcmp(svc_kinds[t].name, type))
+			break;
+	if (t == sizeof(svc_kinds) / sizeof(svc_kinds[0]))
+		return cfg_fail(c, path, "type \"%s\" is not an HTTP service (" SVC_KIND_LIST ")",
+		                type);
+	s->type = (enum http_service_type)t;
+	if (!cfg_check_keys(c, path, o, svc_kinds[t].keys))
 		return false;
 	if (!cfg_str(c, o, path, "realm", &realm) || !cfg_str(c, o, path, "role", &role) ||
 	    !cfg_str(c, o, path, "topic", &topic) || !cfg_str(c, o, path, "github_secret", &gh) ||
@@ -180,8 +196,10 @@ static bool cfg_http_service(struct cfg_ctx *c, const char *name, json_t *o, con
 		return cfg_fail(c, path, "call_timeout and max_pending apply to callers only");
 	if (s->type != HTTP_SVC_WEBHOOK && (topic || gh || json_object_get(o, "headers")))
 		return cfg_fail(c, path, "topic, github_secret and headers apply to webhooks only");
-	if (s->type != HTTP_SVC_LONGPOLL && !realm)
+	if (svc_kinds[t].realm && !realm)
 		return cfg_fail(c, path, "realm is required");
+	if (svc_kinds[t].parse && !svc_kinds[t].parse(c, o, path, s))
+		return false;
 	if (realm && !uri_valid(realm, strlen(realm), URI_LOOSE, 0))
 		return cfg_fail(c, path, "realm must be a valid URI");
 	if (s->type == HTTP_SVC_WEBHOOK &&
@@ -271,6 +289,7 @@ void cfg_http_free(struct listener_config *l)
 		free(s->github_secret);
 		free_list(s->headers);
 		free_list(s->allowed_origins);
+		cfg_web_free(s);
 	}
 	free_list(l->allowed_origins);
 	l->allowed_origins = NULL;

@@ -46,6 +46,27 @@ bool cfg_roles(struct cfg_ctx *c, json_t *roles, const char *path, struct authz_
 /* A listener's "http" object of services into out (config_http.c). */
 bool cfg_http(struct cfg_ctx *c, json_t *http, const char *path, struct listener_config *out);
 
+/* The keys of the web services (config_web.c), checked by config_http.c before
+ * the functions below read them. */
+extern const char *const cfg_web_static_keys[];
+extern const char *const cfg_web_redirect_keys[];
+extern const char *const cfg_web_json_keys[];
+extern const char *const cfg_web_nodeinfo_keys[];
+
+/* The keys of a web service (config_web.c) from o into s: static, redirect, json (s->type
+ * is set; nodeinfo has none). A relative static directory is taken from the directory of
+ * the configuration file (c->file). false with the error set; what was set is freed by
+ * cfg_web_free. */
+bool cfg_web_static(struct cfg_ctx *c, json_t *o, const char *path,
+                    struct http_service_config *s);
+bool cfg_web_redirect(struct cfg_ctx *c, json_t *o, const char *path,
+                      struct http_service_config *s);
+bool cfg_web_json(struct cfg_ctx *c, json_t *o, const char *path,
+                  struct http_service_config *s);
+
+/* Free what cfg_web_static/redirect/json set in s. */
+void cfg_web_free(struct http_service_config *s);
+
 /* Free what the listener's HTTP services own, and its allowed_origins (config_http.c). */
 void cfg_http_free(struct listener_config *l);
 
@@ -53,6 +74,21 @@ void cfg_http_free(struct listener_config *l);
  * when it fails half-way, for the caller's cleanup). Each must pass
  * http_origin_pattern_ok (config_http.c). */
 bool cfg_origins(struct cfg_ctx *c, json_t *list, const char *path, char ***out);
+
+/* A parsed configuration document (root: taken, freed in every case) of the file `path`
+ * (named in errors), either format, into cfg: what config_load_file does once the file is
+ * read (config_file.c reads it: JSON or YAML). base_dir (absolute, or NULL) becomes
+ * cfg->base_dir (taken: freed with cfg, also on failure); the processes' paths are resolved
+ * against it while parsing, the listeners' afterwards (config_file.c). */
+bool cfg_load_document(const char *path, json_t *root, char *base_dir, struct config *cfg,
+                       char *err, size_t errlen);
+
+/* The "processes" list into cfg->processes (config_processes.c); the realms must be read
+ * first (a router component's realm is checked against them). */
+bool cfg_processes(struct cfg_ctx *c, json_t *list, struct config *cfg);
+
+/* Free cfg->processes (config_processes.c). */
+void cfg_processes_free(struct config *cfg);
 
 /* The default authentication of a listener: anonymous, role "anonymous". */
 bool cfg_auth_default(struct auth_config *cfg);

@@ -5,6 +5,11 @@
  * session_fail() together with the request it answers, so no handler writes ERROR or
  * ABORT itself. Which (type, request id) an error answers is decided in one place,
  * proto_request_of().
+ *
+ * What the state machine keeps per session is its own (struct proto_state, s->proto; realm/
+ * does not know its layout): one block, allocated when the transport opens the session
+ * (or at its first message), freed in proto_transport_closed(). The authentication in
+ * progress lives inside it, so a HELLO costs no allocation of its own.
  */
 #include "router/core/protocol.h"
 
@@ -15,9 +20,48 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/wassert.h"
 #include "router/core/procguard.h"
 #include "router/core/resume.h"
 #include "realm/replay.h"
+
+struct parked_msg;
+
+/* The state machine's per-session state (s->proto, see session.h for the contract). */
+struct proto_state {
+	struct router *rt;                 /* the router whose state machine runs the session */
+	const struct auth_config *auth;    /* the listener's authentication (borrowed) */
+	char *tls_cn;                      /* verified TLS client certificate's CN, or NULL */
+	uint8_t *tls_cert_sha1;            /* its SHA-1 fingerprint (20 bytes), or NULL */
+	uint8_t *tls_channel_id;           /* tls-unique channel binding: SHA-256 of the client's
+	                                      TLS Finished, 32 bytes, or NULL (no TLS) */
+	json_t *hello_details;             /* HELLO.Details as sent until WELCOME, else NULL */
+	struct auth_pending *pending;      /* &pending_store between HELLO and WELCOME, or NULL */
+	struct auth_pending pending_store;
+	struct pending_call *auth_call;    /* dynamic authenticator asked, or NULL */
+	struct realm *auth_realm;          /* the realm being joined */
+	struct parked_msg *parked;         /* requests waiting for an authorizer (FIFO) */
+	struct parked_msg *parked_tail;
+	size_t parked_bytes;
+	bool blocked;                      /* parked requests must run before new ones */
+	bool hello_deadline;               /* opened with a HELLO..WELCOME deadline */
+	struct realm_timer *resume_timer;
+	struct realm_timer *hello_timer;   /* HELLO..WELCOME deadline (limits.hello_timeout) */
+};
+
+/* A transport that sets no authentication (unit tests): anonymous only. */
+static const struct auth_config default_auth = {.m = {[AUTH_ANONYMOUS] = {.enabled = true}}};
+
+/* s's state, made on first use (a session no transport opened: unit tests, the HTTP
+ * bridge's). NULL on allocation failure. */
+static struct proto_state *proto_of(struct router *rt, struct session *s)
+{
+	if (!s->proto && (s->proto = calloc(1, sizeof(*s->proto)))) {
+		s->proto->rt = rt;
+		s->proto->auth = &default_auth;
+	}
+	return s->proto;
+}
 
 /* Client roles and the feature flags wampd reads from HELLO.Details.roles. */
 static uint32_t proto_client_features(const json_t *details)
@@ -55,16 +99,14 @@ _Static_assert(AUTH__COUNT < METRICS_AUTH_METHODS, "metrics: one slot per auth m
  * succeeded; AUTH__COUNT when none was chosen. */
 static unsigned proto_auth_method_index(const struct session *s)
 {
+	const struct auth_pending *ap = s->proto->pending;
 	int m;
 
-	if (s->auth_pending)
-		return s->auth_pending->method < AUTH__COUNT ? s->auth_pending->method : AUTH__COUNT;
+	if (ap)
+		return ap->method < AUTH__COUNT ? ap->method : AUTH__COUNT;
 	m = s->authmethod ? auth_method_from_name(s->authmethod) : -1;
 	return m >= 0 ? (unsigned)m : AUTH__COUNT;
 }
-
-/* A transport that sets no authentication (unit tests): anonymous only. */
-static const struct auth_config default_auth = {.m = {[AUTH_ANONYMOUS] = {.enabled = true}}};
 
 static json_t *proto_welcome_details(const struct router *rt, const struct session *s)
 {
@@ -78,21 +120,20 @@ static json_t *proto_welcome_details(const struct router *rt, const struct sessi
 	return d;
 }
 
-static void proto_auth_done(struct session *s)
+static void proto_auth_done(struct proto_state *ps)
 {
-	if (s->auth_pending) {
-		auth_pending_clear(s->auth_pending);
-		free(s->auth_pending);
-		s->auth_pending = NULL;
+	if (ps->pending) {
+		auth_pending_clear(ps->pending);
+		ps->pending = NULL;
 	}
-	s->auth_realm = NULL;
+	ps->auth_realm = NULL;
 }
 
-static void proto_hello_timer_stop(struct router *rt, struct session *s)
+static void proto_hello_timer_stop(struct router *rt, struct proto_state *ps)
 {
-	if (s->hello_timer && rt->realms.timers.cancel)
-		rt->realms.timers.cancel(rt->realms.timers.ctx, s->hello_timer);
-	s->hello_timer = NULL;
+	if (ps->hello_timer && rt->realms.timers.cancel)
+		rt->realms.timers.cancel(rt->realms.timers.ctx, ps->hello_timer);
+	ps->hello_timer = NULL;
 }
 
 static void proto_auth_failed(struct router *rt, struct session *s, enum wampd_err err,
@@ -102,13 +143,14 @@ static void proto_auth_failed(struct router *rt, struct session *s, enum wampd_e
 static void proto_hello_expired(void *arg)
 {
 	struct session *s = arg;
-	struct router *rt = s->proto_ctx;
+	struct proto_state *ps = s->proto;
+	struct router *rt = ps->rt;
 
-	s->hello_timer = NULL;
+	ps->hello_timer = NULL;
 	if (s->state == SESSION_AUTHENTICATING) {
-		if (s->auth_call) { /* a dynamic authenticator that has not answered */
-			dealer_forget_internal(s->auth_call);
-			s->auth_call = NULL;
+		if (ps->auth_call) { /* a dynamic authenticator that has not answered */
+			dealer_forget_internal(ps->auth_call);
+			ps->auth_call = NULL;
 		}
 		proto_auth_failed(rt, s, WAMPD_ERR_AUTH_FAILED,
 		                  "authentication not completed within limits.hello_timeout");
@@ -121,18 +163,83 @@ static void proto_hello_expired(void *arg)
 
 static void proto_hello_timer_start(struct router *rt, struct session *s)
 {
-	proto_hello_timer_stop(rt, s);
-	s->proto_ctx = rt;
+	struct proto_state *ps = s->proto;
+
+	proto_hello_timer_stop(rt, ps);
 	if (rt->cfg.hello_timeout_s && rt->realms.timers.start)
-		s->hello_timer = rt->realms.timers.start(rt->realms.timers.ctx,
-		                                         rt->cfg.hello_timeout_s * 1000,
-		                                         proto_hello_expired, s);
+		ps->hello_timer = rt->realms.timers.start(rt->realms.timers.ctx,
+		                                          rt->cfg.hello_timeout_s * 1000,
+		                                          proto_hello_expired, s);
 }
 
-void proto_transport_open(struct router *rt, struct session *s)
+bool proto_transport_open(struct router *rt, struct session *s, struct proto_peer *peer)
 {
-	s->hello_deadline = true;
-	proto_hello_timer_start(rt, s);
+	struct proto_state *ps;
+
+	WAMPD_ASSERT(!s->proto); /* once per session */
+	if (!(ps = proto_of(rt, s))) {
+		free(peer->tls_cn);
+		free(peer->tls_cert_sha1);
+		free(peer->tls_channel_id);
+		peer->tls_cn = NULL;
+		peer->tls_cert_sha1 = NULL;
+		peer->tls_channel_id = NULL;
+		return false;
+	}
+	if (peer->auth)
+		ps->auth = peer->auth;
+	ps->tls_cn = peer->tls_cn;
+	ps->tls_cert_sha1 = peer->tls_cert_sha1;
+	ps->tls_channel_id = peer->tls_channel_id;
+	peer->tls_cn = NULL;
+	peer->tls_cert_sha1 = NULL;
+	peer->tls_channel_id = NULL;
+	ps->hello_deadline = peer->hello_deadline;
+	if (ps->hello_deadline)
+		proto_hello_timer_start(rt, s);
+	return true;
+}
+
+const char *proto_tls_cn(const struct session *s)
+{
+	return s->proto ? s->proto->tls_cn : NULL;
+}
+
+const json_t *proto_hello_details(const struct session *s)
+{
+	return s->proto ? s->proto->hello_details : NULL;
+}
+
+struct router *proto_router(const struct session *s)
+{
+	return s->proto->rt;
+}
+
+void proto_take_connection(struct session *to, struct session *from)
+{
+	struct proto_state *t = to->proto, *f = from->proto, keep = *t;
+
+	WAMPD_ASSERT(t && f && t->rt == f->rt);
+	t->auth = f->auth;
+	t->tls_cn = f->tls_cn;
+	t->tls_cert_sha1 = f->tls_cert_sha1;
+	t->tls_channel_id = f->tls_channel_id;
+	t->hello_deadline = f->hello_deadline;
+	f->auth = keep.auth;
+	f->tls_cn = keep.tls_cn; /* freed with from */
+	f->tls_cert_sha1 = keep.tls_cert_sha1;
+	f->tls_channel_id = keep.tls_channel_id;
+	f->hello_deadline = keep.hello_deadline;
+}
+
+/* After a dispatch: a session whose connection went to the session it resumed
+ * (resume_replaced) is spent, and freed here, never inside the dispatch that resumed. */
+static void proto_free_replaced(struct router *rt, struct session *s)
+{
+	if (!resume_replaced(s))
+		return;
+	proto_transport_closed(rt, s);
+	session_free(s);
 }
 
 /* Authentication succeeded: the session joins r with identity id (taken over). */
@@ -144,7 +251,7 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 	struct session_resume *rs;
 	enum wampd_err err;
 
-	proto_auth_done(s);
+	proto_auth_done(s->proto);
 	session_adopt_identity(s, id);
 	if (r->authz.roles) {
 		HASH_FIND_STR(r->authz.roles, s->authrole, role);
@@ -155,15 +262,15 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 			return WAMPD_ERR_NO_SUCH_ROLE;
 		}
 	}
-	if (json_object_get(s->hello_details, "resume")) {
+	if (json_object_get(s->proto->hello_details, "resume")) {
 		struct session *resumed;
 
 		switch (resume_session(rt, s, r, proto_welcome_details, &resumed)) {
 		case RESUME_REFUSED:
 			return WAMPD_ERR_AUTH_FAILED;
-		case RESUME_RESUMED: /* s is spent: proto_receive frees it */
-			proto_hello_timer_stop(rt, s);
-			metrics.auth_ok[proto_auth_method_index(s)]++;
+		case RESUME_RESUMED: /* s is spent: proto_free_replaced, once the dispatch is over */
+			proto_hello_timer_stop(rt, s->proto);
+			rt->metrics.auth_ok[proto_auth_method_index(s)]++;
 			return WAMPD_OK;
 		case RESUME_NEW:
 			break;
@@ -171,8 +278,8 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 	}
 	if ((err = realm_join(r, s)) != WAMPD_OK)
 		return err;
-	proto_hello_timer_stop(rt, s);
-	metrics.auth_ok[proto_auth_method_index(s)]++;
+	proto_hello_timer_stop(rt, s->proto);
+	rt->metrics.auth_ok[proto_auth_method_index(s)]++;
 	welcome.id[0] = s->id;
 	welcome.dict = proto_welcome_details(rt, s);
 	if (!welcome.dict) {
@@ -184,8 +291,8 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 	s->resume = rs; /* counted and logged from here on: WELCOME is not */
 	json_decref(welcome.dict);
 	/* HELLO.Details served authentication only: an idle session should not keep them */
-	json_decref(s->hello_details);
-	s->hello_details = NULL;
+	json_decref(s->proto->hello_details);
+	s->proto->hello_details = NULL;
 	return WAMPD_OK;
 }
 
@@ -203,21 +310,23 @@ static void proto_count_failure(struct router *rt, struct session *s)
 static void proto_auth_failed(struct router *rt, struct session *s, enum wampd_err err,
                               const char *why)
 {
+	struct proto_state *ps = s->proto;
+
 	if (err == WAMPD_ERR_AUTH_FAILED)
 		proto_count_failure(rt, s);
-	metrics.auth_fail[proto_auth_method_index(s)]++;
+	rt->metrics.auth_fail[proto_auth_method_index(s)]++;
 	wlog_notice("auth", "authentication failed realm=%s authid=%s method=%s peer=%s: %s",
-	            s->auth_realm ? s->auth_realm->name : "",
-	            s->auth_pending && s->auth_pending->authid ? s->auth_pending->authid : "",
-	            s->auth_pending ? auth_method_name(s->auth_pending->method) : "",
+	            ps->auth_realm ? ps->auth_realm->name : "",
+	            ps->pending && ps->pending->authid ? ps->pending->authid : "",
+	            ps->pending ? auth_method_name(ps->pending->method) : "",
 	            s->ops->address(s->peer), why);
-	proto_auth_done(s);
+	proto_auth_done(ps);
 	session_fail(s, 0, 0, err, why);
 }
 
 static enum wampd_err proto_challenge(struct session *s, json_t *extra)
 {
-	const char *method = s->auth_pending->method_name; /* as the client named it */
+	const char *method = s->proto->pending->method_name; /* as the client named it */
 	struct wamp_msg ch = {.type = WAMP_CHALLENGE, .uri = method, .uri_len = strlen(method)};
 
 	ch.dict = extra;
@@ -237,7 +346,7 @@ static enum wampd_err proto_auth_step(struct router *rt, struct session *s, enum
 
 	switch (step) {
 	case AUTH_STEP_WELCOME:
-		return proto_welcome(rt, s, s->auth_realm, id);
+		return proto_welcome(rt, s, s->proto->auth_realm, id);
 	case AUTH_STEP_CHALLENGE:
 		err = proto_challenge(s, extra);
 		json_decref(extra);
@@ -253,51 +362,51 @@ static void proto_auth_answer(void *ctx, enum wampd_err err, const char *error_u
                               json_t *args, json_t *kwargs)
 {
 	struct session *s = ctx;
-	struct router *rt = s->proto_ctx;
+	struct proto_state *ps = s->proto;
+	struct router *rt = ps->rt;
 	struct auth_identity id = {0};
 	enum auth_step step;
 	json_t *extra = NULL;
 
 	(void)kwargs;
-	s->auth_call = NULL;
-	if (s->state == SESSION_CLOSING || !s->auth_pending)
+	ps->auth_call = NULL;
+	if (s->state == SESSION_CLOSING || !ps->pending)
 		return;
 	if (err != WAMPD_OK) {
 		proto_auth_failed(rt, s, WAMPD_ERR_AUTH_FAILED,
 		                  error_uri ? error_uri : "the authenticator did not answer");
 		return;
 	}
-	err = auth_dynamic_principal(s->auth_pending, json_array_get(args, 0), &step, &extra, &id);
+	err = auth_dynamic_principal(ps->pending, json_array_get(args, 0), &step, &extra, &id);
 	if (err == WAMPD_OK)
 		err = proto_auth_step(rt, s, step, extra, &id, NULL);
 	auth_identity_clear(&id);
 	if (err != WAMPD_OK)
 		proto_auth_failed(rt, s, err, "the authenticator's answer was not accepted");
-	else if (resume_replaced(s))
-		session_free(s); /* its connection carries the session it resumed */
+	else
+		proto_free_replaced(rt, s);
 }
 
 /* Ask the method's authenticator procedure about the pending authentication. */
 static enum wampd_err proto_auth_ask(struct router *rt, struct session *s, const char *ticket)
 {
-	const struct auth_config *cfg = s->auth ? s->auth : &default_auth;
-	const struct auth_method_config *mc = &cfg->m[s->auth_pending->method];
+	struct proto_state *ps = s->proto;
+	const struct auth_method_config *mc = &ps->auth->m[ps->pending->method];
 	struct realm *where = mc->authenticator_realm
 	                          ? realms_find(&rt->realms, mc->authenticator_realm)
-	                          : s->auth_realm;
+	                          : ps->auth_realm;
 	json_t *args;
 	enum wampd_err err;
 
 	if (!where)
 		return WAMPD_ERR_AUTH_FAILED;
-	args = auth_dynamic_args(s->auth_pending, s->hello_details, ticket);
+	args = auth_dynamic_args(ps->pending, ps->hello_details, ticket);
 	if (!args)
 		return WAMPD_ERR_NOMEM;
 	s->state = SESSION_AUTHENTICATING;
-	s->proto_ctx = rt;
 	err = dealer_call_internal(&where->dealer, mc->authenticator, args, NULL,
 	                           rt->cfg.hello_timeout_s * 1000, proto_auth_answer, s,
-	                           &s->auth_call);
+	                           &ps->auth_call);
 	json_decref(args);
 	if (err != WAMPD_OK)
 		wlog_warn("auth", "authenticator %s unavailable: %s", mc->authenticator,
@@ -305,15 +414,18 @@ static enum wampd_err proto_auth_ask(struct router *rt, struct session *s, const
 	return err == WAMPD_OK ? WAMPD_OK : WAMPD_ERR_AUTH_FAILED;
 }
 
+/* HELLO. On failure err[errlen] may say what ABORT's message should (else the error's
+ * own text). */
 static enum wampd_err proto_hello(struct router *rt, struct session *s,
-                                  const struct wamp_msg *msg)
+                                  const struct wamp_msg *msg, char *err, size_t errlen)
 {
+	struct proto_state *ps = s->proto;
 	struct realm *r;
 	struct auth_identity id = {0};
 	struct auth_transport tr = {0};
 	enum auth_step step;
 	json_t *extra = NULL;
-	enum wampd_err err;
+	enum wampd_err code;
 
 	if (s->state != SESSION_OPEN)
 		return WAMPD_ERR_PROTOCOL;
@@ -324,7 +436,7 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 
 		iplimit_host(s->ops->address(s->peer), ip);
 		if (iplimit_auth_blocked(&rt->ipl, ip, clock_mono_ms())) {
-			metrics.auth_fail[AUTH__COUNT]++;
+			rt->metrics.auth_fail[AUTH__COUNT]++;
 			wlog_notice("auth", "refused HELLO peer=%s: %u failed authentications within "
 			            "%u s", s->ops->address(s->peer), rt->ipl.max_failures,
 			            rt->ipl.window_ms / 1000);
@@ -346,33 +458,41 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 		return WAMPD_ERR_NO_SUCH_REALM;
 
 	s->features = proto_client_features(msg->dict);
-	json_decref(s->hello_details);
-	s->hello_details = msg->dict ? json_incref(msg->dict) : json_object();
-	s->id = realms_new_session_id(&rt->realms);
-	s->auth_realm = r;
-	if (!(s->auth_pending = calloc(1, sizeof(*s->auth_pending))))
+	json_decref(ps->hello_details);
+	if (!(ps->hello_details = msg->dict ? json_incref(msg->dict) : json_object()))
 		return WAMPD_ERR_NOMEM;
-	tr.tls_cn = s->tls_cn;
-	tr.channel_id = s->tls_channel_id;
-	err = auth_hello(s->auth ? s->auth : &default_auth, r->name, msg->dict, s->id, &tr,
-	                 s->auth_pending, &step, &extra, &id);
-	if (err == WAMPD_OK)
-		err = proto_auth_step(rt, s, step, extra, &id, NULL);
+	s->id = realms_new_session_id(&rt->realms);
+	ps->auth_realm = r;
+	ps->pending = &ps->pending_store; /* zeroed: by calloc, or by auth_pending_clear */
+	tr.tls_cn = ps->tls_cn;
+	tr.cert_sha1 = ps->tls_cert_sha1;
+	tr.channel_id = ps->tls_channel_id;
+	code = auth_hello(ps->auth, r->name, msg->dict, s->id, &tr, &rt->ids, ps->pending, &step,
+	                 &extra, &id);
+	if (code == WAMPD_OK)
+		code = proto_auth_step(rt, s, step, extra, &id, NULL);
 	auth_identity_clear(&id);
-	if (err != WAMPD_OK) {
-		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD ||
-		    err == WAMPD_ERR_NO_SUCH_PRINCIPAL || err == WAMPD_ERR_NO_SUCH_ROLE)
-			metrics.auth_fail[err == WAMPD_ERR_NO_AUTH_METHOD ? AUTH__COUNT
+	if (code != WAMPD_OK) {
+		if (code == WAMPD_ERR_AUTH_FAILED || code == WAMPD_ERR_NO_AUTH_METHOD ||
+		    code == WAMPD_ERR_NO_SUCH_PRINCIPAL || code == WAMPD_ERR_NO_SUCH_ROLE)
+			rt->metrics.auth_fail[code == WAMPD_ERR_NO_AUTH_METHOD ? AUTH__COUNT
 			                                                  : proto_auth_method_index(s)]++;
-		if (err == WAMPD_ERR_AUTH_FAILED)
+		if (code == WAMPD_ERR_AUTH_FAILED)
 			proto_count_failure(rt, s);
-		if (err == WAMPD_ERR_AUTH_FAILED || err == WAMPD_ERR_NO_AUTH_METHOD)
+		if (code == WAMPD_ERR_AUTH_FAILED || code == WAMPD_ERR_NO_AUTH_METHOD)
 			wlog_notice("auth", "authentication refused realm=%s authid=%s peer=%s: %s",
 			            r->name, wamp_dict_str(msg->dict, "authid", ""),
-			            s->ops->address(s->peer), wampd_err_str(err));
-		proto_auth_done(s);
+			            s->ops->address(s->peer), wampd_err_str(code));
+		if (code == WAMPD_ERR_NOT_AUTHORIZED && ps->pending && ps->pending->refusal) {
+			/* a method configured "refused" (config_auth.c) */
+			snprintf(err, errlen, "%s", ps->pending->refusal);
+			wlog_notice("auth", "authentication method refused realm=%s method=%s peer=%s: %s",
+			            r->name, auth_method_name(ps->pending->method),
+			            s->ops->address(s->peer), err);
+		}
+		proto_auth_done(ps);
 	}
-	return err;
+	return code;
 }
 
 static enum wampd_err proto_authenticate(struct router *rt, struct session *s,
@@ -382,9 +502,9 @@ static enum wampd_err proto_authenticate(struct router *rt, struct session *s,
 	enum auth_step step;
 	enum wampd_err err;
 
-	if (s->state != SESSION_AUTHENTICATING || !s->auth_pending || s->auth_call)
+	if (s->state != SESSION_AUTHENTICATING || !s->proto->pending || s->proto->auth_call)
 		return WAMPD_ERR_PROTOCOL;
-	err = auth_authenticate(s->auth_pending, msg->uri ? msg->uri : "", msg->uri_len, msg->dict,
+	err = auth_authenticate(s->proto->pending, msg->uri ? msg->uri : "", msg->uri_len, msg->dict,
 	                        &step, &id);
 	if (err == WAMPD_OK)
 		err = proto_auth_step(rt, s, step, NULL, &id, msg->uri);
@@ -410,7 +530,7 @@ static enum wampd_err proto_goodbye(struct router *rt, struct session *s)
 	}
 	session_send_msg(s, &reply);
 	realm_leave(s); /* back to OPEN: the transport may start a new session */
-	if (s->hello_deadline && s->state == SESSION_OPEN)
+	if (s->proto->hello_deadline && s->state == SESSION_OPEN)
 		proto_hello_timer_start(rt, s);
 	return WAMPD_OK;
 }
@@ -527,76 +647,78 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 static void proto_park(struct session *s, const uint8_t *buf, size_t len,
                        struct parked_msg *replayed)
 {
+	struct proto_state *ps = s->proto;
 	struct parked_msg *m = replayed;
 
 	if (!m) {
-		if (s->parked_bytes + len > PARKED_MAX_BYTES || !(m = malloc(sizeof(*m) + len))) {
+		if (ps->parked_bytes + len > PARKED_MAX_BYTES || !(m = malloc(sizeof(*m) + len))) {
 			session_fail(s, 0, 0, WAMPD_ERR_PROTOCOL,
 			             "too many requests waiting for authorization");
 			return;
 		}
 		m->len = len;
 		memcpy(m->bytes, buf, len);
-		s->parked_bytes += len;
+		ps->parked_bytes += len;
 		m->next = NULL;
-		if (s->parked_tail)
-			s->parked_tail->next = m;
+		if (ps->parked_tail)
+			ps->parked_tail->next = m;
 		else
-			s->parked = m;
-		s->parked_tail = m;
+			ps->parked = m;
+		ps->parked_tail = m;
 	} else {
 		/* back at the head: it is still the oldest */
-		m->next = s->parked;
-		s->parked = m;
-		if (!s->parked_tail)
-			s->parked_tail = m;
+		m->next = ps->parked;
+		ps->parked = m;
+		if (!ps->parked_tail)
+			ps->parked_tail = m;
 	}
-	s->blocked = true;
+	ps->blocked = true;
 }
 
-static void proto_parked_clear(struct session *s)
+static void proto_parked_clear(struct proto_state *ps)
 {
-	while (s->parked) {
-		struct parked_msg *m = s->parked;
+	while (ps->parked) {
+		struct parked_msg *m = ps->parked;
 
-		s->parked = m->next;
+		ps->parked = m->next;
 		free(m);
 	}
-	s->parked_tail = NULL;
-	s->parked_bytes = 0;
+	ps->parked_tail = NULL;
+	ps->parked_bytes = 0;
 }
 
 static void proto_resume_now(void *arg)
 {
 	struct session *s = arg;
-	struct router *rt = s->proto_ctx;
+	struct proto_state *ps = s->proto;
 
-	s->resume_timer = NULL;
-	s->blocked = false;
-	while (!s->blocked && s->parked && s->state != SESSION_CLOSING) {
-		struct parked_msg *m = s->parked;
+	ps->resume_timer = NULL;
+	ps->blocked = false;
+	while (!ps->blocked && ps->parked && s->state != SESSION_CLOSING) {
+		struct parked_msg *m = ps->parked;
 
-		s->parked = m->next;
-		if (!s->parked)
-			s->parked_tail = NULL;
+		ps->parked = m->next;
+		if (!ps->parked)
+			ps->parked_tail = NULL;
 		m->next = NULL;
-		proto_process(rt, s, m->bytes, m->len, m);
-		if (!s->blocked || s->parked != m) {
-			s->parked_bytes -= m->len;
+		proto_process(ps->rt, s, m->bytes, m->len, m);
+		if (!ps->blocked || ps->parked != m) {
+			ps->parked_bytes -= m->len;
 			free(m);
 		}
 	}
 }
 
-/* realms->resume: the authorizer answered; replay s's parked requests from the loop. */
+/* realms->resume: the authorizer answered; replay s's parked requests from the loop. A
+ * session the state machine never ran has nothing parked. */
 static void proto_resume(struct session *s, void *ctx)
 {
 	struct router *rt = ctx;
+	struct proto_state *ps = s->proto;
 
-	s->proto_ctx = rt;
-	if (s->resume_timer || !rt->realms.timers.start)
+	if (!ps || ps->resume_timer || !rt->realms.timers.start)
 		return;
-	s->resume_timer = rt->realms.timers.start(rt->realms.timers.ctx, 0, proto_resume_now, s);
+	ps->resume_timer = rt->realms.timers.start(rt->realms.timers.ctx, 0, proto_resume_now, s);
 }
 
 bool proto_init(struct router *rt)
@@ -614,13 +736,16 @@ void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, siz
 	if (s->state == SESSION_CLOSING)
 		return;
 	rt->stats.msgs_in++;
-	if (s->blocked) {
+	if (!proto_of(rt, s)) {
+		session_fail(s, 0, 0, WAMPD_ERR_NOMEM, NULL);
+		return;
+	}
+	if (s->proto->blocked) {
 		proto_park(s, buf, len, NULL);
 		return;
 	}
 	proto_process(rt, s, buf, len, NULL);
-	if (resume_replaced(s))
-		session_free(s); /* its connection carries the session it resumed */
+	proto_free_replaced(rt, s);
 }
 
 static void proto_process(struct router *rt, struct session *s, const uint8_t *buf, size_t len,
@@ -647,11 +772,11 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 		return;
 	}
 
-	metrics_count_type(metrics.msgs_in, msg.type);
+	metrics_count_type(rt->metrics.msgs_in, msg.type);
 	switch (s->state) {
 	case SESSION_OPEN:
 		if (msg.type == WAMP_HELLO) {
-			err = proto_hello(rt, s, &msg);
+			err = proto_hello(rt, s, &msg, why, sizeof(why));
 		} else {
 			snprintf(why, sizeof(why), "%s before HELLO", wamp_type_name(msg.type));
 			err = WAMPD_ERR_PROTOCOL;
@@ -661,7 +786,7 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 		if (msg.type == WAMP_AUTHENTICATE) {
 			err = proto_authenticate(rt, s, &msg);
 		} else if (msg.type == WAMP_ABORT) {
-			proto_auth_done(s);
+			proto_auth_done(s->proto);
 			session_close(s, 1000, "client abort");
 		} else {
 			snprintf(why, sizeof(why), "%s while authenticating", wamp_type_name(msg.type));
@@ -697,7 +822,7 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 	if (err != WAMPD_OK) {
 		proto_request_of(&msg, &req_type, &req_id);
 		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err))
-			metrics.publish_refused[err]++;
+			rt->metrics.publish_refused[err]++;
 		if (msg.type == WAMP_PUBLISH && !wampd_err_is_fatal(err) &&
 		    !wamp_dict_bool(msg.dict, "acknowledge", false)) {
 			/* an unacknowledged PUBLISH gets no ERROR (clients would not expect it) */
@@ -715,18 +840,30 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 
 void proto_transport_closed(struct router *rt, struct session *s)
 {
+	struct proto_state *ps = s->proto;
+
 	if (resume_detach(rt, s))
-		return; /* kept for its client to resume: the connection no longer has it */
-	if (s->auth_call) {
-		dealer_forget_internal(s->auth_call);
-		s->auth_call = NULL;
+		return; /* kept for its client to resume: the connection no longer has it, the
+		           state machine's state stays with the session */
+	if (ps) {
+		if (ps->auth_call) {
+			dealer_forget_internal(ps->auth_call);
+			ps->auth_call = NULL;
+		}
+		proto_auth_done(ps);
+		proto_hello_timer_stop(rt, ps);
+		if (ps->resume_timer && rt->realms.timers.cancel)
+			rt->realms.timers.cancel(rt->realms.timers.ctx, ps->resume_timer);
+		ps->resume_timer = NULL;
+		proto_parked_clear(ps);
+		json_decref(ps->hello_details);
+		free(ps->tls_cn);
+		free(ps->tls_cert_sha1);
+		free(ps->tls_channel_id);
+		free(ps);
+		s->proto = NULL; /* gone before the realm forgets s: nothing replays its parked
+		                    requests (proto_resume) */
 	}
-	proto_auth_done(s);
-	proto_hello_timer_stop(rt, s);
-	if (s->resume_timer && rt->realms.timers.cancel)
-		rt->realms.timers.cancel(rt->realms.timers.ctx, s->resume_timer);
-	s->resume_timer = NULL;
-	proto_parked_clear(s);
 	realm_leave(s);
 	s->state = SESSION_CLOSING;
 }

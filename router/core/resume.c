@@ -4,11 +4,13 @@
  * A detached session keeps its struct session, its realm membership and its resume state;
  * only its transport changes: its peer_ops become detached_ops (peer = the session
  * itself), whose close ends it from a timer, and its sends go to the replay log only
- * (replay_send). Resuming puts the new connection's peer_ops and peer back, moves the
- * connection-side facts of the new connection's own (never joined) session over to it
- * (listener authentication, TLS identity), and tells the connection to carry it
- * (peer_ops.adopt). The new connection's own session is then spent: the state machine
- * frees it once the dispatch that resumed is over (resume_replaced), never inside it.
+ * (replay_send); the state machine's state (s->proto) stays with it. Resuming puts the new
+ * connection's peer_ops and peer back, swaps the connection-side facts of the state
+ * machine's state with the new connection's own (never joined) session
+ * (proto_take_connection: listener authentication, TLS identity, HELLO deadline), and
+ * tells the connection to carry it (peer_ops.adopt). The new connection's own session is
+ * then spent: the state machine frees it, with the old connection's facts, once the
+ * dispatch that resumed is over (resume_replaced), never inside it.
  *
  * Nothing here runs per message: only at WELCOME, a lost transport, a resume and an end.
  */
@@ -46,8 +48,7 @@ static enum wampd_err detached_send(void *peer, struct wamp_out *out)
 static void detached_close(void *peer, int code, const char *reason, bool now)
 {
 	struct session *s = peer;
-	struct router *rt = s->proto_ctx;
-	const struct realm_timer_ops *t = &rt->realms.timers;
+	const struct realm_timer_ops *t = &proto_router(s)->realms.timers;
 	struct realm_timer *due;
 
 	(void)code, (void)now;
@@ -135,8 +136,8 @@ bool resume_detach(struct router *rt, struct session *s)
 	struct session_resume *rs = s->resume;
 	const struct realm_timer_ops *t = &rt->realms.timers;
 
-	if (!rs || rs->detached || rs->ended || !s->realm || s->state != SESSION_ESTABLISHED ||
-	    rt->shutting_down || !t->start || !s->ops->adopt)
+	if (!rs || rs->detached || rs->ended || !s->realm || !s->proto ||
+	    s->state != SESSION_ESTABLISHED || rt->shutting_down || !t->start || !s->ops->adopt)
 		return false;
 	if (!resume_count(rt, s->ops->address(s->peer))) {
 		wlog_info("session", "session=%llu not detached: its address has no room left "
@@ -156,7 +157,6 @@ bool resume_detach(struct router *rt, struct session *s)
 	s->ops->adopt(s->peer, NULL); /* the connection lets go of it */
 	s->ops = &detached_ops;
 	s->peer = s;
-	s->proto_ctx = rt;
 	rs->detached = true;
 	wlog_info("session", "detached session=%llu realm=%s authid=%s peer=%s: resumable for %u s "
 	          "(sent=%llu unacknowledged=%u bytes=%zu received=%llu)",
@@ -170,7 +170,7 @@ bool resume_detach(struct router *rt, struct session *s)
  * closes, without detaching again. */
 static void resume_end(struct session *s)
 {
-	struct router *rt = s->proto_ctx;
+	struct router *rt = proto_router(s);
 
 	wlog_info("session", "detached session=%llu ended (window passed, killed or log full)",
 	          (unsigned long long)s->id);
@@ -213,9 +213,10 @@ struct session_resume *resume_offer(struct router *rt, struct session *s, struct
                                     json_t *details)
 {
 	struct session_resume *rs;
-	bool asked = wamp_dict_bool(s->hello_details, "resumable", false);
+	const json_t *hello = proto_hello_details(s);
+	bool asked = wamp_dict_bool(hello, "resumable", false);
 
-	if (json_object_get(s->hello_details, "resume"))
+	if (json_object_get(hello, "resume"))
 		json_object_set_new(details, "resumed", json_false());
 	if (!asked)
 		return NULL;
@@ -232,22 +233,15 @@ struct session_resume *resume_offer(struct router *rt, struct session *s, struct
 }
 
 /* The connection side of `from` (a new connection's session, never joined) goes to `to`:
- * its peer, the listener's authentication, its TLS identity (to's old ones are freed with
- * from). from is spent. */
-static void resume_take_connection(struct router *rt, struct session *to, struct session *from)
+ * its peer and, in the state machine's state, the listener's authentication, the TLS
+ * identity (CN, certificate SHA-1, channel binding) and the HELLO deadline rule
+ * (proto_take_connection: to's old ones go to from and are freed with it). from is spent:
+ * the state machine frees it once the dispatch that resumed is over. */
+static void resume_take_connection(struct session *to, struct session *from)
 {
-	char *cn = to->tls_cn;
-	uint8_t *cid = to->tls_channel_id;
-
 	to->ops = from->ops;
 	to->peer = from->peer;
-	to->auth = from->auth;
-	to->tls_cn = from->tls_cn;
-	to->tls_channel_id = from->tls_channel_id;
-	to->hello_deadline = from->hello_deadline;
-	to->proto_ctx = rt;
-	from->tls_cn = cn;
-	from->tls_channel_id = cid;
+	proto_take_connection(to, from);
 	from->state = SESSION_CLOSING;
 	from->ops = &replaced_ops;
 	from->peer = from;
@@ -290,7 +284,7 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
                                                      const struct session *s),
                                   struct session **resumed)
 {
-	const json_t *req = json_object_get(s->hello_details, "resume");
+	const json_t *req = json_object_get(proto_hello_details(s), "resume");
 	int64_t id = wamp_dict_int(req, "session", 0), n = wamp_dict_int(req, "received", -1);
 	const char *token = wamp_dict_str(req, "token", NULL);
 	struct session *old = id > 0 ? realm_session(r, (uint64_t)id) : NULL;
@@ -364,13 +358,13 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 		}
 		resume_uncount(rt, rs->addr); /* the new connection is counted */
 	}
-	resume_take_connection(rt, old, s);
+	resume_take_connection(old, s);
 	rs->detached = false;
 	wamp_out_unref(rs->ack_out); /* the old connection's, if it still holds it */
 	rs->ack_out = NULL;
 	rs->acked = rs->received; /* WELCOME.Details.received acknowledges */
 	if (old->ops->send(old->peer, out) == WAMPD_OK)
-		metrics_count_type(metrics.msgs_out, WAMP_WELCOME);
+		metrics_count_type(old->metrics->msgs_out, WAMP_WELCOME);
 	wamp_out_unref(out);
 	replayed = rs->sent - (uint64_t)n;
 	replay_resend(old, (uint64_t)n);

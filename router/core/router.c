@@ -8,10 +8,30 @@
 #include "common/log.h"
 #include "router/core/protocol.h"
 
-bool router_init(struct router *rt, struct config *cfg)
+static bool router_realm_store(struct router *rt, struct realm *r, const struct realm_config *rc,
+                               const struct store_type *types)
+{
+	if (!rc->store.type || !strcmp(rc->store.type, "memory"))
+		return true; /* the one the realm has */
+	for (; types && types->type; types++)
+		if (!strcmp(types->type, rc->store.type)) {
+			struct store *st = types->open(rt, r, rc);
+
+			if (!st)
+				return false;
+			broker_set_store(&r->broker, st);
+			return true;
+		}
+	wlog_error("store", "realm=%s: store type %s is not linked into this program", r->name,
+	           rc->store.type);
+	return false;
+}
+
+bool router_init(struct router *rt, struct config *cfg, const struct store_type *stores)
 {
 	memset(rt, 0, sizeof(*rt));
-	realms_init(&rt->realms, &cfg->realm_limits);
+	ids_gen_init(&rt->ids);
+	realms_init(&rt->realms, &cfg->realm_limits, &rt->metrics, &rt->ids);
 	rt->realms.auto_create = cfg->auto_create_realms;
 	for (size_t i = 0; i < cfg->nrealms; i++) {
 		const struct realm_config *rc = &cfg->realms[i];
@@ -22,15 +42,16 @@ bool router_init(struct router *rt, struct config *cfg)
 		r->call_timeout_ms = rc->call_timeout_ms;
 		r->resume.window_s = rc->resume_window_s;
 		r->resume.max_bytes = (size_t)rc->resume_max_bytes;
-		r->broker.max_retained = rc->max_retained;
-		r->broker.max_retained_bytes = rc->max_retained_bytes;
-		r->broker.max_history_bytes = rc->max_history_bytes;
+		r->broker.store->limits = (struct store_limits){rc->max_retained,
+		                                                rc->max_retained_bytes,
+		                                                rc->max_history_bytes};
+		if (!router_realm_store(rt, r, rc, stores))
+			goto fail;
 		/* the realm takes the roles over */
 		r->authz = cfg->realms[i].authz;
 		memset(&cfg->realms[i].authz, 0, sizeof(cfg->realms[i].authz));
 		for (size_t j = 0; j < rc->nhistory; j++)
-			if (broker_add_history(&r->broker, rc->history[j].uri, rc->history[j].match,
-			                       rc->history[j].limit) != WAMPD_OK)
+			if (broker_add_history_config(&r->broker, &rc->history[j]) != WAMPD_OK)
 				goto fail;
 	}
 	rt->codec_limits.max_depth = cfg->max_depth;
@@ -47,6 +68,15 @@ fail:
 	json_decref(rt->welcome_roles);
 	rt->welcome_roles = NULL;
 	return false;
+}
+
+void router_flush_stores(struct router *rt)
+{
+	struct realm *r, *tmp;
+
+	HASH_ITER(hh, rt->realms.by_name, r, tmp)
+		if (r->broker.store->ops->flush)
+			r->broker.store->ops->flush(r->broker.store);
 }
 
 void router_destroy(struct router *rt)

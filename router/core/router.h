@@ -1,6 +1,9 @@
 /*
- * router.h - the process-wide router: configuration, realms, and counters shared by the
- * transports and the session state machine. One per process; single-threaded.
+ * router.h - the router: configuration, realms, connections, and the state its event loop
+ * mutates (counters, id generator, per-address limits) shared by the transports and the
+ * session state machine. One per event loop (today one per process), single-threaded:
+ * nothing it mutates is global, so a second loop would be a second router (see the
+ * README's "One loop per core: what is ready").
  */
 #ifndef WAMPD_ROUTER_ROUTER_H
 #define WAMPD_ROUTER_ROUTER_H
@@ -8,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/ids.h"
+#include "common/metrics.h"
 #include "realm/realm.h"
 #include "router/config/config.h"
 #include "router/core/iplimit.h"
@@ -24,6 +29,7 @@ struct router_stats {
 struct conn;
 struct httpsvc;
 struct route_table;
+struct workers;
 
 struct router {
 	struct config cfg;
@@ -40,13 +46,33 @@ struct router {
 	struct router_stats stats;
 	struct iplimit ipl;      /* per-address connections and failed authentications */
 	json_t *welcome_roles;   /* WELCOME.Details.roles, the same for every session (owned) */
+	struct metrics metrics;  /* this loop's counters: realms and sessions point here; the
+	                            admin exposition sums every loop's (metrics_add) */
+	struct ids_gen ids;      /* this loop's id generator: realms and authentication draw
+	                            from it */
+	struct workers *workers; /* the supervised processes (router/workers/), or NULL;
+	                            borrowed (main.c owns them), for the status page */
+};
+
+/* An event store backend beyond the memory store every realm starts with
+ * (realms[].store.type): open makes realm r's, NULL (logged) on failure. */
+struct store_type {
+	const char *type;
+	struct store *(*open)(struct router *rt, struct realm *r, const struct realm_config *rc);
 };
 
 /*
- * Set up realms from cfg (taken over by the router: freed by router_destroy).
- * Returns false on allocation failure (cfg is then still owned by the caller).
+ * Set up realms from cfg (taken over by the router: freed by router_destroy), each with
+ * its event store (realms[].store), the backends being `stores` (a table ended by a row
+ * with type NULL; NULL: memory only, as in unit tests; wampd's is in main.c, so that the
+ * core links no storage engine). Returns false on allocation failure or a store that
+ * cannot be opened or is not in `stores` (logged; cfg is then still owned by the caller).
  */
-bool router_init(struct router *rt, struct config *cfg);
+bool router_init(struct router *rt, struct config *cfg, const struct store_type *stores);
+
+/* Commit what the realms' stores hold back for the end of a loop iteration (lmdb), while
+ * the event loop's timers still exist: before loop_free. */
+void router_flush_stores(struct router *rt);
 
 /* Free realms and configuration. Every session must be gone. */
 void router_destroy(struct router *rt);

@@ -318,7 +318,7 @@ static struct session *bridge_session(struct bridge *b, const char **why)
 		*why = "the service's realm does not exist";
 		return NULL;
 	}
-	if (!(s = session_new(&bridge_ops, &b->conn, WAMP_SER_JSON))) {
+	if (!(s = session_new(&bridge_ops, &b->conn, WAMP_SER_JSON, &b->svc.rt->metrics))) {
 		*why = "out of memory";
 		return NULL;
 	}

@@ -5,7 +5,8 @@
  * connection itself lives in router/net/http.c (router/net/http.h, its glue to the front door and
  * to lws' HTTP role).
  *
- * A handler answers at once (http_respond*), or later: http_hold() keeps the request open
+ * A handler answers at once (http_respond*; a file with http_respond_body, which reads it
+ * chunk by chunk as it is written), or later: http_hold() keeps the request open
  * (a call waiting for its result, a long-poll receive) and http_stream_begin() turns the
  * response into an open-ended stream (Server-Sent Events). Either way the handler learns
  * through its `gone` callback if the connection goes first, and must forget c then.
@@ -16,6 +17,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "router/http/httpreq.h"
@@ -59,11 +61,14 @@ struct http_routes {
 };
 
 /* The route for path[0..len): exact routes first, then the longest prefix; *rest set to
- * what follows the route's path. NULL if none. */
+ * what follows the route's path. NULL if none. (httpapi.c: pure.) */
 const struct http_route *http_route_find(const struct http_routes *rs, const char *path,
                                          size_t len, const char **rest, size_t *rest_len);
 
 /* ---- the handlers' side ------------------------------------------------------------- */
+/* Implemented by the connection: router/net/http.c in wampd, tests/lib/fake_http.c in the
+ * services' unit tests (which defines the same symbols, so the two cannot be linked
+ * together); http_respond_json and http_respond_error are httpapi.c's, on http_respond. */
 
 /* "ip:port" of the client; never NULL. */
 const char *http_conn_address(const struct http_conn *c);
@@ -79,10 +84,37 @@ char *http_conn_tls_cn(const struct http_conn *c);
 /*
  * Answer the current request: status, a Content-Type (NULL: none), the body (copied) and
  * extra header lines (each ending in "\r\n", or NULL). Ignored when there is no request
- * waiting for an answer.
+ * waiting for an answer. For every answer (here and below): a HEAD request gets the
+ * headers (Content-Length included) without the body; a 204 or 304 answer has neither
+ * body nor Content-Length (RFC 9110 8.6); every answer carries "Cache-Control: no-store,
+ * ..." unless extra_headers has a Cache-Control line of its own.
  */
 void http_respond(struct http_conn *c, int status, const char *content_type, const void *body,
                   size_t len, const char *extra_headers);
+
+/* The bytes of a response body the connection asks for one chunk at a time (read from a
+ * file while it is written: http_respond_body). */
+#define HTTP_BODY_CHUNK (64u << 10)
+struct http_body {
+	/* the next bytes of the body into buf[0..cap) (cap <= HTTP_BODY_CHUNK): how many
+	 * (1..cap), or 0 / negative when none can be read (the file shrank, an I/O error):
+	 * the connection is then closed, the client sees a short body */
+	long (*read)(void *ctx, void *buf, size_t cap);
+	void (*close)(void *ctx); /* runs exactly once, whatever happens */
+	void *ctx;
+};
+
+/*
+ * Answer the current request with status, headers and a body of exactly len bytes that
+ * body->read produces: the head is queued now, then one chunk of at most HTTP_BODY_CHUNK
+ * bytes is read each time the previous one has been written, so a large file is never
+ * held in memory and a client that stops reading holds one chunk. A client that reads
+ * nothing for HTTP_IDLE_S seconds is dropped. body is taken over in every case: its close
+ * runs once the last byte is queued, at once for HEAD, an empty body or when the answer
+ * cannot be given, or when the connection goes first.
+ */
+void http_respond_body(struct http_conn *c, int status, const char *content_type, uint64_t len,
+                       const char *extra_headers, const struct http_body *body);
 
 /* Answer with a JSON body (the reference is stolen). */
 void http_respond_json(struct http_conn *c, int status, json_t *body);

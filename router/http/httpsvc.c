@@ -31,6 +31,12 @@ static const struct {
 	[HTTP_SVC_WEBHOOK] = {"webhook", bridge_service_new, false, false, false},
 	[HTTP_SVC_SSE] = {"sse", sse_service_new, false, false, false},
 	[HTTP_SVC_LONGPOLL] = {"longpoll", longpoll_service_new, true, true, true},
+	/* as Crossbar's resources: static, redirect and nodeinfo answer every path below
+	 * theirs, json only its own */
+	[HTTP_SVC_STATIC] = {"static", static_service_new, true, false, false},
+	[HTTP_SVC_REDIRECT] = {"redirect", redirect_service_new, true, false, false},
+	[HTTP_SVC_JSON] = {"json", json_service_new, false, false, false},
+	[HTTP_SVC_NODEINFO] = {"nodeinfo", nodeinfo_service_new, true, false, false},
 };
 
 struct http_routes *httpsvc_listener_new(struct router *rt, const struct listener_config *lc,

@@ -1,6 +1,6 @@
 /*
  * httpsvc.h - the HTTP services of the listeners (publisher, caller, webhook, sse,
- * longpoll): their construction from the configuration, the routes the front door uses,
+ * longpoll, and the web services static, redirect, json, nodeinfo): their construction from the configuration, the routes the front door uses,
  * shutdown, and the helpers the services share for talking to the router as internal
  * WAMP clients.
  *
@@ -70,6 +70,16 @@ struct httpsvc *bridge_service_new(struct router *rt, const struct http_service_
 struct httpsvc *sse_service_new(struct router *rt, const struct http_service_config *cfg,
                                 struct http_route *route, char *err, size_t errlen);
 struct httpsvc *longpoll_service_new(struct router *rt, const struct http_service_config *cfg,
+                                     struct http_route *route, char *err, size_t errlen);
+/* the web services: files of a directory (static_svc.c), redirect, json, nodeinfo
+ * (websvc.c) */
+struct httpsvc *static_service_new(struct router *rt, const struct http_service_config *cfg,
+                                   struct http_route *route, char *err, size_t errlen);
+struct httpsvc *redirect_service_new(struct router *rt, const struct http_service_config *cfg,
+                                     struct http_route *route, char *err, size_t errlen);
+struct httpsvc *json_service_new(struct router *rt, const struct http_service_config *cfg,
+                                 struct http_route *route, char *err, size_t errlen);
+struct httpsvc *nodeinfo_service_new(struct router *rt, const struct http_service_config *cfg,
                                      struct http_route *route, char *err, size_t errlen);
 
 /* ---- the services' parts that need no connection (tests/unit/test_httpsvc.c) ---------- */

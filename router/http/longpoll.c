@@ -228,6 +228,7 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 	struct router *rt = svc->svc.rt;
 	struct lp_protocol proto;
 	struct lp_transport *t;
+	struct proto_peer peer = {.hello_deadline = true};
 	char token[LP_TOKEN_LEN + 1];
 
 	switch (lp_open_negotiate(req->body, req->body_len, svc->svc.serializers, &proto)) {
@@ -251,7 +252,7 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 		return;
 	}
 	if (!(t = calloc(1, sizeof(*t))) ||
-	    !(t->conn.session = session_new(&lp_ops, &t->conn, proto.ser))) {
+	    !(t->conn.session = session_new(&lp_ops, &t->conn, proto.ser, &rt->metrics))) {
 		free(t);
 		http_respond_error(c, 500, "wamp.error.runtime_error", "out of memory");
 		return;
@@ -262,15 +263,16 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 	t->id = ++svc->next_id;
 	t->svc = svc;
 	t->batched = proto.batched;
-	t->conn.session->auth = svc->svc.auth;
+	peer.auth = svc->svc.auth;
 	/* over https: the client certificate of /open names the client (the tls method) */
-	t->conn.session->tls_cn = http_conn_tls_cn(c);
+	peer.tls_cn = http_conn_tls_cn(c);
 	snprintf(t->conn.addr, sizeof(t->conn.addr), "%s", http_conn_address(c));
 	HASH_ADD(hh, svc->by_key, key, sizeof(t->key), t);
 	svc->count++;
 	conn_open(&t->conn);
 	conn_count(&t->conn);
-	proto_transport_open(rt, t->conn.session); /* the HELLO..WELCOME deadline */
+	if (!proto_transport_open(rt, t->conn.session, &peer)) /* the HELLO..WELCOME deadline */
+		session_close(t->conn.session, 1011, "out of memory");
 	lp_touch(t);
 	wlog_debug("http", "long-poll transport %llu opened protocol=%s peer=%s", t->id,
 	           proto.name, t->conn.addr);
@@ -400,10 +402,10 @@ static void lp_handle(const struct http_route *route, struct http_conn *c,
 		http_respond_error(c, 404, "wamp.close.transport_closed", "no such transport");
 		return;
 	}
-	if (t->conn.session->tls_cn) {
+	if (proto_tls_cn(t->conn.session)) {
 		/* opened with a client certificate: the transport is that client's only */
 		char *cn = http_conn_tls_cn(c);
-		bool same = cn && !strcmp(cn, t->conn.session->tls_cn);
+		bool same = cn && !strcmp(cn, proto_tls_cn(t->conn.session));
 
 		free(cn);
 		if (!same) {

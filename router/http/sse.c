@@ -11,10 +11,14 @@
  * <ticket>" with ?authid=), then one SUBSCRIBE per topic, so authentication and
  * authorization are those of any subscriber. The response starts (200) only once every
  * SUBSCRIBE succeeded; an ABORT or ERROR before that is answered with its HTTP status and
- * URI instead. A Last-Event-ID (header or ?last_event_id=) is looked up in the event
- * history of the stream's subscriptions (realm event_history); the events after it are
- * sent first, then the live ones. The same publication matching two of the stream's
- * subscriptions is sent once.
+ * URI instead. A Last-Event-ID (header or ?last_event_id=) is looked up in the realm's
+ * event store, in every history that covers one of the stream's (topic, match) patterns
+ * (a history on "com.app." prefix covers a stream on the exact topic com.app.x: it holds
+ * all of that stream's events; broker_history_read); the events after it that the stream's
+ * patterns match are sent first, then the live ones. The store may answer later (redis):
+ * live events arriving meanwhile are held (rendered, at most SSE_MAX_HELD) and sent after
+ * the replay, those the replay had left out. The same publication matching two of the
+ * stream's subscriptions is sent once.
  *
  * Encoding: the SSE rendition of an EVENT is cached by the EVENT's shared buffer, so every
  * stream of one subscription gets the same refcounted bytes (one rendition per
@@ -55,6 +59,13 @@ struct sse_stream {
 	bool failed;
 	uint64_t last_event;          /* Last-Event-ID asked for (0: none) */
 	uint64_t last_sent;           /* publication id of the last event sent */
+	struct broker_read *replay;   /* the store's answer awaited (Last-Event-ID) */
+	bool replaying;               /* live events are held until the replay is sent */
+	struct sse_held {
+		uint64_t publication;
+		struct wamp_out *sse;
+	} *held;
+	size_t nheld;
 	struct realm_timer *step;     /* continues the handshake from the loop */
 	struct realm_timer *beat;     /* heartbeat */
 	struct realm_timer *reap;     /* frees a stream that failed before streaming */
@@ -86,6 +97,10 @@ static void sse_free(struct sse_stream *st)
 	httpsvc_timer_cancel(rt, &st->step);
 	httpsvc_timer_cancel(rt, &st->beat);
 	httpsvc_timer_cancel(rt, &st->reap);
+	broker_read_cancel(st->replay);
+	for (size_t i = 0; i < st->nheld; i++)
+		wamp_out_unref(st->held[i].sse);
+	free(st->held);
 	if (st->conn.session) {
 		proto_transport_closed(rt, st->conn.session);
 		session_free(st->conn.session);
@@ -175,87 +190,38 @@ static const char *sse_topic_of(struct sse_stream *st, uint64_t sub)
 	return "";
 }
 
-struct replay_item {
-	const struct stored_event *ev;
-	uint64_t sub;
-	size_t order;
-};
+#define SSE_MAX_HELD 4096
 
-static int replay_cmp(const void *a, const void *b)
+static void sse_note(struct sse_stream *st, const char *note, size_t len)
 {
-	const struct replay_item *x = a, *y = b;
+	struct wamp_out *o = wamp_out_new(len + 1);
 
-	if (x->ev->timestamp_ms != y->ev->timestamp_ms)
-		return x->ev->timestamp_ms < y->ev->timestamp_ms ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
+	if (o) {
+		memcpy(wamp_out_data(o), note, len);
+		o->len = len;
+		sse_push(st, o);
+		wamp_out_unref(o);
+	}
 }
 
-/* Send what the histories hold after Last-Event-ID. */
-static void sse_replay(struct sse_stream *st)
+/* The store's answer: what follows Last-Event-ID, then the live events held meanwhile that
+ * the answer did not hold (a publication it holds was sent now or seen before). */
+static void sse_replayed(void *arg, enum wampd_err err, const struct stored_event *const *evs,
+                         size_t n)
 {
-	struct broker *b = &st->conn.session->realm->broker;
-	int64_t after_ts = 0;
-	bool found = false;
-	struct replay_item *items = NULL;
-	size_t n = 0, cap = 0;
+	static const char note[] = ": the event history does not reach back to Last-Event-ID\n\n";
+	struct sse_stream *st = arg;
+	size_t at = n;
 
-	for (size_t i = 0; i < st->ntopics && !found; i++) {
-		struct subscription *sub = broker_subscription(b, st->subs[i]);
-		struct event_history *h = sub ? sub->history : NULL;
-
-		for (uint32_t k = 0; h && k < h->count; k++) {
-			const struct stored_event *ev = &h->ring[(h->head + k) % h->limit];
-
-			if (ev->publication == st->last_event) {
-				after_ts = ev->timestamp_ms;
-				found = true;
-				break;
-			}
-		}
-	}
-	if (!found) {
-		static const char note[] = ": the event history does not reach back to Last-Event-ID\n\n";
-		struct wamp_out *o = wamp_out_new(sizeof(note));
-
-		if (o) {
-			memcpy(wamp_out_data(o), note, sizeof(note) - 1);
-			o->len = sizeof(note) - 1;
-			sse_push(st, o);
-			wamp_out_unref(o);
-		}
-		return;
-	}
-	for (size_t i = 0; i < st->ntopics; i++) {
-		struct subscription *sub = broker_subscription(b, st->subs[i]);
-		struct event_history *h = sub ? sub->history : NULL;
-		bool past = false;
-
-		for (uint32_t k = 0; h && k < h->count; k++) {
-			const struct stored_event *ev = &h->ring[(h->head + k) % h->limit];
-
-			if (ev->publication == st->last_event) {
-				past = true; /* the events after it follow */
-				continue;
-			}
-			if (!past && ev->timestamp_ms <= after_ts)
-				continue;
-			if (n == cap) {
-				struct replay_item *m = realloc(items, (cap = cap ? cap * 2 : 16) * sizeof(*m));
-
-				if (!m)
-					break;
-				items = m;
-			}
-			items[n].ev = ev;
-			items[n].sub = st->subs[i];
-			items[n].order = n;
-			n++;
-		}
-	}
-	qsort(items, n, sizeof(*items), replay_cmp);
-	for (size_t i = 0; i < n && st->c; i++) {
-		const struct stored_event *ev = items[i].ev;
-		enum wampd_err err;
+	st->replay = NULL;
+	st->replaying = false;
+	for (size_t i = 0; err == WAMPD_OK && i < n && at == n; i++)
+		if (evs[i]->publication == st->last_event)
+			at = i;
+	if (at == n)
+		sse_note(st, note, sizeof(note) - 1);
+	for (size_t i = at + 1; i < n && st->c; i++) {
+		const struct stored_event *ev = evs[i];
 		json_t *args, *kwargs;
 		struct wamp_out *o;
 
@@ -272,7 +238,41 @@ static void sse_replay(struct sse_stream *st)
 			wamp_out_unref(o);
 		}
 	}
-	free(items);
+	for (size_t i = 0; i < st->nheld; i++) {
+		bool replayed = false;
+
+		for (size_t k = 0; k < n && !replayed; k++)
+			replayed = evs[k]->publication == st->held[i].publication;
+		if (!replayed && st->held[i].publication != st->last_sent) {
+			st->last_sent = st->held[i].publication;
+			sse_push(st, st->held[i].sse);
+		}
+		wamp_out_unref(st->held[i].sse);
+	}
+	free(st->held);
+	st->held = NULL;
+	st->nheld = 0;
+}
+
+/* Ask the store for what followed Last-Event-ID on the stream's patterns. */
+static void sse_replay(struct sse_stream *st)
+{
+	static const char note[] = ": no event history covers this stream's topics\n\n";
+	struct broker *b = &st->conn.session->realm->broker;
+	enum match_policy *policies = calloc(st->ntopics, sizeof(*policies));
+	struct store_query q = {0};
+
+	if (!policies)
+		return;
+	for (size_t i = 0; i < st->ntopics; i++)
+		policies[i] = st->match;
+	st->replaying = true;
+	if (!broker_history_read(b, (const char *const *)st->topics, policies, st->ntopics, &q,
+	                         sse_replayed, st, &st->replay)) {
+		st->replaying = false;
+		sse_note(st, note, sizeof(note) - 1);
+	}
+	free(policies);
 }
 
 static void sse_heartbeat(void *arg)
@@ -329,7 +329,6 @@ static void sse_event(struct sse_stream *st, struct wamp_out *out, json_t *m)
 
 	if (!st->streaming || pub == st->last_sent)
 		return;
-	st->last_sent = pub;
 	if (st->svc->cache.event != out) {
 		struct wamp_out *o = sse_render(pub, topic ? topic : sse_topic_of(st, sub),
 		                                json_array_get(m, 4), json_array_get(m, 5));
@@ -340,6 +339,23 @@ static void sse_event(struct sse_stream *st, struct wamp_out *out, json_t *m)
 		st->svc->cache.event = wamp_out_ref(out);
 		st->svc->cache.sse = o;
 	}
+	if (st->replaying) { /* after the replay (sse_replayed) */
+		struct sse_held *h;
+
+		if (st->nheld == SSE_MAX_HELD ||
+		    !(h = realloc(st->held, (st->nheld + 1) * sizeof(*h)))) {
+			wlog_info("http", "sse stream peer=%s: too many events while replaying its "
+			          "history; closing it", st->conn.addr);
+			if (st->c)
+				http_close(st->c, false);
+			return;
+		}
+		st->held = h;
+		h[st->nheld].publication = pub;
+		h[st->nheld++].sse = wamp_out_ref(st->svc->cache.sse);
+		return;
+	}
+	st->last_sent = pub;
 	sse_push(st, st->svc->cache.sse);
 }
 
@@ -442,11 +458,15 @@ static enum wampd_err sse_peer_send(void *peer, struct wamp_out *out)
 		         wamp_dict_str(json_array_get(m, 1), "message", NULL));
 		break;
 	}
-	case WAMP_GOODBYE:
-		/* router shutdown or kill: the stream ends (no reply needed: the close follows) */
-		if (st->c)
-			http_close(st->c, false);
+	case WAMP_GOODBYE: {
+		/* router shutdown or kill: a stream ends (no reply needed: the close follows); a
+		 * handshake still under way is answered 503 with the GOODBYE's reason */
+		const char *uri = json_string_value(json_array_get(m, 2));
+
+		sse_fail(st, 503, uri ? uri : "wamp.close.system_shutdown",
+		         "the router closed the session");
 		break;
+	}
 	default:
 		break;
 	}
@@ -537,6 +557,7 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 	int r;
 	const char *lei;
 	json_t *hello;
+	struct proto_peer peer = {.auth = svc->svc.auth}; /* its HELLO is the router's own */
 
 	(void)rest, (void)rest_len;
 	if (strcmp(req->method, "GET")) {
@@ -616,12 +637,15 @@ static void sse_handle(const struct http_route *route, struct http_conn *c,
 		sse_fail(st, 503, "wamp.error.limit_exceeded", "no more sessions");
 		return;
 	}
-	if (!(st->conn.session = session_new(&sse_ops, &st->conn, WAMP_SER_JSON))) {
+	if (!(st->conn.session = session_new(&sse_ops, &st->conn, WAMP_SER_JSON, &rt->metrics))) {
 		sse_fail(st, 500, "wamp.error.runtime_error", "out of memory");
 		return;
 	}
-	st->conn.session->auth = svc->svc.auth;
 	conn_count(&st->conn);
+	if (!proto_transport_open(rt, st->conn.session, &peer)) {
+		sse_fail(st, 500, "wamp.error.runtime_error", "out of memory");
+		return;
+	}
 	hello = json_pack("[i, s, {s:{s:{s:{s:b}}}, s:[s]}]", WAMP_HELLO, svc->svc.cfg->realm,
 	                  "roles", "subscriber", "features", "pattern_based_subscription", 1,
 	                  "authmethods", st->ticket[0] ? "ticket" : "anonymous");

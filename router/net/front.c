@@ -22,6 +22,13 @@
  * rule of lws_select_vhost() matches exactly (names are of one width, see
  * FRONT_VHOST_NAME_FMT: lws compares only as many characters as Host has). Nothing of
  * ours reads the client's Host (tests/security/test_listener_isolation.py).
+ *
+ * Several listeners on one port (config.h): the listening vhost belongs to the first of
+ * them, and each connection is given to exactly one: a WebSocket upgrade to the listener
+ * with exactly its path (the query aside), else to the one with "*"; a RawSocket
+ * handshake to the one serving RawSocket; a plain HTTP request to the one with a service
+ * at its path. From then on it is that listener's connection: its subprotocols, its vhost
+ * (named in Host as above), its auth and limits. A path no listener has is answered 404.
  */
 #include "router/net/front.h"
 
@@ -71,8 +78,8 @@ static bool header_is(const char *line, size_t n, const char *name)
 }
 
 /* Keep in the value [v, v+n) only the subprotocols we serve; writes into out. */
-static size_t filter_protocols(const char *v, size_t n, unsigned serializers, char *out,
-                               size_t cap)
+static size_t front_filter_protocols(const char *v, size_t n, unsigned serializers, char *out,
+                                     size_t cap)
 {
 	size_t o = 0, i = 0;
 
@@ -141,7 +148,7 @@ again:
 		} else if (header_is(line, content, "sec-websocket-protocol")) {
 			size_t name = strlen("sec-websocket-protocol") + 1;
 			char value[512];
-			size_t vn = filter_protocols(line + name, content - name, serializers, value,
+			size_t vn = front_filter_protocols(line + name, content - name, serializers, value,
 			                             sizeof(value));
 
 			if (!vn) { /* nothing we serve: a name lws will not find, to refuse cleanly */
@@ -219,8 +226,43 @@ static const char *head_value(const char *head, size_t len, const char *name, si
 	return NULL;
 }
 
+const struct front_target *front_path_target(const struct front_target *t, const char *path,
+                                             size_t len, bool whole_port)
+{
+	const struct front_target *any = NULL;
+	const char *q = memchr(path, '?', len);
+
+	if (q)
+		len = (size_t)(q - path);
+	for (; t; t = whole_port ? t->next : NULL) {
+		if (!t->websocket)
+			continue;
+		if (!strcmp(t->ws_path, "*"))
+			any = any ? any : t;
+		else if (strlen(t->ws_path) == len && !memcmp(t->ws_path, path, len))
+			return t;
+	}
+	return any;
+}
+
+const struct front_target *front_rawsocket_target(const struct front_target *t)
+{
+	while (t && !t->rawsocket)
+		t = t->next;
+	return t;
+}
+
+/* Does any listener of t's port serve WebSocket (and so HTTP)? */
+static bool front_serves_http(const struct front_target *t)
+{
+	while (t && !t->websocket)
+		t = t->next;
+	return t != NULL;
+}
+
 const struct front_refusal *front_check_upgrade(const char *head, size_t len,
-                                                const char *ws_path, unsigned serializers)
+                                                const struct front_target *t,
+                                                const struct front_target **to)
 {
 	static const struct front_refusal not_ws = {"404 Not Found",
 	                                            "wampd: connect with a WAMP WebSocket client"};
@@ -231,40 +273,37 @@ const struct front_refusal *front_check_upgrade(const char *head, size_t len,
 		"400 Bad Request",
 		"no supported WAMP subprotocol offered (" WAMP_SER_SUBPROTOCOLS ")"};
 	const char *sp1 = memchr(head, ' ', len), *sp2, *up, *protos;
-	size_t uplen, plen, pathlen;
+	size_t uplen, plen;
 	char filtered[512];
 
+	*to = NULL;
 	up = head_value(head, len, "upgrade", &uplen);
 	if (!up || uplen != 9 || strncasecmp(up, "websocket", 9))
 		return &not_ws;
 	if (!sp1 || !(sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - head))))
 		return &bad_line;
-	pathlen = (size_t)(sp2 - sp1 - 1);
-	if (strcmp(ws_path, "*") &&
-	    (strlen(ws_path) != pathlen || memcmp(sp1 + 1, ws_path, pathlen)))
+	if (!(t = front_path_target(t, sp1 + 1, (size_t)(sp2 - sp1 - 1), true)))
 		return &bad_path;
 	protos = head_value(head, len, "sec-websocket-protocol", &plen);
-	if (!protos || !filter_protocols(protos, plen, serializers, filtered, sizeof(filtered)))
+	if (!protos || !front_filter_protocols(protos, plen, t->serializers, filtered, sizeof(filtered)))
 		return &no_proto;
+	*to = t;
 	return NULL;
 }
 
-/* A WebSocket upgrade for our path offering one of our subprotocols? Else answer it. */
-static int front_check(struct lws *wsi, const char *head, size_t len, struct front_target *t)
+/* A WebSocket upgrade for the path of one of the port's listeners (port: the first one),
+ * offering one of its subprotocols: handed to that listener's WebSocket vhost. Else
+ * answered. */
+static int front_hand_over(struct lws *wsi, struct front_conn *c,
+                           const struct front_target *port, size_t head_len)
 {
-	const struct front_refusal *no = front_check_upgrade(head, len, t->ws_path, t->serializers);
-
-	return no ? front_refuse(wsi, no->status, no->text) : 0;
-}
-
-static int front_hand_over(struct lws *wsi, struct front_conn *c, struct front_target *t,
-                           size_t head_len)
-{
+	const struct front_target *t;
+	const struct front_refusal *no = front_check_upgrade(c->buf, head_len, port, &t);
 	size_t n;
 	int fd;
 
-	if (front_check(wsi, c->buf, head_len, t))
-		return -1;
+	if (no)
+		return front_refuse(wsi, no->status, no->text);
 	n = front_rewrite_head(c->buf, head_len, FRONT_HEAD_MAX, t->serializers, t->ws_vhost_name);
 	if (!n || c->len > head_len)
 		/* malformed, or bytes after the head before the upgrade was answered */
@@ -272,7 +311,7 @@ static int front_hand_over(struct lws *wsi, struct front_conn *c, struct front_t
 	/* the WebSocket side counts the connection from here on (it is established inside
 	 * the adoption below) */
 	if (c->counted) {
-		iplimit_conn_close(t->ipl, c->ip);
+		iplimit_conn_close(port->ipl, c->ip);
 		c->counted = false;
 	}
 	fd = dup(lws_get_socket_fd(wsi));
@@ -286,21 +325,26 @@ static int front_hand_over(struct lws *wsi, struct front_conn *c, struct front_t
 	return -1; /* close the raw side: only its own descriptor */
 }
 
-bool front_is_http(const struct front_target *t, const char *head, size_t len)
+const struct front_target *front_http_target(const struct front_target *t, const char *head,
+                                             size_t len)
 {
 	const char *sp1 = memchr(head, ' ', len), *sp2, *q, *rest;
 	size_t uplen, rest_len;
 
-	if (!t->http || !t->http->n || head_value(head, len, "upgrade", &uplen) || !sp1 ||
+	if (head_value(head, len, "upgrade", &uplen) || !sp1 ||
 	    !(sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - head))))
-		return false;
+		return NULL;
 	q = memchr(sp1 + 1, '?', (size_t)(sp2 - sp1 - 1));
-	return http_route_find(t->http, sp1 + 1, (size_t)((q ? q : sp2) - sp1 - 1), &rest,
-	                       &rest_len) != NULL;
+	for (; t; t = t->next)
+		if (t->http && t->http->n &&
+		    http_route_find(t->http, sp1 + 1, (size_t)((q ? q : sp2) - sp1 - 1), &rest,
+		                    &rest_len))
+			return t;
+	return NULL;
 }
 
 /* From here on the connection is an HTTP connection: hand it what was read. */
-static int front_to_http(struct lws *wsi, struct front_conn *c, struct front_target *t,
+static int front_to_http(struct lws *wsi, struct front_conn *c, const struct front_target *t,
                          const uint8_t *more, size_t more_len)
 {
 	char addr[IPLIMIT_ADDR_MAX + 8];
@@ -361,9 +405,10 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			return http_conn_receive(c->http, in, len);
 		if (!c->len && len && ((const uint8_t *)in)[0] == 0x7F) {
 			/* RawSocket: no valid HTTP request starts with 0x7F */
+			const struct front_target *r = front_rawsocket_target(t);
 			char addr[IPLIMIT_ADDR_MAX + 8];
 
-			if (!t->rawsocket || c->over_limit) {
+			if (!r || c->over_limit) {
 				/* error 1 (serializer unsupported: no RawSocket here) or 4 (connections) */
 				static const uint8_t no_raw[4] = {0x7F, 0x10, 0, 0};
 				static const uint8_t full[4] = {0x7F, 0x40, 0, 0};
@@ -373,14 +418,15 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 				return -1;
 			}
 			snprintf(addr, sizeof(addr), "%s:%d", c->ip, c->port);
-			if (!(c->raw = raw_conn_new(t->rt, wsi, t->serializers, t->auth, addr)))
+			if (!(c->raw = raw_conn_new(r->rt, wsi, r->serializers, r->auth,
+			                            r->max_message_size, addr)))
 				return -1;
 			return raw_conn_receive(c->raw, in, len);
 		}
 		if (c->over_limit)
 			return front_refuse(wsi, "429 Too Many Requests",
 			                    "too many connections from this address");
-		if (!t->websocket)
+		if (!front_serves_http(t))
 			return front_refuse(wsi, "400 Bad Request", "this port serves WAMP-over-RawSocket");
 		if (!c->buf && !(c->buf = malloc(FRONT_HEAD_MAX)))
 			return -1;
@@ -391,8 +437,10 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			memcpy(c->buf + c->len, in, k);
 			c->len += k;
 			if ((end = front_head_end(c->buf, c->len))) {
-				if (front_is_http(t, c->buf, end))
-					return front_to_http(wsi, c, t, (const uint8_t *)in + k, len - k);
+				const struct front_target *h = front_http_target(t, c->buf, end);
+
+				if (h)
+					return front_to_http(wsi, c, h, (const uint8_t *)in + k, len - k);
 				if (k < len)
 					return front_refuse(wsi, "400 Bad Request", "malformed request");
 				return front_hand_over(wsi, c, t, end);

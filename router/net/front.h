@@ -31,7 +31,10 @@ struct http_routes;
 #define FRONT_VHOST_NAME_FMT "wampd-ws-%04u"
 #define FRONT_VHOST_NAME_MAX 32
 
+/* One listener as its port's front door sees it. The listening vhost's user is the port's
+ * first listener's (listen.c); the other listeners on the same port follow it in `next`. */
 struct front_target {
+	struct front_target *next;  /* the next listener on this port, or NULL */
 	struct lws_vhost *ws_vhost; /* the WebSocket vhost (adopts HTTP connections) */
 	char ws_vhost_name[FRONT_VHOST_NAME_MAX]; /* its name (FRONT_VHOST_NAME_FMT) */
 	unsigned serializers;       /* bit set of the WAMP serializers served */
@@ -42,6 +45,8 @@ struct front_target {
 	bool rawsocket;             /* RawSocket (first octet 0x7F) is served */
 	struct router *rt;          /* for RawSocket sessions */
 	const struct auth_config *auth; /* the listener's authentication (RawSocket sessions) */
+	size_t max_message_size;    /* the listener's (RawSocket sessions) */
+	char *const *tls_ca_more;   /* TLS: CA files besides lws' one (tlspeer_load_cas) */
 	const struct http_routes *http; /* plain HTTP services (router/net/http.h), or NULL */
 };
 
@@ -68,9 +73,22 @@ size_t front_rewrite_head(char *head, size_t len, size_t cap, unsigned serialize
  * ends it ("\r\n\r\n" or "\n\n"); 0 while it has not ended. */
 size_t front_head_end(const char *buf, size_t len);
 
-/* Is the complete request head (head[0..len)) a plain HTTP request (no Upgrade header)
- * for a path (its query aside) with one of t's HTTP services (t->http)? */
-bool front_is_http(const struct front_target *t, const char *head, size_t len);
+/* The listener of t's port (t and those after it in `next`) whose HTTP services have the
+ * path (its query aside) of a complete request head (head[0..len)) that is a plain HTTP
+ * request (no Upgrade header); NULL if it is none's. */
+const struct front_target *front_http_target(const struct front_target *t, const char *head,
+                                             size_t len);
+
+/* The listener of t's port serving RawSocket, or NULL. */
+const struct front_target *front_rawsocket_target(const struct front_target *t);
+
+/*
+ * The listener serving WebSocket at path[0..len) (the request target, its query aside)
+ * among t and, when whole_port, the listeners after it on its port: the one with exactly
+ * that path, else the one with "*" (any path), else NULL.
+ */
+const struct front_target *front_path_target(const struct front_target *t, const char *path,
+                                             size_t len, bool whole_port);
 
 /* What the front door answers a request it does not hand over: an HTTP status line and a
  * one-line text body. */
@@ -80,13 +98,15 @@ struct front_refusal {
 };
 
 /*
- * Check a complete request head (head[0..len)) before it is handed to the WebSocket vhost:
- * a WebSocket upgrade (Upgrade: websocket), for the listener's path (ws_path; "*": any),
- * offering at least one WAMP subprotocol in `serializers`. NULL if it is one; else the
- * refusal to answer with (static, in the order of the checks: not an upgrade 404,
- * malformed request line 400, another path 404, no subprotocol served 400).
+ * Check a complete request head (head[0..len)) before it is handed to a WebSocket vhost of
+ * t's port: a WebSocket upgrade (Upgrade: websocket), for the path of one of its listeners
+ * (front_path_target; *to is set to it), offering at least one WAMP subprotocol that
+ * listener serves. NULL if it is one; else the refusal to answer with (static, in the
+ * order of the checks: not an upgrade 404, malformed request line 400, no listener at the
+ * path 404, no subprotocol served 400).
  */
 const struct front_refusal *front_check_upgrade(const char *head, size_t len,
-                                                const char *ws_path, unsigned serializers);
+                                                const struct front_target *t,
+                                                const struct front_target **to);
 
 #endif

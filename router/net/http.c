@@ -9,10 +9,13 @@
  * code that answered them (which may be running inside a realm dispatch).
  *
  * Writing: every response, and every chunk of a stream, is a refcounted wamp_out in a
- * byte-bounded queue (router/core/outq.c); one lws_write per WRITEABLE callback. An error that
- * leaves the body unread (413, 400 on a malformed head) answers with "Connection: close";
- * the rest of a too-large body is read and discarded, for a bounded time, so the client
- * sees the answer instead of a reset.
+ * byte-bounded queue (router/core/outq.c); one lws_write per WRITEABLE callback. A body
+ * read while it is written (http_respond_body: a file) adds one chunk to the queue each
+ * time WRITEABLE finds it empty, so one chunk per connection is in memory at a time. An
+ * error that leaves the body unread (413, 400 on a malformed head) answers with
+ * "Connection: close"; the rest of a too-large body is read and discarded, for a bounded
+ * time, so the client sees the answer instead of a reset. A HEAD request gets the head
+ * only; 204 and 304 have no body and no Content-Length.
  */
 #include "router/net/http.h"
 
@@ -52,6 +55,8 @@ struct http_conn {
 	bool in_process;           /* inside http_process (handlers run synchronously) */
 	bool streaming;
 	size_t drain;              /* body bytes still to discard before closing */
+	struct http_body body;     /* a response body still being read (http_respond_body) */
+	uint64_t body_left;        /* ... and its bytes not read yet */
 	void (*gone)(void *ctx);
 	void *gone_ctx;
 	/* on lws' HTTP role (TLS listeners, see http.h) */
@@ -61,39 +66,11 @@ struct http_conn {
 	bool body_done;            /* lws said the request's body is complete */
 	bool pipelined;            /* lws holds the client's next request: close after this */
 	bool no_keep;              /* close after this request (lws' HTTP role: always) */
+	bool throttled;            /* lws' HTTP role: a write waits for the client (http_throttle) */
+	lws_usec_t throttle_us;    /* ... and looks at the socket again after this long */
 	struct iplimit *ipl;       /* counted there under ip until the connection closes */
 	char ip[IPLIMIT_ADDR_MAX];
 };
-
-const struct http_route *http_route_find(const struct http_routes *rs, const char *path,
-                                         size_t len, const char **rest, size_t *rest_len)
-{
-	const struct http_route *best = NULL;
-	size_t best_len = 0;
-
-	if (!rs)
-		return NULL;
-	for (size_t i = 0; i < rs->n; i++) {
-		const struct http_route *r = &rs->v[i];
-		size_t k = strlen(r->path);
-
-		if (k == len && !memcmp(r->path, path, len)) {
-			best = r;
-			best_len = k;
-			break;
-		}
-		if (r->prefix && k < len && !memcmp(r->path, path, k) &&
-		    (path[k] == '/' || r->path[k - 1] == '/') && k > best_len) {
-			best = r;
-			best_len = k;
-		}
-	}
-	if (best) {
-		*rest = path + best_len;
-		*rest_len = len - best_len;
-	}
-	return best;
-}
 
 /* conn_ops.close (c->conn.closing is set): after what is queued and the body still to
  * discard, or now */
@@ -181,14 +158,28 @@ static bool queue_bytes(struct http_conn *c, const char *a, size_t an, const voi
 	return ok;
 }
 
-/* The status line and the headers every response carries. */
-static int head_common(struct http_conn *c, char *buf, size_t cap, int status,
-                       const char *content_type)
+/* Whether the header lines `extra` (each ending in CRLF, or NULL) have one called name. */
+static bool has_header(const char *extra, const char *name)
 {
-	int n = snprintf(buf, cap,
-	                 "HTTP/1.1 %d %s\r\nServer: wampd\r\n"
-	                 "Cache-Control: no-store, no-cache, must-revalidate, max-age=0\r\n",
-	                 status, http_status_text(status));
+	size_t k = strlen(name);
+
+	for (const char *l = extra, *e; l && *l; l = e ? e + 2 : NULL) {
+		if (!strncasecmp(l, name, k) && l[k] == ':')
+			return true;
+		e = strstr(l, "\r\n");
+	}
+	return false;
+}
+
+/* The status line and the headers every response carries (the default Cache-Control
+ * unless extra, the caller's own header lines, has one). */
+static int head_common(struct http_conn *c, char *buf, size_t cap, int status,
+                       const char *content_type, const char *extra)
+{
+	int n = snprintf(buf, cap, "HTTP/1.1 %d %s\r\nServer: wampd\r\n%s", status,
+	                 http_status_text(status),
+	                 has_header(extra, "cache-control")
+	                 ? "" : "Cache-Control: no-store, no-cache, must-revalidate, max-age=0\r\n");
 
 	if (content_type)
 		n += snprintf(buf + n, cap - (size_t)n, "Content-Type: %s\r\n", content_type);
@@ -215,55 +206,165 @@ static void request_done(struct http_conn *c)
 	lws_callback_on_writable(c->wsi);
 }
 
-void http_respond(struct http_conn *c, int status, const char *content_type, const void *body,
-                  size_t len, const char *extra_headers)
+#define HTTP_RESPONSE_HEAD_MAX 4096
+
+/*
+ * Queue the answer's head (with Content-Length clen, except on 204 and 304) and, unless
+ * the request is HEAD or the status has no body, body[0..blen). false when it could not
+ * be queued (the connection is then closing).
+ */
+static bool respond_head(struct http_conn *c, int status, const char *content_type,
+                         uint64_t clen, const char *extra, const void *body, size_t blen)
 {
-	char head[1024];
+	char head[HTTP_RESPONSE_HEAD_MAX], length[48] = "";
+	bool no_body = status == 204 || status == 304;
 	int n;
 
-	if (!c->busy || c->answered || c->streaming)
-		return;
-	n = head_common(c, head, sizeof(head), status, content_type);
-	n += snprintf(head + n, sizeof(head) - (size_t)n, "%sContent-Length: %zu\r\nConnection: %s\r\n\r\n",
-	              extra_headers ? extra_headers : "", len, c->keep ? "keep-alive" : "close");
-	if ((size_t)n >= sizeof(head) || !queue_bytes(c, head, (size_t)n, body, len)) {
+	if (!no_body)
+		snprintf(length, sizeof(length), "Content-Length: %llu\r\n", (unsigned long long)clen);
+	if (no_body || !strcmp(c->req.method, "HEAD"))
+		blen = 0;
+	n = head_common(c, head, sizeof(head), status, content_type, extra);
+	if ((size_t)n < sizeof(head))
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "%s%sConnection: %s\r\n\r\n",
+		              extra ? extra : "", length, c->keep ? "keep-alive" : "close");
+	if ((size_t)n >= sizeof(head) || !queue_bytes(c, head, (size_t)n, body, blen)) {
 		http_close(c, true);
 		c->answered = true;
-		return;
+		return false;
 	}
 	wlog_debug("http", "%s %.*s -> %d peer=%s", c->req.method, (int)c->log_path_len,
 	           c->req.path, status, c->conn.addr);
-	request_done(c);
+	return true;
 }
 
-void http_respond_json_text(struct http_conn *c, int status, const char *body, size_t len,
-                            const char *extra_headers)
+void http_respond(struct http_conn *c, int status, const char *content_type, const void *body,
+                  size_t len, const char *extra_headers)
 {
-	http_respond(c, status, wamp_ser_desc(WAMP_SER_JSON)->content_type, body, len,
-	             extra_headers);
+	if (!c->busy || c->answered || c->streaming || c->body.read)
+		return;
+	if (respond_head(c, status, content_type, len, extra_headers, body, len))
+		request_done(c);
 }
 
-void http_respond_json(struct http_conn *c, int status, json_t *body)
+static void body_end(struct http_conn *c)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct http_body b = c->body;
 
-	json_decref(body);
-	if (!text) {
-		http_respond(c, 500, "text/plain", "out of memory\n", 14, NULL);
+	memset(&c->body, 0, sizeof(c->body));
+	c->body_left = 0;
+	if (b.close)
+		b.close(b.ctx);
+}
+
+void http_respond_body(struct http_conn *c, int status, const char *content_type, uint64_t len,
+                       const char *extra_headers, const struct http_body *body)
+{
+	if (!c->busy || c->answered || c->streaming || c->body.read) {
+		body->close(body->ctx);
 		return;
 	}
-	http_respond_json_text(c, status, text, strlen(text), NULL);
-	free(text);
+	if (!respond_head(c, status, content_type, len, extra_headers, NULL, 0)) {
+		body->close(body->ctx);
+		return;
+	}
+	if (!len || !strcmp(c->req.method, "HEAD") || status == 204 || status == 304) {
+		body->close(body->ctx);
+		request_done(c);
+		return;
+	}
+	/* read from WRITEABLE (body_fill), one chunk each time the queue is empty; the
+	 * request is done once the last chunk is queued */
+	c->body = *body;
+	c->body_left = len;
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_IDLE_S);
+	lws_callback_on_writable(c->wsi);
 }
 
-void http_respond_error(struct http_conn *c, int status, const char *uri, const char *message)
+/* The next chunk of a response body into the (empty) queue. -1: close the connection. */
+static int body_fill(struct http_conn *c)
 {
-	http_respond_json(c, status, json_pack("{s:s, s:[s], s:{}}", "error", uri, "args",
-	                                       message ? message : "", "kwargs"));
+	size_t n = c->body_left < HTTP_BODY_CHUNK ? (size_t)c->body_left : HTTP_BODY_CHUNK;
+	struct wamp_out *o = wamp_out_new(n);
+	long got = o ? c->body.read(c->body.ctx, wamp_out_data(o), n) : -1;
+	bool ok;
+
+	if (got <= 0 || (size_t)got > n) {
+		wlog_info("http", "%s %.*s: the body could not be read to its end (%llu bytes "
+		          "missing), closing peer=%s", c->req.method, (int)c->log_path_len,
+		          c->req.path, (unsigned long long)c->body_left, c->conn.addr);
+		wamp_out_unref(o);
+		body_end(c);
+		return -1;
+	}
+	o->len = (size_t)got;
+	ok = outq_push(&c->conn.q, o, SIZE_MAX);
+	wamp_out_unref(o);
+	if (!ok) {
+		body_end(c);
+		return -1;
+	}
+	c->body_left -= (uint64_t)got;
+	/* a client that stops reading is dropped after HTTP_IDLE_S without a WRITEABLE */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, HTTP_IDLE_S);
+	if (!c->body_left) {
+		body_end(c);
+		request_done(c);
+	}
+	return 0;
 }
 
 /* lws' HTTP role reads nothing while a request is held: look at the socket instead */
 #define HTTP_PROBE_US (1000 * LWS_US_PER_MS)
+/* ... and while a write waits for the client to read (http_throttle): first after 1 ms,
+ * then twice as long each time the socket is still full, up to 64 ms */
+#define HTTP_THROTTLE_MIN_US (1 * LWS_US_PER_MS)
+#define HTTP_THROTTLE_MAX_US (64 * LWS_US_PER_MS)
+
+static bool socket_writable(struct lws *wsi)
+{
+	struct pollfd p = {.fd = lws_get_socket_fd(wsi), .events = POLLOUT};
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLOUT | POLLHUP | POLLERR));
+}
+
+/*
+ * lws' HTTP role, after a write with more to write: lws may keep a part of it
+ * (lws_partial_buffered) or the socket may be full (the client does not read as fast).
+ * lws 4.1.6 services a connection again at once, without waiting in poll, for as long as
+ * it holds bytes of a next (pipelined) request and the transaction is open (see http.h):
+ * with a large answer (a file) and a slow reader, a busy loop for as long as the download
+ * takes. So until lws has written what it holds and the socket takes more, a timer looks
+ * at the connection instead: while
+ * the socket takes nothing, lws is told to read nothing (rx flow control, which takes the
+ * connection off lws' busy list) and the looks back off (HTTP_THROTTLE_MIN_US doubling to
+ * HTTP_THROTTLE_MAX_US); once it takes bytes, reading is allowed again, lws writes what it
+ * holds (its own POLLOUT) and the looks are frequent again; once lws holds nothing and the
+ * socket takes more, WRITEABLE is asked for and the queue, the body or the end of the
+ * request go on from there. What is left of the busy loop is the time between the socket
+ * draining and the next look (lws' own POLLOUT, which it does not service under rx flow
+ * control), paid for by the client reading. Called by the timer too.
+ */
+static void http_throttle(struct http_conn *c)
+{
+	bool writable = socket_writable(c->wsi);
+
+	if (writable && !lws_partial_buffered(c->wsi)) {
+		c->throttled = false;
+		lws_rx_flow_control(c->wsi, 1);
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	if (!c->throttled || writable)
+		c->throttle_us = HTTP_THROTTLE_MIN_US;
+	else if (c->throttle_us < HTTP_THROTTLE_MAX_US)
+		c->throttle_us *= 2;
+	c->throttled = true;
+	lws_rx_flow_control(c->wsi, writable ? 1 : 0);
+	if (writable)
+		lws_callback_on_writable(c->wsi); /* lws writes what it holds (not our WRITEABLE) */
+	lws_set_timer_usecs(c->wsi, c->throttle_us);
+}
 
 void http_hold(struct http_conn *c, void (*gone)(void *ctx), void *ctx)
 {
@@ -277,12 +378,12 @@ void http_hold(struct http_conn *c, void (*gone)(void *ctx), void *ctx)
 bool http_stream_begin(struct http_conn *c, const char *content_type, const char *extra_headers,
                        void (*gone)(void *ctx), void *ctx)
 {
-	char head[1024];
+	char head[HTTP_RESPONSE_HEAD_MAX];
 	int n;
 
-	if (!c->busy || c->answered)
+	if (!c->busy || c->answered || c->body.read)
 		return false;
-	n = head_common(c, head, sizeof(head), 200, content_type);
+	n = head_common(c, head, sizeof(head), 200, content_type, extra_headers);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "%sConnection: close\r\n\r\n",
 	              extra_headers ? extra_headers : "");
 	c->keep = false;
@@ -483,20 +584,41 @@ int http_conn_receive(struct http_conn *c, const uint8_t *in, size_t len)
 
 int http_conn_writeable(struct http_conn *c)
 {
-	struct wamp_out *out = outq_peek(&c->conn.q);
-	int more;
+	struct wamp_out *out;
+
+	if (!c->conn.q.count && c->body.read && !c->conn.closing && body_fill(c) < 0)
+		return -1;
+	out = outq_peek(&c->conn.q);
 
 	if (out) {
 		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
 		                  c->lws_role ? LWS_WRITE_HTTP : LWS_WRITE_RAW);
 
-		if ((more = conn_wrote(&c->conn, n)))
-			return more < 0 ? -1 : 0;
-	} else if (conn_more(&c->conn)) {
+		conn_pop(&c->conn);
+		if (n < 0)
+			return -1;
+	}
+	if (c->lws_role && (lws_partial_buffered(c->wsi) || c->conn.q.count ||
+	                    (c->body.read && !c->conn.closing))) {
+		/* WRITEABLE comes again once lws has written what it holds and the socket
+		 * takes more */
+		http_throttle(c);
 		return 0;
 	}
-	if (c->conn.closing)
+	if (c->conn.q.count || (c->body.read && !c->conn.closing)) {
+		/* more queued, or the next chunk of a body to read (body_fill) */
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	if (c->conn.closing) {
+		/* lws' HTTP role: everything is written and lws closes the TLS session next,
+		 * waiting for the client. Nothing more is read from it, and lws must not either:
+		 * while it holds bytes of a pipelined request it would service the connection in
+		 * a busy loop for as long as the client keeps it open (see http_throttle) */
+		if (!c->drain && c->lws_role)
+			lws_rx_flow_control(c->wsi, 0);
 		return c->drain ? 0 : -1;
+	}
 	if (c->busy && c->answered && !c->streaming && !c->in_process) {
 		/* a response given later: its request's bytes go now, then the next request */
 		memmove(c->in, c->in + c->req_bytes, c->in_len - c->req_bytes);
@@ -528,6 +650,7 @@ void http_conn_closed(struct http_conn *c)
 	c->conn.closing = true;
 	if (gone)
 		gone(c->gone_ctx);
+	body_end(c);
 	conn_release(&c->conn);
 	free(c->in);
 	free(c);
@@ -802,6 +925,10 @@ bool http_lws_serve(const struct http_routes *rs, struct iplimit *ipl, struct lw
 	case LWS_CALLBACK_TIMER:
 		if (!c)
 			return false;
+		if (c->throttled) {
+			http_throttle(c);
+			return true;
+		}
 		if (c->txn && c->gone && !c->conn.closing) {
 			if (lws_peer_gone(wsi)) {
 				wlog_debug("http", "client gone peer=%s", c->conn.addr);

@@ -40,9 +40,13 @@
  *   busy loop). A held POST with pipelined bytes behind it is told by lws repeating
  *   HTTP_BODY_COMPLETION: it is given up at once (its `gone` runs) and answered 503; a held
  *   GET gives no such sign, so Server-Sent Events are not offered on TLS listeners
- *   (config.c refuses them). A client that goes away while a request is held is noticed by
- *   a once-a-second probe of the socket (POLLRDHUP), so `gone` runs as on plain
- *   connections. Also: lws keeps at most 4 KiB of request head (a longer one is dropped
+ *   (config.c refuses them). A large answer (a static file) to a client that pipelines
+ *   and reads slowly would keep lws in that loop for the whole download: while the socket
+ *   is full, http_throttle (http.c) takes the connection off lws' busy list (rx flow
+ *   control, a timer looking at the socket instead of POLLOUT), and once everything is
+ *   written rx stays flow-controlled, so lws' close does not loop on it either. A client
+ *   that goes away while a request is held is noticed by a once-a-second probe of the
+ *   socket (POLLRDHUP), so `gone` runs as on plain connections. Also: lws keeps at most 4 KiB of request head (a longer one is dropped
  *   without an answer), splits the query at ';' as at '&', and keeps only the headers it
  *   knows by name and those the route lists. lws also ends a header at a bare CR (dropping
  *   the rest of that line) or a bare LF (what follows is the next header), and drops CR

@@ -11,15 +11,27 @@
  * HTTP. The WebSocket vhost's protocols are: protocols[0] "http" (plain HTTP, and the
  * protocol lws falls back to for an upgrade naming no subprotocol, which is refused), then
  * one "wamp.2.<serializer>" protocol per serializer the listener enables (and its .batched
- * twin; the names are the serializer descriptor table's), all served by ws.c's callback; lws picks the first subprotocol of the client's
- * list it knows. Every vhost's user is its listener, so each connection is served with
+ * twin; the names are the serializer descriptor table's), all served by ws.c's callback;
+ * lws picks the first subprotocol of the client's list it knows. Every vhost's user is its listener, so each connection is served with
  * exactly its listener's configuration (front.c: listener isolation).
+ *
+ * Listeners on one port (config.h, port_owner): the first one (the owner) listens; the
+ * others are chained to it (front_target.next). Plain: each keeps its own WebSocket vhost
+ * and the owner's front door hands every connection to exactly one of them (front.c).
+ * TLS: the owner's vhost is the port's, offering the serializers they all serve (lws
+ * picks the subprotocol before anything reads the path, so config.c requires one list);
+ * an upgrade to a path none of them has is answered 404 when lws confirms it
+ * (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE), and the listener of its path takes it when the
+ * WebSocket protocol filters it (ws.c); RawSocket goes to the one serving it, an HTTP
+ * request to the one with a service at its path. The port's WebSocket pings are its
+ * owner's (lws keeps one retry policy per vhost).
  */
 #include "router/net/listen.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -32,27 +44,65 @@
 
 #define WS_RAW_TLS_PROTOCOL "wampd-rawsocket" /* RawSocket over TLS (raw.c) */
 
-/* protocols[0]: plain HTTP (on a TLS listener the HTTP services, router/net/http.c), and
- * refusal of upgrades without a WAMP subprotocol */
+/* The listeners whose connections a WebSocket vhost with user l may carry, one after the
+ * other: over TLS those of its port (l is their owner), else l alone. */
+static struct listener *listener_next_on_vhost(const struct listener *l,
+                                               const struct listener *m)
+{
+	return l->cfg->tls_cert ? (struct listener *)m->front.next : NULL;
+}
+
+struct listener *listener_for_upgrade(struct listener *l, struct lws *wsi)
+{
+	char uri[512];
+	int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+
+	if (!l || n <= 0)
+		return NULL;
+	/* the front_target is the listener's first member */
+	return (struct listener *)front_path_target(&l->front, uri, (size_t)n,
+	                                             l->cfg->tls_cert != NULL);
+}
+
+/* protocols[0]: plain HTTP (on a TLS listener the HTTP services, router/net/http.c), the
+ * choice of the listener of a WebSocket upgrade, and refusal of upgrades without a WAMP
+ * subprotocol */
 static int listener_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
                                   void *user, void *in, size_t len)
 {
 	/* some callbacks (GET_THREAD_ID) come with a wsi of no vhost */
 	struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
-	struct listener *l = vh ? lws_vhost_user(vh) : NULL;
+	struct listener *l = vh ? lws_vhost_user(vh) : NULL, *m;
+	bool http = false;
 	int rc;
 
-	if (l && l->front.http && http_lws_serve(l->front.http, l->front.ipl, wsi, reason, in, len,
-	                                         &rc))
-		return rc;
+	for (m = l; m; m = listener_next_on_vhost(l, m)) {
+		if (!m->front.http)
+			continue;
+		http = true;
+		if (http_lws_serve(m->front.http, m->front.ipl, wsi, reason, in, len, &rc))
+			return rc;
+	}
 	switch (reason) {
 	case LWS_CALLBACK_WSI_DESTROY:
 		/* every wsi of the vhost ends here; an HTTP connection is bound to us */
-		if (l && l->front.http && lws_get_protocol(wsi) == &l->protocols[0])
+		if (http && lws_get_protocol(wsi) == &l->protocols[0])
 			http_lws_destroyed(wsi);
 		return 0;
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return tlspeer_verify(len);
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		return l ? tlspeer_load_cas(user, l->cfg->tls_ca_more) : 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		if (!in || strcasecmp(in, "websocket"))
+			return 0; /* lws refuses other upgrades itself */
+		if (!(m = listener_for_upgrade(l, wsi))) {
+			if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND,
+			                           "no WAMP service at this path"))
+				return -1;
+			return 1;
+		}
+		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		wlog_info("ws", "refusing WebSocket upgrade without a WAMP subprotocol");
 		return 1;
@@ -66,7 +116,10 @@ static int listener_http_callback(struct lws *wsi, enum lws_callback_reasons rea
 	}
 }
 
-static bool listener_protocols(struct listener *l)
+/* The WebSocket vhost's protocols (see the file comment) for `serializers`, and the
+ * RawSocket-over-TLS one when `raw_tls`. false if no serializer is served or on allocation
+ * failure. */
+static bool listener_protocols(struct listener *l, unsigned serializers, bool raw_tls)
 {
 	size_t n = 1;
 
@@ -79,7 +132,7 @@ static bool listener_protocols(struct listener *l)
 		for (int ser = 0; ser < WAMP_SER__COUNT; ser++) {
 			const struct wamp_serializer_desc *d = &wamp_serializers[ser];
 
-			if (!(l->cfg->serializers & (1u << ser)) || !d->codec)
+			if (!(serializers & (1u << ser)) || !d->codec)
 				continue;
 			l->protocols[n].name = batched ? d->subprotocol_batched : d->subprotocol;
 			l->protocols[n].callback = ws_callback;
@@ -89,7 +142,7 @@ static bool listener_protocols(struct listener *l)
 			n++;
 		}
 	}
-	if (n > 1 && l->cfg->tls_cert && l->cfg->rawsocket) {
+	if (n > 1 && raw_tls) {
 		/* universal over TLS: where lws binds a connection whose decrypted first line
 		 * is not HTTP (see listener_tls) */
 		l->protocols[n].name = WS_RAW_TLS_PROTOCOL;
@@ -99,24 +152,51 @@ static bool listener_protocols(struct listener *l)
 	return n > 1;
 }
 
-/*
- * A TLS listener's listening vhost (OpenSSL through lws; the certificate, key and client
- * CA of the listener):
- * - websocket: the WebSocket vhost listens itself;
- * - universal: the same, and a connection whose decrypted first line is not HTTP (a
- *   RawSocket client's first octet is 0x7F, which no HTTP method starts with) is handed by
- *   lws to the "wampd-rawsocket" protocol (raw.c) with the bytes it read
- *   (LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG): the decrypted first octet
- *   decides, as the front door's first octet does without TLS;
- * - rawsocket: a raw vhost whose connections all go to "wampd-rawsocket".
- * Prints the listening URLs (wss://, rss://). false on failure (logged).
- */
-static bool listener_tls(struct router *rt, struct lws_context *ctx,
-                         const lws_retry_bo_t *retry, struct listener *l, size_t i)
+/* "listening ..." lines (stdout, which tests read, and the log) for one listener once its
+ * port listens: its WebSocket URL, RawSocket, or Unix socket. */
+static void listener_print(const struct listener *l)
 {
 	const struct listener_config *lc = l->cfg;
-	const struct config *cfg = &rt->cfg;
-	const char *host = lc->host ? lc->host : "0.0.0.0";
+	/* where its port's socket is bound (--host moves the first listener's, with its port) */
+	const char *host = l->owner->cfg->host ? l->owner->cfg->host : "0.0.0.0";
+	bool tls = lc->tls_cert != NULL;
+
+	if (lc->unix_path) {
+		printf("listening unix:%s\n", lc->unix_path);
+		wlog_notice("router", "listening unix=%s websocket=%s rawsocket=%s", lc->unix_path,
+		            lc->websocket ? "yes" : "no", lc->rawsocket ? "yes" : "no");
+		return;
+	}
+	if (lc->websocket) {
+		printf("listening %s://%s:%d%s\n", tls ? "wss" : "ws", host, l->listen_port,
+		       strcmp(lc->path, "*") ? lc->path : "/");
+		wlog_notice("router", "listening url=%s://%s:%d%s", tls ? "wss" : "ws", host,
+		            l->listen_port, strcmp(lc->path, "*") ? lc->path : "/ (any path)");
+	}
+	if (lc->rawsocket) {
+		printf("listening %s://%s:%d\n", tls ? "rss" : "rs", host, l->listen_port);
+		wlog_notice("router", "listening rawsocket%s=%s:%d", tls ? "+tls" : "", host,
+		            l->listen_port);
+	}
+}
+
+/*
+ * A TLS port's listening vhost, made by its owner l (OpenSSL through lws; the certificate,
+ * key and client CA they share), for what the port's listeners serve together:
+ * - WebSocket: the vhost listens itself (an upgrade goes to the listener of its path, see
+ *   listener_http_callback and ws.c);
+ * - and RawSocket: a connection whose decrypted first line is not HTTP (a RawSocket
+ *   client's first octet is 0x7F, which no HTTP method starts with) is handed by lws to
+ *   the "wampd-rawsocket" protocol (raw.c) with the bytes it read
+ *   (LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG): the decrypted first octet
+ *   decides, as the front door's first octet does without TLS;
+ * - RawSocket only: a raw vhost whose connections all go to "wampd-rawsocket".
+ * false on failure (logged).
+ */
+static bool listener_tls(struct lws_context *ctx, struct listener *l, size_t i,
+                         bool websocket, bool rawsocket)
+{
+	const struct listener_config *lc = l->cfg;
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
 
@@ -134,11 +214,11 @@ static bool listener_tls(struct router *rt, struct lws_context *ctx,
 		if (!lc->tls_require_client_cert)
 			info.options |= LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
 	}
-	if (lc->rawsocket) {
+	if (rawsocket) {
 		info.listen_accept_role = "raw-skt";
 		info.listen_accept_protocol = WS_RAW_TLS_PROTOCOL;
 	}
-	if (lc->websocket) {
+	if (websocket) {
 		info.vhost_name = l->front.ws_vhost_name;
 		info.protocols = l->protocols;
 		info.user = l;
@@ -147,10 +227,10 @@ static bool listener_tls(struct router *rt, struct lws_context *ctx,
 		 * offer h2 first, which browsers take for https:// (WebSocket uses HTTP/1.1) */
 		info.alpn = "http/1.1";
 		info.keepalive_timeout = HTTP_IDLE_S;
-		if (lc->rawsocket)
+		if (rawsocket)
 			info.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
-		if (cfg->ping_interval_s && cfg->ping_timeout_s)
-			info.retry_and_idle_policy = retry;
+		if (lc->ping_interval_s && lc->ping_timeout_s)
+			info.retry_and_idle_policy = &l->retry;
 	} else {
 		snprintf(l->front_name, sizeof(l->front_name), "wampd-rawtls-%04u", (unsigned)(i % 10000));
 		info.vhost_name = l->front_name;
@@ -163,149 +243,174 @@ static bool listener_tls(struct router *rt, struct lws_context *ctx,
 	vh = lws_create_vhost(ctx, &info);
 	if (!vh) {
 		wlog_error("listen", "cannot listen with TLS on %s:%d (listener %zu: check the "
-		           "certificate, key and port)", host, lc->port, i);
+		           "certificate, key and port)", lc->host ? lc->host : "0.0.0.0", lc->port, i);
 		return false;
 	}
-	if (lc->websocket) {
+	if (websocket)
 		l->vhost = vh;
-		printf("listening wss://%s:%d%s\n", host, lws_get_vhost_listen_port(vh),
-		       strcmp(lc->path, "*") ? lc->path : "/");
-		wlog_notice("router", "listening url=wss://%s:%d%s", host,
-		            lws_get_vhost_listen_port(vh), lc->path);
-	} else {
+	else
 		l->front_vhost = vh;
+	l->listen_port = lws_get_vhost_listen_port(vh);
+	return true;
+}
+
+/* A plain listener's WebSocket vhost, which adopts the upgrades its port's front door hands
+ * it. false on failure (logged). */
+static bool listener_ws_vhost(struct lws_context *ctx, struct listener *l, size_t i)
+{
+	const struct listener_config *lc = l->cfg;
+	struct lws_context_creation_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.iface = lc->host;
+	info.protocols = l->protocols;
+	info.user = l;
+	info.vhost_name = l->front.ws_vhost_name;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (lc->ping_interval_s && lc->ping_timeout_s)
+		info.retry_and_idle_policy = &l->retry;
+	l->vhost = lws_create_vhost(ctx, &info);
+	l->front.ws_vhost = l->vhost;
+	if (!l->vhost)
+		wlog_error("listen", "cannot create the WebSocket vhost of listener %zu", i);
+	return l->vhost != NULL;
+}
+
+/* A plain port's front door, made by its owner l: the listening socket (a Unix socket, or
+ * ours when shared with SO_REUSEPORT: reuseport.c). false on failure (logged). */
+static bool listener_front(struct lws_context *ctx, struct listener *l, size_t i)
+{
+	const struct listener_config *lc = l->cfg;
+	struct lws_context_creation_info info;
+
+	l->front_protocols[0].name = "wampd-front";
+	l->front_protocols[0].callback = front_callback;
+	l->front_protocols[0].per_session_data_size = front_pss_size();
+	snprintf(l->front_name, sizeof(l->front_name), "wampd-front-%04u", (unsigned)(i % 10000));
+	memset(&info, 0, sizeof(info));
+	info.port = lc->port;
+	info.iface = lc->host;
+	info.protocols = l->front_protocols;
+	info.user = &l->front;
+	info.vhost_name = l->front_name;
+	info.options = LWS_SERVER_OPTION_ONLY_RAW | LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (lc->reuse_port && !lc->unix_path) /* the listener is ours (reuseport.c) */
+		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	if (lc->unix_path) {
+		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+		info.iface = lc->unix_path;
+		info.port = 0; /* lws: port 0 + UNIX_SOCK = a Unix socket at iface */
+		unlink(lc->unix_path); /* a stale socket file from an earlier run */
 	}
-	if (lc->rawsocket) {
-		printf("listening rss://%s:%d\n", host, lws_get_vhost_listen_port(vh));
-		wlog_notice("router", "listening rawsocket+tls=%s:%d", host,
-		            lws_get_vhost_listen_port(vh));
+	l->front_vhost = lws_create_vhost(ctx, &info);
+	if (!l->front_vhost) {
+		wlog_error("listen", "cannot listen on %s:%d", lc->host ? lc->host : "*", lc->port);
+		return false;
+	}
+	if (info.port == CONTEXT_PORT_NO_LISTEN_SERVER &&
+	    !(l->reuseport = reuseport_listen(ctx, l->front_vhost, "wampd-front", lc->host,
+	                                      lc->port)))
+		return false;
+	l->listen_port = l->reuseport ? reuseport_port(l->reuseport)
+	                              : lws_get_vhost_listen_port(l->front_vhost);
+	return true;
+}
+
+/* Listener i's own part: its configuration, what its port's front door hands it (its
+ * front_target, chained after the earlier listeners of its port), its HTTP services, its
+ * ping policy. false on failure (logged). */
+static bool listener_init(struct listeners *ls, struct router *rt, size_t i)
+{
+	struct listener *l = &ls->l[i];
+	const struct listener_config *lc = &rt->cfg.listeners[i];
+	struct front_target **tail;
+
+	l->rt = rt;
+	l->cfg = lc;
+	l->owner = &ls->l[lc->port_owner];
+	/* lws keeps the name's pointer; front.c writes it into the Host of every head it
+	 * hands over, to keep the connection on this listener's vhost (listener isolation) */
+	snprintf(l->front.ws_vhost_name, sizeof(l->front.ws_vhost_name), FRONT_VHOST_NAME_FMT,
+	         (unsigned)(i % 10000));
+	l->front.serializers = lc->serializers;
+	l->front.head_timeout_s = (int)rt->cfg.hello_timeout_s;
+	l->front.ws_path = lc->path;
+	/* a Unix socket has no peer address to limit per */
+	l->front.ipl = lc->unix_path ? NULL : &rt->ipl;
+	l->front.websocket = lc->websocket;
+	l->front.rawsocket = lc->rawsocket;
+	l->front.rt = rt;
+	l->front.auth = &lc->auth;
+	l->front.max_message_size = lc->max_message_size;
+	l->front.tls_ca_more = lc->tls_ca_more;
+	l->retry.secs_since_valid_ping = (uint16_t)lc->ping_interval_s;
+	l->retry.secs_since_valid_hangup = (uint16_t)lc->ping_timeout_s;
+	if (l->owner != l) {
+		for (tail = &l->owner->front.next; *tail; tail = &(*tail)->next)
+			;
+		*tail = &l->front;
+	}
+	if (lc->nhttp) {
+		char why[256];
+
+		if (!(l->front.http = httpsvc_listener_new(rt, lc, why, sizeof(why)))) {
+			wlog_error("config", "listener %zu: %s", i, why);
+			return false;
+		}
 	}
 	return true;
 }
 
-bool listeners_open(struct listeners *ls, struct router *rt, struct lws_context *ctx,
-                    const lws_retry_bo_t *retry)
+bool listeners_open(struct listeners *ls, struct router *rt, struct lws_context *ctx)
 {
 	const struct config *cfg = &rt->cfg;
-	struct lws_context_creation_info info;
 
 	ls->l = calloc(cfg->nlisteners, sizeof(*ls->l));
 	if (!ls->l)
 		return false;
 	ls->n = cfg->nlisteners;
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		if (!listener_init(ls, rt, i))
+			return false;
 	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		struct listener *l = &ls->l[i];
-		const struct listener_config *lc = &cfg->listeners[i];
+		struct listener *l = &ls->l[i], *m;
+		const struct listener_config *lc = l->cfg;
+		unsigned sers = lc->serializers;
+		bool ws = lc->websocket, raw = lc->rawsocket;
 
-		l->rt = rt;
-		l->cfg = lc;
-		/* lws keeps the name's pointer; front.c writes it into the Host of every head it
-		 * hands over, to keep the connection on this listener's vhost (listener isolation) */
-		snprintf(l->front.ws_vhost_name, sizeof(l->front.ws_vhost_name), FRONT_VHOST_NAME_FMT,
-		         (unsigned)(i % 10000));
-		if (!listener_protocols(l)) {
+		if (lc->tls_cert && l->owner == l) {
+			/* what the port's listeners serve together (see listener_tls; their WebSocket
+		 * serializers are the same, config.c) */
+			for (m = (struct listener *)l->front.next; m; m = (struct listener *)m->front.next) {
+				sers |= m->cfg->websocket ? m->cfg->serializers : 0;
+				ws = ws || m->cfg->websocket;
+				raw = raw || m->cfg->rawsocket;
+			}
+		}
+		if (!listener_protocols(l, sers, lc->tls_cert && raw)) {
 			wlog_error("listen", "listener %zu: no supported serializer", i);
 			return false;
 		}
-		int listen_port;
-
-		/* what the front door (front.c) or, over TLS, raw_tls_callback hands connections
-		 * to: the vhosts' user */
-		l->front.serializers = lc->serializers;
-		l->front.head_timeout_s = (int)cfg->hello_timeout_s;
-		l->front.ws_path = lc->path;
-		/* a Unix socket has no peer address to limit per */
-		l->front.ipl = lc->unix_path ? NULL : &rt->ipl;
-		l->front.websocket = lc->websocket;
-		l->front.rawsocket = lc->rawsocket;
-		l->front.rt = rt;
-		l->front.auth = &lc->auth;
-		if (lc->nhttp) {
-			char why[256];
-
-			if (!(l->front.http = httpsvc_listener_new(rt, lc, why, sizeof(why)))) {
-				wlog_error("config", "listener %zu: %s", i, why);
-				return false;
-			}
-		}
 		if (lc->tls_cert) {
-			/* TLS: the listening vhost itself (a front door cannot read an encrypted head;
-			 * lws' HTTP role parses the HTTP services' requests there, see http.h) */
-			if (lc->reuse_port)
+			/* TLS: the port's listening vhost itself (a front door cannot read an
+			 * encrypted head; lws' HTTP role parses the HTTP services' requests there, see
+			 * http.h) */
+			if (lc->reuse_port && l->owner == l)
 				wlog_warn("config", "listener %zu: reuse_port is not supported with TLS "
 				          "yet; this listener does not share its port", i);
-			if (!listener_tls(rt, ctx, retry, l, i))
+			if (l->owner == l && !listener_tls(ctx, l, i, ws, raw))
 				return false;
-			continue;
+			l->vhost = l->owner->vhost;
+			l->listen_port = l->owner->listen_port;
+		} else {
+			if (!listener_ws_vhost(ctx, l, i))
+				return false;
+			if (l->owner == l && !listener_front(ctx, l, i))
+				return false;
+			l->listen_port = l->owner->listen_port;
 		}
-
-		/* the WebSocket vhost: adopts the connections the front door hands over */
-		memset(&info, 0, sizeof(info));
-		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-		info.iface = lc->host;
-		info.protocols = l->protocols;
-		info.user = l;
-		info.vhost_name = l->front.ws_vhost_name;
-		info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
-		if (cfg->ping_interval_s && cfg->ping_timeout_s)
-			info.retry_and_idle_policy = retry;
-		l->vhost = lws_create_vhost(ctx, &info);
-		if (!l->vhost) {
-			wlog_error("listen", "cannot create the WebSocket vhost of listener %zu", i);
-			return false;
-		}
-
-		/* the front door: the listening socket, raw until it knows the protocol */
-		l->front.ws_vhost = l->vhost;
-		l->front_protocols[0].name = "wampd-front";
-		l->front_protocols[0].callback = front_callback;
-		l->front_protocols[0].per_session_data_size = front_pss_size();
-		snprintf(l->front_name, sizeof(l->front_name), "wampd-front-%04u", (unsigned)(i % 10000));
-		memset(&info, 0, sizeof(info));
-		info.port = lc->port;
-		info.iface = lc->host;
-		info.protocols = l->front_protocols;
-		info.user = &l->front;
-		info.vhost_name = l->front_name;
-		info.options = LWS_SERVER_OPTION_ONLY_RAW | LWS_SERVER_OPTION_DISABLE_IPV6;
-		if (lc->reuse_port && !lc->unix_path) /* the listener is ours (reuseport.c) */
-			info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-		if (lc->unix_path) {
-			info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
-			info.iface = lc->unix_path;
-			info.port = 0; /* lws: port 0 + UNIX_SOCK = a Unix socket at iface */
-			unlink(lc->unix_path); /* a stale socket file from an earlier run */
-		}
-		l->front_vhost = lws_create_vhost(ctx, &info);
-		if (!l->front_vhost) {
-			wlog_error("listen", "cannot listen on %s:%d", lc->host ? lc->host : "*", lc->port);
-			return false;
-		}
-		if (info.port == CONTEXT_PORT_NO_LISTEN_SERVER &&
-		    !(l->reuseport = reuseport_listen(ctx, l->front_vhost, "wampd-front",
-		                                      lc->host, lc->port)))
-			return false;
-		listen_port = l->reuseport ? reuseport_port(l->reuseport)
-		                           : lws_get_vhost_listen_port(l->front_vhost);
-		if (lc->unix_path) {
-			printf("listening unix:%s\n", lc->unix_path);
-			wlog_notice("router", "listening unix=%s websocket=%s rawsocket=%s",
-			            lc->unix_path, lc->websocket ? "yes" : "no",
-			            lc->rawsocket ? "yes" : "no");
-			continue;
-		}
-		if (lc->websocket) {
-			printf("listening ws://%s:%d%s\n", lc->host ? lc->host : "0.0.0.0",
-			       listen_port, strcmp(lc->path, "*") ? lc->path : "/");
-			wlog_notice("router", "listening url=ws://%s:%d%s", lc->host ? lc->host : "0.0.0.0",
-			            listen_port,
-			            strcmp(lc->path, "*") ? lc->path : "/ (any path)");
-		}
-		if (lc->rawsocket) {
-			printf("listening rs://%s:%d\n", lc->host ? lc->host : "0.0.0.0", listen_port);
-			wlog_notice("router", "listening rawsocket=%s:%d", lc->host ? lc->host : "0.0.0.0",
-			            listen_port);
-		}
+		listener_print(l);
 	}
 	fflush(stdout);
 	return true;

@@ -11,16 +11,23 @@
  *
  * Shutdown (loop_run after *stop): calls waiting for a callee are answered first, then
  * every session is told GOODBYE wamp.close.system_shutdown through the connection core's
- * registry and every HTTP service answers what it holds; the loop goes on serving until
- * every connection has closed or the grace period is over.
+ * registry and every HTTP service answers what it holds, and the stop hook (the worker
+ * processes, loop_on_stop) begins; the loop goes on serving until every connection has
+ * closed or the grace period is over, and the hook is done or its own limit is over.
+ *
+ * Watched descriptors (loop_watch_fd: child processes' pipes, the SIGCHLD self-pipe) are
+ * adopted as lws raw files on a vhost of their own; the callback only tells the owner
+ * that the descriptor wants reading.
  */
 #include "router/net/loop.h"
 
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <uthash.h>
 
 #include "common/clock.h"
@@ -34,10 +41,17 @@ struct loop {
 	struct router *rt;
 	struct lws_context *ctx;
 	struct listeners listeners;
-	lws_retry_bo_t retry;
 	lws_sorted_usec_list_t tick;
 	unsigned ticks;
 	volatile int *stop;
+	/* loop_watch_fd: raw file descriptors adopted on a vhost of their own */
+	struct lws_vhost *watch_vhost;
+	struct lws_protocols watch_protocols[2];
+	/* loop_on_stop */
+	void (*stop_begin)(void *arg);
+	bool (*stop_busy)(void *arg);
+	void *stop_arg;
+	int stop_max_ms;
 };
 
 static void loop_lws_log(int level, const char *line)
@@ -173,10 +187,7 @@ struct loop *loop_new(struct router *rt)
 		goto fail;
 	}
 
-	lp->retry.secs_since_valid_ping = (uint16_t)cfg->ping_interval_s;
-	lp->retry.secs_since_valid_hangup = (uint16_t)cfg->ping_timeout_s;
-
-	if (!listeners_open(&lp->listeners, rt, lp->ctx, &lp->retry))
+	if (!listeners_open(&lp->listeners, rt, lp->ctx))
 		goto fail;
 	lws_sul_schedule(lp->ctx, 0, &lp->tick, loop_tick, 250 * LWS_US_PER_MS);
 	rt->realms.timers.start = loop_timer_start;
@@ -190,7 +201,7 @@ fail:
 
 int loop_run(struct loop *lp, volatile int *stop, int grace_ms)
 {
-	int64_t deadline;
+	int64_t deadline, busy_deadline;
 
 	lp->stop = stop;
 	while (!*stop)
@@ -208,8 +219,13 @@ int loop_run(struct loop *lp, volatile int *stop, int grace_ms)
 	}
 	conn_shutdown_all(lp->rt);
 	httpsvc_shutdown_all(lp->rt);
+	/* the supervised processes stop now that no new session is admitted */
+	if (lp->stop_begin)
+		lp->stop_begin(lp->stop_arg);
 	deadline = clock_mono_ms() + grace_ms;
-	while (lp->rt->nconns && clock_mono_ms() < deadline)
+	busy_deadline = clock_mono_ms() + lp->stop_max_ms;
+	while ((lp->rt->nconns && clock_mono_ms() < deadline) ||
+	       (lp->stop_busy && lp->stop_busy(lp->stop_arg) && clock_mono_ms() < busy_deadline))
 		if (lws_service(lp->ctx, 0) < 0)
 			break;
 	if (lp->rt->nconns)
@@ -237,4 +253,96 @@ void loop_free(struct loop *lp)
 struct lws_context *loop_context(struct loop *lp)
 {
 	return lp->ctx;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* watched descriptors                                                                  */
+
+struct loop_watch {
+	struct lws *wsi; /* NULL once lws closed it (hang-up) */
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static int loop_watch_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                               void *in, size_t len)
+{
+	struct loop_watch *w = lws_get_opaque_user_data(wsi);
+
+	(void)user, (void)in, (void)len;
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		if (w)
+			w->fn(w->arg);
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		/* a hang-up without data left: lws gave the descriptor up; the owner reads the end
+		 * of file and unwatches */
+		if (w && w->wsi == wsi) {
+			w->wsi = NULL;
+			w->fn(w->arg);
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+struct loop_watch *loop_watch_fd(struct loop *lp, int fd, void (*fn)(void *arg), void *arg)
+{
+	struct loop_watch *w;
+	lws_sock_file_fd_type u;
+
+	if (!lp->watch_vhost) {
+		struct lws_context_creation_info info;
+
+		lp->watch_protocols[0].name = "wampd-watch";
+		lp->watch_protocols[0].callback = loop_watch_callback;
+		memset(&info, 0, sizeof(info));
+		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+		info.protocols = lp->watch_protocols;
+		info.vhost_name = "watch";
+		info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+		if (!(lp->watch_vhost = lws_create_vhost(lp->ctx, &info))) {
+			wlog_error("router", "cannot create the vhost for watched descriptors");
+			return NULL;
+		}
+	}
+	if (!(w = calloc(1, sizeof(*w))))
+		return NULL;
+	w->fn = fn;
+	w->arg = arg;
+	/* lws closes what it adopted: it gets a duplicate, the caller keeps fd */
+	u.filefd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (u.filefd < 0 ||
+	    !(w->wsi = lws_adopt_descriptor_vhost(lp->watch_vhost, LWS_ADOPT_RAW_FILE_DESC, u,
+	                                          "wampd-watch", NULL))) {
+		if (u.filefd >= 0)
+			close(u.filefd);
+		wlog_error("router", "cannot watch descriptor %d", fd);
+		free(w);
+		return NULL;
+	}
+	lws_set_opaque_user_data(w->wsi, w);
+	return w;
+}
+
+void loop_unwatch(struct loop_watch *w)
+{
+	if (!w)
+		return;
+	if (w->wsi) {
+		lws_set_opaque_user_data(w->wsi, NULL);
+		lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+	free(w);
+}
+
+void loop_on_stop(struct loop *lp, void (*begin)(void *arg), bool (*busy)(void *arg),
+                  void *arg, int max_ms)
+{
+	lp->stop_begin = begin;
+	lp->stop_busy = busy;
+	lp->stop_arg = arg;
+	lp->stop_max_ms = max_ms;
 }

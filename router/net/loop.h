@@ -6,6 +6,8 @@
 #ifndef WAMPD_ROUTER_LOOP_H
 #define WAMPD_ROUTER_LOOP_H
 
+#include <stdbool.h>
+
 #include "router/core/router.h"
 
 struct loop;
@@ -30,5 +32,25 @@ struct lws_context *loop_context(struct loop *lp);
 
 /* Destroy the context (closing any connection left) and free the loop. NULL: nothing. */
 void loop_free(struct loop *lp);
+
+/*
+ * Watch descriptor fd (borrowed: the caller keeps and closes it, after loop_unwatch) for
+ * input: fn(arg) runs when it is readable or hung up (fn reads it without blocking until
+ * EAGAIN or end of file). For pipes from child processes and the SIGCHLD self-pipe
+ * (router/workers/). Returns NULL (logged) on failure.
+ */
+struct loop_watch;
+struct loop_watch *loop_watch_fd(struct loop *lp, int fd, void (*fn)(void *arg), void *arg);
+
+/* Stop watching (fn is not called again) and free w. NULL: nothing. */
+void loop_unwatch(struct loop_watch *w);
+
+/*
+ * Work to finish when the router stops (the worker processes): loop_run calls begin(arg)
+ * once the router refuses new sessions, then serves until busy(arg) is false too (but
+ * no longer than max_ms from then). One hook per loop; a second call replaces it.
+ */
+void loop_on_stop(struct loop *lp, void (*begin)(void *arg), bool (*busy)(void *arg),
+                  void *arg, int max_ms);
 
 #endif

@@ -35,15 +35,17 @@ struct raw_conn {
 	struct lws *wsi;
 	const struct auth_config *auth;
 	unsigned serializers;
+	uint32_t max_len;                 /* longest message accepted (the listener's) */
 	uint8_t hs[4];
 	size_t hs_have;
 	uint32_t peer_max;                /* longest message the client accepts */
 	struct rs_rx rx;
 	bool refuse;                      /* answer the handshake with error 4 (per-address
 	                                     limit) */
-	char *tls_cn;                     /* verified client certificate's CN until the session
-	                                     takes it (owned), or NULL */
-	uint8_t *tls_channel_id;          /* TLS: tls-unique binding until the session takes it
+	char *tls_cn;                     /* verified client certificate's CN until the session is
+	                                     opened (owned), or NULL */
+	uint8_t *tls_cert_sha1;           /* ... and its fingerprint (owned), or NULL */
+	uint8_t *tls_channel_id;          /* TLS: tls-unique binding until the session is opened
 	                                     (owned), or NULL */
 };
 
@@ -162,9 +164,8 @@ static int raw_handshake(struct raw_conn *c)
 {
 	uint8_t reply[4];
 	enum wamp_ser ser = WAMP_SER_JSON;
-	uint32_t our_max = c->conn.rt->cfg.max_message_size > RS_MAX_LEN
-	                       ? RS_MAX_LEN
-	                       : (uint32_t)c->conn.rt->cfg.max_message_size;
+	struct proto_peer peer = {.hello_deadline = true};
+	uint32_t our_max = c->max_len;
 	enum rs_error err;
 
 	if (c->refuse || !conn_admit(c->conn.rt, "raw", c->conn.addr)) {
@@ -188,17 +189,21 @@ static int raw_handshake(struct raw_conn *c)
 		conn_close(&c->conn, 0, NULL, false);
 		return 0;
 	}
-	if (!(c->conn.session = session_new(&raw_peer_ops, &c->conn, ser)))
+	if (!(c->conn.session =
+	          session_new(&raw_peer_ops, &c->conn, ser, &c->conn.rt->metrics)))
 		return -1;
-	c->conn.session->auth = c->auth;
-	c->conn.session->tls_cn = c->tls_cn; /* the session owns them from here on */
-	c->conn.session->tls_channel_id = c->tls_channel_id;
+	peer.auth = c->auth;
+	peer.tls_cn = c->tls_cn; /* the state machine owns them from here on */
+	peer.tls_cert_sha1 = c->tls_cert_sha1;
+	peer.tls_channel_id = c->tls_channel_id;
 	c->tls_cn = NULL;
+	c->tls_cert_sha1 = NULL;
 	c->tls_channel_id = NULL;
 	conn_count(&c->conn);
 	/* the front door's deadline covered the handshake; the session's own takes over */
 	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
-	proto_transport_open(c->conn.rt, c->conn.session);
+	if (!proto_transport_open(c->conn.rt, c->conn.session, &peer))
+		session_close(c->conn.session, 1011, "out of memory");
 	if (!raw_queue_verbatim(c, reply, 4, NULL, 0))
 		return -1;
 	wlog_debug("raw", "open peer=%s serializer=%s max_out=%u", c->conn.addr, wamp_ser_name(ser),
@@ -210,7 +215,7 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 {
 	enum rs_rx_result r;
 
-	metrics.bytes_in += len;
+	c->conn.rt->metrics.bytes_in += len;
 	if (c->conn.closing)
 		return 0; /* draining: what the client still sends is ignored */
 	if (!c->conn.session) {
@@ -227,10 +232,7 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 		if (!c->conn.session)
 			return 0;
 	}
-	r = rs_rx_feed(&c->rx, in, len, (uint32_t)(c->conn.rt->cfg.max_message_size > RS_MAX_LEN
-	                                               ? RS_MAX_LEN
-	                                               : c->conn.rt->cfg.max_message_size),
-	               raw_on_frame, c);
+	r = rs_rx_feed(&c->rx, in, len, c->max_len, raw_on_frame, c);
 	switch (r) {
 	case RS_RX_OK:
 	case RS_RX_STOP:
@@ -240,9 +242,9 @@ int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len)
 		             "malformed RawSocket frame prefix (reserved bits or type)");
 		return 0;
 	case RS_RX_TOO_BIG:
-		wlog_warn("raw", "message too big session=%llu peer=%s: %u bytes, limit %zu",
+		wlog_warn("raw", "message too big session=%llu peer=%s: %u bytes, limit %u",
 		          (unsigned long long)c->conn.session->id, c->conn.addr, c->rx.len,
-		          c->conn.rt->cfg.max_message_size);
+		          c->max_len);
 		session_fail(c->conn.session, 0, 0, WAMPD_ERR_TOO_BIG, "message over the maximum length");
 		return 0;
 	case RS_RX_NOMEM:
@@ -266,7 +268,7 @@ int raw_conn_writeable(struct raw_conn *c)
 			n += 4;
 		}
 		w = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
-		metrics.bytes_out += n;
+		c->conn.rt->metrics.bytes_out += n;
 		if ((w = conn_wrote(&c->conn, w)))
 			return w < 0 ? -1 : 0;
 	} else if (conn_more(&c->conn)) {
@@ -276,7 +278,8 @@ int raw_conn_writeable(struct raw_conn *c)
 }
 
 struct raw_conn *raw_conn_new(struct router *rt, struct lws *wsi, unsigned serializers,
-                              const struct auth_config *auth, const char *addr)
+                              const struct auth_config *auth, size_t max_message_size,
+                              const char *addr)
 {
 	struct raw_conn *c = calloc(1, sizeof(*c));
 
@@ -287,6 +290,7 @@ struct raw_conn *raw_conn_new(struct router *rt, struct lws *wsi, unsigned seria
 	c->conn.rt = rt;
 	c->serializers = serializers;
 	c->auth = auth;
+	c->max_len = max_message_size > RS_MAX_LEN ? RS_MAX_LEN : (uint32_t)max_message_size;
 	snprintf(c->conn.addr, sizeof(c->conn.addr), "%s", addr);
 	conn_open(&c->conn);
 	return c;
@@ -301,6 +305,7 @@ void raw_conn_closed(struct raw_conn *c)
 	conn_release(&c->conn);
 	rs_rx_clear(&c->rx);
 	free(c->tls_cn);
+	free(c->tls_cert_sha1);
 	free(c->tls_channel_id);
 	wlog_debug("raw", "closed peer=%s", c->conn.addr);
 	free(c);
@@ -326,17 +331,20 @@ static int raw_tls_first(struct lws *wsi, struct raw_tls_pss *p, const struct fr
 	char addr[IPLIMIT_ADDR_MAX + 8];
 
 	snprintf(addr, sizeof(addr), "%s:%d", p->ip, p->port);
-	if (in[0] != RS_MAGIC) {
+	t = front_rawsocket_target(t); /* the port's listener serving RawSocket */
+	if (in[0] != RS_MAGIC || !t) {
 		wlog_info("raw", "closing a TLS connection that is not RawSocket peer=%s (first "
 		          "octet %02x)", addr, in[0]);
 		return -1;
 	}
-	if (!(p->raw = raw_conn_new(t->rt, wsi, t->serializers, t->auth, addr)))
+	if (!(p->raw = raw_conn_new(t->rt, wsi, t->serializers, t->auth, t->max_message_size,
+	                            addr)))
 		return -1;
 	p->raw->refuse = p->over_limit;
 	/* the TLS handshake is over by now: the client certificate and the channel binding
 	 * (cryptosign's tls-unique) are known */
 	p->raw->tls_cn = tlspeer_cn(wsi);
+	p->raw->tls_cert_sha1 = tlspeer_cert_sha1(wsi);
 	p->raw->tls_channel_id = tlspeer_channel_id(wsi);
 	/* the RawSocket handshake must come within the hello timeout (at the handshake the
 	 * session's own HELLO deadline takes over, see raw_handshake) */
@@ -360,6 +368,8 @@ int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	switch (reason) {
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return tlspeer_verify(len); /* protocols[0] of a rawsocket-only TLS vhost */
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		return t ? tlspeer_load_cas(user, t->tls_ca_more) : 0; /* ... the same */
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return 1; /* a WebSocket upgrade naming this protocol: not a WAMP subprotocol */
 	case LWS_CALLBACK_RAW_ADOPT:

@@ -27,10 +27,12 @@ struct raw_conn;
 /*
  * A new RawSocket connection on wsi (a raw-role connection) for router rt, serving the
  * serializers in the bit set `serializers`, authenticating with `auth` (borrowed, lives as
- * long as the listener). addr is "ip:port" for logs. NULL on allocation failure (close).
+ * long as the listener), messages of up to max_message_size bytes (the listener's; at
+ * most RawSocket's 16 MiB). addr is "ip:port" for logs. NULL on allocation failure (close).
  */
 struct raw_conn *raw_conn_new(struct router *rt, struct lws *wsi, unsigned serializers,
-                              const struct auth_config *auth, const char *addr);
+                              const struct auth_config *auth, size_t max_message_size,
+                              const char *addr);
 
 /* Bytes received. Returns -1 when the connection must be closed now. */
 int raw_conn_receive(struct raw_conn *c, const uint8_t *in, size_t len);
@@ -46,7 +48,8 @@ void raw_conn_closed(struct raw_conn *c);
  * listener's raw vhost (its only protocol, LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG)
  * and a universal TLS listener's WebSocket vhost (where lws binds a connection whose
  * decrypted first line is not HTTP, LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG).
- * The vhost's user is the listener's struct front_target. The first decrypted octet must
+ * The vhost's user is the port's first listener's struct front_target; the connection is
+ * served by the one of its port serving RawSocket (front.h). The first decrypted octet must
  * be 0x7F, else the connection is closed; the verified client certificate's CN goes to the
  * session (the tls authentication method); the per-address limit applies (error 4).
  * The protocol's per_session_data_size must be 0 (the state is allocated here).

@@ -1,7 +1,8 @@
 /*
  * tlspeer.h - what wampd takes from the peer of a TLS connection (libwebsockets on
  * OpenSSL), the same for every transport: WebSocket (ws.c) and RawSocket (raw.c): the
- * client certificate's verification and common name, and the tls-unique channel binding.
+ * client certificate's verification, common name and fingerprint, and the tls-unique
+ * channel binding.
  *
  * Client certificates: a listener with ca_certificates asks for one
  * (LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT, optional unless
@@ -26,17 +27,33 @@
 int tlspeer_verify(size_t preverify_ok);
 
 /*
+ * LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS (ctx: the vhost's SSL_CTX, the
+ * callback's user): load the CA files `files` (NULL-terminated, or NULL: none) besides
+ * the one libwebsockets loaded, to verify client certificates against and to name in the
+ * certificate request. 0, or 1 (logged; the vhost is not created) if one cannot be read.
+ */
+int tlspeer_load_cas(void *ctx, char *const *files);
+
+/*
  * The common name of the client certificate of a TLS connection, when OpenSSL verified it
- * against the listener's CA: a malloc'd string the caller owns (the session's tls_cn).
- * NULL when there is none, it is not verified, or on allocation failure.
+ * against the listener's CA: a malloc'd string the caller owns (handed on to the state
+ * machine in struct proto_peer). NULL when there is none, it is not verified, or on
+ * allocation failure.
  */
 char *tlspeer_cn(struct lws *wsi);
+
+/*
+ * The SHA-1 fingerprint of the client certificate of a TLS connection (Crossbar names TLS
+ * principals by it), when OpenSSL verified it: 20 bytes the caller owns (the session's
+ * tls_cert_sha1), or NULL (none, not verified, or allocation failure).
+ */
+uint8_t *tlspeer_cert_sha1(struct lws *wsi);
 
 /*
  * The tls-unique channel binding of a TLS connection as Autobahn (client and Crossbar
  * alike) computes it: SHA-256 of the Finished message the *server* sent in the handshake
  * (Autobahn's client takes its peer's, its router its own; TLS 1.3 sends that one first).
- * 32 bytes the caller owns (the session's tls_channel_id), or NULL (no TLS, or allocation
+ * 32 bytes the caller owns (handed to proto_transport_open), or NULL (no TLS, or allocation
  * failure).
  */
 uint8_t *tlspeer_channel_id(struct lws *wsi);

@@ -4,7 +4,10 @@
  * listeners' WebSocket vhosts (router/net/listen.c), and each connection's state.
  *
  * Admission: a handshake is served only on its listener's path, from an allowed origin,
- * when the connection core admits one more connection (router/core/conn.h).
+ * when the connection core admits one more connection (router/core/conn.h). The listener
+ * is the one the path chooses among those the vhost carries (listen.c,
+ * listener_for_upgrade): remembered in the connection, it is the configuration the
+ * connection is served with from the handshake to the close (auth, limits).
  *
  * Receiving: a message that arrives in one piece (the common case) is handed to the state
  * machine straight from lws' buffer; a fragmented one is reassembled in a per-connection
@@ -51,6 +54,7 @@ _Static_assert(LWS_PRE <= WAMP_OUT_HEADROOM, "wamp_out headroom must cover LWS_P
 
 struct ws_conn {
 	struct conn conn;     /* the connection core's part (router/core/conn.h): must stay first */
+	struct listener *l;   /* its listener (set when the handshake is filtered) */
 	struct lws *wsi;
 	uint8_t *rx;          /* reassembly buffer */
 	size_t rx_len;
@@ -125,12 +129,15 @@ static void ws_address(struct lws *wsi, char *out, size_t n)
 	snprintf(out, n, "%s:%d", ip, port);
 }
 
-static int ws_established(struct listener *l, struct ws_conn *c, struct lws *wsi)
+static int ws_established(struct ws_conn *c, struct lws *wsi)
 {
+	struct listener *l = c->l;
 	struct router *rt = l->rt;
 	enum wamp_ser ser = (enum wamp_ser)(lws_get_protocol(wsi)->id & ~WS_PROTO_BATCHED);
+	struct proto_peer peer = {.hello_deadline = true};
 
 	memset(c, 0, sizeof(*c));
+	c->l = l;
 	c->wsi = wsi;
 	c->conn.ops = &ws_conn_ops;
 	c->conn.rt = rt;
@@ -146,18 +153,20 @@ static int ws_established(struct listener *l, struct ws_conn *c, struct lws *wsi
 		}
 		c->ip_counted = true;
 	}
-	c->conn.session = session_new(&ws_peer_ops, &c->conn, ser);
+	c->conn.session = session_new(&ws_peer_ops, &c->conn, ser, &rt->metrics);
 	if (!c->conn.session)
 		return -1;
-	c->conn.session->auth = &l->cfg->auth;
 	c->batched = (lws_get_protocol(wsi)->id & WS_PROTO_BATCHED) != 0;
+	peer.auth = &l->cfg->auth;
 	if (l->cfg->tls_cert) {
-		c->conn.session->tls_cn = tlspeer_cn(wsi);
-		c->conn.session->tls_channel_id = tlspeer_channel_id(wsi);
+		peer.tls_cn = tlspeer_cn(wsi);
+		peer.tls_cert_sha1 = tlspeer_cert_sha1(wsi);
+		peer.tls_channel_id = tlspeer_channel_id(wsi);
 	}
 	conn_open(&c->conn);
 	conn_count(&c->conn);
-	proto_transport_open(rt, c->conn.session); /* the HELLO..WELCOME deadline */
+	if (!proto_transport_open(rt, c->conn.session, &peer)) /* the HELLO..WELCOME deadline */
+		session_close(c->conn.session, 1011, "out of memory");
 	wlog_debug("ws", "open peer=%s serializer=%s", c->conn.addr, wamp_ser_name(ser));
 	return 0;
 }
@@ -224,17 +233,15 @@ static void ws_deliver(struct ws_conn *c, const uint8_t *buf, size_t len)
 static void ws_deliver_one(struct ws_conn *c, const uint8_t *buf,
                            size_t len)
 {
-	struct router *rt = c->conn.rt;
-	proto_receive(rt, c->conn.session, buf, len);
+	proto_receive(c->conn.rt, c->conn.session, buf, len);
 }
 
 static void ws_too_big(struct ws_conn *c, size_t size)
 {
-	struct router *rt = c->conn.rt;
 	char why[96];
 
 	snprintf(why, sizeof(why), "message of %zu+ bytes exceeds the limit of %zu", size,
-	         rt->cfg.max_message_size);
+	         c->l->cfg->max_message_size);
 	wlog_warn("ws", "message too big session=%llu peer=%s: %s",
 	          (unsigned long long)c->conn.session->id, c->conn.addr, why);
 	c->rx_discard = true;
@@ -243,13 +250,12 @@ static void ws_too_big(struct ws_conn *c, size_t size)
 
 static void ws_receive(struct ws_conn *c, const uint8_t *in, size_t len)
 {
-	struct router *rt = c->conn.rt;
 	struct lws *wsi = c->wsi;
-	size_t max = rt->cfg.max_message_size;
+	size_t max = c->l->cfg->max_message_size;
 	bool first = lws_is_first_fragment(wsi);
 	bool final = lws_is_final_fragment(wsi);
 
-	metrics.bytes_in += len;
+	c->conn.rt->metrics.bytes_in += len;
 	if (c->conn.closing)
 		return;
 	if (first) {
@@ -341,7 +347,7 @@ static int ws_write_batch(struct ws_conn *c)
 	n = lws_write(c->wsi, buf + LWS_PRE, total,
 	              wamp_ser_is_binary(ser) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 	free(buf);
-	metrics.bytes_out += total;
+	c->conn.rt->metrics.bytes_out += total;
 	return n < 0 ? -1 : 0;
 }
 
@@ -358,7 +364,7 @@ static int ws_writeable(struct ws_conn *c)
 		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
 		                  out->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 
-		metrics.bytes_out += out->len;
+		c->conn.rt->metrics.bytes_out += out->len;
 		if ((n = conn_wrote(&c->conn, n)))
 			return n < 0 ? -1 : 0;
 	} else if (conn_more(&c->conn)) {
@@ -374,16 +380,6 @@ static int ws_writeable(struct ws_conn *c)
 
 /* -------------------------------------------------------------------------------- */
 /* lws callbacks                                                                      */
-
-static bool ws_path_ok(struct lws *wsi, const struct listener_config *cfg)
-{
-	char uri[256];
-	int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
-
-	if (n <= 0)
-		return false;
-	return !strcmp(cfg->path, "*") || !strcmp(uri, cfg->path);
-}
 
 /*
  * A browser's page may open this WebSocket only from an origin the listener allows
@@ -412,21 +408,28 @@ static bool ws_origin_ok(struct lws *wsi, const struct listener_config *cfg)
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len)
 {
-	struct listener *l = lws_vhost_user(lws_get_vhost(wsi));
 	struct ws_conn *c = user;
 
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (!l || !ws_path_ok(wsi, l->cfg) || !ws_origin_ok(wsi, l->cfg))
-			return 1;
-		{
-			char addr[IPLIMIT_ADDR_MAX + 8];
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+		struct listener *l = listener_for_upgrade(lws_vhost_user(lws_get_vhost(wsi)), wsi);
+		unsigned ser = lws_get_protocol(wsi)->id & ~WS_PROTO_BATCHED;
+		char addr[IPLIMIT_ADDR_MAX + 8];
 
-			ws_address(wsi, addr, sizeof(addr));
-			return conn_admit(l->rt, "ws", addr) ? 0 : 1;
-		}
+		/* its listener's path, one of its serializers (over TLS lws picks among the
+		 * port's: listen.c cut the client's list down), an origin it allows */
+		if (!l || !(l->cfg->serializers & (1u << ser)) || !ws_origin_ok(wsi, l->cfg))
+			return 1;
+		ws_address(wsi, addr, sizeof(addr));
+		if (!conn_admit(l->rt, "ws", addr))
+			return 1;
+		c->l = l;
+		return 0;
+	}
 	case LWS_CALLBACK_ESTABLISHED:
-		return ws_established(l, c, wsi);
+		if (!c->l)
+			return -1;
+		return ws_established(c, wsi);
 	case LWS_CALLBACK_RECEIVE:
 		if (c->conn.session)
 			ws_receive(c, in, len);

@@ -71,10 +71,10 @@ static void feed(struct router *rt, struct fake_peer *p, const uint8_t *b, size_
 	}
 }
 
-static void open_slot(struct fake_peer *p, int i)
+static void open_slot(struct router *rt, struct fake_peer *p, int i)
 {
 	memset(p, 0, sizeof(*p));
-	fake_peer_session(p, i == 2 ? WAMP_SER_MSGPACK : WAMP_SER_JSON);
+	fake_peer_session(p, i == 2 ? WAMP_SER_MSGPACK : WAMP_SER_JSON, &rt->metrics);
 }
 
 static void close_slot(struct router *rt, struct fake_peer *p)
@@ -97,11 +97,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	cfg.realms[0].resume_window_s = 5;
 	cfg.realms[0].resume_max_bytes = 4096;
-	if (!router_init(&rt, &cfg))
+	if (!router_init(&rt, &cfg, NULL))
 		abort();
 	fake_timers_install(&rt.realms);
 	for (int i = 0; i < NSESS; i++) {
-		open_slot(&peers[i], i);
+		open_slot(&rt, &peers[i], i);
 		feed(&rt, &peers[i], (const uint8_t *)hello, sizeof(hello) - 1, true);
 		drain(&peers[i]);
 	}
@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (kind) {
 		case 5:
 			close_slot(&rt, &peers[who]);
-			open_slot(&peers[who], (int)who);
+			open_slot(&rt, &peers[who], (int)who);
 			n = 0;
 			break;
 		case 6:

@@ -11,6 +11,11 @@
   OUT_DIR/bridge/    publisher, caller and webhook requests for fuzz_bridge
   OUT_DIR/httpsig/   signed requests (right, stale, replayed, malformed) for fuzz_httpsig
   OUT_DIR/longpoll/  long-poll /open, /send, /receive, /close requests for fuzz_longpoll
+  OUT_DIR/yaml/      YAML documents for fuzz_yaml: a Crossbar node configuration, every
+                     scalar type, tags, anchors, aliases and merge keys, flow and block
+                     styles, and a small alias bomb (refused)
+  OUT_DIR/webfile/   request paths (plain, encoded, every traversal form), Range values,
+                     entity tags and HTTP dates for fuzz_webfile (8 bytes of file size first)
   OUT_DIR/client/    inputs of fuzz_client (see fuzz_client.c): a config byte and router
                      messages, time, drops and application actions, for each serializer
                      and framing: a whole session, authentication, violations, raw frames
@@ -340,10 +345,68 @@ CLIENT_RAW = [cstep(0, b"\x7f\xf1\x00\x00" + rs_frame(0, j([2, 1, {}])) +
               cstep(0, b"\x70\x00\x00\x01x")]
 
 
+YAML = {
+    "crossbar": b"""version: 2
+controller: {}
+workers:
+  - type: router
+    realms:
+      - name: realm1
+        roles:
+          - &anon
+            name: anonymous
+            permissions:
+              - {uri: '', match: prefix, allow: {call: true, subscribe: yes}, disclose: {caller: no}}
+          - <<: *anon
+            name: frontend
+    transports:
+      - type: web
+        endpoint: {type: tcp, port: 8080, tls: {key: server.key, certificate: server.crt}}
+        paths:
+          /: {type: static, directory: ../web, options: {enable_directory_listing: true}}
+          ws:
+            type: websocket
+            serializers: [json, msgpack, cbor]
+            auth:
+              ticket:
+                type: static
+                principals:
+                  joe: {ticket: "${JOE_TICKET}", role: frontend}
+              wampcra:
+                type: dynamic
+                authenticator: com.example.authenticate
+""",
+    "scalars": b"[~, null, '', true, No, on, 0, -17, 0x1F, 0o17, 0b101, 1_000, 1.5, .5, 1e3, "
+               b"-1.5E-3, '42', \"a\\tb\\u00e9\", 2001:db8::1, 00:11:22, y]\n",
+    "refused": b"a: 0755\nb: 1:30\nc: .inf\nd: 9223372036854775808\n",
+    "tags": b"[!!str 1, !!int '7', !!float 3, !!bool yes, !!null '', ! x, !!binary aGk=]\n",
+    "anchors": b"a: &a [1, {k: v}]\nb: *a\nc: &c {x: 1}\nd: {<<: [*c, {y: 2}], x: 0}\n"
+               b"e: {&k key: 1, z: {*k : 2}}\n",
+    "block": b"text: |\n  line one\n  line two\nfolded: >-\n  one\n  two\n"
+             b"list:\n  - - nested\n    - seq\n  - ? complex\n    : value\n",
+    "dup": b"a: 1\nb: {x: 1, x: 2}\n",
+    "docs": b"---\na: 1\n...\n---\nb: 2\n",
+    "bomb": b"a: &a [x, x, x, x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\n"
+            b"d: &d [*c, *c, *c, *c]\ne: &e [*d, *d, *d, *d]\nf: &f [*e, *e, *e, *e]\n"
+            b"g: &g [*f, *f, *f, *f]\nh: [*g, *g, *g, *g]\n",
+    "utf16": "a: b\n".encode("utf-16"),
+}
+WEBFILE = [
+    "/", "/index.html", "/a/b/c.css", "//a///b/", "/caf%C3%A9/%41.txt", "/.well-known/x",
+    "/../etc/passwd", "/%2e%2e/etc/passwd", "/..%2fetc%2fpasswd", "/a/..%2F..%2Fb",
+    "/%252e%252e/x", "/..\\etc", "/%5c..", "/a%00b", "/a%0d%0ab", "/%", "/%4",
+    "bytes=0-9", "bytes=90-", "bytes=-10", "bytes=5-3", "bytes=0-1,5-6", "bytes=-0",
+    "bytes=18446744073709551615-", "bytes=0-18446744073709551616", "items=1-2",
+    "\"c-2ebc98a100000005\"", "W/\"x\", \"y\"", "*", "\"unterminated",
+    "Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+    "Sun Nov  6 08:49:37 1994", "Thu, 31 Feb 2000 23:59:60 GMT", "<a href=\"x\">&'",
+]
+
+
 def main():
     out = sys.argv[1]
     for sub in ("json", "msgpack", "cbor", "validate", "session", "httpreq", "bridge",
-                "httpsig", "longpoll", "client"):
+                "httpsig", "longpoll", "client", "yaml", "webfile"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     for i, msg in enumerate(MESSAGES):
         name = "%02d_type%d" % (i, msg[0])
@@ -371,6 +434,10 @@ def main():
         for name, data in seeds.items():
             with open(os.path.join(out, sub, name), "wb") as f:
                 f.write(data)
+    for i, text in enumerate(WEBFILE):
+        for size in (0, 100):
+            with open(os.path.join(out, "webfile", "%02d_%d" % (i, size)), "wb") as f:
+                f.write(struct.pack("<Q", size) + text.encode())
     for ser in range(3):
         for framing in (0, 4):
             for name, steps in CLIENT.items():
@@ -381,6 +448,9 @@ def main():
     for ser in range(3):
         with open(os.path.join(out, "client", "resume_%d" % ser), "wb") as f:
             f.write(bytes([16 | ser]) + b"".join(CLIENT_RESUME))
+    for name, data in YAML.items():
+        with open(os.path.join(out, "yaml", name), "wb") as f:
+            f.write(data)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,9 @@ ROUTER_PARTS = {
     "http": (False, False),     # request parser, signatures, the HTTP services
     "net": (True, False),       # event loop, listeners, transports' glue
     "admin": (True, False),     # admin listener, metrics, status page
-    "cluster": (True, True),    # the Redis backplane
+    "cluster": (True, True),    # the Redis backplane, the redis event store
+    "store": (False, False),    # the event stores that do file I/O (lmdb)
+    "workers": (False, False),  # supervised processes: their pipes and timers via net/loop.h
 }
 ROUTER_TOP = {"router/main.c", "router/CMakeLists.txt"}
 HIREDIS = {"hiredis/hiredis.h", "hiredis/async.h", "hiredis/adapters/libevent.h"}

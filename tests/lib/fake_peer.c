@@ -57,11 +57,12 @@ static const struct peer_ops fake_ops = {
 	.adopt = fake_adopt,
 };
 
-struct session *fake_peer_session(struct fake_peer *p, enum wamp_ser ser)
+struct session *fake_peer_session(struct fake_peer *p, enum wamp_ser ser,
+                                  struct metrics *metrics)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->addr, sizeof(p->addr), "fake:%p", (void *)p);
-	p->s = session_new(&fake_ops, p, ser);
+	p->s = session_new(&fake_ops, p, ser, metrics);
 	assert_non_null(p->s);
 	return p->s;
 }

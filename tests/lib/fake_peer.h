@@ -34,8 +34,10 @@ struct fake_peer {
 	void *on_send_arg;
 };
 
-/* A new session (state OPEN) whose transport is p. */
-struct session *fake_peer_session(struct fake_peer *p, enum wamp_ser ser);
+/* A new session (state OPEN) whose transport is p, counted in metrics (borrowed: the
+ * router's or the realm fixture's). */
+struct session *fake_peer_session(struct fake_peer *p, enum wamp_ser ser,
+                                  struct metrics *metrics);
 
 /* Decode the next message p received that the test has not looked at yet. Returns false if
  * there is none. The caller clears *msg (wamp_msg_clear). */

@@ -27,7 +27,7 @@ void rf_open(struct realm_fixture *f, const struct rf_spec *spec)
 {
 	assert_true(spec->npeers >= 0 && spec->npeers <= RF_PEERS_MAX);
 	memset(f, 0, sizeof(*f));
-	realms_init(&f->realms, &spec->limits);
+	realms_init(&f->realms, &spec->limits, &f->metrics, &f->ids);
 	f->timers = spec->timers;
 	if (spec->timers)
 		fake_timers_install(&f->realms);
@@ -37,7 +37,7 @@ void rf_open(struct realm_fixture *f, const struct rf_spec *spec)
 	assert_non_null(f->r);
 	for (int i = 0; i < spec->npeers; i++) {
 		const struct rf_peer *want = &spec->peers[i];
-		struct session *s = fake_peer_session(&f->p[i], want->ser);
+		struct session *s = fake_peer_session(&f->p[i], want->ser, &f->metrics);
 
 		s->authid = dup_or_null(want->authid);
 		s->authrole = dup_or_null(want->authrole);

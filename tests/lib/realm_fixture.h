@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/ids.h"
+#include "common/metrics.h"
 #include "realm/realm.h"
 #include "tests/lib/fake_peer.h"
 
@@ -55,6 +57,8 @@ struct realm_fixture {
 	struct fake_peer p[RF_PEERS_MAX];
 	int n;                               /* sessions in p */
 	bool timers;
+	struct metrics metrics;              /* the registry's and the sessions' counters */
+	struct ids_gen ids;                  /* the registry's id generator */
 };
 
 /* Build the fixture in *f (overwritten) as spec says; fails the test if anything is

@@ -126,7 +126,7 @@ def check_files(deb, extract):
     # "drwxr-xr-x root/root 0 2026-01-01 00:00 ./usr/" or "... ./a -> b" for a link
     paths = {line.split(" -> ")[0].split()[-1].lstrip(".") for line in listing.splitlines()}
     expect = ["/usr/sbin/wampd", "/" + UNIT, "/" + CONFIG, "/usr/share/man/man8/wampd.8.gz",
-              "/usr/share/doc/wampd/README.md"]
+              "/usr/share/doc/wampd/README.md", "/usr/libexec/wampd/wampd-component"]
     for t in TOOLS:
         expect += ["/usr/bin/" + t, "/usr/share/man/man1/%s.1.gz" % t]
     for p in expect:

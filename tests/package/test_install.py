@@ -74,6 +74,8 @@ def check_layout(destdir, prefix, etc):
 
     exe = at(prefix + "/sbin/wampd")
     assert os.access(exe, os.X_OK), exe
+    # the Python component launcher, where wampd looks for it (relative to itself)
+    assert os.access(at(prefix + "/libexec/wampd/wampd-component"), os.X_OK)
     for t in TOOLS:
         assert os.access(at(prefix + "/bin/" + t), os.X_OK), t
         assert os.path.isfile(at(prefix + "/share/man/man1/%s.1.gz" % t)), t
@@ -146,6 +148,19 @@ def main():
         assert open(config).read() == edited, "the second install replaced the configuration"
         with WampdProcess(binary=destdir + "/usr/local/sbin/wampd", config=config) as r:
             assert r.url.startswith("ws://127.0.0.1:") and r.url.endswith("/ws"), r.url
+        # ... and finds its Python component launcher, relative to itself
+        app = os.path.join(tmp, "app")
+        os.mkdir(app)
+        with open(os.path.join(app, "config.json"), "w") as fh:
+            fh.write('{"realms": [{"name": "realm1"}], "processes": [{"id": "py", "type": '
+                     '"python", "components": [{"classname": "nosuch.Component", '
+                     '"realm": "realm1"}]}]}')
+        with WampdProcess(binary=destdir + "/usr/local/sbin/wampd",
+                          config=os.path.join(app, "config.json")) as r:
+            r.wait_log(r"worker=py stderr: wampd-component: component py\.1: cannot import "
+                       r"nosuch", timeout=60)
+            r.wait_log(r"gave up worker=py: exit 78")
+            assert "not installed next to wampd" not in r.stderr(), r.stderr()
         if WAMPC_LIBDIR:
             wampc_app(destdir, "/usr/local", tmp)
     finally:

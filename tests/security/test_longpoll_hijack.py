@@ -144,9 +144,11 @@ class LongPollHijack(unittest.TestCase):
 
         # near the secret: truncated, lengthened, one character changed, case swapped,
         # another random one of the same shape
-        other = "A" if token[-1] != "A" else "B"
+        def other(c):
+            return "A" if c != "A" else "B"
         alphabet = string.ascii_letters + string.digits + "-_"
-        guesses = [token[:-1], token[:16], token + "A", token[:-1] + other, other + token[1:],
+        guesses = [token[:-1], token[:16], token + "A", token[:-1] + other(token[-1]),
+                   other(token[0]) + token[1:],
                    token.swapcase() if token.swapcase() != token else token[::-1],
                    "".join(random.choice(alphabet) for _ in token), "%s%%00" % token[:-1],
                    token + "/x"]

@@ -17,6 +17,8 @@
 #include "common/hex.h"
 #include "serializers/wamp_msg.h"
 
+static struct ids_gen ids; /* the generator challenges draw from (a loop's, in the router) */
+
 /* a CRA challenge string and its signatures, from autobahn.wamp.auth.compute_wcs */
 static const char cra_challenge[] =
 	"{\"authid\":\"peter\",\"authrole\":\"user\",\"authmethod\":\"wampcra\",\"authprovider\":"
@@ -136,7 +138,7 @@ static void test_method_selection_and_ticket(void **state)
 
 	/* no authmethods: anonymous */
 	d = json_object();
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_WELCOME);
 	assert_string_equal(id.authmethod, "anonymous");
 	assert_string_equal(id.authrole, "anonymous");
@@ -147,7 +149,7 @@ static void test_method_selection_and_ticket(void **state)
 
 	/* the client's first method the listener has wins */
 	d = hello("[\"wampcra\", \"ticket\", \"anonymous\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_int_equal(st.method, AUTH_TICKET);
 	json_decref(extra);
@@ -165,7 +167,7 @@ static void test_method_selection_and_ticket(void **state)
 	/* an unknown principal is challenged like a known one (no authid enumeration) and
 	 * fails at AUTHENTICATE, even with a known principal's ticket */
 	d = hello("[\"ticket\"]", "nobody", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
 	                 WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	json_decref(extra);
@@ -176,14 +178,14 @@ static void test_method_selection_and_ticket(void **state)
 	json_decref(d);
 	/* no usable method */
 	d = hello("[\"cryptosign\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
 	                 WAMPD_ERR_NO_AUTH_METHOD);
 	auth_pending_clear(&st);
 	json_decref(d);
 	/* a principal restricted to another realm: unknown here (a decoy) */
 	joe->realm = strdup("other");
 	d = hello("[\"ticket\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
 	                 WAMPD_OK);
 	json_decref(extra);
 	extra = NULL;
@@ -209,7 +211,8 @@ static void test_wampcra_flow(void **state)
 	    json_pack("{s:s, s:s, s:i, s:i}", "password", "secret123", "salt", "salt123",
 	              "iterations", 100, "keylen", 16));
 	d = hello("[\"wampcra\"]", "peter", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 3251278072152162, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 3251278072152162, NULL, &ids, &st, &step,
+	                            &extra, &id),
 	                 WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_string_equal(wamp_dict_str(extra, "salt", ""), "salt123");
@@ -242,7 +245,7 @@ static void test_wampcra_flow(void **state)
 
 		for (int round = 0; round < 2; round++) {
 			d = hello("[\"wampcra\"]", "mallory", NULL);
-			assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id),
+			assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &ids, &st, &step, &extra, &id),
 			                 WAMPD_OK);
 			assert_int_equal(step, AUTH_STEP_CHALLENGE);
 			assert_int_equal(wamp_dict_int(extra, "iterations", 0), 100);
@@ -292,7 +295,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 
 	/* found by public key when no authid is given */
 	d = hello("[\"cryptosign\"]", NULL, hex);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_int_equal(strlen(wamp_dict_str(extra, "challenge", "")), 64);
 	assert_true(json_is_null(json_object_get(extra, "channel_binding")));
@@ -317,7 +320,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 	/* PyNaCl's signature of the spec's example challenge verifies with our check */
 	d = hello("[\"cryptosign\"]", "alice",
 	          "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	sodium_hex2bin(((struct auth_cryptosign_state *)st.state)->nonce, 32,
 	               "fa034062ad76352b53a25358854577730db82f367aa439709c91296d04a5716c", 64, NULL,
 	               &n, NULL);
@@ -348,10 +351,10 @@ static void test_cryptosign_vector_and_flow(void **state)
 		ae = json_object_get(d, "authextra");
 		json_object_set_new(ae, "channel_binding", json_string("tls-unique"));
 		/* asked for, but no TLS channel: refused */
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &ids, &st, &step, &extra, &id),
 		                 WAMPD_ERR_AUTH_FAILED);
 		auth_pending_clear(&st);
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &ids, &st, &step, &extra, &id),
 		                 WAMPD_OK);
 		assert_string_equal(wamp_dict_str(extra, "channel_binding", ""), "tls-unique");
 		sodium_hex2bin(chal, 32, wamp_dict_str(extra, "challenge", ""), 64, NULL, &n, NULL);
@@ -375,7 +378,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 		json_decref(extra);
 		/* a TLS channel the client did not ask to bind to: no binding */
 		json_object_del(ae, "channel_binding");
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &ids, &st, &step, &extra, &id),
 		                 WAMPD_OK);
 		assert_true(json_is_null(json_object_get(extra, "channel_binding")));
 		assert_null(((struct auth_cryptosign_state *)st.state)->channel_id);
@@ -383,11 +386,11 @@ static void test_cryptosign_vector_and_flow(void **state)
 		json_decref(extra);
 		/* ... unless the listener requires it (a man in the middle strips the request) */
 		configure(&cfg, AUTH_CRYPTOSIGN, "{\"require_channel_binding\": true}");
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &ids, &st, &step, &extra, &id),
 		                 WAMPD_ERR_AUTH_FAILED);
 		auth_pending_clear(&st);
 		json_object_set_new(ae, "channel_binding", json_string("tls-unique"));
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &ids, &st, &step, &extra, &id),
 		                 WAMPD_OK);
 		assert_string_equal(wamp_dict_str(extra, "channel_binding", ""), "tls-unique");
 		auth_pending_clear(&st);
@@ -396,7 +399,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 		json_object_del(ae, "channel_binding");
 		/* an unknown binding type */
 		json_object_set_new(ae, "channel_binding", json_string("tls-exporter"));
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 1, &tr, &ids, &st, &step, &extra, &id),
 		                 WAMPD_ERR_AUTH_FAILED);
 		auth_pending_clear(&st);
 		json_decref(d);
@@ -405,7 +408,7 @@ static void test_cryptosign_vector_and_flow(void **state)
 	/* an unknown key */
 	d = hello("[\"cryptosign\"]", "alice",
 	          "1111111111111111111111111111111111111111111111111111111111111111");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 1, NULL, &ids, &st, &step, &extra, &id),
 	                 WAMPD_ERR_AUTH_FAILED);
 	auth_pending_clear(&st);
 	json_decref(d);
@@ -440,7 +443,7 @@ static void test_scram_vector(void **state)
 	              "iterations", 4096, "stored-key", stored_hex, "server-key", server_hex));
 	d = json_pack("{s:[s], s:s, s:{s:s}}", "authmethods", "wamp-scram", "authid", "user",
 	              "authextra", "nonce", "rOprNGfwEbeRWgbNEkqO");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	assert_string_equal(st.method_name, "wamp-scram");
 	assert_string_equal(wamp_dict_str(extra, "salt", ""), "QSXCR+Q6sek8bf92");
@@ -540,6 +543,106 @@ static void test_configure(void **state)
 	auth_config_clear(&cfg);
 }
 
+/* A method configured "refused" (what a Crossbar function authenticator becomes): picked
+ * like any, answered NOT_AUTHORIZED with its message; the listener's other methods serve. */
+static void test_refused_method(void **state)
+{
+	struct auth_config cfg = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra = NULL, *d;
+
+	(void)state;
+	add(&cfg, AUTH_WAMPCRA, "peter", "user", json_pack("{s:s}", "secret", "s"));
+	cfg.m[AUTH_TICKET].enabled = true;
+	cfg.m[AUTH_TICKET].refusal = strdup("ticket logins are not available");
+	d = hello("[\"ticket\", \"wampcra\"]", "joe", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
+	                 WAMPD_ERR_NOT_AUTHORIZED);
+	assert_string_equal(st.refusal, "ticket logins are not available");
+	assert_null(extra);
+	assert_null(id.authid);
+	auth_pending_clear(&st);
+	json_decref(d);
+	d = hello("[\"wampcra\", \"ticket\"]", "peter", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	assert_null(st.refusal);
+	json_decref(extra);
+	auth_pending_clear(&st);
+	json_decref(d);
+	auth_config_clear(&cfg);
+}
+
+/* tls: a principal named by its certificate's SHA-1 fingerprint (Crossbar's
+ * certificate-sha1) is that certificate's only, whatever its common name; the others by
+ * common name, or the method's role. */
+static void test_tls_fingerprints(void **state)
+{
+	struct auth_config cfg = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra = NULL, *d = hello("[\"tls\"]", "whoever", NULL);
+	uint8_t sha1[20], other[20];
+	struct auth_transport tr = {.tls_cn = "device-7", .cert_sha1 = sha1};
+	struct auth_principal *p = calloc(1, sizeof(*p));
+	char err[256] = "";
+	json_t *o;
+
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		sha1[i] = (uint8_t)(0xe0 + i);
+		other[i] = (uint8_t)i;
+	}
+	add(&cfg, AUTH_TLS, "client_0", "backend", json_pack("{s:s}", "certificate-sha1",
+	    "E0:E1:E2:E3:E4:E5:E6:E7:E8:E9:EA:EB:EC:ED:EE:EF:F0:F1:F2:F3"));
+	add(&cfg, AUTH_TLS, "device-7", "device", json_object());
+	/* the fingerprint's principal, though the CN names another */
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_WELCOME);
+	assert_string_equal(id.authid, "client_0");
+	assert_string_equal(id.authrole, "backend");
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	/* another certificate: by its CN */
+	tr.cert_sha1 = other;
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra, &id), WAMPD_OK);
+	assert_string_equal(id.authid, "device-7");
+	assert_string_equal(id.authrole, "device");
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	/* ... but a fingerprint principal is never reached by its name as CN */
+	tr.tls_cn = "client_0";
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	auth_pending_clear(&st);
+	tr.cert_sha1 = NULL;
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	auth_pending_clear(&st);
+	json_decref(d);
+	auth_config_clear(&cfg);
+	/* the fingerprint's shape: 20 bytes, colons or not */
+	p->authid = strdup("x");
+	p->role = strdup("r");
+	o = json_pack("{s:s}", "certificate-sha1", "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3");
+	assert_true(auth_principal_configure(AUTH_TLS, p, o, err, sizeof(err)));
+	assert_memory_equal(p->cred, sha1, 20);
+	json_decref(o);
+	for (const char *const *bad = (const char *const[]){"E0:E1", "zz", "", "e0e1e2e3e4e5e6e7e8e9"
+	     "eaebecedeeeff0f1f2f3f4", "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f", NULL}; *bad; bad++) {
+		free(p->cred);
+		p->cred = NULL;
+		o = json_pack("{s:s}", "certificate-sha1", *bad);
+		assert_false(auth_principal_configure(AUTH_TLS, p, o, err, sizeof(err)));
+		assert_non_null(strstr(err, "certificate-sha1 must be a SHA-1 fingerprint"));
+		json_decref(o);
+	}
+	auth_principal_free(p);
+}
+
 static void test_dynamic_steps(void **state)
 {
 	struct auth_config cfg = {0};
@@ -556,7 +659,7 @@ static void test_dynamic_steps(void **state)
 
 	/* ticket: CHALLENGE first, then the authenticator decides on the ticket */
 	d = hello("[\"ticket\"]", "joe", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_CHALLENGE);
 	json_decref(extra);
 	assert_int_equal(auth_authenticate(&st, "tkt", 3, NULL, &step, &id), WAMPD_OK);
@@ -589,7 +692,7 @@ static void test_dynamic_steps(void **state)
 
 	/* wampcra: the authenticator supplies the secret, then the usual challenge */
 	d = hello("[\"wampcra\"]", "amy", NULL);
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_DYNAMIC);
 	answer = json_pack("{s:s, s:s}", "role", "user", "secret", "k");
 	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id), WAMPD_OK);
@@ -627,7 +730,7 @@ static void test_dynamic_steps(void **state)
 		crypto_sign_seed_keypair(other_pk, other_sk, seed);
 		sodium_bin2hex(pk_hex, sizeof(pk_hex), pk, 32);
 		d = hello("[\"cryptosign\"]", "carl", pk_hex);
-		assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &st, &step, &extra, &id),
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 7, NULL, &ids, &st, &step, &extra, &id),
 		                 WAMPD_OK);
 		assert_int_equal(step, AUTH_STEP_DYNAMIC);
 		answer = json_pack("{s:s}", "role", "user");
@@ -677,7 +780,7 @@ static void test_scram_dynamic(void **state)
 	cfg.m[AUTH_SCRAM].dynamic = true;
 	d = json_pack("{s:[s], s:s, s:{s:s}}", "authmethods", "wamp-scram", "authid", "user",
 	              "authextra", "nonce", "rOprNGfwEbeRWgbNEkqO");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &st, &step, &extra, &id), WAMPD_OK);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_DYNAMIC);
 	assert_null(extra);
 	args = auth_dynamic_args(&st, d, NULL);
@@ -737,7 +840,7 @@ static void test_scram_dynamic(void **state)
 
 	/* a HELLO without a client nonce never reaches the authenticator */
 	d = json_pack("{s:[s], s:s}", "authmethods", "wamp-scram", "authid", "user");
-	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &st, &step, &extra, &id),
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &ids, &st, &step, &extra, &id),
 	                 WAMPD_ERR_AUTH_FAILED);
 	auth_pending_clear(&st);
 	json_decref(d);
@@ -755,6 +858,8 @@ int main(void)
 		cmocka_unit_test(test_cryptosign_vector_and_flow),
 		cmocka_unit_test(test_scram_vector),
 		cmocka_unit_test(test_configure),
+		cmocka_unit_test(test_refused_method),
+		cmocka_unit_test(test_tls_fingerprints),
 		cmocka_unit_test(test_dynamic_steps),
 		cmocka_unit_test(test_scram_dynamic),
 	};

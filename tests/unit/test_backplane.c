@@ -414,6 +414,7 @@ static void test_call_just_registered_elsewhere_is_looked_up(void **state)
 	struct wamp_msg m;
 
 	(void)state;
+	assert_null(peer(0, 0)->s->bp); /* no cluster state until a session needs one */
 	/* registered on node 1, the store has it, node 0's mirror not yet */
 	assert_int_equal(dcall(1, 0, dealer_register, "[64, 2, {}, \"com.fresh\"]"), WAMPD_OK);
 	fake_bp_flush();
@@ -426,6 +427,8 @@ static void test_call_just_registered_elsewhere_is_looked_up(void **state)
 	                 WAMPD_ERR_AUTHZ_PENDING); /* parked */
 	fake_bp_flush();
 	assert_int_equal(nodes[0].resumed, 1);
+	assert_non_null(peer(0, 0)->s->bp);           /* the lookup's state ... */
+	assert_null(backplane_node_of(peer(0, 0)->s)); /* ... of a session of this node */
 	assert_int_equal(dcall(0, 0, dealer_call, "[48, 3, {}, \"com.fresh\", []]"), WAMPD_OK);
 	fake_bp_flush();
 	expect(1, 0, WAMP_INVOCATION, &m);
@@ -436,6 +439,40 @@ static void test_call_just_registered_elsewhere_is_looked_up(void **state)
 	fake_bp_flush();
 	assert_int_equal(dcall(0, 0, dealer_call, "[48, 4, {}, \"com.none\", []]"),
 	                 WAMPD_ERR_NO_SUCH_PROCEDURE);
+}
+
+/* Node n's stub for session id (NULL: none). */
+static struct session *stub_of(int n, uint64_t id)
+{
+	struct session *s = NULL;
+
+	HASH_FIND(hh, nodes[n].f.r->remote, &id, sizeof(id), s);
+	return s;
+}
+
+/* A stub knows the node it stands for (backplane_node_of, its peer address); a session id
+ * listed again from another node (that node restarted it) is addressed there from then on. */
+static void test_stub_follows_its_node(void **state)
+{
+	static const char reg_fmt[] =
+		"{\"t\": \"reg\", \"r\": \"realm1\", \"uri\": \"com.moved\", \"match\": \"exact\", "
+		"\"invoke\": \"single\", \"callees\": [{\"node\": \"%s\", \"session\": \"42\", "
+		"\"authid\": \"x\", \"authrole\": \"user\", \"ser\": 1, \"f\": 0}]}\n";
+	const char *const on[] = {"n9", "n8"};
+	struct session *stub;
+	char msg[512];
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		snprintf(msg, sizeof(msg), reg_fmt, on[i]);
+		backplane_receive(&nodes[0].f.realms, (const uint8_t *)msg, strlen(msg));
+		assert_non_null(stub = stub_of(0, 42));
+		assert_non_null(backplane_node_of(stub));
+		assert_string_equal(backplane_node_of(stub), on[i]);
+		assert_string_equal(stub->ops->address(stub->peer), on[i]);
+		assert_non_null(match_best(&nodes[0].f.r->dealer.index, "com.moved", 9));
+	}
+	assert_null(backplane_node_of(peer(0, 0)->s));
 }
 
 static void test_meta_api_answers_for_the_cluster(void **state)
@@ -667,6 +704,7 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_call_just_registered_elsewhere_is_looked_up, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_stub_follows_its_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_api_answers_for_the_cluster, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_events_authorized_across_nodes, setup,
 		                                teardown),

@@ -262,18 +262,157 @@ static void test_tls_listeners(void **state)
 	                 " \"s.pem\", \"key\": \"s.key\"}}], \"realms\": [{\"name\": \"a\"}]}",
 	                 &cfg, err, sizeof(err)));
 	assert_true(cfg.listeners[0].rawsocket && !cfg.listeners[0].websocket);
-	assert_string_equal(cfg.listeners[0].tls_cert, "s.pem");
-	assert_string_equal(cfg.listeners[0].tls_ca, "ca.pem");
+	/* relative to the file's directory (load() writes it in /tmp) */
+	assert_string_equal(cfg.listeners[0].tls_cert, "/tmp/s.pem");
+	assert_string_equal(cfg.listeners[0].tls_ca, "/tmp/ca.pem");
 	assert_true(cfg.listeners[0].tls_require_client_cert);
 	assert_true(cfg.listeners[1].rawsocket && cfg.listeners[1].websocket);
-	assert_string_equal(cfg.listeners[1].tls_key, "s.key");
+	assert_string_equal(cfg.listeners[1].tls_key, "/tmp/s.key");
 	assert_null(cfg.listeners[1].tls_ca);
 	config_free(&cfg);
+	/* several CA files: the first, and the others */
+	assert_true(load("{\"listeners\": [{\"port\": 9443, \"tls\": {\"certificate\": \"s.pem\","
+	                 " \"key\": \"s.key\", \"ca_certificates\": [\"root.pem\", \"mid.pem\","
+	                 " \"other.pem\"]}}], \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.listeners[0].tls_ca, "/tmp/root.pem");
+	assert_string_equal(cfg.listeners[0].tls_ca_more[0], "/tmp/mid.pem");
+	assert_string_equal(cfg.listeners[0].tls_ca_more[1], "/tmp/other.pem");
+	assert_null(cfg.listeners[0].tls_ca_more[2]);
+	config_free(&cfg);
+	assert_true(load("{\"listeners\": [{\"port\": 9443, \"tls\": {\"certificate\": \"s.pem\","
+	                 " \"key\": \"s.key\", \"ca_certificates\": [\"root.pem\"]}}],"
+	                 " \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.listeners[0].tls_ca, "/tmp/root.pem");
+	assert_null(cfg.listeners[0].tls_ca_more);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\","
+	             " \"ca_certificates\": []}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].tls: ca_certificates must be a file or a non-empty list");
+	expect_error("{\"listeners\": [{\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\","
+	             " \"ca_certificates\": [\"a\", 1]}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].tls: ca_certificates must be a file or a non-empty list");
 	expect_error("{\"listeners\": [{\"type\": \"rawsocket\", \"unix\": \"/tmp/s\", \"tls\":"
 	             " {\"certificate\": \"s.pem\", \"key\": \"s.key\"}}], \"realms\": [{\"name\": \"a\"}]}",
 	             "tls on a Unix domain socket is not supported");
 	expect_error("{\"listeners\": [{\"type\": \"rawsocket\", \"tls\": {\"certificate\": \"s.pem\"}}],"
 	             " \"realms\": [{\"name\": \"a\"}]}", "certificate and key are required");
+}
+
+/* Listeners on one host and port share its socket (port_owner), each with its own path,
+ * limits and auth; what belongs to the socket must agree, what tells them apart must
+ * differ. Port 0 is every listener's own free port. */
+static void test_listeners_sharing_a_port(void **state)
+{
+	struct config cfg;
+	char err[256];
+	const char *tls = "\"tls\": {\"certificate\": \"s.pem\", \"key\": \"s.key\"}";
+	char doc[1024];
+
+	(void)state;
+	assert_true(load("{\"limits\": {\"max_message_size\": 5000, \"ping_interval\": 7},"
+	                 " \"listeners\": ["
+	                 " {\"type\": \"websocket\", \"port\": 9000, \"path\": \"/a\"},"
+	                 " {\"type\": \"websocket\", \"port\": 9000, \"path\": \"/b\","
+	                 "  \"max_message_size\": 100, \"ping_interval\": 0, \"ping_timeout\": 9,"
+	                 "  \"auth\": {\"ticket\": {\"type\": \"static\", \"principals\":"
+	                 "   {\"joe\": {\"ticket\": \"t\", \"role\": \"r\"}}}}},"
+	                 " {\"type\": \"websocket\", \"port\": 9000, \"host\": \"127.0.0.2\","
+	                 "  \"path\": \"/a\"},"
+	                 " {\"type\": \"rawsocket\", \"port\": 9000},"
+	                 " {\"type\": \"websocket\", \"port\": 0, \"path\": \"/a\"},"
+	                 " {\"type\": \"websocket\", \"port\": 0, \"path\": \"/a\"}],"
+	                 " \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_int_equal(cfg.nlisteners, 6);
+	assert_int_equal(cfg.listeners[0].port_owner, 0);
+	assert_int_equal(cfg.listeners[1].port_owner, 0);
+	assert_int_equal(cfg.listeners[2].port_owner, 2); /* another address: its own socket */
+	assert_int_equal(cfg.listeners[3].port_owner, 0);
+	assert_int_equal(cfg.listeners[4].port_owner, 4);
+	assert_int_equal(cfg.listeners[5].port_owner, 5);
+	/* limits: the file's, or the listener's own */
+	assert_int_equal(cfg.listeners[0].max_message_size, 5000);
+	assert_int_equal(cfg.listeners[0].ping_interval_s, 7);
+	assert_int_equal(cfg.listeners[0].ping_timeout_s, 60);
+	assert_int_equal(cfg.listeners[1].max_message_size, 100);
+	assert_int_equal(cfg.listeners[1].ping_interval_s, 0);
+	assert_int_equal(cfg.listeners[1].ping_timeout_s, 9);
+	assert_true(cfg.listeners[1].auth.m[AUTH_TICKET].enabled);
+	assert_false(cfg.listeners[1].auth.m[AUTH_ANONYMOUS].enabled);
+	assert_true(cfg.listeners[0].auth.m[AUTH_ANONYMOUS].enabled);
+	config_free(&cfg);
+	/* the default listener takes the file's limits */
+	assert_true(load("{\"limits\": {\"max_message_size\": 4096}}", &cfg, err, sizeof(err)));
+	assert_int_equal(cfg.listeners[0].max_message_size, 4096);
+	config_free(&cfg);
+
+	/* what tells them apart must differ */
+	expect_error("{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000, \"path\": \"/a\"},"
+	             " {\"type\": \"websocket\", \"port\": 9000, \"path\": \"/a\"}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[1].path: listeners[0] serves \"/a\" on port 9000 already");
+	expect_error("{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000, \"path\": \"*\"},"
+	             " {\"type\": \"universal\", \"port\": 9000, \"path\": \"*\"}],"
+	             " \"realms\": [{\"name\": \"a\"}]}", "listeners[1].path: listeners[0] serves");
+	expect_error("{\"listeners\": [{\"type\": \"universal\", \"port\": 9000, \"path\": \"/a\"},"
+	             " {\"type\": \"rawsocket\", \"port\": 9000}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[1].type: listeners[0] serves RawSocket on port 9000 already");
+	expect_error("{\"listeners\": [{\"port\": 9000, \"path\": \"/a\", \"http\": {\"/c\":"
+	             " {\"type\": \"caller\", \"realm\": \"a\"}}}, {\"type\": \"websocket\","
+	             " \"port\": 9000, \"path\": \"/b\", \"http\": {\"/c\": {\"type\": \"publisher\","
+	             " \"realm\": \"a\"}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[1].http./c: listeners[0] serves this path on port 9000 already");
+	/* what belongs to the socket must agree */
+	snprintf(doc, sizeof(doc), "{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000,"
+	         " \"path\": \"/a\", %s}, {\"type\": \"websocket\", \"port\": 9000,"
+	         " \"path\": \"/b\"}], \"realms\": [{\"name\": \"a\"}]}", tls);
+	expect_error(doc, "listeners[1].tls: listeners on one port share its TLS settings");
+	expect_error("{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000, \"path\": \"/a\"},"
+	             " {\"type\": \"websocket\", \"port\": 9000, \"path\": \"/b\","
+	             " \"reuse_port\": true}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[1].reuse_port: listeners on one port share it");
+	/* one TLS port: one serializer list (lws picks the subprotocol before the path) */
+	snprintf(doc, sizeof(doc), "{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000,"
+	         " \"path\": \"/a\", %s}, {\"type\": \"websocket\", \"port\": 9000,"
+	         " \"path\": \"/b\", \"serializers\": [\"json\"], %s}],"
+	         " \"realms\": [{\"name\": \"a\"}]}", tls, tls);
+	expect_error(doc, "listeners[1].serializers: WebSocket listeners on one TLS port serve the "
+	             "same serializers");
+	snprintf(doc, sizeof(doc), "{\"listeners\": [{\"type\": \"websocket\", \"port\": 9000,"
+	         " \"path\": \"/a\", %s}, {\"type\": \"universal\", \"port\": 9000,"
+	         " \"path\": \"/b\", %s}], \"realms\": [{\"name\": \"a\"}]}", tls, tls);
+	assert_true(load(doc, &cfg, err, sizeof(err)));
+	assert_int_equal(cfg.listeners[1].port_owner, 0);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"port\": 9000, \"max_message_size\": 10}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].max_message_size: must be between 64 and");
+}
+
+/* auth type "refused": enabled, with its message (or a default); no other keys */
+static void test_refused_method_config(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"refused\","
+	                 " \"message\": \"use cryptosign\"}, \"wampcra\": {\"type\": \"refused\"},"
+	                 " \"anonymous\": {\"type\": \"static\"}}}], \"realms\": [{\"name\": \"a\"}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_true(cfg.listeners[0].auth.m[AUTH_TICKET].enabled);
+	assert_string_equal(cfg.listeners[0].auth.m[AUTH_TICKET].refusal, "use cryptosign");
+	assert_non_null(cfg.listeners[0].auth.m[AUTH_WAMPCRA].refusal);
+	assert_null(cfg.listeners[0].auth.m[AUTH_ANONYMOUS].refusal);
+	config_free(&cfg);
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"refused\","
+	             " \"principals\": {}}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].auth.ticket.principals: unknown key");
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"static\","
+	             " \"message\": \"x\", \"principals\": {}}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].auth.ticket: message applies to type \"refused\" only");
+	expect_error("{\"listeners\": [{\"auth\": {\"ticket\": {\"type\": \"function\"}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "type must be \"static\", \"dynamic\" or \"refused\"");
 }
 
 static void test_admin_and_logs(void **state)
@@ -459,11 +598,12 @@ static bool logs_in(const struct auth_config *a, const char *authid, const char 
 	json_t *d = json_pack("{s:[s], s:s}", "authmethods", wampcra ? "wampcra" : "ticket",
 	                      "authid", authid);
 	json_t *extra = NULL;
+	struct ids_gen ids = {.avail = 0};
 	struct auth_pending st;
 	struct auth_identity id = {0};
 	enum auth_step step;
 	char *sig = NULL;
-	bool ok = auth_hello(a, "a", d, 1, NULL, &st, &step, &extra, &id) == WAMPD_OK &&
+	bool ok = auth_hello(a, "a", d, 1, NULL, &ids, &st, &step, &extra, &id) == WAMPD_OK &&
 	          step == AUTH_STEP_CHALLENGE;
 
 	if (ok && wampcra)
@@ -602,6 +742,49 @@ static void test_register_pins(void **state)
 	             " \"authorizer_role\": \"x\"}]}]}", "authorizer_role needs an authorizer");
 }
 
+/* realms[].store and event_history[].max_age (#21) */
+static void test_event_store(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"lmdb\", "
+	                 "\"path\": \"/var/lib/wampd/a\", \"durable\": true}, \"event_history\": "
+	                 "[{\"uri\": \"com.\", \"match\": \"prefix\", \"max_age\": 60}]}, "
+	                 "{\"name\": \"b\"}]}", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.realms[0].store.type, "lmdb");
+	assert_string_equal(cfg.realms[0].store.path, "/var/lib/wampd/a");
+	assert_true(cfg.realms[0].store.durable);
+	assert_int_equal(cfg.realms[0].store.max_size, STORE_DEFAULT_LMDB_MAX_SIZE);
+	assert_int_equal(cfg.realms[0].history[0].max_age_ms, 60000);
+	assert_int_equal(cfg.realms[0].history[0].limit, 100);
+	assert_null(cfg.realms[1].store.type); /* memory */
+	config_free(&cfg);
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"disk\"}}]}",
+	             "realms[0].store: type must be memory, lmdb or redis");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"lmdb\"}}]}",
+	             "realms[0].store: path (a directory for the lmdb files) is required");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"durable\": true}}]}",
+	             "durable needs a store that keeps events");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"redis\"}}]}",
+	             "configure backplane.redis");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"lmdb\", \"path\":"
+	             " \"/x\"}}, {\"name\": \"b\", \"store\": {\"type\": \"lmdb\", \"path\": \"/x\"}}]}",
+	             "each realm needs a directory of its own");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"lmdb\", \"path\":"
+	             " \"/x\", \"max_size\": 4096}}]}", "realms[0].store.max_size: must be between");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"type\": \"memory\", "
+	             "\"path\": \"/x\"}}]}", "path is for the lmdb store only");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"store\": {\"kind\": 1}}]}",
+	             "realms[0].store.kind: unknown key");
+	assert_true(load("{\"backplane\": {\"redis\": \"redis://127.0.0.1:6379/0\"}, \"realms\": "
+	                 "[{\"name\": \"a\", \"store\": {\"type\": \"redis\"}}]}", &cfg, err,
+	                 sizeof(err)));
+	assert_string_equal(cfg.realms[0].store.type, "redis");
+	config_free(&cfg);
+}
+
 static void test_missing_file(void **state)
 {
 	struct config cfg;
@@ -612,6 +795,79 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent/wampd.json"));
 }
 
+/* The web services' keys (config_web.c): a relative directory is taken from the
+ * configuration file's directory; header values are checked; defaults. */
+static void test_web_services(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+	const struct http_service_config *h;
+
+	(void)state;
+	assert_true(load("{\"realms\": [{\"name\": \"a\"}], \"listeners\": [{\"http\": {"
+	                 "\"/\": {\"type\": \"static\", \"directory\": \"web/../site\","
+	                 " \"directory_listing\": true, \"cache_timeout\": 60,"
+	                 " \"default_file\": \"index.html\", \"mime_types\": {\".X\": \"text/x\"}},"
+	                 "\"/abs\": {\"type\": \"static\", \"directory\": \"/srv/www\"},"
+	                 "\"/old\": {\"type\": \"redirect\", \"url\": \"https://e.example/n\"},"
+	                 "\"/moved\": {\"type\": \"redirect\", \"url\": \"/n\", \"status\": 308},"
+	                 "\"/conf\": {\"type\": \"json\", \"value\": {\"b\": [1], \"a\": null}},"
+	                 "\"/pretty\": {\"type\": \"json\", \"value\": [1], \"prettify\": true},"
+	                 "\"/info\": {\"type\": \"nodeinfo\"}}}]}",
+	                 &cfg, err, sizeof(err)));
+	assert_int_equal(cfg.listeners[0].nhttp, 7);
+	h = cfg.listeners[0].http;
+	assert_int_equal(h[0].type, HTTP_SVC_STATIC);
+	/* load() writes the file in /tmp: the directory is /tmp's, made absolute */
+	assert_string_equal(h[0].directory, "/tmp/web/../site");
+	assert_true(h[0].directory_listing);
+	assert_int_equal(h[0].cache_timeout_s, 60);
+	assert_string_equal(h[0].default_file, "index.html");
+	assert_string_equal(h[0].mime_types[0], ".X");
+	assert_string_equal(h[0].mime_types[1], "text/x");
+	assert_null(h[0].mime_types[2]);
+	assert_string_equal(h[1].directory, "/srv/www");
+	assert_false(h[1].directory_listing);    /* defaults */
+	assert_int_equal(h[1].cache_timeout_s, 0);
+	assert_null(h[1].default_file);
+	assert_int_equal(h[2].type, HTTP_SVC_REDIRECT);
+	assert_int_equal(h[2].redirect_status, 302);
+	assert_string_equal(h[2].url, "https://e.example/n");
+	assert_int_equal(h[3].redirect_status, 308);
+	assert_int_equal(h[4].type, HTTP_SVC_JSON);
+	assert_string_equal(h[4].json, "{\"b\":[1],\"a\":null}");
+	assert_string_equal(h[5].json, "[\n   1\n]");
+	assert_int_equal(h[6].type, HTTP_SVC_NODEINFO);
+	config_free(&cfg);
+
+	expect_error("{\"listeners\": [{\"http\": {\"/\": {\"type\": \"static\"}}}]}",
+	             "listeners[0].http./: a static service needs a directory");
+	expect_error("{\"listeners\": [{\"http\": {\"/\": {\"type\": \"static\","
+	             " \"directory\": \"d\", \"realm\": \"a\"}}}]}",
+	             "listeners[0].http./.realm: unknown key");
+	expect_error("{\"listeners\": [{\"http\": {\"/\": {\"type\": \"static\","
+	             " \"directory\": \"d\", \"default_file\": \"/etc/passwd\"}}}]}",
+	             "default_file must be a file name relative to the directory");
+	expect_error("{\"listeners\": [{\"http\": {\"/\": {\"type\": \"static\","
+	             " \"directory\": \"d\", \"mime_types\": {\".x\": \"a\\r\\nSet-Cookie: x\"}}}}]}",
+	             "listeners[0].http./.mime_types: .x: an extension maps to a MIME type");
+	expect_error("{\"listeners\": [{\"http\": {\"/\": {\"type\": \"static\","
+	             " \"directory\": \"d\", \"directory_listing\": 1}}}]}",
+	             "directory_listing must be true or false");
+	expect_error("{\"listeners\": [{\"http\": {\"/r\": {\"type\": \"redirect\","
+	             " \"url\": \"https://a\\r\\nSet-Cookie: x\"}}}]}",
+	             "listeners[0].http./r: a redirect needs a url");
+	expect_error("{\"listeners\": [{\"http\": {\"/r\": {\"type\": \"redirect\","
+	             " \"url\": \"/x\", \"status\": 305}}}]}",
+	             "status must be 301, 302, 303, 307 or 308");
+	expect_error("{\"listeners\": [{\"http\": {\"/j\": {\"type\": \"json\"}}}]}",
+	             "listeners[0].http./j: a json service needs a value");
+	expect_error("{\"listeners\": [{\"http\": {\"/i\": {\"type\": \"nodeinfo\","
+	             " \"value\": 1}}}]}", "listeners[0].http./i.value: unknown key");
+	expect_error("{\"listeners\": [{\"http\": {\"/i\": {\"type\": \"wsgi\"}}}]}",
+	             "type \"wsgi\" is not an HTTP service");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -620,6 +876,8 @@ int main(void)
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors_name_the_key),
 		cmocka_unit_test(test_tls_listeners),
+		cmocka_unit_test(test_listeners_sharing_a_port),
+		cmocka_unit_test(test_refused_method_config),
 		cmocka_unit_test(test_admin_and_logs),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_backplane),
@@ -627,6 +885,8 @@ int main(void)
 		cmocka_unit_test(test_env_values),
 		cmocka_unit_test(test_channel_binding_option),
 		cmocka_unit_test(test_register_pins),
+		cmocka_unit_test(test_event_store),
+		cmocka_unit_test(test_web_services),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -182,39 +182,39 @@ static void test_metrics(void **state)
 	struct wamp_msg m;
 	uint64_t inv1, inv2, inv3;
 
-	metrics_reset();
+	memset(&f->metrics, 0, sizeof(f->metrics));
 	rf_register(f, 0, "{}", "com.m");
 	inv1 = call(f, 1, 0, 51, "com.m");
 	inv2 = call(f, 2, 0, 52, "com.m");
-	assert_int_equal(metrics.pending_calls, 2);
-	assert_int_equal(metrics.msgs_out[WAMP_INVOCATION], 2);
+	assert_int_equal(f->metrics.pending_calls, 2);
+	assert_int_equal(f->metrics.msgs_out[WAMP_INVOCATION], 2);
 	assert_int_equal(rf_dealer(f, 0, dealer_yield, "[70, %llu, {\"progress\": true}, [1]]",
 	                           (unsigned long long)inv1),
 	                 WAMPD_OK); /* progress: still pending */
-	assert_int_equal(metrics.pending_calls, 2);
-	assert_int_equal(metrics.call_latency.count, 0);
+	assert_int_equal(f->metrics.pending_calls, 2);
+	assert_int_equal(f->metrics.call_latency.count, 0);
 	assert_int_equal(rf_dealer(f, 0, dealer_yield, "[70, %llu, {}, [1]]",
 	                           (unsigned long long)inv1), WAMPD_OK);
 	rf_expect(f, 1, WAMP_RESULT, &m);
 	wamp_msg_clear(&m);
-	assert_int_equal(metrics.pending_calls, 1);
-	assert_int_equal(metrics.call_latency.count, 1);
-	assert_int_equal(metrics.msgs_out[WAMP_RESULT], 1);
+	assert_int_equal(f->metrics.pending_calls, 1);
+	assert_int_equal(f->metrics.call_latency.count, 1);
+	assert_int_equal(f->metrics.msgs_out[WAMP_RESULT], 1);
 	assert_int_equal(rf_dealer(f, 0, dealer_error, "[8, 68, %llu, {}, \"com.err\"]",
 	                           (unsigned long long)inv2), WAMPD_OK);
 	rf_expect(f, 2, WAMP_ERROR, &m);
 	wamp_msg_clear(&m);
-	assert_int_equal(metrics.pending_calls, 0);
-	assert_int_equal(metrics.call_latency.count, 2);
+	assert_int_equal(f->metrics.pending_calls, 0);
+	assert_int_equal(f->metrics.call_latency.count, 2);
 	/* a call whose caller left is not a latency sample, and stops being pending when the
 	 * callee's late answer is dropped */
 	inv3 = call(f, 1, 0, 53, "com.m");
-	assert_int_equal(metrics.pending_calls, 1);
+	assert_int_equal(f->metrics.pending_calls, 1);
 	realm_leave(f->p[1].s);
 	assert_int_equal(rf_dealer(f, 0, dealer_yield, "[70, %llu, {}, [1]]",
 	                           (unsigned long long)inv3), WAMPD_OK);
-	assert_int_equal(metrics.pending_calls, 0);
-	assert_int_equal(metrics.call_latency.count, 2);
+	assert_int_equal(f->metrics.pending_calls, 0);
+	assert_int_equal(f->metrics.call_latency.count, 2);
 	assert_int_equal(realm_join(f->r, f->p[1].s), WAMPD_OK);
 }
 

@@ -179,13 +179,17 @@ static void test_long_heads_lose_unused_headers(void **state)
 static const char upgrade_head[] = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\n"
                                    "Sec-WebSocket-Protocol: wamp.2.json\r\n\r\n";
 
-/* The refusal's status for head (NULL: handed over). */
+/* The refusal's status for head on a port with one listener at path (NULL: handed over,
+ * to that listener). */
 static const char *check(const char *head, const char *path, unsigned sers)
 {
-	const struct front_refusal *no = front_check_upgrade(head, strlen(head), path, sers);
+	struct front_target t = {.ws_path = path, .serializers = sers, .websocket = true};
+	const struct front_target *to = &t;
+	const struct front_refusal *no = front_check_upgrade(head, strlen(head), &t, &to);
 
 	if (no)
 		assert_non_null(no->text);
+	assert_ptr_equal(to, no ? NULL : &t);
 	return no ? no->status : NULL;
 }
 
@@ -210,6 +214,14 @@ static void test_upgrade_checks(void **state)
 	assert_string_equal(check(upgrade_head, "/w", JSON_ONLY), "404 Not Found");
 	assert_string_equal(check(upgrade_head, "/ws/", JSON_ONLY), "404 Not Found");
 	assert_string_equal(check(upgrade_head, "/", JSON_ONLY), "404 Not Found");
+	/* the query is not part of the path */
+	assert_null(check("GET /ws?x=1&y=/ws HTTP/1.1\r\nUpgrade: websocket\r\n"
+	                  "Sec-WebSocket-Protocol: wamp.2.json\r\n\r\n", "/ws", JSON_ONLY));
+	assert_null(check("GET /?a HTTP/1.1\r\nUpgrade: websocket\r\n"
+	                  "Sec-WebSocket-Protocol: wamp.2.json\r\n\r\n", "/", JSON_ONLY));
+	assert_string_equal(check("GET /wsx?/ws HTTP/1.1\r\nUpgrade: websocket\r\n"
+	                          "Sec-WebSocket-Protocol: wamp.2.json\r\n\r\n", "/ws", JSON_ONLY),
+	                    "404 Not Found");
 	/* no subprotocol this listener serves */
 	assert_string_equal(check(upgrade_head, "/ws", 1u << WAMP_SER_MSGPACK), "400 Bad Request");
 	assert_string_equal(check("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", "/ws",
@@ -228,7 +240,68 @@ static void no_handler(const struct http_route *route, struct http_conn *c,
 
 static bool is_http(const struct front_target *t, const char *head)
 {
-	return front_is_http(t, head, strlen(head));
+	return front_http_target(t, head, strlen(head)) == t;
+}
+
+/* The listener of a port (a chain of targets) a head is handed to, or NULL (refused with
+ * *status). */
+static const struct front_target *chosen(const struct front_target *port, const char *path,
+                                         const char *protocols, const char **status)
+{
+	char head[512];
+	const struct front_target *to;
+	const struct front_refusal *no;
+
+	snprintf(head, sizeof(head), "GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+	         "Sec-WebSocket-Protocol: %s\r\n\r\n", path, protocols);
+	no = front_check_upgrade(head, strlen(head), port, &to);
+	*status = no ? no->status : NULL;
+	assert_true(!no == !!to);
+	return to;
+}
+
+/* Several listeners on one port: each upgrade goes to the listener of exactly its path (an
+ * exact path before "*"), is checked against that listener's serializers only, and RawSocket
+ * and HTTP requests go to the listener serving them. */
+static void test_listeners_sharing_a_port(void **state)
+{
+	struct http_route v[] = {{.path = "/call", .handle = no_handler}};
+	struct http_routes routes = {.v = v, .n = 1};
+	struct front_target any = {.ws_path = "*", .serializers = JSON_ONLY, .websocket = true};
+	struct front_target raw = {.ws_path = "/raw", .serializers = JSON_ONLY, .rawsocket = true,
+	                           .next = &any};
+	struct front_target b = {.ws_path = "/b", .serializers = 1u << WAMP_SER_MSGPACK,
+	                         .websocket = true, .http = &routes, .next = &raw};
+	struct front_target a = {.ws_path = "/a", .serializers = JSON_ONLY, .websocket = true,
+	                         .next = &b};
+	const char *status;
+
+	(void)state;
+	assert_ptr_equal(chosen(&a, "/a", "wamp.2.json", &status), &a);
+	assert_ptr_equal(chosen(&a, "/b", "wamp.2.msgpack", &status), &b);
+	assert_ptr_equal(chosen(&a, "/b?x", "wamp.2.msgpack", &status), &b);
+	/* another listener's serializer is not this path's */
+	assert_null(chosen(&a, "/b", "wamp.2.json", &status));
+	assert_string_equal(status, "400 Bad Request");
+	assert_null(chosen(&a, "/a", "wamp.2.msgpack", &status));
+	assert_string_equal(status, "400 Bad Request");
+	/* a path of none: the "*" listener; a RawSocket-only listener's path is no WebSocket
+	 * path */
+	assert_ptr_equal(chosen(&a, "/c", "wamp.2.json", &status), &any);
+	assert_ptr_equal(chosen(&a, "/raw", "wamp.2.json", &status), &any);
+	assert_ptr_equal(chosen(&a, "/a/", "wamp.2.json", &status), &any);
+	assert_ptr_equal(front_path_target(&a, "/b", 2, true), &b);
+	assert_ptr_equal(front_path_target(&a, "/b", 2, false), NULL); /* a alone */
+	assert_ptr_equal(front_path_target(&any, "/b", 2, false), &any);
+	b.next = NULL; /* no "*" listener */
+	assert_null(chosen(&a, "/c", "wamp.2.json", &status));
+	assert_string_equal(status, "404 Not Found");
+	b.next = &raw;
+	assert_ptr_equal(front_rawsocket_target(&a), &raw);
+	assert_null(front_rawsocket_target(&any));
+	/* HTTP: the listener with the service, whichever it is on the port */
+	assert_ptr_equal(front_http_target(&a, "POST /call HTTP/1.1\r\n\r\n", 22), &b);
+	assert_null(front_http_target(&a, "POST /a HTTP/1.1\r\n\r\n", 19));
 }
 
 static void test_plain_http_goes_to_the_services(void **state)
@@ -265,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_long_heads_lose_unused_headers),
 		cmocka_unit_test(test_upgrade_checks),
 		cmocka_unit_test(test_plain_http_goes_to_the_services),
+		cmocka_unit_test(test_listeners_sharing_a_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,12 @@
 /*
- * test_httpsvc.c - the parts of the HTTP services (router/http/http_bridge.c, router/http/sse.c)
- * that need no connection: the bridge's HTTP status per WAMP error, the SSE rendition of an
- * event, the SSE refusal statuses and the SSE credentials (Basic and Bearer).
+ * test_httpsvc.c - the parts of the HTTP services (router/http/http_bridge.c, router/http/sse.c,
+ * router/http/httpapi.c) that need no connection: routing a path to a route, the bridge's
+ * HTTP status per WAMP error, the SSE rendition of an event, the SSE refusal statuses and
+ * the SSE credentials (Basic and Bearer).
  *
- * The handlers themselves answer through an http_conn, which only libwebsockets makes
- * today; they are tested against the real binary (tests/http, tests/security) until
- * http.h is split so that a fake connection can stand in.
+ * The handlers themselves are tested on fake connections (tests/lib/fake_http.h) in
+ * test_sse.c, test_longpoll.c and test_http_bridge.c, and against the real binary in
+ * tests/http and tests/security.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -148,9 +149,46 @@ static void test_sse_credentials(void **state)
 	assert_false(credentials("Ticket tk", "authid=a", authid, ticket));
 }
 
+/* Exact paths, then the longest prefix route ending at a '/' of the path. */
+static void test_route_find(void **state)
+{
+	struct http_route v[] = {
+		{.path = "/publish"}, {.path = "/lp", .prefix = true},
+		{.path = "/lp/admin", .prefix = true}, {.path = "/hooks/", .prefix = true},
+	};
+	const struct http_routes rs = {.v = v, .n = sizeof(v) / sizeof(v[0])};
+	static const struct {
+		const char *path;
+		int route;        /* index in v, -1: none */
+		const char *rest;
+	} cases[] = {
+		{"/publish", 0, ""}, {"/publish/x", -1, NULL}, {"/publishx", -1, NULL},
+		{"/lp", 1, ""}, {"/lp/abc/send", 1, "/abc/send"}, {"/lpx/open", -1, NULL},
+		{"/lp/admin/x", 2, "/x"}, {"/lp/adminx", 1, "/adminx"},
+		{"/hooks/github", 3, "github"}, {"/hooks", -1, NULL}, {"/", -1, NULL}, {"", -1, NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *rest = NULL;
+		size_t rest_len = 0;
+		const struct http_route *r = http_route_find(&rs, cases[i].path, strlen(cases[i].path),
+		                                             &rest, &rest_len);
+
+		if (cases[i].route < 0 ? r != NULL : r != &v[cases[i].route])
+			fail_msg("%s: route %d, expected %d", cases[i].path, r ? (int)(r - v) : -1,
+			         cases[i].route);
+		if (r && (rest_len != strlen(cases[i].rest) || memcmp(rest, cases[i].rest, rest_len)))
+			fail_msg("%s: rest %.*s, expected %s", cases[i].path, (int)rest_len, rest,
+			         cases[i].rest);
+	}
+	assert_null(http_route_find(NULL, "/publish", 8, NULL, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_route_find),
 		cmocka_unit_test(test_bridge_error_status),
 		cmocka_unit_test(test_sse_refusal_status),
 		cmocka_unit_test(test_sse_render),

@@ -86,16 +86,16 @@ static void test_truncation_keeps_the_line_valid(void **state)
 static void test_level_spec(void **state)
 {
 	struct wlog_levels l;
-	const char *unknown;
+	char unknown[WLOG_MODULE_NAME_MAX];
 	char err[160];
 
 	(void)state;
-	assert_true(wlog_parse_spec("debug", &l, &unknown, err, sizeof(err)));
+	assert_true(wlog_parse_spec("debug", &l, unknown, err, sizeof(err)));
 	assert_int_equal(l.def, WLOG_DEBUG);
 	assert_int_equal(l.n, 0);
-	assert_null(unknown);
+	assert_string_equal(unknown, "");
 
-	assert_true(wlog_parse_spec(" info , router=debug,auth=warning,router=error", &l, &unknown,
+	assert_true(wlog_parse_spec(" info , router=debug,auth=warning,router=error", &l, unknown,
 	                            err, sizeof(err)));
 	assert_int_equal(l.def, WLOG_INFO);
 	assert_int_equal(l.n, 2);
@@ -103,10 +103,10 @@ static void test_level_spec(void **state)
 	assert_int_equal(l.mod[0].level, WLOG_ERROR); /* the later item wins */
 	assert_string_equal(l.mod[1].name, "auth");
 	assert_int_equal(l.mod[1].level, WLOG_WARN);
-	assert_null(unknown);
+	assert_string_equal(unknown, "");
 
 	/* no bare level: notice; an unknown module is accepted and reported */
-	assert_true(wlog_parse_spec("rutor=debug", &l, &unknown, err, sizeof(err)));
+	assert_true(wlog_parse_spec("rutor=debug", &l, unknown, err, sizeof(err)));
 	assert_int_equal(l.def, WLOG_NOTICE);
 	assert_string_equal(unknown, "rutor");
 
@@ -130,35 +130,39 @@ static void test_level_spec(void **state)
 static void test_per_module_filtering(void **state)
 {
 	struct wlog_levels l;
+	struct wlog_config text, json;
 	char err[160], *out = NULL;
 	size_t outlen = 0;
 	FILE *f = open_memstream(&out, &outlen);
 
 	(void)state;
 	assert_non_null(f);
+	assert_int_equal(wlog_cfg->gate, WLOG_NOTICE); /* the built-in default */
 	assert_true(wlog_parse_spec("warn,router=debug", &l, NULL, err, sizeof(err)));
-	wlog_set_levels(&l);
-	assert_int_equal(wlog_current_level, WLOG_DEBUG); /* the gate opens for the most verbose */
+	wlog_config_set(&text, &l, WLOG_TEXT, f);
+	assert_int_equal(text.gate, WLOG_DEBUG); /* the gate opens for the most verbose */
+	wlog_use(&text);
 	assert_int_equal(wlog_module_level("router"), WLOG_DEBUG);
 	assert_int_equal(wlog_module_level("auth"), WLOG_WARN);
-	wlog_set_output(f);
-	wlog_set_format(WLOG_TEXT);
 	wlog_debug("router", "shown=1");
 	wlog_debug("auth", "hidden=1");
 	wlog_info("auth", "hidden=2");
 	wlog_warn("auth", "shown=2");
-	wlog_set_format(WLOG_JSON);
+	json = text;
+	json.format = WLOG_JSON;
+	wlog_use(&json); /* another configuration, installed between events */
 	wlog_error("ws", "shown=3");
 	fflush(f);
 	assert_non_null(strstr(out, "debug router: shown=1\n"));
 	assert_non_null(strstr(out, "warn auth: shown=2\n"));
 	assert_non_null(strstr(out, "\"module\":\"ws\",\"msg\":\"shown=3\",\"shown\":3}\n"));
 	assert_null(strstr(out, "hidden"));
-	wlog_set_level(WLOG_NOTICE);
-	assert_int_equal(wlog_current_level, WLOG_NOTICE);
-	assert_int_equal(wlog_module_level("router"), WLOG_NOTICE); /* overrides forgotten */
-	wlog_set_output(NULL);
-	wlog_set_format(WLOG_TEXT);
+	wlog_use(NULL);
+	assert_int_equal(wlog_cfg->gate, WLOG_NOTICE);
+	assert_int_equal(wlog_module_level("router"), WLOG_NOTICE); /* back to the default */
+	wlog_debug("router", "hidden=3");
+	fflush(f);
+	assert_null(strstr(out, "hidden"));
 	fclose(f);
 	free(out);
 }
@@ -181,11 +185,42 @@ static void test_histogram_buckets(void **state)
 	assert_int_equal(h.sum_us, 20000202);
 	for (unsigned i = 1; i < METRICS_BUCKETS; i++)
 		assert_true(metrics_bucket_us[i] > metrics_bucket_us[i - 1]);
-	metrics_count_type(metrics.msgs_in, 48);
-	metrics_count_type(metrics.msgs_in, 200); /* out of range: ignored, no overflow */
-	assert_int_equal(metrics.msgs_in[48], 1);
-	metrics_reset();
-	assert_int_equal(metrics.msgs_in[48], 0);
+}
+
+/* One struct per loop, bumped by its loop alone; the exposition sums them (metrics_add). */
+static void test_metrics_per_loop_add_up(void **state)
+{
+	struct metrics loop[2], sum;
+
+	(void)state;
+	memset(loop, 0, sizeof(loop));
+	memset(&sum, 0, sizeof(sum));
+	metrics_count_type(loop[0].msgs_in, 48);
+	metrics_count_type(loop[0].msgs_in, 200); /* out of range: ignored, no overflow */
+	metrics_count_type(loop[1].msgs_in, 48);
+	loop[0].bytes_out = 10;
+	loop[1].bytes_out = 5;
+	loop[1].auth_fail[2] = 3;
+	loop[0].pending_calls = 2; /* a gauge: the loops' values add up too */
+	loop[1].pending_calls = 1;
+	loop[1].publish_refused[WAMPD_ERR__COUNT - 1] = 7;
+	metrics_observe(&loop[0].call_latency, 50);
+	metrics_observe(&loop[1].call_latency, 20000000);
+	metrics_observe(&loop[1].loop_lag, 300);
+	assert_int_equal(loop[0].msgs_in[48], 1);
+	for (int i = 0; i < 2; i++)
+		metrics_add(&sum, &loop[i]);
+	assert_int_equal(sum.msgs_in[48], 2);
+	assert_int_equal(sum.bytes_out, 15);
+	assert_int_equal(sum.auth_fail[2], 3);
+	assert_int_equal(sum.pending_calls, 3);
+	assert_int_equal(sum.publish_refused[WAMPD_ERR__COUNT - 1], 7);
+	assert_int_equal(sum.call_latency.count, 2);
+	assert_int_equal(sum.call_latency.sum_us, 20000050);
+	assert_int_equal(sum.call_latency.buckets[0], 1);
+	assert_int_equal(sum.call_latency.buckets[METRICS_BUCKETS], 1);
+	assert_int_equal(sum.loop_lag.buckets[2], 1);
+	assert_int_equal(loop[0].msgs_in[48], 1); /* the loops' own are untouched */
 }
 
 int main(void)
@@ -197,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_level_spec),
 		cmocka_unit_test(test_per_module_filtering),
 		cmocka_unit_test(test_histogram_buckets),
+		cmocka_unit_test(test_metrics_per_loop_add_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,9 +25,9 @@ static int setup(void **state)
 
 	memset(&f, 0, sizeof(f));
 	assert_true(config_default(&cfg));
-	assert_true(router_init(&f.rt, &cfg));
-	fake_peer_session(&f.p[0], WAMP_SER_JSON);
-	fake_peer_session(&f.p[1], WAMP_SER_MSGPACK);
+	assert_true(router_init(&f.rt, &cfg, NULL));
+	fake_peer_session(&f.p[0], WAMP_SER_JSON, &f.rt.metrics);
+	fake_peer_session(&f.p[1], WAMP_SER_MSGPACK, &f.rt.metrics);
 	*state = &f;
 	return 0;
 }
@@ -162,7 +162,7 @@ static void test_router_only_messages(void **state)
 	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
 		proto_transport_closed(&f->rt, f->p[0].s);
 		fake_peer_destroy(&f->p[0]);
-		fake_peer_session(&f->p[0], WAMP_SER_JSON);
+		fake_peer_session(&f->p[0], WAMP_SER_JSON, &f->rt.metrics);
 		hello(f, 0);
 		feed(f, 0, msgs[i]);
 		expect_abort(f, 0, "wamp.error.protocol_violation", 1002);

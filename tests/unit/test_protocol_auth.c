@@ -32,6 +32,20 @@ static struct authz_role *add_role(struct realm *r, const char *name)
 	return role;
 }
 
+/* The transport opens peer i's session with the fixture's authentication (deadline: and
+ * the HELLO..WELCOME deadline); an open one is closed first (the client reconnects). */
+static void open_peer(struct fixture *f, int i, bool deadline)
+{
+	struct proto_peer peer = {.auth = &f->auth, .hello_deadline = deadline};
+
+	if (f->p[i].s) {
+		proto_transport_closed(&f->rt, f->p[i].s);
+		fake_peer_destroy(&f->p[i]);
+	}
+	fake_peer_session(&f->p[i], WAMP_SER_JSON, &f->rt.metrics);
+	assert_true(proto_transport_open(&f->rt, f->p[i].s, &peer));
+}
+
 static int setup(void **state)
 {
 	static struct fixture f;
@@ -42,7 +56,7 @@ static int setup(void **state)
 
 	memset(&f, 0, sizeof(f));
 	assert_true(config_default(&cfg));
-	assert_true(router_init(&f.rt, &cfg));
+	assert_true(router_init(&f.rt, &cfg, NULL));
 	fake_timers_install(&f.rt.realms);
 	r = realms_add(&f.rt.realms, "realm1", URI_LOOSE);
 
@@ -83,10 +97,8 @@ static int setup(void **state)
 	HASH_ADD_KEYPTR(hh, f.auth.m[AUTH_TICKET].principals, joe->authid, 3, joe);
 	f.auth.m[AUTH_ANONYMOUS].enabled = true;
 	f.auth.m[AUTH_ANONYMOUS].role = strdup("svc");
-	for (int i = 0; i < 3; i++) {
-		fake_peer_session(&f.p[i], WAMP_SER_JSON);
-		f.p[i].s->auth = &f.auth;
-	}
+	for (int i = 0; i < 3; i++)
+		open_peer(&f, i, false);
 	*state = &f;
 	return 0;
 }
@@ -222,11 +234,7 @@ static void test_failures_per_address_block(void **state)
 		expect(f, 0, WAMP_ABORT, &m);
 		assert_string_equal(m.uri, "wamp.error.authentication_failed");
 		wamp_msg_clear(&m);
-		/* the client reconnects */
-		proto_transport_closed(&f->rt, f->p[0].s);
-		fake_peer_destroy(&f->p[0]);
-		fake_peer_session(&f->p[0], WAMP_SER_JSON);
-		f->p[0].s->auth = &f->auth;
+		open_peer(f, 0, false); /* the client reconnects */
 	}
 	feed(f, 2, "[1, \"realm1\", {}]");
 	expect(f, 2, WAMP_ABORT, &m);
@@ -372,7 +380,7 @@ static void test_hello_deadline(void **state)
 	f->auth.m[AUTH_WAMPCRA].authenticator = strdup("com.authenticate");
 	service(f, "com.authenticate");
 	for (int i = 0; i < 3; i += 2)
-		proto_transport_open(&f->rt, f->p[i].s);
+		open_peer(f, i, true);
 
 	/* 0: a ticket challenge never answered */
 	feed(f, 0, "[1, \"realm1\", {\"authmethods\": [\"ticket\"], \"authid\": \"joe\"}]");
@@ -410,7 +418,7 @@ static void test_hello_deadline_ends_at_welcome(void **state)
 	const uint64_t deadline = f->rt.cfg.hello_timeout_s * 1000;
 	struct wamp_msg m;
 
-	proto_transport_open(&f->rt, f->p[0].s);
+	open_peer(f, 0, true);
 	feed(f, 0, "[1, \"realm1\", {}]");
 	expect(f, 0, WAMP_WELCOME, &m);
 	wamp_msg_clear(&m);
@@ -616,10 +624,41 @@ static void test_dynamic_testament(void **state)
 	assert_int_equal(json_array_size(f->p[0].s->testaments_destroyed), 1);
 }
 
+/* What the transport knows of its peer is the state machine's from the open on (s->proto):
+ * the TLS identity is taken over and offered to the tls method, HELLO.Details kept only
+ * until WELCOME, and all of it freed when the transport closes. */
+static void test_transport_state_belongs_to_the_state_machine(void **state)
+{
+	struct fixture *f = *state;
+	struct proto_peer peer = {.auth = &f->auth, .tls_cn = strdup("joe")};
+	struct wamp_msg m;
+
+	f->auth.m[AUTH_TLS].enabled = true;
+	f->auth.m[AUTH_TLS].role = strdup("user");
+	proto_transport_closed(&f->rt, f->p[0].s);
+	assert_null(f->p[0].s->proto);
+	fake_peer_destroy(&f->p[0]);
+	fake_peer_session(&f->p[0], WAMP_SER_JSON, &f->rt.metrics);
+	assert_true(proto_transport_open(&f->rt, f->p[0].s, &peer));
+	assert_null(peer.tls_cn); /* taken over */
+	assert_non_null(f->p[0].s->proto);
+	assert_string_equal(proto_tls_cn(f->p[0].s), "joe");
+	feed(f, 0, "[1, \"realm1\", {\"authmethods\": [\"tls\"]}]");
+	expect(f, 0, WAMP_WELCOME, &m);
+	assert_string_equal(wamp_dict_str(m.dict, "authid", ""), "joe");
+	assert_string_equal(wamp_dict_str(m.dict, "authmethod", ""), "tls");
+	wamp_msg_clear(&m);
+	proto_transport_closed(&f->rt, f->p[0].s);
+	assert_null(f->p[0].s->proto); /* freed (ASan: nothing leaks) */
+	assert_null(proto_tls_cn(f->p[0].s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ticket_challenge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transport_state_belongs_to_the_state_machine,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_ticket_and_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures_per_address_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_such_role, setup, teardown),

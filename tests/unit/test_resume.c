@@ -29,6 +29,7 @@
 struct fixture {
 	struct router rt;
 	struct auth_config auth;
+	struct auth_config auth2; /* another listener's (test_resume_takes_connection) */
 	struct fake_peer p[NPEERS];
 };
 
@@ -50,6 +51,15 @@ static void add_ticket(struct fixture *f, const char *authid, const char *ticket
 	HASH_ADD_KEYPTR(hh, f->auth.m[AUTH_TICKET].principals, pr->authid, strlen(pr->authid), pr);
 }
 
+/* The transport opens p[who]'s session: serializer ser, the fixture's authentication. */
+static void open_peer(struct fixture *f, int who, enum wamp_ser ser)
+{
+	struct proto_peer peer = {.auth = &f->auth};
+
+	fake_peer_session(&f->p[who], ser, &f->rt.metrics);
+	assert_true(proto_transport_open(&f->rt, f->p[who].s, &peer));
+}
+
 static int setup_max(void **state, size_t max_bytes)
 {
 	static struct fixture f;
@@ -59,17 +69,15 @@ static int setup_max(void **state, size_t max_bytes)
 	assert_true(config_default(&cfg));
 	cfg.realms[0].resume_window_s = WINDOW_S;
 	cfg.realms[0].resume_max_bytes = max_bytes;
-	assert_true(router_init(&f.rt, &cfg));
+	assert_true(router_init(&f.rt, &cfg, NULL));
 	fake_timers_install(&f.rt.realms);
 	f.auth.m[AUTH_ANONYMOUS].enabled = true;
 	f.auth.m[AUTH_ANONYMOUS].role = strdup("anonymous");
 	f.auth.m[AUTH_TICKET].enabled = true;
 	add_ticket(&f, "joe", "t-joe");
 	add_ticket(&f, "amy", "t-amy");
-	for (int i = 0; i < NPEERS; i++) {
-		fake_peer_session(&f.p[i], WAMP_SER_JSON);
-		f.p[i].s->auth = &f.auth;
-	}
+	for (int i = 0; i < NPEERS; i++)
+		open_peer(&f, i, WAMP_SER_JSON);
 	*state = &f;
 	return 0;
 }
@@ -110,6 +118,7 @@ static int teardown(void **state)
 	assert_int_equal(realm1(f)->nsessions, 0);
 	router_destroy(&f->rt);
 	auth_config_clear(&f->auth);
+	auth_config_clear(&f->auth2);
 	assert_int_equal(fake_timers_pending(), 0);
 	return 0;
 }
@@ -569,9 +578,8 @@ static void test_cannot_resume_ends_old(void **state)
 	/* another serializer likewise */
 	a = join(f, 2, "\"resumable\": true");
 	lose(f, 2);
-	session_free(f->p[3].s);
-	fake_peer_session(&f->p[3], WAMP_SER_MSGPACK);
-	f->p[3].s->auth = &f->auth;
+	lose(f, 3);
+	open_peer(f, 3, WAMP_SER_MSGPACK);
 	{
 		char json[256];
 		struct wamp_msg m;
@@ -591,6 +599,89 @@ static void test_cannot_resume_ends_old(void **state)
 	}
 	fake_timers_advance(0);
 	assert_null(in_realm(f, a.id));
+}
+
+/* The transport opens p[who]'s session with `auth` and a verified client certificate
+ * (common name cn, SHA-1 all `fp`, channel binding all `fp`), with the HELLO deadline or
+ * not. */
+static void open_tls_peer(struct fixture *f, int who, const struct auth_config *auth,
+                          const char *cn, uint8_t fp, bool deadline)
+{
+	struct proto_peer peer = {.auth = auth, .tls_cn = strdup(cn), .tls_cert_sha1 = malloc(20),
+	                          .tls_channel_id = malloc(32), .hello_deadline = deadline};
+
+	memset(peer.tls_cert_sha1, fp, 20);
+	memset(peer.tls_channel_id, fp, 32);
+	fake_peer_session(&f->p[who], WAMP_SER_JSON, &f->rt.metrics);
+	assert_true(proto_transport_open(&f->rt, f->p[who].s, &peer));
+}
+
+/*
+ * A resumed session is carried by the new connection with everything the state machine
+ * knows of that connection: its listener's authentication, its TLS identity (common name,
+ * certificate SHA-1, channel binding) and its HELLO deadline; the old connection's are freed
+ * with the spent session (ASan). Seen after a GOODBYE, when the same connection says HELLO
+ * again: with the old connection's facts the tls method would name another principal (or
+ * none), and no HELLO deadline would close an idle connection.
+ */
+static void test_resume_takes_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct auth_principal *pr = calloc(1, sizeof(*pr));
+	json_t *cred = json_pack("{s:s}", "certificate-sha1",
+	                         "2222222222222222222222222222222222222222");
+	struct joined a, b;
+	struct session *s;
+	struct wamp_msg m;
+	char err[128], d[256];
+
+	/* the old listener: tls by common name with role user; the new one: tls only for the
+	 * certificate of fingerprint 22..22, as authid dev */
+	f->auth.m[AUTH_TLS].enabled = true;
+	f->auth.m[AUTH_TLS].role = strdup("user");
+	f->auth2.m[AUTH_TLS].enabled = true;
+	pr->authid = strdup("dev");
+	pr->role = strdup("user");
+	assert_true(auth_principal_configure(AUTH_TLS, pr, cred, err, sizeof(err)));
+	json_decref(cred);
+	HASH_ADD_KEYPTR(hh, f->auth2.m[AUTH_TLS].principals, pr->authid, strlen(pr->authid), pr);
+
+	lose(f, 0);
+	open_tls_peer(f, 0, &f->auth, "dev", 0x11, false);
+	a = join(f, 0, "\"authmethods\": [\"tls\"], \"resumable\": true");
+	assert_true(a.resumable);
+	s = f->p[0].s;
+	assert_string_equal(s->authid, "dev");
+	lose(f, 0);
+	assert_true(s->resume->detached);
+
+	lose(f, 1);
+	open_tls_peer(f, 1, &f->auth2, "dev-new", 0x22, true);
+	snprintf(d, sizeof(d), "\"authmethods\": [\"tls\"], \"resumable\": true, \"resume\": "
+	         "{\"session\": %llu, \"token\": \"%s\", \"received\": 0}",
+	         (unsigned long long)a.id, a.token);
+	b = join(f, 1, d);
+	assert_true(b.resumed);
+	assert_ptr_equal(f->p[1].s, s);
+	assert_string_equal(proto_tls_cn(s), "dev-new");
+
+	/* GOODBYE, then HELLO again on the new connection: its listener, its certificate */
+	feed(f, 1, "[6, {}, \"wamp.close.close_realm\"]");
+	expect(f, 1, WAMP_GOODBYE, &m);
+	wamp_msg_clear(&m);
+	feed(f, 1, "[1, \"realm1\", {\"authmethods\": [\"tls\"]}]");
+	expect(f, 1, WAMP_WELCOME, &m);
+	assert_string_equal(wamp_dict_str(m.dict, "authid", ""), "dev");
+	assert_string_equal(wamp_dict_str(m.dict, "authmethod", ""), "tls");
+	wamp_msg_clear(&m);
+	/* and its HELLO deadline: idle after another GOODBYE, it is closed */
+	feed(f, 1, "[6, {}, \"wamp.close.close_realm\"]");
+	expect(f, 1, WAMP_GOODBYE, &m);
+	wamp_msg_clear(&m);
+	fake_timers_advance(f->rt.cfg.hello_timeout_s * 1000u - 1);
+	assert_false(f->p[1].closed);
+	fake_timers_advance(1);
+	assert_true(f->p[1].closed);
 }
 
 static void test_kill_detached(void **state)
@@ -705,6 +796,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_replays, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover_half_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cannot_resume_ends_old, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_takes_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_detached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_goodbye_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detached_counts, setup, teardown),

@@ -10,51 +10,13 @@
 //   WAMPD_BIN=... node status_page.js json|msgpack
 'use strict';
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
 const h = require('./lib/harness');
-const { connect, close, assert, assertEq, deadline } = h;
+const { connect, close, assert, assertEq } = h;
 
-const puppeteer = require(path.join(__dirname, '..', '..', 'node_modules', 'puppeteer-core'));
+const { withBrowser, watch } = require('./lib/browser');
 
-const CHROMIUM = '/usr/bin/chromium';
 const TICKET = 'admin-s3cret';
 const WAIT = { timeout: 15000, polling: 100 };
-
-async function withBrowser(fn) {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (scripts/deps.sh installs chromium)`);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wampd-chromium-'));
-  const browser = await deadline(puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: false, // the flag is passed below as it is, not puppeteer's variant
-    ignoreDefaultArgs: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage', `--user-data-dir=${profile}`, '--remote-debugging-pipe',
-      'about:blank'],
-    pipe: true,
-  }), 60000, 'chromium to start');
-  try {
-    return await fn(browser);
-  } finally {
-    await deadline(browser.close(), 15000, 'chromium to close').catch(() => browser.process()?.kill('SIGKILL'));
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-}
-
-// Collect everything the page reports as going wrong.
-function watch(page) {
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    // the event stream is cut when the page is closed at the end: not a failure of the page
-    if (!r.url().includes('/status/events')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
-  });
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
-  return problems;
-}
 
 const scenarios = {
   async 'status page: ticket, sessions, registrations, live graph'(url, ser, router) {
@@ -68,7 +30,8 @@ const scenarios = {
       await denied.close();
 
       const page = await browser.newPage();
-      const problems = watch(page);
+      // the event stream is cut when the page is closed at the end: not a failure of the page
+      const problems = watch(page, (u) => u.includes('/status/events'));
       const res = await page.goto(`${admin}/status?ticket=${TICKET}`, { waitUntil: 'load', timeout: 15000 });
       assertEq(res.status(), 200, 'status page with the ticket');
       assertEq(res.headers()['content-type'], 'text/html; charset=utf-8', 'content type');

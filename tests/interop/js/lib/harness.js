@@ -30,20 +30,26 @@ class Router {
     this.stderr = '';
   }
 
+  // opts: config (an object, written to a temporary file) or configFile (a file used as it
+  // is: its directory is the configuration's, e.g. an application directory; wantAdmin: it
+  // has an admin listener), env (added to wampd's environment), args (more arguments)
   start() {
     const args = ['--port', '0', '--log-level', 'info'];
+    if (this.opts.configFile) args.push('--config', this.opts.configFile);
+    if (this.opts.args) args.push(...this.opts.args);
     if (this.opts.config) {
       const file = path.join(require('os').tmpdir(), `wampd-js-${process.pid}-${Date.now()}.json`);
       fs.writeFileSync(file, JSON.stringify(this.opts.config));
       this.configFile = file;
       args.push('--config', file);
     }
-    this.proc = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'],
+      env: Object.assign({}, process.env, this.opts.env || {}) });
     this.proc.stderr.on('data', (d) => { this.stderr += d.toString(); });
     let out = '';
     const ready = new Promise((resolve, reject) => {
       // with an admin listener configured, wait for its line too ("listening admin http://...")
-      const wantAdmin = !!(this.opts.config && this.opts.config.admin);
+      const wantAdmin = !!((this.opts.config && this.opts.config.admin) || this.opts.wantAdmin);
       this.proc.stdout.on('data', (d) => {
         out += d.toString();
         const m = out.match(/listening (wss?:\/\/\S+)/);
