@@ -116,6 +116,11 @@ static void emit_preflight(void *arg, const char *line)
 	wlog_error("config", "cannot start: %s", line);
 }
 
+/* said once (wampd check, and the log at start) of a configuration serving HTTP only */
+#define NO_WAMP_WARNING                                                                     \
+	"no listener serves a WAMP transport (WebSocket, RawSocket or HTTP long-poll): only "   \
+	"the HTTP services are served, and no WAMP client can connect"
+
 /* wampd check: the configuration's report on stdout; 0 when wampd would start with it. */
 static int check(const struct config *cfg, const char *source)
 {
@@ -127,6 +132,8 @@ static int check(const struct config *cfg, const char *source)
 	json_array_foreach(cfg->notes, i, note)
 		printf("%s\n", json_string_value(note));
 	config_summary(cfg, emit_stdout, NULL);
+	if (!config_serves_wamp(cfg))
+		printf("warning: %s\n", NO_WAMP_WARNING);
 	plan = workers_plan_text(cfg); /* the processes that would be started */
 	if (plan && *plan)
 		printf("processes:\n%s%s", plan, plan[strlen(plan) - 1] == '\n' ? "" : "\n");
@@ -265,6 +272,8 @@ int main(int argc, char **argv)
 			wlog_warn("config", "%s", json_string_value(note));
 	}
 	config_summary(&cfg, emit_log, NULL);
+	if (!config_serves_wamp(&cfg))
+		wlog_warn("config", "%s", NO_WAMP_WARNING);
 	if (config_preflight(&cfg, emit_preflight, NULL)) {
 		fprintf(stderr, "wampd: %s: cannot start (see the errors above)\n", source);
 		config_free(&cfg);

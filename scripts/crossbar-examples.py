@@ -27,10 +27,14 @@ worker of type router (sorted by path), one at a time:
      has tls (certificates not verified);
   4. every other web path (static, nodeinfo, json, redirect, caller, ...) is requested
      with GET; it is served when the answer is neither 404 nor 5xx (a 405 from a POST-only
-     service counts as served);
+     service counts as served); a static path answering 404 where Crossbar answers 404 too
+     (its directory does not exist in the checkout, or has no index file while directory
+     listing is off: see crossbar_404) is counted apart, as answering as Crossbar would;
   5. wampd gets SIGTERM and must exit (a non-zero exit is recorded).
-Prints configs started / total, endpoints joined / total, web paths served / total, then
-the failures grouped by cause, each with where it happened. Exit status 0 (it measures).
+Prints configs started / total, endpoints joined / total, web paths served / total, web
+paths answering 404 as Crossbar does and all those answering as Crossbar would / total,
+then those 404s by reason and the failures grouped by cause, each with where it happened.
+Exit status 0 (it measures).
 """
 
 import argparse
@@ -122,7 +126,7 @@ def resolve(value, env):
 
 Endpoint = collections.namedtuple("Endpoint", "where url host port path tls serializers auth "
                                               "realms")
-WebPath = collections.namedtuple("WebPath", "where url host port path tls kind")
+WebPath = collections.namedtuple("WebPath", "where url host port path tls kind svc")
 
 
 def connect_host(endpoint):
@@ -149,11 +153,11 @@ def walk_paths(paths, prefix, where, t, host, port, tls, realms, eps, webs, env)
         elif kind == "path":
             if "paths" not in svc:
                 webs.append(WebPath(w, url_of("http", tls, host, port, path), host, port,
-                                    path, tls, kind))
+                                    path, tls, kind, svc))
             walk_paths(svc.get("paths"), path, w, t, host, port, tls, realms, eps, webs, env)
         else:
             webs.append(WebPath(w, url_of("http", tls, host, port, path), host, port, path,
-                                tls, kind or "?"))
+                                tls, kind or "?", svc))
 
 
 def url_of(scheme, tls, host, port, path):
@@ -356,6 +360,42 @@ def get(wp):
     return None
 
 
+# Twisted's File.indexNames (twisted/web/static.py, 22.4: "index", "index.html",
+# "index.htm", "index.rpy"): what Crossbar's static service serves for a directory
+TWISTED_INDEX_NAMES = ("index", "index.html", "index.htm", "index.rpy")
+
+
+def crossbar_404(wp, cbdir):
+    """Why Crossbar's static service answers this static path 404 too, or None.
+
+    crossbario/crossbar, crossbar/webservice/static.py (RouterWebServiceStatic.create):
+    the directory is os.path.abspath(os.path.join(cbdir, config["directory"])), served by
+    a twisted.web.static.File subclass; without options.enable_directory_listing it is
+    StaticResourceNoListing, whose directoryListing() returns self.childNotFound, which is
+    Resource404 unless options.default_file is set. Twisted's File (twisted/web/static.py)
+    renders childNotFound when its path does not exist (render_GET: `if not
+    self.exists()`), and for a directory request (an empty last segment) looks for its
+    indexNames and calls directoryListing() when none exists (getChild). So Crossbar
+    answers 404 where the directory is missing, or is a directory with no index file while
+    listing is off; a path without its trailing "/" first gets Twisted's redirect to it
+    (render_GET: `if self.isdir(): return self.redirect(request)`), then that 404.
+    """
+    if wp.kind != "static" or not isinstance(wp.svc, dict):
+        return None
+    directory = wp.svc.get("directory")
+    opts = wp.svc.get("options") if isinstance(wp.svc.get("options"), dict) else {}
+    if not isinstance(directory, str) or opts.get("default_file"):
+        return None  # a package/resource, or a default file Crossbar would serve instead
+    path = os.path.abspath(os.path.join(cbdir, directory))
+    if not os.path.exists(path):
+        return "static: its directory does not exist in the checkout"
+    if not os.path.isdir(path) or opts.get("enable_directory_listing"):
+        return None
+    if not any(os.path.exists(os.path.join(path, n)) for n in TWISTED_INDEX_NAMES):
+        return "static: a directory without an index file, directory listing off"
+    return None
+
+
 # ---------------------------------------------------------------------- wampd
 
 def port_free(iface, port):
@@ -448,6 +488,7 @@ def main():
 
     totals = collections.Counter()
     failures = collections.defaultdict(list)   # (area, cause) -> [where]
+    as_crossbar = collections.defaultdict(list)  # why Crossbar answers 404 too -> [where]
     results = []
     for path in find_configs(root):
         rel = os.path.relpath(path, root)
@@ -510,9 +551,14 @@ def main():
                                                                         ep.where))
             for wp in webs:
                 why = get(wp)
-                res["web"].append({"url": wp.url, "type": wp.kind, "error": why})
+                as_cb = crossbar_404(wp, cbdir) if why == "HTTP 404" else None
+                res["web"].append({"url": wp.url, "type": wp.kind, "error": why,
+                                   "as_crossbar": as_cb})
                 if why is None:
                     totals["served"] += 1
+                elif as_cb:
+                    totals["as_crossbar_404"] += 1
+                    as_crossbar[as_cb].append("%s %s" % (rel, wp.url))
                 else:
                     failures[("web", "%s (type %s)" % (why, wp.kind))].append(
                         "%s %s" % (rel, wp.url))
@@ -529,7 +575,19 @@ def main():
           % (totals["joined"], totals["endpoints"], totals["no_credential"], NO_CREDENTIAL))
     print("web paths served:  %d / %d   (GET: neither 404 nor 5xx)" % (totals["served"],
                                                                       totals["web"]))
+    print("web paths 404 as Crossbar answers: %d   (static, see crossbar_404)"
+          % totals["as_crossbar_404"])
+    print("web paths answering as Crossbar would: %d / %d   (served, or 404 as Crossbar)"
+          % (totals["served"] + totals["as_crossbar_404"], totals["web"]))
     print("(%s; %.0f s)" % (binary, time.monotonic() - began))
+    print()
+    print("answered 404 as Crossbar answers (not failures):")
+    for why, where in sorted(as_crossbar.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        print("  [web] HTTP 404 as Crossbar answers: %s: %d" % (why, len(where)))
+        for x in where if args.verbose else where[:3]:
+            print("        %s" % x)
+        if not args.verbose and len(where) > 3:
+            print("        ... and %d more" % (len(where) - 3))
     print()
     print("failures by cause:")
     for area in ("start", "join", "web", "stop"):

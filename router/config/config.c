@@ -173,9 +173,54 @@ static bool cfg_limits(struct cfg_ctx *c, json_t *lim, struct config *cfg)
 	return true;
 }
 
+/*
+ * The listener types ("type"), one row each: what a listener of the type serves, and the
+ * keys that do not apply to it (refused, naming why, rather than silently unused). An
+ * "http" listener serves its HTTP services only: no WebSocket upgrade, no RawSocket (its
+ * long-poll and SSE services are WAMP sessions over HTTP, with its auth and serializers).
+ */
+static const char *const http_type_refused[] = {"path", "ping_interval", "ping_timeout",
+                                                "max_message_size", NULL};
+static const struct listener_type {
+	const char *name;
+	bool websocket, rawsocket, http;
+	const char *const *refused;  /* keys that do not apply, or NULL */
+	const char *why;             /* ... and why */
+} listener_types[] = {
+	{"universal", true, true, true, NULL, NULL},
+	{"websocket", true, false, true, NULL, NULL},
+	{"rawsocket", false, true, false, NULL, NULL},
+	{"http", false, false, true, http_type_refused,
+	 "does not apply to an http listener (it serves HTTP services only: no WebSocket, no "
+	 "RawSocket)"},
+};
+
+static const struct listener_type *listener_type_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(listener_types) / sizeof(listener_types[0]); i++)
+		if (!strcmp(listener_types[i].name, name))
+			return &listener_types[i];
+	return NULL;
+}
+
+bool config_serves_wamp(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const struct listener_config *lc = &cfg->listeners[i];
+
+		if (lc->websocket || lc->rawsocket)
+			return true;
+		for (size_t k = 0; k < lc->nhttp; k++)
+			if (lc->http[k].type == HTTP_SVC_LONGPOLL)
+				return true;
+	}
+	return false;
+}
+
 static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
                          const struct config *cfg, struct listener_config *out)
 {
+	const struct listener_type *lt;
 	static const char *const keys[] = {"type", "host", "port", "path", "serializers", "auth",
 	                                   "tls", "unix", "http", "reuse_port",
 	                                   "allowed_origins", "max_message_size", "ping_interval",
@@ -202,11 +247,19 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 	out->max_message_size = (size_t)max_msg;
 	out->ping_interval_s = (unsigned)ping;
 	out->ping_timeout_s = (unsigned)ping_timeout;
-	out->websocket = !strcmp(type, "websocket") || !strcmp(type, "universal");
-	out->rawsocket = !strcmp(type, "rawsocket") || !strcmp(type, "universal");
-	if (!out->websocket && !out->rawsocket)
+	if (!(lt = listener_type_find(type)))
 		return cfg_fail(c, path, "type \"%s\" is not supported (universal, websocket, "
-		                "rawsocket)", type);
+		                "rawsocket, http)", type);
+	for (const char *const *k = lt->refused; k && *k; k++)
+		if (json_object_get(l, *k)) {
+			char where[160];
+
+			snprintf(where, sizeof(where), "%s.%s", path, *k);
+			return cfg_fail(c, where, "%s", lt->why);
+		}
+	out->websocket = lt->websocket;
+	out->rawsocket = lt->rawsocket;
+	out->serves_http = lt->http;
 	if (unix_path && !(out->unix_path = strdup(unix_path)))
 		return cfg_fail(c, path, "out of memory");
 	if (unix_path && tls)
@@ -284,9 +337,9 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		char where[128];
 
 		snprintf(where, sizeof(where), "%s.allowed_origins", path);
-		if (!out->websocket)
-			return cfg_fail(c, where, "applies to websocket and universal listeners (the "
-			                "WebSocket handshake and the HTTP services)");
+		if (!out->serves_http)
+			return cfg_fail(c, where, "applies to websocket, universal and http listeners "
+			                "(the WebSocket handshake and the HTTP services)");
 		if (!cfg_origins(c, json_object_get(l, "allowed_origins"), where,
 		                 &out->allowed_origins))
 			return false;
@@ -317,8 +370,9 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 		char where[128];
 
 		snprintf(where, sizeof(where), "%s.http", path);
-		if (!out->websocket)
-			return cfg_fail(c, where, "HTTP services need a websocket or universal listener");
+		if (!out->serves_http)
+			return cfg_fail(c, where, "HTTP services need a websocket, universal or http "
+			                "listener");
 		if (!cfg_http(c, json_object_get(l, "http"), where, out))
 			return false;
 		for (size_t i = 0; tls && i < out->nhttp; i++)
@@ -329,6 +383,9 @@ static bool cfg_listener(struct cfg_ctx *c, json_t *l, const char *path,
 				                "listeners yet: serve them on a plain listener, behind a "
 				                "TLS-terminating proxy", out->http[i].path);
 	}
+	if (!out->websocket && !out->rawsocket && !out->nhttp)
+		return cfg_fail(c, path, "an http listener serves its HTTP services only: give "
+		                "them (http)");
 	out->port = (int)port;
 	out->host = (!strcmp(host, "*") || !*host) ? NULL : strdup(host);
 	out->path = strdup(wspath);
@@ -614,6 +671,7 @@ bool config_default(struct config *cfg)
 	cfg->listeners[0].serializers = wamp_ser_supported_set();
 	cfg->listeners[0].websocket = true;
 	cfg->listeners[0].rawsocket = true;
+	cfg->listeners[0].serves_http = true;
 	cfg->listeners[0].max_message_size = cfg->max_message_size;
 	cfg->listeners[0].ping_interval_s = cfg->ping_interval_s;
 	cfg->listeners[0].ping_timeout_s = cfg->ping_timeout_s;
@@ -883,8 +941,8 @@ bool cfg_load_document(const char *path, json_t *root, char *base_dir, struct co
 			return false;
 		}
 		if (!json_array_size(json_object_get(native, "listeners"))) {
-			snprintf(err, errlen, "%s: the Crossbar configuration has no WebSocket transport "
-			         "wampd can serve", path);
+			snprintf(err, errlen, "%s: the Crossbar configuration has no transport wampd can "
+			         "serve (WebSocket, RawSocket or web paths)", path);
 			json_decref(native);
 			config_free(cfg);
 			return false;
@@ -925,7 +983,9 @@ bool cfg_load_document(const char *path, json_t *root, char *base_dir, struct co
 			config_free(&def);
 		}
 	}
-	if (ok && !cfg->nrealms && !cfg->auto_create_realms) {
+	/* without a WAMP endpoint no client joins a realm: a router serving web paths only
+	 * (Crossbar starts one without realms) needs none; its bridge services name theirs */
+	if (ok && !cfg->nrealms && !cfg->auto_create_realms && config_serves_wamp(cfg)) {
 		snprintf(err, errlen, "%s: realms: no realm defined and auto_create_realms is false",
 		         path);
 		ok = false;

@@ -39,6 +39,11 @@
  *                    that wampd starts and supervises (router/workers/)... ]
  *   }
  *
+ * listeners[].type: "universal" (default: WebSocket and RawSocket), "websocket",
+ * "rawsocket", or "http": its "http" services only, no WebSocket upgrade (answered 404) and
+ * no RawSocket (refused); its auth and serializers are its long-poll and SSE sessions'.
+ * A configuration whose listeners serve no WAMP transport (config_serves_wamp) is valid,
+ * and needs no realm: wampd warns once at start.
  * listeners[].reuse_port (default false) sets SO_REUSEPORT so several processes (cluster
  * nodes on one machine) listen on the same port; the kernel spreads connections.
  * Several listeners may name the same host and (non-zero) port: one socket serves them, and
@@ -132,6 +137,8 @@ struct listener_config {
 	bool tls_require_client_cert;
 	bool websocket;          /* serves WebSocket (type websocket or universal) */
 	bool rawsocket;          /* serves RawSocket (type rawsocket or universal) */
+	bool serves_http;        /* answers HTTP requests: its services (type websocket,
+	                            universal, or http: services only, nothing upgrades) */
 	char *unix_path;         /* listen on this Unix domain socket instead of TCP, or NULL */
 	struct http_service_config *http; /* HTTP services on this listener's port */
 	size_t nhttp;
@@ -306,6 +313,12 @@ bool config_load_cbdir(const char *dir, const char *file, struct config *cfg, ch
 /* path made absolute against cfg->base_dir (a copy when it already is, or when there is
  * no base_dir): a new string the caller frees, or NULL when out of memory. */
 char *config_resolve_path(const struct config *cfg, const char *path);
+
+/* Whether a client can open a WAMP session anywhere in cfg: a WebSocket or RawSocket
+ * listener, or an HTTP long-poll service. false for a router serving HTTP services only
+ * (Crossbar starts one: a web transport without WebSocket paths), which main.c warns
+ * about once. */
+bool config_serves_wamp(const struct config *cfg);
 
 /* Release everything cfg owns and zero it. */
 void config_free(struct config *cfg);

@@ -165,8 +165,13 @@ static void summary_listener(const struct config *cfg, size_t i, config_emit emi
 		if (h->type != HTTP_SVC_LONGPOLL && h->type != HTTP_SVC_SSE && h->realm)
 			put(&l, "; auth %s", (size_t)h->auth < sizeof(http_auth_names) /
 			                     sizeof(http_auth_names[0]) ? http_auth_names[h->auth] : "?");
-		if (h->type == HTTP_SVC_LONGPOLL)
-			put(&l, "; sessions authenticate as on this port's WebSocket");
+		if (h->type == HTTP_SVC_LONGPOLL) {
+			/* the listener's: on a websocket listener the same as its WebSocket's */
+			put(&l, "; sessions (");
+			put_serializers(&l, lc->serializers);
+			put(&l, ")");
+			put_auth(&l, &lc->auth);
+		}
 		flush(&l, emit, arg);
 	}
 }

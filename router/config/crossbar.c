@@ -27,7 +27,11 @@
  *   auth.tls principals' certificate-sha1 -> the same (config_auth.c)
  *   web paths of type publisher, caller, webhook, longpoll
  *                                        -> the transport's first WebSocket listener's http
- *                                           services (options key/secret -> signed auth,
+ *                                           services (a transport without WebSocket paths:
+ *                                           an http listener's, HTTP services only;
+ *                                           its long-poll sessions: anonymous, the
+ *                                           listener's default auth)
+ *                                           (options key/secret -> signed auth,
  *                                           post_body_limit -> max_body,
  *                                           request_timeout/session_timeout -> poll/idle)
  *   web paths of type static, redirect, json, nodeinfo
@@ -556,19 +560,26 @@ static bool same_port(json_t *a, json_t *b)
 	       json_equal(json_object_get(a, "host"), json_object_get(b, "host"));
 }
 
-static bool is_websocket(json_t *l)
+/* A translated listener's "type": websocket, rawsocket or http (web paths only). */
+static bool is_type(json_t *l, const char *type)
 {
 	const char *t = json_string_value(json_object_get(l, "type"));
 
-	return t && strcmp(t, "rawsocket");
+	return t && !strcmp(t, type);
+}
+
+static bool is_websocket(json_t *l)
+{
+	return is_type(l, "websocket");
 }
 
 /*
  * Add listener l (taken) made from the Crossbar item at origin. A listener that serves
  * what an earlier one serves (the same WebSocket path of the same port, RawSocket on the
- * same port, the same Unix socket) is that one when it is the same (several workers
- * defining one transport: reported, served once), else the translation fails naming both.
- * Returns its index in out.listeners, or -1 (failed).
+ * same port, the web paths of a port without WebSocket, the same Unix socket) is that one
+ * when it is the same (several workers defining one transport: reported, served once),
+ * else the translation fails naming both. Returns its index in out.listeners, or -1
+ * (failed).
  */
 static int add_listener(struct xlate *x, json_t *l, const char *origin)
 {
@@ -585,18 +596,19 @@ static int add_listener(struct xlate *x, json_t *l, const char *origin)
 			clash = false;
 		else if (is_websocket(l) && is_websocket(other))
 			clash = json_equal(json_object_get(l, "path"), json_object_get(other, "path"));
-		else
-			clash = !is_websocket(l) && !is_websocket(other);
+		else /* rawsocket and rawsocket, http and http */
+			clash = json_equal(json_object_get(l, "type"), json_object_get(other, "type"));
 		if (!clash)
 			continue;
 		if (json_equal(l, other)) {
 			ignore(x, "the same as an earlier transport's, served once", "%s (as %s)", origin,
 			       where);
 		} else {
-			fail(x, "%s: %s is also served by %s, with other settings", origin,
-			     json_object_get(l, "unix") ? "this Unix socket"
-			     : is_websocket(l) ? "this WebSocket path of this port"
-			                       : "RawSocket on this port", where);
+			fail(x, "%s: %s also served by %s, with other settings", origin,
+			     json_object_get(l, "unix") ? "this Unix socket is"
+			     : is_websocket(l)     ? "this WebSocket path of this port is"
+			     : is_type(l, "http")  ? "the web paths of this port are"
+			                           : "RawSocket on this port is", where);
 			json_decref(l);
 			return -1;
 		}
@@ -922,15 +934,22 @@ static void web_options_of(struct xlate *x, json_t *opts, const char *path)
 		ignore(x, "web transport option not supported", "%s.options.%s", path, key);
 }
 
-/* The HTTP services of a transport go to its first WebSocket listener (first: its index). */
-static void place_http(struct xlate *x, json_t *http, int first, const char *path)
+/* The HTTP services of a transport go to its first WebSocket listener (first: its index),
+ * or, on a transport without WebSocket paths, to an http listener of their own on the
+ * transport's endpoint `base` (HTTP services only, as Crossbar serves such a web
+ * transport: an upgrade there finds no WebSocket). path: the paths' JSON path. */
+static void place_http(struct xlate *x, json_t *base, json_t *http, int first,
+                       const char *path)
 {
 	json_t *l;
 
 	if (!json_object_size(http))
 		return;
 	if (first < 0) {
-		ignore(x, "HTTP services need a WebSocket path on the same transport", "%s", path);
+		l = json_deep_copy(base);
+		json_object_set_new(l, "type", json_string("http"));
+		json_object_set(l, "http", http);
+		add_listener(x, l, path);
 		return;
 	}
 	l = json_array_get(json_object_get(x->out, "listeners"), (size_t)first);
@@ -986,7 +1005,7 @@ static void transport_of(struct xlate *x, json_t *t, const char *path)
 		snprintf(p, sizeof(p), "%s.paths", path);
 		web_paths_of(x, base, json_object_get(t, "paths"), "", p, http, &first);
 		web_options_of(x, json_object_get(t, "options"), path);
-		place_http(x, http, first, p);
+		place_http(x, base, http, first, p);
 	} else {
 		static const char *const known[] = {"id", "type", "endpoint", "rawsocket", "websocket",
 		                                    "mqtt", "web", NULL};
@@ -1013,7 +1032,7 @@ static void transport_of(struct xlate *x, json_t *t, const char *path)
 			snprintf(p, sizeof(p), "%s.web", path);
 			web_options_of(x, json_object_get(web, "options"), p);
 			snprintf(p, sizeof(p), "%s.web.paths", path);
-			place_http(x, http, first, p);
+			place_http(x, base, http, first, p);
 		}
 		if (json_is_object(json_object_get(t, "rawsocket"))) {
 			snprintf(p, sizeof(p), "%s.rawsocket", path);

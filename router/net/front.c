@@ -29,6 +29,9 @@
  * handshake to the one serving RawSocket; a plain HTTP request to the one with a service
  * at its path. From then on it is that listener's connection: its subprotocols, its vhost
  * (named in Host as above), its auth and limits. A path no listener has is answered 404.
+ * An http listener (HTTP services only) is only ever given plain HTTP requests: it has no
+ * WebSocket vhost, no upgrade is handed to it, and a port of http listeners alone answers
+ * every upgrade 404 and a RawSocket handshake with RawSocket's error.
  */
 #include "router/net/front.h"
 
@@ -252,8 +255,17 @@ const struct front_target *front_rawsocket_target(const struct front_target *t)
 	return t;
 }
 
-/* Does any listener of t's port serve WebSocket (and so HTTP)? */
+/* Does any listener of t's port answer HTTP requests (a WebSocket listener, or an http
+ * listener's services)? */
 static bool front_serves_http(const struct front_target *t)
+{
+	while (t && !t->serves_http)
+		t = t->next;
+	return t != NULL;
+}
+
+/* Does any listener of t's port serve WebSocket? */
+static bool front_serves_websocket(const struct front_target *t)
 {
 	while (t && !t->websocket)
 		t = t->next;
@@ -272,14 +284,22 @@ const struct front_refusal *front_check_upgrade(const char *head, size_t len,
 	static const struct front_refusal no_proto = {
 		"400 Bad Request",
 		"no supported WAMP subprotocol offered (" WAMP_SER_SUBPROTOCOLS ")"};
+	/* a port of http listeners: nothing here is a WebSocket */
+	static const struct front_refusal no_service = {"404 Not Found",
+	                                                "no HTTP service at this path"};
+	static const struct front_refusal no_ws_port = {
+		"404 Not Found", "no WebSocket on this port (it serves HTTP services only)"};
 	const char *sp1 = memchr(head, ' ', len), *sp2, *up, *protos;
 	size_t uplen, plen;
 	char filtered[512];
+	bool ws = front_serves_websocket(t);
 
 	*to = NULL;
 	up = head_value(head, len, "upgrade", &uplen);
 	if (!up || uplen != 9 || strncasecmp(up, "websocket", 9))
-		return &not_ws;
+		return ws ? &not_ws : &no_service;
+	if (!ws)
+		return &no_ws_port;
 	if (!sp1 || !(sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - head))))
 		return &bad_line;
 	if (!(t = front_path_target(t, sp1 + 1, (size_t)(sp2 - sp1 - 1), true)))
@@ -368,8 +388,14 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
                    size_t len)
 {
 	struct front_conn *c = user;
-	struct front_target *t = lws_vhost_user(lws_get_vhost(wsi));
+	/* some callbacks (GET_THREAD_ID) come with a wsi of no vhost: to the first vhost's
+	 * first protocol, ours when the first listener has no WebSocket vhost */
+	struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
+	struct front_target *t = vh ? lws_vhost_user(vh) : NULL;
 	size_t end;
+
+	if (!t)
+		return 0;
 
 	switch (reason) {
 	case LWS_CALLBACK_RAW_ADOPT: {

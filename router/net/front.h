@@ -43,6 +43,8 @@ struct front_target {
 	struct iplimit *ipl;        /* per-address connection limit (the router's), or NULL */
 	bool websocket;             /* WebSocket upgrades are served */
 	bool rawsocket;             /* RawSocket (first octet 0x7F) is served */
+	bool serves_http;           /* HTTP requests are answered (its services; an http
+	                               listener: nothing else) */
 	struct router *rt;          /* for RawSocket sessions */
 	const struct auth_config *auth; /* the listener's authentication (RawSocket sessions) */
 	size_t max_message_size;    /* the listener's (RawSocket sessions) */
@@ -102,8 +104,9 @@ struct front_refusal {
  * t's port: a WebSocket upgrade (Upgrade: websocket), for the path of one of its listeners
  * (front_path_target; *to is set to it), offering at least one WAMP subprotocol that
  * listener serves. NULL if it is one; else the refusal to answer with (static, in the
- * order of the checks: not an upgrade 404, malformed request line 400, no listener at the
- * path 404, no subprotocol served 400).
+ * order of the checks: not an upgrade 404, on a port without a WebSocket listener (http
+ * listeners only) any upgrade 404, malformed request line 400, no listener at the path
+ * 404, no subprotocol served 400).
  */
 const struct front_refusal *front_check_upgrade(const char *head, size_t len,
                                                 const struct front_target *t,

@@ -12,8 +12,14 @@
  * protocol lws falls back to for an upgrade naming no subprotocol, which is refused), then
  * one "wamp.2.<serializer>" protocol per serializer the listener enables (and its .batched
  * twin; the names are the serializer descriptor table's), all served by ws.c's callback;
- * lws picks the first subprotocol of the client's list it knows. Every vhost's user is its listener, so each connection is served with
- * exactly its listener's configuration (front.c: listener isolation).
+ * lws picks the first subprotocol of the client's list it knows. Every vhost's user is its
+ * listener, so each connection is served with exactly its listener's configuration
+ * (front.c: listener isolation).
+ *
+ * Only WebSocket listeners have a WebSocket vhost: a plain rawsocket listener's connections
+ * stay on the front door, and so do an http listener's (HTTP services only: router/net/
+ * http.c on the raw connection). A TLS port of http listeners alone is a vhost with
+ * protocols[0] and nothing to upgrade to (every upgrade is answered 404).
  *
  * Listeners on one port (config.h, port_owner): the first one (the owner) listens; the
  * others are chained to it (front_target.next). Plain: each keeps its own WebSocket vhost
@@ -116,16 +122,17 @@ static int listener_http_callback(struct lws *wsi, enum lws_callback_reasons rea
 	}
 }
 
-/* The WebSocket vhost's protocols (see the file comment) for `serializers`, and the
- * RawSocket-over-TLS one when `raw_tls`. false if no serializer is served or on allocation
+/* The WebSocket vhost's protocols (see the file comment) for `serializers` (none: a port
+ * serving HTTP only, whose vhost has protocols[0] alone), and the RawSocket-over-TLS one
+ * when `raw_tls`. Returns how many WAMP subprotocols there are, or -1 on allocation
  * failure. */
-static bool listener_protocols(struct listener *l, unsigned serializers, bool raw_tls)
+static int listener_protocols(struct listener *l, unsigned serializers, bool raw_tls)
 {
-	size_t n = 1;
+	int n = 1;
 
 	l->protocols = calloc(3 + 2 * WAMP_SER__COUNT, sizeof(*l->protocols));
 	if (!l->protocols)
-		return false;
+		return -1;
 	l->protocols[0].name = "http";
 	l->protocols[0].callback = listener_http_callback;
 	for (int batched = 0; batched < 2; batched++) {
@@ -142,14 +149,14 @@ static bool listener_protocols(struct listener *l, unsigned serializers, bool ra
 			n++;
 		}
 	}
-	if (n > 1 && raw_tls) {
-		/* universal over TLS: where lws binds a connection whose decrypted first line
-		 * is not HTTP (see listener_tls) */
+	if (raw_tls) {
+		/* RawSocket next to HTTP over TLS: where lws binds a connection whose decrypted
+		 * first line is not HTTP (see listener_tls) */
 		l->protocols[n].name = WS_RAW_TLS_PROTOCOL;
 		l->protocols[n].callback = raw_tls_callback;
 		/* no per-session data: raw_tls_callback allocates its own (see there) */
 	}
-	return n > 1;
+	return n - 1;
 }
 
 /* "listening ..." lines (stdout, which tests read, and the log) for one listener once its
@@ -163,8 +170,16 @@ static void listener_print(const struct listener *l)
 
 	if (lc->unix_path) {
 		printf("listening unix:%s\n", lc->unix_path);
-		wlog_notice("router", "listening unix=%s websocket=%s rawsocket=%s", lc->unix_path,
-		            lc->websocket ? "yes" : "no", lc->rawsocket ? "yes" : "no");
+		wlog_notice("router", "listening unix=%s websocket=%s rawsocket=%s http=%s",
+		            lc->unix_path, lc->websocket ? "yes" : "no", lc->rawsocket ? "yes" : "no",
+		            lc->serves_http ? "yes" : "no");
+		return;
+	}
+	if (!lc->websocket && !lc->rawsocket) {
+		/* an http listener: its services (logged as "http service ...") */
+		printf("listening %s://%s:%d/\n", tls ? "https" : "http", host, l->listen_port);
+		wlog_notice("router", "listening url=%s://%s:%d/ (HTTP services only)",
+		            tls ? "https" : "http", host, l->listen_port);
 		return;
 	}
 	if (lc->websocket) {
@@ -183,8 +198,9 @@ static void listener_print(const struct listener *l)
 /*
  * A TLS port's listening vhost, made by its owner l (OpenSSL through lws; the certificate,
  * key and client CA they share), for what the port's listeners serve together:
- * - WebSocket: the vhost listens itself (an upgrade goes to the listener of its path, see
- *   listener_http_callback and ws.c);
+ * - HTTP (WebSocket, or HTTP services only: `http`): the vhost listens itself with lws'
+ *   HTTP role (an upgrade goes to the listener of its path, see listener_http_callback
+ *   and ws.c; on a port without a WebSocket listener every upgrade is answered 404);
  * - and RawSocket: a connection whose decrypted first line is not HTTP (a RawSocket
  *   client's first octet is 0x7F, which no HTTP method starts with) is handed by lws to
  *   the "wampd-rawsocket" protocol (raw.c) with the bytes it read
@@ -193,8 +209,8 @@ static void listener_print(const struct listener *l)
  * - RawSocket only: a raw vhost whose connections all go to "wampd-rawsocket".
  * false on failure (logged).
  */
-static bool listener_tls(struct lws_context *ctx, struct listener *l, size_t i,
-                         bool websocket, bool rawsocket)
+static bool listener_tls(struct lws_context *ctx, struct listener *l, size_t i, bool http,
+                         bool rawsocket)
 {
 	const struct listener_config *lc = l->cfg;
 	struct lws_context_creation_info info;
@@ -218,7 +234,7 @@ static bool listener_tls(struct lws_context *ctx, struct listener *l, size_t i,
 		info.listen_accept_role = "raw-skt";
 		info.listen_accept_protocol = WS_RAW_TLS_PROTOCOL;
 	}
-	if (websocket) {
+	if (http) {
 		info.vhost_name = l->front.ws_vhost_name;
 		info.protocols = l->protocols;
 		info.user = l;
@@ -246,7 +262,7 @@ static bool listener_tls(struct lws_context *ctx, struct listener *l, size_t i,
 		           "certificate, key and port)", lc->host ? lc->host : "0.0.0.0", lc->port, i);
 		return false;
 	}
-	if (websocket)
+	if (http)
 		l->vhost = vh;
 	else
 		l->front_vhost = vh;
@@ -340,6 +356,7 @@ static bool listener_init(struct listeners *ls, struct router *rt, size_t i)
 	l->front.ipl = lc->unix_path ? NULL : &rt->ipl;
 	l->front.websocket = lc->websocket;
 	l->front.rawsocket = lc->rawsocket;
+	l->front.serves_http = lc->serves_http;
 	l->front.rt = rt;
 	l->front.auth = &lc->auth;
 	l->front.max_message_size = lc->max_message_size;
@@ -376,20 +393,26 @@ bool listeners_open(struct listeners *ls, struct router *rt, struct lws_context 
 	for (size_t i = 0; i < cfg->nlisteners; i++) {
 		struct listener *l = &ls->l[i], *m;
 		const struct listener_config *lc = l->cfg;
-		unsigned sers = lc->serializers;
-		bool ws = lc->websocket, raw = lc->rawsocket;
+		/* the WebSocket subprotocols: those of WebSocket listeners only (an http
+		 * listener's serializers are its long-poll sessions') */
+		unsigned sers = lc->websocket ? lc->serializers : 0;
+		bool ws = lc->websocket, raw = lc->rawsocket, http = lc->serves_http;
+		int nprotos;
 
 		if (lc->tls_cert && l->owner == l) {
 			/* what the port's listeners serve together (see listener_tls; their WebSocket
-		 * serializers are the same, config.c) */
+			 * serializers are the same, config.c) */
 			for (m = (struct listener *)l->front.next; m; m = (struct listener *)m->front.next) {
 				sers |= m->cfg->websocket ? m->cfg->serializers : 0;
 				ws = ws || m->cfg->websocket;
 				raw = raw || m->cfg->rawsocket;
+				http = http || m->cfg->serves_http;
 			}
 		}
-		if (!listener_protocols(l, sers, lc->tls_cert && raw)) {
-			wlog_error("listen", "listener %zu: no supported serializer", i);
+		nprotos = listener_protocols(l, sers, lc->tls_cert && raw);
+		if (nprotos < 0 || (ws && !nprotos)) {
+			wlog_error("listen", "listener %zu: %s", i,
+			           nprotos < 0 ? "out of memory" : "no supported serializer");
 			return false;
 		}
 		if (lc->tls_cert) {
@@ -399,12 +422,14 @@ bool listeners_open(struct listeners *ls, struct router *rt, struct lws_context 
 			if (lc->reuse_port && l->owner == l)
 				wlog_warn("config", "listener %zu: reuse_port is not supported with TLS "
 				          "yet; this listener does not share its port", i);
-			if (l->owner == l && !listener_tls(ctx, l, i, ws, raw))
+			if (l->owner == l && !listener_tls(ctx, l, i, ws || http, raw))
 				return false;
 			l->vhost = l->owner->vhost;
 			l->listen_port = l->owner->listen_port;
 		} else {
-			if (!listener_ws_vhost(ctx, l, i))
+			/* only a WebSocket listener is handed upgrades (front.c): the others have no
+			 * vhost to hand one to */
+			if (lc->websocket && !listener_ws_vhost(ctx, l, i))
 				return false;
 			if (l->owner == l && !listener_front(ctx, l, i))
 				return false;

@@ -362,9 +362,13 @@ int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
                      size_t len)
 {
 	struct raw_tls_pss *p = lws_get_opaque_user_data(wsi);
-	const struct front_target *t = lws_vhost_user(lws_get_vhost(wsi));
+	/* some callbacks (GET_THREAD_ID) come with a wsi of no vhost */
+	struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
+	const struct front_target *t = vh ? lws_vhost_user(vh) : NULL;
 
 	(void)user;
+	if (!t && reason != LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION)
+		return 0;
 	switch (reason) {
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		return tlspeer_verify(len); /* protocols[0] of a rawsocket-only TLS vhost */

@@ -7,7 +7,8 @@
 
 The router is started with --port 0 so the kernel picks a free port (tests run in
 parallel); the port is read from the "listening ws://..." line wampd prints on stdout
-(every listener's line is kept: ws, wss, rs, rss, unix; see url_of).
+(every listener's line is kept: ws, wss, rs, rss, unix, and http/https for an http
+listener, which serves HTTP services only; see url_of).
 Every wait has a deadline; nothing sleeps for synchronisation.
 """
 
@@ -83,7 +84,7 @@ class WampdProcess:
             chunk = os.read(self.proc.stdout.fileno(), 4096)
             buf += chunk
             for line in buf.decode(errors="replace").splitlines():
-                m = re.match(r"listening ((?:wss?|rss?)://\S+|unix:\S+)", line)
+                m = re.match(r"listening ((?:wss?|rss?|https?)://\S+|unix:\S+)", line)
                 if m and m.group(1) not in self.urls:
                     self.urls.append(m.group(1))
                 m = re.match(r"listening admin (http://\S+?)/?$", line)
@@ -158,7 +159,8 @@ class WampdProcess:
         return next((u for u in self.urls if u.startswith("ws")), self.urls[0])
 
     def url_of(self, scheme, n=0):
-        """The n-th listening URL of a scheme ("ws", "wss", "rs", "rss", "unix")."""
+        """The n-th listening URL of a scheme ("ws", "wss", "rs", "rss", "unix", "http",
+        "https")."""
         return [u for u in self.urls if u.split(":", 1)[0] == scheme][n]
 
     @property
@@ -167,7 +169,7 @@ class WampdProcess:
 
     @property
     def host(self):
-        return re.match(r"wss?://([^:/]+)", self.url).group(1)
+        return re.match(r"(?:wss?|https?)://([^:/]+)", self.url).group(1)
 
     @property
     def path(self):

@@ -572,7 +572,7 @@ static void test_allowed_origins(void **state)
 	             "listeners[0].allowed_origins: must be a list of strings");
 	expect_error("{\"listeners\": [{\"type\": \"rawsocket\", \"allowed_origins\": [\"*\"]}],"
 	             " \"realms\": [{\"name\": \"a\"}]}",
-	             "listeners[0].allowed_origins: applies to websocket and universal");
+	             "listeners[0].allowed_origins: applies to websocket, universal and http");
 	expect_error("{\"listeners\": [{\"http\": {\"/s\": {\"type\": \"sse\", \"realm\": \"a\","
 	             " \"allowed_origins\": [\"\"]}}}], \"realms\": [{\"name\": \"a\"}]}",
 	             "listeners[0].http./s.allowed_origins: [0] must be a non-empty string");
@@ -587,6 +587,77 @@ static void test_allowed_origins(void **state)
 	assert_int_equal(cfg.listeners[0].nhttp, 1);
 	assert_null(cfg.listeners[0].http[0].allowed_origins);
 	config_free(&cfg);
+}
+
+/* listeners[].type "http": HTTP services only (no WebSocket, no RawSocket); the shapes it
+ * is accepted in and those refused, and a configuration without any WAMP endpoint */
+static void test_http_listener(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(load("{\"listeners\": [{\"type\": \"http\", \"port\": 9000, \"allowed_origins\":"
+	                 " [\"https://a.example\"], \"http\": {\"/j\": {\"type\": \"json\", \"value\":"
+	                 " 1}, \"/lp\": {\"type\": \"longpoll\"}}, \"serializers\": [\"json\"],"
+	                 " \"auth\": {\"ticket\": {\"type\": \"static\", \"principals\": {\"joe\":"
+	                 " {\"ticket\": \"t\", \"role\": \"r\"}}}}},"
+	                 " {\"type\": \"websocket\", \"port\": 9000, \"path\": \"/ws\"}],"
+	                 " \"realms\": [{\"name\": \"a\"}]}", &cfg, err, sizeof(err)));
+	assert_false(cfg.listeners[0].websocket);
+	assert_false(cfg.listeners[0].rawsocket);
+	assert_true(cfg.listeners[0].serves_http);
+	assert_int_equal(cfg.listeners[0].nhttp, 2);
+	assert_string_equal(cfg.listeners[0].allowed_origins[0], "https://a.example");
+	/* its long-poll sessions': its serializers and auth */
+	assert_int_equal(cfg.listeners[0].serializers, 1u << WAMP_SER_JSON);
+	assert_true(cfg.listeners[0].auth.m[AUTH_TICKET].enabled);
+	assert_int_equal(cfg.listeners[1].port_owner, 0); /* shares the port with /ws */
+	assert_true(cfg.listeners[1].websocket && cfg.listeners[1].serves_http);
+	assert_true(config_serves_wamp(&cfg));
+	config_free(&cfg);
+	/* web paths only: valid, no WAMP endpoint, no realm needed */
+	assert_true(load("{\"listeners\": [{\"type\": \"http\", \"http\": {\"/\": {\"type\":"
+	                 " \"json\", \"value\": []}}}], \"realms\": []}", &cfg, err, sizeof(err)));
+	assert_false(config_serves_wamp(&cfg));
+	assert_int_equal(cfg.nrealms, 0);
+	config_free(&cfg);
+	/* a long-poll service is a WAMP endpoint: it needs a realm */
+	expect_error("{\"listeners\": [{\"type\": \"http\", \"http\": {\"/lp\": {\"type\":"
+	             " \"longpoll\"}}}], \"realms\": []}", "no realm defined");
+	/* refused shapes: nothing to serve, keys of WebSocket and RawSocket */
+	expect_error("{\"listeners\": [{\"type\": \"http\"}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0]: an http listener serves its HTTP services only: give them");
+	expect_error("{\"listeners\": [{\"type\": \"http\", \"http\": {}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}", "give them (http)");
+	expect_error("{\"listeners\": [{\"type\": \"http\", \"path\": \"/ws\", \"http\": {\"/\":"
+	             " {\"type\": \"json\", \"value\": 1}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].path: does not apply to an http listener");
+	expect_error("{\"listeners\": [{\"type\": \"http\", \"ping_interval\": 5, \"http\": {\"/\":"
+	             " {\"type\": \"json\", \"value\": 1}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].ping_interval: does not apply to an http listener");
+	expect_error("{\"listeners\": [{\"type\": \"http\", \"max_message_size\": 500, \"http\":"
+	             " {\"/\": {\"type\": \"json\", \"value\": 1}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].max_message_size: does not apply to an http listener");
+	expect_error("{\"listeners\": [{\"type\": \"htttp\"}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0]: type \"htttp\" is not supported (universal, websocket, rawsocket, "
+	             "http)");
+	/* a rawsocket listener still has no HTTP */
+	expect_error("{\"listeners\": [{\"type\": \"rawsocket\", \"http\": {\"/\": {\"type\":"
+	             " \"json\", \"value\": 1}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].http: HTTP services need a websocket, universal or http listener");
+	/* on one port: one service path once; SSE not over TLS, as elsewhere */
+	expect_error("{\"listeners\": [{\"type\": \"http\", \"port\": 9000, \"http\": {\"/j\":"
+	             " {\"type\": \"json\", \"value\": 1}}}, {\"type\": \"http\", \"port\": 9000,"
+	             " \"http\": {\"/j\": {\"type\": \"json\", \"value\": 2}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[1].http./j: listeners[0] serves this path on port 9000 already");
+	expect_error("{\"listeners\": [{\"type\": \"http\", \"tls\": {\"certificate\": \"c\","
+	             " \"key\": \"k\"}, \"http\": {\"/s\": {\"type\": \"sse\", \"realm\": \"a\"}}}],"
+	             " \"realms\": [{\"name\": \"a\"}]}", "are not served on TLS listeners yet");
+	/* WebSocket listeners with no realm are still refused */
+	expect_error("{\"listeners\": [{\"type\": \"websocket\"}], \"realms\": []}",
+	             "no realm defined");
 }
 
 /* Does authid log in on listener auth a with this ticket (method "ticket"), or, with
@@ -882,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_backplane),
 		cmocka_unit_test(test_allowed_origins),
+		cmocka_unit_test(test_http_listener),
 		cmocka_unit_test(test_env_values),
 		cmocka_unit_test(test_channel_binding_option),
 		cmocka_unit_test(test_register_pins),

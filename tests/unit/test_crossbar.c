@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "router/config/config.h"
@@ -495,8 +496,9 @@ static void test_web_paths(void **state)
 			NULL});
 }
 
-/* HTTP services need their transport's WebSocket listener; several WebSocket paths on one
- * port are several listeners of the port (a websocket transport's: any path) */
+/* A web transport without WebSocket paths is an http listener of its own (HTTP services
+ * only); several WebSocket paths on one port are several listeners of the port (a
+ * websocket transport's: any path) */
 static void test_http_without_websocket_and_second_paths(void **state)
 {
 	(void)state;
@@ -507,14 +509,13 @@ static void test_http_without_websocket_and_second_paths(void **state)
 		" {'type': 'web', 'endpoint': {'type': 'tcp', 'port': 8080},"
 		"  'paths': {'ws': {'type': 'websocket'}, 'ws2': {'type': 'websocket'}}},"
 		" {'type': 'websocket', 'endpoint': {'type': 'tcp', 'port': 8080}}]}]}",
-		"{'listeners': [{'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/ws'},"
+		"{'listeners': [{'type': 'http', 'port': 8081, 'host': '*',"
+		"   'http': {'/call': {'type': 'caller', 'realm': 'r'}}},"
+		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/ws'},"
 		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/ws2'},"
 		"  {'type': 'websocket', 'port': 8080, 'host': '*', 'path': '*'}],"
 		" 'realms': [{'name': 'r'}]}",
-		(const char *const[]){
-			"ignored: workers[0].transports[0].paths: HTTP services need a WebSocket path on "
-			"the same transport",
-			NULL});
+		NONE);
 }
 
 /* Several router workers: the same realm or transport defined the same way by several of
@@ -595,6 +596,85 @@ static void test_conflicts_fail(void **state)
 		"  'rawsocket': {'serializers': ['json']}}]}]}",
 		"workers[0].transports[1].rawsocket: RawSocket on this port is also served by "
 		"workers[0].transports[0], with other settings");
+}
+
+/* crossbar-examples' benchmark/web: web transports without WebSocket (static, json, a
+ * Python resource) defined by several workers sharing the port, no realm: one http
+ * listener; a universal transport's web paths without a websocket map, next to its
+ * RawSocket on the port, over TLS; nested path services; and it loads (no WAMP endpoint,
+ * no realm needed) */
+static void test_web_transport_without_websocket(void **state)
+{
+	static const char *const bench =
+		"{'version': 2, 'workers': ["
+		" {'type': 'router', 'transports': [{'type': 'web', 'endpoint': {'type': 'tcp',"
+		"  'port': 8080, 'shared': true}, 'paths': {'/': {'type': 'static', 'directory': '..'},"
+		"  'json': {'type': 'json', 'value': {'a': [1, 2]}},"
+		"  'resource': {'type': 'resource', 'classname': 'm.R'}}}]},"
+		" {'type': 'router', 'transports': [{'type': 'web', 'endpoint': {'type': 'tcp',"
+		"  'port': 8080, 'shared': true}, 'paths': {'/': {'type': 'static', 'directory': '..'},"
+		"  'json': {'type': 'json', 'value': {'a': [1, 2]}},"
+		"  'resource': {'type': 'resource', 'classname': 'm.R'}}}]}]}";
+	char err[512];
+	struct config cfg;
+
+	(void)state;
+	expect_translation(bench,
+		"{'listeners': [{'type': 'http', 'port': 8080, 'host': '*', 'http': {"
+		"   '/': {'type': 'static', 'directory': '..', 'cache_timeout': 43200},"
+		"   '/json': {'type': 'json', 'value': {'a': [1, 2]}}}}],"
+		" 'realms': []}",
+		(const char *const[]){
+			"ignored: workers[0].transports[0].paths.resource (type resource): Twisted Web "
+			"resources are Python: wampd runs none",
+			"ignored: workers[1].transports[0] (as workers[0].transports[0]): the same as an "
+			"earlier router worker's transport, served once",
+			NULL});
+	expect_translation(
+		"{'workers': [{'type': 'router', 'realms': [{'name': 'r'}], 'transports': ["
+		" {'type': 'universal', 'endpoint': {'type': 'tcp', 'port': 8443, 'tls':"
+		"  {'key': 'k', 'certificate': 'c'}},"
+		"  'rawsocket': {'serializers': ['msgpack']},"
+		"  'web': {'paths': {'info': {'type': 'nodeinfo'}, 'app': {'type': 'path', 'paths':"
+		"   {'/': {'type': 'redirect', 'url': '/info'}}}}}}]}]}",
+		"{'listeners': [{'type': 'http', 'port': 8443, 'host': '*',"
+		"   'tls': {'key': 'k', 'certificate': 'c'}, 'http': {"
+		"   '/info': {'type': 'nodeinfo'}, '/app': {'type': 'redirect', 'url': '/info'}}},"
+		"  {'type': 'rawsocket', 'port': 8443, 'host': '*',"
+		"   'tls': {'key': 'k', 'certificate': 'c'}, 'serializers': ['msgpack']}],"
+		" 'realms': [{'name': 'r'}]}",
+		NONE);
+	/* two different web-only transports on one port: which one's paths? */
+	expect_failure(
+		"{'workers': [{'type': 'router', 'transports': ["
+		" {'type': 'web', 'endpoint': {'type': 'tcp', 'port': 8080},"
+		"  'paths': {'a': {'type': 'json', 'value': 1}}},"
+		" {'type': 'web', 'endpoint': {'type': 'tcp', 'port': 8080},"
+		"  'paths': {'b': {'type': 'json', 'value': 2}}}]}]}",
+		"workers[0].transports[1].paths: the web paths of this port are also served by "
+		"workers[0].transports[0].paths, with other settings");
+	/* the router's own loader takes it: an http listener, no realm */
+	{
+		char path[] = "/tmp/wampd-cbweb-XXXXXX";
+		int fd = mkstemp(path);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+		assert_non_null(f);
+		for (const char *p = bench; *p; p++)
+			fputc(*p == '\'' ? '"' : *p, f);
+		fclose(f);
+		if (!config_load_file(path, &cfg, err, sizeof(err)))
+			fail_msg("%s", err);
+		unlink(path);
+	}
+	assert_int_equal(cfg.nlisteners, 1);
+	assert_false(cfg.listeners[0].websocket);
+	assert_false(cfg.listeners[0].rawsocket);
+	assert_true(cfg.listeners[0].serves_http);
+	assert_int_equal(cfg.listeners[0].nhttp, 2);
+	assert_int_equal(cfg.nrealms, 0);
+	assert_false(config_serves_wamp(&cfg));
+	config_free(&cfg);
 }
 
 /* A TLS port: its WebSocket paths serve one list of serializers (config.c) */
@@ -825,6 +905,25 @@ static void test_own_configs_load(void **state)
 	assert_int_equal(cfg.nrealms, 1);
 	assert_int_equal(cfg.nlisteners, 3); /* the WebSocket path once, two Unix sockets */
 	config_free(&cfg);
+
+	snprintf(path, sizeof(path), "%s/web-only.json", dir);
+	if (!config_load_file(path, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.nlisteners, 2);
+	l = cfg.listeners;
+	assert_true(l[0].serves_http && !l[0].websocket && !l[0].rawsocket);
+	assert_int_equal(l[0].nhttp, 3); /* static, json, longpoll */
+	assert_true(l[1].websocket);
+	assert_int_equal(l[1].port, 0);
+	{
+		char web[600];
+
+		snprintf(web, sizeof(web), "%s/web-only", dir); /* relative to the file's directory */
+		for (size_t i = 0; i < l[0].nhttp; i++)
+			if (l[0].http[i].type == HTTP_SVC_STATIC)
+				assert_string_equal(l[0].http[i].directory, web);
+	}
+	config_free(&cfg);
 }
 
 int main(void)
@@ -841,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_web_paths),
 		cmocka_unit_test(test_web_paths_nested),
 		cmocka_unit_test(test_http_without_websocket_and_second_paths),
+		cmocka_unit_test(test_web_transport_without_websocket),
 		cmocka_unit_test(test_workers_merged),
 		cmocka_unit_test(test_conflicts_fail),
 		cmocka_unit_test(test_tls_port_serializers),

@@ -304,6 +304,52 @@ static void test_listeners_sharing_a_port(void **state)
 	assert_null(front_http_target(&a, "POST /a HTTP/1.1\r\n\r\n", 19));
 }
 
+/* A port of http listeners (HTTP services only): its requests go to the services, and
+ * nothing is ever handed to a WebSocket vhost: every upgrade, on a service's path, "*" or
+ * any other, is refused 404, as is a plain request at no service's path; RawSocket has
+ * nobody. Next to a WebSocket listener on the same port, only that listener takes
+ * upgrades. */
+static void test_http_only_port(void **state)
+{
+	struct http_route v[] = {{.path = "/", .prefix = true, .handle = no_handler},
+	                         {.path = "/json", .handle = no_handler}};
+	struct http_routes routes = {.v = v, .n = 2};
+	/* its ws_path as config.c leaves it (the default), to show it is never read */
+	struct front_target h = {.ws_path = "/ws", .serializers = JSON_ONLY, .serves_http = true,
+	                         .http = &routes};
+	struct front_target ws = {.ws_path = "/ws", .serializers = JSON_ONLY, .websocket = true,
+	                          .serves_http = true};
+	const char *status;
+	const char *const paths[] = {"/", "/ws", "/json", "*", "/x?y=/ws"};
+
+	(void)state;
+	assert_ptr_equal(front_http_target(&h, "GET /json HTTP/1.1\r\n\r\n", 22), &h);
+	assert_ptr_equal(front_http_target(&h, "GET /a/b HTTP/1.1\r\n\r\n", 21), &h);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		assert_null(chosen(&h, paths[i], "wamp.2.json", &status));
+		assert_string_equal(status, "404 Not Found");
+		assert_null(front_path_target(&h, paths[i], strlen(paths[i]), true));
+	}
+	{
+		const struct front_target *to = &h;
+		const char *get = "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n";
+		const struct front_refusal *no = front_check_upgrade(get, strlen(get), &h, &to);
+
+		assert_non_null(no);
+		assert_null(to);
+		assert_string_equal(no->status, "404 Not Found");
+		assert_string_equal(no->text, "no HTTP service at this path");
+	}
+	assert_null(front_rawsocket_target(&h));
+	/* with a WebSocket listener after it on the port: that one's path, that one */
+	h.next = &ws;
+	assert_ptr_equal(chosen(&h, "/ws", "wamp.2.json", &status), &ws);
+	assert_null(chosen(&h, "/", "wamp.2.json", &status));
+	assert_string_equal(status, "404 Not Found");
+	assert_ptr_equal(front_http_target(&h, "GET /json HTTP/1.1\r\n\r\n", 22), &h);
+	assert_null(front_rawsocket_target(&h));
+}
+
 static void test_plain_http_goes_to_the_services(void **state)
 {
 	struct http_route v[] = {{.path = "/publish", .handle = no_handler},
@@ -338,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_long_heads_lose_unused_headers),
 		cmocka_unit_test(test_upgrade_checks),
 		cmocka_unit_test(test_plain_http_goes_to_the_services),
+		cmocka_unit_test(test_http_only_port),
 		cmocka_unit_test(test_listeners_sharing_a_port),
 	};
 
