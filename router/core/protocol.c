@@ -9,7 +9,10 @@
  * What the state machine keeps per session is its own (struct proto_state, s->proto; realm/
  * does not know its layout): one block, allocated when the transport opens the session
  * (or at its first message), freed in proto_transport_closed(). The authentication in
- * progress lives inside it, so a HELLO costs no allocation of its own.
+ * progress lives inside it, so a HELLO costs no allocation of its own. A resumable session
+ * whose transport is lost keeps it while detached (router/core/resume.c); a resume swaps
+ * its connection facts with the new connection's session (proto_take_connection), which
+ * is then freed with the old ones once the dispatch is over (proto_free_replaced).
  */
 #include "router/core/protocol.h"
 
