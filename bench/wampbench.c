@@ -1,17 +1,26 @@
 /*
  * wampbench.c - a load generator for WAMP routers: many sessions in one event-driven
- * process (libwebsockets client), JSON or MessagePack, over WebSocket or RawSocket, one
- * JSON result line per run.
+ * process (libwebsockets), JSON or MessagePack, over WebSocket or RawSocket, one JSON
+ * result line per run.
  *
  *   wampbench --url ws://127.0.0.1:8080/ws --scenario S [options]
  *   wampbench --url rs://127.0.0.1:8080 --scenario S [options]     (RawSocket)
  *
- * Transport: a ws:// URL speaks WebSocket, an rs:// URL WAMP-over-RawSocket (handshake with
- * a 2^24 length limit, 4-octet frame prefixes written into each buffer's headroom, frames
- * reassembled by serializers/rawsocket.c's codec); --transport rawsocket takes the host and port
- * of a ws:// URL (a universal port). Every scenario runs over either; against the relay the
- * raw scenarios need the relay in the same transport (relay --transport rawsocket), and
- * wsconnect over RawSocket measures the RawSocket handshake alone.
+ * Every WAMP session is a libwampc client (client/wampc.h) on this process's lws context
+ * (its libwebsockets adapter, libwampc-ws: wampc_lws_attach), so the benchmark measures the
+ * router through the project's own client library and the library carries the benchmark's
+ * load: sessions, authentication, calls, registrations, events and their payload spans
+ * (each request's arguments are encoded here once, as bytes, and forwarded as they are)
+ * are the library's. The raw scenarios against the relay (no WAMP) keep their own lws
+ * connections.
+ *
+ * Transport: a ws:// URL speaks WebSocket, an rs:// URL WAMP-over-RawSocket (for the
+ * sessions: the library's RawSocket, a 2^24 length limit announced; for the relay's raw
+ * modes: the handshake and 4-octet frame prefixes of serializers/rawsocket.c); --transport
+ * rawsocket takes the host and port of a ws:// URL (a universal port). Every scenario runs
+ * over either; against the relay the raw scenarios need the relay in the same transport
+ * (relay --transport rawsocket), and wsconnect over RawSocket measures the RawSocket
+ * handshake alone.
  *
  * WAMP scenarios (against a router):
  *   rpc      --callers C --callees M --window W --payload P : round trips/s + latency
@@ -86,8 +95,16 @@
 #include <sodium.h>
 
 #include "bench/http_response.h"
+#include "client/wampc_lws.h"
 #include "serializers/rawsocket.h"
 #include "serializers/codec.h"
+
+#define SLOW_GRACE_S 90
+/* Every client connected (and joined, subscribed, registered) within this, or the run
+ * fails; lws' own connect/handshake timeout (and the library's join timeout) is shorter,
+ * so that its reason is the one given. */
+#define SETUP_TIMEOUT_S 120
+#define LWS_HANDSHAKE_TIMEOUT_S 60
 
 #define RS_VERBATIM 0xff /* wamp_out.ser of bytes written as they are (RawSocket handshake,
                             HTTP requests) */
@@ -126,7 +143,8 @@ struct bench {
 	struct bench_target callee_target;              /* --callee-url */
 	int has_callee_target;
 	const char *authmethod, *authid, *secret; /* NULL: anonymous */
-	unsigned char sign_sk[64], sign_pk[32];  /* cryptosign key from --secret (seed hex) */
+	unsigned authbit;                        /* its WAMPC_AUTH_* */
+	uint8_t seed[32];                        /* cryptosign: --secret's seed */
 	int port;
 	int callers, callees, window, payload, subscribers, concurrency, sessions;
 	double warmup, duration;
@@ -170,8 +188,7 @@ struct bench {
 	int next_caller;      /* round robin */
 	int pace_fd;          /* timerfd ticking every PACE_TICK_US, polled by lws (a sul timer
 	                         this fine would make lws poll with timeout 0, i.e. spin) */
-	/* publish: the Options of every PUBLISH ({"acknowledge": true}, owned, built once) */
-	json_t *ack_opts;
+	uint8_t *scratch;     /* a request's arguments, encoded here (the library copies them) */
 	/* http-publish */
 	char http_path[256];  /* request target (--http-path, or the http:// URL's path) */
 	char http_host[96];   /* Host header: HOST:PORT */
@@ -190,12 +207,12 @@ struct inflight {
 struct client {
 	struct bench *b;
 	const struct bench_target *target; /* the node it connects to */
-	struct lws *wsi;
+	wampc *wc;          /* a WAMP session (scenarios before SC_ECHO) */
+	struct lws *wsi;    /* a raw connection (the others) */
 	enum role role;
 	int index;
 	int joined;
 	int pending_setup;
-	uint64_t next_req;
 	struct wamp_out **q;
 	unsigned qh, qn, qcap;
 	uint8_t *rx;
@@ -305,18 +322,6 @@ static void cq_push(struct client *c, struct wamp_out *o)
 	lws_callback_on_writable(c->wsi);
 }
 
-static void send_msg(struct client *c, const struct wamp_msg *m)
-{
-	enum wampd_err err;
-	struct wamp_out *o = wamp_encode(c->b->ser, m, &err);
-
-	if (!o) {
-		fail(c->b, "cannot encode %s", wamp_type_name(m->type));
-		return;
-	}
-	cq_push(c, o);
-}
-
 /* A raw message of the payload size starting with the timestamp (for relay scenarios). */
 static void send_raw(struct client *c, int64_t t)
 {
@@ -379,19 +384,31 @@ static int64_t args_time(struct bench *b, const uint8_t *p, size_t n)
 	}
 }
 
+/* The arguments [t, "xxx..."] as a payload span in the bench's serializer (encoded into
+ * the bench's scratch buffer: the library copies them into the message). */
+static const struct wampc_payload *args_payload(struct bench *b, struct wampc_payload *p,
+                                                int64_t t)
+{
+	memset(p, 0, sizeof(*p));
+	p->ser = (enum wampc_ser)b->ser;
+	p->args = b->scratch;
+	p->args_len = encode_args(b, b->scratch, t);
+	return p;
+}
+
+static void on_result(wampc *wc, const struct wampc_reply *r, void *ud);
+
 /* A CALL whose latency counts from `due` (its send time, or its scheduled time). */
 static void send_call_at(struct client *c, int64_t due)
 {
-	uint8_t *args = malloc((size_t)c->b->payload + 32);
-	struct wamp_msg m = {.type = WAMP_CALL, .id = {++c->next_req}, .uri = "bench.rpc",
-	                     .uri_len = 9};
+	struct wampc_payload p;
+	enum wampd_err err = wampc_call(c->wc, "bench.rpc", NULL, args_payload(c->b, &p, due),
+	                                on_result, c, NULL);
 
-	m.payload.ser = c->b->ser;
-	m.payload.args = args;
-	m.payload.args_len = encode_args(c->b, args, due);
-	send_msg(c, &m);
-	free(args);
-	c->in_flight++;
+	if (err != WAMPD_OK)
+		fail(c->b, "client %d: CALL: %s", c->index, wampd_err_str(err));
+	else
+		c->in_flight++;
 }
 
 static void send_call(struct client *c)
@@ -478,18 +495,27 @@ static int pace_start(struct bench *b)
 static void send_publish(struct client *c)
 {
 	struct bench *b = c->b;
-	uint8_t *args = malloc((size_t)b->payload + 32);
-	struct wamp_msg m = {.type = WAMP_PUBLISH, .id = {++c->next_req}, .uri = "bench.fan",
-	                     .uri_len = 9};
+	struct wampc_payload p;
 	unsigned slot = (unsigned)(b->pub_seq % (uint64_t)b->window);
+	enum wampd_err err;
 
 	b->slot_seq[slot] = b->pub_seq++;
 	b->delivered[slot] = 0;
-	m.payload.ser = b->ser;
-	m.payload.args = args;
-	m.payload.args_len = encode_args(b, args, now_ns());
-	send_msg(c, &m);
-	free(args);
+	err = wampc_publish(c->wc, "bench.fan", NULL, args_payload(b, &p, now_ns()), NULL, NULL,
+	                    NULL);
+	if (err != WAMPD_OK)
+		fail(b, "PUBLISH: %s", wampd_err_str(err));
+}
+
+/* The publisher's send queue holds more than about 64 events: let it drain first. */
+static bool publisher_backlog(struct bench *b, struct client *pub)
+{
+	struct wampc_stats st;
+
+	if (b->sc == SC_BROADCAST)
+		return pub->qn > 64;
+	wampc_get_stats(pub->wc, &st);
+	return st.queue_bytes > 64 * ((uint64_t)b->payload + 64);
 }
 
 /* Fan-out pacing: publish while the oldest in-flight publication is fully delivered. */
@@ -515,7 +541,7 @@ static void fanout_pump(struct bench *b)
 		} else {
 			send_publish(pub);
 		}
-		if (pub->qn > 64)
+		if (publisher_backlog(b, pub))
 			return; /* let it drain */
 	}
 }
@@ -560,21 +586,23 @@ static int fl_answered(struct client *c, uint64_t id, int64_t *t)
 	return 0;
 }
 
+static void on_published(wampc *wc, const struct wampc_reply *r, void *ud);
+
 /* PUBLISH {acknowledge: true} to bench.pub with the args [t, "xxx..."]. */
 static void send_ack_publish(struct client *c)
 {
+	static const struct wampc_publish_opts ack = {.acknowledge = true};
 	struct bench *b = c->b;
-	uint8_t *args = malloc((size_t)b->payload + 32);
+	struct wampc_payload p;
 	int64_t t = now_ns();
-	struct wamp_msg m = {.type = WAMP_PUBLISH, .id = {++c->next_req}, .dict = b->ack_opts,
-	                     .uri = "bench.pub", .uri_len = 9};
+	uint64_t id;
+	enum wampd_err err = wampc_publish(c->wc, "bench.pub", &ack, args_payload(b, &p, t),
+	                                   on_published, c, &id);
 
-	m.payload.ser = b->ser;
-	m.payload.args = args;
-	m.payload.args_len = encode_args(b, args, t);
-	fl_push(c, m.id[0], t);
-	send_msg(c, &m);
-	free(args);
+	if (err != WAMPD_OK)
+		fail(b, "client %d: PUBLISH: %s", c->index, wampd_err_str(err));
+	else
+		fl_push(c, id, t);
 }
 
 /* POST <http_path> with {"topic":"bench.pub","args":[t,"xxx..."]}: one wamp_out written
@@ -770,176 +798,173 @@ static void setup_done(struct client *c)
 	start_load(b);
 }
 
-static struct lws *open_client(struct bench *b, struct client *c);
+static bool open_client(struct bench *b, struct client *c);
 
 /* ---------------------------------------------------------------------------------- */
 /* receiving                                                                            */
 
-/* AUTHENTICATE for a CHALLENGE with the configured credentials (see --authmethod). */
-static void answer_challenge(struct client *c, const struct wamp_msg *m)
+/* WAMP sessions: the library's callbacks. Anything but the expected answer fails the run. */
+
+static void on_result(wampc *wc, const struct wampc_reply *r, void *ud)
 {
+	struct client *c = ud;
 	struct bench *b = c->b;
-	struct wamp_msg out = {.type = WAMP_AUTHENTICATE};
-	const char *challenge = json_string_value(json_object_get(m->dict, "challenge"));
-	char sig[512];
 
-	if (!b->authmethod || !m->uri || strcmp(m->uri, b->authmethod)) {
-		fail(b, "unexpected CHALLENGE for %s", m->uri ? m->uri : "?");
+	if (r->error) {
+		fail(b, "router answered ERROR %s to a CALL", r->error);
 		return;
 	}
-	if (!strcmp(b->authmethod, "ticket")) {
-		snprintf(sig, sizeof(sig), "%s", b->secret);
-	} else if (!strcmp(b->authmethod, "wampcra") && challenge) {
-		unsigned char mac[crypto_auth_hmacsha256_BYTES];
-		crypto_auth_hmacsha256_state st;
-
-		crypto_auth_hmacsha256_init(&st, (const unsigned char *)b->secret, strlen(b->secret));
-		crypto_auth_hmacsha256_update(&st, (const unsigned char *)challenge, strlen(challenge));
-		crypto_auth_hmacsha256_final(&st, mac);
-		sodium_bin2base64(sig, sizeof(sig), mac, sizeof(mac), sodium_base64_VARIANT_ORIGINAL);
-	} else if (!strcmp(b->authmethod, "cryptosign") && challenge && strlen(challenge) == 64) {
-		unsigned char msg[32], sm[64 + 32];
-
-		if (sodium_hex2bin(msg, sizeof(msg), challenge, 64, NULL, NULL, NULL)) {
-			fail(b, "CHALLENGE: bad cryptosign challenge");
-			return;
-		}
-		crypto_sign_detached(sm, NULL, msg, sizeof(msg), b->sign_sk);
-		memcpy(sm + 64, msg, 32);
-		sodium_bin2hex(sig, sizeof(sig), sm, sizeof(sm));
-	} else {
-		fail(b, "CHALLENGE for %s without a usable challenge", m->uri);
+	c->in_flight--;
+	measured(b, args_time(b, r->payload->args, r->payload->args_len));
+	if (stop)
 		return;
-	}
-	out.uri = sig;
-	out.uri_len = strlen(sig);
-	send_msg(c, &out);
+	if (b->rate > 0)
+		pace_calls(b); /* a slot is free: the backlog, if any */
+	else
+		send_call(c);
 }
 
-static void on_wamp(struct client *c, const struct wamp_msg *m)
+static void on_invoke(wampc *wc, const struct wampc_invocation *inv, void *ud)
+{
+	enum wampd_err err = wampc_yield(wc, inv->request, false, inv->payload);
+
+	if (err != WAMPD_OK)
+		fail(((struct client *)ud)->b, "YIELD: %s", wampd_err_str(err));
+}
+
+static void on_event(wampc *wc, const struct wampc_event *e, void *ud)
+{
+	struct client *c = ud;
+	struct bench *b = c->b;
+	int64_t t = args_time(b, e->payload->args, e->payload->args_len);
+	unsigned slot;
+
+	if (c->role == R_SLOW)
+		return; /* draining after the run */
+	if (t <= c->last_event_t) {
+		fail(b, "subscriber %d: event out of order", c->index);
+		return;
+	}
+	c->last_event_t = t;
+	b->last_delivery = now_ns();
+	measured(b, t);
+	/* pacing: find the publication by its timestamp's slot (the publisher's order) */
+	c->received++;
+	slot = (unsigned)((c->received - 1) % (uint64_t)b->window);
+	b->delivered[slot]++;
+	if (b->delivered[slot] == (uint32_t)b->subscribers)
+		fanout_pump(b);
+}
+
+static void on_published(wampc *wc, const struct wampc_reply *r, void *ud)
+{
+	struct client *c = ud;
+	int64_t t;
+
+	if (r->error) {
+		fail(c->b, "router answered ERROR %s to a PUBLISH", r->error);
+		return;
+	}
+	if (fl_answered(c, r->request, &t) < 0)
+		return;
+	measured(c->b, t);
+	if (!stop)
+		send_ack_publish(c);
+}
+
+/* SUBSCRIBED, REGISTERED: the client's setup is done (an idle session needs both). */
+static void on_setup_reply(wampc *wc, const struct wampc_reply *r, void *ud)
+{
+	struct client *c = ud;
+
+	if (r->error) {
+		fail(c->b, "router answered ERROR %s to the setup of client %d", r->error, c->index);
+		return;
+	}
+	if (c->role == R_IDLE && --c->pending_setup > 0)
+		return;
+	if (c->role == R_SLOW) {
+		struct lws *wsi = wampc_lws_wsi(wc);
+		int small = 4096;
+
+		/* from now on it reads nothing; a small receive buffer keeps the kernel from
+		 * absorbing megabytes first, so the router's own bound is what it meets */
+		setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		lws_rx_flow_control(wsi, 0);
+	}
+	setup_done(c);
+}
+
+/* WELCOME: each role's setup. */
+static void on_joined(struct client *c)
 {
 	struct bench *b = c->b;
+	enum wampd_err err = WAMPD_OK;
+	char uri[64];
 
-	switch (m->type) {
-	case WAMP_WELCOME: {
-		struct wamp_msg out = {0};
-		char uri[64];
+	c->joined = 1;
+	switch (c->role) {
+	case R_CALLEE: {
+		struct wampc_register_opts o = {.invoke = b->callees > 1 ? WAMPC_INVOKE_ROUNDROBIN
+		                                                         : WAMPC_INVOKE_SINGLE};
 
-		c->joined = 1;
-		switch (c->role) {
-		case R_CALLEE:
-			out.type = WAMP_REGISTER;
-			out.id[0] = ++c->next_req;
-			out.uri = "bench.rpc";
-			out.uri_len = 9;
-			if (b->callees > 1)
-				out.dict = json_pack("{s:s}", "invoke", "roundrobin");
-			send_msg(c, &out);
-			json_decref(out.dict);
-			return;
-		case R_SUBSCRIBER:
-		case R_SLOW:
-			out.type = WAMP_SUBSCRIBE;
-			out.id[0] = ++c->next_req;
-			out.uri = "bench.fan";
-			out.uri_len = 9;
-			send_msg(c, &out);
-			return;
-		case R_IDLE:
-			c->pending_setup = 2;
-			out.type = WAMP_SUBSCRIBE;
-			out.id[0] = ++c->next_req;
-			out.uri_len = (size_t)snprintf(uri, sizeof(uri), "bench.idle.s%d", c->index);
-			out.uri = uri;
-			send_msg(c, &out);
-			out.type = WAMP_REGISTER;
-			out.id[0] = ++c->next_req;
-			out.uri_len = (size_t)snprintf(uri, sizeof(uri), "bench.idle.r%d", c->index);
-			send_msg(c, &out);
-			return;
-		case R_CONNECTOR:
-			measured(b, c->opened_at);
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-			return;
-		default:
-			setup_done(c);
-			return;
-		}
+		err = wampc_register(c->wc, "bench.rpc", &o, on_invoke, c, on_setup_reply, c, NULL);
+		break;
 	}
-	case WAMP_REGISTERED:
-	case WAMP_SUBSCRIBED:
-		if (c->role == R_IDLE && --c->pending_setup > 0)
-			return;
-		if (c->role == R_SLOW) {
-			int small = 4096;
-
-			/* from now on it reads nothing; a small receive buffer keeps the kernel from
-			 * absorbing megabytes first, so the router's own bound is what it meets */
-			setsockopt(lws_get_socket_fd(c->wsi), SOL_SOCKET, SO_RCVBUF, &small,
-			           sizeof(small));
-			lws_rx_flow_control(c->wsi, 0);
+	case R_SUBSCRIBER:
+	case R_SLOW:
+		err = wampc_subscribe(c->wc, "bench.fan", NULL, on_event, c, on_setup_reply, c, NULL);
+		break;
+	case R_IDLE:
+		c->pending_setup = 2;
+		snprintf(uri, sizeof(uri), "bench.idle.s%d", c->index);
+		err = wampc_subscribe(c->wc, uri, NULL, on_event, c, on_setup_reply, c, NULL);
+		snprintf(uri, sizeof(uri), "bench.idle.r%d", c->index);
+		if (err == WAMPD_OK)
+			err = wampc_register(c->wc, uri, NULL, on_invoke, c, on_setup_reply, c, NULL);
+		break;
+	case R_CONNECTOR:
+		/* one more session: measured, its connection dropped, and the next one made at
+		 * once (without GOODBYE, as the session core before the library did) */
+		measured(b, c->opened_at);
+		c->joined = 0;
+		if (!stop) {
+			c->opened_at = now_ns();
+			wampc_reconnect(c->wc);
 		}
-		setup_done(c);
-		return;
-	case WAMP_INVOCATION: {
-		struct wamp_msg y = {.type = WAMP_YIELD, .id = {m->id[0]}};
-
-		y.payload = m->payload;
-		send_msg(c, &y);
-		return;
-	}
-	case WAMP_RESULT:
-		c->in_flight--;
-		measured(b, args_time(b, m->payload.args, m->payload.args_len));
-		if (stop)
-			return;
-		if (b->rate > 0)
-			pace_calls(b); /* a slot is free: the backlog, if any */
-		else
-			send_call(c);
-		return;
-	case WAMP_EVENT: {
-		int64_t t = args_time(b, m->payload.args, m->payload.args_len);
-
-		if (c->role == R_SLOW)
-			return; /* draining after the run */
-		if (t <= c->last_event_t) {
-			fail(b, "subscriber %d: event out of order", c->index);
-			return;
-		}
-		c->last_event_t = t;
-		b->last_delivery = now_ns();
-		measured(b, t);
-		/* pacing: find the publication by its timestamp's slot (the publisher's order) */
-		c->received++;
-		{
-			unsigned slot = (unsigned)((c->received - 1) % (uint64_t)b->window);
-
-			b->delivered[slot]++;
-			if (b->delivered[slot] == (uint32_t)b->subscribers)
-				fanout_pump(b);
-		}
-		return;
-	}
-	case WAMP_PUBLISHED: {
-		int64_t t;
-
-		if (c->role != R_ACKPUB || fl_answered(c, m->id[0], &t) < 0)
-			return;
-		measured(b, t);
-		if (!stop)
-			send_ack_publish(c);
-		return;
-	}
-	case WAMP_CHALLENGE:
-		answer_challenge(c, m);
-		return;
-	case WAMP_ABORT:
-	case WAMP_ERROR:
-	case WAMP_GOODBYE:
-		fail(b, "router answered %s %s", wamp_type_name(m->type), m->uri ? m->uri : "");
 		return;
 	default:
+		setup_done(c);
+		return;
+	}
+	if (err != WAMPD_OK)
+		fail(b, "client %d: setup: %s", c->index, wampd_err_str(err));
+}
+
+static void on_session(wampc *wc, const struct wampc_session_info *info, void *ud)
+{
+	struct client *c = ud;
+	struct bench *b = c->b;
+
+	switch (info->event) {
+	case WAMPC_JOINED:
+		on_joined(c);
+		return;
+	case WAMPC_LEFT:
+		c->joined = 0;
+		if (c->role == R_CONNECTOR && info->reconnecting)
+			return; /* its own wampc_reconnect */
+		if (c->role == R_SLOW && b->started)
+			b->slow_closed++;
+		else if (!stop)
+			/* before the load starts too: a setup that lost a session cannot finish */
+			fail(b, "client %d: the session ended during %s: %s%s%s", c->index,
+			     b->started ? "the run" : "setup", info->reason ? info->reason : "?",
+			     info->transport_error ? ": " : "",
+			     info->transport_error ? info->transport_error : "");
+		return;
+	default:
+		fail(b, "client %d: the router revoked its subscription or registration", c->index);
 		return;
 	}
 }
@@ -986,50 +1011,15 @@ static void on_raw(struct client *c, const uint8_t *p, size_t n)
 	}
 }
 
-static void on_message(struct client *c, const uint8_t *p, size_t n)
-{
-	struct wamp_msg m;
-	char why[128];
-
-	if (c->b->sc >= SC_ECHO) {
-		on_raw(c, p, n);
-		return;
-	}
-	if (wamp_decode(c->b->ser, p, n, NULL, &m, why, sizeof(why)) != WAMPD_OK) {
-		fail(c->b, "undecodable message from the router: %s", why);
-		return;
-	}
-	on_wamp(c, &m);
-	wamp_msg_clear(&m);
-}
-
-/* The transport is open (WebSocket established, RawSocket handshake answered). */
+/* The transport of a raw connection is open (WebSocket established, RawSocket handshake
+ * answered). */
 static void on_open(struct client *c)
 {
 	if (c->b->sc == SC_WSCONNECT) {
 		measured(c->b, c->opened_at);
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-	} else if (c->b->sc >= SC_ECHO) {
-		setup_done(c);
 	} else {
-		struct wamp_msg hello = {.type = WAMP_HELLO, .uri = c->b->realm,
-		                         .uri_len = strlen(c->b->realm)};
-
-		hello.dict = json_pack("{s:{s:{}, s:{}, s:{}, s:{}}}", "roles", "caller", "callee",
-		                       "publisher", "subscriber");
-		if (c->b->authmethod) {
-			json_object_set_new(hello.dict, "authmethods",
-			                    json_pack("[s]", c->b->authmethod));
-			json_object_set_new(hello.dict, "authid", json_string(c->b->authid));
-		}
-		if (c->b->authmethod && !strcmp(c->b->authmethod, "cryptosign")) {
-			char pk[65];
-
-			sodium_bin2hex(pk, sizeof(pk), c->b->sign_pk, 32);
-			json_object_set_new(hello.dict, "authextra", json_pack("{s:s}", "pubkey", pk));
-		}
-		send_msg(c, &hello);
-		json_decref(hello.dict);
+		setup_done(c);
 	}
 }
 
@@ -1108,7 +1098,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
 
 		if (first && final) {
-			on_message(c, in, len);
+			on_raw(c, in, len);
 			return 0;
 		}
 		if (first)
@@ -1120,7 +1110,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		memcpy(c->rx + c->rx_len, in, len);
 		c->rx_len += len;
 		if (final)
-			on_message(c, c->rx, c->rx_len);
+			on_raw(c, c->rx, c->rx_len);
 		return 0;
 	}
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
@@ -1144,7 +1134,7 @@ static bool rs_on_frame(void *ctx, enum rs_frame t, const uint8_t *data, uint32_
 	struct client *c = ctx;
 
 	if (t == RS_MSG)
-		on_message(c, data, len);
+		on_raw(c, data, len);
 	else if (t == RS_PING)
 		fail(c->b, "unexpected RawSocket PING from the server");
 	return true; /* keep the stream in step even after the run (slow subscribers drain) */
@@ -1231,10 +1221,10 @@ static const struct lws_protocols protocols[] = {
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static struct lws *open_client(struct bench *b, struct client *c)
+/* A raw connection (relay scenarios, http-publish). */
+static bool open_raw(struct bench *b, struct client *c)
 {
 	struct lws_client_connect_info i;
-	char src[32];
 
 	memset(&i, 0, sizeof(i));
 	i.context = b->ctx;
@@ -1253,19 +1243,54 @@ static struct lws *open_client(struct bench *b, struct client *c)
 	i.userdata = c;
 	i.pwsi = &c->wsi;
 	c->opened_at = now_ns();
-	if (b->sc == SC_IDLE && b->sessions > 20000) {
-		/* spread over 127.0.0.x sources: one source address has ~28k ephemeral ports */
-		snprintf(src, sizeof(src), "127.0.0.%d", 1 + c->index / 20000);
-		i.iface = src;
-	}
-	return lws_client_connect_via_info(&i);
+	return lws_client_connect_via_info(&i) != NULL;
 }
 
-#define SLOW_GRACE_S 90
-/* Every client connected (and joined, subscribed, registered) within this, or the run
- * fails; lws' own connect/handshake timeout is shorter, so that its reason is the one given. */
-#define SETUP_TIMEOUT_S 120
-#define LWS_HANDSHAKE_TIMEOUT_S 60
+/* A WAMP session: a libwampc client on the bench's context, started. */
+static bool open_session(struct bench *b, struct client *c)
+{
+	/* the roles each client plays (HELLO announces only those, as the session core before
+	 * the library announced its four without features); a connector's one role stands for
+	 * a device's */
+	static const unsigned role_of[] = {
+		[R_CALLER] = WAMPC_ROLE_CALLER, [R_CALLEE] = WAMPC_ROLE_CALLEE,
+		[R_PUBLISHER] = WAMPC_ROLE_PUBLISHER, [R_ACKPUB] = WAMPC_ROLE_PUBLISHER,
+		[R_SUBSCRIBER] = WAMPC_ROLE_SUBSCRIBER, [R_SLOW] = WAMPC_ROLE_SUBSCRIBER,
+		[R_IDLE] = WAMPC_ROLE_SUBSCRIBER | WAMPC_ROLE_CALLEE,
+		[R_CONNECTOR] = WAMPC_ROLE_SUBSCRIBER,
+	};
+	char url[sizeof(c->target->host) + sizeof(c->target->path) + 32];
+	struct wampc_config cfg = {
+		.roles = (size_t)c->role < sizeof(role_of) / sizeof(role_of[0]) ? role_of[c->role] : 0,
+		.url = url, .realm = b->realm, .serializer = (enum wampc_ser)b->ser,
+		.max_message = RS_MAX_LEN, .max_queue_bytes = 16u << 20,
+		.join_timeout = LWS_HANDSHAKE_TIMEOUT_S * 1000, .authid = b->authid,
+		.authmethods = b->authbit, .ticket = b->secret, .secret = b->secret,
+		.cryptosign_seed = b->authbit == WAMPC_AUTH_CRYPTOSIGN ? b->seed : NULL,
+		.on_session = on_session, .ud = c};
+	enum wampd_err err;
+
+	if (b->rawsocket)
+		snprintf(url, sizeof(url), "rs://%s:%d", c->target->host, c->target->port);
+	else
+		snprintf(url, sizeof(url), "ws://%s:%d%s", c->target->host, c->target->port,
+		         c->target->path);
+	c->opened_at = now_ns();
+	if (!(c->wc = wampc_new(&cfg, &err)) || (err = wampc_lws_attach(c->wc, b->ctx)) ||
+	    (err = wampc_start(c->wc))) {
+		fprintf(stderr, "wampbench: %s: %s\n", url, wampd_err_str(err));
+		wampc_free(c->wc);
+		c->wc = NULL;
+		return false;
+	}
+	return true;
+}
+
+static bool open_client(struct bench *b, struct client *c)
+{
+	return b->sc < SC_ECHO ? open_session(b, c) : open_raw(b, c);
+}
+
 
 static void tick(lws_sorted_usec_list_t *sul)
 {
@@ -1297,6 +1322,15 @@ static void tick(lws_sorted_usec_list_t *sul)
 		stop = 1;
 	}
 	lws_sul_schedule(b->ctx, 0, &b->tick, tick, 50 * LWS_US_PER_MS);
+}
+
+/* The sessions end with the run (before their lws context). */
+static void free_sessions(struct bench *b)
+{
+	for (int i = 0; i < b->nclients; i++) {
+		wampc_free(b->clients[i].wc);
+		b->clients[i].wc = NULL;
+	}
 }
 
 static void on_signal(int sig)
@@ -1427,18 +1461,20 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return 1;
 	if (b.authmethod) {
-		unsigned char seed[32];
-
-		if (!b.authid || !b.secret || (strcmp(b.authmethod, "ticket") &&
-		                               strcmp(b.authmethod, "wampcra") &&
-		                               strcmp(b.authmethod, "cryptosign")))
+		if (!b.authid || !b.secret)
 			usage();
-		if (!strcmp(b.authmethod, "cryptosign")) {
-			if (sodium_hex2bin(seed, sizeof(seed), b.secret, strlen(b.secret), NULL, NULL,
-			                   NULL) || strlen(b.secret) != 64)
-				usage();
-			crypto_sign_seed_keypair(b.sign_pk, b.sign_sk, seed);
-		}
+		if (!strcmp(b.authmethod, "ticket"))
+			b.authbit = WAMPC_AUTH_TICKET;
+		else if (!strcmp(b.authmethod, "wampcra"))
+			b.authbit = WAMPC_AUTH_WAMPCRA;
+		else if (!strcmp(b.authmethod, "cryptosign"))
+			b.authbit = WAMPC_AUTH_CRYPTOSIGN;
+		else
+			usage();
+		if (b.authbit == WAMPC_AUTH_CRYPTOSIGN &&
+		    (strlen(b.secret) != 64 || sodium_hex2bin(b.seed, sizeof(b.seed), b.secret, 64,
+		                                              NULL, NULL, NULL)))
+			usage();
 	}
 	if (!strcmp(sc, "rpc"))
 		b.sc = SC_RPC;
@@ -1520,12 +1556,16 @@ int main(int argc, char **argv)
 	memset(b.payload_fill, 'x', (size_t)b.payload);
 	b.delivered = calloc((size_t)b.window, sizeof(*b.delivered));
 	b.slot_seq = calloc((size_t)b.window, sizeof(*b.slot_seq));
-	b.ack_opts = json_pack("{s:b}", "acknowledge", 1);
+	b.scratch = malloc((size_t)b.payload + 64);
 
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	/* the sessions' receive chunk (libwampc-ws takes the context's): a 4 KiB payload's
+	 * message whole in one piece, and not so large that each connection's buffer comes
+	 * from fresh pages (64 KiB did: page faults on every new connection) */
+	info.pt_serv_buf_size = 16384;
 	/* lws gives up on a connection whose TCP connect or WebSocket handshake takes longer
 	 * than this (its default, 5 s, is what a loaded shared machine can stall a process
 	 * for); the run's own limit is the setup deadline */
@@ -1624,8 +1664,8 @@ int main(int argc, char **argv)
 		int64_t until = now_ns() + 3 * (int64_t)1000000000;
 
 		for (int i = 0; i < b.nclients; i++)
-			if (b.clients[i].role == R_SLOW && b.clients[i].wsi)
-				lws_rx_flow_control(b.clients[i].wsi, 1);
+			if (b.clients[i].role == R_SLOW && b.clients[i].wc && wampc_lws_wsi(b.clients[i].wc))
+				lws_rx_flow_control(wampc_lws_wsi(b.clients[i].wc), 1);
 		n = 0;
 		while (b.slow_closed < b.slow && now_ns() < until && n >= 0)
 			n = lws_service(b.ctx, 0);
@@ -1647,6 +1687,7 @@ int main(int argc, char **argv)
 		       "\"errors\":%" PRIu64 ",\"error\":\"%s\"}\n", scenario_name(b.sc),
 		       wamp_ser_name(b.ser), transport_name(&b), b.errors, b.why);
 		fflush(stdout);
+		free_sessions(&b);
 		lws_context_destroy(b.ctx);
 		return 1;
 	}
@@ -1691,7 +1732,8 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 	stop = 1;
+	free_sessions(&b);
 	lws_context_destroy(b.ctx);
-	json_decref(b.ack_opts);
+	free(b.scratch);
 	return b.errors ? 1 : 0;
 }

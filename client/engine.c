@@ -41,6 +41,7 @@
 #include "client/wampc_internal.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "serializers/serializer.h"
 
 #define DEF_MAX_MESSAGE (1u << 20)
 #define DEF_QUEUE_BYTES (1u << 20)
@@ -55,6 +56,13 @@
 _Static_assert(WAMP_OUT_HEADROOM >= RS_PREFIX, "the RawSocket prefix goes into the headroom");
 _Static_assert((int)WAMPC_JSON == (int)WAMP_SER_JSON && (int)WAMPC_MSGPACK == (int)WAMP_SER_MSGPACK &&
                (int)WAMPC_CBOR == (int)WAMP_SER_CBOR, "public serializer numbers are wampd's");
+
+int wampc_ser_from_name(const char *name)
+{
+	const struct wamp_serializer_desc *d = name ? wamp_ser_by_name(name) : NULL;
+
+	return d ? (int)d->ser : -1;
+}
 
 static int64_t default_clock(void *ud)
 {
@@ -83,20 +91,26 @@ static bool dup_str(char **dst, const char *src)
 
 #define DEF(v, d) ((v) ? (v) : (d))
 
-static enum wampd_err config_check(const struct wampc_config *cfg)
+static enum wampd_err config_check(const struct wampc_config *cfg, struct wampc_url *url)
 {
 	unsigned m = cfg->authmethods ? cfg->authmethods : WAMPC_AUTH_ANONYMOUS;
 
 	if (!cfg->realm || !*cfg->realm || !wamp_ser_supported((enum wamp_ser)cfg->serializer) ||
 	    (unsigned)cfg->framing > WAMPC_FRAMING_MESSAGE)
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	if (cfg->url && !posix_url_valid(cfg->url))
+	if (cfg->url && !wampc_url_parse(cfg->url, url))
+		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (cfg->roles & ~(unsigned)(WAMPC_ROLE_CALLER | WAMPC_ROLE_CALLEE | WAMPC_ROLE_PUBLISHER |
+	                             WAMPC_ROLE_SUBSCRIBER))
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	if ((m & ~(unsigned)(WAMPC_AUTH_ANONYMOUS | WAMPC_AUTH_TICKET | WAMPC_AUTH_WAMPCRA |
-	                     WAMPC_AUTH_CRYPTOSIGN)) ||
+	                     WAMPC_AUTH_CRYPTOSIGN | WAMPC_AUTH_TLS)) ||
 	    ((m & WAMPC_AUTH_TICKET) && !cfg->ticket) ||
 	    ((m & WAMPC_AUTH_WAMPCRA) && (!cfg->secret || !cfg->authid)) ||
-	    ((m & WAMPC_AUTH_CRYPTOSIGN) && !cfg->cryptosign_seed))
+	    ((m & WAMPC_AUTH_CRYPTOSIGN) && !cfg->cryptosign_seed) ||
+	    /* a client certificate is shown only over TLS */
+	    ((m & WAMPC_AUTH_TLS) && (!cfg->tls.cert_file || (cfg->url && !url->tls))) ||
+	    (cfg->tls.key_file && !cfg->tls.cert_file))
 		return WAMPD_ERR_INVALID_ARGUMENT;
 #ifndef WAMPC_HAVE_WAMPCRA
 	if (m & WAMPC_AUTH_WAMPCRA)
@@ -114,9 +128,10 @@ static enum wampd_err config_check(const struct wampc_config *cfg)
 wampc *wampc_new(const struct wampc_config *cfg, enum wampd_err *errp)
 {
 	enum wampd_err dummy, *err = errp ? errp : &dummy;
+	struct wampc_url url = {0};
 	wampc *c;
 
-	if (!cfg || (*err = config_check(cfg)) != WAMPD_OK) {
+	if (!cfg || (*err = config_check(cfg, &url)) != WAMPD_OK) {
 		if (!cfg)
 			*err = WAMPD_ERR_INVALID_ARGUMENT;
 		return NULL;
@@ -130,8 +145,10 @@ wampc *wampc_new(const struct wampc_config *cfg, enum wampd_err *errp)
 		return NULL;
 	}
 	c->ser = (enum wamp_ser)cfg->serializer;
-	c->framing = cfg->framing;
+	c->framing = url.websocket ? WAMPC_FRAMING_MESSAGE : cfg->framing;
 	c->authmethods = cfg->authmethods ? cfg->authmethods : WAMPC_AUTH_ANONYMOUS;
+	c->roles = cfg->roles ? cfg->roles : WAMPC_ROLE_CALLER | WAMPC_ROLE_CALLEE |
+	                                     WAMPC_ROLE_PUBLISHER | WAMPC_ROLE_SUBSCRIBER;
 	c->max_message = DEF(cfg->max_message, DEF_MAX_MESSAGE);
 	if (c->max_message > RS_MAX_LEN)
 		c->max_message = RS_MAX_LEN;
@@ -154,9 +171,15 @@ wampc *wampc_new(const struct wampc_config *cfg, enum wampd_err *errp)
 	c->clock_ms = cfg->clock_ms ? cfg->clock_ms : default_clock;
 	c->random_u32 = cfg->random_u32 ? cfg->random_u32 : default_random;
 	c->clock_ud = cfg->clock_ud;
+	c->tls.insecure = cfg->tls.insecure;
+	c->tls.channel_binding = cfg->tls.channel_binding;
 	if (!dup_str(&c->url, cfg->url) || !dup_str(&c->realm, cfg->realm) ||
 	    !dup_str(&c->authid, cfg->authid) || !dup_str(&c->ticket, cfg->ticket) ||
-	    !dup_str(&c->secret, cfg->secret) ||
+	    !dup_str(&c->secret, cfg->secret) || !dup_str(&c->tls.ca_file, cfg->tls.ca_file) ||
+	    !dup_str(&c->tls.ca_path, cfg->tls.ca_path) ||
+	    !dup_str(&c->tls.cert_file, cfg->tls.cert_file) ||
+	    !dup_str(&c->tls.key_file, cfg->tls.key_file) ||
+	    !dup_str(&c->tls.server_name, cfg->tls.server_name) ||
 	    (cfg->authextra && !(c->authextra = json_deep_copy((const json_t *)cfg->authextra))))
 		goto nomem;
 	if (cfg->cryptosign_seed) {
@@ -183,8 +206,8 @@ static void free_requests(wampc *c)
 
 static void really_free(wampc *c)
 {
-	if (c->io_free)
-		c->io_free(c->io);
+	if (c->adapter_ops && c->adapter_ops->free)
+		c->adapter_ops->free(c->adapter_state);
 	outq_clear(&c->sendq);
 	outq_clear(&c->offline);
 	resume_free(c);
@@ -198,8 +221,16 @@ static void really_free(wampc *c)
 	free(c->authid);
 	json_decref(c->authextra);
 	json_decref(c->opt_progress);
+	for (size_t i = 0; i < sizeof(c->opt_publish) / sizeof(c->opt_publish[0]); i++)
+		json_decref(c->opt_publish[i]);
 	free(c->close_reason);
+	free(c->transport_error);
 	json_decref(c->close_details);
+	free(c->tls.ca_file);
+	free(c->tls.ca_path);
+	free(c->tls.cert_file);
+	free(c->tls.key_file);
+	free(c->tls.server_name);
 	free(c);
 }
 
@@ -215,12 +246,12 @@ void wampc_free(wampc *c)
 	really_free(c);
 }
 
-void wampc_enter(wampc *c)
+void wampc_hold(wampc *c)
 {
 	c->depth++;
 }
 
-bool wampc_exit(wampc *c)
+bool wampc_release(wampc *c)
 {
 	if (--c->depth == 0) {
 		handles_free_dead(c);
@@ -228,8 +259,80 @@ bool wampc_exit(wampc *c)
 			really_free(c);
 			return true;
 		}
+		if (c->adapter_ops && c->adapter_ops->update)
+			c->adapter_ops->update(c, c->adapter_state);
 	}
 	return false;
+}
+
+void wampc_set_adapter(wampc *c, const struct wampc_adapter_ops *ops, void *state)
+{
+	if (c->adapter_ops && c->adapter_ops->free)
+		c->adapter_ops->free(c->adapter_state);
+	c->adapter_ops = ops;
+	c->adapter_state = state;
+}
+
+void *wampc_adapter(const wampc *c, const struct wampc_adapter_ops *ops)
+{
+	return c->adapter_ops == ops ? c->adapter_state : NULL;
+}
+
+const char *wampc_adapter_name(const wampc *c)
+{
+	return c->adapter_ops ? c->adapter_ops->name : NULL;
+}
+
+void wampc_get_config(const wampc *c, struct wampc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->url = c->url;
+	cfg->realm = c->realm;
+	cfg->serializer = (enum wampc_ser)c->ser;
+	cfg->framing = c->framing;
+	cfg->max_message = c->max_message;
+	cfg->max_queue_bytes = c->max_queue_bytes;
+	cfg->max_pending = c->max_pending;
+	cfg->authid = c->authid;
+	cfg->authmethods = c->authmethods;
+	cfg->roles = c->roles;
+	cfg->tls.ca_file = c->tls.ca_file;
+	cfg->tls.ca_path = c->tls.ca_path;
+	cfg->tls.cert_file = c->tls.cert_file;
+	cfg->tls.key_file = c->tls.key_file;
+	cfg->tls.server_name = c->tls.server_name;
+	cfg->tls.insecure = c->tls.insecure;
+	cfg->tls.channel_binding = c->tls.channel_binding;
+	cfg->join_timeout = c->join_timeout;
+	cfg->goodbye_timeout = c->goodbye_timeout;
+	cfg->ping_interval = c->ping_interval;
+	cfg->ping_timeout = c->ping_timeout;
+	cfg->reconnect = c->reconnect;
+	cfg->resumable = c->resumable;
+	cfg->retry_initial = c->retry_initial;
+	cfg->retry_max = c->retry_max;
+	cfg->retry_jitter = c->retry_jitter;
+	cfg->max_retries = c->max_retries;
+	cfg->offline_queue_bytes = c->offline_max;
+	cfg->offline_drop = c->offline_drop;
+	cfg->on_session = c->on_session;
+	cfg->ud = c->ud;
+	cfg->clock_ms = c->clock_ms;
+	cfg->random_u32 = c->random_u32;
+	cfg->clock_ud = c->clock_ud;
+}
+
+void wampc_stop(wampc *c)
+{
+	c->stop_run = true;
+}
+
+bool wampc_stop_requested(wampc *c)
+{
+	bool stop = c->stop_run;
+
+	c->stop_run = false;
+	return stop;
 }
 
 /* ------------------------------------------------------------------- small helpers */
@@ -358,6 +461,12 @@ void wampc_payload_to(struct wamp_payload *out, const struct wampc_payload *in)
 	out->kwargs_len = in->kwargs ? in->kwargs_len : 0;
 	out->args_v = (json_t *)(uintptr_t)in->args_v;
 	out->kwargs_v = (json_t *)(uintptr_t)in->kwargs_v;
+}
+
+void wampc_transport_error(wampc *c, const char *what)
+{
+	if (!c->transport_error && what)
+		c->transport_error = strdup(what); /* NULL on NOMEM: the event has none */
 }
 
 void wampc_set_close_reason(wampc *c, const char *reason, const json_t *details)
@@ -526,6 +635,7 @@ void wampc_fail(wampc *c, enum wampd_err err, const char *why, bool abort)
  * never completes, a router that never answers, included). */
 static void want_connect(wampc *c)
 {
+	c->opened = false;
 	c->state = ST_CONNECT;
 	c->t_state = wampc_now(c) + c->join_timeout;
 	c->stats.connects++;
@@ -533,12 +643,14 @@ static void want_connect(wampc *c)
 
 enum wampd_err wampc_start(wampc *c)
 {
+	wampc_hold(c);
 	c->started = true;
 	if (c->state == ST_IDLE) {
 		c->leaving = false;
 		c->attempts = 0;
 		want_connect(c);
 	}
+	wampc_release(c);
 	return WAMPD_OK;
 }
 
@@ -546,6 +658,7 @@ enum wampd_err wampc_leave(wampc *c, const char *reason)
 {
 	const char *uri = reason ? reason : "wamp.close.close_realm";
 
+	wampc_hold(c);
 	c->leaving = true;
 	switch (c->state) {
 	case ST_JOINED: {
@@ -570,15 +683,32 @@ enum wampd_err wampc_leave(wampc *c, const char *reason)
 		c->state = ST_IDLE;
 		c->t_state = 0;
 		if (resume_suspended(c)) { /* the suspended session ends here */
-			wampc_enter(c);
 			wampc_set_close_reason(c, uri, NULL);
 			wampc_session_over(c, false);
-			wampc_exit(c);
 		}
 		break;
 	default:
 		break;
 	}
+	wampc_release(c);
+	return WAMPD_OK;
+}
+
+enum wampd_err wampc_reconnect(wampc *c)
+{
+	wampc_hold(c);
+	c->started = true;
+	c->leaving = false;
+	if (c->state == ST_IDLE || c->state == ST_BACKOFF) {
+		c->attempts = 0;
+		want_connect(c);
+	} else if (c->state != ST_CLOSING) {
+		wampc_set_close_reason(c, wampd_err_uri(WAMPD_ERR_TRANSPORT_LOST), NULL);
+		wampc_close(c);
+	}
+	if (c->state == ST_CLOSING)
+		c->reconnect_now = true;
+	wampc_release(c);
 	return WAMPD_OK;
 }
 
@@ -595,6 +725,11 @@ uint64_t wampc_session_id(const wampc *c)
 bool wampc_stopped(const wampc *c)
 {
 	return c->state == ST_IDLE;
+}
+
+bool wampc_started(const wampc *c)
+{
+	return c->started;
 }
 
 void wampc_get_stats(const wampc *c, struct wampc_stats *st)
@@ -636,7 +771,8 @@ enum wampd_err wampc_transport_open(wampc *c)
 
 	if (c->state != ST_CONNECT)
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	wampc_enter(c);
+	wampc_hold(c);
+	c->opened = true;
 	rs_rx_clear(&c->rx);
 	c->hs_in_len = 0;
 	c->hs_out_len = c->hs_out_off = 0;
@@ -656,7 +792,7 @@ enum wampd_err wampc_transport_open(wampc *c)
 		if ((err = session_hello(c)) != WAMPD_OK)
 			wampc_fail(c, err, "HELLO could not be made", false);
 	}
-	wampc_exit(c);
+	wampc_release(c);
 	return err;
 }
 
@@ -789,7 +925,8 @@ static bool on_frame(void *ctx, enum rs_frame t, const uint8_t *data, uint32_t l
 static void input_seen(wampc *c, size_t len)
 {
 	c->stats.bytes_in += len;
-	c->last_input = wampc_now(c);
+	if (c->ping_interval) /* the keepalive's clock: read only when there is one */
+		c->last_input = wampc_now(c);
 	c->ping_out = false;
 }
 
@@ -800,7 +937,7 @@ enum wampd_err wampc_transport_input(wampc *c, const void *data, size_t len)
 
 	if (!accepting(c) || c->framing != WAMPC_FRAMING_RAWSOCKET)
 		return c->framing != WAMPC_FRAMING_RAWSOCKET ? WAMPD_ERR_INVALID_ARGUMENT : WAMPD_OK;
-	wampc_enter(c);
+	wampc_hold(c);
 	input_seen(c, len);
 	if (c->state == ST_HANDSHAKE) {
 		size_t need = (size_t)(4 - c->hs_in_len), take = need < len ? need : len;
@@ -835,7 +972,7 @@ enum wampd_err wampc_transport_input(wampc *c, const void *data, size_t len)
 		}
 	}
 	err = c->input_err;
-	return wampc_exit(c) ? WAMPD_OK : err;
+	return wampc_release(c) ? WAMPD_OK : err;
 }
 
 enum wampd_err wampc_transport_message(wampc *c, const void *data, size_t len)
@@ -846,14 +983,14 @@ enum wampd_err wampc_transport_message(wampc *c, const void *data, size_t len)
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	if (!accepting(c))
 		return WAMPD_OK;
-	wampc_enter(c);
+	wampc_hold(c);
 	input_seen(c, len);
 	if (len > c->max_message)
 		wampc_fail(c, WAMPD_ERR_TOO_BIG, "message over max_message", true);
 	else
 		handle_message(c, data, len);
 	err = c->input_err;
-	return wampc_exit(c) ? WAMPD_OK : err;
+	return wampc_release(c) ? WAMPD_OK : err;
 }
 
 /* ------------------------------------------------------------- the end of a connection */
@@ -948,8 +1085,9 @@ static struct wampc_req *take_lost(wampc *c)
 }
 
 /* What the session's end does to the application: the requests of lost end, then
- * WAMPC_LEFT with the close reason. */
-static void report_lost(wampc *c, struct wampc_req *lost, bool reconnecting)
+ * WAMPC_LEFT with the close reason, whether the connection had opened (connected) and what
+ * the adapter said of it (transport_error, then forgotten). */
+static void report_lost(wampc *c, struct wampc_req *lost, bool reconnecting, bool connected)
 {
 	struct wampc_session_info info = {.event = WAMPC_LEFT};
 	struct wampc_req *req, *next;
@@ -962,10 +1100,14 @@ static void report_lost(wampc *c, struct wampc_req *lost, bool reconnecting)
 	info.reason = c->close_reason ? c->close_reason : wampd_err_uri(WAMPD_ERR_TRANSPORT_LOST);
 	info.details = (const wampc_value *)c->close_details;
 	info.reconnecting = reconnecting;
+	info.connected = connected;
+	info.transport_error = c->transport_error;
 	wampc_session_event(c, &info);
 	free(c->close_reason);
+	free(c->transport_error);
 	json_decref(c->close_details);
 	c->close_reason = NULL;
+	c->transport_error = NULL;
 	c->close_details = NULL;
 }
 
@@ -982,18 +1124,19 @@ static struct wampc_req *session_end(wampc *c)
 
 void wampc_session_over(wampc *c, bool reconnecting)
 {
-	report_lost(c, session_end(c), reconnecting);
+	report_lost(c, session_end(c), reconnecting, c->opened);
 }
 
 void wampc_transport_closed(wampc *c)
 {
 	struct wampc_req *lost = NULL;
-	bool was_joined = c->session != 0, kept, suspended = resume_suspended(c);
+	bool was_joined = c->session != 0, kept, suspended = resume_suspended(c), opened;
 
 	if (c->state == ST_IDLE || c->state == ST_BACKOFF)
 		return;
-	wampc_enter(c);
-	/* the connection's state */
+	wampc_hold(c);
+	/* the connection's state (its channel binding included) */
+	wampc_set_channel_binding(c, NULL);
 	rs_rx_clear(&c->rx);
 	c->hs_in_len = c->hs_out_len = c->hs_out_off = 0;
 	/* a resumable session lives on (its replay log has what the queue had) */
@@ -1005,7 +1148,11 @@ void wampc_transport_closed(wampc *c)
 	c->session = 0;
 	if (was_joined)
 		c->attempts = 0;
-	if (c->leaving || !c->reconnect || (c->max_retries && c->attempts >= c->max_retries)) {
+	if (c->reconnect_now && !c->leaving) {
+		c->attempts = 0;
+		want_connect(c);
+	} else if (c->leaving || !c->reconnect ||
+	           (c->max_retries && c->attempts >= c->max_retries)) {
 		c->state = ST_IDLE;
 		c->t_state = 0;
 	} else {
@@ -1013,9 +1160,12 @@ void wampc_transport_closed(wampc *c)
 		c->t_state = wampc_now(c) + backoff_delay(c);
 		c->attempts++;
 	}
+	c->reconnect_now = false;
+	opened = c->opened;
+	c->opened = false;
 	/* then the callbacks */
 	if (!kept) {
-		report_lost(c, lost, c->state == ST_BACKOFF);
+		report_lost(c, lost, c->state == ST_BACKOFF || c->state == ST_CONNECT, opened);
 	} else if (!suspended) {
 		struct wampc_session_info info = {.event = WAMPC_SUSPENDED, .session = c->rs->session,
 		                                  .reconnecting = true,
@@ -1025,11 +1175,13 @@ void wampc_transport_closed(wampc *c)
 	}
 	if (kept) {
 		free(c->close_reason);
+		free(c->transport_error);
 		json_decref(c->close_details);
 		c->close_reason = NULL;
+		c->transport_error = NULL;
 		c->close_details = NULL;
 	}
-	wampc_exit(c);
+	wampc_release(c);
 }
 
 /* -------------------------------------------------------------------------- timers */
@@ -1086,7 +1238,7 @@ void wampc_tick(wampc *c)
 	int64_t now = wampc_now(c), p;
 	struct wampc_req *req;
 
-	wampc_enter(c);
+	wampc_hold(c);
 	if (c->t_state && now >= c->t_state)
 		state_timer(c);
 	if ((p = ping_deadline(c)) && now >= p) {
@@ -1112,5 +1264,5 @@ void wampc_tick(wampc *c)
 		wampc_reply_local(c, req, WAMPD_ERR_TIMEOUT);
 		free(req);
 	}
-	wampc_exit(c);
+	wampc_release(c);
 }

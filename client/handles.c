@@ -21,7 +21,7 @@
  *                       orphaned, and its SUBSCRIBED answered with UNSUBSCRIBE)
  *   UNSUBSCRIBED with Details (revocation) -> INACTIVE, WAMPC_REVOKED
  * Handles that end while a callback may still be walking a chain are only unlinked and put
- * on c->dead; they are freed when the outermost library call returns (wampc_exit).
+ * on c->dead; they are freed when the outermost library call returns (wampc_release).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -175,14 +175,17 @@ struct handle *handle_add(wampc *c, enum handle_kind kind, const char *uri,
 	h->next = h->same = NULL;
 	h->id = h->req = 0;
 	h->confirmed = false;
+	wampc_hold(c);
 	if (wampc_in_session(c) && (*err = make(c, h, false)) != WAMPD_OK) {
 		free(h);
+		wampc_release(c);
 		return NULL;
 	}
 	for (pp = &c->handles[kind]; *pp; pp = &(*pp)->next)
 		;
 	*pp = h;
 	*err = WAMPD_OK;
+	wampc_release(c);
 	return h;
 }
 
@@ -194,7 +197,7 @@ enum wampd_err handle_remove(wampc *c, struct handle *h, enum handle_kind kind,
 
 	if (!h || h->kind != kind || (h->state != H_ACTIVE && h->state != H_INACTIVE))
 		return WAMPD_ERR_INVALID_ARGUMENT;
-	wampc_enter(c);
+	wampc_hold(c);
 	if (wampc_in_session(c) && h->id && h->state == H_ACTIVE && !h->same &&
 	    handle_by_id(c, kind, h->id) == h) {
 		/* the last local one: the router is told, h ends with its answer */
@@ -209,7 +212,7 @@ enum wampd_err handle_remove(wampc *c, struct handle *h, enum handle_kind kind,
 		list_unlink(c, h);
 		reply_ok(c, fn, ud, 0, 0);
 	}
-	wampc_exit(c);
+	wampc_release(c);
 	return err;
 }
 
@@ -397,6 +400,8 @@ enum wampd_err wampc_subscribe(wampc *c, const char *topic, const struct wampc_s
 		return WAMPD_ERR_INVALID_URI;
 	if (!handler || (o && (unsigned)o->match > WAMPC_MATCH_WILDCARD))
 		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!(c->roles & WAMPC_ROLE_SUBSCRIBER))
+		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
 	if (o) {
 		tmpl.match = (uint8_t)o->match;
 		tmpl.get_retained = o->get_retained;
@@ -426,6 +431,8 @@ enum wampd_err wampc_register(wampc *c, const char *procedure,
 	if (!handler || (o && ((unsigned)o->match > WAMPC_MATCH_WILDCARD ||
 	                       (unsigned)o->invoke > WAMPC_INVOKE_LAST)))
 		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!(c->roles & WAMPC_ROLE_CALLEE))
+		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
 	if (o) {
 		tmpl.match = (uint8_t)o->match;
 		tmpl.invoke = (uint8_t)o->invoke;

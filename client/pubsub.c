@@ -16,7 +16,10 @@
  * router did not acknowledge go back to the offline queue.
  *
  * An acknowledged publication has a request record (its answer's callback); one that is
- * not needs only a request id. The record of a queued publication is marked offline (an
+ * not needs only a request id. Options made only of the three flags (acknowledge,
+ * exclude_me, retain: what a steady stream of publications uses) are one dict per
+ * combination, made once per client and borrowed by every PUBLISH; only eligible/exclude
+ * lists make a dict per publication. The record of a queued publication is marked offline (an
  * ERROR or PUBLISHED with its id cannot be for it, and a lost connection does not end it).
  *
  * EVENT: the subscription id leads to the chain of local handles of that subscription
@@ -52,11 +55,35 @@ static json_t *str_list(const char *const *v, size_t n)
 	return a;
 }
 
-/* PUBLISH.Options from o; *d stays NULL when every option has its default. */
-static bool publish_options(const struct wampc_publish_opts *o, json_t **d)
+/* PUBLISH.Options from o: *d stays NULL when every option has its default; *shared says
+ * whether *d is the client's (borrowed) or new. */
+static bool publish_options(wampc *c, const struct wampc_publish_opts *o, json_t **d,
+                            bool *shared)
 {
+	*shared = false;
 	if (!o)
 		return true;
+	if (!o->n_eligible && !o->n_exclude && !o->n_eligible_authid && !o->n_exclude_authid &&
+	    !o->n_eligible_authrole && !o->n_exclude_authrole) {
+		unsigned k = (o->acknowledge ? 1u : 0) | (o->include_me ? 2u : 0) | (o->retain ? 4u : 0);
+
+		if (!k)
+			return true;
+		if (!c->opt_publish[k]) {
+			json_t *n = NULL;
+
+			if (!((!o->acknowledge || opt_set(&n, "acknowledge", json_true())) &&
+			      (!o->include_me || opt_set(&n, "exclude_me", json_false())) &&
+			      (!o->retain || opt_set(&n, "retain", json_true())))) {
+				json_decref(n);
+				return false;
+			}
+			c->opt_publish[k] = n;
+		}
+		*d = c->opt_publish[k];
+		*shared = true;
+		return true;
+	}
 	return (!o->acknowledge || opt_set(d, "acknowledge", json_true())) &&
 	       (!o->include_me || opt_set(d, "exclude_me", json_false())) &&
 	       (!o->retain || opt_set(d, "retain", json_true())) &&
@@ -105,21 +132,25 @@ enum wampd_err wampc_publish(wampc *c, const char *topic, const struct wampc_pub
 	struct wampc_req *req = NULL;
 	struct wamp_out *out;
 	enum wampd_err err;
+	bool shared;
 
 	if (!wampc_uri_ok(topic))
 		return WAMPD_ERR_INVALID_URI;
 	if ((err = wampc_payload_check(p)) != WAMPD_OK)
 		return err;
+	if (!(c->roles & WAMPC_ROLE_PUBLISHER))
+		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
 	if (!joined && !c->offline_max)
 		return WAMPD_ERR_TRANSPORT_LOST;
 	if ((ack && c->n_calls >= c->max_pending) ||
 	    (joined && wampc_backlog(c) >= c->max_queue_bytes))
 		return WAMPD_ERR_LIMIT;
-	if (!publish_options(o, &m.dict)) {
-		json_decref(m.dict);
+	if (!publish_options(c, o, &m.dict, &shared)) {
+		if (!shared)
+			json_decref(m.dict);
 		return WAMPD_ERR_NOMEM;
 	}
-	wampc_enter(c);
+	wampc_hold(c);
 	if (ack && !(req = wampc_req_new(c, REQ_PUBLISH, fn, ud))) {
 		err = WAMPD_ERR_NOMEM;
 		goto out;
@@ -138,12 +169,13 @@ enum wampd_err wampc_publish(wampc *c, const char *topic, const struct wampc_pub
 		err = offline_push(c, out);
 	}
 out:
-	json_decref(m.dict);
+	if (!shared)
+		json_decref(m.dict);
 	if (err != WAMPD_OK && req)
 		wampc_req_free(c, req);
 	else if (err == WAMPD_OK && request)
 		*request = m.id[0];
-	wampc_exit(c);
+	wampc_release(c);
 	return err;
 }
 

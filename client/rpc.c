@@ -14,6 +14,9 @@
  * bounded by max_pending: beyond, the router gets ERROR wamp.error.limit_exceeded at once.
  * An INTERRUPT ends the invocation: the registration's on_interrupt is told, then, unless
  * it answered, ERROR wamp.error.canceled goes out; answers after that are refused.
+ *
+ * The public functions run inside wampc_hold/wampc_release (so the adapter's update hook
+ * learns about what they queued); their bodies are the *_in functions.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +25,9 @@
 
 /* ------------------------------------------------------------------------ caller */
 
-enum wampd_err wampc_call(wampc *c, const char *procedure, const struct wampc_call_opts *o,
-                          const struct wampc_payload *p, wampc_reply_fn fn, void *ud,
-                          uint64_t *request)
+static enum wampd_err call_in(wampc *c, const char *procedure, const struct wampc_call_opts *o,
+                              const struct wampc_payload *p, wampc_reply_fn fn, void *ud,
+                              uint64_t *request)
 {
 	struct wamp_msg m = {.type = WAMP_CALL};
 	struct wampc_req *req;
@@ -35,6 +38,8 @@ enum wampd_err wampc_call(wampc *c, const char *procedure, const struct wampc_ca
 		return WAMPD_ERR_INVALID_URI;
 	if (!fn || (err = wampc_payload_check(p)) != WAMPD_OK)
 		return WAMPD_ERR_INVALID_ARGUMENT;
+	if (!(c->roles & WAMPC_ROLE_CALLER))
+		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
 	if (!wampc_in_session(c))
 		return WAMPD_ERR_TRANSPORT_LOST;
 	if (c->n_calls >= c->max_pending || wampc_backlog(c) >= c->max_queue_bytes)
@@ -64,7 +69,19 @@ enum wampd_err wampc_call(wampc *c, const char *procedure, const struct wampc_ca
 	return WAMPD_OK;
 }
 
-enum wampd_err wampc_cancel(wampc *c, uint64_t request, enum wampc_cancel_mode mode)
+enum wampd_err wampc_call(wampc *c, const char *procedure, const struct wampc_call_opts *o,
+                          const struct wampc_payload *p, wampc_reply_fn fn, void *ud,
+                          uint64_t *request)
+{
+	enum wampd_err err;
+
+	wampc_hold(c);
+	err = call_in(c, procedure, o, p, fn, ud, request);
+	wampc_release(c);
+	return err;
+}
+
+static enum wampd_err cancel_in(wampc *c, uint64_t request, enum wampc_cancel_mode mode)
 {
 	static const char *const modes[] = {"skip", "kill", "killnowait"};
 	struct wampc_req *req = wampc_req_find(c, request);
@@ -77,6 +94,16 @@ enum wampd_err wampc_cancel(wampc *c, uint64_t request, enum wampc_cancel_mode m
 		return WAMPD_ERR_NOMEM;
 	err = wampc_send(c, &m, false);
 	json_decref(m.dict);
+	return err;
+}
+
+enum wampd_err wampc_cancel(wampc *c, uint64_t request, enum wampc_cancel_mode mode)
+{
+	enum wampd_err err;
+
+	wampc_hold(c);
+	err = cancel_in(c, request, mode);
+	wampc_release(c);
 	return err;
 }
 
@@ -164,8 +191,8 @@ void rpc_on_interrupt(wampc *c, struct wamp_msg *m)
 		send_error(c, m->id[0], wampd_err_uri(WAMPD_ERR_CANCELED), NULL, true);
 }
 
-enum wampd_err wampc_yield(wampc *c, uint64_t request, bool progress,
-                           const struct wampc_payload *p)
+static enum wampd_err yield_in(wampc *c, uint64_t request, bool progress,
+                               const struct wampc_payload *p)
 {
 	struct wamp_msg m = {.type = WAMP_YIELD, .id = {request}};
 	enum wampd_err err;
@@ -185,8 +212,19 @@ enum wampd_err wampc_yield(wampc *c, uint64_t request, bool progress,
 	return err;
 }
 
-enum wampd_err wampc_invocation_error(wampc *c, uint64_t request, const char *error_uri,
-                                      const struct wampc_payload *p)
+enum wampd_err wampc_yield(wampc *c, uint64_t request, bool progress,
+                           const struct wampc_payload *p)
+{
+	enum wampd_err err;
+
+	wampc_hold(c);
+	err = yield_in(c, request, progress, p);
+	wampc_release(c);
+	return err;
+}
+
+static enum wampd_err invocation_error_in(wampc *c, uint64_t request, const char *error_uri,
+                                          const struct wampc_payload *p)
 {
 	enum wampd_err err;
 	uint64_t v;
@@ -197,6 +235,17 @@ enum wampd_err wampc_invocation_error(wampc *c, uint64_t request, const char *er
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	if ((err = send_error(c, request, error_uri, p, false)) == WAMPD_OK)
 		idmap_del(&c->invs, request, NULL);
+	return err;
+}
+
+enum wampd_err wampc_invocation_error(wampc *c, uint64_t request, const char *error_uri,
+                                      const struct wampc_payload *p)
+{
+	enum wampd_err err;
+
+	wampc_hold(c);
+	err = invocation_error_in(c, request, error_uri, p);
+	wampc_release(c);
 	return err;
 }
 

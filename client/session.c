@@ -4,7 +4,8 @@
  * offline queue), ABORT, and GOODBYE in both directions.
  *
  * Authentication is a table of methods (auth_ops), in the order of preference they are
- * offered in (the router picks the first it enables, in the client's order): cryptosign,
+ * offered in (the router picks the first it enables, in the client's order): tls (the
+ * client certificate of the TLS handshake names the client; no CHALLENGE), cryptosign,
  * wampcra, ticket, anonymous. Each method with a CHALLENGE has a `sign` operation that
  * turns CHALLENGE.Extra into the AUTHENTICATE signature:
  *   ticket      the ticket itself;
@@ -112,6 +113,7 @@ static const struct auth_op {
 	unsigned bit;
 	enum wampd_err (*sign)(wampc *c, const json_t *extra, char **sig);
 } auth_ops[] = {
+	{"tls", WAMPC_AUTH_TLS, NULL},
 #ifdef WAMPC_HAVE_CRYPTOSIGN
 	{"cryptosign", WAMPC_AUTH_CRYPTOSIGN, sign_cryptosign},
 #endif
@@ -142,19 +144,51 @@ void session_free_secrets(wampc *c)
 
 /* ------------------------------------------------------------------------ HELLO */
 
-static json_t *hello_roles(void)
+/* The roles a client can announce, with the features each implements (all true). */
+static const char *const caller_features[] = {"progressive_call_results", "call_canceling",
+                                              "call_timeout", "caller_identification", NULL};
+static const char *const callee_features[] = {"progressive_call_results", "call_canceling",
+                                              "pattern_based_registration",
+                                              "shared_registration", NULL};
+static const char *const publisher_features[] = {"publisher_exclusion",
+                                                 "subscriber_blackwhite_listing",
+                                                 "publisher_identification", NULL};
+static const char *const subscriber_features[] = {"pattern_based_subscription",
+                                                  "publisher_identification", NULL};
+
+static const struct role {
+	const char *name;
+	unsigned bit;
+	const char *const *features;
+} roles[] = {
+	{"caller", WAMPC_ROLE_CALLER, caller_features},
+	{"callee", WAMPC_ROLE_CALLEE, callee_features},
+	{"publisher", WAMPC_ROLE_PUBLISHER, publisher_features},
+	{"subscriber", WAMPC_ROLE_SUBSCRIBER, subscriber_features},
+};
+
+/* HELLO.Details.roles: the announced roles (c->roles) with their features. */
+static json_t *hello_roles(const wampc *c)
 {
-	return json_pack(
-		"{s:{s:{s:b,s:b,s:b,s:b}}, s:{s:{s:b,s:b,s:b,s:b}},"
-		" s:{s:{s:b,s:b,s:b}}, s:{s:{s:b,s:b}}}",
-		"caller", "features", "progressive_call_results", 1, "call_canceling", 1,
-		"call_timeout", 1, "caller_identification", 1,
-		"callee", "features", "progressive_call_results", 1, "call_canceling", 1,
-		"pattern_based_registration", 1, "shared_registration", 1,
-		"publisher", "features", "publisher_exclusion", 1, "subscriber_blackwhite_listing", 1,
-		"publisher_identification", 1,
-		"subscriber", "features", "pattern_based_subscription", 1, "publisher_identification",
-		1);
+	json_t *all = json_object();
+
+	for (size_t i = 0; all && i < sizeof(roles) / sizeof(roles[0]); i++) {
+		json_t *f;
+
+		if (!(c->roles & roles[i].bit))
+			continue;
+		if (!(f = json_object()) ||
+		    json_object_set_new(all, roles[i].name, json_pack("{s:o}", "features", f)) != 0) {
+			json_decref(all);
+			return NULL;
+		}
+		for (const char *const *n = roles[i].features; *n; n++)
+			if (json_object_set_new(f, *n, json_true()) != 0) {
+				json_decref(all);
+				return NULL;
+			}
+	}
+	return all;
 }
 
 enum wampd_err session_hello(wampc *c)
@@ -179,9 +213,11 @@ enum wampd_err session_hello(wampc *c)
 #endif
 	if (ok && extra && c->have_binding)
 		ok = json_object_set_new(extra, "channel_binding", json_string("tls-unique")) == 0;
-	ok = ok && json_object_set_new(d, "roles", hello_roles()) == 0 &&
+	ok = ok && json_object_set_new(d, "roles", hello_roles(c)) == 0 &&
 	     json_object_set_new(d, "agent", json_string("wampc/" WAMPC_VERSION)) == 0 &&
-	     json_object_set_new(d, "authmethods", json_incref(methods)) == 0 &&
+	     /* anonymous without an authid is what a HELLO without authmethods means */
+	     ((c->authmethods == WAMPC_AUTH_ANONYMOUS && !c->authid) ||
+	      json_object_set_new(d, "authmethods", json_incref(methods)) == 0) &&
 	     (!c->authid || json_object_set_new(d, "authid", json_string(c->authid)) == 0) &&
 	     (!extra || json_object_set_new(d, "authextra", json_incref(extra)) == 0) &&
 	     resume_hello(c, d);

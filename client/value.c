@@ -11,6 +11,7 @@
  *
  * Ownership follows jansson's "_new" functions: containers take the element's reference.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,9 +205,20 @@ const wampc_value *wampc_map_iter_value(void *it)
 	return it ? (const wampc_value *)json_object_iter_value(it) : NULL;
 }
 
+wampc_value *wampc_value_parse(const char *text, char *why, size_t why_len)
+{
+	json_error_t e;
+	json_t *v = text ? json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL |
+	                                    JSON_REJECT_DUPLICATES, &e) : NULL;
+
+	if (!v && why && why_len)
+		snprintf(why, why_len, "%s", text ? e.text : "no text");
+	return V(v);
+}
+
 wampc_value *wampc_value_from_json(const char *text)
 {
-	return text ? V(json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)) : NULL;
+	return wampc_value_parse(text, NULL, 0);
 }
 
 char *wampc_value_to_json(const wampc_value *v)

@@ -18,10 +18,12 @@
  *
  *    the way libmosquitto's mosquitto_socket/loop_read/loop_write/loop_misc and hiredis'
  *    async adapters split a protocol from its event loop. Two adapters come with it:
- *    RawSocket over TCP and Unix sockets on plain POSIX sockets, usable either through the
- *    library's own poll loop (wampc_run) or from an application's loop (wampc_socket,
- *    wampc_loop_events, wampc_loop_read/_write/_misc). A WebSocket adapter (libwebsockets)
- *    feeds whole messages instead of bytes (wampc_config.framing = WAMPC_FRAMING_MESSAGE).
+ *    RawSocket over TCP, TLS (OpenSSL) and Unix sockets on plain POSIX sockets, usable
+ *    either through the library's own poll loop (wampc_run) or from an application's loop
+ *    (wampc_socket, wampc_loop_events, wampc_loop_read/_write/_misc); and WebSocket (and
+ *    RawSocket) on libwebsockets, a library of its own (libwampc-ws, wampc_lws.h), which
+ *    feeds whole messages instead of bytes (WAMPC_FRAMING_MESSAGE). Both are written
+ *    against this header alone ("writing an adapter" below).
  *    Time comes from a clock the configuration may replace (tests use a fake one), and so
  *    does the randomness of the reconnect jitter.
  *
@@ -169,8 +171,12 @@ void *wampc_map_next(const wampc_value *m, void *it);
 const char *wampc_map_iter_key(void *it);
 const wampc_value *wampc_map_iter_value(void *it);
 
-/* Parse JSON text into a new value (caller owns), or NULL if it is not JSON. */
+/* Parse JSON text into a new value (caller owns), or NULL if it is not JSON (an object
+ * with a duplicate key is not: its meaning would be ambiguous). */
 wampc_value *wampc_value_from_json(const char *text);
+/* The same, with why it is not JSON (a short text, e.g. "'[' or '{' expected near 'x'")
+ * in why[why_len] on failure (why may be NULL). */
+wampc_value *wampc_value_parse(const char *text, char *why, size_t why_len);
 /* Compact JSON text of v as a new string (caller frees with free()), or NULL on NOMEM. */
 char *wampc_value_to_json(const wampc_value *v);
 
@@ -182,6 +188,10 @@ enum wampc_ser {
 	WAMPC_MSGPACK = 1,
 	WAMPC_CBOR = 2,
 };
+
+/* The serializer called name ("json", "msgpack", "cbor") when this build of the library
+ * has it, else -1. */
+int wampc_ser_from_name(const char *name);
 
 /*
  * Arguments | ArgumentsKw of a message. Either encoded spans in serializer `ser` (as
@@ -304,11 +314,26 @@ struct wampc_session_info {
 	const char *reason;      /* LEFT, RESTORE_FAILED, REVOKED: a URI */
 	const char *uri;         /* RESTORE_FAILED, REVOKED */
 	bool reconnecting;       /* LEFT */
+	bool connected;          /* LEFT: this attempt's connection was open (false: the
+	                            attempt failed before it: refused, unreachable, TLS) */
+	const char *transport_error; /* LEFT: what the adapter said about a failed or lost
+	                            connection ("connection refused", "certificate verify
+	                            failed: ..."), or NULL */
 	const wampc_value *details; /* WELCOME/ABORT/GOODBYE Details, or NULL */
 };
 typedef void (*wampc_session_fn)(wampc *c, const struct wampc_session_info *info, void *ud);
 
 /* ========================================================================= the client */
+
+/* The roles announced in HELLO, with their features (a bit set; 0 is all four). A client
+ * that uses one role (a sensor that only publishes) sends a smaller HELLO; a request of a
+ * role not announced is refused with WAMPD_ERR_FEATURE_NOT_SUPPORTED. */
+enum {
+	WAMPC_ROLE_CALLER = 1u << 0,
+	WAMPC_ROLE_CALLEE = 1u << 1,
+	WAMPC_ROLE_PUBLISHER = 1u << 2,
+	WAMPC_ROLE_SUBSCRIBER = 1u << 3,
+};
 
 /* Authentication methods offered in HELLO (a bit set; 0 is anonymous). */
 enum {
@@ -316,11 +341,35 @@ enum {
 	WAMPC_AUTH_TICKET = 1u << 1,
 	WAMPC_AUTH_WAMPCRA = 1u << 2,
 	WAMPC_AUTH_CRYPTOSIGN = 1u << 3,
+	WAMPC_AUTH_TLS = 1u << 4,     /* the TLS client certificate names the client (no
+	                                 CHALLENGE): tls.cert_file over rss:// or wss:// */
 };
 
 enum wampc_framing {
 	WAMPC_FRAMING_RAWSOCKET = 0, /* bytes: the RawSocket handshake and frames */
 	WAMPC_FRAMING_MESSAGE,       /* each input/output is one whole message (WebSocket) */
+};
+
+/*
+ * TLS to the router (rss:// with the POSIX adapter, wss:// with the libwebsockets one).
+ * The router's certificate is verified by default: against ca_file and/or ca_path when
+ * either is given, else against the system's CA store; and its name against server_name
+ * (default: the URL's host; an IP address is checked against the certificate's IP
+ * addresses). A certificate that does not verify ends the attempt (transport_error says
+ * why). The files are read at each connection attempt (a renewed certificate is used at the
+ * next one). All strings borrowed by wampc_new (copied).
+ */
+struct wampc_tls {
+	const char *ca_file;     /* PEM file of CA certificates to trust */
+	const char *ca_path;     /* directory of CA certificates (`openssl rehash` layout) */
+	const char *cert_file;   /* client certificate chain (PEM), for WAMPC_AUTH_TLS */
+	const char *key_file;    /* its private key (PEM; default: in cert_file) */
+	const char *server_name; /* the name to verify and to send as SNI */
+	bool insecure;           /* verify nothing (tests and debugging only) */
+	bool channel_binding;    /* cryptosign: bind the signature to this TLS channel
+	                            (tls-unique): a man in the middle with another channel
+	                            cannot use it. Needs TLS up to the router itself (no
+	                            TLS-terminating proxy in between) */
 };
 
 /* What the offline queue drops when a publication does not fit. */
@@ -334,8 +383,13 @@ enum wampc_drop {
  * wampc_new(); secrets are wiped from the client's copy when it is freed.
  */
 struct wampc_config {
-	const char *url;         /* the POSIX adapter's: "rs://HOST:PORT" (also "rawsocket://",
-	                            "tcp://"), "unix:PATH"; unused by other adapters */
+	const char *url;         /* where the router is (wampc_url_parse): RawSocket
+	                            "rs://HOST:PORT" (also "rawsocket://", "tcp://"), over TLS
+	                            "rss://HOST:PORT", on a Unix socket "unix:PATH" (the POSIX
+	                            adapter's); WebSocket "ws://HOST[:PORT][/PATH]", over TLS
+	                            "wss://..." (the libwebsockets adapter's, libwampc-ws).
+	                            A WebSocket URL implies WAMPC_FRAMING_MESSAGE. May be NULL
+	                            for an adapter that knows where to connect by itself */
 	const char *realm;       /* required */
 	enum wampc_ser serializer;
 	enum wampc_framing framing;
@@ -344,6 +398,7 @@ struct wampc_config {
 	size_t max_queue_bytes;  /* send queue bound (default 1 MiB) */
 	uint32_t max_pending;    /* calls and acknowledged publications in flight, and
 	                            invocations owed (default 1024 each) */
+	unsigned roles;          /* WAMPC_ROLE_* bits announced (0: all four) */
 
 	/* authentication */
 	const char *authid;
@@ -352,6 +407,7 @@ struct wampc_config {
 	const char *secret;      /* wampcra: the secret, or the password of a salted secret */
 	const uint8_t *cryptosign_seed; /* cryptosign: the 32-byte Ed25519 private seed */
 	const wampc_value *authextra;   /* more HELLO.Details.authextra entries (a map) */
+	struct wampc_tls tls;            /* rss://, wss:// (and WAMPC_AUTH_TLS) */
 
 	/* timers, ms */
 	uint32_t join_timeout;   /* a connection attempt's start to WELCOME: connect,
@@ -406,12 +462,22 @@ enum wampd_err wampc_start(wampc *c);
  * offline queue is kept (a later wampc_start sends it). WAMPD_OK. */
 enum wampd_err wampc_leave(wampc *c, const char *reason);
 
+/* Drop the connection now, without GOODBYE (a session ends: WAMPC_LEFT with
+ * wamp.close.transport_lost, reconnecting; a resumable session with reconnect is
+ * WAMPC_SUSPENDED instead and resumed on the new connection), and connect again at once,
+ * without backoff and whatever wampc_config.reconnect says (e.g. the application learned
+ * that the network changed). Without a connection: the attempt starts now. Subscriptions
+ * and registrations are restored after the new WELCOME, as after any reconnect. WAMPD_OK. */
+enum wampd_err wampc_reconnect(wampc *c);
+
 /* true while a session is established (between WELCOME and its end). */
 bool wampc_joined(const wampc *c);
 /* The session id (0 when not joined). */
 uint64_t wampc_session_id(const wampc *c);
 /* true when the engine stopped for good: left, gave up retrying, or never started. */
 bool wampc_stopped(const wampc *c);
+/* true once wampc_start was called (run loops start a client that never was). */
+bool wampc_started(const wampc *c);
 
 /* Counters (monotonic for the client's life). */
 struct wampc_stats {
@@ -448,8 +514,9 @@ struct wampc_publish_opts {
  * offline queue and goes out after the next WELCOME. fn (may be NULL) gets the
  * acknowledgement when opts->acknowledge, or the drop (wamp.error.limit_exceeded) of a
  * queued publication. *request (may be NULL) is its request id.
- * Errors: WAMPD_ERR_INVALID_URI (empty topic), WAMPD_ERR_SERIALIZATION (a payload that
- * cannot be encoded), WAMPD_ERR_LIMIT (send queue or pending acknowledgements full, or
+ * Errors: WAMPD_ERR_INVALID_URI (empty topic), WAMPD_ERR_FEATURE_NOT_SUPPORTED (the
+ * publisher role is not announced: wampc_config.roles), WAMPD_ERR_SERIALIZATION (a payload
+ * that cannot be encoded), WAMPD_ERR_LIMIT (send queue or pending acknowledgements full, or
  * the offline queue full under WAMPC_DROP_NEWEST), WAMPD_ERR_TRANSPORT_LOST (no session
  * and no offline queue), WAMPD_ERR_NOMEM.
  */
@@ -471,8 +538,9 @@ struct wampc_subscribe_opts {
  * after every new WELCOME) until wampc_unsubscribe. *sub gets the handle at once (valid
  * before the router answers). fn (may be NULL) gets SUBSCRIBED (r->id) or the ERROR of the
  * first attempt. Without a session it is made after the next WELCOME.
- * Errors: WAMPD_ERR_INVALID_URI, WAMPD_ERR_INVALID_ARGUMENT (no handler), WAMPD_ERR_LIMIT,
- * WAMPD_ERR_NOMEM.
+ * Errors: WAMPD_ERR_INVALID_URI, WAMPD_ERR_INVALID_ARGUMENT (no handler),
+ * WAMPD_ERR_FEATURE_NOT_SUPPORTED (the subscriber, for wampc_register the callee, role is
+ * not announced), WAMPD_ERR_LIMIT, WAMPD_ERR_NOMEM.
  */
 enum wampd_err wampc_subscribe(wampc *c, const char *topic, const struct wampc_subscribe_opts *o,
                                wampc_event_fn handler, void *handler_ud, wampc_reply_fn fn,
@@ -504,7 +572,8 @@ struct wampc_call_opts {
  * Call procedure. fn (required) gets every progressive RESULT and then exactly one final
  * RESULT or ERROR (a local one included). opts and payload borrowed (may be NULL).
  * Errors: WAMPD_ERR_TRANSPORT_LOST (no session), WAMPD_ERR_INVALID_URI,
- * WAMPD_ERR_INVALID_ARGUMENT (fn NULL), WAMPD_ERR_SERIALIZATION, WAMPD_ERR_LIMIT,
+ * WAMPD_ERR_INVALID_ARGUMENT (fn NULL), WAMPD_ERR_FEATURE_NOT_SUPPORTED (the caller role
+ * is not announced), WAMPD_ERR_SERIALIZATION, WAMPD_ERR_LIMIT,
  * WAMPD_ERR_NOMEM; fn is not called then.
  */
 enum wampd_err wampc_call(wampc *c, const char *procedure, const struct wampc_call_opts *o,
@@ -598,8 +667,11 @@ enum wampd_err wampc_transport_message(wampc *c, const void *data, size_t len);
  * The next bytes to write: *data points to them (owned by the engine, valid until the next
  * call into the engine), the return value is their length (0: nothing to write).
  * RawSocket framing: any prefix may be written, report it with wampc_transport_consumed.
- * Message framing: one whole message; *binary (may be NULL) says binary or text frame.
+ * Message framing: one whole message; *binary (may be NULL) says binary or text frame;
+ * the adapter may change the bytes and the WAMPC_HEADROOM bytes before *data (a WebSocket
+ * library writes its frame header there and masks the payload in place).
  */
+#define WAMPC_HEADROOM 16
 size_t wampc_transport_output(wampc *c, const uint8_t **data, bool *binary);
 /* n bytes of the output were written. */
 void wampc_transport_consumed(wampc *c, size_t n);
@@ -609,6 +681,10 @@ void wampc_transport_consumed(wampc *c, size_t n);
  * with reconnect the backoff timer starts. */
 void wampc_transport_closed(wampc *c);
 
+/* Why the connection failed or ended, in words (copied; the first one given since the
+ * attempt began is kept): the next WAMPC_LEFT event carries it as transport_error. */
+void wampc_transport_error(wampc *c, const char *what);
+
 /* Milliseconds until wampc_tick() is due (0: now), or -1 when no timer runs. */
 int64_t wampc_next_timeout(const wampc *c);
 
@@ -617,31 +693,95 @@ int64_t wampc_next_timeout(const wampc *c);
 void wampc_tick(wampc *c);
 
 /* Tell the engine the TLS channel's tls-unique binding (32 bytes, copied) for the next
- * HELLO's cryptosign channel binding; NULL clears it. For TLS adapters. */
+ * HELLO's cryptosign channel binding; NULL clears it (so does the end of a connection).
+ * TLS adapters call it, when the configuration asks for it (tls.channel_binding), before
+ * wampc_transport_open. */
 void wampc_set_channel_binding(wampc *c, const uint8_t tls_unique[32]);
 
-/* ================================================= the POSIX adapter: TCP and Unix */
+/* ============================================================== writing an adapter */
+
+/*
+ * What an adapter (posix.c, lws.c, or one for an RTOS socket layer) needs beyond the
+ * sans-I/O calls above.
+ *
+ * Its state hangs on the client: wampc_set_adapter(c, ops, state) attaches it (the previous
+ * adapter's free runs first); ops->free(state) runs when the client is freed or another
+ * adapter is attached; wampc_adapter(c, ops) returns the state when ops is the attached
+ * adapter (NULL otherwise). ops->update(c, state), when not NULL, runs each time the
+ * outermost library call on c returns (an application's wampc_publish from its own timer
+ * included), so an event-driven adapter can ask its loop for writability, re-arm its timer
+ * or schedule a connection; it must not call back into the engine (only wampc_want,
+ * wampc_next_timeout and other readers), and it does not run for a client being freed.
+ *
+ * The application may call wampc_free from any callback; the free is deferred until the
+ * outermost library call returns. An adapter that makes several calls in a row brackets
+ * them with wampc_hold and wampc_release: when wampc_release returns true the client (and
+ * the adapter's state, through ops->free) is gone, and must not be touched again.
+ */
+struct wampc_adapter_ops {
+	const char *name;
+	void (*update)(wampc *c, void *state);
+	void (*free)(void *state);
+};
+void wampc_set_adapter(wampc *c, const struct wampc_adapter_ops *ops, void *state);
+void *wampc_adapter(const wampc *c, const struct wampc_adapter_ops *ops);
+/* The name of the attached adapter (its ops->name), or NULL when there is none. */
+const char *wampc_adapter_name(const wampc *c);
+void wampc_hold(wampc *c);
+bool wampc_release(wampc *c);
+
+/* A view of the client's configuration (wampc_new's copies: valid while the client is;
+ * the secrets are left NULL). */
+void wampc_get_config(const wampc *c, struct wampc_config *cfg);
+
+/* Make the run loop in progress (wampc_run, wampc_lws_run) return after its current step;
+ * wampc_free from a callback does it too. */
+void wampc_stop(wampc *c);
+/* For run loops: true once after wampc_stop (reading it clears it). */
+bool wampc_stop_requested(wampc *c);
+
+/*
+ * A parsed wampc_config.url. RawSocket: rs://HOST:PORT, rawsocket://, tcp:// (the port is
+ * required), rss://HOST:PORT (TLS), unix:PATH or unix://PATH. WebSocket:
+ * ws://HOST[:PORT][/PATH] (port 80, path "/" by default), wss:// (TLS, port 443). HOST
+ * may be [IPv6]. false when url is none of these.
+ */
+struct wampc_url {
+	bool websocket;          /* ws://, wss:// (else RawSocket) */
+	bool tls;                /* rss://, wss:// */
+	bool unix_socket;        /* unix: (path is the socket's) */
+	char host[256];          /* TCP: name or address (IPv6 without its brackets) */
+	uint16_t port;
+	char path[256];          /* WebSocket: the request path; unix: the socket path */
+};
+bool wampc_url_parse(const char *url, struct wampc_url *u);
+
+/* ==================================== the POSIX adapter: TCP, TLS (OpenSSL) and Unix */
 
 /*
  * Run the client on its own poll(2) loop until wampc_stop() is called (from a callback),
  * the client stops for good (left, or gave up reconnecting), or timeout_ms passes (-1:
- * no limit). Starts the client if it is not started. Returns WAMPD_OK, or
- * WAMPD_ERR_INTERNAL when poll fails.
+ * no limit). Starts the client if it is not started. Returns WAMPD_OK;
+ * WAMPD_ERR_INVALID_ARGUMENT for a URL that is not the POSIX adapter's (ws://, wss://: see
+ * wampc_lws.h) or no URL; WAMPD_ERR_FEATURE_NOT_SUPPORTED for rss:// in a build without
+ * TLS; WAMPD_ERR_INTERNAL when poll fails.
  */
 enum wampd_err wampc_run(wampc *c, int timeout_ms);
-/* Make wampc_run return after the current step. */
-void wampc_stop(wampc *c);
 
 /*
  * Integration into an application's loop (select, poll, epoll, libuv...):
  *   fd = wampc_socket(c)             -1 while there is no connection (then only the timer)
+ *                                    (-1 too for a client of another adapter)
  *   ev = wampc_loop_events(c)        WAMPC_POLLIN / WAMPC_POLLOUT wanted on fd
  *   ms = wampc_loop_timeout(c)       longest wait before wampc_loop_misc (-1: none)
  *   readable -> wampc_loop_read(c), writable -> wampc_loop_write(c),
  *   and always, after the wait -> wampc_loop_misc(c) (timers, connecting, closing).
  * The fd may change after any of these calls (reconnect): look it up again each round.
  * They return WAMPD_OK, or the error that ended the connection (already handled: the
- * engine reconnects or stops as configured).
+ * engine reconnects or stops as configured); wampc_loop_misc returns wampc_run's errors
+ * for a URL it cannot serve. Over TLS, ev may ask for POLLOUT to read (a TLS handshake
+ * or renegotiation step), and decrypted input may wait inside the TLS layer: then
+ * wampc_loop_timeout is 0 and wampc_loop_misc reads it.
  */
 enum { WAMPC_POLLIN = 1, WAMPC_POLLOUT = 4 };
 int wampc_socket(const wampc *c);

@@ -12,7 +12,10 @@
  *   resume.c    resumable sessions: counts, the replay log, ACK, suspend and resume
  *   tables.c    the id -> value hash every table of ids uses, and the FIFO of messages
  *   value.c     the value API (over jansson, the project's dict type)
- *   posix.c     the POSIX sockets adapter and poll loop
+ *   url.c       wampc_url_parse: the URL forms every adapter understands
+ *   posix.c     the POSIX sockets adapter and poll loop (TCP, Unix, TLS through tls.c)
+ *   tls.c       OpenSSL for the adapters (tls.h): context, verification, tls-unique
+ *   lws.c       the libwebsockets adapter (a library of its own, libwampc-ws)
  */
 #ifndef WAMPC_INTERNAL_H
 #define WAMPC_INTERNAL_H
@@ -153,10 +156,12 @@ struct client_resume {
 struct wampc {
 	enum cstate state;
 	bool leaving;              /* no reconnect after this connection */
+	bool reconnect_now;        /* wampc_reconnect: the next attempt without backoff */
 	bool started;              /* wampc_start was called once */
 	bool stop_run;             /* wampc_run returns */
 	bool free_pending;         /* wampc_free was called inside a library call */
 	bool have_binding;
+	bool opened;               /* this attempt's connection was opened (transport_open) */
 	bool ping_out;             /* a PING awaits any input */
 	uint32_t depth;            /* library calls on the stack (deferred free) */
 	enum wampd_err input_err;  /* why the engine ended the connection (returned by input) */
@@ -167,7 +172,7 @@ struct wampc {
 	json_t *authextra;
 	enum wamp_ser ser;
 	enum wampc_framing framing;
-	unsigned authmethods;
+	unsigned authmethods, roles;
 	uint32_t max_message, max_pending;
 	size_t max_queue_bytes, offline_max;
 	enum wampc_drop offline_drop;
@@ -181,6 +186,10 @@ struct wampc {
 	uint32_t (*random_u32)(void *);
 	void *clock_ud;
 	uint8_t binding[32];       /* tls-unique of the current channel */
+	struct {                   /* wampc_config.tls (owned copies) */
+		char *ca_file, *ca_path, *cert_file, *key_file, *server_name;
+		bool insecure, channel_binding;
+	} tls;
 
 	/* the connection */
 	uint64_t session;
@@ -197,6 +206,7 @@ struct wampc {
 	int64_t ping_sent;         /* time of the PING that awaits input */
 	uint32_t attempts;         /* consecutive failed connection attempts */
 	char *close_reason;        /* ABORT/GOODBYE reason for the LEFT event */
+	char *transport_error;     /* the adapter's words for it (wampc_transport_error) */
 	json_t *close_details;
 
 	/* requests and handles */
@@ -211,12 +221,14 @@ struct wampc {
 	struct outq offline;       /* encoded PUBLISHes waiting for a session */
 	struct client_resume *rs;  /* a resumable session's state, or NULL */
 	json_t *opt_progress;      /* {"progress": true}, made at the first progressive YIELD */
+	json_t *opt_publish[8];    /* PUBLISH.Options without lists, by acknowledge | exclude_me
+	                              false | retain (pubsub.c), each made at its first use */
 
 	struct wampc_stats stats;
 
-	/* the POSIX adapter's state (posix.c), NULL until it is used */
-	void *io;
-	void (*io_free)(void *io);
+	/* the adapter (wampc_set_adapter): posix.c's, lws.c's, or the application's */
+	const struct wampc_adapter_ops *adapter_ops;
+	void *adapter_state;
 };
 
 /* --- engine.c --- */
@@ -231,10 +243,8 @@ size_t wampc_backlog(const wampc *c);
  * wamp.close.transport_lost, router ids forgotten, the resume state freed, WAMPC_LEFT
  * (with reconnecting) reported. */
 void wampc_session_over(wampc *c, bool reconnecting);
-/* Library entry/exit around anything that may run callbacks: the last exit performs a
- * deferred wampc_free. wampc_exit returns true when the client was freed. */
-void wampc_enter(wampc *c);
-bool wampc_exit(wampc *c);
+/* (wampc_hold/wampc_release, wampc.h, bracket everything that may run callbacks: the
+ * outermost release performs a deferred wampc_free, or else runs the adapter's update.) */
 /* Encode m and queue it. force: ignore the send queue's bound (the engine's own messages:
  * ABORT, GOODBYE, PONG, restores). WAMPD_ERR_LIMIT (queue full), WAMPD_ERR_PAYLOAD_SIZE
  * (longer than the router accepts), WAMPD_ERR_SERIALIZATION, WAMPD_ERR_NOMEM. */
@@ -361,8 +371,5 @@ bool wampc_uri_ok(const char *uri);
  * WAMPD_ERR_INVALID_ARGUMENT. NULL is fine. */
 enum wampd_err wampc_payload_check(const struct wampc_payload *p);
 
-/* --- posix.c --- */
-/* Parse a URL into what the POSIX adapter connects to (checked by wampc_new). */
-bool posix_url_valid(const char *url);
 
 #endif

@@ -16,9 +16,8 @@
 
 struct call {
 	const char *procedure;
-	json_t *args, *kwargs;
+	wampc_value *args, *kwargs;
 	bool full, progress;
-	uint64_t request;
 };
 
 enum { OPT_KW, OPT_FULL, OPT_PROGRESS };
@@ -55,67 +54,79 @@ static bool call_args(void *ud, int argc, char **argv)
 	return cli_json_args("wamp-call", k->args, argc - 1, argv + 1);
 }
 
-static void call_joined(struct cli *c)
+/* A value of the result to print, copied (NULL: none, or no memory). */
+static wampc_value *or_empty(const wampc_value *v, wampc_value *(*empty)(void))
 {
-	struct call *k = cli_ud(c);
-	struct wamp_msg m = {.type = WAMP_CALL, .uri = k->procedure, .uri_len = strlen(k->procedure)};
-
-	k->request = cli_request_id(c);
-	m.id[0] = k->request;
-	if (k->progress)
-		m.dict = json_pack("{s:b}", "receive_progress", 1);
-	cli_payload_values(&m, k->args, k->kwargs);
-	cli_send(c, &m);
-	json_decref(m.dict);
-	cli_deadline(c, -1, "RESULT");
+	return v ? wampc_value_copy(v) : empty();
 }
 
-/* The result as wamp-call prints it (see the top of this file). New reference. */
-static json_t *call_output(const struct call *k, json_t *args, json_t *kwargs)
+/* The result as wamp-call prints it (see the top of this file). New value. */
+static wampc_value *call_output(const struct call *k, const wampc_value *args,
+                                const wampc_value *kwargs)
 {
-	if (k->full || json_object_size(kwargs))
-		return json_pack("{s:o,s:o}", "args", args ? json_incref(args) : json_array(),
-		                 "kwargs", kwargs ? json_incref(kwargs) : json_object());
-	if (!json_array_size(args))
-		return json_null();
-	if (json_array_size(args) == 1)
-		return json_incref(json_array_get(args, 0));
-	return json_incref(args);
+	if (k->full || wampc_map_size(kwargs)) {
+		wampc_value *m = wampc_map();
+
+		if (wampc_map_set(m, "args", or_empty(args, wampc_array)) != WAMPD_OK ||
+		    wampc_map_set(m, "kwargs", or_empty(kwargs, wampc_map)) != WAMPD_OK) {
+			wampc_value_free(m);
+			return NULL;
+		}
+		return m;
+	}
+	if (!wampc_array_size(args))
+		return wampc_null();
+	if (wampc_array_size(args) == 1)
+		return wampc_value_copy(wampc_array_get(args, 0));
+	return wampc_value_copy(args);
 }
 
-static void call_message(struct cli *c, const struct wamp_msg *m)
+static void call_reply(wampc *wc, const struct wampc_reply *r, void *ud)
 {
+	struct cli *c = ud;
 	struct call *k = cli_ud(c);
-	json_t *args, *kwargs, *out;
-	bool progress, printed;
+	wampc_value *args, *kwargs, *out;
+	bool printed;
 
-	if (m->type == WAMP_ERROR && m->id[0] == WAMP_CALL && m->id[1] == k->request) {
-		cli_error_reply(c, m);
+	if (r->error) {
+		cli_error_reply(c, r);
 		return;
 	}
-	if (m->type != WAMP_RESULT || m->id[0] != k->request) {
-		cli_fail(c, CLI_EXIT_SESSION, "unexpected %s from the router", wamp_type_name(m->type));
+	if (!cli_payload(c, r->payload, &args, &kwargs))
 		return;
-	}
-	if (!cli_payload(c, m, &args, &kwargs))
-		return;
-	progress = wamp_dict_bool(m->dict, "progress", false);
 	out = call_output(k, args, kwargs);
 	printed = out && cli_print_json(out);
-	json_decref(out);
-	json_decref(args);
-	json_decref(kwargs);
+	wampc_value_free(out);
+	wampc_value_free(args);
+	wampc_value_free(kwargs);
 	if (!printed)
 		cli_leave(c, CLI_EXIT_SESSION);
-	else if (!progress)
+	else if (!r->progress)
 		cli_leave(c, CLI_EXIT_OK);
 	else
 		cli_deadline(c, -1, "RESULT"); /* each progressive result restarts the clock */
 }
 
+static void call_joined(struct cli *c)
+{
+	struct call *k = cli_ud(c);
+	struct wampc_call_opts o = {.receive_progress = k->progress};
+	struct wampc_payload p;
+	enum wampd_err err;
+
+	/* no timeout option: the wait is the tool's (--timeout), the router is not asked to
+	 * cancel the call */
+	err = wampc_call(cli_client(c), k->procedure, &o, cli_payload_values(&p, k->args, k->kwargs),
+	                 call_reply, c, NULL);
+	if (err != WAMPD_OK)
+		cli_request_failed(c, "CALL", err);
+	else
+		cli_deadline(c, -1, "RESULT");
+}
+
 int main(int argc, char **argv)
 {
-	struct call k = {.args = json_array(), .kwargs = json_object()};
+	struct call k = {.args = wampc_array(), .kwargs = wampc_map()};
 	const struct cli_tool tool = {
 		.name = "wamp-call",
 		.synopsis = "PROCEDURE [ARG...]",
@@ -126,10 +137,10 @@ int main(int argc, char **argv)
 		               "keyword results. An ERROR prints its URI on stderr and exits 1.",
 		.options = call_options,
 		.min_args = 1,
+		.roles = WAMPC_ROLE_CALLER,
 		.option = call_option,
 		.args = call_args,
 		.joined = call_joined,
-		.message = call_message,
 		.ud = &k,
 	};
 	int rc;
@@ -137,7 +148,7 @@ int main(int argc, char **argv)
 	if (!k.args || !k.kwargs)
 		return CLI_EXIT_SESSION;
 	rc = cli_main(&tool, argc, argv);
-	json_decref(k.args);
-	json_decref(k.kwargs);
+	wampc_value_free(k.args);
+	wampc_value_free(k.kwargs);
 	return rc;
 }

@@ -14,9 +14,8 @@
 
 struct pub {
 	const char *topic;
-	json_t *args, *kwargs;
+	wampc_value *args, *kwargs;
 	bool acknowledge, retain;
-	uint64_t request;
 };
 
 enum { OPT_KW, OPT_ACK, OPT_RETAIN };
@@ -53,45 +52,39 @@ static bool pub_args(void *ud, int argc, char **argv)
 	return cli_json_args("wamp-publish", p->args, argc - 1, argv + 1);
 }
 
+static void pub_reply(wampc *wc, const struct wampc_reply *r, void *ud)
+{
+	struct cli *c = ud;
+	struct pub *p = cli_ud(c);
+
+	if (r->error) {
+		cli_error_reply(c, r);
+		return;
+	}
+	cli_note(c, "published to %s (publication %llu)", p->topic, (unsigned long long)r->id);
+	cli_leave(c, CLI_EXIT_OK);
+}
+
 static void pub_joined(struct cli *c)
 {
 	struct pub *p = cli_ud(c);
-	struct wamp_msg m = {.type = WAMP_PUBLISH, .uri = p->topic, .uri_len = strlen(p->topic)};
+	struct wampc_publish_opts o = {.acknowledge = p->acknowledge, .retain = p->retain};
+	struct wampc_payload pl;
+	enum wampd_err err;
 
-	p->request = cli_request_id(c);
-	m.id[0] = p->request;
-	m.dict = json_object();
-	if (p->acknowledge)
-		json_object_set_new(m.dict, "acknowledge", json_true());
-	if (p->retain)
-		json_object_set_new(m.dict, "retain", json_true());
-	cli_payload_values(&m, p->args, p->kwargs);
-	cli_send(c, &m);
-	json_decref(m.dict);
-	if (p->acknowledge)
+	err = wampc_publish(cli_client(c), p->topic, &o, cli_payload_values(&pl, p->args, p->kwargs),
+	                    p->acknowledge ? pub_reply : NULL, c, NULL);
+	if (err != WAMPD_OK)
+		cli_request_failed(c, "PUBLISH", err);
+	else if (p->acknowledge)
 		cli_deadline(c, -1, "PUBLISHED");
 	else
-		cli_leave(c, CLI_EXIT_OK);
-}
-
-static void pub_message(struct cli *c, const struct wamp_msg *m)
-{
-	struct pub *p = cli_ud(c);
-
-	if (m->type == WAMP_PUBLISHED && m->id[0] == p->request) {
-		cli_note(c, "published to %s (publication %llu)", p->topic,
-		         (unsigned long long)m->id[1]);
-		cli_leave(c, CLI_EXIT_OK);
-	} else if (m->type == WAMP_ERROR && m->id[0] == WAMP_PUBLISH && m->id[1] == p->request) {
-		cli_error_reply(c, m);
-	} else {
-		cli_fail(c, CLI_EXIT_SESSION, "unexpected %s from the router", wamp_type_name(m->type));
-	}
+		cli_leave(c, CLI_EXIT_OK); /* the GOODBYE follows the PUBLISH */
 }
 
 int main(int argc, char **argv)
 {
-	struct pub p = {.args = json_array(), .kwargs = json_object()};
+	struct pub p = {.args = wampc_array(), .kwargs = wampc_map()};
 	const struct cli_tool tool = {
 		.name = "wamp-publish",
 		.synopsis = "TOPIC [ARG...]",
@@ -101,10 +94,10 @@ int main(int argc, char **argv)
 		               "a refusal prints its URI on stderr and exits 1.",
 		.options = pub_options,
 		.min_args = 1,
+		.roles = WAMPC_ROLE_PUBLISHER,
 		.option = pub_option,
 		.args = pub_args,
 		.joined = pub_joined,
-		.message = pub_message,
 		.ud = &p,
 	};
 	int rc;
@@ -112,7 +105,7 @@ int main(int argc, char **argv)
 	if (!p.args || !p.kwargs)
 		return CLI_EXIT_SESSION;
 	rc = cli_main(&tool, argc, argv);
-	json_decref(p.args);
-	json_decref(p.kwargs);
+	wampc_value_free(p.args);
+	wampc_value_free(p.kwargs);
 	return rc;
 }

@@ -20,8 +20,7 @@ struct sub {
 	const char *topic, *match;
 	unsigned long count, received;
 	double wait_s;
-	bool details, retained;
-	uint64_t request, subscription;
+	bool details, retained, subscribed;
 };
 
 enum { OPT_MATCH, OPT_COUNT, OPT_WAIT, OPT_DETAILS, OPT_RETAINED };
@@ -85,42 +84,25 @@ static bool sub_args(void *ud, int argc, char **argv)
 	return true;
 }
 
-static void sub_joined(struct cli *c)
-{
-	struct sub *s = cli_ud(c);
-	struct wamp_msg m = {.type = WAMP_SUBSCRIBE, .uri = s->topic, .uri_len = strlen(s->topic)};
-
-	s->request = cli_request_id(c);
-	m.id[0] = s->request;
-	m.dict = json_object();
-	if (s->match)
-		json_object_set_new(m.dict, "match", json_string(s->match));
-	if (s->retained)
-		json_object_set_new(m.dict, "get_retained", json_true());
-	cli_send(c, &m);
-	json_decref(m.dict);
-	cli_deadline(c, -1, "SUBSCRIBED");
-}
-
 /* {"topic": ..., "args": ..., "kwargs": ..., "details": ...} for one EVENT. */
-static void sub_event(struct cli *c, struct sub *s, const struct wamp_msg *m)
+static void sub_event(wampc *wc, const struct wampc_event *e, void *ud)
 {
-	json_t *args, *kwargs, *line;
+	struct cli *c = ud;
+	struct sub *s = cli_ud(c);
+	wampc_value *args, *kwargs, *line;
 	bool ok;
 
-	if (!cli_payload(c, m, &args, &kwargs))
+	if (!cli_payload(c, e->payload, &args, &kwargs))
 		return;
-	line = json_pack("{s:s}", "topic", wamp_dict_str(m->dict, "topic", s->topic));
-	if (line && args)
-		json_object_set(line, "args", args);
-	if (line && kwargs)
-		json_object_set(line, "kwargs", kwargs);
-	if (line && s->details)
-		json_object_set_new(line, "details", m->dict ? json_incref(m->dict) : json_object());
-	ok = line && cli_print_json(line);
-	json_decref(line);
-	json_decref(args);
-	json_decref(kwargs);
+	line = wampc_map();
+	ok = wampc_map_set(line, "topic", wampc_string(e->topic)) == WAMPD_OK &&
+	     (!args || wampc_map_set(line, "args", args) == WAMPD_OK) &&
+	     (!kwargs || wampc_map_set(line, "kwargs", kwargs) == WAMPD_OK) &&
+	     (!s->details || wampc_map_set(line, "details", e->details ?
+	                                   wampc_value_copy(e->details) : wampc_map()) == WAMPD_OK);
+	args = kwargs = NULL; /* the line took them (or freed them on failure) */
+	ok = ok && cli_print_json(line);
+	wampc_value_free(line);
 	if (!ok) {
 		cli_leave(c, CLI_EXIT_OK); /* stdout is gone (e.g. | head -1): nobody to print to */
 		return;
@@ -129,27 +111,36 @@ static void sub_event(struct cli *c, struct sub *s, const struct wamp_msg *m)
 		cli_leave(c, CLI_EXIT_OK);
 }
 
-static void sub_message(struct cli *c, const struct wamp_msg *m)
+static void sub_reply(wampc *wc, const struct wampc_reply *r, void *ud)
 {
+	struct cli *c = ud;
 	struct sub *s = cli_ud(c);
 
-	if (m->type == WAMP_SUBSCRIBED && m->id[0] == s->request && !s->subscription) {
-		s->subscription = m->id[1];
-		cli_note(c, "subscribed to %s%s%s (subscription %llu)", s->topic,
-		         s->match ? " match " : "", s->match ? s->match : "",
-		         (unsigned long long)s->subscription);
-		cli_deadline(c, s->wait_s, "events"); /* 0: wait as long as it takes */
-	} else if (m->type == WAMP_ERROR && m->id[0] == WAMP_SUBSCRIBE && m->id[1] == s->request) {
-		cli_error_reply(c, m);
-	} else if (m->type == WAMP_EVENT && s->subscription && m->id[0] == s->subscription) {
-		sub_event(c, s, m);
-	} else if (m->type == WAMP_UNSUBSCRIBED && !m->id[0]) {
-		cli_fail(c, CLI_EXIT_SESSION, "the router revoked the subscription%s%s",
-		         wamp_dict_str(m->dict, "reason", NULL) ? ": " : "",
-		         wamp_dict_str(m->dict, "reason", ""));
-	} else {
-		cli_fail(c, CLI_EXIT_SESSION, "unexpected %s from the router", wamp_type_name(m->type));
+	if (r->error) {
+		cli_error_reply(c, r);
+		return;
 	}
+	s->subscribed = true;
+	cli_note(c, "subscribed to %s%s%s (subscription %llu)", s->topic, s->match ? " match " : "",
+	         s->match ? s->match : "", (unsigned long long)r->id);
+	cli_deadline(c, s->wait_s, "events"); /* 0: wait as long as it takes */
+}
+
+static void sub_joined(struct cli *c)
+{
+	struct sub *s = cli_ud(c);
+	struct wampc_subscribe_opts o = {
+		.match = !s->match                     ? WAMPC_MATCH_EXACT
+		         : !strcmp(s->match, "prefix") ? WAMPC_MATCH_PREFIX
+		                                       : WAMPC_MATCH_WILDCARD,
+		.get_retained = s->retained};
+	enum wampd_err err;
+
+	err = wampc_subscribe(cli_client(c), s->topic, &o, sub_event, c, sub_reply, c, NULL);
+	if (err != WAMPD_OK)
+		cli_request_failed(c, "SUBSCRIBE", err);
+	else
+		cli_deadline(c, -1, "SUBSCRIBED");
 }
 
 /* --wait passed: done, unless --count events were asked for and have not all come. */
@@ -157,7 +148,7 @@ static bool sub_expired(struct cli *c)
 {
 	struct sub *s = cli_ud(c);
 
-	if (!s->subscription)
+	if (!s->subscribed)
 		return false;
 	if (s->count)
 		cli_fail(c, CLI_EXIT_TIMEOUT, "timeout: %lu of %lu events within %g s", s->received,
@@ -185,10 +176,10 @@ int main(int argc, char **argv)
 		               "Runs until interrupted, --count events or --wait seconds.",
 		.options = sub_options,
 		.min_args = 1,
+		.roles = WAMPC_ROLE_SUBSCRIBER,
 		.option = sub_option,
 		.args = sub_args,
 		.joined = sub_joined,
-		.message = sub_message,
 		.expired = sub_expired,
 		.interrupted = sub_interrupted,
 		.ud = &s,

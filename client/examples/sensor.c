@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 		.realm = "realm1", .serializer = WAMPC_CBOR, .authmethods = WAMPC_AUTH_TICKET,
 		.ticket = getenv("WAMP_TICKET"), .reconnect = true, .retry_initial = 200,
 		.retry_max = 10000, .offline_queue_bytes = 16384, .offline_drop = WAMPC_DROP_OLDEST,
+		.roles = WAMPC_ROLE_PUBLISHER | WAMPC_ROLE_CALLEE, /* all it does: a smaller HELLO */
 		.on_session = on_session, .ud = &s};
 	unsigned long readings = 0;
 	enum wampd_err err;

@@ -16,6 +16,11 @@
  * "Connection: close"; the rest of a too-large body is read and discarded, for a bounded
  * time, so the client sees the answer instead of a reset. A HEAD request gets the head
  * only; 204 and 304 have no body and no Content-Length.
+ *
+ * Closing: after the last answer (http_end) the callback returns -1, on lws' HTTP role
+ * with reading and the write throttle stopped first: lws' TLS close then waits for the
+ * client's close_notify in a state where lws 4.1.6 busy-loops on a connection that holds
+ * unread bytes and may read. On an error (http_fail) a TLS connection is dropped at once.
  */
 #include "router/net/http.h"
 
@@ -139,6 +144,50 @@ size_t http_queued_bytes(const struct http_conn *c)
 void http_close(struct http_conn *c, bool now)
 {
 	conn_close(&c->conn, 0, NULL, now);
+}
+
+/* lws' HTTP role: the write throttle stops, its timer too (http_throttle) */
+static void throttle_stop(struct http_conn *c)
+{
+	c->throttled = false;
+	lws_set_timer_usecs(c->wsi, LWS_SET_TIMER_USEC_CANCEL);
+}
+
+/*
+ * The connection ends after its last answer, which is written out: lws holds none of it
+ * (what the WRITEABLE callback returns: -1, lws closes the connection). A plain connection
+ * (lws' raw role) is closed at once. On lws' HTTP role (TLS) lws sends close_notify and
+ * then waits, up to timeout_secs, for the client's, reading and discarding what the client
+ * still sends (so that no reset cuts off the end of the answer); in that state
+ * (LRS_SHUTDOWN) lws 4.1.6 services a connection that holds unread bytes (a pipelined
+ * request in its buffer) in a busy loop that consumes nothing, unless reading is off. So
+ * reading stops here, and the throttle with it: its timer, still armed, would turn reading
+ * on again (http_throttle) and keep wampd at one core for as long as a client that
+ * pipelined keeps the connection open.
+ */
+static int http_end(struct http_conn *c)
+{
+	if (c->lws_role) {
+		throttle_stop(c);
+		lws_rx_flow_control(c->wsi, 0);
+	}
+	return -1;
+}
+
+/*
+ * An error ends the connection at once (what the callback returns). Plain connections: -1.
+ * On lws' HTTP role the connection is dropped from the loop (LWS_TO_KILL_ASYNC), not handed
+ * to lws' TLS close, which would first flush what lws holds, in this role only while
+ * reading is on, and then wait as in http_end; what is unsent is lost, as on a plain
+ * connection.
+ */
+static int http_fail(struct http_conn *c)
+{
+	if (!c->lws_role)
+		return -1;
+	throttle_stop(c);
+	http_close(c, true);
+	return 0;
 }
 
 static bool queue_bytes(struct http_conn *c, const char *a, size_t an, const void *b, size_t bn)
@@ -343,7 +392,8 @@ static bool socket_writable(struct lws *wsi)
  * socket takes more, WRITEABLE is asked for and the queue, the body or the end of the
  * request go on from there. What is left of the busy loop is the time between the socket
  * draining and the next look (lws' own POLLOUT, which it does not service under rx flow
- * control), paid for by the client reading. Called by the timer too.
+ * control), paid for by the client reading. Called by the timer too, which the end of the
+ * connection cancels (throttle_stop: it would turn reading on again in lws' TLS close).
  */
 static void http_throttle(struct http_conn *c)
 {
@@ -545,8 +595,12 @@ int http_conn_receive(struct http_conn *c, const uint8_t *in, size_t len)
 		size_t k = len < c->drain ? len : c->drain;
 
 		c->drain -= k;
-		if (!c->drain && c->conn.closing && !c->conn.q.count)
-			return -1;
+		if (!c->drain && c->conn.closing && !c->conn.q.count) {
+			if (!c->lws_role)
+				return -1;
+			/* the end comes from WRITEABLE (http_end), once lws holds nothing */
+			lws_callback_on_writable(c->wsi);
+		}
 		return 0;
 	}
 	if (c->conn.closing || c->streaming)
@@ -558,7 +612,7 @@ int http_conn_receive(struct http_conn *c, const uint8_t *in, size_t len)
 	if (c->in_len + len > limit) {
 		if (c->busy) {
 			wlog_info("http", "too many pipelined bytes, closing peer=%s", c->conn.addr);
-			return -1;
+			return http_fail(c);
 		}
 		/* the head did not parse within the limit, or a body beyond it: process()
 		 * answers from what is buffered */
@@ -571,7 +625,7 @@ int http_conn_receive(struct http_conn *c, const uint8_t *in, size_t len)
 		while (ncap < c->in_len + len)
 			ncap *= 2;
 		if (!(n = realloc(c->in, ncap)))
-			return -1;
+			return http_fail(c);
 		c->in = n;
 		c->in_cap = ncap;
 	}
@@ -587,7 +641,7 @@ int http_conn_writeable(struct http_conn *c)
 	struct wamp_out *out;
 
 	if (!c->conn.q.count && c->body.read && !c->conn.closing && body_fill(c) < 0)
-		return -1;
+		return http_fail(c);
 	out = outq_peek(&c->conn.q);
 
 	if (out) {
@@ -596,7 +650,7 @@ int http_conn_writeable(struct http_conn *c)
 
 		conn_pop(&c->conn);
 		if (n < 0)
-			return -1;
+			return http_fail(c);
 	}
 	if (c->lws_role && (lws_partial_buffered(c->wsi) || c->conn.q.count ||
 	                    (c->body.read && !c->conn.closing))) {
@@ -610,15 +664,8 @@ int http_conn_writeable(struct http_conn *c)
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
-	if (c->conn.closing) {
-		/* lws' HTTP role: everything is written and lws closes the TLS session next,
-		 * waiting for the client. Nothing more is read from it, and lws must not either:
-		 * while it holds bytes of a pipelined request it would service the connection in
-		 * a busy loop for as long as the client keeps it open (see http_throttle) */
-		if (!c->drain && c->lws_role)
-			lws_rx_flow_control(c->wsi, 0);
-		return c->drain ? 0 : -1;
-	}
+	if (c->conn.closing) /* everything is written: the end, after the unwanted body */
+		return c->drain ? 0 : http_end(c);
 	if (c->busy && c->answered && !c->streaming && !c->in_process) {
 		/* a response given later: its request's bytes go now, then the next request */
 		memmove(c->in, c->in + c->req_bytes, c->in_len - c->req_bytes);
@@ -636,8 +683,8 @@ int http_conn_writeable(struct http_conn *c)
 		c->txn = c->txn_answered = false;
 		c->continued = false;
 		if (c->pipelined)
-			return -1; /* see lws_completed() */
-		return lws_http_transaction_completed(c->wsi) ? -1 : 0;
+			return http_end(c); /* see lws_completed() */
+		return lws_http_transaction_completed(c->wsi) ? http_end(c) : 0;
 	}
 	return 0;
 }
@@ -873,7 +920,7 @@ static int lws_request(const struct http_routes *rs, struct iplimit *ipl, struct
 		lws_set_opaque_user_data(wsi, c);
 	}
 	if (c->txn || c->conn.closing)
-		return -1; /* not expected: lws reads nothing while a request is served */
+		return http_fail(c); /* not expected: lws reads nothing while a request is served */
 	c->txn = true;
 	c->txn_answered = false;
 	c->body_done = false;
@@ -884,7 +931,7 @@ static int lws_request(const struct http_routes *rs, struct iplimit *ipl, struct
 		n = lws_head(wsi, route, head, scratch, FRONT_HEAD_MAX);
 	free(scratch);
 	if (!head) {
-		rc = -1;
+		rc = http_fail(c);
 	} else if (!n) {
 		refuse(c, 431, "request head too large");
 		rc = 0;
@@ -932,7 +979,7 @@ bool http_lws_serve(const struct http_routes *rs, struct iplimit *ipl, struct lw
 		if (c->txn && c->gone && !c->conn.closing) {
 			if (lws_peer_gone(wsi)) {
 				wlog_debug("http", "client gone peer=%s", c->conn.addr);
-				*ret = -1;
+				*ret = http_fail(c);
 				return true;
 			}
 			lws_set_timer_usecs(wsi, HTTP_PROBE_US);

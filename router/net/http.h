@@ -43,8 +43,10 @@
  *   (config.c refuses them). A large answer (a static file) to a client that pipelines
  *   and reads slowly would keep lws in that loop for the whole download: while the socket
  *   is full, http_throttle (http.c) takes the connection off lws' busy list (rx flow
- *   control, a timer looking at the socket instead of POLLOUT), and once everything is
- *   written rx stays flow-controlled, so lws' close does not loop on it either. A client
+ *   control, a timer looking at the socket instead of POLLOUT). When the connection ends
+ *   (http_end), reading stops and the throttle with it (its timer too), since lws' TLS
+ *   close then waits up to timeout_secs for the client's close_notify and would loop on a
+ *   connection that holds the pipelined bytes and may read, for as long. A client
  *   that goes away while a request is held is noticed by a once-a-second probe of the
  *   socket (POLLRDHUP), so `gone` runs as on plain connections. Also: lws keeps at most 4 KiB of request head (a longer one is dropped
  *   without an answer), splits the query at ';' as at '&', and keeps only the headers it

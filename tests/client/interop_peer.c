@@ -6,6 +6,8 @@
  *   interop_peer --url URL --serializer json|msgpack|cbor [--realm R] [--authid ID]
  *                [--ticket T] [--secret S] [--seed HEX] [--authmethods m1,m2]
  *                [--reconnect] [--offline] [--exit-on-join] [--own-loop]
+ *                [--ca-file F] [--ca-path D] [--cert F] [--key F] [--server-name N]
+ *                [--insecure] [--channel-binding] [--max-retries N]
  *
  * Commands: com.c.cmd [cmd, tag, ...] with options in kwargs:
  *   call        [tag, procedure, args, kwargs] {timeout, receive_progress}
@@ -28,9 +30,13 @@
  * the restore of its subscriptions, so a command published after it is received); with
  * --offline, every lost session makes it publish com.c.offline [1], [2], [3] at once
  * (queued offline, sent after the next WELCOME). stdout: "joined SESSION AUTHID AUTHROLE
- * AUTHMETHOD", "left REASON reconnecting|stopped", "exit". --exit-on-join leaves after the
- * first WELCOME. --own-loop drives the client from this program's poll loop
- * (wampc_socket/wampc_loop_*) instead of wampc_run.
+ * AUTHMETHOD", "left REASON reconnecting|stopped" (before it, "transport-error TEXT" when
+ * the adapter said why, and "never-connected" when the attempt failed before its
+ * connection opened), "exit". --exit-on-join leaves after the
+ * first WELCOME. A ws:// or wss:// URL runs on the libwebsockets adapter (libwampc-ws),
+ * any other on the POSIX one. --own-loop drives the client from this program's own loop
+ * instead of wampc_run / wampc_lws_run: its poll loop (wampc_socket/wampc_loop_*), or,
+ * for WebSocket, its own libwebsockets context (wampc_lws_attach, lws_service).
  */
 #include <poll.h>
 #include <stdarg.h>
@@ -41,6 +47,9 @@
 #include <sodium.h>
 
 #include "client/wampc.h"
+#ifdef INTEROP_WITH_LWS
+#include "client/wampc_lws.h"
+#endif
 
 #define MAX_TAGS 64
 
@@ -287,6 +296,10 @@ static void on_session(wampc *c, const struct wampc_session_info *info, void *ud
 		if (exit_on_join)
 			wampc_leave(c, NULL);
 	} else if (info->event == WAMPC_LEFT) {
+		if (info->transport_error)
+			printf("transport-error %s\n", info->transport_error);
+		if (!info->connected)
+			printf("never-connected\n");
 		printf("left %s %s\n", info->reason ? info->reason : "-",
 		       info->reconnecting ? "reconnecting" : "stopped");
 		for (int i = 1; offline && info->reconnecting && i <= 3; i++)
@@ -317,13 +330,37 @@ static void own_loop(wampc *c)
 	}
 }
 
+#ifdef INTEROP_WITH_LWS
+/* The application's own libwebsockets context and loop (wampc_lws_attach). */
+static void own_lws_loop(wampc *c)
+{
+	struct lws_context_creation_info info;
+	struct lws_context *ctx;
+
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (!(ctx = lws_create_context(&info)) || wampc_lws_attach(c, ctx) != WAMPD_OK) {
+		fprintf(stderr, "interop_peer: cannot attach to an lws context\n");
+		if (ctx)
+			lws_context_destroy(ctx);
+		return;
+	}
+	wampc_start(c);
+	while (!wampc_stopped(c) && lws_service(ctx, 0) >= 0)
+		;
+	wampc_free(c); /* before its context */
+	lws_context_destroy(ctx);
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	struct wampc_config cfg = {.realm = "realm1", .on_session = on_session,
 	                           .retry_initial = 50, .retry_max = 500,
 	                           .offline_queue_bytes = 65536};
 	uint8_t seed[32];
-	bool own = false;
+	bool own = false, websocket;
 	enum wampd_err err;
 	wampc *c;
 
@@ -356,6 +393,24 @@ int main(int argc, char **argv)
 			cfg.authmethods |= strstr(v, "wampcra") ? WAMPC_AUTH_WAMPCRA : 0;
 			cfg.authmethods |= strstr(v, "cryptosign") ? WAMPC_AUTH_CRYPTOSIGN : 0;
 			cfg.authmethods |= strstr(v, "anonymous") ? WAMPC_AUTH_ANONYMOUS : 0;
+			cfg.authmethods |= strstr(v, "tls") ? WAMPC_AUTH_TLS : 0;
+			i++;
+		} else if (!strcmp(argv[i], "--ca-file"))
+			cfg.tls.ca_file = v, i++;
+		else if (!strcmp(argv[i], "--ca-path"))
+			cfg.tls.ca_path = v, i++;
+		else if (!strcmp(argv[i], "--cert"))
+			cfg.tls.cert_file = v, i++;
+		else if (!strcmp(argv[i], "--key"))
+			cfg.tls.key_file = v, i++;
+		else if (!strcmp(argv[i], "--server-name"))
+			cfg.tls.server_name = v, i++;
+		else if (!strcmp(argv[i], "--insecure"))
+			cfg.tls.insecure = true;
+		else if (!strcmp(argv[i], "--channel-binding"))
+			cfg.tls.channel_binding = true;
+		else if (!strcmp(argv[i], "--max-retries")) {
+			cfg.max_retries = (uint32_t)atoi(v);
 			i++;
 		} else if (!strcmp(argv[i], "--reconnect"))
 			cfg.reconnect = true;
@@ -375,10 +430,23 @@ int main(int argc, char **argv)
 	if (!exit_on_join &&
 	    wampc_subscribe(c, "com.c.cmd", NULL, on_cmd, NULL, NULL, NULL, NULL) != WAMPD_OK)
 		return 2;
-	if (own)
+	websocket = cfg.url && !strncmp(cfg.url, "ws", 2);
+#ifdef INTEROP_WITH_LWS
+	lws_set_log_level(0, NULL);
+	if (own && websocket) {
+		own_lws_loop(c);
+		c = NULL;
+	} else if (websocket) {
+		if ((err = wampc_lws_run(c, -1)) != WAMPD_OK)
+			fprintf(stderr, "interop_peer: run: %s\n", wampd_err_str(err));
+	} else
+#endif
+	if (own) {
 		own_loop(c);
-	else
-		wampc_run(c, -1);
+	} else if ((err = wampc_run(c, -1)) != WAMPD_OK) {
+		fprintf(stderr, "interop_peer: run: %s%s\n", wampd_err_str(err),
+		        websocket ? " (built without libwampc-ws)" : "");
+	}
 	printf("exit\n");
 	fflush(stdout);
 	wampc_free(c);

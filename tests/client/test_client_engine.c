@@ -18,7 +18,10 @@
  * RawSocket PING/PONG and the keepalive, back-pressure, message framing, freeing the
  * client from a callback, the value API, and resumable sessions (counts, ACK both ways,
  * suspend on a lost link, the resume HELLO, the exact replay, and every way a resume ends:
- * not resumed, refused, the window passed, a GOODBYE).
+ * not resumed, refused, the window passed, a GOODBYE; wampc_reconnect resumes). And what
+ * adapters rely on: the URL forms, the adapter slot and its update hook,
+ * wampc_hold/wampc_release, the transport error text and the channel binding's lifetime,
+ * the configuration view, the tls method.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,8 +57,8 @@ struct fake {
 	/* what the callbacks saw */
 	int joined, left, restore_failed, revoked, suspended, resumed;
 	uint64_t session;
-	bool reconnecting;
-	char reason[128], uri[128], authid[64];
+	bool reconnecting, connected;
+	char reason[128], uri[128], authid[64], transport_error[128];
 	int replies;
 	struct wampc_reply last;
 	char last_error[128];
@@ -99,7 +102,10 @@ static void on_session(wampc *c, const struct wampc_session_info *info, void *ud
 	case WAMPC_LEFT:
 		f->left++;
 		f->reconnecting = info->reconnecting;
+		f->connected = info->connected;
 		snprintf(f->reason, sizeof(f->reason), "%s", info->reason ? info->reason : "");
+		snprintf(f->transport_error, sizeof(f->transport_error), "%s",
+		         info->transport_error ? info->transport_error : "-");
 		break;
 	case WAMPC_RESTORE_FAILED:
 		f->restore_failed++;
@@ -494,6 +500,18 @@ static void test_hello(void **state)
 	assert_string_equal(dict_str(m.dict, "authid"), "dev-1");
 	assert_non_null(strstr(dict_str(m.dict, "agent"), "wampc/"));
 	wamp_msg_clear(&m);
+	/* anonymous without an authid: the HELLO needs no authmethods (the spec's default) */
+	{
+		struct fake *g = fake_new(NULL);
+
+		wampc_start(g->c);
+		open_transport(g);
+		expect(g, WAMP_HELLO, &m);
+		assert_null(json_object_get(m.dict, "authmethods"));
+		assert_null(json_object_get(m.dict, "authid"));
+		wamp_msg_clear(&m);
+		fake_free(g);
+	}
 	assert_false(wampc_joined(f->c));
 	sendf(f, "[2, 77, {\"authid\": \"dev-1\", \"authrole\": \"x\"}]");
 	assert_int_equal(f->joined, 1);
@@ -501,6 +519,55 @@ static void test_hello(void **state)
 	assert_string_equal(f->authid, "dev-1");
 	assert_true(wampc_joined(f->c));
 	fake_free(f);
+}
+
+/* Only the announced roles are in HELLO, and only their requests are made. */
+static void test_roles(void **state)
+{
+	struct wampc_config cfg = {.roles = WAMPC_ROLE_PUBLISHER | WAMPC_ROLE_CALLEE};
+	struct fake *f = fake_new(&cfg);
+	struct wamp_msg m;
+	json_t *roles;
+	wampc_reg *reg;
+
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	roles = json_object_get(m.dict, "roles");
+	assert_int_equal(json_object_size(roles), 2);
+	assert_true(json_is_true(json_object_get(
+		json_object_get(json_object_get(roles, "publisher"), "features"), "publisher_exclusion")));
+	assert_true(json_is_true(json_object_get(
+		json_object_get(json_object_get(roles, "callee"), "features"), "shared_registration")));
+	wamp_msg_clear(&m);
+	sendf(f, "[2, 5, {}]");
+	assert_int_equal(wampc_subscribe(f->c, "com.t", NULL, on_event, f, NULL, NULL, NULL),
+	                 WAMPD_ERR_FEATURE_NOT_SUPPORTED);
+	assert_int_equal(wampc_call(f->c, "com.p", NULL, NULL, on_reply, f, NULL),
+	                 WAMPD_ERR_FEATURE_NOT_SUPPORTED);
+	expect_nothing(f);
+	assert_int_equal(wampc_publish(f->c, "com.t", NULL, NULL, NULL, NULL, NULL), WAMPD_OK);
+	expect(f, WAMP_PUBLISH, &m);
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_register(f->c, "com.p", NULL, on_invoke, f, NULL, NULL, &reg),
+	                 WAMPD_OK);
+	expect(f, WAMP_REGISTER, &m);
+	wamp_msg_clear(&m);
+	fake_free(f);
+	/* a publisher alone has no registration to make */
+	cfg.roles = WAMPC_ROLE_PUBLISHER;
+	f = joined(&cfg);
+	assert_int_equal(wampc_register(f->c, "com.p", NULL, on_invoke, f, NULL, NULL, &reg),
+	                 WAMPD_ERR_FEATURE_NOT_SUPPORTED);
+	fake_free(f);
+	/* unknown role bits are a configuration error */
+	{
+		struct wampc_config bad = {.realm = "r", .roles = 1u << 9};
+		enum wampd_err err;
+
+		assert_null(wampc_new(&bad, &err));
+		assert_int_equal(err, WAMPD_ERR_INVALID_ARGUMENT);
+	}
 }
 
 static void test_abort_on_join(void **state)
@@ -1250,6 +1317,31 @@ static void test_publish(void **state)
 	fake_free(f);
 }
 
+/* Options made only of the flags are made once per combination and reused: every
+ * combination, twice, in an order where a wrong dict would show. */
+static void test_publish_flag_options(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+
+	for (int round = 0; round < 2; round++)
+		for (unsigned k = 0; k < 8; k++) {
+			unsigned bits = round ? 7 - k : k;
+			struct wampc_publish_opts o = {.acknowledge = bits & 1, .include_me = bits & 2,
+			                               .retain = bits & 4};
+
+			assert_int_equal(wampc_publish(f->c, "com.t", &o, NULL, NULL, NULL, NULL),
+			                 WAMPD_OK);
+			expect(f, WAMP_PUBLISH, &m);
+			assert_int_equal(json_object_size(m.dict), __builtin_popcount(bits));
+			assert_int_equal(wamp_dict_bool(m.dict, "acknowledge", false), (bits & 1) != 0);
+			assert_int_equal(wamp_dict_bool(m.dict, "exclude_me", true), !(bits & 2));
+			assert_int_equal(wamp_dict_bool(m.dict, "retain", false), (bits & 4) != 0);
+			wamp_msg_clear(&m);
+		}
+	fake_free(f);
+}
+
 /* ------------------------------------------------------------------------ subscriber */
 
 static void test_subscribe(void **state)
@@ -1782,6 +1874,385 @@ static void test_free_in_callback(void **state)
 	fake_free(f);
 }
 
+/* ------------------------------------------------------------------ for adapters */
+
+/* serializer names: the ones this build has, the rest refused */
+static void test_ser_names(void **state)
+{
+	(void)state;
+	assert_int_equal(wampc_ser_from_name("json"), WAMPC_JSON);
+	assert_int_equal(wampc_ser_from_name("msgpack"), WAMPC_MSGPACK);
+	assert_int_equal(wampc_ser_from_name("JSON"), -1);
+	assert_int_equal(wampc_ser_from_name("json "), -1);
+	assert_int_equal(wampc_ser_from_name(""), -1);
+	assert_int_equal(wampc_ser_from_name(NULL), -1);
+}
+
+static void test_urls(void **state)
+{
+	static const struct {
+		const char *url;
+		bool ok, websocket, tls, unix_socket;
+		const char *host;
+		unsigned port;
+		const char *path;
+	} cases[] = {
+		{"rs://127.0.0.1:8080", true, false, false, false, "127.0.0.1", 8080, ""},
+		{"rawsocket://h:1/", true, false, false, false, "h", 1, ""},
+		{"tcp://[::1]:9000", true, false, false, false, "::1", 9000, ""},
+		{"rss://router.example:443", true, false, true, false, "router.example", 443, ""},
+		{"unix:/run/w.sock", true, false, false, true, "", 0, "/run/w.sock"},
+		{"unix:///run/w.sock", true, false, false, true, "", 0, "/run/w.sock"},
+		{"ws://h", true, true, false, false, "h", 80, "/"},
+		{"ws://h:81/ws?x=1", true, true, false, false, "h", 81, "/ws?x=1"},
+		{"wss://[fe80::1]/", true, true, true, false, "fe80::1", 443, "/"},
+	};
+	static const char *const bad[] = {
+		"rs://host", "rss://host:0", "rs://h:65536", "rs://h:1/path", "ws://[::1/ws",
+		"ws://h:99999/ws", "ws://h:x/", "ws://:80/", "ws://u@h/", "http://h/", "unix:",
+		"unix://", "",
+	};
+	struct wampc_url u;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok = wampc_url_parse(cases[i].url, &u);
+
+		if (ok != cases[i].ok)
+			fail_msg("%s: parsed %d, expected %d", cases[i].url, ok, cases[i].ok);
+		if (!ok)
+			continue;
+		assert_int_equal(u.websocket, cases[i].websocket);
+		assert_int_equal(u.tls, cases[i].tls);
+		assert_int_equal(u.unix_socket, cases[i].unix_socket);
+		assert_string_equal(u.host, cases[i].host);
+		assert_int_equal(u.port, cases[i].port);
+		assert_string_equal(u.path, cases[i].path);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (wampc_url_parse(bad[i], &u))
+			fail_msg("%s parsed", bad[i]);
+	assert_false(wampc_url_parse(NULL, &u));
+}
+
+static void test_config_checks(void **state)
+{
+	static const struct {
+		const char *url;
+		unsigned methods;
+		const char *cert, *key;
+		enum wampd_err want;
+	} cases[] = {
+		{"rs://h:1", 0, NULL, NULL, WAMPD_OK},
+		{"wss://h/ws", WAMPC_AUTH_TLS, "c.pem", NULL, WAMPD_OK},
+		{"rss://h:1", WAMPC_AUTH_TLS | WAMPC_AUTH_ANONYMOUS, "c.pem", "k.pem", WAMPD_OK},
+		{NULL, WAMPC_AUTH_TLS, "c.pem", NULL, WAMPD_OK},   /* the adapter knows */
+		{"rss://h:1", WAMPC_AUTH_TLS, NULL, NULL, WAMPD_ERR_INVALID_ARGUMENT},
+		{"rs://h:1", WAMPC_AUTH_TLS, "c.pem", NULL, WAMPD_ERR_INVALID_ARGUMENT},
+		{"ws://h/", WAMPC_AUTH_TLS, "c.pem", NULL, WAMPD_ERR_INVALID_ARGUMENT},
+		{"rss://h:1", 0, NULL, "k.pem", WAMPD_ERR_INVALID_ARGUMENT},
+		{"ftp://h/", 0, NULL, NULL, WAMPD_ERR_INVALID_ARGUMENT},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct wampc_config cfg = {.url = cases[i].url, .realm = "r",
+		                           .authmethods = cases[i].methods,
+		                           .tls = {.cert_file = cases[i].cert,
+		                                   .key_file = cases[i].key}};
+		enum wampd_err err = WAMPD_ERR_INTERNAL;
+		wampc *c = wampc_new(&cfg, &err);
+
+		if (err != cases[i].want)
+			fail_msg("case %zu (%s): %s, expected %s", i, cases[i].url ? cases[i].url : "-",
+			         wampd_err_str(err), wampd_err_str(cases[i].want));
+		assert_true((c != NULL) == (cases[i].want == WAMPD_OK));
+		wampc_free(c);
+	}
+}
+
+/* A WebSocket URL means message framing: no RawSocket handshake, HELLO at once. */
+static void test_websocket_url_framing(void **state)
+{
+	struct wampc_config cfg = {.url = "ws://127.0.0.1:8080/ws"};
+	struct fake *f = fake_new(&cfg);
+	const uint8_t *d;
+	struct wamp_msg m;
+	size_t n;
+
+	wampc_start(f->c);
+	assert_int_equal(wampc_transport_open(f->c), WAMPD_OK);
+	n = wampc_transport_output(f->c, &d, NULL);
+	assert_int_equal(wamp_decode(g_ser, d, n, NULL, &m, NULL, 0), WAMPD_OK);
+	assert_int_equal(m.type, WAMP_HELLO);
+	wamp_msg_clear(&m);
+	fake_free(f);
+}
+
+/* The view of the configuration: what wampc_new kept, secrets left out. */
+static void test_config_view(void **state)
+{
+	struct wampc_config cfg = {.url = "rss://r.example:9", .authid = "dev",
+	                           .authmethods = WAMPC_AUTH_TICKET | WAMPC_AUTH_TLS,
+	                           .ticket = "secret-ticket", .max_message = 4096,
+	                           .tls = {.ca_file = "ca.pem", .ca_path = "/etc/ca",
+	                                   .cert_file = "c.pem", .server_name = "r",
+	                                   .channel_binding = true}};
+	struct fake *f = fake_new(&cfg);
+	struct wampc_config v;
+
+	wampc_get_config(f->c, &v);
+	assert_string_equal(v.url, "rss://r.example:9");
+	assert_ptr_not_equal(v.url, cfg.url); /* the client's copy */
+	assert_string_equal(v.realm, "realm1");
+	assert_string_equal(v.authid, "dev");
+	assert_int_equal(v.authmethods, WAMPC_AUTH_TICKET | WAMPC_AUTH_TLS);
+	assert_null(v.ticket);
+	assert_int_equal(v.max_message, 4096);
+	assert_int_equal((int)v.serializer, (int)g_ser);
+	assert_string_equal(v.tls.ca_file, "ca.pem");
+	assert_string_equal(v.tls.ca_path, "/etc/ca");
+	assert_string_equal(v.tls.cert_file, "c.pem");
+	assert_null(v.tls.key_file);
+	assert_string_equal(v.tls.server_name, "r");
+	assert_true(v.tls.channel_binding);
+	assert_false(v.tls.insecure);
+	assert_false(v.resumable);
+	fake_free(f);
+	/* a resumable client says so */
+	cfg = (struct wampc_config){.reconnect = true, .resumable = true};
+	f = fake_new(&cfg);
+	wampc_get_config(f->c, &v);
+	assert_true(v.reconnect);
+	assert_true(v.resumable);
+	fake_free(f);
+}
+
+/* The tls method: offered first, no CHALLENGE; WELCOME names the certificate's authid. */
+static void test_tls_method(void **state)
+{
+	struct wampc_config cfg = {.url = "rss://h:1", .authmethods = WAMPC_AUTH_TLS |
+	                           WAMPC_AUTH_TICKET, .ticket = "t", .tls = {.cert_file = "c"}};
+	struct fake *f = fake_new(&cfg);
+	struct wamp_msg m;
+	json_t *methods;
+
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	methods = json_object_get(m.dict, "authmethods");
+	assert_int_equal(json_array_size(methods), 2);
+	assert_string_equal(json_string_value(json_array_get(methods, 0)), "tls");
+	assert_string_equal(json_string_value(json_array_get(methods, 1)), "ticket");
+	wamp_msg_clear(&m);
+	sendf(f, "[2, 5, {\"authid\": \"device-7\", \"authmethod\": \"tls\", \"authrole\": \"d\"}]");
+	assert_int_equal(f->joined, 1);
+	assert_string_equal(f->authid, "device-7");
+	/* a router that CHALLENGEs tls anyway is not answered: the method has none */
+	fake_free(f);
+	f = fake_new(&cfg);
+	wampc_start(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	wamp_msg_clear(&m);
+	send_fails(f, WAMPD_ERR_AUTH_FAILED, "[4, \"tls\", {}]");
+	expect_abort(f, "wamp.error.authentication_failed");
+	fake_free(f);
+}
+
+/* What the adapter says about a failed or lost connection reaches the LEFT event, with
+ * whether the connection had opened; the channel binding ends with its connection. */
+static void test_transport_error(void **state)
+{
+	uint8_t seed[32] = {7}, cb[32];
+	struct wampc_config cfg = {.authmethods = WAMPC_AUTH_CRYPTOSIGN, .cryptosign_seed = seed,
+	                           .reconnect = true};
+	struct fake *f = fake_new(&cfg);
+	struct wamp_msg m;
+
+	memset(cb, 0x5a, sizeof(cb));
+	wampc_start(f->c);
+	wampc_transport_error(f->c, "connect: Connection refused");
+	wampc_transport_error(f->c, "a second one is not kept");
+	wampc_transport_closed(f->c);
+	assert_int_equal(f->left, 1);
+	assert_false(f->connected);
+	assert_string_equal(f->transport_error, "connect: Connection refused");
+	assert_string_equal(f->reason, "wamp.close.transport_lost");
+	/* the next attempt opens, with a binding, then its connection is lost */
+	f->now += wampc_next_timeout(f->c);
+	wampc_tick(f->c);
+	wampc_set_channel_binding(f->c, cb);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	assert_string_equal(dict_str(json_object_get(m.dict, "authextra"), "channel_binding"),
+	                    "tls-unique");
+	wamp_msg_clear(&m);
+	lose(f);
+	assert_int_equal(f->left, 2);
+	assert_true(f->connected);
+	assert_string_equal(f->transport_error, "-");
+	/* the binding was that connection's: the next HELLO has none */
+	f->now += wampc_next_timeout(f->c);
+	wampc_tick(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	assert_null(json_object_get(json_object_get(m.dict, "authextra"), "channel_binding"));
+	wamp_msg_clear(&m);
+	fake_free(f);
+}
+
+struct adapter_probe {
+	int updates, frees;
+	unsigned last_want;
+	bool free_in_event;
+};
+
+static void probe_update(wampc *c, void *state)
+{
+	struct adapter_probe *p = state;
+
+	p->updates++;
+	p->last_want = wampc_want(c);
+}
+
+static void probe_free(void *state)
+{
+	((struct adapter_probe *)state)->frees++;
+}
+
+static const struct wampc_adapter_ops probe_ops = {"probe", probe_update, probe_free};
+static const struct wampc_adapter_ops other_ops = {"other", NULL, probe_free};
+
+static void probe_event(wampc *c, const struct wampc_event *e, void *ud)
+{
+	struct adapter_probe *p = ud;
+
+	/* a publication from inside a callback: no update until the outermost call returns */
+	assert_int_equal(wampc_publish(c, "com.inner", NULL, NULL, NULL, NULL, NULL), WAMPD_OK);
+	assert_int_equal(p->updates, 0);
+	if (p->free_in_event)
+		wampc_free(c);
+}
+
+/* The adapter slot: its state, its update hook after each outermost call (one, however
+ * many calls a callback makes), its free; wampc_hold/wampc_release and a deferred free. */
+static void test_adapter_slot(void **state)
+{
+	struct adapter_probe p = {0}, q = {0};
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+	wampc_sub *sub;
+
+	pull(f);
+	free(f->in);
+	f->in = NULL;
+	f->in_len = 0;
+	assert_null(wampc_adapter(f->c, &probe_ops));
+	wampc_set_adapter(f->c, &probe_ops, &p);
+	assert_ptr_equal(wampc_adapter(f->c, &probe_ops), &p);
+	assert_null(wampc_adapter(f->c, &other_ops));
+	/* a publication from the application's own code: the adapter hears of it */
+	assert_int_equal(wampc_publish(f->c, "com.a", NULL, NULL, NULL, NULL, NULL), WAMPD_OK);
+	assert_int_equal(p.updates, 1);
+	assert_true(p.last_want & WAMPC_WANT_WRITE);
+	expect(f, WAMP_PUBLISH, &m);
+	wamp_msg_clear(&m);
+	/* every mutating call: subscribe, call, leave... */
+	assert_int_equal(wampc_subscribe(f->c, "com.t", NULL, probe_event, &p, NULL, NULL, &sub),
+	                 WAMPD_OK);
+	assert_int_equal(p.updates, 2);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[33, %llu, 77]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	/* input with callbacks that publish: one update when the input call returns */
+	p.updates = 0;
+	wampc_hold(f->c);
+	sendf(f, "[36, 77, 1, {}]");
+	sendf(f, "[36, 77, 2, {}]");
+	assert_int_equal(p.updates, 0);
+	assert_false(wampc_release(f->c));
+	assert_int_equal(p.updates, 1);
+	assert_true(p.last_want & WAMPC_WANT_WRITE);
+	/* another adapter replaces it: the first one's free runs */
+	wampc_set_adapter(f->c, &other_ops, &q);
+	assert_int_equal(p.frees, 1);
+	assert_null(wampc_adapter(f->c, &probe_ops));
+	/* a free from a callback inside the adapter's hold: release says it happened, and the
+	 * adapter's state was freed with the client */
+	wampc_set_adapter(f->c, &probe_ops, &p);
+	assert_int_equal(q.frees, 1);
+	p.free_in_event = true;
+	p.updates = 0;
+	wampc_hold(f->c);
+	assert_int_equal(send_json(f, "[36, 77, 3, {}]"), WAMPD_OK);
+	assert_true(wampc_release(f->c));
+	assert_int_equal(p.frees, 2);
+	assert_int_equal(p.updates, 0); /* not for a client being freed */
+	f->c = NULL;
+	fake_free(f);
+}
+
+/* wampc_reconnect: the connection dropped and made again at once (no backoff, even
+ * without reconnect), the subscriptions restored; from a backoff and from idle too. */
+static void test_reconnect_now(void **state)
+{
+	struct fake *f = joined(NULL);
+	struct wamp_msg m;
+	wampc_sub *sub;
+
+	assert_int_equal(wampc_subscribe(f->c, "com.t", NULL, on_event, f, NULL, NULL, &sub),
+	                 WAMPD_OK);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[33, %llu, 7]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_reconnect(f->c), WAMPD_OK);
+	expect_nothing(f); /* no GOODBYE */
+	close_transport(f);
+	assert_int_equal(f->left, 1);
+	assert_true(f->reconnecting);
+	assert_string_equal(f->reason, "wamp.close.transport_lost");
+	assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT); /* at once */
+	join(f);
+	expect(f, WAMP_SUBSCRIBE, &m); /* restored */
+	assert_string_equal(m.uri, "com.t");
+	wamp_msg_clear(&m);
+	fake_free(f);
+	/* from a backoff: now instead of later */
+	{
+		struct wampc_config cfg = {.reconnect = true};
+
+		f = joined(&cfg);
+		lose(f);
+		assert_true(wampc_next_timeout(f->c) > 0);
+		assert_int_equal(wampc_want(f->c), 0);
+		wampc_reconnect(f->c);
+		assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT);
+		fake_free(f);
+	}
+	/* never started: it starts */
+	f = fake_new(NULL);
+	wampc_reconnect(f->c);
+	assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT);
+	/* and a leave after it wins: no new attempt */
+	open_transport(f);
+	wampc_reconnect(f->c);
+	wampc_leave(f->c, NULL);
+	close_transport(f);
+	assert_true(wampc_stopped(f->c));
+	assert_false(f->reconnecting);
+	fake_free(f);
+}
+
+static void test_stop_flag(void **state)
+{
+	struct fake *f = fake_new(NULL);
+
+	assert_false(wampc_stop_requested(f->c));
+	wampc_stop(f->c);
+	assert_true(wampc_stop_requested(f->c));
+	assert_false(wampc_stop_requested(f->c)); /* read once */
+	fake_free(f);
+}
+
 /* ------------------------------------------------------------------------ values */
 
 static void test_values(void **state)
@@ -1839,6 +2310,18 @@ static void test_values(void **state)
 	assert_int_equal(wampc_value_kind(wampc_array_get(wampc_map_get(m, "x"), 1)), WAMPC_MAP);
 	wampc_value_free(m);
 	assert_null(wampc_value_from_json("{nope"));
+	/* a duplicate key is ambiguous: refused, and the parser says why */
+	{
+		char why[160] = "";
+
+		assert_null(wampc_value_parse("{\"a\": 1, \"a\": 2}", why, sizeof(why)));
+		assert_non_null(strstr(why, "duplicate"));
+		assert_null(wampc_value_parse("hello", why, sizeof(why)));
+		assert_true(why[0] != 0);
+		m = wampc_value_parse("[1]", why, sizeof(why));
+		assert_int_equal(wampc_array_size(m), 1);
+		wampc_value_free(m);
+	}
 }
 
 static void test_payload_decode(void **state)
@@ -1906,6 +2389,42 @@ static struct fake *resumable_client(void)
 	wampc_start(f->c);
 	join_resumable(f, "tok1");
 	return f;
+}
+
+/* wampc_reconnect on a resumable session (a changed network): the session is suspended,
+ * not ended, the new connection is made at once (no backoff), and it resumes there. */
+static void test_resume_reconnect_now(void **state)
+{
+	struct fake *f = resumable_client();
+	struct wamp_msg m;
+	const json_t *r;
+	wampc_sub *sub;
+
+	wampc_subscribe(f->c, "com.t", NULL, on_event, f, NULL, NULL, &sub);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[33, %llu, 5]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_reconnect(f->c), WAMPD_OK);
+	expect_nothing(f); /* no GOODBYE */
+	close_transport(f);
+	assert_int_equal(f->suspended, 1);
+	assert_int_equal(f->left, 0);
+	assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT); /* at once */
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	r = json_object_get(m.dict, "resume");
+	assert_int_equal(wamp_dict_int(r, "session", 0), 42);
+	assert_string_equal(wamp_dict_str(r, "token", ""), "tok1");
+	assert_int_equal(wamp_dict_int(r, "received", -1), 1);
+	wamp_msg_clear(&m);
+	sendf(f, "[2, 42, {\"resumed\": true, \"resume-token\": \"tok2\", \"received\": 1}]");
+	assert_int_equal(f->resumed, 1);
+	assert_int_equal(f->left, 0);
+	assert_true(wampc_joined(f->c));
+	expect_nothing(f); /* the SUBSCRIBE arrived: not sent again, nor restored */
+	sendf(f, "[36, 5, 300, {}, [\"e1\"]]");
+	assert_int_equal(f->events, 1);
+	fake_free(f);
 }
 
 static void test_resume_acks(void **state)
@@ -2163,22 +2682,27 @@ static void test_resume_not_after_goodbye(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_hello), T(test_abort_on_join), T(test_join_timeout), T(test_handshake_refused),
+		T(test_hello), T(test_roles), T(test_abort_on_join), T(test_join_timeout), T(test_handshake_refused),
 		T(test_ticket), T(test_ticket_needs_ticket), T(test_wampcra), T(test_cryptosign),
 		T(test_cryptosign_binding_unavailable), T(test_challenge_not_offered),
 		T(test_goodbye_from_router), T(test_leave), T(test_leave_timeout),
 		T(test_violations), T(test_violation_bytes), T(test_too_big),
 		T(test_mismatched_answers), T(test_call), T(test_call_refused),
 		T(test_call_timeout_and_cancel), T(test_callee), T(test_invocation_limit),
-		T(test_unregister_and_revoke), T(test_publish), T(test_subscribe),
+		T(test_unregister_and_revoke), T(test_publish), T(test_publish_flag_options),
+		T(test_subscribe),
 		T(test_unsubscribe_in_flight), T(test_forward_raw), T(test_backoff), T(test_restore),
 		T(test_offline_queue), T(test_offline_drop_oldest), T(test_requeue_on_loss),
 		T(test_no_offline_queue), T(test_ping_pong), T(test_backpressure),
 		T(test_payload_size), T(test_message_framing), T(test_free_in_callback),
-		T(test_values), T(test_payload_decode), T(test_resume_acks),
+		T(test_urls), T(test_ser_names), T(test_config_checks), T(test_websocket_url_framing),
+		T(test_config_view), T(test_tls_method), T(test_transport_error),
+		T(test_adapter_slot), T(test_reconnect_now), T(test_stop_flag), T(test_values),
+		T(test_payload_decode), T(test_resume_acks),
 		T(test_resume_ack_needs_resumable), T(test_resume_replays),
 		T(test_resume_impossible_count), T(test_resume_not_resumed), T(test_resume_refused),
 		T(test_resume_give_up), T(test_resume_not_after_goodbye),
+		T(test_resume_reconnect_now),
 	};
 	static const char *const names[] = {"json", "msgpack", "cbor"};
 	int failed = 0;

@@ -1,7 +1,8 @@
 """libwampc against the real wampd, with Autobahn|Python on the other side.
 
 A small C program built on the library (tests/client/interop_peer.c) joins wampd over
-RawSocket in the serializer under test (JSON, MessagePack or CBOR) and is driven by an
+RawSocket (the POSIX adapter) or WebSocket (the libwebsockets adapter, libwampc-ws) in the
+serializer under test (JSON, MessagePack or CBOR) and is driven by an
 Autobahn|Python session on WebSocket (in the other serializer) through WAMP itself: the
 test publishes commands to com.c.cmd and reads what the peer reports on com.c.*. Covered,
 both directions: calls (results, progressive results, errors, a local timeout, cancel,
@@ -11,12 +12,12 @@ INTERRUPT), subscriptions (exact, prefix, wildcard, retained events), publicatio
 (acknowledged, exclude/eligible lists, exclude_me), unsubscribing; then the connection is
 cut under the peer by a proxy that also refuses it for a while: the peer reconnects with
 backoff, its registrations and subscriptions are restored, and the publications it made
-while offline arrive after the new WELCOME, in order. Then: the same over a Unix socket
-with the peer running the library from its own poll loop, and ticket, salted wampcra and
-cryptosign authentication (and a wrong ticket refused). The peer must exit 0 every time
-(under ASan: no leak, no error).
+while offline arrive after the new WELCOME, in order. Then: the peer driven from the
+application's own loop (RawSocket: a Unix socket and its poll loop; WebSocket: its own
+libwebsockets context), and ticket, salted wampcra and cryptosign authentication (and a
+wrong ticket refused). The peer must exit 0 every time (under ASan: no leak, no error).
 
-    WAMPD_BIN=... WAMPC_PEER=... /usr/bin/python3 test_client_interop.py json|msgpack|cbor
+    WAMPD_BIN=... WAMPC_PEER=... /usr/bin/python3 test_client_interop.py json|msgpack|cbor [rs|ws]
 """
 
 import os
@@ -38,6 +39,7 @@ from wampclient import connect, expect_error, run, wait_for  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
 SER = sys.argv[1] if len(sys.argv) > 1 else "json"
+TRANSPORT = sys.argv[2] if len(sys.argv) > 2 else "rs"
 OTHER = "msgpack" if SER == "json" else "json"
 PEER = os.environ.get("WAMPC_PEER")
 TMP = tempfile.mkdtemp(prefix="wampc-interop-")
@@ -212,8 +214,8 @@ def reconnect(py, inbox, cutter, peer, c_session):
 
 
 @defer.inlineCallbacks
-def unix_own_loop(py, inbox, cmd):
-    peer = start_peer("--url", "unix:" + SOCK, "--own-loop")
+def own_loop(py, inbox, cmd, url):
+    peer = start_peer("--url", url, "--own-loop")
     yield inbox.get("com.c.hello")
     yield cmd("register", "uecho", "com.c.uecho", "echo")
     assert (yield inbox.get("com.c.ack"))[0][:2] == ["uecho", None]
@@ -251,7 +253,7 @@ def main():
     router = WampdProcess(config={
         "listeners": [{"type": "universal", "port": 0},
                       {"type": "rawsocket", "unix": SOCK},
-                      {"type": "rawsocket", "port": 0, "auth": AUTH}],
+                      {"type": "universal", "port": 0, "auth": AUTH}],
         "realms": [{"name": "realm1"}]}).start()
     peer = None
     try:
@@ -265,10 +267,17 @@ def main():
             return py.publish("com.c.cmd", *args, options=PublishOptions(acknowledge=True), **kw)
 
         cutter = Cutter(router.port)
-        peer = start_peer("--url", "rs://127.0.0.1:%d" % cutter.port, "--reconnect", "--offline")
+        if TRANSPORT == "ws":
+            via_cutter = "ws://127.0.0.1:%d%s" % (cutter.port, router.path)
+        else:
+            via_cutter = "rs://127.0.0.1:%d" % cutter.port
+        peer = start_peer("--url", via_cutter, "--reconnect", "--offline")
         c_session = (yield inbox.get("com.c.hello"))[0][0]
         line = yield peer.line_starting("joined")
         assert line.split()[1] == str(c_session), line
+        info = yield py.call("wamp.session.get", c_session)
+        assert info["transport"]["type"] == {"rs": "rawsocket", "ws": "websocket"}[TRANSPORT], \
+            info["transport"]
         yield rpc_from_c(py, inbox, cmd)
         yield rpc_to_c(py, inbox, cmd)
         yield pubsub(py, inbox, cmd, c_session)
@@ -277,8 +286,9 @@ def main():
         yield peer.line_starting("exit")
         yield peer.exit_ok()
         peer = None
-        yield unix_own_loop(py, inbox, cmd)
-        yield authentication(router.url_of("rs", 1))
+        yield own_loop(py, inbox, cmd, router.url_of("ws", 0) if TRANSPORT == "ws"
+                       else "unix:" + SOCK)
+        yield authentication(router.url_of(TRANSPORT, 1))
         yield py.leave_and_wait()
     finally:
         if peer is not None:

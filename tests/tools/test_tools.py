@@ -3,7 +3,7 @@ Autobahn|Python (Twisted) peers, in one serializer:
 
   calls       results in every shape (null, one value, a list, args + kwargs, --full,
               negative numbers, binary both ways), progressive results, over ws://, rs://,
-              unix: and wss:// (--cafile; refused without it; -k)
+              unix:, wss:// and rss:// (--cafile; refused without it; -k)
   errors      a callee's ERROR (URI, args, kwargs on stderr, exit 1), no_such_procedure,
               not_authorized, no_such_realm (3), connection refused (3), a silent server and
               a callee that never answers (timeout, 4), command-line mistakes (2, in the
@@ -165,7 +165,7 @@ def register(session, callee):
 # ------------------------------------------------------------------------------ scenarios
 
 @defer.inlineCallbacks
-def calls(r, callee, wss, cafile, sock):
+def calls(r, callee, wss, rss, cafile, sock):
     url = r.url
     for args, expect in ((["com.example.add2", 20, 22], "42"),
                          (["com.example.add2", -5, 3], "-2"),
@@ -194,6 +194,13 @@ def calls(r, callee, wss, cafile, sock):
     assert "cannot connect" in err, err
     out, _ = yield tool("wamp-call", "-k", "com.example.add2", 2, 3, url=wss)
     assert out == "5\n", out
+    # RawSocket over TLS, the same checks
+    out, _ = yield tool("wamp-call", "--cafile", cafile, "com.example.add2", 3, 3, url=rss)
+    assert out == "6\n", out
+    _, err = yield tool("wamp-call", "com.example.add2", 3, 3, url=rss, expect=3)
+    assert "cannot connect" in err and "certificate verify failed" in err, err
+    out, _ = yield tool("wamp-call", "-k", "com.example.add2", 3, 4, url=rss)
+    assert out == "7\n", out
 
 
 @defer.inlineCallbacks
@@ -341,7 +348,7 @@ def config(sock, certs):
         "listeners": [
             {"type": "universal", "host": "127.0.0.1", "auth": auth},
             {"type": "rawsocket", "unix": sock, "auth": auth},
-            {"type": "websocket", "host": "127.0.0.1", "port": 0, "auth": auth,
+            {"type": "universal", "host": "127.0.0.1", "port": 0, "auth": auth,
              "tls": {"certificate": os.path.join(certs, "server.pem"),
                      "key": os.path.join(certs, "server.key")}},
         ],
@@ -368,11 +375,14 @@ def main():
             wss = [u for u in r.urls if u.startswith("wss://")]
             assert wss, r.urls
             wss = wss[0].replace("127.0.0.1", "localhost")
+            rss = [u for u in r.urls if u.startswith("rss://")]
+            assert rss, r.urls
+            rss = rss[0].replace("127.0.0.1", "localhost")
             session = yield connect(r.url, "realm1", SER)
             callee = Callee()
             yield register(session, callee)
             print("scenario: calls", SER, flush=True)
-            yield calls(r, callee, wss, os.path.join(d, "ca.pem"), sock)
+            yield calls(r, callee, wss, rss, os.path.join(d, "ca.pem"), sock)
             print("scenario: errors", SER, flush=True)
             yield errors(r, callee, refused.getsockname()[1], silent.getsockname()[1])
             print("scenario: pubsub", SER, flush=True)
