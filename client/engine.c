@@ -1160,6 +1160,10 @@ void wampc_transport_closed(wampc *c)
 		c->t_state = wampc_now(c) + backoff_delay(c);
 		c->attempts++;
 	}
+	if (kept && c->state == ST_IDLE) { /* no attempt left (max_retries): it cannot resume */
+		lost = session_end(c);
+		kept = false;
+	}
 	c->reconnect_now = false;
 	opened = c->opened;
 	c->opened = false;

@@ -21,8 +21,9 @@
  *   resumed                 WELCOME resumed: true with the same id: the log after the
  *                           router's `received` is written again in order, then everything
  *                           new; WAMPC_RESUMED.
- *   over                    resumed false (a new session), an ABORT of the resume, or the
- *                           router's window passed while no connection came back: the old
+ *   over                    resumed false (a new session), an ABORT of the resume, the
+ *                           router's window passed while no connection came back, or the
+ *                           engine gave up reconnecting (max_retries, a leave): the old
  *                           session ends as a lost one always did (engine.c,
  *                           wampc_session_over: calls end with transport_lost, unacknowledged
  *                           publications back to the offline queue, handles made again).

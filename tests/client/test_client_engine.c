@@ -2658,6 +2658,39 @@ static void test_resume_give_up(void **state)
 	fake_free(f);
 }
 
+/* A suspended session whose client gives up reconnecting (max_retries) before the window
+ * passes is over there: its calls end, WAMPC_LEFT (not reconnecting), nothing waits. */
+static void test_resume_max_retries(void **state)
+{
+	struct wampc_config cfg = {.reconnect = true, .resumable = true, .retry_initial = 10,
+	                           .retry_jitter = 1, .max_retries = 2};
+	struct fake *f = fake_new(&cfg);
+	uint64_t call;
+	struct wamp_msg m;
+
+	wampc_start(f->c);
+	join_resumable(f, "tok1");
+	wampc_call(f->c, "com.other", NULL, NULL, on_reply, f, &call);
+	expect(f, WAMP_CALL, &m);
+	wamp_msg_clear(&m);
+	lose(f);
+	assert_int_equal(f->suspended, 1);
+	for (int i = 0; i < 10 && !wampc_stopped(f->c); i++) {
+		f->now += wampc_next_timeout(f->c);
+		wampc_tick(f->c);
+		if (wampc_want(f->c) == WAMPC_WANT_CONNECT)
+			wampc_transport_closed(f->c); /* the attempt fails */
+	}
+	assert_true(wampc_stopped(f->c));
+	assert_true(f->now < 1000000 + 30000); /* before the window */
+	assert_int_equal(f->left, 1);
+	assert_false(f->reconnecting);
+	assert_int_equal(f->replies, 1);
+	assert_string_equal(f->last_error, "wamp.close.transport_lost");
+	assert_int_equal(wampc_next_timeout(f->c), -1); /* nothing left to wait for */
+	fake_free(f);
+}
+
 static void test_resume_not_after_goodbye(void **state)
 {
 	struct fake *f = resumable_client();
@@ -2702,7 +2735,7 @@ int main(void)
 		T(test_resume_ack_needs_resumable), T(test_resume_replays),
 		T(test_resume_impossible_count), T(test_resume_not_resumed), T(test_resume_refused),
 		T(test_resume_give_up), T(test_resume_not_after_goodbye),
-		T(test_resume_reconnect_now),
+		T(test_resume_reconnect_now), T(test_resume_max_retries),
 	};
 	static const char *const names[] = {"json", "msgpack", "cbor"};
 	int failed = 0;
