@@ -268,21 +268,43 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
 	return err;
 }
 
+/* details.transport: the certificate the transport verified, under Crossbar's current
+ * name and its older one (which crossbar-examples' authenticators read), or null. The
+ * facts are shared (incref), not copied: nothing changes them. NULL on NOMEM. */
+static json_t *transport_details(const struct auth_transport *tr)
+{
+	json_t *cert = tr && tr->cert ? json_incref((json_t *)tr->cert) : json_null();
+
+	return json_pack("{s:O, s:o}", "client_cert", cert, "peer_cert", cert);
+}
+
 json_t *auth_dynamic_args(const struct auth_pending *st, const json_t *hello_details,
-                          const char *ticket)
+                          const struct auth_transport *tr, const char *ticket)
 {
 	json_t *details = hello_details ? json_deep_copy(hello_details) : json_object();
 
 	if (!details)
 		return NULL;
-	json_object_set_new(details, "session", json_integer((json_int_t)st->session_id));
-	json_object_set_new(details, "authmethod", json_string(auth_method_name(st->method)));
-	if (ticket)
-		json_object_set_new(details, "ticket", json_string(ticket));
+	/* the router's word over any HELLO key of these names */
+	if (json_object_set_new(details, "session", json_integer((json_int_t)st->session_id)) ||
+	    json_object_set_new(details, "authmethod", json_string(auth_method_name(st->method))) ||
+	    json_object_set_new(details, "transport", transport_details(tr)) ||
+	    (ticket && json_object_set_new(details, "ticket", json_string(ticket)))) {
+		json_decref(details);
+		return NULL;
+	}
 	/* a resume token is the client's bearer secret for its session (docs/resumption.md):
 	 * the authenticator is told a resume is asked (session, received), not the token */
 	json_object_del(json_object_get(details, "resume"), "token");
 	return json_pack("[s, s?, o]", st->realm, st->authid, details);
+}
+
+bool auth_config_asks(const struct auth_config *cfg)
+{
+	for (int i = 0; cfg && i < AUTH__COUNT; i++)
+		if (cfg->m[i].enabled && cfg->m[i].dynamic && !cfg->m[i].refusal)
+			return true;
+	return false;
 }
 
 /* The common part of a principal from an authenticator's answer: a role (the answer itself

@@ -99,6 +99,10 @@ struct auth_transport {
 	const char *tls_cn;         /* common name of a verified TLS client certificate */
 	const uint8_t *cert_sha1;   /* its SHA-1 fingerprint (20 bytes), or NULL */
 	const uint8_t *channel_id;  /* tls-unique channel binding (32 bytes) */
+	const json_t *cert;         /* that verified certificate's facts as Crossbar shows them
+	                               to authenticators (details.transport.client_cert: sha1,
+	                               subject, issuer, serial, not_before, ...), or NULL (none,
+	                               or the listener has no dynamic method: auth_config_asks) */
 };
 
 /* What the router keeps between HELLO and WELCOME. */
@@ -201,13 +205,27 @@ enum wampd_err auth_hello(const struct auth_config *cfg, const char *realm,
                           struct auth_pending *st, enum auth_step *step, json_t **extra,
                           struct auth_identity *id);
 
-/* Arguments for the authenticator procedure: [realm, authid, details] (new reference). */
+/*
+ * Arguments for the authenticator procedure: [realm, authid, details] (a new reference, NULL
+ * on allocation failure). details is HELLO.Details (borrowed; the client's own claims, its
+ * authid and authextra among them) with what the router says over it: "session",
+ * "authmethod", the "ticket" (when not NULL) and "transport" from tr (borrowed, may be
+ * NULL): {"client_cert": tr->cert, "peer_cert": tr->cert} (null without one; both names,
+ * Crossbar's older and current), so no HELLO can claim a certificate. The channel binding is
+ * never passed. For tls the authid is the certificate's CN (auth_hello), not HELLO's.
+ */
 json_t *auth_dynamic_args(const struct auth_pending *st, const json_t *hello_details,
-                          const char *ticket);
+                          const struct auth_transport *tr, const char *ticket);
+
+/* Whether a method of cfg (NULL: none) asks an authenticator, which is then shown the
+ * transport's certificate facts (auth_transport.cert; a transport builds them only then). */
+bool auth_config_asks(const struct auth_config *cfg);
 
 /*
  * Feed the authenticator's answer (its first result argument; borrowed) for the pending
- * state. For ticket and anonymous this completes authentication (*step WELCOME, *id set);
+ * state. For ticket, anonymous and tls this completes authentication (*step WELCOME, *id
+ * set: a role string, or {role, authid, extra}; the authid by default HELLO's, tls' the
+ * certificate's CN);
  * for wampcra/cryptosign/scram it supplies the principal and yields the CHALLENGE.
  * Errors: WAMPD_ERR_AUTH_FAILED (answer unusable, or a method no authenticator can
  * serve), WAMPD_ERR_NOMEM.

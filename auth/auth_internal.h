@@ -11,7 +11,7 @@
  *                says the authenticator must be asked), keeps what the exchange needs in
  *                st->state; yields WELCOME (anonymous, tls), CHALLENGE or DYNAMIC;
  *   answer       the dynamic authenticator's answer: the principal's credentials into
- *                st->principal->cred; yields WELCOME (anonymous, ticket) or CHALLENGE;
+ *                st->principal->cred; yields WELCOME (anonymous, ticket, tls) or CHALLENGE;
  *   challenge    after a CHALLENGE step: CHALLENGE.Extra (and the state to check against);
  *   authenticate AUTHENTICATE: the signature against st; yields WELCOME (or DYNAMIC: a
  *                dynamic ticket is checked by the authenticator).
@@ -100,7 +100,7 @@ char *auth_base64(const uint8_t *bin, size_t n);
 /* Hello for a dynamic method whose authenticator is asked first: *step DYNAMIC. */
 enum wampd_err auth_ask_first(enum auth_step *step);
 
-/* An authenticator's answer that completes authentication (anonymous, ticket): WELCOME
+/* An authenticator's answer that completes authentication (anonymous, ticket, tls): WELCOME
  * with the answer's authid (or "anonymous"), role and extra. */
 enum wampd_err auth_answer_welcome(struct auth_pending *st, const json_t *answer,
                                    enum auth_step *step, struct auth_identity *id);

@@ -10,8 +10,12 @@
  * - else the principal named by the certificate's common name, unless that principal is
  *   one named by its fingerprint (then another certificate with its CN is not it);
  * - else the method's "role" with the common name as authid (none: refused).
- * No CHALLENGE. A dynamic method asks the authenticator, but no answer completes it
- * (refused, as before the method table).
+ * No CHALLENGE. A dynamic method asks the authenticator (Crossbar's dynamic tls) with the
+ * common name as authid and the certificate's facts in details.transport.client_cert (and
+ * peer_cert: auth_dynamic_args; taken from the transport, never from HELLO); its answer (a
+ * role, or {role, authid, extra}; authid by default the common name) completes it, an
+ * error refuses it. A connection without a verified certificate never gets this far
+ * (tls_usable): it is refused before anyone is asked.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -105,6 +109,7 @@ const struct auth_method_ops auth_tls_ops = {
 	.principals_key = "principals",
 	.usable = tls_usable,
 	.hello = tls_hello,
+	.answer = auth_answer_welcome,
 	.configure = tls_configure,
 	.configure_principal = tls_configure_principal,
 	.free_cred = free,

@@ -136,6 +136,9 @@ static bool resolve_in_place(const struct config *cfg, char **p)
 /* Every file name the configuration holds, made absolute against cfg->base_dir. */
 static bool config_resolve_paths(struct config *cfg)
 {
+	for (size_t i = 0; i < cfg->nrealms; i++) /* lmdb stores' directories */
+		if (!resolve_in_place(cfg, &cfg->realms[i].store.path))
+			return false;
 	for (size_t i = 0; i < cfg->nlisteners; i++) {
 		struct listener_config *l = &cfg->listeners[i];
 

@@ -11,6 +11,7 @@
  *                                           path of a port, are an error naming both)
  *   realms[].name / roles[]              -> realms[] (roles have the same shape)
  *   realms[].options.uri_check           -> realms[].uri_check
+ *   realms[].store of type cfxdb (path, maxsize) -> realms[].store of type lmdb
  *   realms[].store.event-history[] (and the store's "limit", their default)
  *                                        -> realms[].event_history
  *   transports[] websocket (any path), web and universal (each WebSocket path, nested
@@ -20,7 +21,10 @@
  *                                           (max_message_size, auto_ping_* -> the
  *                                           listener's; allowed_origins -> its
  *                                           allowed_origins, also its HTTP services')
- *   auth.<method> of type "function" (Python code), tls "dynamic"
+ *   auth.<method> of type "dynamic" (tls too: the authenticator is shown the client
+ *   certificate, details.transport.client_cert)
+ *                                        -> the same (config_auth.c)
+ *   auth.<method> of type "function" (Python code)
  *                                        -> type "refused": that method's logins get ABORT
  *                                           wamp.error.not_authorized with why, the others
  *                                           are served
@@ -157,14 +161,34 @@ static void realm_options_of(struct xlate *x, json_t *opts, json_t *out, const c
 /* realms[].store: the event history (Crossbar's "limit" is its entries' default limit) */
 static void store_of(struct xlate *x, json_t *store, json_t *out, const char *path)
 {
-	static const char *const known[] = {"type", "event-history", "limit", "call-queue", NULL};
+	static const char *const known[] = {"type", "event-history", "limit", "call-queue",
+	                                    "path", "maxsize", "buffer-flush", NULL};
 	static const char *const hknown[] = {"uri", "match", "limit", NULL};
 	json_t *hist = json_object_get(store, "event-history"), *h;
 	json_t *limit = json_object_get(store, "limit");
+	const char *type = json_string_value(json_object_get(store, "type")) ?: "memory";
 	size_t i;
 
-	if (strcmp(json_string_value(json_object_get(store, "type")) ?: "memory", "memory"))
-		ignore(x, "only the in-memory store exists", "%s.store.type", path);
+	if (!strcmp(type, "cfxdb")) {
+		/* Crossbar's persistent (LMDB) store: wampd's lmdb store, the path relative to
+		 * the node directory as Crossbar takes it (config_file.c resolves it) */
+		json_t *st = json_pack("{s:s, s:O*}", "type", "lmdb", "path",
+		                       json_object_get(store, "path"));
+
+		if (json_is_integer(json_object_get(store, "maxsize")))
+			json_object_set(st, "max_size", json_object_get(store, "maxsize"));
+		if (json_object_get(store, "buffer-flush"))
+			ignore(x, "wampd commits once per event loop iteration (durable: false)",
+			       "%s.store.buffer-flush", path);
+		json_object_set_new(out, "store", st);
+	} else if (strcmp(type, "memory")) {
+		ignore(x, "store type not supported (memory and cfxdb are)", "%s.store.type", path);
+	}
+	if (strcmp(type, "cfxdb"))
+		for (const char *const *k = (const char *const[]){"path", "maxsize", "buffer-flush",
+		                                                  NULL}; *k; k++)
+			if (json_object_get(store, *k))
+				ignore(x, "only for a cfxdb store", "%s.store.%s", path, *k);
 	if (json_object_get(store, "call-queue"))
 		ignore(x, "queued calls are not supported", "%s.store.call-queue", path);
 	{
@@ -293,10 +317,11 @@ static void add_realm(struct xlate *x, json_t *r, const char *path)
 /* ------------------------------------------------------------------------------------ */
 /* transports: auth, serializers, endpoints, options                                       */
 
-/* Auth blocks are shaped like wampd's; drop what wampd does not read. A method wampd cannot
- * serve as configured (a "function" authenticator: Python code) is "refused": its logins
- * get an ABORT saying why, the others are served. path: the transport's or web path's
- * (the block is its "auth"). */
+/* Auth blocks are shaped like wampd's (a dynamic method, tls too, asks its authenticator
+ * as Crossbar does); drop what wampd does not read. A method wampd cannot serve as
+ * configured (a "function" authenticator: Python code) is "refused": its logins get an
+ * ABORT saying why, the others are served. path: the transport's or web path's (the block
+ * is its "auth"). */
 static json_t *auth_of(struct xlate *x, json_t *auth, const char *path)
 {
 	json_t *out = json_object();
@@ -318,20 +343,14 @@ static json_t *auth_of(struct xlate *x, json_t *auth, const char *path)
 			ignore(x, "cookie authentication is not supported", "%s", mp);
 			continue;
 		}
-		if ((type && !strcmp(type, "function")) ||
-		    (!strcmp(method, "tls") && type && !strcmp(type, "dynamic"))) {
-			bool function = !strcmp(type, "function");
-
+		if (type && !strcmp(type, "function")) {
 			snprintf(why, sizeof(why), "%s logins are not supported here: wampd cannot run "
-			         "%s (%s)", method, function ? "a Crossbar function authenticator, "
-			         "Python code" : "a dynamic tls authenticator", mp);
+			         "a Crossbar function authenticator, Python code (%s)", method, mp);
 			json_object_set_new(out, method, json_pack("{s:s, s:s}", "type", "refused",
 			                                           "message", why));
-			ignore(x, function ? "function authenticators (Python code) are not supported: "
-			       "this method's logins are refused (ABORT wamp.error.not_authorized), the "
-			       "other methods are served" : "dynamic tls authenticators are not supported: "
-			       "this method's logins are refused (ABORT wamp.error.not_authorized), the "
-			       "other methods are served", "%s", mp);
+			ignore(x, "function authenticators (Python code) are not supported: this "
+			       "method's logins are refused (ABORT wamp.error.not_authorized), the other "
+			       "methods are served", "%s", mp);
 			continue;
 		}
 		copy = json_deep_copy(m);

@@ -38,6 +38,8 @@ struct proto_state {
 	uint8_t *tls_cert_sha1;            /* its SHA-1 fingerprint (20 bytes), or NULL */
 	uint8_t *tls_channel_id;           /* tls-unique channel binding: SHA-256 of the client's
 	                                      TLS Finished, 32 bytes, or NULL (no TLS) */
+	json_t *tls_cert;                  /* the certificate's facts for dynamic authenticators,
+	                                      or NULL */
 	json_t *hello_details;             /* HELLO.Details as sent until WELCOME, else NULL */
 	struct auth_pending *pending;      /* &pending_store between HELLO and WELCOME, or NULL */
 	struct auth_pending pending_store;
@@ -184,9 +186,11 @@ bool proto_transport_open(struct router *rt, struct session *s, struct proto_pee
 		free(peer->tls_cn);
 		free(peer->tls_cert_sha1);
 		free(peer->tls_channel_id);
+		json_decref(peer->tls_cert);
 		peer->tls_cn = NULL;
 		peer->tls_cert_sha1 = NULL;
 		peer->tls_channel_id = NULL;
+		peer->tls_cert = NULL;
 		return false;
 	}
 	if (peer->auth)
@@ -194,9 +198,11 @@ bool proto_transport_open(struct router *rt, struct session *s, struct proto_pee
 	ps->tls_cn = peer->tls_cn;
 	ps->tls_cert_sha1 = peer->tls_cert_sha1;
 	ps->tls_channel_id = peer->tls_channel_id;
+	ps->tls_cert = peer->tls_cert;
 	peer->tls_cn = NULL;
 	peer->tls_cert_sha1 = NULL;
 	peer->tls_channel_id = NULL;
+	peer->tls_cert = NULL;
 	ps->hello_deadline = peer->hello_deadline;
 	if (ps->hello_deadline)
 		proto_hello_timer_start(rt, s);
@@ -227,11 +233,13 @@ void proto_take_connection(struct session *to, struct session *from)
 	t->tls_cn = f->tls_cn;
 	t->tls_cert_sha1 = f->tls_cert_sha1;
 	t->tls_channel_id = f->tls_channel_id;
+	t->tls_cert = f->tls_cert;
 	t->hello_deadline = f->hello_deadline;
 	f->auth = keep.auth;
 	f->tls_cn = keep.tls_cn; /* freed with from */
 	f->tls_cert_sha1 = keep.tls_cert_sha1;
 	f->tls_channel_id = keep.tls_channel_id;
+	f->tls_cert = keep.tls_cert;
 	f->hello_deadline = keep.hello_deadline;
 }
 
@@ -243,6 +251,13 @@ static void proto_free_replaced(struct router *rt, struct session *s)
 		return;
 	proto_transport_closed(rt, s);
 	session_free(s);
+}
+
+/* What the transport of ps knows about its client, for auth/ (borrowing from ps). */
+static struct auth_transport proto_auth_transport(const struct proto_state *ps)
+{
+	return (struct auth_transport){.tls_cn = ps->tls_cn, .cert_sha1 = ps->tls_cert_sha1,
+	                               .channel_id = ps->tls_channel_id, .cert = ps->tls_cert};
 }
 
 /* Authentication succeeded: the session joins r with identity id (taken over). */
@@ -398,12 +413,13 @@ static enum wampd_err proto_auth_ask(struct router *rt, struct session *s, const
 	struct realm *where = mc->authenticator_realm
 	                          ? realms_find(&rt->realms, mc->authenticator_realm)
 	                          : ps->auth_realm;
+	struct auth_transport tr = proto_auth_transport(ps);
 	json_t *args;
 	enum wampd_err err;
 
 	if (!where)
 		return WAMPD_ERR_AUTH_FAILED;
-	args = auth_dynamic_args(ps->pending, ps->hello_details, ticket);
+	args = auth_dynamic_args(ps->pending, ps->hello_details, &tr, ticket);
 	if (!args)
 		return WAMPD_ERR_NOMEM;
 	s->state = SESSION_AUTHENTICATING;
@@ -425,7 +441,7 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	struct proto_state *ps = s->proto;
 	struct realm *r;
 	struct auth_identity id = {0};
-	struct auth_transport tr = {0};
+	struct auth_transport tr = proto_auth_transport(ps);
 	enum auth_step step;
 	json_t *extra = NULL;
 	enum wampd_err code;
@@ -467,9 +483,6 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	s->id = realms_new_session_id(&rt->realms);
 	ps->auth_realm = r;
 	ps->pending = &ps->pending_store; /* zeroed: by calloc, or by auth_pending_clear */
-	tr.tls_cn = ps->tls_cn;
-	tr.cert_sha1 = ps->tls_cert_sha1;
-	tr.channel_id = ps->tls_channel_id;
 	code = auth_hello(ps->auth, r->name, msg->dict, s->id, &tr, &rt->ids, ps->pending, &step,
 	                 &extra, &id);
 	if (code == WAMPD_OK)
@@ -863,6 +876,7 @@ void proto_transport_closed(struct router *rt, struct session *s)
 		free(ps->tls_cn);
 		free(ps->tls_cert_sha1);
 		free(ps->tls_channel_id);
+		json_decref(ps->tls_cert);
 		free(ps);
 		s->proto = NULL; /* gone before the realm forgets s: nothing replays its parked
 		                    requests (proto_resume) */

@@ -40,15 +40,18 @@ struct proto_peer {
 	char *tls_cn;                   /* verified TLS client certificate's CN, or NULL */
 	uint8_t *tls_cert_sha1;         /* its SHA-1 fingerprint (20 bytes), or NULL */
 	uint8_t *tls_channel_id;        /* tls-unique channel binding (32 bytes), or NULL */
+	json_t *tls_cert;               /* its certificate's facts for dynamic authenticators
+	                                   (auth_transport.cert), or NULL */
 	bool hello_deadline;            /* the session has limits.hello_timeout to be WELCOMEd */
 };
 
 /*
  * A transport opened s (state OPEN): the state machine makes its per-session state
  * (s->proto, one allocation; see session.h), keeping peer->auth and taking over
- * peer->tls_cn, peer->tls_cert_sha1 and peer->tls_channel_id (set to NULL in *peer, also on failure, when they
- * are freed). Called once per session, right after session_new; false on allocation
- * failure (the transport then closes the connection and frees s as usual).
+ * peer->tls_cn, peer->tls_cert_sha1, peer->tls_channel_id and peer->tls_cert (set to NULL
+ * in *peer, also on failure, when they are freed). Called once per session, right after
+ * session_new; false on allocation failure (the transport then closes the connection and
+ * frees s as usual).
  *
  * With peer->hello_deadline, from now on s has limits.hello_timeout to be WELCOMEd (HELLO,
  * authentication, a dynamic authenticator's answer included), again after each GOODBYE.
@@ -76,7 +79,8 @@ struct router *proto_router(const struct session *s);
  * Resumption (router/core/resume.c): `from` (a new connection's session, authenticated,
  * never joined) hands its connection's facts to `to` (the established session it resumes,
  * whose connection is gone or being replaced): the listener's authentication, the TLS
- * identity (CN, certificate SHA-1, channel binding) and the HELLO deadline rule. `to`'s old
+ * identity (CN, certificate SHA-1, channel binding, the certificate's facts for dynamic
+ * authenticators) and the HELLO deadline rule. `to`'s old
  * connection's facts go to `from` and are freed with it (proto_transport_closed). What
  * belongs to the session rather than its connection stays: `to`'s requests parked for an
  * authorizer and their timer, `from`'s HELLO.Details and HELLO timer. Both must have their

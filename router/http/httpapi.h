@@ -82,6 +82,13 @@ struct router *http_conn_router(const struct http_conn *c);
 char *http_conn_tls_cn(const struct http_conn *c);
 
 /*
+ * The facts of that verified client certificate as dynamic authenticators see them
+ * (details.transport.client_cert, router/net/tlspeer.h): a new object the caller owns. NULL
+ * otherwise (plain HTTP, no verified certificate, allocation failure).
+ */
+json_t *http_conn_tls_cert(const struct http_conn *c);
+
+/*
  * Answer the current request: status, a Content-Type (NULL: none), the body (copied) and
  * extra header lines (each ending in "\r\n", or NULL). Ignored when there is no request
  * waiting for an answer. For every answer (here and below): a HEAD request gets the

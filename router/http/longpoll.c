@@ -25,8 +25,8 @@
  * max_transports. Answers are 204 where the spec says 202 "no content": Autobahn|JS accepts
  * 200 and 204 only, and Crossbar answers 204. Over https, a verified client certificate
  * presented with /open names the session's client (the tls authentication method, as over
- * wss://), and the transport's later requests must present a certificate with that name
- * (403 otherwise).
+ * wss://; a dynamic authenticator is shown its facts), and the transport's later requests
+ * must present a certificate with that name (403 otherwise).
  *
  * Paths and /open bodies are read by the pure functions of router/http/lpreq.c; this file
  * keeps the transports and answers.
@@ -37,6 +37,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "auth/auth.h"
 #include "common/log.h"
 #include "router/core/batched.h"
 #include "router/core/conn.h"
@@ -266,6 +267,8 @@ static void lp_open(struct lp_svc *svc, struct http_conn *c, const struct http_r
 	peer.auth = svc->svc.auth;
 	/* over https: the client certificate of /open names the client (the tls method) */
 	peer.tls_cn = http_conn_tls_cn(c);
+	if (auth_config_asks(peer.auth)) /* only an authenticator is shown them */
+		peer.tls_cert = http_conn_tls_cert(c);
 	snprintf(t->conn.addr, sizeof(t->conn.addr), "%s", http_conn_address(c));
 	HASH_ADD(hh, svc->by_key, key, sizeof(t->key), t);
 	svc->count++;

@@ -136,6 +136,11 @@ char *http_conn_tls_cn(const struct http_conn *c)
 	return c->lws_role ? tlspeer_cn(c->wsi) : NULL;
 }
 
+json_t *http_conn_tls_cert(const struct http_conn *c)
+{
+	return c->lws_role ? tlspeer_cert_facts(c->wsi) : NULL;
+}
+
 size_t http_queued_bytes(const struct http_conn *c)
 {
 	return c->conn.q.bytes;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <utlist.h>
 
+#include "auth/auth.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "router/net/front.h"
@@ -47,6 +48,8 @@ struct raw_conn {
 	uint8_t *tls_cert_sha1;           /* ... and its fingerprint (owned), or NULL */
 	uint8_t *tls_channel_id;          /* TLS: tls-unique binding until the session is opened
 	                                     (owned), or NULL */
+	json_t *tls_cert;                 /* ... and the certificate's facts, when a dynamic
+	                                     authenticator may be asked (owned), or NULL */
 };
 
 /* conn_ops.close: c->conn.closing is set (conn_close). RawSocket has no close frame:
@@ -196,9 +199,11 @@ static int raw_handshake(struct raw_conn *c)
 	peer.tls_cn = c->tls_cn; /* the state machine owns them from here on */
 	peer.tls_cert_sha1 = c->tls_cert_sha1;
 	peer.tls_channel_id = c->tls_channel_id;
+	peer.tls_cert = c->tls_cert;
 	c->tls_cn = NULL;
 	c->tls_cert_sha1 = NULL;
 	c->tls_channel_id = NULL;
+	c->tls_cert = NULL;
 	conn_count(&c->conn);
 	/* the front door's deadline covered the handshake; the session's own takes over */
 	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
@@ -307,6 +312,7 @@ void raw_conn_closed(struct raw_conn *c)
 	free(c->tls_cn);
 	free(c->tls_cert_sha1);
 	free(c->tls_channel_id);
+	json_decref(c->tls_cert);
 	wlog_debug("raw", "closed peer=%s", c->conn.addr);
 	free(c);
 }
@@ -346,6 +352,8 @@ static int raw_tls_first(struct lws *wsi, struct raw_tls_pss *p, const struct fr
 	p->raw->tls_cn = tlspeer_cn(wsi);
 	p->raw->tls_cert_sha1 = tlspeer_cert_sha1(wsi);
 	p->raw->tls_channel_id = tlspeer_channel_id(wsi);
+	if (auth_config_asks(t->auth)) /* only an authenticator is shown them */
+		p->raw->tls_cert = tlspeer_cert_facts(wsi);
 	/* the RawSocket handshake must come within the hello timeout (at the handshake the
 	 * session's own HELLO deadline takes over, see raw_handshake) */
 	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, t->head_timeout_s);

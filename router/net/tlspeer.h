@@ -1,8 +1,8 @@
 /*
  * tlspeer.h - what wampd takes from the peer of a TLS connection (libwebsockets on
  * OpenSSL), the same for every transport: WebSocket (ws.c) and RawSocket (raw.c): the
- * client certificate's verification, common name and fingerprint, and the tls-unique
- * channel binding.
+ * client certificate's verification, common name, fingerprint and facts (for dynamic
+ * authenticators), and the tls-unique channel binding.
  *
  * Client certificates: a listener with ca_certificates asks for one
  * (LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT, optional unless
@@ -15,6 +15,7 @@
 #ifndef WAMPD_ROUTER_TLSPEER_H
 #define WAMPD_ROUTER_TLSPEER_H
 
+#include <jansson.h>
 #include <libwebsockets.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,19 @@ char *tlspeer_cn(struct lws *wsi);
  * tls_cert_sha1), or NULL (none, not verified, or allocation failure).
  */
 uint8_t *tlspeer_cert_sha1(struct lws *wsi);
+
+/*
+ * The facts of the verified client certificate of a TLS connection, as Crossbar shows them to
+ * dynamic authenticators (details.transport.client_cert, pyOpenSSL's reading): "sha1",
+ * "sha256", "md5" (hex pairs, upper case, colons), "subject" and "issuer" ({short name in
+ * lower case: value}, e.g. {"cn": ..., "o": ...}), "serial" (an integer, or its decimal
+ * digits as a string when it does not fit 63 bits), "not_before", "not_after"
+ * (YYYYMMDDhhmmssZ), "expired", "version" (0-based), "signature_algorithm", "hash" (of the
+ * subject name) and "extensions" ([{name, value, critical}]). A new object the caller owns
+ * (handed to proto_transport_open), or NULL: no certificate, not verified, or allocation
+ * failure.
+ */
+json_t *tlspeer_cert_facts(struct lws *wsi);
 
 /*
  * The tls-unique channel binding of a TLS connection as Autobahn (client and Crossbar

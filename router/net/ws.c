@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <utlist.h>
 
+#include "auth/auth.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -162,6 +163,8 @@ static int ws_established(struct ws_conn *c, struct lws *wsi)
 		peer.tls_cn = tlspeer_cn(wsi);
 		peer.tls_cert_sha1 = tlspeer_cert_sha1(wsi);
 		peer.tls_channel_id = tlspeer_channel_id(wsi);
+		if (auth_config_asks(peer.auth)) /* only an authenticator is shown them */
+			peer.tls_cert = tlspeer_cert_facts(wsi);
 	}
 	conn_open(&c->conn);
 	conn_count(&c->conn);

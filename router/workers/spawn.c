@@ -239,6 +239,10 @@ static void close_if(int fd)
 		close(fd);
 }
 
+/* A kernel struct sigaction of SIG_DFL, no flags, no restorer, an empty mask (room for
+ * every architecture's layout). */
+static const unsigned long kernel_dfl[8];
+
 /* In the child, after fork: async-signal-safe calls only. */
 static void __attribute__((noreturn))
 spawn_child(const struct spawn_req *rq, pid_t parent, int in, int out, int errfd, int report)
@@ -251,8 +255,12 @@ spawn_child(const struct spawn_req *rq, pid_t parent, int in, int out, int errfd
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL); /* SIG_IGN (wampd's SIGPIPE) survives exec */
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &sa, NULL) != 0)
+			/* glibc refuses its own two (32, 33: SIGCANCEL, SIGSETXID), but an ignore
+			 * inherited from whoever started wampd survives exec: ask the kernel. Its
+			 * struct is all zeros for SIG_DFL with no flags, whatever its layout. */
+			syscall(SYS_rt_sigaction, sig, kernel_dfl, NULL, (size_t)(NSIG / 8));
+	/* SIG_IGN (wampd's SIGPIPE) survives exec, hence the reset of every signal */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);

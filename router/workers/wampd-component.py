@@ -124,11 +124,36 @@ def router_class(cls, authid, ticket):
 RETRY = {"max_retries": -1, "initial_retry_delay": 0.5, "max_retry_delay": 5.0}
 
 
+def tls_of(tls, host, base_dir):
+    """Crossbar's client "tls" block ({hostname, ca_certificates, certificate, key}: files
+    relative to the node directory) as Twisted client TLS options; Autobahn's Component
+    takes only its own {hostname, trust_root} keys or such options."""
+    if not isinstance(tls, dict) or not ({"key", "certificate", "ca_certificates"} & set(tls)):
+        return tls
+    from twisted.internet import ssl
+
+    def read(name):
+        with open(os.path.join(base_dir, name), "rb") as f:
+            return f.read()
+
+    cas = tls.get("ca_certificates") or []
+    trust = (ssl.trustRootFromCertificates([ssl.Certificate.loadPEM(read(c)) for c in cas])
+             if cas else None)
+    client = None
+    if tls.get("certificate") and tls.get("key"):
+        client = ssl.PrivateCertificate.loadPEM(read(tls["key"]) + b"\n" +
+                                                read(tls["certificate"]))
+    return ssl.optionsForClientTLS(tls.get("hostname") or host or "localhost",
+                                   trustRoot=trust, clientCertificate=client)
+
+
 def endpoint_of(e, base_dir):
     keep = ("type", "host", "port", "path", "tls", "timeout", "version")
     e = {k: v for k, v in e.items() if k in keep}
     if e.get("type") == "unix" and isinstance(e.get("path"), str):
         e["path"] = os.path.join(base_dir, e["path"])
+    if "tls" in e:
+        e["tls"] = tls_of(e["tls"], e.get("host"), base_dir)
     return e
 
 

@@ -110,3 +110,59 @@ class Cutter:
             if c.peer is not None:
                 c.peer.transport.abortConnection()
         self.conns = []
+
+
+class Tap:
+    """A TCP proxy in front of wampd that keeps a copy of what passes each way on each
+    connection, to read the WAMP messages a RawSocket client and the router exchanged.
+    conns: one Deferred per connection, fired with (client_bytes, router_bytes) when it has
+    closed (both directions complete then)."""
+
+    def __init__(self, port):
+        outer = self
+        self.conns = []
+
+        class Client(portforward.ProxyClient):
+            def dataReceived(self, data):
+                self.peer.to_client += data
+                portforward.ProxyClient.dataReceived(self, data)
+
+        class ClientFactory(portforward.ProxyClientFactory):
+            protocol = Client
+
+        class Server(portforward.ProxyServer):
+            clientProtocolFactory = ClientFactory
+
+            def connectionMade(self):
+                self.to_router, self.to_client = b"", b""
+                self.closed = defer.Deferred()
+                outer.conns.append(self.closed)
+                portforward.ProxyServer.connectionMade(self)
+
+            def dataReceived(self, data):
+                self.to_router += data
+                portforward.ProxyServer.dataReceived(self, data)
+
+            def connectionLost(self, reason):
+                portforward.ProxyServer.connectionLost(self, reason)
+                self.closed.callback((self.to_router, self.to_client))
+
+        factory = portforward.ProxyFactory("127.0.0.1", port)
+        factory.protocol = Server
+        self.listener = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.port = self.listener.getHost().port
+
+
+def rawsocket_messages(stream, decode):
+    """The WAMP messages of one direction of a RawSocket connection (after its 4-octet
+    handshake), each decoded with decode(bytes); PING/PONG frames are skipped. A truncated
+    last frame is an error."""
+    out, i = [], 4
+    while i < len(stream):
+        assert i + 4 <= len(stream), "a truncated frame header"
+        kind, n = stream[i] & 7, int.from_bytes(stream[i + 1:i + 4], "big")
+        assert i + 4 + n <= len(stream), "a truncated frame"
+        if kind == 0:
+            out.append(decode(stream[i + 4:i + 4 + n]))
+        i += 4 + n
+    return out

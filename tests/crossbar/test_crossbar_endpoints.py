@@ -12,6 +12,11 @@ for these tests), exercised with Autobahn|Python in one serializer:
   ticket on the same path served;
 - tls-only: a path whose only auth is tls, principals by certificate-sha1 (the test
   puts its own certificates and their fingerprint in);
+- tls-dynamic: a path whose only auth is dynamic tls, its authenticator the router
+  worker's Autobahn|Python component (configs/tls-dynamic/tlsauth.py, joined over the
+  internal socket) deciding on details.transport.client_cert: a principal's certificate
+  joins with the dict answer, a guest's with the role answer, another certificate of the
+  same CA gets ABORT, no certificate gets ABORT without the authenticator being asked;
 - merged-workers: two router workers defining the same realm and transport on a shared port
   (and a Unix RawSocket each): one router.
 
@@ -222,6 +227,83 @@ def tls_only():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def cert_field(pem, opt):
+    """`openssl x509 -noout <opt>`'s value (serial=..., notAfter=...)."""
+    out = subprocess.run(["openssl", "x509", "-noout", opt, "-in", pem],
+                         check=True, capture_output=True, text=True).stdout
+    return out.strip().split("=", 1)[1]
+
+
+@defer.inlineCallbacks
+def tls_dynamic():
+    import datetime
+    import tlscerts
+    from tlscerts import make_certs, twisted_options
+    d = make_certs(tempfile.mkdtemp(prefix="wampd-xbar-tlsdyn-"))
+    # another certificate of the same CA, which the authenticator does not know
+    tlscerts._ec_key_req(d, "intruder", "intruder")
+    tlscerts._sign(d, "intruder", "ca")
+    try:
+        cfg = config("tls-dynamic.json")
+        w = cfg["workers"][0]
+        w["options"]["pythonpath"] = [os.path.join(CONFIGS, "tls-dynamic")]
+        t = w["transports"][0]
+        t["endpoint"]["tls"] = {"key": os.path.join(d, "server.key"),
+                                "certificate": os.path.join(d, "server.pem"),
+                                "ca_certificates": [os.path.join(d, "ca.pem")]}
+        client_pem = os.path.join(d, "client.pem")
+        w["components"][0]["extra"]["principals"] = {fingerprint(client_pem): "client_0"}
+        with WampdProcess(config=cfg) as r:
+            r.wait_log(r"worker=\S+ stdout: tls authenticator registered", timeout=60)
+            assert not [line for line in r.stderr().splitlines()
+                        if "auth.tls" in line and "ignored" in line], r.stderr()
+            wss = r.url_of("wss").replace("127.0.0.1", "localhost")
+            # a principal's certificate: the authenticator's dict answer
+            s = yield connect(wss, "realm1", SER, tls=twisted_options(d, "client"))
+            got = (s.details.authid, s.details.authrole, s.details.authmethod,
+                   s.details.authprovider, s.details.authextra)
+            assert got == ("client_0", "backend", "tls", "dynamic", {"cn": "device-7"}), got
+            # what it saw: the certificate as openssl reads it, the CN as authid
+            seen = yield s.call("com.example.seen")
+            assert seen["count"] == 1, seen
+            last = seen["last"]
+            assert (last["realm"], last["authid"]) == ("realm1", "device-7"), last
+            cert = last["transport"]["client_cert"]
+            assert cert == last["transport"]["peer_cert"], last["transport"]
+            assert cert["sha1"] == fingerprint(client_pem), cert
+            assert cert["subject"] == {"cn": "device-7"}, cert
+            assert cert["issuer"] == {"cn": "wampd test CA"}, cert
+            assert int(cert["serial"]) == int(cert_field(client_pem, "-serial"), 16), cert
+            not_after = datetime.datetime.strptime(cert_field(client_pem, "-enddate"),
+                                                   "%b %d %H:%M:%S %Y %Z")
+            assert cert["not_after"] == not_after.strftime("%Y%m%d%H%M%SZ"), cert
+            assert cert["expired"] is False and cert["version"] == 2, cert
+            assert "channel_id" not in last["transport"], last["transport"]
+            # a guest's certificate: the role answer, the certificate's CN as authid
+            g = yield connect(wss, "realm1", SER, tls=twisted_options(d, "stranger"),
+                              authmethods=["tls"], authid="client_0")
+            got = (g.details.authid, g.details.authrole, g.details.authprovider)
+            assert got == ("stranger", "guest", "dynamic"), got
+            yield expect_error(g.call("com.example.seen"), "wamp.error.not_authorized")
+            yield g.leave_and_wait()
+            # a certificate of the same CA that the authenticator refuses
+            yield refused(wss, "wamp.error.authentication_failed",
+                          message="com.example.invalid_cert",
+                          tls=twisted_options(d, "intruder"))
+            assert (yield s.call("com.example.seen"))["count"] == 3
+            # no certificate: refused before the authenticator is asked
+            yield refused(wss, "wamp.error.no_matching_auth_method", tls=twisted_options(d))
+            yield refused(wss, "wamp.error.no_matching_auth_method", tls=twisted_options(d),
+                          authmethods=["tls"], authid="client_0")
+            assert (yield s.call("com.example.seen"))["count"] == 3
+            # another CA's certificate: the TLS handshake fails
+            yield refused(wss, "transport closed", tls=twisted_options(d, "rogue"))
+            r.wait_log(r"authentication failed realm=realm1 authid=intruder method=tls")
+            yield s.leave_and_wait()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 @defer.inlineCallbacks
 def merged_workers():
     d = tempfile.mkdtemp(prefix="wampd-xbar-merged-")
@@ -252,7 +334,7 @@ def merged_workers():
 @defer.inlineCallbacks
 def main():
     for scenario in (two_paths, nested_paths, root_websocket, function_auth, tls_only,
-                     merged_workers):
+                     tls_dynamic, merged_workers):
         print("crossbar endpoints scenario:", scenario.__name__, SER)
         yield scenario()
 

@@ -239,6 +239,11 @@ char *http_conn_tls_cn(const struct http_conn *c)
 	return dup_or_null(c->tls_cn);
 }
 
+json_t *http_conn_tls_cert(const struct http_conn *c)
+{
+	return c->tls_cert ? json_deep_copy(c->tls_cert) : NULL;
+}
+
 size_t http_queued_bytes(const struct http_conn *c)
 {
 	return c->conn.q.bytes;

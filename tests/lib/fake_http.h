@@ -5,9 +5,9 @@
  *
  * It defines the functions router/net/http.c defines for the handlers (http_respond,
  * http_hold, http_stream_begin, http_stream_push, http_close, http_conn_address,
- * http_conn_router, http_conn_tls_cn, http_queued_bytes), so a test binary that also
- * pulled net/http.c in would fail to link (multiple definitions): the services' tests
- * cannot reach libwebsockets by accident. Routing and the JSON answers
+ * http_conn_router, http_conn_tls_cn, http_conn_tls_cert, http_queued_bytes), so a test
+ * binary that also pulled net/http.c in would fail to link (multiple definitions): the
+ * services' tests cannot reach libwebsockets by accident. Routing and the JSON answers
  * (http_respond_json, http_respond_error) are the real ones, router/http/httpapi.c's.
  *
  * A fake connection is what the real one is to the services: a struct conn of the
@@ -74,6 +74,8 @@ struct http_conn {
 	bool close_now;               /* ... at once (a slow consumer, or http_close(c, true)) */
 	/* set by the test */
 	char *tls_cn;                 /* what http_conn_tls_cn returns a copy of (NULL: none) */
+	json_t *tls_cert;             /* what http_conn_tls_cert returns a copy of (NULL: none;
+	                                 the test keeps its reference) */
 	bool refuse_stream;           /* http_stream_begin fails (as on allocation failure) */
 	struct http_conn *next;       /* every live fake connection */
 };

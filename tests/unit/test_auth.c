@@ -664,7 +664,7 @@ static void test_dynamic_steps(void **state)
 	json_decref(extra);
 	assert_int_equal(auth_authenticate(&st, "tkt", 3, NULL, &step, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_DYNAMIC);
-	args = auth_dynamic_args(&st, d, "tkt");
+	args = auth_dynamic_args(&st, d, NULL, "tkt");
 	assert_string_equal(json_string_value(json_array_get(args, 0)), "realm1");
 	assert_string_equal(json_string_value(json_array_get(args, 1)), "joe");
 	assert_string_equal(wamp_dict_str(json_array_get(args, 2), "ticket", ""), "tkt");
@@ -673,7 +673,7 @@ static void test_dynamic_steps(void **state)
 	/* a resume's token is not for the authenticator; the rest of the request is */
 	json_object_set_new(d, "resume", json_pack("{s:I, s:s, s:i}", "session", (json_int_t)99,
 	                                           "token", "secret-token", "received", 3));
-	args = auth_dynamic_args(&st, d, "tkt");
+	args = auth_dynamic_args(&st, d, NULL, "tkt");
 	assert_null(json_object_get(json_object_get(json_array_get(args, 2), "resume"), "token"));
 	assert_int_equal(wamp_dict_int(json_object_get(json_array_get(args, 2), "resume"),
 	                               "session", 0), 99);
@@ -783,7 +783,7 @@ static void test_scram_dynamic(void **state)
 	assert_int_equal(auth_hello(&cfg, "realm1", d, 9, NULL, &ids, &st, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_DYNAMIC);
 	assert_null(extra);
-	args = auth_dynamic_args(&st, d, NULL);
+	args = auth_dynamic_args(&st, d, NULL, NULL);
 	assert_string_equal(json_string_value(json_array_get(args, 1)), "user");
 	assert_string_equal(wamp_dict_str(json_array_get(args, 2), "authmethod", ""), "scram");
 	json_decref(args);
@@ -847,6 +847,127 @@ static void test_scram_dynamic(void **state)
 	auth_config_clear(&cfg);
 }
 
+/* Dynamic tls (Crossbar's): the authenticator is asked with the certificate's CN as authid
+ * and the transport's certificate facts in details.transport.client_cert / peer_cert, never
+ * what HELLO claims (its own "transport", authid, authextra), never the channel binding;
+ * its answer (a role, or {role, authid, extra}) completes the login, an unusable one
+ * refuses it; without a verified certificate the method is not chosen at all (nobody is
+ * asked). */
+static void test_tls_dynamic(void **state)
+{
+	struct auth_config cfg = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra = NULL, *args, *details, *transport, *answer;
+	uint8_t sha1[20], chan[32];
+	json_t *cert = json_pack("{s:s, s:{s:s}, s:{s:s}, s:i}", "sha1", "E0:E1:E2",
+	                         "subject", "cn", "device-7", "issuer", "cn", "wampd test CA",
+	                         "serial", 4660);
+	struct auth_transport tr = {.tls_cn = "device-7", .cert_sha1 = sha1, .channel_id = chan,
+	                            .cert = cert};
+	/* a HELLO claiming someone else's certificate, authid and the router's own keys */
+	json_t *d = json_pack("{s:[s], s:s, s:{s:s}, s:{s:{s:s, s:{s:s}}}, s:i, s:s}",
+	                      "authmethods", "tls", "authid", "admin", "authextra", "cn", "admin",
+	                      "transport", "client_cert", "sha1", "00:11:22", "subject", "cn",
+	                      "admin", "session", 999, "authmethod", "ticket");
+	const char *answers[] = {"\"device\"", "{\"role\": \"backend\", \"authid\": \"client_0\", "
+	                         "\"extra\": {\"a\": 1}}"};
+	char *text;
+
+	(void)state;
+	memset(sha1, 0xe0, sizeof(sha1));
+	memset(chan, 0xc7, sizeof(chan));
+	cfg.m[AUTH_TLS].enabled = true;
+	assert_false(auth_config_asks(&cfg)); /* static: no authenticator sees a certificate */
+	assert_false(auth_config_asks(NULL));
+	cfg.m[AUTH_TLS].dynamic = true;
+	assert_true(auth_config_asks(&cfg));
+
+	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra,
+		                            &id), WAMPD_OK);
+		assert_int_equal(step, AUTH_STEP_DYNAMIC);
+		assert_null(extra);
+		args = auth_dynamic_args(&st, d, &tr, NULL);
+		assert_non_null(args);
+		assert_string_equal(json_string_value(json_array_get(args, 0)), "realm1");
+		assert_string_equal(json_string_value(json_array_get(args, 1)), "device-7"); /* CN */
+		details = json_array_get(args, 2);
+		assert_int_equal(wamp_dict_int(details, "session", 0), 42);
+		assert_string_equal(wamp_dict_str(details, "authmethod", ""), "tls");
+		transport = json_object_get(details, "transport");
+		assert_int_equal(json_object_size(transport), 2); /* no channel_id, nothing else */
+		assert_true(json_equal(json_object_get(transport, "client_cert"), cert));
+		assert_true(json_equal(json_object_get(transport, "peer_cert"), cert));
+		/* the channel binding appears nowhere (its hex, either case, or its base64) */
+		text = json_dumps(args, 0);
+		assert_null(strstr(text, "c7c7c7c7"));
+		assert_null(strstr(text, "C7C7C7C7"));
+		assert_null(strstr(text, "x8fHx8fH"));
+		free(text);
+		json_decref(args);
+		answer = json_loads(answers[i], JSON_DECODE_ANY, NULL);
+		assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id), WAMPD_OK);
+		assert_int_equal(step, AUTH_STEP_WELCOME);
+		assert_null(extra);
+		assert_string_equal(id.authid, i == 0 ? "device-7" : "client_0");
+		assert_string_equal(id.authrole, i == 0 ? "device" : "backend");
+		assert_string_equal(id.authmethod, "tls");
+		assert_string_equal(id.authprovider, "dynamic");
+		if (i == 0)
+			assert_null(id.authextra);
+		else
+			assert_int_equal(wamp_dict_int(id.authextra, "a", 0), 1);
+		json_decref(answer);
+		auth_identity_clear(&id);
+		auth_pending_clear(&st);
+	}
+
+	/* unusable answers refuse: no role, a role that is no string, not a role or dict */
+	for (const char *const *bad = (const char *const[]){"{\"authid\": \"x\"}",
+	     "{\"role\": 7}", "7", "[\"device\"]", "null", NULL}; *bad; bad++) {
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra,
+		                            &id), WAMPD_OK);
+		answer = json_loads(*bad, JSON_DECODE_ANY, NULL);
+		assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id),
+		                 WAMPD_ERR_AUTH_FAILED);
+		assert_null(id.authid);
+		json_decref(answer);
+		auth_pending_clear(&st);
+	}
+
+	/* no verified certificate (plain, or TLS without one): tls is no method to choose, so
+	 * HELLO is refused before any authenticator is asked, whatever it claims */
+	for (int plain = 0; plain < 2; plain++) {
+		struct auth_transport none = {.channel_id = plain ? NULL : chan};
+
+		assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &none, &ids, &st, &step, &extra,
+		                            &id), WAMPD_ERR_NO_AUTH_METHOD);
+		auth_pending_clear(&st);
+	}
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
+	                 WAMPD_ERR_NO_AUTH_METHOD);
+	auth_pending_clear(&st);
+	json_decref(d);
+
+	/* a client offering no method: tls (a verified certificate), asked likewise; another
+	 * method's authenticator sees no certificate claimed in HELLO either */
+	d = json_object();
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, &tr, &ids, &st, &step, &extra, &id),
+	                 WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_DYNAMIC);
+	args = auth_dynamic_args(&st, d, NULL, "tkt");
+	transport = json_object_get(json_array_get(args, 2), "transport");
+	assert_true(json_is_null(json_object_get(transport, "client_cert")));
+	assert_true(json_is_null(json_object_get(transport, "peer_cert")));
+	json_decref(args);
+	auth_pending_clear(&st);
+	json_decref(d);
+	json_decref(cert);
+	auth_config_clear(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -862,6 +983,7 @@ int main(void)
 		cmocka_unit_test(test_tls_fingerprints),
 		cmocka_unit_test(test_dynamic_steps),
 		cmocka_unit_test(test_scram_dynamic),
+		cmocka_unit_test(test_tls_dynamic),
 	};
 
 	if (sodium_init() < 0)

@@ -117,7 +117,9 @@ static void test_realms_roles_history(void **state)
 		"  'roles': [{'name': 'user', 'authorizer': 'com.authz', 'x': 1, 'permissions':"
 		"   [{'uri': 'com.', 'match': 'prefix', 'allow': {'call': true}, 'cache': true,"
 		"     'y': 2}]}]},"
-		" {'name': 'other', 'store': {'type': 'redis'}}],"
+		" {'name': 'other', 'store': {'type': 'redis', 'path': 'p'}},"
+		" {'name': 'db', 'store': {'type': 'cfxdb', 'path': '../.db', 'maxsize': 1048576,"
+		"   'buffer-flush': 250, 'event-history': [{'uri': 'd.', 'match': 'prefix'}]}}],"
 		" 'transports': [{'type': 'websocket', 'endpoint': {'type': 'tcp', 'port': 9000,"
 		"  'interface': '127.0.0.1'}}]}]}",
 		"{'listeners': [{'type': 'websocket', 'port': 9000, 'host': '127.0.0.1', 'path': '*'}],"
@@ -126,7 +128,9 @@ static void test_realms_roles_history(void **state)
 		"   {'uri': 'com.one', 'limit': 7}],"
 		"  'roles': [{'name': 'user', 'authorizer': 'com.authz', 'permissions':"
 		"   [{'uri': 'com.', 'match': 'prefix', 'allow': {'call': true}}]}]},"
-		" {'name': 'other'}]}",
+		" {'name': 'other'},"
+		" {'name': 'db', 'store': {'type': 'lmdb', 'path': '../.db', 'max_size': 1048576},"
+		"  'event_history': [{'uri': 'd.', 'match': 'prefix'}]}]}",
 		(const char *const[]){
 			"ignored: workers[0].realms[0].rlinks: router-to-router links are not supported "
 			"(one wampd process is one router: its router workers are merged)",
@@ -138,7 +142,11 @@ static void test_realms_roles_history(void **state)
 			"ignored: workers[0].realms[0].roles[0].x: not supported by wampd",
 			"ignored: workers[0].realms[0].roles[0].permissions[0].y: not supported by wampd",
 			"ignored: workers[0].realms[0].store.call-queue: queued calls are not supported",
-			"ignored: workers[0].realms[1].store.type: only the in-memory store exists",
+			"ignored: workers[0].realms[1].store.type: store type not supported (memory and "
+			"cfxdb are)",
+			"ignored: workers[0].realms[1].store.path: only for a cfxdb store",
+			"ignored: workers[0].realms[2].store.buffer-flush: wampd commits once per event "
+			"loop iteration (durable: false)",
 			NULL});
 }
 
@@ -202,6 +210,22 @@ static void test_websocket_transport(void **state)
 			"ignored: workers[0].transports[0].options.fail_by_drop: wampd closes with a close "
 			"frame (a violation: 1002)",
 			NULL});
+}
+
+/* A dynamic tls method (crossbar-examples' authentication/tls/dynamic) is served as it is:
+ * its authenticator is asked (before: type "refused", listed as not supported). */
+static void test_tls_dynamic_auth(void **state)
+{
+	(void)state;
+	expect_translation(
+		"{'workers': [{'type': 'router', 'realms': [{'name': 'realm1'}], 'transports': ["
+		" {'type': 'web', 'endpoint': {'type': 'tcp', 'port': 8080},"
+		"  'paths': {'ws': {'type': 'websocket', 'auth': {'tls': {'type': 'dynamic',"
+		"   'authenticator': 'com.example.authenticate'}}}}}]}]}",
+		"{'listeners': [{'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/ws',"
+		"  'auth': {'tls': {'type': 'dynamic', 'authenticator': 'com.example.authenticate'}}}],"
+		" 'realms': [{'name': 'realm1'}]}",
+		NONE);
 }
 
 /* allow_null_origin: "null" joins a list of origins that has no "*"; refusing it where
@@ -932,6 +956,7 @@ int main(void)
 		cmocka_unit_test(test_hello_world),
 		cmocka_unit_test(test_realms_roles_history),
 		cmocka_unit_test(test_websocket_transport),
+		cmocka_unit_test(test_tls_dynamic_auth),
 		cmocka_unit_test(test_null_origin),
 		cmocka_unit_test(test_tls_endpoint),
 		cmocka_unit_test(test_universal_transport),

@@ -653,6 +653,71 @@ static void test_transport_state_belongs_to_the_state_machine(void **state)
 	assert_null(proto_tls_cn(f->p[0].s));
 }
 
+/* Dynamic tls through the state machine: the authenticator is invoked with the certificate's
+ * CN and the facts the transport handed over (not the HELLO's claims); its role answer
+ * WELCOMEs, its ERROR ABORTs; a session without a certificate is refused without an
+ * invocation. The facts are the state machine's from the open on, freed at close. */
+static void test_tls_dynamic_authenticator(void **state)
+{
+	struct fixture *f = *state;
+	struct wamp_msg m;
+	json_t *args, *transport;
+	enum wampd_err err;
+	uint64_t inv;
+	const char *forged = "[1, \"realm1\", {\"authmethods\": [\"tls\"], \"authid\": \"admin\", "
+	                     "\"transport\": {\"client_cert\": {\"sha1\": \"00\", \"subject\": "
+	                     "{\"cn\": \"admin\"}}, \"peer_cert\": {\"sha1\": \"00\"}}}]";
+
+	f->auth.m[AUTH_TLS].enabled = true;
+	f->auth.m[AUTH_TLS].dynamic = true;
+	f->auth.m[AUTH_TLS].authenticator = strdup("com.authenticate.tls");
+	service(f, "com.authenticate.tls");
+	for (int round = 0; round < 2; round++) {
+		struct proto_peer peer = {.auth = &f->auth, .tls_cn = strdup("device-7"),
+		                          .tls_cert = json_pack("{s:s, s:{s:s}}", "sha1", "E0:E1",
+		                                                "subject", "cn", "device-7")};
+
+		proto_transport_closed(&f->rt, f->p[0].s);
+		fake_peer_destroy(&f->p[0]);
+		fake_peer_session(&f->p[0], WAMP_SER_JSON, &f->rt.metrics);
+		assert_true(proto_transport_open(&f->rt, f->p[0].s, &peer));
+		assert_null(peer.tls_cert); /* taken over */
+		feed(f, 0, "%s", forged);
+		expect(f, 1, WAMP_INVOCATION, &m);
+		inv = m.id[0];
+		args = wamp_payload_args(&m.payload, &err);
+		assert_string_equal(json_string_value(json_array_get(args, 1)), "device-7");
+		transport = json_object_get(json_array_get(args, 2), "transport");
+		assert_string_equal(wamp_dict_str(json_object_get(transport, "client_cert"), "sha1",
+		                                  ""), "E0:E1");
+		assert_string_equal(wamp_dict_str(json_object_get(transport, "peer_cert"), "sha1",
+		                                  ""), "E0:E1");
+		json_decref(args);
+		wamp_msg_clear(&m);
+		assert_int_equal(fake_peer_pending(&f->p[0]), 0); /* waiting for the answer */
+		if (round == 0) {
+			feed(f, 1, "[70, %llu, {}, [\"user\"]]", (unsigned long long)inv);
+			expect(f, 0, WAMP_WELCOME, &m);
+			assert_string_equal(wamp_dict_str(m.dict, "authid", ""), "device-7");
+			assert_string_equal(wamp_dict_str(m.dict, "authrole", ""), "user");
+			assert_string_equal(wamp_dict_str(m.dict, "authmethod", ""), "tls");
+			assert_string_equal(wamp_dict_str(m.dict, "authprovider", ""), "dynamic");
+		} else {
+			feed(f, 1, "[8, 68, %llu, {}, \"com.example.invalid_cert\"]",
+			     (unsigned long long)inv);
+			expect(f, 0, WAMP_ABORT, &m);
+			assert_string_equal(m.uri, "wamp.error.authentication_failed");
+		}
+		wamp_msg_clear(&m);
+	}
+	/* no certificate: refused at HELLO, the authenticator never invoked */
+	feed(f, 2, "%s", forged);
+	expect(f, 2, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, "wamp.error.no_matching_auth_method");
+	wamp_msg_clear(&m);
+	assert_int_equal(fake_peer_pending(&f->p[1]), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +728,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failures_per_address_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_such_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_authenticator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_dynamic_authenticator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_authenticator_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_guard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_deadline, setup, teardown),

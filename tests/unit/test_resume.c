@@ -602,13 +602,17 @@ static void test_cannot_resume_ends_old(void **state)
 }
 
 /* The transport opens p[who]'s session with `auth` and a verified client certificate
- * (common name cn, SHA-1 all `fp`, channel binding all `fp`), with the HELLO deadline or
- * not. */
+ * (common name cn, SHA-1 all `fp`, channel binding all `fp`, facts for dynamic
+ * authenticators {"sha1": "fp" in hex}), with the HELLO deadline or not. */
 static void open_tls_peer(struct fixture *f, int who, const struct auth_config *auth,
                           const char *cn, uint8_t fp, bool deadline)
 {
 	struct proto_peer peer = {.auth = auth, .tls_cn = strdup(cn), .tls_cert_sha1 = malloc(20),
 	                          .tls_channel_id = malloc(32), .hello_deadline = deadline};
+	char hex[3];
+
+	snprintf(hex, sizeof(hex), "%02x", fp);
+	peer.tls_cert = json_pack("{s:s}", "sha1", hex);
 
 	memset(peer.tls_cert_sha1, fp, 20);
 	memset(peer.tls_channel_id, fp, 32);
@@ -682,6 +686,78 @@ static void test_resume_takes_connection(void **state)
 	assert_false(f->p[1].closed);
 	fake_timers_advance(1);
 	assert_true(f->p[1].closed);
+}
+
+/* The dynamic authenticator p[2] serves: the next INVOCATION's details name the client
+ * certificate whose facts are {"sha1": sha1} and hold no resume token; it answers `role`. */
+static void authenticator_answers(struct fixture *f, const char *sha1, const char *role)
+{
+	struct wamp_msg m;
+	enum wampd_err err;
+	const json_t *d;
+	json_t *args;
+
+	expect(f, 2, WAMP_INVOCATION, &m);
+	args = wamp_payload_args(&m.payload, &err);
+	d = json_array_get(args, 2);
+	assert_string_equal(wamp_dict_str(json_object_get(json_object_get(d, "transport"),
+	                                                  "client_cert"), "sha1", ""), sha1);
+	assert_null(json_object_get(json_object_get(d, "resume"), "token"));
+	json_decref(args);
+	feed(f, 2, "[70, %llu, {}, [\"%s\"]]", (unsigned long long)m.id[0], role);
+	wamp_msg_clear(&m);
+}
+
+/*
+ * The certificate's facts a dynamic authenticator is shown move with the connection too:
+ * a resume authenticated by a dynamic tls authenticator (its answer resumes the session,
+ * from the dealer's dispatch), then a HELLO after GOODBYE on the new connection shows the
+ * new connection's certificate, not the old one's.
+ */
+static void test_resume_takes_certificate_facts(void **state)
+{
+	struct fixture *f = *state;
+	struct joined a;
+	struct session *s;
+	struct wamp_msg m;
+	char d[256];
+
+	f->auth.m[AUTH_TLS].enabled = true;
+	f->auth.m[AUTH_TLS].role = strdup("user");
+	f->auth2.m[AUTH_TLS].enabled = true;
+	f->auth2.m[AUTH_TLS].dynamic = true;
+	f->auth2.m[AUTH_TLS].authenticator = strdup("com.tlsauth");
+	join(f, 2, "");
+	feed(f, 2, "[64, 1, {}, \"com.tlsauth\"]");
+	expect(f, 2, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+
+	lose(f, 0);
+	open_tls_peer(f, 0, &f->auth, "dev", 0x11, false);
+	a = join(f, 0, "\"authmethods\": [\"tls\"], \"resumable\": true");
+	s = f->p[0].s;
+	lose(f, 0);
+	lose(f, 1);
+	open_tls_peer(f, 1, &f->auth2, "dev", 0x22, false);
+	snprintf(d, sizeof(d), "[1, \"realm1\", {\"authmethods\": [\"tls\"], \"resumable\": "
+	         "true, \"resume\": {\"session\": %llu, \"token\": \"%s\", \"received\": 0}}]",
+	         (unsigned long long)a.id, a.token);
+	proto_receive(&f->rt, f->p[1].s, (const uint8_t *)d, strlen(d));
+	authenticator_answers(f, "22", "user");
+	expect(f, 1, WAMP_WELCOME, &m);
+	assert_true(wamp_dict_bool(m.dict, "resumed", false));
+	wamp_msg_clear(&m);
+	assert_ptr_equal(f->p[1].s, s);
+	assert_int_equal(s->id, a.id);
+
+	feed(f, 1, "[6, {}, \"wamp.close.close_realm\"]");
+	expect(f, 1, WAMP_GOODBYE, &m);
+	wamp_msg_clear(&m);
+	feed(f, 1, "[1, \"realm1\", {\"authmethods\": [\"tls\"]}]");
+	authenticator_answers(f, "22", "user");
+	expect(f, 1, WAMP_WELCOME, &m);
+	assert_string_equal(wamp_dict_str(m.dict, "authid", ""), "dev");
+	wamp_msg_clear(&m);
 }
 
 static void test_kill_detached(void **state)
@@ -797,6 +873,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_takeover_half_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cannot_resume_ends_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_takes_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_takes_certificate_facts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_detached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_goodbye_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detached_counts, setup, teardown),
