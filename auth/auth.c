@@ -293,6 +293,9 @@ json_t *auth_dynamic_args(const struct auth_pending *st, const json_t *hello_det
 		json_decref(details);
 		return NULL;
 	}
+	/* a resume token is the client's bearer secret for its session (docs/resumption.md):
+	 * the authenticator is told a resume is asked (session, received), not the token */
+	json_object_del(json_object_get(details, "resume"), "token");
 	return json_pack("[s, s?, o]", st->realm, st->authid, details);
 }
 

@@ -161,6 +161,7 @@ wampc *wampc_new(const struct wampc_config *cfg, enum wampd_err *errp)
 	c->ping_interval = cfg->ping_interval;
 	c->ping_timeout = DEF(cfg->ping_timeout, cfg->ping_interval);
 	c->reconnect = cfg->reconnect;
+	c->resumable = cfg->resumable;
 	c->retry_initial = DEF(cfg->retry_initial, DEF_RETRY_INITIAL);
 	c->retry_max = DEF(cfg->retry_max, DEF_RETRY_MAX);
 	c->retry_jitter = cfg->retry_jitter > 100 ? 100 : DEF(cfg->retry_jitter, DEF_RETRY_JITTER);
@@ -209,6 +210,7 @@ static void really_free(wampc *c)
 		c->adapter_ops->free(c->adapter_state);
 	outq_clear(&c->sendq);
 	outq_clear(&c->offline);
+	resume_free(c);
 	rs_rx_clear(&c->rx);
 	free_requests(c);
 	handles_free_all(c);
@@ -306,6 +308,7 @@ void wampc_get_config(const wampc *c, struct wampc_config *cfg)
 	cfg->ping_interval = c->ping_interval;
 	cfg->ping_timeout = c->ping_timeout;
 	cfg->reconnect = c->reconnect;
+	cfg->resumable = c->resumable;
 	cfg->retry_initial = c->retry_initial;
 	cfg->retry_max = c->retry_max;
 	cfg->retry_jitter = c->retry_jitter;
@@ -481,6 +484,16 @@ static bool connected(const wampc *c)
 	return c->state >= ST_HANDSHAKE && c->state <= ST_CLOSING;
 }
 
+bool wampc_in_session(const wampc *c)
+{
+	return c->state == ST_JOINED || resume_suspended(c);
+}
+
+size_t wampc_backlog(const wampc *c)
+{
+	return c->rs && c->rs->log.bytes > c->sendq.bytes ? c->rs->log.bytes : c->sendq.bytes;
+}
+
 struct wamp_out *wampc_encode(wampc *c, const struct wamp_msg *m, enum wampd_err *err)
 {
 	return wamp_encode(c->ser, m, err);
@@ -488,7 +501,7 @@ struct wamp_out *wampc_encode(wampc *c, const struct wamp_msg *m, enum wampd_err
 
 enum wampd_err wampc_queue(wampc *c, struct wamp_out *o, bool force)
 {
-	if (!force && c->sendq.bytes >= c->max_queue_bytes) {
+	if (!force && wampc_backlog(c) >= c->max_queue_bytes) {
 		wamp_out_unref(o);
 		return WAMPD_ERR_LIMIT;
 	}
@@ -498,6 +511,16 @@ enum wampd_err wampc_queue(wampc *c, struct wamp_out *o, bool force)
 	}
 	if (c->framing == WAMPC_FRAMING_RAWSOCKET)
 		rs_prefix(wamp_out_data(o) - RS_PREFIX, RS_MSG, (uint32_t)o->len);
+	if (resume_logs(c, o)) {
+		if (!resume_log(c, o)) {
+			wamp_out_unref(o);
+			return WAMPD_ERR_NOMEM;
+		}
+		if (resume_suspended(c)) { /* written when the session is resumed */
+			wamp_out_unref(o);
+			return WAMPD_OK;
+		}
+	}
 	if (!outq_push(&c->sendq, o)) {
 		wamp_out_unref(o);
 		return WAMPD_ERR_NOMEM;
@@ -511,9 +534,9 @@ enum wampd_err wampc_send(wampc *c, const struct wamp_msg *m, bool force)
 	enum wampd_err err;
 	struct wamp_out *o;
 
-	if (!connected(c) || c->state == ST_CLOSING)
+	if ((!connected(c) || c->state == ST_CLOSING) && !resume_suspended(c))
 		return WAMPD_ERR_TRANSPORT_LOST;
-	if (!force && c->sendq.bytes >= c->max_queue_bytes)
+	if (!force && wampc_backlog(c) >= c->max_queue_bytes)
 		return WAMPD_ERR_LIMIT; /* before paying for the encoding */
 	if (!(o = wamp_encode(c->ser, m, &err)))
 		return err;
@@ -659,6 +682,10 @@ enum wampd_err wampc_leave(wampc *c, const char *reason)
 	case ST_BACKOFF:
 		c->state = ST_IDLE;
 		c->t_state = 0;
+		if (resume_suspended(c)) { /* the suspended session ends here */
+			wampc_set_close_reason(c, uri, NULL);
+			wampc_session_over(c, false);
+		}
 		break;
 	default:
 		break;
@@ -795,6 +822,7 @@ static const struct in_op {
 	[WAMP_UNREGISTERED] = {handles_on_unmade, IN_SESSION},
 	[WAMP_INVOCATION] = {rpc_on_invocation, IN_SESSION},
 	[WAMP_INTERRUPT] = {rpc_on_interrupt, IN_SESSION},
+	[WAMP_ACK] = {resume_on_ack, IN_SESSION}, /* a resumable session's only */
 };
 
 /* ERROR for a PUBLISH or a CALL: its reply (the error URI, details and payload) to the
@@ -857,6 +885,8 @@ static void handle_message(wampc *c, const uint8_t *data, size_t len)
 		return;
 	}
 	op = &in_ops[m.type];
+	if (c->rs && c->state == ST_JOINED && m.type != WAMP_ACK)
+		resume_received(c); /* counted before it can end the session */
 	if (c->state == ST_GOODBYE && m.type != WAMP_GOODBYE && m.type != WAMP_ABORT) {
 		/* leaving: answers and events that crossed our GOODBYE are dropped */
 	} else if (!op->fn || !(op->states & S(c->state))) {
@@ -1033,25 +1063,12 @@ static uint32_t backoff_delay(wampc *c)
 	return (uint32_t)d;
 }
 
-void wampc_transport_closed(wampc *c)
+/* Take every request in flight out of the tables (offline publications stay): a list
+ * through tnext, for report_lost. */
+static struct wampc_req *take_lost(wampc *c)
 {
-	struct wampc_req *lost = NULL, *req, *next;
-	struct wampc_session_info info = {.event = WAMPC_LEFT};
-	bool was_joined = c->session != 0;
+	struct wampc_req *lost = NULL, *req;
 
-	if (c->state == ST_IDLE || c->state == ST_BACKOFF)
-		return;
-	wampc_hold(c);
-	/* the connection's state (its channel binding included) */
-	wampc_set_channel_binding(c, NULL);
-	rs_rx_clear(&c->rx);
-	c->hs_in_len = c->hs_out_len = c->hs_out_off = 0;
-	pubsub_lost(c);   /* unsent PUBLISHes back to the offline queue (before the requests) */
-	outq_clear(&c->sendq);
-	c->out_off = 0;
-	rpc_lost(c);
-	handles_lost(c);
-	/* the requests in flight, taken out of the tables before any callback runs */
 	for (uint32_t i = 0; i < c->reqs.cap; i++) {
 		if (!c->reqs.keys[i])
 			continue;
@@ -1064,6 +1081,69 @@ void wampc_transport_closed(wampc *c)
 	}
 	for (req = lost; req; req = req->tnext)
 		wampc_req_unlink(c, req);
+	return lost;
+}
+
+/* What the session's end does to the application: the requests of lost end, then
+ * WAMPC_LEFT with the close reason, whether the connection had opened (connected) and what
+ * the adapter said of it (transport_error, then forgotten). */
+static void report_lost(wampc *c, struct wampc_req *lost, bool reconnecting, bool connected)
+{
+	struct wampc_session_info info = {.event = WAMPC_LEFT};
+	struct wampc_req *req, *next;
+
+	for (req = lost; req; req = next) {
+		next = req->tnext;
+		req_lost[req->kind](c, req);
+		free(req);
+	}
+	info.reason = c->close_reason ? c->close_reason : wampd_err_uri(WAMPD_ERR_TRANSPORT_LOST);
+	info.details = (const wampc_value *)c->close_details;
+	info.reconnecting = reconnecting;
+	info.connected = connected;
+	info.transport_error = c->transport_error;
+	wampc_session_event(c, &info);
+	free(c->close_reason);
+	free(c->transport_error);
+	json_decref(c->close_details);
+	c->close_reason = NULL;
+	c->transport_error = NULL;
+	c->close_details = NULL;
+}
+
+/* Everything the session held, taken apart (no callbacks yet): unsent publications back
+ * to the offline queue, owed invocations and router ids forgotten, requests taken out. */
+static struct wampc_req *session_end(wampc *c)
+{
+	pubsub_lost(c, c->rs ? &c->rs->log : &c->sendq);
+	rpc_lost(c);
+	handles_lost(c);
+	resume_free(c);
+	return take_lost(c);
+}
+
+void wampc_session_over(wampc *c, bool reconnecting)
+{
+	report_lost(c, session_end(c), reconnecting, c->opened);
+}
+
+void wampc_transport_closed(wampc *c)
+{
+	struct wampc_req *lost = NULL;
+	bool was_joined = c->session != 0, kept, suspended = resume_suspended(c), opened;
+
+	if (c->state == ST_IDLE || c->state == ST_BACKOFF)
+		return;
+	wampc_hold(c);
+	/* the connection's state (its channel binding included) */
+	wampc_set_channel_binding(c, NULL);
+	rs_rx_clear(&c->rx);
+	c->hs_in_len = c->hs_out_len = c->hs_out_off = 0;
+	/* a resumable session lives on (its replay log has what the queue had) */
+	if (!(kept = resume_on_closed(c, was_joined)))
+		lost = session_end(c);
+	outq_clear(&c->sendq);
+	c->out_off = 0;
 	/* the next state */
 	c->session = 0;
 	if (was_joined)
@@ -1080,26 +1160,31 @@ void wampc_transport_closed(wampc *c)
 		c->t_state = wampc_now(c) + backoff_delay(c);
 		c->attempts++;
 	}
-	/* then the callbacks */
-	for (req = lost; req; req = next) {
-		next = req->tnext;
-		req_lost[req->kind](c, req);
-		free(req);
+	if (kept && c->state == ST_IDLE) { /* no attempt left (max_retries): it cannot resume */
+		lost = session_end(c);
+		kept = false;
 	}
-	info.reason = c->close_reason ? c->close_reason : wampd_err_uri(WAMPD_ERR_TRANSPORT_LOST);
-	info.details = (const wampc_value *)c->close_details;
-	info.reconnecting = c->state == ST_BACKOFF || c->state == ST_CONNECT;
 	c->reconnect_now = false;
-	info.connected = c->opened;
-	info.transport_error = c->transport_error;
+	opened = c->opened;
 	c->opened = false;
-	wampc_session_event(c, &info);
-	free(c->close_reason);
-	free(c->transport_error);
-	json_decref(c->close_details);
-	c->close_reason = NULL;
-	c->transport_error = NULL;
-	c->close_details = NULL;
+	/* then the callbacks */
+	if (!kept) {
+		report_lost(c, lost, c->state == ST_BACKOFF || c->state == ST_CONNECT, opened);
+	} else if (!suspended) {
+		struct wampc_session_info info = {.event = WAMPC_SUSPENDED, .session = c->rs->session,
+		                                  .reconnecting = true,
+		                                  .reason = wampd_err_uri(WAMPD_ERR_TRANSPORT_LOST)};
+
+		wampc_session_event(c, &info);
+	}
+	if (kept) {
+		free(c->close_reason);
+		free(c->transport_error);
+		json_decref(c->close_details);
+		c->close_reason = NULL;
+		c->transport_error = NULL;
+		c->close_details = NULL;
+	}
 	wampc_release(c);
 }
 
@@ -1123,6 +1208,8 @@ int64_t wampc_next_timeout(const wampc *c)
 		t = p;
 	if (c->thead && (!t || c->thead->deadline < t))
 		t = c->thead->deadline;
+	if ((p = resume_deadline(c)) && (!t || p < t))
+		t = p;
 	if (!t)
 		return -1;
 	now = wampc_now(c);
@@ -1168,9 +1255,10 @@ void wampc_tick(wampc *c)
 			c->ping_sent = now;
 		}
 	}
+	resume_tick(c, now);
 	while ((req = c->thead) && req->deadline <= now && !c->free_pending) {
 		wampc_req_unlink(c, req);
-		if (c->state == ST_JOINED) {
+		if (wampc_in_session(c)) {
 			json_t *o = json_pack("{s:s}", "mode", "killnowait");
 			struct wamp_msg m = {.type = WAMP_CANCEL, .id = {req->id}, .dict = o};
 

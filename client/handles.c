@@ -176,7 +176,7 @@ struct handle *handle_add(wampc *c, enum handle_kind kind, const char *uri,
 	h->id = h->req = 0;
 	h->confirmed = false;
 	wampc_hold(c);
-	if (c->state == ST_JOINED && (*err = make(c, h, false)) != WAMPD_OK) {
+	if (wampc_in_session(c) && (*err = make(c, h, false)) != WAMPD_OK) {
 		free(h);
 		wampc_release(c);
 		return NULL;
@@ -198,7 +198,7 @@ enum wampd_err handle_remove(wampc *c, struct handle *h, enum handle_kind kind,
 	if (!h || h->kind != kind || (h->state != H_ACTIVE && h->state != H_INACTIVE))
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	wampc_hold(c);
-	if (c->state == ST_JOINED && h->id && h->state == H_ACTIVE && !h->same &&
+	if (wampc_in_session(c) && h->id && h->state == H_ACTIVE && !h->same &&
 	    handle_by_id(c, kind, h->id) == h) {
 		/* the last local one: the router is told, h ends with its answer */
 		if ((err = unmake(c, kind, h->id, h, fn, ud, false)) == WAMPD_OK) {

@@ -11,7 +11,9 @@
  * order, before anything new. When a connection ends, the PUBLISHes still in the send queue
  * (not, or not completely, written) go back to the offline queue, as far as it has room,
  * so a publication is lost only when the router may have had it already or the queue is
- * full.
+ * full. A resumable session loses none: while suspended its publications go into its
+ * replay log (resume.c) and are written when it resumes; if it cannot resume, those the
+ * router did not acknowledge go back to the offline queue.
  *
  * An acknowledged publication has a request record (its answer's callback); one that is
  * not needs only a request id. Options made only of the three flags (acknowledge,
@@ -125,7 +127,7 @@ enum wampd_err wampc_publish(wampc *c, const char *topic, const struct wampc_pub
                              const struct wampc_payload *p, wampc_reply_fn fn, void *ud,
                              uint64_t *request)
 {
-	bool joined = c->state == ST_JOINED, ack = o && o->acknowledge;
+	bool joined = wampc_in_session(c), ack = o && o->acknowledge;
 	struct wamp_msg m = {.type = WAMP_PUBLISH};
 	struct wampc_req *req = NULL;
 	struct wamp_out *out;
@@ -141,7 +143,7 @@ enum wampd_err wampc_publish(wampc *c, const char *topic, const struct wampc_pub
 	if (!joined && !c->offline_max)
 		return WAMPD_ERR_TRANSPORT_LOST;
 	if ((ack && c->n_calls >= c->max_pending) ||
-	    (joined && c->sendq.bytes >= c->max_queue_bytes))
+	    (joined && wampc_backlog(c) >= c->max_queue_bytes))
 		return WAMPD_ERR_LIMIT;
 	if (!publish_options(c, o, &m.dict, &shared)) {
 		if (!shared)
@@ -232,12 +234,12 @@ void pubsub_flush_offline(wampc *c)
 			((struct wampc_req *)(uintptr_t)c->reqs.vals[i])->offline = false;
 }
 
-void pubsub_lost(wampc *c)
+void pubsub_lost(wampc *c, const struct outq *q)
 {
-	/* only a joined session has PUBLISHes in the send queue, and then the offline queue
-	 * is empty (flushed at WELCOME): they go back in their order */
-	for (uint32_t i = 0; i < c->sendq.n; i++) {
-		struct wamp_out *o = c->sendq.v[(c->sendq.head + i) & (c->sendq.cap - 1)];
+	/* only a session has PUBLISHes in its queue or log, and then the offline queue is
+	 * empty (flushed at WELCOME): they go back in their order */
+	for (uint32_t i = 0; i < q->n; i++) {
+		struct wamp_out *o = q->v[(q->head + i) & (q->cap - 1)];
 
 		if (o->type != WAMP_PUBLISH || !c->offline_max)
 			continue;

@@ -40,9 +40,9 @@ static enum wampd_err call_in(wampc *c, const char *procedure, const struct wamp
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	if (!(c->roles & WAMPC_ROLE_CALLER))
 		return WAMPD_ERR_FEATURE_NOT_SUPPORTED;
-	if (c->state != ST_JOINED)
+	if (!wampc_in_session(c))
 		return WAMPD_ERR_TRANSPORT_LOST;
-	if (c->n_calls >= c->max_pending || c->sendq.bytes >= c->max_queue_bytes)
+	if (c->n_calls >= c->max_pending || wampc_backlog(c) >= c->max_queue_bytes)
 		return WAMPD_ERR_LIMIT;
 	if (o)
 		ok = (!o->timeout || opt_set(&m.dict, "timeout", json_integer(o->timeout))) &&

@@ -219,7 +219,8 @@ enum wampd_err session_hello(wampc *c)
 	     ((c->authmethods == WAMPC_AUTH_ANONYMOUS && !c->authid) ||
 	      json_object_set_new(d, "authmethods", json_incref(methods)) == 0) &&
 	     (!c->authid || json_object_set_new(d, "authid", json_string(c->authid)) == 0) &&
-	     (!extra || json_object_set_new(d, "authextra", json_incref(extra)) == 0);
+	     (!extra || json_object_set_new(d, "authextra", json_incref(extra)) == 0) &&
+	     resume_hello(c, d);
 	if (ok) {
 		m.dict = d;
 		err = wampc_send(c, &m, true);
@@ -267,11 +268,37 @@ void session_on_welcome(wampc *c, struct wamp_msg *m)
 {
 	struct wampc_session_info info = {.event = WAMPC_JOINED};
 
+	switch (resume_on_welcome(c, m)) {
+	case RW_FAILED:
+		wampc_fail(c, WAMPD_ERR_PROTOCOL, "WELCOME resumed with an impossible count", true);
+		return;
+	case RW_RESUMED: /* the same session: nothing to restore, nothing lost */
+		c->session = m->id[0];
+		c->state = ST_JOINED;
+		c->t_state = 0;
+		c->attempts = 0;
+		c->stats.resumes++;
+		pubsub_flush_offline(c);
+		info.event = WAMPC_RESUMED;
+		info.session = c->session;
+		info.details = (const wampc_value *)m->dict;
+		wampc_session_event(c, &info);
+		return;
+	case RW_OVER: /* the router has no such session any more: it ended while we were away */
+		wampc_set_close_reason(c, wampd_err_uri(WAMPD_ERR_TRANSPORT_LOST), NULL);
+		wampc_session_over(c, true);
+		if (c->state != ST_HELLO)
+			return; /* the application left in its callback */
+		break;
+	case RW_NONE:
+		break;
+	}
 	c->session = m->id[0];
 	c->state = ST_JOINED;
 	c->t_state = 0;
 	c->attempts = 0;
 	c->stats.joins++;
+	resume_start(c, m); /* before anything is sent: it is all counted */
 	handles_restore(c);
 	pubsub_flush_offline(c);
 	info.session = c->session;
@@ -286,6 +313,7 @@ void session_on_welcome(wampc *c, struct wamp_msg *m)
 
 void session_on_abort(wampc *c, struct wamp_msg *m)
 {
+	resume_refused(c); /* an ABORT answering a resume: that session is over */
 	wampc_set_close_reason(c, m->uri, m->dict);
 	wampc_close(c);
 }

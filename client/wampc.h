@@ -45,7 +45,10 @@
  *    again everything the application holds (the handles stay valid; the router's ids
  *    change). Publications made while there is no session wait in a bounded offline queue
  *    (the application chooses what is dropped when it is full; drops are counted). Calls
- *    in flight when the connection drops end with wamp.close.transport_lost.
+ *    in flight when the connection drops end with wamp.close.transport_lost. Beyond what
+ *    WAMP allows today: with wampc_config.resumable and a router that offers it
+ *    (docs/resumption.md) the session itself survives: the engine resumes it on the new
+ *    connection and nothing in flight is lost or repeated (WAMPC_SUSPENDED, WAMPC_RESUMED).
  *
  * OWNERSHIP AND FAILURE RULES (every function below states its own)
  *
@@ -296,6 +299,13 @@ enum wampc_session_event {
 	WAMPC_REVOKED,        /* the router ended subscription/registration `uri` itself
 	                         (UNSUBSCRIBED/UNREGISTERED with Details); the handle stays,
 	                         inactive */
+	WAMPC_SUSPENDED,      /* a resumable session lost its connection: the router keeps it,
+	                         the engine reconnects to resume it; requests made meanwhile
+	                         wait in its replay log, calls in flight keep waiting */
+	WAMPC_RESUMED,        /* the suspended session continues on a new connection (details:
+	                         the WELCOME's): nothing was lost or repeated either way. If it
+	                         cannot resume, WAMPC_LEFT comes instead, then WAMPC_JOINED of a
+	                         new session, as after any lost connection */
 };
 struct wampc_session_info {
 	enum wampc_session_event event;
@@ -413,6 +423,10 @@ struct wampc_config {
 	uint32_t retry_max;      /* the cap (default 30000) */
 	uint32_t retry_jitter;   /* percent of the delay taken off at random (default 50) */
 	uint32_t max_retries;    /* consecutive failed attempts before giving up (0: never) */
+	bool resumable;          /* with reconnect: ask for a resumable session (a router that
+	                            offers it keeps the session across a lost connection, for
+	                            its resume window; docs/resumption.md). What the router has
+	                            not acknowledged counts toward max_queue_bytes */
 
 	/* offline publications */
 	size_t offline_queue_bytes;  /* 0: none (publishing without a session fails) */
@@ -449,10 +463,11 @@ enum wampd_err wampc_start(wampc *c);
 enum wampd_err wampc_leave(wampc *c, const char *reason);
 
 /* Drop the connection now, without GOODBYE (a session ends: WAMPC_LEFT with
- * wamp.close.transport_lost, reconnecting), and connect again at once, without backoff and
- * whatever wampc_config.reconnect says (e.g. the application learned that the network
- * changed). Without a connection: the attempt starts now. Subscriptions and registrations
- * are restored after the new WELCOME, as after any reconnect. WAMPD_OK. */
+ * wamp.close.transport_lost, reconnecting; a resumable session with reconnect is
+ * WAMPC_SUSPENDED instead and resumed on the new connection), and connect again at once,
+ * without backoff and whatever wampc_config.reconnect says (e.g. the application learned
+ * that the network changed). Without a connection: the attempt starts now. Subscriptions
+ * and registrations are restored after the new WELCOME, as after any reconnect. WAMPD_OK. */
 enum wampd_err wampc_reconnect(wampc *c);
 
 /* true while a session is established (between WELCOME and its end). */
@@ -475,6 +490,7 @@ struct wampc_stats {
 	uint64_t offline_bytes;     /* bytes in the offline queue now */
 	uint64_t queue_bytes;       /* bytes in the send queue now */
 	uint64_t restored;          /* subscriptions + registrations made again after a rejoin */
+	uint64_t resumes;           /* sessions resumed after a lost connection */
 };
 void wampc_get_stats(const wampc *c, struct wampc_stats *st);
 

@@ -9,6 +9,7 @@
  *   handles.c   subscriptions and registrations: made, restored, ended, revoked
  *   pubsub.c    publisher (and the offline queue), events
  *   rpc.c       caller, and the callee's invocations
+ *   resume.c    resumable sessions: counts, the replay log, ACK, suspend and resume
  *   tables.c    the id -> value hash every table of ids uses, and the FIFO of messages
  *   value.c     the value API (over jansson, the project's dict type)
  *   url.c       wampc_url_parse: the URL forms every adapter understands
@@ -136,6 +137,22 @@ enum cstate {
 
 #define CRYPTOSIGN_SEED_LEN 32
 
+/* A resumable session's state (resume.c; docs/resumption.md): allocated at a WELCOME with
+ * resumable, freed when the session is over. */
+struct client_resume {
+	uint64_t session;          /* the session to resume */
+	char *token;               /* its resume token (a secret: wiped when replaced, freed) */
+	uint32_t window_ms;        /* how long the router keeps it (WELCOME resume_window_s) */
+	struct outq log;           /* messages sent and not acknowledged (references) */
+	uint64_t sent, received;   /* messages since WELCOME (ACKs not counted) */
+	uint64_t acked;            /* the count of our last ACK (or of the resume HELLO) */
+	int64_t ack_due;           /* when the delayed ACK is due; 0: none */
+	int64_t give_up;           /* suspended: the router has forgotten it by then */
+	struct wamp_out *ack_out;  /* our last ACK (a reference): one queued at a time */
+	bool suspended;            /* DISCONNECTED-RESUMABLE: no connection, the session lives */
+	bool refused;              /* the router answered our resume with ABORT */
+};
+
 struct wampc {
 	enum cstate state;
 	bool leaving;              /* no reconnect after this connection */
@@ -161,6 +178,7 @@ struct wampc {
 	enum wampc_drop offline_drop;
 	uint32_t join_timeout, goodbye_timeout, ping_interval, ping_timeout;
 	bool reconnect;
+	bool resumable;            /* ask for resumable sessions */
 	uint32_t retry_initial, retry_max, retry_jitter, max_retries;
 	wampc_session_fn on_session;
 	void *ud;
@@ -201,6 +219,7 @@ struct wampc {
 	struct handle *dead;       /* unlinked handles, freed when no callback runs */
 	struct idmap invs;         /* invocation request id -> registration id << 1 | progress */
 	struct outq offline;       /* encoded PUBLISHes waiting for a session */
+	struct client_resume *rs;  /* a resumable session's state, or NULL */
 	json_t *opt_progress;      /* {"progress": true}, made at the first progressive YIELD */
 	json_t *opt_publish[8];    /* PUBLISH.Options without lists, by acknowledge | exclude_me
 	                              false | retain (pubsub.c), each made at its first use */
@@ -214,6 +233,16 @@ struct wampc {
 
 /* --- engine.c --- */
 int64_t wampc_now(const wampc *c);
+/* May requests be made now: joined, or suspended (they wait in the replay log)? */
+bool wampc_in_session(const wampc *c);
+/* Bytes waiting to be sent or acknowledged: what max_queue_bytes bounds (the send queue,
+ * or a resumable session's replay log when that is longer). */
+size_t wampc_backlog(const wampc *c);
+/* The session is over (its connection ended, or its resumption failed): unsent
+ * publications back to the offline queue, requests in flight end with
+ * wamp.close.transport_lost, router ids forgotten, the resume state freed, WAMPC_LEFT
+ * (with reconnecting) reported. */
+void wampc_session_over(wampc *c, bool reconnecting);
 /* (wampc_hold/wampc_release, wampc.h, bracket everything that may run callbacks: the
  * outermost release performs a deferred wampc_free, or else runs the adapter's update.) */
 /* Encode m and queue it. force: ignore the send queue's bound (the engine's own messages:
@@ -286,14 +315,44 @@ void handles_req_lost(wampc *c, struct wampc_req *req);
 void handles_free_all(wampc *c);
 void handles_free_dead(wampc *c);
 
+/* --- resume.c: resumable sessions --- */
+/* Does wampc_queue log o (a message of a resumable session, not the HELLO/AUTHENTICATE/
+ * ABORT of a connection attempt), and is it then held there only (suspended)? */
+bool resume_logs(const wampc *c, const struct wamp_out *o);
+bool resume_suspended(const wampc *c);
+/* Log o (takes a reference of its own). false on NOMEM. */
+bool resume_log(wampc *c, struct wamp_out *o);
+/* HELLO.Details: resumable, and resume {session, token, received} when suspended. */
+bool resume_hello(wampc *c, json_t *details);
+enum resume_welcome { RW_NONE, RW_RESUMED, RW_OVER, RW_FAILED };
+/* A WELCOME: RW_RESUMED (the log after the router's count is queued again), RW_OVER (a
+ * suspended session was not resumed: it is over), RW_NONE (nothing was suspended), or
+ * RW_FAILED (resumed with an impossible count: a protocol violation). */
+enum resume_welcome resume_on_welcome(wampc *c, struct wamp_msg *m);
+/* After a new session's WELCOME: keep its resume state when it is resumable. */
+void resume_start(wampc *c, struct wamp_msg *m);
+/* A message received in the session (not ACK): counted, acknowledged in time. */
+void resume_received(wampc *c);
+void resume_on_ack(wampc *c, struct wamp_msg *m);
+/* The router answered a resume with ABORT. */
+void resume_refused(wampc *c);
+/* The connection is gone: true when the session lives on (suspended now or still). */
+bool resume_on_closed(wampc *c, bool was_joined);
+/* The next resume timer (ACK due, giving up), 0: none; and running it. */
+int64_t resume_deadline(const wampc *c);
+void resume_tick(wampc *c, int64_t now);
+/* Free the resume state (the token wiped). */
+void resume_free(wampc *c);
+
 /* --- pubsub.c --- */
 void pubsub_on_published(wampc *c, struct wamp_msg *m);
 void pubsub_on_event(wampc *c, struct wamp_msg *m);
 /* The offline queue to the send queue (after WELCOME). */
 void pubsub_flush_offline(wampc *c);
-/* The connection is gone: the PUBLISHes not written go back to the offline queue (as far
- * as it has room; acknowledgements of the others end with transport_lost). */
-void pubsub_lost(wampc *c);
+/* The session is gone: the PUBLISHes of q (the send queue: not written; a resumable
+ * session's log: not acknowledged) go back to the offline queue (as far as it has room;
+ * acknowledgements of the others end with transport_lost). */
+void pubsub_lost(wampc *c, const struct outq *q);
 
 /* --- rpc.c --- */
 void rpc_on_result(wampc *c, struct wamp_msg *m);

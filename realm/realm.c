@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "realm/backplane.h"
 #include "realm/meta.h"
+#include "realm/replay.h"
 
 void realms_init(struct realms *rs, const struct realm_limits *limits, struct metrics *metrics,
                  struct ids_gen *ids)
@@ -171,6 +172,7 @@ void realm_leave(struct session *s)
 	          (unsigned long long)s->id, r->name, s->authid ? s->authid : "",
 	          s->ops->address(s->peer), (long long)(clock_wall_ms() - s->joined_at_ms));
 	s->id = 0; /* a later session on the same transport gets a new id */
+	replay_stop(s, &r->owner->timers); /* not resumable once it has left */
 }
 
 json_t *realm_session_details(const struct session *s)
@@ -185,6 +187,8 @@ json_t *realm_session_details(const struct session *s)
 		json_object_set_new(d, "transport", t);
 	if (d && s->authextra)
 		json_object_set(d, "authextra", s->authextra);
+	if (d && s->resume && s->resume->detached)
+		json_object_set_new(d, "detached", json_true());
 	return d;
 }
 

@@ -66,6 +66,10 @@ struct realm {
 	char *name;
 	enum uri_rule uri_rule;
 	int64_t call_timeout_ms;  /* default CALL timeout (0: none) */
+	struct {                  /* resumable sessions (docs/resumption.md, realm/replay.h) */
+		uint32_t window_s;    /* how long a detached session is kept; 0: not offered */
+		size_t max_bytes;     /* bound of a session's replay log, encoded bytes */
+	} resume;
 	struct realms *owner;
 
 	struct session *sessions; /* hash by id (session->hh) */
@@ -184,7 +188,8 @@ enum wampd_err realm_authorize_now(struct realm *r, const char *authrole, const 
  * authorizer's answers kept for its retries are forgotten. Cheap when there are none. */
 void realm_authorize_settled(struct session *s);
 
-/* The session details the meta API and authorizers see (new reference). */
+/* The session details the meta API and authorizers see (new reference); a detached
+ * resumable session has "detached": true. */
 json_t *realm_session_details(const struct session *s);
 
 /* The live session with id `id` in realm r, or NULL. */

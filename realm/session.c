@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/wassert.h"
+#include "realm/replay.h"
 #include "realm/backplane.h"
 
 struct session *session_new(const struct peer_ops *ops, void *peer, enum wamp_ser ser,
@@ -33,6 +34,7 @@ void session_free(struct session *s)
 	if (!s)
 		return;
 	WAMPD_ASSERT(!s->proto); /* proto_transport_closed() first (session.h) */
+	WAMPD_ASSERT(!s->resume); /* realm_leave stopped it (its timers are the realm's) */
 	backplane_session_free(s->bp);
 	free(s->authid);
 	free(s->authrole);
@@ -123,7 +125,8 @@ enum wampd_err session_send(struct session *s, struct wamp_out *out)
 
 	if (s->state == SESSION_CLOSING)
 		return WAMPD_OK;
-	if ((err = s->ops->send(s->peer, out)) == WAMPD_OK)
+	err = s->resume ? replay_send(s, out) : s->ops->send(s->peer, out);
+	if (err == WAMPD_OK)
 		metrics_count_type(s->metrics->msgs_out, out->type);
 	return err;
 }
@@ -142,8 +145,7 @@ enum wampd_err session_send_msg(struct session *s, const struct wamp_msg *msg)
 		          s->ops->address(s->peer), wampd_err_str(err));
 		return err;
 	}
-	if ((err = s->ops->send(s->peer, out)) == WAMPD_OK)
-		metrics_count_type(s->metrics->msgs_out, out->type);
+	err = session_send(s, out);
 	wamp_out_unref(out);
 	return err;
 }

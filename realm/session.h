@@ -32,6 +32,8 @@ struct bp_session;
 struct sub_member;
 struct reg_member;
 struct pending_call;
+struct session_resume;
+struct session;
 
 enum session_state {
 	SESSION_OPEN = 0,        /* transport up, no WAMP session: only HELLO is valid */
@@ -78,6 +80,10 @@ struct peer_ops {
 	/* The transport's kind for metrics and the status page ("websocket", "rawsocket");
 	 * a static string, or NULL (shown as "other"). */
 	const char *kind;
+	/* Resumable sessions (router/core/resume.c): the connection carries session s from now
+	 * on instead of the one it has (NULL: none; it is closing). Optional: a transport
+	 * without it cannot carry a resumed session, and its sessions are not resumable. */
+	void (*adopt)(void *peer, struct session *s);
 };
 
 struct session {
@@ -152,6 +158,10 @@ struct session {
 	 */
 	struct proto_state *proto;
 	struct bp_session *bp;
+
+	/* a resumable session's counts, replay log and token (realm/replay.h): allocated at
+	 * WELCOME when resumption was negotiated, freed when it leaves its realm; else NULL */
+	struct session_resume *resume;
 };
 
 /*
@@ -183,7 +193,8 @@ void session_adopt_identity(struct session *s, struct auth_identity *id);
  */
 enum wampd_err session_send_msg(struct session *s, const struct wamp_msg *msg);
 
-/* Queue an already encoded message (must be in s->ser); see peer_ops.send. */
+/* Queue an already encoded message (must be in s->ser); see peer_ops.send. A resumable
+ * session (s->resume) logs it too (replay_send): while detached it goes only there. */
 enum wampd_err session_send(struct session *s, struct wamp_out *out);
 
 /*

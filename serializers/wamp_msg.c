@@ -29,6 +29,7 @@ static const struct wamp_schema schemas[WAMP_TYPE__MAX + 1] = {
 	[WAMP_CHALLENGE] = {"CHALLENGE", {F_STR, F_DICT}, 3, 3, false},
 	[WAMP_AUTHENTICATE] = {"AUTHENTICATE", {F_STR, F_DICT}, 3, 3, false},
 	[WAMP_GOODBYE] = {"GOODBYE", {F_DICT, F_URI}, 3, 3, false},
+	[WAMP_ACK] = {"ACK", {F_ID}, 2, 2, true},
 	[WAMP_ERROR] = {"ERROR", {F_INT, F_ID, F_DICT, F_URI, F_P}, 5, 7, false},
 	[WAMP_PUBLISH] = {"PUBLISH", {F_ID, F_DICT, F_URI, F_P}, 4, 6, false},
 	[WAMP_PUBLISHED] = {"PUBLISHED", {F_ID, F_ID}, 3, 3, false},

@@ -18,6 +18,7 @@
  *   CHALLENGE    [4,  AuthMethod|string, Extra|dict]                 uri, dict
  *   AUTHENTICATE [5,  Signature|string, Extra|dict]                  uri, dict
  *   GOODBYE      [6,  Details|dict, Reason|uri]                      dict, uri
+ *   ACK          [7,  Received|integer]                              id[0] (may be 0)
  *   ERROR        [8,  REQUEST.Type|int, REQUEST.Request|id, Details|dict, Error|uri, P]
  *                                                                    id[0], id[1], dict, uri
  *   PUBLISH      [16, Request|id, Options|dict, Topic|uri, P]        id[0], dict, uri
@@ -43,6 +44,11 @@
  * or, instead of both, one transparent binary Payload (end-to-end encrypted or passthru
  * payloads as Autobahn sends them: a msgpack bin / JSON "\u0000"+base64 string), kept in
  * the args span with payload.transparent set.
+ *
+ * ACK is not in the WAMP specification: it is wampd's proposal for resumable sessions
+ * (docs/resumption.md; type 7 was HEARTBEAT in early v2 drafts and has been free since).
+ * Received is a count of messages in [0, 2^53], read as an id that may be 0. Only a
+ * session that negotiated `resumable` may send or receive it.
  */
 #ifndef WAMPD_SERIALIZERS_WAMP_MSG_H
 #define WAMPD_SERIALIZERS_WAMP_MSG_H
@@ -59,6 +65,7 @@ enum wamp_type {
 	WAMP_CHALLENGE = 4,
 	WAMP_AUTHENTICATE = 5,
 	WAMP_GOODBYE = 6,
+	WAMP_ACK = 7,           /* resumable sessions (docs/resumption.md) */
 	WAMP_ERROR = 8,
 	WAMP_PUBLISH = 16,
 	WAMP_PUBLISHED = 17,

@@ -557,6 +557,9 @@ static void cli_on_session(wampc *wc, const struct wampc_session_info *info, voi
 		break;
 	case WAMPC_RESTORE_FAILED:
 		break; /* no reconnect: no restore */
+	case WAMPC_SUSPENDED:
+	case WAMPC_RESUMED:
+		break; /* not resumable (wampc_config.resumable unset): never */
 	}
 }
 

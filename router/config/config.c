@@ -526,6 +526,26 @@ static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
 	return true;
 }
 
+/* "resume": {"window_s": 30, "max_bytes": 1048576}: resumable sessions offered
+ * (docs/resumption.md); no "resume" key: not offered. */
+static bool cfg_resume(struct cfg_ctx *c, json_t *v, const char *path, struct realm_config *out)
+{
+	static const char *const keys[] = {"window_s", "max_bytes", NULL};
+	uint64_t window = 30, max_bytes = 1u << 20;
+	char where[128];
+
+	snprintf(where, sizeof(where), "%s.resume", path);
+	if (!json_is_object(v))
+		return cfg_fail(c, where, "must be an object {\"window_s\", \"max_bytes\"}");
+	if (!cfg_check_keys(c, where, v, keys) ||
+	    !cfg_uint(c, v, where, "window_s", 1, 86400, &window) ||
+	    !cfg_uint(c, v, where, "max_bytes", 1024, UINT64_C(1) << 34, &max_bytes))
+		return false;
+	out->resume_window_s = (uint32_t)window;
+	out->resume_max_bytes = max_bytes;
+	return true;
+}
+
 /* "store": {"type": "memory" | "lmdb" | "redis", "path", "max_size", "durable"} */
 static bool cfg_store(struct cfg_ctx *c, json_t *o, const char *realm_path,
                       struct store_config *out)
@@ -569,7 +589,7 @@ static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct rea
 	static const char *const keys[] = {"name", "uri_check", "call_timeout", "max_retained",
 	                                   "max_retained_bytes", "event_history",
 	                                   "max_history_bytes", "roles", "authorizer_cache_ttl",
-	                                   "store", NULL};
+	                                   "store", "resume", NULL};
 	const char *name = NULL, *check = "loose";
 	uint64_t call_timeout = 0, max_retained = BROKER_DEFAULT_MAX_RETAINED, cache_ttl = 60000;
 	uint64_t retained_bytes = BROKER_DEFAULT_MAX_RETAINED_BYTES;
@@ -599,6 +619,8 @@ static bool cfg_realm(struct cfg_ctx *c, json_t *r, const char *path, struct rea
 	out->max_history_bytes = history_bytes;
 	if (json_object_get(r, "event_history") &&
 	    !cfg_history(c, json_object_get(r, "event_history"), path, out))
+		return false;
+	if (json_object_get(r, "resume") && !cfg_resume(c, json_object_get(r, "resume"), path, out))
 		return false;
 	if (json_object_get(r, "store") && !cfg_store(c, json_object_get(r, "store"), path,
 	                                               &out->store))

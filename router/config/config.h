@@ -177,6 +177,8 @@ struct realm_config {
 	size_t nhistory;
 	struct store_config store;          /* where retained events and history are kept */
 	struct authz_config authz;          /* roles (none: everything allowed) */
+	uint32_t resume_window_s;           /* resumable sessions: window (0: not offered) */
+	uint64_t resume_max_bytes;          /* ... and the bound of a session's replay log */
 };
 
 /* The admin HTTP listener (router/admin/admin.c): metrics, health, status page. */

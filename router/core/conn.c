@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "router/core/protocol.h"
+#include "router/core/resume.h"
 
 bool conn_admit(struct router *rt, const char *kind, const char *addr)
 {
@@ -59,13 +60,18 @@ void conn_close(struct conn *c, int code, const char *reason, bool now)
 	c->ops->close(c, code, reason, now);
 }
 
-bool conn_queue(struct conn *c, struct wamp_out *out)
+static bool conn_queue_within(struct conn *c, struct wamp_out *out, size_t max_bytes)
 {
-	if (!outq_push(&c->q, out, c->rt->cfg.send_queue_bytes))
+	if (!outq_push(&c->q, out, max_bytes))
 		return false;
 	if (c->q.count == 1 && c->ops->kick)
 		c->ops->kick(c);
 	return true;
+}
+
+bool conn_queue(struct conn *c, struct wamp_out *out)
+{
+	return conn_queue_within(c, out, c->rt->cfg.send_queue_bytes);
 }
 
 enum wampd_err conn_send(struct conn *c, struct wamp_out *out)
@@ -74,15 +80,19 @@ enum wampd_err conn_send(struct conn *c, struct wamp_out *out)
 
 	if (c->closing)
 		return WAMPD_OK; /* going away; its client is told by the close */
-	if (!conn_queue(c, out)) {
+	/* what a resumable session is sent is in its replay log too, bounded there
+	 * (resume.max_bytes, realm/replay.h): the queue holds references to those buffers, so
+	 * its own bound would only refuse the replay of a log it cannot hold */
+	if (!conn_queue_within(c, out, c->session && c->session->resume ? SIZE_MAX
+	                                                                : rt->cfg.send_queue_bytes)) {
 		int fd = c->ops->fd ? c->ops->fd(c) : -1;
 
 		wlog_warn(c->ops->kind, "slow consumer: send queue over %zu bytes, closing "
 		          "session=%llu peer=%s queued=%u", rt->cfg.send_queue_bytes,
 		          c->session ? (unsigned long long)c->session->id : 0ULL, c->addr, c->q.count);
 		rt->stats.slow_consumer_closes++;
-		if (c->session)
-			c->session->state = SESSION_CLOSING;
+		if (c->session && !c->session->resume)
+			c->session->state = SESSION_CLOSING; /* a resumable one detaches, log intact */
 		if (fd >= 0)
 			outq_reset_on_close(fd);
 		conn_close(c, 1008 /* policy violation */, "send queue limit", true);
@@ -103,6 +113,11 @@ enum wampd_err conn_peer_send(void *peer, struct wamp_out *out)
 void conn_peer_close(void *peer, int code, const char *reason, bool now)
 {
 	conn_close(peer, code, reason, now);
+}
+
+void conn_peer_adopt(void *peer, struct session *s)
+{
+	((struct conn *)peer)->session = s;
 }
 
 const char *conn_peer_address(void *peer)
@@ -135,6 +150,7 @@ void conn_shutdown_all(struct router *rt)
 {
 	struct conn *c, *tmp;
 
+	resume_end_all(rt); /* detached sessions have no connection to say goodbye on */
 	DL_FOREACH_SAFE(rt->conns, c, tmp)
 		if (c->session)
 			proto_shutdown(rt, c->session);

@@ -12,7 +12,7 @@
  *   - sending (conn_send): the session's bounded send queue (router/core/outq.c); a message
  *     that would take it over limits.send_queue_bytes closes the connection at once as a
  *     slow consumer (one log line, one counter, the socket reset), never buffered or
- *     dropped silently;
+ *     dropped silently (a resumable session keeps it in its replay log and detaches);
  *   - the realm's peer interface (conn_peer_ops): every session's peer is its conn.
  * The core has no libwebsockets in it: a transport's operations do the I/O.
  *
@@ -117,6 +117,9 @@ enum wampd_err conn_peer_send(void *peer, struct wamp_out *out);
 void conn_peer_close(void *peer, int code, const char *reason, bool now);
 const char *conn_peer_address(void *peer);
 json_t *conn_peer_transport(void *peer);
+/* peer_ops.adopt of the transports that can carry a resumed session (WebSocket,
+ * RawSocket): the connection's session becomes s (router/core/resume.c). */
+void conn_peer_adopt(void *peer, struct session *s);
 #define CONN_PEER_OPS(k)                                                                    \
 	{                                                                                   \
 		.send = conn_peer_send, .close = conn_peer_close, .address = conn_peer_address, \
@@ -127,7 +130,7 @@ json_t *conn_peer_transport(void *peer);
 void conn_queue_stats(const struct router *rt, size_t *sum, size_t *max);
 
 /* Shutdown: every session is told goodbye (proto_shutdown); a connection without one is
- * closed at once. */
+ * closed at once; detached resumable sessions end. */
 void conn_shutdown_all(struct router *rt);
 
 /* The process is going away with these still open: mark them closing, so nothing more is

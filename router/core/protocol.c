@@ -9,7 +9,10 @@
  * What the state machine keeps per session is its own (struct proto_state, s->proto; realm/
  * does not know its layout): one block, allocated when the transport opens the session
  * (or at its first message), freed in proto_transport_closed(). The authentication in
- * progress lives inside it, so a HELLO costs no allocation of its own.
+ * progress lives inside it, so a HELLO costs no allocation of its own. A resumable session
+ * whose transport is lost keeps it while detached (router/core/resume.c); a resume swaps
+ * its connection facts with the new connection's session (proto_take_connection), which
+ * is then freed with the old ones once the dispatch is over (proto_free_replaced).
  */
 #include "router/core/protocol.h"
 
@@ -22,6 +25,8 @@
 #include "common/metrics.h"
 #include "common/wassert.h"
 #include "router/core/procguard.h"
+#include "router/core/resume.h"
+#include "realm/replay.h"
 
 struct parked_msg;
 
@@ -209,6 +214,45 @@ const char *proto_tls_cn(const struct session *s)
 	return s->proto ? s->proto->tls_cn : NULL;
 }
 
+const json_t *proto_hello_details(const struct session *s)
+{
+	return s->proto ? s->proto->hello_details : NULL;
+}
+
+struct router *proto_router(const struct session *s)
+{
+	return s->proto->rt;
+}
+
+void proto_take_connection(struct session *to, struct session *from)
+{
+	struct proto_state *t = to->proto, *f = from->proto, keep = *t;
+
+	WAMPD_ASSERT(t && f && t->rt == f->rt);
+	t->auth = f->auth;
+	t->tls_cn = f->tls_cn;
+	t->tls_cert_sha1 = f->tls_cert_sha1;
+	t->tls_channel_id = f->tls_channel_id;
+	t->tls_cert = f->tls_cert;
+	t->hello_deadline = f->hello_deadline;
+	f->auth = keep.auth;
+	f->tls_cn = keep.tls_cn; /* freed with from */
+	f->tls_cert_sha1 = keep.tls_cert_sha1;
+	f->tls_channel_id = keep.tls_channel_id;
+	f->tls_cert = keep.tls_cert;
+	f->hello_deadline = keep.hello_deadline;
+}
+
+/* After a dispatch: a session whose connection went to the session it resumed
+ * (resume_replaced) is spent, and freed here, never inside the dispatch that resumed. */
+static void proto_free_replaced(struct router *rt, struct session *s)
+{
+	if (!resume_replaced(s))
+		return;
+	proto_transport_closed(rt, s);
+	session_free(s);
+}
+
 /* What the transport of ps knows about its client, for auth/ (borrowing from ps). */
 static struct auth_transport proto_auth_transport(const struct proto_state *ps)
 {
@@ -222,6 +266,7 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 {
 	struct wamp_msg welcome = {.type = WAMP_WELCOME};
 	const struct authz_role *role = NULL;
+	struct session_resume *rs;
 	enum wampd_err err;
 
 	proto_auth_done(s->proto);
@@ -235,6 +280,20 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 			return WAMPD_ERR_NO_SUCH_ROLE;
 		}
 	}
+	if (json_object_get(s->proto->hello_details, "resume")) {
+		struct session *resumed;
+
+		switch (resume_session(rt, s, r, proto_welcome_details, &resumed)) {
+		case RESUME_REFUSED:
+			return WAMPD_ERR_AUTH_FAILED;
+		case RESUME_RESUMED: /* s is spent: proto_free_replaced, once the dispatch is over */
+			proto_hello_timer_stop(rt, s->proto);
+			rt->metrics.auth_ok[proto_auth_method_index(s)]++;
+			return WAMPD_OK;
+		case RESUME_NEW:
+			break;
+		}
+	}
 	if ((err = realm_join(r, s)) != WAMPD_OK)
 		return err;
 	proto_hello_timer_stop(rt, s->proto);
@@ -245,7 +304,9 @@ static enum wampd_err proto_welcome(struct router *rt, struct session *s, struct
 		realm_leave(s);
 		return WAMPD_ERR_NOMEM;
 	}
+	rs = resume_offer(rt, s, r, welcome.dict);
 	session_send_msg(s, &welcome);
+	s->resume = rs; /* counted and logged from here on: WELCOME is not */
 	json_decref(welcome.dict);
 	/* HELLO.Details served authentication only: an idle session should not keep them */
 	json_decref(s->proto->hello_details);
@@ -340,6 +401,8 @@ static void proto_auth_answer(void *ctx, enum wampd_err err, const char *error_u
 	auth_identity_clear(&id);
 	if (err != WAMPD_OK)
 		proto_auth_failed(rt, s, err, "the authenticator's answer was not accepted");
+	else
+		proto_free_replaced(rt, s);
 }
 
 /* Ask the method's authenticator procedure about the pending authentication. */
@@ -517,6 +580,8 @@ static enum wampd_err proto_dispatch(struct router *rt, struct session *s,
 		return dealer_error(&r->dealer, s, msg);
 	case WAMP_CANCEL:
 		return dealer_cancel(&r->dealer, s, msg);
+	case WAMP_ACK: /* only on a session that negotiated resumable */
+		return s->resume ? replay_ack(s, msg->id[0]) : WAMPD_ERR_PROTOCOL;
 	case WAMP_GOODBYE:
 		return proto_goodbye(rt, s);
 	case WAMP_ABORT:
@@ -696,6 +761,7 @@ void proto_receive(struct router *rt, struct session *s, const uint8_t *buf, siz
 		return;
 	}
 	proto_process(rt, s, buf, len, NULL);
+	proto_free_replaced(rt, s);
 }
 
 static void proto_process(struct router *rt, struct session *s, const uint8_t *buf, size_t len,
@@ -744,6 +810,8 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 		}
 		break;
 	case SESSION_ESTABLISHED:
+		if (s->resume && !replayed && msg.type != WAMP_ACK)
+			replay_received(s); /* counted once, before it can end the session */
 		err = refused != WAMPD_OK ? proto_refused(s, &msg, refused, why)
 		                          : proto_dispatch(rt, s, &msg);
 		if (err == WAMPD_ERR_PROTOCOL && !why[0])
@@ -790,6 +858,9 @@ void proto_transport_closed(struct router *rt, struct session *s)
 {
 	struct proto_state *ps = s->proto;
 
+	if (resume_detach(rt, s))
+		return; /* kept for its client to resume: the connection no longer has it, the
+		           state machine's state stays with the session */
 	if (ps) {
 		if (ps->auth_call) {
 			dealer_forget_internal(ps->auth_call);
@@ -807,7 +878,8 @@ void proto_transport_closed(struct router *rt, struct session *s)
 		free(ps->tls_channel_id);
 		json_decref(ps->tls_cert);
 		free(ps);
-		s->proto = NULL; /* gone before the realm forgets s: nothing can resume it */
+		s->proto = NULL; /* gone before the realm forgets s: nothing replays its parked
+		                    requests (proto_resume) */
 	}
 	realm_leave(s);
 	s->state = SESSION_CLOSING;

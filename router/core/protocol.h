@@ -11,6 +11,9 @@
  *   ESTABLISHED --ABORT--> CLOSING (no reply)
  *   ESTABLISHED --router shutdown--> SHUTTING_DOWN (GOODBYE system_shutdown) --GOODBYE--> CLOSING
  *   any --protocol violation--> CLOSING (ABORT wamp.error.protocol_violation)
+ *   ESTABLISHED, resumable --transport lost--> still ESTABLISHED, detached (no transport;
+ *     router/core/resume.h) --resume HELLO on a new connection--> attached to it
+ *                                              --window, kill, log bound--> ended
  */
 #ifndef WAMPD_ROUTER_PROTOCOL_H
 #define WAMPD_ROUTER_PROTOCOL_H
@@ -65,8 +68,33 @@ bool proto_transport_open(struct router *rt, struct session *s, struct proto_pee
  * as the session's state), or NULL. */
 const char *proto_tls_cn(const struct session *s);
 
-/* The transport is gone (or going): the state machine's state of s is freed (s->proto
- * NULL), the realm forgets s. The caller frees s afterwards (session_free). */
+/* HELLO.Details of s as its client sent them, until its WELCOME (borrowed), else NULL. */
+const json_t *proto_hello_details(const struct session *s);
+
+/* The router whose state machine runs s (s->proto must exist: an opened or running
+ * session). */
+struct router *proto_router(const struct session *s);
+
+/*
+ * Resumption (router/core/resume.c): `from` (a new connection's session, authenticated,
+ * never joined) hands its connection's facts to `to` (the established session it resumes,
+ * whose connection is gone or being replaced): the listener's authentication, the TLS
+ * identity (CN, certificate SHA-1, channel binding, the certificate's facts for dynamic
+ * authenticators) and the HELLO deadline rule. `to`'s old
+ * connection's facts go to `from` and are freed with it (proto_transport_closed). What
+ * belongs to the session rather than its connection stays: `to`'s requests parked for an
+ * authorizer and their timer, `from`'s HELLO.Details and HELLO timer. Both must have their
+ * state (s->proto); nothing is allocated, nothing fails.
+ */
+void proto_take_connection(struct session *to, struct session *from);
+
+/*
+ * The transport is gone (or going): the state machine's state of s is freed (s->proto
+ * NULL), the realm forgets s. The caller frees s afterwards (session_free), reading its
+ * connection's session pointer again: a resumable session is detached instead
+ * (router/core/resume.h), keeping its state, and the connection lets go of it
+ * (peer_ops.adopt NULL), so the transport's session_free(c->conn.session) frees nothing.
+ */
 void proto_transport_closed(struct router *rt, struct session *s);
 
 /* Router shutdown: GOODBYE wamp.close.system_shutdown to an established session (state

@@ -40,6 +40,8 @@ bool router_init(struct router *rt, struct config *cfg, const struct store_type 
 		if (!r)
 			goto fail;
 		r->call_timeout_ms = rc->call_timeout_ms;
+		r->resume.window_s = rc->resume_window_s;
+		r->resume.max_bytes = (size_t)rc->resume_max_bytes;
 		r->broker.store->limits = (struct store_limits){rc->max_retained,
 		                                                rc->max_retained_bytes,
 		                                                rc->max_history_bytes};

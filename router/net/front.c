@@ -481,6 +481,11 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			return http_conn_writeable(c->http);
 		return c->raw ? raw_conn_writeable(c->raw) : 0;
 	case LWS_CALLBACK_RAW_CLOSE:
+		/* the address's place first: a resumable session that detaches takes it over
+		 * (router/core/resume.c), as a WebSocket connection's does */
+		if (c->counted)
+			iplimit_conn_close(t->ipl, c->ip);
+		c->counted = false;
 		if (c->raw)
 			raw_conn_closed(c->raw);
 		c->raw = NULL;
@@ -489,9 +494,6 @@ int front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		c->http = NULL;
 		free(c->buf);
 		c->buf = NULL;
-		if (c->counted)
-			iplimit_conn_close(t->ipl, c->ip);
-		c->counted = false;
 		return 0;
 	default:
 		return 0;

@@ -128,6 +128,7 @@ static const struct peer_ops raw_peer_ops = {
 	.address = conn_peer_address,
 	.transport = conn_peer_transport,
 	.kind = "rawsocket",
+	.adopt = conn_peer_adopt, /* can carry a resumed session */
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -304,7 +305,7 @@ void raw_conn_closed(struct raw_conn *c)
 {
 	if (c->conn.session) {
 		proto_transport_closed(c->conn.rt, c->conn.session);
-		session_free(c->conn.session);
+		session_free(c->conn.session); /* NULL if it was detached (resumable) */
 	}
 	conn_release(&c->conn);
 	rs_rx_clear(&c->rx);
@@ -409,10 +410,10 @@ int raw_tls_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	case LWS_CALLBACK_RAW_CLOSE:
 		if (!p)
 			return 0; /* closed before it was adopted */
+		if (p->counted) /* first: a detaching session takes the place over (resume.c) */
+			iplimit_conn_close(t->ipl, p->ip);
 		if (p->raw)
 			raw_conn_closed(p->raw);
-		if (p->counted)
-			iplimit_conn_close(t->ipl, p->ip);
 		lws_set_opaque_user_data(wsi, NULL);
 		free(p);
 		return 0;

@@ -108,7 +108,14 @@ static const struct conn_ops ws_conn_ops = {
 	.transport = ws_transport,
 };
 
-static const struct peer_ops ws_peer_ops = CONN_PEER_OPS("websocket");
+static const struct peer_ops ws_peer_ops = {
+	.send = conn_peer_send,
+	.close = conn_peer_close,
+	.address = conn_peer_address,
+	.transport = conn_peer_transport,
+	.kind = "websocket",
+	.adopt = conn_peer_adopt, /* can carry a resumed session */
+};
 
 /* -------------------------------------------------------------------------------- */
 /* connection lifecycle                                                               */
@@ -178,11 +185,12 @@ static void ws_closed(struct ws_conn *c)
 		iplimit_conn_close(&rt->ipl, ip);
 		c->ip_counted = false;
 	}
-	if (!c->conn.session)
-		return;
-	proto_transport_closed(rt, c->conn.session);
-	session_free(c->conn.session);
-	c->conn.session = NULL;
+	if (c->conn.session) {
+		proto_transport_closed(rt, c->conn.session);
+		session_free(c->conn.session); /* NULL if it was detached (resumable) */
+		c->conn.session = NULL;
+	}
+	/* also when its session resumed elsewhere (adopted away): it was opened with one */
 	conn_release(&c->conn);
 	free(c->rx);
 	c->rx = NULL;

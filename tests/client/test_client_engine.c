@@ -16,9 +16,12 @@
  * forwarding, reconnect timing (backoff, jitter, cap, max_retries, reset on WELCOME), the
  * restore of subscriptions and registrations, the offline queue and its drop policies,
  * RawSocket PING/PONG and the keepalive, back-pressure, message framing, freeing the
- * client from a callback, and the value API. And what adapters rely on: the URL forms, the
- * adapter slot and its update hook, wampc_hold/wampc_release, the transport error text
- * and the channel binding's lifetime, the configuration view, the tls method.
+ * client from a callback, the value API, and resumable sessions (counts, ACK both ways,
+ * suspend on a lost link, the resume HELLO, the exact replay, and every way a resume ends:
+ * not resumed, refused, the window passed, a GOODBYE; wampc_reconnect resumes). And what
+ * adapters rely on: the URL forms, the adapter slot and its update hook,
+ * wampc_hold/wampc_release, the transport error text and the channel binding's lifetime,
+ * the configuration view, the tls method.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,7 +55,7 @@ struct fake {
 	enum rs_frame frame_type;
 	bool handshake_done;
 	/* what the callbacks saw */
-	int joined, left, restore_failed, revoked;
+	int joined, left, restore_failed, revoked, suspended, resumed;
 	uint64_t session;
 	bool reconnecting, connected;
 	char reason[128], uri[128], authid[64], transport_error[128];
@@ -113,6 +116,14 @@ static void on_session(wampc *c, const struct wampc_session_info *info, void *ud
 		f->revoked++;
 		snprintf(f->reason, sizeof(f->reason), "%s", info->reason ? info->reason : "");
 		snprintf(f->uri, sizeof(f->uri), "%s", info->uri);
+		break;
+	case WAMPC_SUSPENDED:
+		f->suspended++;
+		f->session = info->session;
+		break;
+	case WAMPC_RESUMED:
+		f->resumed++;
+		f->session = info->session;
 		break;
 	}
 	if (f->free_in_callback) {
@@ -2004,6 +2015,14 @@ static void test_config_view(void **state)
 	assert_string_equal(v.tls.server_name, "r");
 	assert_true(v.tls.channel_binding);
 	assert_false(v.tls.insecure);
+	assert_false(v.resumable);
+	fake_free(f);
+	/* a resumable client says so */
+	cfg = (struct wampc_config){.reconnect = true, .resumable = true};
+	f = fake_new(&cfg);
+	wampc_get_config(f->c, &v);
+	assert_true(v.reconnect);
+	assert_true(v.resumable);
 	fake_free(f);
 }
 
@@ -2324,6 +2343,373 @@ static void test_payload_decode(void **state)
 	fake_free(f);
 }
 
+
+/* ----------------------------------------------------------------- resumable sessions */
+
+/* Connect and join as session 42 with a resumable WELCOME carrying token `tok`. */
+static void join_resumable(struct fake *f, const char *tok)
+{
+	struct wamp_msg m;
+
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	assert_true(wamp_dict_bool(m.dict, "resumable", false));
+	assert_null(json_object_get(m.dict, "resume"));
+	wamp_msg_clear(&m);
+	sendf(f, "[2, 42, {\"authid\": \"dev\", \"authrole\": \"r\", \"resumable\": true, "
+	         "\"resume-token\": \"%s\", \"resume_window_s\": 30, \"roles\": {}}]", tok);
+	assert_true(wampc_joined(f->c));
+}
+
+/* After a lost link: the backoff passes, the adapter connects, HELLO asks to resume. */
+static void expect_resume_hello(struct fake *f, const char *tok, long long received)
+{
+	struct wamp_msg m;
+	const json_t *r;
+
+	f->now += wampc_next_timeout(f->c);
+	wampc_tick(f->c);
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	r = json_object_get(m.dict, "resume");
+	assert_non_null(r);
+	assert_int_equal(wamp_dict_int(r, "session", 0), 42);
+	assert_string_equal(wamp_dict_str(r, "token", ""), tok);
+	assert_int_equal(wamp_dict_int(r, "received", -1), received);
+	assert_true(wamp_dict_bool(m.dict, "resumable", false));
+	wamp_msg_clear(&m);
+}
+
+static struct fake *resumable_client(void)
+{
+	struct wampc_config cfg = {.reconnect = true, .resumable = true, .retry_initial = 10,
+	                           .retry_jitter = 1};
+	struct fake *f = fake_new(&cfg);
+
+	wampc_start(f->c);
+	join_resumable(f, "tok1");
+	return f;
+}
+
+/* wampc_reconnect on a resumable session (a changed network): the session is suspended,
+ * not ended, the new connection is made at once (no backoff), and it resumes there. */
+static void test_resume_reconnect_now(void **state)
+{
+	struct fake *f = resumable_client();
+	struct wamp_msg m;
+	const json_t *r;
+	wampc_sub *sub;
+
+	wampc_subscribe(f->c, "com.t", NULL, on_event, f, NULL, NULL, &sub);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[33, %llu, 5]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	assert_int_equal(wampc_reconnect(f->c), WAMPD_OK);
+	expect_nothing(f); /* no GOODBYE */
+	close_transport(f);
+	assert_int_equal(f->suspended, 1);
+	assert_int_equal(f->left, 0);
+	assert_int_equal(wampc_want(f->c), WAMPC_WANT_CONNECT); /* at once */
+	open_transport(f);
+	expect(f, WAMP_HELLO, &m);
+	r = json_object_get(m.dict, "resume");
+	assert_int_equal(wamp_dict_int(r, "session", 0), 42);
+	assert_string_equal(wamp_dict_str(r, "token", ""), "tok1");
+	assert_int_equal(wamp_dict_int(r, "received", -1), 1);
+	wamp_msg_clear(&m);
+	sendf(f, "[2, 42, {\"resumed\": true, \"resume-token\": \"tok2\", \"received\": 1}]");
+	assert_int_equal(f->resumed, 1);
+	assert_int_equal(f->left, 0);
+	assert_true(wampc_joined(f->c));
+	expect_nothing(f); /* the SUBSCRIBE arrived: not sent again, nor restored */
+	sendf(f, "[36, 5, 300, {}, [\"e1\"]]");
+	assert_int_equal(f->events, 1);
+	fake_free(f);
+}
+
+static void test_resume_acks(void **state)
+{
+	struct fake *f = resumable_client();
+	struct wamp_msg m;
+	wampc_sub *sub;
+
+	wampc_subscribe(f->c, "com.t", NULL, on_event, f, NULL, NULL, &sub);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[33, %llu, 5]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	/* SUBSCRIBED and 30 events: 31 received, not yet acknowledged */
+	for (int i = 0; i < 30; i++)
+		sendf(f, "[36, 5, %d, {}, [%d]]", 100 + i, i);
+	expect_nothing(f);
+	sendf(f, "[36, 5, 200, {}]");
+	expect(f, WAMP_ACK, &m);
+	assert_int_equal(m.id[0], 32);
+	wamp_msg_clear(&m);
+	/* one more: acknowledged a second later */
+	sendf(f, "[36, 5, 201, {}]");
+	assert_int_equal(wampc_next_timeout(f->c), 1000);
+	f->now += 999;
+	wampc_tick(f->c);
+	expect_nothing(f);
+	f->now += 1;
+	wampc_tick(f->c);
+	expect(f, WAMP_ACK, &m);
+	assert_int_equal(m.id[0], 33);
+	wamp_msg_clear(&m);
+	/* the router's ACK: for what was sent (the SUBSCRIBE), not more */
+	sendf(f, "[7, 1]");
+	sendf(f, "[7, 1]");
+	send_fails(f, WAMPD_ERR_PROTOCOL, "[7, 2]");
+	expect_abort(f, "wamp.error.protocol_violation");
+	fake_free(f);
+}
+
+static void test_resume_ack_needs_resumable(void **state)
+{
+	struct fake *f = joined(NULL);
+
+	send_fails(f, WAMPD_ERR_PROTOCOL, "[7, 0]");
+	expect_abort(f, "wamp.error.protocol_violation");
+	fake_free(f);
+}
+
+static void test_resume_replays(void **state)
+{
+	struct fake *f = resumable_client();
+	struct wamp_msg m;
+	uint64_t call, subreq;
+	wampc_sub *sub;
+	wampc_reg *reg;
+
+	wampc_subscribe(f->c, "com.t", NULL, on_event, f, NULL, NULL, &sub);  /* sent 1 */
+	expect(f, WAMP_SUBSCRIBE, &m);
+	subreq = m.id[0];
+	wamp_msg_clear(&m);
+	wampc_register(f->c, "com.p", NULL, on_invoke, f, NULL, NULL, &reg); /* sent 2 */
+	expect(f, WAMP_REGISTER, &m);
+	sendf(f, "[33, %llu, 5]", (unsigned long long)subreq);                 /* recv 1 */
+	sendf(f, "[65, %llu, 6]", (unsigned long long)m.id[0]);               /* recv 2 */
+	wamp_msg_clear(&m);
+	wampc_call(f->c, "com.other", NULL, NULL, on_reply, f, &call);        /* sent 3 */
+	expect(f, WAMP_CALL, &m);
+	wamp_msg_clear(&m);
+	sendf(f, "[68, 77, 6, {}, [1]]");                                     /* recv 3 */
+	sendf(f, "[36, 5, 300, {}, [\"e1\"]]");                               /* recv 4 */
+	assert_int_equal(f->events, 1);
+	sendf(f, "[7, 2]"); /* the router had SUBSCRIBE and REGISTER */
+	/* the link drops: the session is suspended, nothing ends */
+	lose(f);
+	assert_int_equal(f->suspended, 1);
+	assert_int_equal(f->left, 0);
+	assert_int_equal(f->replies, 0);
+	assert_false(wampc_joined(f->c));
+	/* the application goes on: its answer and a publication wait in the log */
+	assert_int_equal(wampc_yield(f->c, 77, false, NULL), WAMPD_OK);       /* sent 4 */
+	assert_int_equal(wampc_publish(f->c, "com.x", NULL, NULL, NULL, NULL, NULL),
+	                 WAMPD_OK);                                          /* sent 5 */
+	expect_resume_hello(f, "tok1", 4);
+	sendf(f, "[2, 42, {\"resumed\": true, \"resumable\": true, \"resume-token\": \"tok2\", "
+	         "\"resume_window_s\": 30, \"received\": 2}]");
+	assert_int_equal(f->resumed, 1);
+	assert_int_equal(f->joined, 1);
+	assert_true(wampc_joined(f->c));
+	assert_int_equal(wampc_session_id(f->c), 42);
+	/* exactly what the router did not receive, in order; no SUBSCRIBE/REGISTER again */
+	expect(f, WAMP_CALL, &m);
+	assert_int_equal(m.id[0], call);
+	wamp_msg_clear(&m);
+	expect(f, WAMP_YIELD, &m);
+	assert_int_equal(m.id[0], 77);
+	wamp_msg_clear(&m);
+	expect(f, WAMP_PUBLISH, &m);
+	assert_string_equal(m.uri, "com.x");
+	wamp_msg_clear(&m);
+	expect_nothing(f);
+	/* the call is answered once; events go on with the router's ids of before */
+	sendf(f, "[50, %llu, {}, [1]]", (unsigned long long)call);
+	assert_int_equal(f->replies, 1);
+	assert_string_equal(f->last_error, "");
+	sendf(f, "[36, 5, 301, {}, [\"e2\"]]");
+	assert_int_equal(f->events, 2);
+	/* a second cut: the new token, and the count goes on (6 received) */
+	lose(f);
+	assert_int_equal(f->suspended, 2);
+	expect_resume_hello(f, "tok2", 6);
+	sendf(f, "[2, 42, {\"resumed\": true, \"resume-token\": \"tok3\", \"received\": 5}]");
+	assert_int_equal(f->resumed, 2);
+	expect_nothing(f);
+	{
+		struct wampc_stats st;
+
+		wampc_get_stats(f->c, &st);
+		assert_int_equal(st.resumes, 2);
+		assert_int_equal(st.joins, 1);
+	}
+	fake_free(f);
+}
+
+static void test_resume_impossible_count(void **state)
+{
+	struct fake *f = resumable_client();
+
+	lose(f);
+	expect_resume_hello(f, "tok1", 0);
+	send_fails(f, WAMPD_ERR_PROTOCOL, "[2, 42, {\"resumed\": true, \"resume-token\": \"t\", "
+	           "\"received\": 3}]");
+	expect_abort(f, "wamp.error.protocol_violation");
+	fake_free(f);
+}
+
+static void test_resume_not_resumed(void **state)
+{
+	struct wampc_config cfg = {.reconnect = true, .resumable = true, .retry_initial = 10,
+	                           .retry_jitter = 1, .offline_queue_bytes = 4096};
+	struct fake *f = fake_new(&cfg);
+	struct wampc_publish_opts ack = {.acknowledge = true};
+	struct wamp_msg m;
+	uint64_t call, pub;
+	wampc_sub *sub;
+
+	wampc_start(f->c);
+	join_resumable(f, "tok1");
+	wampc_subscribe(f->c, "com.t", NULL, on_event, f, NULL, NULL, &sub);
+	expect(f, WAMP_SUBSCRIBE, &m);
+	sendf(f, "[33, %llu, 5]", (unsigned long long)m.id[0]);
+	wamp_msg_clear(&m);
+	wampc_call(f->c, "com.other", NULL, NULL, on_reply, f, &call);
+	expect(f, WAMP_CALL, &m);
+	wamp_msg_clear(&m);
+	lose(f);
+	/* suspended: a publication waits in the log */
+	assert_int_equal(wampc_publish(f->c, "com.later", &ack, NULL, on_reply, f, &pub), WAMPD_OK);
+	expect_resume_hello(f, "tok1", 1);
+	/* the router had forgotten it: a new session; the old one ends first */
+	sendf(f, "[2, 43, {\"resumed\": false, \"roles\": {}}]");
+	assert_int_equal(f->left, 1);
+	assert_true(f->reconnecting);
+	assert_string_equal(f->reason, "wamp.close.transport_lost");
+	assert_int_equal(f->replies, 1); /* the call, not the publication: it goes again */
+	assert_int_equal(f->last.request, call);
+	assert_string_equal(f->last_error, "wamp.close.transport_lost");
+	assert_int_equal(f->joined, 2);
+	assert_int_equal(wampc_session_id(f->c), 43);
+	/* as after any lost link: the subscription made again, the publication sent again */
+	expect(f, WAMP_SUBSCRIBE, &m);
+	assert_string_equal(m.uri, "com.t");
+	wamp_msg_clear(&m);
+	expect(f, WAMP_PUBLISH, &m);
+	assert_string_equal(m.uri, "com.later");
+	assert_int_equal(m.id[0], pub);
+	wamp_msg_clear(&m);
+	expect_nothing(f);
+	/* not resumable any more (the WELCOME did not say so): a lost link ends it */
+	lose(f);
+	assert_int_equal(f->left, 2);
+	assert_int_equal(f->suspended, 1);
+	fake_free(f);
+}
+
+static void test_resume_refused(void **state)
+{
+	struct fake *f = resumable_client();
+	uint64_t call;
+	struct wamp_msg m;
+
+	wampc_call(f->c, "com.other", NULL, NULL, on_reply, f, &call);
+	expect(f, WAMP_CALL, &m);
+	wamp_msg_clear(&m);
+	lose(f);
+	expect_resume_hello(f, "tok1", 0);
+	sendf(f, "[3, {}, \"wamp.error.authentication_failed\"]");
+	close_transport(f);
+	assert_int_equal(f->left, 1);
+	assert_string_equal(f->reason, "wamp.error.authentication_failed");
+	assert_int_equal(f->replies, 1);
+	assert_string_equal(f->last_error, "wamp.close.transport_lost");
+	/* the next attempt is a plain HELLO */
+	f->now += wampc_next_timeout(f->c);
+	wampc_tick(f->c);
+	join_resumable(f, "tok9");
+	fake_free(f);
+}
+
+static void test_resume_give_up(void **state)
+{
+	struct fake *f = resumable_client();
+	uint64_t call;
+	struct wamp_msg m;
+
+	wampc_call(f->c, "com.other", NULL, NULL, on_reply, f, &call);
+	expect(f, WAMP_CALL, &m);
+	wamp_msg_clear(&m);
+	lose(f);
+	/* no connection comes back: attempts fail until the router's window has passed */
+	for (int i = 0; i < 100 && f->left == 0; i++) {
+		f->now += wampc_next_timeout(f->c);
+		wampc_tick(f->c);
+		if (wampc_want(f->c) == WAMPC_WANT_CONNECT)
+			wampc_transport_closed(f->c);
+		assert_true(f->left || f->now < 1000000 + 30000 + 20000);
+	}
+	assert_int_equal(f->left, 1);
+	assert_true(f->now >= 1000000 + 30000);
+	assert_int_equal(f->replies, 1);
+	assert_string_equal(f->last_error, "wamp.close.transport_lost");
+	fake_free(f);
+}
+
+/* A suspended session whose client gives up reconnecting (max_retries) before the window
+ * passes is over there: its calls end, WAMPC_LEFT (not reconnecting), nothing waits. */
+static void test_resume_max_retries(void **state)
+{
+	struct wampc_config cfg = {.reconnect = true, .resumable = true, .retry_initial = 10,
+	                           .retry_jitter = 1, .max_retries = 2};
+	struct fake *f = fake_new(&cfg);
+	uint64_t call;
+	struct wamp_msg m;
+
+	wampc_start(f->c);
+	join_resumable(f, "tok1");
+	wampc_call(f->c, "com.other", NULL, NULL, on_reply, f, &call);
+	expect(f, WAMP_CALL, &m);
+	wamp_msg_clear(&m);
+	lose(f);
+	assert_int_equal(f->suspended, 1);
+	for (int i = 0; i < 10 && !wampc_stopped(f->c); i++) {
+		f->now += wampc_next_timeout(f->c);
+		wampc_tick(f->c);
+		if (wampc_want(f->c) == WAMPC_WANT_CONNECT)
+			wampc_transport_closed(f->c); /* the attempt fails */
+	}
+	assert_true(wampc_stopped(f->c));
+	assert_true(f->now < 1000000 + 30000); /* before the window */
+	assert_int_equal(f->left, 1);
+	assert_false(f->reconnecting);
+	assert_int_equal(f->replies, 1);
+	assert_string_equal(f->last_error, "wamp.close.transport_lost");
+	assert_int_equal(wampc_next_timeout(f->c), -1); /* nothing left to wait for */
+	fake_free(f);
+}
+
+static void test_resume_not_after_goodbye(void **state)
+{
+	struct fake *f = resumable_client();
+	struct wamp_msg m;
+
+	sendf(f, "[6, {}, \"wamp.close.killed\"]");
+	expect(f, WAMP_GOODBYE, &m);
+	wamp_msg_clear(&m);
+	close_transport(f);
+	assert_int_equal(f->suspended, 0);
+	assert_int_equal(f->left, 1);
+	assert_string_equal(f->reason, "wamp.close.killed");
+	/* the next HELLO asks for a new resumable session, not a resume */
+	f->now += wampc_next_timeout(f->c);
+	wampc_tick(f->c);
+	join_resumable(f, "tok2");
+	fake_free(f);
+}
+
 #define T(fn) cmocka_unit_test(fn)
 
 int main(void)
@@ -2344,7 +2730,12 @@ int main(void)
 		T(test_payload_size), T(test_message_framing), T(test_free_in_callback),
 		T(test_urls), T(test_ser_names), T(test_config_checks), T(test_websocket_url_framing),
 		T(test_config_view), T(test_tls_method), T(test_transport_error),
-		T(test_adapter_slot), T(test_reconnect_now), T(test_stop_flag), T(test_values), T(test_payload_decode),
+		T(test_adapter_slot), T(test_reconnect_now), T(test_stop_flag), T(test_values),
+		T(test_payload_decode), T(test_resume_acks),
+		T(test_resume_ack_needs_resumable), T(test_resume_replays),
+		T(test_resume_impossible_count), T(test_resume_not_resumed), T(test_resume_refused),
+		T(test_resume_give_up), T(test_resume_not_after_goodbye),
+		T(test_resume_reconnect_now), T(test_resume_max_retries),
 	};
 	static const char *const names[] = {"json", "msgpack", "cbor"};
 	int failed = 0;

@@ -7,6 +7,9 @@ the other serializer, so payloads are converted on the way), the meta API answer
 cluster, then one node is SIGKILLed (its callees vanish, pending calls to it are canceled,
 its testaments are published) and Redis is restarted empty (local traffic goes on; after
 the reconnect every node's registrations and subscriptions work across nodes again).
+Resumable sessions (docs/resumption.md): a session detached on one node is resumed there,
+with what other nodes published meanwhile; a resume that reaches another node gets an
+ordinary new session (resumed false), and the first node's session is left alone.
 Every wait has a deadline.
 """
 
@@ -15,14 +18,16 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "wire"))
 
 from autobahn.wamp.exception import ApplicationError  # noqa: E402
 from autobahn.wamp.types import (CallOptions, PublishOptions, RegisterOptions,  # noqa: E402
                                  SubscribeOptions)
-from twisted.internet import defer  # noqa: E402
+from twisted.internet import defer, threads  # noqa: E402
 
 from cluster_proc import Cluster  # noqa: E402
 from wampclient import connect, expect_error, run, wait_for  # noqa: E402
+from wsraw import WS  # noqa: E402
 
 SER = sys.argv[1] if len(sys.argv) > 1 else "json"
 OTHER = "msgpack" if SER == "json" else "json"
@@ -357,6 +362,70 @@ def redis_stalled(cluster):
     yield leave(a, b)
 
 
+class RawSession:
+    """A raw WebSocket WAMP session that asks for resumption (blocking: run it in a thread)
+    and counts what it receives after WELCOME, ACKs aside."""
+
+    def __init__(self, url, resume=None):
+        host, port = url.split("//")[1].split("/")[0].split(":")
+        self.ws = WS(host, int(port), path="/" + url.split("/", 3)[3],
+                     protocols=("wamp.2.%s" % SER,))
+        self.received = 0
+        details = {"roles": {"subscriber": {}}, "resumable": True}
+        if resume:
+            details["resume"] = resume
+        self.ws.send([1, "realm1", details])
+        self.welcome = self.ws.recv()
+        assert self.welcome[0] == 2, self.welcome
+
+    def recv(self):
+        while True:
+            msg = self.ws.recv(5)
+            if msg[0] != 7:
+                self.received += 1
+                return msg
+
+    def resume(self):
+        return {"session": self.welcome[1], "token": self.welcome[2]["resume-token"],
+                "received": self.received}
+
+
+@defer.inlineCallbacks
+def resume_on_another_node(A, B, C):
+    """A session detached on node A gets what node B publishes meanwhile when it resumes on
+    A; the same resume on B is an ordinary new session there and leaves A's alone."""
+    def detach():
+        s = RawSession(A)
+        assert s.welcome[2].get("resumable") is True, s.welcome
+        s.ws.send([32, 1, {}, "com.cl.rs"])
+        assert s.recv()[0] == 33
+        s.ws.close()  # the link drops: A keeps the session
+        return s.resume()
+    resume = yield threads.deferToThread(detach)
+    pub = yield connect(B, "realm1", SER)
+    for i in range(3):
+        yield pub.publish("com.cl.rs", i, options=PublishOptions(acknowledge=True))
+
+    def elsewhere():
+        s = RawSession(B, resume)
+        assert s.welcome[1] != resume["session"], s.welcome
+        assert s.welcome[2].get("resumed") is False, s.welcome
+        s.ws.send([6, {}, "wamp.close.close_realm"])
+        s.ws.close()
+
+    def home():
+        s = RawSession(A, resume)
+        assert s.welcome[1] == resume["session"], s.welcome
+        assert s.welcome[2].get("resumed") is True, s.welcome
+        got = [s.recv() for _ in range(3)]
+        assert [m[4] for m in got] == [[0], [1], [2]], got
+        s.ws.send([6, {}, "wamp.close.close_realm"])
+        s.ws.close()
+    yield threads.deferToThread(elsewhere)
+    yield threads.deferToThread(home)
+    yield pub.leave_and_wait()
+
+
 def wait_until(pred, timeout, what):
     """A Deferred firing once pred() is true (checked every 50 ms), failing after timeout."""
     from twisted.internet import reactor, task
@@ -426,10 +495,12 @@ def shared_port(cluster):
 
 @defer.inlineCallbacks
 def main():
-    with Cluster(3, ttl_ms=TTL_MS) as cluster:
+    with Cluster(3, ttl_ms=TTL_MS,
+                 extra={"realms": [{"name": "realm1", "resume": {"window_s": 30}}]}) as cluster:
         urls = [n.url for n in cluster.nodes]
         for scenario in (pubsub_across_nodes, patterns_and_retained, rpc_across_nodes,
-                         cancel_and_timeout, shared_registrations, meta_for_the_cluster):
+                         cancel_and_timeout, shared_registrations, meta_for_the_cluster,
+                         resume_on_another_node):
             print("scenario:", scenario.__name__, SER, flush=True)
             yield wait_for(scenario(*urls), 30, scenario.__name__)
         print("scenario: shared_port", SER, flush=True)

@@ -11,7 +11,9 @@
  * Input: [config] then steps [op][len lo][len hi][len bytes]:
  *   config   bits 0-1 serializer (JSON, MessagePack, CBOR; one this build lacks: JSON),
  *            bit 2 message framing (else RawSocket), bit 3 the RawSocket handshake reply
- *            comes from the input (else a valid one is fed at each connection)
+ *            comes from the input (else a valid one is fed at each connection), bit 4
+ *            resumable (a WELCOME with resumable suspends the session at a drop, and the
+ *            next WELCOME may resume it: ACKs, replay, the counts)
  *   op % 6   0: the bytes as they are (RawSocket: stream bytes; message framing: one
  *               message)
  *            1: the bytes are a JSON message, re-encoded in the client's serializer (and
@@ -309,6 +311,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		f.ser = WAMP_SER_JSON;
 	f.message = data[0] & 4;
 	f.manual_handshake = data[0] & 8;
+	cfg.resumable = data[0] & 16;
 	cfg.serializer = (enum wampc_ser)f.ser;
 	cfg.framing = f.message ? WAMPC_FRAMING_MESSAGE : WAMPC_FRAMING_RAWSOCKET;
 	if (!(f.c = wampc_new(&cfg, NULL)))

@@ -12,7 +12,9 @@
  *                   6:   the clock moves forward by len ms (call timeouts fire);
  *                   7:   the bytes are a JSON message, re-encoded for the session's
  *                        serializer first (so MessagePack sessions get meaningful input)
- * Each session starts joined to realm1 (HELLO fed before the first step).
+ * Each session starts joined to realm1 (HELLO fed before the first step). realm1 offers
+ * resumable sessions (a 5 s window, a 4 KiB log): a HELLO with "resumable" makes one, whose
+ * transport closing detaches it (the clock ends it) and whose ACKs are counted.
  *
  * Invariants: no crash, leak or UB (ASan/UBSan), and every message the router sends
  * decodes in its session's serializer (the router never emits malformed output).
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include "router/core/protocol.h"
+#include "router/core/resume.h"
 #include "router/core/router.h"
 #include "tests/lib/fake_peer.h"
 #include "tests/lib/fake_timers.h"
@@ -76,7 +79,8 @@ static void open_slot(struct router *rt, struct fake_peer *p, int i)
 
 static void close_slot(struct router *rt, struct fake_peer *p)
 {
-	proto_transport_closed(rt, p->s);
+	if (p->s) /* NULL: it resumed on another slot */
+		proto_transport_closed(rt, p->s);
 	drain(p);
 	fake_peer_destroy(p);
 }
@@ -89,7 +93,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct router rt;
 	struct config cfg;
 
-	if (!config_default(&cfg) || !router_init(&rt, &cfg, NULL))
+	if (!config_default(&cfg))
+		abort();
+	cfg.realms[0].resume_window_s = 5;
+	cfg.realms[0].resume_max_bytes = 4096;
+	if (!router_init(&rt, &cfg, NULL))
 		abort();
 	fake_timers_install(&rt.realms);
 	for (int i = 0; i < NSESS; i++) {
@@ -116,8 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = 0;
 			break;
 		default:
-			/* a closing session receives nothing more from its transport */
-			if (!peers[who].closed)
+			/* a closing session receives nothing more from its transport, and one
+			 * whose session resumed elsewhere has none */
+			if (!peers[who].closed && peers[who].s)
 				feed(&rt, &peers[who], data, n, kind == 7);
 			break;
 		}
@@ -126,8 +135,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < NSESS; i++)
 			drain(&peers[i]);
 	}
+	rt.shutting_down = true; /* nothing detaches any more; detached sessions end */
 	for (int i = 0; i < NSESS; i++)
 		close_slot(&rt, &peers[i]);
+	resume_end_all(&rt);
 	router_destroy(&rt);
 	return 0;
 }

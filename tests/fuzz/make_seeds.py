@@ -132,6 +132,14 @@ SESSIONS = {
     "shared": [say(0, [64, 1, {"invoke": "roundrobin"}, "com.a.s"]), say(2, [64, 1, {"invoke": "roundrobin"}, "com.a.s"]),
                say(1, [48, 1, {}, "com.a.s"]), say(1, [48, 2, {}, "com.a.s"]),
                say(0, [70, 1, {}]), say(2, [70, 1, {}]), say(1, [64, 3, {"invoke": "first"}, "com.a.s"])],
+    # resumable sessions: a resumable HELLO on a new connection, its ACKs, a detach with
+    # an event and a call waiting for it, the window, a resume with a wrong token
+    "resume": [step(0, 5), say(0, [1, "realm1", {"resumable": True}]),
+               say(0, [32, 1, {}, "com.a.t"]), say(0, [64, 2, {}, "com.a.p"]), say(0, [7, 1]),
+               say(1, [16, 1, {}, "com.a.t", [1]]), say(0, [7, 3]), step(0, 5),
+               say(1, [16, 2, {}, "com.a.t", [2]]), say(1, [48, 1, {}, "com.a.p"]),
+               say(0, [1, "realm1", {"resume": {"session": 1, "token": "x" * 44, "received": 0}}]),
+               step(0, 6, n=1000), step(0, 6, n=5000), say(2, [7, 0])],
 }
 
 
@@ -313,6 +321,19 @@ CLIENT = {
 }
 
 
+# config bit 16: resumable. A resumable session, ACKs both ways, a drop with requests made
+# while suspended, a resume (the router received 2), a second drop, a refusal, a new one.
+RWELCOME = rmsg([2, 1, {"authid": "fz", "authrole": "r", "resumable": True,
+                        "resume-token": "tok", "resume_window_s": 5}])
+CLIENT_RESUME = [RWELCOME, rmsg([33, 1, 10]), rmsg([33, 2, 11]), rmsg([65, 3, 20]),
+                 rmsg([7, 2]), rmsg([36, 10, 100, {}, [1]]), rmsg([68, 30, 20, {}]),
+                 cstep(2, n=1000), cstep(5), cstep(3), act(0), act(7), act(1),
+                 rmsg([2, 1, {"resumed": True, "resume-token": "tok2", "received": 2}]),
+                 rmsg([50, 4, {}, [1]]), rmsg([7, 6]), cstep(3),
+                 rmsg([3, {}, "wamp.error.authentication_failed"]), cstep(3), cstep(2, n=6000),
+                 RWELCOME, cstep(3), rmsg([2, 7, {"resumed": False}])]
+
+
 def rs_frame(kind, payload):
     return bytes([kind]) + struct.pack(">I", len(payload))[1:] + payload
 
@@ -424,6 +445,9 @@ def main():
                     f.write(bytes([ser | framing]) + b"".join(steps))
     with open(os.path.join(out, "client", "raw_frames"), "wb") as f:
         f.write(bytes([8]) + b"".join(CLIENT_RAW))
+    for ser in range(3):
+        with open(os.path.join(out, "client", "resume_%d" % ser), "wb") as f:
+            f.write(bytes([16 | ser]) + b"".join(CLIENT_RESUME))
     for name, data in YAML.items():
         with open(os.path.join(out, "yaml", name), "wb") as f:
             f.write(data)

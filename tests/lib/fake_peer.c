@@ -18,7 +18,8 @@ static enum wampd_err fake_send(void *peer, struct wamp_out *out)
 	if (p->queue_limit && p->nsent >= p->queue_limit) {
 		p->closed = true;
 		p->close_now = true;
-		p->s->state = SESSION_CLOSING;
+		if (!p->s->resume) /* as conn_send: a resumable session detaches instead */
+			p->s->state = SESSION_CLOSING;
 		return WAMPD_ERR_LIMIT;
 	}
 	assert_true(p->nsent < FAKE_PEER_MAX);
@@ -43,10 +44,17 @@ static const char *fake_address(void *peer)
 	return ((struct fake_peer *)peer)->addr;
 }
 
+/* As the connection core's: the peer carries s from now on (a resumed session). */
+static void fake_adopt(void *peer, struct session *s)
+{
+	((struct fake_peer *)peer)->s = s;
+}
+
 static const struct peer_ops fake_ops = {
 	.send = fake_send,
 	.close = fake_close,
 	.address = fake_address,
+	.adopt = fake_adopt,
 };
 
 struct session *fake_peer_session(struct fake_peer *p, enum wamp_ser ser,

@@ -4,7 +4,9 @@
  * It implements struct peer_ops by keeping every message it is asked to send (one
  * reference each) so a test can decode and inspect them, and by recording close requests.
  * `queue_limit` simulates a full send queue: sends beyond it are refused with
- * WAMPD_ERR_LIMIT, like the real transport does for a slow consumer.
+ * WAMPD_ERR_LIMIT, like the real transport does for a slow consumer. Like the WebSocket
+ * and RawSocket connections it can carry a resumed session (peer_ops.adopt: `s` becomes
+ * that session, or NULL when its session detached or moved to another peer).
  */
 #ifndef WAMPD_TESTS_FAKE_PEER_H
 #define WAMPD_TESTS_FAKE_PEER_H

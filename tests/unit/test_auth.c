@@ -670,6 +670,15 @@ static void test_dynamic_steps(void **state)
 	assert_string_equal(wamp_dict_str(json_array_get(args, 2), "ticket", ""), "tkt");
 	assert_int_equal(wamp_dict_int(json_array_get(args, 2), "session", 0), 7);
 	json_decref(args);
+	/* a resume's token is not for the authenticator; the rest of the request is */
+	json_object_set_new(d, "resume", json_pack("{s:I, s:s, s:i}", "session", (json_int_t)99,
+	                                           "token", "secret-token", "received", 3));
+	args = auth_dynamic_args(&st, d, NULL, "tkt");
+	assert_null(json_object_get(json_object_get(json_array_get(args, 2), "resume"), "token"));
+	assert_int_equal(wamp_dict_int(json_object_get(json_array_get(args, 2), "resume"),
+	                               "session", 0), 99);
+	assert_non_null(json_object_get(json_object_get(d, "resume"), "token")); /* d unchanged */
+	json_decref(args);
 	answer = json_pack("{s:s, s:{s:i}}", "role", "dyn", "extra", "x", 1);
 	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id), WAMPD_OK);
 	assert_int_equal(step, AUTH_STEP_WELCOME);

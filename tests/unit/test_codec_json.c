@@ -47,6 +47,8 @@ static void test_roundtrip_every_type(void **state)
 	roundtrip("[4, \"wampcra\", {}]", "[4,\"wampcra\",{}]");
 	roundtrip("[5, \"sig\", {}]", "[5,\"sig\",{}]");
 	roundtrip("[6, {}, \"wamp.close.goodbye_and_out\"]", "[6,{},\"wamp.close.goodbye_and_out\"]");
+	roundtrip("[7, 0]", "[7,0]"); /* ACK (resumable sessions): a count, 0 allowed */
+	roundtrip("[7, 9007199254740992]", "[7,9007199254740992]");
 	roundtrip("[8, 48, 1, {}, \"com.err\", [1], {\"a\": 2}]", "[8,48,1,{},\"com.err\",[1],{\"a\": 2}]");
 	roundtrip("[16, 1, {}, \"com.t\"]", "[16,1,{},\"com.t\"]");
 	roundtrip("[17, 1, 2]", "[17,1,2]");
@@ -280,6 +282,11 @@ static void test_malformed(void **state)
 	reject("[48, 1, {1: 2}, \"p\"]");           /* non-string key */
 	reject("[48, 1, {\"a\" 2}, \"p\"]");
 	reject("[48,, 1]");
+	reject("[7]");                              /* ACK: exactly one count */
+	reject("[7, 1, 2]");
+	reject("[7, -1]");
+	reject("[7, 9007199254740993]");
+	reject("[7, \"1\"]");
 	/* depth: 64 levels (the message array is 1) pass, 65 fail */
 	strcpy(deep_ok, "[48, 1, {}, \"p\", ");
 	strcpy(deep_bad, deep_ok);

@@ -207,6 +207,14 @@ static void test_errors_name_the_key(void **state)
 	expect_error("{\"realms\": [{\"name\": \"a\", \"max_history_bytes\": -1}]}",
 	             "realms[0].max_history_bytes: must be a non-negative integer");
 	expect_error("{\"log_level\": \"loud\"}", "log_level");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"resume\": {\"window\": 5}}]}",
+	             "realms[0].resume.window: unknown key");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"resume\": {\"window_s\": 0}}]}",
+	             "realms[0].resume.window_s: must be between 1 and 86400");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"resume\": {\"max_bytes\": 10}}]}",
+	             "realms[0].resume.max_bytes: must be between 1024");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"resume\": true}]}",
+	             "realms[0].resume: must be an object");
 	/* every key is optional: {} is the embedded default (realm1 on the default listener);
 	 * an explicitly empty list of realms is an error */
 	{
@@ -218,6 +226,21 @@ static void test_errors_name_the_key(void **state)
 		assert_string_equal(cfg.realms[0].name, "realm1");
 		assert_int_equal(cfg.nlisteners, 1);
 		assert_int_equal(cfg.listeners[0].port, 8080);
+		config_free(&cfg);
+	}
+	/* resumable sessions: off unless a realm says "resume"; its defaults 30 s, 1 MiB */
+	{
+		struct config cfg;
+		char err[256];
+
+		assert_true(load("{\"realms\": [{\"name\": \"a\"}, {\"name\": \"b\", \"resume\": {}},"
+		                 " {\"name\": \"c\", \"resume\": {\"window_s\": 5, "
+		                 "\"max_bytes\": 65536}}]}", &cfg, err, sizeof(err)));
+		assert_int_equal(cfg.realms[0].resume_window_s, 0);
+		assert_int_equal(cfg.realms[1].resume_window_s, 30);
+		assert_int_equal(cfg.realms[1].resume_max_bytes, 1u << 20);
+		assert_int_equal(cfg.realms[2].resume_window_s, 5);
+		assert_int_equal(cfg.realms[2].resume_max_bytes, 65536);
 		config_free(&cfg);
 	}
 	expect_error("{\"realms\": []}", "no realm defined");

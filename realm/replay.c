@@ -1,0 +1,242 @@
+/*
+ * replay.c - the state of a resumable session: counts, replay log, ACK pacing, token hash
+ * (see replay.h for the design).
+ *
+ * The log is a ring of wamp_out pointers that grows by doubling (like the send queue,
+ * router/core/outq.c) and keeps its size: a session that bursts once keeps its slots, and
+ * a steady stream allocates nothing per message. An ACK pops from the head; a resume drops
+ * what the peer received and hands the rest to the new transport without popping it (it
+ * stays until acknowledged, so a second cut replays it again).
+ */
+#include "realm/replay.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "realm/realm.h"
+#include "realm/session.h"
+
+static const char token_domain[] = "wampd resume token v1";
+
+struct session_resume *replay_new(size_t max_bytes)
+{
+	struct session_resume *rs = calloc(1, sizeof(*rs));
+
+	if (rs)
+		rs->max_bytes = max_bytes;
+	return rs;
+}
+
+static void log_pop(struct session_resume *rs)
+{
+	struct wamp_out *out = rs->ring[rs->head];
+
+	rs->head = (rs->head + 1) & (rs->cap - 1);
+	rs->count--;
+	rs->bytes -= out->len;
+	wamp_out_unref(out);
+}
+
+static bool log_push(struct session_resume *rs, struct wamp_out *out)
+{
+	if (rs->bytes + out->len > rs->max_bytes)
+		return false;
+	if (rs->count == rs->cap) {
+		uint32_t ncap = rs->cap ? rs->cap * 2 : 16;
+		struct wamp_out **n;
+
+		if (ncap < rs->cap || !(n = malloc(sizeof(*n) * ncap)))
+			return false;
+		for (uint32_t i = 0; i < rs->count; i++)
+			n[i] = rs->ring[(rs->head + i) & (rs->cap - 1)];
+		free(rs->ring);
+		rs->ring = n;
+		rs->head = 0;
+		rs->cap = ncap;
+	}
+	rs->ring[(rs->head + rs->count) & (rs->cap - 1)] = wamp_out_ref(out);
+	rs->count++;
+	rs->bytes += out->len;
+	return true;
+}
+
+void replay_free(struct session_resume *rs)
+{
+	if (!rs)
+		return;
+	while (rs->count)
+		log_pop(rs);
+	free(rs->ring);
+	wamp_out_unref(rs->ack_out);
+	sodium_memzero(rs->token_hash, sizeof(rs->token_hash));
+	free(rs);
+}
+
+void replay_stop(struct session *s, const struct realm_timer_ops *t)
+{
+	struct session_resume *rs = s->resume;
+
+	if (!rs)
+		return;
+	if (t && t->cancel) {
+		if (rs->ack_timer)
+			t->cancel(t->ctx, rs->ack_timer);
+		if (rs->end_timer)
+			t->cancel(t->ctx, rs->end_timer);
+	}
+	replay_free(rs);
+	s->resume = NULL;
+}
+
+static void token_hash(uint8_t out[REPLAY_HASH_BYTES], const uint8_t token[REPLAY_TOKEN_BYTES],
+                       uint64_t id, const char *authid)
+{
+	crypto_generichash_state st;
+	uint8_t idb[8];
+
+	for (int i = 0; i < 8; i++)
+		idb[i] = (uint8_t)(id >> (8 * i));
+	crypto_generichash_init(&st, NULL, 0, REPLAY_HASH_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)token_domain, sizeof(token_domain));
+	crypto_generichash_update(&st, token, REPLAY_TOKEN_BYTES);
+	crypto_generichash_update(&st, idb, sizeof(idb));
+	/* the token and the id have fixed lengths: what follows is the authid, unambiguously */
+	crypto_generichash_update(&st, (const uint8_t *)(authid ? authid : ""),
+	                          authid ? strlen(authid) : 0);
+	crypto_generichash_final(&st, out, REPLAY_HASH_BYTES);
+}
+
+void replay_token_new(struct session_resume *rs, uint64_t id, const char *authid,
+                      char out[REPLAY_TOKEN_B64])
+{
+	uint8_t token[REPLAY_TOKEN_BYTES];
+
+	randombytes_buf(token, sizeof(token));
+	token_hash(rs->token_hash, token, id, authid);
+	sodium_bin2base64(out, REPLAY_TOKEN_B64, token, sizeof(token),
+	                  sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(token, sizeof(token));
+}
+
+bool replay_token_ok(const struct session *s, const char *token, const char *authid)
+{
+	uint8_t bin[REPLAY_TOKEN_BYTES], h[REPLAY_HASH_BYTES];
+	size_t n = 0;
+	bool ok;
+
+	if (!s->resume || !token || strlen(token) != REPLAY_TOKEN_B64 - 1 ||
+	    sodium_base642bin(bin, sizeof(bin), token, REPLAY_TOKEN_B64 - 1, NULL, &n, NULL,
+	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    n != REPLAY_TOKEN_BYTES)
+		return false;
+	token_hash(h, bin, s->id, authid);
+	ok = sodium_memcmp(h, s->resume->token_hash, sizeof(h)) == 0;
+	sodium_memzero(bin, sizeof(bin));
+	return ok;
+}
+
+enum wampd_err replay_send(struct session *s, struct wamp_out *out)
+{
+	struct session_resume *rs = s->resume;
+
+	if (!log_push(rs, out)) {
+		wlog_warn("session", "resume log over %zu bytes (%u messages not acknowledged), "
+		          "ending session=%llu peer=%s", rs->max_bytes, rs->count,
+		          (unsigned long long)s->id, s->ops->address(s->peer));
+		rs->ended = true;
+		s->state = SESSION_CLOSING;
+		s->ops->close(s->peer, 1008, "resume log limit", true);
+		return WAMPD_ERR_LIMIT;
+	}
+	rs->sent++;
+	if (!rs->detached)
+		(void)s->ops->send(s->peer, out); /* refused: the connection closes, s detaches */
+	return WAMPD_OK;
+}
+
+bool replay_count_ok(const struct session *s, uint64_t n)
+{
+	const struct session_resume *rs = s->resume;
+
+	return n <= rs->sent && n >= rs->sent - rs->count;
+}
+
+enum wampd_err replay_ack(struct session *s, uint64_t n)
+{
+	struct session_resume *rs = s->resume;
+
+	if (!replay_count_ok(s, n))
+		return WAMPD_ERR_PROTOCOL;
+	while (rs->sent - rs->count < n)
+		log_pop(rs);
+	return WAMPD_OK;
+}
+
+static void replay_ack_due(void *arg);
+
+static void replay_ack_later(struct session *s)
+{
+	struct session_resume *rs = s->resume;
+	const struct realm_timer_ops *t = &s->realm->owner->timers;
+
+	if (!rs->ack_timer && t->start)
+		rs->ack_timer = t->start(t->ctx, REPLAY_ACK_DELAY_MS, replay_ack_due, s);
+}
+
+/* The ACK goes to the transport directly: it is neither counted nor logged. */
+static void replay_send_ack(struct session *s)
+{
+	struct session_resume *rs = s->resume;
+	struct wamp_msg ack = {.type = WAMP_ACK, .id = {rs->received}};
+	enum wampd_err err;
+	struct wamp_out *out;
+
+	if (rs->ack_out && rs->ack_out->refs > 1) {
+		replay_ack_later(s); /* the last one is not written yet */
+		return;
+	}
+	if (!(out = wamp_encode(s->ser, &ack, &err))) {
+		replay_ack_later(s);
+		return;
+	}
+	wamp_out_unref(rs->ack_out);
+	rs->ack_out = out;
+	rs->acked = rs->received;
+	(void)s->ops->send(s->peer, out);
+}
+
+static void replay_ack_due(void *arg)
+{
+	struct session *s = arg;
+	struct session_resume *rs = s->resume;
+
+	rs->ack_timer = NULL;
+	if (!rs->detached && rs->received != rs->acked && s->state == SESSION_ESTABLISHED)
+		replay_send_ack(s);
+}
+
+void replay_received(struct session *s)
+{
+	struct session_resume *rs = s->resume;
+
+	rs->received++;
+	if (rs->received - rs->acked >= REPLAY_ACK_EVERY)
+		replay_send_ack(s);
+	else
+		replay_ack_later(s);
+}
+
+bool replay_resend(struct session *s, uint64_t n)
+{
+	struct session_resume *rs = s->resume;
+
+	if (!replay_count_ok(s, n))
+		return false;
+	while (rs->sent - rs->count < n)
+		log_pop(rs);
+	for (uint32_t i = 0; i < rs->count && s->state != SESSION_CLOSING; i++)
+		(void)s->ops->send(s->peer, rs->ring[(rs->head + i) & (rs->cap - 1)]);
+	return true;
+}

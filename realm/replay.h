@@ -1,0 +1,129 @@
+/*
+ * replay.h - what a resumable session keeps so that it can survive its transport
+ * (docs/resumption.md): the message counts of both directions, the replay log, the ACK
+ * pacing and the hash of its resume token.
+ *
+ * Only a session that negotiated `resumable` has this state (s->resume, one allocation
+ * made at its WELCOME, freed when it leaves its realm); every other session pays one NULL
+ * pointer. Nothing here knows transports: the router (router/core/resume.c) decides when a
+ * session detaches, resumes or ends, and calls these to keep the counts.
+ *
+ * The counts. After WELCOME each side counts the WAMP messages it sends and receives (ACK
+ * excluded): both see one ordered stream, so the n-th message sent is the n-th received
+ * and no sequence number travels with a message.
+ *
+ * The replay log. Every message session_send() hands out is also appended here (one more
+ * reference on the same refcounted encoded buffer the transport queues: no copy), and
+ * stays until the peer's ACK says it was received. While the session is detached the log
+ * is where its messages go. The log is a ring of pointers bounded by the realm's
+ * resume.max_bytes (encoded bytes, as every queue in wampd): a message that would take it
+ * over ends the session (attached: its connection is closed at once as a slow consumer;
+ * detached: it ends now), because a message lost on the way could not be replayed.
+ *
+ * ACK pacing. The session acknowledges what it received after every REPLAY_ACK_EVERY
+ * messages, or REPLAY_ACK_DELAY_MS after the first unacknowledged one (one realm timer
+ * while messages arrive); an idle session sends none. At most one ACK waits in the
+ * transport's queue at a time.
+ *
+ * The resume token. REPLAY_TOKEN_BYTES random bytes given to the client in base64; the
+ * router keeps only BLAKE2b(domain || token || session id || authid) and compares in
+ * constant time, so a token works only for its session and its authid, and nothing kept
+ * can be shown or replayed. A new token replaces the hash at each (re)start.
+ */
+#ifndef WAMPD_REALM_REPLAY_H
+#define WAMPD_REALM_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct session;
+struct wamp_out;
+struct realm_timer;
+struct realm_timer_ops;
+
+#define REPLAY_TOKEN_BYTES 32
+#define REPLAY_TOKEN_B64 45      /* base64 (with padding) of 32 bytes, and its NUL */
+#define REPLAY_HASH_BYTES 32
+#define REPLAY_ACK_EVERY 32
+#define REPLAY_ACK_DELAY_MS 1000
+
+struct session_resume {
+	struct wamp_out **ring;     /* the replay log, oldest first */
+	uint32_t head, count, cap;  /* cap: 0 or a power of two */
+	size_t bytes;               /* sum of the logged messages' lengths */
+	size_t max_bytes;           /* the realm's resume.max_bytes when the session joined */
+	uint64_t sent;              /* messages sent since WELCOME; the log holds the last
+	                               `count` of them, numbers sent - count + 1 .. sent */
+	uint64_t received;          /* messages received since WELCOME (ACKs not counted) */
+	uint64_t acked;             /* the count our last ACK said */
+	uint8_t token_hash[REPLAY_HASH_BYTES];
+	bool detached;              /* no transport: what is sent goes to the log only */
+	bool ended;                 /* the log overflowed: the session ends, never detaches */
+	struct wamp_out *ack_out;   /* our last ACK (a reference): while the transport still
+	                               holds it unwritten, no other is queued (ACKs are
+	                               cumulative), so a peer that does not read cannot make
+	                               them pile up; the delayed ACK sends the newer count */
+	struct realm_timer *ack_timer;  /* the delayed ACK, or NULL */
+	struct realm_timer *end_timer;  /* router/core/resume.c's: the window while detached,
+	                                   or the deferred end of a detached session */
+	char addr[64];              /* the last transport's address (logs while detached) */
+};
+
+/* The state of a session becoming resumable, its log bounded by max_bytes: the caller
+ * sets s->resume to it once WELCOME is sent (counting starts after WELCOME). NULL on
+ * allocation failure. */
+struct session_resume *replay_new(size_t max_bytes);
+
+/* Free a state never set as a session's (NULL: nothing). */
+void replay_free(struct session_resume *rs);
+
+/* Free s->resume (NULL: nothing), its timers cancelled through t (which must be the
+ * realm's timers whenever a timer may be running), and the log's references dropped.
+ * Called by realm_leave: a session that leaves its realm is not resumable any more. */
+void replay_stop(struct session *s, const struct realm_timer_ops *t);
+
+/*
+ * A new resume token for session `id` of `authid` (borrowed, may be NULL), whose state is
+ * rs: written in base64 into out (NUL-terminated); its hash, bound to id and authid,
+ * replaces the one kept in rs. The random bytes are wiped. Nothing can fail.
+ */
+void replay_token_new(struct session_resume *rs, uint64_t id, const char *authid,
+                      char out[REPLAY_TOKEN_B64]);
+
+/* Does `token` (borrowed, untrusted) resume s when presented by `authid` (borrowed, the
+ * authenticated identity of the new connection)? Constant time in the token's content. */
+bool replay_token_ok(const struct session *s, const char *token, const char *authid);
+
+/*
+ * session_send's path for a resumable session: out (borrowed; the log takes a reference)
+ * is logged and, while attached, handed to the transport. WAMPD_OK when it is logged (a
+ * transport that refuses it as a slow consumer closes: the session then detaches with the
+ * message in its log); WAMPD_ERR_LIMIT when it would take the log over its bound (or it
+ * cannot grow): the session ends (state CLOSING, its peer closed at once).
+ */
+enum wampd_err replay_send(struct session *s, struct wamp_out *out);
+
+/*
+ * The peer's ACK: it received `n` messages. Drops them from the log. WAMPD_ERR_PROTOCOL
+ * when n is more than was sent or less than an earlier ACK said (nothing changes).
+ */
+enum wampd_err replay_ack(struct session *s, uint64_t n);
+
+/* One message received from the peer (not an ACK): counted, and acknowledged when
+ * REPLAY_ACK_EVERY are unacknowledged (or by the delayed ACK's timer, started here). */
+void replay_received(struct session *s);
+
+/*
+ * After a resume (s attached again): the peer received `n` messages. The log drops those
+ * and hands the rest to the transport, in order. false when n is out of range (more than
+ * was sent, or less than the peer acknowledged before): nothing is sent.
+ */
+bool replay_resend(struct session *s, uint64_t n);
+
+/* true when `n` is a count the peer may say it received (the range replay_resend takes). */
+bool replay_count_ok(const struct session *s, uint64_t n);
+
+#endif

@@ -1,0 +1,158 @@
+"""A resume token works once, only for its session and its authid (docs/resumption.md).
+
+A resumable session's token is what lets a new connection take the session over, with
+everything the router kept for it. An attacker who guesses a token, holds a used one, or
+holds a valid one but authenticates as someone else (another authid, or anonymously) gets
+ABORT wamp.error.authentication_failed, and the session is left alone: its client resumes
+it afterwards with the right token and gets what was kept, exactly. The token never shows
+in the meta API or the router's log. Before resumption existed the router ignored
+HELLO.Details.resume and welcomed every one of these connections into a new session.
+"""
+# ctest-areas: resume auth
+
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "wire"))
+
+from wampd_proc import WampdProcess  # noqa: E402
+from wsraw import WS  # noqa: E402
+
+HELLO, WELCOME, ABORT, CHALLENGE, AUTHENTICATE, GOODBYE, ACK = 1, 2, 3, 4, 5, 6, 7
+PUBLISH, SUBSCRIBE, SUBSCRIBED, EVENT, CALL, RESULT = 16, 32, 33, 36, 48, 50
+
+TICKETS = {"joe": "t-joe", "amy": "t-amy"}
+CONFIG = {
+    "listeners": [
+        {"port": 0, "path": "/t", "auth": {"ticket": {"type": "static", "principals": {
+            "joe": {"ticket": "t-joe", "role": "user"},
+            "amy": {"ticket": "t-amy", "role": "user"}}}}},
+        {"port": 0, "path": "/a", "auth": {"anonymous": {"type": "static", "role": "user"}}}],
+    "limits": {"max_auth_failures_per_ip": 0},
+    "realms": [{"name": "realm1", "resume": {"window_s": 60, "max_bytes": 65536}}],
+}
+
+
+class Client:
+    """A raw WebSocket WAMP client that counts what it receives after WELCOME (ACKs aside),
+    as a resumable client must."""
+
+    def __init__(self, port, path):
+        self.ws = WS("127.0.0.1", port, path="/" + path)
+        self.received = 0
+
+    def send(self, msg):
+        self.ws.send(msg)
+
+    def recv(self, timeout=5):
+        while True:
+            msg = self.ws.recv(timeout)
+            if msg[0] != ACK:
+                self.received += 1
+                return msg
+
+    def hello(self, authid=None, resume=None):
+        details = {"roles": {"subscriber": {}, "publisher": {}, "caller": {}},
+                   "resumable": True}
+        if authid:
+            details.update({"authmethods": ["ticket"], "authid": authid})
+        if resume:
+            details["resume"] = resume
+        self.send([HELLO, "realm1", details])
+        msg = self.ws.recv()
+        if msg[0] == CHALLENGE:
+            self.send([AUTHENTICATE, TICKETS[authid], {}])
+            msg = self.ws.recv()
+        return msg
+
+    def close(self):
+        self.ws.close()
+
+
+class ResumeToken(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.r = WampdProcess(config=CONFIG).start()
+        cls.ports = {u.rsplit("/", 1)[1]: int(u.split(":")[2].split("/")[0])
+                     for u in cls.r.urls if u.startswith("ws://")}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.r.stop()
+
+    def client(self, path="t"):
+        return Client(self.ports[path], path)
+
+    def refused(self, path, authid, resume):
+        c = self.client(path)
+        msg = c.hello(authid, resume)
+        c.close()
+        self.assertEqual(msg[0], ABORT, "a resume with %r as %s was not refused: %r"
+                         % (resume, authid or "anonymous", msg))
+        self.assertEqual(msg[2], "wamp.error.authentication_failed")
+
+    def test_tokens(self):
+        joe = self.client()
+        welcome = joe.hello("joe")
+        self.assertEqual(welcome[0], WELCOME)
+        session, token = welcome[1], welcome[2].get("resume-token")
+        self.assertTrue(welcome[2].get("resumable"))
+        self.assertEqual(len(token), 44)
+        joe.send([SUBSCRIBE, 1, {}, "com.t"])
+        self.assertEqual(joe.recv()[0], SUBSCRIBED)
+        received = joe.received
+        joe.close()   # the link drops: the session waits for joe
+
+        resume = {"session": session, "token": token, "received": received}
+        # amy holding joe's token
+        self.refused("t", "amy", resume)
+        # anyone anonymous holding it
+        self.refused("a", None, resume)
+        # a guess: joe's token with one character changed
+        guess = ("B" if token[0] == "A" else "A") + token[1:]
+        self.refused("t", "joe", dict(resume, token=guess))
+        # a token of the right length that is not base64 of 32 bytes
+        self.refused("t", "joe", dict(resume, token="=" * 44))
+
+        # meanwhile the session was kept, untouched: an event published now waits for it
+        pub = self.client()
+        self.assertEqual(pub.hello("amy")[0], WELCOME)
+        pub.send([PUBLISH, 1, {}, "com.t", ["kept"]])
+        # the meta API shows it without its token
+        pub.send([CALL, 2, {}, "wamp.session.get", [session]])
+        res = pub.recv()
+        self.assertEqual(res[0], RESULT)
+        self.assertNotIn(token, repr(res))
+
+        joe = self.client()
+        welcome = joe.hello("joe", resume)
+        self.assertEqual(welcome[0], WELCOME, welcome)
+        self.assertEqual(welcome[1], session)
+        self.assertTrue(welcome[2].get("resumed"))
+        self.assertEqual(welcome[2].get("received"), 1)   # its SUBSCRIBE
+        token2 = welcome[2]["resume-token"]
+        self.assertNotEqual(token2, token)
+        event = joe.recv()
+        self.assertEqual(event[0], EVENT)
+        self.assertEqual(event[4], ["kept"])
+
+        # the used token is refused, and cannot take over the live session either
+        self.refused("t", "joe", dict(resume, received=joe.received))
+        pub.send([PUBLISH, 3, {}, "com.t", ["still"]])
+        event = joe.recv()
+        self.assertEqual(event[0], EVENT)
+        self.assertEqual(event[4], ["still"])
+        pub.close()
+        joe.send([GOODBYE, {}, "wamp.close.close_realm"])
+        self.assertEqual(joe.recv()[0], GOODBYE)
+        joe.close()
+        log = self.r.stderr()
+        for t in (token, token2):
+            self.assertNotIn(t, log, "a resume token was logged")
+
+
+if __name__ == "__main__":
+    unittest.main()
