@@ -30,6 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <openssl/evp.h>
@@ -54,6 +57,7 @@ struct fake {
 	uint8_t *frame;         /* the last frame taken (decoded messages point into it) */
 	enum rs_frame frame_type;
 	bool handshake_done;
+	unsigned clock_reads;   /* calls of the fake clock */
 	/* what the callbacks saw */
 	int joined, left, restore_failed, revoked, suspended, resumed;
 	uint64_t session;
@@ -81,6 +85,7 @@ struct fake {
 
 static int64_t fclock(void *ud)
 {
+	((struct fake *)ud)->clock_reads++;
 	return ((struct fake *)ud)->now;
 }
 
@@ -2710,6 +2715,152 @@ static void test_resume_not_after_goodbye(void **state)
 	fake_free(f);
 }
 
+/* One ACK waits in the send queue at a time: what arrives meanwhile is acknowledged by the
+ * next one (after the delay when nothing else comes), and an ACK lost with the link
+ * (queued, never written) does not stop the ACKs after the resume. */
+static void test_resume_ack_waits(void **state)
+{
+	struct fake *f = resumable_client();
+	struct wamp_msg m;
+	int pub = 100;
+
+	for (int i = 0; i < 32; i++)
+		sendf(f, "[36, 5, %d, {}]", pub++);
+	/* queued, not written (the adapter is busy reading): 40 more arrive, and the clock
+	 * is read for them once (the delay's start), not once per message */
+	f->clock_reads = 0;
+	for (int i = 0; i < 40; i++)
+		sendf(f, "[36, 5, %d, {}]", pub++);
+	assert_true(f->clock_reads <= 2);
+	assert_int_equal(wampc_next_timeout(f->c), 1000);
+	expect(f, WAMP_ACK, &m);
+	assert_int_equal(m.id[0], 32);
+	wamp_msg_clear(&m);
+	expect_nothing(f);
+	/* nothing else comes: the delay acknowledges the 40 */
+	f->now += 1000;
+	wampc_tick(f->c);
+	expect(f, WAMP_ACK, &m);
+	assert_int_equal(m.id[0], 72);
+	wamp_msg_clear(&m);
+	expect_nothing(f);
+	/* 32 more: an ACK queued, and the link is lost before it is written */
+	for (int i = 0; i < 32; i++)
+		sendf(f, "[36, 5, %d, {}]", pub++);
+	lose(f);
+	assert_int_equal(f->suspended, 1);
+	expect_resume_hello(f, "tok1", 104);
+	sendf(f, "[2, 42, {\"resumed\": true, \"resume-token\": \"tok2\", \"received\": 0}]");
+	assert_int_equal(f->resumed, 1);
+	expect_nothing(f);
+	for (int i = 0; i < 31; i++)
+		sendf(f, "[36, 5, %d, {}]", pub++);
+	expect_nothing(f);
+	sendf(f, "[36, 5, %d, {}]", pub++);
+	expect(f, WAMP_ACK, &m);
+	assert_int_equal(m.id[0], 136);
+	wamp_msg_clear(&m);
+	fake_free(f);
+}
+
+/* The POSIX adapter over a real Unix socket: one wampc_loop_read that reads a burst of
+ * events writes the ACK the burst made due before it returns, without a wampc_loop_write
+ * (client_resume found a subscriber that read 3,000 events in bursts, each cut before the
+ * loop came round to writing, and so acknowledged none of them). */
+static void test_posix_burst_writes_ack(void **state)
+{
+	char dir[] = "/tmp/wampc-test-XXXXXX", path[64];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct fake *f = calloc(1, sizeof(*f));
+	struct wampc_config cfg = {.resumable = true, .realm = "realm1"};
+	uint8_t hs[4], reply[4], buf[8192], *burst = NULL;
+	size_t burst_len = 0;
+	enum wamp_ser ser;
+	uint32_t peer_max, n;
+	enum rs_frame t;
+	struct wamp_msg m;
+	char why[160];
+	enum wampd_err err;
+	int lfd, sfd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	snprintf((char *)buf, sizeof(buf), "unix:%s", path);
+	cfg.url = (const char *)buf;
+	cfg.serializer = (enum wampc_ser)g_ser;
+	cfg.clock_ms = fclock;
+	cfg.random_u32 = frand;
+	cfg.clock_ud = f;
+	cfg.on_session = on_session;
+	cfg.ud = f;
+	f->now = 1000000;
+	f->c = wampc_new(&cfg, &err);
+	assert_non_null(f->c);
+	wampc_start(f->c);
+	/* connect (a Unix connect completes at once), the handshake goes out on write */
+	assert_int_equal(wampc_loop_misc(f->c), WAMPD_OK);
+	assert_true(wampc_socket(f->c) >= 0);
+	sfd = accept(lfd, NULL, NULL);
+	assert_true(sfd >= 0);
+	wampc_loop_write(f->c);
+	assert_int_equal(recv(sfd, hs, 4, MSG_WAITALL), 4);
+	assert_int_equal(rs_handshake(hs, 0x7, 1u << 20, reply, &ser, &peer_max), RS_OK);
+	assert_int_equal(send(sfd, reply, 4, 0), 4);
+	wampc_loop_read(f->c);
+	wampc_loop_write(f->c);
+	/* the HELLO */
+	assert_int_equal(recv(sfd, hs, 4, MSG_WAITALL), 4);
+	assert_true(rs_parse_prefix(hs, &t, &n));
+	assert_true(n < sizeof(buf));
+	assert_int_equal(recv(sfd, buf, n, MSG_WAITALL), (ssize_t)n);
+	/* WELCOME and 40 events in one write: one read takes them all */
+	{
+		char json[160];
+		size_t len;
+		uint8_t *b;
+
+		for (int i = 0; i <= 40; i++) {
+			if (i == 0)
+				snprintf(json, sizeof(json), "[2, 42, {\"resumable\": true, "
+				         "\"resume-token\": \"tok\", \"roles\": {}}]");
+			else
+				snprintf(json, sizeof(json), "[36, 5, %d, {}]", 100 + i);
+			b = encode_json(json, &len);
+			burst = realloc(burst, burst_len + len);
+			memcpy(burst + burst_len, b, len);
+			burst_len += len;
+			free(b);
+		}
+	}
+	assert_true(burst_len < 4096);
+	assert_int_equal(send(sfd, burst, burst_len, 0), (ssize_t)burst_len);
+	free(burst);
+	assert_int_equal(wampc_loop_read(f->c), WAMPD_OK);
+	assert_true(wampc_joined(f->c));
+	/* no wampc_loop_write: the ACK of the first 32 events is on the socket already */
+	/* (-1, EAGAIN, here: the ACK would wait for the loop's next round) */
+	assert_int_equal(recv(sfd, hs, 4, MSG_DONTWAIT), 4);
+	assert_true(rs_parse_prefix(hs, &t, &n));
+	assert_int_equal(t, RS_MSG);
+	assert_true(n < sizeof(buf));
+	assert_int_equal(recv(sfd, buf, n, MSG_WAITALL), (ssize_t)n);
+	assert_int_equal(wamp_decode(g_ser, buf, n, NULL, &m, why, sizeof(why)), WAMPD_OK);
+	assert_int_equal(m.type, WAMP_ACK);
+	assert_int_equal(m.id[0], 32);
+	wamp_msg_clear(&m);
+	wampc_free(f->c);
+	free(f);
+	close(sfd);
+	close(lfd);
+	unlink(path);
+	rmdir(dir);
+}
+
 #define T(fn) cmocka_unit_test(fn)
 
 int main(void)
@@ -2735,7 +2886,8 @@ int main(void)
 		T(test_resume_ack_needs_resumable), T(test_resume_replays),
 		T(test_resume_impossible_count), T(test_resume_not_resumed), T(test_resume_refused),
 		T(test_resume_give_up), T(test_resume_not_after_goodbye),
-		T(test_resume_reconnect_now), T(test_resume_max_retries),
+		T(test_resume_reconnect_now), T(test_resume_max_retries), T(test_resume_ack_waits),
+		T(test_posix_burst_writes_ack),
 	};
 	static const char *const names[] = {"json", "msgpack", "cbor"};
 	int failed = 0;
