@@ -49,7 +49,7 @@ static void metrics_add_histogram(struct metrics_histogram *sum,
  * summed below changes the size and stops the build here */
 _Static_assert(sizeof(struct metrics) ==
                        sizeof(uint64_t) * (2 * METRICS_MSG_TYPES + 2 + 2 * METRICS_AUTH_METHODS +
-                                           1 + WAMPD_ERR__COUNT) +
+                                           1 + WAMPD_ERR__COUNT + 2 + METRICS_DETACHED_ENDS) +
                                2 * sizeof(struct metrics_histogram),
                "metrics_add must sum every member of struct metrics");
 
@@ -63,6 +63,9 @@ void metrics_add(struct metrics *sum, const struct metrics *m)
 	metrics_add_n(sum->auth_fail, m->auth_fail, METRICS_AUTH_METHODS);
 	sum->pending_calls += m->pending_calls;
 	metrics_add_n(sum->publish_refused, m->publish_refused, WAMPD_ERR__COUNT);
+	sum->sessions_detached += m->sessions_detached;
+	sum->sessions_resumed += m->sessions_resumed;
+	metrics_add_n(sum->detached_ended, m->detached_ended, METRICS_DETACHED_ENDS);
 	metrics_add_histogram(&sum->call_latency, &m->call_latency);
 	metrics_add_histogram(&sum->loop_lag, &m->loop_lag);
 }

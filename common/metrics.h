@@ -25,6 +25,15 @@
 #define METRICS_AUTH_METHODS 8 /* enum auth_method values (auth/auth.h), last = unknown */
 #define METRICS_BUCKETS 16     /* finite histogram buckets (+Inf is implicit) */
 
+/* Why a detached resumable session ended (router/core/resume.c; the exposition names them
+ * in admin_metrics.c). */
+enum metrics_detached_end {
+	METRICS_DETACHED_EXPIRED = 0, /* its resume window passed */
+	METRICS_DETACHED_CLOSED,      /* killed, replay log full, a resume that could not be
+	                                 made, router shutdown */
+	METRICS_DETACHED_ENDS,
+};
+
 /* Upper bounds of the histogram buckets, in microseconds (100 us .. 10 s). */
 extern const uint64_t metrics_bucket_us[METRICS_BUCKETS];
 
@@ -45,6 +54,9 @@ struct metrics {
 	uint64_t publish_refused[WAMPD_ERR__COUNT]; /* PUBLISHes refused with a request-level
 	                                          error (ERROR, or only logged when not
 	                                          acknowledged), by error */
+	uint64_t sessions_detached;            /* resumable sessions detached (transport lost) */
+	uint64_t sessions_resumed;             /* sessions resumed on a new connection */
+	uint64_t detached_ended[METRICS_DETACHED_ENDS]; /* detached sessions that ended, by why */
 	struct metrics_histogram call_latency; /* CALL -> final RESULT/ERROR from the callee */
 	struct metrics_histogram loop_lag;     /* how late the event loop ran a timer */
 };

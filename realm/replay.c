@@ -240,3 +240,26 @@ bool replay_resend(struct session *s, uint64_t n)
 		(void)s->ops->send(s->peer, rs->ring[(rs->head + i) & (rs->cap - 1)]);
 	return true;
 }
+
+bool replay_detached(const struct session *s)
+{
+	return s->resume && s->resume->detached;
+}
+
+bool replay_status(const struct session *s, int64_t now_mono_ms, struct replay_status *st)
+{
+	const struct session_resume *rs = s->resume;
+	int64_t for_ms;
+
+	if (!replay_detached(s))
+		return false;
+	for_ms = now_mono_ms > rs->detached_mono_ms ? now_mono_ms - rs->detached_mono_ms : 0;
+	st->detached_at_ms = rs->detached_at_ms;
+	st->detached_for_ms = for_ms;
+	st->window_left_ms = for_ms < (int64_t)rs->window_ms ? (int64_t)rs->window_ms - for_ms : 0;
+	st->log_messages = rs->count;
+	st->log_bytes = rs->bytes;
+	st->max_bytes = rs->max_bytes;
+	st->waiting_calls = HASH_CNT(hh_callee, s->invocations);
+	return true;
+}

@@ -29,6 +29,10 @@
  * router keeps only BLAKE2b(domain || token || session id || authid) and compares in
  * constant time, so a token works only for its session and its authid, and nothing kept
  * can be shown or replayed. A new token replaces the hash at each (re)start.
+ *
+ * What an operator sees of a detached session (replay_status, for the admin status page):
+ * when it detached, what is left of its window, its log against its bound, and the calls
+ * waiting for it; never its token nor the token's hash.
  */
 #ifndef WAMPD_REALM_REPLAY_H
 #define WAMPD_REALM_REPLAY_H
@@ -70,6 +74,22 @@ struct session_resume {
 	struct realm_timer *end_timer;  /* router/core/resume.c's: the window while detached,
 	                                   or the deferred end of a detached session */
 	char addr[64];              /* the last transport's address (logs while detached) */
+	/* set by router/core/resume.c when the session detaches (valid while `detached`) */
+	int64_t detached_at_ms;     /* wall clock (shown) */
+	int64_t detached_mono_ms;   /* monotonic clock (the window's start) */
+	uint32_t window_ms;         /* the window its end timer was started with */
+};
+
+/* What the admin status page shows of a detached session (nothing secret). */
+struct replay_status {
+	int64_t detached_at_ms;     /* wall clock, when its transport was lost */
+	int64_t detached_for_ms;    /* how long ago (monotonic) */
+	int64_t window_left_ms;     /* what is left of its resume window; 0 once it passed */
+	uint32_t log_messages;      /* messages in its replay log ... */
+	size_t log_bytes;           /* ... their encoded bytes ... */
+	size_t max_bytes;           /* ... against this bound (resume.max_bytes) */
+	uint32_t waiting_calls;     /* calls to its registrations waiting for it (their
+	                               INVOCATIONs in its log or unanswered before the loss) */
 };
 
 /* The state of a session becoming resumable, its log bounded by max_bytes: the caller
@@ -125,5 +145,15 @@ bool replay_resend(struct session *s, uint64_t n);
 
 /* true when `n` is a count the peer may say it received (the range replay_resend takes). */
 bool replay_count_ok(const struct session *s, uint64_t n);
+
+/* Is s a resumable session detached from its transport? */
+bool replay_detached(const struct session *s);
+
+/*
+ * When s is detached: fills *st as of `now_mono_ms` (clock_mono_ms(); an earlier time
+ * than the detach counts as the detach) and returns true. false (st untouched) for any
+ * other session. Reads only; O(calls waiting for s).
+ */
+bool replay_status(const struct session *s, int64_t now_mono_ms, struct replay_status *st);
 
 #endif

@@ -14,6 +14,11 @@
  *
  * Tickets are compared as BLAKE2b hashes with sodium_memcmp: constant time, whatever the
  * lengths.
+ *
+ * Detached resumable sessions (docs/resumption.md) have no connection; /status.json lists
+ * them per realm under "detached" from what realm/replay.h's replay_status shows of them
+ * (since when, the window left, the replay log against its bound, the calls waiting), which
+ * holds nothing secret: a resume token is never kept, and its hash is not in the view.
  */
 #include "router/admin/admin.h"
 
@@ -28,6 +33,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "realm/replay.h"
 #include "router/admin/status_page.h"
 #include "router/workers/workers.h"
 #include "router/net/loop.h"
@@ -151,6 +157,33 @@ static json_t *admin_sessions_json(struct realm *r, int64_t now_ms)
 	return list;
 }
 
+/* The realm's detached sessions (at most ADMIN_LIST_MAX); *count gets how many there are. */
+static json_t *admin_detached_json(struct realm *r, int64_t now_mono_ms, json_int_t *count)
+{
+	json_t *list = json_array();
+	struct session *s, *tmp;
+	struct replay_status st;
+
+	*count = 0;
+	HASH_ITER(hh, r->sessions, s, tmp) {
+		if (!replay_status(s, now_mono_ms, &st) || (*count)++ >= ADMIN_LIST_MAX)
+			continue;
+		json_array_append_new(
+			list, json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
+		                        (json_int_t)s->id, "authid", s->authid ? s->authid : "",
+		                        "authrole", s->authrole ? s->authrole : "", "peer",
+		                        s->ops->address(s->peer), "detached_at_ms",
+		                        (json_int_t)st.detached_at_ms, "detached_for_ms",
+		                        (json_int_t)st.detached_for_ms, "window_left_ms",
+		                        (json_int_t)st.window_left_ms, "log_messages",
+		                        (json_int_t)st.log_messages, "log_bytes",
+		                        (json_int_t)st.log_bytes, "log_max_bytes",
+		                        (json_int_t)st.max_bytes, "waiting_calls",
+		                        (json_int_t)st.waiting_calls));
+	}
+	return list;
+}
+
 static json_t *admin_registrations_json(struct realm *r)
 {
 	json_t *list = json_array();
@@ -195,16 +228,19 @@ static char *admin_status_json(struct admin *a)
 {
 	json_t *doc, *realms = json_array();
 	struct realm *r, *tmp;
-	int64_t now = clock_wall_ms();
+	int64_t now = clock_wall_ms(), mono = clock_mono_ms();
 	char *text;
 
 	HASH_ITER(hh, a->rt->realms.by_name, r, tmp) {
 		json_t *regs = admin_registrations_json(r), *subs = admin_subscriptions_json(r);
+		json_int_t ndetached;
+		json_t *detached = admin_detached_json(r, mono, &ndetached);
 
 		json_array_append_new(
-			realms, json_pack("{s:s, s:I, s:o, s:I, s:o, s:I, s:o}", "name", r->name,
-		                          "session_count", (json_int_t)r->nsessions, "sessions",
-		                          admin_sessions_json(r, now), "registration_count",
+			realms, json_pack("{s:s, s:I, s:o, s:I, s:o, s:I, s:o, s:I, s:o}", "name",
+		                          r->name, "session_count", (json_int_t)r->nsessions,
+		                          "sessions", admin_sessions_json(r, now), "detached_count",
+		                          ndetached, "detached", detached, "registration_count",
 		                          (json_int_t)json_array_size(regs), "registrations", regs,
 		                          "subscription_count", (json_int_t)json_array_size(subs),
 		                          "subscriptions", subs));

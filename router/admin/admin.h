@@ -8,8 +8,9 @@
  *   GET /metrics         Prometheus text exposition format 0.0.4 (admin_metrics.c)
  *   GET /status          the status page: one self-contained HTML document (status_page.html,
  *                        embedded in the binary at build time)
- *   GET /status.json     realms, sessions, registrations, subscriptions, and the
- *                        supervised processes ("workers": router/workers/workers.h)
+ *   GET /status.json     realms, sessions, detached resumable sessions (replay_status),
+ *                        registrations, subscriptions, and the supervised processes
+ *                        ("workers": router/workers/workers.h)
  *   GET /status/events   Server-Sent Events: one sample of the router's counters a second
  *
  * With admin.ticket set, every path but /health needs it, as "Authorization: Bearer <ticket>"

@@ -20,6 +20,7 @@
 
 #include "auth/auth.h"
 #include "common/metrics.h"
+#include "realm/replay.h"
 #include "router/admin/admin.h"
 #include "router/core/conn.h"
 #include "router/net/loop.h"
@@ -192,6 +193,17 @@ static uint64_t realm_subscriptions(struct realm *r)
 	return n;
 }
 
+static uint64_t realm_detached(struct realm *r)
+{
+	struct session *s, *tmp;
+	uint64_t n = 0;
+
+	HASH_ITER(hh, r->sessions, s, tmp)
+		if (replay_detached(s))
+			n++;
+	return n;
+}
+
 static uint64_t realm_calls(struct realm *r)
 {
 	return r->dealer.calls;
@@ -310,6 +322,35 @@ static void publish_refused_family(struct abuf *b, const struct metrics *metrics
 	}
 }
 
+/* Resumable sessions: detached and resumed, and the ends of detached ones by why. */
+static const char *const detached_end_names[METRICS_DETACHED_ENDS] = {
+	[METRICS_DETACHED_EXPIRED] = "expired",
+	[METRICS_DETACHED_CLOSED] = "closed",
+};
+
+static void resume_families(struct abuf *b, struct router *rt, const struct metrics *sum)
+{
+	per_realm(b, rt, "wampd_sessions_detached", "gauge",
+	          "Resumable sessions detached from their transport, waiting to be resumed, by "
+	          "realm (also counted in wampd_sessions as transport detached).",
+	          realm_detached);
+	family(b, "wampd_sessions_detached_total", "counter",
+	       "Resumable sessions that lost their transport and were kept, detached.");
+	abuf_printf(b, "wampd_sessions_detached_total %llu\n",
+	            (unsigned long long)sum->sessions_detached);
+	family(b, "wampd_sessions_resumed_total", "counter",
+	       "Sessions resumed on a new connection.");
+	abuf_printf(b, "wampd_sessions_resumed_total %llu\n",
+	            (unsigned long long)sum->sessions_resumed);
+	family(b, "wampd_sessions_detached_ended_total", "counter",
+	       "Detached sessions that ended without being resumed: expired (the resume window "
+	       "passed) or closed (killed, replay log full, a resume that could not be made, "
+	       "shutdown).");
+	for (unsigned i = 0; i < METRICS_DETACHED_ENDS; i++)
+		abuf_printf(b, "wampd_sessions_detached_ended_total{reason=\"%s\"} %llu\n",
+		            detached_end_names[i], (unsigned long long)sum->detached_ended[i]);
+}
+
 static void messages_family(struct abuf *b, const char *name, const char *help,
                             const uint64_t *counts)
 {
@@ -379,6 +420,7 @@ void admin_metrics_text(const struct admin_view *v, struct abuf *b)
 	abuf_printf(b, "wampd_connections_opened_total %llu\n",
 	            (unsigned long long)rt->stats.sessions_opened);
 	sessions_family(b, rt);
+	resume_families(b, rt, &sum);
 
 	messages_family(b, "wampd_messages_received_total",
 	                "WAMP messages received and decoded, by message type.", sum.msgs_in);

@@ -13,12 +13,16 @@
  * dispatch that resumed is over (resume_replaced), never inside it.
  *
  * Nothing here runs per message: only at WELCOME, a lost transport, a resume and an end.
+ * Those are counted in the loop's metrics (detached, resumed, ended by why: the window's
+ * timer is "expired", the deferred end of a close is "closed"); how many are detached now
+ * is read from the realms when scraped (replay_detached).
  */
 #include "router/core/resume.h"
 
 #include <sodium.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "realm/replay.h"
@@ -28,14 +32,24 @@
 /* ------------------------------------------------------------------------------------ */
 /* a detached session's peer                                                              */
 
-static void resume_end(struct session *s);
+static void resume_end(struct session *s, enum metrics_detached_end why);
 
-static void resume_end_due(void *arg)
+/* The window passed. */
+static void resume_expired(void *arg)
 {
 	struct session *s = arg;
 
 	s->resume->end_timer = NULL;
-	resume_end(s);
+	resume_end(s, METRICS_DETACHED_EXPIRED);
+}
+
+/* The deferred end of a close (detached_close). */
+static void resume_closed(void *arg)
+{
+	struct session *s = arg;
+
+	s->resume->end_timer = NULL;
+	resume_end(s, METRICS_DETACHED_CLOSED);
 }
 
 static enum wampd_err detached_send(void *peer, struct wamp_out *out)
@@ -54,7 +68,7 @@ static void detached_close(void *peer, int code, const char *reason, bool now)
 	(void)code, (void)now;
 	wlog_info("session", "detached session=%llu ends: %s", (unsigned long long)s->id,
 	          reason ? reason : "closed");
-	if (!(due = t->start(t->ctx, 0, resume_end_due, s)))
+	if (!(due = t->start(t->ctx, 0, resume_closed, s)))
 		return; /* out of memory: it ends when its window passes */
 	if (s->resume->end_timer)
 		t->cancel(t->ctx, s->resume->end_timer);
@@ -144,7 +158,7 @@ bool resume_detach(struct router *rt, struct session *s)
 		          "(limits.max_sessions_per_ip)", (unsigned long long)s->id);
 		return false;
 	}
-	if (!(rs->end_timer = t->start(t->ctx, s->realm->resume.window_s * 1000u, resume_end_due,
+	if (!(rs->end_timer = t->start(t->ctx, s->realm->resume.window_s * 1000u, resume_expired,
 	                               s))) {
 		resume_uncount(rt, s->ops->address(s->peer));
 		return false;
@@ -158,6 +172,10 @@ bool resume_detach(struct router *rt, struct session *s)
 	s->ops = &detached_ops;
 	s->peer = s;
 	rs->detached = true;
+	rs->detached_at_ms = clock_wall_ms();
+	rs->detached_mono_ms = clock_mono_ms();
+	rs->window_ms = s->realm->resume.window_s * 1000u;
+	s->metrics->sessions_detached++;
 	wlog_info("session", "detached session=%llu realm=%s authid=%s peer=%s: resumable for %u s "
 	          "(sent=%llu unacknowledged=%u bytes=%zu received=%llu)",
 	          (unsigned long long)s->id, s->realm->name, s->authid ? s->authid : "", rs->addr,
@@ -168,12 +186,14 @@ bool resume_detach(struct router *rt, struct session *s)
 
 /* A detached session ends (from a timer, never inside a dispatch): as when a transport
  * closes, without detaching again. */
-static void resume_end(struct session *s)
+static void resume_end(struct session *s, enum metrics_detached_end why)
 {
 	struct router *rt = proto_router(s);
 
-	wlog_info("session", "detached session=%llu ended (window passed, killed or log full)",
-	          (unsigned long long)s->id);
+	wlog_info("session", "detached session=%llu ended (%s)", (unsigned long long)s->id,
+	          why == METRICS_DETACHED_EXPIRED ? "its window passed"
+	                                          : "closed: killed, log full, a failed resume or shutdown");
+	s->metrics->detached_ended[why]++;
 	resume_uncount(rt, s->resume->addr);
 	s->resume->ended = true;
 	proto_transport_closed(rt, s);
@@ -188,7 +208,7 @@ void resume_end_all(struct router *rt)
 	HASH_ITER(hh, rt->realms.by_name, r, rtmp)
 		HASH_ITER(hh, r->sessions, s, stmp)
 			if (s->resume && s->resume->detached)
-				resume_end(s);
+				resume_end(s, METRICS_DETACHED_CLOSED);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -363,6 +383,7 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 	wamp_out_unref(rs->ack_out); /* the old connection's, if it still holds it */
 	rs->ack_out = NULL;
 	rs->acked = rs->received; /* WELCOME.Details.received acknowledges */
+	old->metrics->sessions_resumed++;
 	if (old->ops->send(old->peer, out) == WAMPD_OK)
 		metrics_count_type(old->metrics->msgs_out, WAMP_WELCOME);
 	wamp_out_unref(out);

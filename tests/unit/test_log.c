@@ -204,6 +204,11 @@ static void test_metrics_per_loop_add_up(void **state)
 	loop[0].pending_calls = 2; /* a gauge: the loops' values add up too */
 	loop[1].pending_calls = 1;
 	loop[1].publish_refused[WAMPD_ERR__COUNT - 1] = 7;
+	loop[0].sessions_detached = 4;
+	loop[1].sessions_detached = 1;
+	loop[1].sessions_resumed = 2;
+	loop[0].detached_ended[METRICS_DETACHED_CLOSED] = 1;
+	loop[1].detached_ended[METRICS_DETACHED_CLOSED] = 6;
 	metrics_observe(&loop[0].call_latency, 50);
 	metrics_observe(&loop[1].call_latency, 20000000);
 	metrics_observe(&loop[1].loop_lag, 300);
@@ -215,6 +220,10 @@ static void test_metrics_per_loop_add_up(void **state)
 	assert_int_equal(sum.auth_fail[2], 3);
 	assert_int_equal(sum.pending_calls, 3);
 	assert_int_equal(sum.publish_refused[WAMPD_ERR__COUNT - 1], 7);
+	assert_int_equal(sum.sessions_detached, 5);
+	assert_int_equal(sum.sessions_resumed, 2);
+	assert_int_equal(sum.detached_ended[METRICS_DETACHED_EXPIRED], 0);
+	assert_int_equal(sum.detached_ended[METRICS_DETACHED_CLOSED], 7);
 	assert_int_equal(sum.call_latency.count, 2);
 	assert_int_equal(sum.call_latency.sum_us, 20000050);
 	assert_int_equal(sum.call_latency.buckets[0], 1);

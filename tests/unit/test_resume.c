@@ -4,8 +4,9 @@
  * the offer at WELCOME, counting and ACK pacing, detaching on a lost transport, resuming
  * with the exact replay, what is refused (wrong, used or another authid's token; ACK
  * without resumable), what ends a detached session (window, kill, log bound) and what it
- * then does (calls canceled, testaments), the takeover of a half-open connection, and the
- * place a detached session keeps in the connection limits.
+ * then does (calls canceled, testaments), the takeover of a half-open connection, the
+ * place a detached session keeps in the connection limits, and what the admin status page
+ * and the metrics see of detached sessions (replay_status, the counters).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "realm/replay.h"
 #include "router/core/iplimit.h"
 #include "router/core/protocol.h"
@@ -858,6 +860,88 @@ static void test_detached_counts(void **state)
 	iplimit_conn_close(&f->rt.ipl, "fake");
 }
 
+/* What the status page shows of a detached session: when, the window left, the log
+ * against its bound, the calls waiting; nothing for an attached or plain session. And the
+ * counters of detaches, resumes and ends, by why. */
+static void test_detached_status(void **state)
+{
+	struct fixture *f = *state;
+	struct joined a = join(f, 0, "\"resumable\": true"), c;
+	struct replay_status st;
+	struct wamp_msg m;
+	struct session *s;
+	int64_t before_wall = clock_wall_ms(), before_mono;
+	char big[300];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	join(f, 1, "");
+	feed(f, 0, "[64, 1, {}, \"com.p\"]");
+	expect(f, 0, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+	subscribe(f, 0);
+	s = in_realm(f, a.id);
+	assert_false(replay_detached(s));
+	assert_false(replay_status(s, clock_mono_ms(), &st)); /* attached */
+	assert_false(replay_status(f->p[1].s, clock_mono_ms(), &st)); /* not resumable */
+
+	before_mono = clock_mono_ms();
+	lose(f, 0);
+	assert_int_equal(f->rt.metrics.sessions_detached, 1);
+	/* two calls to its registration wait; one event goes to its log */
+	feed(f, 1, "[48, 7, {}, \"com.p\", [1]]");
+	feed(f, 1, "[48, 8, {}, \"com.p\", [2]]");
+	feed(f, 1, "[16, 9, {}, \"com.t\", [\"%s\"]]", big);
+	expect_nothing(f, 1);
+	assert_true(replay_detached(s));
+	assert_true(replay_status(s, s->resume->detached_mono_ms + 1000, &st));
+	assert_true(st.detached_at_ms >= before_wall && st.detached_at_ms <= clock_wall_ms());
+	assert_true(s->resume->detached_mono_ms >= before_mono);
+	assert_int_equal(st.detached_for_ms, 1000);
+	assert_int_equal(st.window_left_ms, WINDOW_S * 1000 - 1000);
+	/* REGISTERED, SUBSCRIBED (never acknowledged), two INVOCATIONs, the EVENT */
+	assert_int_equal(st.log_messages, 5);
+	assert_int_equal(st.log_bytes, s->resume->bytes);
+	assert_true(st.log_bytes > sizeof(big));
+	assert_int_equal(st.max_bytes, 1u << 20);
+	assert_int_equal(st.waiting_calls, 2);
+	/* at the end of its window, and after it (the timer decides when it ends) */
+	assert_true(replay_status(s, s->resume->detached_mono_ms + WINDOW_S * 1000, &st));
+	assert_int_equal(st.window_left_ms, 0);
+	assert_true(replay_status(s, s->resume->detached_mono_ms + WINDOW_S * 2000, &st));
+	assert_int_equal(st.window_left_ms, 0);
+	/* a clock read before the detach counts as the detach */
+	assert_true(replay_status(s, s->resume->detached_mono_ms - 5, &st));
+	assert_int_equal(st.detached_for_ms, 0);
+	assert_int_equal(st.window_left_ms, WINDOW_S * 1000);
+
+	/* resumed: attached again, counted */
+	assert_true(resume(f, 2, a.id, a.token, 2).resumed);
+	assert_false(replay_status(s, clock_mono_ms(), &st));
+	assert_int_equal(f->rt.metrics.sessions_resumed, 1);
+	for (int i = 0; i < 3; i++) {
+		expect(f, 2, i < 2 ? WAMP_INVOCATION : WAMP_EVENT, &m);
+		wamp_msg_clear(&m);
+	}
+	/* lost again: the window passes (expired) */
+	lose(f, 2);
+	assert_int_equal(f->rt.metrics.sessions_detached, 2);
+	fake_timers_advance(WINDOW_S * 1000);
+	assert_null(in_realm(f, a.id));
+	assert_int_equal(f->rt.metrics.detached_ended[METRICS_DETACHED_EXPIRED], 1);
+	assert_int_equal(f->rt.metrics.detached_ended[METRICS_DETACHED_CLOSED], 0);
+	/* killed while detached (closed) */
+	c = join(f, 3, "\"resumable\": true");
+	lose(f, 3);
+	feed(f, 1, "[48, 3, {}, \"wamp.session.kill\", [%llu]]", (unsigned long long)c.id);
+	fake_timers_advance(0);
+	assert_null(in_realm(f, c.id));
+	assert_int_equal(f->rt.metrics.detached_ended[METRICS_DETACHED_CLOSED], 1);
+	assert_int_equal(f->rt.metrics.detached_ended[METRICS_DETACHED_EXPIRED], 1);
+	assert_int_equal(f->rt.metrics.sessions_detached, 3);
+	assert_int_equal(f->rt.metrics.sessions_resumed, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -877,6 +961,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kill_detached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_goodbye_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detached_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detached_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_bound_detached, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_log_bound_attached, setup_small, teardown),
 	};

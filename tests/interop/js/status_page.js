@@ -5,7 +5,10 @@
 //   - a session opened afterwards with Autobahn|JS shows up in the sessions table with its
 //     authid, role, transport and serializer; its registration and subscription appear too;
 //   - the throughput graph updates: new samples arrive over SSE, the canvas pixels change,
-//     and the drawn message rate rises above 0 while the test client publishes.
+//     and the drawn message rate rises above 0 while the test client publishes;
+//   - a resumable session (a raw WebSocket client asking HELLO.Details.resumable) whose
+//     link is cut shows up in the detached sessions table (authid, role, window left, its
+//     replay log) without its resume token anywhere on the page, and leaves it once resumed.
 // Every wait has a deadline (waitForFunction timeouts); nothing sleeps.
 //   WAMPD_BIN=... node status_page.js json|msgpack
 'use strict';
@@ -14,9 +17,27 @@ const h = require('./lib/harness');
 const { connect, close, assert, assertEq } = h;
 
 const { withBrowser, watch } = require('./lib/browser');
+const WebSocket = require('ws');
 
 const TICKET = 'admin-s3cret';
 const WAIT = { timeout: 15000, polling: 100 };
+
+// A raw JSON WebSocket WAMP client: HELLO (details) to realm1, resolves with the WELCOME.
+function rawJoin(url, details) {
+  return new Promise((resolve, reject) => {
+    const sock = new WebSocket(url, ['wamp.2.json']);
+    const timer = setTimeout(() => reject(new Error('no WELCOME within 15 s')), 15000);
+    sock.on('error', reject);
+    sock.on('open', () => sock.send(JSON.stringify([1, 'realm1', details])));
+    sock.on('message', (data) => {
+      const msg = JSON.parse(data.toString());
+      if (msg[0] === 7) return; // ACK
+      clearTimeout(timer);
+      if (msg[0] !== 2) reject(new Error('expected WELCOME, got ' + JSON.stringify(msg)));
+      else resolve({ sock, welcome: msg });
+    });
+  });
+}
 
 const scenarios = {
   async 'status page: ticket, sessions, registrations, live graph'(url, ser, router) {
@@ -86,6 +107,33 @@ const scenarios = {
       // the session leaves: its row goes away
       await close(c);
       await page.waitForFunction((id) => !document.querySelector(`#sessions tr[data-session="${id}"]`), WAIT, sid);
+
+      // a resumable session whose link is cut: listed as detached, without its token
+      const roles = { subscriber: {}, caller: {} };
+      const a = await rawJoin(url, { roles, resumable: true });
+      const rid = a.welcome[1], token = a.welcome[2]['resume-token'];
+      assert(token, 'the realm offers resumption');
+      a.sock.terminate(); // the TCP connection drops: no GOODBYE, no close frame
+      await page.waitForFunction((id) => document.querySelector(`#detached tr[data-session="${id}"]`), WAIT, rid);
+      const dcells = await page.$$eval(`#detached tr[data-session="${rid}"] td`, (tds) => tds.map((td) => td.textContent));
+      assertEq(dcells[0], 'realm1', 'detached: realm cell');
+      assertEq(dcells[1], String(rid), 'detached: session id cell');
+      assertEq(dcells[2], a.welcome[2].authid, 'detached: authid cell');
+      assertEq(dcells[3], a.welcome[2].authrole, 'detached: role cell');
+      assert(/^127\.0\.0\.1:\d+$/.test(dcells[4]), `detached: last peer cell ${dcells[4]}`);
+      assert(/ min /.test(dcells[6]), `detached: window left cell ${dcells[6]}`);
+      assertEq(dcells[7], '0 messages', 'detached: replay log cell');
+      assertEq(dcells[8], '0 B of 64.0 KiB', 'detached: log bytes cell');
+      assertEq(dcells[9], '0', 'detached: waiting calls cell');
+      const html = await page.content();
+      assert(!html.includes(token), 'the resume token is not on the page');
+      // resumed: no longer detached
+      const b = await rawJoin(url, { roles, resumable: true, resume: { session: rid, token, received: 0 } });
+      assertEq(b.welcome[1], rid, 'the same session resumed');
+      assertEq(b.welcome[2].resumed, true, 'resumed');
+      await page.waitForFunction((id) => !document.querySelector(`#detached tr[data-session="${id}"]`), WAIT, rid);
+      b.sock.send(JSON.stringify([6, {}, 'wamp.close.close_realm']));
+      b.sock.close();
       assertEq(problems, [], 'no console errors, page errors or failed requests');
       await page.close();
     });
@@ -93,5 +141,6 @@ const scenarios = {
 };
 
 // a browser start on a loaded 2-core machine under ASan can take a while: 120 s for the scenario
-h.main(scenarios, { config: { admin: { port: 0, ticket: TICKET }, realms: [{ name: 'realm1' }] },
+h.main(scenarios, { config: { admin: { port: 0, ticket: TICKET },
+  realms: [{ name: 'realm1', resume: { window_s: 600, max_bytes: 65536 } }] },
   timeout: 120000 });
