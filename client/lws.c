@@ -14,7 +14,13 @@
  *     and closing happen in the timer's callback, so lws never calls back into us from
  *     inside the hook.
  *   - WRITEABLE: one lws_write per callback (lws' rule), then ask again while there is
- *     more; when the engine wants the connection closed and its output is written, the
+ *     more. A WebSocket client masks its frames, and lws_write masks the payload in
+ *     place: the engine's output is const (a message stays in the resumable session's
+ *     replay log, and publications go back to the offline queue, after they were
+ *     written), so a WebSocket message is copied into the connection's transmit buffer
+ *     (LWS_PRE headroom, reused; one copy, no allocation per message) and written from
+ *     there; RawSocket bytes are written as they are (lws does not change them). When
+ *     the engine wants the connection closed and its output is written, the
  *     callback returns -1 (a WebSocket close 1000 first), bounded by CLOSE_GRACE_S; with
  *     no output left, lws is asked to close it at once.
  *   - input: WebSocket fragments (and frames lws splits into chunks) are put together up
@@ -71,7 +77,11 @@ struct conn {
 	int64_t armed_ms;        /* what sul is armed for: -1 nothing, else the delay given */
 	uint8_t *rx;             /* a WebSocket message in pieces */
 	size_t rx_len, rx_cap;
+	uint8_t *tx;             /* a WebSocket message to write: LWS_PRE + the message */
+	size_t tx_cap;
 };
+
+#define TX_KEEP 65536  /* a transmit buffer up to this size is kept for the next message */
 
 /* What a TLS vhost keeps: its SSL_CTX, freed with the vhost. */
 struct vh_priv {
@@ -372,10 +382,31 @@ static int raw_receive(struct conn *a, const uint8_t *in, size_t len)
 	return wampc_release(c) ? -1 : 0;
 }
 
+/* A writable copy of a WebSocket message (lws masks it in place), LWS_PRE bytes into the
+ * transmit buffer; NULL on NOMEM. */
+static uint8_t *tx_copy(struct conn *a, const uint8_t *data, size_t n)
+{
+	if (LWS_PRE + n > a->tx_cap) {
+		size_t cap = a->tx_cap ? a->tx_cap : 1024;
+
+		while (cap < LWS_PRE + n)
+			cap *= 2;
+		free(a->tx); /* nothing in it is kept between writes */
+		if (!(a->tx = malloc(cap))) {
+			a->tx_cap = 0;
+			return NULL;
+		}
+		a->tx_cap = cap;
+	}
+	memcpy(a->tx + LWS_PRE, data, n);
+	return a->tx + LWS_PRE;
+}
+
 /* WRITEABLE: one write; the close once the output is written. */
 static int writeable(struct conn *a, struct lws *wsi)
 {
 	const uint8_t *data;
+	uint8_t *buf;
 	bool binary = false;
 	size_t n;
 	int w;
@@ -386,10 +417,22 @@ static int writeable(struct conn *a, struct lws *wsi)
 	wampc_hold(c);
 	n = wampc_transport_output(c, &data, &binary);
 	if (n) {
-		w = lws_write(wsi, (unsigned char *)(uintptr_t)data, n,
+		if (!a->url.websocket)
+			buf = (uint8_t *)(uintptr_t)data; /* LWS_WRITE_RAW leaves it as it is */
+		else if (!(buf = tx_copy(a, data, n))) {
+			wampc_transport_error(c, "out of memory");
+			wampc_release(c);
+			return -1;
+		}
+		w = lws_write(wsi, buf, n,
 		              !a->url.websocket ? LWS_WRITE_RAW
 		              : binary          ? LWS_WRITE_BINARY
 		                                : LWS_WRITE_TEXT);
+		if (a->tx_cap > TX_KEEP) { /* lws keeps what it could not write at once */
+			free(a->tx);
+			a->tx = NULL;
+			a->tx_cap = 0;
+		}
 		if (w < (int)n) {
 			wampc_transport_error(c, "write failed");
 			wampc_release(c);
@@ -470,6 +513,7 @@ static void conn_free(void *state)
 	if (a->own_ctx)
 		lws_context_destroy(a->ctx);
 	free(a->rx);
+	free(a->tx);
 	free(a);
 }
 
