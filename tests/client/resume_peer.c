@@ -5,7 +5,7 @@
  *
  *   resume_peer --url URL --role sub|pub|callee|caller [--serializer S] [--realm R]
  *               [--topic T] [--count N] [--window W] [--size BYTES] [--resumable]
- *               [--retry-ms MS] [--lws]
+ *               [--retry-ms MS] [--lws] [--ca-file F]
  *
  *   sub     subscribes T; each event carries [seq] (seq 1..N): an event with seq below the
  *           next expected one is a duplicate, above it a gap (lost events). "ready" once
@@ -260,6 +260,8 @@ int main(int argc, char **argv)
 			cfg.resumable = true;
 		else if (!strcmp(argv[i], "--lws"))
 			use_lws = true;
+		else if (!strcmp(argv[i], "--ca-file"))
+			cfg.tls.ca_file = v, i++;
 		else {
 			fprintf(stderr, "resume_peer: unknown argument %s\n", argv[i]);
 			return 2;

@@ -23,14 +23,20 @@ peers that know nothing of it on the same realm.
    and the session ends (as it must: that is the bound).
 
 With the argument "lws", scenarios 1 and 2 run through libwampc-ws instead (resume_peer
-on libwebsockets' loop): over WebSocket (ws://, the proxy parsing WebSocket frames) and
-over RawSocket in an lws loop (rs:// with --lws), the same cuts and assertions.
+on libwebsockets' loop): over WebSocket (ws://, the proxy parsing WebSocket frames), over
+RawSocket in an lws loop (rs:// with --lws) and over RawSocket over TLS in an lws loop
+(rss:// with --lws: the proxy ends the client's TLS, with the test's certificates, so that
+it can pick the messages to cut at, and resets the TCP connection under it), the same
+cuts and assertions.
 
     WAMPD_BIN=... WAMPC_RESUME_PEER=... [NODE=node NODE_PATH=...] python3 test_client_resume.py [lws]
 """
 
 import os
+import shutil
+import ssl
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,6 +48,7 @@ from twisted.internet import defer, reactor, task, threads  # noqa: E402
 from clientlib import Inbox, Peer  # noqa: E402
 from cutproxy import (CALL, EVENT, INVOCATION, RAWSOCKET, RESULT, WEBSOCKET, YIELD,  # noqa: E402
                       CutProxy)
+from tlscerts import make_certs  # noqa: E402
 from wampclient import connect, run, wait_for  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
@@ -50,12 +57,25 @@ NODE = os.environ.get("NODE")
 RUN_RATE = int(os.environ.get("RESUME_RUN_RATE", "50000"))
 RUN_EVENTS = RUN_RATE * int(os.environ.get("RESUME_RUN_SECONDS", "5"))
 MODE = sys.argv[1] if len(sys.argv) > 1 else "posix"
+TMP = tempfile.mkdtemp(prefix="wampc-resume-") if MODE == "lws" else None
+CERTS = make_certs(TMP) if TMP else None
 
 # How a resumable peer reaches the router through the proxy: the proxy's framing, the
 # router's listening URL of that scheme, the peer's arguments.
 LINKS = {"rs": (RAWSOCKET, "rs", []),             # the POSIX adapter
          "lws-rs": (RAWSOCKET, "rs", ["--lws"]),  # libwampc-ws: RawSocket in an lws loop
-         "ws": (WEBSOCKET, "ws", [])}             # libwampc-ws: WebSocket
+         "ws": (WEBSOCKET, "ws", []),             # libwampc-ws: WebSocket
+         # libwampc-ws: RawSocket over TLS (libwampc's TLS on lws' raw connection)
+         "lws-rss": (RAWSOCKET, "rs", ["--lws", "--ca-file",
+                                       os.path.join(CERTS or "", "ca.pem")])}
+
+
+def server_ctx():
+    """The proxy's side of a client's TLS: the test CA's certificate for localhost and
+    127.0.0.1 (tests/lib/tlscerts.py)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(CERTS, "server.pem"), os.path.join(CERTS, "server.key"))
+    return ctx
 
 
 def peer(url, role, *args):
@@ -95,8 +115,9 @@ def proxied(router, link):
     framing, scheme, args = LINKS[link]
     url = router.url_of(scheme)
     port = int(url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
-    proxy = CutProxy(port, framing=framing)
-    return proxy, proxy.url_like(url), args
+    proxy = CutProxy(port, framing=framing, tls=server_ctx() if link == "lws-rss" else None)
+    url = proxy.url_like(url)
+    return proxy, "rss" + url[2:] if proxy.tls else url, args
 
 
 @defer.inlineCallbacks
@@ -263,7 +284,7 @@ def main():
         rs, ws = router.url_of("rs"), router.url
         py = yield connect(ws, "realm1", "json")
         if MODE == "lws":
-            for link in ("ws", "lws-rs"):
+            for link in ("ws", "lws-rs", "lws-rss"):
                 print("scenario: events and calls through cuts over", link, flush=True)
                 yield events_through_cuts(py, router, link)
                 yield calls_through_cuts(py, router, link)
@@ -277,6 +298,8 @@ def main():
         yield py.leave_and_wait()
     finally:
         router.stop()
+        if TMP:
+            shutil.rmtree(TMP, ignore_errors=True)
 
 
 if not PEER:

@@ -2,6 +2,8 @@
 
     p = CutProxy(router_port)                 # listens on 127.0.0.1:p.port (RawSocket)
     p = CutProxy(router_port, framing=WEBSOCKET)  # the same for WebSocket: p.url_like(ws)
+    p = CutProxy(router_port, tls=server_ctx) # clients connect with TLS (rss://, p.url):
+                                              # the proxy ends it and reads the messages
     p.cut_at("down", EVENT, nth=100, mid=True)  # the 100th EVENT to the client: half of its
                                                 # frame goes through, then both sides are reset
     p.cut_at("up", YIELD)                     # the next YIELD from the client is dropped with
@@ -18,7 +20,10 @@ client's masked) and the WAMP message type of each message is read from its firs
 (JSON, MessagePack or CBOR), so that a rule can pick a message: "down" is router to
 client, "up" client to router. The framing is a table (handshake end, frame split), one
 per transport. A WebSocket continuation frame has no type of its own (a rule never picks
-it); lws and wampd send messages unfragmented. A rule fires once; a cut resets both sockets (SO_LINGER 0),
+it); lws and wampd send messages unfragmented. With tls (a server ssl.SSLContext), the
+client's side is TLS ended here (the router's side stays plain), so that a rule can pick
+a message of a client on TLS too; a cut resets the TCP connection under the TLS, without a
+close_notify. A rule fires once; a cut resets both sockets (SO_LINGER 0),
 as a dropped link looks to both ends. Counters: frames[direction][wamp type], cuts.
 Nothing here sleeps; every socket operation blocks in its own thread, and close() joins
 them.
@@ -195,9 +200,10 @@ class Link:
 
 
 class CutProxy:
-    def __init__(self, upstream_port, upstream_host="127.0.0.1", framing=RAWSOCKET):
+    def __init__(self, upstream_port, upstream_host="127.0.0.1", framing=RAWSOCKET, tls=None):
         self.upstream = (upstream_host, upstream_port)
         self.framing = framing
+        self.tls = tls
         self.refuse = False
         self.cuts = 0
         self.accepted = 0
@@ -210,7 +216,7 @@ class CutProxy:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
-        self.url = "%s://127.0.0.1:%d" % (framing.scheme, self.port)
+        self.url = "%s%s://127.0.0.1:%d" % (framing.scheme, "s" if tls else "", self.port)
         self.running = True
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
@@ -279,6 +285,14 @@ class CutProxy:
             if self.refuse:
                 _reset(client)
                 continue
+            if self.tls:
+                try:
+                    client.settimeout(5)
+                    client = self.tls.wrap_socket(client, server_side=True)
+                    client.settimeout(None)
+                except OSError:  # ssl.SSLError included
+                    _reset(client)
+                    continue
             try:
                 server = socket.create_connection(self.upstream, timeout=5)
                 server.settimeout(None)
