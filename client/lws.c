@@ -1,10 +1,12 @@
 /*
  * lws.c - libwampc-ws, the libwebsockets adapter (wampc_lws.h): one libwampc client per
  * libwebsockets client connection, WebSocket (message framing) or RawSocket (lws raw
- * connections, byte framing), on an application's context or on one of its own.
+ * connections, byte framing; over TLS too: rss://), on an application's context or on one
+ * of its own. What differs between ws/wss, rs/unix and rss is a table of transport
+ * operations (connected, receive, writeable), picked from the URL at attach.
  *
  * It uses only libwampc's public interface (wampc.h: the sans-I/O calls and the adapter
- * slot) and tls.c's helpers for wss://, and it never blocks:
+ * slot) and tls.c's helpers for wss:// and rss://, and it never blocks:
  *   - the engine's wishes are read in the adapter's update hook, which runs whenever the
  *     outermost library call returns (the application's own calls included): it asks lws
  *     for a WRITEABLE callback when there is output, changes lws' rx flow control when the
@@ -14,12 +16,22 @@
  *     and closing happen in the timer's callback, so lws never calls back into us from
  *     inside the hook.
  *   - WRITEABLE: one lws_write per callback (lws' rule), then ask again while there is
- *     more; when the engine wants the connection closed and its output is written, the
+ *     more. A WebSocket client masks its frames, and lws_write masks the payload in
+ *     place: the engine's output is const (a message stays in the resumable session's
+ *     replay log, and publications go back to the offline queue, after they were
+ *     written), so a WebSocket message is copied into the connection's transmit buffer
+ *     (LWS_PRE headroom, reused; one copy, no allocation per message) and written from
+ *     there; RawSocket bytes are written as they are (lws does not change them). When
+ *     the engine wants the connection closed and its output is written, the
  *     callback returns -1 (a WebSocket close 1000 first), bounded by CLOSE_GRACE_S; with
  *     no output left, lws is asked to close it at once.
  *   - input: WebSocket fragments (and frames lws splits into chunks) are put together up
  *     to the client's max_message, a message that arrives whole is handed over in place;
  *     RawSocket bytes go to the engine as they come.
+ *   - rss://: libwebsockets 4.1 cannot run TLS on a raw client connection (after the TLS
+ *     handshake it turns the connection to HTTP), so lws connects a plain raw socket and
+ *     libwampc runs OpenSSL over it through memory BIOs, with tls.c's context and
+ *     verification (see "rss://" below).
  *   - the end of a connection (CONNECTION_ERROR, CLOSED, or the wsi's destruction,
  *     whichever comes first) is wampc_transport_closed, with lws' reason as the transport
  *     error; callbacks of a connection that is no longer the client's are ignored. A new
@@ -39,10 +51,13 @@
  * cannot take a CA directory or our verification settings). A vhost lives as long as the
  * context; its SSL_CTX is freed when lws destroys it (LWS_CALLBACK_PROTOCOL_DESTROY). The
  * server name to verify and send (SNI) is the connection's Host (libwebsockets checks it,
- * unless tls.insecure).
+ * unless tls.insecure). rss:// connections use "wampc": their TLS is not lws'.
  */
 #include "client/wampc_lws.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <openssl/err.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +86,22 @@ struct conn {
 	int64_t armed_ms;        /* what sul is armed for: -1 nothing, else the delay given */
 	uint8_t *rx;             /* a WebSocket message in pieces */
 	size_t rx_len, rx_cap;
+	uint8_t *tx;             /* what lws_write writes from: LWS_PRE + the bytes */
+	size_t tx_cap;
+	const struct transport *t;
+	SSL *ssl;                /* rss://: libwampc's TLS over the raw connection */
 };
+
+/* What differs between the kinds of connection: the callbacks' work once lws has the
+ * connection up (connected), has input for it (receive), or lets it write (writeable).
+ * Each returns what the lws callback returns (-1: close it; the client may be gone). */
+struct transport {
+	int (*connected)(struct conn *a, struct lws *wsi);
+	int (*receive)(struct conn *a, struct lws *wsi, const uint8_t *in, size_t len);
+	int (*writeable)(struct conn *a, struct lws *wsi);
+};
+
+#define TX_KEEP 65536  /* a transmit buffer up to this size is kept for the next message */
 
 /* What a TLS vhost keeps: its SSL_CTX, freed with the vhost. */
 struct vh_priv {
@@ -106,7 +136,7 @@ static struct lws_vhost *vhost_for(struct conn *a, char *why, size_t why_len)
 	SSL_CTX *ssl;
 
 	wampc_get_config(a->c, &cfg);
-	if (!a->url.tls) {
+	if (!a->url.tls || !a->url.websocket) { /* rss://: TLS is ours, not lws' */
 		snprintf(name, sizeof(name), "wampc");
 	} else {
 		/* the TLS settings a context is made of (the server name is per connection) */
@@ -130,7 +160,7 @@ static struct lws_vhost *vhost_for(struct conn *a, char *why, size_t why_len)
 	info.protocols = protocols;
 	info.vhost_name = name;
 	ssl = NULL;
-	if (a->url.tls) {
+	if (a->url.tls && a->url.websocket) {
 		if (!(ssl = wampc_tls_context(&cfg.tls, why, why_len)))
 			return NULL;
 		info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -156,6 +186,7 @@ static struct lws_vhost *vhost_for(struct conn *a, char *why, size_t why_len)
 /* ----------------------------------------------------------------- the connection */
 
 static void connect_now(struct conn *a);
+static SSL *tls_new(const struct wampc_tls *t, const char *host, char *why, size_t why_len);
 
 /* The connection is gone (or never came): the engine hears it once. */
 static void gone(struct conn *a, struct lws *wsi, const char *why)
@@ -172,6 +203,8 @@ static void gone(struct conn *a, struct lws *wsi, const char *why)
 	free(a->rx);
 	a->rx = NULL;
 	a->rx_len = a->rx_cap = 0;
+	SSL_free(a->ssl);
+	a->ssl = NULL;
 	wampc_hold(c);
 	if (why)
 		wampc_transport_error(c, why);
@@ -220,7 +253,14 @@ static void connect_now(struct conn *a)
 	} else {
 		i.method = "RAW";
 	}
-	if (a->url.tls) {
+	if (a->url.tls && !a->url.websocket) {
+		/* rss://: lws connects a raw socket and libwampc runs TLS over it (tls_*) */
+		if (!(a->ssl = tls_new(&cfg.tls, a->url.host, why, sizeof(why)))) {
+			wampc_transport_error(c, why);
+			wampc_transport_closed(c);
+			return;
+		}
+	} else if (a->url.tls) {
 		i.ssl_connection = LCCSCF_USE_SSL;
 		if (cfg.tls.insecure)
 			i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_ALLOW_EXPIRED |
@@ -231,6 +271,8 @@ static void connect_now(struct conn *a)
 	if (!lws_client_connect_via_info(&i)) {
 		/* refused at once (lws did not call CONNECTION_ERROR): the attempt failed */
 		a->wsi = NULL;
+		SSL_free(a->ssl);
+		a->ssl = NULL;
 		wampc_transport_error(c, "libwebsockets cannot start the connection");
 		wampc_transport_closed(c);
 	}
@@ -238,6 +280,16 @@ static void connect_now(struct conn *a)
 
 /* The engine's timer: its ticks, and what the update hook left for now. */
 static void wake_own_loop(struct conn *a);
+static int tls_drain(struct conn *a, struct lws *wsi);
+
+/* rss://: input the SSL holds (decrypted, or still in its read BIO) that the engine wants
+ * now (lws' poll will not announce it). Not SSL_has_pending: a partial record it holds
+ * waits for lws' next read. */
+static bool tls_held(const struct conn *a, unsigned want)
+{
+	return a->ssl && a->wsi && a->open && !a->closing && (want & WAMPC_WANT_READ) &&
+	       (SSL_pending(a->ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(a->ssl)) > 0);
+}
 
 static void on_timer(lws_sorted_usec_list_t *sul)
 {
@@ -254,6 +306,10 @@ static void on_timer(lws_sorted_usec_list_t *sul)
 		connect_now(a);
 	else if ((want & WAMPC_WANT_CLOSE) && a->wsi && !a->open && !a->closing) {
 		/* still connecting: abandon it (lws then reports its end) */
+		a->closing = true;
+		lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	} else if (tls_held(a, want) && tls_drain(a, a->wsi)) {
+		/* the input failed: close it (lws then reports its end) */
 		a->closing = true;
 		lws_set_timeout(a->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	}
@@ -293,13 +349,21 @@ static void update(wampc *c, void *state)
 		}
 	}
 	if (((want & WAMPC_WANT_CONNECT) && !a->wsi) ||
-	    ((want & WAMPC_WANT_CLOSE) && a->wsi && !a->open && !a->closing))
+	    ((want & WAMPC_WANT_CLOSE) && a->wsi && !a->open && !a->closing) ||
+	    tls_held(a, want))
 		arm(a, 0);
 	else
 		arm(a, wampc_next_timeout(c));
 }
 
-/* Established: TLS verified (lws), the channel binding taken, the engine told. */
+/* The connection's TLS: libwampc's own for rss://, lws' for wss:// (NULL: none). */
+static SSL *conn_ssl(struct conn *a, struct lws *wsi)
+{
+	return a->ssl ? a->ssl : lws_get_ssl(wsi);
+}
+
+/* Established: TLS verified (lws', or ours for rss://), the channel binding taken, the
+ * engine told. */
 static int opened(struct conn *a, struct lws *wsi)
 {
 	struct wampc_config cfg;
@@ -311,7 +375,7 @@ static int opened(struct conn *a, struct lws *wsi)
 	a->open = true;
 	wampc_get_config(c, &cfg);
 	wampc_hold(c);
-	if (a->url.tls && cfg.tls.channel_binding && wampc_tls_unique(lws_get_ssl(wsi), binding))
+	if (a->url.tls && cfg.tls.channel_binding && wampc_tls_unique(conn_ssl(a, wsi), binding))
 		wampc_set_channel_binding(c, binding);
 	wampc_transport_open(c);
 	return wampc_release(c) ? -1 : 0;
@@ -363,7 +427,7 @@ static int ws_receive(struct conn *a, struct lws *wsi, const uint8_t *in, size_t
 	return 0;
 }
 
-static int raw_receive(struct conn *a, const uint8_t *in, size_t len)
+static int raw_receive(struct conn *a, struct lws *wsi, const uint8_t *in, size_t len)
 {
 	wampc *c = a->c;
 
@@ -372,10 +436,49 @@ static int raw_receive(struct conn *a, const uint8_t *in, size_t len)
 	return wampc_release(c) ? -1 : 0;
 }
 
+/* Room for n bytes to write, LWS_PRE bytes into the transmit buffer (what was in it is
+ * not kept); NULL on NOMEM. */
+static uint8_t *tx_reserve(struct conn *a, size_t n)
+{
+	if (LWS_PRE + n > a->tx_cap) {
+		size_t cap = a->tx_cap ? a->tx_cap : 1024;
+
+		while (cap < LWS_PRE + n)
+			cap *= 2;
+		free(a->tx); /* nothing in it is kept between writes */
+		if (!(a->tx = malloc(cap))) {
+			a->tx_cap = 0;
+			return NULL;
+		}
+		a->tx_cap = cap;
+	}
+	return a->tx + LWS_PRE;
+}
+
+/* After a write: a large transmit buffer is not kept (lws keeps what it could not write
+ * at once). */
+static void tx_done(struct conn *a)
+{
+	if (a->tx_cap > TX_KEEP) {
+		free(a->tx);
+		a->tx = NULL;
+		a->tx_cap = 0;
+	}
+}
+
+/* A writable copy of a WebSocket message (lws masks it in place); NULL on NOMEM. */
+static uint8_t *tx_copy(struct conn *a, const uint8_t *data, size_t n)
+{
+	uint8_t *b = tx_reserve(a, n);
+
+	return b ? memcpy(b, data, n) : NULL;
+}
+
 /* WRITEABLE: one write; the close once the output is written. */
 static int writeable(struct conn *a, struct lws *wsi)
 {
 	const uint8_t *data;
+	uint8_t *buf;
 	bool binary = false;
 	size_t n;
 	int w;
@@ -386,10 +489,18 @@ static int writeable(struct conn *a, struct lws *wsi)
 	wampc_hold(c);
 	n = wampc_transport_output(c, &data, &binary);
 	if (n) {
-		w = lws_write(wsi, (unsigned char *)(uintptr_t)data, n,
+		if (!a->url.websocket)
+			buf = (uint8_t *)(uintptr_t)data; /* LWS_WRITE_RAW leaves it as it is */
+		else if (!(buf = tx_copy(a, data, n))) {
+			wampc_transport_error(c, "out of memory");
+			wampc_release(c);
+			return -1;
+		}
+		w = lws_write(wsi, buf, n,
 		              !a->url.websocket ? LWS_WRITE_RAW
 		              : binary          ? LWS_WRITE_BINARY
 		                                : LWS_WRITE_TEXT);
+		tx_done(a);
 		if (w < (int)n) {
 			wampc_transport_error(c, "write failed");
 			wampc_release(c);
@@ -406,6 +517,194 @@ static int writeable(struct conn *a, struct lws *wsi)
 	return wampc_release(c) ? -1 : 0;
 }
 
+/* ------------------------------------------------- rss://: TLS over a raw connection */
+
+/*
+ * lws 4.1 cannot run TLS on a raw client connection (after its handshake the connection
+ * turns to HTTP), so for rss:// lws connects a plain raw socket and libwampc runs OpenSSL
+ * over it through memory BIOs: what lws reads goes into the SSL's read BIO, what the SSL
+ * writes is taken from its write BIO and written with lws_write. The context and the
+ * verification are tls.c's, made per attempt as the POSIX adapter's rss:// makes them (a
+ * renewed CA file or certificate is read at the next attempt), so both verify the same:
+ * CA file or directory (else the system's store), the name or address, a client
+ * certificate. The engine hears of the connection once the handshake is done.
+ * Decrypted input the engine does not want yet (its back-pressure) stays in the SSL;
+ * the update hook arms the timer at 0 to hand it over once it wants input again, as
+ * lws' poll will not announce it.
+ */
+
+#define TLS_READ 16384          /* one TLS record */
+#define TLS_READ_ROUNDS 16      /* reads per callback: one connection cannot starve the loop */
+#define TLS_WRITE_MAX 65536     /* plaintext encrypted per WRITEABLE callback */
+
+/* One connection's SSL over memory BIOs, verification prepared for host. */
+static SSL *tls_new(const struct wampc_tls *t, const char *host, char *why, size_t why_len)
+{
+	SSL_CTX *ctx = wampc_tls_context(t, why, why_len);
+	BIO *rb, *wb;
+	SSL *ssl;
+
+	if (!ctx)
+		return NULL;
+	ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx); /* the SSL holds its own reference */
+	rb = BIO_new(BIO_s_mem());
+	wb = BIO_new(BIO_s_mem());
+	if (!ssl || !rb || !wb) {
+		BIO_free(rb);
+		BIO_free(wb);
+		SSL_free(ssl);
+		snprintf(why, why_len, "cannot set up TLS (out of memory)");
+		return NULL;
+	}
+	BIO_set_mem_eof_return(rb, -1); /* empty is "more to come", not the end */
+	SSL_set_bio(ssl, rb, wb);
+	if (!wampc_tls_prepare(ssl, t, host)) {
+		SSL_free(ssl);
+		snprintf(why, why_len, "cannot set up TLS (out of memory)");
+		return NULL;
+	}
+	SSL_set_connect_state(ssl);
+	return ssl;
+}
+
+/* After an SSL call returned r <= 0: 0 when it waits for more input (or for the write
+ * BIO, which never fills), -1 with the engine told why. */
+static int tls_failed(struct conn *a, int r)
+{
+	char why[256];
+
+	switch (SSL_get_error(a->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		wampc_transport_error(a->c, "the router closed the connection");
+		return -1;
+	default:
+		wampc_tls_why(a->ssl, why, sizeof(why));
+		wampc_transport_error(a->c, why);
+		return -1;
+	}
+}
+
+/* Ciphertext the SSL wrote: ask lws for a WRITEABLE callback to send it. */
+static void tls_want_flush(struct conn *a, struct lws *wsi)
+{
+	if (BIO_ctrl_pending(SSL_get_wbio(a->ssl)))
+		lws_callback_on_writable(wsi);
+}
+
+static int tls_connected(struct conn *a, struct lws *wsi)
+{
+	int r;
+
+	if (wsi != a->wsi || !a->ssl)
+		return -1;
+	ERR_clear_error();
+	errno = 0;
+	r = SSL_do_handshake(a->ssl); /* the ClientHello, into the write BIO */
+	tls_want_flush(a, wsi);
+	return r == 1 ? 0 : tls_failed(a, r);
+}
+
+/* Decrypted input to the engine while it wants it, TLS_READ_ROUNDS reads at most. */
+static int tls_drain(struct conn *a, struct lws *wsi)
+{
+	uint8_t buf[TLS_READ];
+	wampc *c = a->c;
+	int r = 1, err = 0;
+
+	wampc_hold(c);
+	for (int round = 0; round < TLS_READ_ROUNDS && (wampc_want(c) & WAMPC_WANT_READ);
+	     round++) {
+		ERR_clear_error();
+		errno = 0;
+		if ((r = SSL_read(a->ssl, buf, sizeof(buf))) <= 0) {
+			err = tls_failed(a, r);
+			break;
+		}
+		wampc_transport_input(c, buf, (size_t)r);
+	}
+	tls_want_flush(a, wsi); /* what reading made the SSL send (a key update) */
+	return wampc_release(c) || err ? -1 : 0;
+}
+
+static int tls_receive(struct conn *a, struct lws *wsi, const uint8_t *in, size_t len)
+{
+	int r;
+
+	if (len > INT_MAX || BIO_write(SSL_get_rbio(a->ssl), in, (int)len) != (int)len) {
+		wampc_transport_error(a->c, "out of memory");
+		return -1;
+	}
+	if (!a->open) {
+		ERR_clear_error();
+		errno = 0;
+		r = SSL_do_handshake(a->ssl);
+		tls_want_flush(a, wsi);
+		if (r != 1)
+			return tls_failed(a, r);
+		if (opened(a, wsi)) /* verified (tls.c's rules): the engine is told */
+			return -1;
+	}
+	return tls_drain(a, wsi);
+}
+
+/* WRITEABLE: the engine's output encrypted (TLS_WRITE_MAX at most), close_notify when
+ * the close is wanted and everything is out, then everything the SSL wrote in one
+ * lws_write; the close once the output is written. */
+static int tls_writeable(struct conn *a, struct lws *wsi)
+{
+	BIO *wb = a->ssl ? SSL_get_wbio(a->ssl) : NULL;
+	const uint8_t *data;
+	uint8_t *buf;
+	size_t n;
+	int r;
+	wampc *c = a->c;
+	bool close = false;
+
+	if (wsi != a->wsi || !wb)
+		return 0;
+	wampc_hold(c);
+	if (a->open && (n = wampc_transport_output(c, &data, NULL)) > 0) {
+		ERR_clear_error();
+		errno = 0;
+		if ((r = SSL_write(a->ssl, data, (int)(n < TLS_WRITE_MAX ? n : TLS_WRITE_MAX))) <= 0) {
+			tls_failed(a, r);
+			wampc_release(c);
+			return -1;
+		}
+		wampc_transport_consumed(c, (size_t)r);
+	}
+	if (a->open && !wampc_transport_output(c, &data, NULL) &&
+	    (wampc_want(c) & WAMPC_WANT_CLOSE)) {
+		SSL_shutdown(a->ssl); /* close_notify: written with the rest */
+		close = true;
+	}
+	if ((n = BIO_ctrl_pending(wb)) > 0) {
+		if (!(buf = tx_reserve(a, n)) || BIO_read(wb, buf, (int)n) != (int)n ||
+		    lws_write(wsi, buf, n, LWS_WRITE_RAW) < (int)n) {
+			wampc_transport_error(c, buf ? "write failed" : "out of memory");
+			tx_done(a);
+			wampc_release(c);
+			return -1;
+		}
+		tx_done(a);
+	}
+	if (close) {
+		wampc_release(c);
+		return -1;
+	}
+	if (a->open && wampc_transport_output(c, &data, NULL))
+		lws_callback_on_writable(wsi);
+	return wampc_release(c) ? -1 : 0;
+}
+
+static const struct transport websocket = {opened, ws_receive, writeable};
+static const struct transport rawsocket = {opened, raw_receive, writeable};
+static const struct transport rawsocket_tls = {tls_connected, tls_receive, tls_writeable};
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -421,14 +720,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	}
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 	case LWS_CALLBACK_RAW_CONNECTED:
-		return a ? opened(a, wsi) : -1;
+		return a ? a->t->connected(a, wsi) : -1;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
-		return a && wsi == a->wsi ? ws_receive(a, wsi, in, len) : -1;
 	case LWS_CALLBACK_RAW_RX:
-		return a && wsi == a->wsi ? raw_receive(a, in, len) : -1;
+		return a && wsi == a->wsi ? a->t->receive(a, wsi, in, len) : -1;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 	case LWS_CALLBACK_RAW_WRITEABLE:
-		return a ? writeable(a, wsi) : -1;
+		return a ? a->t->writeable(a, wsi) : -1;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
 		char why[256];
 
@@ -436,7 +734,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return 0;
 		/* lws' words for a certificate it refused are OpenSSL's error queue, which it
 		 * consumed: the verification result says it better */
-		if (!a->url.tls || a->insecure || !wampc_tls_verify_failed(lws_get_ssl(wsi), why,
+		if (!a->url.tls || a->insecure || !wampc_tls_verify_failed(conn_ssl(a, wsi), why,
 		                                                           sizeof(why)))
 			snprintf(why, sizeof(why), "%.*s",
 			         in ? (int)(len < sizeof(why) ? len : sizeof(why) - 1) : 0,
@@ -448,7 +746,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_RAW_CLOSE:
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (a)
-			gone(a, wsi, a->open ? NULL : "the connection closed before it was established");
+			gone(a, wsi, !a->open  ? "the connection closed before it was established"
+			             : a->ssl && !a->closing ? "the router closed the connection"
+			                                     : NULL);
 		return 0;
 	default:
 		return 0;
@@ -470,6 +770,8 @@ static void conn_free(void *state)
 	if (a->own_ctx)
 		lws_context_destroy(a->ctx);
 	free(a->rx);
+	free(a->tx);
+	SSL_free(a->ssl);
 	free(a);
 }
 
@@ -483,11 +785,12 @@ static enum wampd_err attach(wampc *c, struct lws_context *ctx, bool own, struct
 	wampc_get_config(c, &cfg);
 	if (!(a = calloc(1, sizeof(*a))))
 		return WAMPD_ERR_NOMEM;
-	if (!cfg.url || !wampc_url_parse(cfg.url, &a->url) || (a->url.tls && !a->url.websocket)) {
+	if (!cfg.url || !wampc_url_parse(cfg.url, &a->url)) {
 		free(a);
 		return WAMPD_ERR_INVALID_ARGUMENT;
 	}
 	a->c = c;
+	a->t = a->url.websocket ? &websocket : a->url.tls ? &rawsocket_tls : &rawsocket;
 	a->ctx = ctx;
 	a->own_ctx = own;
 	a->max_message = cfg.max_message;

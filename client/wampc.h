@@ -351,7 +351,8 @@ enum wampc_framing {
 };
 
 /*
- * TLS to the router (rss:// with the POSIX adapter, wss:// with the libwebsockets one).
+ * TLS to the router (rss:// with the POSIX adapter or the libwebsockets one, wss:// with
+ * the libwebsockets one).
  * The router's certificate is verified by default: against ca_file and/or ca_path when
  * either is given, else against the system's CA store; and its name against server_name
  * (default: the URL's host; an IP address is checked against the certificate's IP
@@ -386,8 +387,9 @@ struct wampc_config {
 	const char *url;         /* where the router is (wampc_url_parse): RawSocket
 	                            "rs://HOST:PORT" (also "rawsocket://", "tcp://"), over TLS
 	                            "rss://HOST:PORT", on a Unix socket "unix:PATH" (the POSIX
-	                            adapter's); WebSocket "ws://HOST[:PORT][/PATH]", over TLS
-	                            "wss://..." (the libwebsockets adapter's, libwampc-ws).
+	                            adapter's, and the libwebsockets one's); WebSocket
+	                            "ws://HOST[:PORT][/PATH]", over TLS "wss://..." (the
+	                            libwebsockets adapter's, libwampc-ws).
 	                            A WebSocket URL implies WAMPC_FRAMING_MESSAGE. May be NULL
 	                            for an adapter that knows where to connect by itself */
 	const char *realm;       /* required */

@@ -7,7 +7,7 @@
  *                [--ticket T] [--secret S] [--seed HEX] [--authmethods m1,m2]
  *                [--reconnect] [--offline] [--exit-on-join] [--own-loop]
  *                [--ca-file F] [--ca-path D] [--cert F] [--key F] [--server-name N]
- *                [--insecure] [--channel-binding] [--max-retries N]
+ *                [--insecure] [--channel-binding] [--max-retries N] [--lws]
  *
  * Commands: com.c.cmd [cmd, tag, ...] with options in kwargs:
  *   call        [tag, procedure, args, kwargs] {timeout, receive_progress}
@@ -34,9 +34,10 @@
  * the adapter said why, and "never-connected" when the attempt failed before its
  * connection opened), "exit". --exit-on-join leaves after the
  * first WELCOME. A ws:// or wss:// URL runs on the libwebsockets adapter (libwampc-ws),
- * any other on the POSIX one. --own-loop drives the client from this program's own loop
- * instead of wampc_run / wampc_lws_run: its poll loop (wampc_socket/wampc_loop_*), or,
- * for WebSocket, its own libwebsockets context (wampc_lws_attach, lws_service).
+ * and so does any other with --lws (rs://, rss://, unix: in an lws loop); else the POSIX
+ * adapter. --own-loop drives the client from this program's own loop instead of
+ * wampc_run / wampc_lws_run: its poll loop (wampc_socket/wampc_loop_*), or, on the
+ * libwebsockets adapter, its own libwebsockets context (wampc_lws_attach, lws_service).
  */
 #include <poll.h>
 #include <stdarg.h>
@@ -360,7 +361,7 @@ int main(int argc, char **argv)
 	                           .retry_initial = 50, .retry_max = 500,
 	                           .offline_queue_bytes = 65536};
 	uint8_t seed[32];
-	bool own = false, websocket;
+	bool own = false, websocket, lws = false;
 	enum wampd_err err;
 	wampc *c;
 
@@ -420,6 +421,8 @@ int main(int argc, char **argv)
 			exit_on_join = true;
 		else if (!strcmp(argv[i], "--own-loop"))
 			own = true;
+		else if (!strcmp(argv[i], "--lws"))
+			lws = true;
 		else
 			return 2;
 	}
@@ -431,12 +434,13 @@ int main(int argc, char **argv)
 	    wampc_subscribe(c, "com.c.cmd", NULL, on_cmd, NULL, NULL, NULL, NULL) != WAMPD_OK)
 		return 2;
 	websocket = cfg.url && !strncmp(cfg.url, "ws", 2);
+	lws = lws || websocket;
 #ifdef INTEROP_WITH_LWS
 	lws_set_log_level(0, NULL);
-	if (own && websocket) {
+	if (own && lws) {
 		own_lws_loop(c);
 		c = NULL;
-	} else if (websocket) {
+	} else if (lws) {
 		if ((err = wampc_lws_run(c, -1)) != WAMPD_OK)
 			fprintf(stderr, "interop_peer: run: %s\n", wampd_err_str(err));
 	} else
@@ -445,7 +449,7 @@ int main(int argc, char **argv)
 		own_loop(c);
 	} else if ((err = wampc_run(c, -1)) != WAMPD_OK) {
 		fprintf(stderr, "interop_peer: run: %s%s\n", wampd_err_str(err),
-		        websocket ? " (built without libwampc-ws)" : "");
+		        lws ? " (built without libwampc-ws)" : "");
 	}
 	printf("exit\n");
 	fflush(stdout);

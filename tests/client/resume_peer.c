@@ -5,21 +5,27 @@
  *
  *   resume_peer --url URL --role sub|pub|callee|caller [--serializer S] [--realm R]
  *               [--topic T] [--count N] [--window W] [--size BYTES] [--resumable]
- *               [--retry-ms MS]
+ *               [--retry-ms MS] [--lws] [--ca-file F]
  *
  *   sub     subscribes T; each event carries [seq] (seq 1..N): an event with seq below the
  *           next expected one is a duplicate, above it a gap (lost events). "ready" once
- *           subscribed; "done events=E dups=D gaps=G resumes=R" at seq N, then it leaves.
+ *           subscribed; "done events=E dups=D gaps=G resumes=R joins=J" at seq N, then it leaves.
  *   pub     publishes seq 1..N to T as fast as its send queue takes them, or at most
  *           --rate R a second (padded to BYTES with a string), then leaves:
  *           "done published=N".
  *   callee  registers com.r.echo, which returns its arguments: "ready"; on SIGTERM it
- *           leaves: "done invocations=N".
+ *           leaves: "done invocations=N joins=J".
  *   caller  calls com.r.echo([i]) for i in 1..N, W at a time: every call must be answered
- *           exactly once, with [i]: "done calls=N answered=A dups=D wrong=X errors=E"
- *           (errors: calls that ended with an error, e.g. transport_lost).
+ *           exactly once, with [i]: "done calls=N answered=A dups=D wrong=X errors=E
+ *           joins=J" (errors: calls that ended with an error, e.g. transport_lost).
+ * joins: the sessions it joined (WELCOME of a new session; 1 when every lost link was
+ * resumed: a resume is a WELCOME with resumed true and the same session id, counted in
+ * resumes).
  * Always: "joined ID", "suspended ID", "resumed ID", "left REASON" as the session events
  * come; every role reconnects (backoff from --retry-ms, jitter 10%). Exit 0 after "done".
+ * A ws:// URL runs on the libwebsockets adapter (libwampc-ws, its own context:
+ * wampc_lws_run), and so does any other with --lws (RawSocket in an lws loop); else the
+ * POSIX adapter (wampc_run).
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -29,13 +35,16 @@
 #include <time.h>
 
 #include "client/wampc.h"
+#ifdef RESUME_WITH_LWS
+#include "client/wampc_lws.h"
+#endif
 
 static const char *role = "sub", *topic = "com.r.t";
 static int64_t count = 1000, window = 1, size, rate;
 static char *pad;
 
 /* sub */
-static int64_t expected = 1, events, dups, gaps, resumes;
+static int64_t expected = 1, events, dups, gaps, resumes, joins;
 /* pub */
 static int64_t published;
 /* caller */
@@ -43,6 +52,7 @@ static int64_t next_call = 1, in_flight, answered, wrong, errors;
 static unsigned char *answers; /* per call: how many answers came */
 static bool done;
 
+static bool use_lws;
 static volatile sig_atomic_t term;
 static int64_t invocations;
 
@@ -86,8 +96,8 @@ static void on_event(wampc *c, const struct wampc_event *e, void *ud)
 		gaps += seq - expected;
 	expected = seq + 1;
 	if (seq >= count && !done) {
-		say("done events=%lld dups=%lld gaps=%lld resumes=%lld", (long long)events,
-		    (long long)dups, (long long)gaps, (long long)resumes);
+		say("done events=%lld dups=%lld gaps=%lld resumes=%lld joins=%lld", (long long)events,
+		    (long long)dups, (long long)gaps, (long long)resumes, (long long)joins);
 		finish(c);
 	}
 }
@@ -146,8 +156,9 @@ static void call_more(wampc *c)
 
 		for (int64_t i = 1; i <= count; i++)
 			dup += answers[i] > 1 ? answers[i] - 1 : 0;
-		say("done calls=%lld answered=%lld dups=%lld wrong=%lld errors=%lld", (long long)count,
-		    (long long)answered, (long long)dup, (long long)wrong, (long long)errors);
+		say("done calls=%lld answered=%lld dups=%lld wrong=%lld errors=%lld joins=%lld",
+		    (long long)count, (long long)answered, (long long)dup, (long long)wrong,
+		    (long long)errors, (long long)joins);
 		finish(c);
 	}
 }
@@ -157,6 +168,7 @@ static void on_session(wampc *c, const struct wampc_session_info *info, void *ud
 	(void)ud;
 	switch (info->event) {
 	case WAMPC_JOINED:
+		joins++;
 		say("joined %llu", (unsigned long long)info->session);
 		if (!strcmp(role, "caller"))
 			call_more(c);
@@ -176,6 +188,16 @@ static void on_session(wampc *c, const struct wampc_session_info *info, void *ud
 	default:
 		break;
 	}
+}
+
+/* One turn of the chosen adapter's own loop, for at most ms. */
+static enum wampd_err run(wampc *c, int ms)
+{
+#ifdef RESUME_WITH_LWS
+	if (use_lws)
+		return wampc_lws_run(c, ms);
+#endif
+	return wampc_run(c, ms);
 }
 
 static int64_t now_ms(void)
@@ -236,11 +258,24 @@ int main(int argc, char **argv)
 			cfg.retry_initial = (uint32_t)atoi(v), i++;
 		else if (!strcmp(argv[i], "--resumable"))
 			cfg.resumable = true;
+		else if (!strcmp(argv[i], "--lws"))
+			use_lws = true;
+		else if (!strcmp(argv[i], "--ca-file"))
+			cfg.tls.ca_file = v, i++;
 		else {
 			fprintf(stderr, "resume_peer: unknown argument %s\n", argv[i]);
 			return 2;
 		}
 	}
+	use_lws = use_lws || (cfg.url && !strncmp(cfg.url, "ws", 2));
+#ifndef RESUME_WITH_LWS
+	if (use_lws) {
+		fprintf(stderr, "resume_peer: built without libwampc-ws\n");
+		return 2;
+	}
+#else
+	lws_set_log_level(0, NULL);
+#endif
 	if (size > 0) {
 		pad = malloc((size_t)size + 1);
 		memset(pad, 'x', (size_t)size);
@@ -265,7 +300,7 @@ int main(int argc, char **argv)
 			while (published < count && published < allowed && wampc_joined(c) &&
 			       publish_one(c))
 				;
-			if (wampc_run(c, 1) != WAMPD_OK || wampc_stopped(c))
+			if (run(c, 1) != WAMPD_OK || wampc_stopped(c))
 				break;
 		}
 		say("done published=%lld", (long long)published);
@@ -278,11 +313,11 @@ int main(int argc, char **argv)
 	wampc_start(c);
 	err = WAMPD_OK;
 	while (err == WAMPD_OK && !wampc_stopped(c) && !term)
-		err = wampc_run(c, 100);
+		err = run(c, 100);
 	if (term && !done) {
-		say("done invocations=%lld", (long long)invocations);
+		say("done invocations=%lld joins=%lld", (long long)invocations, (long long)joins);
 		finish(c);
-		err = wampc_run(c, 3000);
+		err = run(c, 3000);
 	}
 	wampc_free(c);
 	free(pad);

@@ -22,11 +22,21 @@ peers that know nothing of it on the same realm.
    the path can carry (the proxy is Python), or the backlog reaches the realm's max_bytes
    and the session ends (as it must: that is the bound).
 
-    WAMPD_BIN=... WAMPC_RESUME_PEER=... [NODE=node NODE_PATH=...] python3 test_client_resume.py
+With the argument "lws", scenarios 1 and 2 run through libwampc-ws instead (resume_peer
+on libwebsockets' loop): over WebSocket (ws://, the proxy parsing WebSocket frames), over
+RawSocket in an lws loop (rs:// with --lws) and over RawSocket over TLS in an lws loop
+(rss:// with --lws: the proxy ends the client's TLS, with the test's certificates, so that
+it can pick the messages to cut at, and resets the TCP connection under it), the same
+cuts and assertions.
+
+    WAMPD_BIN=... WAMPC_RESUME_PEER=... [NODE=node NODE_PATH=...] python3 test_client_resume.py [lws]
 """
 
 import os
+import shutil
+import ssl
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,7 +46,9 @@ sys.path.insert(0, HERE)
 from twisted.internet import defer, reactor, task, threads  # noqa: E402
 
 from clientlib import Inbox, Peer  # noqa: E402
-from cutproxy import CALL, EVENT, INVOCATION, RESULT, YIELD, CutProxy  # noqa: E402
+from cutproxy import (CALL, EVENT, INVOCATION, RAWSOCKET, RESULT, WEBSOCKET, YIELD,  # noqa: E402
+                      CutProxy)
+from tlscerts import make_certs  # noqa: E402
 from wampclient import connect, run, wait_for  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
@@ -44,6 +56,26 @@ PEER = os.environ.get("WAMPC_RESUME_PEER")
 NODE = os.environ.get("NODE")
 RUN_RATE = int(os.environ.get("RESUME_RUN_RATE", "50000"))
 RUN_EVENTS = RUN_RATE * int(os.environ.get("RESUME_RUN_SECONDS", "5"))
+MODE = sys.argv[1] if len(sys.argv) > 1 else "posix"
+TMP = tempfile.mkdtemp(prefix="wampc-resume-") if MODE == "lws" else None
+CERTS = make_certs(TMP) if TMP else None
+
+# How a resumable peer reaches the router through the proxy: the proxy's framing, the
+# router's listening URL of that scheme, the peer's arguments.
+LINKS = {"rs": (RAWSOCKET, "rs", []),             # the POSIX adapter
+         "lws-rs": (RAWSOCKET, "rs", ["--lws"]),  # libwampc-ws: RawSocket in an lws loop
+         "ws": (WEBSOCKET, "ws", []),             # libwampc-ws: WebSocket
+         # libwampc-ws: RawSocket over TLS (libwampc's TLS on lws' raw connection)
+         "lws-rss": (RAWSOCKET, "rs", ["--lws", "--ca-file",
+                                       os.path.join(CERTS or "", "ca.pem")])}
+
+
+def server_ctx():
+    """The proxy's side of a client's TLS: the test CA's certificate for localhost and
+    127.0.0.1 (tests/lib/tlscerts.py)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(CERTS, "server.pem"), os.path.join(CERTS, "server.key"))
+    return ctx
 
 
 def peer(url, role, *args):
@@ -78,16 +110,27 @@ class Counter:
             self.done.callback(None)
 
 
+def proxied(router, link):
+    """A proxy in front of the router for link (LINKS): (proxy, URL through it, args)."""
+    framing, scheme, args = LINKS[link]
+    url = router.url_of(scheme)
+    port = int(url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+    proxy = CutProxy(port, framing=framing, tls=server_ctx() if link == "lws-rss" else None)
+    url = proxy.url_like(url)
+    return proxy, "rss" + url[2:] if proxy.tls else url, args
+
+
 @defer.inlineCallbacks
-def events_through_cuts(py, rs, ws):
+def events_through_cuts(py, router, link):
     n = 3000
-    proxy = CutProxy(int(rs.rsplit(":", 1)[1]))
+    rs, ws = router.url_of("rs"), router.url
+    proxy, url, args = proxied(router, link)
+    topic = "com.r.burst." + link
     ab = Counter(n)
-    yield py.subscribe(ab, "com.r.burst")
+    yield py.subscribe(ab, topic)
     js = None
-    if NODE:
-        js = Peer.spawn(NODE, os.path.join(HERE, "resume_js_peer.js"), ws, "com.r.burst",
-                        str(n))
+    if NODE and link == "rs":
+        js = Peer.spawn(NODE, os.path.join(HERE, "resume_js_peer.js"), ws, topic, str(n))
         yield js.line_starting("ready")
     # (set before the subscriber starts: its first ACK may come before the first event)
     rules = [proxy.cut_at("down", EVENT, nth=200, mid=True),     # in the middle of a frame
@@ -98,9 +141,9 @@ def events_through_cuts(py, rs, ws):
     # (frames up {HELLO: 4, SUBSCRIBE: 1, ACK: 1}); the cause is not found yet (issue #20's
     # note). A lost ACK is covered by the resume HELLO's `received`, which these cuts
     # exercise: every event once and in order is asserted below.
-    sub = peer(proxy.url, "sub", "--resumable", "--topic", "com.r.burst", "--count", str(n))
+    sub = peer(url, "sub", "--resumable", "--topic", topic, "--count", str(n), *args)
     yield sub.line_starting("ready")
-    pub = peer(rs, "pub", "--topic", "com.r.burst", "--count", str(n))
+    pub = peer(rs, "pub", "--topic", topic, "--count", str(n))
     got = yield done_line(sub, "the subscriber's last event")
     assert got["dups"] == 0 and got["gaps"] == 0, got
     assert got["events"] == n, got
@@ -108,6 +151,7 @@ def events_through_cuts(py, rs, ws):
         assert r.fired.is_set(), ("a cut rule did not fire", r.direction, r.wtype, r.nth,
                                   r.seen, proxy.frames)
     assert got["resumes"] >= 1, got  # two rules may hit one link (one in each direction)
+    assert got["joins"] == 1, got    # every cut resumed: never a new session
     yield wait_for(ab.done, 30, "Autobahn|Python's last event")
     assert ab.dups == 0 and ab.gaps == 0, (ab.dups, ab.gaps)
     if js:
@@ -121,18 +165,19 @@ def events_through_cuts(py, rs, ws):
 
 
 @defer.inlineCallbacks
-def calls_through_cuts(py, rs):
+def calls_through_cuts(py, router, link):
     n = 400
-    port = int(rs.rsplit(":", 1)[1])
-    pcallee, pcaller = CutProxy(port), CutProxy(port)
-    callee = peer(pcallee.url, "callee", "--resumable")
+    (pcallee, callee_url, args), (pcaller, caller_url, _) = (proxied(router, link),
+                                                             proxied(router, link))
+    callee = peer(callee_url, "callee", "--resumable", *args)
     yield callee.line_starting("ready")
     rules = [pcaller.cut_at("down", RESULT, nth=50),             # between CALL and RESULT
              pcaller.cut_at("up", CALL, nth=120),                # a CALL in flight
              pcaller.cut_at("down", RESULT, nth=250, mid=True),
              pcallee.cut_at("up", YIELD, nth=80),                # a YIELD in flight
              pcallee.cut_at("down", INVOCATION, nth=180, mid=True)]
-    caller = peer(pcaller.url, "caller", "--resumable", "--count", str(n), "--window", "4")
+    caller = peer(caller_url, "caller", "--resumable", "--count", str(n), "--window", "4",
+                  *args)
     # Autobahn|Python calls the same callee meanwhile, each call answered once
     ab = 0
     for i in range(60):
@@ -140,13 +185,15 @@ def calls_through_cuts(py, rs):
         assert r == i, (r, i)
         ab += 1
     got = yield done_line(caller, "the caller's last answer", 120)
-    assert got == {"calls": n, "answered": n, "dups": 0, "wrong": 0, "errors": 0}, got
+    assert got == {"calls": n, "answered": n, "dups": 0, "wrong": 0, "errors": 0,
+                   "joins": 1}, got
     for r in rules:
         assert r.fired.is_set(), ("a cut rule did not fire", r.direction, r.wtype, r.nth,
                                   r.seen)
     callee.transport.signalProcess("TERM")
     got = yield done_line(callee, "the callee")
     assert got["invocations"] == n + ab, (got, n + ab)   # none twice
+    assert got["joins"] == 1, got
     yield caller.exit_ok()
     yield callee.exit_ok()
     pcallee.close()
@@ -236,14 +283,23 @@ def main():
     try:
         rs, ws = router.url_of("rs"), router.url
         py = yield connect(ws, "realm1", "json")
-        yield events_through_cuts(py, rs, ws)
-        yield calls_through_cuts(py, rs)
+        if MODE == "lws":
+            for link in ("ws", "lws-rs", "lws-rss"):
+                print("scenario: events and calls through cuts over", link, flush=True)
+                yield events_through_cuts(py, router, link)
+                yield calls_through_cuts(py, router, link)
+            yield py.leave_and_wait()
+            return
+        yield events_through_cuts(py, router, "rs")
+        yield calls_through_cuts(py, router, "rs")
         yield window_passes(router, rs)
         yield bound_passes(router, rs)
         yield the_run(rs)
         yield py.leave_and_wait()
     finally:
         router.stop()
+        if TMP:
+            shutil.rmtree(TMP, ignore_errors=True)
 
 
 if not PEER:

@@ -1,6 +1,8 @@
 """libwampc over TLS against the real wampd, with an Autobahn|Python session on the other
-side: RawSocket (rss://, the POSIX adapter on OpenSSL) or WebSocket (wss://, the
-libwebsockets adapter, on the TLS context libwampc makes), the same cases for both.
+side: RawSocket (rss://, the POSIX adapter on OpenSSL), WebSocket (wss://, the
+libwebsockets adapter, on the TLS context libwampc makes) or RawSocket over TLS in an lws
+loop (rss-lws: rss:// on the libwebsockets adapter, libwampc's TLS over lws' raw
+connection), the same cases for all.
 
 Certificates are made at test time (tests/lib/tlscerts.py: a test CA, a server certificate
 for localhost / 127.0.0.1, client certificates of that CA and of another one). wampd has a
@@ -22,7 +24,8 @@ the router requires it.
 Every refusal must say why (the transport error the peer prints) and the peer exits 0
 (under ASan: no leak).
 
-    WAMPD_BIN=... WAMPC_PEER=... /usr/bin/python3 test_client_tls.py json|msgpack|cbor [rss|wss]
+    WAMPD_BIN=... WAMPC_PEER=... /usr/bin/python3 test_client_tls.py json|msgpack|cbor
+        [rss|wss|rss-lws]
 """
 
 import os
@@ -44,7 +47,9 @@ from wampclient import connect, run  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
 
 SER = sys.argv[1] if len(sys.argv) > 1 else "json"
-SCHEME = sys.argv[2] if len(sys.argv) > 2 else "rss"
+MODE = sys.argv[2] if len(sys.argv) > 2 else "rss"
+SCHEME = MODE.split("-")[0]                       # the router's listener URL
+ADAPTER = ["--lws"] if MODE.endswith("-lws") else []  # the peer's adapter
 OTHER = "msgpack" if SER == "json" else "json"
 PEER = os.environ.get("WAMPC_PEER")
 TMP = tempfile.mkdtemp(prefix="wampc-tls-")
@@ -77,7 +82,7 @@ def ca_dir():
 
 
 def start_peer(url, *args):
-    return Peer.spawn(PEER, "--serializer", SER, "--url", url, *args)
+    return Peer.spawn(PEER, "--serializer", SER, "--url", url, *ADAPTER, *args)
 
 
 @defer.inlineCallbacks
@@ -174,7 +179,7 @@ def main():
         elsewhere = router.url_of(SCHEME, 2)
         assert elsewhere.startswith(SCHEME + "://127.0.0.2:"), router.urls
         py = yield connect(router.url, "realm1", OTHER)
-        print("scenario: data", SER, SCHEME, flush=True)
+        print("scenario: data", SER, MODE, flush=True)
         yield data_both_ways(py, by_name)
 
         print("scenario: verification", SER, flush=True)

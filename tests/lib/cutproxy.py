@@ -1,6 +1,9 @@
-"""A TCP proxy for WAMP over RawSocket that cuts connections at chosen points.
+"""A TCP proxy for WAMP over RawSocket or WebSocket that cuts connections at chosen points.
 
-    p = CutProxy(router_port)                 # listens on 127.0.0.1:p.port
+    p = CutProxy(router_port)                 # listens on 127.0.0.1:p.port (RawSocket)
+    p = CutProxy(router_port, framing=WEBSOCKET)  # the same for WebSocket: p.url_like(ws)
+    p = CutProxy(router_port, tls=server_ctx) # clients connect with TLS (rss://, p.url):
+                                              # the proxy ends it and reads the messages
     p.cut_at("down", EVENT, nth=100, mid=True)  # the 100th EVENT to the client: half of its
                                                 # frame goes through, then both sides are reset
     p.cut_at("up", YIELD)                     # the next YIELD from the client is dropped with
@@ -10,10 +13,17 @@
     p.close()
 
 Each accepted connection gets its own connection to the router and two pump threads.
-After the 4 handshake octets of each direction the streams are parsed as RawSocket frames
-(4-octet prefix: type and length) and the WAMP message type of each is read from its first
-bytes (JSON, MessagePack or CBOR), so that a rule can pick a message: "down" is router to
-client, "up" client to router. A rule fires once; a cut resets both sockets (SO_LINGER 0),
+After the handshake of each direction (RawSocket: 4 octets; WebSocket: the HTTP upgrade
+request or response, up to its blank line) the streams are parsed as frames of the
+framing (RawSocket: 4-octet prefix, type and length; WebSocket: RFC 6455 frames, the
+client's masked) and the WAMP message type of each message is read from its first bytes
+(JSON, MessagePack or CBOR), so that a rule can pick a message: "down" is router to
+client, "up" client to router. The framing is a table (handshake end, frame split), one
+per transport. A WebSocket continuation frame has no type of its own (a rule never picks
+it); lws and wampd send messages unfragmented. With tls (a server ssl.SSLContext), the
+client's side is TLS ended here (the router's side stays plain), so that a rule can pick
+a message of a client on TLS too; a cut resets the TCP connection under the TLS, without a
+close_notify. A rule fires once; a cut resets both sockets (SO_LINGER 0),
 as a dropped link looks to both ends. Counters: frames[direction][wamp type], cuts.
 Nothing here sleeps; every socket operation blocks in its own thread, and close() joins
 them.
@@ -48,6 +58,58 @@ def wamp_type(payload):
         t = payload[1]
         return t if t <= 0x17 else (payload[2] if t == 0x18 else None)
     return None
+
+
+def _rawsocket_handshake(buf):
+    return 4 if len(buf) >= 4 else None
+
+
+def _rawsocket_frame(buf):
+    """(frame length, header length, WAMP type or None) of the first frame, or None while
+    it is incomplete."""
+    if len(buf) < 4:
+        return None
+    length = int.from_bytes(buf[1:4], "big")
+    if len(buf) < 4 + length:
+        return None
+    return 4 + length, 4, wamp_type(buf[4:4 + min(length, 12)]) if buf[0] & 0x07 == FRAME_MSG else None
+
+
+def _websocket_handshake(buf):
+    end = buf.find(b"\r\n\r\n")
+    return end + 4 if end >= 0 else None
+
+
+def _websocket_frame(buf):
+    if len(buf) < 2:
+        return None
+    opcode, masked, n, pos = buf[0] & 0x0F, buf[1] & 0x80, buf[1] & 0x7F, 2
+    if n >= 126:
+        pos += 2 if n == 126 else 8
+        if len(buf) < pos:
+            return None
+        n = int.from_bytes(buf[2:pos], "big")
+    if masked:
+        pos += 4
+    if len(buf) < pos + n:
+        return None
+    wtype = None
+    if opcode in (1, 2):  # the first frame of a text or binary message
+        head = buf[pos:pos + min(n, 12)]
+        if masked:
+            key = buf[pos - 4:pos]
+            head = bytes(b ^ key[i % 4] for i, b in enumerate(head))
+        wtype = wamp_type(head)
+    return pos + n, pos, wtype
+
+
+class Framing:
+    def __init__(self, scheme, handshake, frame):
+        self.scheme, self.handshake, self.frame = scheme, handshake, frame
+
+
+RAWSOCKET = Framing("rs", _rawsocket_handshake, _rawsocket_frame)
+WEBSOCKET = Framing("ws", _websocket_handshake, _websocket_frame)
 
 
 class Rule:
@@ -94,8 +156,9 @@ class Link:
             _reset(s)
 
     def pump(self, src, dst, direction):
+        framing = self.proxy.framing
         buf = b""
-        hs = 4
+        hs = True
         try:
             while True:
                 data = src.recv(65536)
@@ -103,23 +166,24 @@ class Link:
                     break
                 buf += data
                 if hs:
-                    n = min(hs, len(buf))
+                    n = framing.handshake(buf)
+                    if n is None:
+                        continue
                     dst.sendall(buf[:n])
-                    buf, hs = buf[n:], hs - n
+                    buf, hs = buf[n:], False
                 out = []
-                while len(buf) >= 4:
-                    ftype = buf[0] & 0x07
-                    length = int.from_bytes(buf[1:4], "big")
-                    if len(buf) < 4 + length:
+                while True:
+                    f = framing.frame(buf)
+                    if f is None:
                         break
-                    frame, buf = buf[:4 + length], buf[4 + length:]
-                    wtype = wamp_type(frame[4:]) if ftype == FRAME_MSG else None
+                    length, head, wtype = f
+                    frame, buf = buf[:length], buf[length:]
                     cut = self.proxy._decide(direction, wtype)
                     if cut is None:
                         out.append(frame)
                         continue
                     if cut.mid:
-                        out.append(frame[:4 + length // 2])
+                        out.append(frame[:head + (length - head) // 2])
                     elif not cut.before:
                         out.append(frame)
                     try:
@@ -136,8 +200,10 @@ class Link:
 
 
 class CutProxy:
-    def __init__(self, upstream_port, upstream_host="127.0.0.1"):
+    def __init__(self, upstream_port, upstream_host="127.0.0.1", framing=RAWSOCKET, tls=None):
         self.upstream = (upstream_host, upstream_port)
+        self.framing = framing
+        self.tls = tls
         self.refuse = False
         self.cuts = 0
         self.accepted = 0
@@ -150,7 +216,7 @@ class CutProxy:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
-        self.url = "rs://127.0.0.1:%d" % self.port
+        self.url = "%s%s://127.0.0.1:%d" % (framing.scheme, "s" if tls else "", self.port)
         self.running = True
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
@@ -164,6 +230,12 @@ class CutProxy:
         with self.lock:
             self.rules.append(r)
         return r
+
+    def url_like(self, url):
+        """url (the router's, e.g. its ws:// one with its path) through this proxy."""
+        scheme, rest = url.split("://", 1)
+        path = rest.split("/", 1)[1] if "/" in rest else ""
+        return "%s://127.0.0.1:%d/%s" % (scheme, self.port, path)
 
     def cut(self):
         with self.lock:
@@ -213,6 +285,14 @@ class CutProxy:
             if self.refuse:
                 _reset(client)
                 continue
+            if self.tls:
+                try:
+                    client.settimeout(5)
+                    client = self.tls.wrap_socket(client, server_side=True)
+                    client.settimeout(None)
+                except OSError:  # ssl.SSLError included
+                    _reset(client)
+                    continue
             try:
                 server = socket.create_connection(self.upstream, timeout=5)
                 server.settimeout(None)
