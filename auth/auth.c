@@ -32,6 +32,7 @@ static const struct auth_method_ops *const methods[AUTH__COUNT] = {
 	[AUTH_CRYPTOSIGN] = &auth_cryptosign_ops,
 	[AUTH_SCRAM] = &auth_scram_ops,
 	[AUTH_TLS] = &auth_tls_ops,
+	[AUTH_TRUSTED] = &auth_trusted_ops,
 };
 
 /* A client that offers no method gets the first of these its listener enables and its
@@ -62,6 +63,11 @@ int auth_method_from_name(const char *name)
 	const char *spelled;
 
 	return method_by_name(name, &spelled);
+}
+
+bool auth_method_configurable(enum auth_method m)
+{
+	return (unsigned)m < AUTH__COUNT && !methods[m]->wampd_only;
 }
 
 void auth_identity_clear(struct auth_identity *id)

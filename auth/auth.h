@@ -15,7 +15,7 @@
  * Each method is one row of a table of operations (struct auth_method_ops in
  * auth_internal.h: hello, challenge, answer, authenticate, configure, free), like
  * mosquitto's extended-auth events or redis' ConnectionType, with its code in its own file
- * (anonymous.c, ticket.c, wampcra.c, cryptosign.c, scram.c, tls.c). auth.c picks the row
+ * (anonymous.c, ticket.c, wampcra.c, cryptosign.c, scram.c, tls.c, trusted.c). auth.c picks the row
  * and does what every method shares (selection, the pending state, the authenticator's
  * answer's common part); what is particular to a method (its credentials, settings and
  * challenge state) sits behind opaque pointers that only its own file reads.
@@ -46,6 +46,8 @@ enum auth_method {
 	AUTH_CRYPTOSIGN,
 	AUTH_SCRAM,
 	AUTH_TLS,
+	AUTH_TRUSTED, /* wampd's own router components only (trusted.c): no configuration
+	                 enables it (auth_method_configurable) */
 	AUTH__COUNT
 };
 
@@ -133,10 +135,14 @@ void auth_identity_clear(struct auth_identity *id);
 /* Release what st owns (the method's state too) and zero it. */
 void auth_pending_clear(struct auth_pending *st);
 
-/* "anonymous", "ticket", "wampcra", "cryptosign", "scram", "tls"; and back (-1 unknown;
- * "wamp-scram" is scram). */
+/* "anonymous", "ticket", "wampcra", "cryptosign", "scram", "tls", "trusted"; and back (-1
+ * unknown; "wamp-scram" is scram). */
 const char *auth_method_name(enum auth_method m);
 int auth_method_from_name(const char *name);
+
+/* Whether a listener's configuration may enable method m: false for the methods only wampd
+ * itself sets up ("trusted": its router components' internal listener, router/workers/). */
+bool auth_method_configurable(enum auth_method m);
 
 /* Release a config's principals, strings and the methods' settings. */
 void auth_config_clear(struct auth_config *cfg);

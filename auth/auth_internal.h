@@ -30,6 +30,8 @@
 struct auth_method_ops {
 	const char *name;            /* config key, HELLO authmethods, metrics label */
 	const char *alias;           /* another name clients offer it by ("wamp-scram"), or NULL */
+	bool wampd_only;             /* only wampd enables it, on a listener it makes itself (its
+	                                router components'): no configuration may name it */
 	enum auth_principals principals; /* how a static method is configured */
 	const char *principals_key;  /* ... and under which key ("users": Crossbar's wampcra) */
 	const char *const *settings; /* its own keys in the method's config object (NULL-ended),
@@ -65,6 +67,7 @@ extern const struct auth_method_ops auth_wampcra_ops;   /* wampcra.c */
 extern const struct auth_method_ops auth_cryptosign_ops; /* cryptosign.c */
 extern const struct auth_method_ops auth_scram_ops;     /* scram.c */
 extern const struct auth_method_ops auth_tls_ops;       /* tls.c */
+extern const struct auth_method_ops auth_trusted_ops;   /* trusted.c */
 
 /* ---- helpers (auth.c) ---- */
 

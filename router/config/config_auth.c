@@ -26,7 +26,8 @@
  * without authextra.channel_binding "tls-unique" is refused; TLS listeners only), and the
  * type "refused": a client that picks the method gets ABORT wamp.error.not_authorized with
  * the "message" (what a Crossbar "function" authenticator, Python code, becomes:
- * crossbar.c), while the listener's other methods keep serving.
+ * crossbar.c), while the listener's other methods keep serving. "trusted" is refused on
+ * every listener: only wampd enables it, for its router components (auth/trusted.c).
  *
  *   "roles": [ {"name": "user", "permissions": [{"uri": "com.example.", "match": "prefix",
  *                "allow": {"call": true, "register": false, "publish": true,
@@ -193,6 +194,9 @@ bool cfg_auth(struct cfg_ctx *c, json_t *auth, const char *path, struct auth_con
 		snprintf(where, sizeof(where), "%s.%s", path, name);
 		if (m < 0)
 			return cfg_fail(c, where, "unknown authentication method");
+		if (!auth_method_configurable((enum auth_method)m))
+			return cfg_fail(c, where, "is wampd's own method for its router components "
+			                "(processes); no listener may enable it");
 		if (!cfg_method(c, (enum auth_method)m, v, where, &cfg->m[m]))
 			return false;
 	}

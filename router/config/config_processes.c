@@ -18,7 +18,8 @@
  * The shapes are Crossbar's guest and container workers' (crossbar.c's translation writes
  * them), flattened: what Crossbar keeps under "options" is at the top here. A component
  * without "transport" is a router component: it connects into wampd itself, over a Unix
- * socket in a private directory, as `role` (default "anonymous") with its id as authid.
+ * socket in a private directory, as `role` (default "anonymous") with authmethod "trusted"
+ * and a random UUID as authid (router/workers/workers.c, auth/trusted.c).
  * Relative paths (workdir, pythonpath, an executable with a '/') are relative to the
  * configuration file's directory (cfg->base_dir; the executable to workdir, as a program
  * started there sees it). Each type is one row of a table (its keys and its own reader).

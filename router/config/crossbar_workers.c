@@ -14,7 +14,7 @@
  *
  * A worker keeps its "id" (default "worker001", "worker002", ... by its place in
  * workers[], as Crossbar numbers them); a component too (default "component001", ...
- * counted over the whole configuration: a router component's id is its authid, one each).
+ * counted over the whole configuration: one each).
  * What the native format cannot hold is reported, never dropped silently: options.watch
  * (restart on file changes), stdin other than "close", a container's shutdown policy,
  * component types other than "class". Values of the wrong type are reported and left out

@@ -3,15 +3,15 @@
 
 wampd (router/workers/workers.c) starts it as `python3 -u wampd-component` in the
 process's working directory, with a JSON description on stdin (a memfd: never in argv or
-the environment, since it holds the router components' tickets):
+the environment, since it holds the router components' secrets):
 
     {"worker": "app", "base_dir": "/srv/app", "pythonpath": ["/srv/app/lib"],
      "components": [
        {"id": "c1", "classname": "pkg.mod.Backend", "realm": "realm1", "extra": {...},
         "transport": {"type": "websocket", "url": "ws://127.0.0.1:8080/ws"}},
        {"id": "c2", "classname": "pkg.mod.Auditor", "realm": "realm1",
-        "router": {"path": "/run/wampd-x/router.sock", "authid": "c2", "role": "auditor",
-                   "ticket": "..."}}]}
+        "router": {"path": "/run/wampd-x/router.sock",
+                   "authid": "0f6c2a4e-...", "role": "auditor", "secret": "..."}}]}
 
 Like Crossbar's container and router workers: each classname ("module.Class") is imported
 with pythonpath and the configuration's directory on sys.path, instantiated with
@@ -19,8 +19,10 @@ ComponentConfig(realm, extra) for every session, and connected over its transpor
 (Crossbar's transport shape: websocket or rawsocket, url or endpoint tcp/unix, a relative
 unix path being the configuration directory's), reconnecting when the connection drops.
 A router component ("router") connects to wampd's internal Unix socket and joins its realm
-as its authid with its ticket, whatever its own onConnect asks for: Crossbar attaches router
-components to their realm without authentication, with the configured role.
+as its authid (random, a UUID like Crossbar's) with authmethod "trusted", proving its
+secret, whatever its own onConnect asks for: Crossbar attaches router components to their
+realm without a handshake, with the configured role; wampd's session details then show
+what Crossbar's do (authmethod "trusted", that authid, the role).
 
 Components are Twisted ApplicationSession classes (autobahn.twisted.wamp), as Crossbar runs
 them. Output: print() and the components' logs go to stdout, which wampd logs.
@@ -102,17 +104,17 @@ def component_class(c, ApplicationSession):
     return cls
 
 
-def router_class(cls, authid, ticket):
-    """cls joining wampd's internal listener as authid with its ticket, whatever its own
-    onConnect passes to join()."""
+def router_class(cls, authid, secret):
+    """cls joining wampd's internal listener as authid with authmethod "trusted" and its
+    secret, whatever its own onConnect passes to join()."""
 
     class RouterComponent(cls):
         def join(self, realm, *args, **kwargs):
-            return super().join(realm, authmethods=["ticket"], authid=authid)
+            return super().join(realm, authmethods=["trusted"], authid=authid)
 
         def onChallenge(self, challenge):
-            if challenge.method == "ticket":
-                return ticket
+            if challenge.method == "trusted":
+                return secret
             return super().onChallenge(challenge)
 
     RouterComponent.__name__ = cls.__name__
@@ -221,7 +223,7 @@ def main():
         if isinstance(cls, int):
             return cls
         if "router" in c:
-            cls = router_class(cls, c["router"]["authid"], c["router"]["ticket"])
+            cls = router_class(cls, c["router"]["authid"], c["router"]["secret"])
         try:
             comps.append((c["id"], Component(session_factory=cls,
                                              transports=[transport_of(c, base_dir,
@@ -230,7 +232,7 @@ def main():
         except ValueError as e:
             say("component %s: %s" % (c["id"], e))
             return EX_CONFIG
-    del spec  # the tickets: only the components keep theirs
+    del spec  # the secrets: only the components keep theirs
 
     status = [0]
     left = [len(comps)]

@@ -5,7 +5,7 @@
  * Each process is one struct worker: its supervisor, its two output streams and its type's
  * row in the kind table (how its argv and stdin are made: a guest runs its executable with
  * its arguments and /dev/null as stdin; a Python process runs the launcher with the
- * interpreter and reads its components' description, tickets included, from a memfd as
+ * interpreter and reads its components' description, secrets included, from a memfd as
  * stdin). The supervisor's operations are: the monotonic clock, spawn_start, kill(2) to
  * the process group, and the realm timers the loop provides.
  *
@@ -58,7 +58,8 @@ extern char **environ;
 
 #define READ_BUDGET (64 * 1024)
 #define EX_CONFIG 78          /* the launcher's "cannot run as configured" (sysexits.h) */
-#define TICKET_BYTES 32
+#define SECRET_BYTES 32
+#define UUID_LEN 36           /* xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx */
 #define LAUNCHER_BUILD_NAME "wampd-component.py"
 #ifndef WAMPD_LAUNCHER_REL
 #define WAMPD_LAUNCHER_REL "../libexec/wampd/wampd-component"
@@ -74,13 +75,19 @@ struct wstream {
 	struct linebuf lb;
 };
 
+/* What proves a router component on the internal listener (auth/trusted.c). */
+struct rcomp {
+	char authid[UUID_LEN + 1]; /* random, like the uuid4 Crossbar gives its components */
+	char *secret;              /* random; NULL: the component has a transport (owned) */
+};
+
 struct worker {
 	struct sup sup;
 	struct workers *ws;
 	const struct process_config *pc;
 	const struct worker_kind *kind;
 	struct wstream out, err;
-	char **tickets; /* per component: a router component's ticket, else NULL (owned) */
+	struct rcomp *rc; /* per component, or NULL: none is a router component (owned) */
 };
 
 struct workers {
@@ -152,7 +159,7 @@ static bool python_argv(const struct process_config *pc, const char *launcher,
 }
 
 /* What the launcher reads on its stdin (router/workers/wampd-component.py): the
- * components, and for router components the internal socket and their tickets. */
+ * components, and for router components the internal socket, their authids and secrets. */
 static json_t *python_spec(const struct worker *w)
 {
 	const struct process_config *pc = w->pc;
@@ -174,8 +181,8 @@ static json_t *python_spec(const struct worker *w)
 		else
 			json_object_set_new(c, "router",
 			                    json_pack("{s:s, s:s, s:s, s:s}", "path", w->ws->sock,
-			                              "authid", cc->id, "role", cc->role, "ticket",
-			                              w->tickets[i]));
+			                              "authid", w->rc[i].authid, "role", cc->role,
+			                              "secret", w->rc[i].secret));
 		json_array_append_new(comps, c);
 	}
 	spec = json_pack("{s:s, s:s, s:o, s:o}", "worker", pc->id, "base_dir", w->ws->base_dir,
@@ -208,7 +215,7 @@ static int python_stdin(struct worker *w, char *err, size_t errlen)
 		}
 		off += (size_t)n;
 	}
-	sodium_memzero(text, len); /* the tickets */
+	sodium_memzero(text, len); /* the secrets */
 	free(text);
 	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		snprintf(err, errlen, "cannot hand the components over: %s", strerror(errno));
@@ -505,29 +512,43 @@ static char *w_runtime_base(void)
 	return colon ? strndup(d, (size_t)(colon - d)) : strdup(d);
 }
 
-/* A random ticket, 64 hex digits. */
-static char *w_ticket(void)
+/* A random secret, 64 hex digits. */
+static char *w_secret(void)
 {
-	unsigned char raw[TICKET_BYTES];
-	char *hex = malloc(TICKET_BYTES * 2 + 1);
+	unsigned char raw[SECRET_BYTES];
+	char *hex = malloc(SECRET_BYTES * 2 + 1);
 
 	if (!hex)
 		return NULL;
 	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(hex, TICKET_BYTES * 2 + 1, raw, sizeof(raw));
+	sodium_bin2hex(hex, SECRET_BYTES * 2 + 1, raw, sizeof(raw));
 	sodium_memzero(raw, sizeof(raw));
 	return hex;
 }
 
+/* A random (version 4) UUID in its usual text form. */
+static void w_uuid(char out[UUID_LEN + 1])
+{
+	unsigned char u[16];
+	char hex[33];
+
+	randombytes_buf(u, sizeof(u));
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* variant 10 */
+	sodium_bin2hex(hex, sizeof(hex), u, sizeof(u));
+	snprintf(out, UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+	         hex + 20);
+}
+
 static bool w_principal(struct auth_method_config *mc, const struct component_config *cc,
-                        const char *ticket)
+                        const struct rcomp *rc)
 {
 	struct auth_principal *p = calloc(1, sizeof(*p));
-	json_t *o = json_pack("{s:s}", "ticket", ticket);
+	json_t *o = json_pack("{s:s}", "secret", rc->secret);
 	char err[160];
-	bool ok = p && o && (p->authid = strdup(cc->id)) && (p->role = strdup(cc->role)) &&
+	bool ok = p && o && (p->authid = strdup(rc->authid)) && (p->role = strdup(cc->role)) &&
 	          (p->realm = strdup(cc->realm)) &&
-	          auth_principal_configure(AUTH_TICKET, p, o, err, sizeof(err));
+	          auth_principal_configure(AUTH_TRUSTED, p, o, err, sizeof(err));
 
 	json_decref(o);
 	if (!ok) {
@@ -538,8 +559,9 @@ static bool w_principal(struct auth_method_config *mc, const struct component_co
 	return true;
 }
 
-/* The private directory and the internal RawSocket listener (ticket auth, one principal
- * per router component), appended to cfg->listeners. */
+/* The private directory and the internal RawSocket listener (auth "trusted" only, one
+ * principal per router component: a random authid and secret, its realm and role),
+ * appended to cfg->listeners. */
 static bool w_internal_listener(struct workers *ws, struct config *cfg)
 {
 	struct listener_config *ls, *l;
@@ -582,7 +604,8 @@ static bool w_internal_listener(struct workers *ws, struct config *cfg)
 	cfg->nlisteners++;
 	l->rawsocket = true;
 	l->serializers = wamp_ser_supported_set();
-	l->auth.m[AUTH_TICKET].enabled = true;
+	l->auth.m[AUTH_TRUSTED].enabled = true; /* nothing else: no listener of the
+	                                           configuration can enable it */
 	if (!(l->unix_path = strdup(ws->sock)) || !(l->path = strdup("/")))
 		return false;
 	for (size_t i = 0; i < ws->n; i++) {
@@ -593,11 +616,15 @@ static bool w_internal_listener(struct workers *ws, struct config *cfg)
 
 			if (cc->transport)
 				continue;
-			if (!w->tickets && !(w->tickets = calloc(w->pc->ncomponents, sizeof(char *))))
+			if (!w->rc && !(w->rc = calloc(w->pc->ncomponents, sizeof(*w->rc))))
 				return false;
-			if (!(w->tickets[k] = w_ticket()) ||
-			    !w_principal(&l->auth.m[AUTH_TICKET], cc, w->tickets[k]))
+			w_uuid(w->rc[k].authid);
+			if (!(w->rc[k].secret = w_secret()) ||
+			    !w_principal(&l->auth.m[AUTH_TRUSTED], cc, &w->rc[k]))
 				return false;
+			wlog_notice("worker", "router component worker=%s component=%s joins as "
+			            "authid=%s authrole=%s realm=%s", w->pc->id, cc->id, w->rc[k].authid,
+			            cc->role, cc->realm);
 		}
 	}
 	return true;
@@ -793,12 +820,12 @@ void workers_free(struct workers *ws)
 	for (size_t i = 0; ws->w && i < ws->n; i++) {
 		struct worker *w = &ws->w[i];
 
-		for (size_t k = 0; w->tickets && k < w->pc->ncomponents; k++)
-			if (w->tickets[k]) {
-				sodium_memzero(w->tickets[k], strlen(w->tickets[k]));
-				free(w->tickets[k]);
+		for (size_t k = 0; w->rc && k < w->pc->ncomponents; k++)
+			if (w->rc[k].secret) {
+				sodium_memzero(w->rc[k].secret, strlen(w->rc[k].secret));
+				free(w->rc[k].secret);
 			}
-		free(w->tickets);
+		free(w->rc);
 	}
 	if (ws->sock)
 		unlink(ws->sock); /* the listener's socket file (listeners_close tries again) */

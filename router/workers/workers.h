@@ -9,7 +9,8 @@
  *
  * Router components (no transport) connect back into wampd over an internal RawSocket
  * listener on a Unix socket in a private directory (mode 0700, made when wampd starts),
- * each with its own random ticket (authid: the component's id, its configured role, its
+ * each as Crossbar shows a router component (authmethod "trusted", a random UUID as authid,
+ * its configured role) and proving a random secret of its own (auth/trusted.c; valid in its
  * realm only), handed to the launcher on its stdin, never in argv, the environment or a log.
  *
  * Lifetime, from main.c:

@@ -4,11 +4,12 @@ A Crossbar router worker's components run inside the router; wampd runs them in 
 process that joins over an internal RawSocket listener on a Unix socket. What guards it:
   - the socket is in a directory of its own, mode 0700, owned by wampd's user, removed at
     exit: no other user can connect;
-  - each component has its own random ticket (authid = its id, its role, its realm only),
-    handed to the launcher on a memfd stdin: never in a command line, an environment or a
-    log line;
-  - on that socket: no ticket, a wrong ticket, another authid, another realm, anonymous:
-    ABORT; the component's ticket works there only (not on the router's public listener);
+  - each component has its own random secret (proven with authmethod "trusted", for its
+    random UUID authid, its role, its realm only), handed to the launcher on a memfd stdin:
+    never in a command line, an environment or a log line;
+  - on that socket: no secret, a wrong secret, another authid, another realm, anonymous,
+    ticket: ABORT; the component's secret works there only (not on the router's public
+    listener);
   - what the component may do is its role's, like any session.
 """
 # ctest-areas: workers auth
@@ -77,16 +78,19 @@ def main():
             st = os.stat(sdir)
             assert stat.S_IMODE(st.st_mode) == 0o700, oct(st.st_mode)
             assert st.st_uid == os.getuid()
-            r.wait_log(r"join session=\d+ realm=realm1 authid=inside authrole=backend "
-                       r"authmethod=ticket transport=rawsocket", timeout=60)
+            authid = r.wait_log(r"router component worker=rc component=inside joins as "
+                                r"authid=([0-9a-f-]{36}) authrole=backend realm=realm1").group(1)
+            r.wait_log(r"join session=\d+ realm=realm1 authid=%s authrole=backend "
+                       r"authmethod=trusted transport=rawsocket" % authid, timeout=60)
             r.wait_log(r"worker=rc stdout: inside ready", timeout=60)
 
-            # the ticket, as only wampd's own user can read it: the launcher's stdin
+            # the secret, as only wampd's own user can read it: the launcher's stdin
             pid = launcher_pid(r)
             with open("/proc/%d/fd/0" % pid) as f:
                 spec = json.load(f)
-            ticket = spec["components"][0]["router"]["ticket"]
+            ticket = spec["components"][0]["router"]["secret"]
             assert re.fullmatch(r"[0-9a-f]{64}", ticket), ticket
+            assert spec["components"][0]["router"]["authid"] == authid
             # ... and nowhere it would be seen by others or logged
             for p in (pid, r.proc.pid):
                 for what in ("cmdline", "environ"):
@@ -96,9 +100,11 @@ def main():
             unix = "unix:" + sock
             refused = [
                 (dict(), "wamp.error.no_matching_auth_method"),        # anonymous
-                (dict(authmethods=["ticket"], authid="inside", secret="0" * 64),
-                 "wamp.error.authentication_failed"),                  # a wrong ticket
-                (dict(authmethods=["ticket"], authid="intruder", secret=ticket),
+                (dict(authmethods=["ticket"], authid=authid, secret=ticket),
+                 "wamp.error.no_matching_auth_method"),                # ticket: not here
+                (dict(authmethods=["trusted"], authid=authid, secret="0" * 64),
+                 "wamp.error.authentication_failed"),                  # a wrong secret
+                (dict(authmethods=["trusted"], authid="inside", secret=ticket),
                  "wamp.error.authentication_failed"),                  # another authid
             ]
             for opts, reason in refused:
@@ -109,31 +115,35 @@ def main():
                 else:
                     yield s.leave_and_wait()
                     raise AssertionError("admitted on the internal socket: %r" % (opts,))
-            # the component's ticket is for its realm only
+            # the component's secret is for its realm only
             try:
-                s = yield connect(unix, "other", authmethods=["ticket"], authid="inside",
+                s = yield connect(unix, "other", authmethods=["trusted"], authid=authid,
                                   secret=ticket)
             except JoinFailed as e:
                 assert e.reason == "wamp.error.authentication_failed", e.reason
             else:
-                raise AssertionError("the ticket opened another realm")
+                raise AssertionError("the secret opened another realm")
             # and for the internal socket only: the public listener does not know it
-            try:
-                s = yield connect(r.url, "realm1", authmethods=["ticket"], authid="inside",
-                                  secret=ticket)
-            except JoinFailed as e:
-                assert e.reason == "wamp.error.no_matching_auth_method", e.reason
-            else:
-                raise AssertionError("the component's ticket worked on the public listener")
+            for method in ("trusted", "ticket"):
+                try:
+                    s = yield connect(r.url, "realm1", authmethods=[method], authid=authid,
+                                      secret=ticket)
+                except JoinFailed as e:
+                    assert e.reason == "wamp.error.no_matching_auth_method", e.reason
+                else:
+                    raise AssertionError("the component's secret worked on the public "
+                                         "listener as %s" % method)
             # the component's own session: its role's rights, no more
-            s = yield connect(unix, "realm1", authmethods=["ticket"], authid="inside",
+            s = yield connect(unix, "realm1", authmethods=["trusted"], authid=authid,
                               secret=ticket)
             assert s.details.authrole == "backend"
+            assert s.details.authmethod == "trusted"
+            assert s.details.authid == authid
             yield expect_error(s.register(lambda: 0, "org.elsewhere.proc"),
                                "wamp.error.not_authorized")
             yield s.leave_and_wait()
             c = yield connect(r.url, "realm1")
-            assert (yield c.call("com.example.whoami")) == ["inside", "backend"]
+            assert (yield c.call("com.example.whoami")) == [authid, "backend"]
             yield c.leave_and_wait()
             # no ticket in wampd's own output
             assert ticket not in r.stderr()

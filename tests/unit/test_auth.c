@@ -196,6 +196,81 @@ static void test_method_selection_and_ticket(void **state)
 	auth_config_clear(&cfg);
 }
 
+/* "trusted" (wampd's router components): a secret proven like a ticket, the identity says
+ * "trusted"; only where wampd enabled it; no configuration, no authenticator can. */
+static void test_trusted(void **state)
+{
+	struct auth_config cfg = {0}, open = {0};
+	struct auth_pending st;
+	struct auth_identity id = {0};
+	enum auth_step step;
+	json_t *extra = NULL, *d, *answer;
+	const char *secret = "0123456789abcdef0123456789abcdef";
+
+	(void)state;
+	assert_false(auth_method_configurable(AUTH_TRUSTED));
+	for (int m = 0; m < AUTH__COUNT; m++)
+		assert_int_equal(auth_method_configurable((enum auth_method)m), m != AUTH_TRUSTED);
+	assert_int_equal(auth_method_from_name("trusted"), AUTH_TRUSTED);
+	add(&cfg, AUTH_TRUSTED, "6f1c2e4a-0b7d-4c3e-9a1f-2d3c4b5a6978", "backend",
+	    json_pack("{s:s}", "secret", secret))->realm = strdup("realm1");
+
+	/* the secret proves it: WELCOME as trusted with the principal's authid and role */
+	d = hello("[\"trusted\"]", "6f1c2e4a-0b7d-4c3e-9a1f-2d3c4b5a6978", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
+	                 WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_CHALLENGE);
+	assert_int_equal(json_object_size(extra), 0);
+	json_decref(extra);
+	extra = NULL;
+	assert_int_equal(auth_authenticate(&st, secret, strlen(secret) - 1, NULL, &step, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	assert_int_equal(auth_authenticate(&st, secret, strlen(secret), NULL, &step, &id), WAMPD_OK);
+	assert_int_equal(step, AUTH_STEP_WELCOME);
+	assert_string_equal(id.authmethod, "trusted");
+	assert_string_equal(id.authid, "6f1c2e4a-0b7d-4c3e-9a1f-2d3c4b5a6978");
+	assert_string_equal(id.authrole, "backend");
+	auth_identity_clear(&id);
+	auth_pending_clear(&st);
+	json_decref(d);
+	/* another authid with the right secret, and the right authid in another realm: refused */
+	d = hello("[\"trusted\"]", "intruder", NULL);
+	assert_int_equal(auth_hello(&cfg, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
+	                 WAMPD_OK);
+	json_decref(extra);
+	extra = NULL;
+	assert_int_equal(auth_authenticate(&st, secret, strlen(secret), NULL, &step, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	auth_pending_clear(&st);
+	json_decref(d);
+	d = hello("[\"trusted\"]", "6f1c2e4a-0b7d-4c3e-9a1f-2d3c4b5a6978", NULL);
+	assert_int_equal(auth_hello(&cfg, "other", d, 42, NULL, &ids, &st, &step, &extra, &id),
+	                 WAMPD_OK);
+	json_decref(extra);
+	extra = NULL;
+	assert_int_equal(auth_authenticate(&st, secret, strlen(secret), NULL, &step, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	auth_pending_clear(&st);
+	/* no authenticator answers for it */
+	st = (struct auth_pending){.method = AUTH_TRUSTED, .method_name = "trusted"};
+	answer = json_pack("{s:s, s:s}", "role", "backend", "authid", "x");
+	assert_int_equal(auth_dynamic_principal(&st, answer, &step, &extra, &id),
+	                 WAMPD_ERR_AUTH_FAILED);
+	json_decref(answer);
+	auth_pending_clear(&st);
+	/* a listener that does not enable it (every configured one): no such method, whatever
+	 * the HELLO claims */
+	open.m[AUTH_ANONYMOUS].enabled = true;
+	json_object_set_new(d, "authextra", json_pack("{s:s, s:s}", "authmethod", "trusted",
+	                                              "secret", secret));
+	assert_int_equal(auth_hello(&open, "realm1", d, 42, NULL, &ids, &st, &step, &extra, &id),
+	                 WAMPD_ERR_NO_AUTH_METHOD);
+	auth_pending_clear(&st);
+	json_decref(d);
+	auth_config_clear(&open);
+	auth_config_clear(&cfg);
+}
+
 static void test_wampcra_flow(void **state)
 {
 	struct auth_config cfg = {0};
@@ -975,6 +1050,7 @@ int main(void)
 		cmocka_unit_test(test_str_equal),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_method_selection_and_ticket),
+		cmocka_unit_test(test_trusted),
 		cmocka_unit_test(test_wampcra_flow),
 		cmocka_unit_test(test_cryptosign_vector_and_flow),
 		cmocka_unit_test(test_scram_vector),

@@ -198,6 +198,10 @@ static void test_errors_name_the_key(void **state)
 	expect_error("{\"realms\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}", "defined twice");
 	expect_error("{\"listeners\": [{\"port\": 70000}], \"realms\": [{\"name\": \"a\"}]}",
 	             "listeners[0].port: must be between 0 and 65535");
+	/* "trusted" is wampd's own, for its router components: no listener may enable it */
+	expect_error("{\"listeners\": [{\"auth\": {\"trusted\": {\"type\": \"static\", \"principals\":"
+	             " {\"x\": {\"secret\": \"s\", \"role\": \"r\"}}}}}], \"realms\": [{\"name\": \"a\"}]}",
+	             "listeners[0].auth.trusted: is wampd's own method for its router components");
 	expect_error("{\"listeners\": [{\"serializers\": [\"xml\"]}], \"realms\": [{\"name\": \"a\"}]}",
 	             "serializers[0]");
 	expect_error("{\"limits\": {\"max_message_size\": \"big\"}}",

@@ -11,7 +11,7 @@
  *     not inherited, a failed exec reported as such;
  *   - the "processes" configuration (config_processes.c): defaults, relative paths,
  *     errors naming their key; workers_plan_* (what `wampd check` shows, no secrets);
- *     workers_prepare's internal listener (private directory, one ticket principal per
+ *     workers_prepare's internal listener (private directory, one trusted principal per
  *     router component) and its removal.
  */
 #include <stdarg.h>
@@ -870,6 +870,27 @@ static void test_plan(void **state)
 	config_free(&cfg);
 }
 
+/* 1 when exactly one principal of mc has this realm and role, a UUID (version 4) as its
+ * authid and a secret; else 0 */
+static int test_workers_uuid_principal(const struct auth_method_config *mc, const char *realm,
+                                       const char *role)
+{
+	const struct auth_principal *p, *tmp;
+	int n = 0;
+
+	HASH_ITER(hh, mc->principals, p, tmp) {
+		const char *a = p->authid;
+
+		if (strcmp(p->realm, realm) || strcmp(p->role, role))
+			continue;
+		if (strlen(a) != 36 || a[8] != '-' || a[13] != '-' || a[14] != '4' || a[18] != '-' ||
+		    !strchr("89ab", a[19]) || a[23] != '-' || !p->cred)
+			return 0;
+		n++;
+	}
+	return n == 1;
+}
+
 static void test_internal_listener(void **state)
 {
 	struct config cfg;
@@ -905,20 +926,17 @@ static void test_internal_listener(void **state)
 	*strrchr(dir, '/') = '\0';
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700); /* only wampd's user */
-	/* ticket only, one principal per router component, bound to its realm and role */
+	/* "trusted" only, one principal per router component: a random UUID as authid (as
+	 * Crossbar gives them), bound to its realm and role */
 	for (int m = 0; m < AUTH__COUNT; m++)
-		assert_int_equal(l->auth.m[m].enabled, m == AUTH_TICKET);
-	assert_false(l->auth.m[AUTH_TICKET].dynamic);
-	assert_int_equal(HASH_COUNT(l->auth.m[AUTH_TICKET].principals), 2);
-	HASH_FIND_STR(l->auth.m[AUTH_TICKET].principals, "c1", p);
-	assert_non_null(p);
-	assert_string_equal(p->role, "backend");
-	assert_string_equal(p->realm, "realm1");
-	HASH_FIND_STR(l->auth.m[AUTH_TICKET].principals, "c2", p);
-	assert_non_null(p);
-	assert_string_equal(p->role, "anonymous");
-	assert_string_equal(p->realm, "two");
-	HASH_FIND_STR(l->auth.m[AUTH_TICKET].principals, "c3", p);
+		assert_int_equal(l->auth.m[m].enabled, m == AUTH_TRUSTED);
+	assert_false(l->auth.m[AUTH_TRUSTED].dynamic);
+	assert_int_equal(HASH_COUNT(l->auth.m[AUTH_TRUSTED].principals), 2);
+	assert_true(test_workers_uuid_principal(&l->auth.m[AUTH_TRUSTED], "realm1", "backend"));
+	assert_true(test_workers_uuid_principal(&l->auth.m[AUTH_TRUSTED], "two", "anonymous"));
+	HASH_FIND_STR(l->auth.m[AUTH_TRUSTED].principals, "c1", p);
+	assert_null(p); /* not the component's id */
+	HASH_FIND_STR(l->auth.m[AUTH_TRUSTED].principals, "c3", p);
 	assert_null(p); /* it connects over its own transport */
 	workers_free(ws);
 	assert_int_equal(stat(dir, &st), -1); /* removed */

@@ -172,12 +172,28 @@ const scenarios = {
     const router = await startApp('router/.crossbar/config.json');
     const c = await connect(router.url, 'realm1', 'json');
     await waitRegistered(c.session, 'com.example.whoami');
-    // joined as its id with the configured role, into the component's realm, with its
-    // extra; its role's permissions apply to it like to any session
-    assertEq(await c.session.call('com.example.whoami'), {
-      authid: 'inside', authrole: 'backend', realm: 'realm1',
+    // joined as Crossbar's router components do: a random UUID as authid (uuid4), the
+    // configured role, authmethod "trusted" (proven with its secret: auth/trusted.c), into
+    // the component's realm, with its extra; its role's permissions apply to it like to any
+    // session
+    const me = await c.session.call('com.example.whoami');
+    assert(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(me.authid),
+      `a uuid4 authid: ${me.authid}`);
+    assertEq(me, {
+      authid: me.authid, authrole: 'backend', authmethod: 'trusted', realm: 'realm1',
       extra: { motto: 'in the router' }, outside_role: 'wamp.error.not_authorized',
     }, 'whoami');
+    await waitLog(router, new RegExp(`router component worker=worker001 component=inside joins as authid=${me.authid} authrole=backend realm=realm1`));
+    await waitLog(router, new RegExp(`join session=\\d+ realm=realm1 authid=${me.authid} authrole=backend authmethod=trusted transport=rawsocket`));
+    // ... and what another session sees of it (the meta API)
+    const ids = await c.session.call('wamp.session.list');
+    const infos = await Promise.all(ids.map((id) => c.session.call('wamp.session.get', [id])));
+    const mine = infos.filter((i) => i.authrole === 'backend');
+    assertEq(mine.length, 1, `one backend session: ${JSON.stringify(infos)}`);
+    assertEq([mine[0].authid, mine[0].authrole, mine[0].authmethod],
+      [me.authid, 'backend', 'trusted'], 'wamp.session.get of the component');
+    assertEq(infos.filter((i) => i.authrole !== 'backend').map((i) => i.authmethod),
+      ['anonymous'], 'this client: anonymous');
     // the internal socket sits in a private directory
     const sock = router.urls.find((u) => u.startsWith('unix:')).slice(5);
     const dir = path.dirname(sock);

@@ -22,6 +22,7 @@ class Inside(ApplicationSession):
 
         def whoami():
             return {"authid": details.authid, "authrole": details.authrole,
+                    "authmethod": details.authmethod,
                     "realm": details.realm, "extra": self.config.extra,
                     "outside_role": refused}
 
