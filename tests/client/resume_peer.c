@@ -4,13 +4,14 @@
  * for or checks.
  *
  *   resume_peer --url URL --role sub|pub|callee|caller [--serializer S] [--realm R]
- *               [--topic T] [--count N] [--window W] [--size BYTES] [--resumable]
+ *               [--topic T] [--count N] [--from F] [--window W] [--size BYTES] [--resumable]
  *               [--retry-ms MS] [--lws] [--ca-file F]
  *
  *   sub     subscribes T; each event carries [seq] (seq 1..N): an event with seq below the
  *           next expected one is a duplicate, above it a gap (lost events). "ready" once
- *           subscribed; "done events=E dups=D gaps=G resumes=R joins=J" at seq N, then it leaves.
- *   pub     publishes seq 1..N to T as fast as its send queue takes them, or at most
+ *           subscribed; "done events=E dups=D gaps=G resumes=R joins=J msgs_out=M bytes_out=B" at
+ *           seq N (M and B: the library's counts, ACKs included), then it leaves.
+ *   pub     publishes seq 1..N (--from F..N) to T as fast as its send queue takes them, or at most
  *           --rate R a second (padded to BYTES with a string), then leaves:
  *           "done published=N".
  *   callee  registers com.r.echo, which returns its arguments: "ready"; on SIGTERM it
@@ -40,7 +41,7 @@
 #endif
 
 static const char *role = "sub", *topic = "com.r.t";
-static int64_t count = 1000, window = 1, size, rate;
+static int64_t count = 1000, window = 1, size, rate, from = 1;
 static char *pad;
 
 /* sub */
@@ -96,8 +97,13 @@ static void on_event(wampc *c, const struct wampc_event *e, void *ud)
 		gaps += seq - expected;
 	expected = seq + 1;
 	if (seq >= count && !done) {
-		say("done events=%lld dups=%lld gaps=%lld resumes=%lld joins=%lld", (long long)events,
-		    (long long)dups, (long long)gaps, (long long)resumes, (long long)joins);
+		struct wampc_stats st;
+
+		wampc_get_stats(c, &st);
+		say("done events=%lld dups=%lld gaps=%lld resumes=%lld joins=%lld msgs_out=%llu "
+		    "bytes_out=%llu", (long long)events, (long long)dups, (long long)gaps,
+		    (long long)resumes, (long long)joins, (unsigned long long)st.msgs_out,
+		    (unsigned long long)st.bytes_out);
 		finish(c);
 	}
 }
@@ -248,6 +254,8 @@ int main(int argc, char **argv)
 			topic = v, i++;
 		else if (!strcmp(argv[i], "--count"))
 			count = atoll(v), i++;
+		else if (!strcmp(argv[i], "--from"))
+			from = atoll(v), i++;
 		else if (!strcmp(argv[i], "--window"))
 			window = atoll(v), i++;
 		else if (!strcmp(argv[i], "--size"))
@@ -294,8 +302,9 @@ int main(int argc, char **argv)
 		int64_t start = now_ms();
 
 		wampc_start(c);
+		published = from - 1;
 		while (published < count) {
-			int64_t allowed = rate ? rate * (now_ms() - start) / 1000 : count;
+			int64_t allowed = rate ? from - 1 + rate * (now_ms() - start) / 1000 : count;
 
 			while (published < count && published < allowed && wampc_joined(c) &&
 			       publish_one(c))

@@ -24,7 +24,8 @@ it); lws and wampd send messages unfragmented. With tls (a server ssl.SSLContext
 client's side is TLS ended here (the router's side stays plain), so that a rule can pick
 a message of a client on TLS too; a cut resets the TCP connection under the TLS, without a
 close_notify. A rule fires once; a cut resets both sockets (SO_LINGER 0),
-as a dropped link looks to both ends. Counters: frames[direction][wamp type], cuts.
+as a dropped link looks to both ends. Counters: frames[direction][wamp type] (wait for one
+with wait_count), cuts.
 Nothing here sleeps; every socket operation blocks in its own thread, and close() joins
 them.
 """
@@ -211,6 +212,7 @@ class CutProxy:
         self.rules = []
         self.links = []
         self.lock = threading.Lock()
+        self.counted = threading.Condition(self.lock)  # notified at every frame counted
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -248,6 +250,13 @@ class CutProxy:
         with self.lock:
             return self.frames[direction].get(wtype, 0)
 
+    def wait_count(self, direction, wtype, n, timeout):
+        """Wait until n frames of wtype went `direction` (the pump threads may lag behind
+        what the ends wrote); returns the count."""
+        with self.counted:
+            self.counted.wait_for(lambda: self.frames[direction].get(wtype, 0) >= n, timeout)
+            return self.frames[direction].get(wtype, 0)
+
     def close(self):
         self.running = False
         try:
@@ -264,6 +273,7 @@ class CutProxy:
             if wtype is not None:
                 d = self.frames[direction]
                 d[wtype] = d.get(wtype, 0) + 1
+                self.counted.notify_all()
             for r in self.rules:
                 if r.direction == direction and r.wtype == wtype:
                     r.seen += 1
