@@ -15,7 +15,10 @@
  * error that leaves the body unread (413, 400 on a malformed head) answers with
  * "Connection: close"; the rest of a too-large body is read and discarded, for a bounded
  * time, so the client sees the answer instead of a reset. A HEAD request gets the head
- * only; 204 and 304 have no body and no Content-Length.
+ * only; 204 and 304 have no body and no Content-Length. On plain connections (lws' raw
+ * role) nothing is read while lws holds a part of a write the socket did not take
+ * (lwsconn_raw_wrote in lwsconn.h), so that a client that does not read cannot keep the
+ * loop waking for its input; TLS connections have their own throttle (http_throttle).
  *
  * Closing: after the last answer (http_end) the callback returns -1, on lws' HTTP role
  * with reading and the write throttle stopped first: lws' TLS close then waits for the
@@ -72,6 +75,8 @@ struct http_conn {
 	bool pipelined;            /* lws holds the client's next request: close after this */
 	bool no_keep;              /* close after this request (lws' HTTP role: always) */
 	bool throttled;            /* lws' HTTP role: a write waits for the client (http_throttle) */
+	bool rx_off;               /* plain (lws' raw role): reading is off while lws holds a
+	                              partial write (lwsconn_raw_wrote) */
 	lws_usec_t throttle_us;    /* ... and looks at the socket again after this long */
 	struct iplimit *ipl;       /* counted there under ip until the connection closes */
 	char ip[IPLIMIT_ADDR_MAX];
@@ -645,6 +650,8 @@ int http_conn_writeable(struct http_conn *c)
 {
 	struct wamp_out *out;
 
+	if (!c->lws_role) /* lws holds nothing now: reading is on */
+		lwsconn_raw_wrote(c->wsi, &c->rx_off);
 	if (!c->conn.q.count && c->body.read && !c->conn.closing && body_fill(c) < 0)
 		return http_fail(c);
 	out = outq_peek(&c->conn.q);
@@ -653,6 +660,8 @@ int http_conn_writeable(struct http_conn *c)
 		int n = lws_write(c->wsi, wamp_out_data(out), out->len,
 		                  c->lws_role ? LWS_WRITE_HTTP : LWS_WRITE_RAW);
 
+		if (!c->lws_role) /* off while lws holds a rest of it */
+			lwsconn_raw_wrote(c->wsi, &c->rx_off);
 		conn_pop(&c->conn);
 		if (n < 0)
 			return http_fail(c);

@@ -5,7 +5,9 @@
  * Outgoing frames: a queued wamp_out is either an encoded WAMP message (its 4-octet prefix
  * is written into the buffer's headroom just before lws_write, the same bytes for every
  * receiver of a shared EVENT) or, marked RAW_VERBATIM, bytes written as they are (the
- * handshake reply, PONG frames).
+ * handshake reply, PONG frames). While lws holds a part of a write the socket did not take,
+ * the connection is not read (lwsconn_raw_wrote): lws would not read it anyway, and would
+ * wake the loop for its input without end.
  */
 #include "router/net/raw.h"
 
@@ -41,6 +43,8 @@ struct raw_conn {
 	size_t hs_have;
 	uint32_t peer_max;                /* longest message the client accepts */
 	struct rs_rx rx;
+	bool rx_off;                      /* reading is off while lws holds a partial write
+	                                     (lwsconn_raw_wrote) */
 	bool refuse;                      /* answer the handshake with error 4 (per-address
 	                                     limit) */
 	char *tls_cn;                     /* verified client certificate's CN until the session is
@@ -262,6 +266,7 @@ int raw_conn_writeable(struct raw_conn *c)
 {
 	struct wamp_out *out = outq_peek(&c->conn.q);
 
+	lwsconn_raw_wrote(c->wsi, &c->rx_off); /* lws holds nothing now: reading is on */
 	if (out) {
 		uint8_t *p = wamp_out_data(out);
 		size_t n = out->len;
@@ -273,6 +278,7 @@ int raw_conn_writeable(struct raw_conn *c)
 			n += 4;
 		}
 		w = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
+		lwsconn_raw_wrote(c->wsi, &c->rx_off); /* off while lws holds a rest of it */
 		c->conn.rt->metrics.bytes_out += n;
 		if ((w = conn_wrote(&c->conn, w)))
 			return w < 0 ? -1 : 0;
