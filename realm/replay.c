@@ -120,21 +120,53 @@ void replay_token_new(struct session_resume *rs, uint64_t id, const char *authid
 	sodium_memzero(token, sizeof(token));
 }
 
-bool replay_token_ok(const struct session *s, const char *token, const char *authid)
+enum replay_token_match replay_token_check(const struct session *s, const char *token,
+                                           const char *authid)
 {
 	uint8_t bin[REPLAY_TOKEN_BYTES], h[REPLAY_HASH_BYTES];
 	size_t n = 0;
-	bool ok;
+	bool cur, prev;
 
 	if (!s->resume || !token || strlen(token) != REPLAY_TOKEN_B64 - 1 ||
 	    sodium_base642bin(bin, sizeof(bin), token, REPLAY_TOKEN_B64 - 1, NULL, &n, NULL,
 	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    n != REPLAY_TOKEN_BYTES)
-		return false;
+		return REPLAY_TOKEN_NONE;
 	token_hash(h, bin, s->id, authid);
-	ok = sodium_memcmp(h, s->resume->token_hash, sizeof(h)) == 0;
+	cur = sodium_memcmp(h, s->resume->token_hash, sizeof(h)) == 0;
+	prev = sodium_memcmp(h, s->resume->prev_hash, sizeof(h)) == 0 && s->resume->prev_live;
 	sodium_memzero(bin, sizeof(bin));
-	return ok;
+	sodium_memzero(h, sizeof(h));
+	return cur ? REPLAY_TOKEN_CURRENT : prev ? REPLAY_TOKEN_PREVIOUS : REPLAY_TOKEN_NONE;
+}
+
+void replay_token_rotate(struct session_resume *rs, uint64_t id, const char *authid,
+                         enum replay_token_match used, struct replay_token_saved *saved,
+                         char out[REPLAY_TOKEN_B64])
+{
+	memcpy(saved->token_hash, rs->token_hash, sizeof(saved->token_hash));
+	memcpy(saved->prev_hash, rs->prev_hash, sizeof(saved->prev_hash));
+	saved->prev_live = rs->prev_live;
+	/* the client holds `used`: it stays valid until the client shows it has the new one
+	 * (a PREVIOUS one stays as it is: the WELCOME that replaced it never arrived) */
+	if (used == REPLAY_TOKEN_CURRENT)
+		memcpy(rs->prev_hash, rs->token_hash, sizeof(rs->prev_hash));
+	rs->prev_live = true;
+	replay_token_new(rs, id, authid, out);
+}
+
+void replay_token_restore(struct session_resume *rs, struct replay_token_saved *saved)
+{
+	memcpy(rs->token_hash, saved->token_hash, sizeof(rs->token_hash));
+	memcpy(rs->prev_hash, saved->prev_hash, sizeof(rs->prev_hash));
+	rs->prev_live = saved->prev_live;
+	sodium_memzero(saved, sizeof(*saved));
+}
+
+void replay_token_drop_previous(struct session_resume *rs)
+{
+	sodium_memzero(rs->prev_hash, sizeof(rs->prev_hash));
+	rs->prev_live = false;
 }
 
 enum wampd_err replay_send(struct session *s, struct wamp_out *out)

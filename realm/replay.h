@@ -28,7 +28,12 @@
  * The resume token. REPLAY_TOKEN_BYTES random bytes given to the client in base64; the
  * router keeps only BLAKE2b(domain || token || session id || authid) and compares in
  * constant time, so a token works only for its session and its authid, and nothing kept
- * can be shown or replayed. A new token replaces the hash at each (re)start.
+ * can be shown or replayed. A new token replaces the hash at each (re)start. A resume
+ * WELCOME can be lost with its link, and the client then still holds the token it
+ * resumed with: that previous token stays valid beside the new one until the client's
+ * first message on the resumed connection proves it has the WELCOME (replay_token_seen);
+ * after that it is refused as used. Without this a lost WELCOME lost the session (found
+ * by client_resume_lws with a WELCOME cut).
  *
  * What an operator sees of a detached session (replay_status, for the admin status page):
  * when it detached, what is left of its window, its log against its bound, and the calls
@@ -64,6 +69,8 @@ struct session_resume {
 	uint64_t received;          /* messages received since WELCOME (ACKs not counted) */
 	uint64_t acked;             /* the count our last ACK said */
 	uint8_t token_hash[REPLAY_HASH_BYTES];
+	uint8_t prev_hash[REPLAY_HASH_BYTES]; /* the token resumed with, while prev_live */
+	bool prev_live;             /* the client has not spoken since the resume WELCOME */
 	bool detached;              /* no transport: what is sent goes to the log only */
 	bool ended;                 /* the log overflowed: the session ends, never detaches */
 	struct wamp_out *ack_out;   /* our last ACK (a reference): while the transport still
@@ -113,9 +120,44 @@ void replay_stop(struct session *s, const struct realm_timer_ops *t);
 void replay_token_new(struct session_resume *rs, uint64_t id, const char *authid,
                       char out[REPLAY_TOKEN_B64]);
 
-/* Does `token` (borrowed, untrusted) resume s when presented by `authid` (borrowed, the
- * authenticated identity of the new connection)? Constant time in the token's content. */
-bool replay_token_ok(const struct session *s, const char *token, const char *authid);
+enum replay_token_match {
+	REPLAY_TOKEN_NONE,      /* not this session's token: refused */
+	REPLAY_TOKEN_CURRENT,   /* the token of the last WELCOME */
+	REPLAY_TOKEN_PREVIOUS,  /* the one before it, whose resume WELCOME the client may
+	                           not have received (it has not spoken since) */
+};
+
+/* Is `token` (borrowed, untrusted) one that resumes s when presented by `authid`
+ * (borrowed, the authenticated identity of the new connection)? Constant time in the
+ * token's content; both hashes are always compared. */
+enum replay_token_match replay_token_check(const struct session *s, const char *token,
+                                           const char *authid);
+
+/*
+ * The token of a resume WELCOME: like replay_token_new, and the token the client resumed
+ * with (`used`: CURRENT or PREVIOUS) stays valid beside it until replay_token_seen.
+ * `saved` (caller's) receives what is replaced, for replay_token_restore when the WELCOME
+ * cannot be sent after all. Nothing can fail.
+ */
+struct replay_token_saved {
+	uint8_t token_hash[REPLAY_HASH_BYTES], prev_hash[REPLAY_HASH_BYTES];
+	bool prev_live;
+};
+void replay_token_rotate(struct session_resume *rs, uint64_t id, const char *authid,
+                         enum replay_token_match used, struct replay_token_saved *saved,
+                         char out[REPLAY_TOKEN_B64]);
+void replay_token_restore(struct session_resume *rs, struct replay_token_saved *saved);
+
+/* replay_token_seen's work: the previous token's hash wiped, refused from now on. */
+void replay_token_drop_previous(struct session_resume *rs);
+
+/* The client spoke on its connection (any message, ACKs too): it has the last WELCOME, so
+ * the token before it is used up. Cheap when there is none (one test). */
+static inline void replay_token_seen(struct session_resume *rs)
+{
+	if (rs->prev_live)
+		replay_token_drop_previous(rs);
+}
 
 /*
  * session_send's path for a resumable session: out (borrowed; the log takes a reference)

@@ -810,8 +810,11 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 		}
 		break;
 	case SESSION_ESTABLISHED:
-		if (s->resume && !replayed && msg.type != WAMP_ACK)
-			replay_received(s); /* counted once, before it can end the session */
+		if (s->resume) {
+			replay_token_seen(s->resume); /* it has the last WELCOME's token */
+			if (!replayed && msg.type != WAMP_ACK)
+				replay_received(s); /* counted once, before it can end the session */
+		}
 		err = refused != WAMPD_OK ? proto_refused(s, &msg, refused, why)
 		                          : proto_dispatch(rt, s, &msg);
 		if (err == WAMPD_ERR_PROTOCOL && !why[0])

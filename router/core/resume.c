@@ -310,7 +310,8 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 	struct session *old = id > 0 ? realm_session(r, (uint64_t)id) : NULL;
 	const struct realm_timer_ops *t = &rt->realms.timers;
 	struct wamp_msg welcome = {.type = WAMP_WELCOME};
-	uint8_t kept[REPLAY_HASH_BYTES];
+	struct replay_token_saved kept;
+	enum replay_token_match used;
 	char tok[REPLAY_TOKEN_B64];
 	struct session_resume *rs;
 	struct wamp_out *out;
@@ -325,7 +326,8 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 		          s->ops->address(s->peer));
 		return RESUME_NEW;
 	}
-	if (!replay_token_ok(old, token, resume_principal(old, s))) {
+	if ((used = replay_token_check(old, token, resume_principal(old, s))) ==
+	    REPLAY_TOKEN_NONE) {
 		wlog_notice("auth", "resume of session=%llu refused realm=%s authid=%s peer=%s: the "
 		            "token does not match", (unsigned long long)old->id, r->name,
 		            s->authid ? s->authid : "", s->ops->address(s->peer));
@@ -339,8 +341,7 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 		session_close(old, 1000, "wamp.close.resume_failed");
 		return RESUME_NEW;
 	}
-	memcpy(kept, rs->token_hash, sizeof(kept));
-	replay_token_new(rs, old->id, old->authid, tok);
+	replay_token_rotate(rs, old->id, old->authid, used, &kept, tok);
 	welcome.id[0] = old->id;
 	if (json_object_set_new(welcome.dict, "resumed", json_true()) ||
 	    json_object_set_new(welcome.dict, "resumable", json_true()) ||
@@ -349,12 +350,13 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 	                        json_integer((json_int_t)r->resume.window_s)) ||
 	    json_object_set_new(welcome.dict, "received", json_integer((json_int_t)rs->received)) ||
 	    !(out = wamp_encode(old->ser, &welcome, &err))) {
-		memcpy(rs->token_hash, kept, sizeof(kept)); /* nothing happened */
+		replay_token_restore(rs, &kept); /* nothing happened */
 		sodium_memzero(tok, sizeof(tok));
 		json_decref(welcome.dict);
 		return RESUME_NEW;
 	}
 	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(&kept, sizeof(kept));
 	json_decref(welcome.dict);
 
 	/* from here on nothing fails */
@@ -390,9 +392,11 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 	replayed = rs->sent - (uint64_t)n;
 	replay_resend(old, (uint64_t)n);
 	wlog_info("session", "resumed session=%llu realm=%s authid=%s peer=%s: %llu message(s) "
-	          "replayed, %llu received before", (unsigned long long)old->id, r->name,
+	          "replayed, %llu received before%s", (unsigned long long)old->id, r->name,
 	          old->authid ? old->authid : "", old->ops->address(old->peer),
-	          (unsigned long long)replayed, (unsigned long long)rs->received);
+	          (unsigned long long)replayed, (unsigned long long)rs->received,
+	          used == REPLAY_TOKEN_PREVIOUS ? " (with the token before the last: the last "
+	                                          "resume's WELCOME did not reach it)" : "");
 	*resumed = old;
 	return RESUME_RESUMED;
 }

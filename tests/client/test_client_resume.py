@@ -16,6 +16,9 @@ peers that know nothing of it on the same realm.
    its subscription is made again.
 4. The byte bound: a detached subscriber's log goes over the realm's max_bytes: the router
    ends it at once; it comes back to a new session.
+4b. A lost WELCOME: the link is cut, and the resume's WELCOME is lost with the next one;
+   the client resumes with the token it still holds and keeps its session (one join,
+   every event once and in order).
 5. The run: a subscriber behind the proxy, cut every second, a publisher at a steady rate;
    events per second delivered and events lost (must be 0). RESUME_RUN_RATE (events a
    second, default 50000) and RESUME_RUN_SECONDS (default 5) set it; the rate must be one
@@ -46,8 +49,8 @@ sys.path.insert(0, HERE)
 from twisted.internet import defer, reactor, task, threads  # noqa: E402
 
 from clientlib import Inbox, Peer  # noqa: E402
-from cutproxy import (ACK, CALL, EVENT, INVOCATION, RAWSOCKET, RESULT, WEBSOCKET, YIELD,  # noqa: E402
-                      CutProxy)
+from cutproxy import (ACK, CALL, EVENT, INVOCATION, RAWSOCKET, RESULT,  # noqa: E402
+                      WEBSOCKET, WELCOME, YIELD, CutProxy)
 from tlscerts import make_certs  # noqa: E402
 from wampclient import connect, run, wait_for  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
@@ -259,6 +262,30 @@ def bound_passes(router, rs):
 
 
 @defer.inlineCallbacks
+def welcome_lost(router, rs):
+    """The resume's WELCOME lost with its link: the client still holds the token it
+    resumed with, resumes with it again and keeps its session (one join, every event
+    once and in order)."""
+    n = 1000
+    proxy = CutProxy(int(rs.rsplit(":", 1)[1]))
+    cut = proxy.cut_at("down", EVENT, nth=100, before=True)
+    lost = proxy.cut_at("down", WELCOME, nth=2, before=True)  # the first resume's WELCOME
+    sub = peer(proxy.url, "sub", "--resumable", "--topic", "com.r.lost", "--count", str(n))
+    yield sub.line_starting("ready")
+    pub = peer(rs, "pub", "--topic", "com.r.lost", "--count", str(n))
+    got = yield done_line(sub, "the subscriber's last event")
+    assert cut.fired.is_set() and lost.fired.is_set(), (proxy.frames, got)
+    assert got["events"] == n and got["dups"] == 0 and got["gaps"] == 0, got
+    assert got["joins"] == 1 and got["resumes"] >= 1, got
+    assert proxy.count("down", WELCOME) >= 3, proxy.frames  # the lost one counted too
+    yield threads.deferToThread(router.wait_log, r"with the token before the last", 10)
+    yield done_line(pub, "the publisher")
+    yield pub.exit_ok()
+    yield sub.exit_ok()
+    proxy.close()
+
+
+@defer.inlineCallbacks
 def the_run(rs):
     proxy = CutProxy(int(rs.rsplit(":", 1)[1]))
     sub = peer(proxy.url, "sub", "--resumable", "--realm", "big", "--topic", "com.r.run",
@@ -307,6 +334,7 @@ def main():
         yield calls_through_cuts(py, router, "rs")
         yield window_passes(router, rs)
         yield bound_passes(router, rs)
+        yield welcome_lost(router, rs)
         yield the_run(rs)
         yield py.leave_and_wait()
     finally:

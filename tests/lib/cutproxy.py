@@ -36,7 +36,7 @@ import threading
 
 FRAME_MSG = 0
 
-EVENT, CALL, RESULT, INVOCATION, YIELD, ACK, PUBLISH = 36, 48, 50, 68, 70, 7, 16
+EVENT, CALL, RESULT, INVOCATION, YIELD, ACK, PUBLISH, WELCOME = 36, 48, 50, 68, 70, 7, 16, 2
 
 
 def wamp_type(payload):

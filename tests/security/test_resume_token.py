@@ -1,4 +1,7 @@
 """A resume token works once, only for its session and its authid (docs/resumption.md).
+("Once": the token a client resumed with stays valid until it speaks on the resumed
+connection, since the WELCOME with its new token may have been lost with the link; from
+its first message on, the used token is refused.)
 
 A resumable session's token is what lets a new connection take the session over, with
 everything the router kept for it. An attacker who guesses a token, holds a used one, or
@@ -139,7 +142,9 @@ class ResumeToken(unittest.TestCase):
         self.assertEqual(event[0], EVENT)
         self.assertEqual(event[4], ["kept"])
 
-        # the used token is refused, and cannot take over the live session either
+        # joe speaks on the resumed connection (its ACK): it has the new token, so the
+        # used one is refused, and cannot take over the live session either
+        joe.send([ACK, joe.received])
         self.refused("t", "joe", dict(resume, received=joe.received))
         pub.send([PUBLISH, 3, {}, "com.t", ["still"]])
         event = joe.recv()
@@ -152,6 +157,50 @@ class ResumeToken(unittest.TestCase):
         log = self.r.stderr()
         for t in (token, token2):
             self.assertNotIn(t, log, "a resume token was logged")
+
+    def test_lost_welcome(self):
+        """A resume WELCOME lost with its link: the client resumes again with the token it
+        has (the one before), and gets the session; the token of the lost WELCOME is then
+        refused, and so is the one before once the client has spoken."""
+        joe = self.client()
+        welcome = joe.hello("joe")
+        session, token = welcome[1], welcome[2]["resume-token"]
+        joe.send([SUBSCRIBE, 1, {}, "com.lost"])
+        self.assertEqual(joe.recv()[0], SUBSCRIBED)
+        joe.close()
+        pub = self.client()
+        self.assertEqual(pub.hello("amy")[0], WELCOME)
+        pub.send([PUBLISH, 1, {}, "com.lost", ["one"]])
+        resume = {"session": session, "token": token, "received": joe.received}
+        # the resume's WELCOME is "lost": the connection drops before the client reads it,
+        # and the client has not said anything on it
+        lost = self.client()
+        welcome = lost.hello("joe", resume)
+        self.assertTrue(welcome[2].get("resumed"), welcome)
+        lost_token = welcome[2]["resume-token"]
+        lost.close()
+        pub.send([PUBLISH, 2, {}, "com.lost", ["two"]])
+        # the client still holds `token`: it resumes with it, and gets both events once
+        joe = self.client()
+        welcome = joe.hello("joe", resume)
+        self.assertEqual(welcome[0], WELCOME, welcome)
+        self.assertEqual(welcome[1], session)
+        self.assertTrue(welcome[2].get("resumed"))
+        token3 = welcome[2]["resume-token"]
+        self.assertNotIn(token3, (token, lost_token))
+        self.assertEqual([joe.recv()[4] for _ in range(2)], [["one"], ["two"]])
+        # the lost WELCOME's token was replaced: refused even before joe speaks
+        self.refused("t", "joe", dict(resume, token=lost_token, received=joe.received))
+        # joe speaks: the one it resumed with is used up too
+        joe.send([ACK, joe.received])
+        self.refused("t", "joe", dict(resume, received=joe.received))
+        # and joe's session was left alone through all of it
+        pub.send([PUBLISH, 3, {}, "com.lost", ["three"]])
+        self.assertEqual(joe.recv()[4], ["three"])
+        pub.close()
+        joe.send([GOODBYE, {}, "wamp.close.close_realm"])
+        self.assertEqual(joe.recv()[0], GOODBYE)
+        joe.close()
 
 
 if __name__ == "__main__":

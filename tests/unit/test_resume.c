@@ -25,7 +25,7 @@
 #include "tests/lib/fake_peer.h"
 #include "tests/lib/fake_timers.h"
 
-#define NPEERS 6
+#define NPEERS 8
 #define WINDOW_S 30
 
 struct fixture {
@@ -417,12 +417,46 @@ static void test_refused_tokens(void **state)
 	assert_true(in_realm(f, a.id)->resume->detached);
 	b = resume(f, 3, a.id, a.token, 0);
 	assert_true(b.resumed);
-	/* the token worked once: a second use is refused, the session left alone */
+	/* the token worked once: once the client spoke on the resumed connection (it has the
+	 * new token), a second use is refused, the session left alone */
+	feed(f, 3, "[16, 1, {}, \"com.spoke\"]");
 	lose(f, 3);
 	feed(f, 4, "[1, \"realm1\", {\"resume\": {\"session\": %llu, \"token\": \"%s\", "
 	     "\"received\": 0}}]", (unsigned long long)a.id, a.token);
 	expect_abort(f, 4, "wamp.error.authentication_failed");
 	assert_true(resume(f, 5, a.id, b.token, 0).resumed);
+}
+
+/* A resume WELCOME lost with its link (the client never spoke on that connection): the
+ * token it resumed with works once more, the lost WELCOME's token does not, and once the
+ * client speaks the one it resumed with is used up. */
+static void test_lost_welcome_token(void **state)
+{
+	struct fixture *f = *state;
+	struct joined a = join(f, 0, "\"resumable\": true"), lost, b;
+
+	lose(f, 0);
+	lost = resume(f, 1, a.id, a.token, 0);
+	assert_true(lost.resumed);
+	lose(f, 1); /* before the client read the WELCOME */
+	b = resume(f, 2, a.id, a.token, 0);
+	assert_true(b.resumed);
+	assert_int_equal(b.id, a.id);
+	assert_string_not_equal(b.token, lost.token);
+	lose(f, 2);
+	/* the lost WELCOME's token was replaced */
+	feed(f, 3, "[1, \"realm1\", {\"resume\": {\"session\": %llu, \"token\": \"%s\", "
+	     "\"received\": 0}}]", (unsigned long long)a.id, lost.token);
+	expect_abort(f, 3, "wamp.error.authentication_failed");
+	/* the client speaks on its next resume: the token it resumed with is used up */
+	lost = resume(f, 4, a.id, b.token, 0);
+	assert_true(lost.resumed);
+	feed(f, 4, "[16, 1, {}, \"com.spoke\"]");
+	lose(f, 4);
+	feed(f, 5, "[1, \"realm1\", {\"resume\": {\"session\": %llu, \"token\": \"%s\", "
+	     "\"received\": 0}}]", (unsigned long long)a.id, b.token);
+	expect_abort(f, 5, "wamp.error.authentication_failed");
+	assert_true(resume(f, 6, a.id, lost.token, 0).resumed);
 }
 
 static void test_other_authid(void **state)
@@ -556,7 +590,8 @@ static void test_takeover_half_open(void **state)
 	assert_true(f->p[0].close_now);
 	assert_null(f->p[0].s);
 	assert_ptr_equal(f->p[1].s, s);
-	/* a wrong token cannot take over a live session */
+	feed(f, 1, "[16, 1, {}, \"com.spoke\"]"); /* p1 has the new token */
+	/* a used token cannot take over a live session */
 	feed(f, 2, "[1, \"realm1\", {\"resume\": {\"session\": %llu, \"token\": \"%s\", "
 	     "\"received\": 0}}]", (unsigned long long)a.id, a.token);
 	expect_abort(f, 2, "wamp.error.authentication_failed");
@@ -950,6 +985,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detach_resume_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_welcome_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_authid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_expires, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_answered_once, setup, teardown),
