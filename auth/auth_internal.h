@@ -96,6 +96,21 @@ struct auth_principal *auth_find_principal(const struct auth_method_config *m,
 enum wampd_err auth_static_challenge(const struct auth_method_config *mc,
                                      struct auth_pending *st, enum auth_step *step);
 
+/*
+ * A shared secret sent in AUTHENTICATE, as ticket's and trusted's static principals have
+ * it (defined in ticket.c): the CHALLENGE's Extra is {} (*extra a new object; NOMEM);
+ * the check compares sig with the principal's secret in constant time (AUTH_FAILED for a
+ * decoy or a wrong one, else the identity); the principal's secret is the string under
+ * `key` of its configuration (required, copied into p->cred; false with err written) and
+ * is wiped when freed.
+ */
+enum wampd_err auth_secret_challenge(struct auth_pending *st, json_t **extra);
+enum wampd_err auth_secret_check(struct auth_pending *st, const char *sig, size_t len,
+                                 struct auth_identity *id);
+bool auth_secret_configure(struct auth_principal *p, const json_t *o, const char *key,
+                           char *err, size_t errlen);
+void auth_secret_free(void *cred);
+
 /* base64 (standard alphabet, padded) of n bytes as a new string; NULL on NOMEM
  * (wampcra_key.c). */
 char *auth_base64(const uint8_t *bin, size_t n);

@@ -7,7 +7,8 @@
  * the ticket (in the call's details), so its CHALLENGE comes first and its answer (a role,
  * or {role, authid, extra}) completes authentication.
  *
- * The credential (p->cred) is the ticket itself, a string wiped when freed.
+ * The credential (p->cred) is the ticket itself, a string wiped when freed. The secret's
+ * challenge, check, configuration and wiping (auth_secret_*) are shared with trusted.c.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -29,48 +30,58 @@ static enum wampd_err ticket_hello(const struct auth_method_config *mc, struct a
 	return WAMPD_OK;
 }
 
-static enum wampd_err ticket_challenge(struct auth_pending *st, json_t **extra)
+enum wampd_err auth_secret_challenge(struct auth_pending *st, json_t **extra)
 {
 	(void)st;
 	return (*extra = json_object()) ? WAMPD_OK : WAMPD_ERR_NOMEM;
+}
+
+enum wampd_err auth_secret_check(struct auth_pending *st, const char *sig, size_t len,
+                                 struct auth_identity *id)
+{
+	const char *secret = st->principal ? st->principal->cred : NULL;
+
+	/* a decoy (an unknown authid, auth_static_challenge) has no principal */
+	if (st->decoy || !secret || !auth_str_equal(sig, len, secret, strlen(secret)))
+		return WAMPD_ERR_AUTH_FAILED;
+	return auth_identity_of(st, NULL, id);
 }
 
 static enum wampd_err ticket_authenticate(struct auth_pending *st, const char *sig, size_t len,
                                           const json_t *extra, enum auth_step *step,
                                           struct auth_identity *id)
 {
-	const char *ticket;
-
 	(void)extra;
-	if (st->decoy)
-		return WAMPD_ERR_AUTH_FAILED; /* an unknown authid (auth_static_challenge) */
-	if (!st->principal) {
+	if (!st->principal && !st->decoy) {
 		/* dynamic: the authenticator decides */
 		*step = AUTH_STEP_DYNAMIC;
 		return WAMPD_OK;
 	}
-	ticket = st->principal->cred;
-	if (!ticket || !auth_str_equal(sig, len, ticket, strlen(ticket)))
-		return WAMPD_ERR_AUTH_FAILED;
-	return auth_identity_of(st, NULL, id);
+	return auth_secret_check(st, sig, len, id);
+}
+
+bool auth_secret_configure(struct auth_principal *p, const json_t *o, const char *key,
+                           char *err, size_t errlen)
+{
+	const char *secret = wamp_dict_str(o, key, NULL);
+	char *copy = NULL;
+
+	if (!secret)
+		return auth_config_fail(err, errlen, "%s is required", key);
+	if (!auth_config_dup(secret, &copy, err, errlen))
+		return false;
+	p->cred = copy;
+	return true;
 }
 
 /* "ticket" (required). */
 static bool ticket_configure_principal(struct auth_principal *p, const json_t *o, char *err,
                                        size_t errlen)
 {
-	const char *ticket = wamp_dict_str(o, "ticket", NULL);
-	char *copy = NULL;
-
-	if (!ticket)
-		return auth_config_fail(err, errlen, "ticket is required");
-	if (!auth_config_dup(ticket, &copy, err, errlen))
-		return false;
-	p->cred = copy;
-	return true;
+	return auth_secret_configure(p, o, "ticket", err, errlen);
 }
 
-static void ticket_free_cred(void *cred)
+void auth_secret_free(void *cred)
 {
 	sodium_memzero(cred, strlen(cred));
 	free(cred);
@@ -82,8 +93,8 @@ const struct auth_method_ops auth_ticket_ops = {
 	.principals_key = "principals",
 	.hello = ticket_hello,
 	.answer = auth_answer_welcome,
-	.challenge = ticket_challenge,
+	.challenge = auth_secret_challenge,
 	.authenticate = ticket_authenticate,
 	.configure_principal = ticket_configure_principal,
-	.free_cred = ticket_free_cred,
+	.free_cred = auth_secret_free,
 };

@@ -17,14 +17,10 @@
  * itself, enables it. A HELLO offering "trusted" anywhere else finds no method
  * (wamp.error.no_matching_auth_method).
  *
- * The credential (p->cred) is the secret itself, a string wiped when freed.
+ * The credential (p->cred) is the secret itself, a string wiped when freed: the challenge,
+ * the check and the credential are ticket.c's (auth_secret_*); only HELLO differs.
  */
-#include <sodium.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "auth/auth_internal.h"
-#include "serializers/wamp_msg.h"
 
 static enum wampd_err trusted_hello(const struct auth_method_config *mc, struct auth_pending *st,
                                     const json_t *details, const struct auth_transport *tr,
@@ -38,45 +34,20 @@ static enum wampd_err trusted_hello(const struct auth_method_config *mc, struct 
 	return auth_static_challenge(mc, st, step);
 }
 
-static enum wampd_err trusted_challenge(struct auth_pending *st, json_t **extra)
-{
-	(void)st;
-	return (*extra = json_object()) ? WAMPD_OK : WAMPD_ERR_NOMEM;
-}
-
 static enum wampd_err trusted_authenticate(struct auth_pending *st, const char *sig, size_t len,
                                            const json_t *extra, enum auth_step *step,
                                            struct auth_identity *id)
 {
-	const char *secret = st->principal ? st->principal->cred : NULL;
-
 	(void)extra;
 	(void)step;
-	/* a decoy (unknown authid) has no principal; the secret decides for a known one */
-	if (st->decoy || !secret || !auth_str_equal(sig, len, secret, strlen(secret)))
-		return WAMPD_ERR_AUTH_FAILED;
-	return auth_identity_of(st, NULL, id);
+	return auth_secret_check(st, sig, len, id);
 }
 
 /* "secret" (required): wampd's random secret for the component. */
 static bool trusted_configure_principal(struct auth_principal *p, const json_t *o, char *err,
                                         size_t errlen)
 {
-	const char *secret = wamp_dict_str(o, "secret", NULL);
-	char *copy = NULL;
-
-	if (!secret || !*secret)
-		return auth_config_fail(err, errlen, "secret is required");
-	if (!auth_config_dup(secret, &copy, err, errlen))
-		return false;
-	p->cred = copy;
-	return true;
-}
-
-static void trusted_free_cred(void *cred)
-{
-	sodium_memzero(cred, strlen(cred));
-	free(cred);
+	return auth_secret_configure(p, o, "secret", err, errlen);
 }
 
 const struct auth_method_ops auth_trusted_ops = {
@@ -85,8 +56,8 @@ const struct auth_method_ops auth_trusted_ops = {
 	.principals = AUTH_PRINCIPALS_REQUIRED,
 	.principals_key = "principals",
 	.hello = trusted_hello,
-	.challenge = trusted_challenge,
+	.challenge = auth_secret_challenge,
 	.authenticate = trusted_authenticate,
 	.configure_principal = trusted_configure_principal,
-	.free_cred = trusted_free_cred,
+	.free_cred = auth_secret_free,
 };
