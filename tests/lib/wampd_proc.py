@@ -29,6 +29,22 @@ class WampdError(AssertionError):
     pass
 
 
+def cpu_seconds(pid):
+    """CPU seconds (user + system) process pid has used (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid):
+    """Resident set size of process pid in bytes (/proc/PID/status VmRSS)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
 class WampdProcess:
     def __init__(self, binary=None, config=None, args=(), log_level="info", start_timeout=15,
                  env=None, wrapper=()):

@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "wire"))
 
 import promparse  # noqa: E402
 from rsraw import RS  # noqa: E402
-from wampd_proc import WampdProcess  # noqa: E402
+from wampd_proc import WampdProcess, rss_bytes  # noqa: E402
 
 WELCOME, ERROR, PUBLISH, PUBLISHED, SUBSCRIBE, SUBSCRIBED, EVENT = 2, 8, 16, 17, 32, 33, 36
 CALL, RESULT, REGISTER, REGISTERED, INVOCATION, YIELD = 48, 50, 64, 65, 68, 70
@@ -54,14 +54,6 @@ CONFIG = {
     "realms": [{"name": "realm1", "max_retained_bytes": BUDGET, "max_history_bytes": BUDGET,
                 "event_history": [{"uri": "com.hist", "match": "prefix", "limit": 1000}]}],
 }
-
-
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS for %d" % pid)
 
 
 class MemoryBudgets(unittest.TestCase):

@@ -28,7 +28,7 @@ import unittest
 
 from httpc import read_responses
 from tlscerts import make_certs
-from wampd_proc import WampdProcess
+from wampd_proc import WampdProcess, cpu_seconds
 from webfixture import FILES, INDEX, curl, make_node
 
 CERTS = make_certs(tempfile.mkdtemp(prefix="wampd-trav-certs-"))
@@ -87,12 +87,6 @@ def raw(port, target, method="GET", extra=b"", tls=False):
     finally:
         s.close()
     return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else 0, data
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class StaticTraversal(unittest.TestCase):

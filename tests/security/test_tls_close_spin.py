@@ -40,7 +40,7 @@ import unittest
 from httpc import read_responses
 from rsraw import RS
 from tlscerts import client_context, make_certs, server_tls
-from wampd_proc import WampdProcess
+from wampd_proc import WampdProcess, cpu_seconds
 from wsraw import OP_CLOSE, OP_TEXT, WS
 
 CERTS = make_certs(tempfile.mkdtemp(prefix="wampd-tlsclose-certs-"))
@@ -68,12 +68,6 @@ CLIENTS = 4
 WINDOW = 3.0        # seconds of wall time measured
 CPU_BOUND = 0.3     # seconds of CPU allowed in WINDOW (a spinning core: about WINDOW)
 RCVBUF = 1 << 20
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def inq(sock):

@@ -50,7 +50,7 @@ import unittest
 
 from rsraw import RS
 from tlscerts import client_context, make_certs, server_tls
-from wampd_proc import WampdProcess
+from wampd_proc import WampdProcess, cpu_seconds, rss_bytes
 from wsraw import WS
 
 MIB = 1 << 20
@@ -92,20 +92,6 @@ WS_PUBLISH = bytes([0x81, 0xFF]) + struct.pack("!Q", len(PUBLISH)) + b"\0\0\0\0"
 RS_PUBLISH = struct.pack("!I", len(PUBLISH)) + PUBLISH
 
 NOT_NOW = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError)
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS for %d" % pid)
 
 
 def inq(sock):
