@@ -716,6 +716,7 @@ static void test_resume_takes_connection(void **state)
 	assert_false(s->resume->ended);
 
 	lose(f, 1);
+	fake_peer_reset(&f->p[1]); /* what it was sent */
 	open_tls_peer(f, 1, &f->auth, "dev-new", 0x22, true);
 	b = join(f, 1, d);
 	assert_true(b.resumed);
