@@ -61,6 +61,7 @@ struct ids_gen;
 struct metrics;
 
 struct realms;
+struct session_resume;
 
 struct realm {
 	char *name;
@@ -69,6 +70,9 @@ struct realm {
 	struct {                  /* resumable sessions (docs/resumption.md, realm/replay.h) */
 		uint32_t window_s;    /* how long a detached session is kept; 0: not offered */
 		size_t max_bytes;     /* bound of a session's replay log, encoded bytes */
+		size_t max_detached_bytes; /* bound of the logs of all its detached sessions */
+		size_t detached_bytes;     /* what they hold now (realm/replay.c keeps it) */
+		struct session_resume *detached; /* those sessions, oldest first (replay.c) */
 	} resume;
 	struct realms *owner;
 

@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utlist.h>
 
 #include "common/log.h"
 #include "realm/realm.h"
@@ -74,12 +75,27 @@ void replay_free(struct session_resume *rs)
 	free(rs);
 }
 
+/* rs leaves its realm's list of detached sessions and budget (not listed: nothing). */
+static void budget_unlist(struct session_resume *rs)
+{
+	struct realm *r = rs->realm;
+
+	if (!rs->listed)
+		return;
+	DL_DELETE2(r->resume.detached, rs, dprev, dnext);
+	r->resume.detached_bytes -= rs->bytes;
+	rs->listed = false;
+	rs->self = NULL;
+	rs->realm = NULL;
+}
+
 void replay_stop(struct session *s, const struct realm_timer_ops *t)
 {
 	struct session_resume *rs = s->resume;
 
 	if (!rs)
 		return;
+	budget_unlist(rs);
 	if (t && t->cancel) {
 		if (rs->ack_timer)
 			t->cancel(t->ctx, rs->ack_timer);
@@ -169,19 +185,54 @@ void replay_token_drop_previous(struct session_resume *rs)
 	rs->prev_live = false;
 }
 
+/* s's log cannot keep what it must: s ends (not resumable), its peer closed at once (a
+ * detached one ends from a timer: resume.c's detached_close). */
+static void replay_end(struct session *s, const char *reason)
+{
+	budget_unlist(s->resume);
+	s->resume->ended = true;
+	s->state = SESSION_CLOSING;
+	s->ops->close(s->peer, 1008, reason, true);
+}
+
+/*
+ * `len` more bytes for the log of s (listed): the oldest detached sessions of its realm
+ * end until they fit in resume.max_detached_bytes. false when s itself had to end.
+ */
+static bool budget_fit(struct session *s, size_t len)
+{
+	struct realm *r = s->resume->realm;
+
+	while (r->resume.detached_bytes + len > r->resume.max_detached_bytes) {
+		struct session *o = r->resume.detached->self; /* s is listed: never empty */
+
+		wlog_warn("session", "detached sessions of realm=%s over resume.max_detached_bytes "
+		          "(%zu + %zu > %zu bytes): ending the oldest, session=%llu peer=%s "
+		          "(%zu bytes logged)", r->name, r->resume.detached_bytes, len,
+		          r->resume.max_detached_bytes, (unsigned long long)o->id,
+		          o->resume->addr, o->resume->bytes);
+		replay_end(o, "resume: the realm's detached sessions over their budget");
+		if (o == s)
+			return false;
+	}
+	return true;
+}
+
 enum wampd_err replay_send(struct session *s, struct wamp_out *out)
 {
 	struct session_resume *rs = s->resume;
 
+	if (rs->listed && !budget_fit(s, out->len))
+		return WAMPD_ERR_LIMIT;
 	if (!log_push(rs, out)) {
 		wlog_warn("session", "resume log over %zu bytes (%u messages not acknowledged), "
 		          "ending session=%llu peer=%s", rs->max_bytes, rs->count,
 		          (unsigned long long)s->id, s->ops->address(s->peer));
-		rs->ended = true;
-		s->state = SESSION_CLOSING;
-		s->ops->close(s->peer, 1008, "resume log limit", true);
+		replay_end(s, "resume log limit");
 		return WAMPD_ERR_LIMIT;
 	}
+	if (rs->listed)
+		rs->realm->resume.detached_bytes += out->len;
 	rs->sent++;
 	if (!rs->detached)
 		(void)s->ops->send(s->peer, out); /* refused: the connection closes, s detaches */
@@ -271,6 +322,26 @@ bool replay_resend(struct session *s, uint64_t n)
 	for (uint32_t i = 0; i < rs->count && s->state != SESSION_CLOSING; i++)
 		(void)s->ops->send(s->peer, rs->ring[(rs->head + i) & (rs->cap - 1)]);
 	return true;
+}
+
+bool replay_detach(struct session *s)
+{
+	struct session_resume *rs = s->resume;
+	struct realm *r = s->realm;
+
+	rs->detached = true;
+	rs->self = s;
+	rs->realm = r;
+	DL_APPEND2(r->resume.detached, rs, dprev, dnext);
+	r->resume.detached_bytes += rs->bytes;
+	rs->listed = true;
+	return budget_fit(s, 0);
+}
+
+void replay_attach(struct session *s)
+{
+	budget_unlist(s->resume);
+	s->resume->detached = false;
 }
 
 bool replay_detached(const struct session *s)

@@ -35,6 +35,18 @@
  * after that it is refused as used. Without this a lost WELCOME lost the session (found
  * by client_resume_lws with a WELCOME cut).
  *
+ * The realm's budget. Each log is bounded by max_bytes, and the detached sessions by the
+ * connection limits, but max_sessions x max_bytes is no memory bound a router can keep
+ * (100,000 x 1 MiB): the logs of a realm's detached sessions together are bounded by
+ * resume.max_detached_bytes too. The realm keeps them in a list, oldest detach first, and
+ * the bytes their logs hold; a message for a detached session that would take the sum
+ * over the budget ends the oldest detached sessions until it fits (the oldest has had
+ * the longest to come back and is the nearest to its window's end; when that is the
+ * session itself, it ends as when its own log overflows). A session whose log does not
+ * fit when it detaches is handled the same way. Ending is the answer, not dropping the
+ * message: a log with a hole cannot be replayed exactly once. Attached sessions do not
+ * count: their logs are their send queues, bounded as connections are.
+ *
  * What an operator sees of a detached session (replay_status, for the admin status page):
  * when it detached, what is left of its window, its log against its bound, and the calls
  * waiting for it; never its token nor the token's hash.
@@ -58,6 +70,7 @@ struct realm_timer_ops;
 #define REPLAY_HASH_BYTES 32
 #define REPLAY_ACK_EVERY 32
 #define REPLAY_ACK_DELAY_MS 1000
+#define REPLAY_MAX_DETACHED_BYTES_DEFAULT ((size_t)64 << 20) /* realms[].resume's default */
 
 struct session_resume {
 	struct wamp_out **ring;     /* the replay log, oldest first */
@@ -81,6 +94,11 @@ struct session_resume {
 	struct realm_timer *end_timer;  /* router/core/resume.c's: the window while detached,
 	                                   or the deferred end of a detached session */
 	char addr[64];              /* the last transport's address (logs while detached) */
+	/* the realm's list of detached sessions (replay_detach .. replay_attach, or its end) */
+	struct session *self;       /* the session this is the state of, while listed */
+	struct realm *realm;        /* ... and its realm, whose budget counts its log */
+	struct session_resume *dprev, *dnext;
+	bool listed;                /* in the list, its log counted in the realm's budget */
 	/* set by router/core/resume.c when the session detaches (valid while `detached`) */
 	int64_t detached_at_ms;     /* wall clock (shown) */
 	int64_t detached_mono_ms;   /* monotonic clock (the window's start) */
@@ -187,6 +205,17 @@ bool replay_resend(struct session *s, uint64_t n);
 
 /* true when `n` is a count the peer may say it received (the range replay_resend takes). */
 bool replay_count_ok(const struct session *s, uint64_t n);
+
+/*
+ * s (resumable, in its realm) loses its transport: from now on what it is sent goes to
+ * its log only, and the log counts in the realm's resume.max_detached_bytes; the oldest
+ * detached sessions (s too, last) end if it does not fit (replay.h). false when s itself
+ * had to end (its state is then CLOSING, its peer closed): it is not detached.
+ */
+bool replay_detach(struct session *s);
+
+/* s (detached, not ended) is attached again: its log leaves the realm's budget. */
+void replay_attach(struct session *s);
 
 /* Is s a resumable session detached from its transport? */
 bool replay_detached(const struct session *s);

@@ -16,6 +16,7 @@
 
 #include "common/wassert.h"
 #include "router/config/config_internal.h"
+#include "realm/replay.h"
 #include "router/config/crossbar.h"
 #include "serializers/codec.h"
 
@@ -526,12 +527,13 @@ static bool cfg_history(struct cfg_ctx *c, json_t *list, const char *path,
 	return true;
 }
 
-/* "resume": {"window_s": 30, "max_bytes": 1048576}: resumable sessions offered
- * (docs/resumption.md); no "resume" key: not offered. */
+/* "resume": {"window_s": 30, "max_bytes": 1048576, "max_detached_bytes": 67108864}:
+ * resumable sessions offered (docs/resumption.md); no "resume" key: not offered. The
+ * budget of all detached logs holds at least one full log. */
 static bool cfg_resume(struct cfg_ctx *c, json_t *v, const char *path, struct realm_config *out)
 {
-	static const char *const keys[] = {"window_s", "max_bytes", NULL};
-	uint64_t window = 30, max_bytes = 1u << 20;
+	static const char *const keys[] = {"window_s", "max_bytes", "max_detached_bytes", NULL};
+	uint64_t window = 30, max_bytes = 1u << 20, budget = REPLAY_MAX_DETACHED_BYTES_DEFAULT;
 	char where[128];
 
 	snprintf(where, sizeof(where), "%s.resume", path);
@@ -541,8 +543,13 @@ static bool cfg_resume(struct cfg_ctx *c, json_t *v, const char *path, struct re
 	    !cfg_uint(c, v, where, "window_s", 1, 86400, &window) ||
 	    !cfg_uint(c, v, where, "max_bytes", 1024, UINT64_C(1) << 34, &max_bytes))
 		return false;
+	if (budget < max_bytes)
+		budget = max_bytes;
+	if (!cfg_uint(c, v, where, "max_detached_bytes", max_bytes, UINT64_C(1) << 40, &budget))
+		return false;
 	out->resume_window_s = (uint32_t)window;
 	out->resume_max_bytes = max_bytes;
+	out->resume_max_detached_bytes = budget;
 	return true;
 }
 

@@ -179,6 +179,8 @@ struct realm_config {
 	struct authz_config authz;          /* roles (none: everything allowed) */
 	uint32_t resume_window_s;           /* resumable sessions: window (0: not offered) */
 	uint64_t resume_max_bytes;          /* ... and the bound of a session's replay log */
+	uint64_t resume_max_detached_bytes; /* ... of all its detached sessions' logs (0: the
+	                                       default, REPLAY_MAX_DETACHED_BYTES_DEFAULT) */
 };
 
 /* The admin HTTP listener (router/admin/admin.c): metrics, health, status page. */

@@ -243,6 +243,11 @@ void proto_take_connection(struct session *to, struct session *from)
 	f->hello_deadline = keep.hello_deadline;
 }
 
+bool proto_same_listener(const struct session *a, const struct session *b)
+{
+	return a->proto && b->proto && a->proto->auth == b->proto->auth;
+}
+
 /* After a dispatch: a session whose connection went to the session it resumed
  * (resume_replaced) is spent, and freed here, never inside the dispatch that resumed. */
 static void proto_free_replaced(struct router *rt, struct session *s)
@@ -466,6 +471,8 @@ static enum wampd_err proto_hello(struct router *rt, struct session *s,
 	}
 	if (!uri_valid(msg->uri, msg->uri_len, URI_LOOSE, 0))
 		return WAMPD_ERR_INVALID_URI;
+	if ((code = resume_request_check(msg->dict, err, errlen)) != WAMPD_OK)
+		return code; /* a malformed resume request: before anything is looked up */
 	r = realms_find(&rt->realms, msg->uri);
 	if (!r && rt->cfg.auto_create_realms) {
 		r = realms_add(&rt->realms, msg->uri, URI_LOOSE);

@@ -88,6 +88,11 @@ struct router *proto_router(const struct session *s);
  */
 void proto_take_connection(struct session *to, struct session *from);
 
+/* Did a and b (both with their state, s->proto) come through the same listener, i.e. the
+ * same listener authentication configuration? A session is resumable only through the
+ * listener it was established on (resume_session). Reads only. */
+bool proto_same_listener(const struct session *a, const struct session *b);
+
 /*
  * The transport is gone (or going): the state machine's state of s is freed (s->proto
  * NULL), the realm forgets s. The caller frees s afterwards (session_free), reading its

@@ -171,7 +171,6 @@ bool resume_detach(struct router *rt, struct session *s)
 	s->ops->adopt(s->peer, NULL); /* the connection lets go of it */
 	s->ops = &detached_ops;
 	s->peer = s;
-	rs->detached = true;
 	rs->detached_at_ms = clock_wall_ms();
 	rs->detached_mono_ms = clock_mono_ms();
 	rs->window_ms = s->realm->resume.window_s * 1000u;
@@ -181,6 +180,9 @@ bool resume_detach(struct router *rt, struct session *s)
 	          (unsigned long long)s->id, s->realm->name, s->authid ? s->authid : "", rs->addr,
 	          s->realm->resume.window_s, (unsigned long long)rs->sent, rs->count, rs->bytes,
 	          (unsigned long long)rs->received);
+	/* its log joins the realm's budget; when it does not fit there, the oldest detached
+	 * sessions end, this one last (then from a timer: detached_close) */
+	(void)replay_detach(s);
 	return true;
 }
 
@@ -252,6 +254,32 @@ struct session_resume *resume_offer(struct router *rt, struct session *s, struct
 	return rs;
 }
 
+enum wampd_err resume_request_check(const json_t *details, char *why, size_t whylen)
+{
+	static const json_int_t max_id = (json_int_t)1 << 53;
+	const json_t *v = json_object_get(details, "resumable"), *req, *id, *tok, *n;
+	const char *bad = NULL;
+
+	if (v && !json_is_boolean(v))
+		bad = "resumable must be a boolean";
+	else if (!(req = json_object_get(details, "resume")))
+		return WAMPD_OK;
+	else if (!json_is_object(req))
+		bad = "resume must be an object {session, token, received}";
+	else if (!json_is_integer(id = json_object_get(req, "session")) ||
+	         json_integer_value(id) < 1 || json_integer_value(id) > max_id)
+		bad = "resume.session must be a session id (an integer in [1, 2^53])";
+	else if (!json_is_string(tok = json_object_get(req, "token")))
+		bad = "resume.token must be a string";
+	else if (!json_is_integer(n = json_object_get(req, "received")) ||
+	         json_integer_value(n) < 0 || json_integer_value(n) > max_id)
+		bad = "resume.received must be a count (an integer in [0, 2^53])";
+	if (!bad)
+		return WAMPD_OK;
+	snprintf(why, whylen, "HELLO.Details: %s", bad);
+	return WAMPD_ERR_PROTOCOL;
+}
+
 /* The connection side of `from` (a new connection's session, never joined) goes to `to`:
  * its peer and, in the state machine's state, the listener's authentication, the TLS
  * identity (CN, certificate SHA-1, channel binding) and the HELLO deadline rule
@@ -320,9 +348,12 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 	uint64_t replayed;
 
 	*resumed = NULL;
-	if (!old || !(rs = old->resume) || rs->ended || old->state != SESSION_ESTABLISHED) {
+	/* through another listener (other authentication, other network) the session is as
+	 * unknown: that listener is no way in, and the session is left alone */
+	if (!old || !(rs = old->resume) || rs->ended || old->state != SESSION_ESTABLISHED ||
+	    !proto_same_listener(old, s)) {
 		wlog_info("session", "resume of session=%lld refused realm=%s peer=%s: unknown, ended "
-		          "or not resumable here; a new session", (long long)id, r->name,
+		          "or not resumable through this listener; a new session", (long long)id, r->name,
 		          s->ops->address(s->peer));
 		return RESUME_NEW;
 	}
@@ -379,9 +410,9 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 			rs->end_timer = NULL;
 		}
 		resume_uncount(rt, rs->addr); /* the new connection is counted */
+		replay_attach(old);
 	}
 	resume_take_connection(old, s);
-	rs->detached = false;
 	wamp_out_unref(rs->ack_out); /* the old connection's, if it still holds it */
 	rs->ack_out = NULL;
 	rs->acked = rs->received; /* WELCOME.Details.received acknowledges */

@@ -19,7 +19,9 @@
  *                       (no room at its address: it is not detached but ends).
  *   HELLO with resume   resume_session, once the new connection is authenticated:
  *                       {session, token, received} of a detached (or still attached, half-
- *                       open) session of this realm, with the right token for this authid,
+ *                       open) session of this realm established through this listener
+ *                       (through another one it is as unknown, and left alone), with the
+ *                       right token for this authid,
  *                       the same serializer and authrole: the session moves to the new
  *                       connection (the old one, if any, is closed), WELCOME with the same
  *                       id, resumed: true, a new token and `received`, then its log after
@@ -54,6 +56,15 @@ struct session_resume;
  */
 struct session_resume *resume_offer(struct router *rt, struct session *s, struct realm *r,
                                     json_t *details);
+
+/*
+ * HELLO.Details (borrowed, may be NULL) as far as resumption goes, checked before anything
+ * is looked up: `resumable`, if present, a boolean; `resume`, if present, an object with
+ * `session` an id (1 to 2^53), `token` a string and `received` a count (0 to 2^53).
+ * WAMPD_OK, or WAMPD_ERR_PROTOCOL with what is wrong in why[whylen] (the state machine
+ * answers ABORT wamp.error.protocol_violation; no session is touched).
+ */
+enum wampd_err resume_request_check(const json_t *details, char *why, size_t whylen);
 
 enum resume_result {
 	RESUME_NEW,      /* not resumed: continue with a new session (resume_offer says so) */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "realm/replay.h"
 #include "router/core/protocol.h"
 
 static bool router_realm_store(struct router *rt, struct realm *r, const struct realm_config *rc,
@@ -42,6 +43,9 @@ bool router_init(struct router *rt, struct config *cfg, const struct store_type 
 		r->call_timeout_ms = rc->call_timeout_ms;
 		r->resume.window_s = rc->resume_window_s;
 		r->resume.max_bytes = (size_t)rc->resume_max_bytes;
+		r->resume.max_detached_bytes = rc->resume_max_detached_bytes
+		                                   ? (size_t)rc->resume_max_detached_bytes
+		                                   : REPLAY_MAX_DETACHED_BYTES_DEFAULT;
 		r->broker.store->limits = (struct store_limits){rc->max_retained,
 		                                                rc->max_retained_bytes,
 		                                                rc->max_history_bytes};

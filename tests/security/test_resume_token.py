@@ -112,8 +112,15 @@ class ResumeToken(unittest.TestCase):
         resume = {"session": session, "token": token, "received": received}
         # amy holding joe's token
         self.refused("t", "amy", resume)
-        # anyone anonymous holding it
-        self.refused("a", None, resume)
+        # anyone anonymous holding it, through the anonymous listener: the session is not
+        # resumable there (another listener is no way in), so it is a new session of its
+        # own, that learns nothing of joe's (and leaves it alone)
+        c = self.client("a")
+        msg = c.hello(None, resume)
+        c.close()
+        self.assertEqual(msg[0], WELCOME, msg)
+        self.assertNotEqual(msg[1], session)
+        self.assertFalse(msg[2].get("resumed"))
         # a guess: joe's token with one character changed
         guess = ("B" if token[0] == "A" else "A") + token[1:]
         self.refused("t", "joe", dict(resume, token=guess))

@@ -217,6 +217,9 @@ static void test_errors_name_the_key(void **state)
 	             "realms[0].resume.window_s: must be between 1 and 86400");
 	expect_error("{\"realms\": [{\"name\": \"a\", \"resume\": {\"max_bytes\": 10}}]}",
 	             "realms[0].resume.max_bytes: must be between 1024");
+	expect_error("{\"realms\": [{\"name\": \"a\", \"resume\": {\"max_bytes\": 65536, "
+	             "\"max_detached_bytes\": 65535}}]}",
+	             "realms[0].resume.max_detached_bytes: must be between 65536");
 	expect_error("{\"realms\": [{\"name\": \"a\", \"resume\": true}]}",
 	             "realms[0].resume: must be an object");
 	/* every key is optional: {} is the embedded default (realm1 on the default listener);
@@ -245,6 +248,14 @@ static void test_errors_name_the_key(void **state)
 		assert_int_equal(cfg.realms[1].resume_max_bytes, 1u << 20);
 		assert_int_equal(cfg.realms[2].resume_window_s, 5);
 		assert_int_equal(cfg.realms[2].resume_max_bytes, 65536);
+		assert_int_equal(cfg.realms[1].resume_max_detached_bytes, 64u << 20);
+		config_free(&cfg);
+		/* the budget of all detached logs holds one full log at least */
+		assert_true(load("{\"realms\": [{\"name\": \"a\", \"resume\": {\"max_bytes\": "
+		                 "134217728}}, {\"name\": \"b\", \"resume\": {\"max_detached_bytes\": "
+		                 "2097152}}]}", &cfg, err, sizeof(err)));
+		assert_int_equal(cfg.realms[0].resume_max_detached_bytes, 128u << 20);
+		assert_int_equal(cfg.realms[1].resume_max_detached_bytes, 2u << 20);
 		config_free(&cfg);
 	}
 	expect_error("{\"realms\": []}", "no realm defined");

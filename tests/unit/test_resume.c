@@ -676,11 +676,17 @@ static void test_resume_takes_connection(void **state)
 	struct wamp_msg m;
 	char err[128], d[256];
 
-	/* the old listener: tls by common name with role user; the new one: tls only for the
-	 * certificate of fingerprint 22..22, as authid dev */
+	/* both listeners: tls for the certificate of fingerprint 22..22, as authid dev, role
+	 * user; the old connection's certificate names itself dev-old, the new one dev-new */
 	f->auth.m[AUTH_TLS].enabled = true;
-	f->auth.m[AUTH_TLS].role = strdup("user");
 	f->auth2.m[AUTH_TLS].enabled = true;
+	pr->authid = strdup("dev");
+	pr->role = strdup("user");
+	assert_true(auth_principal_configure(AUTH_TLS, pr, cred, err, sizeof(err)));
+	json_decref(cred);
+	HASH_ADD_KEYPTR(hh, f->auth.m[AUTH_TLS].principals, pr->authid, strlen(pr->authid), pr);
+	pr = calloc(1, sizeof(*pr));
+	cred = json_pack("{s:s}", "certificate-sha1", "2222222222222222222222222222222222222222");
 	pr->authid = strdup("dev");
 	pr->role = strdup("user");
 	assert_true(auth_principal_configure(AUTH_TLS, pr, cred, err, sizeof(err)));
@@ -688,7 +694,7 @@ static void test_resume_takes_connection(void **state)
 	HASH_ADD_KEYPTR(hh, f->auth2.m[AUTH_TLS].principals, pr->authid, strlen(pr->authid), pr);
 
 	lose(f, 0);
-	open_tls_peer(f, 0, &f->auth, "dev", 0x11, false);
+	open_tls_peer(f, 0, &f->auth, "dev-old", 0x22, false);
 	a = join(f, 0, "\"authmethods\": [\"tls\"], \"resumable\": true");
 	assert_true(a.resumable);
 	s = f->p[0].s;
@@ -696,11 +702,22 @@ static void test_resume_takes_connection(void **state)
 	lose(f, 0);
 	assert_true(s->resume->detached);
 
-	lose(f, 1);
-	open_tls_peer(f, 1, &f->auth2, "dev-new", 0x22, true);
 	snprintf(d, sizeof(d), "\"authmethods\": [\"tls\"], \"resumable\": true, \"resume\": "
 	         "{\"session\": %llu, \"token\": \"%s\", \"received\": 0}",
 	         (unsigned long long)a.id, a.token);
+	/* through another listener, the same identity and the right token: the session is as
+	 * unknown there, a new session, and it is left alone */
+	lose(f, 1);
+	open_tls_peer(f, 1, &f->auth2, "dev-new", 0x22, true);
+	b = join(f, 1, d);
+	assert_false(b.resumed);
+	assert_true(b.id != a.id);
+	assert_true(s->resume->detached);
+	assert_false(s->resume->ended);
+
+	lose(f, 1);
+	fake_peer_reset(&f->p[1]); /* what it was sent */
+	open_tls_peer(f, 1, &f->auth, "dev-new", 0x22, true);
 	b = join(f, 1, d);
 	assert_true(b.resumed);
 	assert_ptr_equal(f->p[1].s, s);
@@ -769,9 +786,16 @@ static void test_resume_takes_certificate_facts(void **state)
 	expect(f, 2, WAMP_REGISTERED, &m);
 	wamp_msg_clear(&m);
 
+	/* both connections through the dynamic listener (a session resumes only through the
+	 * listener it was established on) */
 	lose(f, 0);
-	open_tls_peer(f, 0, &f->auth, "dev", 0x11, false);
-	a = join(f, 0, "\"authmethods\": [\"tls\"], \"resumable\": true");
+	open_tls_peer(f, 0, &f->auth2, "dev", 0x11, false);
+	feed(f, 0, "[1, \"realm1\", {\"authmethods\": [\"tls\"], \"resumable\": true}]");
+	authenticator_answers(f, "11", "user");
+	expect(f, 0, WAMP_WELCOME, &m);
+	a.id = m.id[0];
+	snprintf(a.token, sizeof(a.token), "%s", wamp_dict_str(m.dict, "resume-token", ""));
+	wamp_msg_clear(&m);
 	s = f->p[0].s;
 	lose(f, 0);
 	lose(f, 1);
@@ -847,6 +871,55 @@ static void test_log_bound_detached(void **state)
 	fake_timers_advance(0);
 	assert_null(in_realm(f, a.id));
 	assert_false(resume(f, 2, a.id, a.token, 1).resumed);
+}
+
+/*
+ * The realm's budget for the logs of its detached sessions (resume.max_detached_bytes, here
+ * 4096 with logs of at most 2048): three detached sessions receive events in turn; when
+ * the sum would pass the budget the oldest detached one ends (not the one receiving), and
+ * the others resume with everything they were sent. A resumed session leaves the budget.
+ */
+static void test_detached_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct joined a[3], b;
+	struct realm *r = realm1(f);
+	char big[600];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	r->resume.max_detached_bytes = 4096;
+	join(f, 3, "");
+	for (int i = 0; i < 3; i++) {
+		a[i] = join(f, i, "\"resumable\": true");
+		subscribe(f, i); /* all on com.t: one shared buffer, counted in each log */
+	}
+	for (int i = 0; i < 3; i++)
+		lose(f, i);
+	assert_true(r->resume.detached_bytes < 100); /* their SUBSCRIBEDs, not acknowledged */
+	/* 2 events of ~620 bytes for each of 3 logs: 3720 bytes, within the budget */
+	for (int i = 0; i < 2; i++)
+		feed(f, 3, "[16, %d, {}, \"com.t\", [\"%s\"]]", 10 + i, big);
+	assert_true(r->resume.detached_bytes <= 4096);
+	for (int i = 0; i < 3; i++)
+		assert_non_null(in_realm(f, a[i].id));
+	/* the third event does not fit for all: the oldest, a[0], ends, the others keep it */
+	feed(f, 3, "[16, 12, {}, \"com.t\", [\"%s\"]]", big);
+	assert_true(r->resume.detached_bytes <= 4096);
+	fake_timers_advance(0);
+	assert_null(in_realm(f, a[0].id));
+	assert_false(resume(f, 4, a[0].id, a[0].token, 1).resumed);
+	/* a[1] resumes with its three events; its log leaves the budget */
+	b = resume(f, 5, a[1].id, a[1].token, 1);
+	assert_true(b.resumed);
+	for (int i = 0; i < 3; i++) {
+		struct wamp_msg m;
+
+		expect(f, 5, WAMP_EVENT, &m);
+		wamp_msg_clear(&m);
+	}
+	assert_true(r->resume.detached_bytes > 0 && r->resume.detached_bytes <= 2048);
+	assert_non_null(in_realm(f, a[2].id));
 }
 
 static void test_log_bound_attached(void **state)
@@ -1000,6 +1073,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_detached_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_bound_detached, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_log_bound_attached, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_detached_budget, setup_small, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
