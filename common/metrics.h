@@ -31,6 +31,8 @@ enum metrics_detached_end {
 	METRICS_DETACHED_EXPIRED = 0, /* its resume window passed */
 	METRICS_DETACHED_CLOSED,      /* killed, replay log full, a resume that could not be
 	                                 made, router shutdown */
+	METRICS_DETACHED_BUDGET,      /* the oldest when the realm's detached sessions went
+	                                 over resume.max_detached_bytes */
 	METRICS_DETACHED_ENDS,
 };
 

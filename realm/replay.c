@@ -211,6 +211,7 @@ static bool budget_fit(struct session *s, size_t len)
 		          "(%zu bytes logged)", r->name, r->resume.detached_bytes, len,
 		          r->resume.max_detached_bytes, (unsigned long long)o->id,
 		          o->resume->addr, o->resume->bytes);
+		o->resume->over_budget = true;
 		replay_end(o, "resume: the realm's detached sessions over their budget");
 		if (o == s)
 			return false;
@@ -255,6 +256,18 @@ enum wampd_err replay_ack(struct session *s, uint64_t n)
 	while (rs->sent - rs->count < n)
 		log_pop(rs);
 	return WAMPD_OK;
+}
+
+void replay_ack_why(const struct session *s, uint64_t n, char *why, size_t whylen)
+{
+	const struct session_resume *rs = s->resume;
+
+	if (!rs)
+		snprintf(why, whylen, "ACK on a session that did not negotiate resumable");
+	else
+		snprintf(why, whylen, "ACK of %llu messages: %llu were sent, %llu acknowledged "
+		         "before (ACK counts are cumulative)", (unsigned long long)n,
+		         (unsigned long long)rs->sent, (unsigned long long)(rs->sent - rs->count));
 }
 
 static void replay_ack_due(void *arg);

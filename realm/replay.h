@@ -99,6 +99,7 @@ struct session_resume {
 	struct realm *realm;        /* ... and its realm, whose budget counts its log */
 	struct session_resume *dprev, *dnext;
 	bool listed;                /* in the list, its log counted in the realm's budget */
+	bool over_budget;           /* ended as the oldest over the realm's budget (metrics) */
 	/* set by router/core/resume.c when the session detaches (valid while `detached`) */
 	int64_t detached_at_ms;     /* wall clock (shown) */
 	int64_t detached_mono_ms;   /* monotonic clock (the window's start) */
@@ -185,6 +186,10 @@ static inline void replay_token_seen(struct session_resume *rs)
  * cannot grow): the session ends (state CLOSING, its peer closed at once).
  */
 enum wampd_err replay_send(struct session *s, struct wamp_out *out);
+
+/* Why replay_ack refused n (or an ACK came on a session that is not resumable), for the
+ * ABORT: written into why (NUL-terminated, truncated to whylen). */
+void replay_ack_why(const struct session *s, uint64_t n, char *why, size_t whylen);
 
 /*
  * The peer's ACK: it received `n` messages. Drops them from the log. WAMPD_ERR_PROTOCOL

@@ -326,6 +326,7 @@ static void publish_refused_family(struct abuf *b, const struct metrics *metrics
 static const char *const detached_end_names[METRICS_DETACHED_ENDS] = {
 	[METRICS_DETACHED_EXPIRED] = "expired",
 	[METRICS_DETACHED_CLOSED] = "closed",
+	[METRICS_DETACHED_BUDGET] = "budget",
 };
 
 static void resume_families(struct abuf *b, struct router *rt, const struct metrics *sum)

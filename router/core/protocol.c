@@ -824,6 +824,8 @@ static void proto_process(struct router *rt, struct session *s, const uint8_t *b
 		}
 		err = refused != WAMPD_OK ? proto_refused(s, &msg, refused, why)
 		                          : proto_dispatch(rt, s, &msg);
+		if (err == WAMPD_ERR_PROTOCOL && !why[0] && msg.type == WAMP_ACK)
+			replay_ack_why(s, msg.id[0], why, sizeof(why));
 		if (err == WAMPD_ERR_PROTOCOL && !why[0])
 			snprintf(why, sizeof(why), "%s not allowed here", wamp_type_name(msg.type));
 		break;

@@ -49,7 +49,7 @@ static void resume_closed(void *arg)
 	struct session *s = arg;
 
 	s->resume->end_timer = NULL;
-	resume_end(s, METRICS_DETACHED_CLOSED);
+	resume_end(s, s->resume->over_budget ? METRICS_DETACHED_BUDGET : METRICS_DETACHED_CLOSED);
 }
 
 static enum wampd_err detached_send(void *peer, struct wamp_out *out)
@@ -192,9 +192,14 @@ static void resume_end(struct session *s, enum metrics_detached_end why)
 {
 	struct router *rt = proto_router(s);
 
+	static const char *const whys[METRICS_DETACHED_ENDS] = {
+		[METRICS_DETACHED_EXPIRED] = "its window passed",
+		[METRICS_DETACHED_CLOSED] = "closed: killed, log full, a failed resume or shutdown",
+		[METRICS_DETACHED_BUDGET] = "the oldest over the realm's resume.max_detached_bytes",
+	};
+
 	wlog_info("session", "detached session=%llu ended (%s)", (unsigned long long)s->id,
-	          why == METRICS_DETACHED_EXPIRED ? "its window passed"
-	                                          : "closed: killed, log full, a failed resume or shutdown");
+	          whys[why]);
 	s->metrics->detached_ended[why]++;
 	resume_uncount(rt, s->resume->addr);
 	s->resume->ended = true;

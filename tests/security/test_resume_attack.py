@@ -132,6 +132,9 @@ class Attack(unittest.TestCase):
         for i in range(8):   # 8 x 5 x 12 KB = 480 KB > the 256 KiB budget
             self.publish("com.b%d" % i, [payload], 5)
         self.r.wait_log(r"over resume.max_detached_bytes")
+        # counted as such (wampd_sessions_detached_ended_total{reason="budget"})
+        self.r.wait_log(r"detached session=\d+ ended \(the oldest over the realm's "
+                        r"resume.max_detached_bytes\)")
         resumed = []
         for sid, token, n in ids:
             c, w = self.conn(resume={"session": sid, "token": token, "received": n})

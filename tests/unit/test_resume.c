@@ -273,7 +273,11 @@ static void test_offer(void **state)
 	assert_false(b.resumable);
 	assert_null(f->p[1].s->resume);
 	feed(f, 1, "[7, 0]");
-	expect_abort(f, 1, "wamp.error.protocol_violation");
+	expect(f, 1, WAMP_ABORT, &m);
+	assert_string_equal(m.uri, "wamp.error.protocol_violation");
+	assert_non_null(strstr(wamp_dict_str(m.dict, "message", ""),
+	                       "ACK on a session that did not negotiate resumable"));
+	wamp_msg_clear(&m);
 	/* a realm that does not offer it: resumable false */
 	realm1(f)->resume.window_s = 0;
 	a = join(f, 2, "\"resumable\": true");
@@ -341,8 +345,20 @@ static void test_client_ack(void **state)
 	feed(f, 0, "[7, 3]"); /* the same again: nothing */
 	assert_int_equal(rs->count, 1);
 	assert_int_equal(rs->received, 1); /* the SUBSCRIBE; ACKs are not counted */
-	/* backwards, or beyond what was sent: a protocol violation */
+	/* backwards, or beyond what was sent: a protocol violation, saying why */
 	feed(f, 0, "[7, 5]");
+	{
+		struct wamp_msg m = {0};
+
+		/* after what it was sent (SUBSCRIBED, EVENTs), the ABORT */
+		while (fake_peer_next(&f->p[0], &m) && m.type != WAMP_ABORT)
+			wamp_msg_clear(&m);
+		assert_int_equal(m.type, WAMP_ABORT);
+		assert_string_equal(m.uri, "wamp.error.protocol_violation");
+		assert_non_null(strstr(wamp_dict_str(m.dict, "message", ""),
+		                       "ACK of 5 messages: 4 were sent, 3 acknowledged before"));
+		wamp_msg_clear(&m);
+	}
 	fake_peer_reset(&f->p[0]);
 	assert_int_equal(f->p[0].s->state, SESSION_CLOSING);
 }
