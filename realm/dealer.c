@@ -7,7 +7,20 @@
  *   roundrobin: a cursor (rr_next) that advances one member per call and is moved on
  *     when its member is removed, so removal while rotating never skips or repeats;
  *   random: a uniform draw (libsodium) among the members.
- * Callees that are closing are skipped.
+ * Callees that are closing are skipped. So are detached ones (resumable sessions that lost
+ * their link, docs/resumption.md) while any member is attached: each policy chooses among
+ * the attached members as it would among all (first/last: the first/last attached one;
+ * roundrobin: the next attached one from the cursor, a skipped member keeping its place;
+ * random: uniform among the attached ones, see dealer_pick_random). Only when every member
+ * is detached does the call go to one (the one the policy names among them), where it
+ * waits in its replay log for it to resume, bounded by the call's timeout: a single
+ * registration's call does the same. One pass over the members, one flag per candidate
+ * and nothing allocated; with every member attached, the first candidate is taken as
+ * before. The choice is made once, when the call is routed: invocations a callee already
+ * has when it detaches stay with it (they are in its log, and it answers them when it
+ * resumes, or they fail with it when its window passes); moving them to another callee
+ * could run a call twice, which resumption exists to rule out. The same holds for the
+ * chunks of a progressive call and for a cancel: they follow the invocation.
  *
  * Answers for calls the dealer no longer tracks: INVOCATION.Request ids are sequential per
  * callee, so an id the dealer issued before (<= last_out_request) is a late answer and is
@@ -33,6 +46,7 @@
 #include "realm/backplane.h"
 #include "realm/meta.h"
 #include "realm/realm.h"
+#include "realm/replay.h"
 
 bool invoke_policy_parse(const char *name, enum invoke_policy *out)
 {
@@ -453,68 +467,110 @@ static inline bool member_routable(const struct reg_member *m)
 	return !m->pending && session_routable(m->session);
 }
 
-/* The callee that gets the next invocation of reg, or NULL if none is reachable. */
-static struct reg_member *dealer_pick(struct dealer *d, struct registration *reg)
+/* Is m's session attached to a transport? A detached resumable session (realm/replay.h)
+ * gets what it is sent only when it resumes. One test for a session that is not
+ * resumable. */
+static inline bool member_attached(const struct reg_member *m)
 {
-	struct reg_member *m, *start;
-	uint32_t n;
-
-	switch (reg->invoke) {
-	case INVOKE_LAST:
-		for (m = reg->callees ? reg->callees->reg_prev : NULL; m; m = m->reg_prev) {
-			if (member_routable(m))
-				return m;
-			if (m == reg->callees)
-				break;
-		}
-		return NULL;
-	case INVOKE_ROUNDROBIN:
-		start = reg->rr_next ? reg->rr_next : reg->callees;
-		m = start;
-		for (n = 0; m && n < reg->count; n++) {
-			struct reg_member *next = m->reg_next ? m->reg_next : reg->callees;
-
-			if (member_routable(m)) {
-				reg->rr_next = next;
-				return m;
-			}
-			m = next;
-		}
-		return NULL;
-	case INVOKE_RANDOM:
-		if (reg->count) {
-			uint32_t k = ids_uniform(d->realm->owner->ids, reg->count);
-
-			m = reg->callees;
-			while (k--)
-				m = m->reg_next;
-			/* from there on, the first reachable one (wrapping) */
-			for (n = 0; n < reg->count; n++) {
-				if (member_routable(m))
-					return m;
-				m = m->reg_next ? m->reg_next : reg->callees;
-			}
-		}
-		return NULL;
-	case INVOKE_SINGLE:
-	case INVOKE_FIRST:
-	default:
-		DL_FOREACH2(reg->callees, m, reg_next)
-			if (member_routable(m))
-				return m;
-		return NULL;
-	}
+	return !m->session->resume || !replay_detached(m->session);
 }
 
-/* The first reachable callee of reg on this node, or NULL. */
-static struct reg_member *dealer_pick_local(struct registration *reg)
+/*
+ * Among reg's members, from `start` on (backwards for "last", forwards wrapping otherwise;
+ * each member once): the first reachable attached one, else the first reachable one (all
+ * detached: the call waits in that one's log, as a single registration's does), else NULL.
+ * One pass, nothing allocated.
+ */
+static struct reg_member *dealer_scan(const struct registration *reg, struct reg_member *start,
+                                      bool backward)
+{
+	struct reg_member *m = start, *detached = NULL;
+
+	for (uint32_t n = 0; m && n < reg->count; n++) {
+		if (member_routable(m)) {
+			if (member_attached(m))
+				return m;
+			if (!detached)
+				detached = m;
+		}
+		/* utlist: the head's reg_prev is the tail, so backwards wraps as well */
+		m = backward ? m->reg_prev : m->reg_next ? m->reg_next : reg->callees;
+	}
+	return detached;
+}
+
+/*
+ * random: a uniform draw among the members; when it falls on one that cannot take the
+ * call now (detached, closing), a second uniform draw among those that can (counted in one
+ * pass), so that each of the c attached reachable members of n gets the call with
+ * probability 1/n + (n - c)/n * 1/c = 1/c (the member after a detached one would get
+ * twice its share if the first draw just moved on to the next one). With none, the first
+ * reachable one from the draw (all detached: the call waits for it).
+ */
+static struct reg_member *dealer_pick_random(struct dealer *d, struct registration *reg)
+{
+	struct reg_member *m, *drawn;
+	uint32_t k, c = 0;
+
+	if (!reg->count)
+		return NULL;
+	k = ids_uniform(d->realm->owner->ids, reg->count);
+	for (drawn = reg->callees; k--; drawn = drawn->reg_next)
+		;
+	if (member_routable(drawn) && member_attached(drawn))
+		return drawn; /* the usual case: one draw, one test */
+	DL_FOREACH2(reg->callees, m, reg_next)
+		c += member_routable(m) && member_attached(m);
+	if (!c)
+		return dealer_scan(reg, drawn, false);
+	k = ids_uniform(d->realm->owner->ids, c);
+	DL_FOREACH2(reg->callees, m, reg_next)
+		if (member_routable(m) && member_attached(m) && !k--)
+			break;
+	return m;
+}
+
+/*
+ * The callee that gets the next invocation of reg, or NULL if none is reachable. Each
+ * policy chooses among the members attached to a transport; detached ones (resumable
+ * sessions that lost their link) only when no member is attached (dealer_scan).
+ */
+static struct reg_member *dealer_pick(struct dealer *d, struct registration *reg)
 {
 	struct reg_member *m;
 
-	DL_FOREACH2(reg->callees, m, reg_next)
-		if (!backplane_node_of(m->session) && member_routable(m))
+	switch (reg->invoke) {
+	case INVOKE_LAST:
+		return dealer_scan(reg, reg->callees ? reg->callees->reg_prev : NULL, true);
+	case INVOKE_ROUNDROBIN:
+		m = dealer_scan(reg, reg->rr_next ? reg->rr_next : reg->callees, false);
+		if (m) /* the members skipped (detached, closing) keep their place in the turn */
+			reg->rr_next = m->reg_next ? m->reg_next : reg->callees;
+		return m;
+	case INVOKE_RANDOM:
+		return dealer_pick_random(d, reg);
+	case INVOKE_SINGLE:
+	case INVOKE_FIRST:
+	default:
+		return dealer_scan(reg, reg->callees, false);
+	}
+}
+
+/* The first reachable callee of reg on this node, an attached one if there is one, or
+ * NULL. */
+static struct reg_member *dealer_pick_local(struct registration *reg)
+{
+	struct reg_member *m, *detached = NULL;
+
+	DL_FOREACH2(reg->callees, m, reg_next) {
+		if (backplane_node_of(m->session) || !member_routable(m))
+			continue;
+		if (member_attached(m))
 			return m;
-	return NULL;
+		if (!detached)
+			detached = m;
+	}
+	return detached;
 }
 
 /* Option keys of payload passthru mode, forwarded untouched (advanced/payload_passthru_mode.md). */

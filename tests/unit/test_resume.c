@@ -6,7 +6,9 @@
  * without resumable), what ends a detached session (window, kill, log bound) and what it
  * then does (calls canceled, testaments), the takeover of a half-open connection, the
  * place a detached session keeps in the connection limits, and what the admin status page
- * and the metrics see of detached sessions (replay_status, the counters).
+ * and the metrics see of detached sessions (replay_status, the counters), and how the
+ * dealer chooses among the callees of a shared registration when some are detached
+ * (attached ones first, for every invoke policy; a call already routed stays).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1066,6 +1068,283 @@ static void test_detached_status(void **state)
 	assert_int_equal(f->rt.metrics.sessions_resumed, 1);
 }
 
+/* ---- shared registrations: attached callees first (dealer_pick) ----------------------- */
+
+/* A resumable callee of the shared registration "com.s": its peer, its session, and what
+ * its client received before its link was cut (the count it resumes with). */
+struct callee {
+	int who;
+	struct joined j;
+	uint64_t got;
+};
+
+/* p[who] joins as a resumable callee of com.s with invoke policy `invoke`. */
+static struct callee shared_callee(struct fixture *f, int who, const char *invoke)
+{
+	struct callee c = {.who = who, .j = join(f, who, "\"resumable\": true")};
+	struct wamp_msg m;
+
+	feed(f, who, "[64, 1, {\"invoke\": \"%s\"}, \"com.s\"]", invoke);
+	expect(f, who, WAMP_REGISTERED, &m);
+	wamp_msg_clear(&m);
+	return c;
+}
+
+/* c's link is cut: its client received everything sent so far (the fake transport
+ * delivers at once), `unreceived` messages aside (lost with the link). */
+static void cut(struct fixture *f, struct callee *c, uint64_t unreceived)
+{
+	struct session *s = f->p[c->who].s;
+
+	c->got = s->resume->sent - unreceived;
+	lose(f, c->who);
+	assert_true(replay_detached(in_realm(f, c->j.id)));
+}
+
+/* c's client resumes its session on a new connection of the same peer slot. */
+static void come_back(struct fixture *f, struct callee *c)
+{
+	struct joined b;
+
+	fake_peer_reset(&f->p[c->who]);
+	open_peer(f, c->who, WAMP_SER_JSON);
+	b = resume(f, c->who, c->j.id, c->j.token, (long long)c->got);
+	assert_true(b.resumed);
+	assert_int_equal(b.id, c->j.id);
+	memcpy(c->j.token, b.token, sizeof(b.token));
+	assert_false(replay_detached(f->p[c->who].s));
+}
+
+/* The next message of p[who] that is not an ACK, if any. */
+static bool next_no_ack(struct fixture *f, int who, struct wamp_msg *m)
+{
+	while (f->p[who].s && fake_peer_next(&f->p[who], m)) {
+		if (m->type != WAMP_ACK)
+			return true;
+		wamp_msg_clear(m);
+	}
+	return false;
+}
+
+/* p[who] answers the INVOCATION it was given (it must have one) with YIELD [n]. */
+static void answer(struct fixture *f, int who, int n)
+{
+	struct wamp_msg m;
+
+	if (!next_no_ack(f, who, &m))
+		fail_msg("peer %d has no INVOCATION", who);
+	assert_int_equal(m.type, WAMP_INVOCATION);
+	feed(f, who, "[70, %llu, {}, [%d]]", (unsigned long long)m.id[0], n);
+	wamp_msg_clear(&m);
+}
+
+/* The next message of p[who] is RESULT for CALL request `req` with args [n]. */
+static void expect_result(struct fixture *f, int who, uint64_t req, int n)
+{
+	struct wamp_msg m;
+	enum wampd_err perr;
+	json_t *args;
+
+	expect(f, who, WAMP_RESULT, &m);
+	assert_int_equal(m.id[0], req);
+	args = wamp_payload_args(&m.payload, &perr);
+	assert_int_equal(json_integer_value(json_array_get(args, 0)), n);
+	json_decref(args);
+	wamp_msg_clear(&m);
+}
+
+/*
+ * p[caller] calls com.s (request req): the index in cs[0..n) of the callee whose attached
+ * peer got the INVOCATION, which it answers at once, the caller then having its RESULT;
+ * -1 when no attached peer got it (it went to a detached callee's log: the caller has
+ * nothing yet). Fails when two peers got it.
+ */
+static int routed_to(struct fixture *f, int caller, struct callee *cs, int n, uint64_t req)
+{
+	int got = -1;
+
+	feed(f, caller, "[48, %llu, {}, \"com.s\", [%llu]]", (unsigned long long)req,
+	     (unsigned long long)req);
+	for (int i = 0; i < n; i++) {
+		struct fake_peer *p = &f->p[cs[i].who];
+		struct wamp_msg m;
+
+		if (!p->s || p->taken == p->nsent)
+			continue;
+		if (!next_no_ack(f, cs[i].who, &m))
+			continue; /* ACKs only */
+		if (m.type != WAMP_INVOCATION)
+			fail_msg("peer %d got %s, expected INVOCATION", cs[i].who,
+			         wamp_type_name(m.type));
+		if (got >= 0)
+			fail_msg("call %llu invoked on two callees", (unsigned long long)req);
+		got = i;
+		feed(f, cs[i].who, "[70, %llu, {}, [%d]]", (unsigned long long)m.id[0], i);
+		wamp_msg_clear(&m);
+	}
+	if (got >= 0)
+		expect_result(f, caller, req, got);
+	else
+		expect_nothing(f, caller);
+	return got;
+}
+
+/* Calls waiting for a callee (its invocations). */
+static unsigned waiting(struct fixture *f, const struct callee *c)
+{
+	return HASH_CNT(hh_callee, in_realm(f, c->j.id)->invocations);
+}
+
+/* first and last: the first (last) attached callee; a callee that comes back is first
+ * (last) again. */
+static void shared_first_last(struct fixture *f, const char *invoke, int edge, int inner)
+{
+	struct callee cs[3];
+	uint64_t req = 1;
+
+	join(f, 0, "");
+	for (int i = 0; i < 3; i++)
+		cs[i] = shared_callee(f, 1 + i, invoke);
+	assert_int_equal(routed_to(f, 0, cs, 3, req++), edge);
+	cut(f, &cs[edge], 0);
+	for (int i = 0; i < 4; i++) /* answered at once by the next one in line */
+		assert_int_equal(routed_to(f, 0, cs, 3, req++), 1);
+	cut(f, &cs[1], 0);
+	assert_int_equal(routed_to(f, 0, cs, 3, req++), inner);
+	assert_int_equal(waiting(f, &cs[edge]) + waiting(f, &cs[1]), 0);
+	come_back(f, &cs[edge]);
+	expect_nothing(f, cs[edge].who); /* nothing waited for it */
+	assert_int_equal(routed_to(f, 0, cs, 3, req++), edge);
+}
+
+static void test_shared_first(void **state)
+{
+	shared_first_last(*state, "first", 0, 2);
+}
+
+static void test_shared_last(void **state)
+{
+	shared_first_last(*state, "last", 2, 0);
+}
+
+/* roundrobin: the turn goes round the attached callees evenly, the detached one keeping
+ * its place; once it is back it gets its share again. */
+static void test_shared_roundrobin(void **state)
+{
+	struct fixture *f = *state;
+	struct callee cs[3];
+	int counts[3] = {0};
+	uint64_t req = 1;
+
+	join(f, 0, "");
+	for (int i = 0; i < 3; i++)
+		cs[i] = shared_callee(f, 1 + i, "roundrobin");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(routed_to(f, 0, cs, 3, req++), i);
+	cut(f, &cs[1], 0);
+	/* 0, 2, 0, 2, ...: every call answered now, none waits for 1 */
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(routed_to(f, 0, cs, 3, req++), i % 2 ? 2 : 0);
+	assert_int_equal(waiting(f, &cs[1]), 0);
+	come_back(f, &cs[1]);
+	expect_nothing(f, cs[1].who);
+	/* the turn was at 0 again: 0, 1, 2 */
+	for (int i = 0; i < 9; i++)
+		counts[routed_to(f, 0, cs, 3, req++)]++;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(counts[i], 3);
+	/* the cursor on a detached callee: the next attached one, and the turn after it */
+	cut(f, &cs[0], 0);
+	assert_int_equal(routed_to(f, 0, cs, 3, req++), 1);
+	assert_int_equal(routed_to(f, 0, cs, 3, req++), 2);
+	assert_int_equal(routed_to(f, 0, cs, 3, req++), 1);
+	assert_int_equal(waiting(f, &cs[0]), 0);
+}
+
+/* random: uniform among the attached callees. The callee after a detached one must not
+ * get its share too (a draw that moved on to the next member would give callee 1 two
+ * thirds of the calls). */
+static void test_shared_random(void **state)
+{
+	struct fixture *f = *state;
+	struct callee cs[3];
+	int counts[3] = {0};
+	const int calls = 1200;
+
+	join(f, 0, "");
+	for (int i = 0; i < 3; i++)
+		cs[i] = shared_callee(f, 1 + i, "random");
+	cut(f, &cs[0], 0);
+	for (int i = 0; i < calls; i++) {
+		int k = routed_to(f, 0, cs, 3, (uint64_t)i + 1);
+
+		assert_true(k == 1 || k == 2); /* never -1: none waits for the detached one */
+		counts[k]++;
+		if (f->p[0].nsent > FAKE_PEER_MAX / 2)
+			fake_peer_reset(&f->p[0]);
+		for (int j = 1; j < 3; j++)
+			if (f->p[cs[j].who].nsent > FAKE_PEER_MAX / 2)
+				fake_peer_reset(&f->p[cs[j].who]);
+	}
+	assert_int_equal(waiting(f, &cs[0]), 0);
+	/* 600 each expected (standard deviation 17); 800 / 400 with the bias */
+	if (counts[1] < 500 || counts[1] > 700)
+		fail_msg("callee 1 got %d of %d calls, callee 2 %d", counts[1], calls, counts[2]);
+}
+
+/* Every callee detached: the call goes to one as the policy says and waits in its log;
+ * a callee that comes back takes new calls at once, and the call waiting for the other
+ * one stays with it (it gets it when it resumes). */
+static void test_shared_all_detached(void **state)
+{
+	struct fixture *f = *state;
+	struct callee cs[2];
+
+	join(f, 0, "");
+	for (int i = 0; i < 2; i++)
+		cs[i] = shared_callee(f, 1 + i, "roundrobin");
+	cut(f, &cs[0], 0);
+	cut(f, &cs[1], 0);
+	assert_int_equal(routed_to(f, 0, cs, 2, 1), -1); /* waits for 0, the turn's */
+	assert_int_equal(waiting(f, &cs[0]), 1);
+	assert_int_equal(waiting(f, &cs[1]), 0);
+	come_back(f, &cs[1]);
+	expect_nothing(f, cs[1].who);
+	/* the turn is at 1 now, and 1 is the only one attached anyway */
+	assert_int_equal(routed_to(f, 0, cs, 2, 2), 1);
+	assert_int_equal(routed_to(f, 0, cs, 2, 3), 1);
+	come_back(f, &cs[0]);
+	answer(f, cs[0].who, 7); /* the call that waited for it, replayed */
+	expect_result(f, 0, 1, 7);
+	expect_nothing(f, 0);
+}
+
+/* A callee that detaches with an invocation in flight keeps it (it is in its log): the
+ * call is neither given to the attached callee nor answered twice; the callee answers it
+ * when it resumes, the INVOCATION lost with the link being replayed. */
+static void test_shared_inflight_stays(void **state)
+{
+	struct fixture *f = *state;
+	struct callee cs[2];
+
+	join(f, 0, "");
+	for (int i = 0; i < 2; i++)
+		cs[i] = shared_callee(f, 1 + i, "roundrobin");
+	feed(f, 0, "[48, 1, {}, \"com.s\", [1]]");
+	fake_peer_reset(&f->p[cs[0].who]); /* the INVOCATION, not received ... */
+	cut(f, &cs[0], 1);                 /* ... lost with the link */
+	assert_int_equal(waiting(f, &cs[0]), 1);
+	for (uint64_t req = 2; req < 6; req++)
+		assert_int_equal(routed_to(f, 0, cs, 2, req), 1);
+	expect_nothing(f, cs[1].who);
+	assert_int_equal(waiting(f, &cs[0]), 1);
+	come_back(f, &cs[0]);
+	answer(f, cs[0].who, 9);
+	expect_result(f, 0, 1, 9);
+	expect_nothing(f, 0);
+	expect_nothing(f, cs[0].who);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1090,6 +1369,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_bound_detached, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_log_bound_attached, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_detached_budget, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_last, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_roundrobin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_all_detached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_inflight_stays, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
