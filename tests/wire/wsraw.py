@@ -2,6 +2,11 @@
 (opcode, FIN, RSV bits, masking, fragmentation) and payload bytes, valid or not.
 
 Every read has a deadline; nothing sleeps.
+
+permessage-deflate (RFC 7692): WS(..., deflate="permessage-deflate; ...") offers it; when the
+server accepts (self.extensions is its Sec-WebSocket-Extensions answer, None without),
+send() compresses each message (RSV1, raw deflate with the 00 00 FF FF tail stripped) and
+recv() inflates compressed ones. send_frame(..., rsv=4) sends hand-made compressed bytes.
 """
 
 import base64
@@ -11,6 +16,7 @@ import select
 import socket
 import struct
 import time
+import zlib
 
 try:
     import cbor2
@@ -39,7 +45,7 @@ class Closed(Exception):
 
 class WS:
     def __init__(self, host, port, path="/ws", protocols=("wamp.2.json",), timeout=5.0,
-                 extra_headers=None, connect=True, tls=None):
+                 extra_headers=None, connect=True, tls=None, deflate=None):
         self.host, self.port, self.path = host, port, path
         self.protocols = list(protocols) if protocols is not None else None
         self.timeout = timeout
@@ -48,6 +54,10 @@ class WS:
         self.sock = None
         self.buf = b""
         self.protocol = None
+        self.deflate = deflate      # the offer (a Sec-WebSocket-Extensions value), or None
+        self.extensions = None      # the server's answer
+        self.last_rsv = 0           # RSV bits of the first frame of the last message read
+        self._z_out = self._z_in = None
         if connect:
             self.connect()
 
@@ -62,6 +72,8 @@ class WS:
                  "Sec-WebSocket-Version: 13"]
         if self.protocols:
             lines.append("Sec-WebSocket-Protocol: " + ", ".join(self.protocols))
+        if self.deflate:
+            lines.append("Sec-WebSocket-Extensions: " + self.deflate)
         for k, v in self.extra_headers.items():
             lines.append("%s: %s" % (k, v))
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -75,6 +87,11 @@ class WS:
         for line in head.split(b"\r\n")[1:]:
             if line.lower().startswith(b"sec-websocket-protocol:"):
                 self.protocol = line.split(b":", 1)[1].strip().decode()
+            if line.lower().startswith(b"sec-websocket-extensions:"):
+                self.extensions = line.split(b":", 1)[1].strip().decode()
+        if self.extensions and self.extensions.startswith("permessage-deflate"):
+            self._z_out = zlib.compressobj(6, zlib.DEFLATED, -15)
+            self._z_in = zlib.decompressobj(-15)
         return self
 
     def _read_until(self, marker):
@@ -117,9 +134,22 @@ class WS:
             hdr = struct.pack("!BBQ", b0, (0x80 if mask else 0) | 127, n)
         if mask:
             key = os.urandom(4)
-            payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+            payload = self.masked(payload, key)
             hdr += key
         self.sock.sendall(hdr + payload)
+
+    @staticmethod
+    def masked(payload, key):
+        n = len(payload)
+        k = (key * (n // 4 + 1))[:n]
+        return (int.from_bytes(payload, "little") ^ int.from_bytes(k, "little")).to_bytes(
+            n, "little")
+
+    def compress(self, data):
+        """One message's bytes as permessage-deflate sends them (context kept)."""
+        z = self._z_out.compress(data) + self._z_out.flush(zlib.Z_SYNC_FLUSH)
+        assert z.endswith(b"\x00\x00\xff\xff")
+        return z[:-4]
 
     def send_text(self, text):
         self.send_frame(OP_TEXT, text)
@@ -146,6 +176,7 @@ class WS:
         self._need(off + n, deadline)
         payload = self.buf[off:off + n]
         self.buf = self.buf[off + n:]
+        self._rsv = (b0 >> 4) & 7
         return b0 & 0x0F, bool(b0 & 0x80), payload
 
     # ------------------------------------------------------------------ WAMP
@@ -169,10 +200,13 @@ class WS:
 
     def send(self, msg):
         data = self.encode(msg)
-        if self.binary:
-            self.send_binary(data)
+        if isinstance(data, str):
+            data = data.encode()
+        op = OP_BINARY if self.binary else OP_TEXT
+        if self._z_out:
+            self.send_frame(op, self.compress(data), rsv=4)
         else:
-            self.send_text(data)
+            self.send_frame(op, data)
 
     def recv(self, timeout=None):
         """The next WAMP message (pings answered, fragments joined); Closed on close."""
@@ -188,10 +222,13 @@ class WS:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
                 raise Closed(code, payload[2:])
             if op != OP_CONT:
-                first_op = op
+                first_op, self.last_rsv = op, self._rsv
             parts.append(payload)
             if fin:
-                return self.decode(first_op, b"".join(parts))
+                data = b"".join(parts)
+                if self.last_rsv & 4:
+                    data = self._z_in.decompress(data + b"\x00\x00\xff\xff")
+                return self.decode(first_op, data)
 
     def expect_close(self, timeout=None):
         """Read until the close frame (or EOF); returns the close code (None for EOF)."""
