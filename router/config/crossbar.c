@@ -525,8 +525,9 @@ static const struct ws_option {
 	{"require_websocket_subprotocol", opt_true_is_ours,
 	 "wampd requires a WAMP subprotocol (a client offering none is refused)"},
 	{"validate_utf8", opt_true_is_ours, "wampd always validates UTF-8"},
-	{"compression", NULL, "permessage-deflate is not offered: messages go uncompressed "
-	 "(clients fall back to that)"},
+	{"compression", NULL, "permessage-deflate is not offered (libwebsockets 4.1.6's can be "
+	 "crashed by one crafted frame: SECURITY.md): messages go uncompressed (clients fall "
+	 "back to that)"},
 	{"open_handshake_timeout", NULL, "the opening handshake (and HELLO) must come within "
 	 "limits.hello_timeout"},
 	{"close_handshake_timeout", NULL, "wampd waits up to 5 s for a closing handshake"},
