@@ -13,6 +13,7 @@ pkgs=(
   libwebsockets-dev libjansson-dev libmsgpack-dev libsodium-dev libcmocka-dev uthash-dev
   libssl-dev libcbor-dev libhiredis-dev libyaml-dev redis-server
   liblmdb-dev  # the lmdb event store (router/store/store_lmdb.c)
+  libzip-dev   # the archive web service (router/http/archive_svc.c)
   python3 python3-autobahn python3-twisted python3-msgpack python3-cbor2
   python3-argon2 python3-passlib python3-nacl  # nacl: the security tests sign cryptosign challenges
   dpkg-dev file systemd groff-base

@@ -82,6 +82,7 @@ enum http_service_type {
 	HTTP_SVC_REDIRECT,      /* any request -> a redirect to a fixed URL */
 	HTTP_SVC_JSON,          /* GET/HEAD -> a fixed JSON document */
 	HTTP_SVC_NODEINFO,      /* GET/HEAD -> this router's name, version, start (HTML/JSON) */
+	HTTP_SVC_ARCHIVE,       /* GET/HEAD the files inside a ZIP archive (config_web.c) */
 };
 
 enum http_auth_mode { HTTP_AUTH_NONE = 0, HTTP_AUTH_TICKET, HTTP_AUTH_SIGNED };
@@ -115,9 +116,16 @@ struct http_service_config {
 	                               responses (CORS); NULL: the listener's */
 	char *directory;            /* static: the directory served (absolute path) */
 	bool directory_listing;     /* static: list a directory that has no index.html */
-	uint32_t cache_timeout_s;   /* static: Cache-Control max-age (0: no-cache, revalidate) */
-	char *default_file;         /* static: served (200) for a path naming nothing, or NULL */
-	char **mime_types;          /* static: ".ext", "type" pairs, NULL-terminated, or NULL */
+	uint32_t cache_timeout_s;   /* static, archive: Cache-Control max-age (0: no-cache,
+	                               revalidate) */
+	char *default_file;         /* static, archive: served (200) for a path naming nothing,
+	                               or NULL */
+	char **mime_types;          /* static, archive: ".ext", "type" pairs, NULL-terminated,
+	                               or NULL */
+	char *archive;              /* archive: the ZIP file served (absolute path) */
+	char *object_prefix;        /* archive: the entries' folder inside the ZIP ("" or
+	                               "a/b", no leading or trailing '/') */
+	char *default_object;       /* archive: the entry served for a path ending in '/' */
 	char *url;                  /* redirect: the Location */
 	unsigned redirect_status;   /* redirect: 301, 302, 303, 307 or 308 */
 	char *json;                 /* json: the document, rendered once */

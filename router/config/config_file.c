@@ -149,7 +149,8 @@ static bool config_resolve_paths(struct config *cfg)
 			if (!resolve_in_place(cfg, &l->tls_ca_more[j]))
 				return false;
 		for (size_t j = 0; j < l->nhttp; j++)
-			if (!resolve_in_place(cfg, &l->http[j].directory)) /* static services */
+			if (!resolve_in_place(cfg, &l->http[j].directory) || /* static services */
+			    !resolve_in_place(cfg, &l->http[j].archive))      /* archive services */
 				return false;
 	}
 	return true;

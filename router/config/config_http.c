@@ -148,10 +148,11 @@ static const struct {
 	[HTTP_SVC_REDIRECT] = {"redirect", cfg_web_redirect_keys, false, cfg_web_redirect},
 	[HTTP_SVC_JSON] = {"json", cfg_web_json_keys, false, cfg_web_json},
 	[HTTP_SVC_NODEINFO] = {"nodeinfo", cfg_web_nodeinfo_keys, false, NULL},
+	[HTTP_SVC_ARCHIVE] = {"archive", cfg_web_archive_keys, false, cfg_web_archive},
 };
 
 #define SVC_KIND_LIST "publisher, caller, webhook, sse, longpoll, static, redirect, json, " \
-                      "nodeinfo"
+                      "nodeinfo, archive"
 
 static bool cfg_http_service(struct cfg_ctx *c, const char *name, json_t *o, const char *path,
                              struct http_service_config *s)

@@ -52,9 +52,10 @@ extern const char *const cfg_web_static_keys[];
 extern const char *const cfg_web_redirect_keys[];
 extern const char *const cfg_web_json_keys[];
 extern const char *const cfg_web_nodeinfo_keys[];
+extern const char *const cfg_web_archive_keys[];
 
 /* The keys of a web service (config_web.c) from o into s: static, redirect, json (s->type
- * is set; nodeinfo has none). A relative static directory is taken from the directory of
+ * is set; nodeinfo has none). A relative static directory (or archive) is taken from the directory of
  * the configuration file (c->file). false with the error set; what was set is freed by
  * cfg_web_free. */
 bool cfg_web_static(struct cfg_ctx *c, json_t *o, const char *path,
@@ -63,8 +64,10 @@ bool cfg_web_redirect(struct cfg_ctx *c, json_t *o, const char *path,
                       struct http_service_config *s);
 bool cfg_web_json(struct cfg_ctx *c, json_t *o, const char *path,
                   struct http_service_config *s);
+bool cfg_web_archive(struct cfg_ctx *c, json_t *o, const char *path,
+                     struct http_service_config *s);
 
-/* Free what cfg_web_static/redirect/json set in s. */
+/* Free what cfg_web_static/redirect/json/archive set in s. */
 void cfg_web_free(struct http_service_config *s);
 
 /* Free what the listener's HTTP services own, and its allowed_origins (config_http.c). */

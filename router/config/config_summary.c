@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "router/http/httpsvc.h"
 #include "serializers/codec.h"
 
 struct line {
@@ -67,6 +68,7 @@ static const char *const http_type_names[] = {
 	[HTTP_SVC_REDIRECT] = "redirect",
 	[HTTP_SVC_JSON] = "json (a fixed document)",
 	[HTTP_SVC_NODEINFO] = "nodeinfo (this router's name and version)",
+	[HTTP_SVC_ARCHIVE] = "archive (files inside a ZIP archive)",
 };
 
 static const char *http_type_name(enum http_service_type t)
@@ -245,12 +247,30 @@ static size_t preflight_unix(size_t i, const char *path, config_emit emit, void 
 	return 1;
 }
 
+/* The ZIP file of an archive service: it must open as an archive. */
+static size_t preflight_archive(size_t i, const struct http_service_config *sc,
+                                config_emit emit, void *arg)
+{
+	struct line l = {.n = 0};
+	char err[512];
+
+	if (archive_check(sc->archive, err, sizeof(err)))
+		return 0;
+	put(&l, "listeners[%zu].http.%s.archive: %s", i, sc->path, err);
+	flush(&l, emit, arg);
+	return 1;
+}
+
 size_t config_preflight(const struct config *cfg, config_emit emit, void *arg)
 {
 	size_t problems = 0;
 
 	for (size_t i = 0; i < cfg->nlisteners; i++) {
 		const struct listener_config *lc = &cfg->listeners[i];
+
+		for (size_t j = 0; j < lc->nhttp; j++)
+			if (lc->http[j].type == HTTP_SVC_ARCHIVE)
+				problems += preflight_archive(i, &lc->http[j], emit, arg);
 
 		problems += preflight_file("tls.certificate", i, lc->tls_cert, emit, arg);
 		problems += preflight_file("tls.key", i, lc->tls_key, emit, arg);

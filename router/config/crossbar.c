@@ -38,12 +38,16 @@
  *                                           (options key/secret -> signed auth,
  *                                           post_body_limit -> max_body,
  *                                           request_timeout/session_timeout -> poll/idle)
- *   web paths of type static, redirect, json, nodeinfo
+ *   web paths of type static, redirect, json, nodeinfo, archive
  *                                        -> that listener's web services (static: directory,
  *                                           options.enable_directory_listing,
  *                                           cache_timeout (default 43200 as Crossbar),
  *                                           default_file, mime_types; json: value,
- *                                           options.prettify; redirect: url)
+ *                                           options.prettify; redirect: url; archive:
+ *                                           archive, object_prefix, default_object,
+ *                                           mime_types, options.default_file, cache ->
+ *                                           cache_timeout 43200 (else 0); origin,
+ *                                           download and hashes reported)
  *   universal rawsocket, transports[] rawsocket (tcp, with tls or not; unix)
  *                                        -> listeners[] of type rawsocket (a universal's on
  *                                           its port, with its own serializers and auth)
@@ -52,7 +56,7 @@
  * "${NAME}" string values (Crossbar's secrets from the environment) are resolved before
  * the translation, on the Crossbar document, so errors name Crossbar's paths (config_env.c).
  * Everything else (other worker types, components, the web path types wampd does not
- * serve (wsgi, resource, cgi, reverseproxy, upload, wap, archive, schemadoc: table
+ * serve (wsgi, resource, cgi, reverseproxy, upload, wap, schemadoc: table
  * web_services, each with why), TLS on a unix endpoint, options and keys wampd does not
  * have) is listed as "ignored: <json path>: <reason>", one line each, which the router logs
  * once at start: never silently misread. Options that only confirm what wampd does anyway
@@ -804,6 +808,45 @@ static json_t *static_of(struct xlate *x, json_t *v, const char *ptype, const ch
 	return out;
 }
 
+/* archive: the files inside a ZIP (relative to the node directory, as static's directory).
+ * Crossbar's cache (the entries' bytes kept in memory) becomes Cache-Control: wampd
+ * streams every answer from the archive, so what can be cached is the client's copy. */
+static json_t *archive_of(struct xlate *x, json_t *v, const char *ptype, const char *path)
+{
+	static const char *const known[] = {"type", "archive", "object_prefix", "default_object",
+	                                    "mime_types", "cache", "origin", "download",
+	                                    "hashes", "options", NULL};
+	json_t *zip = json_object_get(v, "archive"), *out, *o;
+	const char *key;
+
+	if (!json_is_string(zip)) {
+		ignore(x, "an archive path needs an archive (the ZIP file)", "%s", path);
+		return NULL;
+	}
+	ignore_unknown(x, v, known, "not supported by wampd", path);
+	out = json_pack("{s:s, s:O, s:i}", "type", ptype, "archive", zip, "cache_timeout",
+	                json_is_true(json_object_get(v, "cache")) ? CROSSBAR_CACHE_TIMEOUT : 0);
+	if (json_object_get(v, "origin") || json_object_get(v, "download"))
+		ignore(x, "wampd downloads nothing: the archive must be at its path when wampd "
+		          "starts", "%s.origin", path);
+	if (json_object_get(v, "hashes"))
+		ignore(x, "the archive's SHA-256 fingerprint is not verified by wampd", "%s.hashes",
+		       path);
+	if (json_is_string(json_object_get(v, "object_prefix")))
+		json_object_set(out, "object_prefix", json_object_get(v, "object_prefix"));
+	if (json_is_string(json_object_get(v, "default_object")))
+		json_object_set(out, "default_object", json_object_get(v, "default_object"));
+	if (json_is_object(json_object_get(v, "mime_types")))
+		json_object_set(out, "mime_types", json_object_get(v, "mime_types"));
+	json_object_foreach(json_object_get(v, "options"), key, o) {
+		if (!strcmp(key, "default_file") && json_is_string(o))
+			json_object_set(out, key, o);
+		else
+			web_option_ignored(x, key, path);
+	}
+	return out;
+}
+
 /* redirect: to url, 302 (Crossbar's) */
 static json_t *redirect_of(struct xlate *x, json_t *v, const char *ptype, const char *path)
 {
@@ -864,14 +907,13 @@ static const struct {
 	{"redirect", redirect_of, NULL},
 	{"json", json_of, NULL},
 	{"nodeinfo", nodeinfo_of, NULL},
+	{"archive", archive_of, NULL},
 	{"wsgi", NULL, "WSGI applications are Python: wampd runs none (serve it behind a proxy)"},
 	{"resource", NULL, "Twisted Web resources are Python: wampd runs none"},
 	{"cgi", NULL, "CGI scripts are not run by wampd"},
 	{"reverseproxy", NULL, "reverse proxying is not done by wampd (put a proxy in front)"},
 	{"upload", NULL, "file uploads are not served by wampd"},
 	{"wap", NULL, "WAMP application pages (templates rendered by procedures) are not served"},
-	{"archive", NULL, "ZIP archives are not served: unpack it and serve the directory as "
-	                  "static"},
 	{"schemadoc", NULL, "schema documentation pages are not served"},
 };
 

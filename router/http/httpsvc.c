@@ -37,6 +37,7 @@ static const struct {
 	[HTTP_SVC_REDIRECT] = {"redirect", redirect_service_new, true, false, false},
 	[HTTP_SVC_JSON] = {"json", json_service_new, false, false, false},
 	[HTTP_SVC_NODEINFO] = {"nodeinfo", nodeinfo_service_new, true, false, false},
+	[HTTP_SVC_ARCHIVE] = {"archive", archive_service_new, true, false, false},
 };
 
 struct http_routes *httpsvc_listener_new(struct router *rt, const struct listener_config *lc,

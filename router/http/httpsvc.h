@@ -1,6 +1,6 @@
 /*
  * httpsvc.h - the HTTP services of the listeners (publisher, caller, webhook, sse,
- * longpoll, and the web services static, redirect, json, nodeinfo): their construction from the configuration, the routes the front door uses,
+ * longpoll, and the web services static, archive, redirect, json, nodeinfo): their construction from the configuration, the routes the front door uses,
  * shutdown, and the helpers the services share for talking to the router as internal
  * WAMP clients.
  *
@@ -17,6 +17,7 @@
 
 #include "router/config/config.h"
 #include "router/http/httpapi.h"
+#include "router/http/webfile.h"
 #include "router/core/router.h"
 
 /* What every service has (first member of each service's struct). */
@@ -81,6 +82,29 @@ struct httpsvc *json_service_new(struct router *rt, const struct http_service_co
                                  struct http_route *route, char *err, size_t errlen);
 struct httpsvc *nodeinfo_service_new(struct router *rt, const struct http_service_config *cfg,
                                      struct http_route *route, char *err, size_t errlen);
+/* the files inside a ZIP archive (archive_svc.c): NULL with err set when the archive does
+ * not open */
+struct httpsvc *archive_service_new(struct router *rt, const struct http_service_config *cfg,
+                                    struct http_route *route, char *err, size_t errlen);
+
+/* ---- what the file services share (static_svc.c; used by archive_svc.c) -------------- */
+
+/* Answer a request path webfile_path refused (pr != WEBFILE_PATH_OK): 400, 403 or 414,
+ * logged with the service's kind ("static") and route path. */
+void websvc_refuse_path(struct http_conn *c, enum webfile_path_result pr, const char *kind,
+                        const char *route_path);
+
+/* Cache-Control (and Expires) for a max-age of timeout_s seconds (0: no-cache), appended
+ * to buf (cap bytes) at *o, which advances. */
+void websvc_cache_headers(uint32_t timeout_s, char *buf, size_t cap, size_t *o);
+
+/* Whether the client's copy is current: If-None-Match against etag, else
+ * If-Modified-Since against mtime (seconds since the epoch). */
+bool websvc_not_modified(const struct http_request *req, const char *etag, int64_t mtime);
+
+/* Whether the file at path opens as a ZIP archive (archive_svc.c; the preflight of `wampd
+ * check` and of the start): true, or false with the reason in err. */
+bool archive_check(const char *path, char *err, size_t errlen);
 
 /* ---- the services' parts that need no connection (tests/unit/test_httpsvc.c) ---------- */
 

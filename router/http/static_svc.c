@@ -24,6 +24,10 @@
  * pread() as the previous chunk has been written, so one download holds one chunk in
  * memory whatever the file's size. The listing is built in memory, bounded by
  * LISTING_MAX entries; names are HTML-escaped and their links percent-encoded.
+ *
+ * The answers shared with the archive service (archive_svc.c) are exported from here
+ * (websvc_* in httpsvc.h): the path check's refusals, Cache-Control and the conditional
+ * request test, so both services answer alike.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,18 +52,6 @@ struct static_svc {
 	const char *route_path;
 	char *root;         /* realpath of the configured directory; NULL while it is missing */
 	size_t root_len;
-};
-
-/* The answers of the path check (enum webfile_path_result) */
-static const struct {
-	int status;
-	const char *text;
-	const char *why; /* for the log */
-} path_refusals[] = {
-	[WEBFILE_PATH_BAD] = {400, "malformed request path\n", "malformed"},
-	[WEBFILE_PATH_FORBIDDEN] = {403, "forbidden request path\n",
-	                            "a dot segment, an encoded '/' or a '\\'"},
-	[WEBFILE_PATH_TOO_LONG] = {414, "request path too long\n", "too long"},
 };
 
 static void answer_text(struct http_conn *c, int status, const char *text, const char *extra)
@@ -140,11 +132,29 @@ static void file_close(void *ctx)
 	free(b);
 }
 
-/* Cache-Control (and Expires) for a file of this service, into buf at *o. */
-static void cache_headers(const struct static_svc *s, char *buf, size_t cap, size_t *o)
+/* The answers of the path check (enum webfile_path_result) */
+static const struct {
+	int status;
+	const char *text;
+	const char *why; /* for the log */
+} path_refusals[] = {
+	[WEBFILE_PATH_BAD] = {400, "malformed request path\n", "malformed"},
+	[WEBFILE_PATH_FORBIDDEN] = {403, "forbidden request path\n",
+	                            "a dot segment, an encoded '/' or a '\\'"},
+	[WEBFILE_PATH_TOO_LONG] = {414, "request path too long\n", "too long"},
+};
+
+void websvc_refuse_path(struct http_conn *c, enum webfile_path_result pr, const char *kind,
+                        const char *route_path)
+{
+	wlog_info("http", "%s %s: refused request path (%s) peer=%s", kind, route_path,
+	          path_refusals[pr].why, http_conn_address(c));
+	answer_text(c, path_refusals[pr].status, path_refusals[pr].text, NULL);
+}
+
+void websvc_cache_headers(uint32_t t, char *buf, size_t cap, size_t *o)
 {
 	char date[WEBFILE_DATE_MAX];
-	uint32_t t = s->svc.cfg->cache_timeout_s;
 
 	if (!t) {
 		*o += (size_t)snprintf(buf + *o, cap - *o, "Cache-Control: no-cache\r\n");
@@ -155,8 +165,7 @@ static void cache_headers(const struct static_svc *s, char *buf, size_t cap, siz
 	                       "Expires: %s\r\n", (unsigned)t, date);
 }
 
-/* Whether the client's copy is current: If-None-Match, else If-Modified-Since. */
-static bool not_modified(const struct http_request *req, const char *etag, int64_t mtime)
+bool websvc_not_modified(const struct http_request *req, const char *etag, int64_t mtime)
 {
 	const char *v;
 	size_t n;
@@ -186,8 +195,8 @@ static void serve_file(struct static_svc *s, struct http_conn *c, const struct h
 	o = (size_t)snprintf(hdr, sizeof(hdr), "Last-Modified: %s\r\nETag: %s\r\n"
 	                     "Accept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\n",
 	                     date, etag);
-	cache_headers(s, hdr, sizeof(hdr), &o);
-	if (not_modified(req, etag, mtime)) {
+	websvc_cache_headers(s->svc.cfg->cache_timeout_s, hdr, sizeof(hdr), &o);
+	if (websvc_not_modified(req, etag, mtime)) {
 		close(fd);
 		http_respond(c, 304, NULL, NULL, 0, hdr);
 		return;
@@ -520,9 +529,7 @@ static void static_handle(const struct http_route *route, struct http_conn *c,
 		return;
 	}
 	if ((pr = webfile_path(rest, rest_len, rel, sizeof(rel), &rel_len)) != WEBFILE_PATH_OK) {
-		wlog_info("http", "static %s: refused request path (%s) peer=%s", s->route_path,
-		          path_refusals[pr].why, http_conn_address(c));
-		answer_text(c, path_refusals[pr].status, path_refusals[pr].text, NULL);
+		websvc_refuse_path(c, pr, "static", s->route_path);
 		return;
 	}
 	if (!root_ready(s)) {

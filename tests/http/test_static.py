@@ -1,4 +1,4 @@
-"""The web path services of a Crossbar config.json (static, nodeinfo, redirect, json) against
+"""The web path services of a Crossbar config.json (static, nodeinfo, redirect, json, archive) against
 the real wampd, fetched with curl over http:// and https:// (lws' HTTP role): contents and
 MIME types, index.html, the directory listing only where enable_directory_listing is set
 (names escaped), Last-Modified / ETag with 304 on If-None-Match and If-Modified-Since,
@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "wire"))
 
 from tlscerts import make_certs  # noqa: E402
 from wampd_proc import WampdProcess  # noqa: E402
-from webfixture import FILES, INDEX, curl, make_node  # noqa: E402
+from webfixture import FILES, INDEX, ZIP_INDEX, curl, make_node  # noqa: E402
 from wsraw import WS  # noqa: E402
 
 WELCOME = 2
@@ -285,6 +285,13 @@ class Static(unittest.TestCase):
         st, h, body = self.get("/info", "-H", "Accept: application/json")
         self.assertEqual(json.loads(body)["server"], "wampd")
 
+    def test_archive_path(self):
+        """The archive path serves its ZIP's entries (tests/http/test_archive.py: the rest)."""
+        st, h, body = self.get("/zip/")
+        self.assertEqual((st, h["content-type"], body),
+                         (200, "text/html; charset=utf-8", ZIP_INDEX))
+        self.assertEqual(self.get("/zip/nothing.html")[0], 404)
+
     def test_websocket_path_on_the_same_port(self):
         w = WS("127.0.0.1", self.r.port, "/ws")
         self.assertEqual(w.hello()[0], WELCOME)
@@ -295,12 +302,13 @@ class Static(unittest.TestCase):
         err = self.r.stderr()
         for name, kind in (("app", "wsgi"), ("res", "resource"), ("cgi", "cgi"),
                            ("proxy", "reverseproxy"), ("upload", "upload"), ("wap", "wap"),
-                           ("zip", "archive"), ("doc", "schemadoc")):
+                           ("doc", "schemadoc")):
             line = "ignored: workers[0].transports[0].paths.%s (type %s): " % (name, kind)
             self.assertEqual(err.count(line), 1, line)
         self.assertEqual(err.count("ignored: workers[0].transports[0].paths.pkg: static files "
                                    "from a Python package"), 1)
-        for served in ("paths./:", "paths.files", "paths.info", "paths.go", "paths.conf"):
+        for served in ("paths./:", "paths.files", "paths.info", "paths.go", "paths.conf",
+                       "paths.zip"):
             self.assertNotIn("ignored: workers[0].transports[0]." + served, err)
 
 

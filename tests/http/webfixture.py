@@ -6,6 +6,7 @@ tests/security/test_static_traversal.py), written at test time into a temporary 
     <root>/web/                    the served directory: pages, scripts, a 3 MB file, a
                                    listing directory with names that need escaping, links
     <root>/secret/secret.txt       outside the served directory: no request may read it
+    <root>/app.zip                 the archive path's ZIP (ZIP_INDEX as its index.html)
 
     node = make_node(tempfile.mkdtemp(), certs=None)   # certs: tlscerts.make_certs dir
     node.config, node.web, node.secret (the secret file's text), node.big (bytes)
@@ -17,6 +18,7 @@ import json
 import os
 import subprocess
 import tempfile
+import zipfile
 
 INDEX = b"<!DOCTYPE html><html><body><h1>static index</h1></body></html>\n"
 FILES = {
@@ -35,6 +37,7 @@ FILES = {
     "files/deeper/x.txt": b"x\n",
     "empty.txt": b"",
 }
+ZIP_INDEX = b"<p>from the archive</p>\n"
 BIG_SIZE = 3 * 1024 * 1024 + 12345  # several HTTP_BODY_CHUNKs, not a multiple of one
 
 
@@ -67,6 +70,8 @@ def make_node(root, certs=None):
     os.symlink("../secret", os.path.join(n.web, "escape_dir"))
     os.symlink("style.css", os.path.join(n.web, "inlink.css"))
     os.mkfifo(os.path.join(n.web, "fifo"))
+    with zipfile.ZipFile(os.path.join(root, "app.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("index.html", ZIP_INDEX)
     paths = {
         "/": {"type": "static", "directory": "../web",
               "options": {"cache_timeout": 600, "mime_types": {".wampd": "application/x-wampd"}}},

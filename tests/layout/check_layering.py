@@ -50,6 +50,9 @@ ROUTER_PARTS = {
 }
 ROUTER_TOP = {"router/main.c", "router/CMakeLists.txt"}
 HIREDIS = {"hiredis/hiredis.h", "hiredis/async.h", "hiredis/adapters/libevent.h"}
+# libzip: the archive web service's (router/http/archive_svc.c); no other part reads ZIPs
+LIBZIP = {"zip.h", "zipconf.h"}
+LIBZIP_PARTS = {"http"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
 
@@ -95,6 +98,9 @@ def main():
                                     % (rel, name, layer, top))
             elif name in FORBIDDEN_SYSTEM.get(layer, ()):
                 problems.append("%s includes <%s>, which %s/ must not" % (rel, name, layer))
+            elif name in LIBZIP and layer != "router":
+                problems.append("%s includes <%s>: only router/http/ reads ZIP archives"
+                                % (rel, name))
         if layer == "router":
             parts = rel.split("/")
             if len(parts) == 2:
@@ -114,6 +120,8 @@ def main():
                                 "must compile without it" % (rel, part))
             if not redis_ok and system & HIREDIS:
                 problems.append("%s reaches hiredis; only router/cluster/ may" % rel)
+            if part not in LIBZIP_PARTS and system & LIBZIP:
+                problems.append("%s reaches libzip; only router/http/ may" % rel)
     for p in problems:
         print("layering: " + p)
     print("%d files checked, %d problems" % (checked, len(problems)))

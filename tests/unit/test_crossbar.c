@@ -501,7 +501,11 @@ static void test_web_paths(void **state)
 		"  'proxy': {'type': 'reverseproxy', 'host': 'h'},"
 		"  'up': {'type': 'upload', 'realm': 'realm1'},"
 		"  'wap': {'type': 'wap', 'templates': 't'},"
-		"  'zip': {'type': 'archive', 'archive': 'a.zip'},"
+		"  'zip': {'type': 'archive', 'archive': 'a.zip', 'origin': 'https://x/a.zip',"
+		"   'download': true, 'cache': true, 'object_prefix': 'dist', 'default_object': 'm.html',"
+		"   'mime_types': {'.y': 'text/y'}, 'options': {'default_file': 'i.html', 'z': 1}},"
+		"  'zip2': {'type': 'archive', 'archive': 'b.zip', 'hashes': ['00']},"
+		"  'nozip': {'type': 'archive'},"
 		"  'doc': {'type': 'schemadoc', 'realm': 'realm1'}}}]}]}",
 		"{'listeners': [{'type': 'websocket', 'port': 8080, 'host': '*', 'path': '/ws',"
 		"  'http': {"
@@ -510,7 +514,11 @@ static void test_web_paths(void **state)
 		"   '/nocache': {'type': 'static', 'directory': 'd', 'cache_timeout': 0},"
 		"   '/old': {'type': 'redirect', 'url': 'https://example.com/new'},"
 		"   '/conf': {'type': 'json', 'value': {'a': [1, 'b']}, 'prettify': true},"
-		"   '/info': {'type': 'nodeinfo'}}}],"
+		"   '/info': {'type': 'nodeinfo'},"
+		"   '/zip': {'type': 'archive', 'archive': 'a.zip', 'cache_timeout': 43200,"
+		"    'object_prefix': 'dist', 'default_object': 'm.html', 'mime_types': {'.y': 'text/y'},"
+		"    'default_file': 'i.html'},"
+		"   '/zip2': {'type': 'archive', 'archive': 'b.zip', 'cache_timeout': 0}}}],"
 		" 'realms': [{'name': 'realm1'}]}",
 		(const char *const[]){
 			"ignored: workers[0].transports[0].paths./.options.allow_cross_origin: CORS "
@@ -537,8 +545,13 @@ static void test_web_paths(void **state)
 			"served by wampd",
 			"ignored: workers[0].transports[0].paths.wap (type wap): WAMP application pages "
 			"(templates rendered by procedures) are not served",
-			"ignored: workers[0].transports[0].paths.zip (type archive): ZIP archives are not "
-			"served: unpack it and serve the directory as static",
+			"ignored: workers[0].transports[0].paths.zip.origin: wampd downloads nothing: the "
+			"archive must be at its path when wampd starts",
+			"ignored: workers[0].transports[0].paths.zip.options.z: option not supported",
+			"ignored: workers[0].transports[0].paths.zip2.hashes: the archive's SHA-256 "
+			"fingerprint is not verified by wampd",
+			"ignored: workers[0].transports[0].paths.nozip: an archive path needs an archive "
+			"(the ZIP file)",
 			"ignored: workers[0].transports[0].paths.doc (type schemadoc): schema "
 			"documentation pages are not served",
 			NULL});
