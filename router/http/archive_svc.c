@@ -129,8 +129,7 @@ static bool serve_entry(struct archive_svc *s, struct http_conn *c,
 	if (idx < 0)
 		return false;
 	zip_stat_init(&st);
-	if (zip_stat_index(s->zip, (zip_uint64_t)idx, 0, &st) ||
-	    (st.valid & (ZIP_STAT_SIZE | ZIP_STAT_CRC)) != (ZIP_STAT_SIZE | ZIP_STAT_CRC)) {
+	if (zip_stat_index(s->zip, (zip_uint64_t)idx, 0, &st)) {
 		answer_text(c, 500, "the entry cannot be read\n");
 		return true;
 	}
@@ -138,6 +137,10 @@ static bool serve_entry(struct archive_svc *s, struct http_conn *c,
 		wlog_info("http", "archive %s: entry %s is encrypted: not served", s->route_path,
 		          name);
 		answer_text(c, 403, "forbidden\n");
+		return true;
+	}
+	if ((st.valid & (ZIP_STAT_SIZE | ZIP_STAT_CRC)) != (ZIP_STAT_SIZE | ZIP_STAT_CRC)) {
+		answer_text(c, 500, "the entry cannot be read\n");
 		return true;
 	}
 	snprintf(etag, sizeof(etag), "\"%llx-%llx-%08x\"", (unsigned long long)st.size,
