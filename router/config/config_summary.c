@@ -174,6 +174,9 @@ static void summary_listener(const struct config *cfg, size_t i, config_emit emi
 			put(&l, ")");
 			put_auth(&l, &lc->auth);
 		}
+		if (h->type == HTTP_SVC_ARCHIVE && access(h->archive, F_OK) && errno == ENOENT)
+			put(&l, "; warning: %s does not exist (yet): 404 until it does (wampd downloads "
+			    "nothing)", h->archive);
 		flush(&l, emit, arg);
 	}
 }
@@ -247,14 +250,17 @@ static size_t preflight_unix(size_t i, const char *path, config_emit emit, void 
 	return 1;
 }
 
-/* The ZIP file of an archive service: it must open as an archive. */
+/* The ZIP file of an archive service: when it is there, it must open as an archive (one
+ * that is not there yet is the summary's warning: served once it appears, as a static
+ * service's missing directory). */
 static size_t preflight_archive(size_t i, const struct http_service_config *sc,
                                 config_emit emit, void *arg)
 {
 	struct line l = {.n = 0};
 	char err[512];
 
-	if (archive_check(sc->archive, err, sizeof(err)))
+	if ((access(sc->archive, F_OK) && errno == ENOENT) ||
+	    archive_check(sc->archive, err, sizeof(err)))
 		return 0;
 	put(&l, "listeners[%zu].http.%s.archive: %s", i, sc->path, err);
 	flush(&l, emit, arg);

@@ -25,7 +25,8 @@ void config_summary(const struct config *cfg, config_emit emit, void *arg);
 /*
  * What would stop cfg from starting that loading it does not see, without opening a
  * socket: a TLS certificate, key or CA file that cannot be read, a Unix socket whose
- * directory does not exist or whose path is too long for a socket address. One line per
+ * directory does not exist or whose path is too long for a socket address, an archive
+ * service's file that is there but does not open as a ZIP archive. One line per
  * problem ("listeners[0].tls.key: /etc/x.key: No such file or directory") into emit;
  * returns how many there were (0: nothing found).
  */

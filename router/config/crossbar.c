@@ -827,8 +827,8 @@ static json_t *archive_of(struct xlate *x, json_t *v, const char *ptype, const c
 	out = json_pack("{s:s, s:O, s:i}", "type", ptype, "archive", zip, "cache_timeout",
 	                json_is_true(json_object_get(v, "cache")) ? CROSSBAR_CACHE_TIMEOUT : 0);
 	if (json_object_get(v, "origin") || json_object_get(v, "download"))
-		ignore(x, "wampd downloads nothing: the archive must be at its path when wampd "
-		          "starts", "%s.origin", path);
+		ignore(x, "wampd downloads nothing: put the archive at its path (404 until it is "
+		          "there)", "%s.origin", path);
 	if (json_object_get(v, "hashes"))
 		ignore(x, "the archive's SHA-256 fingerprint is not verified by wampd", "%s.hashes",
 		       path);

@@ -17,10 +17,12 @@
  *      application's index) when configured, else 404. Encrypted entries and compression
  *      methods libzip cannot decode are refused (403 / 500), logged.
  *
- * The archive is opened once when the service is created (ZIP_CHECKCONS: a damaged
- * central directory fails the start; archive_check does the same for `wampd check`) and
- * stays open: its contents are the configuration author's (trusted), taken as they were
- * then. ETag: the entry's size, the archive's modification time and the entry's CRC-32;
+ * The archive is opened once (ZIP_CHECKCONS) and stays open: its contents are the
+ * configuration author's (trusted), taken as they were then. A file that is there but
+ * does not open fails the start (archive_check does the same for `wampd check`); one that
+ * is not there yet (Crossbar would download it from `origin`; wampd downloads nothing) is
+ * logged and answers 404 until it appears, as a static service's missing directory: each
+ * request then looks for it (one stat) and opens it once it is there. ETag: the entry's size, the archive's modification time and the entry's CRC-32;
  * Last-Modified: the archive's time. No byte ranges (a compressed entry cannot seek):
  * Range is ignored, as RFC 9110 allows, and no Accept-Ranges is sent.
  *
@@ -37,6 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <zip.h>
 
 #include "common/log.h"
@@ -48,8 +52,12 @@
 struct archive_svc {
 	struct httpsvc svc;
 	const char *route_path;
-	zip_t *zip;
-	int64_t mtime; /* the archive file's modification time when it was opened */
+	zip_t *zip;     /* NULL while the file is missing (or does not open) */
+	int64_t mtime;  /* the archive file's modification time when it was opened */
+	bool started;   /* created: an open that fails from now on is logged, not fatal */
+	bool failed;    /* the file at failed_mtime/failed_size did not open */
+	struct timespec failed_mtime;
+	off_t failed_size;
 };
 
 static void answer_text(struct http_conn *c, int status, const char *text)
@@ -82,6 +90,39 @@ bool archive_check(const char *path, char *err, size_t errlen)
 	if (!z)
 		return false;
 	zip_discard(z);
+	return true;
+}
+
+/* The archive, opened now if it was missing (true), or false: 404. A file that is there
+ * but does not open is tried again only once it has changed (a request never makes the
+ * router parse the same damaged file twice); its error is logged once per version, and is
+ * in err (for the start's error). */
+static bool archive_ready(struct archive_svc *s, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (s->zip)
+		return true;
+	if (stat(s->svc.cfg->archive, &st)) {
+		snprintf(err, errlen, "%s: %s", s->svc.cfg->archive, strerror(errno));
+		return false;
+	}
+	if (s->failed && st.st_mtim.tv_sec == s->failed_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == s->failed_mtime.tv_nsec && st.st_size == s->failed_size) {
+		snprintf(err, errlen, "%s: not a readable ZIP archive", s->svc.cfg->archive);
+		return false;
+	}
+	if (!(s->zip = open_zip(s->svc.cfg->archive, err, errlen))) {
+		if (s->started)
+			wlog_warn("http", "archive %s: %s: answering 404", s->route_path, err);
+		s->failed = true;
+		s->failed_mtime = st.st_mtim;
+		s->failed_size = st.st_size;
+		return false;
+	}
+	s->mtime = (int64_t)st.st_mtim.tv_sec;
+	wlog_info("http", "archive %s: %s, %lld entries", s->route_path, s->svc.cfg->archive,
+	          (long long)zip_get_num_entries(s->zip, 0));
 	return true;
 }
 
@@ -201,7 +242,7 @@ static void archive_handle(const struct http_route *route, struct http_conn *c,
 {
 	struct archive_svc *s = route->ctx;
 	const struct http_service_config *cfg = s->svc.cfg;
-	char rel[ENTRY_NAME_MAX], name[ENTRY_NAME_MAX];
+	char rel[ENTRY_NAME_MAX], name[ENTRY_NAME_MAX], err[512];
 	size_t rel_len;
 	enum webfile_path_result pr;
 	bool folder = !rest_len || rest[rest_len - 1] == '/';
@@ -213,6 +254,10 @@ static void archive_handle(const struct http_route *route, struct http_conn *c,
 	}
 	if ((pr = webfile_path(rest, rest_len, rel, sizeof(rel), &rel_len)) != WEBFILE_PATH_OK) {
 		websvc_refuse_path(c, pr, "archive", s->route_path);
+		return;
+	}
+	if (!archive_ready(s, err, sizeof(err))) {
+		answer_text(c, 404, "not found\n");
 		return;
 	}
 	if (!entry_name(s, rel, folder ? cfg->default_object : NULL, name, sizeof(name))) {
@@ -246,20 +291,18 @@ struct httpsvc *archive_service_new(struct router *rt, const struct http_service
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (stat(cfg->archive, &st)) {
-		snprintf(err, errlen, "archive %s: %s: %s", cfg->path, cfg->archive, strerror(errno));
-		free(s);
-		return NULL;
-	}
-	if (!(s->zip = open_zip(cfg->archive, err, errlen))) {
-		free(s);
-		return NULL;
-	}
 	s->svc.cfg = cfg;
 	s->route_path = cfg->path;
-	s->mtime = (int64_t)st.st_mtim.tv_sec;
-	wlog_info("http", "archive %s: %s, %lld entries", cfg->path, cfg->archive,
-	          (long long)zip_get_num_entries(s->zip, 0));
+	if (!archive_ready(s, err, errlen)) {
+		if (!stat(cfg->archive, &st) || errno != ENOENT) { /* there, but not a ZIP */
+			free(s);
+			return NULL;
+		}
+		wlog_warn("http", "archive %s: %s does not exist (yet): answering 404 until it "
+		          "does (wampd downloads nothing)", cfg->path, cfg->archive);
+		err[0] = '\0';
+	}
+	s->started = true;
 	s->svc.destroy = archive_destroy;
 	route->handle = archive_handle;
 	route->max_body = 0; /* GET and HEAD: no request body */

@@ -8,8 +8,8 @@ listing, methods other than GET/HEAD refused, Range ignored; traversal attempts 
 (dot segments, %2e, %2f, backslash, NUL) and entries outside object_prefix (or named
 "../x" inside the ZIP) never served; an 8 MB entry and a 64 MB entry that deflates from
 64 KB streamed to slow readers with the router's RSS growing by far less than one entry;
-origin/download reported once at start; `wampd check` and the start refuse a missing or
-damaged archive.
+origin/download reported once at start; a missing archive is a warning (`wampd check`
+too) and 404 until it appears; a damaged one stops `wampd check` and the start.
 
     WAMPD_BIN=build/router/wampd python3 tests/http/test_archive.py
 """
@@ -275,21 +275,39 @@ class ArchiveCheck(unittest.TestCase):
             rc, text = wampd_check(cfg)
             self.assertEqual(rc, 0, text)
             self.assertIn("archive (files inside a ZIP archive)", text)
+            self.assertNotIn("warning", text)
             zpath = os.path.join(d, "archive-site.zip")
             os.rename(zpath, zpath + ".moved")
+            # missing (Crossbar would download it): a warning, 404 until it is there
             rc, text = wampd_check(cfg)
-            self.assertEqual(rc, 1, text)
-            self.assertIn("listeners[0].http./.archive: " + zpath, text)
-            self.assertIn("not ok", text)
-            with self.assertRaises(WampdError):
-                WampdProcess(config=cfg).start()
-            with open(zpath, "wb") as f:  # not a ZIP
+            self.assertEqual(rc, 0, text)
+            self.assertIn("warning: %s does not exist (yet)" % zpath, text)
+            with WampdProcess(config=cfg) as r:
+                url = "http://127.0.0.1:%d/" % r.port
+                self.assertEqual(curl(url + "app.js")[0], 404)
+                os.rename(zpath + ".moved", zpath)
+                self.assertEqual(curl(url + "app.js")[2], FILES["site/app.js"])
+            # there, but not a ZIP: wampd check and the start refuse it
+            with open(zpath, "wb") as f:
                 f.write(b"PK\x03\x04 this is not an archive" * 10)
             rc, text = wampd_check(cfg)
             self.assertEqual(rc, 1, text)
-            self.assertIn("not a readable ZIP archive", text)
+            self.assertIn("listeners[0].http./.archive: %s: not a readable ZIP archive"
+                          % zpath, text)
+            self.assertIn("not ok", text)
             with self.assertRaises(WampdError):
                 WampdProcess(config=cfg).start()
+            # a damaged ZIP appearing later: 404, logged once, not parsed again per request
+            os.unlink(zpath)
+            with WampdProcess(config=cfg) as r:
+                url = "http://127.0.0.1:%d/" % r.port
+                with open(zpath, "wb") as f:
+                    f.write(b"not a zip" * 100)
+                for _ in range(3):
+                    self.assertEqual(curl(url + "app.js")[0], 404)
+                self.assertTrue(r.alive())
+            # stopped: its stderr has been read to the end
+            self.assertEqual(r.stderr().count("not a readable ZIP archive"), 1, r.stderr())
         finally:
             shutil.rmtree(d, ignore_errors=True)
 

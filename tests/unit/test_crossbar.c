@@ -545,8 +545,8 @@ static void test_web_paths(void **state)
 			"served by wampd",
 			"ignored: workers[0].transports[0].paths.wap (type wap): WAMP application pages "
 			"(templates rendered by procedures) are not served",
-			"ignored: workers[0].transports[0].paths.zip.origin: wampd downloads nothing: the "
-			"archive must be at its path when wampd starts",
+			"ignored: workers[0].transports[0].paths.zip.origin: wampd downloads nothing: put "
+			"the archive at its path (404 until it is there)",
 			"ignored: workers[0].transports[0].paths.zip.options.z: option not supported",
 			"ignored: workers[0].transports[0].paths.zip2.hashes: the archive's SHA-256 "
 			"fingerprint is not verified by wampd",
