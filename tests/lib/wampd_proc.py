@@ -85,6 +85,7 @@ class WampdProcess:
             env.update(self.env)
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=env)
+        self._stderr_listening = threading.Event()
         self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
         self._stderr_thread.start()
         deadline = time.monotonic() + self.start_timeout
@@ -107,6 +108,12 @@ class WampdProcess:
                 if m:
                     self.admin_url = m.group(1).replace("0.0.0.0", "127.0.0.1")
             if self.urls and (self.admin_url or not self._wants_admin()):
+                # stderr is read by a thread: wait until it has read as far as the log's
+                # own "listening" line, so that what wampd logged at start (the config
+                # report, warnings) is in stderr() when start() returns (a test that looked
+                # at once found it empty on a loaded machine)
+                if self.log_level in ("debug", "info", "notice"):
+                    self._stderr_listening.wait(max(0.0, deadline - time.monotonic()))
                 return self
         self.kill()
         self._stderr_to_the_end()
@@ -121,6 +128,9 @@ class WampdProcess:
     def _drain_stderr(self):
         for line in iter(self.proc.stderr.readline, b""):
             self._stderr_lines.append(line.decode(errors="replace"))
+            if b" listening " in line:
+                self._stderr_listening.set()
+        self._stderr_listening.set()
 
     def _stderr_to_the_end(self, timeout=5):
         """wampd has exited: wait until the drain thread has read its stderr to the end

@@ -139,7 +139,7 @@ class DeflateNotOffered(unittest.TestCase):
 
     def test_crossbar_compression_not_negotiated(self):
         with WampdProcess(config=CROSSBAR) as r:
-            self.assertIn("options.compression", r.stderr())
+            r.wait_log(r"options\.compression", 5)  # the report (stderr is read by a thread)
             ws = WS(r.host, r.port, deflate=OFFER)
             self.assertIsNone(ws.extensions)
             self.assertEqual(ws.hello()[0], WELCOME)
