@@ -16,8 +16,9 @@
  * waits in its replay log for it to resume, bounded by the call's timeout: a single
  * registration's call does the same. At most one pass over the members (random: two more
  * when its draw falls on one that cannot take the call), one flag per candidate, nothing
- * allocated; with every member attached, the first candidate is taken as before. The choice is made once, when the call is routed: invocations a callee already
- * has when it detaches stay with it (they are in its log, and it answers them when it
+ * allocated; with every member attached, the first candidate is taken as before. The
+ * choice is made once, when the call is routed: invocations a callee already has when it
+ * detaches stay with it (they are in its log, and it answers them when it
  * resumes, or they fail with it when its window passes); moving them to another callee
  * could run a call twice, which resumption exists to rule out. The same holds for the
  * chunks of a progressive call and for a cancel: they follow the invocation.

@@ -72,6 +72,7 @@ void replay_free(struct session_resume *rs)
 	free(rs->ring);
 	wamp_out_unref(rs->ack_out);
 	sodium_memzero(rs->token_hash, sizeof(rs->token_hash));
+	sodium_memzero(rs->prev_hash, sizeof(rs->prev_hash));
 	free(rs);
 }
 

@@ -358,8 +358,8 @@ enum resume_result resume_session(struct router *rt, struct session *s, struct r
 	if (!old || !(rs = old->resume) || rs->ended || old->state != SESSION_ESTABLISHED ||
 	    !proto_same_listener(old, s)) {
 		wlog_info("session", "resume of session=%lld refused realm=%s peer=%s: unknown, ended "
-		          "or not resumable through this listener; a new session", (long long)id, r->name,
-		          s->ops->address(s->peer));
+		          "or not resumable through this listener; a new session", (long long)id,
+		          r->name, s->ops->address(s->peer));
 		return RESUME_NEW;
 	}
 	if ((used = replay_token_check(old, token, resume_principal(old, s))) ==

@@ -22,7 +22,8 @@
  * does not open fails the start (archive_check does the same for `wampd check`); one that
  * is not there yet (Crossbar would download it from `origin`; wampd downloads nothing) is
  * logged and answers 404 until it appears, as a static service's missing directory: each
- * request then looks for it (one stat) and opens it once it is there. ETag: the entry's size, the archive's modification time and the entry's CRC-32;
+ * request then looks for it (one stat) and opens it once it is there. ETag: the entry's
+ * size, the archive's modification time and the entry's CRC-32;
  * Last-Modified: the archive's time. No byte ranges (a compressed entry cannot seek):
  * Range is ignored, as RFC 9110 allows, and no Accept-Ranges is sent.
  *
