@@ -224,6 +224,15 @@ static struct joined resume(struct fixture *f, int who, uint64_t id, const char 
 	return join(f, who, d);
 }
 
+/* HELLO asking to resume `id` with `token` (nothing received): refused with ABORT
+ * wamp.error.authentication_failed. */
+static void resume_refused(struct fixture *f, int who, uint64_t id, const char *token)
+{
+	feed(f, who, "[1, \"realm1\", {\"resume\": {\"session\": %llu, \"token\": \"%s\", "
+	     "\"received\": 0}}]", (unsigned long long)id, token);
+	expect_abort(f, who, "wamp.error.authentication_failed");
+}
+
 /* The next message of p[who] is EVENT with args [n]. */
 static void expect_event(struct fixture *f, int who, int n)
 {
@@ -439,9 +448,7 @@ static void test_refused_tokens(void **state)
 	 * new token), a second use is refused, the session left alone */
 	feed(f, 3, "[16, 1, {}, \"com.spoke\"]");
 	lose(f, 3);
-	feed(f, 4, "[1, \"realm1\", {\"resume\": {\"session\": %llu, \"token\": \"%s\", "
-	     "\"received\": 0}}]", (unsigned long long)a.id, a.token);
-	expect_abort(f, 4, "wamp.error.authentication_failed");
+	resume_refused(f, 4, a.id, a.token);
 	assert_true(resume(f, 5, a.id, b.token, 0).resumed);
 }
 
@@ -463,17 +470,13 @@ static void test_lost_welcome_token(void **state)
 	assert_string_not_equal(b.token, lost.token);
 	lose(f, 2);
 	/* the lost WELCOME's token was replaced */
-	feed(f, 3, "[1, \"realm1\", {\"resume\": {\"session\": %llu, \"token\": \"%s\", "
-	     "\"received\": 0}}]", (unsigned long long)a.id, lost.token);
-	expect_abort(f, 3, "wamp.error.authentication_failed");
+	resume_refused(f, 3, a.id, lost.token);
 	/* the client speaks on its next resume: the token it resumed with is used up */
 	lost = resume(f, 4, a.id, b.token, 0);
 	assert_true(lost.resumed);
 	feed(f, 4, "[16, 1, {}, \"com.spoke\"]");
 	lose(f, 4);
-	feed(f, 5, "[1, \"realm1\", {\"resume\": {\"session\": %llu, \"token\": \"%s\", "
-	     "\"received\": 0}}]", (unsigned long long)a.id, b.token);
-	expect_abort(f, 5, "wamp.error.authentication_failed");
+	resume_refused(f, 5, a.id, b.token);
 	assert_true(resume(f, 6, a.id, lost.token, 0).resumed);
 }
 
@@ -610,9 +613,7 @@ static void test_takeover_half_open(void **state)
 	assert_ptr_equal(f->p[1].s, s);
 	feed(f, 1, "[16, 1, {}, \"com.spoke\"]"); /* p1 has the new token */
 	/* a used token cannot take over a live session */
-	feed(f, 2, "[1, \"realm1\", {\"resume\": {\"session\": %llu, \"token\": \"%s\", "
-	     "\"received\": 0}}]", (unsigned long long)a.id, a.token);
-	expect_abort(f, 2, "wamp.error.authentication_failed");
+	resume_refused(f, 2, a.id, a.token);
 	assert_false(f->p[1].closed);
 	assert_ptr_equal(f->p[1].s, s);
 }
